@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` and `make test` (shared/CONTRACT.md section 1).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format bench bench-full services stop-services clean
+
+install: $(STAMP)
+
+# Re-installs only when requirements.txt changes; otherwise a no-op.
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py seed_demo
+	$(PY) manage.py serve
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(PY) -m bench.run --scale 1000000
+
+bench-full: install
+	$(PY) -m bench.run --scale 10000000
+
+services: install
+	$(PY) -m config.embedded
+
+stop-services: install
+	$(PY) -m config.embedded stop
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

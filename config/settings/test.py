@@ -1,0 +1,7 @@
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# Tests create and drop their own database; a pool would hold connections to it across that.
+DATABASES["default"]["OPTIONS"].pop("pool", None)
