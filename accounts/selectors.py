@@ -83,3 +83,13 @@ def user_row_scope(user: User) -> RowScope:
     if Role.SALES_REP in roles:
         return RowScope(employee_ids=frozenset({user.employee_id}))
     return NO_ROWS
+
+
+DATA_MANAGER_ROLES = {Role.EXECUTIVE, Role.ANALYST, Role.ADMIN}
+
+
+def user_can_manage_data(user: User) -> bool:
+    """Uploading, mapping and executing change company-wide data: executives, analysts, admins only."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or bool(user_role_names(user) & DATA_MANAGER_ROLES)
