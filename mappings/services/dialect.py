@@ -1,0 +1,166 @@
+"""How an uploaded file is written: encoding, delimiter, quote character, header.
+
+Uploads are sniffed once at upload time; the result is stored in `DataSource.dialect` and every reader
+(profiling, proposing, execution) uses it through `duckdb_read_csv_options`. DuckDB reads UTF-8 only
+(other encodings need an extension download, which is impossible offline), so files in other encodings
+are transcoded to UTF-8 by `transcode_to_utf8`, streaming, before anything reads them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+QUOTES = ('"', "'")
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Dialect:
+    encoding: str  # the file's own encoding: utf-8, utf-8-sig, utf-16, cp1252, latin-1
+    delimiter: str
+    quote: str
+    header: bool = True
+
+    def as_json(self) -> dict:
+        return {"encoding": self.encoding, "delimiter": self.delimiter, "quote": self.quote, "header": self.header}
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """The encoding of a file from its first bytes: BOMs first, then strict UTF-8, then a best guess.
+
+    A UTF-8 decode error in the very last bytes of the sample is a multi-byte character cut by the
+    sample boundary, not a sign of another encoding.
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if _looks_like_bomless_utf16(sample):
+        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3 and exc.reason in ("unexpected end of data",):
+            return "utf-8"
+    guess = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_16"]).best()
+    if guess is not None and guess.encoding in ("utf_16", "utf_16_le", "utf_16_be"):
+        return guess.encoding.replace("_", "-")
+    # cp1252 is a superset of latin-1's printable range and what Excel on Windows writes.
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _looks_like_bomless_utf16(sample: bytes) -> bool:
+    head = sample[:200]
+    if len(head) < 4:
+        return False
+    zeros_odd = head[1::2].count(0)
+    zeros_even = head[0::2].count(0)
+    half = len(head) // 2
+    return zeros_odd > half * 0.7 or zeros_even > half * 0.7
+
+
+def sniff_text_dialect(text: str) -> tuple[str, str]:
+    """(delimiter, quote) of a CSV text sample; falls back to counting candidates in the header line."""
+    lines = text.splitlines()
+    # The last line of a sample may be cut in the middle; leave it out.
+    sample = "\n".join(lines[:-1] if len(lines) > 2 else lines)
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS))
+        delimiter = sniffed.delimiter
+        quote = sniffed.quotechar if sniffed.quotechar in QUOTES else '"'
+    except csv.Error:
+        header = lines[0] if lines else ""
+        counts = {d: header.count(d) for d in DELIMITERS}
+        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+        quote = '"'
+    if delimiter not in DELIMITERS:
+        delimiter = ","
+    return delimiter, quote
+
+
+def sniff_file(path: Path) -> Dialect:
+    with path.open("rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    encoding = sniff_encoding(sample)
+    text = sample.decode(_python_codec(encoding), errors="ignore")
+    delimiter, quote = sniff_text_dialect(text.lstrip("\ufeff"))
+    return Dialect(encoding=encoding, delimiter=delimiter, quote=quote)
+
+
+def _python_codec(encoding: str) -> str:
+    return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(encoding, encoding)
+
+
+def needs_transcoding(encoding: str) -> bool:
+    """DuckDB reads UTF-8 (a BOM is fine); everything else is converted first."""
+    return encoding not in ("utf-8", "utf-8-sig")
+
+
+def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
+    """Copy `src` in `encoding` to `dest` in UTF-8, a chunk at a time (never the whole file in memory)."""
+    decoder = codecs.getincrementaldecoder(_python_codec(encoding))(errors="replace")
+    with src.open("rb") as fin, dest.open("wb") as fout:
+        first = True
+        while chunk := fin.read(_CHUNK):
+            text = decoder.decode(chunk)
+            if first:
+                text = text.lstrip("\ufeff")
+                first = False
+            fout.write(text.encode("utf-8"))
+        fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+def xlsx_to_csv(src: Path, dest: Path) -> None:
+    """The first worksheet of an .xlsx workbook as a UTF-8 CSV, streamed row by row."""
+    from openpyxl import load_workbook
+
+    with src.open("rb") as fin:
+        _xlsx_sheet_to_csv(load_workbook(fin, read_only=True, data_only=True), dest)
+
+
+def _xlsx_sheet_to_csv(workbook, dest: Path) -> None:
+    try:
+        sheet = workbook.worksheets[0]
+        with dest.open("w", encoding="utf-8", newline="") as fout:
+            writer = csv.writer(fout)
+            for row in sheet.iter_rows(values_only=True):
+                writer.writerow(["" if v is None else _xlsx_cell_text(v) for v in row])
+    finally:
+        workbook.close()
+
+
+def _xlsx_cell_text(value) -> str:
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text.removesuffix("T00:00:00")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def duckdb_read_csv_options(dialect: dict) -> dict:
+    """Keyword arguments for DuckDB's `read_csv` for a stored dialect; every column is read as text.
+
+    Use them as bound parameters: `read_csv(?, delim := ?, ...)` or the Python relational API.
+    """
+    return {
+        "delim": dialect.get("delimiter", ","),
+        "quote": dialect.get("quote", '"'),
+        "escape": dialect.get("quote", '"'),
+        "header": bool(dialect.get("header", True)),
+        "all_varchar": True,
+        "null_padding": True,
+        "strict_mode": False,
+    }
