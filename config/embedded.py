@@ -99,13 +99,13 @@ def ensure_environment() -> None:
     """
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = postgres_url()
-        os.environ["EMBEDDED_POSTGRES"] = "1"
-    else:
+        os.environ["EMBEDDED_POSTGRES"] = "1"  # children (gunicorn, celery) inherit both
+    elif not os.environ.get("EMBEDDED_POSTGRES"):
         _announce("pg", "[config] PostgreSQL from DATABASE_URL")
     if not os.environ.get("REDIS_URL"):
         os.environ["REDIS_URL"] = redis_url()
         os.environ["EMBEDDED_REDIS"] = "1"
-    else:
+    elif not os.environ.get("EMBEDDED_REDIS"):
         _announce("redis", "[config] Redis from REDIS_URL")
 
 
