@@ -1,4 +1,5 @@
 # One module per concern: refresh.py (KPI refresh engine), dashboard.py (dashboards and widgets).
+from dashboards.models.dashboard import Dashboard, Widget
 from dashboards.models.refresh import RefreshJob
 
-__all__ = ["RefreshJob"]
+__all__ = ["Dashboard", "RefreshJob", "Widget"]

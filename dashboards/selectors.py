@@ -1,0 +1,507 @@
+"""Reads about dashboards and KPI data.
+
+`dashboard_get_for_user` is the one access check for a dashboard (pages, API, export). `kpi_rows_for_user`
+(with its batch form `widgets_data_for_user`) is THE one place that reads KPI views: it takes the caller's
+scope from `accounts.selectors.user_row_scope`, adds it to the query, and runs the query as the KPI reader
+role under row-level security (`dashboards.kpi.rls`). Nothing else in the project builds an access
+predicate for KPI data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+from psycopg import errors as pg_errors
+from psycopg import sql
+
+from accounts.models import User
+from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
+from dashboards.kpi.registry import KPI_VIEWS, KpiView
+from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
+from dashboards.models import Dashboard, RefreshJob, Widget
+
+logger = logging.getLogger(__name__)
+
+NUMERIC_TYPES = {"money", "integer", "number"}
+MAX_ROWS = 5000
+CACHE_SECONDS = 300
+
+
+# --- Dashboards: who may see and change them -----------------------------------------------------
+
+
+def dashboards_for_user(user: User) -> QuerySet[Dashboard]:
+    """Dashboards the user may view: owned, or shared with them or their groups (guardian); superusers all."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Dashboard.objects.none()
+    if user.is_superuser:
+        return Dashboard.objects.all()
+    shared = get_objects_for_user(
+        user,
+        ["dashboards.view_dashboard", "dashboards.change_dashboard"],
+        klass=Dashboard,
+        any_perm=True,
+        accept_global_perms=False,
+    )
+    return Dashboard.objects.filter(Q(owner=user) | Q(pk__in=shared.values("pk"))).distinct()
+
+
+def user_can_view_dashboard(user: User, dashboard: Dashboard) -> bool:
+    return user_can_change_dashboard(user, dashboard) or user.has_perm("dashboards.view_dashboard", dashboard)
+
+
+def user_can_change_dashboard(user: User, dashboard: Dashboard) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return (
+        user.is_superuser
+        or (dashboard.owner_id is not None and dashboard.owner_id == user.pk)
+        or user.has_perm("dashboards.change_dashboard", dashboard)
+    )
+
+
+def user_can_share_dashboard(user: User, dashboard: Dashboard) -> bool:
+    """Sharing hands out access: the owner and superusers only."""
+    return getattr(user, "is_authenticated", False) and (
+        user.is_superuser or (dashboard.owner_id is not None and dashboard.owner_id == user.pk)
+    )
+
+
+def user_can_create_dashboard(user: User) -> bool:
+    return user_can_manage_data(user)
+
+
+def dashboard_get_for_user(user: User, key: str | int, *, action: str = "view") -> Dashboard:
+    """The dashboard by slug or id if the user may `action` ("view" or "change") it.
+
+    404 when it does not exist; 403 when it exists but the user lacks the permission.
+    """
+    lookup = {"pk": int(key)} if str(key).isdigit() else {"slug": str(key)}
+    try:
+        dashboard = Dashboard.objects.select_related("owner").get(**lookup)
+    except Dashboard.DoesNotExist:
+        raise Http404("No such dashboard") from None
+    allowed = user_can_change_dashboard(user, dashboard) if action == "change" else None
+    if allowed is None:
+        allowed = user_can_view_dashboard(user, dashboard)
+    if not allowed:
+        raise PermissionDenied(f"You may not {action} this dashboard.")
+    return dashboard
+
+
+def widget_get_for_user(user: User, dashboard: Dashboard, widget_id: int | str) -> Widget:
+    """A widget of a dashboard the caller was already allowed to see (by `dashboard_get_for_user`)."""
+    try:
+        return dashboard.widgets.get(pk=int(widget_id))
+    except (Widget.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such widget") from None
+
+
+# --- Dashboard filters (date range, team / sales rep) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """Filters chosen on a dashboard page and kept in its URL (?from=2024-01&to=2024-06&rep=5&team=5)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    rep: int | None = None
+    team: int | None = None
+
+    def as_query(self) -> dict[str, str]:
+        out = {}
+        if self.date_from:
+            out["from"] = self.date_from.isoformat()
+        if self.date_to:
+            out["to"] = self.date_to.isoformat()
+        if self.rep is not None:
+            out["rep"] = str(self.rep)
+        if self.team is not None:
+            out["team"] = str(self.team)
+        return out
+
+
+def _parse_date(text: str, name: str, *, end: bool) -> date:
+    """'2024-03-15' or '2024-03' (a month: its first day, or its last day for an end date)."""
+    try:
+        if len(text) == 7:
+            first = date.fromisoformat(text + "-01")
+            if not end:
+                return first
+            return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{name}={text!r} is not a date: use YYYY-MM-DD or YYYY-MM") from None
+
+
+def _parse_id(text: str, name: str) -> int:
+    if not text.isdigit():
+        raise ValidationError(f"{name}={text!r} is not an employee id")
+    return int(text)
+
+
+def dashboard_filters_parse(params) -> DashboardFilters:
+    """Dashboard filters from query parameters; a clear ValidationError for a bad value."""
+    raw = {k: (params.get(k) or "").strip() for k in ("from", "to", "rep", "team")}
+    filters = DashboardFilters(
+        date_from=_parse_date(raw["from"], "from", end=False) if raw["from"] else None,
+        date_to=_parse_date(raw["to"], "to", end=True) if raw["to"] else None,
+        rep=_parse_id(raw["rep"], "rep") if raw["rep"] else None,
+        team=_parse_id(raw["team"], "team") if raw["team"] else None,
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ValidationError("from must not be after to")
+    return filters
+
+
+# --- KPI reads: the one row-filtering function ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """What to read from one KPI view, every column allow-listed against the registry."""
+
+    view: KpiView
+    date_from: date | None = None
+    date_to: date | None = None
+    employee_ids: frozenset[int] | None = None  # narrowing chosen by the user; always intersected with scope
+    group_by: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()  # summed per group
+    order_by: tuple[str, ...] = ()  # "col" or "-col"
+    limit: int = MAX_ROWS
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def cache_part(self) -> str:
+        payload = [
+            self.view.name,
+            self.date_from and self.date_from.isoformat(),
+            self.date_to and self.date_to.isoformat(),
+            sorted(self.employee_ids) if self.employee_ids is not None else None,
+            self.group_by,
+            self.measures,
+            self.order_by,
+            self.limit,
+        ]
+        return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:20]
+
+
+def kpi_query_build(
+    *, view_name: str, options: dict | None = None, filters: DashboardFilters | None = None, user: User | None = None
+) -> KpiQuery:
+    """Validate a widget's query options and the dashboard filters against the KPI registry.
+
+    options: {"group_by": [...], "measures": [...], "order_by": ["-revenue"], "limit": 10}. Any column not
+    declared by the view is refused with a specific message; nothing the user typed reaches SQL as text.
+    """
+    view = KPI_VIEWS.get(view_name)
+    if view is None:
+        raise ValidationError(f"unknown KPI view {view_name!r}; known views: {', '.join(sorted(KPI_VIEWS))}")
+    options = dict(options or {})
+    unknown = set(options) - {"group_by", "measures", "order_by", "limit"}
+    if unknown:
+        raise ValidationError(f"unknown query option(s) {', '.join(sorted(unknown))}")
+
+    def columns(key: str) -> tuple[str, ...]:
+        value = options.get(key) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError(f"{key} must be a list of column names")
+        for name in value:
+            if name.lstrip("-") not in view.columns:
+                raise ValidationError(f"{key}: {name.lstrip('-')!r} is not a column of KPI view {view.name}")
+        return tuple(value)
+
+    group_by, measures, order_by = columns("group_by"), columns("measures"), columns("order_by")
+    for name in measures:
+        if view.columns[name] not in NUMERIC_TYPES:
+            raise ValidationError(f"measures: {name!r} is not numeric and cannot be summed")
+    if measures and not group_by:
+        group_by = ()  # a grand total: one row
+    if group_by or measures:
+        output = set(group_by) | set(measures)
+        for name in order_by:
+            if name.lstrip("-") not in output:
+                raise ValidationError(f"order_by: {name.lstrip('-')!r} is neither grouped nor a measure")
+    limit = options.get("limit", MAX_ROWS)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_ROWS:
+        raise ValidationError(f"limit must be an integer from 1 to {MAX_ROWS}")
+
+    filters = filters or DashboardFilters()
+    narrowing: frozenset[int] | None = None
+    if filters.rep is not None:
+        narrowing = frozenset({filters.rep})
+    if filters.team is not None:
+        team = employee_subtree_ids(filters.team)
+        narrowing = team if narrowing is None else narrowing & team
+    return KpiQuery(
+        view=view,
+        date_from=filters.date_from if view.date_column else None,
+        date_to=filters.date_to if view.date_column else None,
+        employee_ids=narrowing if view.scope_column else None,
+        group_by=group_by,
+        measures=measures,
+        order_by=order_by or tuple(c for c in view.default_order if not (group_by or measures) or c in group_by),
+        limit=limit,
+    )
+
+
+def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
+    """SELECT for one KPI query. scope_ids None means every row; identifiers quoted, values bound."""
+    view = query.view
+    predicates: list[sql.Composable] = []
+    params: list[Any] = []
+    if scope_ids is not None:
+        predicates.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(view.scope_column)))
+        params.append(sorted(scope_ids))
+    if query.date_from:
+        predicates.append(sql.SQL("{} >= %s").format(sql.Identifier(view.date_column)))
+        params.append(query.date_from)
+    if query.date_to:
+        predicates.append(sql.SQL("{} <= %s").format(sql.Identifier(view.date_column)))
+        params.append(query.date_to)
+    if query.group_by or query.measures:
+        select = [sql.Identifier(c) for c in query.group_by] + [
+            sql.SQL("sum({0}) AS {0}").format(sql.Identifier(c)) for c in query.measures
+        ]
+    else:
+        select = [sql.Identifier(c) for c in view.columns]
+    statement = sql.SQL("SELECT {select} FROM {table} WHERE {where}").format(
+        select=sql.SQL(", ").join(select),
+        table=sql.Identifier(view.name),
+        where=sql.SQL(" AND ").join(predicates) if predicates else sql.SQL("TRUE"),
+    )
+    if query.group_by:
+        statement += sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(sql.Identifier(c) for c in query.group_by))
+    if query.order_by:
+        statement += sql.SQL(" ORDER BY {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("{} DESC NULLS LAST" if c.startswith("-") else "{} ASC NULLS LAST").format(
+                    sql.Identifier(c.lstrip("-"))
+                )
+                for c in query.order_by
+            )
+        )
+    statement += sql.SQL(" LIMIT %s")
+    params.append(query.limit)
+    return statement, params
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)  # money is numeric(14,2): exact in a double's 15 significant digits
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+_reader_role_exists: bool = False
+
+
+def _reader_role_available(cursor) -> bool:
+    global _reader_role_exists
+    if not _reader_role_exists:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [KPI_READER_ROLE])
+        _reader_role_exists = cursor.fetchone() is not None
+    return _reader_role_exists
+
+
+def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]]]) -> list[list[dict]]:
+    """Run statements in one transaction as the KPI reader role, with the scope set for the RLS policies."""
+    results: list[list[dict]] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        as_reader = _reader_role_available(cursor)
+        if as_reader:
+            cursor.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(KPI_READER_ROLE)))
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+            [
+                SETTING_ALL_ROWS,
+                "on" if scope.all_rows else "off",
+                SETTING_EMPLOYEE_IDS,
+                ",".join(str(i) for i in sorted(scope.employee_ids)),
+            ],
+        )
+        for statement, params in statements:
+            cursor.execute(statement, params)
+            names = [d.name for d in cursor.description]
+            results.append([{n: _json_value(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()])
+        # Inside an outer transaction (tests, ATOMIC blocks) SET LOCAL would outlive this block.
+        cursor.execute(
+            "SELECT set_config(%s, '', true), set_config(%s, '', true)", [SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS]
+        )
+        if as_reader:
+            cursor.execute("RESET ROLE")
+    return results
+
+
+def _effective_ids(scope: RowScope, query: KpiQuery) -> frozenset[int] | None | bool:
+    """Employee ids to filter on (None: every row), or False when the caller may see nothing of this view."""
+    if scope.is_empty:
+        return False
+    if not query.view.scope_column:
+        return None if scope.all_rows else False  # a company-wide view: all-rows scopes only
+    ids = None if scope.all_rows else scope.employee_ids
+    if query.employee_ids is not None:
+        ids = query.employee_ids if ids is None else ids & query.employee_ids
+    if ids is not None and not ids:
+        return False
+    return ids
+
+
+def kpi_freshness(view_name: str) -> dict:
+    """{"refreshed_at", "is_stale", "last_error"} for a KPI view, from the refresh engine."""
+    try:
+        from dashboards.kpi.freshness import kpi_view_freshness
+    except ImportError:
+        kpi_view_freshness = None
+    if kpi_view_freshness is not None:
+        return kpi_view_freshness(view_name)
+    view = KPI_VIEWS.get(view_name)
+    last = (
+        RefreshJob.objects.filter(view_name=view_name, status=RefreshJob.Status.SUCCEEDED)
+        .order_by("-created_at")
+        .values("last_run", "created_at")
+        .first()
+    )
+    failed = RefreshJob.objects.filter(view_name=view_name).order_by("-created_at").values("status", "error").first()
+    refreshed_at = (last["last_run"] or last["created_at"]) if last else None
+    from django.utils import timezone
+
+    is_stale = refreshed_at is None or (view is not None and timezone.now() - refreshed_at > view.max_staleness)
+    last_error = failed["error"] if failed and failed["status"] == RefreshJob.Status.FAILED else ""
+    return {"refreshed_at": refreshed_at, "is_stale": is_stale, "last_error": last_error}
+
+
+def _cache_key(scope: RowScope, query: KpiQuery, refreshed_at: datetime | None) -> str:
+    stamp = refreshed_at.isoformat() if refreshed_at else "never"
+    return f"kpi:rows:v1:{query.view.name}:{scope.cache_key()}:{query.cache_part()}:{stamp}"
+
+
+def _rows_for_scope(scope: RowScope, queries: list[KpiQuery], stamps: list[datetime | None]) -> list[list[dict]]:
+    results: list[list[dict] | None] = [None] * len(queries)
+    keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
+    cached = cache.get_many(keys)
+    pending: list[int] = []
+    for i, (query, key) in enumerate(zip(queries, keys, strict=True)):
+        if key in cached:
+            results[i] = cached[key]
+            continue
+        ids = _effective_ids(scope, query)
+        if ids is False:
+            results[i] = []
+        else:
+            pending.append(i)
+    if pending:
+        statements = [_statement(queries[i], _effective_ids(scope, queries[i])) for i in pending]
+        try:
+            fetched = _read_with_repair(scope, statements, [queries[i].view.name for i in pending])
+        except DatabaseError as exc:
+            if not isinstance(exc.__cause__, pg_errors.UndefinedTable):
+                raise
+            # A view not created yet (no refresh ran): read the others one by one, the missing ones are empty.
+            fetched = []
+            for i, statement in zip(pending, statements, strict=True):
+                try:
+                    fetched.append(_read_with_repair(scope, [statement], [queries[i].view.name])[0])
+                except DatabaseError as inner:
+                    if not isinstance(inner.__cause__, pg_errors.UndefinedTable):
+                        raise
+                    logger.warning("KPI view %s does not exist yet", queries[i].view.name)
+                    fetched.append([])
+        for i, rows in zip(pending, fetched, strict=True):
+            results[i] = rows
+        cache.set_many({keys[i]: results[i] for i in pending}, CACHE_SECONDS)
+    return results  # type: ignore[return-value]
+
+
+def _read_with_repair(scope: RowScope, statements, view_names: list[str]) -> list[list[dict]]:
+    try:
+        return _scoped_read(scope, statements)
+    except DatabaseError as exc:
+        if not isinstance(exc.__cause__, pg_errors.InsufficientPrivilege):
+            raise
+        # A KPI table (re)created since the last policy pass: put the policy and grant on it, then retry.
+        kpi_rls_ensure(view_names)
+        return _scoped_read(scope, statements)
+
+
+def kpi_rows_for_user(
+    *, user: User, view_name: str, options: dict | None = None, filters: DashboardFilters | None = None
+) -> list[dict]:
+    """Rows of one KPI view the user may see, with the dashboard filters and the widget's query options.
+
+    The caller's RowScope (accounts.selectors.user_row_scope) is added here and nowhere else; a cached
+    result is keyed by the scope, so it is never served to a user with a different scope.
+    """
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    scope = user_row_scope(user)
+    return _rows_for_scope(scope, [query], [kpi_freshness(view_name)["refreshed_at"]])[0]
+
+
+@dataclass
+class WidgetData:
+    widget: Widget
+    rows: list[dict]
+    freshness: dict
+    error: str = ""
+    previous_rows: list[dict] | None = None
+
+
+def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery:
+    return kpi_query_build(view_name=widget.view_name, options=widget.query_options, filters=filters)
+
+
+def previous_period(filters: DashboardFilters) -> DashboardFilters | None:
+    """The period just before the filtered one, of the same length (for "change vs previous period")."""
+    if not (filters.date_from and filters.date_to):
+        return None
+    length = filters.date_to - filters.date_from + timedelta(days=1)
+    return DashboardFilters(
+        date_from=filters.date_from - length,
+        date_to=filters.date_from - timedelta(days=1),
+        rep=filters.rep,
+        team=filters.team,
+    )
+
+
+def widgets_data_for_user(*, user: User, widgets: list[Widget], filters: DashboardFilters) -> list[WidgetData]:
+    """Every widget's rows in one scoped read (the batch form of `kpi_rows_for_user`)."""
+    scope = user_row_scope(user)
+    freshness = {name: kpi_freshness(name) for name in {w.view_name for w in widgets}}
+    out: list[WidgetData] = []
+    queries: list[KpiQuery] = []
+    slots: list[tuple[WidgetData, str]] = []
+    for widget in widgets:
+        data = WidgetData(widget=widget, rows=[], freshness=freshness.get(widget.view_name, {}))
+        out.append(data)
+        try:
+            queries.append(widget_query(widget, filters))
+            slots.append((data, "rows"))
+            previous = previous_period(filters) if widget.chart_type == Widget.ChartType.NUMBER else None
+            if previous is not None:
+                queries.append(widget_query(widget, previous))
+                slots.append((data, "previous_rows"))
+        except ValidationError as exc:
+            data.error = "; ".join(exc.messages)
+    stamps = [freshness[q.view.name]["refreshed_at"] for q in queries]
+    for (data, attr), rows in zip(slots, _rows_for_scope(scope, queries, stamps), strict=True):
+        setattr(data, attr, rows)
+    return out
+
+
+def kpi_views_for_picker() -> list[KpiView]:
+    return sorted(KPI_VIEWS.values(), key=lambda v: v.name)
