@@ -2,6 +2,27 @@
 
 Dashboards read only these views, always through the one row-filtering function in
 `dashboards.selectors`, which filters on `scope_column` (a canonical employee id) when it is set.
+
+Storage (see docs/KPI.md): every KPI view is a plain summary TABLE named `name`, created by
+`dashboards/migrations/0002_kpi_views.py` with a unique index on `key`. Tables, not materialized views,
+because PostgreSQL cannot put row-level-security policies on a materialized view, and because the
+incremental refresh is done by the application (delete-and-insert of the touched partitions in one
+transaction); a full refresh rebuilds the whole table in one transaction. Readers are never blocked
+(MVCC): they see the previous rows until the refresh commits.
+
+Revenue rule (the one place it is defined is the SQL function `kpi_line_revenue` and the SQL view
+`kpi_order_revenue`, both created by migration 0002): an order's revenue is
+sum(quantity * unit_price * (1 - discount)) over its order lines when it has lines, else the order's
+`amount`.
+
+Strategies:
+- "incremental" with `partition_key="month"`: the SQL file selects the rows of the months in
+  `%(months)s` (or every month when `%(all)s`); a refresh deletes those months and inserts them again.
+- "incremental" with `rollup_of=<helper view>`: a per-entity view (top customers, top products) summed
+  from a month-partitioned helper. A refresh recomputes the touched months of the helper and adds the
+  difference (new minus old contribution) to the per-entity rows, so its cost follows the size of the
+  change, not the number of entities the change touches.
+- "full": the SQL file selects every row; a refresh replaces the table's content.
 """
 
 from __future__ import annotations
@@ -12,20 +33,33 @@ from datetime import timedelta
 
 @dataclass(frozen=True)
 class KpiView:
-    name: str  # relation name in PostgreSQL, e.g. "kpi_monthly_revenue" is NOT used: the name is the relation
+    name: str  # relation name in PostgreSQL (a summary table), e.g. "monthly_revenue"
     description: str
-    columns: dict[str, str]  # column -> type (date, text, integer, money, number)
+    columns: dict[str, str]  # column -> type (date, text, integer, money, number, boolean)
     depends_on: tuple[str, ...]  # canonical tables
     strategy: str = "full"  # "incremental" (by partition_key) or "full"
-    partition_key: str | None = None  # e.g. "month"
+    partition_key: str | None = None  # "month" for month-partitioned views
     scope_column: str | None = None  # employee id column that row-level access filters on
     date_column: str | None = None  # column dashboard date-range filters apply to
     refresh_interval: timedelta = timedelta(hours=24)
     max_staleness: timedelta = timedelta(hours=26)
     default_order: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()  # unique key of a row (unique index, NULLS NOT DISTINCT)
+    rollup_of: str | None = None  # per-entity view summed from this month-partitioned helper view
+    measures: tuple[str, ...] = ()  # additive columns (rollup views)
+    count_column: str | None = None  # rollup views: a row whose count reaches 0 is removed
+    internal: bool = False  # helper views: refreshed with their rollup, not shown to dashboards
+
+    @property
+    def sql_file(self) -> str:
+        return f"{self.name}.sql"
 
 
 KPI_VIEWS: dict[str, KpiView] = {}
+
+# The canonical tables whose touched months (execution report) bound a month-partitioned refresh.
+# A dependency touched without months (e.g. a customers file) makes the refresh of that view full.
+MONTH_SOURCES = ("canonical_orders", "canonical_order_lines", "canonical_expenses")
 
 
 def register(view: KpiView) -> KpiView:
@@ -40,18 +74,352 @@ def get_view(name: str) -> KpiView:
         raise KeyError(f"unknown KPI view {name!r}") from None
 
 
+def public_views() -> list[KpiView]:
+    """The views dashboards may read (helpers excluded), in registry order."""
+    return [v for v in KPI_VIEWS.values() if not v.internal]
+
+
+def refresh_order() -> list[KpiView]:
+    """Every view, helpers before the views rolled up from them."""
+    ordered: list[KpiView] = []
+    for view in KPI_VIEWS.values():
+        if view.rollup_of and get_view(view.rollup_of) not in ordered:
+            ordered.append(get_view(view.rollup_of))
+        if view not in ordered:
+            ordered.append(view)
+    return ordered
+
+
+ORDERS = ("canonical_orders", "canonical_order_lines", "canonical_customers")
+HOURLY = {"refresh_interval": timedelta(hours=1), "max_staleness": timedelta(hours=3)}
+NIGHTLY = {"refresh_interval": timedelta(hours=24), "max_staleness": timedelta(hours=26)}
+
 register(
     KpiView(
         name="monthly_revenue",
         description="Revenue and order count per month and sales rep.",
         columns={"month": "date", "sales_rep_id": "integer", "revenue": "money", "order_count": "integer"},
-        depends_on=("canonical_orders", "canonical_order_lines"),
+        depends_on=ORDERS,
         strategy="incremental",
         partition_key="month",
         scope_column="sales_rep_id",
         date_column="month",
-        refresh_interval=timedelta(hours=1),
-        max_staleness=timedelta(hours=3),
         default_order=("month",),
+        key=("month", "sales_rep_id"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="revenue_by_category",
+        description="Revenue and quantity per month, sales rep and product category (orders without lines: "
+        "'Uncategorized').",
+        columns={
+            "month": "date",
+            "sales_rep_id": "integer",
+            "category": "text",
+            "revenue": "money",
+            "quantity": "number",
+        },
+        depends_on=(*ORDERS, "canonical_products"),
+        strategy="incremental",
+        partition_key="month",
+        scope_column="sales_rep_id",
+        date_column="month",
+        default_order=("month", "category"),
+        key=("month", "sales_rep_id", "category"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="gross_margin",
+        description="Revenue, cost of goods (quantity x product cost) and gross margin per month and sales rep. "
+        "Lines whose product has no cost count no cost of goods.",
+        columns={
+            "month": "date",
+            "sales_rep_id": "integer",
+            "revenue": "money",
+            "cogs": "money",
+            "gross_margin": "money",
+            "margin_pct": "number",
+        },
+        depends_on=(*ORDERS, "canonical_products"),
+        strategy="incremental",
+        partition_key="month",
+        scope_column="sales_rep_id",
+        date_column="month",
+        default_order=("month",),
+        key=("month", "sales_rep_id"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="order_fulfillment",
+        description="Orders per month, sales rep and status; shipped orders and days from order to shipment.",
+        columns={
+            "month": "date",
+            "sales_rep_id": "integer",
+            "status": "text",
+            "order_count": "integer",
+            "shipped_count": "integer",
+            "total_days_to_ship": "integer",
+            "avg_days_to_ship": "number",
+        },
+        depends_on=("canonical_orders", "canonical_customers"),
+        strategy="incremental",
+        partition_key="month",
+        scope_column="sales_rep_id",
+        date_column="month",
+        default_order=("month", "status"),
+        key=("month", "sales_rep_id", "status"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="sales_rep_performance",
+        description="Per month and sales rep: revenue, orders, distinct customers, average order value.",
+        columns={
+            "month": "date",
+            "sales_rep_id": "integer",
+            "rep_name": "text",
+            "revenue": "money",
+            "order_count": "integer",
+            "customer_count": "integer",
+            "avg_order_value": "money",
+        },
+        depends_on=(*ORDERS, "canonical_employees"),
+        strategy="incremental",
+        partition_key="month",
+        scope_column="sales_rep_id",
+        date_column="month",
+        default_order=("month", "rep_name"),
+        key=("month", "sales_rep_id"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="monthly_expenses",
+        description="Expenses per month, category, department and employee.",
+        columns={
+            "month": "date",
+            "employee_id": "integer",
+            "category": "text",
+            "department": "text",
+            "amount": "money",
+            "expense_count": "integer",
+        },
+        depends_on=("canonical_expenses",),
+        strategy="incremental",
+        partition_key="month",
+        scope_column="employee_id",
+        date_column="month",
+        default_order=("month", "category"),
+        key=("month", "employee_id", "category", "department"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="top_customers_by_month",
+        description="Helper of top_customers: revenue and orders per month, customer and sales rep.",
+        columns={
+            "month": "date",
+            "customer_id": "integer",
+            "sales_rep_id": "integer",
+            "revenue": "money",
+            "order_count": "integer",
+        },
+        depends_on=ORDERS,
+        strategy="incremental",
+        partition_key="month",
+        scope_column="sales_rep_id",
+        date_column="month",
+        key=("month", "customer_id", "sales_rep_id"),
+        internal=True,
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="top_customers",
+        description="Revenue and orders per customer and sales rep, all time (sum by customer for a ranking).",
+        columns={
+            "customer_id": "integer",
+            "sales_rep_id": "integer",
+            "customer_name": "text",
+            "country": "text",
+            "segment": "text",
+            "revenue": "money",
+            "order_count": "integer",
+        },
+        depends_on=ORDERS,
+        strategy="incremental",
+        scope_column="sales_rep_id",
+        default_order=("-revenue",),
+        key=("customer_id", "sales_rep_id"),
+        rollup_of="top_customers_by_month",
+        measures=("revenue", "order_count"),
+        count_column="order_count",
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="top_products_by_month",
+        description="Helper of top_products: revenue, quantity and lines per month, product and sales rep.",
+        columns={
+            "month": "date",
+            "product_id": "integer",
+            "sales_rep_id": "integer",
+            "revenue": "money",
+            "quantity": "number",
+            "line_count": "integer",
+        },
+        depends_on=(*ORDERS, "canonical_products"),
+        strategy="incremental",
+        partition_key="month",
+        scope_column="sales_rep_id",
+        date_column="month",
+        key=("month", "product_id", "sales_rep_id"),
+        internal=True,
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="top_products",
+        description="Revenue, quantity and order lines per product and sales rep, all time.",
+        columns={
+            "product_id": "integer",
+            "sales_rep_id": "integer",
+            "product_name": "text",
+            "category": "text",
+            "revenue": "money",
+            "quantity": "number",
+            "line_count": "integer",
+        },
+        depends_on=(*ORDERS, "canonical_products"),
+        strategy="incremental",
+        scope_column="sales_rep_id",
+        default_order=("-revenue",),
+        key=("product_id", "sales_rep_id"),
+        rollup_of="top_products_by_month",
+        measures=("revenue", "quantity", "line_count"),
+        count_column="line_count",
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="ar_aging",
+        description="Open receivables per customer (invoice amount minus payments) in age buckets by days past "
+        "due, as of the refresh date.",
+        columns={
+            "customer_id": "integer",
+            "sales_rep_id": "integer",
+            "customer_name": "text",
+            "current_due": "money",
+            "days_1_30": "money",
+            "days_31_60": "money",
+            "days_61_90": "money",
+            "days_90_plus": "money",
+            "total_open": "money",
+            "as_of": "date",
+        },
+        depends_on=("canonical_invoices", "canonical_payments", "canonical_customers", "canonical_orders"),
+        strategy="full",
+        scope_column="sales_rep_id",
+        default_order=("-total_open",),
+        key=("customer_id", "sales_rep_id"),
+        **HOURLY,
+    )
+)
+register(
+    KpiView(
+        name="collections",
+        description="Invoiced vs collected per month and sales rep, open receivables at month end and DSO "
+        "(open receivables / invoiced x days in month).",
+        columns={
+            "month": "date",
+            "sales_rep_id": "integer",
+            "invoiced": "money",
+            "collected": "money",
+            "open_at_month_end": "money",
+            "dso": "number",
+        },
+        depends_on=("canonical_invoices", "canonical_payments", "canonical_customers", "canonical_orders"),
+        strategy="full",
+        scope_column="sales_rep_id",
+        date_column="month",
+        default_order=("month",),
+        key=("month", "sales_rep_id"),
+        **HOURLY,
+    )
+)
+register(
+    KpiView(
+        name="inventory_status",
+        description="Latest on-hand quantity per product and warehouse against its reorder level.",
+        columns={
+            "product_id": "integer",
+            "warehouse": "text",
+            "product_name": "text",
+            "category": "text",
+            "snapshot_date": "date",
+            "quantity_on_hand": "number",
+            "reorder_level": "number",
+            "below_reorder": "boolean",
+        },
+        depends_on=("canonical_inventory", "canonical_products"),
+        strategy="full",
+        default_order=("product_name", "warehouse"),
+        key=("product_id", "warehouse"),
+        **HOURLY,
+    )
+)
+register(
+    KpiView(
+        name="customer_segments",
+        description="Customers, orders and revenue per segment, country and sales rep.",
+        columns={
+            "segment": "text",
+            "country": "text",
+            "sales_rep_id": "integer",
+            "customer_count": "integer",
+            "order_count": "integer",
+            "revenue": "money",
+        },
+        depends_on=ORDERS,
+        strategy="full",
+        scope_column="sales_rep_id",
+        default_order=("-revenue",),
+        key=("segment", "country", "sales_rep_id"),
+        **NIGHTLY,
+    )
+)
+register(
+    KpiView(
+        name="new_vs_returning_customers",
+        description="Per month and sales rep: customers ordering for the first time vs returning, and their "
+        "revenue. Full strategy: a back-dated order changes which month is a customer's first.",
+        columns={
+            "month": "date",
+            "sales_rep_id": "integer",
+            "new_customers": "integer",
+            "returning_customers": "integer",
+            "new_revenue": "money",
+            "returning_revenue": "money",
+        },
+        depends_on=ORDERS,
+        strategy="full",
+        scope_column="sales_rep_id",
+        date_column="month",
+        default_order=("month",),
+        key=("month", "sales_rep_id"),
+        **NIGHTLY,
     )
 )

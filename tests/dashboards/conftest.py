@@ -63,3 +63,12 @@ def sales_kpi(nw_employees, monkeypatch):
         cursor.execute("INSERT INTO test_company_kpi VALUES ('Beverages', 10), ('Seafood', 20)")
     kpi_rls_ensure([SALES_KPI.name, COMPANY_KPI.name])
     return nw_employees
+
+
+@pytest.fixture
+def northwind(nw_employees):
+    """The Northwind sales data as canonical rows (employees from the shared fixture), for the KPI views."""
+    from tests.dashboards.northwind import load_northwind_sales
+
+    load_northwind_sales(nw_employees)
+    return nw_employees

@@ -1,0 +1,13 @@
+-- Orders per month, sales rep and status; shipped orders and days from order to shipment.
+SELECT date_trunc('month', o.order_date::timestamp)::date AS month,
+       COALESCE(o.sales_rep_id, c.sales_rep_id) AS sales_rep_id,
+       COALESCE(NULLIF(o.status, ''), 'unknown') AS status,
+       count(*) AS order_count,
+       count(o.shipped_date) AS shipped_count,
+       COALESCE(sum(o.shipped_date - o.order_date), 0) AS total_days_to_ship,
+       round(avg(o.shipped_date - o.order_date), 2) AS avg_days_to_ship
+FROM canonical_orders o
+LEFT JOIN canonical_customers c ON c.id = o.customer_id
+WHERE (%(all)s OR (o.order_date >= %(lo)s AND o.order_date < %(hi)s
+       AND date_trunc('month', o.order_date::timestamp)::date = ANY(%(months)s::date[])))
+GROUP BY 1, 2, 3

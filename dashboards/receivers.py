@@ -1,0 +1,27 @@
+"""Reactions to other apps' events: a committed execution makes the KPI views that read its tables stale."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from mappings.signals import execution_committed
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(execution_committed, dispatch_uid="dashboards.kpi_refresh_on_execution")
+def kpi_refresh_on_execution(sender, job, **kwargs) -> None:
+    """Record the touched partitions, then queue one incremental refresh per dependent view (Celery)."""
+    from dashboards.services.refresh import kpi_refresh_mark_touched
+    from dashboards.tasks import kpi_view_refresh_task
+
+    touched = (job.report or {}).get("touched") or {}
+    names = kpi_refresh_mark_touched(touched=touched, source_id=job.source_id)
+    for name in names:
+        # After commit: the worker must see the pending rows (and the execution's rows).
+        transaction.on_commit(lambda name=name: kpi_view_refresh_task.delay(view_name=name, source_id=job.source_id))
+    if names:
+        logger.info("execution %s: queued refresh of %s", job.pk, ", ".join(names))

@@ -1,0 +1,327 @@
+"""The KPI refresh engine: full and incremental refreshes of the summary tables in the registry.
+
+Each refresh of a view runs in ONE transaction holding a PostgreSQL advisory lock for that view, so
+two refreshes of a view never overlap and a failure rolls back to the previous rows (readers keep
+seeing them; MVCC never blocks readers). Every run writes a `refresh_jobs` row, outside that
+transaction so that failures are recorded too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.utils import timezone
+from psycopg import sql
+
+from dashboards.kpi.registry import KPI_VIEWS, MONTH_SOURCES, KpiView, get_view, public_views
+from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
+
+logger = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "kpi" / "sql"
+# First key of pg_advisory_xact_lock(int, int): this engine's namespace; the second is hashtext(view).
+ADVISORY_LOCK_NAMESPACE = 7_501_005
+FULL, INCREMENTAL, AUTO = "full", "incremental", "auto"
+
+
+class RefreshBusy(Exception):
+    """Another refresh of the same view holds its lock."""
+
+
+@dataclass
+class RefreshResult:
+    view_name: str
+    mode: str
+    duration_ms: int
+    rows: int
+    partitions: list[str] = field(default_factory=list)
+    job_id: int | None = None
+
+    def as_json(self) -> dict:
+        return {"mode": self.mode, "duration_ms": self.duration_ms, "rows": self.rows}
+
+
+@cache
+def view_sql(view_name: str) -> str:
+    """The SQL text of a view (a fixed file of the project, never user input)."""
+    return (SQL_DIR / get_view(view_name).sql_file).read_text()
+
+
+def _select(view: KpiView, source: str | None = None) -> sql.Composable:
+    text = view_sql(view.name)
+    if view.rollup_of:
+        return sql.SQL(text).format(source=sql.Identifier(source or view.rollup_of))
+    return sql.SQL(text)
+
+
+def _params(months: list[date] | None) -> dict:
+    if months is None:
+        return {"all": True, "months": None, "lo": None, "hi": None}
+    return {"all": False, "months": months, "lo": min(months), "hi": max(months) + relativedelta(months=1)}
+
+
+def _columns(view: KpiView) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in view.columns)
+
+
+def _execute(statement: sql.Composable, params: dict | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def _rebuild_partitions(view: KpiView, months: list[date] | None) -> None:
+    """Delete the months (or everything) and insert them again from the view's SQL."""
+    table = sql.Identifier(view.name)
+    if months is None:
+        _execute(sql.SQL("DELETE FROM {}").format(table))
+    else:
+        _execute(
+            sql.SQL("DELETE FROM {} WHERE {} = ANY(%(months)s::date[])").format(
+                table, sql.Identifier(view.partition_key)
+            ),
+            {"months": months},
+        )
+    _execute(
+        sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(view), _select(view)),
+        _params(months),
+    )
+
+
+def _rollup_full(view: KpiView) -> None:
+    helper = get_view(view.rollup_of)
+    _rebuild_partitions(helper, None)
+    _execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(view.name)))
+    _execute(sql.SQL("INSERT INTO {} ({}) {}").format(sql.Identifier(view.name), _columns(view), _select(view)))
+
+
+def _rollup_incremental(view: KpiView, months: list[date]) -> None:
+    """Recompute the helper's months and add (new - old) of those months to the per-entity rows."""
+    helper = get_view(view.rollup_of)
+    entity_keys = [k for k in helper.key if k != helper.partition_key]
+    helper_table = sql.Identifier(helper.name)
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in entity_keys)
+    measures = sql.SQL(", ").join(sql.Identifier(m) for m in view.measures)
+    negated = sql.SQL(", ").join(sql.SQL("-{0} AS {0}").format(sql.Identifier(m)) for m in view.measures)
+    in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(helper.partition_key))
+    _execute(sql.SQL("DROP TABLE IF EXISTS kpi_old, kpi_delta"))
+    _execute(
+        sql.SQL("CREATE TEMP TABLE kpi_old ON COMMIT DROP AS SELECT {}, {} FROM {} WHERE {}").format(
+            keys, measures, helper_table, in_months
+        ),
+        {"months": months},
+    )
+    _rebuild_partitions(helper, months)
+    _execute(
+        sql.SQL(
+            "CREATE TEMP TABLE kpi_delta ON COMMIT DROP AS "
+            "SELECT {keys}, {measures} FROM {helper} WHERE {in_months} "
+            "UNION ALL SELECT {keys}, {negated} FROM kpi_old"
+        ).format(keys=keys, measures=measures, helper=helper_table, in_months=in_months, negated=negated),
+        {"months": months},
+    )
+    table = sql.Identifier(view.name)
+    attributes = [c for c in view.columns if c not in view.key and c not in view.measures]
+    updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in view.measures]
+    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes]
+    _execute(
+        sql.SQL("INSERT INTO {table} ({columns}) {select} ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
+            table=table,
+            columns=_columns(view),
+            select=_select(view, source="kpi_delta"),
+            key=sql.SQL(", ").join(sql.Identifier(k) for k in view.key),
+            updates=sql.SQL(", ").join(updates),
+        )
+    )
+    # An entity whose last order moved out of the recomputed months disappears, as a full refresh would drop it.
+    matches = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} IS NOT DISTINCT FROM d.{0}").format(sql.Identifier(k)) for k in view.key
+    )
+    _execute(
+        sql.SQL("DELETE FROM {} t USING (SELECT DISTINCT {} FROM kpi_delta) d WHERE {} AND t.{} = 0").format(
+            table, keys, matches, sql.Identifier(view.count_column)
+        )
+    )
+
+
+def _lock(view: KpiView, *, wait: bool) -> None:
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [ADVISORY_LOCK_NAMESPACE, view.name])
+            return
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [ADVISORY_LOCK_NAMESPACE, view.name])
+        if not cursor.fetchone()[0]:
+            raise RefreshBusy(f"another refresh of {view.name} is running")
+
+
+def _table_facts(view: KpiView) -> tuple[int, date | None]:
+    """Row count and the newest date the view covers (its date column), for status and staleness."""
+    table = sql.Identifier(view.name)
+    with connection.cursor() as cursor:
+        if view.date_column:
+            cursor.execute(sql.SQL("SELECT count(*), max({}) FROM {}").format(sql.Identifier(view.date_column), table))
+        else:
+            cursor.execute(sql.SQL("SELECT count(*), NULL FROM {}").format(table))
+        rows, newest = cursor.fetchone()
+    return rows, newest
+
+
+def _parse_months(values) -> list[date]:
+    months = set()
+    for value in values or []:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        months.add(day.replace(day=1))
+    return sorted(months)
+
+
+def kpi_view_refresh(
+    *,
+    view_name: str,
+    mode: str = AUTO,
+    months: list | None = None,
+    wait: bool = True,
+    attempt: int = 1,
+    source_id: int | None = None,
+) -> RefreshResult:
+    """Refresh one KPI view and record the run in `refresh_jobs`.
+
+    mode "full" rebuilds the table; "auto" refreshes incrementally the months waiting for it
+    (`KpiPendingRefresh`, recorded when an execution commits) plus `months`, and falls back to full when
+    the view's strategy is full, it was never built, or a pending change asked for it.
+    With `wait=False` a refresh already running raises `RefreshBusy` instead of waiting for it.
+    A failure re-raises after recording it; the view keeps its previous rows.
+    """
+    view = get_view(view_name)
+    if view.internal:
+        raise ValueError(f"{view_name} is refreshed with the view rolled up from it, not alone")
+    started = timezone.now()
+    job = RefreshJob.objects.create(
+        view_name=view.name,
+        mode=mode,
+        status=RefreshJob.Status.RUNNING,
+        last_run=started,
+        attempt=attempt,
+        source_id=source_id,
+    )
+    clock = time.monotonic()
+    try:
+        with transaction.atomic():
+            _lock(view, wait=wait)
+            state, _ = KpiViewState.objects.get_or_create(view_name=view.name)
+            pending = list(KpiPendingRefresh.objects.filter(view_name=view.name))
+            wanted = set(_parse_months(months))
+            for item in pending:
+                wanted.update(_parse_months(item.months))
+            full = (
+                mode == FULL
+                or view.strategy == FULL
+                or state.last_success_at is None
+                or any(item.full for item in pending)
+            )
+            partitions = sorted(wanted)
+            if full:
+                effective = FULL
+                if view.rollup_of:
+                    _rollup_full(view)
+                else:
+                    _rebuild_partitions(view, None)
+            else:
+                effective = INCREMENTAL
+                if partitions and view.rollup_of:
+                    _rollup_incremental(view, partitions)
+                elif partitions:
+                    _rebuild_partitions(view, partitions)
+            KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending]).delete()
+            rows, newest = _table_facts(view)
+            duration_ms = round((time.monotonic() - clock) * 1000)
+            state.last_success_at = timezone.now()
+            state.last_attempt_at = started
+            state.last_mode = effective
+            state.last_duration_ms = duration_ms
+            state.rows = rows
+            state.data_through = newest
+            state.consecutive_failures = 0
+            state.last_error = ""
+            state.save()
+    except RefreshBusy as exc:
+        job.status = RefreshJob.Status.SKIPPED
+        job.error = str(exc)
+        job.duration_ms = round((time.monotonic() - clock) * 1000)
+        job.save(update_fields=["status", "error", "duration_ms"])
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}".strip()[:2000]
+        job.status = RefreshJob.Status.FAILED
+        job.error = error
+        job.duration_ms = round((time.monotonic() - clock) * 1000)
+        job.save(update_fields=["status", "error", "duration_ms"])
+        state, _ = KpiViewState.objects.get_or_create(view_name=view.name)
+        state.consecutive_failures += 1
+        state.last_error = error
+        state.last_attempt_at = started
+        state.save(update_fields=["consecutive_failures", "last_error", "last_attempt_at"])
+        logger.warning("refresh of KPI view %s failed: %s", view.name, error)
+        raise
+    job.status = RefreshJob.Status.SUCCEEDED
+    job.mode = effective
+    job.duration_ms = duration_ms
+    job.rows = rows
+    job.partitions = [m.isoformat() for m in partitions] if effective == INCREMENTAL else []
+    job.save(update_fields=["status", "mode", "duration_ms", "rows", "partitions"])
+    return RefreshResult(view.name, effective, duration_ms, rows, job.partitions, job.pk)
+
+
+def kpi_views_refresh_all(*, full: bool = False, view_names: list[str] | None = None) -> dict[str, RefreshResult]:
+    """Refresh every dashboard-facing view (or `view_names`), in registry order; stops at the first failure."""
+    names = view_names or [v.name for v in public_views()]
+    return {name: kpi_view_refresh(view_name=name, mode=FULL if full else AUTO) for name in names}
+
+
+def views_depending_on(tables: set[str]) -> list[KpiView]:
+    return [v for v in public_views() if tables & set(v.depends_on)]
+
+
+@transaction.atomic
+def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> list[str]:
+    """Record which partitions of which views an execution made stale; returns the views to refresh.
+
+    `touched` is the execution report's `{table: {"months": [...], "customer_ids": [...], ...}}`.
+    A month-partitioned view gets the union of the months its month-source tables reported; any other
+    touched dependency (or a full-strategy view) asks for a full refresh of that view.
+    """
+    tables = {t for t, facts in (touched or {}).items() if facts is not None}
+    names = []
+    for view in views_depending_on(tables):
+        months: set[date] = set()
+        full = view.strategy == FULL
+        for table in tables & set(view.depends_on):
+            table_months = _parse_months(touched[table].get("months")) if isinstance(touched[table], dict) else []
+            if table in MONTH_SOURCES and table_months:
+                months.update(table_months)
+            else:
+                full = True
+        KpiPendingRefresh.objects.create(
+            view_name=view.name,
+            months=[m.isoformat() for m in sorted(months)],
+            full=full,
+            source_id=source_id,
+        )
+        names.append(view.name)
+    return names
+
+
+__all__ = [
+    "KPI_VIEWS",
+    "RefreshBusy",
+    "RefreshResult",
+    "kpi_refresh_mark_touched",
+    "kpi_view_refresh",
+    "kpi_views_refresh_all",
+]

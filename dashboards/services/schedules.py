@@ -1,0 +1,69 @@
+"""celery-beat schedules for the KPI views, in django-celery-beat's database scheduler (editable in admin)."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from dashboards.kpi.registry import public_views
+
+REFRESH_TASK = "dashboards.tasks.kpi_view_refresh_task"
+STALENESS_TASK = "dashboards.tasks.kpi_staleness_check_task"
+STALENESS_EVERY_MINUTES = 5
+
+
+def task_name_for_view(view_name: str) -> str:
+    return f"KPI refresh: {view_name}"
+
+
+def view_name_of_task(task: PeriodicTask) -> str | None:
+    if task.task != REFRESH_TASK:
+        return None
+    try:
+        return json.loads(task.kwargs or "{}").get("view_name")
+    except ValueError:
+        return None
+
+
+def _interval(seconds: int) -> IntervalSchedule:
+    if seconds % 3600 == 0:
+        every, period = seconds // 3600, IntervalSchedule.HOURS
+    elif seconds % 60 == 0:
+        every, period = seconds // 60, IntervalSchedule.MINUTES
+    else:
+        every, period = seconds, IntervalSchedule.SECONDS
+    schedule, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
+    return schedule
+
+
+@transaction.atomic
+def schedules_ensure() -> int:
+    """Create the missing periodic tasks: a full refresh per view at its interval, and the staleness check.
+
+    Existing tasks are left alone (an interval edited in Django admin survives a deploy). Returns how many
+    tasks were created.
+    """
+    created = 0
+    for view in public_views():
+        _, was_created = PeriodicTask.objects.get_or_create(
+            name=task_name_for_view(view.name),
+            defaults={
+                "task": REFRESH_TASK,
+                "interval": _interval(int(view.refresh_interval.total_seconds())),
+                "kwargs": json.dumps({"view_name": view.name, "mode": "full"}),
+                "description": f"Full refresh of KPI view {view.name} ({view.strategy} strategy).",
+            },
+        )
+        created += was_created
+    _, was_created = PeriodicTask.objects.get_or_create(
+        name="KPI staleness check",
+        defaults={
+            "task": STALENESS_TASK,
+            "interval": _interval(STALENESS_EVERY_MINUTES * 60),
+            "description": "Alerts for KPI views past their maximum staleness or failing repeatedly.",
+        },
+    )
+    created += was_created
+    return created

@@ -1,0 +1,3 @@
+import django.dispatch
+
+execution_committed = django.dispatch.Signal()
