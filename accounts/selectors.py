@@ -93,3 +93,10 @@ def user_can_manage_data(user: User) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return user.is_superuser or bool(user_role_names(user) & DATA_MANAGER_ROLES)
+
+
+def api_token_for_user(user: User):
+    """The user's DRF API token, or None."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.models import Role, User
 
 
+# Model permissions a role carries in Django admin. Admins read the audit trail and revoke API tokens;
+# they do not get `change_user`, which would let them make anyone (themselves included) a superuser.
+ROLE_ADMIN_PERMISSIONS: dict[str, list[str]] = {
+    Role.ADMIN: [
+        "auditlog.view_logentry",
+        "authtoken.view_tokenproxy",
+        "authtoken.delete_tokenproxy",
+        "accounts.view_user",
+        "auth.view_group",
+    ],
+}
+
+
 def roles_ensure() -> dict[str, Group]:
-    """Create the role groups if missing (idempotent)."""
-    return {role.value: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+    """Create the role groups if missing, with their admin permissions (idempotent)."""
+    groups = {role.value: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+    for role, codenames in ROLE_ADMIN_PERMISSIONS.items():
+        wanted = [_permission(code) for code in codenames]
+        groups[role].permissions.add(*[p for p in wanted if p is not None])
+    return groups
+
+
+def _permission(dotted: str) -> Permission | None:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
 
 
 @transaction.atomic
@@ -41,3 +63,20 @@ def user_upsert(
     user.save()
     user.groups.set([groups[r] for r in roles])
     return user
+
+
+@transaction.atomic
+def api_token_create(*, user: User):
+    """Give `user` a fresh API token, revoking any previous one (one token per user)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def api_token_revoke(*, user: User) -> bool:
+    """Revoke the user's API token; True if there was one."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)

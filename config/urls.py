@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("uploads/", include("mappings.urls")),
     path("dashboards/", include("dashboards.urls")),
+    # One login door for everybody, throttled: the admin's own login page sends people there.
+    path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/", include("accounts.apis_urls")),
     path("api/", include("mappings.apis_urls")),

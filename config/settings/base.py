@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "guardian",
+    "auditlog",
     "template_partials",
     "django_htmx",
     "accounts",
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -128,9 +130,13 @@ CACHES = {
 # --- Auth ------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that refuses to check passwords for a username or address that failed too often.
+    "accounts.login_throttle.ThrottledModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; anonymous visitors get nothing
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -208,6 +214,9 @@ CONTENT_SECURITY_POLICY = {
 # --- Product settings --------------------------------------------------------------------------------
 MAPPING_AUTO_CONFIDENCE = float(env_str("MAPPING_AUTO_CONFIDENCE", "0.6") or "0.6")
 DEMO_DATA_DIR = BASE_DIR / "demo" / "northwind"
+
+# --- Audit trail (django-auditlog; see accounts/audit.py) ---------------------------------------------
+AUDITLOG_STORE_JSON_CHANGES = True
 
 LOGGING = {
     "version": 1,

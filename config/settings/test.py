@@ -5,3 +5,6 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 # Tests create and drop their own database; a pool would hold connections to it across that.
 DATABASES["default"]["OPTIONS"].pop("pool", None)
+# Failed-login counts live in Redis and outlive a test run; the throttle's own tests set tight limits.
+LOGIN_FAILURE_LIMIT = 10_000
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = 100_000
