@@ -7,7 +7,6 @@ from django.db import transaction
 
 from accounts.models import Role, User
 
-
 # Model permissions a role carries in Django admin. Admins read the audit trail and revoke API tokens;
 # they do not get `change_user`, which would let them make anyone (themselves included) a superuser.
 ROLE_ADMIN_PERMISSIONS: dict[str, list[str]] = {

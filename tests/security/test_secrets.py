@@ -36,7 +36,7 @@ def test_production_refuses_a_short_secret_key():
 def test_the_llm_key_comes_from_the_environment_only(monkeypatch):
     import os
 
-    assert settings.ANTHROPIC_API_KEY == os.environ.get("ANTHROPIC_API_KEY", "")
+    assert os.environ.get("ANTHROPIC_API_KEY", "") == settings.ANTHROPIC_API_KEY
 
 
 def test_no_secret_is_committed():
