@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from dashboards import apis
+
+urlpatterns = [
+    path("dashboards/", apis.DashboardListApi.as_view(), name="api-dashboards"),
+    path("dashboard/<int:dashboard_id>/data", apis.DashboardDataApi.as_view(), name="api-dashboard-data"),
+]

@@ -469,13 +469,17 @@ def previous_period(filters: DashboardFilters) -> DashboardFilters | None:
     """The period just before the filtered one, of the same length (for "change vs previous period")."""
     if not (filters.date_from and filters.date_to):
         return None
-    length = filters.date_to - filters.date_from + timedelta(days=1)
-    return DashboardFilters(
-        date_from=filters.date_from - length,
-        date_to=filters.date_from - timedelta(days=1),
-        rep=filters.rep,
-        team=filters.team,
-    )
+    start, end = filters.date_from, filters.date_to
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        # Whole months (KPI views are mostly monthly): the same number of months just before.
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        index = start.year * 12 + start.month - 1 - months
+        previous_start = date(index // 12, index % 12 + 1, 1)
+        previous_end = start - timedelta(days=1)
+    else:
+        previous_end = start - timedelta(days=1)
+        previous_start = start - (end - start + timedelta(days=1))
+    return DashboardFilters(date_from=previous_start, date_to=previous_end, rep=filters.rep, team=filters.team)
 
 
 def widgets_data_for_user(*, user: User, widgets: list[Widget], filters: DashboardFilters) -> list[WidgetData]:

@@ -72,3 +72,49 @@ def northwind(nw_employees):
 
     load_northwind_sales(nw_employees)
     return nw_employees
+
+
+@pytest.fixture
+def admin_user(db):
+    from accounts.models import Role
+    from tests.factories import persona
+
+    user = persona("admin", Role.ADMIN)
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+@pytest.fixture
+def sales_dashboard(sales_kpi, executive, manager, rep):
+    """Owned by the executive, shared (view) with the manager and the rep; not with the outsider."""
+    from dashboards.services.dashboards import dashboard_create, dashboard_share
+    from dashboards.services.widgets import widget_create, widget_spec_build
+
+    dashboard = dashboard_create(title="Sales test", owner=executive)
+    widget_create(
+        dashboard=dashboard,
+        title="Revenue",
+        chart_type="number",
+        view_name="test_sales_kpi",
+        vega_spec=widget_spec_build(chart_type="number", view_name="test_sales_kpi", y="revenue"),
+        query_options={"measures": ["revenue"]},
+    )
+    widget_create(
+        dashboard=dashboard,
+        title="Monthly revenue",
+        chart_type="line",
+        view_name="test_sales_kpi",
+        vega_spec=widget_spec_build(chart_type="line", view_name="test_sales_kpi", x="month", y="revenue"),
+    )
+    widget_create(
+        dashboard=dashboard,
+        title="By rep",
+        chart_type="table",
+        view_name="test_sales_kpi",
+        vega_spec={"columns": ["sales_rep_id", "revenue"]},
+        query_options={"group_by": ["sales_rep_id"], "measures": ["revenue"], "order_by": ["-revenue"]},
+    )
+    for user in (manager, rep):
+        dashboard_share(dashboard=dashboard, level="view", username=user.username)
+    return dashboard

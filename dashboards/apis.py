@@ -1,0 +1,99 @@
+"""Dashboard data API (contract section 4). Same access checks and the same row filter as the pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboards.selectors import (
+    dashboard_filters_parse,
+    dashboard_get_for_user,
+    dashboards_for_user,
+    widgets_data_for_user,
+)
+
+# Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.STR, description="Start date, YYYY-MM-DD or YYYY-MM (inclusive)"),
+    OpenApiParameter("to", OpenApiTypes.STR, description="End date, YYYY-MM-DD or YYYY-MM (inclusive)"),
+    OpenApiParameter("rep", OpenApiTypes.INT, description="Only this sales rep (canonical employee id), within scope"),
+    OpenApiParameter("team", OpenApiTypes.INT, description="Only this employee's team (subtree), within scope"),
+]
+
+
+class DashboardSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    url = serializers.CharField(source="get_absolute_url")
+
+
+class DashboardListApi(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(DashboardSummarySerializer):
+        widget_count = serializers.IntegerField(source="widgets.count")
+
+    @extend_schema(operation_id="dashboards_list", responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The dashboards the caller may view."""
+        dashboards = dashboards_for_user(request.user).prefetch_related("widgets")
+        return Response(self.OutputSerializer(dashboards, many=True).data)
+
+
+class DashboardDataApi(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        class WidgetSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            title = serializers.CharField()
+            view_name = serializers.CharField()
+            chart_type = serializers.CharField()
+            rows = serializers.ListField(child=serializers.DictField())
+            refreshed_at = serializers.DateTimeField(allow_null=True)
+            is_stale = serializers.BooleanField()
+            error = serializers.CharField(allow_blank=True)
+
+        dashboard = DashboardSummarySerializer()
+        widgets = WidgetSerializer(many=True)
+
+    @extend_schema(operation_id="dashboard_data", parameters=FILTER_PARAMETERS, responses=OutputSerializer)
+    def get(self, request: Request, dashboard_id: int) -> Response:
+        """Every widget's rows from its KPI view, filtered to the caller's rows (and the optional filters)."""
+        dashboard = dashboard_get_for_user(request.user, dashboard_id)
+        try:
+            filters = dashboard_filters_parse(request.query_params)
+        except DjangoValidationError as exc:
+            raise ValidationError({"filters": exc.messages}) from None
+        data = widgets_data_for_user(user=request.user, widgets=list(dashboard.widgets.all()), filters=filters)
+        payload = {
+            "dashboard": dashboard,
+            "widgets": [
+                {
+                    "id": d.widget.pk,
+                    "title": d.widget.title,
+                    "view_name": d.widget.view_name,
+                    "chart_type": d.widget.chart_type,
+                    "rows": d.rows,
+                    "refreshed_at": d.freshness.get("refreshed_at"),
+                    "is_stale": bool(d.freshness.get("is_stale")),
+                    "error": d.error,
+                }
+                for d in data
+            ],
+        }
+        return Response(self.OutputSerializer(payload).data)

@@ -1,0 +1,289 @@
+"""Dashboard pages. Access: `dashboard_get_for_user` (403/404); KPI rows: `widgets_data_for_user` only."""
+
+from __future__ import annotations
+
+import csv
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import user_row_scope
+from canonical.models import Employee
+from dashboards.models import Widget
+from dashboards.presenters import widget_display, widget_etag
+from dashboards.selectors import (
+    DashboardFilters,
+    dashboard_filters_parse,
+    dashboard_get_for_user,
+    dashboards_for_user,
+    kpi_freshness,
+    kpi_views_for_picker,
+    user_can_change_dashboard,
+    user_can_create_dashboard,
+    user_can_share_dashboard,
+    widget_get_for_user,
+    widgets_data_for_user,
+)
+from dashboards.services.dashboards import SHARE_LEVELS, dashboard_create, dashboard_share
+from dashboards.services.widgets import (
+    widget_create,
+    widget_delete,
+    widget_spec_build,
+    widget_spec_parse,
+    widget_update,
+)
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
+
+
+def _filters_or_400(request: HttpRequest) -> DashboardFilters | HttpResponse:
+    try:
+        return dashboard_filters_parse(request.GET)
+    except ValidationError as exc:
+        return HttpResponseBadRequest("Bad filter: " + "; ".join(exc.messages))
+
+
+def _employees_in_scope(user) -> list[Employee]:
+    scope = user_row_scope(user)
+    qs = Employee.objects.filter(is_placeholder=False).order_by("name")
+    if scope.all_rows:
+        return list(qs)
+    return list(qs.filter(pk__in=scope.employee_ids))
+
+
+@login_required
+def dashboard_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if not user_can_create_dashboard(request.user):
+            raise PermissionDenied("You may not create dashboards.")
+        try:
+            dashboard = dashboard_create(
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+                owner=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+            return redirect("dashboards:list")
+        return redirect(dashboard)
+    dashboards = dashboards_for_user(request.user).select_related("owner")
+    return render(
+        request,
+        "dashboards/list.html",
+        {"dashboards": dashboards, "can_create": user_can_create_dashboard(request.user)},
+    )
+
+
+@login_required
+def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    dashboard = dashboard_get_for_user(request.user, slug)
+    filters = _filters_or_400(request)
+    if isinstance(filters, HttpResponse):
+        return filters
+    query = urlencode(filters.as_query())
+    widgets = list(dashboard.widgets.all())
+    return render(
+        request,
+        "dashboards/detail.html",
+        {
+            "dashboard": dashboard,
+            "widgets": widgets,
+            "filters": filters,
+            "query": query,
+            "employees": _employees_in_scope(request.user),
+            "can_change": user_can_change_dashboard(request.user, dashboard),
+            "can_share": user_can_share_dashboard(request.user, dashboard),
+            "share_levels": list(SHARE_LEVELS),
+        },
+    )
+
+
+@login_required
+def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
+    """One widget's content (HTMX partial; also a plain page when opened directly), with an ETag."""
+    dashboard = dashboard_get_for_user(request.user, slug)
+    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    filters = _filters_or_400(request)
+    if isinstance(filters, HttpResponse):
+        return filters
+    scope_key = user_row_scope(request.user).cache_key()
+    freshness = kpi_freshness(widget.view_name)
+    etag = widget_etag(widget, freshness, scope_key=scope_key, filters_key=urlencode(filters.as_query()))
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+    (data,) = widgets_data_for_user(user=request.user, widgets=[widget], filters=filters)
+    spec = dict(widget.vega_spec)
+    context = {
+        "dashboard": dashboard,
+        "widget": widget,
+        "display": widget_display(data),
+        "data": data,
+        "etag": etag,
+        "chart": {"spec": spec, "rows": data.rows, "type": widget.chart_type},
+        "chart_id": f"widget-data-{widget.pk}",
+        "query": urlencode(filters.as_query()),
+        "can_change": user_can_change_dashboard(request.user, dashboard),
+        "poll_seconds": min(POLL_SECONDS_MAX, int(widget.refresh_interval.total_seconds())),
+    }
+    template = "dashboards/widget.html#widget-content" if request.htmx else "dashboards/widget.html"
+    response = render(request, template, context)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _csv_cell(value) -> object:
+    """Spreadsheet formula injection: text starting with = + - @ tab or CR is prefixed with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@login_required
+def widget_export_csv(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
+    dashboard = dashboard_get_for_user(request.user, slug)
+    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    filters = _filters_or_400(request)
+    if isinstance(filters, HttpResponse):
+        return filters
+    (data,) = widgets_data_for_user(user=request.user, widgets=[widget], filters=filters)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(widget.title) or "widget"}.csv"'
+    columns = list(data.rows[0]) if data.rows else []
+    writer = csv.writer(response)
+    writer.writerow([_csv_cell(c) for c in columns])
+    for row in data.rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+    return response
+
+
+@login_required
+@require_POST
+def dashboard_share_view(request: HttpRequest, slug: str) -> HttpResponse:
+    dashboard = dashboard_get_for_user(request.user, slug)
+    if not user_can_share_dashboard(request.user, dashboard):
+        raise PermissionDenied("Only the owner may share this dashboard.")
+    try:
+        who = dashboard_share(
+            dashboard=dashboard,
+            level=request.POST.get("level", "view"),
+            username=request.POST.get("username", ""),
+            group_name=request.POST.get("group", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, "Not shared: " + "; ".join(exc.messages))
+    else:
+        messages.success(request, f"Shared with {who}.")
+    return redirect(dashboard)
+
+
+def _editor_values(request: HttpRequest, widget: Widget | None) -> dict:
+    if request.method == "POST":
+        return {k: request.POST.get(k, "").strip() for k in _EDITOR_FIELDS}
+    if widget is None:
+        return {"refresh_interval": "1h", "width": "6", "chart_type": "line", "limit": ""}
+    encoding = widget.vega_spec.get("encoding") or {}
+    options = widget.query_options
+    return {
+        "title": widget.title,
+        "view_name": widget.view_name,
+        "chart_type": widget.chart_type,
+        "x": (encoding.get("x") or {}).get("field", ""),
+        "y": ((encoding.get("y") or encoding.get("text")) or {}).get("field", ""),
+        "color": (encoding.get("color") or {}).get("field", ""),
+        "refresh_interval": widget.data_source.get("refresh_interval", "1h"),
+        "width": str(widget.width),
+        "raw_spec": json.dumps(widget.vega_spec, indent=2),
+        "query_options": json.dumps(options) if options else "",
+    }
+
+
+_EDITOR_FIELDS = (
+    "title",
+    "view_name",
+    "chart_type",
+    "x",
+    "y",
+    "color",
+    "refresh_interval",
+    "width",
+    "raw_spec",
+    "query_options",
+)
+
+
+@login_required
+def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None) -> HttpResponse:
+    """Create or change a widget: KPI view + chart type + fields, or a raw Vega-Lite spec for experts."""
+    dashboard = dashboard_get_for_user(request.user, slug, action="change")
+    widget = widget_get_for_user(request.user, dashboard, widget_id) if widget_id is not None else None
+    values = _editor_values(request, widget)
+    errors: list[str] = []
+    if request.method == "POST":
+        if request.POST.get("delete") and widget is not None:
+            widget_delete(widget=widget)
+            messages.success(request, f"Removed {widget.title}.")
+            return redirect(dashboard)
+        try:
+            options = json.loads(values["query_options"]) if values["query_options"] else {}
+            if not isinstance(options, dict):
+                raise ValidationError("query options must be a JSON object")
+        except json.JSONDecodeError as exc:
+            errors.append(f"query options are not valid JSON: {exc.msg}")
+            options = {}
+        try:
+            if values["raw_spec"] and (values["chart_type"] == Widget.ChartType.VEGA or request.POST.get("use_raw")):
+                spec = widget_spec_parse(values["raw_spec"])
+            else:
+                spec = widget_spec_build(
+                    chart_type=values["chart_type"],
+                    view_name=values["view_name"],
+                    x=values["x"],
+                    y=values["y"],
+                    color=values["color"],
+                )
+            if errors:
+                raise ValidationError(errors)
+            width = int(values["width"]) if values["width"].isdigit() else 6
+            kwargs = {
+                "title": values["title"],
+                "chart_type": values["chart_type"],
+                "view_name": values["view_name"],
+                "vega_spec": spec,
+                "refresh_interval": values["refresh_interval"] or "1h",
+                "query_options": options,
+                "width": width,
+            }
+            if widget is None:
+                widget_create(dashboard=dashboard, **kwargs)
+            else:
+                widget_update(widget=widget, **kwargs)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, "Widget saved.")
+            return redirect(dashboard)
+    status = 400 if errors else 200
+    return render(
+        request,
+        "dashboards/widget_form.html",
+        {
+            "dashboard": dashboard,
+            "widget": widget,
+            "values": values,
+            "errors": errors,
+            "views": kpi_views_for_picker(),
+            "chart_types": Widget.ChartType.choices,
+        },
+        status=status,
+    )

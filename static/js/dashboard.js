@@ -1,0 +1,104 @@
+// Dashboard widgets: draw Vega-Lite charts from the JSON the server put in the page (json_script),
+// export them as PNG/SVG, and poll each widget with its ETag so a finished refresh shows up within seconds.
+// Vega compiles expressions with `new Function`, which our CSP forbids: we hand it the AST interpreter.
+(function () {
+  "use strict";
+  const views = new WeakMap();
+  const timers = new Map();
+
+  function embedOptions() {
+    const options = { actions: false, renderer: "svg" };
+    if (window.vegaInterpreter) {
+      options.ast = true;
+      options.expr = window.vegaInterpreter.expressionInterpreter;
+    }
+    return options;
+  }
+
+  function draw(content) {
+    const target = content.querySelector("[data-chart-json]");
+    if (!target || target.dataset.drawn) return;
+    const source = document.getElementById(target.dataset.chartJson);
+    if (!source || !window.vegaEmbed) return;
+    const chart = JSON.parse(source.textContent);
+    const spec = Object.assign({}, chart.spec, {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      data: { values: chart.rows },
+      width: "container",
+      height: Math.max(180, target.clientHeight || 240),
+      autosize: { type: "fit", contains: "padding" },
+    });
+    target.dataset.drawn = "1";
+    window
+      .vegaEmbed(target, spec, embedOptions())
+      .then((result) => {
+        views.set(content, result.view);
+        target.dataset.rendered = "1";
+      })
+      .catch((error) => {
+        target.textContent = "This chart could not be drawn: " + error.message;
+        target.classList.add("error");
+      });
+  }
+
+  function download(url, name) {
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-export]");
+    if (!button) return;
+    const content = button.closest(".widget-content");
+    const view = content && views.get(content);
+    if (!view) return;
+    const format = button.dataset.export;
+    const title = (content.querySelector("h3") || {}).textContent || "chart";
+    const name = title.trim().toLowerCase().replace(/[^a-z0-9]+/g, "-") + "." + format;
+    view.toImageURL(format, format === "png" ? 2 : 1).then((url) => download(url, name));
+  });
+
+  function schedule(widget) {
+    const content = widget.querySelector(".widget-content");
+    if (!content || timers.has(widget)) return;
+    const seconds = Math.max(5, parseInt(content.dataset.pollSeconds || "10", 10));
+    timers.set(
+      widget,
+      setInterval(() => poll(widget), seconds * 1000),
+    );
+  }
+
+  function poll(widget) {
+    const content = widget.querySelector(".widget-content");
+    const url = widget.dataset.widgetUrl;
+    if (!content || !url || document.hidden) return;
+    fetch(url, {
+      headers: { "HX-Request": "true", "If-None-Match": content.dataset.etag || "" },
+      cache: "no-store",
+      credentials: "same-origin",
+    }).then((response) => {
+      if (response.status !== 200) return; // 304: nothing changed
+      return response.text().then((html) => {
+        widget.innerHTML = html;
+        if (window.htmx) window.htmx.process(widget);
+        const fresh = widget.querySelector(".widget-content");
+        if (fresh) draw(fresh);
+      });
+    });
+  }
+
+  function setup(root) {
+    root.querySelectorAll(".widget-content").forEach((content) => {
+      draw(content);
+      const widget = content.closest("[data-widget-url]");
+      if (widget) schedule(widget);
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", (event) => setup(event.target));
+  document.addEventListener("DOMContentLoaded", () => setup(document));
+})();
