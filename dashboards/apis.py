@@ -46,6 +46,9 @@ class DashboardListApi(APIView):
     class OutputSerializer(DashboardSummarySerializer):
         widget_count = serializers.IntegerField(source="widgets.count")
 
+        class Meta:
+            ref_name = "DashboardListItem"
+
     @extend_schema(operation_id="dashboards_list", responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         """The dashboards the caller may view."""
@@ -68,8 +71,14 @@ class DashboardDataApi(APIView):
             is_stale = serializers.BooleanField()
             error = serializers.CharField(allow_blank=True)
 
+            class Meta:
+                ref_name = "DashboardWidgetData"
+
         dashboard = DashboardSummarySerializer()
         widgets = WidgetSerializer(many=True)
+
+        class Meta:
+            ref_name = "DashboardData"
 
     @extend_schema(operation_id="dashboard_data", parameters=FILTER_PARAMETERS, responses=OutputSerializer)
     def get(self, request: Request, dashboard_id: int) -> Response:

@@ -28,9 +28,10 @@ from psycopg import sql
 
 from accounts.models import User
 from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
+from dashboards.kpi.freshness import kpi_view_freshness
 from dashboards.kpi.registry import KPI_VIEWS, KpiView
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
-from dashboards.models import Dashboard, RefreshJob, Widget
+from dashboards.models import Dashboard, Widget
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +208,9 @@ def kpi_query_build(
     declared by the view is refused with a specific message; nothing the user typed reaches SQL as text.
     """
     view = KPI_VIEWS.get(view_name)
-    if view is None:
-        raise ValidationError(f"unknown KPI view {view_name!r}; known views: {', '.join(sorted(KPI_VIEWS))}")
+    if view is None or getattr(view, "internal", False):
+        known = ", ".join(sorted(v.name for v in kpi_views_for_picker()))
+        raise ValidationError(f"unknown KPI view {view_name!r}; known views: {known}")
     options = dict(options or {})
     unknown = set(options) - {"group_by", "measures", "order_by", "limit"}
     if unknown:
@@ -363,27 +365,11 @@ def _effective_ids(scope: RowScope, query: KpiQuery) -> frozenset[int] | None | 
 
 
 def kpi_freshness(view_name: str) -> dict:
-    """{"refreshed_at", "is_stale", "last_error"} for a KPI view, from the refresh engine."""
+    """{"refreshed_at", "is_stale", "last_error", ...} for a KPI view, from the refresh engine."""
     try:
-        from dashboards.kpi.freshness import kpi_view_freshness
-    except ImportError:
-        kpi_view_freshness = None
-    if kpi_view_freshness is not None:
         return kpi_view_freshness(view_name)
-    view = KPI_VIEWS.get(view_name)
-    last = (
-        RefreshJob.objects.filter(view_name=view_name, status=RefreshJob.Status.SUCCEEDED)
-        .order_by("-created_at")
-        .values("last_run", "created_at")
-        .first()
-    )
-    failed = RefreshJob.objects.filter(view_name=view_name).order_by("-created_at").values("status", "error").first()
-    refreshed_at = (last["last_run"] or last["created_at"]) if last else None
-    from django.utils import timezone
-
-    is_stale = refreshed_at is None or (view is not None and timezone.now() - refreshed_at > view.max_staleness)
-    last_error = failed["error"] if failed and failed["status"] == RefreshJob.Status.FAILED else ""
-    return {"refreshed_at": refreshed_at, "is_stale": is_stale, "last_error": last_error}
+    except KeyError:
+        return {"refreshed_at": None, "is_stale": True, "last_error": f"KPI view {view_name!r} no longer exists"}
 
 
 def _cache_key(scope: RowScope, query: KpiQuery, refreshed_at: datetime | None) -> str:
@@ -508,4 +494,5 @@ def widgets_data_for_user(*, user: User, widgets: list[Widget], filters: Dashboa
 
 
 def kpi_views_for_picker() -> list[KpiView]:
-    return sorted(KPI_VIEWS.values(), key=lambda v: v.name)
+    """Views dashboards may use (the refresh engine's helper views are internal)."""
+    return sorted((v for v in KPI_VIEWS.values() if not getattr(v, "internal", False)), key=lambda v: v.name)
