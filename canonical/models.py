@@ -22,7 +22,7 @@ class CanonicalModel(models.Model):
     )
     source_row = models.IntegerField(null=True, blank=True)
     is_placeholder = models.BooleanField(
-        default=False, help_text="Created to satisfy a reference; no source row described it yet."
+        default=False, db_default=False, help_text="Created to satisfy a reference; no source row described it yet."
     )
 
     class Meta:
@@ -33,10 +33,10 @@ class CanonicalModel(models.Model):
 
 
 class Employee(CanonicalModel):
-    name = models.CharField(max_length=255, blank=True, default="")
-    email = models.CharField(max_length=255, blank=True, default="")
-    title = models.CharField(max_length=255, blank=True, default="")
-    team = models.CharField(max_length=255, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    email = models.CharField(max_length=255, blank=True, default="", db_default="")
+    title = models.CharField(max_length=255, blank=True, default="", db_default="")
+    team = models.CharField(max_length=255, blank=True, default="", db_default="")
     manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     hire_date = models.DateField(null=True, blank=True)
 
@@ -45,12 +45,12 @@ class Employee(CanonicalModel):
 
 
 class Customer(CanonicalModel):
-    name = models.CharField(max_length=255, blank=True, default="")
-    email = models.CharField(max_length=255, blank=True, default="")
-    phone = models.CharField(max_length=64, blank=True, default="")
-    segment = models.CharField(max_length=128, blank=True, default="")
-    country = models.CharField(max_length=128, blank=True, default="")
-    city = models.CharField(max_length=128, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    email = models.CharField(max_length=255, blank=True, default="", db_default="")
+    phone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    segment = models.CharField(max_length=128, blank=True, default="", db_default="")
+    country = models.CharField(max_length=128, blank=True, default="", db_default="")
+    city = models.CharField(max_length=128, blank=True, default="", db_default="")
     sales_rep = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
     created_at = models.DateTimeField(null=True, blank=True)
 
@@ -59,18 +59,18 @@ class Customer(CanonicalModel):
 
 
 class Supplier(CanonicalModel):
-    name = models.CharField(max_length=255, blank=True, default="")
-    email = models.CharField(max_length=255, blank=True, default="")
-    phone = models.CharField(max_length=64, blank=True, default="")
-    country = models.CharField(max_length=128, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    email = models.CharField(max_length=255, blank=True, default="", db_default="")
+    phone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    country = models.CharField(max_length=128, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "canonical_suppliers"
 
 
 class Product(CanonicalModel):
-    name = models.CharField(max_length=255, blank=True, default="")
-    category = models.CharField(max_length=128, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    category = models.CharField(max_length=128, blank=True, default="", db_default="")
     price = models.DecimalField(null=True, blank=True, **MONEY)
     cost = models.DecimalField(null=True, blank=True, **MONEY)
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
@@ -83,10 +83,12 @@ class Order(CanonicalModel):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     sales_rep = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     order_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=64, blank=True, default="", db_default="")
     amount = models.DecimalField(null=True, blank=True, **MONEY)
-    currency = models.CharField(max_length=3, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     shipped_date = models.DateField(null=True, blank=True)
+    # True when the source had no order amount: the engine keeps `amount` = the sum of the lines' amounts.
+    amount_from_lines = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "canonical_orders"
@@ -101,7 +103,7 @@ class OrderLine(CanonicalModel):
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     unit_price = models.DecimalField(null=True, blank=True, **MONEY)
-    discount = models.DecimalField(max_digits=6, decimal_places=4, default=0)
+    discount = models.DecimalField(max_digits=6, decimal_places=4, default=0, db_default=0)
     amount = models.DecimalField(null=True, blank=True, **MONEY)
 
     class Meta:
@@ -117,8 +119,8 @@ class Invoice(CanonicalModel):
     amount_paid = models.DecimalField(null=True, blank=True, **MONEY)
     paid = models.BooleanField(null=True, blank=True)
     paid_date = models.DateField(null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True, default="")
-    status = models.CharField(max_length=64, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="", db_default="")
+    status = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "canonical_invoices"
@@ -133,8 +135,8 @@ class Payment(CanonicalModel):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     payment_date = models.DateField(null=True, blank=True)
     amount = models.DecimalField(null=True, blank=True, **MONEY)
-    method = models.CharField(max_length=64, blank=True, default="")
-    currency = models.CharField(max_length=3, blank=True, default="")
+    method = models.CharField(max_length=64, blank=True, default="", db_default="")
+    currency = models.CharField(max_length=3, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "canonical_payments"
@@ -143,11 +145,11 @@ class Payment(CanonicalModel):
 
 class Expense(CanonicalModel):
     expense_date = models.DateField(null=True, blank=True)
-    category = models.CharField(max_length=128, blank=True, default="")
-    vendor = models.CharField(max_length=255, blank=True, default="")
-    department = models.CharField(max_length=128, blank=True, default="")
+    category = models.CharField(max_length=128, blank=True, default="", db_default="")
+    vendor = models.CharField(max_length=255, blank=True, default="", db_default="")
+    department = models.CharField(max_length=128, blank=True, default="", db_default="")
     amount = models.DecimalField(null=True, blank=True, **MONEY)
-    currency = models.CharField(max_length=3, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="expenses")
 
     class Meta:
@@ -157,7 +159,7 @@ class Expense(CanonicalModel):
 
 class Inventory(CanonicalModel):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="inventory")
-    warehouse = models.CharField(max_length=128, blank=True, default="")
+    warehouse = models.CharField(max_length=128, blank=True, default="", db_default="")
     snapshot_date = models.DateField(null=True, blank=True)
     quantity_on_hand = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     reorder_level = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)

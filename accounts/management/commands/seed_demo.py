@@ -1,14 +1,24 @@
-"""Load the Northwind demo and create the demo users (idempotent)."""
+"""Load the Northwind demo through the normal ingest path and create the demo users (idempotent).
+
+Each file of settings.DEMO_DATA_DIR named by a mapping in demo/mappings/*.json (in file-name order)
+is uploaded, mapped with that explicit mapping and executed, exactly as `manage.py ingest
+--mapping-file` does. A file already loaded with the same content and mapping is skipped, so a second
+run changes nothing.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role
 from accounts.services import user_upsert
 from canonical.models import Employee
+from mappings.services.ingest import IngestFailed, ingest_file
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "northwind-demo")
 DEMO_USERS = [
@@ -19,10 +29,19 @@ DEMO_USERS = [
 ]
 
 
+def demo_mapping_files() -> list[Path]:
+    return sorted((Path(settings.BASE_DIR) / "demo" / "mappings").glob("*.json"))
+
+
 class Command(BaseCommand):
     help = "Load the Northwind demo through the normal ingest path and create demo users."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-data", action="store_true", help="only create the demo users")
+
     def handle(self, *args, **options):
+        if not options["skip_data"]:
+            self.load_northwind()
         for username, role, employee_ext in DEMO_USERS:
             employee = Employee.objects.filter(external_id=employee_ext).first()
             user_upsert(
@@ -35,3 +54,30 @@ class Command(BaseCommand):
         for username, role, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
         self.stdout.write("  admin      Admin (Django admin)\n")
+
+    def load_northwind(self) -> None:
+        data_dir = Path(settings.DEMO_DATA_DIR)
+        for mapping_file in demo_mapping_files():
+            spec = json.loads(mapping_file.read_text(encoding="utf-8"))
+            try:
+                source, job = ingest_file(
+                    path=data_dir / spec["file"],
+                    user=None,
+                    fields=spec["mappings"],
+                    options=spec.get("options"),
+                    domain=spec.get("domain", ""),
+                    reuse_loaded=True,
+                )
+            except IngestFailed as exc:
+                raise CommandError(f"demo file {spec['file']}: {exc}") from None
+            if job is None:
+                self.stdout.write(f"  {spec['file']}: already loaded (upload #{source.pk})")
+                continue
+            if job.status != job.Status.SUCCEEDED:
+                raise CommandError(f"demo file {spec['file']}: {job.error}")
+            counts = ", ".join(
+                f"{table.removeprefix('canonical_')}: {c['inserted']} inserted, {c['updated']} updated, "
+                f"{c['unchanged']} unchanged, {c['rejected']} rejected"
+                for table, c in job.report["tables"].items()
+            )
+            self.stdout.write(f"  {spec['file']}: {counts}")

@@ -1,0 +1,400 @@
+"""Execution: load a source through its saved mapping into the canonical tables, in one transaction.
+
+`execution_enqueue` creates an ExecutionJob and queues it on Celery; the task calls `mapping_execute`.
+Per target table, in dependency order (canonical/schema.py): DuckDB reads the file and applies the
+transforms → COPY into a staging table → references resolved (placeholders or rejects) → upsert by
+external_id with an IS DISTINCT FROM guard. Either every table changes or none does. After the commit,
+`mappings.signals.execution_committed` is sent with the job (its report says what changed).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import psycopg
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
+from mappings.services.mapping import MappingInvalid, mapping_validate
+from mappings.services.plan import TablePlan, plan_build
+from mappings.services.staging import Reject, stage_rows
+from mappings.services.upsert import (
+    TableResult,
+    old_months,
+    order_amounts_from_lines,
+    references_resolve,
+    self_references_update,
+    staging_create,
+    staging_distinct_count,
+    upsert_table,
+)
+
+logger = logging.getLogger(__name__)
+ADVISORY_LOCK_CLASS = 7_201  # first key of pg_advisory_xact_lock(int, int): "execution of a source"
+MAX_REPORTED_ERRORS = 100
+
+
+class ExecutionFailed(Exception):
+    """The execution stopped and changed nothing; the message says why."""
+
+
+class ExecutionBusy(ExecutionFailed):
+    pass
+
+
+class ExecutionAborted(ExecutionFailed):
+    """all_or_nothing and some rows were rejected: nothing was loaded."""
+
+
+def execution_enqueue(*, source: DataSource, mapping: Mapping | None = None, user: User | None) -> ExecutionJob:
+    """Queue an execution of `mapping` (default: the source's latest version) and return its job.
+
+    Raises MappingInvalid when the source has no mapping or the mapping cannot run.
+    """
+    if mapping is None:
+        mapping = source.mappings.order_by("-version").first()
+        if mapping is None:
+            raise MappingInvalid(["this upload has no saved mapping yet: save one first"])
+    if mapping.source_id != source.pk:
+        raise MappingInvalid([f"mapping {mapping.pk} belongs to another upload"])
+    from mappings.services.mapping import mapping_fields
+
+    errors = mapping_validate(source=source, fields=mapping_fields(mapping), options=mapping.options)
+    if errors:
+        raise MappingInvalid(errors)
+    job = ExecutionJob.objects.create(
+        source=source,
+        mapping=mapping,
+        created_by=user if user is not None and user.is_authenticated else None,
+        stage="queued",
+        report=_empty_report(source, mapping),
+    )
+    DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.QUEUED)
+    from mappings.tasks import execute_job
+
+    transaction.on_commit(lambda: execute_job.delay(str(job.pk)))
+    return job
+
+
+def _empty_report(source: DataSource, mapping: Mapping) -> dict:
+    return {"source_id": source.pk, "mapping_id": mapping.pk, "tables": {}, "errors": []}
+
+
+class _Progress:
+    """Writes job stage/progress on its own autocommit connection: the execution's transaction is
+    invisible to others until it commits, but progress must be seen while it runs."""
+
+    def __init__(self, job: ExecutionJob, total_units: int):
+        self.job_id = job.pk
+        self.total = max(total_units, 1)
+        self.done = 0
+        self.last = 0.0
+        self.conn: psycopg.Connection | None = None
+        try:
+            params = connection.get_connection_params()
+            params.pop("cursor_factory", None)
+            params.pop("context", None)
+            params.pop("prepare_threshold", None)
+            self.conn = psycopg.connect(autocommit=True, **params)
+        except psycopg.Error:  # progress is a nicety; never fail an execution for it
+            logger.warning("progress connection failed; job progress will jump", exc_info=True)
+
+    def stage(self, stage: str, *, advance: int = 0, force: bool = False) -> None:
+        self.done += advance
+        now = time.monotonic()
+        if self.conn is None or (not force and now - self.last < 0.5):
+            return
+        self.last = now
+        try:
+            self.conn.execute(
+                "UPDATE execution_jobs SET stage = %s, progress = %s WHERE id = %s",
+                (stage[:64], min(self.done / self.total, 0.99), self.job_id),
+            )
+        except psycopg.Error:
+            logger.warning("progress update failed", exc_info=True)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def mapping_execute(*, job: ExecutionJob) -> dict:
+    """Run `job` (its source through its mapping) and return its report.
+
+    The report is the contract's ingest JSON: {"source_id", "mapping_id", "tables": {TABLE: {"inserted",
+    "updated", "unchanged", "rejected"}}, "errors": [...]} plus "touched" (per table: months, customer_ids,
+    product_ids, employee_ids that changed), "placeholders", "computed", "duration_ms", "rejected_rows".
+    The job ends `succeeded` or `failed`; a failed job changed no canonical table.
+    """
+    started = time.monotonic()
+    source, mapping = job.source, job.mapping
+    job.status, job.stage, job.started_at, job.error = ExecutionJob.Status.RUNNING, "planning", timezone.now(), ""
+    job.save(update_fields=["status", "stage", "started_at", "error"])
+    DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.RUNNING)
+    report = _empty_report(source, mapping)
+    rejects: list[Reject] = []
+    progress = None
+    try:
+        plans = plan_build(mapping)
+        progress = _Progress(job, (source.rows or 1) * len(plans))
+        with transaction.atomic():
+            _lock_source(source.pk)
+            rejects = _run_plans(plans, source=source, mapping=mapping, report=report, progress=progress)
+            if mapping.options.get("all_or_nothing") and rejects:
+                total = sum(t["rejected"] for t in report["tables"].values())
+                raise ExecutionAborted(
+                    f"all-or-nothing: {total} row(s) were rejected, so nothing was loaded; "
+                    "download the rejected rows, fix the file and run again"
+                )
+    except (ExecutionFailed, MappingInvalid, psycopg.Error, Exception) as exc:  # noqa: BLE001 - any failure ends the job
+        message = "; ".join(exc.errors) if isinstance(exc, MappingInvalid) else str(exc).strip().splitlines()[0]
+        if not isinstance(exc, ExecutionFailed | MappingInvalid):
+            logger.exception("execution %s failed", job.pk)
+        report["errors"] = [message, *_error_lines(rejects)]
+        report["tables"] = {t: {**c, "inserted": 0, "updated": 0, "unchanged": 0} for t, c in report["tables"].items()}
+        report.pop("touched", None)
+        _finish(job, report, rejects, started, failed=message)
+        DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.FAILED, error=message[:2000])
+        return report
+    finally:
+        if progress is not None:
+            progress.close()
+    report["errors"] = _error_lines(rejects)
+    _finish(job, report, rejects, started)
+    DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.LOADED, error="")
+    from mappings.signals import execution_committed
+
+    # Registered outside the atomic block: runs now in autocommit, or when an outer transaction commits.
+    transaction.on_commit(lambda: execution_committed.send(sender=ExecutionJob, job=job))
+    return report
+
+
+def _lock_source(source_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, source_id % 2**31])
+        if not cursor.fetchone()[0]:
+            raise ExecutionBusy("another execution of this upload is running; try again when it has finished")
+
+
+def _run_plans(
+    plans: list[TablePlan], *, source: DataSource, mapping: Mapping, report: dict, progress: _Progress
+) -> list[Reject]:
+    connection.ensure_connection()
+    pg = connection.connection  # the psycopg connection, inside Django's transaction
+    mode = mapping.options.get("on_missing_reference", "placeholder")
+    rejects: list[Reject] = []
+    touched: dict[str, dict[str, set]] = {}
+    placeholders: dict[str, int] = {}
+    computed: dict[str, int] = {}
+    line_order_ids: set[int] = set()
+    orders_amount_source = None
+    with pg.cursor() as cursor:
+        for plan in plans:
+            staging = staging_create(cursor, plan)
+            progress.stage(f"reading {plan.name}", force=True)
+            staged = stage_rows(
+                cursor,
+                plan=plan,
+                staging=staging,
+                file_path=source.file_path,
+                dialect=source.dialect,
+                on_progress=lambda n, name=plan.name: progress.stage(f"reading {name}", advance=n),
+            )
+            rejects.extend(staged.rejects)
+            rejected = staged.rejected
+            progress.stage(f"writing {plan.name}", force=True)
+            maps = {}
+            for col in plan.references:
+                map_name, created, ref_rejects = references_resolve(
+                    cursor, plan=plan, staging=staging, column=col.name, mode=mode, source_id=source.pk
+                )
+                maps[col.name] = map_name
+                if created:
+                    placeholders[col.references] = placeholders.get(col.references, 0) + created
+                rejected += len(ref_rejects)
+                rejects.extend(
+                    Reject(
+                        plan.name, row, col.source_col or col.name, value or "", _missing_reason(col.references, value)
+                    )
+                    for row, value in ref_rejects
+                )
+            distinct = staging_distinct_count(cursor, plan=plan, staging=staging)
+            months_before = old_months(cursor, plan=plan, staging=staging)
+            amount_from_lines = plan.name == "canonical_orders" and plan.column("amount") is None
+            result = upsert_table(
+                cursor,
+                plan=plan,
+                staging=staging,
+                maps=maps,
+                source_id=source.pk,
+                amount_from_lines=amount_from_lines,
+            )
+            for col in plan.self_references:
+                result = _self_reference_pass(cursor, plan, staging, col, mode, source, result, rejects, placeholders)
+            result.unchanged = max(distinct - result.inserted - result.updated, 0)
+            result.rejected = rejected
+            report["tables"][plan.name] = result.counts()
+            _merge_touched(touched, plan.name, result.touched, months_before)
+            if plan.name == "canonical_orders" and amount_from_lines:
+                orders_amount_source = source.pk
+            if plan.name == "canonical_order_lines":
+                line_order_ids.update(result.touched.get("order_ids", []))
+        if orders_amount_source or line_order_ids:
+            changed = order_amounts_from_lines(
+                cursor, order_ids=sorted(line_order_ids), orders_source_id=orders_amount_source
+            )
+            if changed["updated"]:
+                computed["canonical_orders.amount"] = changed["updated"]
+                _merge_touched(touched, "canonical_orders", changed, [])
+        if line_order_ids:
+            _merge_touched(touched, "canonical_order_lines", _orders_keys(cursor, sorted(line_order_ids)), [])
+    report["touched"] = {
+        table: {key: sorted(values) for key, values in keys.items()} for table, keys in touched.items()
+    }
+    report["placeholders"] = placeholders
+    report["computed"] = computed
+    return rejects
+
+
+def _self_reference_pass(cursor, plan, staging, col, mode, source, result: TableResult, rejects, placeholders):
+    map_name, created, ref_rejects = references_resolve(
+        cursor,
+        plan=plan,
+        staging=staging,
+        column=col.name,
+        mode="placeholder" if mode != "reject" else mode,
+        source_id=source.pk,
+    )
+    if created:
+        placeholders[plan.name] = placeholders.get(plan.name, 0) + created
+    for row, value in ref_rejects:
+        # The row itself is loaded already; with "reject" its reference stays empty and is reported.
+        rejects.append(
+            Reject(plan.name, row, col.source_col or col.name, value or "", _missing_reason(plan.name, value))
+        )
+    changed_ids = self_references_update(cursor, plan=plan, staging=staging, column=col.name, map_name=map_name)
+    # Rows inserted or updated by the first pass are counted already; other rows that changed are updates.
+    counted = set(result.touched.get("_inserted_ids", [])) | set(result.touched.get("_updated_ids", []))
+    result.updated += len(set(changed_ids) - counted)
+    return result
+
+
+def _missing_reason(referent_table: str, value) -> str:
+    return f"no {referent_table} row has external id, email or name {value!r}"
+
+
+def _orders_keys(cursor, order_ids: list[int]) -> dict:
+    cursor.execute(
+        "SELECT array_agg(DISTINCT to_char(date_trunc('month', order_date), 'YYYY-MM-01')) "
+        "FILTER (WHERE order_date IS NOT NULL), "
+        "array_agg(DISTINCT customer_id) FILTER (WHERE customer_id IS NOT NULL), "
+        "array_agg(DISTINCT sales_rep_id) FILTER (WHERE sales_rep_id IS NOT NULL) "
+        "FROM canonical_orders WHERE id = ANY(%s)",
+        [order_ids],
+    )
+    months, customers, reps = cursor.fetchone()
+    return {"months": months or [], "customer_ids": customers or [], "employee_ids": reps or []}
+
+
+def _merge_touched(touched: dict, table: str, keys: dict, months_before: list[str]) -> None:
+    entry = touched.setdefault(table, {})
+    for key, values in keys.items():
+        if key.startswith("_") or key == "updated" or not values:
+            continue
+        name = key.split(":", 1)[0]
+        entry.setdefault(name, set()).update(values)
+    if months_before:
+        entry.setdefault("months", set()).update(months_before)
+
+
+def _error_lines(rejects: list[Reject]) -> list[str]:
+    lines = [f"{r.table} row {r.source_row}: {r.column}: {r.reason} (value {r.value!r})" for r in rejects]
+    if len(lines) > MAX_REPORTED_ERRORS:
+        lines = [
+            *lines[:MAX_REPORTED_ERRORS],
+            f"… and {len(lines) - MAX_REPORTED_ERRORS} more in the rejected-rows CSV",
+        ]
+    return lines
+
+
+def _finish(job: ExecutionJob, report: dict, rejects: list[Reject], started: float, failed: str = "") -> None:
+    RejectedRow.objects.filter(job=job).delete()
+    RejectedRow.objects.bulk_create(
+        (
+            RejectedRow(
+                job=job,
+                canonical_table=r.table,
+                source_row=r.source_row,
+                column=r.column,
+                value=r.value,
+                reason=r.reason,
+            )
+            for r in rejects
+        ),
+        batch_size=2000,
+    )
+    report["rejected_rows"] = len(rejects)
+    report["duration_ms"] = int((time.monotonic() - started) * 1000)
+    job.report = report
+    job.status = ExecutionJob.Status.FAILED if failed else ExecutionJob.Status.SUCCEEDED
+    job.stage = "failed" if failed else "done"
+    job.progress = 1.0
+    job.error = failed[:4000]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["report", "status", "stage", "progress", "error", "finished_at"])
+
+
+def execution_run_now(*, source: DataSource, mapping: Mapping | None = None, user: User | None) -> ExecutionJob:
+    """Create a job and run it in this process (the ingest command and seed_demo)."""
+    if mapping is None:
+        mapping = source.mappings.order_by("-version").first()
+        if mapping is None:
+            raise MappingInvalid(["this upload has no saved mapping yet"])
+    job = ExecutionJob.objects.create(
+        source=source,
+        mapping=mapping,
+        created_by=user if user is not None and user.is_authenticated else None,
+        report=_empty_report(source, mapping),
+    )
+    mapping_execute(job=job)
+    job.refresh_from_db()
+    return job
+
+
+def transform_preview(
+    *, source: DataSource, fields: list[dict], limit: int = 20, options: dict | None = None
+) -> list[dict]:
+    """The first `limit` rows of the file as the mapping would load them, for the review page.
+
+    One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
+    References show the identifier text (resolution happens at execution). Raises MappingInvalid.
+    """
+    from mappings.services.duck import duckdb_connect_locked
+    from mappings.services.plan import plan_build_for
+    from mappings.services.transforms import duckdb_install_macros
+
+    plans = plan_build_for(source=source, fields=fields, options=options)
+    rows: list[dict] = []
+    conn = duckdb_connect_locked(source.file_path)
+    try:
+        duckdb_install_macros(conn)
+        for plan in plans:
+            query, params = plan.duckdb_query(file_path=source.file_path, dialect=source.dialect)
+            params["preview_limit"] = int(limit)
+            names = plan.output_columns
+            for number, values in enumerate(conn.execute(f"{query} LIMIT $preview_limit", params).fetchall()):
+                errors = values[-1] or []
+                rows.append(
+                    {
+                        "source_row": number + 2,
+                        "table": plan.name,
+                        "values": {n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)},
+                        "errors": [f"{e['column']}: {e['reason']} (value {e['value']!r})" for e in errors],
+                    }
+                )
+    finally:
+        conn.close()
+    return rows

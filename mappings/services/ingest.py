@@ -1,0 +1,107 @@
+"""Ingest: upload + (propose) + save + execute in one call; the `ingest` command and `seed_demo` use it."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.models import User
+from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.services.execute import execution_run_now
+from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
+from mappings.services.upload import data_source_create, data_source_find_duplicate
+
+
+class IngestFailed(Exception):
+    """Ingest could not run; the message is the one-line reason for stderr."""
+
+
+def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
+    """Fields from the proposer, keeping proposals at or above settings.MAPPING_AUTO_CONFIDENCE."""
+    try:
+        propose = importlib.import_module("mappings.services.propose")
+    except ModuleNotFoundError:
+        raise IngestFailed("--auto needs the mapping proposer (mappings.services.propose), not installed yet") from None
+    result = propose.mapping_propose(source=source, domain_hint=domain or None, user=user)
+    threshold = settings.MAPPING_AUTO_CONFIDENCE
+    return [
+        p
+        for p in result.get("proposals", [])
+        if p.get("canonical_table") and p.get("canonical_col") and (p.get("confidence") or 0) >= threshold
+    ]
+
+
+def ingest_file(
+    *,
+    path: Path | str,
+    user: User | None,
+    fields: list[dict] | None = None,
+    mapping_id: int | None = None,
+    auto: bool = False,
+    options: dict | None = None,
+    domain: str = "",
+    reuse_loaded: bool = False,
+) -> tuple[DataSource, ExecutionJob | None]:
+    """Upload `path`, save its mapping (given fields, a copy of mapping `mapping_id`, or the proposer's with
+    `auto`) and execute it here. With `reuse_loaded`, a file already loaded with the same content and the
+    same mapping is not loaded again (returns its source and no job): `seed_demo` is idempotent that way.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IngestFailed(f"no such file: {path}")
+    if mapping_id is not None:
+        base = Mapping.objects.filter(pk=mapping_id).first()
+        if base is None:
+            raise IngestFailed(f"no mapping with id {mapping_id}")
+        fields, options = mapping_fields(base), {**base.options, **(options or {})}
+    if reuse_loaded and fields is not None:
+        loaded = _already_loaded(path, user=user, fields=fields, options=options)
+        if loaded is not None:
+            return loaded, None
+    source = data_source_create(file=path, name=path.name, user=user, domain=domain)
+    if auto:
+        fields = mapping_from_proposals(source=source, user=user, domain=domain)
+    if fields is None:
+        raise IngestFailed("no mapping: pass --auto, --mapping ID or --mapping-file FILE")
+    try:
+        mapping = mapping_save(source=source, fields=fields, options=options, user=user, note="ingest")
+    except MappingInvalid as exc:
+        raise IngestFailed("mapping invalid: " + "; ".join(exc.errors)) from exc
+    job = execution_run_now(source=source, mapping=mapping, user=user)
+    return source, job
+
+
+def _already_loaded(path: Path, *, user: User | None, fields: list[dict], options: dict | None) -> DataSource | None:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    previous = data_source_find_duplicate(sha256=digest.hexdigest(), user=user)
+    if previous is None or previous.status != DataSource.Status.LOADED:
+        return None
+    mapping = previous.mappings.order_by("-version").first()
+    if mapping is None or _normalized(mapping_fields(mapping)) != _normalized(fields):
+        return None
+    if any(mapping.options.get(k) != v for k, v in (options or {}).items()):
+        return None
+    return previous
+
+
+def _normalized(fields: list[dict]) -> list[tuple]:
+    keys = ("source_col", "canonical_table", "canonical_col", "transform")
+    # JSONB does not keep key order: compare canonical JSON text.
+    return [tuple(json.dumps(f.get(k), sort_keys=True) for k in keys) for f in fields]
+
+
+def ingest_report(source: DataSource, job: ExecutionJob | None) -> dict:
+    """The contract's ingest JSON for a job (or for the already-loaded source's last job)."""
+    if job is None:
+        job = source.jobs.filter(status=ExecutionJob.Status.SUCCEEDED).order_by("-created_at").first()
+    report = dict(job.report) if job else {}
+    base = {"source_id": source.pk, "mapping_id": job.mapping_id if job else None, "tables": {}, "errors": []}
+    return {**base, **report}

@@ -1,0 +1,181 @@
+"""Mappings: validate a list of field mappings against the file and the canonical schema; save versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from accounts.models import User
+from canonical.schema import TABLES_BY_NAME
+from mappings.models import DataSource, FieldMapping, Mapping
+from mappings.services.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
+
+ON_MISSING_REFERENCE = ("placeholder", "reject")
+DEFAULT_OPTIONS = {"on_missing_reference": "placeholder", "all_or_nothing": False, "drop_columns": []}
+# Columns that are required by the schema but that the engine can fill itself when unmapped.
+COMPUTABLE = {
+    ("canonical_orders", "amount"): "computed from the order's lines",
+    ("canonical_order_lines", "amount"): "unit_price * quantity * (1 - discount)",
+}
+
+
+class MappingInvalid(ValueError):
+    """A mapping that cannot be saved or executed; `errors` lists every problem, for the user."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+def _label(index: int, field: dict) -> str:
+    target = f"{field.get('canonical_table')}.{field.get('canonical_col')}"
+    return f"mappings[{index}] ({field.get('source_col')!r} → {target})"
+
+
+def mapping_options_validate(options: dict | None, *, columns: list[str]) -> tuple[dict, list[str]]:
+    """Options merged over the defaults, and the problems found in them."""
+    errors: list[str] = []
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        return dict(DEFAULT_OPTIONS), ["options must be an object"]
+    merged = {**DEFAULT_OPTIONS, **options}
+    unknown = set(options) - set(DEFAULT_OPTIONS)
+    if unknown:
+        errors.append(f"options: unknown keys {sorted(unknown)}; known: {sorted(DEFAULT_OPTIONS)}")
+    if merged["on_missing_reference"] not in ON_MISSING_REFERENCE:
+        errors.append(f"options.on_missing_reference must be one of {', '.join(ON_MISSING_REFERENCE)}")
+    if not isinstance(merged["all_or_nothing"], bool):
+        errors.append("options.all_or_nothing must be true or false")
+    drop = merged["drop_columns"]
+    if not isinstance(drop, list) or not all(isinstance(c, str) for c in drop):
+        errors.append("options.drop_columns must be a list of column headers")
+    else:
+        errors.extend(f"options.drop_columns: {c!r} is not a header of the file" for c in drop if c not in columns)
+    return merged, errors
+
+
+def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = None) -> list[str]:
+    """Every problem with `fields` (a list of field mappings) for this source; empty when it can run.
+
+    Checks the shape, the canonical table/column names, that source columns are headers of the file,
+    every transform step (allow-list, parameters, columns), duplicate targets and required columns.
+    """
+    columns: list[str] = list(source.dialect.get("columns") or [])
+    merged, errors = mapping_options_validate(options, columns=columns)
+    dropped = set(merged["drop_columns"]) if isinstance(merged["drop_columns"], list) else set()
+    if not isinstance(fields, list):
+        return [*errors, "mappings must be a list of field mappings"]
+    targets: dict[tuple[str, str], int] = {}
+    for index, field in enumerate(fields):
+        if not isinstance(field, dict):
+            errors.append(f"mappings[{index}]: must be an object")
+            continue
+        label = _label(index, field)
+        table_name, col_name, source_col = (
+            field.get("canonical_table"),
+            field.get("canonical_col"),
+            field.get("source_col"),
+        )
+        if source_col is not None and not isinstance(source_col, str):
+            errors.append(f"{label}: source_col must be a header (text) or null")
+            continue
+        if source_col is not None and source_col not in columns:
+            errors.append(f"{label}: source column {source_col!r} is not a header of the file")
+            continue
+        if table_name is None and col_name is None:
+            continue  # left unmapped
+        if source_col in dropped:
+            continue  # the user chose to drop this column: never read
+        if table_name not in TABLES_BY_NAME:
+            errors.append(f"{label}: unknown canonical table {table_name!r}")
+            continue
+        table = TABLES_BY_NAME[table_name]
+        if col_name not in table.column_names:
+            errors.append(f"{label}: {table_name} has no column {col_name!r}; columns: {', '.join(table.column_names)}")
+            continue
+        try:
+            steps = transform_parse(field.get("transform"), columns=columns)
+        except TransformInvalid as exc:
+            errors.append(f"{label}: {exc}")
+            continue
+        if source_col is None and not (steps and steps[0].op in COMPUTING_OPS):
+            errors.append(f"{label}: a computed column (no source_col) must start with constant, concat or coalesce")
+            continue
+        key = (table_name, col_name)
+        if key in targets:
+            errors.append(f"{label}: {table_name}.{col_name} is already filled by mappings[{targets[key]}]")
+            continue
+        targets[key] = index
+    for table_name in sorted({t for t, _ in targets}):
+        table = TABLES_BY_NAME[table_name]
+        mapped = {c for t, c in targets if t == table_name}
+        for col in table.columns:
+            if not col.required or col.name in mapped or (table_name, col.name) in COMPUTABLE:
+                continue
+            if col.name == "name" and "external_id" in mapped:
+                continue  # a key-only referent (denormalized file): its name is its identifier
+            errors.append(f"{table_name}.{col.name} is required: map a column to it")
+    if not targets and not errors:
+        errors.append("nothing is mapped: map at least one column to a canonical table")
+    return errors
+
+
+@transaction.atomic
+def mapping_save(
+    *, source: DataSource, fields: list[dict], options: dict | None = None, user: User | None, note: str = ""
+) -> Mapping:
+    """Save `fields` as the source's next mapping version (who and when are recorded on the row).
+
+    Raises `MappingInvalid` with every problem when the mapping cannot run.
+    """
+    errors = mapping_validate(source=source, fields=fields, options=options)
+    if errors:
+        raise MappingInvalid(errors)
+    merged, _ = mapping_options_validate(options, columns=list(source.dialect.get("columns") or []))
+    # Lock the source row so that two concurrent saves cannot take the same version number.
+    DataSource.objects.select_for_update().filter(pk=source.pk).first()
+    version = (source.mappings.aggregate(v=Max("version"))["v"] or 0) + 1
+    mapping = Mapping.objects.create(
+        source=source,
+        version=version,
+        options=merged,
+        note=note[:255],
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    FieldMapping.objects.bulk_create(
+        FieldMapping(
+            mapping=mapping,
+            source=source,
+            version=version,
+            source_col=field.get("source_col"),
+            canonical_table=field.get("canonical_table"),
+            canonical_col=field.get("canonical_col"),
+            transform=field.get("transform"),
+            confidence=field.get("confidence"),
+            reason=str(field.get("reason") or ""),
+            position=position,
+        )
+        for position, field in enumerate(fields)
+    )
+    if source.status in (DataSource.Status.UPLOADED, DataSource.Status.PROFILED):
+        source.status = DataSource.Status.MAPPED
+        source.save(update_fields=["status"])
+    return mapping
+
+
+def mapping_fields(mapping: Mapping) -> list[dict]:
+    """A saved mapping's field mappings in the contract's shape."""
+    return [
+        {
+            "source_col": f.source_col,
+            "canonical_table": f.canonical_table,
+            "canonical_col": f.canonical_col,
+            "transform": f.transform,
+            "confidence": f.confidence,
+            "reason": f.reason,
+        }
+        for f in mapping.fields.order_by("position")
+    ]

@@ -1,0 +1,243 @@
+"""Execution plans: which canonical tables a mapping fills, and the DuckDB query that produces each one.
+
+For every target table the plan holds one DuckDB SELECT over the uploaded file that yields the typed
+values of the mapped canonical columns and, per row, the list of problems (`__errors`) that make the
+row a rejected row. The query is three layers: the transform steps (`pre`), conversion to the column's
+type with range/length limits (`val`), then the checks. Values are named parameters throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+
+from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
+from mappings.models import DataSource, Mapping
+from mappings.services.duck import read_csv_relation_sql
+from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
+from mappings.services.transforms import Expr, SqlParams, cast_to, compile_steps, duck_ident, transform_parse
+
+# Value type of a canonical column → PostgreSQL type of its staging column.
+STAGING_TYPES = {
+    "text": "text",
+    "date": "date",
+    "timestamp": "timestamptz",
+    "money": "numeric",
+    "number": "numeric",
+    "integer": "bigint",
+    "boolean": "boolean",
+}
+# Natural keys for tables whose files usually have no identifier: the derived external id hashes these
+# (when mapped) rather than every value, so that a corrected quantity updates the line in place.
+NATURAL_KEYS = {  # table: (columns that must all be mapped, columns added when mapped)
+    "canonical_order_lines": (("order_id", "product_id"), ()),
+    "canonical_inventory": (("product_id", "snapshot_date"), ("warehouse",)),
+}
+# The date column whose months the KPI refresh needs to know about.
+DATE_COLUMNS = {
+    "canonical_orders": "order_date",
+    "canonical_invoices": "invoice_date",
+    "canonical_payments": "payment_date",
+    "canonical_expenses": "expense_date",
+    "canonical_inventory": "snapshot_date",
+}
+
+
+@dataclass
+class ColumnPlan:
+    name: str  # canonical column (a `*_id` reference keeps the referent's identifier text here)
+    type: str  # value type from canonical/schema.py
+    source_col: str | None
+    steps: list = field(default_factory=list)
+    references: str | None = None
+    computed: str = ""  # "", "line_amount" or "name_from_external_id"
+
+    @property
+    def staging_type(self) -> str:
+        return "text" if self.references else STAGING_TYPES[self.type]
+
+
+@dataclass
+class TablePlan:
+    table: Table
+    columns: list[ColumnPlan]
+    derived_external_id: bool  # no external_id mapped: derive it from the mapped values
+    key_columns: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.table.model)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnPlan | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def staging_columns(self) -> list[tuple[str, str]]:
+        cols = [("source_row", "bigint"), ("external_id", "text")]
+        return cols + [(c.name, c.staging_type) for c in self.columns if c.name != "external_id"]
+
+    @property
+    def self_references(self) -> list[ColumnPlan]:
+        return [c for c in self.columns if c.references == self.name]
+
+    @property
+    def references(self) -> list[ColumnPlan]:
+        return [c for c in self.columns if c.references and c.references != self.name]
+
+    @property
+    def date_column(self) -> str | None:
+        name = DATE_COLUMNS.get(self.name)
+        return name if name and self.column(name) else None
+
+    def duckdb_query(self, *, file_path: str, dialect: dict) -> tuple[str, dict]:
+        """The SELECT producing this table's staging values and `__errors`, with its named parameters."""
+        params = SqlParams()
+        model = self.model
+        pre, val, checks = [], [], []
+        out_cols = [c for c in self.columns if not c.computed]
+        for i, col in enumerate(out_cols):
+            expr = compile_steps(col.source_col, col.steps, params)
+            pre.append(f"{expr.sql} AS c{i}")
+            target = "text" if col.references else col.type
+            converted = _limit(cast_to(Expr(f"c{i}", expr.type), target, params), model, col)
+            val.append(f"{converted} AS v{i}, c{i}")
+            name = params.bind(col.source_col or col.name)
+            reason_type = params.bind(f"cannot read the value as {target}{_limit_note(model, col)}")
+            checks.append(
+                f"CASE WHEN v{i} IS NULL AND c{i} IS NOT NULL THEN "
+                f"{{'column': {name}, 'value': CAST(c{i} AS VARCHAR), 'reason': {reason_type}}} END"
+            )
+            if self.table.column(col.name).required and not col.computed:
+                reason = params.bind("required value missing")
+                checks.append(
+                    f"CASE WHEN v{i} IS NULL AND c{i} IS NULL THEN "
+                    f"{{'column': {name}, 'value': '', 'reason': {reason}}} END"
+                )
+        outputs = [f"v{i} AS {duck_ident(col.name)}" for i, col in enumerate(out_cols)]
+        by_name = {col.name: f"v{i}" for i, col in enumerate(out_cols)}
+        for col in self.columns:
+            if col.computed == "line_amount":
+                discount = f"coalesce({by_name['discount']}, 0)" if "discount" in by_name else "0"
+                outputs.append(
+                    f"CAST(round({by_name['unit_price']} * {by_name['quantity']} * (1 - {discount}), 2) "
+                    f"AS DECIMAL(14, 2)) AS {duck_ident(col.name)}"
+                )
+            elif col.computed == "name_from_external_id":
+                outputs.append(f"{by_name['external_id']} AS {duck_ident(col.name)}")
+        if self.derived_external_id:
+            parts = ", ".join(f"coalesce(CAST({by_name[k]} AS VARCHAR), '')" for k in self.key_columns)
+            outputs.append(f"'h:' || left(sha256(concat_ws(chr(31), {parts})), 40) AS external_id")
+        elif "external_id" not in by_name:  # pragma: no cover - plan_build guarantees one or the other
+            raise MappingInvalid([f"{self.name}: no external_id"])
+        rel_sql, rel_params = read_csv_relation_sql(dialect)
+        # read_csv's own arguments are positional-free named params too.
+        for value in [file_path, *rel_params]:
+            rel_sql = rel_sql.replace("?", params.bind(value), 1)
+        checks_sql = (
+            ", ".join(checks) if checks else 'CAST(NULL AS STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR))'
+        )
+        sql = (
+            f"SELECT {', '.join(outputs)}, list_filter([{checks_sql}], lambda x: x IS NOT NULL) AS __errors "
+            f"FROM (SELECT {', '.join(val)} FROM (SELECT {', '.join(pre)} FROM {rel_sql}))"
+        )
+        return sql, params.values
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Column names of `duckdb_query`'s result, before `__errors`."""
+        names = [c.name for c in self.columns if not c.computed]
+        names += [c.name for c in self.columns if c.computed]
+        if self.derived_external_id:
+            names.append("external_id")
+        return names
+
+
+def _limit(expr: Expr, model: type[models.Model], col: ColumnPlan) -> str:
+    """Fit a converted value to its PostgreSQL column; a value that does not fit becomes NULL (rejected)."""
+    if col.references:
+        return f"CASE WHEN length({expr.sql}) <= 255 THEN {expr.sql} END"
+    try:
+        django_field = model._meta.get_field(col.name)
+    except Exception:  # noqa: BLE001 - columns named like a relation (`*_id`) are handled above
+        return expr.sql
+    if isinstance(django_field, models.DecimalField):
+        digits, places = int(django_field.max_digits), int(django_field.decimal_places)
+        bound = 10 ** (digits - places)
+        fitted = f"CAST(round({expr.sql}, {places}) AS DECIMAL({digits}, {places}))"
+        return f"CASE WHEN abs({expr.sql}) < {bound} THEN {fitted} END"
+    if isinstance(django_field, models.CharField) and django_field.max_length:
+        return f"CASE WHEN length({expr.sql}) <= {int(django_field.max_length)} THEN {expr.sql} END"
+    return expr.sql
+
+
+def _limit_note(model: type[models.Model], col: ColumnPlan) -> str:
+    if col.references:
+        return ""
+    try:
+        django_field = model._meta.get_field(col.name)
+    except Exception:  # noqa: BLE001
+        return ""
+    if isinstance(django_field, models.DecimalField):
+        return f" (at most {django_field.max_digits - django_field.decimal_places} digits before the point)"
+    if isinstance(django_field, models.CharField) and django_field.max_length:
+        return f" (at most {django_field.max_length} characters)"
+    return ""
+
+
+def plan_build(mapping: Mapping) -> list[TablePlan]:
+    """The tables a saved mapping fills, in dependency order. Raises MappingInvalid if it cannot run."""
+    return plan_build_for(source=mapping.source, fields=mapping_fields(mapping), options=mapping.options)
+
+
+def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | None) -> list[TablePlan]:
+    """Plans for unsaved field mappings (the review page's preview uses this too)."""
+    errors = mapping_validate(source=source, fields=fields, options=options)
+    if errors:
+        raise MappingInvalid(errors)
+    options = options or {}
+    dropped = set(options.get("drop_columns") or [])
+    columns = list(source.dialect.get("columns") or [])
+    by_table: dict[str, list[ColumnPlan]] = {}
+    for f in fields:
+        if not f["canonical_table"] or not f["canonical_col"] or (f["source_col"] and f["source_col"] in dropped):
+            continue
+        table = TABLES_BY_NAME[f["canonical_table"]]
+        schema_col: Column = table.column(f["canonical_col"])
+        by_table.setdefault(table.name, []).append(
+            ColumnPlan(
+                name=schema_col.name,
+                type=schema_col.type,
+                source_col=f["source_col"],
+                steps=transform_parse(f["transform"], columns=columns),
+                references=schema_col.references,
+            )
+        )
+    plans = []
+    for name in TABLE_ORDER:
+        if name not in by_table:
+            continue
+        table = TABLES_BY_NAME[name]
+        cols = by_table[name]
+        mapped = {c.name for c in cols}
+        if name == "canonical_order_lines" and "amount" not in mapped and {"unit_price", "quantity"} <= mapped:
+            cols.append(ColumnPlan(name="amount", type="money", source_col=None, computed="line_amount"))
+        if "name" in table.column_names and "name" not in mapped and "external_id" in mapped:
+            cols.append(ColumnPlan(name="name", type="text", source_col=None, computed="name_from_external_id"))
+        derived = "external_id" not in mapped
+        needed, optional = NATURAL_KEYS.get(name, ((), ()))
+        if needed and set(needed) <= mapped:
+            keys = [*needed, *(k for k in optional if k in mapped)]
+        else:
+            keys = sorted(c.name for c in cols if not c.computed)
+        plans.append(TablePlan(table=table, columns=cols, derived_external_id=derived, key_columns=keys))
+    return plans

@@ -1,0 +1,99 @@
+"""DuckDB → PostgreSQL: stream a table plan's rows from the file into a staging table with COPY.
+
+DuckDB reads and transforms the file in Arrow record batches; good rows are written as CSV into
+`COPY … FROM STDIN`, rows with problems become rejected rows. Nothing holds the whole file.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from psycopg import sql
+
+from mappings.services.duck import duckdb_connect_locked
+from mappings.services.plan import TablePlan
+from mappings.services.transforms import duckdb_install_macros
+
+BATCH_ROWS = 100_000
+MAX_STORED_REJECTS = 10_000
+_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
+
+
+@dataclass
+class Reject:
+    table: str
+    source_row: int | None
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class StageResult:
+    staged: int = 0
+    rejected: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def stage_rows(
+    pg_cursor,
+    *,
+    plan: TablePlan,
+    staging: sql.Identifier,
+    file_path: str,
+    dialect: dict,
+    on_progress: Callable[[int], None] | None = None,
+) -> StageResult:
+    """Run the plan's DuckDB query over the file and COPY its good rows into `staging`."""
+    result = StageResult()
+    conn = duckdb_connect_locked(file_path)
+    try:
+        duckdb_install_macros(conn)
+        query, params = plan.duckdb_query(file_path=file_path, dialect=dialect)
+        reader = conn.sql(query, params=params).to_arrow_reader(BATCH_ROWS)
+        names = plan.output_columns
+        copy_columns = sql.SQL(", ").join(map(sql.Identifier, ["source_row", *names]))
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(staging, copy_columns)
+        # The header is line 1 of the file, so record n (0-based) is reported as row n + 2.
+        first_row = 2
+        with pg_cursor.copy(copy_sql) as copy:
+            for batch in reader:
+                n = batch.num_rows
+                if not n:
+                    continue
+                rows = pa.array(range(first_row, first_row + n), pa.int64())
+                first_row += n
+                errors = batch.column("__errors")
+                ok = pc.equal(pc.list_value_length(errors), 0)
+                good = pa.Table.from_batches([batch]).drop_columns(["__errors"])
+                good = good.add_column(0, "source_row", rows)
+                bad_count = n - pc.sum(ok.cast(pa.int64())).as_py()
+                if bad_count:
+                    _collect_rejects(result, plan.name, rows.filter(pc.invert(ok)), errors.filter(pc.invert(ok)))
+                    good = good.filter(ok)
+                if good.num_rows:
+                    buf = io.BytesIO()
+                    pa_csv.write_csv(good, buf, _CSV_OPTIONS)
+                    copy.write(buf.getbuffer())
+                result.staged += good.num_rows
+                result.rejected += bad_count
+                if on_progress:
+                    on_progress(n)
+    finally:
+        conn.close()
+    return result
+
+
+def _collect_rejects(result: StageResult, table: str, rows: pa.Array, errors: pa.Array) -> None:
+    for row, problems in zip(rows.to_pylist(), errors.to_pylist(), strict=True):
+        for problem in problems:
+            if len(result.rejects) >= MAX_STORED_REJECTS:
+                return
+            result.rejects.append(
+                Reject(table, row, problem["column"] or "", (problem["value"] or "")[:1000], problem["reason"])
+            )

@@ -1,0 +1,344 @@
+"""Transforms as data (docs/TRANSFORMS.md): validated against an allow-list, compiled to DuckDB SQL.
+
+A transform is a list of steps; each step is checked by a pydantic model (unknown ops and unknown
+parameters are refused) and column names inside steps must be headers of the file. Compilation emits
+SQL built only from our own fixed fragments, quoted identifiers of known headers and named
+parameters (`$p1`, `$p2`, ...): no text from a mapping ever becomes SQL text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+TRUE_VALUES = ["yes", "y", "true", "t", "1", "ja", "j", "oui", "sí", "si", "x", "on"]
+FALSE_VALUES = ["no", "n", "false", "f", "0", "nein", "non", "off", ""]
+# Tried in order by parse_date "auto" and for date columns without an explicit parse_date.
+AUTO_DATE_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%y",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y",
+    "%m/%d/%y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%Y%m%d",
+]
+CAST_TYPES = ("text", "integer", "number", "money", "date", "timestamp", "boolean")
+
+
+class TransformInvalid(ValueError):
+    """A transform that cannot run; the message says which step and why."""
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trim(_Step):
+    op: Literal["trim"]
+
+
+class Upper(_Step):
+    op: Literal["upper"]
+
+
+class Lower(_Step):
+    op: Literal["lower"]
+
+
+class Title(_Step):
+    op: Literal["title"]
+
+
+class ParseDate(_Step):
+    op: Literal["parse_date"]
+    format: str = Field(default="auto", min_length=1, max_length=64)
+
+
+class ParseNumber(_Step):
+    op: Literal["parse_number"]
+    locale: Literal["en", "de", "auto"] = "auto"
+
+
+class ParseBool(_Step):
+    op: Literal["parse_bool"]
+    true_values: list[str] | None = None
+    false_values: list[str] | None = None
+
+
+class Cast(_Step):
+    op: Literal["cast"]
+    type: Literal["text", "integer", "number", "money", "date", "timestamp", "boolean"]
+
+
+class Concat(_Step):
+    op: Literal["concat"]
+    columns: list[str] = Field(min_length=1)
+    separator: str = " "
+
+
+class Coalesce(_Step):
+    op: Literal["coalesce"]
+    columns: list[str] = Field(min_length=1)
+
+
+class MapValues(_Step):
+    op: Literal["map_values"]
+    map: dict[str, Any]
+    default: Any = None
+    has_default: bool = False
+
+
+class Constant(_Step):
+    op: Literal["constant"]
+    value: Any
+
+
+class SplitPart(_Step):
+    op: Literal["split_part"]
+    separator: str = Field(min_length=1)
+    index: int = Field(ge=1, le=1000)
+
+
+class Hash(_Step):
+    op: Literal["hash"]
+
+
+Step = Annotated[
+    Trim
+    | Upper
+    | Lower
+    | Title
+    | ParseDate
+    | ParseNumber
+    | ParseBool
+    | Cast
+    | Concat
+    | Coalesce
+    | MapValues
+    | Constant
+    | SplitPart
+    | Hash,
+    Field(discriminator="op"),
+]
+ALLOWED_OPS = (
+    "trim",
+    "upper",
+    "lower",
+    "title",
+    "parse_date",
+    "parse_number",
+    "parse_bool",
+    "cast",
+    "concat",
+    "coalesce",
+    "map_values",
+    "constant",
+    "split_part",
+    "hash",
+)
+_STEP = TypeAdapter(Step)
+# Steps that produce a value without a source column.
+COMPUTING_OPS = {"constant", "concat", "coalesce"}
+
+
+def transform_parse(transform: Any, *, columns: list[str] | None = None) -> list[_Step]:
+    """Validate a transform (None or a list of step objects) and return its steps.
+
+    Raises `TransformInvalid` naming the step (1-based) and the problem. When `columns` (the file's
+    headers) is given, every column a step names must be one of them.
+    """
+    if transform is None:
+        return []
+    if not isinstance(transform, list):
+        raise TransformInvalid("transform must be a list of steps or null")
+    steps: list[_Step] = []
+    for number, raw in enumerate(transform, start=1):
+        if not isinstance(raw, dict):
+            raise TransformInvalid(f"step {number}: must be an object with an 'op'")
+        op = raw.get("op")
+        if op not in ALLOWED_OPS:
+            raise TransformInvalid(f"step {number}: unknown op {op!r}; allowed: {', '.join(ALLOWED_OPS)}")
+        data = dict(raw)
+        if op == "map_values":
+            data["has_default"] = "default" in raw
+        try:
+            step = _STEP.validate_python(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'][1:]) or 'step'}: {err['msg']}" for err in exc.errors()
+            )
+            raise TransformInvalid(f"step {number} ({op}): {problems}") from None
+        if columns is not None:
+            for name in getattr(step, "columns", None) or []:
+                if name not in columns:
+                    raise TransformInvalid(f"step {number} ({op}): unknown column {name!r}; not a header of the file")
+        steps.append(step)
+    return steps
+
+
+@cache
+def duckdb_macros() -> list[str]:
+    """The helper macros (mappings/sql/duckdb_macros.sql), one statement each."""
+    text = (_SQL_DIR / "duckdb_macros.sql").read_text()
+    statements = []
+    for chunk in text.split(";\n"):
+        body = "\n".join(line for line in chunk.splitlines() if not line.lstrip().startswith("--")).strip()
+        if body:
+            statements.append(body)
+    return statements
+
+
+def duckdb_install_macros(conn) -> None:
+    for statement in duckdb_macros():
+        conn.execute(statement)
+
+
+def duck_ident(name: str) -> str:
+    """A DuckDB quoted identifier. Only ever called with headers of the file or our own names."""
+    if "\x00" in name:
+        raise TransformInvalid("column names cannot contain NUL")
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class SqlParams:
+    """Named parameters of one DuckDB statement: values never become SQL text."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.values) + 1}"
+        self.values[name] = value
+        return f"${name}"
+
+
+@dataclass(frozen=True)
+class Expr:
+    sql: str
+    type: str  # text | date | timestamp | number | integer | boolean
+
+
+def _text(expr: Expr) -> Expr:
+    return expr if expr.type == "text" else Expr(f"CAST({expr.sql} AS VARCHAR)", "text")
+
+
+def _cell(column: str) -> str:
+    return f"ll_blank_null({duck_ident(column)})"
+
+
+def compile_steps(source_col: str | None, steps: list[_Step], params: SqlParams) -> Expr:
+    """The DuckDB expression for a source column after its steps (before conversion to the target type)."""
+    expr = Expr(_cell(source_col), "text") if source_col else Expr("CAST(NULL AS VARCHAR)", "text")
+    for step in steps:
+        expr = _compile_step(expr, step, params)
+    return expr
+
+
+def _compile_step(expr: Expr, step: _Step, params: SqlParams) -> Expr:  # noqa: C901 - one branch per op
+    match step:
+        case Trim():
+            return Expr(f"nullif(trim({_text(expr).sql}), '')", "text")
+        case Upper():
+            return Expr(f"upper({_text(expr).sql})", "text")
+        case Lower():
+            return Expr(f"lower({_text(expr).sql})", "text")
+        case Title():
+            return Expr(f"ll_title({_text(expr).sql})", "text")
+        case ParseDate(format=fmt):
+            if expr.type in ("date", "timestamp"):
+                return expr
+            formats = AUTO_DATE_FORMATS if fmt == "auto" else [fmt]
+            return Expr(f"try_strptime(trim({_text(expr).sql}), {params.bind(formats)})", "timestamp")
+        case ParseNumber(locale=locale):
+            if expr.type in ("number", "integer"):
+                return expr
+            return Expr(f"ll_num_{locale}({_text(expr).sql})", "number")
+        case ParseBool(true_values=tv, false_values=fv):
+            if expr.type == "boolean":
+                return expr
+            t = [v.lower().strip() for v in (tv or TRUE_VALUES)]
+            f = [v.lower().strip() for v in (fv or FALSE_VALUES)]
+            return Expr(f"ll_parse_bool({_text(expr).sql}, {params.bind(t)}, {params.bind(f)})", "boolean")
+        case Cast(type=target):
+            return cast_to(expr, target, params)
+        case Concat(columns=cols, separator=sep):
+            parts = [_text(expr).sql] + [_cell(c) for c in cols]
+            return Expr(f"nullif(concat_ws({params.bind(sep)}, {', '.join(parts)}), '')", "text")
+        case Coalesce(columns=cols):
+            parts = [_text(expr).sql] + [_cell(c) for c in cols]
+            return Expr(f"coalesce({', '.join(parts)})", "text")
+        case MapValues(map=mapping, default=default, has_default=has_default):
+            if not mapping:
+                return expr
+            keys = list(mapping)
+            values = [None if mapping[k] is None else str(mapping[k]) for k in keys]
+            lookup = f"{params.bind(values)}[list_position({params.bind(keys)}, {_text(expr).sql})]"
+            fallback = params.bind(None if default is None else str(default)) if has_default else _text(expr).sql
+            found = f"list_position({params.bind(keys)}, {_text(expr).sql}) IS NOT NULL"
+            return Expr(f"(CASE WHEN {found} THEN {lookup} ELSE {fallback} END)", "text")
+        case Constant(value=value):
+            return Expr(f"CAST({params.bind(None if value is None else str(value))} AS VARCHAR)", "text")
+        case SplitPart(separator=sep, index=index):
+            return Expr(f"nullif(split_part({_text(expr).sql}, {params.bind(sep)}, {params.bind(index)}), '')", "text")
+        case Hash():
+            return Expr(f"sha256({_text(expr).sql})", "text")
+    raise TransformInvalid(f"unsupported step {step!r}")  # pragma: no cover - the allow-list prevents it
+
+
+def cast_to(expr: Expr, target: str, params: SqlParams) -> Expr:
+    """Convert an expression to a value type; a value that does not convert becomes NULL (then rejected)."""
+    if target == expr.type or (target == "money" and expr.type == "number"):
+        return Expr(expr.sql, "number" if target == "money" else target)
+    src = expr.sql
+    match target:
+        case "text":
+            return _text(expr)
+        case "integer":
+            if expr.type == "number":
+                return Expr(f"(CASE WHEN {src} = trunc({src}) THEN CAST({src} AS BIGINT) END)", "integer")
+            return Expr(f"try_cast(trim({_text(expr).sql}) AS BIGINT)", "integer")
+        case "number" | "money":
+            if expr.type == "integer":
+                return Expr(f"CAST({src} AS DECIMAL(38, 6))", "number")
+            return Expr(f"try_cast(trim({_text(expr).sql}) AS DECIMAL(38, 6))", "number")
+        case "date":
+            if expr.type == "timestamp":
+                return Expr(f"CAST({src} AS DATE)", "date")
+            return Expr(
+                f"CAST(try_strptime(trim({_text(expr).sql}), {params.bind(AUTO_DATE_FORMATS)}) AS DATE)", "date"
+            )
+        case "timestamp":
+            if expr.type == "date":
+                return Expr(f"CAST({src} AS TIMESTAMP)", "timestamp")
+            return Expr(f"try_strptime(trim({_text(expr).sql}), {params.bind(AUTO_DATE_FORMATS)})", "timestamp")
+        case "boolean":
+            if expr.type in ("integer", "number"):
+                return Expr(f"({src} <> 0)", "boolean")
+            return Expr(
+                f"ll_parse_bool({_text(expr).sql}, {params.bind(TRUE_VALUES)}, {params.bind(FALSE_VALUES)})",
+                "boolean",
+            )
+    raise TransformInvalid(f"cannot cast to {target!r}; allowed: {', '.join(CAST_TYPES)}")

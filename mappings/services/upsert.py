@@ -1,0 +1,317 @@
+"""PostgreSQL side of an execution: staging tables, reference resolution, upserts, computed amounts.
+
+Everything here runs on the execution's one transaction. SQL text comes from mappings/sql/*.sql;
+table and column names are filled in with psycopg's `sql.Identifier`, values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from django.db import models
+from psycopg import errors as pg_errors
+from psycopg import sql
+
+from canonical.schema import TABLES_BY_NAME
+from mappings.services.plan import TablePlan
+
+_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def _template(name: str) -> str:
+    return (_SQL_DIR / name).read_text()
+
+
+def _sql(name: str, **parts) -> sql.Composed:
+    return sql.SQL(_template(name)).format(**parts)
+
+
+@dataclass
+class TableResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    touched: dict = field(default_factory=dict)
+
+    def counts(self) -> dict:
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+def staging_create(cursor, plan: TablePlan) -> sql.Identifier:
+    name = sql.Identifier(f"stg_{plan.name}")
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(col), sql.SQL(pg_type)) for col, pg_type in plan.staging_columns
+    )
+    cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(name, columns))
+    return name
+
+
+def references_resolve(
+    cursor, *, plan: TablePlan, staging: sql.Identifier, column: str, mode: str, source_id: int
+) -> tuple[sql.Identifier, int, list[tuple[int, str]]]:
+    """Map the distinct values of a reference column to referent ids.
+
+    Returns (map table, placeholders created, rejected (source_row, value) pairs). With mode
+    "reject", rows naming a missing referent are removed from staging and returned as rejected.
+    """
+    referent_table = TABLES_BY_NAME[plan.table.column(column).references]
+    referent = sql.Identifier(referent_table.name)
+    map_name = sql.Identifier(f"map_{plan.name}_{column}")
+    cursor.execute(
+        _sql("reference_resolve.sql", map=map_name, column=sql.Identifier(column), staging=staging, referent=referent)
+    )
+    for lookup in referent_table.lookup_columns:
+        if lookup == "external_id":
+            continue
+        cursor.execute(_sql("reference_lookup.sql", map=map_name, lookup=sql.Identifier(lookup), referent=referent))
+    if mode == "reject":
+        cursor.execute(
+            sql.SQL(
+                "DELETE FROM {staging} s USING {map} m WHERE m.ref = s.{column} AND m.id IS NULL "
+                "RETURNING s.source_row, s.{column}"
+            ).format(staging=staging, map=map_name, column=sql.Identifier(column))
+        )
+        return map_name, 0, [(row, value) for row, value in cursor.fetchall()]
+    has_name = "name" in referent_table.column_names
+    cursor.execute(
+        _sql(
+            "reference_placeholders.sql",
+            referent=referent,
+            map=map_name,
+            name_columns=sql.SQL("name,") if has_name else sql.SQL(""),
+            # A placeholder's name is the identifier it was referenced by, cut to the column's size.
+            name_values=sql.SQL("left(m.ref, 255),") if has_name else sql.SQL(""),
+        ),
+        {"source_id": source_id},
+    )
+    return map_name, cursor.rowcount, []
+
+
+def _not_null_default(model: type[models.Model], column: str) -> sql.Composable | None:
+    try:
+        django_field = model._meta.get_field(column)
+    except Exception:  # noqa: BLE001 - `*_id` names of relations
+        return None
+    if django_field.null or isinstance(django_field, models.ForeignKey):
+        return None
+    db_default = getattr(django_field, "db_default", models.NOT_PROVIDED)
+    if db_default is models.NOT_PROVIDED:
+        return None
+    return sql.Literal(getattr(db_default, "value", db_default))
+
+
+def upsert_table(
+    cursor,
+    *,
+    plan: TablePlan,
+    staging: sql.Identifier,
+    maps: dict[str, sql.Identifier],
+    source_id: int,
+    amount_from_lines: bool,
+) -> TableResult:
+    """Insert new rows and update changed ones; returns counts and what changed (for KPI refresh).
+
+    Self-references are left out here and written by `self_references_update` once every row exists.
+    """
+    model = plan.model
+    self_refs = {c.name for c in plan.self_references}
+    value_cols = [c for c in plan.columns if c.name != "external_id" and c.name not in self_refs]
+    joins, values = [], []
+    for col in value_cols:
+        ident = sql.Identifier(col.name)
+        if col.references:
+            alias = sql.Identifier(f"m_{col.name}")
+            joins.append(
+                sql.SQL("LEFT JOIN {map} {alias} ON {alias}.ref = s.{col}").format(
+                    map=maps[col.name], alias=alias, col=ident
+                )
+            )
+            values.append(sql.SQL("{alias}.id AS {col}").format(alias=alias, col=ident))
+            continue
+        default = _not_null_default(model, col.name)
+        if default is not None:
+            values.append(sql.SQL("coalesce(s.{col}, {default}) AS {col}").format(col=ident, default=default))
+        else:
+            values.append(sql.SQL("s.{col}").format(col=ident))
+    if plan.derived_external_id:
+        # Identical id-less rows (two equal expense lines) are distinct rows: number the repeats.
+        external = sql.SQL(
+            "s.external_id || CASE WHEN row_number() OVER w > 1 THEN ':' || row_number() OVER w ELSE '' END"
+        )
+        window = sql.SQL(" WINDOW w AS (PARTITION BY s.external_id ORDER BY s.source_row)")
+    else:
+        external, window = sql.SQL("s.external_id"), sql.SQL("")
+    extra_names = ["source_id", "source_row", "is_placeholder"]
+    extra_values = [sql.Literal(source_id), sql.SQL("s.source_row"), sql.SQL("false")]
+    compared = [c.name for c in value_cols]
+    if plan.name == "canonical_orders":
+        extra_names.append("amount_from_lines")
+        extra_values.append(sql.Literal(amount_from_lines))
+        compared.append("amount_from_lines")
+    select_list = sql.SQL(", ").join(
+        [
+            *(sql.SQL("{} AS {}").format(v, sql.Identifier(n)) for n, v in zip(extra_names, extra_values, strict=True)),
+            sql.SQL("{} AS external_id").format(external),
+            *values,
+        ]
+    )
+    insert_names = ["external_id", *extra_names, *(c.name for c in value_cols)]
+    columns = sql.SQL(", ").join(map(sql.Identifier, insert_names))
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in insert_names if n != "external_id"
+    )
+    current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared)
+    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(n)) for n in compared)
+    returning_names = ["external_id", *_touch_columns(plan)]
+    returning = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names)
+    touched_sql, touched_keys = _touched_aggregates(plan)
+    base = sql.SQL("SELECT {select_list} FROM {staging} s {joins}{window}").format(
+        select_list=select_list, staging=staging, joins=sql.SQL(" ").join(joins), window=window
+    )
+
+    def run(staged: sql.Composable):
+        cursor.execute(
+            _sql(
+                "upsert.sql",
+                staged=staged,
+                table=sql.Identifier(plan.name),
+                columns=columns,
+                assignments=assignments,
+                current=current,
+                incoming=incoming,
+                returning=returning,
+                touched=touched_sql,
+            )
+        )
+        return cursor.fetchone()
+
+    cursor.execute("SAVEPOINT ll_upsert")
+    try:
+        row = run(base)
+        cursor.execute("RELEASE SAVEPOINT ll_upsert")
+    except pg_errors.CardinalityViolation:
+        # The file repeats an identifier (a denormalized export lists a customer once per order): the
+        # last occurrence wins. Only then pay for the DISTINCT ON sort.
+        cursor.execute("ROLLBACK TO SAVEPOINT ll_upsert")
+        row = run(
+            sql.SQL("SELECT DISTINCT ON (external_id) * FROM ({base}) d ORDER BY external_id, source_row DESC").format(
+                base=base
+            )
+        )
+    result = TableResult(inserted=row[0], updated=row[1])
+    for key, value in zip(touched_keys, row[2:], strict=True):
+        result.touched[key] = sorted(value or [])
+    return result
+
+
+def staging_distinct_count(cursor, *, plan: TablePlan, staging: sql.Identifier) -> int:
+    """Rows the table receives from this file: one per identifier (repeats of one customer count once)."""
+    if plan.derived_external_id:
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(staging))
+    else:
+        cursor.execute(sql.SQL("SELECT count(DISTINCT external_id) FROM {}").format(staging))
+    return cursor.fetchone()[0]
+
+
+def _touch_columns(plan: TablePlan) -> list[str]:
+    cols = []
+    if plan.date_column:
+        cols.append(plan.date_column)
+    for col in plan.columns:
+        if col.references and col.references != plan.name and col.name in _KEY_OF_REFERENCE:
+            cols.append(col.name)
+    if plan.name == "canonical_order_lines" and plan.column("order_id"):
+        cols.append("order_id")
+    return list(dict.fromkeys(cols))
+
+
+_KEY_OF_REFERENCE = {
+    "customer_id": "customer_ids",
+    "product_id": "product_ids",
+    "sales_rep_id": "employee_ids",
+    "employee_id": "employee_ids",
+}
+
+
+def _touched_aggregates(plan: TablePlan) -> tuple[sql.Composable, list[str]]:
+    """Aggregates over the upserted rows: months of the date column and referenced ids, for KPI refresh."""
+    parts, keys = [], []
+
+    def distinct_array(expr: sql.Composable, key: str):
+        parts.append(
+            sql.SQL(
+                "(SELECT array_agg(k) FROM (SELECT DISTINCT {expr} AS k FROM upserted u) x WHERE k IS NOT NULL)"
+            ).format(expr=expr)
+        )
+        keys.append(key)
+
+    if plan.date_column:
+        distinct_array(
+            sql.SQL("to_char(date_trunc('month', u.{}), 'YYYY-MM-01')").format(sql.Identifier(plan.date_column)),
+            "months",
+        )
+    for col in plan.columns:
+        if col.references and col.references != plan.name and col.name in _KEY_OF_REFERENCE:
+            distinct_array(
+                sql.SQL("u.{}").format(sql.Identifier(col.name)), f"{_KEY_OF_REFERENCE[col.name]}:{col.name}"
+            )
+    if plan.name == "canonical_order_lines" and plan.column("order_id"):
+        distinct_array(sql.SQL("u.order_id"), "order_ids")
+    if plan.self_references:
+        for key, flag in (("_inserted_ids", sql.SQL("")), ("_updated_ids", sql.SQL("NOT "))):
+            parts.append(sql.SQL("(SELECT array_agg(id) FROM upserted WHERE {}inserted)").format(flag))
+            keys.append(key)
+    if not parts:
+        return sql.SQL("NULL"), ["_none"]
+    return sql.SQL(", ").join(parts), keys
+
+
+def old_months(cursor, *, plan: TablePlan, staging: sql.Identifier) -> list[str]:
+    """Months of the stored dates that this file will change (the KPI rows there must be recomputed too)."""
+    if not plan.date_column or plan.derived_external_id:
+        return []
+    cursor.execute(
+        sql.SQL(
+            "SELECT DISTINCT to_char(date_trunc('month', t.{d}), 'YYYY-MM-01') FROM {table} t "
+            "JOIN {staging} s ON s.external_id = t.external_id "
+            "WHERE t.{d} IS NOT NULL AND t.{d} IS DISTINCT FROM s.{d}"
+        ).format(d=sql.Identifier(plan.date_column), table=sql.Identifier(plan.name), staging=staging)
+    )
+    return [r[0] for r in cursor.fetchall()]
+
+
+def self_references_update(
+    cursor, *, plan: TablePlan, staging: sql.Identifier, column: str, map_name: sql.Identifier
+) -> list[int]:
+    """Point self-references (manager_id) at their rows; returns ids of the rows that changed."""
+    cursor.execute(
+        _sql(
+            "self_reference_update.sql",
+            staging=staging,
+            map=map_name,
+            table=sql.Identifier(plan.name),
+            column=sql.Identifier(column),
+        )
+    )
+    return list(cursor.fetchone()[0] or [])
+
+
+def order_amounts_from_lines(cursor, *, order_ids: list[int], orders_source_id: int | None) -> dict:
+    """Recompute amounts of orders that take them from their lines; returns count and what changed."""
+    cursor.execute(_template("order_amounts.sql"), {"order_ids": order_ids, "orders_source_id": orders_source_id or -1})
+    count, months, customers, reps = cursor.fetchone()
+    return {
+        "updated": count,
+        "months": sorted(months or []),
+        "customer_ids": sorted(customers or []),
+        "employee_ids": sorted(reps or []),
+    }

@@ -1,0 +1,36 @@
+-- Helper macros the transform compiler uses (mappings/services/transforms.py). Created on every
+-- locked-down DuckDB connection before a mapping's SQL runs. Fixed SQL: no user text reaches here.
+
+-- Blank cells and database-export nulls are missing values.
+CREATE MACRO ll_blank_null(v) AS CASE WHEN v IS NULL OR trim(v) IN ('', 'NULL', 'null', '\N') THEN NULL ELSE v END;
+
+CREATE MACRO ll_title(v) AS
+    array_to_string(list_transform(string_split(lower(v), ' '), lambda w: upper(left(w, 1)) || substr(w, 2)), ' ');
+
+-- Numbers: currency symbols and spaces go, "(12.00)" and "-12" are negative, "12.5%" is 0.125.
+-- ll_num_shape keeps sign, digits, separators and percent; currency codes/symbols and spaces go.
+CREATE MACRO ll_num_shape(v) AS regexp_replace(v, '[A-Z]{3}|[^0-9,.()%-]', '', 'g');
+CREATE MACRO ll_num_digits(v) AS regexp_replace(v, '[^0-9,.]', '', 'g');
+CREATE MACRO ll_num_finish(v, digits) AS
+    CASE WHEN regexp_full_match(ll_num_shape(v), '[-(]?[0-9.,]*[0-9][0-9.,]*[)]?%?-?')
+         THEN try_cast(
+             try_cast(digits AS DECIMAL(38, 6))
+             * (CASE WHEN contains(ll_num_shape(v), '-') OR contains(ll_num_shape(v), '(') THEN -1 ELSE 1 END)
+             / (CASE WHEN contains(v, '%') THEN 100 ELSE 1 END)
+             AS DECIMAL(38, 6))
+    END;
+CREATE MACRO ll_num_en(v) AS ll_num_finish(v, replace(ll_num_digits(v), ',', ''));
+CREATE MACRO ll_num_de(v) AS ll_num_finish(v, replace(replace(ll_num_digits(v), '.', ''), ',', '.'));
+-- "1.234,56" and "12,5" are German; "1,234" and "1,234,567" are English thousands; "1.234.567" is German.
+CREATE MACRO ll_num_is_de(d) AS CASE
+    WHEN contains(d, ',') AND contains(d, '.') THEN strpos(reverse(d), ',') < strpos(reverse(d), '.')
+    WHEN contains(d, ',') THEN NOT regexp_matches(d, '^[0-9]{1,3}(,[0-9]{3})+$')
+    WHEN contains(d, '.') THEN regexp_matches(d, '^[0-9]{1,3}([.][0-9]{3}){2,}$')
+    ELSE false
+END;
+CREATE MACRO ll_num_auto(v) AS CASE WHEN ll_num_is_de(ll_num_digits(v)) THEN ll_num_de(v) ELSE ll_num_en(v) END;
+
+CREATE MACRO ll_parse_bool(v, t, f) AS CASE
+    WHEN list_contains(t, lower(trim(v))) THEN true
+    WHEN list_contains(f, lower(trim(v))) THEN false
+END;
