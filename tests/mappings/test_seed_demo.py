@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -32,7 +33,7 @@ def _revenue(employee_ids=None) -> Decimal:
 
 
 def test_seed_demo_reaches_the_contract_figures(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
 
     assert Customer.objects.count() == 91
     assert Order.objects.count() == 830
@@ -50,7 +51,7 @@ def test_seed_demo_reaches_the_contract_figures(db):
 
 
 def test_seed_demo_builds_the_manager_hierarchy_and_order_amounts(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
 
     managers = dict(Employee.objects.values_list("external_id", "manager__external_id"))
     assert managers == {"1": "2", "2": None, "3": "2", "4": "2", "5": "2", "6": "5", "7": "5", "8": "2", "9": "5"}
@@ -63,11 +64,11 @@ def test_seed_demo_builds_the_manager_hierarchy_and_order_amounts(db):
 
 
 def test_second_seed_demo_changes_nothing(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     sources, jobs = DataSource.objects.count(), ExecutionJob.objects.count()
     orders = list(Order.objects.order_by("pk").values())
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
 
     assert DataSource.objects.count() == sources
     assert ExecutionJob.objects.count() == jobs
