@@ -1,0 +1,482 @@
+"""Profiling an upload: per column the inferred type, its format, and the evidence the proposer uses.
+
+DuckDB reads a sample (the whole file when it is small, its first SAMPLE_BYTES otherwise) as text;
+aggregates (nulls, distinct counts, top values) and date-format trials run in DuckDB over the whole
+sample, and the finer checks (number locale, boolean vocabulary, e-mails, phones, PII) run in Python on
+the distinct values only. So a 100 MB file profiles in well under a second.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from django.db import transaction
+
+from mappings.models import DataSource
+from mappings.services.pii import detect_pii, is_email, is_phone
+
+SAMPLE_BYTES = 8 * 1024 * 1024
+DISTINCT_LIMIT = 2000  # distinct values examined per column in Python
+TOP_VALUES = 5
+SAMPLE_VALUES = 5
+
+# Values exports write for "nothing".
+NULL_TOKENS = ("", "NULL", "null", "Null", "None", "none", "N/A", "n/a", "NA", "#N/A", "nan", "NaN", "-", "--")
+
+DEFAULT_DIALECT = {"delimiter": ",", "quote": '"', "encoding": "utf-8", "header": True}
+
+# Date formats tried, most specific first. DuckDB's strptime accepts exactly these directives.
+DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %B %Y",
+    "%Y%m%d",
+)
+# Formats that read the same text two ways: the pair is ambiguous when both parse every value.
+_SWAPPED = {
+    "%m/%d/%Y": "%d/%m/%Y",
+    "%m/%d/%y": "%d/%m/%y",
+    "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S": "%d/%m/%Y %H:%M:%S",
+    "%m-%d-%Y": "%d-%m-%Y",
+}
+_DATEISH = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}|^\d{1,2}[ -][A-Za-z]{3}|^[A-Za-z]{3,9} \d{1,2},|^\d{8}$")
+
+_CURRENCY = r"(?:[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|MXN|BRL|INR|kr|Fr\.?)"
+_NUMBER = re.compile(
+    rf"^(?P<neg1>[-+(])?\s*{_CURRENCY}?\s*(?P<neg2>-)?\s*(?P<body>\d[\d.,' \u00a0\u202f]*\d|\d)\s*"
+    rf"(?P<pct>%)?\s*{_CURRENCY}?\s*(?P<neg3>[-)])?$"
+)
+_INTEGER = re.compile(r"^[-+]?\d+$")
+_BOOL_PAIRS = (
+    ({"true"}, {"false"}),
+    ({"yes"}, {"no"}),
+    ({"y"}, {"n"}),
+    ({"t"}, {"f"}),
+    ({"1"}, {"0"}),
+    ({"ja", "j"}, {"nein", "n"}),
+    ({"oui"}, {"non"}),
+    ({"si", "sí"}, {"no"}),
+    ({"wahr"}, {"falsch"}),
+    ({"x"}, {""}),
+)
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-./#:]*$")
+
+
+class ProfileError(Exception):
+    """The file cannot be read as a table (the message says why)."""
+
+
+@dataclass
+class NumberInfo:
+    locale: str | None  # "en", "de", or None when no value shows its separators
+    ambiguous: bool
+    currency: bool
+    percent: bool
+    negative_parens: bool
+
+
+def normalize_text(value: str) -> str:
+    """Lower-case ASCII: 'Fälligkeit' → 'falligkeit', 'Straße' → 'strasse'."""
+    value = value.replace("ß", "ss")
+    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+
+
+def parse_number_text(value: str) -> tuple[float, str | None] | None:
+    """(number, locale the text proves or None) for a number written in an export, else None."""
+    match = _NUMBER.match(value.strip())
+    if not match:
+        return None
+    body = re.sub(r"[' \u00a0\u202f]", "", match["body"])
+    locale: str | None = None
+    if "." in body and "," in body:
+        locale = "en" if body.rfind(".") > body.rfind(",") else "de"
+    elif "," in body:
+        parts = body.split(",")
+        if len(parts) > 2:
+            locale = "en"
+        elif len(parts[1]) != 3:
+            locale = "de"
+    elif "." in body:
+        parts = body.split(".")
+        if len(parts) > 2:
+            locale = "de"
+        elif len(parts[1]) != 3:
+            locale = "en"
+    # Without proof either way ("1,234"), read as en; the column's other values decide (_number_info).
+    text = body.replace(".", "").replace(",", ".") if locale == "de" else body.replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if match["neg1"] in ("-", "(") or match["neg2"] or match["neg3"]:
+        number = -number
+    if match["pct"]:
+        number /= 100
+    return number, locale
+
+
+def _number_info(values: list[str]) -> NumberInfo | None:
+    """How a column writes its numbers, if (nearly) all its distinct values are numbers."""
+    votes = {"en": 0, "de": 0}
+    ambiguous = currency = percent = parens = False
+    bad = 0
+    for value in values:
+        parsed = parse_number_text(value)
+        if parsed is None:
+            bad += 1
+            continue
+        _, locale = parsed
+        if locale:
+            votes[locale] += 1
+        elif re.search(r"\d[.,]\d{3}(?!\d)", value):
+            ambiguous = True
+        currency = currency or bool(re.search(_CURRENCY, value))
+        percent = percent or "%" in value
+        parens = parens or value.strip().startswith("(")
+    if not values or bad > max(0, len(values) * 0.02):
+        return None
+    if votes["en"] and votes["de"]:
+        locale = "en" if votes["en"] >= votes["de"] else "de"
+        ambiguous = True
+    elif votes["en"] or votes["de"]:
+        locale = "en" if votes["en"] else "de"
+        ambiguous = False
+    else:
+        locale = None
+    return NumberInfo(locale, ambiguous, currency, percent, parens)
+
+
+def _bool_vocabulary(values: list[str]) -> tuple[list[str], list[str]] | None:
+    lowered = {normalize_text(v).strip() for v in values}
+    if not lowered or len(lowered) > 2:
+        return None
+    for true_set, false_set in _BOOL_PAIRS:
+        if lowered <= (true_set | false_set) and lowered & true_set:
+            trues = sorted(v for v in values if normalize_text(v).strip() in true_set)
+            falses = sorted(v for v in values if normalize_text(v).strip() in false_set)
+            return trues, falses
+    return None
+
+
+@contextmanager
+def readable_csv(path: str | os.PathLike, dialect: dict, *, max_bytes: int = SAMPLE_BYTES) -> Iterator[tuple[str, bool]]:
+    """A UTF-8 path DuckDB can read for profiling, and whether it is only the file's head.
+
+    Small UTF-8 files are read in place. Otherwise the first `max_bytes` are decoded from the file's
+    encoding (DuckDB reads only UTF-8) and cut at the last line end into a temporary file.
+    """
+    path = Path(path)
+    encoding = (dialect.get("encoding") or "utf-8").lower().replace("_", "-")
+    size = path.stat().st_size
+    utf8 = encoding in ("utf-8", "utf8", "ascii", "us-ascii")
+    if utf8 and size <= max_bytes:
+        yield str(path), False
+        return
+    decoder = codecs.getincrementaldecoder(encoding if encoding != "utf-8" else "utf-8-sig")(errors="replace")
+    with path.open("rb") as fh:
+        head = fh.read(max_bytes)
+    text = decoder.decode(head, final=size <= max_bytes)
+    sampled = size > max_bytes
+    if sampled and "\n" in text:
+        text = text[: text.rfind("\n") + 1]
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False, newline="") as tmp:
+        tmp.write(text.lstrip("\ufeff"))
+    try:
+        yield tmp.name, sampled
+    finally:
+        os.unlink(tmp.name)
+
+
+def _xlsx_to_csv(path: str | os.PathLike, max_rows: int = 100_000) -> str:
+    """The first sheet of a workbook as a temporary UTF-8 CSV (caller deletes it)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False, newline="") as tmp:
+        writer = csv.writer(tmp)
+        for index, row in enumerate(sheet.iter_rows(values_only=True)):
+            if index > max_rows:
+                break
+            writer.writerow(["" if v is None else v for v in row])
+    workbook.close()
+    return tmp.name
+
+
+def open_sample(con: duckdb.DuckDBPyConnection, csv_path: str, dialect: dict, *, sampled: bool) -> list[str]:
+    """Load the CSV's text into table `s` of `con`; returns the column names (headers)."""
+    delimiter = dialect.get("delimiter") or ","
+    quote = dialect.get("quote") or '"'
+    header = dialect.get("header", True)
+    try:
+        con.execute(
+            "CREATE TABLE s AS SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = ?, "
+            "all_varchar = true, null_padding = true, ignore_errors = ?, strict_mode = false)",
+            [csv_path, delimiter, quote, quote, bool(header), sampled],
+        )
+    except duckdb.Error as exc:
+        raise ProfileError(f"could not read the file as a table: {str(exc).splitlines()[0]}") from exc
+    return [row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE s)").fetchall()]
+
+
+def _q(name: str) -> str:
+    """A DuckDB identifier, quoted (headers come from the file: never trust them as SQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _date_format(con, column: str, nonnull: int) -> tuple[str | None, bool, list[str], bool]:
+    """(format, has_time, other formats that parse every value too, whether the choice stays ambiguous)."""
+    col = _q(column)
+    exprs = ", ".join(f"count(try_strptime(v, ${i + 1}))" for i in range(len(DATE_FORMATS)))
+    counts = con.execute(
+        f"SELECT {exprs} FROM (SELECT trim({col}) AS v FROM s WHERE {col} IS NOT NULL AND trim({col}) NOT IN "
+        f"(SELECT unnest(${len(DATE_FORMATS) + 1})))",
+        [*DATE_FORMATS, list(NULL_TOKENS)],
+    ).fetchone()
+    full = [fmt for fmt, n in zip(DATE_FORMATS, counts, strict=True) if nonnull and n >= nonnull]
+    if not full:
+        return None, False, [], False
+    chosen = full[0]
+    ambiguous = False
+    twin = _SWAPPED.get(chosen)
+    if twin and twin in full:
+        ambiguous = True  # every value reads both ways (all days ≤ 12): keep the US reading, say so
+    has_time = "%H" in chosen
+    if has_time:
+        nonmidnight = con.execute(
+            f"SELECT count(*) FROM s WHERE try_strptime(trim({col}), ?)::TIME <> TIME '00:00:00'", [chosen]
+        ).fetchone()[0]
+        has_time = nonmidnight > 0
+    return chosen, has_time, [f for f in full if f != chosen], ambiguous
+
+
+def _column_profile(con, column: str, header_norm: str, rows: int) -> dict:
+    col = _q(column)
+    nulls = list(NULL_TOKENS)
+    stats = con.execute(
+        f"""SELECT count(*) FILTER (WHERE {col} IS NULL OR trim({col}) IN (SELECT unnest($1))),
+                   count(DISTINCT {col}) FILTER (WHERE trim({col}) NOT IN (SELECT unnest($1))),
+                   avg(length({col})) FILTER (WHERE trim({col}) NOT IN (SELECT unnest($1))),
+                   count(*) FILTER (WHERE {col} IN (SELECT unnest($1)) AND trim({col}) <> '')
+            FROM s""",
+        [nulls],
+    ).fetchone()
+    null_count, distinct, avg_len, null_token_count = stats
+    nonnull = rows - null_count
+    top_rows = con.execute(
+        f"SELECT trim({col}) AS v, count(*) AS n FROM s WHERE {col} IS NOT NULL AND trim({col}) NOT IN "
+        f"(SELECT unnest($1)) GROUP BY 1 ORDER BY n DESC, v LIMIT {DISTINCT_LIMIT}",
+        [nulls],
+    ).fetchall()
+    values = [v for v, _ in top_rows]
+    null_tokens = [
+        t
+        for (t,) in con.execute(
+            f"SELECT DISTINCT {col} FROM s WHERE {col} IN (SELECT unnest($1)) AND trim({col}) <> ''", [nulls]
+        ).fetchall()
+    ]
+    profile: dict = {
+        "name": column,
+        "type": "empty",
+        "null_share": round(null_count / rows, 4) if rows else 0.0,
+        "nulls": null_count,
+        "null_tokens": sorted(null_tokens),
+        "distinct": distinct,
+        "unique": bool(nonnull) and distinct == nonnull,
+        "avg_length": round(avg_len or 0, 1),
+        "top": [{"value": v, "count": n} for v, n in top_rows[:TOP_VALUES]],
+        "samples": values[:SAMPLE_VALUES] if distinct <= TOP_VALUES else _spread(values, SAMPLE_VALUES),
+        "min": None,
+        "max": None,
+        "pii": None,
+        "notes": [],
+        "id_like": False,
+    }
+    if not values:
+        return profile
+    _infer_type(con, profile, column, values, nonnull)
+    profile["pii"] = detect_pii(header=column, values=values, normalized_header=header_norm)
+    return profile
+
+
+def _spread(values: list[str], n: int) -> list[str]:
+    if len(values) <= n:
+        return values
+    step = len(values) / n
+    return [values[int(i * step)] for i in range(n)]
+
+
+def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int) -> None:
+    """Fill type, format/locale/vocabulary, min/max and id_like from the distinct values."""
+    distinct = profile["distinct"]
+    col = _q(column)
+    booleans = _bool_vocabulary(values)
+    if booleans and not (set(values) <= {"1", "0"} and distinct == 1):
+        profile.update(type="boolean", true_values=booleans[0], false_values=booleans[1])
+        return
+    if any(_DATEISH.match(v) for v in values[:50]):
+        fmt, has_time, others, ambiguous = _date_format(con, column, nonnull)
+        if fmt and not (fmt == "%Y%m%d" and not all(v.startswith(("19", "20")) for v in values)):
+            profile.update(type="datetime" if has_time else "date", format=fmt, ambiguous=ambiguous)
+            if ambiguous:
+                profile["alternatives"] = others
+                profile["notes"].append(
+                    f"dates read both as {fmt} and {_SWAPPED[fmt]} (no day above 12): assumed {fmt}"
+                )
+            elif others:
+                profile["alternatives"] = others
+            bounds = con.execute(
+                f"SELECT min(try_strptime(trim({col}), ?)), max(try_strptime(trim({col}), ?)) FROM s", [fmt, fmt]
+            ).fetchone()
+            cut = 19 if has_time else 10
+            profile["min"], profile["max"] = (b.isoformat(sep=" ")[:cut] if b else None for b in bounds)
+            return
+    if all(_INTEGER.match(v) for v in values):
+        numbers = [int(v) for v in values]
+        profile.update(type="integer", min=min(numbers), max=max(numbers))
+        # Leading zeros (postal codes, "00042") are codes, not quantities.
+        if any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in values):
+            profile.update(type="identifier", leading_zeros=True)
+        profile["id_like"] = profile["unique"] or (distinct > 2 and min(numbers) >= 0 and _looks_like_key(values))
+        return
+    numbers = _number_info(values)
+    if numbers is not None:
+        parsed = [n for n in (parse_number_text(v) for v in values) if n is not None]
+        if numbers.locale == "de":
+            parsed = [(parse_number_text(v.replace(".", "").replace(",", ".")) or (0, None)) for v in values]
+        floats = [p[0] for p in parsed]
+        profile.update(
+            type="decimal",
+            locale=numbers.locale or "en",
+            locale_ambiguous=numbers.ambiguous or numbers.locale is None and any("," in v for v in values),
+            currency_symbols=numbers.currency,
+            percent=numbers.percent,
+            negative_parens=numbers.negative_parens,
+            min=min(floats) if floats else None,
+            max=max(floats) if floats else None,
+        )
+        if numbers.ambiguous:
+            profile["notes"].append("separators read both ways (1,234 or 1.234): assumed " + profile["locale"])
+        return
+    emails = sum(1 for v in values if is_email(v))
+    if emails >= 0.9 * len(values):
+        profile.update(type="email")
+        return
+    phones = sum(1 for v in values if is_phone(v))
+    if phones >= 0.8 * len(values):
+        profile.update(type="phone")
+        return
+    code_like = all(_CODE_LIKE.match(v) and len(v) <= 40 for v in values)
+    if code_like and (profile["unique"] or _looks_like_key(values)):
+        profile.update(type="identifier", id_like=True)
+        return
+    profile["min"], profile["max"] = min(values), max(values)
+    if distinct <= max(20, min(50, nonnull // 5)) and distinct < nonnull and profile["avg_length"] < 40:
+        profile["type"] = "category"
+    elif profile["avg_length"] > 60:
+        profile["type"] = "free_text"
+    else:
+        profile["type"] = "text"
+
+
+def _looks_like_key(values: list[str]) -> bool:
+    """Codes such as ALFKI, CUST-0042, INV/2024/17: upper-case or digit-bearing tokens without spaces."""
+    sample = values[:200]
+    keyish = sum(1 for v in sample if _CODE_LIKE.match(v) and (any(c.isdigit() for c in v) or v.isupper()))
+    return keyish >= 0.9 * len(sample) and len(values) > 2
+
+
+def profile_file(
+    *, path: str | os.PathLike, dialect: dict | None = None, file_format: str = "csv", total_rows: int | None = None
+) -> dict:
+    """Profile a file on disk (no database involved): the `DataSource.profile` document.
+
+    {"rows_profiled", "sampled", "rows", "columns": [per-column dict], "charts": [Vega-Lite specs]}
+    """
+    from mappings.services.quickviz import quickviz_specs
+
+    dialect = {**DEFAULT_DIALECT, **(dialect or {})}
+    temp_xlsx = None
+    if file_format == "xlsx" or str(path).lower().endswith(".xlsx"):
+        temp_xlsx = path = _xlsx_to_csv(path)
+        dialect = dict(DEFAULT_DIALECT)
+    try:
+        with readable_csv(path, dialect) as (csv_path, sampled), duckdb.connect() as con:
+            columns = open_sample(con, csv_path, dialect, sampled=sampled)
+            rows = con.execute("SELECT count(*) FROM s").fetchone()[0]
+            from mappings.services.propose import normalize_header
+
+            profiles = [_column_profile(con, c, normalize_header(c), rows) for c in columns]
+            document = {
+                "rows_profiled": rows,
+                "sampled": sampled,
+                "rows": total_rows if total_rows is not None else (None if sampled else rows),
+                "columns": profiles,
+            }
+            document["charts"] = quickviz_specs(con=con, profile=document)
+            return document
+    finally:
+        if temp_xlsx:
+            os.unlink(temp_xlsx)
+
+
+@transaction.atomic
+def data_source_profile(*, source: DataSource) -> dict:
+    """Profile an upload and store the result in `source.profile` (status → profiled).
+
+    Raises ProfileError (also recorded in `source.error`) when the file cannot be read as a table.
+    """
+    try:
+        document = profile_file(
+            path=source.file_path, dialect=source.dialect, file_format=source.file_format, total_rows=source.rows
+        )
+    except (ProfileError, OSError, UnicodeError) as exc:
+        source.error = str(exc)
+        source.status = DataSource.Status.FAILED
+        source.save(update_fields=["error", "status"])
+        raise ProfileError(str(exc)) from exc
+    source.profile = document
+    if source.rows is None and not document["sampled"]:
+        source.rows = document["rows_profiled"]
+    if source.status == DataSource.Status.UPLOADED:
+        source.status = DataSource.Status.PROFILED
+    source.save(update_fields=["profile", "rows", "status"])
+    return document
