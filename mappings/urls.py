@@ -1,2 +1,14 @@
+from django.urls import path
+
+from mappings.views import review, uploads
+
 app_name = "mappings"
-urlpatterns: list = []
+urlpatterns = [
+    path("", uploads.upload_list, name="uploads"),
+    path("mappings/", uploads.mapping_list, name="mappings"),
+    path("<int:source_id>/", uploads.source_detail, name="source"),
+    path("<int:source_id>/review/", review.review, name="review"),
+    path("<int:source_id>/review/preview/", review.review_preview, name="review-preview"),
+    path("<int:source_id>/execute/", review.review_execute, name="execute"),
+    path("<int:source_id>/jobs/<uuid:job_id>/", review.job_progress, name="job-progress"),
+]

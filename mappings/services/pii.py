@@ -25,6 +25,7 @@ PII_KINDS = ("email", "phone", "card", "iban", "national_id", "birth_date", "per
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
+_DATE_SHAPE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _CARD_SHAPE = re.compile(r"^\d[\d -]{11,22}\d$")
 _IBAN_SHAPE = re.compile(r"^[A-Za-z]{2}\d{2}[A-Za-z0-9 ]{10,36}$")
 _NATIONAL_ID_VALIDATORS = (ssn, idnr, nir, dni, nie, bsn, codicefiscale, nhs)
@@ -47,7 +48,8 @@ def is_email(value: str) -> bool:
 
 def is_phone(value: str) -> bool:
     value = value.strip()
-    if not _PHONE_SHAPE.match(value):
+    # Bare digit runs are ids or amounts, and 1948-12-08 is a date: phones are written with a + or separators.
+    if not _PHONE_SHAPE.match(value) or value.isdigit() or _DATE_SHAPE.match(value):
         return False
     digits = sum(ch.isdigit() for ch in value)
     if digits < 7 or digits > 15:

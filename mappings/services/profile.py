@@ -197,13 +197,14 @@ def _bool_vocabulary(values: list[str]) -> tuple[list[str], list[str]] | None:
 
 
 @contextmanager
-def readable_csv(path: str | os.PathLike, dialect: dict, *, max_bytes: int = SAMPLE_BYTES) -> Iterator[tuple[str, bool]]:
+def readable_csv(path: str | os.PathLike, dialect: dict, *, max_bytes: int | None = None) -> Iterator[tuple[str, bool]]:
     """A UTF-8 path DuckDB can read for profiling, and whether it is only the file's head.
 
     Small UTF-8 files are read in place. Otherwise the first `max_bytes` are decoded from the file's
     encoding (DuckDB reads only UTF-8) and cut at the last line end into a temporary file.
     """
     path = Path(path)
+    max_bytes = max_bytes or SAMPLE_BYTES
     encoding = (dialect.get("encoding") or "utf-8").lower().replace("_", "-")
     size = path.stat().st_size
     utf8 = encoding in ("utf-8", "utf8", "ascii", "us-ascii")
@@ -464,10 +465,11 @@ def data_source_profile(*, source: DataSource) -> dict:
 
     Raises ProfileError (also recorded in `source.error`) when the file cannot be read as a table.
     """
+    # The stored file is always a UTF-8 CSV (upload.py transcodes and converts workbooks on the way in);
+    # the dialect's encoding names the original's.
+    dialect = {**source.dialect, "encoding": "utf-8"}
     try:
-        document = profile_file(
-            path=source.file_path, dialect=source.dialect, file_format=source.file_format, total_rows=source.rows
-        )
+        document = profile_file(path=source.file_path, dialect=dialect, file_format="csv", total_rows=source.rows)
     except (ProfileError, OSError, UnicodeError) as exc:
         source.error = str(exc)
         source.status = DataSource.Status.FAILED

@@ -232,9 +232,7 @@ def _transform_for(column: dict, target: Target) -> list[dict] | None:
     elif ttype in ("money", "number") and kind == "decimal":
         steps.append({"op": "parse_number", "locale": column.get("locale") or "en"})
     elif ttype == "boolean" and kind == "boolean":
-        steps.append(
-            {"op": "parse_bool", "true_values": column["true_values"], "false_values": column["false_values"]}
-        )
+        steps.append({"op": "parse_bool", "true_values": column["true_values"], "false_values": column["false_values"]})
     elif target.column == "email" and kind == "email":
         steps += [{"op": "trim"}, {"op": "lower"}]
     elif target.column == "status":
@@ -447,9 +445,7 @@ def propose_from_profile(
     selected = _select_tables(scored, totals, hinted)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
-    learned = {
-        k: v for k, v in learned.items() if v.get("canonical_table") in selected and v.get("canonical_col")
-    }
+    learned = {k: v for k, v in learned.items() if v.get("canonical_table") in selected and v.get("canonical_col")}
     assigned, _ = _assign(columns, scored, selected)
     specials = _name_concat(columns, assigned, selected)
     by_name = {c["name"]: c for c in columns}
@@ -545,6 +541,25 @@ def _reference_duplicates(proposals: list[Proposal], selected: list[str], by_nam
     for p in proposals:
         if p.target and p.target.column == "external_id":
             keys.setdefault(p.target.table, p)
+    # The other way round: a selected table's key, given only as the primary table's reference column
+    # ("Customer ID" → orders.customer_id), is also that table's external_id.
+    for table in selected:
+        target = Target(table, "external_id")
+        if target in taken or table in keys:
+            continue
+        ref = next((p for p in proposals if p.target and p.target.references == table and p.source_col), None)
+        if ref is None:
+            continue
+        dup = Proposal(
+            ref.source_col,
+            target,
+            ref.confidence * 0.97,
+            f"'{ref.source_col}' identifies the {table.removeprefix('canonical_')} of each row (also {ref.target.key})",
+            ref.transform,
+        )
+        extra.append(dup)
+        keys[table] = dup
+        taken.add(target)
     for p in proposals:
         if p.target and p.target.column in ("email", "name") and p.target.table not in keys:
             keys.setdefault(p.target.table, p)
@@ -603,3 +618,20 @@ def mapping_propose(*, source, domain_hint: str | None = None, user=None) -> dic
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
     return document
+
+
+def missing_required_targets(fields: list[dict]) -> list[str]:
+    """Required canonical columns of the tables a mapping feeds that no field fills ("table.column")."""
+    from canonical.schema import TABLES_BY_NAME as tables
+
+    covered: dict[str, set[str]] = {}
+    for f in fields:
+        if f.get("canonical_table") in tables and f.get("canonical_col"):
+            covered.setdefault(f["canonical_table"], set()).add(f["canonical_col"])
+    missing = []
+    for table, cols in covered.items():
+        for col in tables[table].columns:
+            # external_id can be derived from the mapped values; some amounts are computed by the engine.
+            if col.required and col.name not in cols and col.name != "external_id" and not _computable(table, col.name):
+                missing.append(f"{table}.{col.name}")
+    return missing

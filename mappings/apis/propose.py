@@ -1,0 +1,47 @@
+"""`POST /api/mapping/propose` {"source_id", "domain_hint"}: proposals, the same shape as the CLI."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_can_manage_data
+from mappings.selectors import data_source_get_for_user
+from mappings.services.profile import ProfileError
+from mappings.services.propose import mapping_propose
+
+
+class MappingProposeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        source_id = serializers.IntegerField()
+        domain_hint = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64)
+
+    class ProposalSerializer(serializers.Serializer):
+        source_col = serializers.CharField(allow_null=True)
+        canonical_table = serializers.CharField(allow_null=True)
+        canonical_col = serializers.CharField(allow_null=True)
+        transform = serializers.JSONField(allow_null=True)
+        confidence = serializers.FloatField()
+        reason = serializers.CharField()
+
+    class OutputSerializer(serializers.Serializer):
+        file = serializers.CharField()
+        rows = serializers.IntegerField(allow_null=True)
+        dialect = serializers.JSONField()
+        proposals = serializers.ListField(child=serializers.DictField())
+
+    def post(self, request):
+        if not user_can_manage_data(request.user):
+            raise PermissionDenied("Only executives, analysts and admins may map data.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        source = data_source_get_for_user(request.user, data.validated_data["source_id"])
+        try:
+            document = mapping_propose(
+                source=source, domain_hint=data.validated_data.get("domain_hint") or None, user=request.user
+            )
+        except ProfileError as exc:
+            raise ValidationError({"source_id": [f"the upload cannot be profiled: {exc}"]}) from exc
+        return Response(document)

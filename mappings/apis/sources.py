@@ -1,0 +1,65 @@
+"""`POST /api/sources/`: upload a data file; returns the data source with its profile."""
+
+from __future__ import annotations
+
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_can_manage_data
+from mappings.models import DataSource
+from mappings.services.profile import ProfileError
+from mappings.services.sources import data_source_upload
+from mappings.services.upload import UploadRejected
+
+
+class DataSourceOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DataSource
+        fields = [
+            "id", "name", "upload_date", "domain", "status", "sha256", "size_bytes", "rows", "file_format",
+            "dialect", "profile", "error",
+        ]  # fmt: skip
+
+
+class SourceUploadApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        domain = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    class OutputSerializer(DataSourceOutputSerializer):
+        duplicate = serializers.BooleanField()
+        duplicate_of = serializers.IntegerField(allow_null=True)
+        detail = serializers.CharField()
+
+        class Meta(DataSourceOutputSerializer.Meta):
+            fields = [*DataSourceOutputSerializer.Meta.fields, "duplicate", "duplicate_of", "detail"]
+
+    def post(self, request):
+        if not user_can_manage_data(request.user):
+            raise PermissionDenied("Only executives, analysts and admins may upload data.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            result = data_source_upload(
+                file=upload,
+                name=data.validated_data.get("name") or upload.name,
+                user=request.user,
+                domain=data.validated_data.get("domain", ""),
+            )
+        except (UploadRejected, ProfileError) as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        source = result.source
+        payload = {
+            **DataSourceOutputSerializer(source).data,
+            "duplicate": result.duplicate,
+            "duplicate_of": source.pk if result.duplicate else None,
+            "detail": result.message,
+        }
+        return Response(payload, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)

@@ -1,0 +1,249 @@
+"""The review page: proposals per source column, edited by the user, previewed, saved, executed."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from canonical.schema import TABLES
+from mappings.models import DataSource, Mapping
+from mappings.selectors import data_source_get_for_user, job_get_for_user
+from mappings.services.profile import ProfileError
+from mappings.services.propose import CONFIDENT, mapping_propose, missing_required_targets
+from mappings.views.uploads import require_data_manager
+
+TRANSFORM_OPS = (
+    "trim", "upper", "lower", "title", "parse_date", "parse_number", "parse_bool", "cast", "concat", "coalesce",
+    "map_values", "constant", "split_part", "hash",
+)  # fmt: skip
+PII_CHOICES = (("keep", "Keep"), ("hash", "Hash"), ("drop", "Drop"))
+TARGET_CHOICES = [
+    (table.label, [(f"{table.name}.{col.name}", f"{table.name}.{col.name}") for col in table.columns])
+    for table in TABLES
+]
+
+
+def _rows_from_proposals(source: DataSource, proposals: list[dict]) -> list[dict]:
+    """Review rows: a proposal plus what the profile knows about its column."""
+    profiles = {c["name"]: c for c in source.profile.get("columns", [])}
+    rows = []
+    for p in proposals:
+        column = profiles.get(p["source_col"] or "", {})
+        pii = column.get("pii")
+        rows.append(
+            {
+                **p,
+                "target": f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else "",
+                "transform_json": json.dumps(p["transform"], ensure_ascii=False) if p["transform"] else "",
+                "column": column,
+                "pii": pii,
+                "pii_choice": p.get("pii_choice") or "keep",
+                "confident": bool(p["canonical_table"]) and (p["confidence"] or 0) >= CONFIDENT,
+            }
+        )
+    return rows
+
+
+def _saved_proposals(mapping: Mapping) -> list[dict]:
+    dropped = set(mapping.options.get("drop_columns", []))
+    proposals = []
+    for f in mapping.fields.order_by("position"):
+        transform = f.transform or None
+        hashed = bool(transform) and transform[-1].get("op") == "hash"
+        proposals.append(
+            {
+                "source_col": f.source_col,
+                "canonical_table": f.canonical_table,
+                "canonical_col": f.canonical_col,
+                "transform": transform[:-1] or None if hashed else transform,
+                "confidence": f.confidence if f.confidence is not None else 1.0,
+                "reason": f.reason or f"saved in version {mapping.version}",
+                "pii_choice": "drop" if f.source_col in dropped else "hash" if hashed else "keep",
+            }
+        )
+    return proposals
+
+
+def parse_review_form(post) -> tuple[list[dict], dict, list[str], list[dict]]:
+    """(fields for mapping_save, options, errors, rows as posted) from the review form."""
+    fields, errors, posted = [], [], []
+    drop: list[str] = []
+    try:
+        count = min(int(post.get("rows", "0")), 2000)
+    except ValueError:
+        count = 0
+    valid_targets = {value for _, group in TARGET_CHOICES for value, _ in group}
+    for i in range(count):
+        source_col = post.get(f"source_col-{i}") or None
+        target = post.get(f"target-{i}", "")
+        raw = post.get(f"transform-{i}", "").strip()
+        pii = post.get(f"pii-{i}", "keep")
+        label = source_col or f"row {i + 1}"
+        transform = None
+        if raw:
+            try:
+                transform = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                errors.append(f"{label}: the transform is not valid JSON ({exc.msg} at column {exc.colno}).")
+            else:
+                if not isinstance(transform, list) or not all(isinstance(s, dict) for s in transform):
+                    errors.append(f'{label}: the transform must be a list of steps like [{{"op": "trim"}}].')
+                    transform = None
+                else:
+                    unknown = [str(s.get("op")) for s in transform if s.get("op") not in TRANSFORM_OPS]
+                    if unknown:
+                        errors.append(f"{label}: unknown transform op {', '.join(unknown)}; allowed: "
+                                      f"{', '.join(TRANSFORM_OPS)}.")  # fmt: skip
+        if target and target not in valid_targets:
+            errors.append(f"{label}: {target} is not a canonical column.")
+            target = ""
+        row = {
+            "source_col": source_col,
+            "canonical_table": target.split(".")[0] if target else None,
+            "canonical_col": target.split(".")[1] if target else None,
+            "transform": transform,
+            "confidence": _float(post.get(f"confidence-{i}")),
+            "reason": post.get(f"reason-{i}", "")[:500],
+            "pii_choice": pii if pii in dict(PII_CHOICES) else "keep",
+        }
+        posted.append(row)
+        if pii == "drop" and source_col:
+            drop.append(source_col)
+            continue
+        if not target:
+            continue
+        steps = list(transform or [])
+        if pii == "hash":
+            steps.append({"op": "hash"})
+        fields.append({**{k: row[k] for k in ("source_col", "canonical_table", "canonical_col", "reason")},
+                       "transform": steps or None, "confidence": row["confidence"]})  # fmt: skip
+    options = {"on_missing_reference": post.get("on_missing_reference", "placeholder")}
+    if options["on_missing_reference"] not in ("placeholder", "reject"):
+        errors.append("on missing reference must be placeholder or reject.")
+    options["all_or_nothing"] = post.get("all_or_nothing") == "on"
+    if drop:
+        options["drop_columns"] = sorted(set(drop))
+    return fields, options, errors, posted
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, source_id: int) -> HttpResponse:
+    require_data_manager(request)
+    source = data_source_get_for_user(request.user, source_id)
+    context: dict = {"source": source, "errors": [], "saved": None, "target_choices": TARGET_CHOICES}
+    status = 200
+    latest = source.mappings.order_by("-version").first()
+    if request.method == "POST":
+        fields, options, errors, posted = parse_review_form(request.POST)
+        if not errors:
+            from mappings.services.mapping import MappingInvalid, mapping_save
+
+            try:
+                context["saved"] = latest = mapping_save(
+                    source=source, fields=fields, options=options, user=request.user
+                )
+            except MappingInvalid as exc:
+                errors = list(getattr(exc, "errors", None) or [str(exc)])
+        context["errors"] = errors
+        status = 400 if errors else 200
+        proposals = posted
+        context["options"] = options
+    elif latest is not None and request.GET.get("fresh") != "1":
+        proposals = _saved_proposals(latest)
+        context["options"] = latest.options
+    else:
+        try:
+            proposals = mapping_propose(
+                source=source, domain_hint=request.GET.get("domain") or None, user=request.user
+            )["proposals"]
+        except ProfileError as exc:
+            context["errors"] = [f"The upload cannot be profiled: {exc}"]
+            proposals = []
+            status = 400
+        context["options"] = {}
+    rows = _rows_from_proposals(source, proposals)
+    context.update(
+        rows=rows,
+        latest=latest,
+        missing=missing_required_targets([r for r in rows if r["canonical_table"] and r["pii_choice"] != "drop"]),
+        pii_choices=PII_CHOICES,
+    )
+    return render(request, "mappings/review.html", context, status=status)
+
+
+@login_required
+@require_POST
+def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
+    """The first 20 rows as the edited mapping would load them (HTMX partial)."""
+    require_data_manager(request)
+    source = data_source_get_for_user(request.user, source_id)
+    fields, options, errors, posted = parse_review_form(request.POST)
+    preview: list[dict] = []
+    if not errors and fields:
+        from mappings.services.execute import transform_preview
+
+        try:
+            preview = transform_preview(source=source, fields=fields, limit=20)
+        except Exception as exc:  # noqa: BLE001 - shown to the user as the reason the preview failed
+            errors = list(getattr(exc, "errors", None) or [str(exc).splitlines()[0] if str(exc) else repr(exc)])
+    headers = list(preview[0].keys()) if preview else []
+    context = {
+        "source": source,
+        "errors": errors,
+        "preview": [[row.get(h) for h in headers] for row in preview],
+        "preview_headers": headers,
+        "missing": missing_required_targets([r for r in posted if r["canonical_table"] and r["pii_choice"] != "drop"]),
+    }
+    return render(request, "mappings/review.html#preview", context, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def review_execute(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Queue an execution of the latest saved mapping (or the posted mapping id); shows its progress."""
+    require_data_manager(request)
+    source = data_source_get_for_user(request.user, source_id)
+    mapping = source.mappings.order_by("-version").first()
+    if request.POST.get("mapping_id"):
+        mapping = source.mappings.filter(pk=_int(request.POST["mapping_id"])).first()
+    if mapping is None:
+        return render(
+            request, "mappings/review.html#job", {"source": source, "job_error": "Save the mapping first."}, status=400
+        )
+    from mappings.services.execute import execution_enqueue
+
+    job = execution_enqueue(source=source, mapping=mapping, user=request.user)
+    template = "mappings/review.html#job" if request.htmx else "mappings/job_page.html"
+    return render(request, template, {"source": source, "job": job})
+
+
+@login_required
+def job_progress(request: HttpRequest, source_id: int, job_id) -> HttpResponse:
+    require_data_manager(request)
+    source = data_source_get_for_user(request.user, source_id)
+    job = job_get_for_user(request.user, job_id)
+    if job.source_id != source.pk:
+        from django.http import Http404
+
+        raise Http404("No such job")
+    template = "mappings/review.html#job" if request.htmx else "mappings/job_page.html"
+    return render(request, template, {"source": source, "job": job})
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

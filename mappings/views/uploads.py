@@ -1,0 +1,75 @@
+"""Upload pages: the upload form and list, an upload's profile with Quick Viz, the mappings list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.selectors import user_can_manage_data
+from mappings.models import Mapping
+from mappings.selectors import data_source_get_for_user, data_sources_for_user
+from mappings.services.profile import ProfileError
+from mappings.services.sources import data_source_upload
+from mappings.services.upload import UploadRejected
+
+
+def require_data_manager(request: HttpRequest) -> None:
+    if not user_can_manage_data(request.user):
+        raise PermissionDenied("Only executives, analysts and admins may upload and map data.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload_list(request: HttpRequest) -> HttpResponse:
+    require_data_manager(request)
+    context: dict = {"error": None, "duplicate": None}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["error"] = "Choose a CSV, TSV or Excel file to upload."
+        else:
+            try:
+                result = data_source_upload(
+                    file=upload, name=upload.name, user=request.user, domain=request.POST.get("domain", "")
+                )
+            except (UploadRejected, ProfileError) as exc:
+                context["error"] = str(exc)
+            else:
+                if not result.duplicate:
+                    messages.success(request, f"{result.source.name} uploaded and profiled.")
+                    return redirect("mappings:source", source_id=result.source.pk)
+                context["duplicate"] = result
+    context["sources"] = data_sources_for_user(request.user).select_related("uploaded_by")[:100]
+    status = 400 if context["error"] else 200
+    return render(request, "mappings/uploads.html", context, status=status)
+
+
+@login_required
+def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+    require_data_manager(request)
+    source = data_source_get_for_user(request.user, source_id)
+    template = "mappings/source_detail.html"
+    if request.htmx and request.GET.get("partial") == "quickviz":
+        template += "#quickviz"
+    context = {
+        "source": source,
+        "columns": source.profile.get("columns", []),
+        "charts": [{"id": f"qv-spec-{i}", "spec": spec} for i, spec in enumerate(source.profile.get("charts", []))],
+        "mappings": source.mappings.order_by("-version")[:10],
+    }
+    return render(request, template, context)
+
+
+@login_required
+def mapping_list(request: HttpRequest) -> HttpResponse:
+    require_data_manager(request)
+    mappings = (
+        Mapping.objects.filter(source__in=data_sources_for_user(request.user))
+        .select_related("source", "created_by")
+        .order_by("-created_at")[:200]
+    )
+    return render(request, "mappings/mappings.html", {"mappings": mappings})

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from mappings.services.upload import data_source_create
+from tests.factories import Role, persona
+
+NORTHWIND = Path(settings.DEMO_DATA_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+
+
+@pytest.fixture
+def analyst(db):
+    return persona("analyst", Role.ANALYST)
+
+
+@pytest.fixture
+def upload_of():
+    """Store a file as `user`'s upload, profiled (what the upload page does)."""
+    from mappings.services.sources import data_source_upload
+
+    def _upload(path, user, name=None):
+        with open(path, "rb") as fh:
+            return data_source_upload(file=fh, name=name or Path(path).name, user=user).source
+
+    return _upload
+
+
+__all__ = ["NORTHWIND", "data_source_create"]

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from mappings.models import DataSource
+from tests.mappings.conftest import NORTHWIND
+
+SALES = (
+    "Date,Region,Amount,Customer Email\n"
+    '2024-01-05,North,"1,200.50",ann@example.com\n'
+    "2024-01-20,South,300.00,bob@example.com\n"
+    "2024-02-02,North,80.25,cy@example.com\n"
+)
+
+
+def _csv(name="sales.csv", text=SALES):
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_upload_page_lists_only_my_uploads(client, executive, analyst, upload_of):
+    mine = upload_of(NORTHWIND / "customers.csv", executive)
+    upload_of(NORTHWIND / "products.csv", analyst)
+    client.force_login(executive)
+
+    page = client.get("/uploads/").content.decode()
+
+    assert f"/uploads/{mine.pk}/" in page
+    assert "products.csv" not in page
+    assert 'type="file"' in page and 'id="dropzone"' in page
+
+
+def test_uploading_a_file_profiles_it_and_opens_its_page(client, executive):
+    client.force_login(executive)
+    response = client.post("/uploads/", {"file": _csv()})
+
+    source = DataSource.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/uploads/{source.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "Quick Viz" in page and "sampled preview" in page
+    assert 'data-spec-id="qv-spec-0"' in page
+    assert '<script id="qv-spec-0" type="application/json">' in page
+    assert "Promote" in page and f"/uploads/{source.pk}/review/" in page
+    assert ">email<" in page  # PII flag in the profile
+
+
+def test_uploading_the_same_file_twice_offers_the_earlier_upload(client, executive):
+    client.force_login(executive)
+    client.post("/uploads/", {"file": _csv()})
+    response = client.post("/uploads/", {"file": _csv("sales (1).csv")})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "already uploaded" in page
+    assert DataSource.objects.count() == 1
+
+
+def test_an_unreadable_upload_gets_a_specific_error(client, executive):
+    client.force_login(executive)
+    response = client.post("/uploads/", {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4")})
+    assert response.status_code == 400
+    assert "Unsupported file type" in response.content.decode()
+
+
+def test_quickviz_partial_renders_alone_for_htmx(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "orders.csv", executive)
+    client.force_login(executive)
+    response = client.get(f"/uploads/{source.pk}/?partial=quickviz", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert "vega-chart" in body
+
+
+def test_review_page_shows_each_column_with_target_confidence_and_reason(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    page = client.get(f"/uploads/{source.pk}/review/").content.decode()
+
+    for column in source.dialect["columns"]:
+        assert f'data-source-col="{column}"' in page
+    assert re.search(r'<option value="canonical_employees.manager_id"\s+selected>', page)
+    assert "reports to" in page  # the reason
+    assert "concat" in page  # first + last name
+    assert 'data-testid="pii-flag"' in page
+
+
+def test_review_form_errors_are_specific(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "customers.csv", executive)
+    client.force_login(executive)
+    response = client.post(
+        f"/uploads/{source.pk}/review/",
+        {"rows": "1", "source_col-0": "customerID", "target-0": "canonical_customers.external_id",
+         "transform-0": '[{"op": "eval"}]'},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "unknown transform op eval" in response.content.decode()
+
+
+def test_mappings_page_lists_mappings_of_my_uploads(client, executive):
+    client.force_login(executive)
+    response = client.get("/uploads/mappings/")
+    assert response.status_code == 200
+    assert "Mappings" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/uploads/", "/uploads/mappings/", "/uploads/{id}/", "/uploads/{id}/review/"])
+def test_anonymous_users_are_sent_to_login(client, executive, upload_of, path):
+    source = upload_of(NORTHWIND / "shippers.csv", executive)
+    response = client.get(path.format(id=source.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("path", ["/uploads/", "/uploads/mappings/", "/uploads/{id}/", "/uploads/{id}/review/"])
+def test_users_who_may_not_manage_data_get_403(client, executive, rep, outsider, upload_of, path):
+    source = upload_of(NORTHWIND / "shippers.csv", executive)
+    for user in (rep, outsider):
+        client.force_login(user)
+        assert client.get(path.format(id=source.pk)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/uploads/{id}/"), ("get", "/uploads/{id}/review/"), ("post", "/uploads/{id}/review/preview/"),
+     ("post", "/uploads/{id}/execute/")],
+)  # fmt: skip
+def test_another_analysts_upload_is_404(client, executive, analyst, upload_of, method, path):
+    source = upload_of(NORTHWIND / "shippers.csv", executive)
+    client.force_login(analyst)
+    response = getattr(client, method)(path.format(id=source.pk))
+    assert response.status_code == 404

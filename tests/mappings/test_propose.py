@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from mappings.models import DataSource, FieldMapping, Mapping
+from mappings.services.profile import profile_file
+from mappings.services.propose import mapping_propose, normalize_header, propose_from_profile
+from tests.mappings.conftest import NORTHWIND
+
+
+def _propose(path, domain_hint=None, learned=None):
+    doc = propose_from_profile(
+        file=path.name, profile=profile_file(path=path), dialect={}, domain_hint=domain_hint, learned=learned
+    )
+    return doc, {p["source_col"]: p for p in doc["proposals"]}
+
+
+def _target(p):
+    return f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else None
+
+
+@pytest.mark.parametrize(
+    ("header", "phrase"),
+    [("customerID", "customer id"), ("Order Date (UTC)", "order date"), ("cust_eml", "customer email"),
+     ("Rechnungs-Nr.", "rechnungs number"), ("Qty", "quantity"), ("E-Mail", "email"), ("Order #", "order number"),
+     ("Fälligkeit", "falligkeit")],
+)  # fmt: skip
+def test_headers_are_normalized(header, phrase):
+    assert normalize_header(header) == phrase
+
+
+def test_northwind_employees_map_names_by_concat_and_managers_by_reports_to():
+    _, by_col = _propose(NORTHWIND / "employees.csv")
+    assert _target(by_col["employeeID"]) == "canonical_employees.external_id"
+    assert _target(by_col["firstName"]) == "canonical_employees.name"
+    assert by_col["firstName"]["transform"] == [
+        {"op": "concat", "columns": ["firstName", "lastName"], "separator": " "}
+    ]
+    assert _target(by_col["lastName"]) is None and "concat" in by_col["lastName"]["reason"]
+    assert _target(by_col["reportsTo"]) == "canonical_employees.manager_id"
+    assert _target(by_col["hireDate"]) == "canonical_employees.hire_date"
+    assert by_col["hireDate"]["transform"] == [{"op": "parse_date", "format": "%Y-%m-%d %H:%M:%S.%f"}]
+    assert _target(by_col["birthDate"]) is None
+    assert _target(by_col["notes"]) is None
+
+
+def test_northwind_orders_reference_customers_and_employees():
+    doc, by_col = _propose(NORTHWIND / "orders.csv")
+    assert _target(by_col["orderID"]) == "canonical_orders.external_id"
+    assert _target(by_col["customerID"]) == "canonical_orders.customer_id"
+    assert _target(by_col["employeeID"]) == "canonical_orders.sales_rep_id"
+    assert _target(by_col["orderDate"]) == "canonical_orders.order_date"
+    assert _target(by_col["shipCity"]) is None  # where a parcel went, not a customer's city
+    assert doc["rows"] == 830
+
+
+def test_northwind_order_details_feed_order_lines():
+    _, by_col = _propose(NORTHWIND / "order-details.csv")
+    assert {c: _target(p) for c, p in by_col.items()} == {
+        "orderID": "canonical_order_lines.order_id",
+        "productID": "canonical_order_lines.product_id",
+        "unitPrice": "canonical_order_lines.unit_price",
+        "quantity": "canonical_order_lines.quantity",
+        "discount": "canonical_order_lines.discount",
+    }
+
+
+def test_suppliers_contact_name_is_not_taken_for_a_customer():
+    _, by_col = _propose(NORTHWIND / "suppliers.csv")
+    assert _target(by_col["companyName"]) == "canonical_suppliers.name"
+    assert _target(by_col["contactName"]) is None
+    assert _target(by_col["city"]) is None
+
+
+def test_a_denormalized_file_feeds_several_tables_and_its_keys_feed_references(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Order ID,Order Date,Customer ID,Customer Name,Customer Email,Status,Total\n"
+        "A1,2024-01-03,C1,Ann Corp,ann@example.com,wc-completed,10.00\n"
+        "A2,2024-01-04,C2,Bob Ltd,bob@example.com,wc-pending,20.00\n"
+        "A3,2024-01-05,C1,Ann Corp,ann@example.com,wc-cancelled,30.00\n"
+    )
+    doc, _ = _propose(path)
+    targets = {(p["source_col"], _target(p)) for p in doc["proposals"]}
+    assert ("Customer ID", "canonical_customers.external_id") in targets
+    assert ("Customer ID", "canonical_orders.customer_id") in targets
+    assert ("Customer Name", "canonical_customers.name") in targets
+    status = next(p for p in doc["proposals"] if p["source_col"] == "Status")
+    assert status["transform"] == [
+        {"op": "map_values", "map": {"wc-completed": "completed", "wc-pending": "pending", "wc-cancelled": "cancelled"}}
+    ]
+
+
+def test_noise_columns_stay_unmapped(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("Customer ID,Name,Tags,Accepts Marketing,Risk Level\nC1,Ann,vip,yes,low\nC2,Bob,,no,high\n")
+    _, by_col = _propose(path)
+    for noise in ("Tags", "Accepts Marketing", "Risk Level"):
+        assert _target(by_col[noise]) is None or by_col[noise]["confidence"] < 0.6
+
+
+def test_a_header_mapped_before_is_proposed_that_way_first_and_says_so(db, executive, upload_of, tmp_path):
+    path = tmp_path / "kunden.csv"
+    path.write_text("Kd-Ident,Firma\nK1,Ann GmbH\nK2,Bob AG\n")
+    source = upload_of(path, executive)
+    before = {p["source_col"]: p for p in mapping_propose(source=source, user=executive)["proposals"]}
+    assert _target(before["Kd-Ident"]) != "canonical_customers.external_id"
+
+    mapping = Mapping.objects.create(source=source, version=1, created_by=executive)
+    FieldMapping.objects.create(
+        mapping=mapping, source=source, version=1, source_col="Kd-Ident",
+        canonical_table="canonical_customers", canonical_col="external_id",
+    )  # fmt: skip
+    after = {p["source_col"]: p for p in mapping_propose(source=source, user=executive)["proposals"]}
+    assert _target(after["Kd-Ident"]) == "canonical_customers.external_id"
+    assert "mapped before" in after["Kd-Ident"]["reason"]
+    assert after["Kd-Ident"]["confidence"] >= 0.9
+
+
+def test_propose_mapping_command_prints_the_contract_json_and_writes_nothing(db, capsys):
+    count = DataSource.objects.count()
+    call_command("propose_mapping", str(NORTHWIND / "products.csv"), "--json")
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"file", "rows", "dialect", "proposals"}
+    assert doc["rows"] == 77
+    assert doc["dialect"]["delimiter"] == ","
+    assert {p["source_col"] for p in doc["proposals"]} >= {"productID", "productName", "unitPrice"}
+    assert DataSource.objects.count() == count
+
+
+def test_propose_mapping_command_fails_with_a_one_line_reason(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("propose_mapping", "/nonexistent.csv", "--json")
+
+
+def test_domain_hint_decides_between_lookalike_tables(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("ID,Name,Email,Phone\n1,Ann,ann@x.com,(206) 555-1234\n2,Bob,bob@x.com,(206) 555-9876\n")
+    _, by_col = _propose(path, domain_hint="suppliers")
+    assert _target(by_col["Name"]) == "canonical_suppliers.name"
+    _, by_col = _propose(path, domain_hint="customers")
+    assert _target(by_col["Email"]) == "canonical_customers.email"
