@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -14,10 +15,12 @@ from mappings.services.propose import mapping_propose
 
 
 class MappingProposeApi(APIView):
+    @extend_schema_serializer(component_name="MappingProposeInput")
     class InputSerializer(serializers.Serializer):
         source_id = serializers.IntegerField()
         domain_hint = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64)
 
+    @extend_schema_serializer(component_name="MappingProposeProposal")
     class ProposalSerializer(serializers.Serializer):
         source_col = serializers.CharField(allow_null=True)
         canonical_table = serializers.CharField(allow_null=True)
@@ -26,12 +29,14 @@ class MappingProposeApi(APIView):
         confidence = serializers.FloatField()
         reason = serializers.CharField()
 
+    @extend_schema_serializer(component_name="MappingProposeOutput")
     class OutputSerializer(serializers.Serializer):
         file = serializers.CharField()
         rows = serializers.IntegerField(allow_null=True)
         dialect = serializers.JSONField()
         proposals = serializers.ListField(child=serializers.DictField())
 
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
         if not user_can_manage_data(request.user):
             raise PermissionDenied("Only executives, analysts and admins may map data.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -27,11 +28,13 @@ class DataSourceOutputSerializer(serializers.ModelSerializer):
 class SourceUploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="SourceUploadInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         name = serializers.CharField(required=False, allow_blank=True, max_length=255)
         domain = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
+    @extend_schema_serializer(component_name="SourceUploadOutput")
     class OutputSerializer(DataSourceOutputSerializer):
         duplicate = serializers.BooleanField()
         duplicate_of = serializers.IntegerField(allow_null=True)
@@ -40,6 +43,7 @@ class SourceUploadApi(APIView):
         class Meta(DataSourceOutputSerializer.Meta):
             fields = [*DataSourceOutputSerializer.Meta.fields, "duplicate", "duplicate_of", "detail"]
 
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
         if not user_can_manage_data(request.user):
             raise PermissionDenied("Only executives, analysts and admins may upload data.")
