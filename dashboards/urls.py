@@ -1,10 +1,11 @@
 from django.urls import path
 
-from dashboards import views
+from dashboards import views, views_status
 
 app_name = "dashboards"
 urlpatterns = [
     path("", views.dashboard_list, name="list"),
+    path("status/", views_status.kpi_status, name="kpi_status"),  # before <slug>/: "status" is not a dashboard
     path("<slug:slug>/", views.dashboard_detail, name="detail"),
     path("<slug:slug>/share/", views.dashboard_share_view, name="share"),
     path("<slug:slug>/widgets/new/", views.widget_editor, name="widget_new"),
