@@ -296,7 +296,8 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
     A month-partitioned view gets the union of the months its month-source tables reported; any other
     touched dependency (or a full-strategy view) asks for a full refresh of that view.
     """
-    tables = {t for t, facts in (touched or {}).items() if facts is not None}
+    # A table listed with no keys had nothing inserted or updated (a re-run of the same file): no refresh.
+    tables = {t for t, facts in (touched or {}).items() if facts}
     names = []
     for view in views_depending_on(tables):
         months: set[date] = set()

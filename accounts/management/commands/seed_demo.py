@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Role
 from accounts.services import user_upsert
 from canonical.models import Employee
+from dashboards.services.refresh import kpi_views_refresh_all
 from mappings.services.ingest import IngestFailed, ingest_file
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "northwind-demo")
@@ -42,6 +43,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["skip_data"]:
             self.load_northwind()
+            kpi_views_refresh_all(full=True)  # every KPI view built from the demo data
         for username, role, employee_ext in DEMO_USERS:
             employee = Employee.objects.filter(external_id=employee_ext).first()
             user_upsert(
