@@ -23,7 +23,7 @@ from dashboards.services.refresh import (
     kpi_views_refresh_all,
 )
 from dashboards.services.schedules import schedules_ensure
-from tests.dashboards.kpi_helpers import add_order, all_tables, month_of, scalar, table_rows
+from tests.dashboards.kpi_helpers import add_order, all_tables, scalar, table_rows
 
 pytestmark = pytest.mark.django_db
 
