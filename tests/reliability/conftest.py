@@ -1,0 +1,49 @@
+"""Helpers for fault tests: raw connections to the test database, outside Django's connection handling."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+
+def raw_connect(autocommit: bool = True) -> psycopg.Connection:
+    """A separate session on the test database (a blocker, an observer or a killer)."""
+    s = connection.settings_dict
+    return psycopg.connect(
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        user=s["USER"] or None,
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        autocommit=autocommit,
+    )
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def backend_waiting_on_lock(observer: psycopg.Connection, *, exclude: set[int]) -> int | None:
+    """The pid of a session of this database that is waiting on a lock (not one of `exclude`)."""
+    rows = observer.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+        "AND pid <> ALL(%s)",
+        [list(exclude)],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+@pytest.fixture
+def observer():
+    conn = raw_connect()
+    yield conn
+    conn.close()
