@@ -112,9 +112,13 @@ def data_source_create(
         try:
             columns, rows = file_columns_and_rows(readable, dialect)
         except Exception as exc:  # DuckDB's parse errors are several classes; all mean "unreadable"
-            raise UploadRejected(f"The file could not be read as a table: {str(exc).splitlines()[0]}") from exc
+            raise UploadRejected(_read_error_message(exc, readable)) from exc
         if not columns:
             raise UploadRejected("The file has no columns.")
+        if rows == 0 and dialect.get("header", True):
+            raise UploadRejected(
+                f"The file has a header row ({len(columns)} columns) but no data rows: there is nothing to load."
+            )
     except BaseException:
         for path in (original, upload_dir / f"{stem}.csv"):
             path.unlink(missing_ok=True)
@@ -134,17 +138,77 @@ def data_source_create(
     )
 
 
+def _read_error_message(exc: Exception, path: Path) -> str:
+    """A message for the user from a DuckDB read error: what is wrong, never the server's paths."""
+    text = str(exc)
+    if "sniffing file" in text:  # (its hints mention the line size too: test this first)
+        return (
+            "The file's layout could not be worked out: check it for an unclosed quote (\") "
+            "or rows with very different numbers of fields."
+        )
+    if "line size" in text.lower() or ("Original Line:" in text and len(text) > 100_000):
+        return "A row of the file is longer than the 2 MB a row may have (a huge cell, or an unclosed quote?)."
+    first = text.splitlines()[0] if text else type(exc).__name__
+    for secret in (str(path), str(path.parent), str(Path(settings.UPLOAD_DIR))):
+        first = first.replace(secret, "the file")
+    return f"The file could not be read as a table: {first[:300]}"
+
+
+# A workbook's parts may inflate to at most this many times the upload limit, and no part more than
+# this ratio: beyond either, it is a zip bomb, not a spreadsheet.
+XLSX_MAX_INFLATE_FACTOR = 20
+XLSX_MAX_RATIO = 200
+
+
+def _xlsx_refuse_bomb(path: Path) -> None:
+    """Check the workbook's zip directory before anything inflates it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise UploadRejected("The Excel workbook could not be read: it is not a valid .xlsx (zip) file.") from exc
+    total = sum(p.file_size for p in parts)
+    if total > settings.UPLOAD_MAX_BYTES * XLSX_MAX_INFLATE_FACTOR:
+        raise UploadRejected(
+            f"The Excel workbook would expand to {total // (1024 * 1024)} MB, more than this server accepts: "
+            "save it as CSV, or split it."
+        )
+    for part in parts:
+        if part.file_size > 1024 * 1024 and part.file_size > XLSX_MAX_RATIO * max(part.compress_size, 1):
+            raise UploadRejected(
+                f"The Excel workbook looks like a zip bomb: {part.filename!r} expands "
+                f"{part.file_size // max(part.compress_size, 1)} times. Save it as CSV instead."
+            )
+
+
+def _looks_binary(path: Path) -> bool:
+    """NUL bytes in the first 8 KB of a file that is not UTF-16 (UTF-16 text is full of them)."""
+    with path.open("rb") as fh:
+        sample = fh.read(8192)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" not in sample:
+        return False
+    # BOM-less UTF-16 has a NUL in (almost) every other byte; binary data has them anywhere.
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    return not (even > 0.4 * half and odd < 0.05 * half) and not (odd > 0.4 * half and even < 0.05 * half)
+
+
 def _prepare_readable(original: Path, readable: Path, suffix: str) -> tuple[Path, str, dict]:
     """Make the UTF-8 CSV DuckDB will read; returns (its path, file format, dialect)."""
     with original.open("rb") as fh:
         magic = fh.read(4)
     if suffix == ".xlsx" or magic == _XLSX_MAGIC:
+        _xlsx_refuse_bomb(original)
         try:
             xlsx_to_csv(original, readable)
         except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
             raise UploadRejected(f"The Excel workbook could not be read: {exc}") from exc
         return readable, "xlsx", {"encoding": "utf-8", "delimiter": ",", "quote": '"', "header": True}
-    if b"\x00" in magic and not magic.startswith((b"\xff\xfe", b"\xfe\xff")) and magic.count(b"\x00") > 2:
+    if _looks_binary(original):
         raise UploadRejected("This looks like a binary file, not a CSV text file.")
     dialect = sniff_file(original)
     if needs_transcoding(dialect.encoding):
