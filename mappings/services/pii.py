@@ -23,7 +23,7 @@ from stdnum.us import ssn
 
 PII_KINDS = ("email", "phone", "card", "iban", "national_id", "birth_date", "person_name", "address")
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(r"^[\w.%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
 _DATE_SHAPE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _CARD_SHAPE = re.compile(r"^\d[\d -]{11,22}\d$")

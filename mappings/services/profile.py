@@ -281,7 +281,7 @@ def _date_format(con, column: str, nonnull: int) -> tuple[str | None, bool, list
     if twin and twin in full:
         ambiguous = True  # every value reads both ways (all days ≤ 12): keep the US reading, say so
     has_time = "%H" in chosen
-    if has_time:
+    if has_time and "%z" not in chosen:  # a value with a time zone is a moment, midnight or not
         nonmidnight = con.execute(
             f"SELECT count(*) FROM s WHERE try_strptime(trim({col}), ?)::TIME <> TIME '00:00:00'", [chosen]
         ).fetchone()[0]

@@ -343,27 +343,34 @@ def _select_tables(scored, totals: dict[str, float], hinted: str | None) -> list
     owner = _entity_owner()
     weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
     named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}
+    # Columns that clearly belong to one table: its best evidence beats every other table's by a margin.
+    # "Name" or "Email" alone fit customers, suppliers and employees equally and so decide nothing.
+    own: dict[str, list[str]] = {}
+    for evidence in scored.values():
+        best_by_table: dict[str, Evidence] = {}
+        for ev in evidence.values():
+            if ev.target.table not in best_by_table or best_by_table[ev.target.table].score < ev.score:
+                best_by_table[ev.target.table] = ev
+        ranked = sorted(best_by_table.values(), key=lambda e: -e.score)
+        if not ranked or ranked[0].score < 0.75:
+            continue
+        if len(ranked) == 1 or ranked[0].score - ranked[1].score >= 0.03:
+            own.setdefault(ranked[0].target.table, []).append(ranked[0].target.column)
     selected = [primary]
     for table in sorted(totals, key=lambda t: -totals[t]):
-        if table == primary or totals[table] < 1.6:
+        cols = own.get(table, [])
+        if table == primary or len(cols) < 2:
             continue
-        # Columns whose best fit overall is this table, strongly.
-        own = []
-        for evidence in scored.values():
-            if not evidence:
-                continue
-            best = max(evidence.values(), key=lambda e: e.score)
-            if best.target.table == table and best.score >= 0.75:
-                own.append(best.target.column)
-                continue
-            same = [e for e in evidence.values() if e.target.table == table and e.score >= best.score - 0.02]
-            if same and best.target.table != primary and best.score >= 0.75:
-                own.append(same[0].target.column)
         # A second entity needs its own key, an e-mail, or a header naming it ("Customer Name"): a bare
         # "contactName" next to a supplier's columns is the supplier's contact, not a customer.
-        identified = "external_id" in own or "email" in own or table in named
-        required = [c.name for c in TABLES_BY_NAME[table].columns if c.required and c.name != "external_id"]
-        if len(own) >= 2 and identified and all(r in own or _computable(table, r) for r in required):
+        identified = "external_id" in cols or "email" in cols or table in named
+        spec = TABLES_BY_NAME[table]
+        required = [c for c in spec.columns if c.required and c.name != "external_id"]
+        satisfiable = all(
+            c.name in cols or _computable(table, c.name) or (c.references and c.references in selected)
+            for c in required
+        )
+        if identified and satisfiable:
             selected.append(table)
     return selected
 
@@ -410,7 +417,8 @@ def _name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) ->
         del assigned[holder]
     assigned.pop(first, None)
     assigned.pop(last, None)
-    transform = [{"op": "concat", "columns": [first, last], "separator": " "}]
+    # concat appends its columns to the row's own value (docs/TRANSFORMS.md): first name + last name.
+    transform = [{"op": "concat", "columns": [last], "separator": " "}]
     return {
         first: Proposal(
             first,
@@ -437,11 +445,6 @@ def propose_from_profile(
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     totals = _table_scores(scored, hints)
     hinted = _hinted_table(domain_hint)
-    # Learned mappings vote for their tables too: a file mapped before should land where it went.
-    for column in columns:
-        prior = _learned(learned, column["name"])
-        if prior and prior.get("canonical_table") in totals:
-            totals[prior["canonical_table"]] += 1.0
     selected = _select_tables(scored, totals, hinted)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.

@@ -757,7 +757,6 @@ TABLE_COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "amount total",
         "netwr",
         "revenue",
-        "subtotal",
         "total sales",
     ),
     "canonical_orders.currency": ("currency", "order currency", "presentment currency", "waers"),
@@ -863,6 +862,8 @@ TABLE_COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     # --- invoices
     "canonical_invoices.external_id": (
+        "belegfeld 1",
+        "belegfeld1",
         "invoice id",
         "invoice number",
         "invoice",
@@ -899,8 +900,6 @@ TABLE_COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "account",
         "contact",
         "customer number",
-        "konto",
-        "gegenkonto",
         "customer ref",
         "contactname",
         "emailaddress",

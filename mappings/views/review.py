@@ -193,20 +193,20 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
     preview: list[dict] = []
     if not errors and fields:
         from mappings.services.execute import transform_preview
+        from mappings.services.mapping import MappingInvalid
 
         try:
-            preview = transform_preview(source=source, fields=fields, limit=20)
-        except Exception as exc:  # noqa: BLE001 - shown to the user as the reason the preview failed
-            errors = list(getattr(exc, "errors", None) or [str(exc).splitlines()[0] if str(exc) else repr(exc)])
-    headers = list(preview[0].keys()) if preview else []
+            preview = transform_preview(source=source, fields=fields, limit=20, options=options)
+        except MappingInvalid as exc:
+            errors = list(exc.errors)
     context = {
         "source": source,
         "errors": errors,
-        "preview": [[row.get(h) for h in headers] for row in preview],
-        "preview_headers": headers,
+        "preview_tables": _preview_tables(preview),
         "missing": missing_required_targets([r for r in posted if r["canonical_table"] and r["pii_choice"] != "drop"]),
     }
-    return render(request, "mappings/review.html#preview", context, status=400 if errors else 200)
+    # 200 even with errors: htmx swaps only successful responses, and the errors are the content here.
+    return render(request, "mappings/review.html#preview", context)
 
 
 @login_required
@@ -240,6 +240,18 @@ def job_progress(request: HttpRequest, source_id: int, job_id) -> HttpResponse:
         raise Http404("No such job")
     template = "mappings/review.html#job" if request.htmx else "mappings/job_page.html"
     return render(request, template, {"source": source, "job": job})
+
+
+def _preview_tables(preview: list[dict]) -> list[dict]:
+    """transform_preview's rows grouped per canonical table, as header + rows for the template."""
+    tables: dict[str, dict] = {}
+    for row in preview:
+        table = tables.setdefault(row["table"], {"name": row["table"], "headers": list(row["values"]), "rows": []})
+        table["rows"].append(
+            {"source_row": row["source_row"], "cells": [row["values"].get(h) for h in table["headers"]],
+             "errors": row["errors"]}
+        )  # fmt: skip
+    return list(tables.values())
 
 
 def _int(value) -> int | None:

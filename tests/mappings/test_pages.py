@@ -133,3 +133,89 @@ def test_another_analysts_upload_is_404(client, executive, analyst, upload_of, m
     client.force_login(analyst)
     response = getattr(client, method)(path.format(id=source.pk))
     assert response.status_code == 404
+
+
+def _review_post(client, source, rows, **extra):
+    data = {"rows": str(len(rows)), "on_missing_reference": "placeholder", **extra}
+    for i, (col, target, transform, pii) in enumerate(rows):
+        data.update({f"source_col-{i}": col, f"target-{i}": target, f"transform-{i}": transform, f"pii-{i}": pii})
+    return data
+
+
+def test_preview_shows_the_first_rows_as_they_would_load_and_missing_targets(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    data = _review_post(
+        client,
+        source,
+        [("employeeID", "canonical_employees.external_id", "", "keep"),
+         ("firstName", "canonical_employees.title", "", "keep")],
+    )  # fmt: skip
+    response = client.post(f"/uploads/{source.pk}/review/preview/", data, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert "canonical_employees.name" in body  # required and missing
+    assert 'data-testid="preview-table"' in body
+    assert body.count("<tr>") >= 9
+
+
+def test_saving_the_review_makes_a_new_version_with_pii_choices(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    rows = [
+        ("employeeID", "canonical_employees.external_id", "", "keep"),
+        ("firstName", "canonical_employees.name", '[{"op": "concat", "columns": ["lastName"]}]', "keep"),
+        ("homePhone", "", "", "drop"),
+        ("title", "canonical_employees.title", "", "hash"),
+    ]  # fmt: skip
+    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
+    assert response.status_code == 200, response.content.decode()[:2000]
+    mapping = source.mappings.get()
+    assert mapping.version == 1
+    assert mapping.options["drop_columns"] == ["homePhone"]
+    title = mapping.fields.get(canonical_col="title")
+    assert title.transform == [{"op": "hash"}]
+    again = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
+    assert again.status_code == 200
+    assert source.mappings.count() == 2
+
+
+def test_an_invalid_mapping_is_not_saved_and_says_why(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    rows = [("title", "canonical_employees.title", "", "keep")]
+    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
+    assert response.status_code == 400
+    assert "required" in response.content.decode()
+    assert not source.mappings.exists()
+
+
+def test_execute_needs_a_saved_mapping(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "shippers.csv", executive)
+    client.force_login(executive)
+    response = client.post(f"/uploads/{source.pk}/execute/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "Save the mapping first" in response.content.decode()
+
+
+def test_execute_queues_the_latest_version_and_shows_its_progress(client, executive, upload_of):
+    from mappings.models import ExecutionJob
+    from mappings.services.mapping import mapping_save
+
+    source = upload_of(NORTHWIND / "shippers.csv", executive)
+    mapping_save(
+        source=source,
+        fields=[{"source_col": "shipperID", "canonical_table": "canonical_suppliers", "canonical_col": "external_id"},
+                {"source_col": "companyName", "canonical_table": "canonical_suppliers", "canonical_col": "name"}],
+        user=executive,
+    )  # fmt: skip
+    client.force_login(executive)
+    response = client.post(f"/uploads/{source.pk}/execute/", HTTP_HX_REQUEST="true")
+    job = ExecutionJob.objects.get(source=source)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert str(job.pk) in body
+    progress = client.get(f"/uploads/{source.pk}/jobs/{job.pk}/")
+    assert progress.status_code == 200
+    assert job.status in progress.content.decode()

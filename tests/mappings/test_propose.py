@@ -36,9 +36,7 @@ def test_northwind_employees_map_names_by_concat_and_managers_by_reports_to():
     _, by_col = _propose(NORTHWIND / "employees.csv")
     assert _target(by_col["employeeID"]) == "canonical_employees.external_id"
     assert _target(by_col["firstName"]) == "canonical_employees.name"
-    assert by_col["firstName"]["transform"] == [
-        {"op": "concat", "columns": ["firstName", "lastName"], "separator": " "}
-    ]
+    assert by_col["firstName"]["transform"] == [{"op": "concat", "columns": ["lastName"], "separator": " "}]
     assert _target(by_col["lastName"]) is None and "concat" in by_col["lastName"]["reason"]
     assert _target(by_col["reportsTo"]) == "canonical_employees.manager_id"
     assert _target(by_col["hireDate"]) == "canonical_employees.hire_date"
