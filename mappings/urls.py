@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mappings.views import review, uploads
+from mappings.views import jobs, review, uploads
 
 app_name = "mappings"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:source_id>/review/preview/", review.review_preview, name="review-preview"),
     path("<int:source_id>/execute/", review.review_execute, name="execute"),
     path("<int:source_id>/jobs/<uuid:job_id>/", review.job_progress, name="job-progress"),
+    path("jobs/<uuid:job_id>/", jobs.job_detail, name="job-detail"),
+    path("jobs/<uuid:job_id>/rejected.csv", jobs.job_rejected_csv, name="job-rejected-csv"),
 ]

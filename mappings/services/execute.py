@@ -237,7 +237,9 @@ def _run_plans(
             result.unchanged = max(distinct - result.inserted - result.updated, 0)
             result.rejected = rejected
             report["tables"][plan.name] = result.counts()
-            _merge_touched(touched, plan.name, result.touched, months_before)
+            if result.inserted or result.updated:
+                # An entry (even without keys) tells the KPI refresh that this table changed.
+                _merge_touched(touched, plan.name, result.touched, months_before)
             if plan.name == "canonical_orders" and amount_from_lines:
                 orders_amount_source = source.pk
             if plan.name == "canonical_order_lines":

@@ -107,20 +107,24 @@ class TablePlan:
         out_cols = [c for c in self.columns if not c.computed]
         for i, col in enumerate(out_cols):
             expr = compile_steps(col.source_col, col.steps, params)
-            pre.append(f"{expr.sql} AS c{i}")
+            # A value present in the file that does not survive its conversion makes the row rejected;
+            # steps that may empty a value on purpose (map_values to null, split_part) are judged after them.
+            judged_raw = col.source_col and not any(s.op in ("map_values", "split_part") for s in col.steps)
+            raw = f"ll_blank_null({duck_ident(col.source_col)})" if judged_raw else expr.sql
+            pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}")
             target = "text" if col.references else col.type
             converted = _limit(cast_to(Expr(f"c{i}", expr.type), target, params), model, col)
-            val.append(f"{converted} AS v{i}, c{i}")
+            val.append(f"{converted} AS v{i}, r{i}")
             name = params.bind(col.source_col or col.name)
             reason_type = params.bind(f"cannot read the value as {target}{_limit_note(model, col)}")
             checks.append(
-                f"CASE WHEN v{i} IS NULL AND c{i} IS NOT NULL THEN "
-                f"{{'column': {name}, 'value': CAST(c{i} AS VARCHAR), 'reason': {reason_type}}} END"
+                f"CASE WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
+                f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
             if self.table.column(col.name).required and not col.computed:
                 reason = params.bind("required value missing")
                 checks.append(
-                    f"CASE WHEN v{i} IS NULL AND c{i} IS NULL THEN "
+                    f"CASE WHEN v{i} IS NULL AND r{i} IS NULL THEN "
                     f"{{'column': {name}, 'value': '', 'reason': {reason}}} END"
                 )
         outputs = [f"v{i} AS {duck_ident(col.name)}" for i, col in enumerate(out_cols)]

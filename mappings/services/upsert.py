@@ -51,6 +51,9 @@ def staging_create(cursor, plan: TablePlan) -> sql.Identifier:
     columns = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(col), sql.SQL(pg_type)) for col, pg_type in plan.staging_columns
     )
+    # ON COMMIT DROP cleans up after a transaction; inside an outer one (a savepoint) a previous run's
+    # table may still exist in this session.
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
     cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(name, columns))
     return name
 

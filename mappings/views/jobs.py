@@ -1,0 +1,65 @@
+"""Execution job pages: progress (polled with HTMX) and the rejected-rows CSV download."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from accounts.selectors import user_can_manage_data
+from mappings.models import ExecutionJob
+from mappings.selectors import job_get_for_user
+
+# A spreadsheet would run a cell starting with one of these as a formula (CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _job_for(request: HttpRequest, job_id) -> ExecutionJob:
+    if not user_can_manage_data(request.user):
+        raise PermissionDenied("Only executives, analysts and admins may see executions.")
+    return job_get_for_user(request.user, job_id)
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id) -> HttpResponse:
+    """The job's status, stage and progress; while it runs, the progress partial polls itself."""
+    job = _job_for(request, job_id)
+    context = {
+        "job": job,
+        "running": job.status in (ExecutionJob.Status.QUEUED, ExecutionJob.Status.RUNNING),
+        "percent": int(round(job.progress * 100)),
+        "tables": (job.report or {}).get("tables", {}),
+        "errors": (job.report or {}).get("errors", []),
+        "rejected_count": job.rejected_rows.count(),
+    }
+    template = "mappings/job_detail.html#progress" if request.htmx else "mappings/job_detail.html"
+    return render(request, template, context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+@login_required
+def job_rejected_csv(request: HttpRequest, job_id) -> StreamingHttpResponse:
+    """Every rejected row of the job: table, row number, column, value, reason."""
+    job = _job_for(request, job_id)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(["table", "row", "column", "value", "reason"])
+        for r in job.rejected_rows.order_by("source_row", "pk").iterator(chunk_size=2000):
+            yield writer.writerow([r.canonical_table, r.source_row, _cell(r.column), _cell(r.value), _cell(r.reason)])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
+    return response

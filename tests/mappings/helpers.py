@@ -1,0 +1,29 @@
+"""Small builders for mapping/execution tests: write a CSV, upload it, save a mapping, run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.services.execute import execution_run_now
+from mappings.services.mapping import mapping_save
+from mappings.services.upload import data_source_create
+
+
+def upload_text(tmp_path: Path, text: str, *, name: str = "data.csv", user=None, encoding: str = "utf-8") -> DataSource:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return data_source_create(file=path, name=name, user=user)
+
+
+def field(source_col, table, col, transform=None) -> dict:
+    return {"source_col": source_col, "canonical_table": table, "canonical_col": col, "transform": transform}
+
+
+def save(source: DataSource, fields: list[dict], options: dict | None = None, user=None) -> Mapping:
+    return mapping_save(source=source, fields=fields, options=options, user=user)
+
+
+def run(source: DataSource, fields: list[dict], options: dict | None = None, user=None) -> ExecutionJob:
+    mapping = save(source, fields, options, user)
+    return execution_run_now(source=source, mapping=mapping, user=user)
