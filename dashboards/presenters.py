@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.selectors import WidgetData
 
@@ -22,8 +23,8 @@ def number_field(widget: Widget) -> str:
 def format_number(value: float | int | None, kind: str = "money") -> str:
     if value is None:
         return "—"
-    if kind == "integer" or (isinstance(value, int) and kind != "money"):
-        return f"{int(value):,}"
+    if kind == "integer":
+        return f"{round(value):,}"
     return f"{value:,.2f}"
 
 
@@ -48,8 +49,9 @@ def widget_display(data: WidgetData) -> WidgetDisplay:
     display = WidgetDisplay(data=data)
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)
+        view = KPI_VIEWS.get(widget.view_name)
         current = _sum(data.rows, name)
-        display.number = format_number(current)
+        display.number = format_number(current, view.columns.get(name, "money") if view else "money")
         if data.previous_rows is not None:
             previous = _sum(data.previous_rows, name)
             if current is not None and previous:

@@ -275,12 +275,20 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
     if query.date_to:
         predicates.append(sql.SQL("{} <= %s").format(sql.Identifier(view.date_column)))
         params.append(query.date_to)
+
+    def money(expression: sql.Composable, name: str) -> sql.Composable:
+        # KPI tables keep money exact (more than 2 decimals after discounts); callers get cents, rounded
+        # after summing so a total is the rounded exact total.
+        if view.columns[name] == "money":
+            return sql.SQL("round({}, 2) AS {}").format(expression, sql.Identifier(name))
+        return sql.SQL("{} AS {}").format(expression, sql.Identifier(name))
+
     if query.group_by or query.measures:
-        select = [sql.Identifier(c) for c in query.group_by] + [
-            sql.SQL("sum({0}) AS {0}").format(sql.Identifier(c)) for c in query.measures
+        select = [money(sql.Identifier(c), c) for c in query.group_by] + [
+            money(sql.SQL("sum({})").format(sql.Identifier(c)), c) for c in query.measures
         ]
     else:
-        select = [sql.Identifier(c) for c in view.columns]
+        select = [money(sql.Identifier(c), c) for c in view.columns]
     statement = sql.SQL("SELECT {select} FROM {table} WHERE {where}").format(
         select=sql.SQL(", ").join(select),
         table=sql.Identifier(view.name),

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Role
 from accounts.services import user_upsert
 from canonical.models import Employee
+from dashboards.services.demo import demo_dashboards_ensure
 from dashboards.services.refresh import kpi_views_refresh_all
 from mappings.services.ingest import IngestFailed, ingest_file
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         admin = user_upsert(username="admin", password=DEMO_PASSWORD, roles=[Role.ADMIN], is_staff=True)
         admin.is_superuser = True  # manages roles and permissions in Django admin
         admin.save(update_fields=["is_superuser"])
+        demo_dashboards_ensure()
         self.stdout.write(f"\nDemo logins (password for each: {DEMO_PASSWORD}):")
         for username, role, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
