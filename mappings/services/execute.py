@@ -371,36 +371,32 @@ def transform_preview(
 ) -> list[dict]:
     """The first `limit` rows of the file as the mapping would load them, for the review page.
 
-    One flat dict per file row: {"row": line number, "<table>.<col>": value text, ..., "problems": text}
-    (table without its "canonical_" prefix; every row has the same keys). References show the
-    identifier text: they are resolved at execution. Raises MappingInvalid.
+    One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
+    References show the identifier text (resolution happens at execution). Raises MappingInvalid.
     """
     from mappings.services.duck import duckdb_connect_locked
     from mappings.services.plan import plan_build_for
     from mappings.services.transforms import duckdb_install_macros
 
     plans = plan_build_for(source=source, fields=fields, options=options)
-    rows: dict[int, dict] = {}
-    problems: dict[int, list[str]] = {}
-    keys: list[str] = []
+    rows: list[dict] = []
     conn = duckdb_connect_locked(source.file_path)
     try:
         duckdb_install_macros(conn)
         for plan in plans:
             query, params = plan.duckdb_query(file_path=source.file_path, dialect=source.dialect)
             params["preview_limit"] = int(limit)
-            names = [f"{plan.name.removeprefix('canonical_')}.{n}" for n in plan.output_columns]
-            keys.extend(names)
+            names = plan.output_columns
             for number, values in enumerate(conn.execute(f"{query} LIMIT $preview_limit", params).fetchall()):
-                line = number + 2
-                row = rows.setdefault(line, {"row": line})
-                row.update({n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)})
-                problems.setdefault(line, []).extend(
-                    f"{e['column']}: {e['reason']} (value {e['value']!r})" for e in values[-1] or []
+                errors = values[-1] or []
+                rows.append(
+                    {
+                        "source_row": number + 2,
+                        "table": plan.name,
+                        "values": {n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)},
+                        "errors": [f"{e['column']}: {e['reason']} (value {e['value']!r})" for e in errors],
+                    }
                 )
     finally:
         conn.close()
-    return [
-        {"row": line, **{k: row.get(k) for k in keys}, "problems": "; ".join(problems.get(line, []))}
-        for line, row in sorted(rows.items())
-    ]
+    return rows

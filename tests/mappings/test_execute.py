@@ -313,10 +313,8 @@ def test_preview_shows_transformed_values_and_problems(db, tmp_path):
     source = upload_text(tmp_path, GERMAN_ORDERS + "A-3;31.02.2024;5,00;K1\n")
     rows = transform_preview(source=source, fields=GERMAN_FIELDS, limit=3)
 
-    assert [r["orders.external_id"] for r in rows] == ["A-1", "A-2", "A-3"]
-    assert rows[0]["orders.amount"] == "1234.56"
-    assert rows[0]["orders.order_date"] == "2023-12-24"
-    assert rows[0]["problems"] == ""
-    assert rows[2]["problems"] == "Datum: cannot read the value as date (value '31.02.2024')"
-    assert list(rows[0])[0] == "row" and list(rows[0])[-1] == "problems"
+    assert [r["values"]["external_id"] for r in rows] == ["A-1", "A-2", "A-3"]
+    assert rows[0]["values"]["amount"] == "1234.56"
+    assert rows[0]["values"]["order_date"] == "2023-12-24"
+    assert rows[2]["errors"] == ["Datum: cannot read the value as date (value '31.02.2024')"]
     assert not ExecutionJob.objects.exists() and not Order.objects.exists()
