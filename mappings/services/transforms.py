@@ -321,7 +321,9 @@ def cast_to(expr: Expr, target: str, params: SqlParams) -> Expr:
                 return Expr(f"(CASE WHEN {src} = trunc({src}) THEN CAST({src} AS BIGINT) END)", "integer")
             text = f"trim({_text(expr).sql})"
             # DuckDB would round "4.2" to 4; a strict cast refuses it.
-            return Expr(f"(CASE WHEN regexp_full_match({text}, '[-+]?[0-9]+') THEN try_cast({text} AS BIGINT) END)", "integer")
+            return Expr(
+                f"(CASE WHEN regexp_full_match({text}, '[-+]?[0-9]+') THEN try_cast({text} AS BIGINT) END)", "integer"
+            )
         case "number" | "money":
             if expr.type == "integer":
                 return Expr(f"CAST({src} AS DECIMAL(38, 6))", "number")

@@ -66,7 +66,9 @@ def test_saving_an_invalid_mapping_lists_every_problem(executive, source):
     assert not Mapping.objects.exists()
 
 
-def test_execute_queues_a_job_and_jobs_endpoint_reports_its_result(executive, source, django_capture_on_commit_callbacks):
+def test_execute_queues_a_job_and_jobs_endpoint_reports_its_result(
+    executive, source, django_capture_on_commit_callbacks
+):
     save(source, FIELDS, user=executive)
     client = client_for(executive)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -115,7 +117,10 @@ def test_sales_reps_and_outsiders_may_not_map_or_execute(rep, outsider, source):
     save(source, FIELDS)
     for user in (rep, outsider):
         client = client_for(user)
-        assert client.post("/api/mapping/save", {"source_id": source.pk, "mappings": FIELDS}, format="json").status_code == 403
+        assert (
+            client.post("/api/mapping/save", {"source_id": source.pk, "mappings": FIELDS}, format="json").status_code
+            == 403
+        )
         assert client.post("/api/mapping/execute", {"source_id": source.pk}, format="json").status_code == 403
     assert not ExecutionJob.objects.exists()
 
@@ -128,7 +133,9 @@ def test_another_managers_upload_and_job_are_404(executive, source, tmp_path):
     job = ExecutionJob.objects.create(source=source, mapping=mapping)
     client = client_for(analyst)
 
-    assert client.post("/api/mapping/save", {"source_id": source.pk, "mappings": FIELDS}, format="json").status_code == 404
+    assert (
+        client.post("/api/mapping/save", {"source_id": source.pk, "mappings": FIELDS}, format="json").status_code == 404
+    )
     assert client.post("/api/mapping/execute", {"source_id": source.pk}, format="json").status_code == 404
     assert client.get(f"/api/jobs/{job.pk}").status_code == 404
 

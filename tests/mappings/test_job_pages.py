@@ -6,7 +6,7 @@ from mappings.models import ExecutionJob
 from tests.factories import PASSWORD
 from tests.mappings.helpers import field, run, upload_text
 
-CSV = "id,name,signup\nC1,Alfreds,2020-01-05\nC2,=HYPERLINK(\"x\"),not a date\n"
+CSV = 'id,name,signup\nC1,Alfreds,2020-01-05\nC2,=HYPERLINK("x"),not a date\n'
 FIELDS = [
     field("id", "canonical_customers", "external_id"),
     field("name", "canonical_customers", "name"),

@@ -94,8 +94,19 @@ def test_parse_date_formats(duck, raw, fmt, expected):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("yes", True), ("N", False), ("true", True), ("0", False), ("Ja", True), ("nein", False), ("oui", True),
-     ("non", False), ("sí", True), ("no", False), ("maybe", None)],
+    [
+        ("yes", True),
+        ("N", False),
+        ("true", True),
+        ("0", False),
+        ("Ja", True),
+        ("nein", False),
+        ("oui", True),
+        ("non", False),
+        ("sí", True),
+        ("no", False),
+        ("maybe", None),
+    ],
 )
 def test_parse_bool_in_several_languages(duck, raw, expected):
     assert apply(duck, raw, [{"op": "parse_bool"}]) is expected
