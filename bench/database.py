@@ -59,7 +59,13 @@ def setup_django(url: str, *, migrate: bool = True) -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("EMBEDDED_QUIET", "1")
     import django
+    from django.conf import settings
 
+    # The bench shares the app's Redis. Tasks a benchmark queues (e.g. the KPI refresh an execution
+    # triggers) name rows of the bench database, so they must never reach the app's worker; and
+    # cached KPI reads must not cross between the two databases.
+    settings.CELERY_BROKER_URL = "memory://"
+    settings.CACHES["default"]["KEY_PREFIX"] = "bench"
     django.setup()
     if migrate:
         from django.core.management import call_command

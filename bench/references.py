@@ -284,11 +284,10 @@ def reference_tables_load(url: str, files: dict[str, Path]) -> dict:
 
     start = time.perf_counter()
     with psycopg.connect(url) as conn:
-        conn.execute("TRUNCATE bench_ref.orders_copy RESTART IDENTITY")
         _copy_file(conn, "bench_ref.stage_employees", files["employees.csv"])
         _copy_file(conn, "bench_ref.stage_customers", files["customers.csv"])
         _copy_file(conn, "bench_ref.stage_products", files["products.csv"])
-        _copy_file(conn, "bench_ref.orders_copy", files["orders.csv"], ORDERS_COPY_COLUMNS)
+        _copy_file(conn, "bench_ref.stage_orders", files["orders.csv"])
         _copy_file(conn, "bench_ref.stage_order_lines", files["order_lines.csv"])
         conn.execute(_sql("reference_load.sql"))
         conn.commit()
@@ -352,15 +351,20 @@ def ref_groupby_base_tables(url: str, *, samples: int, all_runs: int) -> list[di
 
 
 def ref_refresh_materialized_views(url: str, *, runs: int) -> list[dict]:
-    """`REFRESH MATERIALIZED VIEW` (plain and CONCURRENTLY) of a monthly and a per-customer view."""
+    """`REFRESH MATERIALIZED VIEW` of a monthly and a per-customer view (the latter also CONCURRENTLY)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP MATERIALIZED VIEW IF EXISTS bench_ref.mv_monthly_revenue, bench_ref.mv_top_customers")
         conn.execute(_sql("reference_views.sql"))
         out = []
-        for view, label in (("mv_monthly_revenue", "monthly revenue"), ("mv_top_customers", "top customers")):
+        # CONCURRENTLY matters for the per-customer view (its cost grows with the view's size); the
+        # monthly view is small, so its plain refresh is the whole story.
+        for view, label, modes in (
+            ("mv_monthly_revenue", "monthly revenue", (False,)),
+            ("mv_top_customers", "top customers", (False, True)),
+        ):
             name = sql.Identifier("bench_ref", view)
             size = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(name)).fetchone()[0]
-            for concurrently in (False, True):
+            for concurrently in modes:
                 how = sql.SQL("CONCURRENTLY " if concurrently else "")
                 statement = sql.SQL("REFRESH MATERIALIZED VIEW {}{}").format(how, name)
                 timing = time_runs(lambda s=statement: conn.execute(s), runs=runs)

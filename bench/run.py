@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             "pandas.to_sql",
             lambda: refs.ref_pandas_to_sql(url, orders_csv, runs=runs, rows=min(args.scale, PANDAS_ROWS)),
         )
-        ie = {"rows": 2_000, "budget_s": 20.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 120.0}
+        ie = {"rows": 2_000, "budget_s": 20.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 60.0}
         reference("django-import-export default", lambda: refs.ref_import_export(orders_csv, bulk=False, **ie))
         reference("django-import-export bulk", lambda: refs.ref_import_export(orders_csv, bulk=True, **ie))
     if "profile" in only:
@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             reference(
                 "GROUP BY on base tables",
                 lambda: refs.ref_groupby_base_tables(
-                    url, samples=20 if args.quick else 50, all_runs=2 if args.quick else 5
+                    url, samples=5 if args.quick else 20, all_runs=1 if args.quick else 3
                 ),
             )
         if "refresh" in only:

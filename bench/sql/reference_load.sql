@@ -1,5 +1,7 @@
--- Fill bench_ref's canonical-shaped tables from the staged files (orders are staged in orders_copy),
+-- Fill bench_ref's canonical-shaped tables from the staged files (bench_ref.stage_*),
 -- resolving references by external id as the execution engine does, then index them like canonical_*.
+SET LOCAL maintenance_work_mem = '256MB';
+SET LOCAL work_mem = '64MB';
 INSERT INTO bench_ref.employees (external_id, name, title, team)
 SELECT external_id, first_name || ' ' || last_name, title, team FROM bench_ref.stage_employees;
 
@@ -16,7 +18,7 @@ SELECT external_id, name, category, price, cost FROM bench_ref.stage_products;
 
 INSERT INTO bench_ref.orders (external_id, customer_id, sales_rep_id, order_date, status, amount, currency, shipped_date)
 SELECT o.external_id, c.id, e.id, o.order_date, o.status, o.amount, o.currency, o.shipped_date
-FROM bench_ref.orders_copy o
+FROM bench_ref.stage_orders o
 LEFT JOIN bench_ref.customers c ON c.external_id = o.customer_ref
 LEFT JOIN bench_ref.employees e ON e.external_id = o.sales_rep_ref;
 
@@ -38,5 +40,5 @@ CREATE INDEX ON bench_ref.order_lines (order_id);
 CREATE INDEX ON bench_ref.order_lines (product_id);
 CREATE INDEX ON bench_ref.customers (sales_rep_id);
 
-DROP TABLE bench_ref.stage_employees, bench_ref.stage_customers, bench_ref.stage_products, bench_ref.stage_order_lines;
+DROP TABLE bench_ref.stage_orders, bench_ref.stage_employees, bench_ref.stage_customers, bench_ref.stage_products, bench_ref.stage_order_lines;
 ANALYZE bench_ref.employees, bench_ref.customers, bench_ref.products, bench_ref.orders, bench_ref.order_lines;

@@ -61,7 +61,6 @@ def test_refresh_reference_builds_and_refreshes_both_views(conninfo, files):
     rows = refs.ref_refresh_materialized_views(conninfo, runs=1)
     assert [r["key"] for r in rows] == [
         "refresh_mv_monthly_revenue",
-        "refresh_mv_monthly_revenue_concurrently",
         "refresh_mv_top_customers",
         "refresh_mv_top_customers_concurrently",
     ]
