@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             reference(
                 "GROUP BY on base tables",
                 lambda: refs.ref_groupby_base_tables(
-                    url, samples=5 if args.quick else 20, all_runs=1 if args.quick else 3
+                    url, samples=5 if args.quick else 20, all_runs=1 if args.quick else 2
                 ),
             )
         if "refresh" in only:
