@@ -25,8 +25,8 @@ from django.db import transaction
 from mappings.models import DataSource
 from mappings.services.pii import detect_pii, is_email, is_phone
 
-SAMPLE_BYTES = 8 * 1024 * 1024
-DISTINCT_LIMIT = 2000  # distinct values examined per column in Python
+SAMPLE_BYTES = 2 * 1024 * 1024  # ~20-50k rows: enough to settle types, formats and locales
+DISTINCT_LIMIT = 1000  # distinct values examined per column in Python
 TOP_VALUES = 5
 SAMPLE_VALUES = 5
 
@@ -185,6 +185,8 @@ def _number_info(values: list[str]) -> NumberInfo | None:
 
 
 def _bool_vocabulary(values: list[str]) -> tuple[list[str], list[str]] | None:
+    if len(values) > 2:
+        return None
     lowered = {normalize_text(v).strip() for v in values}
     if not lowered or len(lowered) > 2:
         return None
@@ -263,16 +265,25 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _date_format(con, column: str, nonnull: int) -> tuple[str | None, bool, list[str], bool]:
-    """(format, has_time, other formats that parse every value too, whether the choice stays ambiguous)."""
+def _date_format(con, column: str, values: list[str], nonnull: int) -> tuple[str | None, bool, list[str], bool]:
+    """(format, has_time, other formats that parse every value too, whether the choice stays ambiguous).
+
+    Formats are first tried on the most frequent distinct values; the survivors are then checked against
+    every value of the sample (which is what settles 03/04/2024 when a later row says 25/04/2024).
+    """
     col = _q(column)
-    exprs = ", ".join(f"count(try_strptime(v, ${i + 1}))" for i in range(len(DATE_FORMATS)))
+    probe = values[:200]
+    exprs = ", ".join(f"count(try_strptime(v, ${i + 2}))" for i in range(len(DATE_FORMATS)))
+    counts = con.execute(f"SELECT {exprs} FROM (SELECT unnest($1) AS v)", [probe, *DATE_FORMATS]).fetchone()
+    candidates = [fmt for fmt, n in zip(DATE_FORMATS, counts, strict=True) if n == len(probe)]
+    if not candidates:
+        return None, False, [], False
+    exprs = ", ".join(f"count(try_strptime(v, ${i + 2}))" for i in range(len(candidates)))
     counts = con.execute(
-        f"SELECT {exprs} FROM (SELECT trim({col}) AS v FROM s WHERE {col} IS NOT NULL AND trim({col}) NOT IN "
-        f"(SELECT unnest(${len(DATE_FORMATS) + 1})))",
-        [*DATE_FORMATS, list(NULL_TOKENS)],
+        f"SELECT {exprs} FROM (SELECT trim({col}) AS v FROM s) WHERE v IS NOT NULL AND NOT list_contains($1, v)",
+        [list(NULL_TOKENS), *candidates],
     ).fetchone()
-    full = [fmt for fmt, n in zip(DATE_FORMATS, counts, strict=True) if nonnull and n >= nonnull]
+    full = [fmt for fmt, n in zip(candidates, counts, strict=True) if nonnull and n >= nonnull]
     if not full:
         return None, False, [], False
     chosen = full[0]
@@ -292,34 +303,27 @@ def _date_format(con, column: str, nonnull: int) -> tuple[str | None, bool, list
 def _column_profile(con, column: str, header_norm: str, rows: int) -> dict:
     col = _q(column)
     nulls = list(NULL_TOKENS)
-    stats = con.execute(
-        f"""SELECT count(*) FILTER (WHERE {col} IS NULL OR trim({col}) IN (SELECT unnest($1))),
-                   count(DISTINCT {col}) FILTER (WHERE trim({col}) NOT IN (SELECT unnest($1))),
-                   avg(length({col})) FILTER (WHERE trim({col}) NOT IN (SELECT unnest($1))),
-                   count(*) FILTER (WHERE {col} IN (SELECT unnest($1)) AND trim({col}) <> '')
-            FROM s""",
+    # One pass groups the column's values; nulls, distinct count, lengths and null tokens come from it.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE g AS SELECT trim({col}) AS v, count(*) AS n, "
+        f"trim({col}) IS NULL OR list_contains($1, trim({col})) AS is_null FROM s GROUP BY 1",
         [nulls],
+    )
+    null_count, distinct, avg_len, null_tokens = con.execute(
+        "SELECT coalesce(sum(n) FILTER (WHERE is_null), 0), count(*) FILTER (WHERE NOT is_null), "
+        "sum(length(v) * n) FILTER (WHERE NOT is_null) / nullif(sum(n) FILTER (WHERE NOT is_null), 0), "
+        "coalesce(list(v ORDER BY v) FILTER (WHERE is_null AND v <> ''), []) FROM g"
     ).fetchone()
-    null_count, distinct, avg_len, null_token_count = stats
+    null_count = int(null_count)
     nonnull = rows - null_count
-    top_rows = con.execute(
-        f"SELECT trim({col}) AS v, count(*) AS n FROM s WHERE {col} IS NOT NULL AND trim({col}) NOT IN "
-        f"(SELECT unnest($1)) GROUP BY 1 ORDER BY n DESC, v LIMIT {DISTINCT_LIMIT}",
-        [nulls],
-    ).fetchall()
+    top_rows = con.execute(f"SELECT v, n FROM g WHERE NOT is_null ORDER BY n DESC, v LIMIT {DISTINCT_LIMIT}").fetchall()
     values = [v for v, _ in top_rows]
-    null_tokens = [
-        t
-        for (t,) in con.execute(
-            f"SELECT DISTINCT {col} FROM s WHERE {col} IN (SELECT unnest($1)) AND trim({col}) <> ''", [nulls]
-        ).fetchall()
-    ]
     profile: dict = {
         "name": column,
         "type": "empty",
         "null_share": round(null_count / rows, 4) if rows else 0.0,
         "nulls": null_count,
-        "null_tokens": sorted(null_tokens),
+        "null_tokens": list(null_tokens),
         "distinct": distinct,
         "unique": bool(nonnull) and distinct == nonnull,
         "avg_length": round(avg_len or 0, 1),
@@ -354,7 +358,7 @@ def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int
         profile.update(type="boolean", true_values=booleans[0], false_values=booleans[1])
         return
     if any(_DATEISH.match(v) for v in values[:50]):
-        fmt, has_time, others, ambiguous = _date_format(con, column, nonnull)
+        fmt, has_time, others, ambiguous = _date_format(con, column, values, nonnull)
         if fmt and not (fmt == "%Y%m%d" and not all(v.startswith(("19", "20")) for v in values)):
             profile.update(type="datetime" if has_time else "date", format=fmt, ambiguous=ambiguous)
             if ambiguous:

@@ -603,12 +603,14 @@ def learned_mappings(*, user=None) -> dict[str, dict]:
     return learned
 
 
-def mapping_propose(*, source, domain_hint: str | None = None, user=None) -> dict:
+def mapping_propose(*, source, domain_hint: str | None = None, user=None, notes: list[str] | None = None) -> dict:
     """Proposals for an upload, in the contract's shape:
     {"file", "rows", "dialect", "proposals": [{"source_col", "canonical_table", "canonical_col",
     "transform", "confidence", "reason"}]}. Profiles the source first if it has no profile yet.
-    Writes nothing but the profile.
+    With ANTHROPIC_API_KEY set, an LLM's opinion is merged in (mappings/services/llm.py); what happened
+    with it is appended to `notes`. Writes nothing but the profile.
     """
+    from mappings.services.llm import llm_review
     from mappings.services.profile import data_source_profile
 
     profile = source.profile if source.profile.get("columns") else data_source_profile(source=source)
@@ -620,7 +622,7 @@ def mapping_propose(*, source, domain_hint: str | None = None, user=None) -> dic
         learned=learned_mappings(user=user),
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
-    return document
+    return llm_review(document=document, profile=profile, notes=notes)
 
 
 def missing_required_targets(fields: list[dict]) -> list[str]:

@@ -165,9 +165,11 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         context["options"] = latest.options
     else:
         try:
+            notes: list[str] = []
             proposals = mapping_propose(
-                source=source, domain_hint=request.GET.get("domain") or None, user=request.user
+                source=source, domain_hint=request.GET.get("domain") or None, user=request.user, notes=notes
             )["proposals"]
+            context["notes"] = notes
         except ProfileError as exc:
             context["errors"] = [f"The upload cannot be profiled: {exc}"]
             proposals = []

@@ -1,0 +1,111 @@
+"""Profile + Quick Viz of a big CSV vs a DuckDB `read_csv` full scan of the same file.
+
+    .venv/bin/python -m bench.profile FILE        # e.g. the harness's 100 MB orders file
+    .venv/bin/python -m bench.profile             # generates a 100 MB orders-like file under .data/bench/
+
+Our path reads a sample (the first SAMPLE_BYTES) for the profile and the charts, so its time does not
+grow with the file; the scan is what reading the whole file costs DuckDB at best.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _median_seconds(fn, runs: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2], times
+
+
+def _duckdb_scan(path: Path) -> None:
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true, header = true)", [str(path)]).fetchall()
+
+
+def run_profile_bench(path: str | os.PathLike, runs: int = 3) -> list[dict]:
+    """Rows for the shared harness: median seconds of profile + Quick Viz, and of a full DuckDB scan."""
+    from mappings.services.dialect import sniff_file
+    from mappings.services.profile import profile_file
+
+    path = Path(path)
+    dialect = sniff_file(path).as_json()
+    document: dict = {}
+
+    def ours() -> None:
+        document.update(profile_file(path=path, dialect=dialect))
+
+    ours_s, ours_runs = _median_seconds(ours, runs)
+    scan_s, _ = _median_seconds(lambda: _duckdb_scan(path), runs)
+    size_mb = path.stat().st_size / 1024 / 1024
+    return [
+        {
+            "what": f"profile + Quick Viz of a {size_mb:.0f} MB file",
+            "topic": "profile",
+            "ours": round(ours_s, 3),
+            "unit": "s",
+            "reference": "DuckDB read_csv full scan",
+            "reference_value": round(scan_s, 3),
+            "ratio": round(ours_s / scan_s, 2) if scan_s else None,
+            "target": "< 1 s",
+            "met": ours_s < 1.0,
+            "notes": (
+                f"{len(document.get('columns', []))} columns profiled on {document.get('rows_profiled')} sampled rows"
+                f" (sampled={document.get('sampled')}), {len(document.get('charts', []))} charts; runs "
+                + ", ".join(f"{t:.3f}" for t in ours_runs)
+            ),
+        }
+    ]
+
+
+def _generate(path: Path, megabytes: int = 100) -> None:
+    """An orders-like export of about `megabytes` MB (seeded)."""
+    rng = random.Random(42)
+    statuses = ["completed", "processing", "cancelled", "refunded"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fh.write("Order ID,Order Date,Customer Email,Status,Country,Quantity,Total,Note\n")
+        written, i = 0, 0
+        while written < megabytes * 1024 * 1024:
+            line = (
+                f"ORD-{i:08d},{2021 + i % 5}-{1 + i % 12:02d}-{1 + i % 28:02d},user{rng.randint(1, 90000)}@example.com,"
+                f"{rng.choice(statuses)},{rng.choice(['DE', 'FR', 'US', 'ES'])},{rng.randint(1, 20)},"
+                f"{rng.randint(100, 500000) / 100:.2f},note {rng.randint(1, 999)}\n"
+            )
+            fh.write(line)
+            written += len(line)
+            i += 1
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    if len(sys.argv) > 1:
+        path = Path(sys.argv[1])
+    else:
+        path = ROOT / ".data" / "bench" / "profile-100MB.csv"
+        if not path.exists():
+            _generate(path)
+    for row in run_profile_bench(path):
+        print(
+            f"| {row['what']} | ours {row['ours']} s | {row['reference']} {row['reference_value']} s | {row['notes']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
