@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             "pandas.to_sql",
             lambda: refs.ref_pandas_to_sql(url, orders_csv, runs=runs, rows=min(args.scale, PANDAS_ROWS)),
         )
-        ie = {"rows": 2_000, "budget_s": 20.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 60.0}
+        ie = {"rows": 2_000, "budget_s": 20.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 40.0}
         reference("django-import-export default", lambda: refs.ref_import_export(orders_csv, bulk=False, **ie))
         reference("django-import-export bulk", lambda: refs.ref_import_export(orders_csv, bulk=True, **ie))
     if "profile" in only:
