@@ -1,0 +1,235 @@
+"""KPI views benchmark: full refresh of every view, incremental refresh after +1% rows vs full, the same
+queries on the base tables, and a manager's widget read through the data API's own function.
+
+`run_kpi_bench(scale) -> list[dict]` is called by the shared harness (`python -m bench.run`) with Django
+already pointed at the bench database; `python -m bench.kpi --scale 1000000` runs it alone (bench
+database `ll_bench_run` on the server DATABASE_URL names). Data is generated in PostgreSQL itself
+(generate_series, seeded: bench/sql/kpi_generate.sql) into the canonical tables of the bench database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+APPEND_MONTH = "2025-01-01"  # the month after the generated data: a 1% append of new orders
+MONTHLY_TARGET, ENTITY_TARGET = 0.05, 0.12
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / name).read_text()
+
+
+def _execute_script(name: str, params: dict) -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in _sql(name).split(";\n"):
+            if any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines()):
+                cursor.execute(statement, params)
+
+
+def _scalar(query, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchone()[0]
+
+
+def _generate(scale: int, seed: int) -> float:
+    """Generate the data unless this scale and seed are there already; returns seconds spent (0 when reused)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_kpi_marker (scale bigint, seed int)")
+        cursor.execute("DELETE FROM canonical_order_lines WHERE external_id LIKE 'KAL%%'")
+        cursor.execute("DELETE FROM canonical_orders WHERE external_id LIKE 'KA%%'")
+        cursor.execute("SELECT scale, seed FROM bench_kpi_marker")
+        marker = cursor.fetchone()
+    if marker == (scale, seed) and _scalar("SELECT count(*) FROM canonical_orders") == scale:
+        return 0.0
+    start = time.perf_counter()
+    _execute_script("kpi_generate.sql", {"orders": scale, "customers": max(100, scale // 50), "seed": seed / 1000})
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM bench_kpi_marker")
+        cursor.execute("INSERT INTO bench_kpi_marker VALUES (%s, %s)", [scale, seed])
+    return time.perf_counter() - start
+
+
+def _digest(table: str) -> str:
+    from psycopg import sql
+
+    return _scalar(
+        sql.SQL("SELECT md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t").format(
+            sql.Identifier(table)
+        )
+    )
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))]
+
+
+def _manager():
+    """A Manager user linked to the bench's first sales manager (10 employees in scope: them + 9 reps)."""
+    from accounts.models import Role
+    from accounts.services import user_upsert
+    from canonical.models import Employee
+
+    employee = Employee.objects.get(external_id="KE1")
+    return user_upsert(username="bench-kpi-manager", password=None, roles=[Role.MANAGER], employee_id=employee.pk)
+
+
+def _kpi_read_rows(samples: int) -> list[dict]:
+    from django.core.cache import cache
+
+    from dashboards.selectors import kpi_rows_for_user
+
+    user = _manager()
+    out = []
+    for view in ("monthly_revenue", "top_customers"):
+        options = None
+        if view == "top_customers":
+            options = {"group_by": ["customer_name"], "measures": ["revenue"], "order_by": ["-revenue"], "limit": 10}
+        timings, rows = [], 0
+        for i in range(samples + 3):
+            cache.clear()  # measure the database path, not a cache hit
+            start = time.perf_counter()
+            rows = len(kpi_rows_for_user(user=user, view_name=view, options=options))
+            if i >= 3:
+                timings.append((time.perf_counter() - start) * 1000)
+        p95 = _percentile(timings, 95)
+        out.append(
+            {
+                "topic": "kpi_read",
+                "what": f"{view} read for a manager (10 employees) via kpi_rows_for_user, cache cleared",
+                "value": round(p95, 2),
+                "unit": "ms p95",
+                "met": p95 <= 10,
+                "notes": f"p50 {_percentile(timings, 50):.2f} ms; {rows} rows; {samples} reads",
+            }
+        )
+    return out
+
+
+def _base_query_rows() -> list[dict]:
+    """The views' own SQL run on the base tables (what a BI tool without materialization runs per read)."""
+    from django.db import connection
+    from psycopg import sql
+
+    from dashboards.services.refresh import _params, view_sql
+
+    out = []
+    for name in ("monthly_revenue", "top_customers_by_month", "revenue_by_category"):
+        query = sql.SQL("SELECT count(*) FROM ({}) q").format(sql.SQL(view_sql(name)))
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(query, _params(None))
+        seconds = time.perf_counter() - start
+        out.append(
+            {
+                "topic": "refresh",
+                "what": f"reference: {name} query on the base tables (every read without a summary table)",
+                "value": round(seconds * 1000),
+                "unit": "ms",
+                "met": None,
+            }
+        )
+    return out
+
+
+def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100) -> list[dict]:
+    from dashboards.kpi.registry import public_views
+    from dashboards.models import KpiPendingRefresh
+    from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh
+
+    generated = _generate(scale, seed)
+    views = public_views()
+    rows: list[dict] = []
+
+    full_ms: dict[str, int] = {}
+    start = time.perf_counter()
+    for view in views:
+        full_ms[view.name] = kpi_view_refresh(view_name=view.name, mode="full").duration_ms
+    total = time.perf_counter() - start
+    slowest = sorted(full_ms.items(), key=lambda kv: -kv[1])[:4]
+    rows.append(
+        {
+            "topic": "refresh",
+            "what": f"full refresh of all {len(views)} KPI views at {scale:,} orders",
+            "value": round(total, 2),
+            "unit": "s",
+            "met": None,
+            "target": "report",
+            "notes": "slowest: "
+            + ", ".join(f"{n} {ms / 1000:.1f} s" for n, ms in slowest)
+            + (f"; data generated in {generated:.0f} s" if generated else "; data reused"),
+        }
+    )
+    rows += _base_query_rows()
+    rows += _kpi_read_rows(samples)
+
+    # +1% new orders in a new month, as an upload of this month's export would bring.
+    append = max(1, scale // 100)
+    _execute_script("kpi_append.sql", {"orders": append, "month": APPEND_MONTH, "seed": (seed + 1) / 1000})
+    touched = {t: {"months": [APPEND_MONTH]} for t in ("canonical_orders", "canonical_order_lines")}
+    kpi_refresh_mark_touched(touched=touched)
+    incremental = [v for v in views if v.strategy == "incremental" and set(touched) & set(v.depends_on)]
+    for view in incremental:
+        inc = kpi_view_refresh(view_name=view.name)
+        inc_digest = _digest(view.name)
+        full = kpi_view_refresh(view_name=view.name, mode="full")
+        identical = inc_digest == _digest(view.name)
+        ratio = inc.duration_ms / full.duration_ms if full.duration_ms else 0.0
+        target = ENTITY_TARGET if view.rollup_of else MONTHLY_TARGET
+        rows.append(
+            {
+                "topic": "refresh",
+                "what": f"{view.name}: incremental after +1% ({append:,} orders) vs full",
+                "value": inc.duration_ms,
+                "unit": "ms",
+                "reference": "full refresh",
+                "reference_value": full.duration_ms,
+                "ratio": round(ratio, 4),
+                "target": f"≤ {target:.0%} of full" + (" (per entity)" if view.rollup_of else " (monthly)"),
+                "met": ratio <= target and identical,
+                "notes": ("identical to full" if identical else "DIFFERS from full")
+                + f"; mode {inc.mode}; partitions {','.join(inc.partitions)}",
+            }
+        )
+    # Full-strategy views were marked too; the nightly full refresh covers them. Leave nothing queued.
+    KpiPendingRefresh.objects.all().delete()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=1_000_000, help="orders to generate")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--samples", type=int, default=100, help="reads per p95")
+    args = parser.parse_args(argv)
+    from bench.database import DEFAULT_NAME, ensure_database, server_url, setup_django, with_database
+
+    url = with_database(server_url(), os.environ.get("BENCH_DATABASE", DEFAULT_NAME))
+    ensure_database(url)
+    setup_django(url)
+    rows = run_kpi_bench(args.scale, seed=args.seed, samples=args.samples)
+    print("| what | measured | compared with | ratio | target | met | notes |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        versus = f"{r.get('reference', '')} {r.get('reference_value', '')}".strip()
+        print(
+            f"| {r['what']} | {r['value']} {r['unit']} | {versus} | {r.get('ratio', '')} | {r.get('target', '')} "
+            f"| {r.get('met')} | {r.get('notes', '')} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
