@@ -118,10 +118,10 @@ def fmt_number(value: object, unit: str = "") -> str:
     """Numbers as a reader wants them: 459,123 rows/s, 3.12 ms, 0.84 s, 93.5%."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "" if value is None else str(value)
-    if unit.strip() == "%" and value <= 1:
-        value = value * 100
+    if isinstance(value, float) and unit.strip() == "%" and value <= 1:
+        value = value * 100  # a fraction
     magnitude = abs(value)
-    if magnitude >= 1000:
+    if isinstance(value, int) or magnitude >= 1000:
         text = f"{value:,.0f}"
     elif magnitude >= 100:
         text = f"{value:.0f}"
@@ -219,7 +219,8 @@ def ours_line(topic: str, row: dict, references: dict[str, dict]) -> Line:
         measured=fmt_number(_first(row, "ours", "value", "measured", "result"), unit),
         versus=versus,
         ratio=fmt_number(ratio) if isinstance(ratio, int | float) else str(ratio or ""),
-        target=str(row.get("target") or TOPIC[topic].target),
+        # A row without a verdict (a side figure such as a count) does not repeat the topic's target.
+        target=str(row.get("target") or (TOPIC[topic].target if met is not None else "")),
         verdict=verdict_text(met),
         notes=_notes(row),
     )

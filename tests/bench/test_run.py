@@ -32,6 +32,9 @@ def test_numbers_are_formatted_for_reading():
     assert fmt_number(0.934, "%") == "93.4%"
     assert fmt_number(93.4, "%") == "93.4%"
     assert fmt_number(0.0123) == "0.0123"
+    assert fmt_number(1, "columns") == "1 columns"
+    assert fmt_number(12_345) == "12,345"
+    assert fmt_number(93, "%") == "93%"
     assert fmt_number("p50 3 / p95 4") == "p50 3 / p95 4"
 
 
