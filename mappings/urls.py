@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:source_id>/", uploads.source_detail, name="source"),
     path("<int:source_id>/review/", review.review, name="review"),
     path("<int:source_id>/review/preview/", review.review_preview, name="review-preview"),
+    path("<int:source_id>/review/dialect/", review.review_dialect, name="review-dialect"),
     path("<int:source_id>/execute/", review.review_execute, name="execute"),
     path("<int:source_id>/jobs/<uuid:job_id>/", review.job_progress, name="job-progress"),
     path("jobs/<uuid:job_id>/", jobs.job_detail, name="job-detail"),

@@ -44,3 +44,43 @@ def _discard(source: DataSource) -> None:
         if path:
             Path(path).unlink(missing_ok=True)
     source.delete()
+
+
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1")
+
+
+def data_source_dialect_override(
+    *, source: DataSource, delimiter: str, quote: str, header: bool, encoding: str
+) -> DataSource:
+    """Read an upload again the way the user says it is written (the sniffer can be wrong), then profile it.
+
+    A different encoding re-decodes the original bytes into the stored UTF-8 copy. Raises UploadRejected
+    with a message for the user when a value is not offered or the file cannot be read that way.
+    """
+    from mappings.services.dialect import DELIMITERS, QUOTES, transcode_to_utf8
+    from mappings.services.duck import file_columns_and_rows
+    from mappings.services.upload import UploadRejected
+
+    if delimiter not in DELIMITERS:
+        raise UploadRejected("Choose a delimiter among comma, semicolon, tab and pipe.")
+    if quote not in QUOTES:
+        raise UploadRejected("Choose \" or ' as the quote character.")
+    if encoding not in ENCODINGS:
+        raise UploadRejected(f"Choose an encoding among {', '.join(ENCODINGS)}.")
+    dialect = {**source.dialect, "delimiter": delimiter, "quote": quote, "header": bool(header)}
+    original = source.dialect.get("original_file")
+    if encoding != source.dialect.get("encoding") and source.file_format == "csv" and original:
+        try:
+            transcode_to_utf8(Path(original), Path(source.file_path), encoding)
+        except (OSError, LookupError) as exc:
+            raise UploadRejected(f"The file cannot be decoded as {encoding}: {exc}") from exc
+        dialect["encoding"] = encoding
+    try:
+        columns, rows = file_columns_and_rows(source.file_path, dialect)
+    except Exception as exc:  # DuckDB's parse errors are several classes; all mean "not this way"
+        raise UploadRejected(f"The file cannot be read that way: {str(exc).splitlines()[0]}") from exc
+    dialect["columns"] = columns
+    source.dialect, source.rows, source.profile = dialect, rows, {}
+    source.save(update_fields=["dialect", "rows", "profile"])
+    data_source_profile(source=source)
+    return source

@@ -7,6 +7,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from canonical.schema import TABLES
@@ -242,6 +243,34 @@ def job_progress(request: HttpRequest, source_id: int, job_id) -> HttpResponse:
         raise Http404("No such job")
     template = "mappings/review.html#job" if request.htmx else "mappings/job_page.html"
     return render(request, template, {"source": source, "job": job})
+
+
+@login_required
+@require_POST
+def review_dialect(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Override how the file is read (delimiter, quote, header, encoding), then propose afresh."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from mappings.services.sources import data_source_dialect_override
+    from mappings.services.upload import UploadRejected
+
+    require_data_manager(request)
+    source = data_source_get_for_user(request.user, source_id)
+    delimiter = {"tab": "\t"}.get(request.POST.get("delimiter", ""), request.POST.get("delimiter", ""))
+    try:
+        data_source_dialect_override(
+            source=source,
+            delimiter=delimiter,
+            quote=request.POST.get("quote", ""),
+            header=request.POST.get("header") == "on",
+            encoding=request.POST.get("encoding", ""),
+        )
+    except (UploadRejected, ProfileError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The file was read again with your settings; proposals are fresh.")
+    return redirect(f"{reverse('mappings:review', args=[source.pk])}?fresh=1")
 
 
 def _preview_tables(preview: list[dict]) -> list[dict]:

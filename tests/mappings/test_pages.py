@@ -126,7 +126,8 @@ def test_users_who_may_not_manage_data_get_403(client, executive, rep, outsider,
 @pytest.mark.parametrize(
     ("method", "path"),
     [("get", "/uploads/{id}/"), ("get", "/uploads/{id}/review/"), ("post", "/uploads/{id}/review/preview/"),
-     ("post", "/uploads/{id}/execute/")],
+     ("post", "/uploads/{id}/execute/"), ("post", "/uploads/{id}/review/dialect/"),
+     ("get", "/uploads/{id}/jobs/00000000-0000-0000-0000-000000000000/")],
 )  # fmt: skip
 def test_another_analysts_upload_is_404(client, executive, analyst, upload_of, method, path):
     source = upload_of(NORTHWIND / "shippers.csv", executive)
@@ -219,3 +220,38 @@ def test_execute_queues_the_latest_version_and_shows_its_progress(client, execut
     progress = client.get(f"/uploads/{source.pk}/jobs/{job.pk}/")
     assert progress.status_code == 200
     assert job.status in progress.content.decode()
+
+
+def test_the_user_can_override_how_the_file_is_read(client, executive, upload_of, tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_bytes("Kunde;Stadt\nMüller;Köln\nZoë;Genève\n".encode("cp1252"))
+    source = upload_of(path, executive)
+    client.force_login(executive)
+    response = client.post(
+        f"/uploads/{source.pk}/review/dialect/",
+        {"delimiter": ",", "quote": '"', "encoding": "latin-1", "header": "on"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/review/?fresh=1")
+    source.refresh_from_db()
+    assert source.dialect["delimiter"] == ","
+    assert source.dialect["columns"] == ["Kunde;Stadt"]  # read with commas, as asked
+    assert [c["name"] for c in source.profile["columns"]] == ["Kunde;Stadt"]
+
+    client.post(
+        f"/uploads/{source.pk}/review/dialect/",
+        {"delimiter": ";", "quote": '"', "encoding": "cp1252", "header": "on"},
+    )
+    source.refresh_from_db()
+    assert source.dialect["columns"] == ["Kunde", "Stadt"]
+    assert source.profile["columns"][1]["top"][0]["value"] in ("Köln", "Genève")
+
+
+def test_a_dialect_outside_the_offered_values_is_refused_with_a_message(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "shippers.csv", executive)
+    client.force_login(executive)
+    response = client.post(
+        f"/uploads/{source.pk}/review/dialect/",
+        {"delimiter": "x", "quote": '"', "encoding": "utf-8", "header": "on"},
+        follow=True,
+    )
+    assert "Choose a delimiter" in response.content.decode()
