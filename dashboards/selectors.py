@@ -22,16 +22,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 from psycopg import errors as pg_errors
 from psycopg import sql
 
 from accounts.models import User
 from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
-from dashboards.kpi.freshness import kpi_view_freshness
+from dashboards.kpi.freshness import _is_stale as freshness_is_stale  # the refresh engine's one staleness rule
 from dashboards.kpi.registry import KPI_VIEWS, KpiView
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
-from dashboards.models import Dashboard, Widget
+from dashboards.models import Dashboard, KpiAlert, KpiViewState, Widget
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +61,21 @@ def dashboards_for_user(user: User) -> QuerySet[Dashboard]:
     return Dashboard.objects.filter(Q(owner=user) | Q(pk__in=shared.values("pk"))).distinct()
 
 
+def _dashboard_perms(user: User, dashboard: Dashboard) -> set[str]:
+    """The user's permissions on one dashboard: owner and superusers all; others from guardian (user + groups)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    if user.is_superuser or (dashboard.owner_id is not None and dashboard.owner_id == user.pk):
+        return {"view_dashboard", "change_dashboard"}
+    return set(ObjectPermissionChecker(user).get_perms(dashboard))
+
+
 def user_can_view_dashboard(user: User, dashboard: Dashboard) -> bool:
-    return user_can_change_dashboard(user, dashboard) or user.has_perm("dashboards.view_dashboard", dashboard)
+    return bool(_dashboard_perms(user, dashboard) & {"view_dashboard", "change_dashboard"})
 
 
 def user_can_change_dashboard(user: User, dashboard: Dashboard) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return (
-        user.is_superuser
-        or (dashboard.owner_id is not None and dashboard.owner_id == user.pk)
-        or user.has_perm("dashboards.change_dashboard", dashboard)
-    )
+    return "change_dashboard" in _dashboard_perms(user, dashboard)
 
 
 def user_can_share_dashboard(user: User, dashboard: Dashboard) -> bool:
@@ -94,10 +99,9 @@ def dashboard_get_for_user(user: User, key: str | int, *, action: str = "view") 
         dashboard = Dashboard.objects.select_related("owner").get(**lookup)
     except Dashboard.DoesNotExist:
         raise Http404("No such dashboard") from None
-    allowed = user_can_change_dashboard(user, dashboard) if action == "change" else None
-    if allowed is None:
-        allowed = user_can_view_dashboard(user, dashboard)
-    if not allowed:
+    perms = _dashboard_perms(user, dashboard)
+    needed = {"change_dashboard"} if action == "change" else {"view_dashboard", "change_dashboard"}
+    if not perms & needed:
         raise PermissionDenied(f"You may not {action} this dashboard.")
     return dashboard
 
@@ -374,10 +378,34 @@ def _effective_ids(scope: RowScope, query: KpiQuery) -> frozenset[int] | None | 
 
 def kpi_freshness(view_name: str) -> dict:
     """{"refreshed_at", "is_stale", "last_error", ...} for a KPI view, from the refresh engine."""
-    try:
-        return kpi_view_freshness(view_name)
-    except KeyError:
-        return {"refreshed_at": None, "is_stale": True, "last_error": f"KPI view {view_name!r} no longer exists"}
+    return kpi_freshness_many([view_name])[view_name]
+
+
+def kpi_freshness_many(view_names) -> dict[str, dict]:
+    """`kpi_view_freshness` for several views in two queries (a dashboard reads up to a dozen views)."""
+    names = sorted(set(view_names))
+    now = timezone.now()
+    states = {s.view_name: s for s in KpiViewState.objects.filter(view_name__in=names)}
+    alerts = {
+        a.view_name: a
+        for a in KpiAlert.objects.filter(view_name__in=names, resolved_at__isnull=True).order_by("raised_at")
+    }
+    out: dict[str, dict] = {}
+    for name in names:
+        view = KPI_VIEWS.get(name)
+        if view is None:
+            out[name] = {"refreshed_at": None, "is_stale": True, "last_error": f"KPI view {name!r} no longer exists"}
+            continue
+        state, alert = states.get(name), alerts.get(name)
+        out[name] = {
+            "view_name": name,
+            "refreshed_at": state.last_success_at if state else None,
+            "is_stale": freshness_is_stale(view, state, now),
+            "last_error": (state.last_error if state else "") or "",
+            "data_through": state.data_through if state else None,
+            "alert": alert.message if alert else None,
+        }
+    return out
 
 
 def _cache_key(scope: RowScope, query: KpiQuery, refreshed_at: datetime | None) -> str:
@@ -479,7 +507,7 @@ def previous_period(filters: DashboardFilters) -> DashboardFilters | None:
 def widgets_data_for_user(*, user: User, widgets: list[Widget], filters: DashboardFilters) -> list[WidgetData]:
     """Every widget's rows in one scoped read (the batch form of `kpi_rows_for_user`)."""
     scope = user_row_scope(user)
-    freshness = {name: kpi_freshness(name) for name in {w.view_name for w in widgets}}
+    freshness = kpi_freshness_many(w.view_name for w in widgets)
     out: list[WidgetData] = []
     queries: list[KpiQuery] = []
     slots: list[tuple[WidgetData, str]] = []

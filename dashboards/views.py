@@ -35,6 +35,7 @@ from dashboards.services.dashboards import SHARE_LEVELS, dashboard_create, dashb
 from dashboards.services.widgets import (
     widget_create,
     widget_delete,
+    widget_query_build,
     widget_spec_build,
     widget_spec_parse,
     widget_update,
@@ -235,8 +236,8 @@ def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None)
             messages.success(request, f"Removed {widget.title}.")
             return redirect(dashboard)
         try:
-            options = json.loads(values["query_options"]) if values["query_options"] else {}
-            if not isinstance(options, dict):
+            options = json.loads(values["query_options"]) if values["query_options"] else None
+            if options is not None and not isinstance(options, dict):
                 raise ValidationError("query options must be a JSON object")
         except json.JSONDecodeError as exc:
             errors.append(f"query options are not valid JSON: {exc.msg}")
@@ -246,6 +247,14 @@ def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None)
                 spec = widget_spec_parse(values["raw_spec"])
             else:
                 spec = widget_spec_build(
+                    chart_type=values["chart_type"],
+                    view_name=values["view_name"],
+                    x=values["x"],
+                    y=values["y"],
+                    color=values["color"],
+                )
+            if options is None:
+                options = widget_query_build(
                     chart_type=values["chart_type"],
                     view_name=values["view_name"],
                     x=values["x"],

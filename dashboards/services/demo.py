@@ -11,7 +11,7 @@ from accounts.models import User
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard
 from dashboards.services.dashboards import dashboard_create, dashboard_share
-from dashboards.services.widgets import widget_create, widget_spec_build
+from dashboards.services.widgets import widget_create, widget_query_build, widget_spec_build
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ def _sales_widgets() -> list[dict]:
             "chart_type": "area",
             "view_name": "monthly_revenue",
             "vega_spec": widget_spec_build(chart_type="area", view_name="monthly_revenue", x="month", y="revenue"),
+            "query_options": widget_query_build(chart_type="area", view_name="monthly_revenue", x="month", y="revenue"),
             "width": 12,
             "refresh_interval": "15m",
         },
@@ -92,6 +93,9 @@ def _sales_widgets() -> list[dict]:
             "vega_spec": widget_spec_build(
                 chart_type="bar", view_name="order_fulfillment", x="month", y="order_count", color="status"
             ),
+            "query_options": widget_query_build(
+                chart_type="bar", view_name="order_fulfillment", x="month", y="order_count", color="status"
+            ),
         },
     ]
 
@@ -116,6 +120,7 @@ def _finance_widgets() -> list[dict]:
             "title": "Invoiced vs collected",
             "chart_type": "vega",
             "view_name": "collections",
+            "query_options": {"group_by": ["month"], "measures": ["invoiced", "collected"], "order_by": ["month"]},
             "vega_spec": {
                 "transform": [{"fold": ["invoiced", "collected"], "as": ["measure", "amount"]}],
                 "mark": {"type": "line", "point": True, "tooltip": True},
@@ -146,6 +151,9 @@ def _finance_widgets() -> list[dict]:
             "chart_type": "line",
             "view_name": "gross_margin",
             "vega_spec": widget_spec_build(chart_type="line", view_name="gross_margin", x="month", y="gross_margin"),
+            "query_options": widget_query_build(
+                chart_type="line", view_name="gross_margin", x="month", y="gross_margin"
+            ),
         },
         {
             "title": "Expenses by category",

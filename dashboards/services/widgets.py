@@ -60,6 +60,22 @@ def widget_spec_build(*, chart_type: str, view_name: str, x: str = "", y: str = 
     return {"mark": {"type": chart_type, "tooltip": True}, "encoding": encoding}
 
 
+def widget_query_build(*, chart_type: str, view_name: str, x: str = "", y: str = "", color: str = "") -> dict:
+    """Query options that sum in SQL what a simple chart sums anyway (one row per x / color, not per rep).
+
+    Keeps a chart's payload proportional to what it draws, whatever the view's size.
+    """
+    view = KPI_VIEWS.get(view_name)
+    if view is None or not y or view.columns.get(y) not in ("money", "integer", "number"):
+        return {}
+    if chart_type == ChartType.NUMBER:
+        return {"measures": [y]}
+    if chart_type in (ChartType.LINE, ChartType.BAR, ChartType.AREA) and x in view.columns and x != y:
+        group_by = [x] + ([color] if color and color in view.columns and color not in (x, y) else [])
+        return {"group_by": group_by, "measures": [y], "order_by": [x]}
+    return {}
+
+
 def _encoded_fields(node: Any, found: set[str]) -> None:
     """Every `field` an encoding refers to, at any depth (layers, tooltips, sorts, conditions)."""
     if isinstance(node, dict):
