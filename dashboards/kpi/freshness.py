@@ -39,20 +39,23 @@ def kpi_view_freshness(view_name: str, *, now: datetime | None = None) -> dict:
     }
 
 
-def _next_runs() -> dict[str, datetime | None]:
-    """When celery-beat will next refresh each view (its periodic task's last run + interval)."""
+def _next_runs(now: datetime) -> dict[str, datetime | None]:
+    """When celery-beat will next refresh each view, from its periodic task's schedule (interval or crontab)."""
     from django_celery_beat.models import PeriodicTask
 
     from dashboards.services.schedules import view_name_of_task
 
     runs: dict[str, datetime | None] = {}
-    for task in PeriodicTask.objects.filter(enabled=True, interval__isnull=False).select_related("interval"):
+    tasks = PeriodicTask.objects.filter(enabled=True).select_related("interval", "crontab")
+    for task in tasks:
         name = view_name_of_task(task)
         if not name:
             continue
-        every = timedelta(**{task.interval.period: task.interval.every})
-        base = task.last_run_at or task.start_time or task.date_changed
-        runs[name] = base + every if base else None
+        try:
+            base = task.last_run_at or task.date_changed or now
+            runs[name] = now + max(task.schedule.remaining_estimate(base), timedelta(0))
+        except Exception:  # a schedule celery cannot read (edited by hand): show no estimate
+            runs[name] = None
     return runs
 
 
@@ -61,7 +64,7 @@ def kpi_views_status(*, now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
     states = {s.view_name: s for s in KpiViewState.objects.all()}
     alerts = {a.view_name: a for a in KpiAlert.objects.filter(resolved_at__isnull=True).order_by("raised_at")}
-    next_runs = _next_runs()
+    next_runs = _next_runs(now)
     last_jobs = {}
     for job in RefreshJob.objects.order_by("view_name", "-created_at").distinct("view_name"):
         last_jobs[job.view_name] = job

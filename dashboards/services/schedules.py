@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from django.db import transaction
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from dashboards.kpi.registry import public_views
 
 REFRESH_TASK = "dashboards.tasks.kpi_view_refresh_task"
 STALENESS_TASK = "dashboards.tasks.kpi_staleness_check_task"
 STALENESS_EVERY_MINUTES = 5
+NIGHTLY_HOUR = 2  # UTC: views refreshed once a day run at night, a few minutes apart
 
 
 def task_name_for_view(view_name: str) -> str:
@@ -38,20 +39,35 @@ def _interval(seconds: int) -> IntervalSchedule:
     return schedule
 
 
+def _nightly(minute: int) -> CrontabSchedule:
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute=str(minute),
+        hour=str(NIGHTLY_HOUR),
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="UTC",
+    )
+    return schedule
+
+
 @transaction.atomic
 def schedules_ensure() -> int:
-    """Create the missing periodic tasks: a full refresh per view at its interval, and the staleness check.
+    """Create the missing periodic tasks: a full refresh per view, and the staleness check.
 
-    Existing tasks are left alone (an interval edited in Django admin survives a deploy). Returns how many
-    tasks were created.
+    A view refreshed every 24 hours runs nightly (crontab, 02:00 UTC plus a few minutes per view so they do
+    not all start at once); others run at their interval. Existing tasks are left alone: a schedule edited
+    in Django admin survives a deploy. Returns how many tasks were created.
     """
     created = 0
-    for view in public_views():
+    for index, view in enumerate(public_views()):
+        seconds = int(view.refresh_interval.total_seconds())
+        when = {"crontab": _nightly(3 * index)} if seconds == 24 * 3600 else {"interval": _interval(seconds)}
         _, was_created = PeriodicTask.objects.get_or_create(
             name=task_name_for_view(view.name),
             defaults={
                 "task": REFRESH_TASK,
-                "interval": _interval(int(view.refresh_interval.total_seconds())),
+                **when,
                 "kwargs": json.dumps({"view_name": view.name, "mode": "full"}),
                 "description": f"Full refresh of KPI view {view.name} ({view.strategy} strategy).",
             },

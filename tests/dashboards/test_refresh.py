@@ -143,12 +143,15 @@ def test_refresh_views_rejects_an_unknown_view_by_name(db):
 
 def test_schedules_are_created_once_per_view_and_kept_when_edited(db):
     assert schedules_ensure() == len(public_views()) + 1
-    task = PeriodicTask.objects.get(name="KPI refresh: monthly_revenue")
-    assert json.loads(task.kwargs) == {"view_name": "monthly_revenue", "mode": "full"}
-    task.interval.every = 3
-    task.interval.save()
+    nightly = PeriodicTask.objects.get(name="KPI refresh: monthly_revenue")
+    assert json.loads(nightly.kwargs) == {"view_name": "monthly_revenue", "mode": "full"}
+    assert (nightly.crontab.hour, nightly.interval) == ("2", None)  # full refreshes of big views run at night
+    hourly = PeriodicTask.objects.get(name="KPI refresh: ar_aging")
+    assert (hourly.interval.every, hourly.interval.period) == (1, "hours")
+    hourly.interval.every = 3
+    hourly.interval.save()
     assert schedules_ensure() == 0
-    assert PeriodicTask.objects.get(name="KPI refresh: monthly_revenue").interval.every == 3
+    assert PeriodicTask.objects.get(name="KPI refresh: ar_aging").interval.every == 3
 
 
 def test_setup_schedules_command_reports_what_it_created(db):

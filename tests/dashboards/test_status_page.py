@@ -54,3 +54,32 @@ def test_an_htmx_reload_returns_only_the_table(client, db):
     response = client.get(URL, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.content.decode().lstrip().startswith('<section id="status-table">')
+
+
+def test_the_status_page_shows_when_each_view_runs_next(client, executive):
+    from dashboards.services.schedules import schedules_ensure
+
+    schedules_ensure()
+    kpi_views_refresh_all(full=True)
+    client.login(username=executive.username, password=PASSWORD)
+    rows = client.get(URL).context["rows"]
+    assert all(row["next_run"] is not None for row in rows)
+
+
+@pytest.mark.parametrize(
+    "path", ["refreshjob", "kpiviewstate", "kpialert", "kpipendingrefresh"], ids=lambda p: f"admin {p}"
+)
+def test_admin_lists_the_refresh_engine_records(client, path):
+    from django.contrib.auth import get_user_model
+
+    kpi_views_refresh_all(full=True)
+    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    client.login(username="root", password=PASSWORD)
+    response = client.get(f"/admin/dashboards/{path}/")
+    assert response.status_code == 200
+
+
+def test_admin_of_refresh_jobs_is_closed_to_non_staff(client, executive):
+    client.login(username=executive.username, password=PASSWORD)
+    response = client.get("/admin/dashboards/refreshjob/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
