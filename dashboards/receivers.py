@@ -22,6 +22,13 @@ def kpi_refresh_on_execution(sender, job, **kwargs) -> None:
     names = kpi_refresh_mark_touched(touched=touched, source_id=job.source_id)
     for name in names:
         # After commit: the worker must see the pending rows (and the execution's rows).
-        transaction.on_commit(lambda name=name: kpi_view_refresh_task.delay(view_name=name, source_id=job.source_id))
+        transaction.on_commit(lambda name=name: _enqueue(kpi_view_refresh_task, name, job.source_id))
     if names:
         logger.info("execution %s: queued refresh of %s", job.pk, ", ".join(names))
+
+
+def _enqueue(task, view_name: str, source_id: int | None) -> None:
+    try:
+        task.delay(view_name=view_name, source_id=source_id)
+    except Exception as exc:  # broker down: the pending partitions stay recorded for the next refresh
+        logger.warning("could not queue the refresh of %s (%s); it stays pending", view_name, exc)

@@ -66,13 +66,17 @@ def kpi_staleness_check(*, now: datetime | None = None) -> list[KpiAlert]:
     recipients = alert_recipients()
     if raised and recipients:
         body = "\n".join(a.message for a in raised)
-        send_mail(
-            subject=f"[Ledgerlight] {len(raised)} KPI view alert(s)",
-            message=body + "\n\nSee /dashboards/status/ for every view's freshness.",
-            from_email=None,
-            recipient_list=recipients,
-        )
-        KpiAlert.objects.filter(pk__in=[a.pk for a in raised]).update(emailed=True)
+        try:
+            send_mail(
+                subject=f"[Ledgerlight] {len(raised)} KPI view alert(s)",
+                message=body + "\n\nSee /dashboards/status/ for every view's freshness.",
+                from_email=None,
+                recipient_list=recipients,
+            )
+        except Exception as exc:  # the alerts still stand (admin, banner); `emailed` stays false
+            logger.error("could not e-mail KPI alerts to %s: %s", ", ".join(recipients), exc)
+        else:
+            KpiAlert.objects.filter(pk__in=[a.pk for a in raised]).update(emailed=True)
     for alert in raised:
         logger.warning("%s", alert.message)
     return raised

@@ -83,3 +83,15 @@ def test_alerts_go_to_the_configured_addresses(built, settings):
 def test_freshness_of_an_unknown_view_is_an_error(db):
     with pytest.raises(KeyError, match="unknown KPI view"):
         kpi_view_freshness("nope")
+
+
+def test_alerts_stand_when_the_mail_server_is_down(built, monkeypatch):
+    from dashboards.services import staleness
+
+    def refuse(**kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(staleness, "send_mail", refuse)
+    raised = kpi_staleness_check(now=timezone.now() + timedelta(days=3))
+    assert raised and not KpiAlert.objects.filter(emailed=True).exists()
+    assert KpiAlert.objects.filter(resolved_at__isnull=True).count() == len(raised)

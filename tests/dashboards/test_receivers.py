@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from dashboards.models import KpiPendingRefresh
+from dashboards.tasks import kpi_view_refresh_task
+from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.signals import execution_committed
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the receiver queues after commit
+
+
+def committed_job(touched: dict) -> ExecutionJob:
+    source = DataSource.objects.create(name="orders.csv", file_path="orders.csv", sha256="0" * 64)
+    mapping = Mapping.objects.create(source=source, version=1)
+    return ExecutionJob.objects.create(source=source, mapping=mapping, status="succeeded", report={"touched": touched})
+
+
+def test_an_execution_queues_one_refresh_per_dependent_view_with_its_months(monkeypatch):
+    queued = []
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kw: queued.append(kw))
+    job = committed_job({"canonical_expenses": {"months": ["2024-03-01"], "employee_ids": [1]}})
+
+    execution_committed.send(sender=ExecutionJob, job=job)
+
+    assert queued == [{"view_name": "monthly_expenses", "source_id": job.source_id}]
+    pending = KpiPendingRefresh.objects.get()
+    assert (pending.view_name, pending.months, pending.full) == ("monthly_expenses", ["2024-03-01"], False)
+
+
+def test_an_execution_that_changed_nothing_queues_nothing(monkeypatch):
+    queued = []
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kw: queued.append(kw))
+    execution_committed.send(sender=ExecutionJob, job=committed_job({"canonical_orders": {}}))
+    assert queued == [] and not KpiPendingRefresh.objects.exists()
+
+
+def test_with_the_broker_down_the_partitions_stay_pending(monkeypatch):
+    def down(**kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", down)
+    execution_committed.send(sender=ExecutionJob, job=committed_job({"canonical_orders": {"months": ["2024-01-01"]}}))
+    assert KpiPendingRefresh.objects.filter(view_name="monthly_revenue", months=["2024-01-01"]).exists()
