@@ -65,14 +65,19 @@ def widget_display(data: WidgetData) -> WidgetDisplay:
     elif widget.chart_type == Widget.ChartType.TABLE:
         display.columns = list(widget.vega_spec.get("columns") or (data.rows[0].keys() if data.rows else []))
         display.truncated = len(data.rows) > TABLE_MAX_ROWS
+        kinds = KPI_VIEWS[widget.view_name].columns if widget.view_name in KPI_VIEWS else {}
         for row in data.rows[:TABLE_MAX_ROWS]:
-            display.cells.append([_cell(row.get(c)) for c in display.columns])
+            display.cells.append(
+                [_cell(row.get(c), "id" if c.endswith("_id") else kinds.get(c, "")) for c in display.columns]
+            )
     return display
 
 
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
+def _cell(value, kind: str = "") -> str:
+    if kind == "id" and value is not None:
+        return str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value, "integer" if kind == "integer" else "money")
     return "" if value is None else str(value)
 
 

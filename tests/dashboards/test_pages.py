@@ -146,3 +146,10 @@ def test_executive_can_create_a_dashboard(client, executive):
 
 def test_rep_cannot_create_a_dashboard(client, rep):
     assert login(client, rep).post("/dashboards/", {"title": "Mine"}).status_code == 403
+
+
+def test_table_widget_formats_money_counts_and_ids(client, sales_dashboard, executive, sales_kpi):
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget(sales_dashboard, 'By rep').pk}/"
+    body = login(client, executive).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<td>3,000.00</td>" in body
+    assert f"<td>{sales_kpi['3'].pk}</td>" in body
