@@ -82,3 +82,11 @@ def test_order_fulfillment_counts_every_order_and_days_to_ship(northwind):
     kpi_views_refresh_all(full=True)
     assert scalar("SELECT sum(order_count) FROM order_fulfillment") == 830
     assert scalar("SELECT sum(shipped_count) FROM order_fulfillment") == 809
+
+
+def test_orders_without_a_status_count_as_shipped_or_open_by_their_shipped_date(northwind):
+    kpi_views_refresh_all(full=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status, sum(order_count) FROM order_fulfillment GROUP BY 1")
+        statuses = dict(cursor.fetchall())
+    assert statuses == {"shipped": 809, "open": 21}
