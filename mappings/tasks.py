@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from mappings.models import ExecutionJob
 from mappings.services.execute import mapping_execute
+from mappings.services.jobs import execution_job_claim, execution_jobs_resend_delayed
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def execute_job(job_id: str) -> None:
     """Run a queued execution. A worker killed mid-way leaves the canonical tables untouched (one
-    transaction); the redelivered task runs the job again from the start."""
-    job = ExecutionJob.objects.select_related("source", "mapping").filter(pk=job_id).first()
-    if job is None or job.status == ExecutionJob.Status.SUCCEEDED:
-        return
-    mapping_execute(job=job)
+    transaction); the redelivered task marks that job failed and runs the mapping again as a new job."""
+    with execution_job_claim(job_id) as job:
+        if job is not None:
+            mapping_execute(job=job)
+
+
+@shared_task(ignore_result=True)
+def execution_jobs_resend_delayed_task() -> int:
+    """Send again the executions that could not be queued while the broker was down."""
+    return execution_jobs_resend_delayed()

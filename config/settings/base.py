@@ -117,6 +117,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Executions that could not be queued while Redis was down are sent again once it is back.
+CELERY_BEAT_SCHEDULE = {
+    "execution-jobs-resend-delayed": {
+        "task": "mappings.tasks.execution_jobs_resend_delayed_task",
+        "schedule": 60.0,
+    }
+}
+EXECUTION_LOCK_WAIT_SECONDS = env_int("EXECUTION_LOCK_WAIT_SECONDS", 600, minimum=1)
 CELERY_TIMEZONE = "UTC"
 
 CACHES = {

@@ -13,7 +13,7 @@ import logging
 import time
 
 import psycopg
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -73,9 +73,14 @@ def execution_enqueue(*, source: DataSource, mapping: Mapping | None = None, use
         report=_empty_report(source, mapping),
     )
     DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.QUEUED)
-    from mappings.tasks import execute_job
+    from mappings.services.jobs import STAGE_DELAYED, execution_send
 
-    transaction.on_commit(lambda: execute_job.delay(str(job.pk)))
+    def send() -> None:
+        # After commit, so the worker finds the row; a broker outage leaves the job queued as "delayed".
+        if not execution_send(str(job.pk)):
+            job.stage = STAGE_DELAYED
+
+    transaction.on_commit(send)
     return job
 
 
@@ -173,10 +178,23 @@ def mapping_execute(*, job: ExecutionJob) -> dict:
 
 
 def _lock_source(source_id: int) -> None:
+    """Serialize executions of one source: a second one waits for the first to commit, then runs
+    against its result (so two at once end as one run would). It gives up after
+    EXECUTION_LOCK_WAIT_SECONDS."""
+    from django.conf import settings
+
+    wait_ms = int(getattr(settings, "EXECUTION_LOCK_WAIT_SECONDS", 600) * 1000)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, source_id % 2**31])
-        if not cursor.fetchone()[0]:
-            raise ExecutionBusy("another execution of this upload is running; try again when it has finished")
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait_ms}ms"])
+        try:
+            with transaction.atomic():  # a savepoint, so a timeout leaves the outer transaction usable
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, source_id % 2**31])
+        except OperationalError as exc:
+            raise ExecutionBusy(
+                "another execution of this upload has been running for too long; try again when it has finished"
+            ) from exc
+        finally:
+            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
 
 
 def _run_plans(

@@ -47,3 +47,15 @@ def observer():
     conn = raw_connect()
     yield conn
     conn.close()
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the test database, for processes the test starts (a Celery worker)."""
+    s = connection.settings_dict
+    auth = s["USER"] or ""
+    if s["PASSWORD"]:
+        auth += ":" + s["PASSWORD"]
+    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
