@@ -191,7 +191,8 @@ def _lock_source(source_id: int) -> None:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, source_id % 2**31])
         except OperationalError as exc:
             raise ExecutionBusy(
-                "another execution of this upload has been running for too long; try again when it has finished"
+                f"another execution of this upload is running and did not finish within {wait_ms // 1000} s; "
+                "try again when it has finished"
             ) from exc
         finally:
             cursor.execute("SELECT set_config('lock_timeout', '0', true)")

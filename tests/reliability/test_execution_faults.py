@@ -53,7 +53,8 @@ def mapped_source(path: Path, user):
     return source, mapping_save(source=source, fields=FIELDS, user=user)
 
 
-def test_two_executions_of_one_upload_at_once_end_as_one_run(executive, tmp_path, observer):
+def test_two_executions_of_one_upload_at_once_end_as_one_run(executive, tmp_path, observer, settings):
+    settings.EXECUTION_LOCK_WAIT_SECONDS = 120
     source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 500), executive)
     jobs = [ExecutionJob.objects.create(source=source, mapping=mapping, created_by=executive) for _ in range(2)]
 
