@@ -66,9 +66,8 @@ class PrivateRedis:
 
 
 def _point_celery_at(url: str) -> None:
+    # Drop the cached connection and producer pools (not closed: other references may still hold them).
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
 

@@ -11,10 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 
 from canonical.models import Customer
-from config.celery_app import app
 from mappings.models import ExecutionJob
 from mappings.services.execute import ADVISORY_LOCK_CLASS, execution_enqueue, mapping_execute
 from mappings.services.jobs import LOST_REASON
@@ -102,7 +103,8 @@ def test_two_executions_of_one_upload_at_once_end_as_one_run(executive, tmp_path
 def test_a_worker_killed_mid_execution_changes_nothing_and_the_rerun_completes(executive, tmp_path, observer):
     rows = 30_000
     source, mapping = mapped_source(customers_csv(tmp_path / "big.csv", rows), executive)
-    app.control.purge()  # messages other tests queued with no worker running
+    # Messages other tests queued with no worker running: drop the default queue of this test's Redis db.
+    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
     worker = WorkerProcess(tmp_path / "worker.log", database_url=test_database_url())
     try:
         worker.wait_ready()
