@@ -9,6 +9,7 @@ transaction so that failures are recorded too.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "kpi" / "sql"
 # First key of pg_advisory_xact_lock(int, int): this engine's namespace; the second is hashtext(view).
 ADVISORY_LOCK_NAMESPACE = 7_501_005
 FULL, INCREMENTAL, AUTO = "full", "incremental", "auto"
+FULL_REFRESH_WORK_MEM = os.environ.get("KPI_REFRESH_WORK_MEM", "64MB")
 
 
 class RefreshBusy(Exception):
@@ -228,6 +230,8 @@ def kpi_view_refresh(
             partitions = sorted(wanted)
             if full:
                 effective = FULL
+                # A full rebuild sorts and hashes every order: let it do so in memory, for this transaction only.
+                _execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(FULL_REFRESH_WORK_MEM)))
                 if view.rollup_of:
                     _rollup_full(view)
                 else:
