@@ -17,8 +17,15 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 class CanonicalModel(models.Model):
     external_id = models.CharField(max_length=255, unique=True)
+    # Provenance, not a business reference: no database constraint, because its per-row check at commit
+    # would cost every bulk load as much as the index writes. Django applies SET_NULL on deletion.
     source = models.ForeignKey(
-        "mappings.DataSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "mappings.DataSource",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     source_row = models.IntegerField(null=True, blank=True)
     is_placeholder = models.BooleanField(
@@ -81,7 +88,11 @@ class Product(CanonicalModel):
 
 class Order(CanonicalModel):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
-    sales_rep = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    # No single-column index: orders_rep_date_idx (sales_rep, order_date) serves lookups by rep, and every
+    # index costs the bulk loads.
+    sales_rep = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", db_index=False
+    )
     order_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=64, blank=True, default="", db_default="")
     amount = models.DecimalField(null=True, blank=True, **MONEY)

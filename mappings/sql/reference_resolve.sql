@@ -4,3 +4,4 @@ DROP TABLE IF EXISTS pg_temp.{map};
 CREATE TEMP TABLE {map} ON COMMIT DROP AS
     SELECT DISTINCT s.{column} AS ref, NULL::bigint AS id FROM {staging} s WHERE s.{column} IS NOT NULL;
 UPDATE {map} m SET id = r.id FROM {referent} r WHERE r.external_id = m.ref;
+ANALYZE {map};

@@ -1,0 +1,208 @@
+"""Ingest benchmark: the orders CSV through the full path (upload → save mapping → execute), then again.
+
+`run_ingest_bench(csv_path, ...)` returns result rows for `bench/run.py` (which measures psql `\\copy`
+of the same file as the reference); run alone it prints them:
+
+    python -m bench.ingest --scale 1000000          # generates (or reuses) the seeded files
+    python -m bench.ingest --csv path/to/orders.csv  # any file of the generator's orders layout
+
+Before the timed runs the employees and customers files (when given) are loaded, untimed, so the
+orders' references resolve to real rows as they would in use. Every first-load run starts from an
+empty canonical_orders; every re-ingest uploads the same file again and finds every row unchanged.
+Peak RSS is sampled in this process while the timed runs execute (DuckDB runs in-process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from pathlib import Path
+
+ORDER_FIELDS = [
+    {"source_col": "Order ID", "canonical_table": "canonical_orders", "canonical_col": "external_id"},
+    {"source_col": "Customer ID", "canonical_table": "canonical_orders", "canonical_col": "customer_id"},
+    {"source_col": "Sales Rep ID", "canonical_table": "canonical_orders", "canonical_col": "sales_rep_id"},
+    {"source_col": "Order Date", "canonical_table": "canonical_orders", "canonical_col": "order_date"},
+    {"source_col": "Status", "canonical_table": "canonical_orders", "canonical_col": "status"},
+    {"source_col": "Currency", "canonical_table": "canonical_orders", "canonical_col": "currency"},
+    {
+        "source_col": "Total",
+        "canonical_table": "canonical_orders",
+        "canonical_col": "amount",
+        "transform": [{"op": "parse_number", "locale": "en"}],
+    },
+    {"source_col": "Ship Date", "canonical_table": "canonical_orders", "canonical_col": "shipped_date"},
+]
+EMPLOYEE_FIELDS = [
+    {"source_col": "Employee ID", "canonical_table": "canonical_employees", "canonical_col": "external_id"},
+    {
+        "source_col": "First Name",
+        "canonical_table": "canonical_employees",
+        "canonical_col": "name",
+        "transform": [{"op": "concat", "columns": ["Last Name"], "separator": " "}],
+    },
+    {"source_col": "Email", "canonical_table": "canonical_employees", "canonical_col": "email"},
+    {"source_col": "Title", "canonical_table": "canonical_employees", "canonical_col": "title"},
+    {"source_col": "Team", "canonical_table": "canonical_employees", "canonical_col": "team"},
+    {"source_col": "Reports To", "canonical_table": "canonical_employees", "canonical_col": "manager_id"},
+    {"source_col": "Hire Date", "canonical_table": "canonical_employees", "canonical_col": "hire_date"},
+]
+CUSTOMER_FIELDS = [
+    {"source_col": "Customer ID", "canonical_table": "canonical_customers", "canonical_col": "external_id"},
+    {"source_col": "Company Name", "canonical_table": "canonical_customers", "canonical_col": "name"},
+    {"source_col": "Contact Email", "canonical_table": "canonical_customers", "canonical_col": "email"},
+    {"source_col": "Segment", "canonical_table": "canonical_customers", "canonical_col": "segment"},
+    {"source_col": "Country", "canonical_table": "canonical_customers", "canonical_col": "country"},
+    {"source_col": "City", "canonical_table": "canonical_customers", "canonical_col": "city"},
+    {"source_col": "Account Owner", "canonical_table": "canonical_customers", "canonical_col": "sales_rep_id"},
+]
+
+
+class PeakRss:
+    """Samples this process's resident memory every 20 ms while active; `peak_mb` is the highest seen."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._process.memory_info().rss)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self.peak = self._process.memory_info().rss
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / (1024 * 1024)
+
+
+def _ensure_django() -> None:
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    import os
+
+    from bench import database
+
+    url = database.with_database(database.server_url(), os.environ.get("BENCH_DATABASE", database.DEFAULT_NAME))
+    database.ensure_database(url)
+    database.setup_django(url)
+
+
+def _ingest(path: Path, fields: list[dict]) -> tuple[float, dict]:
+    from mappings.services.ingest import ingest_file
+
+    start = time.perf_counter()
+    _source, job = ingest_file(path=path, user=None, fields=fields)
+    seconds = time.perf_counter() - start
+    if job.status != job.Status.SUCCEEDED:
+        raise RuntimeError(f"ingest of {path.name} failed: {job.error}")
+    return seconds, job.report
+
+
+def _empty_orders() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Lines, invoices and payments reference orders; the benchmark database is its own.
+        cursor.execute("TRUNCATE canonical_orders CASCADE")
+
+
+def run_ingest_bench(
+    csv_path: Path | str, *, runs: int = 3, files: dict | None = None, quick: bool = False
+) -> list[dict]:
+    """Time the orders CSV through upload + mapping save + execution (`runs` first loads into an empty
+    canonical_orders, then `runs` re-ingests of the same file) and return the result rows."""
+    _ensure_django()
+    csv_path = Path(csv_path)
+    files = {k: Path(v) for k, v in (files or {}).items()}
+    runs = 1 if quick else max(1, runs)
+    if files.get("employees.csv"):
+        _ingest(files["employees.csv"], EMPLOYEE_FIELDS)
+    if files.get("customers.csv"):
+        _ingest(files["customers.csv"], CUSTOMER_FIELDS)
+
+    first: list[float] = []
+    again: list[float] = []
+    first_report: dict = {}
+    again_report: dict = {}
+    with PeakRss() as rss:
+        for _ in range(runs):
+            _empty_orders()
+            seconds, first_report = _ingest(csv_path, ORDER_FIELDS)
+            first.append(seconds)
+        for _ in range(runs):
+            seconds, again_report = _ingest(csv_path, ORDER_FIELDS)
+            again.append(seconds)
+    counts = first_report["tables"]["canonical_orders"]
+    rows = counts["inserted"] + counts["updated"] + counts["unchanged"] + counts["rejected"]
+    unchanged = again_report["tables"]["canonical_orders"]
+    first_s, again_s = statistics.median(first), statistics.median(again)
+    spread = f"runs {min(first):.2f}–{max(first):.2f} s" if len(first) > 1 else ""
+    return [
+        {
+            "topic": "ingest",
+            "what": "ours: upload + save + execute (DuckDB → Arrow → COPY staging → INSERT … ON CONFLICT)",
+            "value": rows / first_s,
+            "unit": "rows/s",
+            "seconds": round(first_s, 2),
+            "peak_rss_mb": round(rss.peak_mb),
+            "notes": f"{rows:,} rows, {counts['inserted']:,} inserted, {counts['rejected']} rejected; {spread}".strip(
+                "; "
+            ),
+        },
+        {
+            "topic": "reingest",
+            "what": "ours: re-ingest of the same file (upload + execute, every row unchanged)",
+            "value": round(again_s, 2),
+            "unit": "s",
+            "reference": "first ingest",
+            "reference_value": round(first_s, 2),
+            "ratio": round(again_s / first_s, 2),
+            "met": again_s <= first_s,
+            "rows_per_s": round(rows / again_s),
+            "notes": f"{unchanged['unchanged']:,} unchanged, {unchanged['inserted']} inserted, "
+            f"{unchanged['updated']} updated",
+        },
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=1_000_000, help="orders to generate (seeded)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--csv", type=Path, help="an orders CSV of the generator's layout instead")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    _ensure_django()
+    from django.conf import settings
+
+    files: dict = {}
+    csv_path = args.csv
+    if csv_path is None:
+        from bench.generate import generate_cached
+
+        out = Path(settings.BASE_DIR) / ".data" / "bench" / f"orders-{args.scale}-seed-{args.seed}"
+        files = generate_cached(out, orders=args.scale, seed=args.seed)
+        csv_path = files["orders.csv"]
+    for row in run_ingest_bench(csv_path, runs=args.runs, files=files):
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
