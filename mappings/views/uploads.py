@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -44,6 +45,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                     return redirect("mappings:source", source_id=result.source.pk)
                 context["duplicate"] = result
     context["sources"] = data_sources_for_user(request.user).select_related("uploaded_by")[:100]
+    context["upload_limit_mb"] = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
     status = 400 if context["error"] else 200
     return render(request, "mappings/uploads.html", context, status=status)
 
