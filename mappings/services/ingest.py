@@ -12,6 +12,7 @@ from accounts.models import User
 from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
+from mappings.services.profile import ProfileError, data_source_profile
 from mappings.services.upload import data_source_create, data_source_find_duplicate
 
 
@@ -62,6 +63,11 @@ def ingest_file(
         if loaded is not None:
             return loaded, None
     source = data_source_create(file=path, name=path.name, user=user, domain=domain)
+    # Profiled like an upload from the page, so the source's page shows its profile and Quick Viz too.
+    try:
+        data_source_profile(source=source)
+    except ProfileError as exc:
+        raise IngestFailed(f"cannot read {path.name} as a table: {exc}") from exc
     if auto:
         fields = mapping_from_proposals(source=source, user=user, domain=domain)
     if fields is None:

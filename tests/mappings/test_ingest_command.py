@@ -58,6 +58,15 @@ def test_ingest_with_a_mapping_file_prints_the_contract_json(db, customers_csv, 
     assert Customer.objects.get(external_id="C2").city == "México D.F."
 
 
+def test_an_ingested_file_is_profiled_like_an_upload_from_the_page(db, customers_csv, mapping_file):
+    from mappings.models import DataSource
+
+    report = ingest(str(customers_csv), "--mapping-file", str(mapping_file))
+
+    profile = DataSource.objects.get(pk=report["source_id"]).profile
+    assert [c["name"] for c in profile["columns"]] == ["Customer ID", "Company Name", "City"]
+
+
 def test_ingest_with_a_saved_mapping_id_reuses_its_fields(db, customers_csv, mapping_file):
     first = ingest(str(customers_csv), "--mapping-file", str(mapping_file))
     again = ingest(str(customers_csv), "--mapping", str(first["mapping_id"]))
