@@ -32,6 +32,7 @@ from dashboards.selectors import (
     widgets_data_for_user,
 )
 from dashboards.services.dashboards import SHARE_LEVELS, dashboard_create, dashboard_share
+from dashboards.services.promote import quickviz_chart_promote, quickviz_promote_target
 from dashboards.services.widgets import (
     widget_create,
     widget_delete,
@@ -40,6 +41,7 @@ from dashboards.services.widgets import (
     widget_spec_parse,
     widget_update,
 )
+from mappings.selectors import data_source_get_for_user
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
@@ -295,4 +297,31 @@ def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None)
             "chart_types": Widget.ChartType.choices,
         },
         status=status,
+    )
+
+
+@login_required
+def quickviz_promote(request: HttpRequest, source_id: int, chart: int) -> HttpResponse:
+    """Turn a Quick Viz chart of an executed upload into a widget on a dashboard the user may change."""
+    source = data_source_get_for_user(request.user, source_id)
+    error = ""
+    try:
+        target = quickviz_promote_target(source=source, chart_index=chart)
+    except ValidationError as exc:
+        target, error = None, "; ".join(exc.messages)
+    dashboards = [d for d in dashboards_for_user(request.user) if user_can_change_dashboard(request.user, d)]
+    if request.method == "POST" and target is not None:
+        dashboard = dashboard_get_for_user(request.user, request.POST.get("dashboard", ""), action="change")
+        try:
+            widget = quickviz_chart_promote(source=source, chart_index=chart, dashboard=dashboard)
+        except ValidationError as exc:
+            error = "; ".join(exc.messages)
+        else:
+            messages.success(request, f"Added “{widget.title}” to {dashboard.title}.")
+            return redirect(dashboard)
+    return render(
+        request,
+        "dashboards/promote.html",
+        {"source": source, "chart": chart, "target": target, "error": error, "dashboards": dashboards},
+        status=400 if error and request.method == "POST" else 200,
     )
