@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import user_row_scope
+from accounts.selectors import user_can_manage_data, user_row_scope
 from canonical.models import Employee
 from dashboards.models import Widget
 from dashboards.presenters import widget_display, widget_etag
@@ -303,6 +303,8 @@ def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None)
 @login_required
 def quickviz_promote(request: HttpRequest, source_id: int, chart: int) -> HttpResponse:
     """Turn a Quick Viz chart of an executed upload into a widget on a dashboard the user may change."""
+    if not user_can_manage_data(request.user):
+        raise PermissionDenied("Uploads are for executives, analysts and admins.")  # as the upload pages say
     source = data_source_get_for_user(request.user, source_id)
     error = ""
     try:

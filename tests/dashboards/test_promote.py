@@ -65,8 +65,16 @@ def test_promoting_into_a_dashboard_the_user_may_not_change_is_403(client, uploa
     assert client.post(f"/dashboards/promote/{upload.pk}/0/", {"dashboard": other.pk}).status_code == 403
 
 
-def test_outsider_cannot_see_someone_elses_upload(client, upload, outsider):
+def test_outsider_cannot_promote_from_uploads(client, upload, outsider):
     client.login(username=outsider.username, password=PASSWORD)
+    assert client.get(f"/dashboards/promote/{upload.pk}/0/").status_code == 403
+
+
+def test_another_data_manager_cannot_see_someone_elses_upload(client, upload):
+    from tests.factories import Role, persona
+
+    analyst = persona("analyst", Role.ANALYST)
+    client.force_login(analyst)
     assert client.get(f"/dashboards/promote/{upload.pk}/0/").status_code == 404
 
 
