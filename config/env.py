@@ -57,9 +57,15 @@ def env_database_url(name: str = "DATABASE_URL") -> dict | None:
             f"{name} must be a PostgreSQL URL (postgresql://user:pass@host:port/db), got {raw!r}"
         )
     try:
-        return dj_database_url.parse(raw)
+        config = dj_database_url.parse(raw)
     except Exception as exc:  # dj_database_url raises several types
         raise ImproperlyConfigured(f"{name}={raw!r} cannot be parsed: {exc}") from None
+    # A unix-socket URL (postgresql://user@/db?host=/run/pg) leaves host in OPTIONS; HOST is where
+    # Django and anything reading settings (child processes, raw connections) expect it.
+    options = config.setdefault("OPTIONS", {})
+    if not config.get("HOST") and "host" in options:
+        config["HOST"] = options.pop("host")
+    return config
 
 
 def env_redis_url(name: str = "REDIS_URL") -> str | None:

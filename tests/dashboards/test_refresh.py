@@ -24,6 +24,7 @@ from dashboards.services.refresh import (
 )
 from dashboards.services.schedules import schedules_ensure
 from tests.dashboards.kpi_helpers import add_order, all_tables, scalar, table_rows
+from tests.database import database_conninfo
 
 pytestmark = pytest.mark.django_db
 
@@ -110,9 +111,7 @@ def test_a_failed_refresh_keeps_the_previous_rows_and_records_the_failure(shop, 
 
 @pytest.mark.django_db(transaction=True)  # each refresh commits (and releases its lock) as in production
 def test_a_second_refresh_of_the_same_view_does_not_run_while_one_holds_the_lock(shop):
-    settings = connection.settings_dict
-    dsn = f"host={settings['HOST']} port={settings['PORT'] or 5432} user={settings['USER']} dbname={settings['NAME']}"
-    with psycopg.connect(dsn, autocommit=False) as other:
+    with psycopg.connect(database_conninfo(), autocommit=False) as other:
         other.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [ADVISORY_LOCK_NAMESPACE, "monthly_revenue"])
         with pytest.raises(RefreshBusy):
             kpi_view_refresh(view_name="monthly_revenue", wait=False)

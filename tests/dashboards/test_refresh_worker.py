@@ -16,7 +16,6 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from canonical.models import Customer, Product
 from dashboards.models import RefreshJob
@@ -24,20 +23,19 @@ from dashboards.services.refresh import ADVISORY_LOCK_NAMESPACE, kpi_refresh_mar
 from dashboards.tasks import kpi_view_refresh_task
 from mappings.services.ingest import ingest_file
 from tests.dashboards.kpi_helpers import add_order, scalar
+from tests.database import database_url
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
 def _dsn() -> str:
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgresql://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return database_url()
 
 
 @pytest.fixture
 def worker(tmp_path):
     """`celery -A config worker` on the test database and this run's Redis database."""
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")  # tasks queued by earlier tests
+    redis.Redis.from_url(settings.REDIS_URL).delete("celery")  # tasks queued by earlier tests
     env = {**os.environ, "DATABASE_URL": _dsn(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     log = tmp_path / "worker.log"
     celery = str(Path(sys.executable).parent / "celery")

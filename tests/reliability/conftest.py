@@ -6,20 +6,13 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
+
+from tests.database import database_conninfo, database_url
 
 
 def raw_connect(autocommit: bool = True) -> psycopg.Connection:
     """A separate session on the test database (a blocker, an observer or a killer)."""
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        user=s["USER"] or None,
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-        autocommit=autocommit,
-    )
+    return psycopg.connect(database_conninfo(), autocommit=autocommit)
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
@@ -51,11 +44,4 @@ def observer():
 
 def test_database_url() -> str:
     """DATABASE_URL of the test database, for processes the test starts (a Celery worker)."""
-    s = connection.settings_dict
-    auth = s["USER"] or ""
-    if s["PASSWORD"]:
-        auth += ":" + s["PASSWORD"]
-    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
+    return database_url()

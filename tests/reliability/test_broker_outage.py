@@ -11,6 +11,7 @@ import time
 import pytest
 import redis
 
+from config import embedded
 from config.celery_app import app
 from mappings.models import DataSource, ExecutionJob
 from mappings.services.jobs import STAGE_DELAYED, execution_jobs_resend_delayed
@@ -37,7 +38,7 @@ class PrivateRedis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                shutil.which("redis-server"),
+                shutil.which("redis-server") or embedded.redis_binary(),
                 "--port",
                 str(self.port),
                 "--bind",
@@ -74,8 +75,6 @@ def _point_celery_at(url: str) -> None:
 
 @pytest.fixture
 def private_redis(settings):
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
     server = PrivateRedis()
     server.start()
     before = app.conf.broker_url
