@@ -181,7 +181,8 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHand
 
 # --- LLM (optional) --------------------------------------------------------------------------------
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY", "") or ""
-ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-sonnet-4-5") or "claude-sonnet-4-5"
+# claude-sonnet-4-5 reaches end-of-life on 2026-11-30 (anthropic SDK deprecation list).
+ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-sonnet-4-6") or "claude-sonnet-4-6"
 LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 20, minimum=1)
 
 # --- API -------------------------------------------------------------------------------------------
