@@ -27,7 +27,13 @@ def _job_for(request: HttpRequest, job_id) -> ExecutionJob:
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
     """The job's status, stage and progress; while it runs, the progress partial polls itself."""
     job = _job_for(request, job_id)
-    context = {
+    template = "mappings/job_detail.html#progress" if request.htmx else "mappings/job_detail.html"
+    return render(request, template, job_detail_context(job))
+
+
+def job_detail_context(job: ExecutionJob) -> dict:
+    """What the job page shows; the review page's execute button lands on the same page."""
+    return {
         "job": job,
         "running": job.status in (ExecutionJob.Status.QUEUED, ExecutionJob.Status.RUNNING),
         "percent": int(round(job.progress * 100)),
@@ -35,8 +41,6 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
         "errors": (job.report or {}).get("errors", []),
         "rejected_count": job.rejected_rows.count(),
     }
-    template = "mappings/job_detail.html#progress" if request.htmx else "mappings/job_detail.html"
-    return render(request, template, context)
 
 
 class _Echo:

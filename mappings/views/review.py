@@ -15,6 +15,7 @@ from mappings.models import DataSource, Mapping
 from mappings.selectors import data_source_get_for_user, job_get_for_user
 from mappings.services.profile import ProfileError
 from mappings.services.propose import CONFIDENT, mapping_propose, missing_required_targets
+from mappings.views.jobs import job_detail_context
 from mappings.views.uploads import require_data_manager
 
 TRANSFORM_OPS = (
@@ -228,8 +229,7 @@ def review_execute(request: HttpRequest, source_id: int) -> HttpResponse:
     from mappings.services.execute import execution_enqueue
 
     job = execution_enqueue(source=source, mapping=mapping, user=request.user)
-    template = "mappings/review.html#job" if request.htmx else "mappings/job_page.html"
-    return render(request, template, {"source": source, "job": job})
+    return _job_response(request, source, job)
 
 
 @login_required
@@ -241,8 +241,7 @@ def job_progress(request: HttpRequest, source_id: int, job_id) -> HttpResponse:
         from django.http import Http404
 
         raise Http404("No such job")
-    template = "mappings/review.html#job" if request.htmx else "mappings/job_page.html"
-    return render(request, template, {"source": source, "job": job})
+    return _job_response(request, source, job)
 
 
 @login_required
@@ -290,3 +289,10 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _job_response(request: HttpRequest, source, job) -> HttpResponse:
+    """The review page's job partial for HTMX; otherwise the one job page (mappings/views/jobs.py)."""
+    if request.htmx:
+        return render(request, "mappings/review.html#job", {"source": source, "job": job})
+    return render(request, "mappings/job_detail.html", job_detail_context(job))
