@@ -438,8 +438,8 @@ def read_manifest(out_dir: Path | str) -> dict | None:
         return None
 
 
-def generate_cached(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[str, Path]:
-    """Like `generate`, but reuses the files in `out_dir` when its manifest says they match."""
+def cached_files(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[str, Path] | None:
+    """The files in `out_dir` when its manifest says they are this scale and seed's, else None."""
     out = Path(out_dir)
     manifest = read_manifest(out)
     if (
@@ -450,7 +450,12 @@ def generate_cached(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict
         and all((out / name).exists() for name in FILES)
     ):
         return {name: out / name for name in FILES}
-    return generate(out, orders=orders, seed=seed)
+    return None
+
+
+def generate_cached(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[str, Path]:
+    """Like `generate`, but reuses the files in `out_dir` when its manifest says they match."""
+    return cached_files(out_dir, orders=orders, seed=seed) or generate(out_dir, orders=orders, seed=seed)
 
 
 def write_sized_orders(path: Path | str, *, target_bytes: int, seed: int = 42) -> int:

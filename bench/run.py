@@ -29,6 +29,7 @@ from pathlib import Path
 from bench import generate as gen
 from bench import references as refs
 from bench.database import DEFAULT_NAME, ensure_database, server_url, server_version, setup_django, with_database
+from bench.timing import Phases
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -283,7 +284,64 @@ def call_flexibly(fn: Callable, positional: list, offered: dict) -> object:
     return fn(*positional, **kwargs)
 
 
-def run_ours(spec: Ours, positional: list, offered: dict, references: dict[str, dict]) -> list[Line]:
+def reset_between_benchmarks(environ: dict[str, str] | None = None) -> None:
+    """Undo what a benchmark (above all one that raised) may have left behind, before the next one runs.
+
+    Django's connections are closed, so the next query opens a fresh one in autocommit: a connection
+    left inside a transaction the server aborted ("current transaction is aborted"), with autocommit
+    off, or inside an atomic block that never exited would otherwise fail every query that follows.
+    The process environment, working directory, active time zone and language are restored too.
+    """
+    from django.db import connections
+    from django.utils import timezone, translation
+
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:  # an atomic block entered and never exited: forget it, the server rolls back
+            conn.atomic_blocks.clear()
+            conn.savepoint_ids.clear()
+            conn.in_atomic_block = False
+            conn.needs_rollback = False
+            conn.commit_on_exit = True
+        conn.closed_in_transaction = False
+        try:
+            conn.close()
+        except Exception:  # a broken socket: drop it all the same
+            conn.connection = None
+    if environ is not None and dict(os.environ) != environ:
+        os.environ.clear()
+        os.environ.update(environ)
+    os.chdir(ROOT)
+    timezone.deactivate()
+    translation.deactivate()
+
+
+def forced_failure(module: str) -> None:
+    """The `--fail-in MODULE` hook (for testing the harness): fail as a crashed benchmark would.
+
+    It leaves Django's connection the way a benchmark dying mid-transaction does (autocommit off, a
+    temp table created, then a statement the server rejects, so the transaction is aborted) and raises.
+    Without `reset_between_benchmarks` every later benchmark's first query would fail.
+    """
+    from django.db import DatabaseError, connection
+
+    connection.set_autocommit(False)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE bench_forced_failure (id integer)")
+            cursor.execute("SELECT 1 / 0")
+    except DatabaseError as exc:
+        raise RuntimeError(f"forced failure (--fail-in {module}): {exc}".strip()) from exc
+
+
+def run_ours(
+    spec: Ours,
+    positional: list,
+    offered: dict,
+    references: dict[str, dict],
+    *,
+    fail: bool = False,
+    environ: dict[str, str] | None = None,
+) -> list[Line]:
     name = f"{spec.module}.{spec.function}"
 
     def missing(reason: str) -> list[Line]:
@@ -299,10 +357,15 @@ def run_ours(spec: Ours, positional: list, offered: dict, references: dict[str, 
     _log(f"running {name} …")
     start = time.perf_counter()
     try:
+        if fail:
+            forced_failure(spec.module)
         rows = call_flexibly(fn, positional, offered)
     except Exception as exc:  # one failing benchmark must not hide the others' figures
         traceback.print_exc()
         return missing(f"error: {type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        if environ is not None:
+            reset_between_benchmarks(environ)
     _log(f"  {name} done in {time.perf_counter() - start:.1f} s")
     lines = [ours_line(topic_of(row, spec.topics), row, references) for row in rows or []]
     covered = {ln.topic for ln in lines}
@@ -338,7 +401,7 @@ def machine_facts(url: str, embedded: bool) -> dict[str, str]:
     }
 
 
-def render_results(facts: dict, params: dict, table: str, notes: list[str]) -> str:
+def render_results(facts: dict, params: dict, table: str, notes: list[str], phase_table: str = "") -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -350,6 +413,8 @@ def render_results(facts: dict, params: dict, table: str, notes: list[str]) -> s
     lines += ["", table]
     if notes:
         lines += ["Run notes:", ""] + [f"- {n}" for n in notes]
+    if phase_table:
+        lines += ["", "Where the run's time went:", "", phase_table]
     return "\n".join(lines) + "\n"
 
 
@@ -377,12 +442,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", type=int, default=1_000_000, help="orders to generate (default 1,000,000)")
     parser.add_argument("--quick", action="store_true", help="one run per measurement, smaller samples; prints only")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
+    parser.add_argument(
+        "--runs", type=int, help="runs of each light timing (\\copy, scans, profile; default 3, 1 with --quick)"
+    )
+    parser.add_argument(
+        "--heavy-runs",
+        type=int,
+        default=1,
+        help="runs of each heavy timing (our ingest, pandas, REFRESH MATERIALIZED VIEW, the executive GROUP BY; "
+        "default 1: their spread between runs is a few percent, and each costs minutes at 1M)",
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data" / "bench", help="generated files")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", DEFAULT_NAME))
     parser.add_argument("--keep-db", action="store_true", help="reuse the bench database instead of recreating it")
     parser.add_argument("--only", help="comma-separated topics to run, e.g. ingest,profile")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write RESULTS.md / README.md")
+    parser.add_argument(
+        "--phase-budget-min",
+        type=float,
+        help="skip (saying so in the table) a heavy phase whose estimate at this scale exceeds this many minutes; "
+        "estimates scale the 1M run's phase/\\copy ratios by this run's \\copy time",
+    )
+    parser.add_argument("--profile-mb", type=int, default=100, help="size of the profiling file (default 100 MB)")
+    parser.add_argument(
+        "--fail-in",
+        default=os.environ.get("BENCH_FAIL_IN", ""),
+        help="for testing the harness: comma-separated benchmark modules (e.g. bench.ingest) made to fail as a "
+        "crashed benchmark would (aborted transaction left open, then an exception); the others must still run",
+    )
     return parser.parse_args(argv)
 
 
@@ -400,38 +487,71 @@ def recreate_database(url: str) -> None:
     ensure_database(url)
 
 
+# Heavy phases as multiples of the \copy reference's time at the same scale, from the 1M run of
+# 2026-11-26 (bench/RESULTS.md). A phase grows about linearly with the rows, as \copy does, and a
+# loaded machine slows both, so `multiple × this run's \copy seconds` estimates it at any scale.
+COST_IN_COPIES = {
+    "ingest": 21.0,  # first load + re-ingest, one run each
+    "kpi": 17.0,  # full refresh of every view, base-table queries, incremental vs full per view
+    "refresh_mv": 4.5,  # creating the two reference views, then REFRESH (plain, CONCURRENTLY)
+    "groupby": 2.5,  # the executive GROUP BY over every order line, plus the manager's reads
+}
+
+
+def budget_skip_reason(kind: str, *, copy_seconds: float | None, budget_min: float | None, scale: int) -> str:
+    """Why a heavy phase is skipped at this scale (its estimate exceeds the budget), or "" to run it.
+
+    No budget, or no \\copy measured in this run to scale the estimate by: it runs."""
+    if budget_min is None or copy_seconds is None:
+        return ""
+    estimate = COST_IN_COPIES[kind] * copy_seconds
+    if estimate <= budget_min * 60:
+        return ""
+    return (
+        f"skipped: estimated {estimate / 60:.0f} min at {scale:,} orders "
+        f"({COST_IN_COPIES[kind]:g} × \\copy's {copy_seconds:.0f} s, the 1M run's ratio) > budget {budget_min:g} min"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
+    heavy_runs = 1 if args.quick else max(1, args.heavy_runs)
     only = set(args.only.split(",")) if args.only else {t.key for t in TOPICS}
     unknown = only - set(TOPIC)
     if unknown:
         print(f"unknown topic(s) {sorted(unknown)}; choose from {', '.join(TOPIC)}", file=sys.stderr)
         return 2
+    fail_in = {m.strip() for m in args.fail_in.split(",") if m.strip()}
+    phases = Phases(_log)
     embedded = not os.environ.get("DATABASE_URL")
     url = with_database(server_url(), args.database)
     _log(f"database {args.database} on {'the embedded PostgreSQL' if embedded else 'DATABASE_URL'}")
-    if args.keep_db:
-        ensure_database(url)
-    else:
-        recreate_database(url)
-    setup_django(url)
+    started = time.perf_counter()
+    with phases("database: create + migrate"):
+        if args.keep_db:
+            ensure_database(url)
+        else:
+            recreate_database(url)
+        setup_django(url)
+    environ = dict(os.environ)
 
     notes: list[str] = []
-    started = time.perf_counter()
     data_dir = args.data_dir / f"orders-{args.scale}-seed-{args.seed}"
     _log(f"generating {args.scale:,} orders into {data_dir} (reused when already there) …")
-    t0 = time.perf_counter()
-    files = gen.generate_cached(data_dir, orders=args.scale, seed=args.seed)
-    manifest = gen.read_manifest(data_dir) or {}
+    with phases("generate files") as phase:
+        reused = gen.cached_files(data_dir, orders=args.scale, seed=args.seed) is not None
+        files = gen.generate_cached(data_dir, orders=args.scale, seed=args.seed)
+        manifest = gen.read_manifest(data_dir) or {}
+        phase.note = "reused" if reused else "generated"
     counts = ", ".join(f"{n.removesuffix('.csv')} {c:,}" for n, c in manifest.get("rows", {}).items())
-    notes.append(f"data: {counts} (seed {args.seed}; {time.perf_counter() - t0:.0f} s to generate or find)")
-    profile_file = args.data_dir / f"orders-100MB-seed-{args.seed}.csv"
+    notes.append(f"data: {counts} (seed {args.seed}; {phase.note})")
+    profile_file = args.data_dir / f"orders-{args.profile_mb}MB-seed-{args.seed}.csv"
     if "profile" in only and not profile_file.exists():
-        _log("writing the 100 MB profiling file …")
-        tmp = profile_file.with_suffix(".tmp")
-        gen.write_sized_orders(tmp, target_bytes=PROFILE_BYTES, seed=args.seed)
-        tmp.rename(profile_file)
+        with phases(f"generate {args.profile_mb} MB profiling file"):
+            tmp = profile_file.with_suffix(".tmp")
+            gen.write_sized_orders(tmp, target_bytes=args.profile_mb * 1024 * 1024, seed=args.seed)
+            tmp.rename(profile_file)
     orders_csv = files["orders.csv"]
 
     # References first, then ours: all in this process, minutes apart.
@@ -441,44 +561,64 @@ def main(argv: list[str] | None = None) -> int:
     def reference(label: str, fn: Callable[[], dict | list[dict]]) -> None:
         _log(f"reference: {label} …")
         try:
-            result = fn()
+            with phases(f"reference: {label}"):
+                result = fn()
         except Exception as exc:  # a missing optional library must not stop the run
             traceback.print_exc()
             notes.append(f"reference {label} failed: {type(exc).__name__}: {str(exc)[:200]}")
             return
+        finally:
+            reset_between_benchmarks(environ)
         for row in result if isinstance(result, list) else [result]:
             references[row["key"]] = row
             lines.append(reference_line(row, references))
 
-    refs.reference_schema_create(url)
+    def over_budget(kind: str) -> str:
+        copy = references.get("copy")
+        return budget_skip_reason(
+            kind, copy_seconds=copy["seconds"] if copy else None, budget_min=args.phase_budget_min, scale=args.scale
+        )
+
+    with phases("reference schema"):
+        refs.reference_schema_create(url)
     if "ingest" in only:
         reference("psql \\copy", lambda: refs.ref_psql_copy(url, orders_csv, runs=runs))
         reference(
             "pandas.to_sql",
-            lambda: refs.ref_pandas_to_sql(url, orders_csv, runs=runs, rows=min(args.scale, PANDAS_ROWS)),
+            lambda: refs.ref_pandas_to_sql(url, orders_csv, runs=heavy_runs, rows=min(args.scale, PANDAS_ROWS)),
         )
-        ie = {"rows": 2_000, "budget_s": 20.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 40.0}
+        ie = {"rows": 2_000, "budget_s": 10.0} if args.quick else {"rows": IMPORT_EXPORT_ROWS, "budget_s": 30.0}
         reference("django-import-export default", lambda: refs.ref_import_export(orders_csv, bulk=False, **ie))
         reference("django-import-export bulk", lambda: refs.ref_import_export(orders_csv, bulk=True, **ie))
     if "profile" in only:
-        reference("DuckDB scan", lambda: refs.ref_duckdb_scan(profile_file, runs=max(runs, 3)))
-    # The dashboard benchmark also reads these tables (it copies them into canonical_* when empty).
-    if only & {"kpi_read", "refresh", "data_api", "page_load"}:
-        _log("reference: loading base tables …")
-        loaded = refs.reference_tables_load(url, files)
+        reference("DuckDB scan", lambda: refs.ref_duckdb_scan(profile_file, runs=runs))
+    # The KPI and dashboard rows read canonical_*, filled from these tables after the ingest row.
+    canonical_needed = bool(only & {"kpi_read", "refresh", "data_api", "page_load"})
+    if canonical_needed:
+        with phases("load reference base tables (bench_ref)") as phase:
+            loaded = refs.reference_tables_load(url, files)
+            phase.note = f"{loaded['orders']:,} orders, {loaded['lines']:,} lines"
         notes.append(
             f"reference base tables: {loaded['orders']:,} orders, {loaded['lines']:,} lines "
             f"loaded in {loaded['seconds']:.0f} s (COPY + SQL)"
         )
         if "kpi_read" in only:
-            reference(
-                "GROUP BY on base tables",
-                lambda: refs.ref_groupby_base_tables(
-                    url, samples=5 if args.quick else 20, all_runs=1 if args.quick else 2
-                ),
-            )
+            if reason := over_budget("groupby"):
+                lines.append(missing_line("kpi_read", reason, "reference: GROUP BY on base tables"))
+            else:
+                reference(
+                    "GROUP BY on base tables",
+                    lambda: refs.ref_groupby_base_tables(
+                        url, samples=5 if args.quick else 10, all_runs=heavy_runs, all_warmup=0 if args.quick else 1
+                    ),
+                )
         if "refresh" in only:
-            reference("REFRESH MATERIALIZED VIEW", lambda: refs.ref_refresh_materialized_views(url, runs=min(runs, 2)))
+            if reason := over_budget("refresh_mv"):
+                lines.append(missing_line("refresh", reason, "reference: REFRESH MATERIALIZED VIEW"))
+            else:
+                reference(
+                    "REFRESH MATERIALIZED VIEW", lambda: refs.ref_refresh_materialized_views(url, runs=heavy_runs)
+                )
 
     offered = {
         "scale": args.scale,
@@ -490,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
         "database_url": url,
         "orders_csv": orders_csv,
         "csv_path": orders_csv,
+        # canonical_* is filled by the harness before the KPI and dashboard rows (see canonical_fill_from_ref)
+        "use_loaded": True,
     }
     positional = {
         "bench.ingest": [orders_csv],
@@ -498,22 +640,47 @@ def main(argv: list[str] | None = None) -> int:
         "bench.kpi": [args.scale],
         "bench.dashboard": [],
     }
+    # Runs per module: our ingest costs minutes per run at 1M, so it gets the heavy count.
+    module_runs = {"bench.ingest": heavy_runs}
+    budget_kind = {"bench.ingest": "ingest", "bench.kpi": "kpi"}
     for spec in OURS:
         if not set(spec.topics) & only:
             continue
-        lines += [ln for ln in run_ours(spec, positional[spec.module], offered, references) if ln.topic in only]
-
+        if spec.module == "bench.kpi" and canonical_needed:
+            with phases("fill canonical_* from bench_ref (keeps ingested rows)") as phase:
+                filled = refs.canonical_fill_from_ref(url)
+                phase.note = f"kept {filled['kept'] or 'nothing'}; FK checks {filled['fk_checks']}"
+            notes.append(
+                f"canonical_* for the KPI and dashboard rows: {filled['rows']} "
+                f"(kept from the ingest row: {filled['kept'] or 'nothing'}), filled in {filled['seconds']:.0f} s"
+            )
+        reason = over_budget(budget_kind[spec.module]) if spec.module in budget_kind else ""
+        if reason:
+            lines += [missing_line(t, reason, f"{spec.module}.{spec.function}") for t in spec.topics if t in only]
+            continue
+        with phases(f"ours: {spec.module}"):
+            found = run_ours(
+                spec,
+                positional[spec.module],
+                offered | {"runs": module_runs.get(spec.module, runs)},
+                references,
+                fail=spec.module in fail_in,
+                environ=environ,
+            )
+        lines += [ln for ln in found if ln.topic in only]
     table = render_table(lines)
     facts = machine_facts(url, embedded)
     params = {
         "scale": f"{args.scale:,} orders" + (" (quick)" if args.quick else ""),
-        "runs": f"median of {runs} run(s) per timing",
+        "runs": f"median of {runs} run(s) per light timing, {heavy_runs} per heavy timing (see bench/README.md)",
+        "load average": "{:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the end of the run".format(*os.getloadavg()),
     }
     notes.append(f"whole run {time.perf_counter() - started:.0f} s; harness peak RSS {_peak_rss_mb():.0f} MB")
+    output = render_results(facts, params, table, notes, phases.table())
     print()
-    print(render_results(facts, params, table, notes))
+    print(output)
     if not (args.no_write or args.quick):
-        RESULTS.write_text(render_results(facts, params, table, notes))
+        RESULTS.write_text(output)
         if only == set(TOPIC):
             update_readme(table, facts, params)
         _log(f"wrote {RESULTS.relative_to(ROOT)}")

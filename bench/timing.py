@@ -1,10 +1,12 @@
-"""Timing helpers: medians of several runs and latency percentiles. Printed, never asserted."""
+"""Timing helpers: medians of several runs, latency percentiles, phases of a run. Printed, never asserted."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -54,3 +56,48 @@ def latencies_ms(fn: Callable[[], object], *, count: int, warmup: int = 3) -> li
         fn()
         out.append((time.perf_counter() - start) * 1000)
     return out
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    load_start: float
+    load_end: float
+    note: str = ""
+
+
+class Phases:
+    """Where a harness run's time goes: `with phases("ingest"): ...` records wall seconds and load average."""
+
+    def __init__(self, log: Callable[[str], object] | None = None) -> None:
+        self.done: list[Phase] = []
+        self._log = log
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[Phase]:
+        load = os.getloadavg()[0]
+        phase = Phase(name, 0.0, load, load)
+        start = time.perf_counter()
+        try:
+            yield phase
+        finally:
+            phase.seconds = time.perf_counter() - start
+            phase.load_end = os.getloadavg()[0]
+            self.done.append(phase)
+            if self._log:
+                self._log(f"phase {name}: {phase.seconds:.1f} s (load {phase.load_start:.1f} → {phase.load_end:.1f})")
+
+    def seconds(self, name: str) -> float | None:
+        return next((p.seconds for p in self.done if p.name == name), None)
+
+    def table(self) -> str:
+        total = sum(p.seconds for p in self.done)
+        out = ["| phase | seconds | share | load average (start → end) | notes |", "|---|---|---|---|---|"]
+        for p in self.done:
+            share = p.seconds / total if total else 0
+            out.append(
+                f"| {p.name} | {p.seconds:.1f} | {share:.0%} | {p.load_start:.1f} → {p.load_end:.1f} | {p.note} |"
+            )
+        out.append(f"| **total** | {total:.1f} | 100% |  |  |")
+        return "\n".join(out) + "\n"

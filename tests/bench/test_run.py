@@ -116,3 +116,26 @@ def test_the_readme_table_is_replaced_between_its_markers(tmp_path, monkeypatch)
     run.update_readme("| new | table |\n", facts, {"scale": "1,000 orders", "runs": "median of 3"})
     text = readme.read_text()
     assert "old table" not in text and "| new | table |" in text and text.endswith("How to run.\n")
+
+
+def test_every_phase_is_recorded_with_its_time_even_when_it_raises():
+    from bench.timing import Phases
+
+    phases = Phases()
+    with phases("generate files") as phase:
+        phase.note = "reused"
+    with pytest.raises(RuntimeError), phases("ours: bench.ingest"):
+        raise RuntimeError("boom")
+    assert [(p.name, p.note) for p in phases.done] == [("generate files", "reused"), ("ours: bench.ingest", "")]
+    table = phases.table()
+    assert "| generate files |" in table and "| ours: bench.ingest |" in table and "| **total** |" in table
+
+
+def test_a_heavy_phase_is_skipped_with_its_estimate_only_when_it_exceeds_the_budget(monkeypatch):
+    monkeypatch.setitem(run.COST_IN_COPIES, "ingest", 20.0)
+    reason = run.budget_skip_reason("ingest", copy_seconds=120.0, budget_min=30, scale=10_000_000)
+    assert reason.startswith("skipped: estimated 40 min at 10,000,000 orders (20 × \\copy's 120 s")
+    assert reason.endswith("> budget 30 min")
+    assert run.budget_skip_reason("ingest", copy_seconds=60.0, budget_min=30, scale=10_000_000) == ""
+    assert run.budget_skip_reason("ingest", copy_seconds=None, budget_min=30, scale=10_000_000) == ""
+    assert run.budget_skip_reason("ingest", copy_seconds=1e6, budget_min=None, scale=10_000_000) == ""
