@@ -62,24 +62,41 @@ def employee_subtree_ids(employee_id: int) -> frozenset[int]:
         return frozenset(row[0] for row in cursor.fetchall())
 
 
+ALL_ROWS_ROLES = (Role.EXECUTIVE, Role.ANALYST)
+
+
 def user_row_scope(user: User) -> RowScope:
     """Which employees' rows `user` may see.
 
     Executive and Analyst (and superusers): all rows. Manager: their own employee and everyone
     below them in the manager hierarchy, at any depth. Sales Rep: their own employee's rows.
     Anyone else, or a manager/rep with no linked employee: nothing.
+
+    One query (roles and, for a manager, the subtree): every KPI read starts here, so its cost is
+    paid on every widget request. Callers that read several widgets resolve it once and pass it on.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_ROWS
     if user.is_superuser:
         return ALL_ROWS
-    roles = user_role_names(user)
-    if roles & {Role.EXECUTIVE, Role.ANALYST}:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("user_row_scope.sql"),
+            {
+                "user_id": user.pk,
+                "employee_id": user.employee_id,
+                "subtree_role": str(Role.MANAGER),
+                "all_rows_roles": [str(r) for r in ALL_ROWS_ROLES],
+            },
+        )
+        role_list, subtree = cursor.fetchone()
+    roles = set(role_list)
+    if roles & set(ALL_ROWS_ROLES):
         return ALL_ROWS
     if user.employee_id is None:
         return NO_ROWS
     if Role.MANAGER in roles:
-        return RowScope(employee_ids=employee_subtree_ids(user.employee_id))
+        return RowScope(employee_ids=frozenset(subtree or ()))
     if Role.SALES_REP in roles:
         return RowScope(employee_ids=frozenset({user.employee_id}))
     return NO_ROWS

@@ -22,18 +22,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 from psycopg import errors as pg_errors
+from psycopg import pq as psycopg_pq
 from psycopg import sql
 
 from accounts.models import User
 from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
-from dashboards.kpi.freshness import _is_stale as freshness_is_stale  # the refresh engine's one staleness rule
+from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
 from dashboards.kpi.registry import KPI_VIEWS, KpiView
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
-from dashboards.models import Dashboard, KpiAlert, KpiViewState, Widget
+from dashboards.models import Dashboard, Widget
 
 logger = logging.getLogger(__name__)
 
@@ -334,31 +334,71 @@ def _reader_role_available(cursor) -> bool:
 
 
 def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]]]) -> list[list[dict]]:
-    """Run statements in one transaction as the KPI reader role, with the scope set for the RLS policies."""
-    results: list[list[dict]] = []
-    with transaction.atomic(), connection.cursor() as cursor:
+    """Run statements as the KPI reader role, with the scope set for the RLS policies, in ONE round trip.
+
+    The role switch and the scope settings are transaction-local (`set_config(..., true)`), so they are
+    sent with the reads as one multi-statement query: `BEGIN READ ONLY; <settings>; <reads>; COMMIT`.
+    Django's psycopg cursor binds values on the client (psycopg quotes them; nothing is formatted by us),
+    which is what allows several statements with parameters in one execute. Before this, a read cost
+    seven round trips (BEGIN, SET ROLE, settings, the read, reset, RESET ROLE, COMMIT). Inside an outer
+    transaction (tests, ATOMIC blocks) the read runs in a savepoint and resets the settings and role, which
+    would otherwise outlive it until the outer transaction ends.
+    """
+    with connection.cursor() as cursor:
         as_reader = _reader_role_available(cursor)
+        nested = connection.in_atomic_block
+        setup = [
+            sql.SQL("set_config({}, %s, true)").format(sql.Literal(name))
+            for name in (SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS)
+        ]
+        setup_params: list[Any] = [
+            "on" if scope.all_rows else "off",
+            ",".join(str(i) for i in sorted(scope.employee_ids)),
+        ]
         if as_reader:
-            cursor.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(KPI_READER_ROLE)))
-        cursor.execute(
-            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-            [
-                SETTING_ALL_ROWS,
-                "on" if scope.all_rows else "off",
-                SETTING_EMPLOYEE_IDS,
-                ",".join(str(i) for i in sorted(scope.employee_ids)),
-            ],
-        )
-        for statement, params in statements:
-            cursor.execute(statement, params)
-            names = [d.name for d in cursor.description]
-            results.append([{n: _json_value(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()])
-        # Inside an outer transaction (tests, ATOMIC blocks) SET LOCAL would outlive this block.
-        cursor.execute(
-            "SELECT set_config(%s, '', true), set_config(%s, '', true)", [SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS]
-        )
-        if as_reader:
-            cursor.execute("RESET ROLE")
+            setup.append(sql.SQL("set_config('role', %s, true)"))
+            setup_params.append(KPI_READER_ROLE)
+        parts: list[sql.Composable] = [] if nested else [sql.SQL("BEGIN READ ONLY")]
+        parts.append(sql.SQL("SELECT ") + sql.SQL(", ").join(setup))
+        params: list[Any] = list(setup_params)
+        for statement, statement_params in statements:
+            parts.append(statement)
+            params += statement_params
+        if nested:
+            parts.append(
+                sql.SQL("SELECT set_config({}, '', true), set_config({}, '', true)").format(
+                    sql.Literal(SETTING_ALL_ROWS), sql.Literal(SETTING_EMPLOYEE_IDS)
+                )
+            )
+            if as_reader:
+                parts.append(sql.SQL("RESET ROLE"))
+        else:
+            parts.append(sql.SQL("COMMIT"))
+        script = sql.SQL("; ").join(parts)
+        if nested:
+            with transaction.atomic():
+                cursor.execute(script, params)
+                return _script_results(cursor, skip=1, count=len(statements))
+        try:
+            cursor.execute(script, params)
+            return _script_results(cursor, skip=2, count=len(statements))
+        except BaseException:
+            # The script's own transaction failed half-way: end it before the connection is used again.
+            if connection.connection.info.transaction_status != psycopg_pq.TransactionStatus.IDLE:
+                cursor.execute("ROLLBACK")
+            raise
+
+
+def _script_results(cursor, *, skip: int, count: int) -> list[list[dict]]:
+    """The result sets of the `count` reads of a multi-statement query, after `skip` leading statements."""
+    for _ in range(skip):
+        cursor.nextset()
+    results: list[list[dict]] = []
+    for i in range(count):
+        names = [d.name for d in cursor.description]
+        results.append([{n: _json_value(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()])
+        if i < count - 1:
+            cursor.nextset()
     return results
 
 
@@ -382,30 +422,8 @@ def kpi_freshness(view_name: str) -> dict:
 
 
 def kpi_freshness_many(view_names) -> dict[str, dict]:
-    """`kpi_view_freshness` for several views in two queries (a dashboard reads up to a dozen views)."""
-    names = sorted(set(view_names))
-    now = timezone.now()
-    states = {s.view_name: s for s in KpiViewState.objects.filter(view_name__in=names)}
-    alerts = {
-        a.view_name: a
-        for a in KpiAlert.objects.filter(view_name__in=names, resolved_at__isnull=True).order_by("raised_at")
-    }
-    out: dict[str, dict] = {}
-    for name in names:
-        view = KPI_VIEWS.get(name)
-        if view is None:
-            out[name] = {"refreshed_at": None, "is_stale": True, "last_error": f"KPI view {name!r} no longer exists"}
-            continue
-        state, alert = states.get(name), alerts.get(name)
-        out[name] = {
-            "view_name": name,
-            "refreshed_at": state.last_success_at if state else None,
-            "is_stale": freshness_is_stale(view, state, now),
-            "last_error": (state.last_error if state else "") or "",
-            "data_through": state.data_through if state else None,
-            "alert": alert.message if alert else None,
-        }
-    return out
+    """`kpi_view_freshness` for several views in one query (a dashboard reads up to a dozen views)."""
+    return kpi_views_freshness(view_names)
 
 
 def _cache_key(scope: RowScope, query: KpiQuery, refreshed_at: datetime | None) -> str:
@@ -462,15 +480,21 @@ def _read_with_repair(scope: RowScope, statements, view_names: list[str]) -> lis
 
 
 def kpi_rows_for_user(
-    *, user: User, view_name: str, options: dict | None = None, filters: DashboardFilters | None = None
+    *,
+    user: User,
+    view_name: str,
+    options: dict | None = None,
+    filters: DashboardFilters | None = None,
+    scope: RowScope | None = None,
 ) -> list[dict]:
     """Rows of one KPI view the user may see, with the dashboard filters and the widget's query options.
 
     The caller's RowScope (accounts.selectors.user_row_scope) is added here and nowhere else; a cached
-    result is keyed by the scope, so it is never served to a user with a different scope.
+    result is keyed by the scope, so it is never served to a user with a different scope. `scope`: the
+    user's scope when the caller resolved it already in this request (it must be `user_row_scope(user)`).
     """
     query = kpi_query_build(view_name=view_name, options=options, filters=filters)
-    scope = user_row_scope(user)
+    scope = scope if scope is not None else user_row_scope(user)
     return _rows_for_scope(scope, [query], [kpi_freshness(view_name)["refreshed_at"]])[0]
 
 
@@ -504,10 +528,22 @@ def previous_period(filters: DashboardFilters) -> DashboardFilters | None:
     return DashboardFilters(date_from=previous_start, date_to=previous_end, rep=filters.rep, team=filters.team)
 
 
-def widgets_data_for_user(*, user: User, widgets: list[Widget], filters: DashboardFilters) -> list[WidgetData]:
-    """Every widget's rows in one scoped read (the batch form of `kpi_rows_for_user`)."""
-    scope = user_row_scope(user)
-    freshness = kpi_freshness_many(w.view_name for w in widgets)
+def widgets_data_for_user(
+    *,
+    user: User,
+    widgets: list[Widget],
+    filters: DashboardFilters,
+    scope: RowScope | None = None,
+    freshness: dict[str, dict] | None = None,
+) -> list[WidgetData]:
+    """Every widget's rows in one scoped read (the batch form of `kpi_rows_for_user`).
+
+    `scope` and `freshness` (from `kpi_freshness_many`): pass them when the request has them already
+    (the widget partial needs both for its ETag), so each is read once per request.
+    """
+    scope = scope if scope is not None else user_row_scope(user)
+    if freshness is None or not {w.view_name for w in widgets} <= set(freshness):
+        freshness = kpi_freshness_many(w.view_name for w in widgets)
     out: list[WidgetData] = []
     queries: list[KpiQuery] = []
     slots: list[tuple[WidgetData, str]] = []

@@ -23,7 +23,7 @@ from dashboards.selectors import (
     dashboard_filters_parse,
     dashboard_get_for_user,
     dashboards_for_user,
-    kpi_freshness,
+    kpi_freshness_many,
     kpi_views_for_picker,
     user_can_change_dashboard,
     user_can_create_dashboard,
@@ -117,14 +117,19 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     filters = _filters_or_400(request)
     if isinstance(filters, HttpResponse):
         return filters
-    scope_key = user_row_scope(request.user).cache_key()
-    freshness = kpi_freshness(widget.view_name)
-    etag = widget_etag(widget, freshness, scope_key=scope_key, filters_key=urlencode(filters.as_query()))
+    # Scope and freshness are read once per request: the ETag needs them, and so does the read.
+    scope = user_row_scope(request.user)
+    freshness = kpi_freshness_many([widget.view_name])
+    etag = widget_etag(
+        widget, freshness[widget.view_name], scope_key=scope.cache_key(), filters_key=urlencode(filters.as_query())
+    )
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
         response["ETag"] = etag
         return response
-    (data,) = widgets_data_for_user(user=request.user, widgets=[widget], filters=filters)
+    (data,) = widgets_data_for_user(
+        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
+    )
     spec = dict(widget.vega_spec)
     context = {
         "dashboard": dashboard,

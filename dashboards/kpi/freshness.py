@@ -3,20 +3,63 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
+from django.db import connection
 from django.utils import timezone
 
-from dashboards.kpi.registry import KpiView, get_view, public_views
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, get_view, public_views
 from dashboards.models import KpiAlert, KpiViewState, RefreshJob
 
 # A view failing this many refreshes in a row is flagged even while its data is still young enough.
 FAILURES_BEFORE_ALERT = 3
+_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def _sql(name: str) -> str:
+    return (_SQL_DIR / name).read_text()
+
+
+def _stale(view: KpiView, last_success_at: datetime | None, failures: int, now: datetime) -> bool:
+    if last_success_at is None:
+        return True
+    return now - last_success_at > view.max_staleness or failures >= FAILURES_BEFORE_ALERT
 
 
 def _is_stale(view: KpiView, state: KpiViewState | None, now: datetime) -> bool:
-    if state is None or state.last_success_at is None:
+    if state is None:
         return True
-    return now - state.last_success_at > view.max_staleness or state.consecutive_failures >= FAILURES_BEFORE_ALERT
+    return _stale(view, state.last_success_at, state.consecutive_failures, now)
+
+
+def kpi_views_freshness(view_names, *, now: datetime | None = None) -> dict[str, dict]:
+    """`kpi_view_freshness` of several views in ONE query (a dashboard's widgets need it on every read).
+
+    A name that is not in the registry gets `{"refreshed_at": None, "is_stale": True, "last_error": ...}`.
+    """
+    names = sorted(set(view_names))
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("kpi_freshness.sql"), {"names": names})
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    out: dict[str, dict] = {}
+    for name in names:
+        view = KPI_VIEWS.get(name)
+        if view is None:
+            out[name] = {"refreshed_at": None, "is_stale": True, "last_error": f"KPI view {name!r} no longer exists"}
+            continue
+        last_success_at, failures, last_error, data_through, alert = found[name]
+        out[name] = {
+            "view_name": name,
+            "refreshed_at": last_success_at,
+            "is_stale": _stale(view, last_success_at, failures or 0, now),
+            "last_error": last_error or "",
+            "data_through": data_through,
+            "alert": alert,
+        }
+    return out
 
 
 def kpi_view_freshness(view_name: str, *, now: datetime | None = None) -> dict:
@@ -26,17 +69,7 @@ def kpi_view_freshness(view_name: str, *, now: datetime | None = None) -> dict:
     Raises KeyError for a view that is not in the registry.
     """
     view = get_view(view_name)
-    now = now or timezone.now()
-    state = KpiViewState.objects.filter(view_name=view.name).first()
-    alert = KpiAlert.objects.filter(view_name=view.name, resolved_at__isnull=True).order_by("-raised_at").first()
-    return {
-        "view_name": view.name,
-        "refreshed_at": state.last_success_at if state else None,
-        "is_stale": _is_stale(view, state, now),
-        "last_error": (state.last_error if state else "") or "",
-        "data_through": state.data_through if state else None,
-        "alert": alert.message if alert else None,
-    }
+    return kpi_views_freshness([view.name], now=now)[view.name]
 
 
 def _next_runs(now: datetime) -> dict[str, datetime | None]:

@@ -1,0 +1,21 @@
+-- Everything `accounts.selectors.user_row_scope` needs in one round trip: the user's role names (groups)
+-- and, only when those roles make the scope a manager's subtree, the linked employee and everyone below
+-- them in the manager_id hierarchy, at any depth. The role rule itself stays in Python (passed in).
+-- UNION (not UNION ALL) stops a cycle in bad data from recursing forever.
+SELECT r.roles,
+       CASE WHEN %(subtree_role)s = ANY(r.roles) AND NOT r.roles && %(all_rows_roles)s::text[] THEN ARRAY(
+           WITH RECURSIVE subtree(id) AS (
+               SELECT id FROM canonical_employees WHERE id = %(employee_id)s
+               UNION
+               SELECT e.id FROM canonical_employees e JOIN subtree s ON e.manager_id = s.id
+           )
+           SELECT id FROM subtree
+       ) END AS subtree
+FROM (
+    SELECT ARRAY(
+        SELECT g.name
+        FROM auth_group g
+        JOIN accounts_user_groups ug ON ug.group_id = g.id
+        WHERE ug.user_id = %(user_id)s
+    )::text[] AS roles
+) r

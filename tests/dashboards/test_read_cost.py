@@ -1,0 +1,122 @@
+"""What a KPI read costs in queries: the scope and the freshness once per request, one round trip for the
+reads whatever the number of widgets, and a connection left as it was (also after a failed read)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+from psycopg import pq, sql
+
+from accounts.selectors import user_row_scope
+from dashboards import selectors
+from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.kpi.rls import kpi_rls_ensure
+from tests.dashboards.conftest import SALES_KPI
+from tests.dashboards.test_api import api_for
+
+SCOPE_SQL = "user_row_scope"
+FRESHNESS_SQL = "Freshness of several KPI views"
+READ_SQL = "set_config('ledgerlight.kpi_all_rows'"
+
+
+def statements_like(captured, marker: str) -> int:
+    return sum(marker in q["sql"] for q in captured)
+
+
+def read_statements(captured) -> list[str]:
+    """What reached PostgreSQL, savepoints aside (tests run inside a transaction, the app does not)."""
+    return [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.fixture
+def sales_kpi_outside_transaction(nw_employees, monkeypatch):
+    """The stand-in KPI table of conftest.sales_kpi, created for a test that runs outside a transaction."""
+    monkeypatch.setitem(KPI_VIEWS, SALES_KPI.name, SALES_KPI)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS test_sales_kpi")
+        cursor.execute(
+            "CREATE TABLE test_sales_kpi (month date, sales_rep_id bigint, revenue numeric(14,2), order_count int)"
+        )
+        cursor.executemany(
+            "INSERT INTO test_sales_kpi VALUES (%s, %s, %s, 1)",
+            [(date(2024, 1, 1), nw_employees[ext].pk, Decimal("10.00")) for ext in ("1", "3", "5", "6")],
+        )
+    kpi_rls_ensure([SALES_KPI.name])
+    yield nw_employees
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS test_sales_kpi")
+
+
+def test_a_managers_scope_is_one_query(manager, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        scope = user_row_scope(manager)
+    assert len(scope.employee_ids) == 4
+
+
+def test_a_superusers_scope_needs_no_query(admin_user, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert user_row_scope(admin_user).all_rows
+
+
+def test_a_widget_read_is_scope_freshness_and_one_read(manager, sales_kpi):
+    selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")  # the reader role's check, once
+    selectors.cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
+    statements = read_statements(captured)
+    assert len(statements) == 3
+    assert [SCOPE_SQL in statements[0], FRESHNESS_SQL in statements[1], READ_SQL in statements[2]] == [True] * 3
+    assert {r["sales_rep_id"] for r in rows} == {sales_kpi["5"].pk, sales_kpi["6"].pk}
+
+
+def test_dashboard_data_reads_scope_freshness_and_rows_once_for_all_its_widgets(sales_dashboard, manager):
+    client = api_for(manager)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/api/dashboard/{sales_dashboard.pk}/data")
+    assert response.status_code == 200
+    assert len(response.json()["widgets"]) == 3
+    counts = [statements_like(captured.captured_queries, m) for m in (SCOPE_SQL, FRESHNESS_SQL, READ_SQL)]
+    assert counts == [1, 1, 1]
+
+
+def test_a_widget_partial_reads_scope_and_freshness_once(client, sales_dashboard, manager):
+    widget = sales_dashboard.widgets.get(title="Monthly revenue")
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    counts = [statements_like(captured.captured_queries, m) for m in (SCOPE_SQL, FRESHNESS_SQL, READ_SQL)]
+    assert counts == [1, 1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_outside_a_transaction_is_one_round_trip_that_leaves_the_connection_clean(
+    manager, sales_kpi_outside_transaction
+):
+    employees = sales_kpi_outside_transaction
+    selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
+    selectors.cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
+    assert {r["sales_rep_id"] for r in rows} == {employees["5"].pk, employees["6"].pk}
+    assert len(captured.captured_queries) == 3
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user = session_user, current_setting('ledgerlight.kpi_employee_ids', true)")
+        assert cursor.fetchone() == (True, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_read_outside_a_transaction_is_rolled_back_and_the_connection_stays_usable(
+    manager, sales_kpi_outside_transaction
+):
+    missing = sql.SQL("SELECT * FROM {}").format(sql.Identifier("no_such_kpi_table"))
+    with pytest.raises(DatabaseError):
+        selectors._scoped_read(user_row_scope(manager), [(missing, [])])
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
+    rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
+    assert len(rows) == 2
