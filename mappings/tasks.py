@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from mappings.services.execute import mapping_execute
-from mappings.services.jobs import execution_job_claim, execution_jobs_resend_delayed
+from mappings.services.jobs import execution_job_claim, execution_jobs_resend_delayed, execution_jobs_sweep_stale
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -21,3 +21,9 @@ def execute_job(job_id: str) -> None:
 def execution_jobs_resend_delayed_task() -> int:
     """Send again the executions that could not be queued while the broker was down."""
     return execution_jobs_resend_delayed()
+
+
+@shared_task(ignore_result=True)
+def execution_jobs_sweep_stale_task() -> int:
+    """Fail the running executions whose worker stopped responding (celery-beat, every minute)."""
+    return len(execution_jobs_sweep_stale())

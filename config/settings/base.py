@@ -125,6 +125,10 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 EXECUTION_LOCK_WAIT_SECONDS = env_int("EXECUTION_LOCK_WAIT_SECONDS", 600, minimum=1)
+# A running execution writes `heartbeat_at` this often; celery-beat's sweeper fails a running job whose
+# heartbeat is older than EXECUTION_STALE_AFTER_SECONDS and whose runner's database session is gone.
+EXECUTION_HEARTBEAT_SECONDS = env_int("EXECUTION_HEARTBEAT_SECONDS", 15, minimum=1)
+EXECUTION_STALE_AFTER_SECONDS = env_int("EXECUTION_STALE_AFTER_SECONDS", 120, minimum=1)
 CELERY_TIMEZONE = "UTC"
 
 CACHES = {

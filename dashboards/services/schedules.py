@@ -12,6 +12,7 @@ from dashboards.kpi.registry import public_views
 REFRESH_TASK = "dashboards.tasks.kpi_view_refresh_task"
 STALENESS_TASK = "dashboards.tasks.kpi_staleness_check_task"
 STALENESS_EVERY_MINUTES = 5
+EXECUTION_SWEEP_TASK = "mappings.tasks.execution_jobs_sweep_stale_task"
 NIGHTLY_HOUR = 2  # UTC: views refreshed once a day run at night, a few minutes apart
 
 
@@ -53,7 +54,8 @@ def _nightly(minute: int) -> CrontabSchedule:
 
 @transaction.atomic
 def schedules_ensure() -> int:
-    """Create the missing periodic tasks: a full refresh per view, and the staleness check.
+    """Create the missing periodic tasks: a full refresh per view, the staleness check and the sweeper of
+    executions whose worker died.
 
     A view refreshed every 24 hours runs nightly (crontab, 02:00 UTC plus a few minutes per view so they do
     not all start at once); others run at their interval. Existing tasks are left alone: a schedule edited
@@ -79,6 +81,15 @@ def schedules_ensure() -> int:
             "task": STALENESS_TASK,
             "interval": _interval(STALENESS_EVERY_MINUTES * 60),
             "description": "Alerts for KPI views past their maximum staleness or failing repeatedly.",
+        },
+    )
+    created += was_created
+    _, was_created = PeriodicTask.objects.get_or_create(
+        name="Execution jobs: sweep stopped workers",
+        defaults={
+            "task": EXECUTION_SWEEP_TASK,
+            "interval": _interval(60),
+            "description": "Marks failed the running executions whose worker stopped responding (stale heartbeat).",
         },
     )
     created += was_created

@@ -401,7 +401,12 @@ def execution_run_now(*, source: DataSource, mapping: Mapping | None = None, use
         created_by=user if user is not None and user.is_authenticated else None,
         report=_empty_report(source, mapping),
     )
-    mapping_execute(job=job)
+    from mappings.services.jobs import execution_job_claim
+
+    # Claimed like a queued job: the job lock and the heartbeat keep the stale-job sweeper off it.
+    with execution_job_claim(job.pk) as claimed:
+        if claimed is not None:
+            mapping_execute(job=claimed)
     job.refresh_from_db()
     return job
 

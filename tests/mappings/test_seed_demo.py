@@ -73,3 +73,26 @@ def test_second_seed_demo_changes_nothing(db):
     assert DataSource.objects.count() == sources
     assert ExecutionJob.objects.count() == jobs
     assert list(Order.objects.order_by("pk").values()) == orders
+
+
+def test_the_demo_uploads_belong_to_the_executive_so_that_he_sees_them_under_uploads(db, client):
+    call_command("seed_demo", stdout=io.StringIO())
+
+    fuller = User.objects.get(username="fuller")
+    assert DataSource.objects.exists()
+    assert set(DataSource.objects.values_list("uploaded_by__username", flat=True)) == {"fuller"}
+    client.force_login(fuller)
+    page = client.get("/uploads/").content.decode()
+    for source in DataSource.objects.all():
+        assert f"/uploads/{source.pk}/" in page
+
+
+def test_a_reseed_adopts_demo_uploads_that_were_seeded_without_an_owner(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    DataSource.objects.update(uploaded_by=None)  # as seeded before the demo uploads had an owner
+    sources, jobs = DataSource.objects.count(), ExecutionJob.objects.count()
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert (DataSource.objects.count(), ExecutionJob.objects.count()) == (sources, jobs)
+    assert not DataSource.objects.filter(uploaded_by__isnull=True).exists()

@@ -1,0 +1,176 @@
+"""A job whose whole worker died: the heartbeat stops, celery-beat's sweeper marks it failed, the user re-runs.
+
+Redelivery (tests/reliability/test_execution_faults.py) covers a pool process killed under a live worker.
+When the whole worker is gone, Redis hands the message out again only after its visibility timeout (an
+hour); the sweeper fails the job within minutes instead, and only once the runner's session is gone.
+"""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, timedelta
+from io import StringIO
+
+import psutil
+import pytest
+import redis
+from django.core.management import call_command
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from canonical.models import Customer
+from mappings.models import DataSource, ExecutionJob
+from mappings.services.execute import execution_enqueue
+from mappings.services.jobs import JOB_LOCK_CLASS, execution_jobs_sweep_stale
+from mappings.tasks import execution_jobs_sweep_stale_task
+from tests.reliability.conftest import raw_connect, wait_for
+from tests.reliability.conftest import test_database_url as worker_database_url
+from tests.reliability.test_execution_faults import customers_csv, mapped_source
+from tests.reliability.workers import WorkerProcess
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    return settings.UPLOAD_DIR
+
+
+def kill_whole_worker(worker: WorkerProcess) -> None:
+    """SIGKILL the worker's main process and its pool: nobody is left to notice or redeliver."""
+    parent = psutil.Process(worker.proc.pid)
+    processes = [parent, *parent.children(recursive=True)]
+    for process in processes:
+        process.send_signal(signal.SIGKILL)
+    psutil.wait_procs(processes, timeout=10)
+
+
+def running_job(source, mapping, user, *, heartbeat_age: timedelta | None) -> ExecutionJob:
+    started = timezone.now() - timedelta(minutes=10)
+    return ExecutionJob.objects.create(
+        source=source,
+        mapping=mapping,
+        created_by=user,
+        status=ExecutionJob.Status.RUNNING,
+        stage="writing canonical_customers",
+        started_at=started,
+        heartbeat_at=None if heartbeat_age is None else timezone.now() - heartbeat_age,
+    )
+
+
+@pytest.mark.celery_worker
+def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_rerun_completes(
+    executive, tmp_path, observer, settings, monkeypatch
+):
+    rows = 30_000
+    source, mapping = mapped_source(customers_csv(tmp_path / "big.csv", rows), executive)
+    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
+    monkeypatch.setenv("EXECUTION_HEARTBEAT_SECONDS", "1")  # the worker process reads it from its environment
+    settings.EXECUTION_STALE_AFTER_SECONDS = 3
+    worker = WorkerProcess(tmp_path / "worker.log", database_url=worker_database_url())
+    try:
+        worker.wait_ready()
+        job = execution_enqueue(source=source, mapping=mapping, user=executive)
+        first_beat = wait_for(
+            lambda: (
+                ExecutionJob.objects.filter(pk=job.pk, status="running", heartbeat_at__isnull=False)
+                .values_list("heartbeat_at", flat=True)
+                .first()
+            ),
+            timeout=60,
+            what="the running job's first heartbeat",
+        )
+        wait_for(
+            lambda: ExecutionJob.objects.filter(pk=job.pk, heartbeat_at__gt=first_beat).exists(),
+            timeout=30,
+            what="the heartbeat to move on while the job runs",
+        )
+        # However old it thinks the heartbeat is, the sweeper leaves a job whose runner is alive.
+        assert execution_jobs_sweep_stale(stale_after=timedelta(0)) == []
+        assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING, worker.log()[-3000:]
+
+        kill_whole_worker(worker)
+    finally:
+        worker.stop()
+
+    # Nothing of the killed run is visible, and the job still says "running": nobody noticed.
+    assert observer.execute("SELECT count(*) FROM canonical_customers").fetchone()[0] == 0
+    last_beat = ExecutionJob.objects.get(pk=job.pk).heartbeat_at
+    assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
+
+    swept = wait_for(execution_jobs_sweep_stale, timeout=30, interval=0.5, what="the sweeper to fail the job")
+    assert swept == [str(job.pk)]
+    lost = ExecutionJob.objects.get(pk=job.pk)
+    assert lost.status == ExecutionJob.Status.FAILED
+    assert lost.error == (
+        f"The worker stopped responding at {last_beat.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; nothing was "
+        "written — the transaction was rolled back. Re-run it."
+    )
+    assert lost.report["errors"] == [lost.error]
+    assert DataSource.objects.get(pk=source.pk).status == DataSource.Status.FAILED
+    assert execution_jobs_sweep_stale() == []  # swept once
+
+    # The user re-runs it on a fresh worker: it completes with every row.
+    worker = WorkerProcess(tmp_path / "worker2.log", database_url=worker_database_url())
+    try:
+        worker.wait_ready()
+        rerun = execution_enqueue(source=source, mapping=mapping, user=executive)
+        rerun = wait_for(
+            lambda: ExecutionJob.objects.filter(pk=rerun.pk, status__in=["succeeded", "failed"]).first(),
+            timeout=180,
+            what="the re-run to finish",
+        )
+    finally:
+        worker.stop()
+    assert rerun.status == ExecutionJob.Status.SUCCEEDED, rerun.error
+    assert rerun.report["tables"]["canonical_customers"]["inserted"] == rows
+    assert Customer.objects.count() == rows
+    assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.FAILED
+
+
+def test_the_sweeper_leaves_a_job_with_a_fresh_heartbeat_alone(executive, tmp_path):
+    source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
+    job = running_job(source, mapping, executive, heartbeat_age=timedelta(seconds=5))
+    assert execution_jobs_sweep_stale() == []
+    assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
+
+
+def test_the_sweeper_leaves_a_stale_job_alone_while_its_runner_still_holds_the_job_lock(executive, tmp_path):
+    source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
+    job = running_job(source, mapping, executive, heartbeat_age=timedelta(hours=1))
+    runner = raw_connect()  # the runner's session: alive, so its transaction might still commit
+    runner.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [JOB_LOCK_CLASS, str(job.pk)])
+    try:
+        assert execution_jobs_sweep_stale() == []
+        assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
+        # ...and it did not release the runner's lock.
+        assert (
+            not raw_connect()
+            .execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [JOB_LOCK_CLASS, str(job.pk)])
+            .fetchone()[0]
+        )
+    finally:
+        runner.close()
+    assert execution_jobs_sweep_stale() == [str(job.pk)]
+
+
+def test_the_sweeper_fails_a_job_that_never_beat_once_it_is_older_than_the_limit(executive, tmp_path):
+    source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
+    job = running_job(source, mapping, executive, heartbeat_age=None)
+    finished = ExecutionJob.objects.create(
+        source=source,
+        mapping=mapping,
+        status=ExecutionJob.Status.SUCCEEDED,
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
+    assert execution_jobs_sweep_stale() == [str(job.pk)]
+    assert "stopped responding" in ExecutionJob.objects.get(pk=job.pk).error
+    assert ExecutionJob.objects.get(pk=finished.pk).status == ExecutionJob.Status.SUCCEEDED
+
+
+def test_setup_schedules_registers_the_sweeper_every_minute(db):
+    call_command("setup_schedules", stdout=StringIO())
+    task = PeriodicTask.objects.get(task=execution_jobs_sweep_stale_task.name)
+    assert (task.interval.every, task.interval.period) == (1, "minutes")
+    assert task.enabled
