@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_can_manage_data, user_row_scope
+from canonical.csv_export import csv_safe_cell
 from canonical.models import Employee
 from dashboards.models import Widget
 from dashboards.presenters import widget_display, widget_etag
@@ -43,7 +44,6 @@ from dashboards.services.widgets import (
 )
 from mappings.selectors import data_source_get_for_user
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
 
 
@@ -150,13 +150,6 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     return response
 
 
-def _csv_cell(value) -> object:
-    """Spreadsheet formula injection: text starting with = + - @ tab or CR is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 @login_required
 def widget_export_csv(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
     dashboard = dashboard_get_for_user(request.user, slug)
@@ -169,9 +162,9 @@ def widget_export_csv(request: HttpRequest, slug: str, widget_id: int) -> HttpRe
     response["Content-Disposition"] = f'attachment; filename="{slugify(widget.title) or "widget"}.csv"'
     columns = list(data.rows[0]) if data.rows else []
     writer = csv.writer(response)
-    writer.writerow([_csv_cell(c) for c in columns])
+    writer.writerow([csv_safe_cell(c) for c in columns])
     for row in data.rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+        writer.writerow([csv_safe_cell(row.get(c)) for c in columns])
     return response
 
 

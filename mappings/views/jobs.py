@@ -10,11 +10,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from accounts.selectors import user_can_manage_data
+from canonical.csv_export import csv_safe_cell
 from mappings.models import ExecutionJob
 from mappings.selectors import job_get_for_user
-
-# A spreadsheet would run a cell starting with one of these as a formula (CSV injection).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _job_for(request: HttpRequest, job_id) -> ExecutionJob:
@@ -48,11 +46,6 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
 @login_required
 def job_rejected_csv(request: HttpRequest, job_id) -> StreamingHttpResponse:
     """Every rejected row of the job: table, row number, column, value, reason."""
@@ -62,7 +55,8 @@ def job_rejected_csv(request: HttpRequest, job_id) -> StreamingHttpResponse:
     def rows():
         yield writer.writerow(["table", "row", "column", "value", "reason"])
         for r in job.rejected_rows.order_by("source_row", "pk").iterator(chunk_size=2000):
-            yield writer.writerow([r.canonical_table, r.source_row, _cell(r.column), _cell(r.value), _cell(r.reason)])
+            cells = [r.canonical_table, r.source_row, r.column, r.value, r.reason]
+            yield writer.writerow([csv_safe_cell(c) for c in cells])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
