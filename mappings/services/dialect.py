@@ -19,6 +19,7 @@ SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 QUOTES = ('"', "'")
 _CHUNK = 1024 * 1024
+RAGGED_EXTRA = 8  # fields past the header a row may have and still be read whole (and reported)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,35 @@ def _xlsx_cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def header_width(csv_path: str | Path, dialect: dict) -> int | None:
+    """How many fields the header line of a UTF-8 CSV has (read with its delimiter and quote)."""
+    with open(csv_path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = next(
+            csv.reader(fh, delimiter=dialect.get("delimiter") or ",", quotechar=dialect.get("quote") or '"'), None
+        )
+    return len(first) if first else None
+
+
+def positional_read_csv_options(dialect: dict, width: int) -> dict:
+    """`read_csv` options naming the fields by position, c0 … c{width + RAGGED_EXTRA - 1}, all text.
+
+    Nothing is sniffed: a row with more fields than the header's `width` keeps them in the columns past
+    c{width - 1} instead of shifting into (or being cut from) the header's columns, so it can be told apart.
+    """
+    return {
+        "delim": dialect.get("delimiter", ","),
+        "quote": dialect.get("quote", '"'),
+        "escape": dialect.get("quote", '"'),
+        "header": True,
+        "auto_detect": False,
+        "columns": {f"c{i}": "VARCHAR" for i in range(width + RAGGED_EXTRA)},
+        "null_padding": True,
+        "strict_mode": False,
+        # DuckDB's parallel reader cannot pad rows when values span lines; such files are read serially.
+        "parallel": not dialect.get("quoted_newlines", False),
+    }
 
 
 def duckdb_read_csv_options(dialect: dict) -> dict:

@@ -23,9 +23,11 @@ import duckdb
 from django.db import transaction
 
 from mappings.models import DataSource
+from mappings.services.dialect import header_width, positional_read_csv_options
+from mappings.services.duck import ragged_sql
 from mappings.services.pii import detect_pii, is_email, is_phone
 
-SAMPLE_BYTES = 2 * 1024 * 1024  # ~20-50k rows: enough to settle types, formats and locales
+SAMPLE_BYTES = 1024 * 1024  # ~15k rows from 16 byte ranges: enough to settle types, formats and locales
 DISTINCT_LIMIT = 1000  # distinct values examined per column in Python
 TOP_VALUES = 5
 SAMPLE_VALUES = 5
@@ -85,6 +87,7 @@ _NUMBER = re.compile(
     rf"(?P<pct>%)?\s*{_CURRENCY}?\s*(?P<neg3>[-)])?$"
 )
 _INTEGER = re.compile(r"^[-+]?\d+$")
+_GROUPING = re.compile(r"[' \u00a0\u202f]")
 _BOOL_PAIRS = (
     ({"true"}, {"false"}),
     ({"yes"}, {"no"}),
@@ -111,6 +114,7 @@ class NumberInfo:
     currency: bool
     percent: bool
     negative_parens: bool
+    numbers: list[float]  # the values read (as en unless the column proved de), to take min and max from
 
 
 def normalize_text(value: str) -> str:
@@ -124,7 +128,7 @@ def parse_number_text(value: str) -> tuple[float, str | None] | None:
     match = _NUMBER.match(value.strip())
     if not match:
         return None
-    body = re.sub(r"[' \u00a0\u202f]", "", match["body"])
+    body = _GROUPING.sub("", match["body"])
     locale: str | None = None
     if "." in body and "," in body:
         locale = "en" if body.rfind(".") > body.rfind(",") else "de"
@@ -158,12 +162,14 @@ def _number_info(values: list[str]) -> NumberInfo | None:
     votes = {"en": 0, "de": 0}
     ambiguous = currency = percent = parens = False
     bad = 0
+    numbers = []
     for value in values:
         parsed = parse_number_text(value)
         if parsed is None:
             bad += 1
             continue
-        _, locale = parsed
+        number, locale = parsed
+        numbers.append(number)
         if locale:
             votes[locale] += 1
         elif re.search(r"\d[.,]\d{3}(?!\d)", value):
@@ -181,7 +187,7 @@ def _number_info(values: list[str]) -> NumberInfo | None:
         ambiguous = False
     else:
         locale = None
-    return NumberInfo(locale, ambiguous, currency, percent, parens)
+    return NumberInfo(locale, ambiguous, currency, percent, parens, numbers)
 
 
 def _bool_vocabulary(values: list[str]) -> tuple[list[str], list[str]] | None:
@@ -198,34 +204,82 @@ def _bool_vocabulary(values: list[str]) -> tuple[list[str], list[str]] | None:
     return None
 
 
-@contextmanager
-def readable_csv(path: str | os.PathLike, dialect: dict, *, max_bytes: int | None = None) -> Iterator[tuple[str, bool]]:
-    """A UTF-8 path DuckDB can read for profiling, and whether it is only the file's head.
+SAMPLE_CHUNKS = 16  # byte ranges a big file's sample is read from: its head and 15 spread over the rest
 
-    Small UTF-8 files are read in place. Otherwise the first `max_bytes` are decoded from the file's
-    encoding (DuckDB reads only UTF-8) and cut at the last line end into a temporary file.
+
+@dataclass
+class Sample:
+    """What `readable_csv` hands to DuckDB: a UTF-8 path, whether it is only part of the file, and the
+    share of the file's bytes it holds (to estimate the row count without reading the file)."""
+
+    path: str
+    sampled: bool
+    bytes_read: int
+    file_bytes: int
+    spread: bool  # True when read from byte ranges across the file, False for the file's head only
+
+
+@contextmanager
+def readable_csv(path: str | os.PathLike, dialect: dict, *, max_bytes: int | None = None) -> Iterator[Sample]:
+    """A UTF-8 sample of the file DuckDB can read for profiling.
+
+    Small UTF-8 files are read in place. A big UTF-8 file is sampled by byte ranges: its head (with the
+    header) and SAMPLE_CHUNKS - 1 ranges spread evenly over the rest, each cut to whole lines, so a file
+    sorted by date shows all its months and nothing reads the whole file. When the head shows values
+    spanning lines (quoted line breaks), a cut could land inside one, so only the head is used. Other
+    encodings: the head is decoded into a temporary UTF-8 file.
     """
     path = Path(path)
     max_bytes = max_bytes or SAMPLE_BYTES
     encoding = (dialect.get("encoding") or "utf-8").lower().replace("_", "-")
     size = path.stat().st_size
-    utf8 = encoding in ("utf-8", "utf8", "ascii", "us-ascii")
+    utf8 = encoding in ("utf-8", "utf8", "ascii", "us-ascii", "utf-8-sig")
     if utf8 and size <= max_bytes:
-        yield str(path), False
+        yield Sample(str(path), False, size, size, False)
         return
-    decoder = codecs.getincrementaldecoder(encoding if encoding != "utf-8" else "utf-8-sig")(errors="replace")
     with path.open("rb") as fh:
-        head = fh.read(max_bytes)
-    text = decoder.decode(head, final=size <= max_bytes)
+        if utf8:
+            data, spread = _byte_range_sample(fh, size, max_bytes, dialect.get("quote") or '"')
+            text = data.decode("utf-8-sig", errors="replace")
+        else:
+            head = fh.read(max_bytes)
+            decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            text = decoder.decode(head, final=size <= max_bytes)
+            data, spread = head, False
     sampled = size > max_bytes
-    if sampled and "\n" in text:
+    if sampled and not spread and "\n" in text:
         text = text[: text.rfind("\n") + 1]
     with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False, newline="") as tmp:
         tmp.write(text.lstrip("\ufeff"))
     try:
-        yield tmp.name, sampled
+        yield Sample(tmp.name, sampled, len(data), size, spread)
     finally:
         os.unlink(tmp.name)
+
+
+def _byte_range_sample(fh, size: int, max_bytes: int, quote: str) -> tuple[bytes, bool]:
+    """The head of a big UTF-8 file plus whole lines from ranges spread across it (see readable_csv).
+
+    A newline byte never occurs inside a multi-byte UTF-8 character, so cutting at b"\\n" is safe.
+    """
+    chunk = max_bytes // SAMPLE_CHUNKS
+    head = fh.read(chunk)
+    head = head[: head.rfind(b"\n") + 1]
+    q = quote.encode()
+    if not head or any(line.count(q) % 2 for line in head.split(b"\n")):
+        fh.seek(0)
+        data = fh.read(max_bytes)
+        return data[: data.rfind(b"\n") + 1] or data, False
+    parts = [head]
+    last_start = size - chunk
+    for i in range(1, SAMPLE_CHUNKS):
+        fh.seek(len(head) + (last_start - len(head)) * i // (SAMPLE_CHUNKS - 1))
+        block = fh.read(chunk)
+        start = block.find(b"\n") + 1  # drop the partial line the range starts in
+        end = block.rfind(b"\n") + 1
+        if 0 < start < end:
+            parts.append(block[start:end])
+    return b"".join(parts), True
 
 
 def _xlsx_to_csv(path: str | os.PathLike, max_rows: int = 100_000) -> str:
@@ -244,20 +298,57 @@ def _xlsx_to_csv(path: str | os.PathLike, max_rows: int = 100_000) -> str:
     return tmp.name
 
 
-def open_sample(con: duckdb.DuckDBPyConnection, csv_path: str, dialect: dict, *, sampled: bool) -> list[str]:
-    """Load the CSV's text into table `s` of `con`; returns the column names (headers)."""
+def open_sample(
+    con: duckdb.DuckDBPyConnection, csv_path: str, dialect: dict, *, sampled: bool
+) -> tuple[list[str], dict | None]:
+    """Load the CSV's text into table `s` of `con`: (column names as the header gives them, ragged rows).
+
+    Rows with more fields than the header (an unquoted delimiter inside a value, as in Northwind's
+    addresses "Rua do Paço, 67") are left out of `s`, so no value is profiled under the wrong column,
+    and described instead: {"rows": how many, "examples": their row numbers (header = row 1; only when
+    the whole file was read), "header_fields", "max_fields", "sampled"}; None when there are none.
+    """
     delimiter = dialect.get("delimiter") or ","
     quote = dialect.get("quote") or '"'
     header = dialect.get("header", True)
+    sniffed = (
+        "read_csv(?, delim = ?, quote = ?, escape = ?, header = ?, all_varchar = true, null_padding = true, "
+        "ignore_errors = ?, strict_mode = false)"
+    )
+    params = [csv_path, delimiter, quote, quote, bool(header), sampled]
     try:
+        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {sniffed}", params).fetchall()]
+        width = header_width(csv_path, dialect) if header else None
+        if not width or width > len(names):
+            con.execute(f"CREATE TABLE s AS SELECT * FROM {sniffed}", params)
+            return [row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE s)").fetchall()], None
+        names = names[:width]  # DuckDB names the extra fields of ragged rows as columns of their own
+        options = positional_read_csv_options(dialect, width)
+        bound = ", ".join(f"{key} := ?" for key in options)
         con.execute(
-            "CREATE TABLE s AS SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = ?, "
-            "all_varchar = true, null_padding = true, ignore_errors = ?, strict_mode = false)",
-            [csv_path, delimiter, quote, quote, bool(header), sampled],
+            f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () + 1 AS __row, * FROM read_csv(?, {bound}, "
+            "ignore_errors = ?)",
+            [csv_path, *{**options, "parallel": False}.values(), sampled],  # a sample: serial is as fast
         )
     except duckdb.Error as exc:
         raise ProfileError(f"could not read the file as a table: {str(exc).splitlines()[0]}") from exc
-    return [row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE s)").fetchall()]
+    is_ragged, fields = ragged_sql(width)
+    selected = ", ".join(f"c{i} AS {_q(name)}" for i, name in enumerate(names))
+    con.execute(f"CREATE TABLE s AS SELECT {selected} FROM raw WHERE NOT ({is_ragged}) ORDER BY __row")
+    count, examples, max_fields = con.execute(
+        f"SELECT count(*), list(__row ORDER BY __row)[1:10], max({fields}) FROM raw WHERE {is_ragged}"
+    ).fetchone()
+    con.execute("DROP TABLE raw")
+    ragged = None
+    if count:
+        ragged = {
+            "rows": count,
+            "examples": [] if sampled else examples,
+            "header_fields": width,
+            "max_fields": max_fields,
+            "sampled": sampled,
+        }
+    return names, ragged
 
 
 def _q(name: str) -> str:
@@ -300,23 +391,42 @@ def _date_format(con, column: str, values: list[str], nonnull: int) -> tuple[str
     return chosen, has_time, [f for f in full if f != chosen], ambiguous
 
 
-def _column_profile(con, column: str, header_norm: str, rows: int) -> dict:
-    col = _q(column)
-    nulls = list(NULL_TOKENS)
-    # One pass groups the column's values; nulls, distinct count, lengths and null tokens come from it.
+def _column_stats(con, columns: list[str]) -> dict[int, dict]:
+    """Every column's value counts in one pass over the sample (UNPIVOT, then one GROUP BY).
+
+    {column index: {"nulls", "distinct", "avg_len", "null_tokens", "top": [(value, count)] most frequent
+    first, at most DISTINCT_LIMIT}}. Columns are addressed by position (`i`), never by header text.
+    """
+    if not columns:
+        return {}
+    renamed = ", ".join(f"coalesce(trim({_q(c)}), '') AS c{i}" for i, c in enumerate(columns))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE g AS SELECT trim({col}) AS v, count(*) AS n, "
-        f"trim({col}) IS NULL OR list_contains($1, trim({col})) AS is_null FROM s GROUP BY 1",
-        [nulls],
+        f"CREATE OR REPLACE TEMP TABLE g AS WITH r AS (SELECT {renamed} FROM s) "
+        "SELECT CAST(substr(c, 2) AS INTEGER) AS i, v, count(*) AS n, list_contains($1, v) AS is_null "
+        "FROM (UNPIVOT r ON COLUMNS(*) INTO NAME c VALUE v) GROUP BY ALL",
+        [list(NULL_TOKENS)],
     )
-    null_count, distinct, avg_len, null_tokens = con.execute(
-        "SELECT coalesce(sum(n) FILTER (WHERE is_null), 0), count(*) FILTER (WHERE NOT is_null), "
-        "sum(length(v) * n) FILTER (WHERE NOT is_null) / nullif(sum(n) FILTER (WHERE NOT is_null), 0), "
-        "coalesce(list(v ORDER BY v) FILTER (WHERE is_null AND v <> ''), []) FROM g"
-    ).fetchone()
-    null_count = int(null_count)
+    stats = {i: {"nulls": 0, "distinct": 0, "avg_len": None, "null_tokens": [], "top": []} for i in range(len(columns))}
+    stats |= {
+        i: {"nulls": int(nulls), "distinct": distinct, "avg_len": avg_len, "null_tokens": tokens, "top": []}
+        for i, nulls, distinct, avg_len, tokens in con.execute(
+            "SELECT i, coalesce(sum(n) FILTER (WHERE is_null), 0), count(*) FILTER (WHERE NOT is_null), "
+            "sum(length(v) * n) FILTER (WHERE NOT is_null) / nullif(sum(n) FILTER (WHERE NOT is_null), 0), "
+            "coalesce(list(v ORDER BY v) FILTER (WHERE is_null AND v <> ''), []) FROM g GROUP BY i"
+        ).fetchall()
+    }
+    for i, v, n in con.execute(
+        "SELECT i, v, n FROM g WHERE NOT is_null "
+        f"QUALIFY row_number() OVER (PARTITION BY i ORDER BY n DESC, v) <= {DISTINCT_LIMIT} ORDER BY i, n DESC, v"
+    ).fetchall():
+        stats[i]["top"].append((v, n))
+    return stats
+
+
+def _column_profile(con, column: str, header_norm: str, rows: int, stats: dict) -> dict:
+    null_count, distinct, avg_len = stats["nulls"], stats["distinct"], stats["avg_len"]
+    null_tokens, top_rows = stats["null_tokens"], stats["top"]
     nonnull = rows - null_count
-    top_rows = con.execute(f"SELECT v, n FROM g WHERE NOT is_null ORDER BY n DESC, v LIMIT {DISTINCT_LIMIT}").fetchall()
     values = [v for v, _ in top_rows]
     profile: dict = {
         "name": column,
@@ -384,10 +494,9 @@ def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int
         return
     numbers = _number_info(values)
     if numbers is not None:
-        parsed = [n for n in (parse_number_text(v) for v in values) if n is not None]
+        floats = numbers.numbers
         if numbers.locale == "de":
-            parsed = [(parse_number_text(v.replace(".", "").replace(",", ".")) or (0, None)) for v in values]
-        floats = [p[0] for p in parsed]
+            floats = [(parse_number_text(v.replace(".", "").replace(",", ".")) or (0, None))[0] for v in values]
         profile.update(
             type="decimal",
             locale=numbers.locale or "en",
@@ -444,18 +553,28 @@ def profile_file(
         temp_xlsx = path = _xlsx_to_csv(path)
         dialect = dict(DEFAULT_DIALECT)
     try:
-        with readable_csv(path, dialect) as (csv_path, sampled), duckdb.connect() as con:
-            columns = open_sample(con, csv_path, dialect, sampled=sampled)
+        # One thread: a 1 MB sample gains nothing from more, and a busy machine loses to the switching.
+        with readable_csv(path, dialect) as sample, duckdb.connect(config={"threads": 1}) as con:
+            sampled = sample.sampled
+            columns, ragged = open_sample(con, sample.path, dialect, sampled=sampled)
+            ragged_rows = (ragged or {}).get("rows", 0)
             rows = con.execute("SELECT count(*) FROM s").fetchone()[0]
             from mappings.services.propose import normalize_header
 
-            profiles = [_column_profile(con, c, normalize_header(c), rows) for c in columns]
+            stats = _column_stats(con, columns)
+            profiles = [_column_profile(con, c, normalize_header(c), rows, stats[i]) for i, c in enumerate(columns)]
             document = {
                 "rows_profiled": rows,
                 "sampled": sampled,
-                "rows": total_rows if total_rows is not None else (None if sampled else rows),
+                "rows": total_rows if total_rows is not None else (None if sampled else rows + ragged_rows),
                 "columns": profiles,
+                "ragged": ragged,
             }
+            if sampled and sample.spread and total_rows is None:
+                # Without reading the file: rows ≈ its bytes at the sample's bytes per row (say "≈").
+                document["rows_estimated"] = round(
+                    (rows + (ragged or {}).get("rows", 0)) * sample.file_bytes / sample.bytes_read
+                )
             document["charts"] = quickviz_specs(con=con, profile=document)
             return document
     finally:
@@ -479,9 +598,11 @@ def data_source_profile(*, source: DataSource) -> dict:
         source.status = DataSource.Status.FAILED
         source.save(update_fields=["error", "status"])
         raise ProfileError(str(exc)) from exc
+    if "ragged" in source.dialect:  # counted over the whole file at upload: exact, with row numbers
+        document["ragged"] = source.dialect["ragged"]
     source.profile = document
     if source.rows is None and not document["sampled"]:
-        source.rows = document["rows_profiled"]
+        source.rows = document["rows"]
     if source.status == DataSource.Status.UPLOADED:
         source.status = DataSource.Status.PROFILED
     source.save(update_fields=["profile", "rows", "status"])

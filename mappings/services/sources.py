@@ -58,7 +58,7 @@ def data_source_dialect_override(
     with a message for the user when a value is not offered or the file cannot be read that way.
     """
     from mappings.services.dialect import DELIMITERS, QUOTES, transcode_to_utf8
-    from mappings.services.duck import file_columns_and_rows
+    from mappings.services.duck import file_layout
     from mappings.services.upload import UploadRejected
 
     if delimiter not in DELIMITERS:
@@ -76,10 +76,10 @@ def data_source_dialect_override(
             raise UploadRejected(f"The file cannot be decoded as {encoding}: {exc}") from exc
         dialect["encoding"] = encoding
     try:
-        columns, rows = file_columns_and_rows(source.file_path, dialect)
+        columns, rows, ragged = file_layout(source.file_path, dialect)
     except Exception as exc:  # DuckDB's parse errors are several classes; all mean "not this way"
         raise UploadRejected(f"The file cannot be read that way: {str(exc).splitlines()[0]}") from exc
-    dialect["columns"] = columns
+    dialect["columns"], dialect["ragged"] = columns, ragged
     source.dialect, source.rows, source.profile = dialect, rows, {}
     source.save(update_fields=["dialect", "rows", "profile"])
     data_source_profile(source=source)

@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from mappings.models import DataSource
 from mappings.services.dialect import needs_transcoding, sniff_file, transcode_to_utf8, xlsx_to_csv
-from mappings.services.duck import file_columns_and_rows
+from mappings.services.duck import file_layout
 
 ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 _CHUNK = 1024 * 1024
@@ -110,7 +110,7 @@ def data_source_create(
             raise UploadRejected("The file is empty.")
         readable, file_format, dialect = _prepare_readable(original, upload_dir / f"{stem}.csv", suffix)
         try:
-            columns, rows = file_columns_and_rows(readable, dialect)
+            columns, rows, ragged = file_layout(readable, dialect)
         except Exception as exc:  # DuckDB's parse errors are several classes; all mean "unreadable"
             raise UploadRejected(_read_error_message(exc, readable)) from exc
         if not columns:
@@ -124,6 +124,7 @@ def data_source_create(
             path.unlink(missing_ok=True)
         raise
     dialect["columns"] = columns
+    dialect["ragged"] = ragged
     dialect["original_file"] = str(original)
     return DataSource.objects.create(
         name=name,

@@ -255,3 +255,13 @@ def test_a_dialect_outside_the_offered_values_is_refused_with_a_message(client, 
         follow=True,
     )
     assert "Choose a delimiter" in response.content.decode()
+
+
+def test_the_upload_and_review_pages_say_which_rows_have_more_fields_than_the_header(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "customers.csv", executive)
+    client.force_login(executive)
+
+    for url in (f"/uploads/{source.pk}/", f"/uploads/{source.pk}/review/"):
+        page = client.get(url).content.decode()
+        assert "24 rows have more fields than the header" in page
+        assert "rows 8, 9, 10, 16, 19, 22, 23, 24, 27, 30, …" in page

@@ -133,3 +133,86 @@ def test_profiling_an_upload_stores_it(db, executive, tmp_path):
     assert source.profile == document
     assert document["rows"] == 830
     assert [c["name"] for c in document["columns"]] == source.dialect["columns"]
+
+
+def _dated_orders(path, rows: int) -> None:
+    """Orders sorted by date, one month per 1,000 rows: a head-only sample would see the first months only."""
+    with path.open("w") as fh:
+        fh.write("Order ID,Order Date,Total\n")
+        for i in range(rows):
+            fh.write(f"SO-{i:06d},{2020 + i // 12000}-{1 + (i // 1000) % 12:02d}-15,{10 + i % 90}.50\n")
+
+
+def test_a_big_file_is_sampled_from_byte_ranges_across_it_so_quickviz_shows_its_last_months(tmp_path, monkeypatch):
+    import mappings.services.profile as profile
+
+    monkeypatch.setattr(profile, "SAMPLE_BYTES", 64 * 1024)
+    path = tmp_path / "sorted.csv"
+    _dated_orders(path, 48_000)  # four years, ~1.4 MB
+
+    document = profile.profile_file(path=path)
+
+    assert document["sampled"] is True
+    months = [v["month"] for v in document["charts"][0]["data"]["values"]]
+    assert months[0].startswith("2020-01") and months[-1].startswith("2023-")
+    assert {c["name"]: c["type"] for c in document["columns"]} == {
+        "Order ID": "identifier", "Order Date": "date", "Total": "decimal",
+    }  # fmt: skip
+
+
+def test_a_big_files_row_count_is_estimated_from_its_bytes_without_reading_it(tmp_path, monkeypatch):
+    import mappings.services.profile as profile
+
+    monkeypatch.setattr(profile, "SAMPLE_BYTES", 64 * 1024)
+    path = tmp_path / "sorted.csv"
+    _dated_orders(path, 48_000)
+
+    document = profile.profile_file(path=path)
+
+    assert document["rows"] is None  # not counted …
+    assert document["rows_estimated"] == pytest.approx(48_000, rel=0.02)  # … but estimated within 2%
+
+
+def test_a_head_with_quoted_line_breaks_is_sampled_from_the_head_only(tmp_path, monkeypatch):
+    import mappings.services.profile as profile
+
+    monkeypatch.setattr(profile, "SAMPLE_BYTES", 16 * 1024)
+    path = tmp_path / "notes.csv"
+    path.write_text("id,note\n" + "".join(f'{i},"line one\nline two of note {i}"\n' for i in range(4000)))
+
+    document = profile.profile_file(path=path)
+
+    assert document["sampled"] is True and "rows_estimated" not in document
+    assert {c["name"] for c in document["columns"]} == {"id", "note"}
+    assert all("\n" in t["value"] for t in next(c for c in document["columns"] if c["name"] == "note")["top"])
+
+
+def test_rows_with_more_fields_than_the_header_are_reported_with_their_numbers_and_kept_out_of_the_profile(tmp_path):
+    path = tmp_path / "addresses.csv"
+    path.write_text(
+        "id,street,city\n1,Main St 5,Lyon\n2,Rua do Paço, 67,Rio\n3,Elm 2,Paris\n4,2, rue du Commerce,Lyon\n"
+    )
+
+    document = profile_file(path=path)
+
+    assert [c["name"] for c in document["columns"]] == ["id", "street", "city"]  # no extra column
+    assert document["ragged"] == {
+        "rows": 2, "examples": [3, 5], "header_fields": 3, "max_fields": 4, "sampled": False,
+    }  # fmt: skip
+    city = next(c for c in document["columns"] if c["name"] == "city")
+    assert {t["value"] for t in city["top"]} == {"Lyon", "Paris"}  # not " 67" nor "Rio" shifted in
+    assert document["rows"] == 4 and document["rows_profiled"] == 2
+
+
+def test_northwind_orders_profile_says_which_rows_have_an_unquoted_comma(db, executive):
+    from mappings.services.upload import data_source_create
+
+    source = data_source_create(file=NORTHWIND / "orders.csv", name="orders.csv", user=executive)
+    document = data_source_profile(source=source)
+
+    assert source.dialect["ragged"] == {
+        "rows": 176, "examples": [4, 5, 6, 7, 10, 15, 19, 35, 36, 41], "header_fields": 14, "max_fields": 15,
+    }  # fmt: skip
+    assert document["ragged"] == source.dialect["ragged"]
+    assert "column14" not in source.dialect["columns"] and len(source.dialect["columns"]) == 14
+    assert source.rows == 830

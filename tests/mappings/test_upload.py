@@ -125,3 +125,13 @@ def test_upload_from_a_path(db, tmp_path):
     source = data_source_create(file=path, user=None)
     assert source.name == "p.csv"
     assert source.rows == 1
+
+
+def test_a_file_whose_values_span_lines_is_counted_and_profiled(db, executive, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("id,note\n" + "".join(f'{i},"line one\nline two of note {i}"\n' for i in range(4000)))
+
+    source = data_source_create(file=path, name="notes.csv", user=executive)
+
+    assert (source.rows, source.dialect["columns"], source.dialect["ragged"]) == (4000, ["id", "note"], None)
+    assert source.dialect["quoted_newlines"] is True  # DuckDB pads such rows only when reading serially
