@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboards.presenters import widget_all_time
 from dashboards.selectors import (
     dashboard_filters_parse,
     dashboard_get_for_user,
@@ -71,6 +72,9 @@ class DashboardDataApi(APIView):
             rows = serializers.JSONField(help_text="The view's rows the caller may see: [{column: value}]")
             refreshed_at = serializers.DateTimeField(allow_null=True)
             is_stale = serializers.BooleanField()
+            all_time = serializers.BooleanField(
+                help_text="The view has no date column: its rows are all time, the date filter does not apply"
+            )
             error = serializers.CharField(allow_blank=True)
 
             class Meta:
@@ -102,6 +106,7 @@ class DashboardDataApi(APIView):
                     "rows": d.rows,
                     "refreshed_at": d.freshness.get("refreshed_at"),
                     "is_stale": bool(d.freshness.get("is_stale")),
+                    "all_time": widget_all_time(d.widget),
                     "error": d.error,
                 }
                 for d in data

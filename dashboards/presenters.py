@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from canonical.schema import TABLES_BY_NAME
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
-from dashboards.selectors import WidgetData
+from dashboards.selectors import DashboardFilters, WidgetData
 
 TABLE_MAX_ROWS = 200
 
@@ -37,6 +38,9 @@ class WidgetDisplay:
     columns: list[str] = field(default_factory=list)
     cells: list[list[str]] = field(default_factory=list)
     truncated: bool = False
+    all_time: bool = False  # the view has no date column: the dashboard's date range does not apply
+    date_filter_ignored: bool = False  # all_time, and a date range is chosen
+    needs_data: str = ""  # the view is empty for everyone: which upload would fill it
 
 
 def _sum(rows: list[dict], name: str) -> float | None:
@@ -44,9 +48,33 @@ def _sum(rows: list[dict], name: str) -> float | None:
     return round(sum(values), 2) if values else None
 
 
-def widget_display(data: WidgetData) -> WidgetDisplay:
+def widget_all_time(widget: Widget) -> bool:
+    """A widget on a view without a date column shows all time whatever the dashboard's date range."""
+    view = KPI_VIEWS.get(widget.view_name)
+    return view is not None and view.date_column is None
+
+
+def needs_data_message(widget: Widget, freshness: dict) -> str:
+    """ "Upload invoices to see Receivables aging" when the widget's view is empty for everyone.
+
+    From the refresh engine's row count of the whole view (not the caller's rows: a rep without invoices of
+    their own is not told to upload any). The view's first dependency is the data it is about.
+    """
+    view = KPI_VIEWS.get(widget.view_name)
+    if view is None or not view.depends_on or freshness.get("rows") != 0:
+        return ""
+    table = TABLES_BY_NAME.get(view.depends_on[0])
+    label = table.label.lower() if table else view.depends_on[0].removeprefix("canonical_").replace("_", " ")
+    return f"Upload {label} to see {widget.title}."
+
+
+def widget_display(data: WidgetData, filters: DashboardFilters | None = None) -> WidgetDisplay:
     widget = data.widget
     display = WidgetDisplay(data=data)
+    display.all_time = widget_all_time(widget)
+    display.date_filter_ignored = display.all_time and bool(filters and (filters.date_from or filters.date_to))
+    if not data.rows and not data.error:
+        display.needs_data = needs_data_message(widget, data.freshness)
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)
         view = KPI_VIEWS.get(widget.view_name)

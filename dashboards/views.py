@@ -131,10 +131,12 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
     )
     spec = dict(widget.vega_spec)
+    display = widget_display(data, filters)
     context = {
         "dashboard": dashboard,
         "widget": widget,
-        "display": widget_display(data),
+        "display": display,
+        "can_upload": bool(display.needs_data) and user_can_manage_data(request.user),
         "data": data,
         "etag": etag,
         "chart": {"spec": spec, "rows": data.rows, "type": widget.chart_type},

@@ -50,20 +50,21 @@ def kpi_views_freshness(view_names, *, now: datetime | None = None) -> dict[str,
         if view is None:
             out[name] = {"refreshed_at": None, "is_stale": True, "last_error": f"KPI view {name!r} no longer exists"}
             continue
-        last_success_at, failures, last_error, data_through, alert = found[name]
+        last_success_at, failures, last_error, data_through, rows, alert = found[name]
         out[name] = {
             "view_name": name,
             "refreshed_at": last_success_at,
             "is_stale": _stale(view, last_success_at, failures or 0, now),
             "last_error": last_error or "",
             "data_through": data_through,
+            "rows": rows,  # the whole view's, every scope: 0 means there is no data for it at all yet
             "alert": alert,
         }
     return out
 
 
 def kpi_view_freshness(view_name: str, *, now: datetime | None = None) -> dict:
-    """{"view_name", "refreshed_at", "is_stale", "last_error", "data_through", "alert"} for one view.
+    """{"view_name", "refreshed_at", "is_stale", "last_error", "data_through", "rows", "alert"} for one view.
 
     `refreshed_at` is the last successful refresh (None: never built); `alert` the open alert's message.
     Raises KeyError for a view that is not in the registry.

@@ -5,6 +5,7 @@ SELECT v.name,
        s.consecutive_failures,
        s.last_error,
        s.data_through,
+       s.rows,
        (SELECT a.message
         FROM kpi_alerts a
         WHERE a.view_name = v.name AND a.resolved_at IS NULL
