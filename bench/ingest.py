@@ -15,6 +15,7 @@ Peak RSS is sampled in this process while the timed runs execute (DuckDB runs in
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
@@ -162,6 +163,8 @@ def run_ingest_bench(
             "unit": "rows/s",
             "seconds": round(first_s, 2),
             "peak_rss_mb": round(rss.peak_mb),
+            # Where the (last) first load's time went, from the job report: shown by `--with-copy`.
+            "timings_ms": first_report.get("timings_ms", {}),
             "notes": f"{rows:,} rows, {counts['inserted']:,} inserted, {counts['rejected']} rejected; {spread}".strip(
                 "; "
             ),
@@ -176,6 +179,7 @@ def run_ingest_bench(
             "ratio": round(again_s / first_s, 2),
             "met": again_s <= first_s,
             "rows_per_s": round(rows / again_s),
+            "timings_ms": again_report.get("timings_ms", {}),
             "notes": f"{unchanged['unchanged']:,} unchanged, {unchanged['inserted']} inserted, "
             f"{unchanged['updated']} updated",
         },
@@ -188,6 +192,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--csv", type=Path, help="an orders CSV of the generator's layout instead")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--with-copy",
+        action="store_true",
+        help="also time psql \\copy of the same file (bench/references.py) in this run and print the ratio",
+    )
     args = parser.parse_args(argv)
     _ensure_django()
     from django.conf import settings
@@ -200,8 +209,36 @@ def main(argv: list[str] | None = None) -> None:
         out = Path(settings.BASE_DIR) / ".data" / "bench" / f"orders-{args.scale}-seed-{args.seed}"
         files = generate_cached(out, orders=args.scale, seed=args.seed)
         csv_path = files["orders.csv"]
+    copy = None
+    if args.with_copy:
+        from django.db import connection
+
+        from bench import references
+
+        url = _database_url(connection.settings_dict)
+        references.reference_schema_create(url)
+        copy = references.ref_psql_copy(url, csv_path, runs=args.runs)
+        print(f"{copy['what']}: {copy['value']:,.0f} rows/s ({copy['notes']})")
     for row in run_ingest_bench(csv_path, runs=args.runs, files=files):
         print(row)
+        if copy and row["unit"] == "rows/s":
+            print(f"  ratio to \\copy: {row['value'] / copy['value']:.3f}")
+        for step, ms in row.get("timings_ms", {}).items():
+            print(f"  {step}: {ms / 1000:.2f} s")
+    if copy:
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _database_url(settings_dict: dict) -> str:
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(
+        dbname=settings_dict["NAME"],
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=str(settings_dict.get("PORT") or "") or None,
+    )
 
 
 if __name__ == "__main__":

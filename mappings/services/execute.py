@@ -24,12 +24,14 @@ from mappings.services.plan import TablePlan, plan_build
 from mappings.services.staging import Reject, stage_rows
 from mappings.services.upsert import (
     TableResult,
+    bulk_load_begin,
+    bulk_load_end,
     old_months,
     order_amounts_from_lines,
     references_resolve,
     self_references_update,
+    staging_counts,
     staging_create,
-    staging_distinct_count,
     upsert_table,
 )
 
@@ -219,9 +221,12 @@ def _run_plans(
     line_order_ids: set[int] = set()
     timings: dict[str, int] = {}
     orders_amount_source = None
+    bulk_tables: list[str] = []
     with pg.cursor() as cursor:
         # The staging tables are analyzed only for join planning: a small sample is plenty.
         cursor.execute("SET LOCAL default_statistics_target = 10")
+        # Room for the hash joins and aggregates over a whole file's staging rows.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         for plan in plans:
             staging = staging_create(cursor, plan)
             progress.stage(f"reading {plan.name}", force=True)
@@ -259,9 +264,10 @@ def _run_plans(
                 )
             timings[f"{plan.name}: references"] = _ms(clock)
             clock = time.monotonic()
-            distinct = staging_distinct_count(cursor, plan=plan, staging=staging)
+            rows, distinct = staging_counts(cursor, plan=plan, staging=staging)
             months_before = old_months(cursor, plan=plan, staging=staging)
             amount_from_lines = plan.name == "canonical_orders" and plan.column("amount") is None
+            bulk = bulk_load_begin(cursor, plan=plan, staging=staging, rows=distinct)
             result = upsert_table(
                 cursor,
                 plan=plan,
@@ -269,10 +275,17 @@ def _run_plans(
                 maps=maps,
                 source_id=source.pk,
                 amount_from_lines=amount_from_lines,
+                repeated_ids=distinct < rows,
             )
             timings[f"{plan.name}: upsert"] = _ms(clock)
             for col in plan.self_references:
                 result = _self_reference_pass(cursor, plan, staging, col, mode, source, result, rejects, placeholders)
+            if bulk:
+                clock = time.monotonic()
+                progress.stage(f"indexing {plan.name}", force=True)
+                bulk_load_end(cursor, plan=plan)
+                timings[f"{plan.name}: indexes + foreign keys rebuilt"] = _ms(clock)
+                bulk_tables.append(plan.name)
             result.unchanged = max(distinct - result.inserted - result.updated, 0)
             result.rejected = rejected
             report["tables"][plan.name] = result.counts()
@@ -293,6 +306,8 @@ def _run_plans(
         if line_order_ids:
             _merge_touched(touched, "canonical_order_lines", _orders_keys(cursor, sorted(line_order_ids)), [])
     report["timings_ms"] = timings
+    # Tables loaded in bulk: their indexes rebuilt and foreign keys validated set-wise (upsert.py).
+    report["bulk_load"] = bulk_tables
     report["touched"] = {
         table: {key: sorted(values) for key, values in keys.items()} for table, keys in touched.items()
     }

@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 from django.db import models
-from psycopg import errors as pg_errors
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
@@ -120,8 +119,12 @@ def upsert_table(
     maps: dict[str, sql.Identifier],
     source_id: int,
     amount_from_lines: bool,
+    repeated_ids: bool = False,
 ) -> TableResult:
     """Insert new rows and update changed ones; returns counts and what changed (for KPI refresh).
+
+    `repeated_ids`: staging holds some identifier more than once (see `staging_counts`); the last
+    occurrence in the file wins.
 
     Self-references are left out here and written by `self_references_update` once every row exists.
     """
@@ -170,59 +173,60 @@ def upsert_table(
     insert_names = ["external_id", *extra_names, *(c.name for c in value_cols)]
     columns = sql.SQL(", ").join(map(sql.Identifier, insert_names))
     assignments = sql.SQL(", ").join(
-        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in insert_names if n != "external_id"
+        sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in insert_names if n != "external_id"
     )
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared)
-    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(n)) for n in compared)
+    incoming = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared)
     returning_names = ["external_id", *_touch_columns(plan)]
     returning = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names)
     touched_sql, touched_keys = _touched_aggregates(plan)
-    base = sql.SQL("SELECT {select_list} FROM {staging} s {joins}{window}").format(
+    staged = sql.SQL("SELECT {select_list} FROM {staging} s {joins}{window}").format(
         select_list=select_list, staging=staging, joins=sql.SQL(" ").join(joins), window=window
     )
-
-    def run(staged: sql.Composable):
-        cursor.execute(
-            _sql(
-                "upsert.sql",
-                staged=staged,
-                table=sql.Identifier(plan.name),
-                columns=columns,
-                assignments=assignments,
-                current=current,
-                incoming=incoming,
-                returning=returning,
-                touched=touched_sql,
-            )
-        )
-        return cursor.fetchone()
-
-    cursor.execute("SAVEPOINT ll_upsert")
-    try:
-        row = run(base)
-        cursor.execute("RELEASE SAVEPOINT ll_upsert")
-    except pg_errors.CardinalityViolation:
+    if repeated_ids:
         # The file repeats an identifier (a denormalized export lists a customer once per order): the
         # last occurrence wins. Only then pay for the DISTINCT ON sort.
-        cursor.execute("ROLLBACK TO SAVEPOINT ll_upsert")
-        row = run(
-            sql.SQL("SELECT DISTINCT ON (external_id) * FROM ({base}) d ORDER BY external_id, source_row DESC").format(
-                base=base
-            )
+        staged = sql.SQL(
+            "SELECT DISTINCT ON (external_id) * FROM ({staged}) d ORDER BY external_id, source_row DESC"
+        ).format(staged=staged)
+    # Executions of other uploads writing this table wait until this one commits (readers do not): no
+    # identifier can appear between the UPDATE and the INSERT.
+    cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(plan.name)))
+    cursor.execute(
+        _sql(
+            "upsert.sql",
+            staged=staged,
+            table=sql.Identifier(plan.name),
+            columns=columns,
+            assignments=assignments,
+            current=current,
+            incoming=incoming,
+            returning=returning,
+            touched=touched_sql,
         )
+    )
+    row = cursor.fetchone()
     result = TableResult(inserted=row[0], updated=row[1])
     for key, value in zip(touched_keys, row[2:], strict=True):
         result.touched[key] = sorted(value or [])
     return result
 
 
-def staging_distinct_count(cursor, *, plan: TablePlan, staging: sql.Identifier) -> int:
-    """Rows the table receives from this file: one per identifier (repeats of one customer count once)."""
+def staging_counts(cursor, *, plan: TablePlan, staging: sql.Identifier) -> tuple[int, int]:
+    """(staged rows, rows the table receives from this file): one per identifier, so repeats of one
+    customer count once. Derived identifiers are numbered apart, so they never repeat."""
     if plan.derived_external_id:
         cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(staging))
-    else:
-        cursor.execute(sql.SQL("SELECT count(DISTINCT external_id) FROM {}").format(staging))
-    return cursor.fetchone()[0]
+        rows = cursor.fetchone()[0]
+        return rows, rows
+    # GROUP BY can hash; count(DISTINCT) always sorts.
+    cursor.execute(
+        sql.SQL(
+            "SELECT (SELECT count(*) FROM {s}), (SELECT count(*) FROM (SELECT external_id FROM {s} GROUP BY 1) g)"
+        ).format(s=staging)
+    )
+    rows, distinct = cursor.fetchone()
+    return rows, distinct
 
 
 def _touch_columns(plan: TablePlan) -> list[str]:
@@ -322,3 +326,51 @@ def order_amounts_from_lines(cursor, *, order_ids: list[int], orders_source_id: 
         "customer_ids": sorted(customers or []),
         "employee_ids": sorted(reps or []),
     }
+
+
+# A load is "bulk" when it inserts at least this many rows and at least this share of the table it
+# leaves: then dropping the table's secondary indexes and foreign keys and re-creating them once
+# (sorted index builds, one anti-join per key) is cheaper than maintaining them row by row. Measured
+# at 1M orders (bench/README.md, "Ingest"): the break-even is near a fifth of the table.
+BULK_MIN_ROWS = 10_000
+BULK_TABLE_SHARE = 0.25
+_BULK_SAMPLE_ROWS = 2_000
+
+
+def bulk_load_begin(cursor, *, plan: TablePlan, staging: sql.Identifier, rows: int) -> bool:
+    """If this load is bulk, drop the table's foreign keys and secondary indexes (in the load's
+    transaction: a failure restores them) and return True; `bulk_load_end` puts them back."""
+    from django.conf import settings
+
+    min_rows = getattr(settings, "EXECUTION_BULK_MIN_ROWS", BULK_MIN_ROWS)
+    if rows < max(min_rows, 1):
+        return False
+    table = sql.Identifier(plan.name)
+    # Share of the staged identifiers that are new, from a sample (re-running a file inserts nothing).
+    percent = min(100.0, 100.0 * _BULK_SAMPLE_ROWS / rows)
+    cursor.execute(
+        sql.SQL(
+            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
+            "(SELECT 1 FROM {table} t WHERE t.external_id = s.external_id)) "
+            "FROM {staging} s TABLESAMPLE BERNOULLI (%s) REPEATABLE (0)"
+        ).format(table=table, staging=staging),
+        [percent],
+    )
+    sampled, new = cursor.fetchone()
+    new_rows = rows * new / sampled if sampled else rows
+    if new_rows < min_rows:
+        return False
+    # Rows already in the table, counted only as far as the decision needs.
+    cap = int(new_rows * (1 - BULK_TABLE_SHARE) / BULK_TABLE_SHARE) + 1
+    cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [cap])
+    if cursor.fetchone()[0] >= cap:
+        return False
+    cursor.execute("SELECT ll_bulk_load_begin(%s::regclass)", [plan.name])
+    return True
+
+
+def bulk_load_end(cursor, *, plan: TablePlan) -> None:
+    """Re-create what `bulk_load_begin` dropped: indexes first, then each foreign key NOT VALID and
+    validated in one pass (a missing referent fails the execution here, as it would at commit)."""
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cursor.execute("SELECT ll_bulk_load_end(%s::regclass)", [plan.name])

@@ -19,6 +19,15 @@ def upload_dir(settings, tmp_path):
     settings.UPLOAD_DIR = tmp_path / "uploads"
 
 
+@pytest.fixture(autouse=True, params=["row by row", "bulk"])
+def load_mode(request, settings):
+    """Every behaviour holds both ways a table is written: row by row (the default for small files) and
+    as a bulk load (indexes and foreign keys dropped and rebuilt, upsert.py), forced here for any size."""
+    if request.param == "bulk":
+        settings.EXECUTION_BULK_MIN_ROWS = 1
+    return request.param
+
+
 CUSTOMERS = "id;name;city\nK1;Müller GmbH;Köln\nK2;Café Zoë;Genève\n"
 CUSTOMER_FIELDS = [
     field("id", "canonical_customers", "external_id"),
@@ -160,11 +169,13 @@ SUPERSTORE_FIELDS = [
 ]
 
 
-def test_one_denormalized_file_fills_four_tables_in_dependency_order(db, tmp_path):
+def test_one_denormalized_file_fills_four_tables_in_dependency_order(db, tmp_path, load_mode):
     source = upload_text(tmp_path, SUPERSTORE)
     job = run(source, SUPERSTORE_FIELDS)
 
     assert job.status == "succeeded", job.error
+    expected_bulk = ["canonical_customers", "canonical_products", "canonical_orders", "canonical_order_lines"]
+    assert job.report["bulk_load"] == (expected_bulk if load_mode == "bulk" else [])
     tables = job.report["tables"]
     assert tables["canonical_customers"] == {"inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}
     assert tables["canonical_products"]["inserted"] == 2

@@ -1,0 +1,127 @@
+"""Bulk loads: a file inserting much of a table drops the table's secondary indexes and foreign keys in the
+load's transaction and rebuilds them once (upsert.py: bulk_load_begin / bulk_load_end). The guarantees of a
+row-by-row load hold (tests/mappings/test_execute.py runs every behaviour both ways); these tests check
+that the table comes back exactly as the migrations made it, that the set-wise check is a real check, and
+when a load counts as bulk."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from canonical.models import Customer, Order
+from tests.mappings.helpers import field, run, upload_text
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+
+
+def orders_csv(count: int, *, first: int = 1, customers: int = 3) -> str:
+    lines = ["order,date,amount,customer,rep"]
+    lines += [f"O-{n},2024-0{1 + n % 9}-15,{n}.50,K{n % customers},E{n % 2}" for n in range(first, first + count)]
+    return "\n".join(lines) + "\n"
+
+
+ORDER_FIELDS = [
+    field("order", "canonical_orders", "external_id"),
+    field("date", "canonical_orders", "order_date"),
+    field("amount", "canonical_orders", "amount"),
+    field("customer", "canonical_orders", "customer_id"),
+    field("rep", "canonical_orders", "sales_rep_id"),
+]
+
+
+def constraints_and_indexes(table: str) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass ORDER BY conname",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname", [table])
+        return {"constraints": constraints, "indexes": cursor.fetchall()}
+
+
+def test_a_bulk_load_leaves_the_same_indexes_and_valid_foreign_keys_under_the_same_names(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    before = constraints_and_indexes("canonical_orders")
+    assert sum(1 for name, definition, _ in before["constraints"] if "FOREIGN KEY" in definition) == 2
+
+    job = run(upload_text(tmp_path, orders_csv(50)), ORDER_FIELDS)
+
+    assert job.status == "succeeded", job.error
+    assert job.report["bulk_load"] == ["canonical_orders"]
+    assert "canonical_orders: indexes + foreign keys rebuilt" in job.report["timings_ms"]
+    after = constraints_and_indexes("canonical_orders")
+    assert after == before
+    assert all(valid for _, _, valid in after["constraints"])
+    assert Order.objects.count() == 50
+    # References went through placeholders as in any load, and the rebuilt keys point at them.
+    assert job.report["placeholders"] == {"canonical_customers": 3, "canonical_employees": 2}
+    assert not Order.objects.filter(customer__isnull=True).exists()
+
+
+def test_rerunning_a_bulk_file_changes_nothing_and_rebuilds_nothing(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    source = upload_text(tmp_path, orders_csv(50))
+    run(source, ORDER_FIELDS)
+
+    again = run(source, ORDER_FIELDS)
+
+    assert again.report["tables"]["canonical_orders"] == {"inserted": 0, "updated": 0, "unchanged": 50, "rejected": 0}
+    assert again.report["bulk_load"] == []
+
+
+def test_a_few_rows_into_a_large_table_are_written_row_by_row(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    run(upload_text(tmp_path, orders_csv(100), name="a.csv"), ORDER_FIELDS)
+
+    # 20 new rows would be a sixth of the table: below the bulk share (a quarter).
+    job = run(upload_text(tmp_path, orders_csv(20, first=101), name="b.csv"), ORDER_FIELDS)
+
+    assert job.report["tables"]["canonical_orders"]["inserted"] == 20
+    assert job.report["bulk_load"] == []
+
+
+def test_below_the_row_threshold_a_load_is_row_by_row(db, tmp_path):
+    job = run(upload_text(tmp_path, orders_csv(50)), ORDER_FIELDS)
+
+    assert job.report["tables"]["canonical_orders"]["inserted"] == 50
+    assert job.report["bulk_load"] == []
+
+
+def test_the_rebuilt_foreign_key_is_checked_over_every_row(db):
+    Customer.objects.create(external_id="K1", name="Known")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ll_bulk_load_begin('canonical_orders'::regclass)")
+        cursor.execute(
+            "INSERT INTO canonical_orders (external_id, customer_id, status, currency, is_placeholder, "
+            "amount_from_lines) VALUES ('O-1', (SELECT max(id) + 1000 FROM canonical_customers), '', '', false, false)"
+        )
+        with pytest.raises(IntegrityError, match="violates foreign key constraint"), transaction.atomic():
+            cursor.execute("SELECT ll_bulk_load_end('canonical_orders'::regclass)")
+
+
+def test_a_failed_bulk_load_leaves_the_table_its_indexes_and_keys_as_they_were(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    run(upload_text(tmp_path, orders_csv(10), name="a.csv"), ORDER_FIELDS)
+    before = constraints_and_indexes("canonical_orders")
+    rows_before = list(Order.objects.order_by("external_id").values_list("external_id", "amount"))
+    with connection.cursor() as cursor:
+        # Injected failure after the drops: the insert of the 41st row refuses.
+        cursor.execute(
+            "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN IF NEW.external_id = 'O-41' THEN RAISE EXCEPTION 'injected failure'; END IF; "
+            "RETURN NEW; END $$;"
+            "CREATE TRIGGER test_fail BEFORE INSERT ON canonical_orders FOR EACH ROW EXECUTE FUNCTION test_fail();"
+        )
+
+    job = run(upload_text(tmp_path, orders_csv(50), name="b.csv"), ORDER_FIELDS)
+
+    assert job.status == "failed"
+    assert "injected failure" in job.error
+    assert constraints_and_indexes("canonical_orders") == before
+    assert list(Order.objects.order_by("external_id").values_list("external_id", "amount")) == rows_before
