@@ -50,13 +50,23 @@ def ragged_sql(width: int) -> tuple[str, str]:
     return condition, count
 
 
+def repair_sql(width: int, joiner: str) -> tuple[str, str]:
+    """(the fields of a ragged row as text, its fields with those that begin with a space joined back onto
+    the one before) over c0 … and its field count `__n`; `joiner` is SQL for the delimiter + " "."""
+    fields = "list_slice([" + ", ".join(f"c{i}" for i in range(width + RAGGED_EXTRA)) + "], 1, __n)"
+    texts = f"list_transform({fields}, lambda x: coalesce(x, ''))"
+    merged = f"string_split(replace(array_to_string({texts}, chr(31)), chr(31) || ' ', {joiner}), chr(31))"
+    return texts, merged
+
+
 def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict | None]:
     """(column names, row count, ragged rows) of the whole file, in one scan.
 
     The names are the header's fields (DuckDB's names: blank/duplicate headers de-duplicated), never the
     extra fields of rows that have more than the header. Ragged rows, when there are any:
     {"rows": how many, "examples": the first ten row numbers (header = row 1), "header_fields",
-    "max_fields"}; None otherwise (and for files without a header row). Sets `dialect["quoted_newlines"]`
+    "max_fields", "repairable": how many a best-effort load would repair (see read_csv_relation_bound)};
+    None otherwise (and for files without a header row). Sets `dialect["quoted_newlines"]`
     when values span lines (DuckDB then reads the file serially).
     """
     resolved = str(Path(path).resolve())
@@ -68,16 +78,18 @@ def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict |
         if not width or width > len(described):
             (rows,) = conn.execute(f"SELECT count(*) FROM {rel_sql}", [resolved, *params]).fetchone()
             return described, int(rows), None
-        condition, count = ragged_sql(width)
+        _, count = ragged_sql(width)
+        _, merged = repair_sql(width, "?")
         for attempt in range(2):
             options = positional_read_csv_options(dialect, width)
             names = ", ".join(f"{key} := ?" for key in options)
             try:
-                rows, ragged, examples, max_fields = conn.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE {condition}), "
-                    f"list(__row ORDER BY __row) FILTER (WHERE {condition})[1:10], max({count}) "
-                    f"FROM (SELECT row_number() OVER () + 1 AS __row, * FROM read_csv(?, {names}))",
-                    [resolved, *options.values()],
+                rows, ragged, examples, max_fields, repairable = conn.execute(
+                    f"SELECT count(*), count(*) FILTER (WHERE __n IS NOT NULL), "
+                    f"list(__row ORDER BY __row) FILTER (WHERE __n IS NOT NULL)[1:10], max(__n), "
+                    f"count(*) FILTER (WHERE __n IS NOT NULL AND len({merged}) = {width}) "
+                    f"FROM (SELECT row_number() OVER () + 1 AS __row, *, {count} AS __n FROM read_csv(?, {names}))",
+                    [options["delim"] + " ", resolved, *options.values()],
                 ).fetchone()
                 break
             except duckdb.Error as exc:
@@ -86,7 +98,56 @@ def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict |
                 dialect["quoted_newlines"] = True  # stored with the dialect: every later read is serial
         layout = None
         if ragged:
-            layout = {"rows": ragged, "examples": examples, "header_fields": width, "max_fields": max_fields}
+            layout = {
+                "rows": ragged,
+                "examples": examples,
+                "header_fields": width,
+                "max_fields": max_fields,
+                "repairable": repairable,
+            }
         return described[:width], int(rows), layout
     finally:
         conn.close()
+
+
+RAGGED_POLICIES = ("reject", "repair")
+
+
+def read_csv_relation_bound(dialect: dict, path: str, bind, *, ragged_rows: str = "reject") -> tuple[str, bool]:
+    """The file as a relation for a query whose parameters `bind(value) -> placeholder` collects:
+    (SQL, whether it has the `__ragged` column).
+
+    When the upload found rows with more fields than the header (`dialect["ragged"]`), the file is read
+    positionally and each such row gets `__ragged`, a rejected-row problem {column, value: the row's
+    fields, reason}, instead of values shifted into the wrong columns. With `ragged_rows="repair"`, a row
+    whose fields that begin with a space, joined back onto the field before each (with the delimiter
+    and the space they lost), make exactly the header's fields is loaded that way ("Rua do Paço, 67");
+    the others are still rejected.
+    """
+    columns = list(dialect.get("columns") or [])
+    if not (dialect.get("ragged") and dialect.get("header", True) and columns):
+        options = duckdb_read_csv_options(dialect)
+        args = ", ".join(f"{key} := {bind(value)}" for key, value in options.items())
+        return f"read_csv({bind(path)}, {args})", False
+    from mappings.services.transforms import duck_ident
+
+    width = len(columns)
+    options = positional_read_csv_options(dialect, width)
+    args = ", ".join(f"{key} := {bind(value)}" for key, value in options.items())
+    _, count = ragged_sql(width)
+    delimiter = options["delim"]
+    texts, merged = repair_sql(width, bind(delimiter + " "))
+    repaired = f"(__n IS NOT NULL AND len(__m) = {width})" if ragged_rows == "repair" else "false"
+    values = ", ".join(
+        f"CASE WHEN __n IS NULL THEN c{i} WHEN {repaired} THEN nullif(__m[{i + 1}], '') END AS {duck_ident(name)}"
+        for i, name in enumerate(columns)
+    )
+    why = f" fields, the header {width}: a value holds the delimiter without quotes"
+    reason = f"{bind('the row has ')} || __n || {bind(why)}"
+    problem = f"{{'column': '', 'value': array_to_string({texts}, {bind(delimiter)}), 'reason': {reason}}}"
+    sql = (
+        f"(SELECT {values}, CASE WHEN __n IS NOT NULL AND NOT {repaired} THEN {problem} END AS __ragged "
+        f"FROM (SELECT *, CASE WHEN __n IS NOT NULL THEN {merged} END AS __m "
+        f"FROM (SELECT *, {count} AS __n FROM read_csv({bind(path)}, {args}))))"
+    )
+    return sql, True

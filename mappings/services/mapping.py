@@ -13,7 +13,13 @@ from mappings.models import DataSource, FieldMapping, Mapping
 from mappings.services.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
 
 ON_MISSING_REFERENCE = ("placeholder", "reject")
-DEFAULT_OPTIONS = {"on_missing_reference": "placeholder", "all_or_nothing": False, "drop_columns": []}
+DEFAULT_OPTIONS = {
+    "on_missing_reference": "placeholder",
+    "all_or_nothing": False,
+    "drop_columns": [],
+    "ragged_rows": "reject",  # rows with more fields than the header: reject, or repair (duck.py)
+}
+RAGGED_ROWS = ("reject", "repair")
 # Columns that are required by the schema but that the engine can fill itself when unmapped.
 COMPUTABLE = {
     ("canonical_orders", "amount"): "computed from the order's lines",
@@ -49,6 +55,8 @@ def mapping_options_validate(options: dict | None, *, columns: list[str]) -> tup
         errors.append(f"options.on_missing_reference must be one of {', '.join(ON_MISSING_REFERENCE)}")
     if not isinstance(merged["all_or_nothing"], bool):
         errors.append("options.all_or_nothing must be true or false")
+    if merged["ragged_rows"] not in RAGGED_ROWS:
+        errors.append(f"options.ragged_rows must be one of {', '.join(RAGGED_ROWS)}")
     drop = merged["drop_columns"]
     if not isinstance(drop, list) or not all(isinstance(c, str) for c in drop):
         errors.append("options.drop_columns must be a list of column headers")

@@ -15,7 +15,7 @@ from django.db import models
 
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
 from mappings.models import DataSource, Mapping
-from mappings.services.duck import read_csv_relation_sql
+from mappings.services.duck import read_csv_relation_bound
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
 from mappings.services.transforms import Expr, SqlParams, cast_to, compile_steps, duck_ident, transform_parse
 
@@ -65,6 +65,7 @@ class TablePlan:
     columns: list[ColumnPlan]
     derived_external_id: bool  # no external_id mapped: derive it from the mapped values
     key_columns: list[str]
+    ragged_rows: str = "reject"  # rows with more fields than the header: "reject" or "repair" (options)
 
     @property
     def name(self) -> str:
@@ -143,15 +144,17 @@ class TablePlan:
             outputs.append(f"'h:' || left(sha256(concat_ws(chr(31), {parts})), 40) AS external_id")
         elif "external_id" not in by_name:  # pragma: no cover - plan_build guarantees one or the other
             raise MappingInvalid([f"{self.name}: no external_id"])
-        rel_sql, rel_params = read_csv_relation_sql(dialect)
-        # read_csv's own arguments are positional-free named params too.
-        for value in [file_path, *rel_params]:
-            rel_sql = rel_sql.replace("?", params.bind(value), 1)
+        rel_sql, ragged = read_csv_relation_bound(dialect, file_path, params.bind, ragged_rows=self.ragged_rows)
         checks_sql = (
             ", ".join(checks) if checks else 'CAST(NULL AS STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR))'
         )
+        errors = f"list_filter([{checks_sql}], lambda x: x IS NOT NULL)"
+        if ragged:  # a row with more fields than the header is rejected for that alone
+            pre.append("__ragged")
+            val.append("__ragged")
+            errors = f"CASE WHEN __ragged IS NOT NULL THEN [__ragged] ELSE {errors} END"
         sql = (
-            f"SELECT {', '.join(outputs)}, list_filter([{checks_sql}], lambda x: x IS NOT NULL) AS __errors "
+            f"SELECT {', '.join(outputs)}, {errors} AS __errors "
             f"FROM (SELECT {', '.join(val)} FROM (SELECT {', '.join(pre)} FROM {rel_sql}))"
         )
         return sql, params.values
@@ -243,5 +246,13 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
             keys = [*needed, *(k for k in optional if k in mapped)]
         else:
             keys = sorted(c.name for c in cols if not c.computed)
-        plans.append(TablePlan(table=table, columns=cols, derived_external_id=derived, key_columns=keys))
+        plans.append(
+            TablePlan(
+                table=table,
+                columns=cols,
+                derived_external_id=derived,
+                key_columns=keys,
+                ragged_rows=options.get("ragged_rows") or "reject",
+            )
+        )
     return plans

@@ -127,6 +127,8 @@ def parse_review_form(post) -> tuple[list[dict], dict, list[str], list[dict]]:
     if options["on_missing_reference"] not in ("placeholder", "reject"):
         errors.append("on missing reference must be placeholder or reject.")
     options["all_or_nothing"] = post.get("all_or_nothing") == "on"
+    if post.get("ragged_rows") == "repair":  # rows with more fields than the header (default: reject them)
+        options["ragged_rows"] = "repair"
     if drop:
         options["drop_columns"] = sorted(set(drop))
     return fields, options, errors, posted

@@ -32,12 +32,17 @@ def test_proposals_beat_the_header_exact_baseline(db):
 
 @pytest.mark.django_db
 def test_northwind_files_load_with_the_proposed_mappings_unedited(executive, upload_of):
-    """A new user uploads each Northwind file, saves the proposals as they are and executes them."""
+    """A new user uploads each Northwind file, saves the proposals as they are and executes them; where
+    the page says rows have more fields than the header (unquoted commas in addresses), they choose to
+    load those best-effort (the review page's option)."""
     for name in ("employees.csv", "customers.csv", "suppliers.csv", "products.csv", "orders.csv", "order-details.csv"):
         source = upload_of(NORTHWIND / name, executive)
         proposals = mapping_propose(source=source, user=executive)["proposals"]
         fields = [p for p in proposals if p["canonical_table"]]
-        mapping = mapping_save(source=source, fields=fields, options=None, user=executive)
+        ragged = source.dialect["ragged"]
+        assert ragged is None or ragged["repairable"] == ragged["rows"], ragged
+        options = {"ragged_rows": "repair"} if ragged else None
+        mapping = mapping_save(source=source, fields=fields, options=options, user=executive)
         job = execution_run_now(source=source, mapping=mapping, user=executive)
         assert job.status == "succeeded", (name, job.error, job.report.get("errors"))
         rejected = sum(t["rejected"] for t in job.report["tables"].values())
@@ -55,3 +60,21 @@ def test_northwind_files_load_with_the_proposed_mappings_unedited(executive, upl
     assert buchanan.name == "Steven Buchanan"
     assert buchanan.manager.external_id == "2"
     assert Employee.objects.get(external_id="2").manager is None
+
+
+@pytest.mark.django_db
+def test_northwind_rows_with_an_unquoted_comma_are_rejected_with_the_reason_unless_the_user_chooses(
+    executive, upload_of
+):
+    source = upload_of(NORTHWIND / "customers.csv", executive)
+    fields = [p for p in mapping_propose(source=source, user=executive)["proposals"] if p["canonical_table"]]
+    mapping = mapping_save(source=source, fields=fields, options=None, user=executive)
+
+    job = execution_run_now(source=source, mapping=mapping, user=executive)
+
+    assert job.report["tables"]["canonical_customers"]["rejected"] == 24
+    rejected = job.rejected_rows.order_by("source_row")
+    assert [r.source_row for r in rejected[:10]] == source.dialect["ragged"]["examples"]
+    assert rejected[0].reason == "the row has 12 fields, the header 11: a value holds the delimiter without quotes"
+    assert Customer.objects.filter(is_placeholder=False).count() == 91 - 24
+    assert not Customer.objects.filter(country__in=["67000", "28023"]).exists()  # no postal code as a country

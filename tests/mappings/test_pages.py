@@ -265,3 +265,19 @@ def test_the_upload_and_review_pages_say_which_rows_have_more_fields_than_the_he
         page = client.get(url).content.decode()
         assert "24 rows have more fields than the header" in page
         assert "rows 8, 9, 10, 16, 19, 22, 23, 24, 27, 30, …" in page
+        assert "24 of these rows" in page
+    review = client.get(f"/uploads/{source.pk}/review/").content.decode()
+    assert 'data-testid="ragged-rows"' in review and "(24 of 24 rows)" in review
+
+
+def test_choosing_best_effort_on_the_review_page_saves_it_with_the_mapping(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "customers.csv", executive)
+    client.force_login(executive)
+    rows = [("customerID", "canonical_customers.external_id", "", "keep"),
+            ("companyName", "canonical_customers.name", "", "keep")]  # fmt: skip
+
+    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows, ragged_rows="repair"))
+
+    assert response.status_code == 200
+    assert source.mappings.get().options["ragged_rows"] == "repair"
+    assert '<option value="repair" selected>' in response.content.decode()

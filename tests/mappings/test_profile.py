@@ -212,6 +212,7 @@ def test_northwind_orders_profile_says_which_rows_have_an_unquoted_comma(db, exe
 
     assert source.dialect["ragged"] == {
         "rows": 176, "examples": [4, 5, 6, 7, 10, 15, 19, 35, 36, 41], "header_fields": 14, "max_fields": 15,
+        "repairable": 176,
     }  # fmt: skip
     assert document["ragged"] == source.dialect["ragged"]
     assert "column14" not in source.dialect["columns"] and len(source.dialect["columns"]) == 14

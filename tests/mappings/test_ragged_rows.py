@@ -1,0 +1,80 @@
+"""Rows with more fields than the header (an unquoted delimiter inside a value): never loaded shifted."""
+
+from __future__ import annotations
+
+from canonical.models import Customer
+from mappings.models import RejectedRow
+from tests.mappings.helpers import field, run, upload_text
+
+CUSTOMERS = (
+    "id,name,street,city,country\n"
+    "C1,Alfreds,Obere Str. 57,Berlin,Germany\n"
+    "C2,Hanari Carnes,Rua do Paço, 67,Rio de Janeiro,Brazil\n"
+    "C3,Blondel,24, place Kléber,Strasbourg,France\n"
+    "C4,Pavlova, Ltd.,74 Rose St, Moonie Ponds,Melbourne,Australia\n"
+    "C5,Odd,a,b,c,d\n"
+)
+FIELDS = [
+    field("id", "canonical_customers", "external_id"),
+    field("name", "canonical_customers", "name"),
+    field("city", "canonical_customers", "city"),
+    field("country", "canonical_customers", "country"),
+]
+
+
+def test_the_upload_finds_every_row_with_more_fields_than_the_header(db, tmp_path):
+    source = upload_text(tmp_path, CUSTOMERS)
+
+    assert source.dialect["columns"] == ["id", "name", "street", "city", "country"]
+    ragged = source.dialect["ragged"]
+    assert ragged == {"rows": 4, "examples": [3, 4, 5, 6], "header_fields": 5, "max_fields": 7, "repairable": 3}
+    assert source.rows == 5
+
+
+def test_by_default_an_execution_rejects_them_with_the_reason(db, tmp_path):
+    job = run(upload_text(tmp_path, CUSTOMERS), FIELDS)
+
+    assert job.status == "succeeded"
+    assert list(Customer.objects.values_list("external_id", "city")) == [("C1", "Berlin")]
+    rejected = {r.source_row: r for r in RejectedRow.objects.filter(job=job)}
+    assert sorted(rejected) == [3, 4, 5, 6]  # one problem per row: not also its shifted values
+    assert rejected[3].reason == "the row has 6 fields, the header 5: a value holds the delimiter without quotes"
+    assert rejected[3].value == "C2,Hanari Carnes,Rua do Paço, 67,Rio de Janeiro,Brazil"
+    assert rejected[5].reason.startswith("the row has 7 fields")
+
+
+def test_best_effort_joins_a_field_that_begins_with_a_space_back_onto_the_one_before(db, tmp_path):
+    job = run(upload_text(tmp_path, CUSTOMERS), FIELDS, options={"ragged_rows": "repair"})
+
+    loaded = {c.external_id: (c.name, c.city, c.country) for c in Customer.objects.all()}
+    assert loaded == {
+        "C1": ("Alfreds", "Berlin", "Germany"),
+        "C2": ("Hanari Carnes", "Rio de Janeiro", "Brazil"),
+        "C3": ("Blondel", "Strasbourg", "France"),
+        "C4": ("Pavlova, Ltd.", "Melbourne", "Australia"),  # two commas in two fields, both repaired
+    }
+    (odd,) = RejectedRow.objects.filter(job=job)  # no space tells where its extra comma belongs
+    assert (odd.source_row, odd.value) == (6, "C5,Odd,a,b,c,d")
+
+
+def test_a_file_without_ragged_rows_reads_as_before(db, tmp_path):
+    text = 'id,name,city,country\nC1,Alfreds,Berlin,Germany\nC2,"Hanari, Carnes",Rio,Brazil\n'
+
+    job = run(upload_text(tmp_path, text), FIELDS[:2] + FIELDS[2:])
+
+    assert job.report["tables"]["canonical_customers"]["inserted"] == 2
+    assert Customer.objects.get(external_id="C2").name == "Hanari, Carnes"
+
+
+def test_an_unknown_ragged_rows_choice_is_refused(db, tmp_path):
+    from mappings.services.mapping import mapping_validate
+
+    source = upload_text(tmp_path, CUSTOMERS)
+
+    errors = mapping_validate(source=source, fields=FIELDS, options={"ragged_rows": "shift"})
+
+    assert errors == ["options.ragged_rows must be one of reject, repair"]
+
+
+def test_the_upload_counts_how_many_a_best_effort_load_would_repair(db, tmp_path):
+    assert upload_text(tmp_path, CUSTOMERS).dialect["ragged"]["repairable"] == 3  # all but C5
