@@ -44,7 +44,7 @@ BENCH_PHASE_BUDGET_MIN ?= 30
 
 bench-full: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	$(PY) -m bench.run --scale 10000000 --phase-budget-min $(BENCH_PHASE_BUDGET_MIN)
+	$(PY) -m bench.run --scale 10000000 --phase-budget-min $(BENCH_PHASE_BUDGET_MIN) --results bench/RESULTS-full.md
 
 services: install
 	$(PY) -m config.embedded
