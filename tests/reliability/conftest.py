@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from tests.database import database_conninfo, database_url
@@ -45,3 +48,19 @@ def observer():
 def test_database_url() -> str:
     """DATABASE_URL of the test database, for processes the test starts (a Celery worker)."""
     return database_url()
+
+
+@contextmanager
+def writes_held(table: str) -> Iterator[psycopg.Connection]:
+    """Another session holds a SHARE lock on `table` until the block ends: reads go on, writes wait.
+
+    An execution that reaches its first write to `table` waits there inside its transaction, however fast
+    it is, so a test can kill it mid-way without racing it.
+    """
+    blocker = raw_connect(autocommit=False)
+    try:
+        blocker.execute(psycopg.sql.SQL("LOCK TABLE {} IN SHARE MODE").format(psycopg.sql.Identifier(table)))
+        yield blocker
+    finally:
+        blocker.rollback()
+        blocker.close()

@@ -16,7 +16,8 @@ from config.celery_app import app
 from mappings.models import DataSource, ExecutionJob
 from mappings.services.jobs import STAGE_DELAYED, execution_jobs_resend_delayed
 from mappings.services.mapping import mapping_save
-from tests.reliability.conftest import test_database_url, wait_for
+from tests.reliability.conftest import test_database_url as worker_database_url
+from tests.reliability.conftest import wait_for
 from tests.reliability.test_execution_faults import FIELDS, customers_csv
 from tests.reliability.workers import WorkerProcess
 
@@ -106,7 +107,7 @@ def test_with_redis_down_an_upload_is_accepted_and_its_execution_runs_when_redis
     assert "delayed" in response.content.decode()
 
     private_redis.start()
-    worker = WorkerProcess(tmp_path / "worker.log", database_url=test_database_url(), broker_url=private_redis.url)
+    worker = WorkerProcess(tmp_path / "worker.log", database_url=worker_database_url(), broker_url=private_redis.url)
     try:
         worker.wait_ready()
         assert execution_jobs_resend_delayed() == 1

@@ -21,7 +21,13 @@ from mappings.services.execute import ADVISORY_LOCK_CLASS, execution_enqueue, ma
 from mappings.services.jobs import LOST_REASON
 from mappings.services.mapping import mapping_save
 from mappings.services.upload import data_source_create
-from tests.reliability.conftest import backend_waiting_on_lock, raw_connect, test_database_url, wait_for
+from tests.reliability.conftest import (
+    backend_waiting_on_lock,
+    raw_connect,
+    wait_for,
+    writes_held,
+)
+from tests.reliability.conftest import test_database_url as worker_database_url
 from tests.reliability.workers import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,21 +111,20 @@ def test_a_worker_killed_mid_execution_changes_nothing_and_the_rerun_completes(e
     source, mapping = mapped_source(customers_csv(tmp_path / "big.csv", rows), executive)
     # Messages other tests queued with no worker running: drop the default queue of this test's Redis db.
     redis.Redis.from_url(settings.REDIS_URL).delete("celery")
-    worker = WorkerProcess(tmp_path / "worker.log", database_url=test_database_url())
+    worker = WorkerProcess(tmp_path / "worker.log", database_url=worker_database_url())
     try:
         worker.wait_ready()
-        job = execution_enqueue(source=source, mapping=mapping, user=executive)
-        wait_for(
-            lambda: (
-                ExecutionJob.objects.filter(pk=job.pk, stage__startswith="reading").exists()
-                or ExecutionJob.objects.filter(pk=job.pk, progress__gt=0).exists()
-            ),
-            timeout=60,
-            what="the execution to be inside its transaction",
-        )
-        (child,) = worker.pool_children()
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
+        with writes_held("canonical_customers") as blocker:
+            job = execution_enqueue(source=source, mapping=mapping, user=executive)
+            wait_for(
+                lambda: backend_waiting_on_lock(observer, exclude={blocker.info.backend_pid}),
+                timeout=60,
+                what="the execution to wait inside its transaction at its first write",
+            )
+            assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
+            (child,) = worker.pool_children()
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
 
         # The killed run's transaction died with its connection: nothing of it is visible.
         assert observer.execute("SELECT count(*) FROM canonical_customers").fetchone()[0] == 0

@@ -23,7 +23,7 @@ from mappings.models import DataSource, ExecutionJob
 from mappings.services.execute import execution_enqueue
 from mappings.services.jobs import JOB_LOCK_CLASS, execution_jobs_sweep_stale
 from mappings.tasks import execution_jobs_sweep_stale_task
-from tests.reliability.conftest import raw_connect, wait_for
+from tests.reliability.conftest import backend_waiting_on_lock, raw_connect, wait_for, writes_held
 from tests.reliability.conftest import test_database_url as worker_database_url
 from tests.reliability.test_execution_faults import customers_csv, mapped_source
 from tests.reliability.workers import WorkerProcess
@@ -71,26 +71,32 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
     worker = WorkerProcess(tmp_path / "worker.log", database_url=worker_database_url())
     try:
         worker.wait_ready()
-        job = execution_enqueue(source=source, mapping=mapping, user=executive)
-        first_beat = wait_for(
-            lambda: (
-                ExecutionJob.objects.filter(pk=job.pk, status="running", heartbeat_at__isnull=False)
-                .values_list("heartbeat_at", flat=True)
-                .first()
-            ),
-            timeout=60,
-            what="the running job's first heartbeat",
-        )
-        wait_for(
-            lambda: ExecutionJob.objects.filter(pk=job.pk, heartbeat_at__gt=first_beat).exists(),
-            timeout=30,
-            what="the heartbeat to move on while the job runs",
-        )
-        # However old it thinks the heartbeat is, the sweeper leaves a job whose runner is alive.
-        assert execution_jobs_sweep_stale(stale_after=timedelta(0)) == []
-        assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING, worker.log()[-3000:]
+        with writes_held("canonical_customers") as blocker:
+            job = execution_enqueue(source=source, mapping=mapping, user=executive)
+            wait_for(
+                lambda: backend_waiting_on_lock(observer, exclude={blocker.info.backend_pid}),
+                timeout=60,
+                what="the execution to wait inside its transaction at its first write",
+            )
+            first_beat = wait_for(
+                lambda: (
+                    ExecutionJob.objects.filter(pk=job.pk, status="running", heartbeat_at__isnull=False)
+                    .values_list("heartbeat_at", flat=True)
+                    .first()
+                ),
+                timeout=60,
+                what="the running job's first heartbeat",
+            )
+            wait_for(
+                lambda: ExecutionJob.objects.filter(pk=job.pk, heartbeat_at__gt=first_beat).exists(),
+                timeout=30,
+                what="the heartbeat to move on while the job runs",
+            )
+            # However old it thinks the heartbeat is, the sweeper leaves a job whose runner is alive.
+            assert execution_jobs_sweep_stale(stale_after=timedelta(0)) == []
+            assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING, worker.log()[-3000:]
 
-        kill_whole_worker(worker)
+            kill_whole_worker(worker)
     finally:
         worker.stop()
 
