@@ -334,7 +334,7 @@ def _self_reference_pass(cursor, plan, staging, col, mode, source, result: Table
         )
     changed_ids = self_references_update(cursor, plan=plan, staging=staging, column=col.name, map_name=map_name)
     # Rows inserted or updated by the first pass are counted already; other rows that changed are updates.
-    counted = set(result.touched.get("_inserted_ids", [])) | set(result.touched.get("_updated_ids", []))
+    counted = set(result.touched.get("_written_ids", []))
     result.updated += len(set(changed_ids) - counted)
     return result
 

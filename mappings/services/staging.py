@@ -6,7 +6,10 @@ DuckDB reads and transforms the file in Arrow record batches; good rows are writ
 
 from __future__ import annotations
 
+import contextlib
 import io
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,44 +52,93 @@ def stage_rows(
     dialect: dict,
     on_progress: Callable[[int], None] | None = None,
 ) -> StageResult:
-    """Run the plan's DuckDB query over the file and COPY its good rows into `staging`."""
+    """Run the plan's DuckDB query over the file and COPY its good rows into `staging`.
+
+    DuckDB reads, transforms and CSV-encodes the next batch in a thread while PostgreSQL takes in the
+    current one (DuckDB and pyarrow release the GIL); at most `_QUEUED_BATCHES` encoded batches wait.
+    """
     result = StageResult()
-    conn = duckdb_connect_locked(file_path)
+    names = plan.output_columns
+    copy_columns = sql.SQL(", ").join(map(sql.Identifier, ["source_row", *names]))
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(staging, copy_columns)
+    batches: queue.Queue = queue.Queue(maxsize=_QUEUED_BATCHES)
+    stop = threading.Event()
+    producer = threading.Thread(
+        target=_produce, args=(batches, stop, result, plan, file_path, dialect), name="stage-rows", daemon=True
+    )
+    producer.start()
     try:
+        with pg_cursor.copy(copy_sql) as copy:
+            while (item := batches.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                data, read = item
+                if data is not None:
+                    copy.write(data)
+                if on_progress:
+                    on_progress(read)
+    finally:
+        stop.set()
+        while producer.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                batches.get_nowait()
+            producer.join(timeout=0.05)
+    return result
+
+
+_QUEUED_BATCHES = 2
+_DONE = object()
+
+
+def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, plan, file_path, dialect) -> None:
+    """The producer thread: (CSV bytes or None, rows read) per batch, then _DONE, or the exception."""
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    conn = None
+    try:
+        conn = duckdb_connect_locked(file_path)
         duckdb_install_macros(conn)
         query, params = plan.duckdb_query(file_path=file_path, dialect=dialect)
         reader = conn.sql(query, params=params).to_arrow_reader(BATCH_ROWS)
-        names = plan.output_columns
-        copy_columns = sql.SQL(", ").join(map(sql.Identifier, ["source_row", *names]))
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(staging, copy_columns)
         # The header is line 1 of the file, so record n (0-based) is reported as row n + 2.
         first_row = 2
-        with pg_cursor.copy(copy_sql) as copy:
-            for batch in reader:
-                n = batch.num_rows
-                if not n:
-                    continue
-                rows = pa.array(range(first_row, first_row + n), pa.int64())
-                first_row += n
-                errors = batch.column("__errors")
-                ok = pc.equal(pc.list_value_length(errors), 0)
-                good = pa.Table.from_batches([batch]).drop_columns(["__errors"])
-                good = good.add_column(0, "source_row", rows)
-                bad_count = n - pc.sum(ok.cast(pa.int64())).as_py()
-                if bad_count:
-                    _collect_rejects(result, plan.name, rows.filter(pc.invert(ok)), errors.filter(pc.invert(ok)))
-                    good = good.filter(ok)
-                if good.num_rows:
-                    buf = io.BytesIO()
-                    pa_csv.write_csv(good, buf, _CSV_OPTIONS)
-                    copy.write(buf.getbuffer())
-                result.staged += good.num_rows
-                result.rejected += bad_count
-                if on_progress:
-                    on_progress(n)
+        for batch in reader:
+            n = batch.num_rows
+            if not n:
+                continue
+            rows = pa.array(range(first_row, first_row + n), pa.int64())
+            first_row += n
+            errors = batch.column("__errors")
+            ok = pc.equal(pc.list_value_length(errors), 0)
+            good = pa.Table.from_batches([batch]).drop_columns(["__errors"])
+            good = good.add_column(0, "source_row", rows)
+            bad_count = n - pc.sum(ok.cast(pa.int64())).as_py()
+            if bad_count:
+                _collect_rejects(result, plan.name, rows.filter(pc.invert(ok)), errors.filter(pc.invert(ok)))
+                good = good.filter(ok)
+            data = None
+            if good.num_rows:
+                buf = io.BytesIO()
+                pa_csv.write_csv(good, buf, _CSV_OPTIONS)
+                data = buf.getbuffer()
+            result.staged += good.num_rows
+            result.rejected += bad_count
+            if not put((data, n)):
+                return
+        put(_DONE)
+    except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which raises it
+        put(exc)
     finally:
-        conn.close()
-    return result
+        if conn is not None:
+            conn.close()
 
 
 def _collect_rejects(result: StageResult, table: str, rows: pa.Array, errors: pa.Array) -> None:

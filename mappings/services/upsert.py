@@ -179,7 +179,9 @@ def upsert_table(
     incoming = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared)
     returning_names = ["external_id", *_touch_columns(plan)]
     returning = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names)
-    touched_sql, touched_keys = _touched_aggregates(plan)
+    keys, key_exprs = _touched_keys(plan)
+    grouped = sql.SQL(", ").join([sql.SQL("u.inserted"), *key_exprs])
+    sets = sql.SQL(", ").join(sql.SQL("({})").format(e) for e in [sql.SQL("u.inserted"), *key_exprs])
     staged = sql.SQL("SELECT {select_list} FROM {staging} s {joins}{window}").format(
         select_list=select_list, staging=staging, joins=sql.SQL(" ").join(joins), window=window
     )
@@ -202,14 +204,11 @@ def upsert_table(
             current=current,
             incoming=incoming,
             returning=returning,
-            touched=touched_sql,
+            grouped=grouped,
+            sets=sets,
         )
     )
-    row = cursor.fetchone()
-    result = TableResult(inserted=row[0], updated=row[1])
-    for key, value in zip(touched_keys, row[2:], strict=True):
-        result.touched[key] = sorted(value or [])
-    return result
+    return _upsert_result(cursor.fetchall(), keys)
 
 
 def staging_counts(cursor, *, plan: TablePlan, staging: sql.Identifier) -> tuple[int, int]:
@@ -249,41 +248,51 @@ _KEY_OF_REFERENCE = {
 }
 
 
-def _touched_aggregates(plan: TablePlan) -> tuple[sql.Composable, list[str]]:
-    """Aggregates over the upserted rows: months of the date column and referenced ids, for KPI refresh."""
-    parts, keys = [], []
-
-    def distinct_array(expr: sql.Composable, key: str):
-        parts.append(
-            sql.SQL(
-                "(SELECT array_agg(k) FROM (SELECT DISTINCT {expr} AS k FROM upserted u) x WHERE k IS NOT NULL)"
-            ).format(expr=expr)
-        )
-        keys.append(key)
-
+def _touched_keys(plan: TablePlan) -> tuple[list[str], list[sql.Composable]]:
+    """What the KPI refresh needs to know about the written rows (months of the date column, referenced
+    ids, order ids of lines; for self-references the ids written), as expressions over `upserted u`."""
+    keys, exprs = [], []
     if plan.date_column:
-        # Distinct months first, formatted after: to_char on every row is the expensive part.
-        parts.append(
-            sql.SQL(
-                "(SELECT array_agg(to_char(k, 'YYYY-MM-01')) FROM "
-                "(SELECT DISTINCT date_trunc('month', u.{}) AS k FROM upserted u) x WHERE k IS NOT NULL)"
-            ).format(sql.Identifier(plan.date_column))
-        )
         keys.append("months")
+        exprs.append(sql.SQL("date_trunc('month', u.{})::date").format(sql.Identifier(plan.date_column)))
     for col in plan.columns:
         if col.references and col.references != plan.name and col.name in _KEY_OF_REFERENCE:
-            distinct_array(
-                sql.SQL("u.{}").format(sql.Identifier(col.name)), f"{_KEY_OF_REFERENCE[col.name]}:{col.name}"
-            )
+            keys.append(f"{_KEY_OF_REFERENCE[col.name]}:{col.name}")
+            exprs.append(sql.SQL("u.{}").format(sql.Identifier(col.name)))
     if plan.name == "canonical_order_lines" and plan.column("order_id"):
-        distinct_array(sql.SQL("u.order_id"), "order_ids")
+        keys.append("order_ids")
+        exprs.append(sql.SQL("u.order_id"))
     if plan.self_references:
-        for key, flag in (("_inserted_ids", sql.SQL("")), ("_updated_ids", sql.SQL("NOT "))):
-            parts.append(sql.SQL("(SELECT array_agg(id) FROM upserted WHERE {}inserted)").format(flag))
-            keys.append(key)
-    if not parts:
-        return sql.SQL("NULL"), ["_none"]
-    return sql.SQL(", ").join(parts), keys
+        # The self-reference pass counts rows it changes that the first pass did not write.
+        keys.append("_written_ids")
+        exprs.append(sql.SQL("u.id"))
+    return keys, exprs
+
+
+def _upsert_result(rows: list[tuple], keys: list[str]) -> TableResult:
+    """Counts and touched keys from the upsert's one grouping-sets pass: each row is (GROUPING mask,
+    inserted, key values…, count); the mask's zero bit says which expression the row is grouped by."""
+    result = TableResult()
+    width = len(keys) + 1
+    values: dict[str, set] = {key: set() for key in keys}
+    for mask, inserted, *rest in rows:
+        count, key_values = rest[-1], rest[:-1]
+        position = next(i for i in range(width) if not mask & (1 << (width - 1 - i)))
+        if position == 0:
+            if inserted:
+                result.inserted += count
+            else:
+                result.updated += count
+            continue
+        key, value = keys[position - 1], key_values[position - 1]
+        if value is None:
+            continue
+        if key == "months":
+            value = value.strftime("%Y-%m-01")
+        values[key].add(value)
+    for key, found in values.items():
+        result.touched[key] = sorted(found)
+    return result
 
 
 def old_months(cursor, *, plan: TablePlan, staging: sql.Identifier) -> list[str]:

@@ -2,7 +2,12 @@
 -- locked-down DuckDB connection before a mapping's SQL runs. Fixed SQL: no user text reaches here.
 
 -- Blank cells and database-export nulls are missing values.
-CREATE MACRO ll_blank_null(v) AS CASE WHEN v IS NULL OR trim(v) IN ('', 'NULL', 'null', '\N') THEN NULL ELSE v END;
+-- trim() copies every value; only values starting or ending with a space can trim to a marker.
+CREATE MACRO ll_blank_null(v) AS CASE
+    WHEN v IS NULL OR v IN ('', 'NULL', 'null', '\N') THEN NULL
+    WHEN (starts_with(v, ' ') OR ends_with(v, ' ')) AND trim(v) IN ('', 'NULL', 'null', '\N') THEN NULL
+    ELSE v
+END;
 
 CREATE MACRO ll_title(v) AS
     array_to_string(list_transform(string_split(lower(v), ' '), lambda w: upper(left(w, 1)) || substr(w, 2)), ' ');
@@ -19,7 +24,11 @@ CREATE MACRO ll_num_finish(v, digits) AS
              / (CASE WHEN contains(v, '%') THEN 100 ELSE 1 END)
              AS DECIMAL(38, 6))
     END;
-CREATE MACRO ll_num_en(v) AS ll_num_finish(v, replace(ll_num_digits(v), ',', ''));
+-- Plain numbers ("1234.56", "-12") read the same in English and auto: one cast, no regex rewriting.
+CREATE MACRO ll_num_plain(v) AS
+    CASE WHEN regexp_full_match(v, '-?[0-9]+([.][0-9]+)?') THEN try_cast(v AS DECIMAL(38, 6)) END;
+CREATE MACRO ll_num_en_full(v) AS ll_num_finish(v, replace(ll_num_digits(v), ',', ''));
+CREATE MACRO ll_num_en(v) AS coalesce(ll_num_plain(v), ll_num_en_full(v));
 CREATE MACRO ll_num_de(v) AS ll_num_finish(v, replace(replace(ll_num_digits(v), '.', ''), ',', '.'));
 -- "1.234,56" and "12,5" are German; "1,234" and "1,234,567" are English thousands; "1.234.567" is German.
 CREATE MACRO ll_num_is_de(d) AS CASE
@@ -28,7 +37,10 @@ CREATE MACRO ll_num_is_de(d) AS CASE
     WHEN contains(d, '.') THEN regexp_matches(d, '^[0-9]{1,3}([.][0-9]{3}){2,}$')
     ELSE false
 END;
-CREATE MACRO ll_num_auto(v) AS CASE WHEN ll_num_is_de(ll_num_digits(v)) THEN ll_num_de(v) ELSE ll_num_en(v) END;
+CREATE MACRO ll_num_auto(v) AS coalesce(
+    ll_num_plain(v),
+    CASE WHEN ll_num_is_de(ll_num_digits(v)) THEN ll_num_de(v) ELSE ll_num_en_full(v) END
+);
 
 CREATE MACRO ll_parse_bool(v, t, f) AS CASE
     WHEN list_contains(t, lower(trim(v))) THEN true

@@ -19,7 +19,7 @@ WITH staged AS NOT MATERIALIZED (
 ), upserted AS (
     SELECT * FROM updated UNION ALL SELECT * FROM inserted
 )
-SELECT
-    (SELECT count(*) FROM upserted WHERE inserted) AS inserted,
-    (SELECT count(*) FROM upserted WHERE NOT inserted) AS updated,
-    {touched}
+-- Counts and the keys the KPI refresh needs, in one hashed pass: a row per grouping set value.
+SELECT GROUPING({grouped}) AS mask, {grouped}, count(*)
+FROM upserted u
+GROUP BY GROUPING SETS ({sets})

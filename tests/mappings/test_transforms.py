@@ -54,6 +54,9 @@ def test_blank_and_null_markers_are_missing_values(duck):
     assert apply(duck, "", []) is None
     assert apply(duck, "NULL", []) is None
     assert apply(duck, "   ", [{"op": "trim"}]) is None
+    assert apply(duck, "  null ", []) is None
+    assert apply(duck, "\\N", []) is None
+    assert apply(duck, " NULLS ", []) == " NULLS "
 
 
 @pytest.mark.parametrize(
@@ -71,6 +74,11 @@ def test_blank_and_null_markers_are_missing_values(duck):
         ("1,234.56", "auto", Decimal("1234.56")),
         ("EUR 12.50", "auto", Decimal("12.50")),
         ("abc", "auto", None),
+        # Plain numbers take a single cast; the same value either way.
+        ("1234.56", "en", Decimal("1234.56")),
+        ("-0.5", "auto", Decimal("-0.5")),
+        ("1.234", "auto", Decimal("1.234")),
+        ("1.234.567", "auto", Decimal("1234567")),
     ],
 )
 def test_parse_number_locales(duck, raw, locale, expected):
