@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--with-copy",
         action="store_true",
-        help="also time psql \\copy of the same file (bench/references.py) in this run and print the ratio",
+        help="time psql \\copy of the same file (bench/references.py) before and after each run and print "
+        "each run's ratio (runs are then pairs: copy, ours, copy)",
     )
     args = parser.parse_args(argv)
     _ensure_django()
@@ -209,24 +210,54 @@ def main(argv: list[str] | None = None) -> None:
         out = Path(settings.BASE_DIR) / ".data" / "bench" / f"orders-{args.scale}-seed-{args.seed}"
         files = generate_cached(out, orders=args.scale, seed=args.seed)
         csv_path = files["orders.csv"]
-    copy = None
-    if args.with_copy:
-        from django.db import connection
+    if not args.with_copy:
+        for row in run_ingest_bench(csv_path, runs=args.runs, files=files):
+            print(row)
+        return
+    _paired_with_copy(csv_path, files=files, runs=args.runs)
 
-        from bench import references
 
-        url = _database_url(connection.settings_dict)
-        references.reference_schema_create(url)
-        copy = references.ref_psql_copy(url, csv_path, runs=args.runs)
-        print(f"{copy['what']}: {copy['value']:,.0f} rows/s ({copy['notes']})")
-    for row in run_ingest_bench(csv_path, runs=args.runs, files=files):
-        print(row)
-        if copy and row["unit"] == "rows/s":
-            print(f"  ratio to \\copy: {row['value'] / copy['value']:.3f}")
-        for step, ms in row.get("timings_ms", {}).items():
-            print(f"  {step}: {ms / 1000:.2f} s")
-    if copy:
-        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+def _paired_with_copy(csv_path: Path, *, files: dict, runs: int) -> None:
+    """`runs` pairs, each: psql \\copy, our first load + re-ingest, psql \\copy again. On a shared machine
+    the load drifts within minutes, so each pair's ratio is taken against the mean of the two copies
+    around it; the medians of the pairs are printed last, with the load average."""
+    from django.db import connection
+
+    from bench import references
+
+    url = _database_url(connection.settings_dict)
+    references.reference_schema_create(url)
+    pairs = []
+    for i in range(runs):
+        before = references.ref_psql_copy(url, csv_path, runs=1)
+        load_before = os.getloadavg()[0]
+        first, again = run_ingest_bench(csv_path, runs=1, files=files if i == 0 else None)
+        after = references.ref_psql_copy(url, csv_path, runs=1)
+        copy_s = (before["seconds"] + after["seconds"]) / 2
+        pair = {
+            "copy_s": copy_s,
+            "copy_rows_s": before["rows"] / copy_s,
+            "ours_s": first["seconds"],
+            "ours_rows_s": first["value"],
+            "ratio": copy_s / first["seconds"],
+            "reingest_s": again["value"],
+            "peak_rss_mb": first["peak_rss_mb"],
+            "load": (load_before + os.getloadavg()[0]) / 2,
+        }
+        pairs.append(pair)
+        print(
+            f"pair {i + 1}: \\copy {before['seconds']:.2f} / {after['seconds']:.2f} s; ours {first['seconds']:.2f} s "
+            f"(ratio {pair['ratio']:.3f}); re-ingest {again['value']:.2f} s; peak RSS {first['peak_rss_mb']} MB; "
+            f"load average {pair['load']:.1f}",
+            flush=True,
+        )
+        for step, ms in first["timings_ms"].items():
+            print(f"    first load  {step}: {ms / 1000:.2f} s")
+        for step, ms in again["timings_ms"].items():
+            print(f"    re-ingest   {step}: {ms / 1000:.2f} s")
+    print("median of pairs:")
+    for key in pairs[0]:
+        print(f"  {key}: {statistics.median(p[key] for p in pairs):,.3f}")
 
 
 def _database_url(settings_dict: dict) -> str:
