@@ -41,6 +41,8 @@ DEFAULT_DIALECT = {"delimiter": ",", "quote": '"', "encoding": "utf-8", "header"
 DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S.%f%z",
     "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%fZ",  # ISO 8601 in UTC, as most APIs and marketplaces write it
+    "%Y-%m-%dT%H:%M:%SZ",
     "%Y-%m-%dT%H:%M:%S.%f",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S.%f",

@@ -277,6 +277,11 @@ class Proposal:
         }
 
 
+_TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?$")
+# Headers that name a row's key without naming its entity: the key of whichever table the file feeds.
+GENERIC_KEYS = frozenset({"id", "key", "uuid", "record id", "object id", "row key"})
+
+
 def _noise_reason(phrase: str, column: dict) -> str | None:
     words = set(phrase.split())
     if phrase in vocab.NOISE_HEADERS:
@@ -286,6 +291,9 @@ def _noise_reason(phrase: str, column: dict) -> str | None:
         return f"'{sorted(noisy)[0]}' columns are rarely business facts"
     if column.get("type") == "empty":
         return "column is empty"
+    samples = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+    if samples and all(_TIME_OF_DAY.match(v) for v in samples):
+        return "a time of day without its date"
     return None
 
 
@@ -307,6 +315,14 @@ def _score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
                 score *= 0.5
             reason = ev.reason + (f"; {why}" if why else "")
             results[target] = Evidence(target, min(score, 0.99), reason)
+        if phrase in GENERIC_KEYS:
+            keys = [ev for t, ev in results.items() if t.column == "external_id"]
+            if keys:
+                best = max(keys, key=lambda e: e.score)
+                for table in TABLES:
+                    t = Target(table.name, "external_id")
+                    if t not in results or results[t].score < best.score:
+                        results[t] = Evidence(t, best.score, best.reason.replace(best.target.key, t.key))
         # Values alone: an e-mail column is an email whatever its header says.
         if column.get("type") == "email":
             for table in TABLES:
@@ -356,6 +372,14 @@ def _select_tables(scored, totals: dict[str, float], hinted: str | None) -> list
             continue
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= 0.03:
             own.setdefault(ranked[0].target.table, []).append(ranked[0].target.column)
+        elif ranked[0].target.table != primary:
+            # A tie ("quantity": an order line's or a stock count) goes to the table the rest of the file
+            # speaks for most, unless the primary table is among the tied: then it decides nothing.
+            tied = [e for e in ranked if ranked[0].score - e.score < 0.03]
+            if all(e.target.table != primary for e in tied):
+                best = max(tied, key=lambda e: totals[e.target.table])
+                if totals[best.target.table] > max(totals[e.target.table] for e in tied if e is not best) + 1.0:
+                    own.setdefault(best.target.table, []).append(best.target.column)
     selected = [primary]
     for table in sorted(totals, key=lambda t: -totals[t]):
         cols = own.get(table, [])
@@ -363,7 +387,13 @@ def _select_tables(scored, totals: dict[str, float], hinted: str | None) -> list
             continue
         # A second entity needs its own key, an e-mail, or a header naming it ("Customer Name"): a bare
         # "contactName" next to a supplier's columns is the supplier's contact, not a customer.
-        identified = "external_id" in cols or "email" in cols or table in named
+        spec_refs = set(TABLES_BY_NAME[table].references)
+        referenced = any(
+            ev.target.table == table and ev.target.column in spec_refs and ev.score >= 0.75
+            for evidence in scored.values()
+            for ev in evidence.values()
+        )
+        identified = "external_id" in cols or "email" in cols or table in named or referenced
         spec = TABLES_BY_NAME[table]
         required = [c for c in spec.columns if c.required and c.name != "external_id"]
         satisfiable = all(
@@ -485,6 +515,7 @@ def propose_from_profile(
             phrase = normalize_header(name)
             why = _noise_reason(phrase, column) or _unmapped_reason(scored[name], selected)
             proposals.append(Proposal(name, None, _unmapped_confidence(scored[name]), why))
+    _reference_fallback(proposals, scored, selected, taken_targets)
     proposals += _reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))
@@ -535,6 +566,29 @@ def _unmapped_reason(evidence: dict[Target, Evidence], selected: list[str]) -> s
     if best.score < MIN_SCORE:
         return f"weak evidence only: {best.target.key} ({best.reason})"
     return f"{best.target.key} is taken by a column with stronger evidence"
+
+
+def _reference_fallback(proposals: list[Proposal], scored, selected: list[str], taken: set[Target]) -> None:
+    """An unmapped column that clearly names another entity's key or name ("Número de cliente", "Société"
+    in an invoice list) is the reference to that entity from a table this file feeds, if one is free."""
+    candidates = []
+    for index, p in enumerate(proposals):
+        if p.target is not None or not p.source_col:
+            continue
+        for ev in scored.get(p.source_col, {}).values():
+            if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
+                continue
+            for table in selected:
+                for col, referenced in TABLES_BY_NAME[table].references.items():
+                    if referenced == ev.target.table:
+                        candidates.append((ev.score, index, Target(table, col), ev))
+    for score, index, target, ev in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if target in taken or proposals[index].target is not None:
+            continue
+        entity = ev.target.table.removeprefix("canonical_")
+        reason = f"{ev.reason}; this file feeds no {entity} of its own, so it is the {target.key} reference"
+        proposals[index] = Proposal(proposals[index].source_col, target, _calibrate(score * 0.9), reason)
+        taken.add(target)
 
 
 def _reference_duplicates(proposals: list[Proposal], selected: list[str], by_name, taken: set[Target]) -> list:

@@ -143,3 +143,62 @@ def test_domain_hint_decides_between_lookalike_tables(tmp_path):
     assert _target(by_col["Name"]) == "canonical_suppliers.name"
     _, by_col = _propose(path, domain_hint="customers")
     assert _target(by_col["Email"]) == "canonical_customers.email"
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _propose_sniffed(path):
+    from mappings.services.dialect import sniff_file
+
+    dialect = sniff_file(path).as_json()
+    doc = propose_from_profile(file=path.name, profile=profile_file(path=path, dialect=dialect), dialect=dialect)
+    return doc, {p["source_col"]: p for p in doc["proposals"]}
+
+
+def test_a_bare_id_header_is_the_key_of_the_table_the_file_feeds(tmp_path):
+    rows = "".join(f"cus_{i:06x},user{i}@example.com,User {i},Lyon,France\n" for i in range(30))
+    _, by_col = _propose(_write(tmp_path, "export.csv", "id,Email,Name,City,Country\n" + rows))
+    assert _target(by_col["id"]) == "canonical_customers.external_id"
+
+
+def test_iso_timestamps_in_utc_with_a_z_are_datetimes_and_a_time_of_day_alone_stays_unmapped(tmp_path):
+    rows = "".join(f"P{i},2024-04-{1 + i % 28:02d}T14:04:00Z,{10 + i}.00,EUR,{i % 24:02d}:15:00\n" for i in range(30))
+    path = _write(tmp_path, "payments.csv", "Payment ID,PaymentTime,Amount,Currency,Transaction time\n" + rows)
+    columns = {c["name"]: c for c in profile_file(path=path)["columns"]}
+    assert (columns["PaymentTime"]["type"], columns["PaymentTime"]["format"]) == ("datetime", "%Y-%m-%dT%H:%M:%SZ")
+    _, by_col = _propose(path)
+    assert _target(by_col["PaymentTime"]) == "canonical_payments.payment_date"
+    assert _target(by_col["Transaction time"]) is None
+    assert by_col["Transaction time"]["reason"] == "a time of day without its date"
+
+
+def test_a_customer_number_or_company_in_an_invoice_list_is_the_invoices_reference_to_its_customer(tmp_path):
+    es = "".join(f"F-{i};CL{i % 7:03d};{10 + i},50;0{1 + i % 9}/02/2024\n" for i in range(30))
+    _, by_col = _propose_sniffed(
+        _write(tmp_path, "facturas.csv", "Ref. fac;Número de cliente;Total;Fecha de emisión\n" + es)
+    )
+    assert _target(by_col["Ref. fac"]) == "canonical_invoices.external_id"
+    assert _target(by_col["Número de cliente"]) == "canonical_invoices.customer_id"
+    assert _target(by_col["Fecha de emisión"]) == "canonical_invoices.invoice_date"
+    fr = "".join(f"FA-{i};Société {i % 5};{10 + i},00\n" for i in range(30))
+    _, by_col = _propose_sniffed(_write(tmp_path, "factures.csv", "Numéro de facture;Société;Montant\n" + fr))
+    assert _target(by_col["Société"]) == "canonical_invoices.customer_id"
+    assert "so it is the canonical_invoices.customer_id reference" in by_col["Société"]["reason"]
+
+
+def test_a_marketplace_report_with_order_ids_skus_and_quantities_feeds_orders_and_their_lines(tmp_path):
+    rows = "".join(
+        f"{100 + i}-{i:07d},2024-04-{1 + i % 28:02d}T10:00:00Z,Shipped,SKU-{i % 9},{1 + i % 4},EUR,{5 + i}.90\n"
+        for i in range(30)
+    )
+    header = "amazon-order-id\tpurchase-date\torder-status\tsku\tquantity\tcurrency\titem-price\n"
+    doc, by_col = _propose_sniffed(_write(tmp_path, "all_orders.tsv", header + rows.replace(",", "\t")))
+    assert _target(by_col["purchase-date"]) == "canonical_orders.order_date"
+    assert _target(by_col["sku"]) == "canonical_order_lines.product_id"
+    assert _target(by_col["quantity"]) == "canonical_order_lines.quantity"
+    targets = {_target(p) for p in doc["proposals"]}
+    assert "canonical_order_lines.order_id" in targets  # the order id feeds both tables
