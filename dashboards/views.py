@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
@@ -123,9 +124,12 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     etag = widget_etag(
         widget, freshness[widget.view_name], scope_key=scope.cache_key(), filters_key=urlencode(filters.as_query())
     )
+    if not request.htmx:  # the page is another body than the partial at the same URL: another validator
+        etag = etag[:-1] + '-page"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
         response["ETag"] = etag
+        patch_vary_headers(response, ["HX-Request"])
         return response
     (data,) = widgets_data_for_user(
         user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
@@ -148,6 +152,9 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     template = "dashboards/widget.html#widget-content" if request.htmx else "dashboards/widget.html"
     response = render(request, template, context)
     response["ETag"] = etag
+    # The partial and the page share a URL: without Vary and distinct ETags the browser revalidates the
+    # page with the partial's ETag, gets 304 and shows the bare fragment (no scripts, no chart).
+    patch_vary_headers(response, ["HX-Request"])
     response["Cache-Control"] = "private, no-cache"
     return response
 
