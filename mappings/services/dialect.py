@@ -193,4 +193,6 @@ def duckdb_read_csv_options(dialect: dict) -> dict:
         "all_varchar": True,
         "null_padding": True,
         "strict_mode": False,
+        # As in positional_read_csv_options: a file whose values span lines is read serially, or not at all.
+        "parallel": not dialect.get("quoted_newlines", False),
     }

@@ -172,3 +172,23 @@ def test_hostile_file_names_are_displayed_safely_and_never_used_as_paths(executi
     stored = Path(source.file_path).resolve()
     assert stored.parent == Path(upload_dir).resolve()
     assert raw_name[:10] not in stored.name
+
+
+def test_values_that_span_lines_are_uploaded_and_executed_whole(executive, upload_dir):
+    """A quoted line break (LF or CR) inside a cell: DuckDB's parallel reader refuses such a file, so every
+    read of it, the execution's included, is serial."""
+    from canonical.models import Customer
+    from tests.mappings.helpers import field, run, upload_text
+
+    text = 'id,name\nC1,"line one\nline two"\nC2,"carriage\rreturn"\nC3,plain\n'
+    job = run(
+        upload_text(upload_dir.parent, text, user=executive),
+        [field("id", "canonical_customers", "external_id"), field("name", "canonical_customers", "name")],
+        user=executive,
+    )
+    assert job.status == "succeeded", job.error
+    assert dict(Customer.objects.values_list("external_id", "name")) == {
+        "C1": "line one\nline two",
+        "C2": "carriage\rreturn",
+        "C3": "plain",
+    }

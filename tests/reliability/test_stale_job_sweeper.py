@@ -61,7 +61,7 @@ def running_job(source, mapping, user, *, heartbeat_age: timedelta | None) -> Ex
 
 @pytest.mark.celery_worker
 def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_rerun_completes(
-    executive, tmp_path, observer, settings, monkeypatch
+    executive, tmp_path, observer, settings, monkeypatch, client
 ):
     rows = 30_000
     source, mapping = mapped_source(customers_csv(tmp_path / "big.csv", rows), executive)
@@ -117,11 +117,14 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
     assert DataSource.objects.get(pk=source.pk).status == DataSource.Status.FAILED
     assert execution_jobs_sweep_stale() == []  # swept once
 
-    # The user re-runs it on a fresh worker: it completes with every row.
+    # The user reads why on the job's page, and re-runs it from the upload's review page on a fresh worker.
+    client.force_login(executive)
+    assert lost.error in client.get(f"/uploads/jobs/{job.pk}/").content.decode()
     worker = WorkerProcess(tmp_path / "worker2.log", database_url=worker_database_url())
     try:
         worker.wait_ready()
-        rerun = execution_enqueue(source=source, mapping=mapping, user=executive)
+        assert client.post(f"/uploads/{source.pk}/execute/").status_code == 200
+        rerun = ExecutionJob.objects.filter(source=source).exclude(pk=job.pk).get()
         rerun = wait_for(
             lambda: ExecutionJob.objects.filter(pk=rerun.pk, status__in=["succeeded", "failed"]).first(),
             timeout=180,
