@@ -159,22 +159,25 @@ def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100, use_loaded:
     row); otherwise this module generates its own in SQL (kpi_generate.sql)."""
     from dashboards.kpi.registry import public_views
     from dashboards.models import KpiPendingRefresh
-    from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh
+    from dashboards.services.refresh import kpi_bases_rebuild, kpi_refresh_mark_touched, kpi_view_refresh
 
     generated = 0.0 if use_loaded else _generate(scale, seed)
     views = public_views()
     rows: list[dict] = []
 
+    # What kpi_views_refresh_all(full=True) (and `refresh_views --full`) does: the base tables (order facts)
+    # once, then every view from them; timed per step.
     full_ms: dict[str, int] = {}
     start = time.perf_counter()
+    full_ms.update(kpi_bases_rebuild())
     for view in views:
-        full_ms[view.name] = kpi_view_refresh(view_name=view.name, mode="full").duration_ms
+        full_ms[view.name] = kpi_view_refresh(view_name=view.name, mode="full", rebuild_bases=False).duration_ms
     total = time.perf_counter() - start
-    slowest = sorted(full_ms.items(), key=lambda kv: -kv[1])[:4]
+    slowest = sorted(full_ms.items(), key=lambda kv: -kv[1])[:5]
     rows.append(
         {
             "topic": "refresh",
-            "what": f"full refresh of all {len(views)} KPI views at {scale:,} orders",
+            "what": f"full refresh of all {len(views)} KPI views at {scale:,} orders (order facts built once)",
             "value": round(total, 2),
             "unit": "s",
             "met": None,

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from dashboards.kpi.registry import KPI_VIEWS, MONTH_SOURCES, KpiView, get_view, public_views
+from dashboards.kpi.registry import KPI_VIEWS, MONTH_SOURCES, KpiView, base_views, bases_of, get_view, public_views
 from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
 
 logger = logging.getLogger(__name__)
@@ -79,27 +79,53 @@ def _execute(statement: sql.Composable, params: dict | None = None) -> int:
         return cursor.rowcount
 
 
-def _rebuild_partitions(view: KpiView, months: list[date] | None) -> None:
-    """Delete the months (or everything) and insert them again from the view's SQL."""
+def _rebuild_partitions(view: KpiView, months: list[date] | None) -> int:
+    """Delete the months (or everything) and insert them again from the view's SQL; returns rows added - removed."""
     table = sql.Identifier(view.name)
     if months is None:
-        _execute(sql.SQL("DELETE FROM {}").format(table))
+        removed = _execute(sql.SQL("DELETE FROM {}").format(table))
     else:
-        _execute(
+        removed = _execute(
             sql.SQL("DELETE FROM {} WHERE {} = ANY(%(months)s::date[])").format(
                 table, sql.Identifier(view.partition_key)
             ),
             {"months": months},
         )
-    _execute(
+    added = _execute(
         sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(view), _select(view)),
         _params(months),
     )
+    return added - removed
+
+
+def _replace_internal(view: KpiView) -> None:
+    """Full rebuild of an internal table (a rollup helper or the order facts), faster than delete-and-insert.
+
+    TRUNCATE, insert without its indexes, index again (one sort per index instead of a million index
+    insertions), ANALYZE. TRUNCATE and DROP INDEX lock the table until the transaction ends: no dashboard
+    reads these tables, and the refreshes that do read them wait for their advisory lock first anyway.
+    No dead rows are left behind either (a million after each delete-and-insert of the order facts).
+    The index definitions are read back from the catalog: they are the migrations' own.
+    """
+    table = sql.Identifier(view.name)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+            [view.name],
+        )
+        indexes = cursor.fetchall()
+    _execute(sql.SQL("TRUNCATE {}").format(table))
+    for name, _definition in indexes:
+        _execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(view), _select(view)), _params(None))
+    for _name, definition in indexes:
+        _execute(sql.SQL(definition))
+    _execute(sql.SQL("ANALYZE {}").format(table))
 
 
 def _rollup_full(view: KpiView) -> None:
     helper = get_view(view.rollup_of)
-    _rebuild_partitions(helper, None)
+    _replace_internal(helper)
     _execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(view.name)))
     _execute(sql.SQL("INSERT INTO {} ({}) {}").format(sql.Identifier(view.name), _columns(view), _select(view)))
 
@@ -163,10 +189,17 @@ def _lock(view: KpiView, *, wait: bool) -> None:
             raise RefreshBusy(f"another refresh of {view.name} is running")
 
 
-def _table_facts(view: KpiView) -> tuple[int, date | None]:
-    """Row count and the newest date the view covers (its date column), for status and staleness."""
+def _table_facts(view: KpiView, known_rows: int | None = None) -> tuple[int, date | None]:
+    """Row count and the newest date the view covers (its date column), for status and staleness.
+
+    `known_rows`: the count when the caller knows it (previous count + rows added - removed by an incremental
+    refresh), which spares counting the whole table: that count was a large part of a small refresh's time.
+    """
     table = sql.Identifier(view.name)
     with connection.cursor() as cursor:
+        if known_rows is not None and view.date_column:
+            cursor.execute(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(view.date_column), table))
+            return known_rows, cursor.fetchone()[0]
         if view.date_column:
             cursor.execute(sql.SQL("SELECT count(*), max({}) FROM {}").format(sql.Identifier(view.date_column), table))
         else:
@@ -183,6 +216,56 @@ def _parse_months(values) -> list[date]:
     return sorted(months)
 
 
+def _base_bring_up_to_date(base: KpiView, *, full: bool, months: list[date], wait: bool) -> None:
+    """Make a base table (the order facts) current for a view about to read it, in the view's transaction.
+
+    `full`: rebuild it (the view's full refresh recomputes from the canonical tables). Otherwise recompute its
+    pending months (recorded when executions commit) plus `months` (named by the caller); a base never built, or
+    with a pending change that asked for a full refresh (customers touched...), is rebuilt. Its own
+    advisory lock serializes the views that read it; the lock and the pending rows go with the transaction.
+    """
+    _lock(base, wait=wait)
+    clock = time.monotonic()
+    state, _ = KpiViewState.objects.get_or_create(view_name=base.name)
+    pending = list(KpiPendingRefresh.objects.filter(view_name=base.name))
+    full = full or state.last_success_at is None or any(item.full for item in pending)
+    wanted = set(months)
+    for item in pending:
+        wanted.update(_parse_months(item.months))
+    if full:
+        _execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(FULL_REFRESH_WORK_MEM)))
+        _replace_internal(base)
+    elif wanted:
+        _rebuild_partitions(base, sorted(wanted))
+    else:
+        return
+    if pending:
+        KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending]).delete()
+    state.last_success_at = timezone.now()
+    state.last_attempt_at = state.last_success_at
+    state.last_mode = FULL if full else INCREMENTAL
+    state.last_duration_ms = round((time.monotonic() - clock) * 1000)
+    state.consecutive_failures = 0
+    state.last_error = ""
+    # No row count: counting a million-row base on every incremental refresh would cost more than the refresh.
+    state.save()
+
+
+def kpi_bases_rebuild(*, wait: bool = True) -> dict[str, int]:
+    """Rebuild every base table once (each in its own transaction); {name: duration_ms}.
+
+    `kpi_views_refresh_all(full=True)` calls it first and then refreshes the views without rebuilding the
+    bases again: the order facts are built once, not once per view that reads them.
+    """
+    durations = {}
+    for base in base_views():
+        clock = time.monotonic()
+        with transaction.atomic():
+            _base_bring_up_to_date(base, full=True, months=[], wait=wait)
+        durations[base.name] = round((time.monotonic() - clock) * 1000)
+    return durations
+
+
 def kpi_view_refresh(
     *,
     view_name: str,
@@ -191,6 +274,7 @@ def kpi_view_refresh(
     wait: bool = True,
     attempt: int = 1,
     source_id: int | None = None,
+    rebuild_bases: bool = True,
 ) -> RefreshResult:
     """Refresh one KPI view and record the run in `refresh_jobs`.
 
@@ -198,6 +282,9 @@ def kpi_view_refresh(
     (`KpiPendingRefresh`, recorded when an execution commits) plus `months`, and falls back to full when
     the view's strategy is full, it was never built, or a pending change asked for it.
     With `wait=False` a refresh already running raises `RefreshBusy` instead of waiting for it.
+    The base tables the view reads (`bases_of`: the order facts) are brought up to date first, in the same
+    transaction: fully for a full refresh unless `rebuild_bases=False` (the caller rebuilt them just before,
+    see `kpi_views_refresh_all`), else their pending months and the `months` given.
     A failure re-raises after recording it; the view keeps its previous rows.
     """
     view = get_view(view_name)
@@ -228,6 +315,10 @@ def kpi_view_refresh(
                 or any(item.full for item in pending)
             )
             partitions = sorted(wanted)
+            # The base's own pending months were recorded with the view's (kpi_refresh_mark_touched), so only
+            # months the caller names are added: a second view reading the same base does not redo them.
+            for base in bases_of(view):
+                _base_bring_up_to_date(base, full=full and rebuild_bases, months=_parse_months(months), wait=wait)
             if full:
                 effective = FULL
                 # A full rebuild sorts and hashes every order: let it do so in memory, for this transaction only.
@@ -236,14 +327,18 @@ def kpi_view_refresh(
                     _rollup_full(view)
                 else:
                     _rebuild_partitions(view, None)
+                known_rows = None
             else:
                 effective = INCREMENTAL
+                known_rows = state.rows  # unchanged when nothing was pending
                 if partitions and view.rollup_of:
                     _rollup_incremental(view, partitions)
+                    known_rows = None  # upserts and deletes by entity: count again
                 elif partitions:
-                    _rebuild_partitions(view, partitions)
+                    change = _rebuild_partitions(view, partitions)
+                    known_rows = state.rows + change if state.rows is not None else None
             KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending]).delete()
-            rows, newest = _table_facts(view)
+            rows, newest = _table_facts(view, known_rows)
             duration_ms = round((time.monotonic() - clock) * 1000)
             state.last_success_at = timezone.now()
             state.last_attempt_at = started
@@ -283,9 +378,16 @@ def kpi_view_refresh(
 
 
 def kpi_views_refresh_all(*, full: bool = False, view_names: list[str] | None = None) -> dict[str, RefreshResult]:
-    """Refresh every dashboard-facing view (or `view_names`), in registry order; stops at the first failure."""
+    """Refresh every dashboard-facing view (or `view_names`), in registry order; stops at the first failure.
+
+    `full`: the base tables (order facts) are rebuilt once first, then each view from them.
+    """
     names = view_names or [v.name for v in public_views()]
-    return {name: kpi_view_refresh(view_name=name, mode=FULL if full else AUTO) for name in names}
+    if full and any(bases_of(get_view(name)) for name in names):
+        kpi_bases_rebuild()
+    return {
+        name: kpi_view_refresh(view_name=name, mode=FULL if full else AUTO, rebuild_bases=not full) for name in names
+    }
 
 
 def views_depending_on(tables: set[str]) -> list[KpiView]:
@@ -303,7 +405,8 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
     # A table listed with no keys had nothing inserted or updated (a re-run of the same file): no refresh.
     tables = {t for t, facts in (touched or {}).items() if facts}
     names = []
-    for view in views_depending_on(tables):
+    bases = [b for b in base_views() if tables & set(b.depends_on)]
+    for view in bases + views_depending_on(tables):
         months: set[date] = set()
         full = view.strategy == FULL
         for table in tables & set(view.depends_on):
@@ -318,7 +421,8 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
             full=full,
             source_id=source_id,
         )
-        names.append(view.name)
+        if not view.internal:  # a base is brought up to date by the views that read it, not by a task
+            names.append(view.name)
     return names
 
 

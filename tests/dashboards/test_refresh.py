@@ -157,3 +157,16 @@ def test_setup_schedules_command_reports_what_it_created(db):
     out = StringIO()
     call_command("setup_schedules", stdout=out)
     assert f"({len(public_views()) + 2} created)" in out.getvalue()
+
+
+def test_an_incremental_refresh_keeps_the_views_row_count_exact_without_counting_it_again(shop):
+    add_order(customer=shop["alfki"], rep=shop["employees"]["3"], day=date(2024, 3, 5), amount="100.00")
+    add_order(customer=shop["alfki"], rep=shop["employees"]["1"], day=date(2024, 1, 20), amount="5.00")
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": ["2024-03-01", "2024-01-01"]}})
+
+    result = kpi_view_refresh(view_name="sales_rep_performance")
+
+    assert result.mode == "incremental"
+    assert result.rows == scalar("SELECT count(*) FROM sales_rep_performance") == 3
+    state = KpiViewState.objects.get(view_name="sales_rep_performance")
+    assert (state.rows, state.data_through) == (3, date(2024, 3, 1))

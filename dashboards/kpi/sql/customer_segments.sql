@@ -2,7 +2,7 @@
 -- sold to it; a customer without orders counts under its own rep.
 WITH per_customer AS (
     SELECT r.customer_id, r.sales_rep_id, count(*) AS order_count, sum(r.revenue) AS revenue
-    FROM kpi_order_revenue r
+    FROM kpi_order_facts r
     WHERE r.customer_id IS NOT NULL
     GROUP BY r.customer_id, r.sales_rep_id
     UNION ALL

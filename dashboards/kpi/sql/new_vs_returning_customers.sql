@@ -8,7 +8,7 @@ WITH first_order AS (
     SELECT r.month, r.sales_rep_id, r.customer_id,
            date_trunc('month', f.first_date::timestamp)::date = r.month AS is_new,
            sum(r.revenue) AS revenue
-    FROM kpi_order_revenue r
+    FROM kpi_order_facts r
     JOIN first_order f ON f.customer_id = r.customer_id
     WHERE r.month IS NOT NULL
     GROUP BY r.month, r.sales_rep_id, r.customer_id, f.first_date
