@@ -27,3 +27,14 @@ def execution_jobs_resend_delayed_task() -> int:
 def execution_jobs_sweep_stale_task() -> int:
     """Fail the running executions whose worker stopped responding (celery-beat, every minute)."""
     return len(execution_jobs_sweep_stale())
+
+
+@shared_task(ignore_result=True)
+def data_source_scan_task(source_id: int) -> None:
+    """Count a big upload's rows and ragged rows after the upload (the profile estimated them)."""
+    from mappings.models import DataSource
+    from mappings.services.upload import data_source_scan
+
+    source = DataSource.objects.filter(pk=source_id).first()
+    if source is not None:
+        data_source_scan(source=source)

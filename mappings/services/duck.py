@@ -59,6 +59,19 @@ def repair_sql(width: int, joiner: str) -> tuple[str, str]:
     return texts, merged
 
 
+def file_columns(path: Path | str, dialect: dict) -> list[str]:
+    """The header's column names without reading the file (DuckDB sniffs its head only)."""
+    resolved = str(Path(path).resolve())
+    conn = duckdb_connect_locked(resolved)
+    try:
+        rel_sql, params = read_csv_relation_sql(dialect)
+        described = [d[0] for d in conn.execute(f"DESCRIBE SELECT * FROM {rel_sql}", [resolved, *params]).fetchall()]
+    finally:
+        conn.close()
+    width = header_width(resolved, dialect) if dialect.get("header", True) else None
+    return described[:width] if width and width <= len(described) else described
+
+
 def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict | None]:
     """(column names, row count, ragged rows) of the whole file, in one scan.
 
@@ -84,13 +97,20 @@ def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict |
             options = positional_read_csv_options(dialect, width)
             names = ", ".join(f"{key} := ?" for key in options)
             try:
-                rows, ragged, examples, max_fields, repairable = conn.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE __n IS NOT NULL), "
-                    f"list(__row ORDER BY __row) FILTER (WHERE __n IS NOT NULL)[1:10], max(__n), "
-                    f"count(*) FILTER (WHERE __n IS NOT NULL AND len({merged}) = {width}) "
-                    f"FROM (SELECT row_number() OVER () + 1 AS __row, *, {count} AS __n FROM read_csv(?, {names}))",
+                # One parallel pass counts; row numbers (a window over the whole file, serial) only when
+                # there are ragged rows to point at.
+                rows, ragged, max_fields, repairable = conn.execute(
+                    f"SELECT count(*), count(__n), max(__n), count(*) FILTER (WHERE len({merged}) = {width}) "
+                    f"FROM (SELECT *, {count} AS __n FROM read_csv(?, {names}))",
                     [options["delim"] + " ", resolved, *options.values()],
                 ).fetchone()
+                examples = []
+                if ragged:
+                    (examples,) = conn.execute(
+                        f"SELECT list(__row ORDER BY __row)[1:10] FROM (SELECT row_number() OVER () + 1 AS __row, "
+                        f"{count} AS __n FROM read_csv(?, {names})) WHERE __n IS NOT NULL",
+                        [resolved, *options.values()],
+                    ).fetchone()
                 break
             except duckdb.Error as exc:
                 if attempt or "quoted new lines" not in str(exc):

@@ -146,6 +146,10 @@ def mapping_execute(*, job: ExecutionJob) -> dict:
     rejects: list[Reject] = []
     progress = None
     try:
+        if "ragged" not in source.dialect:  # a big upload not scanned yet: count its rows, find ragged ones
+            from mappings.services.upload import data_source_scan
+
+            data_source_scan(source=source)
         plans = plan_build(mapping)
         progress = _Progress(job, (source.rows or 1) * len(plans))
         with transaction.atomic():
@@ -436,6 +440,9 @@ def transform_preview(
     """
     from mappings.services.duck import duckdb_connect_locked
     from mappings.services.plan import plan_build_for
+    from mappings.services.upload import data_source_scan
+
+    data_source_scan(source=source)  # once, for a big upload not scanned yet: ragged rows read unshifted
     from mappings.services.transforms import duckdb_install_macros
 
     plans = plan_build_for(source=source, fields=fields, options=options)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import re
 import unicodedata
 import uuid
@@ -16,13 +17,15 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
 from mappings.models import DataSource
 from mappings.services.dialect import needs_transcoding, sniff_file, transcode_to_utf8, xlsx_to_csv
-from mappings.services.duck import file_layout
+from mappings.services.duck import file_columns, file_layout
 
+logger = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 _CHUNK = 1024 * 1024
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -109,8 +112,12 @@ def data_source_create(
         if size == 0:
             raise UploadRejected("The file is empty.")
         readable, file_format, dialect = _prepare_readable(original, upload_dir / f"{stem}.csv", suffix)
+        deferred = readable.stat().st_size > scan_sync_bytes()
         try:
-            columns, rows, ragged = file_layout(readable, dialect)
+            if deferred:  # counted after the upload (data_source_scan): the profile estimates meanwhile
+                columns, rows, ragged = file_columns(readable, dialect), None, None
+            else:
+                columns, rows, ragged = file_layout(readable, dialect)
         except Exception as exc:  # DuckDB's parse errors are several classes; all mean "unreadable"
             raise UploadRejected(_read_error_message(exc, readable)) from exc
         if not columns:
@@ -124,9 +131,10 @@ def data_source_create(
             path.unlink(missing_ok=True)
         raise
     dialect["columns"] = columns
-    dialect["ragged"] = ragged
+    if not deferred:
+        dialect["ragged"] = ragged  # the key is absent until the whole file has been scanned
     dialect["original_file"] = str(original)
-    return DataSource.objects.create(
+    source = DataSource.objects.create(
         name=name,
         file_path=str(readable),
         domain=(domain or "")[:64],
@@ -137,6 +145,42 @@ def data_source_create(
         dialect=dialect,
         uploaded_by=user if user is not None and user.is_authenticated else None,
     )
+    if deferred:
+        transaction.on_commit(lambda: _scan_later(source.pk))
+    return source
+
+
+def scan_sync_bytes() -> int:
+    """Files up to this size are scanned (rows, ragged rows) during the upload; bigger ones after it."""
+    return int(getattr(settings, "UPLOAD_SCAN_SYNC_BYTES", 16 * 1024 * 1024))
+
+
+def _scan_later(source_id: int) -> None:
+    from mappings.tasks import data_source_scan_task
+
+    try:
+        data_source_scan_task.delay(source_id)
+    except Exception:  # noqa: BLE001 - broker down: the execution scans before it plans (data_source_scan)
+        logger.warning("could not queue the scan of upload %s; it will be scanned before it is executed", source_id)
+
+
+def data_source_scan(*, source: DataSource) -> DataSource:
+    """Count an upload's rows and its rows with more fields than the header over the whole file, once.
+
+    Big uploads are scanned after the upload (a Celery task) so the profile shows at once; an execution
+    or a preview calls this first when the scan has not happened yet (`"ragged"` missing from the
+    dialect), so a ragged row is never read shifted.
+    """
+    if "ragged" in source.dialect:
+        return source
+    dialect = dict(source.dialect)
+    _, rows, ragged = file_layout(source.file_path, dialect)
+    dialect["ragged"] = ragged
+    source.dialect, source.rows = dialect, rows
+    if source.profile:
+        source.profile = {**source.profile, "ragged": ragged, "rows": rows}
+    source.save(update_fields=["dialect", "rows", "profile"])
+    return source
 
 
 def _read_error_message(exc: Exception, path: Path) -> str:

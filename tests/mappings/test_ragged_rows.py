@@ -78,3 +78,26 @@ def test_an_unknown_ragged_rows_choice_is_refused(db, tmp_path):
 
 def test_the_upload_counts_how_many_a_best_effort_load_would_repair(db, tmp_path):
     assert upload_text(tmp_path, CUSTOMERS).dialect["ragged"]["repairable"] == 3  # all but C5
+
+
+def test_a_big_upload_is_counted_after_the_upload_and_its_execution_still_rejects_ragged_rows(db, tmp_path, settings):
+    from mappings.services.profile import data_source_profile
+    from mappings.tasks import data_source_scan_task
+
+    settings.UPLOAD_SCAN_SYNC_BYTES = 100  # every upload of this test is "big"
+    source = upload_text(tmp_path, CUSTOMERS)
+    assert source.rows is None and "ragged" not in source.dialect  # not read whole during the upload
+    assert source.dialect["columns"] == ["id", "name", "street", "city", "country"]
+
+    job = run(source, FIELDS)  # the execution scans first, so the ragged rows are rejected, not shifted
+
+    source.refresh_from_db()
+    assert (source.rows, source.dialect["ragged"]["rows"]) == (5, 4)
+    assert job.report["tables"]["canonical_customers"]["rejected"] == 4
+    assert list(Customer.objects.values_list("external_id", "city")) == [("C1", "Berlin")]
+
+    later = upload_text(tmp_path, CUSTOMERS.replace("C1,", "C9,"), name="later.csv")
+    data_source_profile(source=later)
+    data_source_scan_task(later.pk)  # what the worker runs after the upload commits
+    later.refresh_from_db()
+    assert later.rows == 5 and later.profile["ragged"]["examples"] == [3, 4, 5, 6]
