@@ -99,17 +99,17 @@ def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict |
             try:
                 # One parallel pass counts; row numbers (a window over the whole file, serial) only when
                 # there are ragged rows to point at.
-                rows, ragged, max_fields, repairable = conn.execute(
-                    f"SELECT count(*), count(__n), max(__n), count(*) FILTER (WHERE len({merged}) = {width}) "
-                    f"FROM (SELECT *, {count} AS __n FROM read_csv(?, {names}))",
-                    [options["delim"] + " ", resolved, *options.values()],
+                rows, ragged, max_fields = conn.execute(
+                    f"SELECT count(*), count(__n), max(__n) FROM (SELECT {count} AS __n FROM read_csv(?, {names}))",
+                    [resolved, *options.values()],
                 ).fetchone()
-                examples = []
-                if ragged:
-                    (examples,) = conn.execute(
-                        f"SELECT list(__row ORDER BY __row)[1:10] FROM (SELECT row_number() OVER () + 1 AS __row, "
-                        f"{count} AS __n FROM read_csv(?, {names})) WHERE __n IS NOT NULL",
-                        [resolved, *options.values()],
+                examples, repairable = [], 0
+                if ragged:  # the few ragged rows only: the window (serial) and the lists of their fields
+                    examples, repairable = conn.execute(
+                        f"SELECT list(__row ORDER BY __row)[1:10], count(*) FILTER (WHERE len({merged}) = {width}) "
+                        f"FROM (SELECT *, row_number() OVER () + 1 AS __row, {count} AS __n "
+                        f"FROM read_csv(?, {names})) WHERE __n IS NOT NULL",
+                        [options["delim"] + " ", resolved, *options.values()],
                     ).fetchone()
                 break
             except duckdb.Error as exc:
