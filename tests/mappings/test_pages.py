@@ -281,3 +281,21 @@ def test_choosing_best_effort_on_the_review_page_saves_it_with_the_mapping(clien
     assert response.status_code == 200
     assert source.mappings.get().options["ragged_rows"] == "repair"
     assert '<option value="repair" selected>' in response.content.decode()
+
+
+def test_a_big_upload_shows_its_estimated_row_count_until_it_is_counted(client, executive, settings, monkeypatch):
+    import mappings.services.profile as profile
+
+    settings.UPLOAD_SCAN_SYNC_BYTES = 1024
+    monkeypatch.setattr(profile, "SAMPLE_BYTES", 16 * 1024)
+    text = "id,amount\n" + "".join(f"R{i:06d},{i % 97}.50\n" for i in range(20_000))
+    client.force_login(executive)
+
+    client.post("/uploads/", {"file": _csv("big.csv", text)})
+
+    source = DataSource.objects.get()
+    assert source.rows is None
+    estimate = source.profile["rows_estimated"]
+    assert abs(estimate - 20_000) < 400
+    assert f"≈ {estimate}" in client.get("/uploads/").content.decode()
+    assert f"≈ {estimate} rows" in client.get(f"/uploads/{source.pk}/").content.decode()
