@@ -374,7 +374,26 @@ def kpi_view_refresh(
     job.rows = rows
     job.partitions = [m.isoformat() for m in partitions] if effective == INCREMENTAL else []
     job.save(update_fields=["status", "mode", "duration_ms", "rows", "partitions"])
+    if effective == FULL:
+        _vacuum(view)
     return RefreshResult(view.name, effective, duration_ms, rows, job.partitions, job.pk)
+
+
+def _vacuum(view: KpiView) -> None:
+    """VACUUM (ANALYZE) a dashboard-facing table after its full refresh, once that has committed.
+
+    A full refresh deletes every row and inserts them again (readers keep the old rows until it commits), so
+    it leaves the whole previous table as dead rows. Until autovacuum came by, a manager's read walked them:
+    measured at 1M orders, revenue_by_category's scope index gave 52,272 entries for 8,712 live rows (57 ms
+    instead of a few). Plain VACUUM does not block readers. It cannot run inside a transaction (tests, an
+    ATOMIC block): there autovacuum is left to it.
+    """
+    if connection.in_atomic_block:
+        return
+    try:
+        _execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(view.name)))
+    except Exception as exc:  # the refresh itself succeeded; a missed vacuum only costs read speed
+        logger.warning("VACUUM of KPI view %s failed: %s", view.name, exc)
 
 
 def kpi_views_refresh_all(*, full: bool = False, view_names: list[str] | None = None) -> dict[str, RefreshResult]:

@@ -7,13 +7,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from psycopg import sql
 
 from canonical.models import Customer, OrderLine, Product
-from dashboards.kpi.registry import ORDER_FACTS, bases_of, public_views
+from dashboards.kpi.registry import KPI_VIEWS, ORDER_FACTS, bases_of, public_views
 from dashboards.models import KpiPendingRefresh
 from dashboards.services import refresh
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
 from tests.dashboards.kpi_helpers import add_order, scalar
+from tests.factories import northwind_employees
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +90,26 @@ def test_a_full_refresh_of_everything_builds_the_order_facts_once(shop, monkeypa
     readers = [v.name for v in public_views() if bases_of(v)]
     assert len(readers) >= 5  # monthly revenue, gross margin, rep performance, top customers, ...
     assert rebuilds.count(ORDER_FACTS) == 1
+
+
+@pytest.fixture
+def kpi_tables_emptied_afterwards():
+    """A test outside a transaction leaves KPI rows behind (not Django models: not flushed): empty them."""
+    yield
+    with connection.cursor() as cursor:
+        for view in KPI_VIEWS.values():
+            cursor.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(view.name)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_refresh_vacuums_the_view_so_reads_do_not_walk_its_previous_rows(kpi_tables_emptied_afterwards):
+    employees = northwind_employees()
+    customer = Customer.objects.create(external_id="ALFKI", name="Alfreds")
+    add_order(customer=customer, rep=employees["1"], day=date(2024, 1, 10), amount="10.00")
+
+    kpi_view_refresh(view_name="monthly_revenue", mode="full")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'monthly_revenue'")
+        assert cursor.fetchone()[0] is True
