@@ -176,6 +176,7 @@ register(
         default_order=("month", "category"),
         key=("month", "sales_rep_id", "category"),
         **NIGHTLY,
+        reads=(ORDER_FACTS,),
     )
 )
 register(
@@ -337,6 +338,7 @@ register(
         key=("month", "product_id", "sales_rep_id"),
         internal=True,
         **NIGHTLY,
+        reads=(ORDER_FACTS,),
     )
 )
 register(
