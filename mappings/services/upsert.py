@@ -180,8 +180,20 @@ def upsert_table(
     returning_names = ["external_id", *_touch_columns(plan)]
     returning = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names)
     keys, key_exprs = _touched_keys(plan)
-    grouped = sql.SQL(", ").join([sql.SQL("u.inserted"), *key_exprs])
-    sets = sql.SQL(", ").join(sql.SQL("({})").format(e) for e in [sql.SQL("u.inserted"), *key_exprs])
+    exprs = [sql.SQL("u.inserted"), *key_exprs]
+    # GROUPING(…) has a bit per expression, set when the row is not grouped by it.
+    full = (1 << len(exprs)) - 1
+    only = [full ^ (1 << (len(exprs) - 1 - i)) for i in range(len(exprs))]
+    folded = [
+        sql.SQL("coalesce(sum(n) FILTER (WHERE mask = {} AND g0), 0)::bigint").format(sql.Literal(only[0])),
+        sql.SQL("coalesce(sum(n) FILTER (WHERE mask = {} AND NOT g0), 0)::bigint").format(sql.Literal(only[0])),
+        *(
+            sql.SQL("array_agg({g}) FILTER (WHERE mask = {m} AND {g} IS NOT NULL)").format(
+                g=sql.Identifier(f"g{i}"), m=sql.Literal(only[i])
+            )
+            for i in range(1, len(exprs))
+        ),
+    ]
     staged = sql.SQL("SELECT {select_list} FROM {staging} s {joins}{window}").format(
         select_list=select_list, staging=staging, joins=sql.SQL(" ").join(joins), window=window
     )
@@ -204,11 +216,22 @@ def upsert_table(
             current=current,
             incoming=incoming,
             returning=returning,
-            grouped=grouped,
-            sets=sets,
+            grouped=sql.SQL(", ").join(exprs),
+            named=sql.SQL(", ").join(
+                sql.SQL("{} AS {}").format(e, sql.Identifier(f"g{i}")) for i, e in enumerate(exprs)
+            ),
+            sets=sql.SQL(", ").join(sql.SQL("({})").format(e) for e in exprs),
+            folded=sql.SQL(", ").join(folded),
         )
     )
-    return _upsert_result(cursor.fetchall(), keys)
+    inserted, updated, *arrays = cursor.fetchone()
+    result = TableResult(inserted=inserted, updated=updated)
+    for key, values in zip(keys, arrays, strict=True):
+        values = values or []
+        if key == "months":
+            values = [month.strftime("%Y-%m-01") for month in values]
+        result.touched[key] = sorted(values)
+    return result
 
 
 def staging_counts(cursor, *, plan: TablePlan, staging: sql.Identifier) -> tuple[int, int]:
@@ -267,32 +290,6 @@ def _touched_keys(plan: TablePlan) -> tuple[list[str], list[sql.Composable]]:
         keys.append("_written_ids")
         exprs.append(sql.SQL("u.id"))
     return keys, exprs
-
-
-def _upsert_result(rows: list[tuple], keys: list[str]) -> TableResult:
-    """Counts and touched keys from the upsert's one grouping-sets pass: each row is (GROUPING mask,
-    inserted, key values…, count); the mask's zero bit says which expression the row is grouped by."""
-    result = TableResult()
-    width = len(keys) + 1
-    values: dict[str, set] = {key: set() for key in keys}
-    for mask, inserted, *rest in rows:
-        count, key_values = rest[-1], rest[:-1]
-        position = next(i for i in range(width) if not mask & (1 << (width - 1 - i)))
-        if position == 0:
-            if inserted:
-                result.inserted += count
-            else:
-                result.updated += count
-            continue
-        key, value = keys[position - 1], key_values[position - 1]
-        if value is None:
-            continue
-        if key == "months":
-            value = value.strftime("%Y-%m-01")
-        values[key].add(value)
-    for key, found in values.items():
-        result.touched[key] = sorted(found)
-    return result
 
 
 def old_months(cursor, *, plan: TablePlan, staging: sql.Identifier) -> list[str]:

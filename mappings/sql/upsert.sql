@@ -18,8 +18,11 @@ WITH staged AS NOT MATERIALIZED (
     RETURNING true AS inserted, t.id, {returning}
 ), upserted AS (
     SELECT * FROM updated UNION ALL SELECT * FROM inserted
+-- Counts and the keys the KPI refresh needs: one hashed pass over the written rows (a row per value of
+-- each grouping set), folded into one row of counts and arrays.
+), grouped AS (
+    SELECT GROUPING({grouped}) AS mask, {named}, count(*) AS n
+    FROM upserted u
+    GROUP BY GROUPING SETS ({sets})
 )
--- Counts and the keys the KPI refresh needs, in one hashed pass: a row per grouping set value.
-SELECT GROUPING({grouped}) AS mask, {grouped}, count(*)
-FROM upserted u
-GROUP BY GROUPING SETS ({sets})
+SELECT {folded} FROM grouped
