@@ -158,7 +158,7 @@ def run_ingest_bench(
     return [
         {
             "topic": "ingest",
-            "what": "ours: upload + save + execute (DuckDB → Arrow → COPY staging → INSERT … ON CONFLICT)",
+            "what": "ours: upload + save + execute (DuckDB → Arrow → COPY staging → UPDATE changed + INSERT new)",
             "value": rows / first_s,
             "unit": "rows/s",
             "seconds": round(first_s, 2),
