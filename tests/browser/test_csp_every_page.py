@@ -134,3 +134,28 @@ def test_the_listener_catches_a_violation(browser, live_server, db):
     finally:
         recorder.context.close()
     assert any("script-src" in v for v in violations), violations
+
+
+def test_no_admin_page_violates_the_csp_or_logs_an_error(browser, live_server, northwind_demo):
+    """The admin persona's own pages: Django admin's index, lists and change forms of the project's records."""
+    from accounts.models import User
+
+    pages = [
+        ("admin index", "/admin/"),
+        ("admin users", "/admin/accounts/user/"),
+        ("admin user", f"/admin/accounts/user/{User.objects.get(username='davolio').pk}/change/"),
+        ("admin audit log", "/admin/auditlog/logentry/"),
+        ("admin customers", "/admin/canonical/customer/"),
+        ("admin dashboards", "/admin/dashboards/dashboard/"),
+        ("admin dashboard", f"/admin/dashboards/dashboard/{Dashboard.objects.first().pk}/change/"),
+        ("admin refresh jobs", "/admin/dashboards/refreshjob/"),
+        ("admin schedules", "/admin/django_celery_beat/periodictask/"),
+    ]
+    recorder = Recorder(browser)
+    try:
+        recorder.login(live_server.url, "admin")
+        for name, path in pages:
+            recorder.visit(name, live_server.url + path)
+    finally:
+        recorder.context.close()
+    assert recorder.problems == []
