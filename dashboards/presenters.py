@@ -73,7 +73,8 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
     display = WidgetDisplay(data=data)
     display.all_time = widget_all_time(widget)
     display.date_filter_ignored = display.all_time and bool(filters and (filters.date_from or filters.date_to))
-    if not data.rows and not data.error:
+    # A grand total over no rows is one row of NULLs (a number widget): as empty as no row at all.
+    if not data.error and not any(v is not None for row in data.rows for v in row.values()):
         display.needs_data = needs_data_message(widget, data.freshness)
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)

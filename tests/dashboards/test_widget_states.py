@@ -98,3 +98,13 @@ def test_a_view_with_rows_outside_the_callers_scope_is_not_called_empty(client, 
     body = partial(client, rep, sales_dashboard, widget)
     assert 'data-testid="needs-data"' not in body
     assert "No rows you may see." in body
+
+
+def test_an_empty_views_grand_total_says_which_upload_fills_it_too(client, sales_dashboard, executive):
+    revenue = sales_dashboard.widgets.get(title="Revenue")  # a number: sum(revenue) over no rows is one NULL row
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM test_sales_kpi")
+    view_refreshed_with(rows=0, view_name="test_sales_kpi")
+    body = partial(client, executive, sales_dashboard, revenue)
+    assert "Upload orders to see Revenue." in body
+    assert 'data-testid="kpi-number"' not in body
