@@ -74,6 +74,10 @@ def references_resolve(
     for lookup in referent_table.lookup_columns:
         if lookup == "external_id":
             continue
+        # Each lookup reads the whole referent table: skip it once every value is resolved.
+        cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE id IS NULL)").format(map_name))
+        if not cursor.fetchone()[0]:
+            break
         cursor.execute(_sql("reference_lookup.sql", map=map_name, lookup=sql.Identifier(lookup), referent=referent))
     if mode == "reject":
         cursor.execute(
