@@ -58,6 +58,10 @@ def setup_django(url: str, *, migrate: bool = True) -> None:
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("EMBEDDED_QUIET", "1")
+    # The upload limit is a deployment setting (default 200 MB); the ingest row uploads the generated
+    # orders file, 70 MB at 1M orders and 700 MB at 10M, so the bench allows files up to 4 GB unless
+    # UPLOAD_MAX_MB says otherwise.
+    os.environ.setdefault("UPLOAD_MAX_MB", "4096")
     import django
     from django.conf import settings
 

@@ -496,17 +496,19 @@ def recreate_database(url: str) -> None:
 
 
 # Heavy phases as multiples of the \\copy reference's time at the same scale, from the 1M run of
-# 2026-11-26 04:25 UTC (load average 5–9; \\copy 7.7 s). A phase grows about linearly with the rows, as
-# \\copy does, and a loaded machine slows both, so `multiple × this run's \\copy seconds` estimates it
-# at any scale. They are estimates, to decide what to skip; the table shows what was measured.
+# 2026-11-26 05:21 UTC (load average 4–10; \\copy 7.4 s), except where a 10M run said otherwise. A phase
+# grows about linearly with the rows, as \\copy does, and a loaded machine slows both, so
+# `multiple × this run's \\copy seconds` estimates it at any scale. They are estimates, to decide what
+# to skip; the table shows what was measured.
 COST_IN_COPIES = {
-    "ingest": 16.5,  # first load + re-ingest, one run each (128 s)
-    "kpi": 70.0,  # full refresh of every view, base-table queries, incremental vs full per view (541 s)
-    "refresh_mv": 5.3,  # creating the two reference views, then REFRESH (plain, CONCURRENTLY) (41 s)
-    # the executive GROUP BY over every order line, plus the manager's reads: 3.1 at 1M (24 s), but it grows
+    # first load + re-ingest, one run each: 6.3 at 1M (46 s); 7.9 at 10M (601 s beside \\copy's 76 s, 05:35 UTC)
+    "ingest": 7.9,
+    "kpi": 35.0,  # full refresh of every view, base-table queries, incremental vs full per view (258 s)
+    "refresh_mv": 5.3,  # creating the two reference views, then REFRESH (plain, CONCURRENTLY): 36 s; 10M: 476 s
+    # the executive GROUP BY over every order line, plus the manager's reads: 3.1 at 1M (23 s), but it grows
     # faster than the rows: 5.2 at 10M (480 s beside \\copy's 92 s, 2026-11-26 05:06 UTC)
     "groupby": 5.2,
-    "base_tables": 5.8,  # COPY of orders and lines into bench_ref, references resolved, indexes built (45 s)
+    "base_tables": 5.8,  # COPY of orders and lines into bench_ref, references resolved, indexes built: 43 s; 10M: 534 s
 }
 
 
