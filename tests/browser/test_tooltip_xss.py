@@ -10,12 +10,11 @@ from __future__ import annotations
 import csv
 
 import pytest
-from django.db import connection
 
-from dashboards.kpi.registry import KPI_VIEWS, KpiView
-from dashboards.kpi.rls import kpi_rls_ensure
+from dashboards.kpi.registry import KpiView
 from dashboards.services.dashboards import dashboard_create
 from dashboards.services.widgets import widget_create, widget_spec_build
+from tests.dashboards.kpi_helpers import stand_in_kpi_create, stand_in_kpi_drop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,16 +81,8 @@ def hostile_kpi(monkeypatch):
         columns={"category": "text", "revenue": "money"},
         depends_on=("canonical_products",),
     )
-    monkeypatch.setitem(KPI_VIEWS, view.name, view)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE test_tooltip_kpi (category text, revenue numeric(14,2))")
-        cursor.executemany(
-            "INSERT INTO test_tooltip_kpi VALUES (%s, %s)", [(SCRIPT, 100), (IMG_VALUE, 200), ("Plain", 50)]
-        )
-    kpi_rls_ensure([view.name])
-    yield view
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS test_tooltip_kpi")
+    yield stand_in_kpi_create(monkeypatch, view, [(SCRIPT, 100), (IMG_VALUE, 200), ("Plain", 50)])
+    stand_in_kpi_drop(view)
 
 
 def test_a_widget_tooltip_shows_hostile_categories_as_text(page, live_server, login, executive, hostile_kpi):

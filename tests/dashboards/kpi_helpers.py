@@ -10,9 +10,35 @@ from django.db import connection
 from psycopg import sql
 
 from canonical.models import Customer, Order, OrderLine, Product
-from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.kpi.registry import KPI_VIEWS, KpiView
+from dashboards.kpi.rls import kpi_rls_ensure
 
 _ids = itertools.count(1)
+
+_STAND_IN_TYPES = {"text": "text", "money": "numeric(14,2)", "date": "date", "integer": "bigint"}
+
+
+def stand_in_kpi_create(monkeypatch, view: KpiView, rows: list[tuple]) -> KpiView:
+    """Register `view` for this test only and create its summary table holding `rows`, behind the RLS wall.
+
+    The caller drops the table (`stand_in_kpi_drop`) when it outlives the test's transaction.
+    """
+    monkeypatch.setitem(KPI_VIEWS, view.name, view)
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(_STAND_IN_TYPES[kind]))
+        for name, kind in view.columns.items()
+    )
+    placeholders = sql.SQL(", ").join(sql.Placeholder() * len(view.columns))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(view.name), columns))
+        cursor.executemany(sql.SQL("INSERT INTO {} VALUES ({})").format(sql.Identifier(view.name), placeholders), rows)
+    kpi_rls_ensure([view.name])
+    return view
+
+
+def stand_in_kpi_drop(view: KpiView) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(view.name)))
 
 
 def table_rows(name: str) -> list[tuple]:

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from canonical.csv_export import csv_safe_cell
-from dashboards.kpi.registry import KPI_VIEWS, KpiView
-from dashboards.kpi.rls import kpi_rls_ensure
+from dashboards.kpi.registry import KpiView
 from dashboards.services.dashboards import dashboard_create
 from dashboards.services.widgets import widget_create
+from tests.dashboards.kpi_helpers import stand_in_kpi_create
 from tests.mappings.helpers import field, run, upload_text
 
 # Each starts a formula in Excel, LibreOffice or Google Sheets when it opens the file.
@@ -85,15 +84,8 @@ def hostile_kpi(monkeypatch, db):
         columns={"label": "text", "amount": "money"},
         depends_on=("canonical_products",),
     )
-    monkeypatch.setitem(KPI_VIEWS, view.name, view)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE test_export_kpi (label text, amount numeric(14,2))")
-        cursor.executemany(
-            "INSERT INTO test_export_kpi VALUES (%s, %s)", [(text, Decimal(i)) for i, text in enumerate(HOSTILE)]
-        )
-        cursor.execute("INSERT INTO test_export_kpi VALUES ('Refunds', -5.25)")
-    kpi_rls_ensure([view.name])
-    return view
+    rows = [(text, Decimal(i)) for i, text in enumerate(HOSTILE)] + [("Refunds", Decimal("-5.25"))]
+    return stand_in_kpi_create(monkeypatch, view, rows)
 
 
 def test_the_widget_data_csv_quotes_hostile_text_and_keeps_negative_amounts_numbers(client, executive, hostile_kpi):
