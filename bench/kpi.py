@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 APPEND_MONTH = "2025-01-01"  # the month after the generated data: a 1% append of new orders
+INCREMENTAL_RUNS = 3  # incremental refreshes per view after the append; the ratio takes their median
 MONTHLY_TARGET, ENTITY_TARGET = 0.05, 0.12
 
 
@@ -201,17 +203,24 @@ def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100, use_loaded:
     kpi_refresh_mark_touched(touched=touched)
     incremental = [v for v in views if v.strategy == "incremental" and set(touched) & set(v.depends_on)]
     for view in incremental:
+        # The first refresh after the append is the real one; the month is then marked touched again and
+        # recomputed twice more (same work), so the ratio uses the median of 3 rather than one cold call.
         inc = kpi_view_refresh(view_name=view.name)
+        inc_ms = [inc.duration_ms]
+        for _ in range(INCREMENTAL_RUNS - 1):
+            kpi_refresh_mark_touched(touched=touched)
+            inc_ms.append(kpi_view_refresh(view_name=view.name).duration_ms)
         inc_digest = _digest(view.name)
         full = kpi_view_refresh(view_name=view.name, mode="full")
         identical = inc_digest == _digest(view.name)
-        ratio = inc.duration_ms / full.duration_ms if full.duration_ms else 0.0
+        inc_median = statistics.median(inc_ms)
+        ratio = inc_median / full.duration_ms if full.duration_ms else 0.0
         target = ENTITY_TARGET if view.rollup_of else MONTHLY_TARGET
         rows.append(
             {
                 "topic": "refresh",
                 "what": f"{view.name}: incremental after +1% ({append:,} orders) vs full",
-                "value": inc.duration_ms,
+                "value": inc_median,
                 "unit": "ms",
                 "reference": "full refresh",
                 "reference_value": full.duration_ms,
@@ -219,7 +228,8 @@ def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100, use_loaded:
                 "target": f"≤ {target:.0%} of full" + (" (per entity)" if view.rollup_of else " (monthly)"),
                 "met": ratio <= target and identical,
                 "notes": ("identical to full" if identical else "DIFFERS from full")
-                + f"; mode {inc.mode}; partitions {','.join(inc.partitions)}",
+                + f"; mode {inc.mode}; partitions {','.join(inc.partitions)}"
+                + f"; median of {len(inc_ms)} incremental runs ({', '.join(str(ms) for ms in inc_ms)} ms), 1 full",
             }
         )
     # Full-strategy views were marked too; the nightly full refresh covers them. Leave nothing queued.
