@@ -64,3 +64,12 @@ def writes_held(table: str) -> Iterator[psycopg.Connection]:
     finally:
         blocker.rollback()
         blocker.close()
+
+
+def wait_for_a_session_waiting_on(blocker: psycopg.Connection, observer: psycopg.Connection) -> int:
+    """The pid of the session (an execution) that came to wait for `blocker`'s lock, once there is one."""
+    return wait_for(
+        lambda: backend_waiting_on_lock(observer, exclude={blocker.info.backend_pid}),
+        timeout=60,
+        what="the execution to wait inside its transaction at its first write",
+    )

@@ -25,6 +25,7 @@ from tests.reliability.conftest import (
     backend_waiting_on_lock,
     raw_connect,
     wait_for,
+    wait_for_a_session_waiting_on,
     writes_held,
 )
 from tests.reliability.conftest import test_database_url as worker_database_url
@@ -116,11 +117,7 @@ def test_a_worker_killed_mid_execution_changes_nothing_and_the_rerun_completes(e
         worker.wait_ready()
         with writes_held("canonical_customers") as blocker:
             job = execution_enqueue(source=source, mapping=mapping, user=executive)
-            wait_for(
-                lambda: backend_waiting_on_lock(observer, exclude={blocker.info.backend_pid}),
-                timeout=60,
-                what="the execution to wait inside its transaction at its first write",
-            )
+            wait_for_a_session_waiting_on(blocker, observer)
             assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
             (child,) = worker.pool_children()
             child.send_signal(signal.SIGKILL)

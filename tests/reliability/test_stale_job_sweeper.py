@@ -23,7 +23,7 @@ from mappings.models import DataSource, ExecutionJob
 from mappings.services.execute import execution_enqueue
 from mappings.services.jobs import JOB_LOCK_CLASS, execution_jobs_sweep_stale
 from mappings.tasks import execution_jobs_sweep_stale_task
-from tests.reliability.conftest import backend_waiting_on_lock, raw_connect, wait_for, writes_held
+from tests.reliability.conftest import raw_connect, wait_for, wait_for_a_session_waiting_on, writes_held
 from tests.reliability.conftest import test_database_url as worker_database_url
 from tests.reliability.test_execution_faults import customers_csv, mapped_source
 from tests.reliability.workers import WorkerProcess
@@ -73,11 +73,7 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
         worker.wait_ready()
         with writes_held("canonical_customers") as blocker:
             job = execution_enqueue(source=source, mapping=mapping, user=executive)
-            wait_for(
-                lambda: backend_waiting_on_lock(observer, exclude={blocker.info.backend_pid}),
-                timeout=60,
-                what="the execution to wait inside its transaction at its first write",
-            )
+            wait_for_a_session_waiting_on(blocker, observer)
             first_beat = wait_for(
                 lambda: (
                     ExecutionJob.objects.filter(pk=job.pk, status="running", heartbeat_at__isnull=False)
