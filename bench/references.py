@@ -392,20 +392,71 @@ def ref_refresh_materialized_views(url: str, *, runs: int) -> list[dict]:
 # --- canonical data for the KPI and dashboard rows ------------------------------------------------------
 
 
-def canonical_fill_from_ref(url: str) -> dict:
-    """Complete canonical_* from bench_ref (bench/sql/canonical_fill_from_ref.sql), keeping what was ingested.
+CANONICAL_FILLED = (
+    "canonical_employees",
+    "canonical_customers",
+    "canonical_products",
+    "canonical_orders",
+    "canonical_order_lines",
+)
 
-    One transaction. The rows are consistent by construction (every reference comes from a join), so
-    the deferred per-row foreign-key checks are skipped when the role may (`session_replication_role`
-    needs a superuser, which the bench's own server user is); otherwise they run at commit.
+
+def _drop_secondary_indexes(conn: psycopg.Connection, tables: list[str]) -> list[tuple[str, str, str, str]]:
+    """Drop the unique constraints and non-primary indexes of `tables`, returning their definitions (read from
+    the catalog) for `_restore_indexes`: a sorted build after a bulk fill instead of one insertion per row."""
+    saved = conn.execute(
+        """
+        SELECT c.conrelid::regclass::text, 'constraint', c.conname::text, pg_get_constraintdef(c.oid)
+        FROM pg_constraint c WHERE c.conrelid = ANY(%(tables)s::regclass[]) AND c.contype = 'u'
+        UNION ALL
+        SELECT i.indrelid::regclass::text, 'index', ic.relname::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = ANY(%(tables)s::regclass[]) AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+        ORDER BY 1, 2, 3
+        """,
+        {"tables": tables},
+    ).fetchall()
+    for table, kind, name, _definition in saved:
+        if kind == "constraint":
+            statement = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
+            conn.execute(statement.format(sql.Identifier(table), sql.Identifier(name)))
+        else:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    return saved
+
+
+def _restore_indexes(conn: psycopg.Connection, saved: list[tuple[str, str, str, str]]) -> None:
+    """Re-create what `_drop_secondary_indexes` dropped, same names and definitions (Django's state unchanged)."""
+    for table, kind, name, definition in saved:
+        if kind == "constraint":
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                    sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
+                )
+            )
+        else:
+            conn.execute(sql.SQL(definition))
+
+
+def canonical_fill_from_ref(url: str) -> dict:
+    """Complete canonical_* from bench_ref, keeping what was ingested (bench/sql/canonical_fill_from_ref.sql), or,
+    when every canonical table is empty, copy it with bench_ref's ids (dashboard_canonical_from_ref.sql, no joins).
+
+    One transaction. The tables that were empty lose their secondary indexes and unique constraints for the
+    fill and get them back as sorted builds. The rows are consistent by construction (every reference comes
+    from a join or from bench_ref's resolved ids), so the deferred per-row foreign-key checks are skipped when
+    the role may (`session_replication_role` needs a superuser, which the bench's own server user is);
+    otherwise they run at commit. The filled tables are vacuumed and analyzed, as autovacuum would after a
+    bulk load, so the first KPI refresh does not pay for setting hint bits.
     """
     import time
 
     start = time.perf_counter()
-    tables = ("canonical_employees", "canonical_customers", "canonical_products", "canonical_orders")
     with psycopg.connect(url) as conn:
         before = {
-            t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0] for t in tables
+            t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0]
+            for t in CANONICAL_FILLED
         }
         conn.commit()
         checks = "skipped (consistent by construction)"
@@ -414,20 +465,27 @@ def canonical_fill_from_ref(url: str) -> dict:
         except psycopg.errors.InsufficientPrivilege:
             conn.rollback()
             checks = "run at commit"
-        conn.execute(_sql("canonical_fill_from_ref.sql"))
+        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        empty = [t for t, n in before.items() if n == 0]
+        saved = _drop_secondary_indexes(conn, empty) if empty else []
+        all_empty = len(empty) == len(CANONICAL_FILLED)
+        script = "dashboard_canonical_from_ref.sql" if all_empty else "canonical_fill_from_ref.sql"
+        conn.execute(_sql(script))
+        _restore_indexes(conn, saved)
         conn.commit()
         after = {
             t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0]
-            for t in (*tables, "canonical_order_lines")
+            for t in CANONICAL_FILLED
         }
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "ANALYZE canonical_employees, canonical_customers, canonical_products, canonical_orders, "
-            "canonical_order_lines"
-        )
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, CANONICAL_FILLED))))
     return {
-        "kept": {t.removeprefix("canonical_"): n for t, n in before.items() if n},
+        "kept": {t.removeprefix("canonical_"): n for t, n in before.items() if n and t != "canonical_order_lines"},
         "rows": {t.removeprefix("canonical_"): n for t, n in after.items()},
         "fk_checks": checks,
+        "how": (
+            "copied with bench_ref's ids (every table was empty)" if all_empty else "references resolved by external id"
+        )
+        + (f"; {len(saved)} indexes/unique constraints of the empty tables rebuilt after the fill" if saved else ""),
         "seconds": time.perf_counter() - start,
     }

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import generate as gen
+from bench import prepared
 from bench import references as refs
 from bench.database import DEFAULT_NAME, ensure_database, server_url, server_version, setup_django, with_database
 from bench.timing import Phases
@@ -457,6 +458,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data" / "bench", help="generated files")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", DEFAULT_NAME))
     parser.add_argument("--keep-db", action="store_true", help="reuse the bench database instead of recreating it")
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="keep the bench database's prepared data (bench_ref + canonical_*) when its stamp matches this scale, "
+        "seed and generator/preparation versions: no drop, no generation, no load, no fill; migrations always run "
+        "and the KPI tables are rebuilt with the current code. Otherwise the data is prepared and stamped for the "
+        "next run. Not with the ingest rows (they empty canonical_orders)",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="prepare (or check) the reusable data as --reuse-data does, then stop without measuring",
+    )
+    parser.add_argument(
+        "--references",
+        choices=("run", "skip", "only"),
+        default="run",
+        help="measure the reference rows (run, the default), leave them out (skip: a note says so), or measure only "
+        "them (only: none of ours)",
+    )
     parser.add_argument("--only", help="comma-separated topics to run, e.g. ingest,profile")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write RESULTS.md / README.md")
     parser.add_argument(
@@ -527,6 +548,58 @@ def budget_skip_reason(kind: str, *, copy_seconds: float | None, budget_min: flo
     )
 
 
+# Topics whose rows read the prepared data (bench_ref and canonical_*), and those that empty canonical_orders.
+PREPARED_TOPICS = {"kpi_read", "refresh", "data_api", "page_load"}
+INGEST_TOPICS = {"ingest", "reingest"}
+
+
+def open_database(url: str, *, scale: int, seed: int, reuse: bool, keep: bool) -> tuple[prepared.Stamp | None, str]:
+    """Create (or keep) the bench database and migrate it. With `reuse`, the prepared data is kept when its
+    stamp matches this scale and seed (the stamp is returned), else the database is created anew. Returns the
+    stamp in use (or None) and a note saying what happened."""
+    stamp = prepared.read_stamp(url) if reuse else None
+    why = ""
+    if stamp is not None:
+        why = stamp.matches(scale=scale, seed=seed, needs=set(prepared.LOADED_KINDS))
+    elif reuse:
+        why = "no prepared data"
+    if stamp is not None and not why:
+        ensure_database(url)
+        note = f"reused data prepared {stamp.prepared_at}"
+    elif keep and not reuse:
+        ensure_database(url)
+        note = "kept"
+    else:
+        recreate_database(url)
+        note = "created" + (f" ({why})" if reuse else "")
+    setup_django(url)  # migrations always run
+    if why or not reuse:
+        stamp = None
+        prepared.clear_stamp(url)  # whatever is prepared from here on is stamped again when done
+    return stamp, note
+
+
+def check_reused(url: str, stamp: prepared.Stamp) -> tuple[bool, str]:
+    """Undo what earlier runs added on top of the prepared rows, then check the stamped row counts. False (and
+    why) when they differ: the caller prepares the data again."""
+    deleted = prepared.undo_earlier_runs(url)
+    differ = prepared.check_counts(url, stamp)
+    undone = ", ".join(f"{n:,} {t}" for t, n in deleted.items()) or "nothing"
+    if differ:
+        return False, f"undid {undone}; counts differ from the stamp: {differ}"
+    return True, f"undid {undone} from earlier runs; row counts as stamped"
+
+
+def start_afresh(url: str) -> None:
+    """Drop and re-create the bench database under a running Django, and migrate it again."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()
+    recreate_database(url)
+    call_command("migrate", verbosity=0, interactive=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
@@ -536,28 +609,45 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown topic(s) {sorted(unknown)}; choose from {', '.join(TOPIC)}", file=sys.stderr)
         return 2
+    reuse = args.reuse_data or args.prepare_only
+    if reuse and only & INGEST_TOPICS:
+        print(
+            "--reuse-data keeps canonical_* as prepared, and the ingest rows empty canonical_orders: leave them out "
+            f"(e.g. --only {','.join(t.key for t in TOPICS if t.key not in INGEST_TOPICS)}) or run them without it",
+            file=sys.stderr,
+        )
+        return 2
+    if args.prepare_only:
+        only &= PREPARED_TOPICS
     fail_in = {m.strip() for m in args.fail_in.split(",") if m.strip()}
     phases = Phases(_log)
     embedded = not os.environ.get("DATABASE_URL")
     url = with_database(server_url(), args.database)
     _log(f"database {args.database} on {'the embedded PostgreSQL' if embedded else 'DATABASE_URL'}")
     started = time.perf_counter()
-    with phases("database: create + migrate"):
-        if args.keep_db:
-            ensure_database(url)
-        else:
-            recreate_database(url)
-        setup_django(url)
+    with phases("database: create + migrate") as phase:
+        stamp, phase.note = open_database(url, scale=args.scale, seed=args.seed, reuse=reuse, keep=args.keep_db)
+    if stamp is not None:
+        with phases("reused data: undo earlier runs, check row counts") as phase:
+            usable, phase.note = check_reused(url, stamp)
+        if not usable:
+            with phases("database: create + migrate again (prepared data changed)"):
+                start_afresh(url)
+            stamp = None
     environ = dict(os.environ)
 
     notes: list[str] = []
     data_dir = args.data_dir / f"orders-{args.scale}-seed-{args.seed}"
     _log(f"generating {args.scale:,} orders into {data_dir} (reused when already there) …")
     with phases("generate files") as phase:
-        reused = gen.cached_files(data_dir, orders=args.scale, seed=args.seed) is not None
-        files = gen.generate_cached(data_dir, orders=args.scale, seed=args.seed)
+        cached = gen.cached_files(data_dir, orders=args.scale, seed=args.seed)
+        if cached is None and stamp is not None:
+            files = {}  # the prepared data is all the measured rows read
+            phase.note = "not needed (data prepared in the database)"
+        else:
+            files = cached or gen.generate_cached(data_dir, orders=args.scale, seed=args.seed)
+            phase.note = "reused" if cached else "generated"
         manifest = gen.read_manifest(data_dir) or {}
-        phase.note = "reused" if reused else "generated"
     counts = ", ".join(f"{n.removesuffix('.csv')} {c:,}" for n, c in manifest.get("rows", {}).items())
     notes.append(f"data: {counts} (seed {args.seed}; {phase.note})")
     profile_file = args.data_dir / f"orders-{args.profile_mb}MB-seed-{args.seed}.csv"
@@ -566,13 +656,17 @@ def main(argv: list[str] | None = None) -> int:
             tmp = profile_file.with_suffix(".tmp")
             gen.write_sized_orders(tmp, target_bytes=args.profile_mb * 1024 * 1024, seed=args.seed)
             tmp.rename(profile_file)
-    orders_csv = files["orders.csv"]
+    orders_csv = files.get("orders.csv")
 
     # References first, then ours: all in this process, minutes apart.
     references: dict[str, dict] = {}
     lines: list[Line] = []
+    not_measured: list[str] = []
 
     def reference(label: str, fn: Callable[[], dict | list[dict]]) -> None:
+        if args.references == "skip":
+            not_measured.append(label)
+            return
         _log(f"reference: {label} …")
         try:
             with phases(f"reference: {label}"):
@@ -593,8 +687,9 @@ def main(argv: list[str] | None = None) -> int:
             kind, copy_seconds=copy["seconds"] if copy else None, budget_min=args.phase_budget_min, scale=args.scale
         )
 
-    with phases("reference schema"):
-        refs.reference_schema_create(url)
+    if stamp is None:  # a reused database keeps its bench_ref (the schema's creation drops it)
+        with phases("reference schema"):
+            refs.reference_schema_create(url)
     if "ingest" in only:
         # The limit every ingest figure is compared with: light (seconds) at 1M, minutes per run beyond 2M.
         copy_runs = runs if args.scale <= 2_000_000 else heavy_runs
@@ -608,21 +703,49 @@ def main(argv: list[str] | None = None) -> int:
         reference("django-import-export bulk", lambda: refs.ref_import_export(orders_csv, bulk=True, **ie))
     if "profile" in only:
         reference("DuckDB scan", lambda: refs.ref_duckdb_scan(profile_file, runs=runs))
+    canonical_filled = False
+
+    def fill_canonical() -> None:
+        with phases("fill canonical_* from bench_ref (keeps ingested rows)") as phase:
+            filled = refs.canonical_fill_from_ref(url)
+            phase.note = f"{filled['how']}; kept {filled['kept'] or 'nothing'}; FK checks {filled['fk_checks']}"
+        notes.append(
+            f"canonical_* for the KPI and dashboard rows: {filled['rows']} "
+            f"(kept from the ingest row: {filled['kept'] or 'nothing'}; {filled['how']}), "
+            f"filled in {filled['seconds']:.0f} s"
+        )
+        with phases("stamp the prepared data"):
+            prepared.write_stamp(url, scale=args.scale, seed=args.seed, loaded=list(prepared.LOADED_KINDS))
+
     # The KPI and dashboard rows read canonical_*, filled from these tables after the ingest row.
-    canonical_needed = bool(only & {"kpi_read", "refresh", "data_api", "page_load"})
+    canonical_needed = bool(only & PREPARED_TOPICS)
     base_skipped = over_budget("base_tables") if canonical_needed else ""
     if base_skipped:
         canonical_needed = False
-        for topic in sorted(only & {"kpi_read", "refresh", "data_api", "page_load"}, key=list(TOPIC).index):
+        for topic in sorted(only & PREPARED_TOPICS, key=list(TOPIC).index):
             lines.append(missing_line(topic, f"{base_skipped} (loading the base tables every KPI row reads)"))
     if canonical_needed:
-        with phases("load reference base tables (bench_ref)") as phase:
-            loaded = refs.reference_tables_load(url, files)
-            phase.note = f"{loaded['orders']:,} orders, {loaded['lines']:,} lines"
-        notes.append(
-            f"reference base tables: {loaded['orders']:,} orders, {loaded['lines']:,} lines "
-            f"loaded in {loaded['seconds']:.0f} s (COPY + SQL)"
-        )
+        if stamp is not None:
+            canonical_filled = True
+            notes.append(
+                f"data reused (--reuse-data): bench_ref and canonical_* prepared {stamp.prepared_at}, "
+                f"{', '.join(f'{t} {n:,}' for t, n in stamp.counts.items())}"
+            )
+        else:
+            with phases("load reference base tables (bench_ref)") as phase:
+                loaded = refs.reference_tables_load(url, files)
+                phase.note = f"{loaded['orders']:,} orders, {loaded['lines']:,} lines"
+            notes.append(
+                f"reference base tables: {loaded['orders']:,} orders, {loaded['lines']:,} lines "
+                f"loaded in {loaded['seconds']:.0f} s (COPY + SQL)"
+            )
+            if reuse:  # prepared in full now (no ingest row runs), so that the next run can reuse it
+                fill_canonical()
+                canonical_filled = True
+        if args.prepare_only:
+            _log(f"data prepared in {args.database} ({time.perf_counter() - started:.0f} s); --prepare-only: done")
+            print(phases.table())
+            return 0
         if "kpi_read" in only:
             if reason := over_budget("groupby"):
                 lines.append(missing_line("kpi_read", reason, "reference: GROUP BY on base tables"))
@@ -665,9 +788,9 @@ def main(argv: list[str] | None = None) -> int:
     module_runs = {"bench.ingest": heavy_runs}
     # The dashboard row builds every KPI view (a full refresh) when the KPI row did not.
     budget_kind = {"bench.ingest": "ingest", "bench.kpi": "kpi", "bench.dashboard": "kpi"}
-    canonical_filled = False
+    kpi_built = False
     for spec in OURS:
-        if not set(spec.topics) & only:
+        if not set(spec.topics) & only or args.references == "only":
             continue
         if spec.module in ("bench.kpi", "bench.dashboard") and base_skipped:
             continue  # its rows already say why
@@ -676,14 +799,15 @@ def main(argv: list[str] | None = None) -> int:
             lines += [missing_line(t, reason, f"{spec.module}.{spec.function}") for t in spec.topics if t in only]
             continue
         if spec.module in ("bench.kpi", "bench.dashboard") and not canonical_filled:
-            with phases("fill canonical_* from bench_ref (keeps ingested rows)") as phase:
-                filled = refs.canonical_fill_from_ref(url)
-                phase.note = f"kept {filled['kept'] or 'nothing'}; FK checks {filled['fk_checks']}"
-            notes.append(
-                f"canonical_* for the KPI and dashboard rows: {filled['rows']} "
-                f"(kept from the ingest row: {filled['kept'] or 'nothing'}), filled in {filled['seconds']:.0f} s"
-            )
+            fill_canonical()
             canonical_filled = True
+        if spec.module == "bench.dashboard" and stamp is not None and not kpi_built:
+            # Reused data: the KPI tables were built by an earlier run's code; the KPI row (which rebuilds
+            # them) did not run in this one, so rebuild them with the current code before the dashboard reads.
+            with phases("rebuild every KPI table with the current code (full refresh)"):
+                from dashboards.services.refresh import kpi_views_refresh_all
+
+                kpi_views_refresh_all(full=True)
         with phases(f"ours: {spec.module}"):
             found = run_ours(
                 spec,
@@ -695,7 +819,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         lines += [ln for ln in found if ln.topic in only]
         if spec.module == "bench.kpi" and not any(ln.measured.startswith("error") for ln in found):
+            kpi_built = True
             budget_kind.pop("bench.dashboard")  # the views are built: the dashboard row only reads them
+    if not_measured:
+        notes.append(f"references not measured in this run (--references skip): {', '.join(not_measured)}")
     table = render_table(lines)
     facts = machine_facts(url, embedded)
     params = {
