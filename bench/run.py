@@ -610,6 +610,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown topic(s) {sorted(unknown)}; choose from {', '.join(TOPIC)}", file=sys.stderr)
         return 2
     reuse = args.reuse_data or args.prepare_only
+    if args.prepare_only:
+        only = set(PREPARED_TOPICS)  # what the prepared data serves
+    elif reuse and not args.only:
+        only -= INGEST_TOPICS  # every row but the ingest ones, which would empty the prepared canonical_orders
     if reuse and only & INGEST_TOPICS:
         print(
             "--reuse-data keeps canonical_* as prepared, and the ingest rows empty canonical_orders: leave them out "
@@ -617,8 +621,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.prepare_only:
-        only &= PREPARED_TOPICS
     fail_in = {m.strip() for m in args.fail_in.split(",") if m.strip()}
     phases = Phases(_log)
     embedded = not os.environ.get("DATABASE_URL")
