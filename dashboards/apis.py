@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboards.presenters import widget_all_time
+from dashboards.presenters import widget_all_time, widget_period
 from dashboards.selectors import (
     dashboard_filters_parse,
     dashboard_get_for_user,
@@ -38,6 +38,19 @@ class DashboardSummarySerializer(serializers.Serializer):
     slug = serializers.CharField()
     description = serializers.CharField()
     url = serializers.CharField(source="get_absolute_url")
+
+
+class PeriodSerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared through the fields dict.
+    to = serializers.DateField(allow_null=True)
+
+    class Meta:
+        ref_name = "DashboardWidgetPeriod"
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(allow_null=True)
+        return {"from": fields.pop("from"), **fields}
 
 
 class DashboardListApi(APIView):
@@ -73,7 +86,11 @@ class DashboardDataApi(APIView):
             refreshed_at = serializers.DateTimeField(allow_null=True)
             is_stale = serializers.BooleanField()
             all_time = serializers.BooleanField(
-                help_text="The view has no date column: its rows are all time, the date filter does not apply"
+                help_text="The view cannot be filtered by date: its rows are all time, the date filter does not apply"
+            )
+            period = PeriodSerializer(
+                allow_null=True,
+                help_text="The date range the rows cover (the filter's, inclusive); null: all time or no range",
             )
             error = serializers.CharField(allow_blank=True)
 
@@ -107,6 +124,7 @@ class DashboardDataApi(APIView):
                     "refreshed_at": d.freshness.get("refreshed_at"),
                     "is_stale": bool(d.freshness.get("is_stale")),
                     "all_time": widget_all_time(d.widget),
+                    "period": widget_period(d.widget, filters),
                     "error": d.error,
                 }
                 for d in data

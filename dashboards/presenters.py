@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from canonical.schema import TABLES_BY_NAME
-from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.kpi.registry import KPI_VIEWS, date_filter_column
 from dashboards.models import Widget
 from dashboards.selectors import DashboardFilters, WidgetData
 
@@ -38,8 +39,10 @@ class WidgetDisplay:
     columns: list[str] = field(default_factory=list)
     cells: list[list[str]] = field(default_factory=list)
     truncated: bool = False
-    all_time: bool = False  # the view has no date column: the dashboard's date range does not apply
-    date_filter_ignored: bool = False  # all_time, and a date range is chosen
+    all_time: bool = False  # the rows are all-time totals: the view has no dates, or no date range is chosen
+    date_filter_ignored: bool = False  # the view cannot be filtered by date, and a date range is chosen
+    all_time_note: str = ""  # why all time (a tooltip)
+    period: str = ""  # the date range the rows cover, when one is chosen and applies ("Jan 2024 – Jun 2024")
     needs_data: str = ""  # the view is empty for everyone: which upload would fill it
 
 
@@ -49,9 +52,35 @@ def _sum(rows: list[dict], name: str) -> float | None:
 
 
 def widget_all_time(widget: Widget) -> bool:
-    """A widget on a view without a date column shows all time whatever the dashboard's date range."""
+    """A widget on a view that cannot be filtered by date shows all time whatever the dashboard's date range."""
     view = KPI_VIEWS.get(widget.view_name)
-    return view is not None and view.date_column is None
+    return view is not None and date_filter_column(view) is None
+
+
+def _month_or_day(value: date, *, end: bool) -> str:
+    whole_month = (value + timedelta(days=1)).day == 1 if end else value.day == 1
+    return value.strftime("%b %Y") if whole_month else value.isoformat()
+
+
+def period_label(filters: DashboardFilters | None) -> str:
+    """ "Jan 2024 – Jun 2024" (whole months), "2024-01-15 – 2024-02-10", "from Mar 2024", "until 2024-06-10"."""
+    if filters is None or not (filters.date_from or filters.date_to):
+        return ""
+    start = _month_or_day(filters.date_from, end=False) if filters.date_from else ""
+    end = _month_or_day(filters.date_to, end=True) if filters.date_to else ""
+    if start and end:
+        return start if start == end else f"{start} – {end}"
+    return f"from {start}" if start else f"until {end}"
+
+
+def widget_period(widget: Widget, filters: DashboardFilters | None) -> dict | None:
+    """The date range a widget's rows cover ({"from", "to"}: ISO dates or None), None for all time."""
+    if widget_all_time(widget) or filters is None or not (filters.date_from or filters.date_to):
+        return None
+    return {
+        "from": filters.date_from.isoformat() if filters.date_from else None,
+        "to": filters.date_to.isoformat() if filters.date_to else None,
+    }
 
 
 def needs_data_message(widget: Widget, freshness: dict) -> str:
@@ -71,14 +100,22 @@ def needs_data_message(widget: Widget, freshness: dict) -> str:
 def widget_display(data: WidgetData, filters: DashboardFilters | None = None) -> WidgetDisplay:
     widget = data.widget
     display = WidgetDisplay(data=data)
-    display.all_time = widget_all_time(widget)
-    display.date_filter_ignored = display.all_time and bool(filters and (filters.date_from or filters.date_to))
+    ranged = bool(filters and (filters.date_from or filters.date_to))
+    view = KPI_VIEWS.get(widget.view_name)
+    if widget_all_time(widget):
+        display.all_time, display.date_filter_ignored = True, ranged
+        display.all_time_note = "This KPI view has no date column"
+    elif ranged:
+        display.period = period_label(filters)
+    else:
+        # Per-entity totals (top customers) without a date range are all-time sums, not a series over months.
+        display.all_time = view is not None and view.date_column is None
+        display.all_time_note = "Totals over all time: choose a date range to narrow them"
     # A grand total over no rows is one row of NULLs (a number widget): as empty as no row at all.
     if not data.error and not any(v is not None for row in data.rows for v in row.values()):
         display.needs_data = needs_data_message(widget, data.freshness)
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)
-        view = KPI_VIEWS.get(widget.view_name)
         current = _sum(data.rows, name)
         display.number = format_number(current, view.columns.get(name, "money") if view else "money")
         if data.previous_rows is not None:

@@ -33,7 +33,7 @@ from psycopg.types.string import TextLoader
 from accounts.models import User
 from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
-from dashboards.kpi.registry import KPI_VIEWS, KpiView
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, date_filter_column, get_view
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
 from dashboards.models import Dashboard, Widget
 
@@ -249,6 +249,7 @@ def kpi_query_build(
         raise ValidationError(f"limit must be an integer from 1 to {MAX_ROWS}")
 
     filters = filters or DashboardFilters()
+    dated = date_filter_column(view) is not None
     narrowing: frozenset[int] | None = None
     if filters.rep is not None:
         narrowing = frozenset({filters.rep})
@@ -257,8 +258,8 @@ def kpi_query_build(
         narrowing = team if narrowing is None else narrowing & team
     return KpiQuery(
         view=view,
-        date_from=filters.date_from if view.date_column else None,
-        date_to=filters.date_to if view.date_column else None,
+        date_from=filters.date_from if dated else None,
+        date_to=filters.date_to if dated else None,
         employee_ids=narrowing if view.scope_column else None,
         group_by=group_by,
         measures=measures,
@@ -267,20 +268,77 @@ def kpi_query_build(
     )
 
 
-def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
-    """SELECT for one KPI query. scope_ids None means every row; identifiers quoted, values bound."""
-    view = query.view
+def _where(
+    view: KpiView, scope_ids: frozenset[int] | None, date_column: str | None, query: KpiQuery, alias: str = ""
+) -> tuple[list[sql.Composable], list[Any]]:
+    """The scope and date-range predicates on one relation (`alias`: its name in the FROM), and their values."""
+
+    def column(name: str) -> sql.Composable:
+        return sql.Identifier(alias, name) if alias else sql.Identifier(name)
+
     predicates: list[sql.Composable] = []
     params: list[Any] = []
     if scope_ids is not None:
-        predicates.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(view.scope_column)))
+        predicates.append(sql.SQL("{} = ANY(%s)").format(column(view.scope_column)))
         params.append(sorted(scope_ids))
-    if query.date_from:
-        predicates.append(sql.SQL("{} >= %s").format(sql.Identifier(view.date_column)))
+    if date_column and query.date_from:
+        predicates.append(sql.SQL("{} >= %s").format(column(date_column)))
         params.append(query.date_from)
-    if query.date_to:
-        predicates.append(sql.SQL("{} <= %s").format(sql.Identifier(view.date_column)))
+    if date_column and query.date_to:
+        predicates.append(sql.SQL("{} <= %s").format(column(date_column)))
         params.append(query.date_to)
+    return predicates, params
+
+
+def _and(predicates: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" AND ").join(predicates) if predicates else sql.SQL("TRUE")
+
+
+def _dated_rollup(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composable, list[Any]]:
+    """A per-entity rollup (all time) restricted to the query's date range, shaped like the rollup's table.
+
+    The rollup's rows are its month-partitioned helper summed over all months; within a date range they are
+    the helper summed over the range's months, with the entity's attributes (name, country, ...) from the
+    rollup's own row. Both tables are read under the same scope (and the same RLS wall).
+    """
+    view = query.view
+    helper = get_view(view.rollup_of)
+    keys = list(view.key)
+    helper_where, params = _where(helper, scope_ids, helper.date_column, query)
+    entity_where, entity_params = _where(view, scope_ids, None, query, alias="e")
+    # Keys may be NULL (an order without a rep): 0 is no id, so COALESCE(key, 0) matches NULL with NULL.
+    matches = sql.SQL(" AND ").join(
+        sql.SQL("COALESCE(e.{0}, 0) = COALESCE(h.{0}, 0)").format(sql.Identifier(k)) for k in keys
+    )
+    columns = sql.SQL(", ").join(
+        sql.SQL("{}.{}").format(sql.Identifier("h" if c in view.measures else "e"), sql.Identifier(c))
+        for c in view.columns
+    )
+    source = sql.SQL(
+        "(SELECT {columns} FROM (SELECT {keys}, {sums} FROM {helper} WHERE {helper_where} GROUP BY {keys}) h "
+        "JOIN {table} e ON {matches} WHERE {entity_where}) AS {table}"
+    ).format(
+        columns=columns,
+        keys=sql.SQL(", ").join(sql.Identifier(k) for k in keys),
+        sums=sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in view.measures),
+        helper=sql.Identifier(helper.name),
+        helper_where=_and(helper_where),
+        table=sql.Identifier(view.name),
+        matches=matches,
+        entity_where=_and(entity_where),
+    )
+    return source, params + entity_params
+
+
+def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
+    """SELECT for one KPI query. scope_ids None means every row; identifiers quoted, values bound."""
+    view = query.view
+    if view.rollup_of and (query.date_from or query.date_to):
+        source, params = _dated_rollup(query, scope_ids)
+        predicates: list[sql.Composable] = []
+    else:
+        source = sql.Identifier(view.name)
+        predicates, params = _where(view, scope_ids, view.date_column, query)
 
     def money(expression: sql.Composable, name: str) -> sql.Composable:
         # KPI tables keep money exact (more than 2 decimals after discounts); callers get cents, rounded
@@ -295,10 +353,8 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
         ]
     else:
         select = [money(sql.Identifier(c), c) for c in view.columns]
-    statement = sql.SQL("SELECT {select} FROM {table} WHERE {where}").format(
-        select=sql.SQL(", ").join(select),
-        table=sql.Identifier(view.name),
-        where=sql.SQL(" AND ").join(predicates) if predicates else sql.SQL("TRUE"),
+    statement = sql.SQL("SELECT {select} FROM {source} WHERE {where}").format(
+        select=sql.SQL(", ").join(select), source=source, where=_and(predicates)
     )
     if query.group_by:
         statement += sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(sql.Identifier(c) for c in query.group_by))

@@ -75,6 +75,16 @@ def get_view(name: str) -> KpiView:
         raise KeyError(f"unknown KPI view {name!r}") from None
 
 
+def date_filter_column(view: KpiView) -> str | None:
+    """The column a dashboard's date range filters on: the view's own, or for a per-entity rollup (top
+    customers, top products: all time) its month-partitioned helper's, which a dated read sums instead."""
+    if view.date_column:
+        return view.date_column
+    if view.rollup_of:
+        return get_view(view.rollup_of).date_column
+    return None
+
+
 def public_views() -> list[KpiView]:
     """The views dashboards may read (helpers excluded), in registry order."""
     return [v for v in KPI_VIEWS.values() if not v.internal]

@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 DEMO_VIEWERS = ("fuller", "buchanan", "davolio")
 
 
-def _bar(category: str, value: str, *, horizontal: bool = False) -> dict:
+def _bar(category: str, value: str, *, horizontal: bool = False, key: str = "") -> dict:
+    """A bar per `category`; `key`: the id that tells apart two entities with the same name (one segment each)."""
     axis_cat = {"field": category, "type": "nominal", "sort": "-x" if horizontal else "-y", "title": None}
     axis_val = {"field": value, "type": "quantitative", "title": value.replace("_", " "), "axis": {"format": "~s"}}
     encoding = {"y": axis_cat, "x": axis_val} if horizontal else {"x": axis_cat, "y": axis_val}
@@ -26,7 +27,19 @@ def _bar(category: str, value: str, *, horizontal: bool = False) -> dict:
         {"field": category, "type": "nominal"},
         {"field": value, "type": "quantitative", "format": ",.2f"},
     ]
+    if key:
+        encoding["detail"] = {"field": key, "type": "nominal"}
+        encoding["tooltip"].insert(1, {"field": key, "type": "nominal"})
     return {"mark": {"type": "bar", "tooltip": True}, "encoding": encoding}
+
+
+# Ranked by customer id, labelled with the name: two customers of the same name stay two customers.
+TOP_CUSTOMERS_QUERY = {
+    "group_by": ["customer_id", "customer_name"],
+    "measures": ["revenue"],
+    "order_by": ["-revenue"],
+    "limit": 10,
+}
 
 
 def _sales_widgets() -> list[dict]:
@@ -60,13 +73,8 @@ def _sales_widgets() -> list[dict]:
             "title": "Top customers",
             "chart_type": "vega",
             "view_name": "top_customers",
-            "vega_spec": _bar("customer_name", "revenue", horizontal=True),
-            "query_options": {
-                "group_by": ["customer_name"],
-                "measures": ["revenue"],
-                "order_by": ["-revenue"],
-                "limit": 10,
-            },
+            "vega_spec": _bar("customer_name", "revenue", horizontal=True, key="customer_id"),
+            "query_options": TOP_CUSTOMERS_QUERY,
         },
         {
             "title": "Revenue by category",
