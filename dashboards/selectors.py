@@ -33,7 +33,7 @@ from psycopg.types.string import TextLoader
 from accounts.models import User
 from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
-from dashboards.kpi.registry import KPI_VIEWS, KpiView, date_filter_column, get_view
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, aggregates_of, date_filter_column, get_view
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
 from dashboards.models import Dashboard, Widget
 
@@ -330,15 +330,44 @@ def _dated_rollup(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sq
     return source, params + entity_params
 
 
+def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiView | None:
+    """A read-side aggregate of the query's view that answers it exactly (registry, "Read-side aggregates").
+
+    It must hold every column the query groups by and sums; the date column when a date range is chosen; and
+    the scope column unless the read is of every row (`scope_ids` None: an executive without a rep or team
+    filter). Its rows are the view's summed over the columns it drops, so grouping and summing them gives what
+    grouping and summing the view gives. Rows as they are (no grouping) always come from the view.
+    """
+    if not (query.group_by or query.measures):
+        return None
+    dated = bool(query.date_from or query.date_to)
+    for aggregate in aggregates_of(query.view):
+        dimensions = set(aggregate.columns) - set(aggregate.measures)
+        if scope_ids is not None and aggregate.scope_column is None:
+            continue
+        if dated and aggregate.date_column is None:
+            continue
+        if set(query.group_by) <= dimensions and set(query.measures) <= set(aggregate.measures):
+            return aggregate
+    return None
+
+
 def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
     """SELECT for one KPI query. scope_ids None means every row; identifiers quoted, values bound."""
     view = query.view
+    aggregate = None
     if view.rollup_of and (query.date_from or query.date_to):
         source, params = _dated_rollup(query, scope_ids)
         predicates: list[sql.Composable] = []
+    elif aggregate := kpi_aggregate_for(query, scope_ids):
+        source = sql.Identifier(aggregate.name)
+        predicates, params = _where(aggregate, scope_ids, aggregate.date_column, query)
     else:
         source = sql.Identifier(view.name)
         predicates, params = _where(view, scope_ids, view.date_column, query)
+    # Grouping by an aggregate's whole key (a customer's id) groups nothing: its rows are read as they are,
+    # ordered by the stored column, so an index on it gives the first rows of a ranking without a sort.
+    one_row_per_group = aggregate is not None and set(aggregate.key) <= set(query.group_by)
 
     def money(expression: sql.Composable, name: str) -> sql.Composable:
         # KPI tables keep money exact (more than 2 decimals after discounts); callers get cents, rounded
@@ -347,7 +376,9 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
             return sql.SQL("round({}, 2) AS {}").format(expression, sql.Identifier(name))
         return sql.SQL("{} AS {}").format(expression, sql.Identifier(name))
 
-    if query.group_by or query.measures:
+    if one_row_per_group:
+        select = [money(sql.Identifier(c), c) for c in (*query.group_by, *query.measures)]
+    elif query.group_by or query.measures:
         select = [money(sql.Identifier(c), c) for c in query.group_by] + [
             money(sql.SQL("sum({})").format(sql.Identifier(c)), c) for c in query.measures
         ]
@@ -356,13 +387,17 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
     statement = sql.SQL("SELECT {select} FROM {source} WHERE {where}").format(
         select=sql.SQL(", ").join(select), source=source, where=_and(predicates)
     )
-    if query.group_by:
+    if query.group_by and not one_row_per_group:
         statement += sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(sql.Identifier(c) for c in query.group_by))
     if query.order_by:
+        # The output column (rounded money) when grouping; the stored column (same order) when not.
+        def ordered(name: str) -> sql.Composable:
+            return sql.Identifier(aggregate.name, name) if one_row_per_group else sql.Identifier(name)
+
         statement += sql.SQL(" ORDER BY {}").format(
             sql.SQL(", ").join(
                 sql.SQL("{} DESC NULLS LAST" if c.startswith("-") else "{} ASC NULLS LAST").format(
-                    sql.Identifier(c.lstrip("-"))
+                    ordered(c.lstrip("-"))
                 )
                 for c in query.order_by
             )

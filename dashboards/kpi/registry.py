@@ -50,6 +50,7 @@ class KpiView:
     count_column: str | None = None  # rollup views: a row whose count reaches 0 is removed
     internal: bool = False  # helper views: refreshed with their rollup, not shown to dashboards
     reads: tuple[str, ...] = ()  # stored helper tables the SQL reads (order facts), brought up to date first
+    aggregate_of: str | None = None  # read-side aggregate: that view's rows summed over fewer columns
 
     @property
     def sql_file(self) -> str:
@@ -83,6 +84,11 @@ def date_filter_column(view: KpiView) -> str | None:
     if view.rollup_of:
         return get_view(view.rollup_of).date_column
     return None
+
+
+def aggregates_of(view: KpiView) -> list[KpiView]:
+    """The read-side aggregates of a view, in registry order (kept by the view's refresh, read by selectors)."""
+    return [v for v in KPI_VIEWS.values() if v.aggregate_of == view.name]
 
 
 def public_views() -> list[KpiView]:
@@ -486,4 +492,61 @@ register(
         **NIGHTLY,
         reads=(ORDER_FACTS,),
     )
+)
+
+
+# Read-side aggregates: a view's rows summed over fewer dimensions, for reads that would otherwise sum them at
+# read time. Without the sales rep dimension they serve an executive's all-rows read (every rep's rows: the
+# per-rep tables hold ~5,000 reps x 60 months at 10M orders); per rep without the month, any scope's read
+# without a date range. The one row-filtering function picks one when it holds every column a query groups,
+# sums and filters on (dashboards.selectors); the view's refresh keeps them in the same transaction
+# (dashboards.services.refresh). Internal: never offered to dashboards. Only additive measures are kept.
+
+
+def _aggregate(of: str, name: str, dimensions: tuple[str, ...], measures: tuple[str, ...], **kwargs) -> KpiView:
+    parent = get_view(of)
+    month = parent.partition_key if parent.partition_key in dimensions else None
+    return register(
+        KpiView(
+            name=name,
+            description=f"Read-side aggregate of {of}: {', '.join(measures)} summed per {', '.join(dimensions)}.",
+            columns={c: parent.columns[c] for c in (*dimensions, *measures)},
+            depends_on=parent.depends_on,
+            strategy="incremental",
+            partition_key=month,
+            scope_column=parent.scope_column if parent.scope_column in dimensions else None,
+            date_column=parent.date_column if parent.date_column in dimensions else None,
+            key=kwargs.pop("key", dimensions),
+            measures=measures,
+            aggregate_of=of,
+            internal=True,
+            refresh_interval=parent.refresh_interval,
+            max_staleness=parent.max_staleness,
+            **kwargs,
+        )
+    )
+
+
+_aggregate("monthly_revenue", "monthly_revenue_all_reps", ("month",), ("revenue", "order_count"))
+_aggregate("revenue_by_category", "revenue_by_category_all_reps", ("month", "category"), ("revenue", "quantity"))
+_aggregate(
+    "order_fulfillment",
+    "order_fulfillment_all_reps",
+    ("month", "status"),
+    ("order_count", "shipped_count", "total_days_to_ship"),
+)
+_aggregate(
+    "sales_rep_performance",
+    "sales_rep_performance_all_time",
+    ("sales_rep_id", "rep_name"),
+    ("revenue", "order_count", "customer_count"),
+    key=("sales_rep_id",),
+)
+_aggregate(
+    "top_customers",
+    "top_customers_all_reps",
+    ("customer_id", "customer_name", "country", "segment"),
+    ("revenue", "order_count"),
+    key=("customer_id",),
+    count_column="order_count",
 )

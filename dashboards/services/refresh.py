@@ -21,7 +21,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from dashboards.kpi.registry import KPI_VIEWS, MONTH_SOURCES, KpiView, base_views, bases_of, get_view, public_views
+from dashboards.kpi.registry import (
+    KPI_VIEWS,
+    MONTH_SOURCES,
+    KpiView,
+    aggregates_of,
+    base_views,
+    bases_of,
+    get_view,
+    public_views,
+)
 from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
 
 logger = logging.getLogger(__name__)
@@ -177,6 +186,47 @@ def _rollup_incremental(view: KpiView, months: list[date]) -> None:
             table, keys, matches, sql.Identifier(view.count_column)
         )
     )
+
+
+def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> None:
+    """Bring the view's read-side aggregates (registry: `aggregate_of`) in line with its rows, in its transaction.
+
+    An aggregate's SQL file sums `{source}`: the view itself to rebuild it, or only the view's rows of the groups
+    a refresh changed to recompute those: the refreshed months (an aggregate that keeps the month), or the
+    entities whose rows the rollup changed (`kpi_delta` of `_rollup_incremental`: top customers across reps).
+    An aggregate without either (each rep's months summed) is rebuilt from the view: refreshing a month changes
+    almost every rep, and the view it sums is small (one row per rep and month).
+    """
+    parent = sql.Identifier(view.name)
+    for aggregate in aggregates_of(view):
+        table = sql.Identifier(aggregate.name)
+        text = view_sql(aggregate.name)
+        insert = sql.SQL("INSERT INTO {} ({}) {}").format
+        if full or not (aggregate.partition_key or view.rollup_of):
+            if not full and not months:
+                continue
+            _execute(sql.SQL("DELETE FROM {}").format(table))
+            _execute(insert(table, _columns(aggregate), sql.SQL(text).format(source=parent)))
+            continue
+        if not months:
+            continue
+        if aggregate.partition_key:
+            in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(aggregate.partition_key))
+            _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
+            rows = sql.SQL("SELECT * FROM {} WHERE {}").format(parent, in_months)
+        else:
+            key = sql.Identifier(aggregate.key[0])
+            # `=` joins by the indexes; a NULL entity (an order without a customer) is matched on its own.
+            null_touched = sql.SQL("EXISTS (SELECT 1 FROM kpi_delta WHERE {} IS NULL)").format(key)
+            _execute(sql.SQL("DELETE FROM {t} WHERE {k} IN (SELECT {k} FROM kpi_delta)").format(t=table, k=key))
+            _execute(sql.SQL("DELETE FROM {} WHERE {} IS NULL AND {}").format(table, key, null_touched))
+            rows = sql.SQL(
+                "SELECT * FROM {p} WHERE {k} IN (SELECT {k} FROM kpi_delta) "
+                "UNION ALL SELECT * FROM {p} WHERE {k} IS NULL AND {null_touched}"
+            ).format(p=parent, k=key, null_touched=null_touched)
+        source = sql.SQL("({}) AS {}").format(rows, parent)
+        params = {"months": months} if aggregate.partition_key else None
+        _execute(insert(table, _columns(aggregate), sql.SQL(text).format(source=source)), params)
 
 
 def _lock(view: KpiView, *, wait: bool) -> None:
@@ -337,6 +387,7 @@ def kpi_view_refresh(
                 elif partitions:
                     change = _rebuild_partitions(view, partitions)
                     known_rows = state.rows + change if state.rows is not None else None
+            _aggregates_refresh(view, full=full, months=partitions)
             KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending]).delete()
             rows, newest = _table_facts(view, known_rows)
             duration_ms = round((time.monotonic() - clock) * 1000)
@@ -376,6 +427,8 @@ def kpi_view_refresh(
     job.save(update_fields=["status", "mode", "duration_ms", "rows", "partitions"])
     if effective == FULL:
         _vacuum(view)
+        for aggregate in aggregates_of(view):
+            _vacuum(aggregate)
     return RefreshResult(view.name, effective, duration_ms, rows, job.partitions, job.pk)
 
 

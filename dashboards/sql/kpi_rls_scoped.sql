@@ -1,10 +1,13 @@
 -- Second wall for a KPI summary table with an employee column: the reader role sees a row only when the
 -- transaction's settings (set by dashboards.selectors, SET LOCAL) allow that employee, or allow all rows.
 -- No setting -> NULL -> no rows.
+-- The settings are read in scalar subqueries, which PostgreSQL evaluates once per query (InitPlans), not per
+-- row: parsing the id list for every row cost 14 ms of a manager's 6,000-row top-customers read at 1M orders
+-- (1 ms for the whole index scan with the subqueries).
 ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS ledgerlight_row_scope ON {table};
 CREATE POLICY ledgerlight_row_scope ON {table} FOR SELECT TO {role} USING (
-    current_setting('ledgerlight.kpi_all_rows', true) = 'on'
-    OR {column} = ANY (string_to_array(NULLIF(current_setting('ledgerlight.kpi_employee_ids', true), ''), ',')::bigint[])
+    (SELECT current_setting('ledgerlight.kpi_all_rows', true) = 'on')
+    OR {column} = ANY ((SELECT string_to_array(NULLIF(current_setting('ledgerlight.kpi_employee_ids', true), ''), ',')::bigint[])::bigint[])
 );
 GRANT SELECT ON {table} TO {role};

@@ -14,6 +14,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from canonical.models import Customer
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.selectors import DashboardFilters, kpi_rows_for_user
 from dashboards.services.demo import TOP_CUSTOMERS_QUERY, demo_dashboards_ensure
@@ -129,14 +130,16 @@ def test_the_outsider_gets_no_dated_top_customers(demo):
 
 
 def test_two_customers_with_the_same_name_are_ranked_apart(demo):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE top_customers SET customer_name = 'Same Name' WHERE customer_id IN (%s, %s)",
-            [top_customers_sql()[0][0], top_customers_sql()[1][0]],
+    first, second = top_customers_sql()[0][0], top_customers_sql()[1][0]
+    Customer.objects.filter(pk__in=[first, second]).update(name="Same Name")
+    kpi_views_refresh_all(full=True)
+    for user in (demo["users"]["fuller"], demo["users"]["buchanan"]):
+        rows = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+        assert as_tuples(rows) == top_customers_sql(
+            employee_ids=None if user.username == "fuller" else team_of_buchanan(demo["employees"])
         )
     rows = kpi_rows_for_user(user=demo["users"]["fuller"], view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
-    assert [r["customer_name"] for r in rows[:2]] == ["Same Name", "Same Name"]
-    assert rows[0]["customer_id"] != rows[1]["customer_id"]
+    assert [(r["customer_id"], r["customer_name"]) for r in rows[:2]] == [(first, "Same Name"), (second, "Same Name")]
 
 
 def test_the_page_the_api_and_the_export_show_the_same_dated_top_customers(client, demo):
