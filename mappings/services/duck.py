@@ -15,9 +15,16 @@ import duckdb
 from mappings.services.dialect import RAGGED_EXTRA, duckdb_read_csv_options, header_width, positional_read_csv_options
 
 
-def duckdb_connect_locked(path: Path | str, *, threads: int | None = None, memory_limit: str = "256MB"):
-    """An in-memory DuckDB connection allowed to read `path` only."""
+def duckdb_connect_locked(
+    path: Path | str, *, threads: int | None = None, memory_limit: str = "256MB", spill_dir: Path | str | None = None
+):
+    """An in-memory DuckDB connection allowed to read `path` only.
+
+    `spill_dir`: a private empty directory where DuckDB may write (only) its own temporary files when
+    the tables it builds pass `memory_limit` (the direct load materializes the transformed file)."""
     conn = duckdb.connect(":memory:")
+    if spill_dir is not None:
+        conn.execute("SET temp_directory = ?", [str(spill_dir)])
     conn.execute("SET autoinstall_known_extensions = false")
     conn.execute("SET autoload_known_extensions = false")
     conn.execute("SET allowed_paths = ?", [[str(Path(path).resolve())]])

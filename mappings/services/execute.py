@@ -19,9 +19,10 @@ from psycopg import sql
 
 from accounts.models import User
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
+from mappings.services.direct import direct_load
 from mappings.services.mapping import MappingInvalid, mapping_validate
 from mappings.services.plan import TablePlan, plan_build
-from mappings.services.staging import Reject, stage_rows
+from mappings.services.staging import Reject, missing_reason, stage_rows
 from mappings.services.upsert import (
     TableResult,
     bulk_load_begin,
@@ -232,6 +233,34 @@ def _run_plans(
         # Room for the hash joins and aggregates over a whole file's staging rows.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         for plan in plans:
+            if not plan.self_references:
+                loaded = direct_load(
+                    cursor,
+                    plan=plan,
+                    source=source,
+                    mode=mode,
+                    stage=lambda text: progress.stage(text, force=True),
+                )
+                progress.stage(f"written {plan.name}", advance=source.rows or 0)
+                rejects.extend(loaded.rejects)
+                timings.update(loaded.timings)
+                for referent, created in loaded.placeholders.items():
+                    placeholders[referent] = placeholders.get(referent, 0) + created
+                if loaded.bulk:
+                    bulk_tables.append(plan.name)
+                result = loaded.result
+                result.unchanged = max(loaded.rows - result.inserted - result.updated, 0)
+                result.rejected = loaded.rejected
+                report["tables"][plan.name] = result.counts()
+                if result.inserted or result.updated:
+                    _merge_touched(touched, plan.name, result.touched, loaded.months_before)
+                if plan.name == "canonical_orders" and plan.column("amount") is None:
+                    orders_amount_source = source.pk
+                if plan.name == "canonical_order_lines":
+                    line_order_ids.update(result.touched.get("order_ids", []))
+                continue
+            # A self-reference (an employee's manager in the same file) needs every row of the file in
+            # the table first: those plans go through a staging table.
             staging = staging_create(cursor, plan)
             progress.stage(f"reading {plan.name}", force=True)
             clock = time.monotonic()
@@ -262,7 +291,7 @@ def _run_plans(
                 rejected += len(ref_rejects)
                 rejects.extend(
                     Reject(
-                        plan.name, row, col.source_col or col.name, value or "", _missing_reason(col.references, value)
+                        plan.name, row, col.source_col or col.name, value or "", missing_reason(col.references, value)
                     )
                     for row, value in ref_rejects
                 )
@@ -334,17 +363,13 @@ def _self_reference_pass(cursor, plan, staging, col, mode, source, result: Table
     for row, value in ref_rejects:
         # The row itself is loaded already; with "reject" its reference stays empty and is reported.
         rejects.append(
-            Reject(plan.name, row, col.source_col or col.name, value or "", _missing_reason(plan.name, value))
+            Reject(plan.name, row, col.source_col or col.name, value or "", missing_reason(plan.name, value))
         )
     changed_ids = self_references_update(cursor, plan=plan, staging=staging, column=col.name, map_name=map_name)
     # Rows inserted or updated by the first pass are counted already; other rows that changed are updates.
     counted = set(result.touched.get("_written_ids", []))
     result.updated += len(set(changed_ids) - counted)
     return result
-
-
-def _missing_reason(referent_table: str, value) -> str:
-    return f"no {referent_table} row has external id, email or name {value!r}"
 
 
 def _orders_keys(cursor, order_ids: list[int]) -> dict:

@@ -1,7 +1,8 @@
-"""DuckDB → PostgreSQL: stream a table plan's rows from the file into a staging table with COPY.
+"""DuckDB → PostgreSQL: stream rows from DuckDB into a table with COPY.
 
-DuckDB reads and transforms the file in Arrow record batches; good rows are written as CSV into
-`COPY … FROM STDIN`, rows with problems become rejected rows. Nothing holds the whole file.
+`stage_rows`: DuckDB reads and transforms the file in Arrow record batches; good rows are written as CSV
+into `COPY … FROM STDIN` of a staging table, rows with problems become rejected rows. Nothing holds the
+whole file. `copy_from_duckdb`: the same stream for any DuckDB query (the direct load, direct.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from mappings.services.transforms import duckdb_install_macros
 
 BATCH_ROWS = 100_000
 MAX_STORED_REJECTS = 10_000
-_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
+CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
 
 
 @dataclass
@@ -61,11 +62,21 @@ def stage_rows(
     names = plan.output_columns
     copy_columns = sql.SQL(", ").join(map(sql.Identifier, ["source_row", *names]))
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(staging, copy_columns)
+    _pump(pg_cursor, copy_sql, _produce, (result, plan, file_path, dialect), on_progress)
+    return result
+
+
+def copy_from_duckdb(pg_cursor, copy_sql: sql.Composable, conn, query: str, params=None) -> int:
+    """COPY the rows of a DuckDB query on `conn` (CSV-encoded in a thread, as `stage_rows`); returns the rows."""
+    counted = StageResult()
+    _pump(pg_cursor, copy_sql, _produce_query, (counted, conn, query, params), None)
+    return counted.staged
+
+
+def _pump(pg_cursor, copy_sql, produce, args, on_progress) -> None:
     batches: queue.Queue = queue.Queue(maxsize=_QUEUED_BATCHES)
     stop = threading.Event()
-    producer = threading.Thread(
-        target=_produce, args=(batches, stop, result, plan, file_path, dialect), name="stage-rows", daemon=True
-    )
+    producer = threading.Thread(target=produce, args=(batches, stop, *args), name="copy-rows", daemon=True)
     producer.start()
     try:
         with pg_cursor.copy(copy_sql) as copy:
@@ -83,16 +94,13 @@ def stage_rows(
             with contextlib.suppress(queue.Empty):
                 batches.get_nowait()
             producer.join(timeout=0.05)
-    return result
 
 
 _QUEUED_BATCHES = 2
 _DONE = object()
 
 
-def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, plan, file_path, dialect) -> None:
-    """The producer thread: (CSV bytes or None, rows read) per batch, then _DONE, or the exception."""
-
+def _putter(batches: queue.Queue, stop: threading.Event):
     def put(item) -> bool:
         while not stop.is_set():
             try:
@@ -102,6 +110,28 @@ def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, p
                 continue
         return False
 
+    return put
+
+
+def _produce_query(batches: queue.Queue, stop: threading.Event, result: StageResult, conn, query, params) -> None:
+    put = _putter(batches, stop)
+    try:
+        for batch in conn.sql(query, params=params).to_arrow_reader(BATCH_ROWS):
+            if not batch.num_rows:
+                continue
+            buf = io.BytesIO()
+            pa_csv.write_csv(pa.Table.from_batches([batch]), buf, CSV_OPTIONS)
+            result.staged += batch.num_rows
+            if not put((buf.getbuffer(), batch.num_rows)):
+                return
+        put(_DONE)
+    except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which raises it
+        put(exc)
+
+
+def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, plan, file_path, dialect) -> None:
+    """The producer thread: (CSV bytes or None, rows read) per batch, then _DONE, or the exception."""
+    put = _putter(batches, stop)
     conn = None
     try:
         conn = duckdb_connect_locked(file_path)
@@ -122,12 +152,12 @@ def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, p
             good = good.add_column(0, "source_row", rows)
             bad_count = n - pc.sum(ok.cast(pa.int64())).as_py()
             if bad_count:
-                _collect_rejects(result, plan.name, rows.filter(pc.invert(ok)), errors.filter(pc.invert(ok)))
+                collect_rejects(result, plan.name, rows.filter(pc.invert(ok)), errors.filter(pc.invert(ok)))
                 good = good.filter(ok)
             data = None
             if good.num_rows:
                 buf = io.BytesIO()
-                pa_csv.write_csv(good, buf, _CSV_OPTIONS)
+                pa_csv.write_csv(good, buf, CSV_OPTIONS)
                 data = buf.getbuffer()
             result.staged += good.num_rows
             result.rejected += bad_count
@@ -141,7 +171,7 @@ def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, p
             conn.close()
 
 
-def _collect_rejects(result: StageResult, table: str, rows: pa.Array, errors: pa.Array) -> None:
+def collect_rejects(result: StageResult, table: str, rows: pa.Array, errors: pa.Array) -> None:
     for row, problems in zip(rows.to_pylist(), errors.to_pylist(), strict=True):
         for problem in problems:
             if len(result.rejects) >= MAX_STORED_REJECTS:
@@ -149,3 +179,7 @@ def _collect_rejects(result: StageResult, table: str, rows: pa.Array, errors: pa
             result.rejects.append(
                 Reject(table, row, problem["column"] or "", (problem["value"] or "")[:1000], problem["reason"])
             )
+
+
+def missing_reason(referent_table: str, value) -> str:
+    return f"no {referent_table} row has external id, email or name {value!r}"

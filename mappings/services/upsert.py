@@ -71,6 +71,26 @@ def references_resolve(
     cursor.execute(
         _sql("reference_resolve.sql", map=map_name, column=sql.Identifier(column), staging=staging, referent=referent)
     )
+    if mode == "reject":
+        reference_map_complete(cursor, referent_table=referent_table, map_name=map_name, mode=mode, source_id=source_id)
+        cursor.execute(
+            sql.SQL(
+                "DELETE FROM {staging} s USING {map} m WHERE m.ref = s.{column} AND m.id IS NULL "
+                "RETURNING s.source_row, s.{column}"
+            ).format(staging=staging, map=map_name, column=sql.Identifier(column))
+        )
+        return map_name, 0, [(row, value) for row, value in cursor.fetchall()]
+    created = reference_map_complete(
+        cursor, referent_table=referent_table, map_name=map_name, mode=mode, source_id=source_id
+    )
+    return map_name, created, []
+
+
+def reference_map_complete(cursor, *, referent_table, map_name: sql.Identifier, mode: str, source_id: int) -> int:
+    """Fill the ids a map table (ref, id: resolved by external id already) still lacks: by each lookup
+    column (email, name), then, unless `mode` is "reject", with placeholder rows. Returns how many
+    placeholders were created; with "reject" the refs left without an id are the missing ones."""
+    referent = sql.Identifier(referent_table.name)
     for lookup in referent_table.lookup_columns:
         if lookup == "external_id":
             continue
@@ -80,13 +100,7 @@ def references_resolve(
             break
         cursor.execute(_sql("reference_lookup.sql", map=map_name, lookup=sql.Identifier(lookup), referent=referent))
     if mode == "reject":
-        cursor.execute(
-            sql.SQL(
-                "DELETE FROM {staging} s USING {map} m WHERE m.ref = s.{column} AND m.id IS NULL "
-                "RETURNING s.source_row, s.{column}"
-            ).format(staging=staging, map=map_name, column=sql.Identifier(column))
-        )
-        return map_name, 0, [(row, value) for row, value in cursor.fetchall()]
+        return 0
     has_name = "name" in referent_table.column_names
     cursor.execute(
         _sql(
@@ -99,20 +113,26 @@ def references_resolve(
         ),
         {"source_id": source_id},
     )
-    return map_name, cursor.rowcount, []
+    return cursor.rowcount
 
 
-def _not_null_default(model: type[models.Model], column: str) -> sql.Composable | None:
+def not_null_default(model: type[models.Model], column: str):
+    """The database default a NOT NULL column takes for a missing value, or models.NOT_PROVIDED."""
     try:
         django_field = model._meta.get_field(column)
     except Exception:  # noqa: BLE001 - `*_id` names of relations
-        return None
+        return models.NOT_PROVIDED
     if django_field.null or isinstance(django_field, models.ForeignKey):
-        return None
+        return models.NOT_PROVIDED
     db_default = getattr(django_field, "db_default", models.NOT_PROVIDED)
     if db_default is models.NOT_PROVIDED:
-        return None
-    return sql.Literal(getattr(db_default, "value", db_default))
+        return models.NOT_PROVIDED
+    return getattr(db_default, "value", db_default)
+
+
+def _not_null_default(model: type[models.Model], column: str) -> sql.Composable | None:
+    value = not_null_default(model, column)
+    return None if value is models.NOT_PROVIDED else sql.Literal(value)
 
 
 def upsert_table(
@@ -183,21 +203,7 @@ def upsert_table(
     incoming = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared)
     returning_names = ["external_id", *_touch_columns(plan)]
     returning = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names)
-    keys, key_exprs = _touched_keys(plan)
-    exprs = [sql.SQL("u.inserted"), *key_exprs]
-    # GROUPING(…) has a bit per expression, set when the row is not grouped by it.
-    full = (1 << len(exprs)) - 1
-    only = [full ^ (1 << (len(exprs) - 1 - i)) for i in range(len(exprs))]
-    folded = [
-        sql.SQL("coalesce(sum(n) FILTER (WHERE mask = {} AND g0), 0)::bigint").format(sql.Literal(only[0])),
-        sql.SQL("coalesce(sum(n) FILTER (WHERE mask = {} AND NOT g0), 0)::bigint").format(sql.Literal(only[0])),
-        *(
-            sql.SQL("array_agg({g}) FILTER (WHERE mask = {m} AND {g} IS NOT NULL)").format(
-                g=sql.Identifier(f"g{i}"), m=sql.Literal(only[i])
-            )
-            for i in range(1, len(exprs))
-        ),
-    ]
+    keys, folding = _folding(plan)
     staged = sql.SQL("SELECT {select_list} FROM {staging} s {joins}{window}").format(
         select_list=select_list, staging=staging, joins=sql.SQL(" ").join(joins), window=window
     )
@@ -220,15 +226,42 @@ def upsert_table(
             current=current,
             incoming=incoming,
             returning=returning,
-            grouped=sql.SQL(", ").join(exprs),
-            named=sql.SQL(", ").join(
-                sql.SQL("{} AS {}").format(e, sql.Identifier(f"g{i}")) for i, e in enumerate(exprs)
-            ),
-            sets=sql.SQL(", ").join(sql.SQL("({})").format(e) for e in exprs),
-            folded=sql.SQL(", ").join(folded),
+            **folding,
         )
     )
-    inserted, updated, *arrays = cursor.fetchone()
+    return folded_result(cursor.fetchone(), keys)
+
+
+def _folding(plan: TablePlan) -> tuple[list[str], dict[str, sql.Composable]]:
+    """The touched keys and the SQL parts (`grouped`, `named`, `sets`, `folded`) that fold the written
+    rows `upserted u` (with a boolean `inserted`) into one row: inserted, updated, one array per key."""
+    keys, key_exprs = _touched_keys(plan)
+    exprs = [sql.SQL("u.inserted"), *key_exprs]
+    # GROUPING(…) has a bit per expression, set when the row is not grouped by it.
+    full = (1 << len(exprs)) - 1
+    only = [full ^ (1 << (len(exprs) - 1 - i)) for i in range(len(exprs))]
+    folded = [
+        sql.SQL("coalesce(sum(n) FILTER (WHERE mask = {} AND g0), 0)::bigint").format(sql.Literal(only[0])),
+        sql.SQL("coalesce(sum(n) FILTER (WHERE mask = {} AND NOT g0), 0)::bigint").format(sql.Literal(only[0])),
+        *(
+            sql.SQL("array_agg({g}) FILTER (WHERE mask = {m} AND {g} IS NOT NULL)").format(
+                g=sql.Identifier(f"g{i}"), m=sql.Literal(only[i])
+            )
+            for i in range(1, len(exprs))
+        ),
+    ]
+    return keys, {
+        "grouped": sql.SQL(", ").join(exprs),
+        "named": sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(e, sql.Identifier(f"g{i}")) for i, e in enumerate(exprs)
+        ),
+        "sets": sql.SQL(", ").join(sql.SQL("({})").format(e) for e in exprs),
+        "folded": sql.SQL(", ").join(folded),
+    }
+
+
+def folded_result(row: tuple, keys: list[str]) -> TableResult:
+    inserted, updated, *arrays = row
     result = TableResult(inserted=inserted, updated=updated)
     for key, values in zip(keys, arrays, strict=True):
         values = values or []
@@ -236,6 +269,30 @@ def upsert_table(
             values = [month.strftime("%Y-%m-01") for month in values]
         result.touched[key] = sorted(values)
     return result
+
+
+def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns: list[str]) -> TableResult:
+    """UPDATE the rows of `plan`'s table whose values differ from `staging`'s (resolved values, one row per
+    external_id, the table's own column names `columns`) or that are placeholders. Counts and touched keys
+    as `upsert_table`'s (nothing inserted)."""
+    compared = [c for c in columns if c not in ("external_id", "source_id", "source_row", "is_placeholder")]
+    keys, folding = _folding(plan)
+    returning_names = ["external_id", *_touch_columns(plan)]
+    cursor.execute(
+        _sql(
+            "update_changed.sql",
+            table=sql.Identifier(plan.name),
+            staging=staging,
+            assignments=sql.SQL(", ").join(
+                sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in columns if n != "external_id"
+            ),
+            current=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared),
+            incoming=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared),
+            returning=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names),
+            **folding,
+        )
+    )
+    return folded_result(cursor.fetchone(), keys)
 
 
 def staging_counts(cursor, *, plan: TablePlan, staging: sql.Identifier) -> tuple[int, int]:
@@ -368,12 +425,24 @@ def bulk_load_begin(cursor, *, plan: TablePlan, staging: sql.Identifier, rows: i
     )
     sampled, new = cursor.fetchone()
     new_rows = rows * new / sampled if sampled else rows
-    if new_rows < min_rows:
+    return bulk_load_begin_for(cursor, plan=plan, new_rows=int(new_rows))
+
+
+def bulk_load_begin_for(cursor, *, plan: TablePlan, new_rows: int, table_rows: int | None = None) -> bool:
+    """`bulk_load_begin` for a known number of new rows (and, when known, of rows in the table)."""
+    from django.conf import settings
+
+    min_rows = getattr(settings, "EXECUTION_BULK_MIN_ROWS", BULK_MIN_ROWS)
+    if new_rows < max(min_rows, 1):
         return False
-    # Rows already in the table, counted only as far as the decision needs.
     cap = int(new_rows * (1 - BULK_TABLE_SHARE) / BULK_TABLE_SHARE) + 1
-    cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [cap])
-    if cursor.fetchone()[0] >= cap:
+    if table_rows is None:
+        # Rows already in the table, counted only as far as the decision needs.
+        cursor.execute(
+            sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(sql.Identifier(plan.name)), [cap]
+        )
+        table_rows = cursor.fetchone()[0]
+    if table_rows >= cap:
         return False
     cursor.execute("SELECT ll_bulk_load_begin(%s::regclass)", [plan.name])
     return True

@@ -1,0 +1,362 @@
+"""Direct load: a table plan's rows go from DuckDB straight into the canonical table.
+
+The row work happens in DuckDB, not in PostgreSQL:
+
+1. DuckDB reads and transforms the file once into a table of its own (`ll_rows`, in file order, so a
+   row's number is its rowid + 2; past the memory limit DuckDB spills to a private directory).
+2. Rows with problems become rejected rows, as in the staging path.
+3. References: the distinct identifiers of each reference column are sent to PostgreSQL, resolved there
+   exactly like the staging path does (external id, then e-mail/name, then placeholders or misses) and
+   the map (identifier → id) comes back as an Arrow table that DuckDB joins. With "reject", rows naming
+   a missing referent are rejected in DuckDB.
+4. Repeated identifiers: the last occurrence in the file wins; repeated derived identifiers are numbered.
+5. After the canonical table is locked (SHARE ROW EXCLUSIVE: no other writer until commit), the
+   identifiers it already has are fetched — the table's (when it is no bigger than the file) or the
+   file's found in it — and DuckDB splits the rows into new ones and ones that may have changed.
+6. New rows are COPYed into the table; only the others go through a staging table and are UPDATEd
+   where a value differs (IS DISTINCT FROM), so re-running the same file writes nothing.
+
+Counts and the keys the KPI refresh needs come from DuckDB (new rows) and from the UPDATE (changed
+rows). Plans with self-references (an employee's manager in the same file) take the staging path.
+DuckDB stays locked down (duck.py): it reads the uploaded file and the Arrow tables handed to it.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from django.db import models
+from psycopg import sql
+
+from canonical.schema import TABLES_BY_NAME
+from mappings.services.duck import duckdb_connect_locked
+from mappings.services.plan import TablePlan
+from mappings.services.staging import (
+    CSV_OPTIONS,
+    MAX_STORED_REJECTS,
+    Reject,
+    StageResult,
+    collect_rejects,
+    copy_from_duckdb,
+    missing_reason,
+)
+from mappings.services.transforms import duck_ident, duckdb_install_macros
+from mappings.services.upsert import (
+    TableResult,
+    _sql,
+    _touched_keys,
+    bulk_load_begin_for,
+    bulk_load_end,
+    not_null_default,
+    old_months,
+    reference_map_complete,
+    update_changed,
+)
+
+
+@dataclass
+class DirectLoad:
+    result: TableResult
+    rows: int  # rows the table receives from the file: one per identifier
+    rejected: int
+    rejects: list[Reject] = field(default_factory=list)
+    placeholders: dict[str, int] = field(default_factory=dict)
+    months_before: list[str] = field(default_factory=list)
+    bulk: bool = False
+    timings: dict[str, int] = field(default_factory=dict)
+
+
+def direct_load(cursor, *, plan: TablePlan, source, mode: str, stage) -> DirectLoad:
+    """Load `plan`'s rows of `source`'s file into its table on `cursor`'s transaction (see the module
+    docstring). `mode` is the mapping's on_missing_reference; `stage(text)` reports progress."""
+    with tempfile.TemporaryDirectory(prefix="ll-duckdb-") as spill:
+        conn = duckdb_connect_locked(source.file_path, spill_dir=spill)
+        try:
+            return _Load(cursor, conn, plan, source, mode, stage).run()
+        finally:
+            conn.close()
+
+
+class _Load:
+    def __init__(self, cursor, conn, plan: TablePlan, source, mode: str, stage):
+        self.cursor, self.conn, self.plan, self.source, self.mode, self.stage = cursor, conn, plan, source, mode, stage
+        self.timings: dict[str, int] = {}
+        self.clock = time.monotonic()
+
+    def _lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.timings[f"{self.plan.name}: {name}"] = int((now - self.clock) * 1000)
+        self.clock = now
+
+    def run(self) -> DirectLoad:
+        plan, conn = self.plan, self.conn
+        self.stage(f"reading {plan.name}")
+        duckdb_install_macros(conn)
+        query, params = plan.duckdb_query(file_path=self.source.file_path, dialect=self.source.dialect)
+        # Stored in file order (insertion order is preserved): a row's number is its rowid + 2 (header = 1).
+        conn.execute(f"CREATE TABLE ll_rows AS {query}", params)
+        staged = self._validation_rejects()
+        conn.execute("CREATE VIEW ll_good AS SELECT rowid + 2 AS source_row, * FROM ll_rows WHERE len(__errors) = 0")
+        self._lap("read + transform (DuckDB)")
+
+        self.stage(f"writing {plan.name}")
+        load = DirectLoad(result=TableResult(), rows=0, rejected=staged.rejected, rejects=staged.rejects)
+        maps = self._references(load)
+        self._lap("references")
+        rows, distinct = self._final(maps)
+        load.rows = distinct
+        table = sql.Identifier(plan.name)
+        # From here until commit no other execution writes this table: the identifiers fetched next stay true.
+        self.cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
+        table_rows, existing = self._existing(distinct)
+        self._lap("split new / existing")
+
+        # `table_rows` is exact only up to the file's size; past it the decision counts on its own.
+        exact = table_rows if table_rows <= distinct else None
+        load.bulk = bulk_load_begin_for(self.cursor, plan=plan, new_rows=distinct - existing, table_rows=exact)
+        updated = TableResult()
+        if existing:
+            updated, load.months_before = self._update_existing()
+            self._lap("update changed rows")
+        inserted = distinct - existing
+        if inserted:
+            copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                table, sql.SQL(", ").join(map(sql.Identifier, self.columns))
+            )
+            copy_from_duckdb(self.cursor, copy, conn, f"SELECT * FROM ll_final WHERE NOT {_EXISTS} ORDER BY source_row")
+            self._lap("copy new rows")
+        load.result = TableResult(inserted=inserted, updated=updated.updated, touched=updated.touched)
+        if inserted:
+            self._touched_by_new_rows(load.result.touched)
+        if load.bulk:
+            self.stage(f"indexing {plan.name}")
+            bulk_load_end(self.cursor, plan=plan)
+            self._lap("indexes + foreign keys rebuilt")
+        load.timings = self.timings
+        return load
+
+    def _validation_rejects(self) -> StageResult:
+        result = StageResult()
+        (result.rejected,) = _one(self.conn, "SELECT count(*) FROM ll_rows WHERE len(__errors) > 0")
+        if result.rejected:
+            bad = self.conn.sql(
+                "SELECT rowid + 2 AS source_row, __errors FROM ll_rows WHERE len(__errors) > 0 "
+                f"ORDER BY rowid LIMIT {MAX_STORED_REJECTS}"
+            ).to_arrow_table()
+            collect_rejects(result, self.plan.name, bad.column("source_row"), bad.column("__errors"))
+        return result
+
+    def _references(self, load: DirectLoad) -> list[str]:
+        """Resolve each reference column; returns the DuckDB name of its map (ref → id)."""
+        conn, cursor, plan = self.conn, self.cursor, self.plan
+        names = []
+        if self.mode == "reject":
+            conn.execute("CREATE TABLE ll_missing (source_row BIGINT, value VARCHAR, k INTEGER)")
+        for k, col in enumerate(plan.references):
+            column = duck_ident(col.name)
+            refs = conn.sql(f"SELECT DISTINCT {column} AS ref FROM ll_good WHERE {column} IS NOT NULL").to_arrow_table()
+            referent_table = TABLES_BY_NAME[col.references]
+            map_name = sql.Identifier(f"map_{plan.name}_{col.name}")
+            cursor.execute(_sql("reference_map.sql", map=map_name))
+            _copy_arrow(cursor, sql.SQL("COPY {} (ref) FROM STDIN (FORMAT csv)").format(map_name), refs)
+            cursor.execute(_sql("reference_map_resolve.sql", map=map_name, referent=sql.Identifier(col.references)))
+            created = reference_map_complete(
+                cursor, referent_table=referent_table, map_name=map_name, mode=self.mode, source_id=self.source.pk
+            )
+            if created:
+                load.placeholders[col.references] = load.placeholders.get(col.references, 0) + created
+            resolved = _fetch_arrow(
+                cursor,
+                sql.SQL("SELECT ref, id FROM {} WHERE id IS NOT NULL").format(map_name),
+                pa.schema([("ref", pa.string()), ("id", pa.int64())]),
+            )
+            names.append(f"ll_map_{k}")
+            conn.register(names[-1], resolved)
+            if self.mode == "reject":
+                # A row is reported for the first of its references that is missing.
+                conn.execute(
+                    f"INSERT INTO ll_missing SELECT g.source_row, g.{column}, {k} FROM ll_good g "
+                    f"WHERE g.{column} IS NOT NULL "
+                    f"AND NOT EXISTS (SELECT 1 FROM {names[-1]} m WHERE m.ref = g.{column}) "
+                    "AND NOT EXISTS (SELECT 1 FROM ll_missing x WHERE x.source_row = g.source_row)"
+                )
+        if self.mode == "reject":
+            (missing,) = _one(conn, "SELECT count(*) FROM ll_missing")
+            load.rejected += missing
+            room = max(MAX_STORED_REJECTS - len(load.rejects), 0)
+            refs = plan.references
+            for row, value, k in conn.execute(f"SELECT * FROM ll_missing ORDER BY source_row LIMIT {room}").fetchall():
+                col = refs[k]
+                load.rejects.append(
+                    Reject(
+                        plan.name, row, col.source_col or col.name, value or "", missing_reason(col.references, value)
+                    )
+                )
+        return names
+
+    def _final(self, maps: list[str]) -> tuple[int, int]:
+        """Table `ll_final`: one row per identifier, in the table's own columns (`self.columns`)."""
+        conn, plan = self.conn, self.plan
+        ok = "ll_good"
+        if self.mode == "reject":
+            ok = "(SELECT * FROM ll_good g WHERE NOT EXISTS "
+            ok += "(SELECT 1 FROM ll_missing x WHERE x.source_row = g.source_row))"
+        rows, distinct = _one(conn, f"SELECT count(*), count(DISTINCT external_id) FROM {ok}")
+        params: dict = {"source_id": self.source.pk}
+        value_cols = [c for c in plan.columns if c.name != "external_id"]
+        names = ["external_id", "source_id", "source_row", "is_placeholder"]
+        exprs = ["g.external_id", "CAST($source_id AS BIGINT)", "g.source_row", "false"]
+        if plan.name == "canonical_orders":
+            names.append("amount_from_lines")
+            exprs.append("CAST($amount_from_lines AS BOOLEAN)")
+            params["amount_from_lines"] = plan.column("amount") is None
+        joins, refs = [], {c.name: k for k, c in enumerate(plan.references)}
+        for col in value_cols:
+            ident = duck_ident(col.name)
+            names.append(col.name)
+            if col.name in refs:
+                alias = f"m{refs[col.name]}"
+                joins.append(f"LEFT JOIN {maps[refs[col.name]]} {alias} ON {alias}.ref = g.{ident}")
+                exprs.append(f"{alias}.id")
+                continue
+            default = not_null_default(plan.model, col.name)
+            if default is models.NOT_PROVIDED:
+                exprs.append(f"g.{ident}")
+            else:
+                params[f"d{len(params)}"] = default
+                exprs.append(f"coalesce(g.{ident}, ${f'd{len(params) - 1}'})")
+        tail = ""
+        if distinct < rows and plan.derived_external_id:
+            # Identical id-less rows (two equal expense lines) are distinct rows: number the repeats.
+            number = "row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row)"
+            exprs[0] = f"g.external_id || CASE WHEN {number} > 1 THEN ':' || CAST({number} AS VARCHAR) ELSE '' END"
+            distinct = rows
+        elif distinct < rows:
+            # The file repeats an identifier (a denormalized export lists a customer once per order): the
+            # last occurrence wins.
+            tail = " QUALIFY row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row DESC) = 1"
+        select = ", ".join(f"{e} AS {duck_ident(n)}" for e, n in zip(exprs, names, strict=True))
+        conn.execute(f"CREATE TABLE ll_final AS SELECT {select} FROM {ok} g {' '.join(joins)}{tail}", params)
+        self.columns = names
+        self.types = [_pg_type(plan, n) for n in names]
+        return rows, distinct
+
+    def _existing(self, distinct: int) -> tuple[int, int]:
+        """(rows in the table, counted up to the file's; identifiers of the file it has already), with
+        DuckDB relation `ll_existing` (external_id) registered."""
+        cursor, table = self.cursor, sql.Identifier(self.plan.name)
+        cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [distinct + 1])
+        (table_rows,) = cursor.fetchone()
+        schema = pa.schema([("external_id", pa.string())])
+        if table_rows == 0:
+            existing = schema.empty_table()
+        elif table_rows <= distinct:  # the table is no bigger than the file: fetch its identifiers
+            existing = _fetch_arrow(cursor, sql.SQL("SELECT external_id FROM {}").format(table), schema)
+        else:  # send the file's identifiers and fetch those the table has
+            ids = sql.Identifier(f"ids_{self.plan.name}")
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(ids))
+            cursor.execute(sql.SQL("CREATE TEMP TABLE {} (external_id text) ON COMMIT DROP").format(ids))
+            copy_from_duckdb(
+                cursor,
+                sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(ids),
+                self.conn,
+                "SELECT external_id FROM ll_final",
+            )
+            cursor.execute(sql.SQL("ANALYZE {}").format(ids))
+            existing = _fetch_arrow(
+                cursor,
+                sql.SQL("SELECT i.external_id FROM {} i JOIN {} t ON t.external_id = i.external_id").format(ids, table),
+                schema,
+            )
+        self.conn.register("ll_existing", existing)
+        return table_rows, existing.num_rows
+
+    def _update_existing(self) -> tuple[TableResult, list[str]]:
+        cursor, plan = self.cursor, self.plan
+        staging = sql.Identifier(f"stg_{plan.name}")
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staging))
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
+            for n, t in zip(self.columns, self.types, strict=True)
+        )
+        cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(staging, columns))
+        copy_from_duckdb(
+            cursor,
+            sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(staging),
+            self.conn,
+            f"SELECT * FROM ll_final WHERE {_EXISTS}",
+        )
+        cursor.execute(sql.SQL("ANALYZE {}").format(staging))
+        months = old_months(cursor, plan=plan, staging=staging)
+        return update_changed(cursor, plan=plan, staging=staging, columns=self.columns), months
+
+    def _touched_by_new_rows(self, touched: dict) -> None:
+        """Add the months, referenced ids and order ids of the new rows to `touched` (as update_changed's)."""
+        keys, _ = _touched_keys(self.plan)
+        aggregates = []
+        for key in keys:
+            if key == "months":
+                column = f"CAST(date_trunc('month', {duck_ident(self.plan.date_column)}) AS DATE)"
+            else:
+                column = duck_ident("order_id" if key == "order_ids" else key.split(":", 1)[1])
+            aggregates.append(f"list(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)")
+        if not aggregates:
+            return
+        row = _one(self.conn, f"SELECT {', '.join(aggregates)} FROM ll_final WHERE NOT {_EXISTS}")
+        for key, values in zip(keys, row, strict=True):
+            values = values or []
+            if key == "months":
+                values = [month.strftime("%Y-%m-01") for month in values]
+            touched[key] = sorted(set(touched.get(key, [])) | set(values))
+
+
+_EXISTS = "EXISTS (SELECT 1 FROM ll_existing e WHERE e.external_id = ll_final.external_id)"
+_PG_TYPES = {"external_id": "text", "source_id": "bigint", "source_row": "bigint", "is_placeholder": "boolean"}
+
+
+def _one(conn, query: str) -> tuple:
+    """The one row of a DuckDB query (read to the end: the connection takes no other work before)."""
+    return conn.execute(query).fetchall()[0]
+
+
+def _pg_type(plan: TablePlan, name: str) -> str:
+    if name in _PG_TYPES:
+        return _PG_TYPES[name]
+    if name == "amount_from_lines":
+        return "boolean"
+    col = plan.column(name)
+    return "bigint" if col.references else col.staging_type
+
+
+def _fetch_arrow(cursor, query: sql.Composable, schema: pa.Schema) -> pa.Table:
+    """The rows of a PostgreSQL query as an Arrow table (COPY … TO STDOUT as CSV, parsed by pyarrow)."""
+    buf = io.BytesIO()
+    with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
+        for data in copy:
+            buf.write(data)
+    if not buf.tell():
+        return schema.empty_table()
+    buf.seek(0)
+    return pa_csv.read_csv(
+        buf,
+        read_options=pa_csv.ReadOptions(column_names=schema.names),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        # COPY writes NULL unquoted and empty text quoted.
+        convert_options=pa_csv.ConvertOptions(
+            column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
+
+
+def _copy_arrow(cursor, copy_sql: sql.Composable, table: pa.Table) -> None:
+    if not table.num_rows:
+        return
+    buf = io.BytesIO()
+    pa_csv.write_csv(table, buf, CSV_OPTIONS)
+    with cursor.copy(copy_sql) as copy:
+        copy.write(buf.getbuffer())
