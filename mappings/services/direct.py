@@ -128,7 +128,10 @@ class _Load:
             copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
                 table, sql.SQL(", ").join(map(sql.Identifier, self.columns))
             )
-            copy_from_duckdb(self.cursor, copy, conn, f"SELECT * FROM ll_final WHERE NOT {_EXISTS} ORDER BY source_row")
+            # In file order (ll_final is stored so; the anti-join needs the sort again): the identifier index
+            # then grows at its right edge (measured: out of order, this COPY took twice as long at 1M rows).
+            query = f"SELECT * FROM ll_final WHERE NOT {_EXISTS} ORDER BY source_row" if existing else "FROM ll_final"
+            copy_from_duckdb(self.cursor, copy, conn, query)
             self._lap("copy new rows")
         load.result = TableResult(inserted=inserted, updated=updated.updated, touched=updated.touched)
         if inserted:
@@ -170,13 +173,14 @@ class _Load:
             )
             if created:
                 load.placeholders[col.references] = load.placeholders.get(col.references, 0) + created
-            resolved = _fetch_arrow(
+            names.append(f"ll_map_{k}")
+            _fetch_into_duckdb(
                 cursor,
                 sql.SQL("SELECT ref, id FROM {} WHERE id IS NOT NULL").format(map_name),
+                conn,
+                names[-1],
                 pa.schema([("ref", pa.string()), ("id", pa.int64())]),
             )
-            names.append(f"ll_map_{k}")
-            conn.register(names[-1], resolved)
             if self.mode == "reject":
                 # A row is reported for the first of its references that is missing.
                 conn.execute(
@@ -241,22 +245,28 @@ class _Load:
             # last occurrence wins.
             tail = " QUALIFY row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row DESC) = 1"
         select = ", ".join(f"{e} AS {duck_ident(n)}" for e, n in zip(exprs, names, strict=True))
-        conn.execute(f"CREATE TABLE ll_final AS SELECT {select} FROM {ok} g {' '.join(joins)}{tail}", params)
+        conn.execute(
+            f"CREATE TABLE ll_final AS SELECT {select} FROM {ok} g {' '.join(joins)}{tail} ORDER BY g.source_row",
+            params,
+        )
+        # Rejected rows were collected already: only ll_final is needed from here (DuckDB's memory is bounded).
+        conn.execute("DROP VIEW ll_good")
+        conn.execute("DROP TABLE ll_rows")
         self.columns = names
         self.types = [_pg_type(plan, n) for n in names]
         return rows, distinct
 
     def _existing(self, distinct: int) -> tuple[int, int]:
         """(rows in the table, counted up to the file's; identifiers of the file it has already), with
-        DuckDB relation `ll_existing` (external_id) registered."""
+        DuckDB table `ll_existing` (external_id) filled."""
         cursor, table = self.cursor, sql.Identifier(self.plan.name)
         cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [distinct + 1])
         (table_rows,) = cursor.fetchone()
         schema = pa.schema([("external_id", pa.string())])
         if table_rows == 0:
-            existing = schema.empty_table()
+            query = None
         elif table_rows <= distinct:  # the table is no bigger than the file: fetch its identifiers
-            existing = _fetch_arrow(cursor, sql.SQL("SELECT external_id FROM {}").format(table), schema)
+            query = sql.SQL("SELECT external_id FROM {}").format(table)
         else:  # send the file's identifiers and fetch those the table has
             ids = sql.Identifier(f"ids_{self.plan.name}")
             cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(ids))
@@ -268,13 +278,11 @@ class _Load:
                 "SELECT external_id FROM ll_final",
             )
             cursor.execute(sql.SQL("ANALYZE {}").format(ids))
-            existing = _fetch_arrow(
-                cursor,
-                sql.SQL("SELECT i.external_id FROM {} i JOIN {} t ON t.external_id = i.external_id").format(ids, table),
-                schema,
+            query = sql.SQL("SELECT i.external_id FROM {} i JOIN {} t ON t.external_id = i.external_id").format(
+                ids, table
             )
-        self.conn.register("ll_existing", existing)
-        return table_rows, existing.num_rows
+        existing = _fetch_into_duckdb(cursor, query, self.conn, "ll_existing", schema)
+        return table_rows, existing
 
     def _update_existing(self) -> tuple[TableResult, list[str]]:
         cursor, plan = self.cursor, self.plan
@@ -333,24 +341,62 @@ def _pg_type(plan: TablePlan, name: str) -> str:
     return "bigint" if col.references else col.staging_type
 
 
-def _fetch_arrow(cursor, query: sql.Composable, schema: pa.Schema) -> pa.Table:
-    """The rows of a PostgreSQL query as an Arrow table (COPY … TO STDOUT as CSV, parsed by pyarrow)."""
-    buf = io.BytesIO()
+def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, schema: pa.Schema) -> int:
+    """Create DuckDB table `name` (`schema`) holding the rows of a PostgreSQL query (None: no rows); returns
+    how many. COPY … TO STDOUT as CSV, parsed by pyarrow in batches as it arrives: nothing holds them all
+    outside DuckDB, whose memory is bounded."""
+    columns = ", ".join(f"{duck_ident(f.name)} {_DUCK_TYPES[f.type]}" for f in schema)
+    conn.execute(f"CREATE TABLE {name} ({columns})")
+    if query is None:
+        return 0
+    rows = 0
     with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
-        for data in copy:
-            buf.write(data)
-    if not buf.tell():
-        return schema.empty_table()
-    buf.seek(0)
-    return pa_csv.read_csv(
-        buf,
-        read_options=pa_csv.ReadOptions(column_names=schema.names),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        # COPY writes NULL unquoted and empty text quoted.
-        convert_options=pa_csv.ConvertOptions(
-            column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
-        ),
-    )
+        stream = _CopyReader(copy)
+        if not stream.peek():
+            return 0
+        reader = pa_csv.open_csv(
+            io.BufferedReader(stream, 1 << 20),
+            read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=8 << 20),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            # COPY writes NULL unquoted and empty text quoted.
+            convert_options=pa_csv.ConvertOptions(
+                column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
+        for batch in reader:
+            conn.register("ll_batch", batch)
+            conn.execute(f"INSERT INTO {name} SELECT * FROM ll_batch")
+            conn.unregister("ll_batch")
+            rows += batch.num_rows
+    return rows
+
+
+_DUCK_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT"}
+
+
+class _CopyReader(io.RawIOBase):
+    """A psycopg COPY … TO STDOUT as a readable binary stream."""
+
+    def __init__(self, copy):
+        self._chunks = iter(copy)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def peek(self) -> bytes:
+        if not self._pending:
+            self._pending = bytes(next(self._chunks, b""))
+        return self._pending
+
+    def readinto(self, buffer) -> int:
+        data = self.peek()
+        if not data:
+            return 0
+        n = min(len(buffer), len(data))
+        buffer[:n] = data[:n]
+        self._pending = data[n:]
+        return n
 
 
 def _copy_arrow(cursor, copy_sql: sql.Composable, table: pa.Table) -> None:
