@@ -179,7 +179,7 @@ class _Load:
                 sql.SQL("SELECT ref, id FROM {} WHERE id IS NOT NULL").format(map_name),
                 conn,
                 names[-1],
-                pa.schema([("ref", pa.string()), ("id", pa.int64())]),
+                [("ref", "VARCHAR"), ("id", "BIGINT")],
             )
             if self.mode == "reject":
                 # A row is reported for the first of its references that is missing.
@@ -257,17 +257,28 @@ class _Load:
         return rows, distinct
 
     def _existing(self, distinct: int) -> tuple[int, int]:
-        """(rows in the table, counted up to the file's; identifiers of the file it has already), with
-        DuckDB table `ll_existing` (external_id) filled."""
+        """(rows in the table, counted up to the file's; identifiers of the file it has already), with DuckDB
+        table `ll_current`: the stored values of those rows (external_id, is_placeholder, compared columns)."""
         cursor, table = self.cursor, sql.Identifier(self.plan.name)
         cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [distinct + 1])
         (table_rows,) = cursor.fetchone()
-        schema = pa.schema([("external_id", pa.string())])
+        types = dict(self.conn.execute("SELECT column_name, column_type FROM (DESCRIBE ll_final)").fetchall())
+        self.compared = [
+            n for n in self.columns if n not in ("external_id", "source_id", "source_row", "is_placeholder")
+        ]
+        names = ["external_id", "is_placeholder", *self.compared]
+        outputs = sql.SQL(", ").join(
+            # A timestamp as the naive value DuckDB holds (written in the session's time zone).
+            sql.SQL("t.{} AT TIME ZONE current_setting('TimeZone')").format(sql.Identifier(n))
+            if types[n].startswith("TIMESTAMP")
+            else sql.SQL("t.{}").format(sql.Identifier(n))
+            for n in names
+        )
         if table_rows == 0:
             query = None
-        elif table_rows <= distinct:  # the table is no bigger than the file: fetch its identifiers
-            query = sql.SQL("SELECT external_id FROM {}").format(table)
-        else:  # send the file's identifiers and fetch those the table has
+        elif table_rows <= distinct:  # the table is no bigger than the file: fetch all of it
+            query = sql.SQL("SELECT {} FROM {} t").format(outputs, table)
+        else:  # send the file's identifiers and fetch the rows the table has of them
             ids = sql.Identifier(f"ids_{self.plan.name}")
             cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(ids))
             cursor.execute(sql.SQL("CREATE TEMP TABLE {} (external_id text) ON COMMIT DROP").format(ids))
@@ -278,14 +289,25 @@ class _Load:
                 "SELECT external_id FROM ll_final",
             )
             cursor.execute(sql.SQL("ANALYZE {}").format(ids))
-            query = sql.SQL("SELECT i.external_id FROM {} i JOIN {} t ON t.external_id = i.external_id").format(
-                ids, table
+            query = sql.SQL("SELECT {} FROM {} i JOIN {} t ON t.external_id = i.external_id").format(
+                outputs, ids, table
             )
-        existing = _fetch_into_duckdb(cursor, query, self.conn, "ll_existing", schema)
+        _fetch_into_duckdb(cursor, query, self.conn, "ll_current", [(n, types[n]) for n in names])
+        (existing,) = _one(self.conn, f"SELECT count(*) FROM ll_final WHERE {_EXISTS}")
         return table_rows, existing
 
     def _update_existing(self) -> tuple[TableResult, list[str]]:
+        """Stage the existing rows whose values DuckDB finds different from the stored ones (or cannot tell)
+        and UPDATE them; PostgreSQL's IS DISTINCT FROM has the last word."""
         cursor, plan = self.cursor, self.plan
+        same = " AND ".join(f"f.{duck_ident(n)} IS NOT DISTINCT FROM c.{duck_ident(n)}" for n in self.compared)
+        changed = (
+            "SELECT f.* FROM ll_final f JOIN ll_current c ON c.external_id = f.external_id "
+            f"WHERE c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'})"
+        )
+        (count,) = _one(self.conn, f"SELECT count(*) FROM ({changed})")
+        if not count:
+            return TableResult(), []
         staging = sql.Identifier(f"stg_{plan.name}")
         cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staging))
         columns = sql.SQL(", ").join(
@@ -293,12 +315,7 @@ class _Load:
             for n, t in zip(self.columns, self.types, strict=True)
         )
         cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(staging, columns))
-        copy_from_duckdb(
-            cursor,
-            sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(staging),
-            self.conn,
-            f"SELECT * FROM ll_final WHERE {_EXISTS}",
-        )
+        copy_from_duckdb(cursor, sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(staging), self.conn, changed)
         cursor.execute(sql.SQL("ANALYZE {}").format(staging))
         months = old_months(cursor, plan=plan, staging=staging)
         return update_changed(cursor, plan=plan, staging=staging, columns=self.columns), months
@@ -323,7 +340,7 @@ class _Load:
             touched[key] = sorted(set(touched.get(key, [])) | set(values))
 
 
-_EXISTS = "EXISTS (SELECT 1 FROM ll_existing e WHERE e.external_id = ll_final.external_id)"
+_EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = ll_final.external_id)"
 _PG_TYPES = {"external_id": "text", "source_id": "bigint", "source_row": "bigint", "is_placeholder": "boolean"}
 
 
@@ -341,22 +358,86 @@ def _pg_type(plan: TablePlan, name: str) -> str:
     return "bigint" if col.references else col.staging_type
 
 
-def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, schema: pa.Schema) -> int:
-    """Create DuckDB table `name` (`schema`) holding the rows of a PostgreSQL query (None: no rows); returns
-    how many. COPY … TO STDOUT as CSV, parsed by pyarrow in batches as it arrives: nothing holds them all
-    outside DuckDB, whose memory is bounded."""
-    columns = ", ".join(f"{duck_ident(f.name)} {_DUCK_TYPES[f.type]}" for f in schema)
-    conn.execute(f"CREATE TABLE {name} ({columns})")
+def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, columns: list[tuple[str, str]]) -> None:
+    """Create DuckDB table `name` (columns: (name, DuckDB type)) holding the rows of a PostgreSQL query
+    (None: no rows), plus `__uncertain`: a value that did not convert to its DuckDB type (never expected).
+    COPY … TO STDOUT as CSV, parsed by pyarrow in batches as it arrives: nothing holds all of it outside
+    DuckDB, whose memory is bounded."""
+    defs = ", ".join(f"{duck_ident(n)} {t}" for n, t in columns)
+    conn.execute(f"CREATE TABLE {name} ({defs}, __uncertain BOOLEAN)")
     if query is None:
-        return 0
-    rows = 0
+        return
+    raw = [f"c{i}" for i in range(len(columns))]
+    casts = ", ".join(f"TRY_CAST({r} AS {t})" for r, (_, t) in zip(raw, columns, strict=True))
+    uncertain = " OR ".join(
+        f"({r} IS NOT NULL AND TRY_CAST({r} AS {t}) IS NULL)" for r, (_, t) in zip(raw, columns, strict=True)
+    )
+    schema = pa.schema([(r, pa.string()) for r in raw])
+    options = {
+        "read_options": pa_csv.ReadOptions(column_names=raw),
+        "parse_options": pa_csv.ParseOptions(newlines_in_values=True),
+        # COPY writes NULL unquoted and empty text quoted.
+        "convert_options": pa_csv.ConvertOptions(
+            column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    }
+
+    def insert(data: bytearray) -> None:
+        conn.register("ll_batch", pa_csv.read_csv(io.BytesIO(data), **options))
+        conn.execute(f"INSERT INTO {name} SELECT {casts}, {uncertain} FROM ll_batch")
+        conn.unregister("ll_batch")
+
+    # PostgreSQL sends a message per row: rows are gathered into blocks of ~16 MB, each parsed at once.
+    block = bytearray()
+    with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
+        for row in copy:
+            block += row
+            if len(block) >= _FETCH_BLOCK_BYTES:
+                insert(block)
+                block = bytearray()
+    if block:
+        insert(block)
+
+
+_FETCH_BLOCK_BYTES = 16 << 20
+
+
+def _one(conn, query: str) -> tuple:
+    """The one row of a DuckDB query (read to the end: the connection takes no other work before)."""
+    return conn.execute(query).fetchall()[0]
+
+
+def _pg_type(plan: TablePlan, name: str) -> str:
+    if name in _PG_TYPES:
+        return _PG_TYPES[name]
+    if name == "amount_from_lines":
+        return "boolean"
+    col = plan.column(name)
+    return "bigint" if col.references else col.staging_type
+
+
+def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, columns: list[tuple[str, str]]) -> None:
+    """Create DuckDB table `name` (columns: (name, DuckDB type)) holding the rows of a PostgreSQL query
+    (None: no rows), plus `__uncertain`: a value that did not convert to its DuckDB type (never expected).
+    COPY … TO STDOUT as CSV, parsed by pyarrow in batches as it arrives: nothing holds all of it outside
+    DuckDB, whose memory is bounded."""
+    defs = ", ".join(f"{duck_ident(n)} {t}" for n, t in columns)
+    conn.execute(f"CREATE TABLE {name} ({defs}, __uncertain BOOLEAN)")
+    if query is None:
+        return
+    raw = [f"c{i}" for i in range(len(columns))]
+    casts = ", ".join(f"TRY_CAST({r} AS {t})" for r, (_, t) in zip(raw, columns, strict=True))
+    uncertain = " OR ".join(
+        f"({r} IS NOT NULL AND TRY_CAST({r} AS {t}) IS NULL)" for r, (_, t) in zip(raw, columns, strict=True)
+    )
+    schema = pa.schema([(r, pa.string()) for r in raw])
     with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
         stream = _CopyReader(copy)
         if not stream.peek():
-            return 0
+            return
         reader = pa_csv.open_csv(
             io.BufferedReader(stream, 1 << 20),
-            read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=8 << 20),
+            read_options=pa_csv.ReadOptions(column_names=raw, block_size=8 << 20),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             # COPY writes NULL unquoted and empty text quoted.
             convert_options=pa_csv.ConvertOptions(
@@ -365,13 +446,84 @@ def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, sc
         )
         for batch in reader:
             conn.register("ll_batch", batch)
-            conn.execute(f"INSERT INTO {name} SELECT * FROM ll_batch")
+            conn.execute(f"INSERT INTO {name} SELECT {casts}, {uncertain} FROM ll_batch")
             conn.unregister("ll_batch")
-            rows += batch.num_rows
-    return rows
 
 
-_DUCK_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT"}
+class _CopyReader(io.RawIOBase):
+    """A psycopg COPY … TO STDOUT as a readable binary stream (PostgreSQL sends a message per row: each
+    read gathers as many as fit)."""
+
+    def __init__(self, copy):
+        self._chunks = iter(copy)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def peek(self) -> bytes:
+        if not self._pending:
+            self._pending = bytes(next(self._chunks, b""))
+        return self._pending
+
+    def readinto(self, buffer) -> int:
+        size, filled = len(buffer), 0
+        data = self.peek()
+        while data and filled < size:
+            n = min(size - filled, len(data))
+            buffer[filled : filled + n] = data[:n]
+            filled += n
+            self._pending = data[n:]
+            data = self.peek() if filled < size else b""
+        return filled
+
+
+def _one(conn, query: str) -> tuple:
+    """The one row of a DuckDB query (read to the end: the connection takes no other work before)."""
+    return conn.execute(query).fetchall()[0]
+
+
+def _pg_type(plan: TablePlan, name: str) -> str:
+    if name in _PG_TYPES:
+        return _PG_TYPES[name]
+    if name == "amount_from_lines":
+        return "boolean"
+    col = plan.column(name)
+    return "bigint" if col.references else col.staging_type
+
+
+def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, columns: list[tuple[str, str]]) -> None:
+    """Create DuckDB table `name` (columns: (name, DuckDB type)) holding the rows of a PostgreSQL query
+    (None: no rows), plus `__uncertain`: a value that did not convert to its DuckDB type (never expected).
+    COPY … TO STDOUT as CSV, parsed by pyarrow in batches as it arrives: nothing holds all of it outside
+    DuckDB, whose memory is bounded."""
+    defs = ", ".join(f"{duck_ident(n)} {t}" for n, t in columns)
+    conn.execute(f"CREATE TABLE {name} ({defs}, __uncertain BOOLEAN)")
+    if query is None:
+        return
+    raw = [f"c{i}" for i in range(len(columns))]
+    casts = ", ".join(f"TRY_CAST({r} AS {t})" for r, (_, t) in zip(raw, columns, strict=True))
+    uncertain = " OR ".join(
+        f"({r} IS NOT NULL AND TRY_CAST({r} AS {t}) IS NULL)" for r, (_, t) in zip(raw, columns, strict=True)
+    )
+    schema = pa.schema([(r, pa.string()) for r in raw])
+    with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
+        stream = _CopyReader(copy)
+        if not stream.peek():
+            return
+        reader = pa_csv.open_csv(
+            io.BufferedReader(stream, 1 << 20),
+            read_options=pa_csv.ReadOptions(column_names=raw, block_size=8 << 20),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            # COPY writes NULL unquoted and empty text quoted.
+            convert_options=pa_csv.ConvertOptions(
+                column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
+        for batch in reader:
+            conn.register("ll_batch", batch)
+            conn.execute(f"INSERT INTO {name} SELECT {casts}, {uncertain} FROM ll_batch")
+            conn.unregister("ll_batch")
 
 
 class _CopyReader(io.RawIOBase):
