@@ -158,7 +158,7 @@ def run_ingest_bench(
     return [
         {
             "topic": "ingest",
-            "what": "ours: upload + save + execute (DuckDB → Arrow → COPY staging → UPDATE changed + INSERT new)",
+            "what": "ours: upload + save + execute (DuckDB transforms + splits → COPY new rows + UPDATE changed)",
             "value": rows / first_s,
             "unit": "rows/s",
             "seconds": round(first_s, 2),
