@@ -580,7 +580,10 @@ def _rows_for_scope(scope: RowScope, queries: list[KpiQuery], stamps: list[datet
                     fetched.append([])
         for i, rows in zip(pending, fetched, strict=True):
             results[i] = rows
-        cache.set_many({keys[i]: results[i] for i in pending}, CACHE_SECONDS)
+        if len(pending) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key
+            cache.set(keys[pending[0]], results[pending[0]], CACHE_SECONDS)
+        else:
+            cache.set_many({keys[i]: results[i] for i in pending}, CACHE_SECONDS)
     return results  # type: ignore[return-value]
 
 

@@ -541,6 +541,7 @@ _aggregate(
     ("sales_rep_id", "rep_name"),
     ("revenue", "order_count", "customer_count"),
     key=("sales_rep_id",),
+    count_column="order_count",
 )
 _aggregate(
     "top_customers",
@@ -548,5 +549,4 @@ _aggregate(
     ("customer_id", "customer_name", "country", "segment"),
     ("revenue", "order_count"),
     key=("customer_id",),
-    count_column="order_count",
 )

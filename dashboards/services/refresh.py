@@ -188,33 +188,65 @@ def _rollup_incremental(view: KpiView, months: list[date]) -> None:
     )
 
 
+def _old_sums(aggregate: KpiView) -> sql.Identifier:
+    return sql.Identifier(f"kpi_old_{aggregate.name}")
+
+
+def _months_rows(view: KpiView, key: str) -> sql.Composable:
+    """The view's rows of the months in %(months)s, named like the view (an aggregate's `{source}`)."""
+    return sql.SQL("(SELECT * FROM {view} WHERE {key} = ANY(%(months)s::date[])) AS {view}").format(
+        view=sql.Identifier(view.name), key=sql.Identifier(key)
+    )
+
+
+def _aggregates_before(view: KpiView, months: list[date]) -> None:
+    """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
+    the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
+    for aggregate in aggregates_of(view):
+        if aggregate.partition_key:
+            continue
+        old = _old_sums(aggregate)
+        _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
+        _execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS {}").format(
+                old, sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(view, view.partition_key))
+            ),
+            {"months": months},
+        )
+
+
 def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> None:
     """Bring the view's read-side aggregates (registry: `aggregate_of`) in line with its rows, in its transaction.
 
-    An aggregate's SQL file sums `{source}`: the view itself to rebuild it, or only the view's rows of the groups
-    a refresh changed to recompute those: the refreshed months (an aggregate that keeps the month), or the
-    entities whose rows the rollup changed (`kpi_delta` of `_rollup_incremental`: top customers across reps).
-    An aggregate without either (each rep's months summed) is rebuilt from the view: refreshing a month changes
-    almost every rep, and the view it sums is small (one row per rep and month).
+    An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh), or for an incremental
+    refresh only the view's rows that changed groups of the aggregate hold:
+    - it keeps the month: the refreshed months' rows, which replace those months;
+    - it sums a rollup's entities over reps (top customers): the rows of the entities the rollup changed
+      (`kpi_delta` of `_rollup_incremental`), which replace those entities;
+    - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
+      before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
+      changes nearly every rep, so the difference is the cheap way, as for the rollups.
     """
     parent = sql.Identifier(view.name)
     for aggregate in aggregates_of(view):
         table = sql.Identifier(aggregate.name)
+        columns = _columns(aggregate)
         text = view_sql(aggregate.name)
-        insert = sql.SQL("INSERT INTO {} ({}) {}").format
-        if full or not (aggregate.partition_key or view.rollup_of):
-            if not full and not months:
-                continue
+        if full:
             _execute(sql.SQL("DELETE FROM {}").format(table))
-            _execute(insert(table, _columns(aggregate), sql.SQL(text).format(source=parent)))
+            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=parent)))
             continue
         if not months:
             continue
         if aggregate.partition_key:
             in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(aggregate.partition_key))
             _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
-            rows = sql.SQL("SELECT * FROM {} WHERE {}").format(parent, in_months)
-        else:
+            source = _months_rows(view, aggregate.partition_key)
+            _execute(
+                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=source)),
+                {"months": months},
+            )
+        elif view.rollup_of:
             key = sql.Identifier(aggregate.key[0])
             # `=` joins by the indexes; a NULL entity (an order without a customer) is matched on its own.
             null_touched = sql.SQL("EXISTS (SELECT 1 FROM kpi_delta WHERE {} IS NULL)").format(key)
@@ -224,9 +256,44 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> Non
                 "SELECT * FROM {p} WHERE {k} IN (SELECT {k} FROM kpi_delta) "
                 "UNION ALL SELECT * FROM {p} WHERE {k} IS NULL AND {null_touched}"
             ).format(p=parent, k=key, null_touched=null_touched)
-        source = sql.SQL("({}) AS {}").format(rows, parent)
-        params = {"months": months} if aggregate.partition_key else None
-        _execute(insert(table, _columns(aggregate), sql.SQL(text).format(source=source)), params)
+            source = sql.SQL("({}) AS {}").format(rows, parent)
+            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=source)))
+        else:
+            _aggregate_add_difference(view, aggregate, months)
+
+
+def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[date]) -> None:
+    table = sql.Identifier(aggregate.name)
+    attributes = [c for c in aggregate.columns if c not in aggregate.key and c not in aggregate.measures]
+    new = sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(view, view.partition_key))
+    # The file selects the aggregate's columns in declaration order: the old sums negated, in the same order.
+    negated = sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(
+            sql.SQL("-{0} AS {0}" if c in aggregate.measures else "{0}").format(sql.Identifier(c))
+            for c in aggregate.columns
+        ),
+        _old_sums(aggregate),
+    )
+    select = sql.SQL("SELECT {keys}, {attributes}, {sums} FROM ({new} UNION ALL {negated}) d GROUP BY {keys}").format(
+        keys=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
+        attributes=sql.SQL(", ").join(sql.SQL("min({0}) AS {0}").format(sql.Identifier(a)) for a in attributes),
+        sums=sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures),
+        new=new,
+        negated=negated,
+    )
+    updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
+    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes]
+    _execute(
+        sql.SQL("INSERT INTO {table} ({columns}) {select} ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
+            table=table,
+            columns=sql.SQL(", ").join(sql.Identifier(c) for c in (*aggregate.key, *attributes, *aggregate.measures)),
+            select=select,
+            key=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
+            updates=sql.SQL(", ").join(updates),
+        ),
+        {"months": months},
+    )
+    _execute(sql.SQL("DELETE FROM {} WHERE {} = 0").format(table, sql.Identifier(aggregate.count_column)))
 
 
 def _lock(view: KpiView, *, wait: bool) -> None:
@@ -385,6 +452,7 @@ def kpi_view_refresh(
                     _rollup_incremental(view, partitions)
                     known_rows = None  # upserts and deletes by entity: count again
                 elif partitions:
+                    _aggregates_before(view, partitions)
                     change = _rebuild_partitions(view, partitions)
                     known_rows = state.rows + change if state.rows is not None else None
             _aggregates_refresh(view, full=full, months=partitions)
