@@ -788,6 +788,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     # Runs per module: our ingest costs minutes per run at 1M, so it gets the heavy count.
     module_runs = {"bench.ingest": heavy_runs}
+
+    def run_params(status: str = "") -> dict[str, str]:
+        params = {
+            "scale": f"{args.scale:,} orders" + (" (quick)" if args.quick else ""),
+            "runs": f"median of {runs} run(s) per light timing, {heavy_runs} per heavy timing (see bench/README.md)",
+            "load average": "{:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the end of the run".format(*os.getloadavg()),
+        }
+        return params | ({"status": status} if status else {})
+
+    def results_text(status: str = "") -> str:
+        facts = machine_facts(url, embedded)
+        return render_results(facts, run_params(status), render_table(lines), notes, phases.table())
+
     # The dashboard row builds every KPI view (a full refresh) when the KPI row did not.
     budget_kind = {"bench.ingest": "ingest", "bench.kpi": "kpi", "bench.dashboard": "kpi"}
     kpi_built = False
@@ -823,23 +836,20 @@ def main(argv: list[str] | None = None) -> int:
         if spec.module == "bench.kpi" and not any(ln.measured.startswith("error") for ln in found):
             kpi_built = True
             budget_kind.pop("bench.dashboard")  # the views are built: the dashboard row only reads them
+        if not (args.no_write or args.quick):
+            # A long run (10M) keeps what it has measured so far, should it be stopped before the end.
+            args.results.write_text(results_text(f"partial: written after {spec.module}; the run goes on"))
+            _log(f"wrote {args.results} (partial)")
     if not_measured:
         notes.append(f"references not measured in this run (--references skip): {', '.join(not_measured)}")
-    table = render_table(lines)
-    facts = machine_facts(url, embedded)
-    params = {
-        "scale": f"{args.scale:,} orders" + (" (quick)" if args.quick else ""),
-        "runs": f"median of {runs} run(s) per light timing, {heavy_runs} per heavy timing (see bench/README.md)",
-        "load average": "{:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the end of the run".format(*os.getloadavg()),
-    }
     notes.append(f"whole run {time.perf_counter() - started:.0f} s; harness peak RSS {_peak_rss_mb():.0f} MB")
-    output = render_results(facts, params, table, notes, phases.table())
+    output = results_text()
     print()
     print(output)
     if not (args.no_write or args.quick):
         args.results.write_text(output)
         if only == set(TOPIC) and args.results.resolve() == RESULTS:
-            update_readme(table, facts, params)
+            update_readme(render_table(lines), machine_facts(url, embedded), run_params())
         _log(f"wrote {args.results}")
     return 0
 
