@@ -163,6 +163,7 @@ def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100, use_loaded:
     from dashboards.kpi.registry import public_views
     from dashboards.models import KpiPendingRefresh
     from dashboards.services.refresh import kpi_bases_rebuild, kpi_refresh_mark_touched, kpi_view_refresh
+    from mappings.models import DataSource
 
     generated = 0.0 if use_loaded else _generate(scale, seed)
     views = public_views()
@@ -197,11 +198,18 @@ def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100, use_loaded:
     rows += _base_query_rows()
     rows += _kpi_read_rows(samples, loaded=use_loaded)
 
-    # +1% new orders in a new month, as an upload of this month's export would bring.
+    # +1% new orders in a new month, as an upload of this month's export would bring: its rows carry their data
+    # source and its months are marked touched for that source, as an execution does.
     append = max(1, scale // 100)
-    _execute_script("kpi_append.sql", {"orders": append, "month": APPEND_MONTH, "seed": (seed + 1) / 1000})
+    source, _ = DataSource.objects.get_or_create(
+        sha256="bench-kpi-append", defaults={"name": "bench: +1% orders", "file_path": "", "domain": "orders"}
+    )
+    _execute_script(
+        "kpi_append.sql",
+        {"orders": append, "month": APPEND_MONTH, "seed": (seed + 1) / 1000, "source_id": source.pk},
+    )
     touched = {t: {"months": [APPEND_MONTH]} for t in ("canonical_orders", "canonical_order_lines")}
-    kpi_refresh_mark_touched(touched=touched)
+    kpi_refresh_mark_touched(touched=touched, source_id=source.pk)
     incremental = [v for v in views if v.strategy == "incremental" and set(touched) & set(v.depends_on)]
     for view in incremental:
         # The first refresh after the append is the real one; the month is then marked touched again and
@@ -209,7 +217,7 @@ def run_kpi_bench(scale: int, *, seed: int = 42, samples: int = 100, use_loaded:
         inc = kpi_view_refresh(view_name=view.name)
         inc_ms = [inc.duration_ms]
         for _ in range(INCREMENTAL_RUNS - 1):
-            kpi_refresh_mark_touched(touched=touched)
+            kpi_refresh_mark_touched(touched=touched, source_id=source.pk)
             inc_ms.append(kpi_view_refresh(view_name=view.name).duration_ms)
         inc_digest = _digest(view.name)
         full = kpi_view_refresh(view_name=view.name, mode="full")

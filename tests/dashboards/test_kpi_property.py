@@ -1,5 +1,9 @@
 """Property: after any sequence of inserts, updates and late (back-dated) rows, refreshing incrementally the
-months an execution reports as touched gives exactly what a full recompute of the same SQL gives."""
+months an execution reports as touched gives exactly what a full recompute of the same SQL gives.
+
+A change is made either as an execution makes it (its rows stamped with their data source, and the source given
+with the touched months: the order facts are then recomputed order by order, for the orders that source wrote,
+including orders it wrote in earlier changes) or without a source (the facts recomputed by month)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from hypothesis import strategies as st
 from canonical.models import Customer, Order, OrderLine, Product
 from dashboards.kpi.registry import public_views
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
+from mappings.models import DataSource
 from tests.dashboards.kpi_helpers import add_order, all_tables
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +35,8 @@ update_line = st.tuples(st.just("update_line"), st.integers(0, 50), st.integers(
 add_line = st.tuples(st.just("add_line"), st.integers(0, 50), line)
 late = st.tuples(st.just("late"), st.integers(1, 28), st.integers(0, 3), st.lists(line, max_size=2))
 operations = st.lists(st.one_of(insert, insert, update, update_line, add_line, late), min_size=1, max_size=5)
+# Per change: written by no source, or by one of two sources (a source writing again, as a re-run would).
+stamps = st.lists(st.sampled_from([None, 0, 1]), min_size=5, max_size=5)
 
 
 class Rollback(Exception):
@@ -41,8 +48,11 @@ def month(day: date) -> str:
 
 
 def apply(op, world) -> dict:
-    """Apply one change through the ORM; return the execution-style `touched` report for it."""
+    """Apply one change through the ORM; return the execution-style `touched` report for it.
+
+    The ids of the orders and order lines it wrote are left in world["written"] (to be stamped with a source)."""
     customers, reps, products = world["customers"], world["reps"], world["products"]
+    written = world["written"] = {"orders": [], "lines": []}
     kind = op[0]
     if kind in ("insert", "late"):
         if kind == "insert":
@@ -58,6 +68,8 @@ def apply(op, world) -> dict:
             amount=None if lines else str(amount),
         )
         months = [month(order.order_date)]
+        written["orders"].append(order.pk)
+        written["lines"].extend(order.lines.values_list("pk", flat=True))
         return {"canonical_orders": {"months": months}, "canonical_order_lines": {"months": months}}
     orders = list(Order.objects.order_by("pk"))
     if not orders:
@@ -68,6 +80,7 @@ def apply(op, world) -> dict:
         months = [month(order.order_date), month(day)]  # the old and the new month, as executions report
         order.order_date, order.customer, order.sales_rep, order.amount = day, customers[c], reps[r], amount
         order.save()
+        written["orders"].append(order.pk)
         return {"canonical_orders": {"months": months}}
     order_lines = list(OrderLine.objects.select_related("order").order_by("pk"))
     if kind == "update_line":
@@ -77,10 +90,11 @@ def apply(op, world) -> dict:
         target = order_lines[i % len(order_lines)]
         target.quantity = Decimal(quantity)
         target.save()
+        written["lines"].append(target.pk)
         return {"canonical_order_lines": {"months": [month(target.order.order_date)]}}
     _, i, (p, q, price, disc) = op
     order = orders[i % len(orders)]
-    OrderLine.objects.create(
+    added = OrderLine.objects.create(
         external_id=f"extra-{order.pk}-{OrderLine.objects.count()}",
         order=order,
         product=products[p],
@@ -88,7 +102,17 @@ def apply(op, world) -> dict:
         unit_price=price,
         discount=Decimal(disc),
     )
+    written["lines"].append(added.pk)
     return {"canonical_order_lines": {"months": [month(order.order_date)]}}
+
+
+def stamp(world, source: DataSource | None) -> int | None:
+    """Stamp the rows the last change wrote with `source`, as an execution stamps the rows it writes."""
+    if source is None:
+        return None
+    Order.objects.filter(pk__in=world["written"]["orders"]).update(source=source)
+    OrderLine.objects.filter(pk__in=world["written"]["lines"]).update(source=source)
+    return source.pk
 
 
 @pytest.fixture
@@ -100,17 +124,23 @@ def world(nw_employees):
             Product.objects.create(external_id=f"P{i}", name=f"P{i}", category=cat, cost=Decimal("3.50"))
             for i, cat in enumerate(["Beverages", "Seafood", ""])
         ],
+        "sources": [
+            DataSource.objects.create(name=f"orders-{i}.csv", file_path=f"orders-{i}.csv", sha256=f"{i}" * 64)
+            for i in range(2)
+        ],
     }
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=operations)
-def test_incremental_refresh_equals_a_full_recompute_after_any_changes(world, ops):
+@given(ops=operations, stamps=stamps)
+def test_incremental_refresh_equals_a_full_recompute_after_any_changes(world, ops, stamps):
     try:
         with transaction.atomic():  # each example starts from the same empty world
             kpi_views_refresh_all(full=True)
-            for op in ops:
-                kpi_refresh_mark_touched(touched=apply(op, world))
+            for op, which in zip(ops, stamps, strict=False):
+                touched = apply(op, world)
+                source_id = stamp(world, None if which is None else world["sources"][which])
+                kpi_refresh_mark_touched(touched=touched, source_id=source_id)
                 for name in INCREMENTAL:
                     kpi_view_refresh(view_name=name)
                 incremental = all_tables()

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
-from canonical.models import Customer, OrderLine, Product
+from canonical.models import Customer, Order, OrderLine, Product
 from dashboards.kpi.registry import KPI_VIEWS, ORDER_FACTS, bases_of, public_views
 from dashboards.models import KpiPendingRefresh
 from dashboards.services import refresh
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
+from dashboards.tasks import kpi_view_refresh_task
+from mappings.models import DataSource
+from mappings.services.ingest import ingest_file
 from tests.dashboards.kpi_helpers import add_order, scalar
 from tests.factories import northwind_employees
 
@@ -66,6 +72,110 @@ def test_touched_months_wait_for_the_order_facts_until_a_view_that_reads_them_re
     assert not KpiPendingRefresh.objects.filter(view_name=ORDER_FACTS).exists()
     kpi_view_refresh(view_name="monthly_revenue")
     assert revenue("2024-04-01") == Decimal("50.00")
+
+
+def facts_row_location(order: Order) -> str:
+    """Where the order's facts row is stored: a row deleted and inserted again moves (a new tuple)."""
+    return scalar("SELECT ctid::text FROM kpi_order_facts WHERE order_id = %s", [order.pk])
+
+
+def written_by(source: DataSource, *orders: Order) -> None:
+    """Stamp orders and their lines with `source`, as an execution stamps the rows it writes."""
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(source=source)
+    OrderLine.objects.filter(order__in=orders).update(source=source)
+
+
+def a_source(name: str = "orders.csv") -> DataSource:
+    return DataSource.objects.create(name=name, file_path=name, sha256=name.ljust(64, "0"))
+
+
+def _mapping(name: str) -> dict:
+    return json.loads((Path(settings.BASE_DIR) / "demo" / "mappings" / name).read_text())
+
+
+def test_an_executions_orders_are_recomputed_one_by_one_not_their_whole_month(shop):
+    january = Order.objects.get()
+    untouched = facts_row_location(january)
+    source = a_source()
+    new = add_order(
+        customer=shop["alfki"], rep=shop["rep"], day=date(2024, 1, 20), lines=[(shop["chai"], "1", "18", "0")]
+    )
+    written_by(source, new)
+
+    kpi_refresh_mark_touched(
+        touched={t: {"months": ["2024-01-01"]} for t in ("canonical_orders", "canonical_order_lines")},
+        source_id=source.pk,
+    )
+    kpi_view_refresh(view_name="monthly_revenue")
+
+    assert one_row(f"SELECT revenue, line_count FROM kpi_order_facts WHERE order_id = {new.pk}") == (18, 1)
+    assert facts_row_location(january) == untouched  # the month's other order was not recomputed
+    assert revenue("2024-01-01") == Decimal("54.00")
+
+
+def test_an_order_moved_to_another_month_by_an_execution_leaves_its_old_month(shop):
+    order = Order.objects.get()
+    order.order_date = date(2024, 2, 3)
+    order.save()
+    written_by(source := a_source(), order)
+
+    touched = {"canonical_orders": {"months": ["2024-01-01", "2024-02-01"]}}  # its old and its new month
+    kpi_refresh_mark_touched(touched=touched, source_id=source.pk)
+    kpi_view_refresh(view_name="monthly_revenue")
+
+    assert one_row(f"SELECT month FROM kpi_order_facts WHERE order_id = {order.pk}") == (date(2024, 2, 1),)
+    assert revenue("2024-01-01") is None
+    assert revenue("2024-02-01") == Decimal("36.00")
+
+
+def test_a_source_that_wrote_more_orders_than_its_touched_months_hold_recomputes_those_months_whole(shop):
+    january = Order.objects.get()
+    source = a_source("big-first-load.csv")
+    earlier = [
+        add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2023, m, 2), amount="5.00") for m in (3, 4, 5)
+    ]
+    kpi_views_refresh_all(full=True)
+    before = facts_row_location(january)
+    new = add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, 1, 5), amount="7.00")
+    written_by(source, *earlier, new)  # 4 orders of this source; January holds 2
+
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": ["2024-01-01"]}}, source_id=source.pk)
+    kpi_view_refresh(view_name="monthly_revenue")
+
+    assert facts_row_location(january) != before  # January was recomputed whole
+    assert revenue("2024-01-01") == Decimal("43.00")
+
+
+def test_uploading_an_orders_file_updates_the_order_facts_of_its_orders_only(
+    shop, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Through the real execution: the rows it writes carry its source, and its commit marks the months touched."""
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kwargs: None)  # refreshed here, not by a worker
+    january = Order.objects.get()
+    for day in (2, 3, 4):  # January holds more orders than the file brings: recomputing them one by one pays
+        add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, 1, day), amount="1.00")
+    kpi_views_refresh_all(full=True)
+    untouched = facts_row_location(january)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "orderID,customerID,employeeID,orderDate,shippedDate\n"
+        "30001,ALFKI,1,2024-01-15 00:00:00.000,NULL\n"
+        "30002,ALFKI,1,2024-01-16 00:00:00.000,2024-01-20 00:00:00.000\n"
+    )
+    details = tmp_path / "order-details.csv"
+    details.write_text("orderID,productID,unitPrice,quantity,discount\n30001,1,18.00,2,0\n30002,1,18.00,1,0.5\n")
+
+    with django_capture_on_commit_callbacks(execute=True):  # the execution's signal, then the receiver's
+        for path, spec in ((orders, _mapping("05-orders.json")), (details, _mapping("06-order-details.json"))):
+            source, job = ingest_file(path=path, user=None, fields=spec["mappings"], options=spec.get("options"))
+            assert job.status == "succeeded", job.error
+    assert KpiPendingRefresh.objects.filter(view_name=ORDER_FACTS).exclude(source=None).count() == 2
+    kpi_view_refresh(view_name="gross_margin")
+
+    assert facts_row_location(january) == untouched
+    assert one_row("SELECT sum(revenue), sum(cogs) FROM kpi_order_facts WHERE month = '2024-01-01'") == (84, 50)
+    assert one_row("SELECT revenue, cogs FROM gross_margin WHERE month = '2024-01-01'") == (84, 50)
 
 
 def test_a_full_refresh_of_one_view_recomputes_the_order_facts_from_the_order_lines(shop):
