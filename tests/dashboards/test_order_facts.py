@@ -20,7 +20,7 @@ from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refre
 from dashboards.tasks import kpi_view_refresh_task
 from mappings.models import DataSource
 from mappings.services.ingest import ingest_file
-from tests.dashboards.kpi_helpers import add_order, scalar
+from tests.dashboards.kpi_helpers import add_order, all_tables, scalar
 from tests.factories import northwind_employees
 
 pytestmark = pytest.mark.django_db
@@ -146,36 +146,85 @@ def test_a_source_that_wrote_more_orders_than_its_touched_months_hold_recomputes
     assert revenue("2024-01-01") == Decimal("43.00")
 
 
-def test_uploading_an_orders_file_updates_the_order_facts_of_its_orders_only(
-    shop, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
-):
-    """Through the real execution: the rows it writes carry its source, and its commit marks the months touched."""
+@pytest.fixture
+def uploads(tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """Load Northwind-shaped files through the real execution; its commit marks what it touched (no worker)."""
     settings.UPLOAD_DIR = tmp_path / "uploads"
-    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kwargs: None)  # refreshed here, not by a worker
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kwargs: None)  # refreshed by the test itself
+
+    def upload(name: str, text: str, mapping: str) -> None:
+        path = tmp_path / name
+        path.write_text(text)
+        spec = _mapping(mapping)
+        with django_capture_on_commit_callbacks(execute=True):  # the execution's signal, then the receiver's
+            _, job = ingest_file(path=path, user=None, fields=spec["mappings"], options=spec.get("options"))
+        assert job.status == "succeeded", job.error
+
+    return upload
+
+
+ORDERS_HEADER = "orderID,customerID,employeeID,orderDate,shippedDate\n"
+
+
+def test_uploading_an_orders_file_updates_the_order_facts_of_its_orders_only(shop, uploads):
+    """Through the real execution: the rows it writes carry its source, and its commit marks the months touched."""
     january = Order.objects.get()
     for day in (2, 3, 4):  # January holds more orders than the file brings: recomputing them one by one pays
         add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, 1, day), amount="1.00")
     kpi_views_refresh_all(full=True)
     untouched = facts_row_location(january)
-    orders = tmp_path / "orders.csv"
-    orders.write_text(
-        "orderID,customerID,employeeID,orderDate,shippedDate\n"
-        "30001,ALFKI,1,2024-01-15 00:00:00.000,NULL\n"
-        "30002,ALFKI,1,2024-01-16 00:00:00.000,2024-01-20 00:00:00.000\n"
+    uploads(
+        "orders.csv",
+        ORDERS_HEADER + "30001,ALFKI,1,2024-01-15 00:00:00.000,NULL\n"
+        "30002,ALFKI,1,2024-01-16 00:00:00.000,2024-01-20 00:00:00.000\n",
+        "05-orders.json",
     )
-    details = tmp_path / "order-details.csv"
-    details.write_text("orderID,productID,unitPrice,quantity,discount\n30001,1,18.00,2,0\n30002,1,18.00,1,0.5\n")
-
-    with django_capture_on_commit_callbacks(execute=True):  # the execution's signal, then the receiver's
-        for path, spec in ((orders, _mapping("05-orders.json")), (details, _mapping("06-order-details.json"))):
-            source, job = ingest_file(path=path, user=None, fields=spec["mappings"], options=spec.get("options"))
-            assert job.status == "succeeded", job.error
+    uploads(
+        "order-details.csv",
+        "orderID,productID,unitPrice,quantity,discount\n30001,1,18.00,2,0\n30002,1,18.00,1,0.5\n",
+        "06-order-details.json",
+    )
     assert KpiPendingRefresh.objects.filter(view_name=ORDER_FACTS).exclude(source=None).count() == 2
     kpi_view_refresh(view_name="gross_margin")
 
     assert facts_row_location(january) == untouched
     assert one_row("SELECT sum(revenue), sum(cogs) FROM kpi_order_facts WHERE month = '2024-01-01'") == (84, 50)
     assert one_row("SELECT revenue, cogs FROM gross_margin WHERE month = '2024-01-01'") == (84, 50)
+
+
+def test_an_upload_that_moves_its_orders_to_another_month_and_rep_leaves_the_views_as_a_full_refresh_would(
+    shop, uploads, nw_employees
+):
+    for day in range(1, 6):  # months that hold more orders than each upload brings
+        for month in (3, 4):
+            add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, month, day), amount="2.00")
+    uploads("orders.csv", ORDERS_HEADER + "30001,ALFKI,1,2024-03-15 00:00:00.000,NULL\n", "05-orders.json")
+    uploads(
+        "details.csv", "orderID,productID,unitPrice,quantity,discount\n30001,1,18.00,2,0\n", "06-order-details.json"
+    )
+    kpi_views_refresh_all()
+
+    uploads("orders-fixed.csv", ORDERS_HEADER + "30001,ALFKI,5,2024-04-02 00:00:00.000,NULL\n", "05-orders.json")
+    uploads(
+        "details-fixed.csv",
+        "orderID,productID,unitPrice,quantity,discount\n30001,1,18.00,3,0\n",
+        "06-order-details.json",
+    )
+    moved = Order.objects.get(external_id="30001")
+    assert moved.source.name == "orders-fixed.csv"  # an updated row carries the execution that updated it
+    incremental = kpi_views_refresh_all()
+    after = all_tables()
+    kpi_views_refresh_all(full=True)
+
+    assert {r.mode for r in incremental.values() if r.view_name in ("monthly_revenue", "top_customers")} == {
+        "incremental"
+    }
+    assert after == all_tables()
+    assert one_row(f"SELECT month, sales_rep_id, revenue FROM kpi_order_facts WHERE order_id = {moved.pk}") == (
+        date(2024, 4, 1),
+        nw_employees["5"].pk,
+        54,
+    )
 
 
 def test_a_full_refresh_of_one_view_recomputes_the_order_facts_from_the_order_lines(shop):
