@@ -27,6 +27,7 @@ import io
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -71,11 +72,21 @@ class DirectLoad:
     timings: dict[str, int] = field(default_factory=dict)
 
 
+# DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. A file of
+# 1M orders (70 MB) fits in 256 MB, and spilling it at 128 MB made the load 1.7x slower; loading 10M orders
+# (700 MB), the process peaked at 667 MB RSS with 256 MB and at 473 MB with 128 MB (bench/README.md).
+MEMORY_LIMIT = "256MB"
+MEMORY_LIMIT_BIG_FILES = "128MB"
+BIG_FILE_BYTES = 256 << 20
+
+
 def direct_load(cursor, *, plan: TablePlan, source, mode: str, stage) -> DirectLoad:
     """Load `plan`'s rows of `source`'s file into its table on `cursor`'s transaction (see the module
     docstring). `mode` is the mapping's on_missing_reference; `stage(text)` reports progress."""
+    big = Path(source.file_path).stat().st_size > BIG_FILE_BYTES
     with tempfile.TemporaryDirectory(prefix="ll-duckdb-") as spill:
-        conn = duckdb_connect_locked(source.file_path, spill_dir=spill)
+        limit = MEMORY_LIMIT_BIG_FILES if big else MEMORY_LIMIT
+        conn = duckdb_connect_locked(source.file_path, memory_limit=limit, spill_dir=spill)
         try:
             return _Load(cursor, conn, plan, source, mode, stage).run()
         finally:
