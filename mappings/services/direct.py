@@ -24,6 +24,8 @@ DuckDB stays locked down (duck.py): it reads the uploaded file and the Arrow tab
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -84,13 +86,37 @@ def direct_load(cursor, *, plan: TablePlan, source, mode: str, stage) -> DirectL
     """Load `plan`'s rows of `source`'s file into its table on `cursor`'s transaction (see the module
     docstring). `mode` is the mapping's on_missing_reference; `stage(text)` reports progress."""
     big = Path(source.file_path).stat().st_size > BIG_FILE_BYTES
-    with tempfile.TemporaryDirectory(prefix="ll-duckdb-") as spill:
+    with _spill_directory() as spill:
         limit = MEMORY_LIMIT_BIG_FILES if big else MEMORY_LIMIT
         conn = duckdb_connect_locked(source.file_path, memory_limit=limit, spill_dir=spill)
         try:
             return _Load(cursor, conn, plan, source, mode, stage).run()
         finally:
             conn.close()
+
+
+SPILL_PARENT = Path(tempfile.gettempdir()) / "ll-duckdb"
+
+
+def _spill_directory() -> tempfile.TemporaryDirectory:
+    """A private directory for DuckDB's temporary files, named after this process. A worker killed mid-load
+    cannot remove its own: the next load removes those of processes that no longer exist."""
+    SPILL_PARENT.mkdir(mode=0o700, exist_ok=True)
+    for old in SPILL_PARENT.iterdir():
+        pid = old.name.split("-", 1)[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=SPILL_PARENT)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class _Load:

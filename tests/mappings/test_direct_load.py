@@ -5,6 +5,7 @@ tests cover the paths that split opens; tests/mappings/test_execute.py covers ev
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,24 @@ def test_a_placeholder_is_updated_by_the_file_describing_it_even_when_its_values
 
     assert job.report["tables"]["canonical_customers"]["updated"] == 1
     assert not Customer.objects.get(external_id="K1").is_placeholder
+
+
+def test_a_spill_directory_left_by_a_killed_worker_is_removed_by_the_next_load(db, tmp_path):
+    import subprocess
+
+    from mappings.services import direct
+
+    dead = subprocess.Popen(["true"])  # once it has exited, its pid names no live process
+    dead.wait()
+    direct.SPILL_PARENT.mkdir(mode=0o700, exist_ok=True)
+    left = direct.SPILL_PARENT / f"{dead.pid}-killed"
+    (left / "spill").mkdir(parents=True)
+    (left / "spill" / "duckdb_temp_block.bin").write_bytes(b"x" * 1024)
+    mine = direct.SPILL_PARENT / f"{os.getpid()}-running"
+    mine.mkdir()
+
+    run(upload_text(tmp_path, orders("O1,2024-01-05,10.00,K1,E1")), ORDER_FIELDS)
+
+    assert not left.exists()
+    assert mine.exists()  # a live process's directory is left alone
+    mine.rmdir()
