@@ -549,4 +549,5 @@ _aggregate(
     ("customer_id", "customer_name", "country", "segment"),
     ("revenue", "order_count"),
     key=("customer_id",),
+    count_column="order_count",
 )

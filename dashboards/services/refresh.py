@@ -242,8 +242,8 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> Non
     An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh), or for an incremental
     refresh only the view's rows that changed groups of the aggregate hold:
     - it keeps the month: the refreshed months' rows, which replace those months;
-    - it sums a rollup's entities over reps (top customers): the rows of the entities the rollup changed
-      (`kpi_delta` of `_rollup_incremental`), which replace those entities;
+    - it sums a rollup's entities over reps (top customers): the rollup's own difference per entity
+      (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`);
     - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
       before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
       changes nearly every rep, so the difference is the cheap way, as for the rollups.
@@ -268,19 +268,53 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> Non
                 {"months": months},
             )
         elif view.rollup_of:
-            key = sql.Identifier(aggregate.key[0])
-            # `=` joins by the indexes; a NULL entity (an order without a customer) is matched on its own.
-            null_touched = sql.SQL("EXISTS (SELECT 1 FROM kpi_delta WHERE {} IS NULL)").format(key)
-            _execute(sql.SQL("DELETE FROM {t} WHERE {k} IN (SELECT {k} FROM kpi_delta)").format(t=table, k=key))
-            _execute(sql.SQL("DELETE FROM {} WHERE {} IS NULL AND {}").format(table, key, null_touched))
-            rows = sql.SQL(
-                "SELECT * FROM {p} WHERE {k} IN (SELECT {k} FROM kpi_delta) "
-                "UNION ALL SELECT * FROM {p} WHERE {k} IS NULL AND {null_touched}"
-            ).format(p=parent, k=key, null_touched=null_touched)
-            source = sql.SQL("({}) AS {}").format(rows, parent)
-            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=source)))
+            _aggregate_add_rollup_delta(view, aggregate)
         else:
             _aggregate_add_difference(view, aggregate, months)
+
+
+def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
+    """Add the rollup's per-entity difference (`kpi_delta`: new - old per entity and rep) to an aggregate of its
+    entities over reps (top customers): existing entities get the summed difference; entities new to the
+    aggregate are summed from the rollup's rows (with their names); an entity whose count reaches 0 goes.
+    Costs one row write per changed entity, like the rollup's own upsert. A NULL entity (orders without a
+    customer) is recomputed on its own (`=` does not match NULL)."""
+    table, parent = sql.Identifier(aggregate.name), sql.Identifier(view.name)
+    key = sql.Identifier(aggregate.key[0])
+    sums = sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures)
+    _execute(sql.SQL("DROP TABLE IF EXISTS kpi_aggregate_delta"))
+    _execute(
+        sql.SQL(
+            "CREATE TEMP TABLE kpi_aggregate_delta ON COMMIT DROP AS SELECT {k}, {sums} FROM kpi_delta GROUP BY {k}"
+        ).format(k=key, sums=sums)
+    )
+    _execute(
+        sql.SQL("UPDATE {t} SET {updates} FROM kpi_aggregate_delta d WHERE {t}.{k} = d.{k}").format(
+            t=table,
+            k=key,
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = {1}.{0} + d.{0}").format(sql.Identifier(m), table) for m in aggregate.measures
+            ),
+        )
+    )
+    new_entities = sql.SQL(
+        "SELECT * FROM {p} WHERE {k} IN (SELECT d.{k} FROM kpi_aggregate_delta d "
+        "WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {t}.{k} = d.{k}))"
+    ).format(p=parent, t=table, k=key)
+    null_touched = sql.SQL("EXISTS (SELECT 1 FROM kpi_aggregate_delta WHERE {} IS NULL)").format(key)
+    _execute(sql.SQL("DELETE FROM {} WHERE {} IS NULL AND {}").format(table, key, null_touched))
+    null_entity = sql.SQL("SELECT * FROM {} WHERE {} IS NULL AND {}").format(parent, key, null_touched)
+    source = sql.SQL("({} UNION ALL {}) AS {}").format(new_entities, null_entity, parent)
+    _execute(
+        sql.SQL("INSERT INTO {} ({}) {}").format(
+            table, _columns(aggregate), sql.SQL(view_sql(aggregate.name)).format(source=source)
+        )
+    )
+    _execute(
+        sql.SQL("DELETE FROM {t} WHERE {c} = 0 AND {k} IN (SELECT {k} FROM kpi_aggregate_delta)").format(
+            t=table, c=sql.Identifier(aggregate.count_column), k=key
+        )
+    )
 
 
 def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[date]) -> None:
