@@ -593,8 +593,15 @@ def _read_with_repair(scope: RowScope, statements, view_names: list[str]) -> lis
     except DatabaseError as exc:
         if not isinstance(exc.__cause__, pg_errors.InsufficientPrivilege):
             raise
-        # A KPI table (re)created since the last policy pass: put the policy and grant on it, then retry.
-        kpi_rls_ensure(view_names)
+        # A KPI table (re)created since the last policy pass: put the policy and grant on it, then retry. A read
+        # may also touch the view's rollup helper (a date range) or one of its aggregates: those too.
+        tables = []
+        for name in view_names:
+            view = KPI_VIEWS.get(name)
+            related = [view.rollup_of] if view and view.rollup_of else []
+            related += [a.name for a in aggregates_of(view)] if view else []
+            tables += [t for t in (name, *related) if t not in tables]
+        kpi_rls_ensure(tables)
         return _scoped_read(scope, statements)
 
 

@@ -158,3 +158,13 @@ def test_every_aggregate_follows_an_incremental_refresh_of_its_view(built):
     with connection.cursor() as cursor:
         cursor.execute("SELECT revenue FROM top_customers_all_reps WHERE customer_id IS NULL")
         assert cursor.fetchone()[0] == Decimal("40.00")
+
+
+def test_a_recreated_aggregate_gets_its_policy_back_on_the_first_read_that_needs_it(built):
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE top_customers_all_reps RENAME TO old_top_customers_all_reps")
+        cursor.execute("CREATE TABLE top_customers_all_reps AS SELECT * FROM old_top_customers_all_reps")
+    rows = kpi_rows_for_user(user=built["executive"], view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    assert rows[0]["customer_name"] == "QUICK-Stop"
+    statement = sql.SQL("SELECT * FROM top_customers_all_reps")
+    assert selectors._scoped_read(user_row_scope(built["manager"]), [(statement, [])])[0] == []
