@@ -37,6 +37,7 @@ class WidgetDisplay:
     change: str = ""
     change_direction: str = ""  # "up" | "down" | ""
     columns: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)  # (column, label): "order_count" → "Order count"
     cells: list[list[str]] = field(default_factory=list)
     truncated: bool = False
     all_time: bool = False  # the rows are all-time totals: the view has no dates, or no date range is chosen
@@ -44,6 +45,11 @@ class WidgetDisplay:
     all_time_note: str = ""  # why all time (a tooltip)
     period: str = ""  # the date range the rows cover, when one is chosen and applies ("Jan 2024 – Jun 2024")
     needs_data: str = ""  # the view is empty for everyone: which upload would fill it
+
+
+def column_label(column: str) -> str:
+    """A table header from a KPI column name ("customer_count" → "Customer count"); exports keep the names."""
+    return column.replace("_", " ").strip().capitalize() or column
 
 
 def _sum(rows: list[dict], name: str) -> float | None:
@@ -130,6 +136,7 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
             display.change = "choose a date range to compare with the previous period"
     elif widget.chart_type == Widget.ChartType.TABLE:
         display.columns = list(widget.vega_spec.get("columns") or (data.rows[0].keys() if data.rows else []))
+        display.headers = [(c, column_label(c)) for c in display.columns]
         display.truncated = len(data.rows) > TABLE_MAX_ROWS
         kinds = KPI_VIEWS[widget.view_name].columns if widget.view_name in KPI_VIEWS else {}
         for row in data.rows[:TABLE_MAX_ROWS]:

@@ -108,3 +108,12 @@ def test_an_empty_views_grand_total_says_which_upload_fills_it_too(client, sales
     body = partial(client, executive, sales_dashboard, revenue)
     assert "Upload orders to see Revenue." in body
     assert 'data-testid="kpi-number"' not in body
+
+
+def test_a_table_widget_heads_its_columns_in_words_and_keeps_the_column_name_as_a_tooltip(
+    client, sales_dashboard, executive
+):
+    widget = sales_dashboard.widgets.get(title="By rep")
+    body = partial(client, executive, sales_dashboard, widget)
+    assert '<th scope="col" title="sales_rep_id">Sales rep id</th>' in body
+    assert '<th scope="col" title="revenue">Revenue</th>' in body
