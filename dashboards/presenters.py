@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from canonical.schema import TABLES_BY_NAME
-from dashboards.kpi.registry import KPI_VIEWS, date_filter_column
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, date_filter_column
 from dashboards.models import Widget
 from dashboards.selectors import DashboardFilters, WidgetData
 
@@ -44,7 +44,7 @@ class WidgetDisplay:
     date_filter_ignored: bool = False  # the view cannot be filtered by date, and a date range is chosen
     all_time_note: str = ""  # why all time (a tooltip)
     period: str = ""  # the date range the rows cover, when one is chosen and applies ("Jan 2024 – Jun 2024")
-    needs_data: str = ""  # the view is empty for everyone: which upload would fill it
+    needs_data: str = ""  # empty for everyone, or every value shown unknown: which upload would fill it
 
 
 def column_label(column: str) -> str:
@@ -103,6 +103,22 @@ def needs_data_message(widget: Widget, freshness: dict) -> str:
     return f"Upload {label} to see {widget.title}."
 
 
+def unknown_values_message(view: KpiView | None, rows: list[dict]) -> str:
+    """ "Cost of goods unknown: upload products with a unit cost" when every value a widget shows is unknown.
+
+    Only when all the measures the rows carry are columns the view declares may be unknown (a table that also
+    shows revenue keeps its rows, with empty cells) and none of them is known in any row.
+    """
+    if view is None or not view.unknown_message or not rows:
+        return ""
+    shown = {name for row in rows for name in row if view.columns.get(name) in ("money", "number", "integer")}
+    if not shown or not shown <= set(view.unknown_columns):
+        return ""
+    if any(row.get(name) is not None for row in rows for name in shown):
+        return ""
+    return view.unknown_message
+
+
 def widget_display(data: WidgetData, filters: DashboardFilters | None = None) -> WidgetDisplay:
     widget = data.widget
     display = WidgetDisplay(data=data)
@@ -120,6 +136,8 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
     # A grand total over no rows is one row of NULLs (a number widget): as empty as no row at all.
     if not data.error and not any(v is not None for row in data.rows for v in row.values()):
         display.needs_data = needs_data_message(widget, data.freshness)
+    if not data.error and not display.needs_data:
+        display.needs_data = unknown_values_message(view, data.rows)
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)
         current = _sum(data.rows, name)

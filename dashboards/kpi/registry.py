@@ -51,6 +51,10 @@ class KpiView:
     internal: bool = False  # helper views: refreshed with their rollup, not shown to dashboards
     reads: tuple[str, ...] = ()  # stored helper tables the SQL reads (order facts), brought up to date first
     aggregate_of: str | None = None  # read-side aggregate: that view's rows summed over fewer columns
+    # Columns that are NULL when the data cannot tell them (cost of goods without product costs), and what a
+    # widget showing only such columns says when every value it has is unknown, instead of drawing nothing.
+    unknown_columns: tuple[str, ...] = ()
+    unknown_message: str = ""
 
     @property
     def sql_file(self) -> str:
@@ -199,7 +203,8 @@ register(
     KpiView(
         name="gross_margin",
         description="Revenue, cost of goods (quantity x product cost) and gross margin per month and sales rep. "
-        "Lines whose product has no cost count no cost of goods.",
+        "Cost of goods, margin and margin % are unknown (empty) for a month and rep with an order line whose "
+        "product has no cost, or an order without lines.",
         columns={
             "month": "date",
             "sales_rep_id": "integer",
@@ -215,6 +220,8 @@ register(
         date_column="month",
         default_order=("month",),
         key=("month", "sales_rep_id"),
+        unknown_columns=("cogs", "gross_margin", "margin_pct"),
+        unknown_message="Cost of goods unknown: upload products with a unit cost.",
         **NIGHTLY,
         reads=(ORDER_FACTS,),
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -96,3 +97,26 @@ def truncate_kpi_tables(views) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(v) for v in views)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_northwind_without_product_costs_the_gross_margin_widgets_say_cost_of_goods_is_unknown(client):
+    from accounts.models import User
+    from dashboards.kpi.registry import KPI_VIEWS
+    from tests.dashboards.kpi_helpers import scalar
+
+    seed_and_refresh()
+    try:
+        assert scalar("SELECT round(sum(revenue), 2) FROM gross_margin") == Decimal("1265793.04")
+        assert scalar("SELECT count(*) FROM gross_margin WHERE cogs IS NOT NULL OR margin_pct IS NOT NULL") == 0
+        finance = Dashboard.objects.get(slug="finance")
+        client.force_login(User.objects.get(username="fuller"))
+        for title in ("Gross margin", "Gross margin by month"):
+            widget = finance.widgets.get(title=title)
+            response = client.get(f"/dashboards/{finance.slug}/widgets/{widget.pk}/", HTTP_HX_REQUEST="true")
+            body = response.content.decode()
+            assert "Cost of goods unknown: upload products with a unit cost." in body, title
+            assert 'data-testid="kpi-number"' not in body and "data-chart-json" not in body, title
+            assert "100.00" not in body, title
+    finally:
+        truncate_kpi_tables(KPI_VIEWS)

@@ -189,7 +189,8 @@ def test_uploading_an_orders_file_updates_the_order_facts_of_its_orders_only(sho
 
     assert facts_row_location(january) == untouched
     assert one_row("SELECT sum(revenue), sum(cogs) FROM kpi_order_facts WHERE month = '2024-01-01'") == (84, 50)
-    assert one_row("SELECT revenue, cogs FROM gross_margin WHERE month = '2024-01-01'") == (84, 50)
+    # The three orders of 1.00 have no lines, so no known cost of goods: January's is unknown.
+    assert one_row("SELECT revenue, cogs FROM gross_margin WHERE month = '2024-01-01'") == (84, None)
 
 
 def test_an_upload_that_moves_its_orders_to_another_month_and_rep_leaves_the_views_as_a_full_refresh_would(
@@ -272,3 +273,24 @@ def test_a_full_refresh_vacuums_the_view_so_reads_do_not_walk_its_previous_rows(
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'monthly_revenue'")
         assert cursor.fetchone()[0] is True
+
+
+def test_gross_margin_is_unknown_for_a_month_whose_lines_include_a_product_without_cost(shop):
+    uncosted = Product.objects.create(external_id="2", name="Chang", category="Beverages", cost=None)
+    add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, 2, 1), lines=[(shop["chai"], "1", "18", "0")])
+    add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, 2, 2), lines=[(uncosted, "1", "19", "0")])
+
+    kpi_view_refresh(view_name="gross_margin", mode="full")
+
+    january = one_row("SELECT revenue, cogs, gross_margin, margin_pct FROM gross_margin WHERE month = '2024-01-01'")
+    february = one_row("SELECT revenue, cogs, gross_margin, margin_pct FROM gross_margin WHERE month = '2024-02-01'")
+    assert january == (36, 20, 16, Decimal("44.44"))
+    assert february == (37, None, None, None)  # not 18 - 10 over 37: the cost of Chang is not known
+
+
+def test_an_order_without_lines_has_no_known_cost_of_goods(shop):
+    add_order(customer=shop["alfki"], rep=shop["rep"], day=date(2024, 1, 20), amount="100.00")
+
+    kpi_view_refresh(view_name="gross_margin", mode="full")
+
+    assert one_row("SELECT revenue, cogs, gross_margin FROM gross_margin") == (136, None, None)

@@ -117,3 +117,17 @@ def test_a_table_widget_heads_its_columns_in_words_and_keeps_the_column_name_as_
     body = partial(client, executive, sales_dashboard, widget)
     assert '<th scope="col" title="sales_rep_id">Sales rep id</th>' in body
     assert '<th scope="col" title="revenue">Revenue</th>' in body
+
+
+def test_a_widget_says_a_value_is_unknown_only_when_everything_it_shows_is_unknown():
+    from datetime import date
+
+    from dashboards.kpi.registry import KPI_VIEWS
+    from dashboards.presenters import unknown_values_message
+
+    gross_margin, month = KPI_VIEWS["gross_margin"], date(2024, 1, 1)
+    unknown = "Cost of goods unknown: upload products with a unit cost."
+    assert unknown_values_message(gross_margin, [{"month": month, "gross_margin": None}]) == unknown
+    assert unknown_values_message(gross_margin, [{"gross_margin": None}, {"gross_margin": 12.5}]) == ""
+    assert unknown_values_message(gross_margin, [{"revenue": 40, "gross_margin": None}]) == ""  # revenue is known
+    assert unknown_values_message(KPI_VIEWS["monthly_revenue"], [{"revenue": None}]) == ""
