@@ -31,7 +31,10 @@ QUERIES = [
     ("top_customers", {"group_by": ["country"], "measures": ["revenue", "order_count"], "order_by": ["-revenue"]}),
     ("revenue_by_category", {"group_by": ["category"], "measures": ["revenue"], "order_by": ["-revenue"]}),
     ("sales_rep_performance", {"group_by": ["rep_name"], "measures": ["revenue", "order_count", "customer_count"]}),
-    ("order_fulfillment", {"group_by": ["month", "status"], "measures": ["order_count"], "order_by": ["month"]}),
+    (
+        "order_fulfillment",
+        {"group_by": ["month", "status"], "measures": ["order_count"], "order_by": ["month", "status"]},
+    ),
 ]
 SORTED = lambda rows: sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))  # noqa: E731
 
