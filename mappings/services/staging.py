@@ -24,6 +24,8 @@ from mappings.services.plan import TablePlan
 from mappings.services.transforms import duckdb_install_macros
 
 BATCH_ROWS = 100_000
+# `copy_from_duckdb`'s batches: smaller, as the direct load's DuckDB holds the whole file's rows meanwhile.
+QUERY_BATCH_ROWS = 50_000
 MAX_STORED_REJECTS = 10_000
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
 
@@ -116,7 +118,7 @@ def _putter(batches: queue.Queue, stop: threading.Event):
 def _produce_query(batches: queue.Queue, stop: threading.Event, result: StageResult, conn, query, params) -> None:
     put = _putter(batches, stop)
     try:
-        for batch in conn.sql(query, params=params).to_arrow_reader(BATCH_ROWS):
+        for batch in conn.sql(query, params=params).to_arrow_reader(QUERY_BATCH_ROWS):
             if not batch.num_rows:
                 continue
             buf = io.BytesIO()
