@@ -57,3 +57,21 @@ def test_a_crashed_benchmark_shows_its_error_and_the_next_benchmark_still_measur
     # The references measured beside it are there too, and the phase table says where the time went.
     assert any(r[1].startswith("reference: psql \\copy") or r[1].startswith("reference: COPY") for r in rows)
     assert "| ours: bench.ingest |" in result.stdout and "| ours: bench.kpi |" in result.stdout
+
+
+def test_incremental_rows_can_take_their_full_refresh_from_the_all_views_refresh(bench_database, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--scale", "2000", "--quick", "--no-write", "--only", "refresh",
+         "--references", "skip", "--kpi-full-from", "all-views",
+         "--data-dir", str(tmp_path), "--database", bench_database],
+        cwd=ROOT, env=dict(os.environ, BENCH_FAIL_IN=""), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    ratios = [r for r in _table_rows(result.stdout) if "incremental after +1%" in r[1]]
+    assert len(ratios) >= 5, result.stdout
+    for row in ratios:
+        notes = row[-1]
+        assert notes.startswith("identical to full"), row
+        assert "from this run's all-views refresh (before the append)" in notes, row
+        assert "the check's full refresh of the view after it" in notes, row
+    assert "references not measured in this run (--references skip)" in result.stdout
