@@ -29,7 +29,15 @@ from pathlib import Path
 from bench import generate as gen
 from bench import prepared
 from bench import references as refs
-from bench.database import DEFAULT_NAME, ensure_database, server_url, server_version, setup_django, with_database
+from bench.database import (
+    DEFAULT_NAME,
+    database_name,
+    ensure_database,
+    server_url,
+    server_version,
+    setup_django,
+    with_database,
+)
 from bench.timing import Phases
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -518,7 +526,7 @@ def recreate_database(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = database_name(url)
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     ensure_database(url)

@@ -17,7 +17,7 @@ from psycopg import sql
 
 from bench import generate as gen
 from bench import prepared, run
-from bench.database import server_url, with_database
+from bench.database import database_name, server_url, with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = 2000
@@ -33,7 +33,7 @@ def bench_url():
 
 
 def _harness(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    database = url.rsplit("/", 1)[1]
+    database = database_name(url)
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--scale", str(SCALE), "--quick", "--no-write",
          "--data-dir", str(data_dir), "--database", database, *args],
