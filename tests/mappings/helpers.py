@@ -27,3 +27,13 @@ def save(source: DataSource, fields: list[dict], options: dict | None = None, us
 def run(source: DataSource, fields: list[dict], options: dict | None = None, user=None) -> ExecutionJob:
     mapping = save(source, fields, options, user)
     return execution_run_now(source=source, mapping=mapping, user=user)
+
+
+# An orders file with a customer and a rep reference (order,date,amount,customer,rep), as the load tests write it.
+ORDER_FIELDS = [
+    field("order", "canonical_orders", "external_id"),
+    field("date", "canonical_orders", "order_date"),
+    field("amount", "canonical_orders", "amount"),
+    field("customer", "canonical_orders", "customer_id"),
+    field("rep", "canonical_orders", "sales_rep_id"),
+]

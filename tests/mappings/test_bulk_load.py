@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from canonical.models import Customer, Order
-from tests.mappings.helpers import field, run, upload_text
+from tests.mappings.helpers import ORDER_FIELDS, run, upload_text
 
 
 @pytest.fixture(autouse=True)
@@ -22,15 +22,6 @@ def orders_csv(count: int, *, first: int = 1, customers: int = 3) -> str:
     lines = ["order,date,amount,customer,rep"]
     lines += [f"O-{n},2024-0{1 + n % 9}-15,{n}.50,K{n % customers},E{n % 2}" for n in range(first, first + count)]
     return "\n".join(lines) + "\n"
-
-
-ORDER_FIELDS = [
-    field("order", "canonical_orders", "external_id"),
-    field("date", "canonical_orders", "order_date"),
-    field("amount", "canonical_orders", "amount"),
-    field("customer", "canonical_orders", "customer_id"),
-    field("rep", "canonical_orders", "sales_rep_id"),
-]
 
 
 def constraints_and_indexes(table: str) -> dict:

@@ -13,7 +13,7 @@ import pytest
 from canonical.models import Customer, Employee, Order
 from mappings.models import RejectedRow
 from mappings.services.execute import execution_run_now
-from tests.mappings.helpers import field, run, upload_text
+from tests.mappings.helpers import ORDER_FIELDS, field, run, upload_text
 
 
 @pytest.fixture(autouse=True)
@@ -26,15 +26,6 @@ def load_mode(request, settings):
     if request.param == "bulk":
         settings.EXECUTION_BULK_MIN_ROWS = 1
     return request.param
-
-
-ORDER_FIELDS = [
-    field("order", "canonical_orders", "external_id"),
-    field("date", "canonical_orders", "order_date"),
-    field("amount", "canonical_orders", "amount"),
-    field("customer", "canonical_orders", "customer_id"),
-    field("rep", "canonical_orders", "sales_rep_id"),
-]
 
 
 def orders(*rows: str) -> str:
