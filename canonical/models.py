@@ -10,6 +10,7 @@ Money is numeric(14,2); dates are dates; timestamps are timezone-aware.
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -26,6 +27,7 @@ class CanonicalModel(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # a BRIN index instead (Meta)
     )
     source_row = models.IntegerField(null=True, blank=True)
     is_placeholder = models.BooleanField(
@@ -34,6 +36,12 @@ class CanonicalModel(models.Model):
 
     class Meta:
         abstract = True
+        # Lookups by source (the KPI refresh finds the rows an execution wrote; deleting an upload clears its
+        # provenance) use a BRIN index: an execution's rows are appended together, so the index is a summary
+        # per block range, built by one pass over the table instead of a sort. A bulk load rebuilds every
+        # secondary index: at 1M orders the B-tree on source_id cost about as much as a third of the load's
+        # COPY, the BRIN one a seq scan.
+        indexes = [BrinIndex(fields=["source"], name="%(class)s_source_brin")]
 
     def __str__(self) -> str:
         return getattr(self, "name", None) or self.external_id
@@ -47,7 +55,7 @@ class Employee(CanonicalModel):
     manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     hire_date = models.DateField(null=True, blank=True)
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_employees"
 
 
@@ -61,7 +69,7 @@ class Customer(CanonicalModel):
     sales_rep = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
     created_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_customers"
 
 
@@ -71,7 +79,7 @@ class Supplier(CanonicalModel):
     phone = models.CharField(max_length=64, blank=True, default="", db_default="")
     country = models.CharField(max_length=128, blank=True, default="", db_default="")
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_suppliers"
 
 
@@ -82,7 +90,7 @@ class Product(CanonicalModel):
     cost = models.DecimalField(null=True, blank=True, **MONEY)
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_products"
 
 
@@ -101,9 +109,10 @@ class Order(CanonicalModel):
     # True when the source had no order amount: the engine keeps `amount` = the sum of the lines' amounts.
     amount_from_lines = models.BooleanField(default=False, db_default=False)
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_orders"
         indexes = [
+            *CanonicalModel.Meta.indexes,
             models.Index(fields=["order_date"], name="orders_order_date_idx"),
             models.Index(fields=["sales_rep", "order_date"], name="orders_rep_date_idx"),
         ]
@@ -117,7 +126,7 @@ class OrderLine(CanonicalModel):
     discount = models.DecimalField(max_digits=6, decimal_places=4, default=0, db_default=0)
     amount = models.DecimalField(null=True, blank=True, **MONEY)
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_order_lines"
 
 
@@ -133,9 +142,10 @@ class Invoice(CanonicalModel):
     currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     status = models.CharField(max_length=64, blank=True, default="", db_default="")
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_invoices"
         indexes = [
+            *CanonicalModel.Meta.indexes,
             models.Index(fields=["invoice_date"], name="invoices_date_idx"),
             models.Index(fields=["due_date"], name="invoices_due_idx"),
         ]
@@ -149,9 +159,9 @@ class Payment(CanonicalModel):
     method = models.CharField(max_length=64, blank=True, default="", db_default="")
     currency = models.CharField(max_length=3, blank=True, default="", db_default="")
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_payments"
-        indexes = [models.Index(fields=["payment_date"], name="payments_date_idx")]
+        indexes = [*CanonicalModel.Meta.indexes, models.Index(fields=["payment_date"], name="payments_date_idx")]
 
 
 class Expense(CanonicalModel):
@@ -163,9 +173,9 @@ class Expense(CanonicalModel):
     currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="expenses")
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_expenses"
-        indexes = [models.Index(fields=["expense_date"], name="expenses_date_idx")]
+        indexes = [*CanonicalModel.Meta.indexes, models.Index(fields=["expense_date"], name="expenses_date_idx")]
 
 
 class Inventory(CanonicalModel):
@@ -175,7 +185,10 @@ class Inventory(CanonicalModel):
     quantity_on_hand = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     reorder_level = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
 
-    class Meta:
+    class Meta(CanonicalModel.Meta):
         db_table = "canonical_inventory"
         verbose_name_plural = "inventory"
-        indexes = [models.Index(fields=["product", "snapshot_date"], name="inventory_product_date_idx")]
+        indexes = [
+            *CanonicalModel.Meta.indexes,
+            models.Index(fields=["product", "snapshot_date"], name="inventory_product_date_idx"),
+        ]

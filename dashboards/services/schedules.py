@@ -13,6 +13,7 @@ REFRESH_TASK = "dashboards.tasks.kpi_view_refresh_task"
 STALENESS_TASK = "dashboards.tasks.kpi_staleness_check_task"
 STALENESS_EVERY_MINUTES = 5
 EXECUTION_SWEEP_TASK = "mappings.tasks.execution_jobs_sweep_stale_task"
+FOREIGN_KEYS_TASK = "canonical.tasks.canonical_foreign_keys_validate_task"
 NIGHTLY_HOUR = 2  # UTC: views refreshed once a day run at night, a few minutes apart
 
 
@@ -90,6 +91,16 @@ def schedules_ensure() -> int:
             "task": EXECUTION_SWEEP_TASK,
             "interval": _interval(60),
             "description": "Marks failed the running executions whose worker stopped responding (stale heartbeat).",
+        },
+    )
+    created += was_created
+    _, was_created = PeriodicTask.objects.get_or_create(
+        name="Canonical tables: validate foreign keys after bulk loads",
+        defaults={
+            "task": FOREIGN_KEYS_TASK,
+            "interval": _interval(3600),
+            "description": "Validates the foreign keys a bulk load re-added NOT VALID, if the task queued after "
+            "the load did not run (broker down). Nothing to do most hours.",
         },
     )
     created += was_created

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,8 @@ from mappings.services.upsert import (
     reference_map_complete,
     update_changed,
 )
+
+BULK_END_LAP = "indexes rebuilt, foreign keys re-added"
 
 
 @dataclass
@@ -171,12 +174,17 @@ class _Load:
             copy_from_duckdb(self.cursor, copy, conn, query)
             self._lap("copy new rows")
         load.result = TableResult(inserted=inserted, updated=updated.updated, touched=updated.touched)
-        if inserted:
-            self._touched_by_new_rows(load.result.touched)
         if load.bulk:
             self.stage(f"indexing {plan.name}")
-            bulk_load_end(self.cursor, plan=plan)
-            self._lap("indexes + foreign keys rebuilt")
+            # DuckDB lists the new rows' months and keys while PostgreSQL builds the indexes (both release the GIL).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                keys = pool.submit(self._touched_by_new_rows, load.result.touched) if inserted else None
+                bulk_load_end(self.cursor, plan=plan)
+                if keys is not None:
+                    keys.result()
+            self._lap(BULK_END_LAP)
+        elif inserted:
+            self._touched_by_new_rows(load.result.touched)
         load.timings = self.timings
         return load
 

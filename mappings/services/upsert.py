@@ -449,7 +449,9 @@ def bulk_load_begin_for(cursor, *, plan: TablePlan, new_rows: int, table_rows: i
 
 
 def bulk_load_end(cursor, *, plan: TablePlan) -> None:
-    """Re-create what `bulk_load_begin` dropped: indexes first, then each foreign key NOT VALID and
-    validated in one pass (a missing referent fails the execution here, as it would at commit)."""
+    """Re-create what `bulk_load_begin` dropped: the indexes, then each foreign key NOT VALID (checked for every
+    write from now on). The rows of the load reference only ids it resolved in this transaction against the
+    referent tables, which it holds locked; `canonical.services.canonical_foreign_keys_validate` proves it for
+    every row after the commit (queued by canonical/receivers.py), instead of one more scan per key here."""
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    cursor.execute("SELECT ll_bulk_load_end(%s::regclass)", [plan.name])
+    cursor.execute("SELECT ll_bulk_load_end(%s::regclass, false)", [plan.name])

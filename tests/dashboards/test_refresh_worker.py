@@ -141,3 +141,32 @@ def test_a_refresh_finding_the_view_locked_is_retried_with_backoff_and_then_succ
     )
     assert job.partitions == ["2024-05-01"]
     assert scalar("SELECT revenue FROM monthly_revenue WHERE month = '2024-05-01'") == Decimal("42.00")
+
+
+def test_a_bulk_load_s_foreign_keys_are_validated_by_the_worker_after_the_commit(worker, tmp_path, settings):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order,date,amount,customer,rep\n"
+        + "".join(f"B-{n},2024-03-{1 + n % 28:02d},{n}.25,C{n % 4},R{n % 2}\n" for n in range(40))
+    )
+    fields = [
+        {"source_col": "order", "canonical_table": "canonical_orders", "canonical_col": "external_id"},
+        {"source_col": "date", "canonical_table": "canonical_orders", "canonical_col": "order_date"},
+        {"source_col": "amount", "canonical_table": "canonical_orders", "canonical_col": "amount"},
+        {"source_col": "customer", "canonical_table": "canonical_orders", "canonical_col": "customer_id"},
+        {"source_col": "rep", "canonical_table": "canonical_orders", "canonical_col": "sales_rep_id"},
+    ]
+    _, job = ingest_file(path=orders, user=None, fields=fields)
+    assert job.status == "succeeded", job.error
+    assert job.report["bulk_load"] == ["canonical_orders"]
+
+    def keys_valid():
+        return scalar(
+            "SELECT bool_and(convalidated) FROM pg_constraint "
+            "WHERE conrelid = 'canonical_orders'::regclass AND contype = 'f'"
+        )
+
+    wait_for(keys_valid, worker, what="the orders' foreign keys validated by the worker")
+    assert "canonical_foreign_keys_validate_task" in worker.read_text()
