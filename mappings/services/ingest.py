@@ -62,7 +62,8 @@ def ingest_file(
         loaded = _already_loaded(path, user=user, fields=fields, options=options)
         if loaded is not None:
             return loaded, None
-    source = data_source_create(file=path, name=path.name, user=user, domain=domain)
+    # Executed at once below, and an execution scans a big file first: no scan queued for a worker beside it.
+    source = data_source_create(file=path, name=path.name, user=user, domain=domain, scan_later=False)
     # Profiled like an upload from the page, so the source's page shows its profile and Quick Viz too.
     try:
         data_source_profile(source=source)

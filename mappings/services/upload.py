@@ -88,12 +88,15 @@ def _store(file: IO[bytes] | Path | str, dest: Path) -> tuple[str, int]:
 
 
 def data_source_create(
-    *, file: IO[bytes] | Path | str, name: str = "", user: User | None, domain: str = ""
+    *, file: IO[bytes] | Path | str, name: str = "", user: User | None, domain: str = "", scan_later: bool = True
 ) -> DataSource:
     """Store an uploaded data file and register it as a DataSource (status `uploaded`).
 
     `file` is a path, a binary file object or a Django UploadedFile. Raises `UploadRejected` with a
     message for the user when the file is too large, empty, of an unsupported type or unreadable.
+    A big file's scan (rows, ragged rows) is queued for after the upload, unless `scan_later` is false: the
+    caller executes it at once, and the execution scans it first anyway (a queued scan would read the file
+    a second time beside it).
     """
     if not name and isinstance(file, (str, Path)):
         name = Path(file).name
@@ -145,7 +148,7 @@ def data_source_create(
         dialect=dialect,
         uploaded_by=user if user is not None and user.is_authenticated else None,
     )
-    if deferred:
+    if deferred and scan_later:
         transaction.on_commit(lambda: _scan_later(source.pk))
     return source
 

@@ -101,3 +101,27 @@ def test_a_big_upload_is_counted_after_the_upload_and_its_execution_still_reject
     data_source_scan_task(later.pk)  # what the worker runs after the upload commits
     later.refresh_from_db()
     assert later.rows == 5 and later.profile["ragged"]["examples"] == [3, 4, 5, 6]
+
+
+def test_an_ingest_of_a_big_file_queues_no_scan_beside_its_execution_which_scans_it_first(
+    db, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    from mappings.services.ingest import ingest_file
+    from mappings.services.upload import data_source_create
+
+    settings.UPLOAD_SCAN_SYNC_BYTES = 100
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "customers.csv"
+    path.write_text(CUSTOMERS)
+    with django_capture_on_commit_callbacks() as queued_by_upload:
+        data_source_create(file=path, user=None)
+    # An upload from the page: its scan goes to a worker (the callback queuing it is the upload's).
+    assert [c.__qualname__.split(".")[0] for c in queued_by_upload] == ["data_source_create"]
+
+    with django_capture_on_commit_callbacks() as queued_by_ingest:
+        source, job = ingest_file(path=path, user=None, fields=FIELDS)
+
+    assert "data_source_create" not in [getattr(c, "__qualname__", "").split(".")[0] for c in queued_by_ingest]
+    source.refresh_from_db()
+    assert (source.rows, source.dialect["ragged"]["rows"]) == (5, 4)
+    assert job.report["tables"]["canonical_customers"]["rejected"] == 4
