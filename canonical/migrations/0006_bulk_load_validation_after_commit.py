@@ -11,6 +11,8 @@ while it holds its exclusive locks. A definition saved from a key that was still
 without a second "NOT VALID".
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 FUNCTION = r"""
@@ -46,36 +48,10 @@ BEGIN
 END $$;
 """
 
-REVERSE = r"""
-DROP FUNCTION IF EXISTS ll_bulk_load_end(regclass, boolean);
-CREATE OR REPLACE FUNCTION ll_bulk_load_end(target regclass) RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-    item record;
-    restored integer := 0;
-BEGIN
-    IF to_regclass('pg_temp.ll_bulk_load_saved') IS NULL THEN
-        RETURN 0;
-    END IF;
-    FOR item IN
-        SELECT s.name, s.definition FROM ll_bulk_load_saved s
-        WHERE s.target = ll_bulk_load_end.target AND s.kind = 'index' ORDER BY s.name
-    LOOP
-        EXECUTE item.definition;
-        restored := restored + 1;
-    END LOOP;
-    FOR item IN
-        SELECT s.name, s.definition FROM ll_bulk_load_saved s
-        WHERE s.target = ll_bulk_load_end.target AND s.kind = 'foreign key' ORDER BY s.name
-    LOOP
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', target, item.name, item.definition);
-        EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target, item.name);
-        restored := restored + 1;
-    END LOOP;
-    DELETE FROM ll_bulk_load_saved s WHERE s.target = ll_bulk_load_end.target;
-    RETURN restored;
-END $$;
-"""
+# Back to 0004's functions (ll_bulk_load_begin is unchanged; CREATE OR REPLACE keeps it as it is).
+REVERSE = "DROP FUNCTION IF EXISTS ll_bulk_load_end(regclass, boolean);\n" + (
+    import_module("canonical.migrations.0004_bulk_load_functions").FUNCTIONS
+)
 
 
 class Migration(migrations.Migration):
