@@ -383,7 +383,7 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
 
     A read that a team aggregate could answer is one statement of two branches, of which exactly one runs: the
     team's rows when the employee ids are exactly the members of a team in the aggregate's hierarchy snapshot,
-    else the usual read (the gate is a one-time filter: PostgreSQL does not start the branch it rules out). Found
+    else the usual read (each gate is a one-time filter: PostgreSQL does not start the branch it rules out). Found
     in the statement, not cached: the snapshot and the team rows are read in the same snapshot of the database, so
     a hierarchy rebuilt meanwhile can never pair one team's rows with another's members, and it stays one round
     trip. The team rows of a team are the per-rep rows of exactly its members summed (kept so by the refresh), so
@@ -398,18 +398,21 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
     ).format(sql.Identifier(TEAM_SNAPSHOTS))
     # min(): two teams have the same members only in a cycle of bad data, and then the same rows.
     on_team = sql.SQL("{} = (SELECT min(team_id) FROM kpi_team)").format(sql.Identifier(team.scope_column))
-    team_read, team_params = _select(
-        query, sql.Identifier(team.name), [on_team], [], team, gate=sql.SQL("EXISTS (SELECT 1 FROM kpi_team)")
-    )
-    usual, usual_params = _plain_statement(query, scope_ids, gate=sql.SQL("NOT EXISTS (SELECT 1 FROM kpi_team)"))
-    statement = found + sql.SQL("({}) UNION ALL ({})").format(team_read, usual)
+    team_read, team_params = _select(query, sql.Identifier(team.name), [on_team], [], team)
+    usual, usual_params = _plain_statement(query, scope_ids)
+    # Each branch gated from outside: the gate stays above the branch's LIMIT (no qual enters a subquery with a
+    # LIMIT), where a false one-time filter never starts the branch. Inside it, the gate would sit under a Gather:
+    # the ruled-out per-rep branch of a VP's read launched its parallel workers (18 ms) to find nothing to do.
+    # Outside, a sum without GROUP BY (one row even of no rows) is gated too.
+    statement = found + sql.SQL(
+        "SELECT * FROM ({}) AS kpi_team_read WHERE EXISTS (SELECT 1 FROM kpi_team) "
+        "UNION ALL SELECT * FROM ({}) AS kpi_usual_read WHERE NOT EXISTS (SELECT 1 FROM kpi_team)"
+    ).format(team_read, usual)
     return statement, [team.name, sorted(scope_ids), *team_params, *usual_params]
 
 
-def _plain_statement(
-    query: KpiQuery, scope_ids: frozenset[int] | None, gate: sql.Composable | None = None
-) -> tuple[sql.Composed, list[Any]]:
-    """The read from the view, a read-side aggregate of it, or (dated) its rollup helper; `gate`: one more predicate."""
+def _plain_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
+    """The read from the view, a read-side aggregate of it, or (dated) its rollup helper."""
     view = query.view
     aggregate = None
     if view.rollup_of and (query.date_from or query.date_to):
@@ -421,7 +424,7 @@ def _plain_statement(
     else:
         source = sql.Identifier(view.name)
         predicates, params = _where(view, scope_ids, view.date_column, query)
-    return _select(query, source, predicates, params, aggregate, gate=gate)
+    return _select(query, source, predicates, params, aggregate)
 
 
 def _select(
@@ -430,16 +433,9 @@ def _select(
     predicates: list[sql.Composable],
     params: list[Any],
     aggregate: KpiView | None,
-    gate: sql.Composable | None = None,
 ) -> tuple[sql.Composed, list[Any]]:
-    """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`.
-
-    `gate`: a condition that, when false, makes the read return no row at all (a branch of `_statement`).
-    """
+    """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`."""
     view = query.view
-    grand_total = bool(query.measures) and not query.group_by
-    if gate is not None and not grand_total:
-        predicates = [*predicates, gate]
     # Grouping by an aggregate's whole key (a customer's id) groups nothing: its rows are read as they are,
     # ordered by the stored column, so an index on it gives the first rows of a ranking without a sort.
     one_row_per_group = False
@@ -468,8 +464,6 @@ def _select(
     )
     if query.group_by and not one_row_per_group:
         statement += sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(sql.Identifier(c) for c in query.group_by))
-    if gate is not None and grand_total:  # a sum without GROUP BY is one row even of no rows: gate the row itself
-        statement += sql.SQL(" HAVING {}").format(gate)
     if query.order_by:
         # The output column (rounded money) when grouping; the stored column (same order) when not.
         def ordered(name: str) -> sql.Composable:
