@@ -18,7 +18,7 @@ from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 APPEND_MONTH = "2025-01-01"  # the month after the generated data: a 1% append of new orders
-INCREMENTAL_RUNS = 3  # incremental refreshes per view after the append; the ratio takes their median
+INCREMENTAL_RUNS = 3  # incremental refreshes per view after the append; the ratio takes the first (see _ratio_row)
 MONTHLY_TARGET, ENTITY_TARGET = 0.05, 0.12
 
 
@@ -242,8 +242,10 @@ def run_kpi_bench(
     derived = kpi_full_from == "all-views"
     measured = []  # (view, incremental runs in ms, the first run's result, digest after the incremental runs)
     for view in incremental:
-        # The first refresh after the append is the real one; the month is then marked touched again and
-        # recomputed twice more (same work), so the ratio uses the median of 3 rather than one cold call.
+        # The first refresh after the append is the real one: it applies the change. The month is then marked touched
+        # again and recomputed twice more, shown beside it: those find nothing changed (the per-entity rollups and
+        # their aggregates write only groups whose sums changed), so they show the fixed cost of a refresh, not the
+        # cost of the change; the ratio takes the first.
         inc = kpi_view_refresh(view_name=view.name)
         inc_ms = [inc.duration_ms]
         for _ in range(INCREMENTAL_RUNS - 1):
@@ -278,13 +280,13 @@ def run_kpi_bench(
 
 
 def _ratio_row(view, append: int, inc_ms: list[int], inc, full_ms: int, identical: bool, how: str) -> dict:
-    inc_median = statistics.median(inc_ms)
-    ratio = inc_median / full_ms if full_ms else 0.0
+    first = inc_ms[0]
+    ratio = first / full_ms if full_ms else 0.0
     target = ENTITY_TARGET if view.rollup_of else MONTHLY_TARGET
     return {
         "topic": "refresh",
         "what": f"{view.name}: incremental after +1% ({append:,} orders) vs full",
-        "value": inc_median,
+        "value": first,
         "unit": "ms",
         "reference": "full refresh",
         "reference_value": full_ms,
@@ -293,7 +295,8 @@ def _ratio_row(view, append: int, inc_ms: list[int], inc, full_ms: int, identica
         "met": ratio <= target and identical,
         "notes": ("identical to full" if identical else "DIFFERS from full")
         + f"; mode {inc.mode}; partitions {','.join(inc.partitions)}"
-        + f"; median of {len(inc_ms)} incremental runs ({', '.join(str(ms) for ms in inc_ms)} ms); {how}",
+        + f"; the refresh applying the append {first} ms, then the same month again with nothing changed "
+        + f"({', '.join(str(ms) for ms in inc_ms[1:])} ms; median of all {statistics.median(inc_ms):.0f} ms); {how}",
     }
 
 
