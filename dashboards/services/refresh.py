@@ -22,11 +22,9 @@ from django.utils import timezone
 from psycopg import sql
 
 from dashboards.kpi.registry import (
-    HIERARCHY,
     KPI_VIEWS,
     MONTH_SOURCES,
     ORDER_FACTS,
-    TEAM_SNAPSHOTS,
     KpiView,
     aggregates_of,
     base_views,
@@ -226,7 +224,7 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
     """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
     the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
     for aggregate in aggregates_of(view):
-        if aggregate.partition_key or aggregate.team_of:
+        if aggregate.partition_key:
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
@@ -238,47 +236,26 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
         )
 
 
-def _aggregate_select(aggregate: KpiView, source: sql.Composable) -> sql.Composable:
-    """An aggregate's SQL file summing `source` (a team aggregate's also joins its hierarchy snapshot)."""
-    text = sql.SQL(view_sql(aggregate.name))
-    if aggregate.team_of:
-        members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
-        return text.format(source=source, members=members)
-    return text.format(source=source)
-
-
-def _team_snapshot_rebuild(aggregate: KpiView) -> None:
-    """Take the hierarchy a team aggregate is (re)built with from canonical_employees, in the refresh's transaction."""
-    _execute(
-        sql.SQL("DELETE FROM {} WHERE aggregate_name = %(aggregate)s").format(sql.Identifier(TEAM_SNAPSHOTS)),
-        {"aggregate": aggregate.name},
-    )
-    _execute(_engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name})
-
-
-def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuild: set[str] = frozenset()) -> None:
+def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> None:
     """Bring the view's read-side aggregates (registry: `aggregate_of`) in line with its rows, in its transaction.
 
-    An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh, or an aggregate named in
-    `rebuild`: a team aggregate whose hierarchy changed), or for an incremental refresh only the view's rows that
-    changed groups of the aggregate hold:
+    An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh), or for an incremental
+    refresh only the view's rows that changed groups of the aggregate hold:
     - it keeps the month: the refreshed months' rows, which replace those months;
-    - it sums a rollup's entities over reps (top customers, all reps or per team): the rollup's own difference per
-      entity (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`);
+    - it sums a rollup's entities over reps (top customers): the rollup's own difference per entity
+      (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`);
     - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
       before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
       changes nearly every rep, so the difference is the cheap way, as for the rollups.
-    A team aggregate's rebuild takes its hierarchy snapshot again first (`_team_snapshot_rebuild`).
     """
     parent = sql.Identifier(view.name)
     for aggregate in aggregates_of(view):
         table = sql.Identifier(aggregate.name)
         columns = _columns(aggregate)
-        if full or aggregate.name in rebuild:
-            if aggregate.team_of:
-                _team_snapshot_rebuild(aggregate)
+        text = view_sql(aggregate.name)
+        if full:
             _execute(sql.SQL("DELETE FROM {}").format(table))
-            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, parent)))
+            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=parent)))
             continue
         if not months:
             continue
@@ -287,7 +264,7 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
             _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
             source = _months_rows(view, aggregate.partition_key)
             _execute(
-                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)),
+                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=source)),
                 {"months": months},
             )
         elif view.rollup_of:
@@ -298,70 +275,44 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
 
 def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     """Add the rollup's per-entity difference (`kpi_delta`: new - old per entity and rep) to an aggregate of its
-    entities over reps: all reps (key: the entity) or each team (key: team_id, entity; every rep's difference goes
-    to each team of its hierarchy snapshot). Existing groups get the summed difference; groups new to the aggregate
-    are summed from the rollup's rows (with their names); a group whose count reaches 0 goes. Costs one row write
-    per changed group, like the rollup's own upsert (a rep is in a handful of teams: its manager's, their VP's,
-    the CEO's). A NULL entity (orders without a customer) is recomputed on its own (`=` does not match NULL)."""
+    entities over reps (top customers): existing entities get the summed difference; entities new to the
+    aggregate are summed from the rollup's rows (with their names); an entity whose count reaches 0 goes.
+    Costs one row write per changed entity, like the rollup's own upsert. A NULL entity (orders without a
+    customer) is recomputed on its own (`=` does not match NULL)."""
     table, parent = sql.Identifier(aggregate.name), sql.Identifier(view.name)
-    key = [sql.Identifier(k) for k in aggregate.key]
-    entity, groups = key[-1], key[:-1]
-    keys = sql.SQL(", ").join(key)
-    delta = sql.SQL("kpi_delta")
-    if aggregate.team_of:
-        members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
-        delta = sql.SQL("kpi_delta JOIN {} m ON m.employee_id = kpi_delta.{}").format(
-            members, sql.Identifier(aggregate.team_of)
-        )
+    key = sql.Identifier(aggregate.key[0])
     sums = sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures)
-    changed = sql.SQL(" OR ").join(sql.SQL("sum({}) <> 0").format(sql.Identifier(m)) for m in aggregate.measures)
     _execute(sql.SQL("DROP TABLE IF EXISTS kpi_aggregate_delta"))
     _execute(
         sql.SQL(
-            "CREATE TEMP TABLE kpi_aggregate_delta ON COMMIT DROP AS "
-            "SELECT {keys}, {sums} FROM {delta} GROUP BY {keys} HAVING {changed}"
-        ).format(keys=keys, sums=sums, delta=delta, changed=changed)
+            "CREATE TEMP TABLE kpi_aggregate_delta ON COMMIT DROP AS SELECT {k}, {sums} FROM kpi_delta GROUP BY {k}"
+        ).format(k=key, sums=sums)
     )
-    _execute(sql.SQL("ANALYZE kpi_aggregate_delta"))
-    matches = sql.SQL(" AND ").join(sql.SQL("{t}.{k} = d.{k}").format(t=table, k=k) for k in key)
     _execute(
-        sql.SQL("UPDATE {t} SET {updates} FROM kpi_aggregate_delta d WHERE {matches}").format(
+        sql.SQL("UPDATE {t} SET {updates} FROM kpi_aggregate_delta d WHERE {t}.{k} = d.{k}").format(
             t=table,
-            matches=matches,
+            k=key,
             updates=sql.SQL(", ").join(
                 sql.SQL("{0} = {1}.{0} + d.{0}").format(sql.Identifier(m), table) for m in aggregate.measures
             ),
         )
     )
-    # Groups new to the aggregate: the aggregate's SQL over the rollup's rows of their entities, kept to those groups.
-    new_groups = sql.SQL(
-        "SELECT {keys} FROM kpi_aggregate_delta d WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {matches})"
-    ).format(keys=keys, t=table, matches=matches)
-    new_entities = sql.SQL("SELECT * FROM {p} WHERE {e} IN (SELECT {e} FROM ({new}) n)").format(
-        p=parent, e=entity, new=new_groups
-    )
-    # The NULL entity of the groups whose NULL entity changed: deleted, then summed again from the rollup's rows.
-    null_groups = (
-        sql.SQL("({}) IN (SELECT {} FROM kpi_aggregate_delta WHERE {} IS NULL)").format(
-            sql.SQL(", ").join(groups), sql.SQL(", ").join(groups), entity
-        )
-        if groups
-        else sql.SQL("EXISTS (SELECT 1 FROM kpi_aggregate_delta WHERE {} IS NULL)").format(entity)
-    )
-    _execute(sql.SQL("DELETE FROM {} WHERE {} IS NULL AND {}").format(table, entity, null_groups))
-    null_entity = sql.SQL("SELECT * FROM {} WHERE {} IS NULL").format(parent, entity)
-    wanted = sql.SQL("({keys}) IN ({new}) OR ({e} IS NULL AND {null_groups})").format(
-        keys=keys, new=new_groups, e=entity, null_groups=null_groups
-    )
+    new_entities = sql.SQL(
+        "SELECT * FROM {p} WHERE {k} IN (SELECT d.{k} FROM kpi_aggregate_delta d "
+        "WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {t}.{k} = d.{k}))"
+    ).format(p=parent, t=table, k=key)
+    null_touched = sql.SQL("EXISTS (SELECT 1 FROM kpi_aggregate_delta WHERE {} IS NULL)").format(key)
+    _execute(sql.SQL("DELETE FROM {} WHERE {} IS NULL AND {}").format(table, key, null_touched))
+    null_entity = sql.SQL("SELECT * FROM {} WHERE {} IS NULL AND {}").format(parent, key, null_touched)
     source = sql.SQL("({} UNION ALL {}) AS {}").format(new_entities, null_entity, parent)
     _execute(
-        sql.SQL("INSERT INTO {t} ({columns}) SELECT * FROM ({select}) a WHERE {wanted}").format(
-            t=table, columns=_columns(aggregate), select=_aggregate_select(aggregate, source), wanted=wanted
+        sql.SQL("INSERT INTO {} ({}) {}").format(
+            table, _columns(aggregate), sql.SQL(view_sql(aggregate.name)).format(source=source)
         )
     )
     _execute(
-        sql.SQL("DELETE FROM {t} WHERE {c} = 0 AND ({keys}) IN (SELECT {keys} FROM kpi_aggregate_delta)").format(
-            t=table, c=sql.Identifier(aggregate.count_column), keys=keys
+        sql.SQL("DELETE FROM {t} WHERE {c} = 0 AND {k} IN (SELECT {k} FROM kpi_aggregate_delta)").format(
+            t=table, c=sql.Identifier(aggregate.count_column), k=key
         )
     )
 
@@ -588,11 +539,6 @@ def kpi_view_refresh(
             _lock(view, wait=wait)
             state, _ = KpiViewState.objects.get_or_create(view_name=view.name)
             pending = list(KpiPendingRefresh.objects.filter(view_name=view.name))
-            # Aggregates asked to be rebuilt from the view's stored rows (a team aggregate whose hierarchy changed).
-            rebuild_pending = list(
-                KpiPendingRefresh.objects.filter(view_name__in=[a.name for a in aggregates_of(view)])
-            )
-            rebuild = {item.view_name for item in rebuild_pending}
             wanted = set(_parse_months(months))
             for item in pending:
                 wanted.update(_parse_months(item.months))
@@ -626,8 +572,8 @@ def kpi_view_refresh(
                     _aggregates_before(view, partitions)
                     change = _rebuild_partitions(view, partitions)
                     known_rows = state.rows + change if state.rows is not None else None
-            _aggregates_refresh(view, full=full, months=partitions, rebuild=rebuild)
-            KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending + rebuild_pending]).delete()
+            _aggregates_refresh(view, full=full, months=partitions)
+            KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending]).delete()
             rows, newest = _table_facts(view, known_rows)
             duration_ms = round((time.monotonic() - clock) * 1000)
             state.last_success_at = timezone.now()
@@ -666,8 +612,7 @@ def kpi_view_refresh(
     job.save(update_fields=["status", "mode", "duration_ms", "rows", "partitions"])
     if effective == FULL:
         _vacuum(view)
-    for aggregate in aggregates_of(view):
-        if effective == FULL or aggregate.name in rebuild:
+        for aggregate in aggregates_of(view):
             _vacuum(aggregate)
     return RefreshResult(view.name, effective, duration_ms, rows, job.partitions, job.pk)
 
@@ -734,16 +679,8 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
             full=full,
             source_id=source_id,
         )
-        if not view.internal and view.name not in names:  # a base is brought up to date by the views reading it
+        if not view.internal:  # a base is brought up to date by the views that read it, not by a task
             names.append(view.name)
-    # A new hierarchy (an employees file): each team aggregate is rebuilt with it from its view's stored rows by the
-    # view's next refresh (queued with the others), which does not refresh the view itself for that.
-    for view in public_views():
-        for aggregate in aggregates_of(view):
-            if aggregate.team_of and HIERARCHY in tables:
-                KpiPendingRefresh.objects.create(view_name=aggregate.name, months=[], full=True, source_id=source_id)
-                if view.name not in names:
-                    names.append(view.name)
     return names
 
 

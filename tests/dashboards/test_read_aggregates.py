@@ -16,12 +16,7 @@ from dashboards import selectors
 from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view
 from dashboards.selectors import DashboardFilters, kpi_aggregate_for, kpi_query_build, kpi_rows_for_user
 from dashboards.services.demo import TOP_CUSTOMERS_QUERY
-from dashboards.services.refresh import (
-    _aggregate_select,
-    kpi_refresh_mark_touched,
-    kpi_view_refresh,
-    kpi_views_refresh_all,
-)
+from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all, view_sql
 from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
 from tests.factories import Role, persona
 
@@ -139,7 +134,7 @@ def test_an_aggregate_without_the_rep_column_is_behind_the_rls_wall_for_a_manage
 def recomputed(aggregate_name: str) -> list[tuple]:
     """The aggregate's SQL over its whole view, as a full refresh would store it."""
     aggregate = get_view(aggregate_name)
-    query = _aggregate_select(aggregate, sql.Identifier(aggregate.aggregate_of))
+    query = sql.SQL(view_sql(aggregate.name)).format(source=sql.Identifier(aggregate.aggregate_of))
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT * FROM ({}) q").format(query))
         return sorted(cursor.fetchall(), key=lambda r: tuple(str(v) for v in r))

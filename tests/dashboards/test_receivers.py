@@ -42,3 +42,33 @@ def test_with_the_broker_down_the_partitions_stay_pending(monkeypatch):
     monkeypatch.setattr(kpi_view_refresh_task, "delay", down)
     execution_committed.send(sender=ExecutionJob, job=committed_job({"canonical_orders": {"months": ["2024-01-01"]}}))
     assert KpiPendingRefresh.objects.filter(view_name="monthly_revenue", months=["2024-01-01"]).exists()
+
+
+def test_an_executed_employees_file_refreshes_the_views_that_show_employees_and_its_rerun_nothing(
+    monkeypatch, tmp_path, settings
+):
+    from tests.mappings.helpers import field, run, upload_text
+
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    queued = []
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kw: queued.append(kw["view_name"]))
+    text = "id,name,boss\nE1,Andrew Fuller,\nE2,Nancy Davolio,E1\n"
+    fields = [
+        field("id", "canonical_employees", "external_id"),
+        field("name", "canonical_employees", "name"),
+        field("boss", "canonical_employees", "manager_id"),
+    ]
+
+    job = run(upload_text(tmp_path, text, name="employees.csv"), fields)
+
+    # An employees file lists canonical_employees without keys: the rep names of sales_rep_performance changed.
+    assert job.status == "succeeded", job.error
+    assert "canonical_employees" in job.report["touched"]
+    assert "sales_rep_performance" in queued
+    assert KpiPendingRefresh.objects.filter(view_name="sales_rep_performance", full=True).exists()
+
+    queued.clear()
+    pending = KpiPendingRefresh.objects.count()
+    again = run(upload_text(tmp_path, text, name="employees-again.csv"), fields)
+    assert again.report["touched"] == {} and queued == []
+    assert KpiPendingRefresh.objects.count() == pending
