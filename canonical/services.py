@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
+from psycopg import errors as pg_errors
 from psycopg import sql
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ def canonical_foreign_keys_validate() -> ForeignKeysValidated:
                     sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
                 )
         except DatabaseError as exc:
-            if "does not exist" in str(exc):
-                continue
+            if isinstance(exc.__cause__, pg_errors.UndefinedObject | pg_errors.UndefinedTable):
+                continue  # dropped since the list was read (another bulk load), re-added NOT VALID by it
             result.failed[label] = str(exc).strip().splitlines()[0]
             logger.error("foreign key %s is not valid: %s", label, result.failed[label])
             continue
