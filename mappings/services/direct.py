@@ -13,8 +13,9 @@ The row work happens in DuckDB, not in PostgreSQL:
 5. After the canonical table is locked (SHARE ROW EXCLUSIVE: no other writer until commit), the
    identifiers it already has are fetched — the table's (when it is no bigger than the file) or the
    file's found in it — and DuckDB splits the rows into new ones and ones that may have changed.
-6. New rows are COPYed into the table; only the others go through a staging table and are UPDATEd
-   where a value differs (IS DISTINCT FROM), so re-running the same file writes nothing.
+6. New rows are COPYed into the table (in PostgreSQL's binary format: pg_binary.py); only the others go
+   through a staging table and are UPDATEd where a value differs (IS DISTINCT FROM), so re-running the
+   same file writes nothing.
 
 Counts and the keys the KPI refresh needs come from DuckDB (new rows) and from the UPDATE (changed
 rows). Plans with self-references (an employee's manager in the same file) take the staging path.
@@ -47,6 +48,7 @@ from mappings.services.staging import (
     StageResult,
     collect_rejects,
     copy_from_duckdb,
+    copy_rows_from_duckdb,
     missing_reason,
 )
 from mappings.services.transforms import duck_ident, duckdb_install_macros
@@ -165,13 +167,10 @@ class _Load:
             self._lap("update changed rows")
         inserted = distinct - existing
         if inserted:
-            copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-                table, sql.SQL(", ").join(map(sql.Identifier, self.columns))
-            )
             # In file order (ll_final is stored so; the anti-join needs the sort again): the identifier index
             # then grows at its right edge (measured: out of order, this COPY took twice as long at 1M rows).
             query = f"SELECT * FROM ll_final WHERE NOT {_EXISTS} ORDER BY source_row" if existing else "FROM ll_final"
-            copy_from_duckdb(self.cursor, copy, conn, query)
+            copy_rows_from_duckdb(self.cursor, plan.name, self.columns, conn, query)
             self._lap("copy new rows")
         load.result = TableResult(inserted=inserted, updated=updated.updated, touched=updated.touched)
         if load.bulk:

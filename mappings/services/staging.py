@@ -2,7 +2,9 @@
 
 `stage_rows`: DuckDB reads and transforms the file in Arrow record batches; good rows are written as CSV
 into `COPY … FROM STDIN` of a staging table, rows with problems become rejected rows. Nothing holds the
-whole file. `copy_from_duckdb`: the same stream for any DuckDB query (the direct load, direct.py).
+whole file. `copy_from_duckdb`: the same stream for any DuckDB query (the direct load, direct.py);
+`copy_rows_from_duckdb` sends it in PostgreSQL's binary format where the table's column types allow
+(pg_binary.py): the direct load's new rows.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
+from mappings.services import pg_binary
 from mappings.services.duck import duckdb_connect_locked
 from mappings.services.plan import TablePlan
 from mappings.services.transforms import duckdb_install_macros
@@ -71,7 +74,26 @@ def stage_rows(
 def copy_from_duckdb(pg_cursor, copy_sql: sql.Composable, conn, query: str, params=None) -> int:
     """COPY the rows of a DuckDB query on `conn` (CSV-encoded in a thread, as `stage_rows`); returns the rows."""
     counted = StageResult()
-    _pump(pg_cursor, copy_sql, _produce_query, (counted, conn, query, params), None)
+    reader = conn.sql(query, params=params).to_arrow_reader(QUERY_BATCH_ROWS)
+    _pump(pg_cursor, copy_sql, _produce_query, (counted, reader), None)
+    return counted.staged
+
+
+def copy_rows_from_duckdb(pg_cursor, table: str, columns: list[str], conn, query: str) -> int:
+    """COPY the rows of a DuckDB query (its columns: `columns`, in order) into `table`, in PostgreSQL's binary
+    format when every column has a binary encoding (pg_binary.py), else as CSV; returns the rows."""
+    reader = conn.sql(query).to_arrow_reader(QUERY_BATCH_ROWS)
+    pg_types = pg_binary.column_types(pg_cursor, table, columns)
+    schema = pg_binary.binary_schema(reader.schema, pg_types)
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    counted = StageResult()
+    if schema is None:
+        _pump(pg_cursor, copy_sql + sql.SQL(" (FORMAT csv)"), _produce_query, (counted, reader), None)
+    else:
+        args = (counted, reader, schema, pg_types)
+        _pump(pg_cursor, copy_sql + sql.SQL(" (FORMAT binary)"), _produce_binary, args, None)
     return counted.staged
 
 
@@ -115,10 +137,10 @@ def _putter(batches: queue.Queue, stop: threading.Event):
     return put
 
 
-def _produce_query(batches: queue.Queue, stop: threading.Event, result: StageResult, conn, query, params) -> None:
+def _produce_query(batches: queue.Queue, stop: threading.Event, result: StageResult, reader) -> None:
     put = _putter(batches, stop)
     try:
-        for batch in conn.sql(query, params=params).to_arrow_reader(QUERY_BATCH_ROWS):
+        for batch in reader:
             if not batch.num_rows:
                 continue
             buf = io.BytesIO()
@@ -127,6 +149,26 @@ def _produce_query(batches: queue.Queue, stop: threading.Event, result: StageRes
             if not put((buf.getbuffer(), batch.num_rows)):
                 return
         put(_DONE)
+    except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which raises it
+        put(exc)
+
+
+def _produce_binary(batches: queue.Queue, stop: threading.Event, result: StageResult, reader, schema, pg_types) -> None:
+    """The producer thread of a binary COPY: the format's header, each batch encoded, the trailer; then _DONE."""
+    put = _putter(batches, stop)
+    try:
+        encoder = pg_binary.encoder(schema)
+        if not put((encoder.write_header(), 0)):
+            return
+        for batch in reader:
+            if not batch.num_rows:
+                continue
+            data = encoder.write_batch(pg_binary.binary_batch(batch, schema, pg_types))
+            result.staged += batch.num_rows
+            if not put((data, batch.num_rows)):
+                return
+        if put((encoder.finish(), 0)):
+            put(_DONE)
     except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which raises it
         put(exc)
 
