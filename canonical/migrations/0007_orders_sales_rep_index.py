@@ -6,19 +6,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('canonical', '0006_bulk_load_validation_after_commit'),
-        ('mappings', '0002_executionjob_heartbeat_at'),
+        ("canonical", "0006_bulk_load_validation_after_commit"),
+        ("mappings", "0002_executionjob_heartbeat_at"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='order',
-            name='orders_rep_date_idx',
+            model_name="order",
+            name="orders_rep_date_idx",
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['sales_rep'], name='orders_sales_rep_idx'),
+            model_name="order",
+            index=models.Index(fields=["sales_rep"], name="orders_sales_rep_idx"),
         ),
     ]
