@@ -7,7 +7,10 @@ SELECT r.roles,
            WITH RECURSIVE subtree(id) AS (
                SELECT id FROM canonical_employees WHERE id = %(employee_id)s
                UNION
-               SELECT e.id FROM canonical_employees e JOIN subtree s ON e.manager_id = s.id
+               -- Each level's reports through the manager_id index (LATERAL … OFFSET 0 keeps the lookup per row): a join
+               -- let the planner hash every employee per level, 1.15 ms against 0.05 ms for 17 of 5,000 employees.
+               SELECT r.id FROM subtree s
+               CROSS JOIN LATERAL (SELECT e.id FROM canonical_employees e WHERE e.manager_id = s.id OFFSET 0) r
            )
            SELECT id FROM subtree
        ) END AS subtree

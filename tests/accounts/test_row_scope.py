@@ -26,6 +26,18 @@ def test_manager_sees_own_and_whole_subtree_at_any_depth(nw_employees):
     assert scope.employee_ids == ids(nw_employees, "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
+def test_a_cycle_in_the_manager_hierarchy_ends_the_subtree_instead_of_recursing_forever(nw_employees):
+    from accounts.selectors import employee_subtree_ids
+
+    # Bad data: Fuller (2), at the top, is made to report to Callahan (8), who reports to Fuller.
+    nw_employees["2"].manager = nw_employees["8"]
+    nw_employees["2"].save(update_fields=["manager"])
+    everyone = ids(nw_employees, "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+    assert user_row_scope(persona("callahan-mgr", Role.MANAGER, nw_employees["8"])).employee_ids == everyone
+    assert employee_subtree_ids(nw_employees["5"].pk) == ids(nw_employees, "5", "6", "7", "9")
+
+
 def test_manager_cannot_see_other_teams_rows(manager, nw_employees):
     scope = user_row_scope(manager)
     assert scope.employee_ids == ids(nw_employees, "5", "6", "7", "9")
