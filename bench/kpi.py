@@ -109,6 +109,10 @@ def _vp(manager):
 
 # The reads timed per persona: the demo's Sales overview widgets a manager opens first.
 READS = ("monthly_revenue", "top_customers", "top_products")
+# Each read is sampled `samples` times, or for READ_BUDGET_S once it has READ_MIN_SAMPLES: at 10M a VP's
+# top_products read takes 15-19 s, and 100 of them made most of the 58-minute KPI run of session 5.
+READ_BUDGET_S = 60
+READ_MIN_SAMPLES = 10
 
 
 def _kpi_read_rows(samples: int, loaded: bool = False) -> list[dict]:
@@ -126,12 +130,15 @@ def _kpi_read_rows(samples: int, loaded: bool = False) -> list[dict]:
         in_scope = len(user_row_scope(user).employee_ids)
         for view in READS:
             timings, rows = [], 0
+            began = time.perf_counter()
             for i in range(samples + 3):
                 cache.clear()  # measure the database path, not a cache hit
                 start = time.perf_counter()
                 rows = len(kpi_rows_for_user(user=user, view_name=view, options=options.get(view)))
                 if i >= 3:
                     timings.append((time.perf_counter() - start) * 1000)
+                if len(timings) >= READ_MIN_SAMPLES and time.perf_counter() - began > READ_BUDGET_S:
+                    break  # a read of seconds (a VP's at 10M): fewer samples, said in the notes
             p95 = _percentile(timings, 95)
             out.append(
                 {
@@ -140,7 +147,7 @@ def _kpi_read_rows(samples: int, loaded: bool = False) -> list[dict]:
                     "value": round(p95, 2),
                     "unit": "ms p95",
                     "met": p95 <= 10,
-                    "notes": f"p50 {_percentile(timings, 50):.2f} ms; {rows} rows; {samples} reads",
+                    "notes": f"p50 {_percentile(timings, 50):.2f} ms; {rows} rows; {len(timings)} reads",
                 }
             )
     return out
