@@ -2,7 +2,7 @@
 
 A CSV COPY makes PostgreSQL tokenize every line and parse every value from text (numeric_in, date_in, …);
 in the binary format each value arrives in its type's wire form and the server only copies it. At 1M
-orders that took COPY from 3.1–3.8 s to 2.5–3.0 s (bench/README.md, "Ingest").
+orders the direct load's COPY went from 3.1–3.5 s to 2.3–2.6 s (bench/README.md, "Ingest").
 
 pgpq (pinned in requirements.txt) encodes Arrow's integers, booleans, floats, dates and strings. It has no
 encoder for decimals, so `numeric` values are written here, vectorized with numpy, in the form
@@ -16,15 +16,12 @@ encoder here (timestamps, json, …) makes `binary_schema` return None, and the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pgpq
 import pyarrow as pa
 import pyarrow.compute as pc
-from psycopg import sql
 
-_COLUMN_TYPES_SQL = (Path(__file__).resolve().parent.parent / "sql" / "column_types.sql").read_text()
+from mappings.services.upsert import _sql
 
 # PostgreSQL type (pg_type.typname) → the Arrow type whose pgpq encoding is that type's wire form.
 _ARROW_FOR = {
@@ -44,7 +41,7 @@ _NUMERIC_SOURCES = (pa.types.is_decimal128, pa.types.is_integer)
 
 def column_types(cursor, table: str, columns: list[str]) -> list[str]:
     """pg_type.typname of each of `table`'s `columns`, in their order."""
-    cursor.execute(sql.SQL(_COLUMN_TYPES_SQL), [table])
+    cursor.execute(_sql("column_types.sql"), [table])
     types = dict(cursor.fetchall())
     return [types[name] for name in columns]
 
