@@ -9,7 +9,9 @@ The row work happens in DuckDB, not in PostgreSQL:
    exactly like the staging path does (external id, then e-mail/name, then placeholders or misses) and
    the map (identifier → id) comes back as an Arrow table that DuckDB joins. With "reject", rows naming
    a missing referent are rejected in DuckDB.
-4. Repeated identifiers: the last occurrence in the file wins; repeated derived identifiers are numbered.
+4. The rows to load are a relation, not a table: the good rows joined with the maps, computed where each
+   step reads them (storing them took longer than the joins). A file that repeats identifiers has them
+   stored: the last occurrence wins; repeated derived identifiers are numbered.
 5. After the canonical table is locked (SHARE ROW EXCLUSIVE: no other writer until commit), the
    identifiers it already has are fetched — the table's (when it is no bigger than the file) or the
    file's found in it — and DuckDB splits the rows into new ones and ones that may have changed.
@@ -167,10 +169,11 @@ class _Load:
             self._lap("update changed rows")
         inserted = distinct - existing
         if inserted:
-            # In file order (ll_final is stored so; the anti-join needs the sort again): the identifier index
-            # then grows at its right edge (measured: out of order, this COPY took twice as long at 1M rows).
-            query = f"SELECT * FROM ll_final WHERE NOT {_EXISTS} ORDER BY source_row" if existing else "FROM ll_final"
-            copy_rows_from_duckdb(self.cursor, plan.name, self.columns, conn, query)
+            # Near file order (the rows' relation keeps DuckDB's chunks in order, two threads interleave them;
+            # the anti-join needs a sort): the identifier index grows near its right edge (measured: in hash
+            # order, this COPY took twice as long at 1M rows; in the relation's order, as long as sorted).
+            query = f"SELECT * FROM {self.final} f WHERE NOT {_EXISTS} ORDER BY source_row" if existing else self.final
+            copy_rows_from_duckdb(self.cursor, plan.name, self.columns, conn, query, self.final_params)
             self._lap("copy new rows")
         load.result = TableResult(inserted=inserted, updated=updated.updated, touched=updated.touched)
         if load.bulk:
@@ -248,7 +251,10 @@ class _Load:
         return names
 
     def _final(self, maps: list[str]) -> tuple[int, int]:
-        """Table `ll_final`: one row per identifier, in the table's own columns (`self.columns`)."""
+        """`self.final`: a relation (SQL with `self.final_params`) of one row per identifier, in the table's own
+        columns (`self.columns`). It is the good rows joined with the reference maps, computed where it is
+        used (building a table of it cost more than the joins); a file that repeats identifiers (the last
+        occurrence wins, or id-less repeats are numbered) has it stored as table `ll_final`."""
         conn, plan = self.conn, self.plan
         ok = "ll_good"
         if self.mode == "reject":
@@ -278,7 +284,7 @@ class _Load:
             else:
                 params[f"d{len(params)}"] = default
                 exprs.append(f"coalesce(g.{ident}, ${f'd{len(params) - 1}'})")
-        tail = ""
+        tail, repeats = "", distinct < rows
         if distinct < rows and plan.derived_external_id:
             # Identical id-less rows (two equal expense lines) are distinct rows: number the repeats.
             number = "row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row)"
@@ -289,13 +295,14 @@ class _Load:
             # last occurrence wins.
             tail = " QUALIFY row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row DESC) = 1"
         select = ", ".join(f"{e} AS {duck_ident(n)}" for e, n in zip(exprs, names, strict=True))
-        conn.execute(
-            f"CREATE TABLE ll_final AS SELECT {select} FROM {ok} g {' '.join(joins)}{tail} ORDER BY g.source_row",
-            params,
-        )
-        # Rejected rows were collected already: only ll_final is needed from here (DuckDB's memory is bounded).
-        conn.execute("DROP VIEW ll_good")
-        conn.execute("DROP TABLE ll_rows")
+        final = f"SELECT {select} FROM {ok} g {' '.join(joins)}"
+        if repeats:
+            conn.execute(f"CREATE TABLE ll_final AS {final}{tail} ORDER BY g.source_row", params)
+            # Rejected rows were collected already: only ll_final is needed from here (DuckDB's memory is bounded).
+            conn.execute("DROP VIEW ll_good")
+            conn.execute("DROP TABLE ll_rows")
+            final, params = "SELECT * FROM ll_final", {}
+        self.final, self.final_params = f"({final})", params
         self.columns = names
         self.types = [_pg_type(plan, n) for n in names]
         return rows, distinct
@@ -306,7 +313,8 @@ class _Load:
         cursor, table = self.cursor, sql.Identifier(self.plan.name)
         cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [distinct + 1])
         (table_rows,) = cursor.fetchone()
-        types = dict(self.conn.execute("SELECT column_name, column_type FROM (DESCRIBE ll_final)").fetchall())
+        relation = self.conn.sql(self.final, params=self.final_params)
+        types = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
         self.compared = [
             n for n in self.columns if n not in ("external_id", "source_id", "source_row", "is_placeholder")
         ]
@@ -330,14 +338,15 @@ class _Load:
                 cursor,
                 sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(ids),
                 self.conn,
-                "SELECT external_id FROM ll_final",
+                f"SELECT external_id FROM {self.final} f",
+                self.final_params,
             )
             cursor.execute(sql.SQL("ANALYZE {}").format(ids))
             query = sql.SQL("SELECT {} FROM {} i JOIN {} t ON t.external_id = i.external_id").format(
                 outputs, ids, table
             )
         _fetch_into_duckdb(cursor, query, self.conn, "ll_current", [(n, types[n]) for n in names])
-        (existing,) = _one(self.conn, f"SELECT count(*) FROM ll_final WHERE {_EXISTS}")
+        (existing,) = _one(self.conn, f"SELECT count(*) FROM {self.final} f WHERE {_EXISTS}", self.final_params)
         return table_rows, existing
 
     def _update_existing(self) -> tuple[TableResult, list[str]]:
@@ -346,10 +355,10 @@ class _Load:
         cursor, plan = self.cursor, self.plan
         same = " AND ".join(f"f.{duck_ident(n)} IS NOT DISTINCT FROM c.{duck_ident(n)}" for n in self.compared)
         changed = (
-            "SELECT f.* FROM ll_final f JOIN ll_current c ON c.external_id = f.external_id "
+            f"SELECT f.* FROM {self.final} f JOIN ll_current c ON c.external_id = f.external_id "
             f"WHERE c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'})"
         )
-        (count,) = _one(self.conn, f"SELECT count(*) FROM ({changed})")
+        (count,) = _one(self.conn, f"SELECT count(*) FROM ({changed})", self.final_params)
         if not count:
             return TableResult(), []
         staging = sql.Identifier(f"stg_{plan.name}")
@@ -359,7 +368,8 @@ class _Load:
             for n, t in zip(self.columns, self.types, strict=True)
         )
         cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(staging, columns))
-        copy_from_duckdb(cursor, sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(staging), self.conn, changed)
+        copy_sql = sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(staging)
+        copy_from_duckdb(cursor, copy_sql, self.conn, changed, self.final_params)
         cursor.execute(sql.SQL("ANALYZE {}").format(staging))
         months = old_months(cursor, plan=plan, staging=staging)
         return update_changed(cursor, plan=plan, staging=staging, columns=self.columns), months
@@ -376,7 +386,8 @@ class _Load:
             aggregates.append(f"list(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)")
         if not aggregates:
             return
-        row = _one(self.conn, f"SELECT {', '.join(aggregates)} FROM ll_final WHERE NOT {_EXISTS}")
+        query = f"SELECT {', '.join(aggregates)} FROM {self.final} f WHERE NOT {_EXISTS}"
+        row = _one(self.conn, query, self.final_params)
         for key, values in zip(keys, row, strict=True):
             values = values or []
             if key == "months":
@@ -385,13 +396,14 @@ class _Load:
             touched[key] = sorted(set(touched[key]) | set(values)) if touched.get(key) else sorted(values)
 
 
-_EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = ll_final.external_id)"
+# Over the rows' relation, aliased f.
+_EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = f.external_id)"
 _PG_TYPES = {"external_id": "text", "source_id": "bigint", "source_row": "bigint", "is_placeholder": "boolean"}
 
 
-def _one(conn, query: str) -> tuple:
+def _one(conn, query: str, params: dict | None = None) -> tuple:
     """The one row of a DuckDB query (read to the end: the connection takes no other work before)."""
-    return conn.execute(query).fetchall()[0]
+    return conn.execute(query, params).fetchall()[0]
 
 
 def _pg_type(plan: TablePlan, name: str) -> str:

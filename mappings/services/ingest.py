@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
 from mappings.services.profile import ProfileError, data_source_profile
-from mappings.services.upload import data_source_create, data_source_find_duplicate
+from mappings.services.upload import data_source_create, data_source_find_duplicate, data_source_scan, file_scan
 
 
 class IngestFailed(Exception):
@@ -62,13 +63,18 @@ def ingest_file(
         loaded = _already_loaded(path, user=user, fields=fields, options=options)
         if loaded is not None:
             return loaded, None
-    # Executed at once below, and an execution scans a big file first: no scan queued for a worker beside it.
+    # Executed at once below: no scan queued for a worker. A big file's scan (rows, ragged rows: the execution
+    # needs it) runs in a thread while the file is profiled, as a worker would beside the upload page.
     source = data_source_create(file=path, name=path.name, user=user, domain=domain, scan_later=False)
-    # Profiled like an upload from the page, so the source's page shows its profile and Quick Viz too.
-    try:
-        data_source_profile(source=source)
-    except ProfileError as exc:
-        raise IngestFailed(f"cannot read {path.name} as a table: {exc}") from exc
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = None if "ragged" in source.dialect else pool.submit(file_scan, source.file_path, source.dialect)
+        # Profiled like an upload from the page, so the source's page shows its profile and Quick Viz too.
+        try:
+            data_source_profile(source=source)
+        except ProfileError as exc:
+            raise IngestFailed(f"cannot read {path.name} as a table: {exc}") from exc
+        if scan is not None and scan.exception() is None:  # else the execution scans and reports the error
+            data_source_scan(source=source, scanned=scan.result())
     if auto:
         fields = mapping_from_proposals(source=source, user=user, domain=domain)
     if fields is None:

@@ -79,10 +79,10 @@ def copy_from_duckdb(pg_cursor, copy_sql: sql.Composable, conn, query: str, para
     return counted.staged
 
 
-def copy_rows_from_duckdb(pg_cursor, table: str, columns: list[str], conn, query: str) -> int:
+def copy_rows_from_duckdb(pg_cursor, table: str, columns: list[str], conn, query: str, params=None) -> int:
     """COPY the rows of a DuckDB query (its columns: `columns`, in order) into `table`, in PostgreSQL's binary
     format when every column has a binary encoding (pg_binary.py), else as CSV; returns the rows."""
-    reader = conn.sql(query).to_arrow_reader(QUERY_BATCH_ROWS)
+    reader = conn.sql(query, params=params).to_arrow_reader(QUERY_BATCH_ROWS)
     pg_types = pg_binary.column_types(pg_cursor, table, columns)
     schema = pg_binary.binary_schema(reader.schema, pg_types)
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(

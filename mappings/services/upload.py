@@ -167,23 +167,31 @@ def _scan_later(source_id: int) -> None:
         logger.warning("could not queue the scan of upload %s; it will be scanned before it is executed", source_id)
 
 
-def data_source_scan(*, source: DataSource) -> DataSource:
+def data_source_scan(*, source: DataSource, scanned: tuple[dict, int] | None = None) -> DataSource:
     """Count an upload's rows and its rows with more fields than the header over the whole file, once.
 
     Big uploads are scanned after the upload (a Celery task) so the profile shows at once; an execution
     or a preview calls this first when the scan has not happened yet (`"ragged"` missing from the
-    dialect), so a ragged row is never read shifted.
+    dialect), so a ragged row is never read shifted. `scanned` is `file_scan`'s result when the caller
+    scanned the file already (the ingest command, beside the profile).
     """
     if "ragged" in source.dialect:
         return source
-    dialect = dict(source.dialect)
-    _, rows, ragged = file_layout(source.file_path, dialect)
-    dialect["ragged"] = ragged
-    source.dialect, source.rows = dialect, rows
+    dialect, rows = scanned if scanned is not None else file_scan(source.file_path, source.dialect)
+    source.dialect, source.rows = {**source.dialect, **dialect}, rows
     if source.profile:
-        source.profile = {**source.profile, "ragged": ragged, "rows": rows}
+        source.profile = {**source.profile, "ragged": dialect["ragged"], "rows": rows}
     source.save(update_fields=["dialect", "rows", "profile"])
     return source
+
+
+def file_scan(path: str, dialect: dict) -> tuple[dict, int]:
+    """(the dialect with "ragged" and, when values span lines, "quoted_newlines"; the row count) of a whole
+    file. Touches no database: it may run in a thread beside other work."""
+    dialect = dict(dialect)
+    _, rows, ragged = file_layout(path, dialect)
+    dialect["ragged"] = ragged
+    return dialect, rows
 
 
 def _read_error_message(exc: Exception, path: Path) -> str:

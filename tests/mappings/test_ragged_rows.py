@@ -103,7 +103,7 @@ def test_a_big_upload_is_counted_after_the_upload_and_its_execution_still_reject
     assert later.rows == 5 and later.profile["ragged"]["examples"] == [3, 4, 5, 6]
 
 
-def test_an_ingest_of_a_big_file_queues_no_scan_beside_its_execution_which_scans_it_first(
+def test_an_ingest_of_a_big_file_queues_no_scan_it_scans_the_file_while_profiling_it(
     db, tmp_path, settings, django_capture_on_commit_callbacks
 ):
     from mappings.services.ingest import ingest_file
@@ -124,4 +124,6 @@ def test_an_ingest_of_a_big_file_queues_no_scan_beside_its_execution_which_scans
     assert "data_source_create" not in [getattr(c, "__qualname__", "").split(".")[0] for c in queued_by_ingest]
     source.refresh_from_db()
     assert (source.rows, source.dialect["ragged"]["rows"]) == (5, 4)
+    # The profile, taken from a sample while the scan ran, ends with the scan's exact figures.
+    assert (source.profile["rows"], source.profile["ragged"]["examples"]) == (5, [3, 4, 5, 6])
     assert job.report["tables"]["canonical_customers"]["rejected"] == 4
