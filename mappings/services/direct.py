@@ -9,9 +9,10 @@ The row work happens in DuckDB, not in PostgreSQL:
    exactly like the staging path does (external id, then e-mail/name, then placeholders or misses) and
    the map (identifier → id) comes back as an Arrow table that DuckDB joins. With "reject", rows naming
    a missing referent are rejected in DuckDB.
-4. The rows to load are a relation, not a table: the good rows joined with the maps, computed where each
-   step reads them (storing them took longer than the joins). A file that repeats identifiers has them
-   stored: the last occurrence wins; repeated derived identifiers are numbered.
+4. The rows to load are the good rows joined with the maps. Into an empty table they stay a relation,
+   computed where each step reads them (storing them took longer than the joins); they are stored when
+   rows will be compared with stored ones, and when the file repeats identifiers: the last occurrence
+   wins; repeated derived identifiers are numbered.
 5. After the canonical table is locked (SHARE ROW EXCLUSIVE: no other writer until commit), the
    identifiers it already has are fetched — the table's (when it is no bigger than the file) or the
    file's found in it — and DuckDB splits the rows into new ones and ones that may have changed.
@@ -254,8 +255,9 @@ class _Load:
     def _final(self, maps: list[str]) -> tuple[int, int]:
         """`self.final`: a relation (SQL with `self.final_params`) of one row per identifier, in the table's own
         columns (`self.columns`). It is the good rows joined with the reference maps, computed where it is
-        used (building a table of it cost more than the joins); a file that repeats identifiers (the last
-        occurrence wins, or id-less repeats are numbered) has it stored as table `ll_final`."""
+        used (into an empty table, building a table of it cost more than the joins); it is stored as table
+        `ll_final` when the file repeats identifiers (the last occurrence wins, or id-less repeats are
+        numbered) and when the table has rows already (`_existing`)."""
         conn, plan = self.conn, self.plan
         ok = "ll_good"
         if self.mode == "reject":
@@ -297,16 +299,21 @@ class _Load:
             tail = " QUALIFY row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row DESC) = 1"
         select = ", ".join(f"{e} AS {duck_ident(n)}" for e, n in zip(exprs, names, strict=True))
         final = f"SELECT {select} FROM {ok} g {' '.join(joins)}"
+        self.final, self.final_params, self.stored = f"({final})", params, False
         if repeats:
-            conn.execute(f"CREATE TABLE ll_final AS {final}{tail} ORDER BY g.source_row", params)
-            # Rejected rows were collected already: only ll_final is needed from here (DuckDB's memory is bounded).
-            conn.execute("DROP VIEW ll_good")
-            conn.execute("DROP TABLE ll_rows")
-            final, params = "SELECT * FROM ll_final", {}
-        self.final, self.final_params = f"({final})", params
+            self._store_final(tail)
         self.columns = names
         self.types = [_pg_type(plan, n) for n in names]
         return rows, distinct
+
+    def _store_final(self, tail: str = "") -> None:
+        """Store the rows to load as table `ll_final` (in file order) and read them from it from now on."""
+        query = f"CREATE TABLE ll_final AS SELECT * FROM {self.final} g{tail} ORDER BY g.source_row"
+        self.conn.execute(query, self.final_params)
+        # Rejected rows were collected already: only ll_final is needed from here (DuckDB's memory is bounded).
+        self.conn.execute("DROP VIEW ll_good")
+        self.conn.execute("DROP TABLE ll_rows")
+        self.final, self.final_params, self.stored = "(SELECT * FROM ll_final)", {}, True
 
     def _existing(self, distinct: int) -> tuple[int, int]:
         """(rows in the table, counted up to the file's; identifiers of the file it has already), with DuckDB
@@ -314,6 +321,10 @@ class _Load:
         cursor, table = self.cursor, sql.Identifier(self.plan.name)
         cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [distinct + 1])
         (table_rows,) = cursor.fetchone()
+        if table_rows and not self.stored:
+            # Rows will be compared with stored ones: joins of joins with the stored rows ran out of DuckDB's
+            # memory at 10M rows (100 MB), where a stored table spills.
+            self._store_final()
         relation = self.conn.sql(self.final, params=self.final_params)
         types = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
         self.compared = [
