@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 NUMERIC_TYPES = {"money", "integer", "number"}
 MAX_ROWS = 5000
 CACHE_SECONDS = 300
+# Memory a KPI read may hash in, for its transaction only. With the server's default (4 MB) a manager's top
+# products (45k rows of top_products grouped into 5,000 products at 1M orders, more at 10M) were sorted on disk
+# for the grouping: 32 ms, against 16 ms hashed. A read groups at most a few tables' scoped rows.
+READ_WORK_MEM = "16MB"
 
 
 # --- Dashboards: who may see and change them -----------------------------------------------------
@@ -445,9 +449,11 @@ def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]
             sql.SQL("set_config({}, %s, true)").format(sql.Literal(name))
             for name in (SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS)
         ]
+        setup.append(sql.SQL("set_config('work_mem', %s, true)"))
         setup_params: list[Any] = [
             "on" if scope.all_rows else "off",
             ",".join(str(i) for i in sorted(scope.employee_ids)),
+            READ_WORK_MEM,
         ]
         if as_reader:
             setup.append(sql.SQL("set_config('role', %s, true)"))
@@ -464,6 +470,7 @@ def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]
                     sql.Literal(SETTING_ALL_ROWS), sql.Literal(SETTING_EMPLOYEE_IDS)
                 )
             )
+            parts.append(sql.SQL("SET LOCAL work_mem TO DEFAULT"))
             if as_reader:
                 parts.append(sql.SQL("RESET ROLE"))
         else:

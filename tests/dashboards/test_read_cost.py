@@ -106,8 +106,11 @@ def test_a_read_outside_a_transaction_is_one_round_trip_that_leaves_the_connecti
     assert len(captured.captured_queries) == 3
     assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user = session_user, current_setting('ledgerlight.kpi_employee_ids', true)")
-        assert cursor.fetchone() == (True, "")
+        cursor.execute(
+            "SELECT current_user = session_user, current_setting('ledgerlight.kpi_employee_ids', true), "
+            "setting = reset_val FROM pg_settings WHERE name = 'work_mem'"
+        )
+        assert cursor.fetchone() == (True, "", True)
 
 
 @pytest.mark.django_db(transaction=True)

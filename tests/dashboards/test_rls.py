@@ -50,8 +50,17 @@ def test_reader_role_cannot_read_canonical_tables(sales_kpi):
 def test_reads_leave_the_connection_as_it_was(manager, sales_kpi):
     forgetful_read(manager)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user = session_user, current_setting('ledgerlight.kpi_all_rows', true)")
-        assert cursor.fetchone() == (True, "")
+        cursor.execute(
+            "SELECT current_user = session_user, current_setting('ledgerlight.kpi_all_rows', true), "
+            "setting = reset_val FROM pg_settings WHERE name = 'work_mem'"
+        )
+        assert cursor.fetchone() == (True, "", True)
+
+
+def test_a_read_may_hash_in_more_memory_than_the_servers_default(manager, sales_kpi):
+    setting = sql.SQL("SELECT current_setting('work_mem') AS work_mem")
+    (rows,) = selectors._scoped_read(user_row_scope(manager), [(setting, [])])
+    assert rows == [{"work_mem": selectors.READ_WORK_MEM}]
 
 
 def test_a_recreated_kpi_table_gets_its_policy_back_on_first_read(manager, sales_kpi):
