@@ -66,6 +66,25 @@ def test_a_few_rows_into_a_larger_table_are_split_by_the_identifiers_the_table_h
     assert Order.objects.count() == 21
 
 
+def test_a_big_file_is_compared_with_the_stored_rows_in_buckets_and_every_change_is_found(db, tmp_path, monkeypatch):
+    from mappings.services import direct
+
+    run(
+        upload_text(tmp_path, orders(*(f"O{n},2024-01-05,{n}.00,K1,E1" for n in range(1, 41))), name="a.csv"),
+        ORDER_FIELDS,
+    )
+    monkeypatch.setattr(direct, "COMPARE_BUCKET_ROWS", 7)  # 40 stored rows: 6 buckets
+
+    changed = {3, 17, 18, 40}
+    text = orders(*(f"O{n},2024-01-05,{n}.{'50' if n in changed else '00'},K1,E1" for n in range(1, 41)))
+    job = run(upload_text(tmp_path, text, name="b.csv"), ORDER_FIELDS)
+
+    assert job.report["tables"]["canonical_orders"] == {"inserted": 0, "updated": 4, "unchanged": 36, "rejected": 0}
+    assert {o.external_id for o in Order.objects.all() if o.amount % 1} == {f"O{n}" for n in changed}
+    again = run(upload_text(tmp_path, text, name="c.csv"), ORDER_FIELDS)
+    assert again.report["tables"]["canonical_orders"] == {"inserted": 0, "updated": 0, "unchanged": 40, "rejected": 0}
+
+
 def test_an_identifier_repeated_in_the_file_loads_its_last_occurrence_once(db, tmp_path):
     text = orders("O1,2024-01-05,10.00,K1,E1", "O1,2024-01-06,11.00,K1,E1", "O2,2024-01-07,12.00,K1,E1")
     job = run(upload_text(tmp_path, text), ORDER_FIELDS)
