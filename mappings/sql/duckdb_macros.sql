@@ -2,10 +2,11 @@
 -- locked-down DuckDB connection before a mapping's SQL runs. Fixed SQL: no user text reaches here.
 
 -- Blank cells and database-export nulls are missing values.
--- trim() copies every value; only values starting or ending with a space can trim to a marker.
+-- trim() copies every value; only values with a space can trim to a marker (one test of a space is cheaper
+-- than testing both ends: 8 columns of 1M rows, 0.33 s against 0.375 s).
 CREATE MACRO ll_blank_null(v) AS CASE
     WHEN v IS NULL OR v IN ('', 'NULL', 'null', '\N') THEN NULL
-    WHEN (starts_with(v, ' ') OR ends_with(v, ' ')) AND trim(v) IN ('', 'NULL', 'null', '\N') THEN NULL
+    WHEN contains(v, ' ') AND trim(v) IN ('', 'NULL', 'null', '\N') THEN NULL
     ELSE v
 END;
 
