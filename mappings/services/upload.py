@@ -178,7 +178,7 @@ def data_source_scan(*, source: DataSource, scanned: tuple[dict, int] | None = N
     if "ragged" in source.dialect:
         return source
     dialect, rows = scanned if scanned is not None else file_scan(source.file_path, source.dialect)
-    source.dialect, source.rows = {**source.dialect, **dialect}, rows
+    source.dialect, source.rows = dialect, rows
     if source.profile:
         source.profile = {**source.profile, "ragged": dialect["ragged"], "rows": rows}
     source.save(update_fields=["dialect", "rows", "profile"])
