@@ -170,10 +170,10 @@ class _Load:
             self._lap("update changed rows")
         inserted = distinct - existing
         if inserted:
-            # In a few long runs of file order (each of DuckDB's threads emits its share of the rows in order; 3
-            # runs at 1M rows; the anti-join needs a sort): the identifier index is written page after page
-            # where each run goes (measured: in hash order this COPY took twice as long at 1M rows; in these
-            # runs, as long as sorted).
+            # Near file order, so the identifier index is written page after page (measured: in hash order this
+            # COPY took twice as long at 1M rows). Beside stored rows, sorted (the anti-join needs it); into an
+            # empty table, as the relation gives them: a few long runs of file order (each of DuckDB's threads
+            # emits its share in order; 3 runs at 1M rows), which took as long as sorted.
             query = f"SELECT * FROM {self.final} f WHERE NOT {_EXISTS} ORDER BY source_row" if existing else self.final
             copy_rows_from_duckdb(self.cursor, plan.name, self.columns, conn, query, self.final_params)
             self._lap("copy new rows")
@@ -423,8 +423,8 @@ class _Load:
             touched[key] = sorted(set(touched[key]) | set(values)) if touched.get(key) else sorted(values)
 
 
-# Over the rows' relation, aliased f.
 COMPARE_BUCKET_ROWS = 2_000_000
+# Over the rows to load, aliased f.
 _EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = f.external_id)"
 _PG_TYPES = {"external_id": "text", "source_id": "bigint", "source_row": "bigint", "is_placeholder": "boolean"}
 
