@@ -33,7 +33,15 @@ from psycopg.types.string import TextLoader
 from accounts.models import User
 from accounts.selectors import RowScope, employee_subtree_ids, user_can_manage_data, user_row_scope
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
-from dashboards.kpi.registry import KPI_VIEWS, KpiView, aggregates_of, date_filter_column, get_view
+from dashboards.kpi.registry import (
+    KPI_VIEWS,
+    TEAM_SNAPSHOTS,
+    KpiView,
+    aggregates_of,
+    date_filter_column,
+    get_view,
+    team_aggregate_of,
+)
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
 from dashboards.models import Dashboard, Widget
 
@@ -346,6 +354,8 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
         return None
     dated = bool(query.date_from or query.date_to)
     for aggregate in aggregates_of(query.view):
+        if aggregate.team_of:  # read only for a scope that is one team (`kpi_team_aggregate_for`)
+            continue
         dimensions = set(aggregate.columns) - set(aggregate.measures)
         if scope_ids is not None and aggregate.scope_column is None:
             continue
@@ -356,8 +366,57 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
     return None
 
 
+def kpi_team_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiView | None:
+    """The view's team aggregate (registry, "Team aggregates") when it could answer the query: a scoped read (not
+    every row) without a date range, grouping and summing only columns the team rows hold. Whether the scope IS a
+    team is decided inside the read's statement (`_statement`), against the hierarchy the team rows were built with.
+    """
+    team = team_aggregate_of(query.view)
+    if team is None or scope_ids is None or query.date_from or query.date_to:
+        return None
+    if not (query.group_by or query.measures):
+        return None
+    dimensions = set(team.columns) - set(team.measures) - {team.scope_column}
+    if set(query.group_by) <= dimensions and set(query.measures) <= set(team.measures):
+        return team
+    return None
+
+
 def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
-    """SELECT for one KPI query. scope_ids None means every row; identifiers quoted, values bound."""
+    """SELECT for one KPI query. scope_ids None means every row; identifiers quoted, values bound.
+
+    A read that a team aggregate could answer is one statement of two branches, of which exactly one runs: the
+    team's rows when the employee ids are exactly the members of a team in the aggregate's hierarchy snapshot,
+    else the usual read (each gate is a one-time filter: PostgreSQL does not start the branch it rules out). Found
+    in the statement, not cached: the snapshot and the team rows are read in the same snapshot of the database, so
+    a hierarchy rebuilt meanwhile can never pair one team's rows with another's members, and it stays one round
+    trip. The team rows of a team are the per-rep rows of exactly its members summed (kept so by the refresh), so
+    both branches give the same rows; anything else (a hierarchy changed since the snapshot, a ?rep= narrowing, a
+    rep's own scope) matches no team and takes the usual read.
+    """
+    team = kpi_team_aggregate_for(query, scope_ids)
+    if team is None:
+        return _plain_statement(query, scope_ids)
+    found = sql.SQL(
+        "WITH kpi_team AS MATERIALIZED (SELECT team_id FROM {} WHERE aggregate_name = %s AND members = %s::bigint[]) "
+    ).format(sql.Identifier(TEAM_SNAPSHOTS))
+    # min(): two teams have the same members only in a cycle of bad data, and then the same rows.
+    on_team = sql.SQL("{} = (SELECT min(team_id) FROM kpi_team)").format(sql.Identifier(team.scope_column))
+    team_read, team_params = _select(query, sql.Identifier(team.name), [on_team], [], team)
+    usual, usual_params = _plain_statement(query, scope_ids)
+    # Each branch gated from outside: the gate stays above the branch's LIMIT (no qual enters a subquery with a
+    # LIMIT), where a false one-time filter never starts the branch. Inside it, the gate would sit under a Gather:
+    # the ruled-out per-rep branch of a VP's read launched its parallel workers (18 ms) to find nothing to do.
+    # Outside, a sum without GROUP BY (one row even of no rows) is gated too.
+    statement = found + sql.SQL(
+        "SELECT * FROM ({}) AS kpi_team_read WHERE EXISTS (SELECT 1 FROM kpi_team) "
+        "UNION ALL SELECT * FROM ({}) AS kpi_usual_read WHERE NOT EXISTS (SELECT 1 FROM kpi_team)"
+    ).format(team_read, usual)
+    return statement, [team.name, sorted(scope_ids), *team_params, *usual_params]
+
+
+def _plain_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
+    """The read from the view, a read-side aggregate of it, or (dated) its rollup helper."""
     view = query.view
     aggregate = None
     if view.rollup_of and (query.date_from or query.date_to):
@@ -369,9 +428,25 @@ def _statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.C
     else:
         source = sql.Identifier(view.name)
         predicates, params = _where(view, scope_ids, view.date_column, query)
+    return _select(query, source, predicates, params, aggregate)
+
+
+def _select(
+    query: KpiQuery,
+    source: sql.Composable,
+    predicates: list[sql.Composable],
+    params: list[Any],
+    aggregate: KpiView | None,
+) -> tuple[sql.Composed, list[Any]]:
+    """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`."""
+    view = query.view
     # Grouping by an aggregate's whole key (a customer's id) groups nothing: its rows are read as they are,
     # ordered by the stored column, so an index on it gives the first rows of a ranking without a sort.
-    one_row_per_group = aggregate is not None and set(aggregate.key) <= set(query.group_by)
+    one_row_per_group = False
+    if aggregate is not None:
+        # A team aggregate's team is fixed by the read: its entity alone is the key.
+        key = set(aggregate.key) - ({aggregate.scope_column} if aggregate.team_of else set())
+        one_row_per_group = key <= set(query.group_by)
 
     def money(expression: sql.Composable, name: str) -> sql.Composable:
         # KPI tables keep money exact (more than 2 decimals after discounts); callers get cents, rounded
@@ -607,6 +682,7 @@ def _read_with_repair(scope: RowScope, statements, view_names: list[str]) -> lis
             view = KPI_VIEWS.get(name)
             related = [view.rollup_of] if view and view.rollup_of else []
             related += [a.name for a in aggregates_of(view)] if view else []
+            related += [TEAM_SNAPSHOTS] if view and team_aggregate_of(view) else []
             tables += [t for t in (name, *related) if t not in tables]
         kpi_rls_ensure(tables)
         return _scoped_read(scope, statements)

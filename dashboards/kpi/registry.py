@@ -51,6 +51,9 @@ class KpiView:
     internal: bool = False  # helper views: refreshed with their rollup, not shown to dashboards
     reads: tuple[str, ...] = ()  # stored helper tables the SQL reads (order facts), brought up to date first
     aggregate_of: str | None = None  # read-side aggregate: that view's rows summed over fewer columns
+    # Team aggregate (read-side): the parent's rows summed over every employee below each manager, whose
+    # employee column (the parent's scope column) this names; its own scope column is `team_id`.
+    team_of: str | None = None
     # Columns that are NULL when the data cannot tell them (cost of goods without product costs), and what a
     # widget showing only such columns says when every value it has is unknown, instead of drawing nothing.
     unknown_columns: tuple[str, ...] = ()
@@ -93,6 +96,11 @@ def date_filter_column(view: KpiView) -> str | None:
 def aggregates_of(view: KpiView) -> list[KpiView]:
     """The read-side aggregates of a view, in registry order (kept by the view's refresh, read by selectors)."""
     return [v for v in KPI_VIEWS.values() if v.aggregate_of == view.name]
+
+
+def team_aggregate_of(view: KpiView) -> KpiView | None:
+    """The view's team aggregate ("Team aggregates" below), if it has one."""
+    return next((v for v in aggregates_of(view) if v.team_of), None)
 
 
 def public_views() -> list[KpiView]:
@@ -557,4 +565,66 @@ _aggregate(
     ("revenue", "order_count"),
     key=("customer_id",),
     count_column="order_count",
+)
+_aggregate(
+    "top_products",
+    "top_products_all_reps",
+    ("product_id", "product_name", "category"),
+    ("revenue", "quantity", "line_count"),
+    key=("product_id",),
+    count_column="line_count",
+)
+
+
+# Team aggregates: a per-entity view's rows summed over every rep below each manager (VP, CEO: any employee with
+# reports), one row per (team_id, entity), for a manager's ranking. A manager's scope is their whole subtree, so
+# without it their top-10 sums every (entity, rep) row of their reps and sorts (a VP: hundreds of reps). The
+# hierarchy a team aggregate was built with is kept beside it (`TEAM_SNAPSHOTS`: team_id and its sorted members,
+# per aggregate); a read whose scope set EQUALS a team's members there reads that team's rows, any other read
+# (hierarchy changed since, a ?rep= narrowing, a rep) sums per-rep rows as before (dashboards.selectors). Kept by
+# the parent's refresh: full rebuilds it and its snapshot; incremental adds the rollup's difference (`kpi_delta`)
+# to each team of each rep; an executed employees file (HIERARCHY touched) rebuilds the snapshot and the team rows
+# from the parent's stored rows, without refreshing the parent (dashboards.services.refresh).
+
+TEAM_SNAPSHOTS = "kpi_team_snapshots"
+HIERARCHY = "canonical_employees"
+
+
+def _team_aggregate(of: str, name: str, entity: tuple[str, ...], measures: tuple[str, ...], count_column: str):
+    """Register the team aggregate of a per-entity view: `entity` is its id column then its attributes."""
+    parent = get_view(of)
+    return register(
+        KpiView(
+            name=name,
+            description=f"Team aggregate of {of}: {', '.join(measures)} per {entity[0]}, summed over every "
+            f"{parent.scope_column} below each manager (team_id).",
+            columns={"team_id": "integer", **{c: parent.columns[c] for c in (*entity, *measures)}},
+            depends_on=(*parent.depends_on, HIERARCHY),
+            strategy="incremental",
+            scope_column="team_id",
+            key=("team_id", entity[0]),
+            measures=measures,
+            count_column=count_column,
+            aggregate_of=of,
+            team_of=parent.scope_column,
+            internal=True,
+            refresh_interval=parent.refresh_interval,
+            max_staleness=parent.max_staleness,
+        )
+    )
+
+
+_team_aggregate(
+    "top_customers",
+    "top_customers_teams",
+    ("customer_id", "customer_name", "country", "segment"),
+    ("revenue", "order_count"),
+    count_column="order_count",
+)
+_team_aggregate(
+    "top_products",
+    "top_products_teams",
+    ("product_id", "product_name", "category"),
+    ("revenue", "quantity", "line_count"),
+    count_column="line_count",
 )

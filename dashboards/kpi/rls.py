@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
-from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,16 @@ KPI_READER_ROLE = "ledgerlight_kpi_reader"
 SETTING_ALL_ROWS = "ledgerlight.kpi_all_rows"
 SETTING_EMPLOYEE_IDS = "ledgerlight.kpi_employee_ids"
 _SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+# Tables that dashboards read besides the KPI views, with the column their policy filters on.
+# Team aggregates (registry) and their hierarchy snapshots are walled by team_id, the team's own employee: a reader
+# sees a team's rows only when the team's employee is in their scope. Why that is enough: a manager's scope is their
+# whole subtree, and a team inside it covers only employees below that team's employee, so inside it too (a rep's
+# scope holds no team: a rep has no reports). The team rows sum the hierarchy of the snapshot they were built with;
+# after an employees upload, until the rebuild it queues commits, a team may still sum a rep who moved out of it.
+# The read itself (dashboards.selectors) never serves that: it reads a team only when the caller's employee ids are
+# exactly the snapshot's members of that team.
+EXTRA_SCOPED_TABLES = {TEAM_SNAPSHOTS: "team_id"}
 
 
 @cache
@@ -69,18 +79,19 @@ def kpi_rls_ensure(view_names: list[str] | None = None) -> dict[str, str]:
         return {}
     outcome: dict[str, str] = {}
     role = sql.Identifier(KPI_READER_ROLE)
-    for name in view_names or list(KPI_VIEWS):
+    for name in view_names or [*KPI_VIEWS, *EXTRA_SCOPED_TABLES]:
         view = KPI_VIEWS.get(name)
-        kind = kpi_relation_kind(name) if view else None
+        column = view.scope_column if view else EXTRA_SCOPED_TABLES.get(name)
+        kind = kpi_relation_kind(name) if view or column else None
         if kind is None:
             outcome[name] = "missing"
             continue
         table = sql.Identifier(name)
         with transaction.atomic(), connection.cursor() as cursor:
             if kind in ("r", "p"):
-                if view.scope_column:
+                if column:
                     statement = sql.SQL(_sql("kpi_rls_scoped.sql")).format(
-                        table=table, role=role, column=sql.Identifier(view.scope_column)
+                        table=table, role=role, column=sql.Identifier(column)
                     )
                 else:
                     statement = sql.SQL(_sql("kpi_rls_unscoped.sql")).format(table=table, role=role)

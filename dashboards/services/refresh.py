@@ -22,9 +22,11 @@ from django.utils import timezone
 from psycopg import sql
 
 from dashboards.kpi.registry import (
+    HIERARCHY,
     KPI_VIEWS,
     MONTH_SOURCES,
     ORDER_FACTS,
+    TEAM_SNAPSHOTS,
     KpiView,
     aggregates_of,
     base_views,
@@ -224,7 +226,7 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
     """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
     the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
     for aggregate in aggregates_of(view):
-        if aggregate.partition_key:
+        if aggregate.partition_key or aggregate.team_of:
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
@@ -236,26 +238,47 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
         )
 
 
-def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> None:
+def _aggregate_select(aggregate: KpiView, source: sql.Composable) -> sql.Composable:
+    """An aggregate's SQL file summing `source` (a team aggregate's also joins its hierarchy snapshot)."""
+    text = sql.SQL(view_sql(aggregate.name))
+    if aggregate.team_of:
+        members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
+        return text.format(source=source, members=members)
+    return text.format(source=source)
+
+
+def _team_snapshot_rebuild(aggregate: KpiView) -> None:
+    """Take the hierarchy a team aggregate is (re)built with from canonical_employees, in the refresh's transaction."""
+    _execute(
+        sql.SQL("DELETE FROM {} WHERE aggregate_name = %(aggregate)s").format(sql.Identifier(TEAM_SNAPSHOTS)),
+        {"aggregate": aggregate.name},
+    )
+    _execute(_engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name})
+
+
+def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuild: set[str] = frozenset()) -> None:
     """Bring the view's read-side aggregates (registry: `aggregate_of`) in line with its rows, in its transaction.
 
-    An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh), or for an incremental
-    refresh only the view's rows that changed groups of the aggregate hold:
+    An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh, or an aggregate named in
+    `rebuild`: a team aggregate whose hierarchy changed), or for an incremental refresh only the view's rows that
+    changed groups of the aggregate hold:
     - it keeps the month: the refreshed months' rows, which replace those months;
-    - it sums a rollup's entities over reps (top customers): the rollup's own difference per entity
-      (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`);
+    - it sums a rollup's entities over reps (top customers, all reps or per team): the rollup's own difference per
+      entity (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`);
     - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
       before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
       changes nearly every rep, so the difference is the cheap way, as for the rollups.
+    A team aggregate's rebuild takes its hierarchy snapshot again first (`_team_snapshot_rebuild`).
     """
     parent = sql.Identifier(view.name)
     for aggregate in aggregates_of(view):
         table = sql.Identifier(aggregate.name)
         columns = _columns(aggregate)
-        text = view_sql(aggregate.name)
-        if full:
+        if full or aggregate.name in rebuild:
+            if aggregate.team_of:
+                _team_snapshot_rebuild(aggregate)
             _execute(sql.SQL("DELETE FROM {}").format(table))
-            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=parent)))
+            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, parent)))
             continue
         if not months:
             continue
@@ -264,9 +287,11 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date]) -> Non
             _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
             source = _months_rows(view, aggregate.partition_key)
             _execute(
-                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, sql.SQL(text).format(source=source)),
+                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)),
                 {"months": months},
             )
+        elif view.rollup_of and aggregate.team_of:
+            _team_add_rollup_delta(view, aggregate)
         elif view.rollup_of:
             _aggregate_add_rollup_delta(view, aggregate)
         else:
@@ -313,6 +338,77 @@ def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     _execute(
         sql.SQL("DELETE FROM {t} WHERE {c} = 0 AND {k} IN (SELECT {k} FROM kpi_aggregate_delta)").format(
             t=table, c=sql.Identifier(aggregate.count_column), k=key
+        )
+    )
+
+
+
+
+def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
+    """Add the rollup's difference (`kpi_delta`: new - old per entity and rep) to each team of each rep, as the
+    aggregate's hierarchy snapshot has them (a rep is in a handful of teams: its manager's, their VP's, the CEO's).
+
+    One upsert of the differences summed per team and entity: an existing group gets its difference added; a group
+    new to a team had no sum there, so its difference IS its sum. The rows go through the view's own SQL (the team
+    standing in for the rep), which gives them the entity's attributes (names...) exactly as the view's own upsert
+    takes them. Costs one row write per changed (team, entity); nothing is summed again from the view's rows. A
+    group whose count reaches 0 goes, as a full rebuild would drop it.
+    """
+    table = sql.Identifier(aggregate.name)
+    rep = sql.Identifier(aggregate.team_of)
+    entity = [sql.Identifier(k) for k in view.key if k != aggregate.team_of]
+    entities = sql.SQL(", ").join(entity)
+    sums = sql.SQL(", ").join(sql.SQL("sum(d.{0}) AS {0}").format(sql.Identifier(m)) for m in view.measures)
+    changed = sql.SQL(" OR ").join(sql.SQL("sum(d.{}) <> 0").format(sql.Identifier(m)) for m in view.measures)
+    members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
+    _execute(sql.SQL("DROP TABLE IF EXISTS kpi_team_delta"))
+    _execute(
+        sql.SQL(
+            "CREATE TEMP TABLE kpi_team_delta ON COMMIT DROP AS "
+            "SELECT {entities}, m.team_id AS {rep}, {sums} FROM kpi_delta d JOIN {members} m ON m.employee_id = d.{rep} "
+            "GROUP BY {entities}, m.team_id HAVING {changed}"
+        ).format(
+            entities=sql.SQL(", ").join(sql.SQL("d.{}").format(e) for e in entity),
+            rep=rep,
+            sums=sums,
+            members=members,
+            changed=changed,
+        )
+    )
+    _execute(sql.SQL("ANALYZE kpi_team_delta"))
+    outputs = [sql.Identifier(c) for c in aggregate.columns if c != "team_id"]
+    updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
+    _execute(
+        sql.SQL(
+            "INSERT INTO {table} ({columns}) SELECT {rep}, {outputs} FROM ({select}) t "
+            "ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        ).format(
+            table=table,
+            columns=_columns(aggregate),
+            rep=rep,
+            outputs=sql.SQL(", ").join(outputs),
+            select=_select(view, source="kpi_team_delta"),
+            key=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
+            updates=sql.SQL(", ").join(updates),
+        )
+    )
+    count = sql.Identifier(aggregate.count_column)
+    matches = sql.SQL(" AND ").join(sql.SQL("t.{0} = d.{0}").format(e) for e in entity)
+    _execute(
+        sql.SQL("DELETE FROM {} t USING kpi_team_delta d WHERE t.team_id = d.{} AND {} AND t.{} = 0").format(
+            table, rep, matches, count
+        )
+    )
+    # `=` does not match a NULL entity (order lines without a product): those groups, one per team at most, apart.
+    _execute(
+        sql.SQL(
+            "DELETE FROM {} t WHERE {} AND t.{} = 0 AND t.team_id IN (SELECT d.{} FROM kpi_team_delta d WHERE {})"
+        ).format(
+            table,
+            sql.SQL(" AND ").join(sql.SQL("t.{} IS NULL").format(e) for e in entity),
+            count,
+            rep,
+            sql.SQL(" AND ").join(sql.SQL("d.{} IS NULL").format(e) for e in entity),
         )
     )
 
@@ -539,6 +635,11 @@ def kpi_view_refresh(
             _lock(view, wait=wait)
             state, _ = KpiViewState.objects.get_or_create(view_name=view.name)
             pending = list(KpiPendingRefresh.objects.filter(view_name=view.name))
+            # Aggregates asked to be rebuilt from the view's stored rows (a team aggregate whose hierarchy changed).
+            rebuild_pending = list(
+                KpiPendingRefresh.objects.filter(view_name__in=[a.name for a in aggregates_of(view)])
+            )
+            rebuild = {item.view_name for item in rebuild_pending}
             wanted = set(_parse_months(months))
             for item in pending:
                 wanted.update(_parse_months(item.months))
@@ -572,8 +673,8 @@ def kpi_view_refresh(
                     _aggregates_before(view, partitions)
                     change = _rebuild_partitions(view, partitions)
                     known_rows = state.rows + change if state.rows is not None else None
-            _aggregates_refresh(view, full=full, months=partitions)
-            KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending]).delete()
+            _aggregates_refresh(view, full=full, months=partitions, rebuild=rebuild)
+            KpiPendingRefresh.objects.filter(pk__in=[item.pk for item in pending + rebuild_pending]).delete()
             rows, newest = _table_facts(view, known_rows)
             duration_ms = round((time.monotonic() - clock) * 1000)
             state.last_success_at = timezone.now()
@@ -612,7 +713,8 @@ def kpi_view_refresh(
     job.save(update_fields=["status", "mode", "duration_ms", "rows", "partitions"])
     if effective == FULL:
         _vacuum(view)
-        for aggregate in aggregates_of(view):
+    for aggregate in aggregates_of(view):
+        if effective == FULL or aggregate.name in rebuild:
             _vacuum(aggregate)
     return RefreshResult(view.name, effective, duration_ms, rows, job.partitions, job.pk)
 
@@ -679,8 +781,16 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
             full=full,
             source_id=source_id,
         )
-        if not view.internal:  # a base is brought up to date by the views that read it, not by a task
+        if not view.internal and view.name not in names:  # a base is brought up to date by the views reading it
             names.append(view.name)
+    # A new hierarchy (an employees file): each team aggregate is rebuilt with it from its view's stored rows by the
+    # view's next refresh (queued with the others), which does not refresh the view itself for that.
+    for view in public_views():
+        for aggregate in aggregates_of(view):
+            if aggregate.team_of and HIERARCHY in tables:
+                KpiPendingRefresh.objects.create(view_name=aggregate.name, months=[], full=True, source_id=source_id)
+                if view.name not in names:
+                    names.append(view.name)
     return names
 
 

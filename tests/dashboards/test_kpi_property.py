@@ -1,6 +1,10 @@
 """Property: after any sequence of inserts, updates and late (back-dated) rows, refreshing incrementally the
 months an execution reports as touched gives exactly what a full recompute of the same SQL gives.
 
+Every KPI table is compared, read-side aggregates included: the team aggregates too (the world's reps are a
+manager with one of his reps and two reps of the CEO, so a change reaches two teams, and an update can move an
+order from one team to another).
+
 A change is made either as an execution makes it (its rows stamped with their data source, and the source given
 with the touched months: the order facts are then recomputed order by order, for the orders that source wrote,
 including orders it wrote in earlier changes) or without a source (the facts recomputed by month)."""

@@ -16,7 +16,12 @@ from dashboards import selectors
 from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view
 from dashboards.selectors import DashboardFilters, kpi_aggregate_for, kpi_query_build, kpi_rows_for_user
 from dashboards.services.demo import TOP_CUSTOMERS_QUERY
-from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all, view_sql
+from dashboards.services.refresh import (
+    _aggregate_select,
+    kpi_refresh_mark_touched,
+    kpi_view_refresh,
+    kpi_views_refresh_all,
+)
 from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
 from tests.factories import Role, persona
 
@@ -29,6 +34,8 @@ QUERIES = [
     ("monthly_revenue", {"group_by": ["month"], "measures": ["revenue", "order_count"], "order_by": ["-revenue"]}),
     ("top_customers", TOP_CUSTOMERS_QUERY),
     ("top_customers", {"group_by": ["country"], "measures": ["revenue", "order_count"], "order_by": ["-revenue"]}),
+    ("top_products", {**TOP_CUSTOMERS_QUERY, "group_by": ["product_id", "product_name"]}),
+    ("top_products", {"group_by": ["category"], "measures": ["revenue", "quantity"], "order_by": ["-revenue"]}),
     ("revenue_by_category", {"group_by": ["category"], "measures": ["revenue"], "order_by": ["-revenue"]}),
     ("sales_rep_performance", {"group_by": ["rep_name"], "measures": ["revenue", "order_count", "customer_count"]}),
     (
@@ -134,7 +141,7 @@ def test_an_aggregate_without_the_rep_column_is_behind_the_rls_wall_for_a_manage
 def recomputed(aggregate_name: str) -> list[tuple]:
     """The aggregate's SQL over its whole view, as a full refresh would store it."""
     aggregate = get_view(aggregate_name)
-    query = sql.SQL(view_sql(aggregate.name)).format(source=sql.Identifier(aggregate.aggregate_of))
+    query = _aggregate_select(aggregate, sql.Identifier(aggregate.aggregate_of))
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT * FROM ({}) q").format(query))
         return sorted(cursor.fetchall(), key=lambda r: tuple(str(v) for v in r))

@@ -1,0 +1,418 @@
+"""Team aggregates: top customers and top products summed per team (an employee with reports and everyone below),
+read when a caller's employee ids are exactly one team of the hierarchy they were built with, and equal to summing
+the per-rep rows; any other scope takes the per-rep read. Walled by row-level security on the team's employee."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from psycopg import sql
+
+from accounts.models import Role
+from accounts.selectors import RowScope, user_row_scope
+from canonical.models import Customer, Employee, Order, OrderLine, Product
+from dashboards import selectors
+from dashboards.kpi.registry import get_view
+from dashboards.kpi.rls import KPI_READER_ROLE
+from dashboards.models import KpiPendingRefresh
+from dashboards.selectors import DashboardFilters, kpi_query_build, kpi_rows_for_user, kpi_team_aggregate_for
+from dashboards.services.demo import TOP_CUSTOMERS_QUERY
+from dashboards.services.refresh import (
+    _aggregate_select,
+    kpi_refresh_mark_touched,
+    kpi_view_refresh,
+    kpi_views_refresh_all,
+)
+from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
+from tests.factories import persona
+
+pytestmark = pytest.mark.django_db
+
+TOP_PRODUCTS_QUERY = {
+    "group_by": ["product_id", "product_name"],
+    "measures": ["revenue", "quantity"],
+    "order_by": ["-revenue"],
+    "limit": 10,
+}
+# Rankings, whole lists and groupings over an attribute: every shape the team rows can answer.
+QUERIES = [
+    ("top_customers", TOP_CUSTOMERS_QUERY),
+    (
+        "top_customers",
+        {"group_by": ["customer_id"], "measures": ["revenue", "order_count"], "order_by": ["customer_id"]},
+    ),
+    ("top_customers", {"group_by": ["country"], "measures": ["revenue", "order_count"], "order_by": ["country"]}),
+    ("top_customers", {"measures": ["revenue"]}),
+    ("top_products", TOP_PRODUCTS_QUERY),
+    ("top_products", {"group_by": ["category"], "measures": ["revenue", "line_count"], "order_by": ["category"]}),
+]
+
+
+@pytest.fixture
+def company(db):
+    """A generated sales organisation: CEO -> 2 VPs -> 2 sales managers each -> 3 reps each, and 400 orders (with
+    lines) of 40 customers spread over every employee, managers included; every view built by a full refresh."""
+    rnd = random.Random(5)
+    ceo = Employee.objects.create(external_id="CEO", name="Chief")
+    vps = [Employee.objects.create(external_id=f"VP{v}", name=f"VP {v}", manager=ceo) for v in range(2)]
+    managers = [
+        Employee.objects.create(external_id=f"M{v}{m}", name=f"Manager {v}{m}", manager=vp)
+        for v, vp in enumerate(vps)
+        for m in range(2)
+    ]
+    reps = [
+        Employee.objects.create(external_id=f"R{i}{r}", name=f"Rep {i}{r}", manager=manager)
+        for i, manager in enumerate(managers)
+        for r in range(3)
+    ]
+    sellers = [ceo, *vps, *managers, *reps]
+    countries = ["Germany", "France", "Brazil", "USA"]
+    customers = Customer.objects.bulk_create(
+        Customer(external_id=f"C{i}", name=f"Customer {i:02d}", country=countries[i % 4]) for i in range(40)
+    )
+    products = Product.objects.bulk_create(
+        Product(external_id=f"P{i}", name=f"Product {i}", category=["Tea", "Fish", "Bread"][i % 3]) for i in range(12)
+    )
+    orders = Order.objects.bulk_create(
+        Order(
+            external_id=f"O{i}",
+            customer=rnd.choice(customers),
+            sales_rep=rnd.choice(sellers),
+            order_date=date(2024, rnd.randint(1, 12), rnd.randint(1, 28)),
+            status="shipped",
+        )
+        for i in range(400)
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            external_id=f"O{i}-{j}",
+            order=order,
+            product=rnd.choice(products),
+            quantity=Decimal(rnd.randint(1, 9)),
+            unit_price=Decimal(rnd.randint(100, 9999)) / 100,
+            discount=Decimal(rnd.choice(["0", "0.05", "0.1"])),
+        )
+        for i, order in enumerate(orders)
+        for j in range(rnd.randint(1, 3))
+    )
+    kpi_views_refresh_all(full=True)
+    return {"ceo": ceo, "vps": vps, "managers": managers, "reps": reps, "customers": customers, "products": products}
+
+
+def as_manager(name: str, employee: Employee):
+    return persona(name, Role.MANAGER, employee)
+
+
+def per_rep_read(user, view_name, options, filters=None) -> list[dict]:
+    """The same read summed from the per-rep rows, as it was before team aggregates."""
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    scope = user_row_scope(user)
+    statement = selectors._plain_statement(query, selectors._effective_ids(scope, query))
+    return selectors._scoped_read(scope, [statement])[0]
+
+
+def team_of(user, view_name, options, filters=None):
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    return kpi_team_aggregate_for(query, selectors._effective_ids(user_row_scope(user), query))
+
+
+def inflate_team_rows(team: Employee) -> None:
+    """Make a team's stored rows visibly different, to tell which branch a read took."""
+    with connection.cursor() as cursor:
+        for table in ("top_customers_teams", "top_products_teams"):
+            cursor.execute(
+                sql.SQL("UPDATE {} SET revenue = revenue + 1000000 WHERE team_id = %s").format(sql.Identifier(table)),
+                [team.pk],
+            )
+
+
+def recomputed(aggregate_name: str) -> list[tuple]:
+    """The team aggregate as a rebuild from its view's rows with its stored snapshot gives it."""
+    aggregate = get_view(aggregate_name)
+    select = _aggregate_select(aggregate, sql.Identifier(aggregate.aggregate_of))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT * FROM ({}) q").format(select))
+        return sorted(cursor.fetchall(), key=repr)
+
+
+def snapshot(aggregate_name: str) -> dict[int, list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT team_id, members FROM kpi_team_snapshots WHERE aggregate_name = %s", [aggregate_name])
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+@pytest.mark.parametrize(("view_name", "options"), QUERIES)
+def test_a_teams_read_equals_summing_its_reps_rows(company, level, view_name, options):
+    employee = {"manager": company["managers"][1], "vp": company["vps"][0], "ceo": company["ceo"]}[level]
+    user = as_manager(f"boss-{level}", employee)
+
+    assert team_of(user, view_name, options) is not None
+    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+
+    assert rows and rows == per_rep_read(user, view_name, options)
+
+
+def test_a_managers_ranking_is_read_from_their_teams_rows(company):
+    manager = company["managers"][0]
+    user = as_manager("boss", manager)
+    before = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+
+    inflate_team_rows(manager)
+    selectors.cache.clear()
+    after = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+
+    assert [r["revenue"] for r in after] == [round(r["revenue"] + 1000000, 2) for r in before]
+
+
+def test_the_snapshot_holds_every_employee_with_reports_and_their_whole_subtree(company):
+    teams = snapshot("top_customers_teams")
+    ceo, vp, manager = company["ceo"], company["vps"][1], company["managers"][2]
+
+    assert set(teams) == {ceo.pk, *(e.pk for e in company["vps"]), *(e.pk for e in company["managers"])}
+    assert len(teams[ceo.pk]) == 1 + 2 + 4 + 12
+    assert teams[vp.pk] == sorted(user_row_scope(as_manager("vp", vp)).employee_ids)
+    assert teams[manager.pk] == sorted(
+        [manager.pk, *Employee.objects.filter(manager=manager).values_list("pk", flat=True)]
+    )
+
+
+def test_a_rep_filter_or_a_reps_own_scope_reads_the_per_rep_rows(company):
+    vp, rep = company["vps"][0], company["reps"][0]
+    user = as_manager("vp", vp)
+    inflate_team_rows(vp)
+    filters = DashboardFilters(rep=rep.pk)
+
+    narrowed = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY, filters=filters)
+    own = kpi_rows_for_user(
+        user=persona("rep", Role.SALES_REP, rep), view_name="top_customers", options=TOP_CUSTOMERS_QUERY
+    )
+
+    assert narrowed == per_rep_read(user, "top_customers", TOP_CUSTOMERS_QUERY, filters) == own
+    assert all(r["revenue"] < 1000000 for r in narrowed)
+
+
+def test_an_executives_team_filter_reads_that_teams_rows(company):
+    manager = company["managers"][3]
+    executive = persona("exec", Role.EXECUTIVE, company["ceo"])
+    filters = DashboardFilters(team=manager.pk)
+    expected = per_rep_read(executive, "top_customers", TOP_CUSTOMERS_QUERY, filters)
+
+    inflate_team_rows(manager)
+    rows = kpi_rows_for_user(user=executive, view_name="top_customers", options=TOP_CUSTOMERS_QUERY, filters=filters)
+
+    assert [r["customer_id"] for r in rows] == [r["customer_id"] for r in expected]
+    assert [r["revenue"] for r in rows] == [round(r["revenue"] + 1000000, 2) for r in expected]
+
+
+def test_a_hierarchy_changed_since_the_snapshot_falls_back_to_the_per_rep_read(company):
+    old_manager, new_manager = company["managers"][0], company["managers"][1]
+    moved = company["reps"][0]
+    inflate_team_rows(new_manager)
+    Employee.objects.filter(pk=moved.pk).update(manager=new_manager)  # no refresh yet: the snapshot is the old one
+    user = as_manager("boss", new_manager)
+
+    rows = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+
+    assert moved.pk in user_row_scope(user).employee_ids and old_manager.pk not in user_row_scope(user).employee_ids
+    assert rows == per_rep_read(user, "top_customers", TOP_CUSTOMERS_QUERY)
+    assert all(r["revenue"] < 1000000 for r in rows)
+
+
+def test_a_team_read_is_one_round_trip(company):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.dashboards.test_read_cost import read_statements
+
+    user = as_manager("boss", company["vps"][1])
+    scope = user_row_scope(user)
+    query = kpi_query_build(view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    statement = selectors._statement(query, selectors._effective_ids(scope, query))
+    selectors._scoped_read(scope, [statement])  # the reader role's existence is looked up once per process
+
+    with CaptureQueriesContext(connection) as captured:
+        selectors._scoped_read(scope, [statement])
+
+    assert len(read_statements(captured)) == 1
+
+
+# --- Refresh --------------------------------------------------------------------------------------------------
+
+
+def test_incremental_refreshes_keep_the_team_rows_equal_to_their_full_rebuild(company):
+    reps, customers, products = company["reps"], company["customers"], company["products"]
+    day = date(2024, 6, 3)
+    new_customer = Customer.objects.create(external_id="C-new", name="Brand new", country="Chile")
+    add_order(customer=new_customer, rep=reps[4], day=day, lines=[(products[0], "2", "10.00", "0")])
+    add_order(customer=None, rep=reps[7], day=day, amount="40.00")  # a NULL customer
+    moved = Order.objects.filter(sales_rep=reps[0]).order_by("pk").first()
+    old_month = month_of(moved.order_date)
+    moved.sales_rep, moved.customer, moved.order_date = reps[11], customers[3], day  # another rep, customer, month
+    moved.save()
+    late = add_order(customer=customers[5], rep=reps[2], day=date(2021, 2, 1), lines=[(products[1], "1", "5.00", "0")])
+    months = sorted({old_month, month_of(day), month_of(late.order_date)})
+    touched = {"canonical_orders": {"months": months}, "canonical_order_lines": {"months": months}}
+    kpi_refresh_mark_touched(touched=touched)
+
+    for name in ("top_customers", "top_products"):
+        assert kpi_view_refresh(view_name=name).mode == "incremental"
+    incremental = {name: table_rows(name) for name in ("top_customers_teams", "top_products_teams")}
+    kpi_views_refresh_all(full=True, view_names=["top_customers", "top_products"])
+
+    for name, rows in incremental.items():
+        assert rows == table_rows(name), name
+    assert any(r[1] == new_customer.pk for r in incremental["top_customers_teams"])
+    assert any(r[1] is None for r in incremental["top_customers_teams"])
+
+
+def test_a_team_row_whose_count_reaches_zero_goes(company):
+    manager = company["managers"][0]
+    team = [manager, *Employee.objects.filter(manager=manager)]
+    customer = Order.objects.filter(sales_rep=team[1]).order_by("pk").first().customer
+    sold = Order.objects.filter(customer=customer, sales_rep__in=team)
+    months = sorted({month_of(o.order_date) for o in sold})
+    sold.delete()
+    kpi_refresh_mark_touched(
+        touched={"canonical_orders": {"months": months}, "canonical_order_lines": {"months": months}}
+    )
+
+    kpi_view_refresh(view_name="top_customers")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM top_customers_teams WHERE team_id = %s AND customer_id = %s",
+            [manager.pk, customer.pk],
+        )
+        assert cursor.fetchone()[0] == 0
+    assert table_rows("top_customers_teams") == recomputed("top_customers_teams")
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+
+
+def test_an_executed_employees_file_rebuilds_the_teams_without_refreshing_the_view(
+    company, upload_dir, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    from dashboards.tasks import kpi_view_refresh_task
+    from tests.mappings.helpers import field, run, upload_text
+
+    queued = []
+    monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kw: queued.append(kw["view_name"]))
+
+    moved, old_manager, new_manager = company["reps"][0], company["managers"][0], company["managers"][3]
+    top_customers_before = table_rows("top_customers")
+    text = f"id,name,boss\n{moved.external_id},{moved.name},{new_manager.external_id}\n"
+    fields = [
+        field("id", "canonical_employees", "external_id"),
+        field("name", "canonical_employees", "name"),
+        field("boss", "canonical_employees", "manager_id"),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):  # the execution commits: its receiver runs
+        job = run(upload_text(tmp_path, text, name="employees.csv"), fields)
+
+    assert job.status == "succeeded", job.error
+    assert {"top_customers", "top_products"} <= set(queued)
+    assert KpiPendingRefresh.objects.filter(view_name="top_customers_teams").exists()
+    assert not KpiPendingRefresh.objects.filter(view_name="top_customers").exists()
+    result = kpi_view_refresh(view_name="top_customers")
+    assert (result.mode, result.partitions) == ("incremental", [])
+    assert table_rows("top_customers") == top_customers_before
+    teams = snapshot("top_customers_teams")
+    assert moved.pk in teams[new_manager.pk] and moved.pk not in teams[old_manager.pk]
+    assert moved.pk in teams[new_manager.manager_id] and moved.pk not in teams[old_manager.manager_id]
+    assert table_rows("top_customers_teams") == recomputed("top_customers_teams")
+    # The new manager's read is a team read again, with the moved rep's customers in it.
+    user = as_manager("boss", new_manager)
+    inflate_team_rows(new_manager)
+    rows = kpi_rows_for_user(user=user, view_name="top_customers", options={**TOP_CUSTOMERS_QUERY, "limit": 100})
+    moved_customers = {r[0] for r in top_customers_before if r[1] == moved.pk}
+    assert moved_customers <= {r["customer_id"] for r in rows}
+    assert all(r["revenue"] >= 1000000 for r in rows)
+    # The same file again changes nothing: nothing more is queued or pending.
+    queued.clear()
+    pending = KpiPendingRefresh.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = run(upload_text(tmp_path, text, name="employees-again.csv"), fields)
+    assert again.report["touched"] == {} and queued == []
+    assert KpiPendingRefresh.objects.count() == pending
+
+
+# --- Row-level security ---------------------------------------------------------------------------------------
+
+
+def forgetful_read(scope: RowScope, table: str) -> list[dict]:
+    """The scoped session of the one read function, running a query with no access predicate at all."""
+    statement = sql.SQL("SELECT team_id FROM {}").format(sql.Identifier(table))
+    return selectors._scoped_read(scope, [(statement, [])])[0]
+
+
+@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+def test_a_manager_cannot_read_a_sibling_teams_rows(company, table):
+    manager, sibling = company["managers"][0], company["managers"][1]
+    scope = user_row_scope(as_manager("boss", manager))
+
+    teams = {r["team_id"] for r in forgetful_read(scope, table)}
+
+    assert teams == {manager.pk}
+    assert sibling.pk not in teams and manager.manager_id not in teams
+
+
+@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+def test_a_vp_reads_their_own_and_their_managers_teams_only(company, table):
+    vp = company["vps"][0]
+    scope = user_row_scope(as_manager("vp", vp))
+
+    teams = {r["team_id"] for r in forgetful_read(scope, table)}
+
+    assert teams == {vp.pk, *Employee.objects.filter(manager=vp).values_list("pk", flat=True)}
+
+
+@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+def test_a_rep_cannot_read_their_managers_team_row(company, table):
+    rep = company["reps"][0]
+    assert forgetful_read(user_row_scope(persona("rep", Role.SALES_REP, rep)), table) == []
+
+
+@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+def test_the_reader_role_without_scope_settings_sees_no_team_rows(company, table):
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+        assert cursor.fetchone()[0] > 0  # as the owner: there are rows to hide
+        cursor.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(KPI_READER_ROLE)))
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("RESET ROLE")
+
+
+def test_an_outsider_gets_no_team_rows_from_the_data_api(company, client):
+    from dashboards.services.dashboards import dashboard_create, dashboard_share
+    from dashboards.services.widgets import widget_create
+
+    owner = persona("exec", Role.EXECUTIVE, company["ceo"])
+    manager = as_manager("boss", company["managers"][0])
+    outsider = persona("outsider", None)
+    dashboard = dashboard_create(title="Teams", owner=owner)
+    widget_create(
+        dashboard=dashboard,
+        title="Top customers",
+        chart_type="table",
+        view_name="top_customers",
+        vega_spec={"columns": ["customer_name", "revenue"]},
+        query_options=TOP_CUSTOMERS_QUERY,
+    )
+    dashboard_share(dashboard=dashboard, level="view", username=manager.username)
+    url = f"/api/dashboard/{dashboard.pk}/data"
+
+    client.force_login(outsider)
+    assert client.get(url).status_code in (403, 404)
+    client.force_login(manager)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.json()["widgets"][0]["rows"] == per_rep_read(manager, "top_customers", TOP_CUSTOMERS_QUERY)
