@@ -342,8 +342,6 @@ def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     )
 
 
-
-
 def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     """Add the rollup's difference (`kpi_delta`: new - old per entity and rep) to each team of each rep, as the
     aggregate's hierarchy snapshot has them (a rep is in a handful of teams: its manager's, their VP's, the CEO's).
@@ -357,7 +355,6 @@ def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     table = sql.Identifier(aggregate.name)
     rep = sql.Identifier(aggregate.team_of)
     entity = [sql.Identifier(k) for k in view.key if k != aggregate.team_of]
-    entities = sql.SQL(", ").join(entity)
     sums = sql.SQL(", ").join(sql.SQL("sum(d.{0}) AS {0}").format(sql.Identifier(m)) for m in view.measures)
     changed = sql.SQL(" OR ").join(sql.SQL("sum(d.{}) <> 0").format(sql.Identifier(m)) for m in view.measures)
     members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
@@ -365,7 +362,8 @@ def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     _execute(
         sql.SQL(
             "CREATE TEMP TABLE kpi_team_delta ON COMMIT DROP AS "
-            "SELECT {entities}, m.team_id AS {rep}, {sums} FROM kpi_delta d JOIN {members} m ON m.employee_id = d.{rep} "
+            "SELECT {entities}, m.team_id AS {rep}, {sums} "
+            "FROM kpi_delta d JOIN {members} m ON m.employee_id = d.{rep} "
             "GROUP BY {entities}, m.team_id HAVING {changed}"
         ).format(
             entities=sql.SQL(", ").join(sql.SQL("d.{}").format(e) for e in entity),
