@@ -12,7 +12,7 @@ from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from canonical.models import Customer, Product
-from dashboards.kpi.registry import public_views
+from dashboards.kpi.registry import KPI_VIEWS, public_views
 from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
 from dashboards.services import refresh
 from dashboards.services.refresh import (
@@ -173,3 +173,39 @@ def test_an_incremental_refresh_keeps_the_views_row_count_exact_without_counting
     assert result.rows == scalar("SELECT count(*) FROM sales_rep_performance") == 3
     state = KpiViewState.objects.get(view_name="sales_rep_performance")
     assert (state.rows, state.data_through) == (3, date(2024, 3, 1))
+
+
+def test_every_counted_kpi_table_keeps_its_emptied_rows_in_a_partial_index(db):
+    counted = {v.name: v.count_column for v in KPI_VIEWS.values() if v.count_column}
+    indexed = dict(
+        _fetch(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE indexname = tablename || '_emptied' "
+            "AND tablename = ANY(%s)",
+            [list(counted)],
+        )
+    )
+
+    assert set(indexed) == set(counted)
+    for table, count in counted.items():
+        assert indexed[table].endswith(f"WHERE ({count} = 0)"), indexed[table]
+
+
+def test_an_entity_whose_orders_all_went_leaves_every_per_entity_table(shop):
+    feb = _fetch("SELECT id FROM canonical_orders WHERE order_date = '2024-02-03'", [])[0][0]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM canonical_order_lines WHERE order_id = %s", [feb])
+        cursor.execute("DELETE FROM canonical_orders WHERE id = %s", [feb])
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": ["2024-02-01"]}})
+    rep5 = shop["employees"]["5"].pk
+
+    assert kpi_view_refresh(view_name="top_customers").mode == "incremental"
+    assert kpi_view_refresh(view_name="top_products").mode == "incremental"
+
+    assert scalar("SELECT count(*) FROM top_customers WHERE sales_rep_id = %s", [rep5]) == 0
+    assert scalar("SELECT count(*) FROM top_products WHERE sales_rep_id = %s", [rep5]) == 0
+    for view in [v for v in KPI_VIEWS.values() if v.count_column]:
+        assert scalar(f'SELECT count(*) FROM "{view.name}" WHERE "{view.count_column}" = 0') == 0, view.name
+    incremental = {name: table_rows(name) for name in ("top_customers", "top_products", "top_products_teams")}
+    kpi_view_refresh(view_name="top_customers", mode="full")
+    kpi_view_refresh(view_name="top_products", mode="full")
+    assert incremental == {name: table_rows(name) for name in incremental}
