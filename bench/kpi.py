@@ -64,12 +64,19 @@ def _generate(scale: int, seed: int) -> float:
 
 
 def _digest(table: str) -> str:
+    """A digest of a view's rows and of the rows of its read-side and team aggregates, which its refresh keeps."""
     from psycopg import sql
 
-    return _scalar(
-        sql.SQL("SELECT md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t").format(
-            sql.Identifier(table)
+    from dashboards.kpi.registry import KPI_VIEWS, aggregates_of
+
+    tables = [table] + ([a.name for a in aggregates_of(KPI_VIEWS[table])] if table in KPI_VIEWS else [])
+    return ",".join(
+        _scalar(
+            sql.SQL("SELECT md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t").format(
+                sql.Identifier(name)
+            )
         )
+        for name in tables
     )
 
 

@@ -584,7 +584,9 @@ _aggregate(
 # (hierarchy changed since, a ?rep= narrowing, a rep) sums per-rep rows as before (dashboards.selectors). Kept by
 # the parent's refresh: full rebuilds it and its snapshot; incremental adds the rollup's difference (`kpi_delta`)
 # to each team of each rep; an executed employees file (HIERARCHY touched) rebuilds the snapshot and the team rows
-# from the parent's stored rows, without refreshing the parent (dashboards.services.refresh).
+# from the parent's stored rows, without refreshing the parent (dashboards.services.refresh). Only top_products has
+# one: top_customers' team rows cost minutes per full refresh at 10M orders and doubled its incremental one, for
+# reads that sum a few thousand rows (docs/KPI.md, "Team aggregates").
 
 TEAM_SNAPSHOTS = "kpi_team_snapshots"
 HIERARCHY = "canonical_employees"
@@ -614,13 +616,6 @@ def _team_aggregate(of: str, name: str, entity: tuple[str, ...], measures: tuple
     )
 
 
-_team_aggregate(
-    "top_customers",
-    "top_customers_teams",
-    ("customer_id", "customer_name", "country", "segment"),
-    ("revenue", "order_count"),
-    count_column="order_count",
-)
 _team_aggregate(
     "top_products",
     "top_products_teams",

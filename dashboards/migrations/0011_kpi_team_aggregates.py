@@ -1,6 +1,6 @@
-# Team aggregates (dashboards/kpi/registry.py, "Team aggregates"): top_customers and top_products summed per team
-# (every employee with reports: the employee and everyone below them), read by a manager whose scope is exactly one
-# team, and the hierarchy snapshot each was built with. The ranking index (team_id, revenue DESC) INCLUDE (entity,
+# Team aggregates (dashboards/kpi/registry.py, "Team aggregates"): top_products summed per team (every employee with
+# reports: the employee and everyone below them), read by a manager whose scope is exactly one team, and the
+# hierarchy snapshot it was built with. The ranking index (team_id, revenue DESC) INCLUDE (entity,
 # name) gives a manager's top N as an index-only scan of N entries, where the per-rep read summed and sorted
 # thousands of (entity, rep) rows.
 #
@@ -11,13 +11,6 @@
 from django.db import migrations
 
 TEAM_TABLES = {
-    "top_customers_teams": (
-        "top_customers",
-        """CREATE TABLE "top_customers_teams" (
-    "team_id" bigint, "customer_id" bigint, "customer_name" text, "country" text, "segment" text,
-    "revenue" numeric, "order_count" bigint)""",
-        ["customer_id", "customer_name"],
-    ),
     "top_products_teams": (
         "top_products",
         """CREATE TABLE "top_products_teams" (

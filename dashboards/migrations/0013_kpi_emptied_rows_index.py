@@ -11,7 +11,6 @@ COUNTED = {
     "sales_rep_performance_all_time": "order_count",
     "top_customers_all_reps": "order_count",
     "top_products_all_reps": "line_count",
-    "top_customers_teams": "order_count",
     "top_products_teams": "line_count",
 }
 

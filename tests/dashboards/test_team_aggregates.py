@@ -1,6 +1,6 @@
-"""Team aggregates: top customers and top products summed per team (an employee with reports and everyone below),
-read when a caller's employee ids are exactly one team of the hierarchy they were built with, and equal to summing
-the per-rep rows; any other scope takes the per-rep read. Walled by row-level security on the team's employee."""
+"""Team aggregates: top products summed per team (an employee with reports and everyone below), read when a
+caller's employee ids are exactly one team of the hierarchy they were built with, and equal to summing the per-rep
+rows; any other scope takes the per-rep read. Walled by row-level security on the team's employee."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from dashboards.kpi.registry import get_view
 from dashboards.kpi.rls import KPI_READER_ROLE
 from dashboards.models import KpiPendingRefresh
 from dashboards.selectors import DashboardFilters, kpi_query_build, kpi_rows_for_user, kpi_team_aggregate_for
-from dashboards.services.demo import TOP_CUSTOMERS_QUERY
 from dashboards.services.refresh import (
     _aggregate_select,
     kpi_refresh_mark_touched,
@@ -40,15 +39,10 @@ TOP_PRODUCTS_QUERY = {
 }
 # Rankings, whole lists and groupings over an attribute: every shape the team rows can answer.
 QUERIES = [
-    ("top_customers", TOP_CUSTOMERS_QUERY),
-    (
-        "top_customers",
-        {"group_by": ["customer_id"], "measures": ["revenue", "order_count"], "order_by": ["customer_id"]},
-    ),
-    ("top_customers", {"group_by": ["country"], "measures": ["revenue", "order_count"], "order_by": ["country"]}),
-    ("top_customers", {"measures": ["revenue"]}),
-    ("top_products", TOP_PRODUCTS_QUERY),
-    ("top_products", {"group_by": ["category"], "measures": ["revenue", "line_count"], "order_by": ["category"]}),
+    TOP_PRODUCTS_QUERY,
+    {"group_by": ["product_id"], "measures": ["revenue", "line_count"], "order_by": ["product_id"]},
+    {"group_by": ["category"], "measures": ["revenue", "line_count"], "order_by": ["category"]},
+    {"measures": ["revenue"]},
 ]
 
 
@@ -123,11 +117,7 @@ def team_of(user, view_name, options, filters=None):
 def inflate_team_rows(team: Employee) -> None:
     """Make a team's stored rows visibly different, to tell which branch a read took."""
     with connection.cursor() as cursor:
-        for table in ("top_customers_teams", "top_products_teams"):
-            cursor.execute(
-                sql.SQL("UPDATE {} SET revenue = revenue + 1000000 WHERE team_id = %s").format(sql.Identifier(table)),
-                [team.pk],
-            )
+        cursor.execute("UPDATE top_products_teams SET revenue = revenue + 1000000 WHERE team_id = %s", [team.pk])
 
 
 def recomputed(aggregate_name: str) -> list[tuple]:
@@ -146,31 +136,37 @@ def snapshot(aggregate_name: str) -> dict[int, list[int]]:
 
 
 @pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
-@pytest.mark.parametrize(("view_name", "options"), QUERIES)
-def test_a_teams_read_equals_summing_its_reps_rows(company, level, view_name, options):
+@pytest.mark.parametrize("options", QUERIES)
+def test_a_teams_read_equals_summing_its_reps_rows(company, level, options):
     employee = {"manager": company["managers"][1], "vp": company["vps"][0], "ceo": company["ceo"]}[level]
     user = as_manager(f"boss-{level}", employee)
 
-    assert team_of(user, view_name, options) is not None
-    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+    assert team_of(user, "top_products", options) is not None
+    rows = kpi_rows_for_user(user=user, view_name="top_products", options=options)
 
-    assert rows and rows == per_rep_read(user, view_name, options)
+    assert rows and rows == per_rep_read(user, "top_products", options)
+
+
+def test_top_customers_has_no_team_aggregate(company):
+    # Measured at 10M orders: its team rows took minutes to build and doubled its incremental refresh (bench/README).
+    user = as_manager("boss", company["managers"][0])
+    assert team_of(user, "top_customers", {"group_by": ["customer_id"], "measures": ["revenue"]}) is None
 
 
 def test_a_managers_ranking_is_read_from_their_teams_rows(company):
     manager = company["managers"][0]
     user = as_manager("boss", manager)
-    before = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    before = kpi_rows_for_user(user=user, view_name="top_products", options=TOP_PRODUCTS_QUERY)
 
     inflate_team_rows(manager)
     selectors.cache.clear()
-    after = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    after = kpi_rows_for_user(user=user, view_name="top_products", options=TOP_PRODUCTS_QUERY)
 
     assert [r["revenue"] for r in after] == [round(r["revenue"] + 1000000, 2) for r in before]
 
 
 def test_the_snapshot_holds_every_employee_with_reports_and_their_whole_subtree(company):
-    teams = snapshot("top_customers_teams")
+    teams = snapshot("top_products_teams")
     ceo, vp, manager = company["ceo"], company["vps"][1], company["managers"][2]
 
     assert set(teams) == {ceo.pk, *(e.pk for e in company["vps"]), *(e.pk for e in company["managers"])}
@@ -187,12 +183,12 @@ def test_a_rep_filter_or_a_reps_own_scope_reads_the_per_rep_rows(company):
     inflate_team_rows(vp)
     filters = DashboardFilters(rep=rep.pk)
 
-    narrowed = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY, filters=filters)
+    narrowed = kpi_rows_for_user(user=user, view_name="top_products", options=TOP_PRODUCTS_QUERY, filters=filters)
     own = kpi_rows_for_user(
-        user=persona("rep", Role.SALES_REP, rep), view_name="top_customers", options=TOP_CUSTOMERS_QUERY
+        user=persona("rep", Role.SALES_REP, rep), view_name="top_products", options=TOP_PRODUCTS_QUERY
     )
 
-    assert narrowed == per_rep_read(user, "top_customers", TOP_CUSTOMERS_QUERY, filters) == own
+    assert narrowed == per_rep_read(user, "top_products", TOP_PRODUCTS_QUERY, filters) == own
     assert all(r["revenue"] < 1000000 for r in narrowed)
 
 
@@ -200,12 +196,12 @@ def test_an_executives_team_filter_reads_that_teams_rows(company):
     manager = company["managers"][3]
     executive = persona("exec", Role.EXECUTIVE, company["ceo"])
     filters = DashboardFilters(team=manager.pk)
-    expected = per_rep_read(executive, "top_customers", TOP_CUSTOMERS_QUERY, filters)
+    expected = per_rep_read(executive, "top_products", TOP_PRODUCTS_QUERY, filters)
 
     inflate_team_rows(manager)
-    rows = kpi_rows_for_user(user=executive, view_name="top_customers", options=TOP_CUSTOMERS_QUERY, filters=filters)
+    rows = kpi_rows_for_user(user=executive, view_name="top_products", options=TOP_PRODUCTS_QUERY, filters=filters)
 
-    assert [r["customer_id"] for r in rows] == [r["customer_id"] for r in expected]
+    assert [r["product_id"] for r in rows] == [r["product_id"] for r in expected]
     assert [r["revenue"] for r in rows] == [round(r["revenue"] + 1000000, 2) for r in expected]
 
 
@@ -216,10 +212,10 @@ def test_a_hierarchy_changed_since_the_snapshot_falls_back_to_the_per_rep_read(c
     Employee.objects.filter(pk=moved.pk).update(manager=new_manager)  # no refresh yet: the snapshot is the old one
     user = as_manager("boss", new_manager)
 
-    rows = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    rows = kpi_rows_for_user(user=user, view_name="top_products", options=TOP_PRODUCTS_QUERY)
 
     assert moved.pk in user_row_scope(user).employee_ids and old_manager.pk not in user_row_scope(user).employee_ids
-    assert rows == per_rep_read(user, "top_customers", TOP_CUSTOMERS_QUERY)
+    assert rows == per_rep_read(user, "top_products", TOP_PRODUCTS_QUERY)
     assert all(r["revenue"] < 1000000 for r in rows)
 
 
@@ -230,7 +226,7 @@ def test_a_team_read_is_one_round_trip(company):
 
     user = as_manager("boss", company["vps"][1])
     scope = user_row_scope(user)
-    query = kpi_query_build(view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    query = kpi_query_build(view_name="top_products", options=TOP_PRODUCTS_QUERY)
     statement = selectors._statement(query, selectors._effective_ids(scope, query))
     selectors._scoped_read(scope, [statement])  # the reader role's existence is looked up once per process
 
@@ -246,9 +242,9 @@ def test_a_team_read_is_one_round_trip(company):
 def test_incremental_refreshes_keep_the_team_rows_equal_to_their_full_rebuild(company):
     reps, customers, products = company["reps"], company["customers"], company["products"]
     day = date(2024, 6, 3)
-    new_customer = Customer.objects.create(external_id="C-new", name="Brand new", country="Chile")
-    add_order(customer=new_customer, rep=reps[4], day=day, lines=[(products[0], "2", "10.00", "0")])
-    add_order(customer=None, rep=reps[7], day=day, amount="40.00")  # a NULL customer
+    new_product = Product.objects.create(external_id="P-new", name="Brand new", category="Tea")
+    add_order(customer=customers[1], rep=reps[4], day=day, lines=[(new_product, "2", "10.00", "0")])
+    add_order(customer=customers[2], rep=reps[7], day=day, lines=[(None, "1", "40.00", "0")])  # a NULL product
     moved = Order.objects.filter(sales_rep=reps[0]).order_by("pk").first()
     old_month = month_of(moved.order_date)
     moved.sales_rep, moved.customer, moved.order_date = reps[11], customers[3], day  # another rep, customer, month
@@ -258,37 +254,37 @@ def test_incremental_refreshes_keep_the_team_rows_equal_to_their_full_rebuild(co
     touched = {"canonical_orders": {"months": months}, "canonical_order_lines": {"months": months}}
     kpi_refresh_mark_touched(touched=touched)
 
-    for name in ("top_customers", "top_products"):
-        assert kpi_view_refresh(view_name=name).mode == "incremental"
-    incremental = {name: table_rows(name) for name in ("top_customers_teams", "top_products_teams")}
-    kpi_views_refresh_all(full=True, view_names=["top_customers", "top_products"])
+    assert kpi_view_refresh(view_name="top_products").mode == "incremental"
+    incremental = table_rows("top_products_teams")
+    kpi_views_refresh_all(full=True, view_names=["top_products"])
 
-    for name, rows in incremental.items():
-        assert rows == table_rows(name), name
-    assert any(r[1] == new_customer.pk for r in incremental["top_customers_teams"])
-    assert any(r[1] is None for r in incremental["top_customers_teams"])
+    assert incremental == table_rows("top_products_teams")
+    assert {(r[0], r[1]) for r in incremental if r[1] == new_product.pk} == {
+        (team, new_product.pk) for team in (reps[4].manager_id, reps[4].manager.manager_id, company["ceo"].pk)
+    }
+    assert any(r[1] is None for r in incremental)
 
 
 def test_a_team_row_whose_count_reaches_zero_goes(company):
     manager = company["managers"][0]
     team = [manager, *Employee.objects.filter(manager=manager)]
-    customer = Order.objects.filter(sales_rep=team[1]).order_by("pk").first().customer
-    sold = Order.objects.filter(customer=customer, sales_rep__in=team)
-    months = sorted({month_of(o.order_date) for o in sold})
+    product = OrderLine.objects.filter(order__sales_rep=team[1]).order_by("pk").first().product
+    sold = OrderLine.objects.filter(product=product, order__sales_rep__in=team)
+    months = sorted({month_of(line.order.order_date) for line in sold})
     sold.delete()
     kpi_refresh_mark_touched(
         touched={"canonical_orders": {"months": months}, "canonical_order_lines": {"months": months}}
     )
 
-    kpi_view_refresh(view_name="top_customers")
+    kpi_view_refresh(view_name="top_products")
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM top_customers_teams WHERE team_id = %s AND customer_id = %s",
-            [manager.pk, customer.pk],
+            "SELECT count(*) FROM top_products_teams WHERE team_id = %s AND product_id = %s",
+            [manager.pk, product.pk],
         )
         assert cursor.fetchone()[0] == 0
-    assert table_rows("top_customers_teams") == recomputed("top_customers_teams")
+    assert table_rows("top_products_teams") == recomputed("top_products_teams")
 
 
 @pytest.fixture
@@ -306,7 +302,7 @@ def test_an_executed_employees_file_rebuilds_the_teams_without_refreshing_the_vi
     monkeypatch.setattr(kpi_view_refresh_task, "delay", lambda **kw: queued.append(kw["view_name"]))
 
     moved, old_manager, new_manager = company["reps"][0], company["managers"][0], company["managers"][3]
-    top_customers_before = table_rows("top_customers")
+    top_products_before = table_rows("top_products")
     text = f"id,name,boss\n{moved.external_id},{moved.name},{new_manager.external_id}\n"
     fields = [
         field("id", "canonical_employees", "external_id"),
@@ -318,22 +314,22 @@ def test_an_executed_employees_file_rebuilds_the_teams_without_refreshing_the_vi
         job = run(upload_text(tmp_path, text, name="employees.csv"), fields)
 
     assert job.status == "succeeded", job.error
-    assert {"top_customers", "top_products"} <= set(queued)
-    assert KpiPendingRefresh.objects.filter(view_name="top_customers_teams").exists()
-    assert not KpiPendingRefresh.objects.filter(view_name="top_customers").exists()
-    result = kpi_view_refresh(view_name="top_customers")
+    assert "top_products" in queued
+    assert KpiPendingRefresh.objects.filter(view_name="top_products_teams").exists()
+    assert not KpiPendingRefresh.objects.filter(view_name="top_products").exists()
+    result = kpi_view_refresh(view_name="top_products")
     assert (result.mode, result.partitions) == ("incremental", [])
-    assert table_rows("top_customers") == top_customers_before
-    teams = snapshot("top_customers_teams")
+    assert table_rows("top_products") == top_products_before
+    teams = snapshot("top_products_teams")
     assert moved.pk in teams[new_manager.pk] and moved.pk not in teams[old_manager.pk]
     assert moved.pk in teams[new_manager.manager_id] and moved.pk not in teams[old_manager.manager_id]
-    assert table_rows("top_customers_teams") == recomputed("top_customers_teams")
-    # The new manager's read is a team read again, with the moved rep's customers in it.
+    assert table_rows("top_products_teams") == recomputed("top_products_teams")
+    # The new manager's read is a team read again, with the moved rep's products in it.
     user = as_manager("boss", new_manager)
     inflate_team_rows(new_manager)
-    rows = kpi_rows_for_user(user=user, view_name="top_customers", options={**TOP_CUSTOMERS_QUERY, "limit": 100})
-    moved_customers = {r[0] for r in top_customers_before if r[1] == moved.pk}
-    assert moved_customers <= {r["customer_id"] for r in rows}
+    rows = kpi_rows_for_user(user=user, view_name="top_products", options={**TOP_PRODUCTS_QUERY, "limit": 100})
+    moved_products = {r[0] for r in top_products_before if r[1] == moved.pk}
+    assert moved_products <= {r["product_id"] for r in rows}
     assert all(r["revenue"] >= 1000000 for r in rows)
     # The same file again changes nothing: nothing more is queued or pending.
     queued.clear()
@@ -353,7 +349,7 @@ def forgetful_read(scope: RowScope, table: str) -> list[dict]:
     return selectors._scoped_read(scope, [(statement, [])])[0]
 
 
-@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+@pytest.mark.parametrize("table", ["top_products_teams", "kpi_team_snapshots"])
 def test_a_manager_cannot_read_a_sibling_teams_rows(company, table):
     manager, sibling = company["managers"][0], company["managers"][1]
     scope = user_row_scope(as_manager("boss", manager))
@@ -364,7 +360,7 @@ def test_a_manager_cannot_read_a_sibling_teams_rows(company, table):
     assert sibling.pk not in teams and manager.manager_id not in teams
 
 
-@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+@pytest.mark.parametrize("table", ["top_products_teams", "kpi_team_snapshots"])
 def test_a_vp_reads_their_own_and_their_managers_teams_only(company, table):
     vp = company["vps"][0]
     scope = user_row_scope(as_manager("vp", vp))
@@ -374,13 +370,13 @@ def test_a_vp_reads_their_own_and_their_managers_teams_only(company, table):
     assert teams == {vp.pk, *Employee.objects.filter(manager=vp).values_list("pk", flat=True)}
 
 
-@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+@pytest.mark.parametrize("table", ["top_products_teams", "kpi_team_snapshots"])
 def test_a_rep_cannot_read_their_managers_team_row(company, table):
     rep = company["reps"][0]
     assert forgetful_read(user_row_scope(persona("rep", Role.SALES_REP, rep)), table) == []
 
 
-@pytest.mark.parametrize("table", ["top_customers_teams", "top_products_teams", "kpi_team_snapshots"])
+@pytest.mark.parametrize("table", ["top_products_teams", "kpi_team_snapshots"])
 def test_the_reader_role_without_scope_settings_sees_no_team_rows(company, table):
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
@@ -401,11 +397,11 @@ def test_an_outsider_gets_no_team_rows_from_the_data_api(company, client):
     dashboard = dashboard_create(title="Teams", owner=owner)
     widget_create(
         dashboard=dashboard,
-        title="Top customers",
+        title="Top products",
         chart_type="table",
-        view_name="top_customers",
-        vega_spec={"columns": ["customer_name", "revenue"]},
-        query_options=TOP_CUSTOMERS_QUERY,
+        view_name="top_products",
+        vega_spec={"columns": ["product_name", "revenue"]},
+        query_options=TOP_PRODUCTS_QUERY,
     )
     dashboard_share(dashboard=dashboard, level="view", username=manager.username)
     url = f"/api/dashboard/{dashboard.pk}/data"
@@ -415,4 +411,4 @@ def test_an_outsider_gets_no_team_rows_from_the_data_api(company, client):
     client.force_login(manager)
     response = client.get(url)
     assert response.status_code == 200
-    assert response.json()["widgets"][0]["rows"] == per_rep_read(manager, "top_customers", TOP_CUSTOMERS_QUERY)
+    assert response.json()["widgets"][0]["rows"] == per_rep_read(manager, "top_products", TOP_PRODUCTS_QUERY)
