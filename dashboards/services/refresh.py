@@ -270,8 +270,8 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
     `rebuild`: a team aggregate whose hierarchy changed), or for an incremental refresh only the view's rows that
     changed groups of the aggregate hold:
     - it keeps the month: the refreshed months' rows, which replace those months;
-    - it sums a rollup's entities over reps (top customers, all reps or per team): the rollup's own difference per
-      entity (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`);
+    - it sums a rollup's entities over reps (all reps, or per team): the rollup's own difference per entity
+      (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`, `_team_add_rollup_delta`);
     - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
       before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
       changes nearly every rep, so the difference is the cheap way, as for the rollups.
