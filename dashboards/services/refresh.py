@@ -33,6 +33,7 @@ from dashboards.kpi.registry import (
     bases_of,
     get_view,
     public_views,
+    team_aggregate_of,
 )
 from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
 
@@ -768,10 +769,10 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
             names.append(view.name)
     # A new hierarchy (an employees file): each team aggregate is rebuilt with it from its view's stored rows by the
     # view's next refresh (queued with the others), which does not refresh the view itself for that.
-    for view in public_views():
-        for aggregate in aggregates_of(view):
-            if aggregate.team_of and HIERARCHY in tables:
-                KpiPendingRefresh.objects.create(view_name=aggregate.name, months=[], full=True, source_id=source_id)
+    if HIERARCHY in tables:
+        for view in public_views():
+            if team := team_aggregate_of(view):
+                KpiPendingRefresh.objects.create(view_name=team.name, months=[], full=True, source_id=source_id)
                 if view.name not in names:
                     names.append(view.name)
     return names
