@@ -54,6 +54,9 @@ class KpiView:
     # Team aggregate (read-side): the parent's rows summed over every employee below each manager, whose
     # employee column (the parent's scope column) this names; its own scope column is `team_id`.
     team_of: str | None = None
+    # Team aggregate: only first-line teams (an employee whose reports manage no one: a sales manager and their
+    # reps), not every level up to the CEO. Fewer rows to keep where the entities are many (customers).
+    first_line_teams: bool = False
     # Columns that are NULL when the data cannot tell them (cost of goods without product costs), and what a
     # widget showing only such columns says when every value it has is unknown, instead of drawing nothing.
     unknown_columns: tuple[str, ...] = ()
@@ -584,22 +587,31 @@ _aggregate(
 # (hierarchy changed since, a ?rep= narrowing, a rep) sums per-rep rows as before (dashboards.selectors). Kept by
 # the parent's refresh: full rebuilds it and its snapshot; incremental adds the rollup's difference (`kpi_delta`)
 # to each team of each rep; an executed employees file (HIERARCHY touched) rebuilds the snapshot and the team rows
-# from the parent's stored rows, without refreshing the parent (dashboards.services.refresh). Only top_products has
-# one: top_customers' team rows cost minutes per full refresh at 10M orders and doubled its incremental one, for
-# reads that sum a few thousand rows (docs/KPI.md, "Team aggregates").
+# from the parent's stored rows, without refreshing the parent (dashboards.services.refresh).
+# top_customers keeps first-line teams only (`first_line_teams`: a sales manager and their reps): with every level
+# its team rows cost minutes per full refresh at 10M orders and took its incremental refresh to 16% of full; a rep
+# is in one first-line team, so each changed (customer, rep) is one team row to upsert, not three. A VP's or the
+# CEO's customer ranking still sums per-rep rows (docs/KPI.md, "Team aggregates").
 
 TEAM_SNAPSHOTS = "kpi_team_snapshots"
 HIERARCHY = "canonical_employees"
 
 
-def _team_aggregate(of: str, name: str, entity: tuple[str, ...], measures: tuple[str, ...], count_column: str):
+def _team_aggregate(
+    of: str,
+    name: str,
+    entity: tuple[str, ...],
+    measures: tuple[str, ...],
+    count_column: str,
+    first_line_teams: bool = False,
+):
     """Register the team aggregate of a per-entity view: `entity` is its id column then its attributes."""
     parent = get_view(of)
     return register(
         KpiView(
             name=name,
             description=f"Team aggregate of {of}: {', '.join(measures)} per {entity[0]}, summed over every "
-            f"{parent.scope_column} below each manager (team_id).",
+            f"{parent.scope_column} below each {'first-line ' if first_line_teams else ''}manager (team_id).",
             columns={"team_id": "integer", **{c: parent.columns[c] for c in (*entity, *measures)}},
             depends_on=(*parent.depends_on, HIERARCHY),
             strategy="incremental",
@@ -609,6 +621,7 @@ def _team_aggregate(of: str, name: str, entity: tuple[str, ...], measures: tuple
             count_column=count_column,
             aggregate_of=of,
             team_of=parent.scope_column,
+            first_line_teams=first_line_teams,
             internal=True,
             refresh_interval=parent.refresh_interval,
             max_staleness=parent.max_staleness,
@@ -616,6 +629,14 @@ def _team_aggregate(of: str, name: str, entity: tuple[str, ...], measures: tuple
     )
 
 
+_team_aggregate(
+    "top_customers",
+    "top_customers_teams",
+    ("customer_id", "customer_name", "country", "segment"),
+    ("revenue", "order_count"),
+    count_column="order_count",
+    first_line_teams=True,
+)
 _team_aggregate(
     "top_products",
     "top_products_teams",

@@ -261,7 +261,9 @@ def _team_snapshot_rebuild(aggregate: KpiView) -> None:
         sql.SQL("DELETE FROM {} WHERE aggregate_name = %(aggregate)s").format(sql.Identifier(TEAM_SNAPSHOTS)),
         {"aggregate": aggregate.name},
     )
-    _execute(_engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name})
+    _execute(
+        _engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name, "first_line": aggregate.first_line_teams}
+    )
 
 
 def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuild: set[str] = frozenset()) -> None:
@@ -348,7 +350,8 @@ def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
 
 def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
     """Add the rollup's difference (`kpi_delta`: new - old per entity and rep) to each team of each rep, as the
-    aggregate's hierarchy snapshot has them (a rep is in a handful of teams: its manager's, their VP's, the CEO's).
+    aggregate's hierarchy snapshot has them (a rep is in a handful of teams: its manager's, their VP's, the CEO's;
+    in one with first-line teams only).
 
     One upsert of the differences summed per team and entity: an existing group gets its difference added; a group
     new to a team had no sum there, so its difference IS its sum. The rows go through the view's own SQL (the team

@@ -205,7 +205,10 @@ def test_an_entity_whose_orders_all_went_leaves_every_per_entity_table(shop):
     assert scalar("SELECT count(*) FROM top_products WHERE sales_rep_id = %s", [rep5]) == 0
     for view in [v for v in KPI_VIEWS.values() if v.count_column]:
         assert scalar(f'SELECT count(*) FROM "{view.name}" WHERE "{view.count_column}" = 0') == 0, view.name
-    incremental = {name: table_rows(name) for name in ("top_customers", "top_products", "top_products_teams")}
+    incremental = {
+        name: table_rows(name)
+        for name in ("top_customers", "top_products", "top_customers_teams", "top_products_teams")
+    }
     kpi_view_refresh(view_name="top_customers", mode="full")
     kpi_view_refresh(view_name="top_products", mode="full")
     assert incremental == {name: table_rows(name) for name in incremental}
