@@ -11,8 +11,8 @@ WITH RECURSIVE below(team_id, employee_id) AS (
 INSERT INTO kpi_team_snapshots (aggregate_name, team_id, members)
 SELECT %(aggregate)s, team_id, array_agg(employee_id ORDER BY employee_id)
 FROM (SELECT team_id, employee_id FROM below UNION SELECT team_id, team_id FROM below) m
-WHERE NOT %(first_line)s OR NOT EXISTS (
+GROUP BY team_id
+HAVING NOT %(first_line)s OR NOT EXISTS (
     SELECT 1 FROM canonical_employees r JOIN canonical_employees rr ON rr.manager_id = r.id
     WHERE r.manager_id = m.team_id AND r.id <> m.team_id
 )
-GROUP BY team_id
