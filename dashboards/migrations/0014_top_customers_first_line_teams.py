@@ -10,6 +10,10 @@
 from django.db import migrations
 
 FORWARD = [
+    # A database migrated while 0011 still created top_customers_teams (teams at every level, dropped in session 7)
+    # keeps that table and its snapshot rows: neither may be read as first-line teams.
+    'DROP TABLE IF EXISTS "top_customers_teams"',
+    'DELETE FROM "kpi_team_snapshots" WHERE "aggregate_name" = \'top_customers_teams\'',
     """CREATE TABLE "top_customers_teams" (
     "team_id" bigint, "customer_id" bigint, "customer_name" text, "country" text, "segment" text,
     "revenue" numeric, "order_count" bigint)""",
