@@ -13,13 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboards.filters import dashboard_filters_parse
 from dashboards.presenters import widget_all_time, widget_period
-from dashboards.selectors import (
-    dashboard_filters_parse,
-    dashboard_get_for_user,
-    dashboards_for_user,
-    widgets_data_for_user,
-)
+from dashboards.selectors import dashboard_get_for_user, dashboards_for_user, widgets_data_for_user
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from canonical.schema import TABLES_BY_NAME
+from dashboards.filters import DashboardFilters
 from dashboards.kpi.registry import KPI_VIEWS, KpiView, date_filter_column
 from dashboards.models import Widget
-from dashboards.selectors import DashboardFilters, WidgetData
+from dashboards.selectors import WidgetData
 
 TABLE_MAX_ROWS = 200
 

@@ -18,15 +18,14 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import user_can_manage_data, user_row_scope
 from canonical.csv_export import csv_safe_cell
 from canonical.models import Employee
+from dashboards.filters import DashboardFilters, dashboard_filters_parse
+from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
 from dashboards.presenters import widget_display, widget_etag
 from dashboards.selectors import (
-    DashboardFilters,
-    dashboard_filters_parse,
     dashboard_get_for_user,
     dashboards_for_user,
     kpi_freshness_many,
-    kpi_views_for_picker,
     user_can_change_dashboard,
     user_can_create_dashboard,
     user_can_share_dashboard,

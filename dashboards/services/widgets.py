@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from dashboards.kpi.query import kpi_query_build
 from dashboards.kpi.registry import KPI_VIEWS, KpiView, public_views
 from dashboards.models import Dashboard, Widget
 from dashboards.models.dashboard import parse_interval
-from dashboards.selectors import kpi_query_build
 
 ChartType = Widget.ChartType
 DATA_SOURCE_TYPES = {"materialized_view", "kpi_view"}

@@ -13,8 +13,12 @@ from psycopg import sql
 
 from accounts.selectors import user_row_scope
 from dashboards import selectors
+from dashboards.filters import DashboardFilters
+from dashboards.kpi import query as query_module
+from dashboards.kpi import read
+from dashboards.kpi.query import kpi_aggregate_for, kpi_query_build
 from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view
-from dashboards.selectors import DashboardFilters, kpi_aggregate_for, kpi_query_build, kpi_rows_for_user
+from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.demo import TOP_CUSTOMERS_QUERY
 from dashboards.services.refresh import (
     _aggregate_select,
@@ -60,13 +64,13 @@ def on_the_view(user, view_name, options, filters=None) -> list[dict]:
     """The same read with aggregates switched off: grouped and summed from the view's own rows."""
     query = kpi_query_build(view_name=view_name, options=options, filters=filters)
     ids = selectors._effective_ids(user_row_scope(user), query)
-    original = selectors.kpi_aggregate_for
-    selectors.kpi_aggregate_for = lambda *args: None
+    original = query_module.kpi_aggregate_for
+    query_module.kpi_aggregate_for = lambda *args: None
     try:
-        statement, params = selectors._statement(query, ids)
+        statement, params = query_module.kpi_statement(query, ids)
     finally:
-        selectors.kpi_aggregate_for = original
-    return selectors._scoped_read(user_row_scope(user), [(statement, params)])[0]
+        query_module.kpi_aggregate_for = original
+    return read._scoped_read(user_row_scope(user), [(statement, params)])[0]
 
 
 def read_by_aggregate(user, view_name, options, filters=None):
@@ -134,8 +138,8 @@ def test_ungrouped_rows_always_come_from_the_view(built):
 
 def test_an_aggregate_without_the_rep_column_is_behind_the_rls_wall_for_a_manager(built):
     statement = sql.SQL("SELECT * FROM top_customers_all_reps")
-    assert selectors._scoped_read(user_row_scope(built["manager"]), [(statement, [])])[0] == []
-    assert len(selectors._scoped_read(user_row_scope(built["executive"]), [(statement, [])])[0]) == 89
+    assert read._scoped_read(user_row_scope(built["manager"]), [(statement, [])])[0] == []
+    assert len(read._scoped_read(user_row_scope(built["executive"]), [(statement, [])])[0]) == 89
 
 
 def recomputed(aggregate_name: str) -> list[tuple]:
@@ -177,4 +181,4 @@ def test_a_recreated_aggregate_gets_its_policy_back_on_the_first_read_that_needs
     rows = kpi_rows_for_user(user=built["executive"], view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
     assert rows[0]["customer_name"] == "QUICK-Stop"
     statement = sql.SQL("SELECT * FROM top_customers_all_reps")
-    assert selectors._scoped_read(user_row_scope(built["manager"]), [(statement, [])])[0] == []
+    assert read._scoped_read(user_row_scope(built["manager"]), [(statement, [])])[0] == []

@@ -13,6 +13,7 @@ from psycopg import pq, sql
 
 from accounts.selectors import user_row_scope
 from dashboards import selectors
+from dashboards.kpi import read
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.kpi.rls import kpi_rls_ensure
 from tests.dashboards.conftest import SALES_KPI
@@ -119,7 +120,7 @@ def test_a_failed_read_outside_a_transaction_is_rolled_back_and_the_connection_s
 ):
     missing = sql.SQL("SELECT * FROM {}").format(sql.Identifier("no_such_kpi_table"))
     with pytest.raises(DatabaseError):
-        selectors._scoped_read(user_row_scope(manager), [(missing, [])])
+        read._scoped_read(user_row_scope(manager), [(missing, [])])
     assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
     rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     assert len(rows) == 2

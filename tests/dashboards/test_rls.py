@@ -7,13 +7,14 @@ from psycopg import sql
 
 from accounts.selectors import user_row_scope
 from dashboards import selectors
+from dashboards.kpi import read
 from dashboards.kpi.rls import KPI_READER_ROLE
 
 
 def forgetful_read(user, table="test_sales_kpi"):
     """The scoped session of the one read function, running a query with no access predicate at all."""
     statement = sql.SQL("SELECT sales_rep_id, revenue FROM {}").format(sql.Identifier(table))
-    return selectors._scoped_read(user_row_scope(user), [(statement, [])])[0]
+    return read._scoped_read(user_row_scope(user), [(statement, [])])[0]
 
 
 def test_query_without_filter_returns_only_the_managers_rows(manager, sales_kpi):
@@ -59,8 +60,8 @@ def test_reads_leave_the_connection_as_it_was(manager, sales_kpi):
 
 def test_a_read_may_hash_in_more_memory_than_the_servers_default(manager, sales_kpi):
     setting = sql.SQL("SELECT current_setting('work_mem') AS work_mem")
-    (rows,) = selectors._scoped_read(user_row_scope(manager), [(setting, [])])
-    assert rows == [{"work_mem": selectors.READ_WORK_MEM}]
+    (rows,) = read._scoped_read(user_row_scope(manager), [(setting, [])])
+    assert rows == [{"work_mem": read.READ_WORK_MEM}]
 
 
 def test_a_recreated_kpi_table_gets_its_policy_back_on_first_read(manager, sales_kpi):

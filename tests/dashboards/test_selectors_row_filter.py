@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from dashboards.selectors import DashboardFilters, dashboard_filters_parse, kpi_rows_for_user
+from dashboards.filters import DashboardFilters, dashboard_filters_parse
+from dashboards.selectors import kpi_rows_for_user
 
 
 def total(rows):

@@ -17,10 +17,14 @@ from accounts.models import Role
 from accounts.selectors import RowScope, user_row_scope
 from canonical.models import Customer, Employee, Order, OrderLine, Product
 from dashboards import selectors
+from dashboards.filters import DashboardFilters
+from dashboards.kpi import query as query_module
+from dashboards.kpi import read
+from dashboards.kpi.query import kpi_query_build, kpi_team_aggregate_for
 from dashboards.kpi.registry import get_view
 from dashboards.kpi.rls import KPI_READER_ROLE
 from dashboards.models import KpiPendingRefresh
-from dashboards.selectors import DashboardFilters, kpi_query_build, kpi_rows_for_user, kpi_team_aggregate_for
+from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.refresh import (
     _aggregate_select,
     kpi_refresh_mark_touched,
@@ -117,8 +121,8 @@ def per_rep_read(user, view_name, options, filters=None) -> list[dict]:
     """The same read summed from the per-rep rows, as it was before team aggregates."""
     query = kpi_query_build(view_name=view_name, options=options, filters=filters)
     scope = user_row_scope(user)
-    statement = selectors._plain_statement(query, selectors._effective_ids(scope, query))
-    return selectors._scoped_read(scope, [statement])[0]
+    statement = query_module._plain_statement(query, selectors._effective_ids(scope, query))
+    return read._scoped_read(scope, [statement])[0]
 
 
 def team_of(user, view_name, options, filters=None):
@@ -285,11 +289,11 @@ def test_a_team_read_is_one_round_trip(company):
     user = as_manager("boss", company["vps"][1])
     scope = user_row_scope(user)
     query = kpi_query_build(view_name="top_products", options=TOP_PRODUCTS_QUERY)
-    statement = selectors._statement(query, selectors._effective_ids(scope, query))
-    selectors._scoped_read(scope, [statement])  # the reader role's existence is looked up once per process
+    statement = query_module.kpi_statement(query, selectors._effective_ids(scope, query))
+    read._scoped_read(scope, [statement])  # the reader role's existence is looked up once per process
 
     with CaptureQueriesContext(connection) as captured:
-        selectors._scoped_read(scope, [statement])
+        read._scoped_read(scope, [statement])
 
     assert len(read_statements(captured)) == 1
 
@@ -418,7 +422,7 @@ def test_an_executed_employees_file_rebuilds_the_teams_without_refreshing_the_vi
 def forgetful_read(scope: RowScope, table: str) -> list[dict]:
     """The scoped session of the one read function, running a query with no access predicate at all."""
     statement = sql.SQL("SELECT team_id FROM {}").format(sql.Identifier(table))
-    return selectors._scoped_read(scope, [(statement, [])])[0]
+    return read._scoped_read(scope, [(statement, [])])[0]
 
 
 TEAM_TABLES = ["top_products_teams", "top_customers_teams", "kpi_team_snapshots"]

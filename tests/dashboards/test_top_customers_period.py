@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 
 from canonical.models import Customer
+from dashboards.filters import DashboardFilters
 from dashboards.kpi.registry import KPI_VIEWS
-from dashboards.selectors import DashboardFilters, kpi_rows_for_user
+from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.demo import TOP_CUSTOMERS_QUERY, demo_dashboards_ensure
 from dashboards.services.refresh import kpi_views_refresh_all
 from tests.dashboards.test_api import api_for

@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from canonical.models import Customer
-from dashboards.selectors import dashboard_filters_parse, kpi_query_build
+from dashboards.filters import dashboard_filters_parse
+from dashboards.kpi.query import kpi_query_build
 from mappings.services.duck import duckdb_connect_locked
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import mapping_save, mapping_validate

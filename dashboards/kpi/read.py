@@ -1,0 +1,155 @@
+"""The scoped read transport: statements run as the KPI reader role, with the caller's scope set for RLS."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+from psycopg import errors as pg_errors
+from psycopg import pq as psycopg_pq
+from psycopg import sql
+from psycopg.types.numeric import FloatLoader
+from psycopg.types.string import TextLoader
+
+from accounts.selectors import RowScope
+from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS, aggregates_of, team_aggregate_of
+from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
+
+# Memory a KPI read may hash in, for its transaction only: the server's default sorts a manager's grouped
+# top products on disk. A read groups at most a few tables' scoped rows.
+READ_WORK_MEM = "16MB"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)  # money is numeric(14,2): exact in a double's 15 significant digits
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+_reader_role_exists: bool = False
+
+
+def _reader_role_available(cursor) -> bool:
+    global _reader_role_exists
+    if not _reader_role_exists:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [KPI_READER_ROLE])
+        _reader_role_exists = cursor.fetchone() is not None
+    return _reader_role_exists
+
+
+def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]]]) -> list[list[dict]]:
+    """Run statements as the KPI reader role, with the scope set for the RLS policies, in ONE round trip.
+
+    The role switch and the scope settings are transaction-local (`set_config(..., true)`), so they are
+    sent with the reads as one multi-statement query: `BEGIN READ ONLY; <settings>; <reads>; COMMIT`.
+    Django's psycopg cursor binds values on the client (psycopg quotes them; nothing is formatted by us),
+    which is what allows several statements with parameters in one execute: one round trip, not one per
+    statement (BEGIN, SET ROLE, settings, the read, reset, RESET ROLE, COMMIT). Inside an outer
+    transaction (tests, ATOMIC blocks) the read runs in a savepoint and resets the settings and role, which
+    would otherwise outlive it until the outer transaction ends.
+    """
+    with connection.cursor() as cursor:
+        as_reader = _reader_role_available(cursor)
+        _reader_cursor(cursor)
+        nested = connection.in_atomic_block
+        setup = [
+            sql.SQL("set_config({}, %s, true)").format(sql.Literal(name))
+            for name in (SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS)
+        ]
+        setup.append(sql.SQL("set_config('work_mem', %s, true)"))
+        setup_params: list[Any] = [
+            "on" if scope.all_rows else "off",
+            ",".join(str(i) for i in sorted(scope.employee_ids)),
+            READ_WORK_MEM,
+        ]
+        if as_reader:
+            setup.append(sql.SQL("set_config('role', %s, true)"))
+            setup_params.append(KPI_READER_ROLE)
+        parts: list[sql.Composable] = [] if nested else [sql.SQL("BEGIN READ ONLY")]
+        parts.append(sql.SQL("SELECT ") + sql.SQL(", ").join(setup))
+        params: list[Any] = list(setup_params)
+        for statement, statement_params in statements:
+            parts.append(statement)
+            params += statement_params
+        if nested:
+            parts.append(
+                sql.SQL("SELECT set_config({}, '', true), set_config({}, '', true)").format(
+                    sql.Literal(SETTING_ALL_ROWS), sql.Literal(SETTING_EMPLOYEE_IDS)
+                )
+            )
+            parts.append(sql.SQL("SET LOCAL work_mem TO DEFAULT"))
+            if as_reader:
+                parts.append(sql.SQL("RESET ROLE"))
+        else:
+            parts.append(sql.SQL("COMMIT"))
+        script = sql.SQL("; ").join(parts)
+        if nested:
+            with transaction.atomic():
+                cursor.execute(script, params)
+                return _script_results(cursor, skip=1, count=len(statements))
+        try:
+            cursor.execute(script, params)
+            return _script_results(cursor, skip=2, count=len(statements))
+        except BaseException:
+            # The script's own transaction failed half-way: end it before the connection is used again.
+            if connection.connection.info.transaction_status != psycopg_pq.TransactionStatus.IDLE:
+                cursor.execute("ROLLBACK")
+            raise
+
+
+# Result types that come out of the reader JSON-ready (see `_reader_cursor`); any other type is converted.
+_JSON_READY_TYPES = {"numeric", "date", "int2", "int4", "int8", "float4", "float8", "text", "varchar", "bool"}
+
+
+def _reader_cursor(cursor) -> None:
+    """Make the cursor load rows JSON-ready: numeric as float, date as its ISO text.
+
+    float(text) is the same correctly rounded double as float(Decimal(text)), and PostgreSQL prints dates
+    as YYYY-MM-DD (DateStyle ISO, its default), which is `date.isoformat()`: the same values as converting
+    after loading, without building a Decimal and a date per value and converting them again (a manager's
+    monthly read is a thousand rows).
+    """
+    cursor.cursor.adapters.register_loader("numeric", FloatLoader)
+    cursor.cursor.adapters.register_loader("date", TextLoader)
+
+
+def _script_results(cursor, *, skip: int, count: int) -> list[list[dict]]:
+    """The result sets of the `count` reads of a multi-statement query, after `skip` leading statements."""
+    for _ in range(skip):
+        cursor.nextset()
+    types = cursor.connection.adapters.types
+    results: list[list[dict]] = []
+    for i in range(count):
+        names = [d.name for d in cursor.description]
+        kinds = [getattr(types.get(d.type_code), "name", None) for d in cursor.description]
+        rows = cursor.fetchall()
+        if all(kind in _JSON_READY_TYPES for kind in kinds):
+            results.append([dict(zip(names, row, strict=True)) for row in rows])
+        else:
+            results.append([{n: _json_value(v) for n, v in zip(names, row, strict=True)} for row in rows])
+        if i < count - 1:
+            cursor.nextset()
+    return results
+
+
+def kpi_read_with_repair(scope: RowScope, statements, view_names: list[str]) -> list[list[dict]]:
+    try:
+        return _scoped_read(scope, statements)
+    except DatabaseError as exc:
+        if not isinstance(exc.__cause__, pg_errors.InsufficientPrivilege):
+            raise
+        # A KPI table (re)created since the last policy pass: put the policy and grant on it, then retry. A read
+        # may also touch the view's rollup helper (a date range) or one of its aggregates: those too.
+        tables = []
+        for name in view_names:
+            view = KPI_VIEWS.get(name)
+            related = [view.rollup_of] if view and view.rollup_of else []
+            related += [a.name for a in aggregates_of(view)] if view else []
+            related += [TEAM_SNAPSHOTS] if view and team_aggregate_of(view) else []
+            tables += [t for t in (name, *related) if t not in tables]
+        kpi_rls_ensure(tables)
+        return _scoped_read(scope, statements)
