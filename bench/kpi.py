@@ -165,7 +165,7 @@ def _base_query_rows() -> list[dict]:
     from django.db import connection
     from psycopg import sql
 
-    from dashboards.services.refresh import _params, view_sql
+    from dashboards.services.refresh.partitions import _params, view_sql
 
     out = []
     for name in ("monthly_revenue", "top_customers_by_month", "revenue_by_category"):

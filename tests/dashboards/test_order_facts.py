@@ -15,8 +15,7 @@ from psycopg import sql
 from canonical.models import Customer, Order, OrderLine, Product
 from dashboards.kpi.registry import KPI_VIEWS, ORDER_FACTS, bases_of, public_views
 from dashboards.models import KpiPendingRefresh
-from dashboards.services import refresh
-from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
+from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all, order_facts
 from dashboards.tasks import kpi_view_refresh_task
 from mappings.models import DataSource
 from mappings.services.ingest import ingest_file
@@ -238,13 +237,13 @@ def test_a_full_refresh_of_one_view_recomputes_the_order_facts_from_the_order_li
 
 def test_a_full_refresh_of_everything_builds_the_order_facts_once(shop, monkeypatch):
     rebuilds = []
-    real = refresh._replace_internal
+    real = order_facts._replace_internal
 
     def counting(view):
         rebuilds.append(view.name)
         return real(view)
 
-    monkeypatch.setattr(refresh, "_replace_internal", counting)
+    monkeypatch.setattr(order_facts, "_replace_internal", counting)
     kpi_views_refresh_all(full=True)
 
     readers = [v.name for v in public_views() if bases_of(v)]

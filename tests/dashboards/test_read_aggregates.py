@@ -20,12 +20,8 @@ from dashboards.kpi.query import kpi_aggregate_for, kpi_query_build
 from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view
 from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.demo import TOP_CUSTOMERS_QUERY
-from dashboards.services.refresh import (
-    _aggregate_select,
-    kpi_refresh_mark_touched,
-    kpi_view_refresh,
-    kpi_views_refresh_all,
-)
+from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
+from dashboards.services.refresh.aggregates import _aggregate_select
 from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
 from tests.factories import Role, persona
 

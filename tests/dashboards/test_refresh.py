@@ -14,13 +14,13 @@ from django_celery_beat.models import PeriodicTask
 from canonical.models import Customer, Product
 from dashboards.kpi.registry import KPI_VIEWS, public_views
 from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
-from dashboards.services import refresh
 from dashboards.services.refresh import (
     ADVISORY_LOCK_NAMESPACE,
     RefreshBusy,
     kpi_refresh_mark_touched,
     kpi_view_refresh,
     kpi_views_refresh_all,
+    partitions,
 )
 from dashboards.services.schedules import schedules_ensure
 from tests.dashboards.kpi_helpers import add_order, all_tables, scalar, table_rows
@@ -96,7 +96,7 @@ def test_a_refresh_with_nothing_pending_changes_nothing(shop):
 def test_a_failed_refresh_keeps_the_previous_rows_and_records_the_failure(shop, monkeypatch):
     before = table_rows("monthly_revenue")
     kpi_refresh_mark_touched(touched={"canonical_orders": {"months": ["2024-01-01"]}})
-    monkeypatch.setattr(refresh, "view_sql", lambda name: "SELECT no_such_column FROM canonical_orders")
+    monkeypatch.setattr(partitions, "view_sql", lambda name: "SELECT no_such_column FROM canonical_orders")
 
     with pytest.raises(Exception, match="no_such_column"):
         kpi_view_refresh(view_name="monthly_revenue")

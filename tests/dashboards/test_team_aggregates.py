@@ -25,12 +25,8 @@ from dashboards.kpi.registry import get_view
 from dashboards.kpi.rls import KPI_READER_ROLE
 from dashboards.models import KpiPendingRefresh
 from dashboards.selectors import kpi_rows_for_user
-from dashboards.services.refresh import (
-    _aggregate_select,
-    kpi_refresh_mark_touched,
-    kpi_view_refresh,
-    kpi_views_refresh_all,
-)
+from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
+from dashboards.services.refresh.aggregates import _aggregate_select
 from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
 from tests.factories import persona
 

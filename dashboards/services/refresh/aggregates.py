@@ -1,0 +1,236 @@
+"""Read-side and team aggregates of a KPI view, kept in line with its rows in the refresh's transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from psycopg import sql
+
+from dashboards.kpi.registry import (
+    TEAM_SNAPSHOTS,
+    KpiView,
+    aggregates_of,
+)
+from dashboards.services.refresh.partitions import (
+    _columns,
+    _delete_emptied,
+    _engine_sql,
+    _execute,
+    _select,
+    view_sql,
+)
+
+
+def _old_sums(aggregate: KpiView) -> sql.Identifier:
+    return sql.Identifier(f"kpi_old_{aggregate.name}")
+
+
+def _months_rows(view: KpiView, key: str) -> sql.Composable:
+    """The view's rows of the months in %(months)s, named like the view (an aggregate's `{source}`)."""
+    return sql.SQL("(SELECT * FROM {view} WHERE {key} = ANY(%(months)s::date[])) AS {view}").format(
+        view=sql.Identifier(view.name), key=sql.Identifier(key)
+    )
+
+
+def _aggregates_before(view: KpiView, months: list[date]) -> None:
+    """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
+    the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
+    for aggregate in aggregates_of(view):
+        if aggregate.partition_key or aggregate.team_of:
+            continue
+        old = _old_sums(aggregate)
+        _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
+        _execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS {}").format(
+                old, sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(view, view.partition_key))
+            ),
+            {"months": months},
+        )
+
+
+def _aggregate_select(aggregate: KpiView, source: sql.Composable) -> sql.Composable:
+    """An aggregate's SQL file summing `source` (a team aggregate's also joins its hierarchy snapshot)."""
+    text = sql.SQL(view_sql(aggregate.name))
+    if aggregate.team_of:
+        members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
+        return text.format(source=source, members=members)
+    return text.format(source=source)
+
+
+def _team_snapshot_rebuild(aggregate: KpiView) -> None:
+    """Take the hierarchy a team aggregate is (re)built with from canonical_employees, in the refresh's transaction."""
+    _execute(
+        sql.SQL("DELETE FROM {} WHERE aggregate_name = %(aggregate)s").format(sql.Identifier(TEAM_SNAPSHOTS)),
+        {"aggregate": aggregate.name},
+    )
+    _execute(
+        _engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name, "first_line": aggregate.first_line_teams}
+    )
+
+
+def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuild: set[str] = frozenset()) -> None:
+    """Bring the view's read-side aggregates (registry: `aggregate_of`) in line with its rows, in its transaction.
+
+    An aggregate's SQL file sums `{source}`: the whole view to rebuild it (full refresh, or an aggregate named in
+    `rebuild`: a team aggregate whose hierarchy changed), or for an incremental refresh only the view's rows that
+    changed groups of the aggregate hold:
+    - it keeps the month: the refreshed months' rows, which replace those months;
+    - it sums a rollup's entities over reps (all reps, or per team): the rollup's own difference per entity
+      (`kpi_delta` of `_rollup_incremental`) is added (`_aggregate_add_rollup_delta`, `_team_add_rollup_delta`);
+    - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
+      before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
+      changes nearly every rep, so the difference is the cheap way, as for the rollups.
+    A team aggregate's rebuild takes its hierarchy snapshot again first (`_team_snapshot_rebuild`).
+    """
+    parent = sql.Identifier(view.name)
+    for aggregate in aggregates_of(view):
+        table = sql.Identifier(aggregate.name)
+        columns = _columns(aggregate)
+        if full or aggregate.name in rebuild:
+            if aggregate.team_of:
+                _team_snapshot_rebuild(aggregate)
+            _execute(sql.SQL("DELETE FROM {}").format(table))
+            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, parent)))
+            continue
+        if not months:
+            continue
+        if aggregate.partition_key:
+            in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(aggregate.partition_key))
+            _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
+            source = _months_rows(view, aggregate.partition_key)
+            _execute(
+                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)),
+                {"months": months},
+            )
+        elif view.rollup_of and aggregate.team_of:
+            _team_add_rollup_delta(view, aggregate)
+        elif view.rollup_of:
+            _aggregate_add_rollup_delta(view, aggregate)
+        else:
+            _aggregate_add_difference(view, aggregate, months)
+
+
+def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
+    """Add the rollup's per-entity difference (`kpi_delta`: new - old per entity and rep) to an aggregate of its
+    entities over reps (top customers): existing entities get the summed difference; entities new to the
+    aggregate are summed from the rollup's rows (with their names); an entity whose count reaches 0 goes.
+    Costs one row write per changed entity, like the rollup's own upsert. A NULL entity (orders without a
+    customer) is recomputed on its own (`=` does not match NULL)."""
+    table, parent = sql.Identifier(aggregate.name), sql.Identifier(view.name)
+    key = sql.Identifier(aggregate.key[0])
+    sums = sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures)
+    _execute(sql.SQL("DROP TABLE IF EXISTS kpi_aggregate_delta"))
+    _execute(
+        sql.SQL(
+            "CREATE TEMP TABLE kpi_aggregate_delta ON COMMIT DROP AS SELECT {k}, {sums} FROM kpi_delta GROUP BY {k}"
+        ).format(k=key, sums=sums)
+    )
+    _execute(
+        sql.SQL("UPDATE {t} SET {updates} FROM kpi_aggregate_delta d WHERE {t}.{k} = d.{k}").format(
+            t=table,
+            k=key,
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = {1}.{0} + d.{0}").format(sql.Identifier(m), table) for m in aggregate.measures
+            ),
+        )
+    )
+    new_entities = sql.SQL(
+        "SELECT * FROM {p} WHERE {k} IN (SELECT d.{k} FROM kpi_aggregate_delta d "
+        "WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {t}.{k} = d.{k}))"
+    ).format(p=parent, t=table, k=key)
+    null_touched = sql.SQL("EXISTS (SELECT 1 FROM kpi_aggregate_delta WHERE {} IS NULL)").format(key)
+    _execute(sql.SQL("DELETE FROM {} WHERE {} IS NULL AND {}").format(table, key, null_touched))
+    null_entity = sql.SQL("SELECT * FROM {} WHERE {} IS NULL AND {}").format(parent, key, null_touched)
+    source = sql.SQL("({} UNION ALL {}) AS {}").format(new_entities, null_entity, parent)
+    _execute(
+        sql.SQL("INSERT INTO {} ({}) {}").format(
+            table, _columns(aggregate), sql.SQL(view_sql(aggregate.name)).format(source=source)
+        )
+    )
+    _delete_emptied(aggregate)
+
+
+def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
+    """Add the rollup's difference (`kpi_delta`: new - old per entity and rep) to each team of each rep, as the
+    aggregate's hierarchy snapshot has them (a rep is in a handful of teams: its manager's, their VP's, the CEO's;
+    in one with first-line teams only).
+
+    One upsert of the differences summed per team and entity: an existing group gets its difference added; a group
+    new to a team had no sum there, so its difference IS its sum. The rows go through the view's own SQL (the team
+    standing in for the rep), which gives them the entity's attributes (names...) exactly as the view's own upsert
+    takes them. Costs one row write per changed (team, entity); nothing is summed again from the view's rows. A
+    group whose count reaches 0 goes, as a full rebuild would drop it.
+    """
+    table = sql.Identifier(aggregate.name)
+    rep = sql.Identifier(aggregate.team_of)
+    entity = [sql.Identifier(k) for k in view.key if k != aggregate.team_of]
+    sums = sql.SQL(", ").join(sql.SQL("sum(d.{0}) AS {0}").format(sql.Identifier(m)) for m in view.measures)
+    changed = sql.SQL(" OR ").join(sql.SQL("sum(d.{}) <> 0").format(sql.Identifier(m)) for m in view.measures)
+    members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
+    _execute(sql.SQL("DROP TABLE IF EXISTS kpi_team_delta"))
+    _execute(
+        sql.SQL(
+            "CREATE TEMP TABLE kpi_team_delta ON COMMIT DROP AS "
+            "SELECT {entities}, m.team_id AS {rep}, {sums} "
+            "FROM kpi_delta d JOIN {members} m ON m.employee_id = d.{rep} "
+            "GROUP BY {entities}, m.team_id HAVING {changed}"
+        ).format(
+            entities=sql.SQL(", ").join(sql.SQL("d.{}").format(e) for e in entity),
+            rep=rep,
+            sums=sums,
+            members=members,
+            changed=changed,
+        )
+    )
+    _execute(sql.SQL("ANALYZE kpi_team_delta"))
+    outputs = [sql.Identifier(c) for c in aggregate.columns if c != "team_id"]
+    updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
+    _execute(
+        sql.SQL(
+            "INSERT INTO {table} ({columns}) SELECT {rep}, {outputs} FROM ({select}) t "
+            "ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        ).format(
+            table=table,
+            columns=_columns(aggregate),
+            rep=rep,
+            outputs=sql.SQL(", ").join(outputs),
+            select=_select(view, source="kpi_team_delta"),
+            key=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
+            updates=sql.SQL(", ").join(updates),
+        )
+    )
+    _delete_emptied(aggregate)
+
+
+def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[date]) -> None:
+    table = sql.Identifier(aggregate.name)
+    attributes = [c for c in aggregate.columns if c not in aggregate.key and c not in aggregate.measures]
+    new = sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(view, view.partition_key))
+    # The file selects the aggregate's columns in declaration order: the old sums negated, in the same order.
+    negated = sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(
+            sql.SQL("-{0} AS {0}" if c in aggregate.measures else "{0}").format(sql.Identifier(c))
+            for c in aggregate.columns
+        ),
+        _old_sums(aggregate),
+    )
+    select = sql.SQL("SELECT {keys}, {attributes}, {sums} FROM ({new} UNION ALL {negated}) d GROUP BY {keys}").format(
+        keys=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
+        attributes=sql.SQL(", ").join(sql.SQL("min({0}) AS {0}").format(sql.Identifier(a)) for a in attributes),
+        sums=sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures),
+        new=new,
+        negated=negated,
+    )
+    updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
+    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes]
+    _execute(
+        sql.SQL("INSERT INTO {table} ({columns}) {select} ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
+            table=table,
+            columns=sql.SQL(", ").join(sql.Identifier(c) for c in (*aggregate.key, *attributes, *aggregate.measures)),
+            select=select,
+            key=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
+            updates=sql.SQL(", ").join(updates),
+        ),
+        {"months": months},
+    )
+    _delete_emptied(aggregate)
