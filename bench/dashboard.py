@@ -82,7 +82,7 @@ def ensure_users_and_dashboard():
     from accounts.services import user_upsert
     from dashboards.models import Dashboard
     from dashboards.services.dashboards import dashboard_create, dashboard_share
-    from dashboards.services.demo import _sales_widgets
+    from dashboards.services.demo import demo_widgets
     from dashboards.services.widgets import widget_create
 
     with connection.cursor() as cursor:
@@ -95,7 +95,7 @@ def ensure_users_and_dashboard():
     }
     Dashboard.objects.filter(slug="bench-sales").delete()
     dashboard = dashboard_create(title="Bench sales", slug="bench-sales", owner=users["executive"])
-    for position, spec in enumerate([s for s in _sales_widgets() if s["title"] in WIDGETS], start=1):
+    for position, spec in enumerate([s for s in demo_widgets("sales-overview") if s["title"] in WIDGETS], start=1):
         widget_create(dashboard=dashboard, position=position, **spec)
     for key in ("manager", "rep"):
         dashboard_share(dashboard=dashboard, level="view", username=users[key].username)

@@ -127,11 +127,13 @@ def _kpi_read_rows(samples: int, loaded: bool = False) -> list[dict]:
 
     from accounts.selectors import user_row_scope
     from dashboards.selectors import kpi_rows_for_user
-    from dashboards.services.demo import TOP_CUSTOMERS_QUERY
+    from dashboards.services.demo import demo_widget_query
+
+    top_customers = demo_widget_query("sales-overview", "Top customers")
 
     manager = _manager(loaded)
-    top_products = {**TOP_CUSTOMERS_QUERY, "group_by": ["product_id", "product_name"]}
-    options = {"top_customers": TOP_CUSTOMERS_QUERY, "top_products": top_products}  # the demo widget's query
+    top_products = {**top_customers, "group_by": ["product_id", "product_name"]}
+    options = {"top_customers": top_customers, "top_products": top_products}  # the demo widget's query
     out = []
     for persona, user in (("manager", manager), ("VP", _vp(manager))):
         in_scope = len(user_row_scope(user).employee_ids)

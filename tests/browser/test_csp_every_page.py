@@ -65,7 +65,7 @@ class Recorder:
             self.problems.append(f"{name}: CSP violation: {violation}")
 
     def login(self, base: str, username: str) -> None:
-        from accounts.management.commands.seed_demo import DEMO_PASSWORD
+        from dashboards.management.commands.seed_demo import DEMO_PASSWORD
 
         self.visit("login", f"{base}/login/")
         self.page.fill("#id_username", username)

@@ -21,7 +21,7 @@ def northwind_demo():
 
 
 def open_sales_overview(browser, live_server, username):
-    from accounts.management.commands.seed_demo import DEMO_PASSWORD
+    from dashboards.management.commands.seed_demo import DEMO_PASSWORD
 
     context = browser.new_context(viewport={"width": 1280, "height": 1400})
     page = context.new_page()

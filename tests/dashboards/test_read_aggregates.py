@@ -19,11 +19,13 @@ from dashboards.kpi import read
 from dashboards.kpi.query import kpi_aggregate_for, kpi_query_build
 from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view
 from dashboards.selectors import kpi_rows_for_user
-from dashboards.services.demo import TOP_CUSTOMERS_QUERY
+from dashboards.services.demo import demo_widget_query
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
 from dashboards.services.refresh.aggregates import _aggregate_select
 from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
 from tests.factories import Role, persona
+
+TOP_CUSTOMERS_QUERY = demo_widget_query("sales-overview", "Top customers")  # the demo widget's own query
 
 pytestmark = pytest.mark.django_db
 

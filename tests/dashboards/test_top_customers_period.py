@@ -18,10 +18,12 @@ from canonical.models import Customer
 from dashboards.filters import DashboardFilters
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.selectors import kpi_rows_for_user
-from dashboards.services.demo import TOP_CUSTOMERS_QUERY, demo_dashboards_ensure
+from dashboards.services.demo import demo_dashboards_ensure, demo_widget_query
 from dashboards.services.refresh import kpi_views_refresh_all
 from tests.dashboards.test_api import api_for
 from tests.factories import PASSWORD, Role, persona
+
+TOP_CUSTOMERS_QUERY = demo_widget_query("sales-overview", "Top customers")  # the demo widget's own query
 
 FIRST_HALF_1997 = DashboardFilters(date_from=date(1997, 1, 1), date_to=date(1997, 6, 30))
 QUERY = "?from=1997-01&to=1997-06"
