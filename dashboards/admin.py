@@ -1,11 +1,13 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from dashboards.forms import WidgetAdminForm
 from dashboards.models import Dashboard, KpiAlert, KpiPendingRefresh, KpiViewState, RefreshJob, Widget
 
 
 class WidgetInline(admin.StackedInline):
     model = Widget
+    form = WidgetAdminForm
     extra = 0
     fields = ("title", "chart_type", "position", "width", "height", "data_source", "vega_spec")
 
@@ -22,6 +24,7 @@ class DashboardAdmin(GuardedModelAdmin):
 
 @admin.register(Widget)
 class WidgetAdmin(admin.ModelAdmin):
+    form = WidgetAdminForm
     list_display = ("title", "dashboard", "chart_type", "position")
     list_filter = ("chart_type", "dashboard")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from accounts.selectors import user_can_manage_data, user_row_scope
 from canonical.csv_export import csv_safe_cell
 from canonical.models import Employee
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
+from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
 from dashboards.presenters import widget_display, widget_etag
@@ -37,9 +37,6 @@ from dashboards.services.promote import quickviz_chart_promote, quickviz_promote
 from dashboards.services.widgets import (
     widget_create,
     widget_delete,
-    widget_query_build,
-    widget_spec_build,
-    widget_spec_parse,
     widget_update,
 )
 from mappings.selectors import data_source_get_for_user
@@ -196,100 +193,29 @@ def dashboard_share_view(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(dashboard)
 
 
-def _editor_values(request: HttpRequest, widget: Widget | None) -> dict:
-    if request.method == "POST":
-        return {k: request.POST.get(k, "").strip() for k in _EDITOR_FIELDS}
-    if widget is None:
-        return {"refresh_interval": "1h", "width": "6", "chart_type": "line", "limit": ""}
-    encoding = widget.vega_spec.get("encoding") or {}
-    options = widget.query_options
-    return {
-        "title": widget.title,
-        "view_name": widget.view_name,
-        "chart_type": widget.chart_type,
-        "x": (encoding.get("x") or {}).get("field", ""),
-        "y": ((encoding.get("y") or encoding.get("text")) or {}).get("field", ""),
-        "color": (encoding.get("color") or {}).get("field", ""),
-        "refresh_interval": widget.data_source.get("refresh_interval", "1h"),
-        "width": str(widget.width),
-        "raw_spec": json.dumps(widget.vega_spec, indent=2),
-        "query_options": json.dumps(options) if options else "",
-    }
-
-
-_EDITOR_FIELDS = (
-    "title",
-    "view_name",
-    "chart_type",
-    "x",
-    "y",
-    "color",
-    "refresh_interval",
-    "width",
-    "raw_spec",
-    "query_options",
-)
-
-
 @login_required
 def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None) -> HttpResponse:
     """Create or change a widget: KPI view + chart type + fields, or a raw Vega-Lite spec for experts."""
     dashboard = dashboard_get_for_user(request.user, slug, action="change")
     widget = widget_get_for_user(request.user, dashboard, widget_id) if widget_id is not None else None
-    values = _editor_values(request, widget)
-    errors: list[str] = []
-    if request.method == "POST":
-        if request.POST.get("delete") and widget is not None:
-            widget_delete(widget=widget)
-            messages.success(request, f"Removed {widget.title}.")
-            return redirect(dashboard)
+    if request.method == "POST" and request.POST.get("delete") and widget is not None:
+        widget_delete(widget=widget)
+        messages.success(request, f"Removed {widget.title}.")
+        return redirect(dashboard)
+    initial = WidgetEditorForm.initial_for(widget)
+    form = WidgetEditorForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
         try:
-            options = json.loads(values["query_options"]) if values["query_options"] else None
-            if options is not None and not isinstance(options, dict):
-                raise ValidationError("query options must be a JSON object")
-        except json.JSONDecodeError as exc:
-            errors.append(f"query options are not valid JSON: {exc.msg}")
-            options = {}
-        try:
-            if values["raw_spec"] and (values["chart_type"] == Widget.ChartType.VEGA or request.POST.get("use_raw")):
-                spec = widget_spec_parse(values["raw_spec"])
-            else:
-                spec = widget_spec_build(
-                    chart_type=values["chart_type"],
-                    view_name=values["view_name"],
-                    x=values["x"],
-                    y=values["y"],
-                    color=values["color"],
-                )
-            if options is None:
-                options = widget_query_build(
-                    chart_type=values["chart_type"],
-                    view_name=values["view_name"],
-                    x=values["x"],
-                    y=values["y"],
-                    color=values["color"],
-                )
-            if errors:
-                raise ValidationError(errors)
-            width = int(values["width"]) if values["width"].isdigit() else 6
-            kwargs = {
-                "title": values["title"],
-                "chart_type": values["chart_type"],
-                "view_name": values["view_name"],
-                "vega_spec": spec,
-                "refresh_interval": values["refresh_interval"] or "1h",
-                "query_options": options,
-                "width": width,
-            }
             if widget is None:
-                widget_create(dashboard=dashboard, **kwargs)
+                widget_create(dashboard=dashboard, **form.cleaned_data["widget"])
             else:
-                widget_update(widget=widget, **kwargs)
+                widget_update(widget=widget, **form.cleaned_data["widget"])
         except ValidationError as exc:
-            errors = exc.messages
+            form.add_error(None, exc)
         else:
             messages.success(request, "Widget saved.")
             return redirect(dashboard)
+    errors = form.messages() if form.is_bound else []
     status = 400 if errors else 200
     return render(
         request,
@@ -297,7 +223,8 @@ def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None)
         {
             "dashboard": dashboard,
             "widget": widget,
-            "values": values,
+            "values": form.values(),
+            "form": form,
             "errors": errors,
             "views": kpi_views_for_picker(),
             "chart_types": Widget.ChartType.choices,

@@ -94,8 +94,3 @@ class Widget(models.Model):
     @property
     def query_options(self) -> dict:
         return dict(self.data_source.get("filters") or {})
-
-    def clean(self) -> None:
-        from dashboards.services.widgets import widget_validate
-
-        widget_validate(chart_type=self.chart_type, vega_spec=self.vega_spec, data_source=self.data_source)

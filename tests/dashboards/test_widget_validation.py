@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 
+from dashboards.forms import WidgetAdminForm
 from dashboards.models.dashboard import parse_interval
 from dashboards.services.widgets import widget_spec_build, widget_validate
 from tests.factories import PASSWORD
@@ -154,3 +157,55 @@ def test_editor_changes_and_removes_a_widget(client, sales_dashboard, executive)
 def test_viewer_cannot_open_the_editor(client, sales_dashboard, rep):
     client.login(username=rep.username, password=PASSWORD)
     assert client.get(f"/dashboards/{sales_dashboard.slug}/widgets/new/").status_code == 403
+
+
+def test_editor_refuses_query_options_that_are_not_an_object(client, sales_dashboard, executive):
+    client.login(username=executive.username, password=PASSWORD)
+    response = client.post(
+        f"/dashboards/{sales_dashboard.slug}/widgets/new/",
+        {
+            "title": "Bad",
+            "view_name": "test_sales_kpi",
+            "chart_type": "line",
+            "x": "month",
+            "y": "revenue",
+            "query_options": '["revenue"]',
+            "refresh_interval": "1h",
+        },
+    )
+    assert response.status_code == 400
+    assert "query options must be a JSON object" in response.content.decode()
+    assert not sales_dashboard.widgets.filter(title="Bad").exists()
+
+
+def test_admin_widget_form_refuses_a_view_outside_the_registry(sales_dashboard):
+    form = WidgetAdminForm(
+        data={
+            "dashboard": sales_dashboard.pk,
+            "title": "Orders table",
+            "chart_type": "vega",
+            "position": 1,
+            "width": 6,
+            "height": 1,
+            "vega_spec": '{"mark": "line"}',
+            "data_source": '{"type": "materialized_view", "view_name": "canonical_orders", "refresh_interval": "1h"}',
+        }
+    )
+    assert not form.is_valid()
+    assert "'canonical_orders' is not in the KPI registry" in form.non_field_errors()[0]
+
+
+def test_admin_widget_form_accepts_a_widget_over_a_kpi_view(sales_dashboard):
+    form = WidgetAdminForm(
+        data={
+            "dashboard": sales_dashboard.pk,
+            "title": "Revenue",
+            "chart_type": "vega",
+            "position": 1,
+            "width": 6,
+            "height": 1,
+            "vega_spec": json.dumps(LINE),
+            "data_source": json.dumps(source()),
+        }
+    )
+    assert form.is_valid(), form.errors
