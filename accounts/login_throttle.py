@@ -27,9 +27,9 @@ _PREFIX = "login-fail"
 
 def _limits() -> tuple[int, int, int]:
     return (
-        getattr(settings, "LOGIN_FAILURE_LIMIT", 5),
-        getattr(settings, "LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30),
-        getattr(settings, "LOGIN_LOCKOUT_SECONDS", 900),
+        settings.LOGIN_FAILURE_LIMIT,
+        settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS,
+        settings.LOGIN_LOCKOUT_SECONDS,
     )
 
 

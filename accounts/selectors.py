@@ -8,8 +8,10 @@ from functools import cache
 from pathlib import Path
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from accounts.models import Role, User
+from canonical.models import Employee
 
 _SQL_DIR = Path(__file__).parent / "sql"
 
@@ -57,8 +59,9 @@ def user_role_names(user: User) -> set[str]:
 
 
 def employee_subtree_ids(employee_id: int) -> frozenset[int]:
+    """The employee and everyone below them (the SQL function of accounts/sql/employee_subtree.sql)."""
     with connection.cursor() as cursor:
-        cursor.execute(_sql("employee_subtree.sql"), {"root_id": employee_id})
+        cursor.execute("SELECT employee_subtree(%s)", [employee_id])
         return frozenset(row[0] for row in cursor.fetchall())
 
 
@@ -100,6 +103,15 @@ def user_row_scope(user: User) -> RowScope:
     if Role.SALES_REP in roles:
         return RowScope(employee_ids=frozenset({user.employee_id}))
     return NO_ROWS
+
+
+def employees_visible_to(user: User, scope: RowScope | None = None) -> QuerySet[Employee]:
+    """The employees whose rows `user` may see (`user_row_scope`), by name: the dashboards' rep and team pickers."""
+    scope = scope if scope is not None else user_row_scope(user)
+    employees = Employee.objects.filter(is_placeholder=False).order_by("name")
+    if scope.all_rows:
+        return employees
+    return employees.filter(pk__in=scope.employee_ids)
 
 
 DATA_MANAGER_ROLES = {Role.EXECUTIVE, Role.ANALYST, Role.ADMIN}

@@ -14,9 +14,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import user_can_manage_data, user_row_scope
+from accounts.selectors import employees_visible_to, user_can_manage_data, user_row_scope
 from canonical.csv_export import csv_safe_cell
-from canonical.models import Employee
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
@@ -49,14 +48,6 @@ def _filters_or_400(request: HttpRequest) -> DashboardFilters | HttpResponse:
         return dashboard_filters_parse(request.GET)
     except ValidationError as exc:
         return HttpResponseBadRequest("Bad filter: " + "; ".join(exc.messages))
-
-
-def _employees_in_scope(user) -> list[Employee]:
-    scope = user_row_scope(user)
-    qs = Employee.objects.filter(is_placeholder=False).order_by("name")
-    if scope.all_rows:
-        return list(qs)
-    return list(qs.filter(pk__in=scope.employee_ids))
 
 
 @login_required
@@ -98,7 +89,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "widgets": widgets,
             "filters": filters,
             "query": query,
-            "employees": _employees_in_scope(request.user),
+            "employees": list(employees_visible_to(request.user)),
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),
             "share_levels": list(SHARE_LEVELS),

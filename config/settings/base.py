@@ -234,6 +234,9 @@ CONTENT_SECURITY_POLICY = {
 MAPPING_AUTO_CONFIDENCE = float(env_str("MAPPING_AUTO_CONFIDENCE", "0.6") or "0.6")
 DEMO_DATA_DIR = BASE_DIR / "demo" / "northwind"
 
+# Who the KPI staleness alerts go to (comma-separated); empty: the active superusers' addresses.
+KPI_ALERT_EMAILS = env_list("KPI_ALERT_EMAILS", [])
+
 # --- Audit trail (django-auditlog; see accounts/audit.py) ---------------------------------------------
 AUDITLOG_STORE_JSON_CHANGES = True
 

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def alert_recipients() -> list[str]:
     """KPI_ALERT_EMAILS when set, else the e-mail addresses of active superusers."""
-    configured = list(getattr(settings, "KPI_ALERT_EMAILS", []) or [])
+    configured = list(settings.KPI_ALERT_EMAILS)
     if configured:
         return configured
     users = get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
