@@ -8,9 +8,11 @@ from pathlib import Path
 
 from django.db import connection
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from dashboards.kpi.registry import KPI_VIEWS, KpiView, get_view, public_views
 from dashboards.models import KpiAlert, KpiViewState, RefreshJob
+from dashboards.services.schedules import view_name_of_task
 
 # A view failing this many refreshes in a row is flagged even while its data is still young enough.
 FAILURES_BEFORE_ALERT = 3
@@ -75,10 +77,6 @@ def kpi_view_freshness(view_name: str, *, now: datetime | None = None) -> dict:
 
 def _next_runs(now: datetime) -> dict[str, datetime | None]:
     """When celery-beat will next refresh each view, from its periodic task's schedule (interval or crontab)."""
-    from django_celery_beat.models import PeriodicTask
-
-    from dashboards.services.schedules import view_name_of_task
-
     runs: dict[str, datetime | None] = {}
     tasks = PeriodicTask.objects.filter(enabled=True).select_related("interval", "crontab")
     for task in tasks:

@@ -188,6 +188,20 @@ def widget_spec_parse(text: str) -> dict:
     return spec
 
 
+def _validated_data_source(
+    *, chart_type: str, vega_spec: dict, view_name: str, refresh_interval: str, query_options: dict | None
+) -> dict:
+    """A widget's data_source as stored, after `widget_validate` accepted it with the spec."""
+    data_source = {
+        "type": "materialized_view",
+        "view_name": view_name,
+        "refresh_interval": refresh_interval,
+        "filters": query_options or {},
+    }
+    widget_validate(chart_type=chart_type, vega_spec=vega_spec, data_source=data_source)
+    return data_source
+
+
 @transaction.atomic
 def widget_create(
     *,
@@ -203,13 +217,13 @@ def widget_create(
     position: int | None = None,
 ) -> Widget:
     """Add a validated widget to a dashboard (at the end unless a position is given)."""
-    data_source = {
-        "type": "materialized_view",
-        "view_name": view_name,
-        "refresh_interval": refresh_interval,
-        "filters": query_options or {},
-    }
-    widget_validate(chart_type=chart_type, vega_spec=vega_spec, data_source=data_source)
+    data_source = _validated_data_source(
+        chart_type=chart_type,
+        vega_spec=vega_spec,
+        view_name=view_name,
+        refresh_interval=refresh_interval,
+        query_options=query_options,
+    )
     if position is None:
         position = (dashboard.widgets.aggregate(m=Max("position"))["m"] or 0) + 1
     return Widget.objects.create(
@@ -238,13 +252,13 @@ def widget_update(
     height: int | None = None,
 ) -> Widget:
     """Change a widget after validating the new spec and data source."""
-    data_source = {
-        "type": "materialized_view",
-        "view_name": view_name,
-        "refresh_interval": refresh_interval,
-        "filters": query_options or {},
-    }
-    widget_validate(chart_type=chart_type, vega_spec=vega_spec, data_source=data_source)
+    data_source = _validated_data_source(
+        chart_type=chart_type,
+        vega_spec=vega_spec,
+        view_name=view_name,
+        refresh_interval=refresh_interval,
+        query_options=query_options,
+    )
     widget.title = title.strip() or view_name
     widget.chart_type = chart_type
     widget.vega_spec = vega_spec
