@@ -58,7 +58,8 @@ def user_upsert(
     user.last_name = last_name
     user.employee_id = employee_id
     user.is_staff = is_staff or Role.ADMIN in roles
-    if password is not None:
+    # Setting the same password again would revoke the user's API token (accounts/receivers.py).
+    if password is not None and not (user.pk and user.check_password(password)):
         user.set_password(password)
     user.save()
     user.groups.set([groups[r] for r in roles])
