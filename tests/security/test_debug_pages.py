@@ -15,10 +15,14 @@ import sys
 
 from django.conf import settings
 
+from tests.database import database_url
+
 PROBES = r"""
 import json
 from unittest import mock
 from django.conf import settings
+
+from tests.database import database_url
 from django.test import Client
 
 client = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1")
@@ -47,11 +51,10 @@ TECHNICAL = re.compile(
 
 
 def _make_run_environ() -> dict[str, str]:
-    db = settings.DATABASES["default"]
     env = {
         k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
-    env["DATABASE_URL"] = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = database_url()
     env["EMBEDDED_QUIET"] = "1"
     return env
 
@@ -70,7 +73,7 @@ def _probe() -> dict:
     return json.loads(line.removeprefix("PROBES"))
 
 
-def test_make_run_serves_without_debug_pages_to_a_prober():
+def test_make_run_serves_without_debug_pages_to_a_prober(db):  # db: the connection names the test database
     makefile = (settings.BASE_DIR / "Makefile").read_text()
     run_recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "manage.py serve" in run_recipe and "DJANGO_SETTINGS_MODULE" not in run_recipe and "DEBUG" not in run_recipe
