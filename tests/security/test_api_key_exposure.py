@@ -102,3 +102,43 @@ def test_superuser_revokes_a_token_without_seeing_it(client, executive, django_u
     assert _leaks(response.content.decode(), [key]) == []
     assert not Token.objects.filter(key=key).exists()
     assert client.get("/api/dashboards/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+def test_keys_left_in_log_entries_written_before_the_fix_are_scrubbed(client, executive):
+    """Entries written by 155f34a (auditlog keyed by the key; admin's log naming the deleted key)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.admin.models import DELETION
+    from django.contrib.admin.models import LogEntry as AdminLogEntry
+    from rest_framework.authtoken.models import TokenProxy
+
+    key = api_token_create(user=executive).key
+    token_type = ContentType.objects.get_for_model(Token)
+    old = LogEntry.objects.create(
+        content_type=token_type,
+        object_pk=key,
+        object_repr=key,
+        action=LogEntry.Action.CREATE,
+        changes={"key": ["None", "*" * 20 + key[20:]], "user": ["None", str(executive.pk)]},
+    )
+    AdminLogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(TokenProxy, for_concrete_model=False),
+        object_id=str(executive.pk),
+        object_repr=key,
+        action_flag=DELETION,
+        user=persona("admin", Role.ADMIN),
+    )
+
+    importlib.import_module("accounts.migrations.0005_scrub_token_keys_from_logs").scrub(apps, None)
+
+    old.refresh_from_db()
+    assert (old.object_pk, old.object_repr, old.changes) == (
+        str(executive.pk),
+        f"API token of user {executive.pk}",
+        {"user": ["None", str(executive.pk)]},
+    )
+    assert _leaks(" ".join(AdminLogEntry.objects.values_list("object_repr", flat=True)), [key]) == []
+    client.force_login(persona("admin", Role.ADMIN))
+    for url, html in _token_pages(client, [executive.pk]).items():
+        assert _leaks(html, [key]) == [], url
