@@ -13,12 +13,13 @@ from __future__ import annotations
 from django.apps import apps
 
 # (app_label.ModelName, options for auditlog.register). Secrets and hashes are never written to the trail.
+# API tokens are not here: a Token's primary key is its key, so auditlog would write it (object_pk,
+# object_repr); `token_audit_connect` records them by user instead.
 AUDITED_MODELS: list[tuple[str, dict]] = [
     ("accounts.User", {"exclude_fields": ["password", "last_login"], "m2m_fields": {"groups", "user_permissions"}}),
     ("auth.Group", {"m2m_fields": {"permissions"}}),
     ("guardian.UserObjectPermission", {}),
     ("guardian.GroupObjectPermission", {}),
-    ("authtoken.Token", {"mask_fields": ["key"]}),
     ("mappings.Mapping", {}),
     ("mappings.FieldMapping", {}),
     # The report stays on the job; the trail records who ran what and how it ended. (A report lists the keys the
@@ -44,3 +45,40 @@ def audit_register_models() -> list[str]:
             auditlog.register(model, **options)
         registered.append(label)
     return registered
+
+
+def token_audit_connect() -> None:
+    """Record each API token created or revoked by its user, with no character of its key."""
+    from django.db.models.signals import post_delete, post_save
+    from rest_framework.authtoken.models import Token
+
+    post_save.connect(_token_saved, sender=Token, dispatch_uid="accounts.audit.token_saved")
+    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="accounts.audit.token_deleted")
+
+
+def _token_saved(sender, instance, created: bool, **kwargs) -> None:
+    if created:
+        _token_log(instance, action="create", changes={"user": ["None", str(instance.user)]})
+
+
+def _token_deleted(sender, instance, **kwargs) -> None:
+    _token_log(instance, action="delete", changes={"user": [str(instance.user), "None"]})
+
+
+def _token_log(token, *, action: str, changes: dict) -> None:
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from rest_framework.authtoken.models import Token
+
+    # Every field that would default to the key (object_pk, object_repr) is given.
+    LogEntry.objects.log_create(
+        token,
+        force_log=True,
+        content_type=ContentType.objects.get_for_model(Token),
+        object_pk=str(token.user_id),
+        object_id=token.user_id,
+        object_repr=f"API token of {token.user}",
+        action=LogEntry.Action.CREATE if action == "create" else LogEntry.Action.DELETE,
+        changes=changes,
+        serialized_data=None,
+    )

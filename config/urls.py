@@ -19,3 +19,4 @@ urlpatterns = [
 ]
 
 handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

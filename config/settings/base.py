@@ -82,20 +82,31 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL only, pooled through psycopg's pool (Django >= 5.1) -------------------
 _db = env_database_url()
-_db["ENGINE"] = "django.db.backends.postgresql"
+_db["ENGINE"] = "config.database"  # Django's PostgreSQL backend; its pool recovers from a restart
 _db.setdefault("OPTIONS", {})
-if env_bool("DB_POOL", True):
-    # Each web/worker process holds a small pool; with PgBouncer in transaction mode set DB_POOL=0
-    # and DISABLE_SERVER_SIDE_CURSORS is turned on below.
-    _db["OPTIONS"]["pool"] = {
+
+
+def db_pool_options() -> dict:
+    """psycopg_pool.ConnectionPool arguments (Django passes OPTIONS["pool"] through)."""
+    return {
         "min_size": env_int("DB_POOL_MIN", 1, minimum=0),
         "max_size": env_int("DB_POOL_MAX", 8, minimum=1),
         "timeout": 10,
     }
+
+
+if env_bool("DB_POOL", True):
+    # Each web/worker process holds a small pool; with PgBouncer in transaction mode set DB_POOL=0
+    # and DISABLE_SERVER_SIDE_CURSORS is turned on below.
+    _db["OPTIONS"]["pool"] = db_pool_options()
     _db["CONN_MAX_AGE"] = 0
 else:
     _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
     _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A connection is tried before use: from the pool, Django gives psycopg_pool `check=check_connection`
+# (an empty query as it leaves the pool); a persistent one is pinged at request start. After a database
+# restart the dead ones are replaced instead of failing the requests that draw them.
+_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -198,6 +209,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON nested past 32 levels is a 400, not a RecursionError (config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
 }

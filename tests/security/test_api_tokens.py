@@ -78,6 +78,6 @@ def test_staff_revoke_a_users_token_in_admin(client, rep, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
     key = api_token_create(user=rep).key
     client.force_login(admin)
-    response = client.post(f"/admin/authtoken/tokenproxy/{rep.pk}/delete/", {"post": "yes"})
+    response = client.post(f"/admin/accounts/apitoken/{rep.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Token.objects.filter(key=key).exists()

@@ -73,7 +73,7 @@ MATRIX: dict[str, tuple] = {
 ADMIN_PREFIX = "admin/"
 ADMIN_ROLE_MAY_VIEW = (
     "admin/auditlog/logentry/",
-    "admin/authtoken/tokenproxy/",
+    "admin/accounts/apitoken/",
     "admin/accounts/user/",
     "admin/auth/group/",
 )
@@ -232,3 +232,32 @@ def test_other_users_uploads_jobs_and_dashboards_are_not_found_or_forbidden(worl
         assert c.get(f"/dashboards/{private.slug}/").status_code == 403, name
         assert c.get(f"/api/dashboard/{private.pk}/data").status_code in (403, 404), name
         assert private.title not in c.get("/api/dashboards/").content.decode(), name
+
+
+def _changelists() -> list[str]:
+    from django.contrib import admin
+
+    return sorted(f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry)
+
+
+def test_admin_changelists_open_only_for_the_roles_that_may_see_them(world, django_user_model):
+    """Every model list of the admin site × persona: the Admin role sees the trail, users, roles and
+    masked API tokens, and nothing else (no canonical rows, no dashboards, no schedules); non-staff see none."""
+    users, _ids = world
+    users["superuser"] = django_user_model.objects.create_superuser("root", "root@example.com", "x" * 20)
+    may_view = {"/" + route for route in ADMIN_ROLE_MAY_VIEW}
+    assert may_view <= set(_changelists()), "a list the Admin role should see is not registered"
+    wrong = []
+    for url in _changelists():
+        for name in ("anonymous", "outsider", "rep", "manager", "executive", "admin", "superuser"):
+            if name == "superuser":
+                expected = 200
+            elif name == "admin":
+                expected = 200 if url in may_view else 403
+            else:
+                expected = 302  # to the login page: not staff
+            got = _client(users, name).get(url).status_code
+            if got != expected:
+                wrong.append(f"{name:10} GET {url} → {got}, expected {expected}")
+    assert wrong == [], "\n" + "\n".join(wrong)
+    assert "/admin/authtoken/tokenproxy/" not in _changelists(), "DRF's token list shows every key in clear"

@@ -1,19 +1,58 @@
-"""Run the web server (gunicorn), a Celery worker and celery-beat together; Ctrl-C stops all three."""
+"""Run the web server (gunicorn), a Celery worker and celery-beat together; Ctrl-C stops all three.
+
+A worker or beat that dies (killed for memory, a crash) is started again after a back-off, while the web
+server keeps serving: losing the worker delays background work, it must not take the site down.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+RESTARTED = ("worker", "beat")  # gunicorn restarts its own workers; its master exiting ends `serve`
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 60.0
+STABLE_AFTER_SECONDS = 60.0  # a run at least this long starts the back-off over
+
+
+def restart_delay(failures: int) -> float:
+    """Seconds to wait before the `failures`-th restart in a row: 1, 2, 4, ... at most 60."""
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, failures - 1))
+
+
+@dataclass
+class Child:
+    name: str
+    cmd: list[str]
+    proc: subprocess.Popen | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+    starts: int = 0
+
+    def start(self, env: dict[str, str]) -> None:
+        # Its own session: a signal to the group reaches the child's own children (the worker's pool).
+        self.proc = subprocess.Popen(self.cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        self.starts += 1
+
+    def signal_group(self, sig: int) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, sig)
+
 
 class Command(BaseCommand):
-    help = "Serve the app: gunicorn + Celery worker + celery-beat, stopped together."
+    help = "Serve the app: gunicorn + Celery worker + celery-beat; a dead worker or beat is restarted."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
@@ -40,9 +79,9 @@ class Command(BaseCommand):
                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
             ],
         }  # fmt: skip
-        procs: dict[str, subprocess.Popen] = {}
-        for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+        children = {name: Child(name, cmd) for name, cmd in commands.items()}
+        for child in children.values():
+            child.start(env)
         self.stdout.write(self.style.SUCCESS(f"\nServing on http://{bind}/  (Ctrl-C stops web, worker and beat)\n"))
         stopping = False
 
@@ -54,19 +93,44 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             while not stopping:
-                for name, proc in procs.items():
-                    if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with status {proc.returncode}; stopping the others")
+                for child in children.values():
+                    if not self._supervise(child, env):
                         stopping = True
                 time.sleep(0.5)
         finally:
-            for proc in procs.values():
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGTERM)
-            deadline = time.time() + 15
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.time()))
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            self.stdout.write("Stopped web, worker and beat.")
+            self._stop_all(children)
+
+    def _supervise(self, child: Child, env: dict[str, str]) -> bool:
+        """Restart a dead worker or beat when its back-off has passed; False when `serve` must stop."""
+        now = time.monotonic()
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                self.stderr.write(f"{child.name}: starting again (restart {child.failures} in a row)")
+                child.start(env)
+            return True
+        status = child.proc.poll()
+        if status is None:
+            return True
+        if child.name not in RESTARTED:
+            self.stderr.write(f"{child.name} exited with status {status}; stopping the others")
+            return False
+        child.signal_group(signal.SIGKILL)  # pool processes a killed worker leaves behind
+        child.failures = 1 if now - child.started_at >= STABLE_AFTER_SECONDS else child.failures + 1
+        delay = restart_delay(child.failures)
+        child.restart_at = now + delay
+        self.stderr.write(
+            f"{child.name} exited with status {status}; restarting it in {delay:.0f} s (web keeps serving)"
+        )
+        return True
+
+    def _stop_all(self, children: dict[str, Child]) -> None:
+        running = [c for c in children.values() if c.proc is not None and c.proc.poll() is None]
+        for child in running:
+            child.signal_group(signal.SIGTERM)
+        deadline = time.time() + 15
+        for child in running:
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.signal_group(signal.SIGKILL)
+        self.stdout.write("Stopped web, worker and beat.")
