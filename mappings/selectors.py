@@ -7,7 +7,8 @@ from django.http import Http404
 
 from accounts.models import User
 from accounts.selectors import user_can_manage_data, user_role_names
-from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.models import DataSource, ExecutionJob, FieldMapping, Mapping
+from mappings.proposer.text import normalize_header
 
 
 def _sees_all_sources(user: User) -> bool:
@@ -44,3 +45,16 @@ def job_get_for_user(user: User, job_id) -> ExecutionJob:
         )
     except (ExecutionJob.DoesNotExist, ValueError, TypeError):
         raise Http404("No such job") from None
+
+
+def learned_mappings(*, user=None) -> dict[str, dict]:
+    """Headers users mapped before → their latest saved target, by exact header and by normalized header."""
+    qs = FieldMapping.objects.exclude(source_col=None).order_by("-mapping__created_at", "-id")
+    if user is not None and getattr(user, "is_authenticated", False):
+        qs = qs.filter(source__in=data_sources_for_user(user))
+    learned: dict[str, dict] = {}
+    for fm in qs.values("source_col", "canonical_table", "canonical_col", "transform")[:5000]:
+        entry = {k: fm[k] for k in ("canonical_table", "canonical_col", "transform")}
+        learned.setdefault(fm["source_col"], entry)
+        learned.setdefault(normalize_header(fm["source_col"]), entry)
+    return learned

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_can_manage_data
+from mappings.profiling.profile import ProfileError
 from mappings.selectors import data_source_get_for_user
-from mappings.services.profile import ProfileError
 from mappings.services.propose import mapping_propose
 
 

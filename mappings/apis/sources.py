@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_can_manage_data
 from mappings.models import DataSource
-from mappings.services.profile import ProfileError
+from mappings.profiling.profile import ProfileError
 from mappings.services.sources import data_source_upload
 from mappings.services.upload import UploadRejected
 

@@ -18,12 +18,10 @@ from django.utils import timezone
 from psycopg import sql
 
 from accounts.models import User
-from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
-from mappings.services.direct import BULK_END_LAP, direct_load
-from mappings.services.mapping import MappingInvalid, mapping_validate
-from mappings.services.plan import TablePlan, plan_build
-from mappings.services.staging import Reject, missing_reason, stage_rows
-from mappings.services.upsert import (
+from mappings.engine.direct import BULK_END_LAP, direct_load
+from mappings.engine.plan import TablePlan, plan_build
+from mappings.engine.staging import Reject, missing_reason, stage_rows
+from mappings.engine.upsert import (
     TableResult,
     bulk_load_begin,
     bulk_load_end,
@@ -35,6 +33,8 @@ from mappings.services.upsert import (
     staging_create,
     upsert_table,
 )
+from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
+from mappings.services.mapping import MappingInvalid, mapping_validate
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_CLASS = 7_201  # first key of pg_advisory_xact_lock(int, int): "execution of a source"
@@ -463,12 +463,12 @@ def transform_preview(
     One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
     References show the identifier text (resolution happens at execution). Raises MappingInvalid.
     """
-    from mappings.services.duck import duckdb_connect_locked
-    from mappings.services.plan import plan_build_for
+    from mappings.engine.plan import plan_build_for
+    from mappings.intake.duck import duckdb_connect_locked
     from mappings.services.upload import data_source_scan
 
     data_source_scan(source=source)  # once, for a big upload not scanned yet: ragged rows read unshifted
-    from mappings.services.transforms import duckdb_install_macros
+    from mappings.engine.transforms import duckdb_install_macros
 
     plans = plan_build_for(source=source, fields=fields, options=options)
     rows: list[dict] = []

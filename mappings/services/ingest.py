@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,9 +10,11 @@ from django.conf import settings
 
 from accounts.models import User
 from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.profiling.profile import ProfileError
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
-from mappings.services.profile import ProfileError, data_source_profile
+from mappings.services.profile import data_source_profile
+from mappings.services.propose import mapping_propose
 from mappings.services.upload import data_source_create, data_source_find_duplicate, data_source_scan, file_scan
 
 
@@ -23,11 +24,7 @@ class IngestFailed(Exception):
 
 def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
     """Fields from the proposer, keeping proposals at or above settings.MAPPING_AUTO_CONFIDENCE."""
-    try:
-        propose = importlib.import_module("mappings.services.propose")
-    except ModuleNotFoundError:
-        raise IngestFailed("--auto needs the mapping proposer (mappings.services.propose), not installed yet") from None
-    result = propose.mapping_propose(source=source, domain_hint=domain or None, user=user)
+    result = mapping_propose(source=source, domain_hint=domain or None, user=user)
     threshold = settings.MAPPING_AUTO_CONFIDENCE
     return [
         p

@@ -9,8 +9,8 @@ from django.db.models import Max
 
 from accounts.models import User
 from canonical.schema import TABLES_BY_NAME
+from mappings.engine.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
 from mappings.models import DataSource, FieldMapping, Mapping
-from mappings.services.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
 
 ON_MISSING_REFERENCE = ("placeholder", "reject")
 DEFAULT_OPTIONS = {

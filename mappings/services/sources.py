@@ -57,8 +57,8 @@ def data_source_dialect_override(
     A different encoding re-decodes the original bytes into the stored UTF-8 copy. Raises UploadRejected
     with a message for the user when a value is not offered or the file cannot be read that way.
     """
-    from mappings.services.dialect import DELIMITERS, QUOTES, transcode_to_utf8
-    from mappings.services.duck import file_layout
+    from mappings.intake.dialect import DELIMITERS, QUOTES, transcode_to_utf8
+    from mappings.intake.duck import file_layout
     from mappings.services.upload import UploadRejected
 
     if delimiter not in DELIMITERS:

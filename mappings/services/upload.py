@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
+from mappings.intake.dialect import needs_transcoding, sniff_file, transcode_to_utf8, xlsx_to_csv
+from mappings.intake.duck import file_columns, file_layout
 from mappings.models import DataSource
-from mappings.services.dialect import needs_transcoding, sniff_file, transcode_to_utf8, xlsx_to_csv
-from mappings.services.duck import file_columns, file_layout
 
 logger = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}

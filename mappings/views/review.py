@@ -12,9 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from canonical.schema import TABLES
 from mappings.models import DataSource, Mapping
+from mappings.profiling.profile import ProfileError
+from mappings.proposer.scoring import CONFIDENT
+from mappings.proposer.tables import missing_required_targets
 from mappings.selectors import data_source_get_for_user, job_get_for_user
-from mappings.services.profile import ProfileError
-from mappings.services.propose import CONFIDENT, mapping_propose, missing_required_targets
+from mappings.services.propose import mapping_propose
 from mappings.views.jobs import job_detail_context
 from mappings.views.uploads import require_data_manager
 

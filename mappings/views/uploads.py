@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_can_manage_data
 from mappings.models import Mapping
+from mappings.profiling.profile import ProfileError
 from mappings.selectors import data_source_get_for_user, data_sources_for_user
-from mappings.services.profile import ProfileError
 from mappings.services.sources import data_source_upload
 from mappings.services.upload import UploadRejected
 

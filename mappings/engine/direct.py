@@ -42,9 +42,8 @@ from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.services.duck import duckdb_connect_locked
-from mappings.services.plan import TablePlan
-from mappings.services.staging import (
+from mappings.engine.plan import TablePlan
+from mappings.engine.staging import (
     CSV_OPTIONS,
     MAX_STORED_REJECTS,
     Reject,
@@ -54,8 +53,8 @@ from mappings.services.staging import (
     copy_rows_from_duckdb,
     missing_reason,
 )
-from mappings.services.transforms import duck_ident, duckdb_install_macros
-from mappings.services.upsert import (
+from mappings.engine.transforms import duck_ident, duckdb_install_macros
+from mappings.engine.upsert import (
     TableResult,
     _sql,
     _touched_keys,
@@ -66,6 +65,7 @@ from mappings.services.upsert import (
     reference_map_complete,
     update_changed,
 )
+from mappings.intake.duck import duckdb_connect_locked
 
 BULK_END_LAP = "indexes rebuilt, foreign keys re-added"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from mappings.services.dialect import RAGGED_EXTRA, duckdb_read_csv_options, header_width, positional_read_csv_options
+from mappings.intake.dialect import RAGGED_EXTRA, duckdb_read_csv_options, header_width, positional_read_csv_options
 
 
 def duckdb_connect_locked(
@@ -156,7 +156,7 @@ def read_csv_relation_bound(dialect: dict, path: str, bind, *, ragged_rows: str 
         options = duckdb_read_csv_options(dialect)
         args = ", ".join(f"{key} := {bind(value)}" for key, value in options.items())
         return f"read_csv({bind(path)}, {args})", False
-    from mappings.services.transforms import duck_ident
+    from mappings.engine.transforms import duck_ident
 
     width = len(columns)
     options = positional_read_csv_options(dialect, width)

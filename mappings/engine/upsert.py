@@ -14,7 +14,7 @@ from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.services.plan import TablePlan
+from mappings.engine.plan import TablePlan
 
 _SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 

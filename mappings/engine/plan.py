@@ -14,10 +14,10 @@ from django.apps import apps
 from django.db import models
 
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
+from mappings.engine.transforms import Expr, SqlParams, cast_to, compile_steps, duck_ident, transform_parse
+from mappings.intake.duck import read_csv_relation_bound
 from mappings.models import DataSource, Mapping
-from mappings.services.duck import read_csv_relation_bound
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
-from mappings.services.transforms import Expr, SqlParams, cast_to, compile_steps, duck_ident, transform_parse
 
 # Value type of a canonical column → PostgreSQL type of its staging column.
 STAGING_TYPES = {

@@ -21,7 +21,7 @@ import pgpq
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mappings.services.upsert import _sql
+from mappings.engine.upsert import _sql
 
 # PostgreSQL type (pg_type.typname) → the Arrow type whose pgpq encoding is that type's wire form.
 _ARROW_FOR = {
