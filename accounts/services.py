@@ -16,6 +16,10 @@ ROLE_ADMIN_PERMISSIONS: dict[str, list[str]] = {
         "authtoken.delete_tokenproxy",
         "accounts.view_user",
         "auth.view_group",
+        "mappings.view_datasource",
+        "mappings.view_mapping",
+        "mappings.view_fieldmapping",
+        "mappings.view_executionjob",
     ],
 }
 

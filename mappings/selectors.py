@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -9,6 +10,15 @@ from accounts.models import User
 from accounts.selectors import user_can_manage_data, user_role_names
 from mappings.models import DataSource, ExecutionJob, FieldMapping, Mapping
 from mappings.proposer.text import normalize_header
+
+DATA_MANAGERS_ONLY = "Only executives, analysts and admins may upload, map and load data."
+
+
+def require_data_manager(user: User) -> None:
+    """Raise PermissionDenied unless `user` may change company-wide data: the check of every mappings page
+    and API endpoint (DRF answers Django's PermissionDenied with a 403 carrying this message)."""
+    if not user_can_manage_data(user):
+        raise PermissionDenied(DATA_MANAGERS_ONLY)
 
 
 def _sees_all_sources(user: User) -> bool:

@@ -3,7 +3,7 @@
 DuckDB reads a sample (the whole file when it is small, its first SAMPLE_BYTES otherwise) as text;
 aggregates (nulls, distinct counts, top values) and date-format trials run in DuckDB over the whole
 sample, and the finer checks (number locale, boolean vocabulary, e-mails, phones, PII) run in Python on
-the distinct values only. So a 100 MB file profiles in well under a second.
+the distinct values only, so the cost does not grow with the file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from mappings.intake.dialect import header_width, positional_read_csv_options
-from mappings.intake.duck import ragged_sql
+from mappings.intake.duck import quote_ident, ragged_sql
 from mappings.profiling.pii import detect_pii, is_email, is_phone
 from mappings.profiling.quickviz import quickviz_specs
 from mappings.profiling.sample import readable_csv, xlsx_to_csv
@@ -121,18 +121,16 @@ def parse_number_text(value: str) -> tuple[float, str | None] | None:
     locale: str | None = None
     if "." in body and "," in body:
         locale = "en" if body.rfind(".") > body.rfind(",") else "de"
-    elif "," in body:
-        parts = body.split(",")
+    elif "," in body or "." in body:
+        # One kind of separator: used twice it groups thousands; once, before other than three digits, it
+        # is the decimal point ("," in de, "." in en); once before three digits it proves nothing.
+        separator = "," if "," in body else "."
+        grouping, decimal = ("en", "de") if separator == "," else ("de", "en")
+        parts = body.split(separator)
         if len(parts) > 2:
-            locale = "en"
+            locale = grouping
         elif len(parts[1]) != 3:
-            locale = "de"
-    elif "." in body:
-        parts = body.split(".")
-        if len(parts) > 2:
-            locale = "de"
-        elif len(parts[1]) != 3:
-            locale = "en"
+            locale = decimal
     # Without proof either way ("1,234"), read as en; the column's other values decide (_number_info).
     text = body.replace(".", "").replace(",", ".") if locale == "de" else body.replace(",", "")
     try:
@@ -228,7 +226,7 @@ def open_sample(
     except duckdb.Error as exc:
         raise ProfileError(f"could not read the file as a table: {str(exc).splitlines()[0]}") from exc
     is_ragged, fields = ragged_sql(width)
-    selected = ", ".join(f"c{i} AS {_q(name)}" for i, name in enumerate(names))
+    selected = ", ".join(f"c{i} AS {quote_ident(name)}" for i, name in enumerate(names))
     con.execute(f"CREATE TABLE s AS SELECT {selected} FROM raw WHERE NOT ({is_ragged}) ORDER BY __row")
     count, examples, max_fields = con.execute(
         f"SELECT count(*), list(__row ORDER BY __row)[1:10], max({fields}) FROM raw WHERE {is_ragged}"
@@ -246,18 +244,13 @@ def open_sample(
     return names, ragged
 
 
-def _q(name: str) -> str:
-    """A DuckDB identifier, quoted (headers come from the file: never trust them as SQL)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _date_format(con, column: str, values: list[str], nonnull: int) -> tuple[str | None, bool, list[str], bool]:
     """(format, has_time, other formats that parse every value too, whether the choice stays ambiguous).
 
     Formats are first tried on the most frequent distinct values; the survivors are then checked against
     every value of the sample (which is what settles 03/04/2024 when a later row says 25/04/2024).
     """
-    col = _q(column)
+    col = quote_ident(column)
     probe = values[:200]
     exprs = ", ".join(f"count(try_strptime(v, ${i + 2}))" for i in range(len(DATE_FORMATS)))
     counts = con.execute(f"SELECT {exprs} FROM (SELECT unnest($1) AS v)", [probe, *DATE_FORMATS]).fetchone()
@@ -294,7 +287,7 @@ def _column_stats(con, columns: list[str]) -> dict[int, dict]:
     """
     if not columns:
         return {}
-    renamed = ", ".join(f"coalesce(trim({_q(c)}), '') AS c{i}" for i, c in enumerate(columns))
+    renamed = ", ".join(f"coalesce(trim({quote_ident(c)}), '') AS c{i}" for i, c in enumerate(columns))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE g AS WITH r AS (SELECT {renamed} FROM s) "
         "SELECT CAST(substr(c, 2) AS INTEGER) AS i, v, count(*) AS n, list_contains($1, v) AS is_null "
@@ -357,7 +350,7 @@ def _spread(values: list[str], n: int) -> list[str]:
 def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int) -> None:
     """Fill type, format/locale/vocabulary, min/max and id_like from the distinct values."""
     distinct = profile["distinct"]
-    col = _q(column)
+    col = quote_ident(column)
     booleans = _bool_vocabulary(values)
     if booleans and not (set(values) <= {"1", "0"} and distinct == 1):
         profile.update(type="boolean", true_values=booleans[0], false_values=booleans[1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from canonical.schema import TABLES, TABLES_BY_NAME
+from mappings.engine.computed import computable
 from mappings.proposer.scoring import Evidence, Target, entity_owner
 from mappings.proposer.text import normalize_header
 
@@ -77,11 +78,6 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
     return selected
 
 
-def computable(table: str, column: str) -> bool:
-    """Required columns the engine fills itself when no column feeds them."""
-    return (table, column) in {("canonical_orders", "amount"), ("canonical_order_lines", "amount")}
-
-
 def hinted_table(domain_hint: str | None) -> str | None:
     if not domain_hint:
         return None
@@ -99,15 +95,13 @@ def hinted_table(domain_hint: str | None) -> str | None:
 
 def missing_required_targets(fields: list[dict]) -> list[str]:
     """Required canonical columns of the tables a mapping feeds that no field fills ("table.column")."""
-    from canonical.schema import TABLES_BY_NAME as tables
-
     covered: dict[str, set[str]] = {}
     for f in fields:
-        if f.get("canonical_table") in tables and f.get("canonical_col"):
+        if f.get("canonical_table") in TABLES_BY_NAME and f.get("canonical_col"):
             covered.setdefault(f["canonical_table"], set()).add(f["canonical_col"])
     missing = []
     for table, cols in covered.items():
-        for col in tables[table].columns:
+        for col in TABLES_BY_NAME[table].columns:
             # external_id can be derived from the mapped values; some amounts are computed by the engine.
             if col.required and col.name not in cols and col.name != "external_id" and not computable(table, col.name):
                 missing.append(f"{table}.{col.name}")
