@@ -21,7 +21,6 @@ from pathlib import Path
 
 from mappings.proposer.assign import Proposal, assign, name_concat, reference_duplicates, reference_fallback
 from mappings.proposer.scoring import (
-    CONFIDENT,
     Target,
     calibrate,
     noise_reason,
@@ -32,8 +31,6 @@ from mappings.proposer.scoring import (
 )
 from mappings.proposer.tables import hinted_table, select_tables, table_scores
 from mappings.proposer.text import normalize_header
-
-__all__ = ["CONFIDENT", "propose_from_profile"]
 
 
 def _learned(user_learned: dict[str, dict], name: str) -> dict | None:

@@ -11,7 +11,8 @@ from django.db import DatabaseError
 from mappings.intake.dialect import sniff_file
 from mappings.intake.duck import file_columns_and_rows
 from mappings.profiling.profile import ProfileError, profile_file
-from mappings.proposer.propose import CONFIDENT, propose_from_profile
+from mappings.proposer.propose import propose_from_profile
+from mappings.proposer.scoring import CONFIDENT
 from mappings.selectors import learned_mappings
 
 
