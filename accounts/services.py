@@ -17,6 +17,10 @@ ROLE_ADMIN_PERMISSIONS: dict[str, list[str]] = {
         "accounts.delete_apitoken",
         "accounts.view_user",
         "auth.view_group",
+        "mappings.view_datasource",
+        "mappings.view_mapping",
+        "mappings.view_fieldmapping",
+        "mappings.view_executionjob",
     ],
 }
 

@@ -55,9 +55,10 @@ def _baseline(columns: list[str]) -> dict[str, list[tuple[str | None, float]]]:
 
 def evaluate_file(name: str, spec: dict, directory: Path = EVAL_DIR) -> dict:
     """Per-file counts for ours and the baseline, plus the wrong columns (for the test's message)."""
-    from mappings.services.dialect import sniff_file
-    from mappings.services.profile import profile_file
-    from mappings.services.propose import CONFIDENT, propose_from_profile
+    from mappings.intake.dialect import sniff_file
+    from mappings.profiling.profile import profile_file
+    from mappings.proposer.propose import propose_from_profile
+    from mappings.proposer.scoring import CONFIDENT
 
     path = _path(name, directory)
     dialect = sniff_file(path).as_json()

@@ -41,9 +41,10 @@ def _duckdb_scan(path: Path) -> None:
 
 def run_profile_bench(path: str | os.PathLike, runs: int = 3) -> list[dict]:
     """Rows for the shared harness: median seconds of profile + Quick Viz, and of a full DuckDB scan."""
-    from mappings.services.dialect import sniff_file
-    from mappings.services.duck import file_columns, file_layout
-    from mappings.services.profile import SAMPLE_BYTES, SAMPLE_CHUNKS, profile_file
+    from mappings.intake.dialect import sniff_file
+    from mappings.intake.duck import file_columns, file_layout
+    from mappings.profiling.profile import profile_file
+    from mappings.profiling.sample import SAMPLE_BYTES, SAMPLE_CHUNKS
 
     path = Path(path)
     dialect = sniff_file(path).as_json()

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from accounts.selectors import user_can_manage_data, user_role_names
-from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.models import DataSource, ExecutionJob, FieldMapping, Mapping
+from mappings.proposer.text import normalize_header
+
+DATA_MANAGERS_ONLY = "Only executives, analysts and admins may upload, map and load data."
+
+
+def require_data_manager(user: User) -> None:
+    """Raise PermissionDenied unless `user` may change company-wide data: the check of every mappings page
+    and API endpoint (DRF answers Django's PermissionDenied with a 403 carrying this message)."""
+    if not user_can_manage_data(user):
+        raise PermissionDenied(DATA_MANAGERS_ONLY)
 
 
 def _sees_all_sources(user: User) -> bool:
@@ -44,3 +55,16 @@ def job_get_for_user(user: User, job_id) -> ExecutionJob:
         )
     except (ExecutionJob.DoesNotExist, ValueError, TypeError):
         raise Http404("No such job") from None
+
+
+def learned_mappings(*, user=None) -> dict[str, dict]:
+    """Headers users mapped before → their latest saved target, by exact header and by normalized header."""
+    qs = FieldMapping.objects.exclude(source_col=None).order_by("-mapping__created_at", "-id")
+    if user is not None and getattr(user, "is_authenticated", False):
+        qs = qs.filter(source__in=data_sources_for_user(user))
+    learned: dict[str, dict] = {}
+    for fm in qs.values("source_col", "canonical_table", "canonical_col", "transform")[:5000]:
+        entry = {k: fm[k] for k in ("canonical_table", "canonical_col", "transform")}
+        learned.setdefault(fm["source_col"], entry)
+        learned.setdefault(normalize_header(fm["source_col"]), entry)
+    return learned

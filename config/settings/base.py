@@ -140,6 +140,9 @@ EXECUTION_LOCK_WAIT_SECONDS = env_int("EXECUTION_LOCK_WAIT_SECONDS", 600, minimu
 # heartbeat is older than EXECUTION_STALE_AFTER_SECONDS and whose runner's database session is gone.
 EXECUTION_HEARTBEAT_SECONDS = env_int("EXECUTION_HEARTBEAT_SECONDS", 15, minimum=1)
 EXECUTION_STALE_AFTER_SECONDS = env_int("EXECUTION_STALE_AFTER_SECONDS", 120, minimum=1)
+# A load of at least this many new rows (and a quarter of its table) drops and rebuilds the table's
+# indexes and foreign keys around the insert instead of maintaining them row by row.
+EXECUTION_BULK_MIN_ROWS = env_int("EXECUTION_BULK_MIN_ROWS", 10_000, minimum=1)
 CELERY_TIMEZONE = "UTC"
 
 CACHES = {
@@ -190,6 +193,8 @@ MEDIA_URL = "media/"
 UPLOAD_DIR = MEDIA_ROOT / "uploads"
 # Upload limit for data files (bytes). Files are streamed to disk; memory holds at most 2.5 MB of a request.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
+# Uploads up to this size are scanned (rows, ragged rows) during the request; bigger ones by a task after it.
+UPLOAD_SCAN_SYNC_BYTES = env_int("UPLOAD_SCAN_SYNC_BYTES", 16 * 1024 * 1024, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]

@@ -6,27 +6,22 @@ job is a 404 (its existence is not revealed).
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_can_manage_data
-from mappings.selectors import data_source_get_for_user, job_get_for_user, mapping_get_for_user
+from mappings.selectors import data_source_get_for_user, job_get_for_user, mapping_get_for_user, require_data_manager
 from mappings.services.execute import execution_enqueue
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
-
-
-def _require_manager(request: Request) -> None:
-    if not user_can_manage_data(request.user):
-        raise PermissionDenied("Only executives, analysts and admins may map and load data.")
 
 
 class FieldMappingSerializer(serializers.Serializer):
@@ -69,7 +64,7 @@ class MappingSaveApi(APIView):
     @extend_schema(operation_id="mapping_save", request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request) -> Response:
         """Persist an approved mapping as the source's next version."""
-        _require_manager(request)
+        require_data_manager(request.user)
         data = _valid(self.InputSerializer, request)
         source = data_source_get_for_user(request.user, data["source_id"])
         try:
@@ -108,8 +103,6 @@ class JobOutputSerializer(serializers.Serializer):
         ref_name = "ExecutionJob"
 
     def get_rejected_rows_url(self, job) -> str:
-        from django.urls import reverse
-
         return reverse("mappings:job-rejected-csv", args=[job.pk])
 
 
@@ -127,7 +120,7 @@ class MappingExecuteApi(APIView):
     @extend_schema(operation_id="mapping_execute", request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request: Request) -> Response:
         """Queue an execution of the source's mapping (latest version unless mapping_id); returns the job."""
-        _require_manager(request)
+        require_data_manager(request.user)
         data = _valid(self.InputSerializer, request)
         source = data_source_get_for_user(request.user, data["source_id"])
         mapping = mapping_get_for_user(request.user, data["mapping_id"]) if data["mapping_id"] else None
@@ -145,7 +138,7 @@ class JobDetailApi(APIView):
     @extend_schema(operation_id="job_detail", responses=JobOutputSerializer)
     def get(self, request: Request, job_id) -> Response:
         """An execution's status, stage, progress (0..1) and report (per-table counts, errors)."""
-        _require_manager(request)
+        require_data_manager(request.user)
         return Response(JobOutputSerializer(job_get_for_user(request.user, job_id)).data)
 
 

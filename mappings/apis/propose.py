@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_can_manage_data
-from mappings.selectors import data_source_get_for_user
-from mappings.services.profile import ProfileError
+from mappings.profiling.profile import ProfileError
+from mappings.selectors import data_source_get_for_user, require_data_manager
 from mappings.services.propose import mapping_propose
 
 
@@ -38,8 +37,7 @@ class MappingProposeApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
-        if not user_can_manage_data(request.user):
-            raise PermissionDenied("Only executives, analysts and admins may map data.")
+        require_data_manager(request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         source = data_source_get_for_user(request.user, data.validated_data["source_id"])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_can_manage_data
 from mappings.models import DataSource
-from mappings.services.profile import ProfileError
+from mappings.profiling.profile import ProfileError
+from mappings.selectors import require_data_manager
 from mappings.services.sources import data_source_upload
 from mappings.services.upload import UploadRejected
 
@@ -45,8 +45,7 @@ class SourceUploadApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
-        if not user_can_manage_data(request.user):
-            raise PermissionDenied("Only executives, analysts and admins may upload data.")
+        require_data_manager(request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]

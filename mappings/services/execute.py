@@ -1,9 +1,10 @@
 """Execution: load a source through its saved mapping into the canonical tables, in one transaction.
 
 `execution_enqueue` creates an ExecutionJob and queues it on Celery; the task calls `mapping_execute`.
-Per target table, in dependency order (canonical/schema.py): DuckDB reads the file and applies the
-transforms → COPY into a staging table → references resolved (placeholders or rejects) → upsert by
-external_id with an IS DISTINCT FROM guard. Either every table changes or none does. After the commit,
+Per target table, in dependency order (canonical/schema.py), the engine loads the plan's rows:
+`direct_load` (DuckDB reads, transforms and compares; COPY of new rows, UPDATE of changed ones), or
+`staged_load` for a table that references itself (through a staging table). Both resolve references
+(placeholders or rejects) and return the same result. Either every table changes or none does. After the commit,
 `mappings.signals.execution_committed` is sent with the job (its report says what changed).
 """
 
@@ -13,28 +14,23 @@ import logging
 import time
 
 import psycopg
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
-from psycopg import sql
 
 from accounts.models import User
+from mappings.engine.direct import direct_load
+from mappings.engine.plan import TablePlan, plan_build, plan_build_for
+from mappings.engine.staged import staged_load
+from mappings.engine.staging import Reject
+from mappings.engine.transforms import duckdb_install_macros
+from mappings.engine.upsert import order_amounts_from_lines
+from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
-from mappings.services.direct import BULK_END_LAP, direct_load
-from mappings.services.mapping import MappingInvalid, mapping_validate
-from mappings.services.plan import TablePlan, plan_build
-from mappings.services.staging import Reject, missing_reason, stage_rows
-from mappings.services.upsert import (
-    TableResult,
-    bulk_load_begin,
-    bulk_load_end,
-    old_months,
-    order_amounts_from_lines,
-    references_resolve,
-    self_references_update,
-    staging_counts,
-    staging_create,
-    upsert_table,
-)
+from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send
+from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
+from mappings.services.upload import data_source_scan
+from mappings.signals import execution_committed
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_CLASS = 7_201  # first key of pg_advisory_xact_lock(int, int): "execution of a source"
@@ -64,8 +60,6 @@ def execution_enqueue(*, source: DataSource, mapping: Mapping | None = None, use
             raise MappingInvalid(["this upload has no saved mapping yet: save one first"])
     if mapping.source_id != source.pk:
         raise MappingInvalid([f"mapping {mapping.pk} belongs to another upload"])
-    from mappings.services.mapping import mapping_fields
-
     errors = mapping_validate(source=source, fields=mapping_fields(mapping), options=mapping.options)
     if errors:
         raise MappingInvalid(errors)
@@ -77,7 +71,6 @@ def execution_enqueue(*, source: DataSource, mapping: Mapping | None = None, use
         report=_empty_report(source, mapping),
     )
     DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.QUEUED)
-    from mappings.services.jobs import STAGE_DELAYED, execution_send
 
     def send() -> None:
         # After commit, so the worker finds the row; a broker outage leaves the job queued as "delayed".
@@ -148,8 +141,6 @@ def mapping_execute(*, job: ExecutionJob) -> dict:
     progress = None
     try:
         if "ragged" not in source.dialect:  # a big upload not scanned yet: count its rows, find ragged ones
-            from mappings.services.upload import data_source_scan
-
             data_source_scan(source=source)
         plans = plan_build(mapping)
         progress = _Progress(job, (source.rows or 1) * len(plans))
@@ -181,8 +172,6 @@ def mapping_execute(*, job: ExecutionJob) -> dict:
     report["errors"] = _error_lines(rejects)
     _finish(job, report, rejects, started)
     DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.LOADED, error="")
-    from mappings.signals import execution_committed
-
     # Registered outside the atomic block: runs now in autocommit, or when an outer transaction commits.
     transaction.on_commit(lambda: execution_committed.send(sender=ExecutionJob, job=job))
     return report
@@ -196,9 +185,7 @@ def _lock_source(source_id: int) -> None:
     """Serialize executions of one source: a second one waits for the first to commit, then runs
     against its result (so two at once end as one run would). It gives up after
     EXECUTION_LOCK_WAIT_SECONDS."""
-    from django.conf import settings
-
-    wait_ms = int(getattr(settings, "EXECUTION_LOCK_WAIT_SECONDS", 600) * 1000)
+    wait_ms = int(settings.EXECUTION_LOCK_WAIT_SECONDS * 1000)
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait_ms}ms"])
         try:
@@ -232,100 +219,35 @@ def _run_plans(
         cursor.execute("SET LOCAL default_statistics_target = 10")
         # Room for the hash joins and aggregates over a whole file's staging rows.
         cursor.execute("SET LOCAL work_mem = '64MB'")
+
+        def stage(text: str) -> None:
+            progress.stage(text, force=True)
+
+        def advance(text: str, rows: int) -> None:
+            progress.stage(text, advance=rows)
+
         for plan in plans:
-            if not plan.self_references:
-                loaded = direct_load(
-                    cursor,
-                    plan=plan,
-                    source=source,
-                    mode=mode,
-                    stage=lambda text: progress.stage(text, force=True),
-                )
+            if plan.self_references:
+                # A self-reference (an employee's manager in the same file) needs every row of the file in
+                # the table first: those plans go through a staging table.
+                loaded = staged_load(cursor, plan=plan, source=source, mode=mode, stage=stage, advance=advance)
+            else:
+                loaded = direct_load(cursor, plan=plan, source=source, mode=mode, stage=stage)
                 progress.stage(f"written {plan.name}", advance=source.rows or 0)
-                rejects.extend(loaded.rejects)
-                timings.update(loaded.timings)
-                for referent, created in loaded.placeholders.items():
-                    placeholders[referent] = placeholders.get(referent, 0) + created
-                if loaded.bulk:
-                    bulk_tables.append(plan.name)
-                result = loaded.result
-                result.unchanged = max(loaded.rows - result.inserted - result.updated, 0)
-                result.rejected = loaded.rejected
-                report["tables"][plan.name] = result.counts()
-                if result.inserted or result.updated:
-                    _merge_touched(touched, plan.name, result.touched, loaded.months_before)
-                if plan.name == "canonical_orders" and plan.column("amount") is None:
-                    orders_amount_source = source.pk
-                if plan.name == "canonical_order_lines":
-                    line_order_ids.update(result.touched.get("order_ids", []))
-                continue
-            # A self-reference (an employee's manager in the same file) needs every row of the file in
-            # the table first: those plans go through a staging table.
-            staging = staging_create(cursor, plan)
-            progress.stage(f"reading {plan.name}", force=True)
-            clock = time.monotonic()
-            staged = stage_rows(
-                cursor,
-                plan=plan,
-                staging=staging,
-                file_path=source.file_path,
-                dialect=source.dialect,
-                on_progress=lambda n, name=plan.name: progress.stage(f"reading {name}", advance=n),
-            )
-            rejects.extend(staged.rejects)
-            rejected = staged.rejected
-            timings[f"{plan.name}: read + copy"] = _ms(clock)
-            clock = time.monotonic()
-            progress.stage(f"writing {plan.name}", force=True)
-            # Temporary tables have no statistics until analyzed; without them the planner may pick
-            # nested loops over the staging rows.
-            cursor.execute(sql.SQL("ANALYZE {}").format(staging))
-            maps = {}
-            for col in plan.references:
-                map_name, created, ref_rejects = references_resolve(
-                    cursor, plan=plan, staging=staging, column=col.name, mode=mode, source_id=source.pk
-                )
-                maps[col.name] = map_name
-                if created:
-                    placeholders[col.references] = placeholders.get(col.references, 0) + created
-                rejected += len(ref_rejects)
-                rejects.extend(
-                    Reject(
-                        plan.name, row, col.source_col or col.name, value or "", missing_reason(col.references, value)
-                    )
-                    for row, value in ref_rejects
-                )
-            timings[f"{plan.name}: references"] = _ms(clock)
-            clock = time.monotonic()
-            rows, distinct = staging_counts(cursor, plan=plan, staging=staging)
-            months_before = old_months(cursor, plan=plan, staging=staging)
-            amount_from_lines = plan.name == "canonical_orders" and plan.column("amount") is None
-            bulk = bulk_load_begin(cursor, plan=plan, staging=staging, rows=distinct)
-            result = upsert_table(
-                cursor,
-                plan=plan,
-                staging=staging,
-                maps=maps,
-                source_id=source.pk,
-                amount_from_lines=amount_from_lines,
-                repeated_ids=distinct < rows,
-            )
-            timings[f"{plan.name}: upsert"] = _ms(clock)
-            for col in plan.self_references:
-                result = _self_reference_pass(cursor, plan, staging, col, mode, source, result, rejects, placeholders)
-            if bulk:
-                clock = time.monotonic()
-                progress.stage(f"indexing {plan.name}", force=True)
-                bulk_load_end(cursor, plan=plan)
-                timings[f"{plan.name}: {BULK_END_LAP}"] = _ms(clock)
+            rejects.extend(loaded.rejects)
+            timings.update(loaded.timings)
+            for referent, created in loaded.placeholders.items():
+                placeholders[referent] = placeholders.get(referent, 0) + created
+            if loaded.bulk:
                 bulk_tables.append(plan.name)
-            result.unchanged = max(distinct - result.inserted - result.updated, 0)
-            result.rejected = rejected
+            result = loaded.result
+            result.unchanged = max(loaded.rows - result.inserted - result.updated, 0)
+            result.rejected = loaded.rejected
             report["tables"][plan.name] = result.counts()
             if result.inserted or result.updated:
                 # An entry (even without keys) tells the KPI refresh that this table changed.
-                _merge_touched(touched, plan.name, result.touched, months_before)
-            if plan.name == "canonical_orders" and amount_from_lines:
+                _merge_touched(touched, plan.name, result.touched, loaded.months_before)
+            if plan.name == "canonical_orders" and plan.column("amount") is None:
                 orders_amount_source = source.pk
             if plan.name == "canonical_order_lines":
                 line_order_ids.update(result.touched.get("order_ids", []))
@@ -347,29 +269,6 @@ def _run_plans(
     report["placeholders"] = placeholders
     report["computed"] = computed
     return rejects
-
-
-def _self_reference_pass(cursor, plan, staging, col, mode, source, result: TableResult, rejects, placeholders):
-    map_name, created, ref_rejects = references_resolve(
-        cursor,
-        plan=plan,
-        staging=staging,
-        column=col.name,
-        mode="placeholder" if mode != "reject" else mode,
-        source_id=source.pk,
-    )
-    if created:
-        placeholders[plan.name] = placeholders.get(plan.name, 0) + created
-    for row, value in ref_rejects:
-        # The row itself is loaded already; with "reject" its reference stays empty and is reported.
-        rejects.append(
-            Reject(plan.name, row, col.source_col or col.name, value or "", missing_reason(plan.name, value))
-        )
-    changed_ids = self_references_update(cursor, plan=plan, staging=staging, column=col.name, map_name=map_name)
-    # Rows inserted or updated by the first pass are counted already; other rows that changed are updates.
-    counted = set(result.touched.get("_written_ids", []))
-    result.updated += len(set(changed_ids) - counted)
-    return result
 
 
 def _orders_keys(cursor, order_ids: list[int]) -> dict:
@@ -445,8 +344,6 @@ def execution_run_now(*, source: DataSource, mapping: Mapping | None = None, use
         created_by=user if user is not None and user.is_authenticated else None,
         report=_empty_report(source, mapping),
     )
-    from mappings.services.jobs import execution_job_claim
-
     # Claimed like a queued job: the job lock and the heartbeat keep the stale-job sweeper off it.
     with execution_job_claim(job.pk) as claimed:
         if claimed is not None:
@@ -463,13 +360,7 @@ def transform_preview(
     One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
     References show the identifier text (resolution happens at execution). Raises MappingInvalid.
     """
-    from mappings.services.duck import duckdb_connect_locked
-    from mappings.services.plan import plan_build_for
-    from mappings.services.upload import data_source_scan
-
     data_source_scan(source=source)  # once, for a big upload not scanned yet: ragged rows read unshifted
-    from mappings.services.transforms import duckdb_install_macros
-
     plans = plan_build_for(source=source, fields=fields, options=options)
     rows: list[dict] = []
     conn = duckdb_connect_locked(source.file_path)

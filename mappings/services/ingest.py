@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,11 +10,14 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.models import User
+from mappings.intake.upload import file_scan
 from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.profiling.profile import ProfileError
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
-from mappings.services.profile import ProfileError, data_source_profile
-from mappings.services.upload import data_source_create, data_source_find_duplicate, data_source_scan, file_scan
+from mappings.services.profile import data_source_profile
+from mappings.services.propose import mapping_propose
+from mappings.services.upload import data_source_create, data_source_find_duplicate, data_source_scan
 
 
 class IngestFailed(Exception):
@@ -23,11 +26,7 @@ class IngestFailed(Exception):
 
 def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
     """Fields from the proposer, keeping proposals at or above settings.MAPPING_AUTO_CONFIDENCE."""
-    try:
-        propose = importlib.import_module("mappings.services.propose")
-    except ModuleNotFoundError:
-        raise IngestFailed("--auto needs the mapping proposer (mappings.services.propose), not installed yet") from None
-    result = propose.mapping_propose(source=source, domain_hint=domain or None, user=user)
+    result = mapping_propose(source=source, domain_hint=domain or None, user=user)
     threshold = settings.MAPPING_AUTO_CONFIDENCE
     return [
         p
@@ -88,8 +87,6 @@ def ingest_file(
 
 
 def _already_loaded(path: Path, *, user: User | None, fields: list[dict], options: dict | None) -> DataSource | None:
-    import hashlib
-
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1024 * 1024):

@@ -9,8 +9,9 @@ from django.db.models import Max
 
 from accounts.models import User
 from canonical.schema import TABLES_BY_NAME
+from mappings.engine.computed import COMPUTABLE
+from mappings.engine.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
 from mappings.models import DataSource, FieldMapping, Mapping
-from mappings.services.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
 
 ON_MISSING_REFERENCE = ("placeholder", "reject")
 DEFAULT_OPTIONS = {
@@ -20,11 +21,6 @@ DEFAULT_OPTIONS = {
     "ragged_rows": "reject",  # rows with more fields than the header: reject, or repair (duck.py)
 }
 RAGGED_ROWS = ("reject", "repair")
-# Columns that are required by the schema but that the engine can fill itself when unmapped.
-COMPUTABLE = {
-    ("canonical_orders", "amount"): "computed from the order's lines",
-    ("canonical_order_lines", "amount"): "unit_price * quantity * (1 - discount)",
-}
 
 
 class MappingInvalid(ValueError):

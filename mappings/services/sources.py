@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accounts.models import User
+from mappings.intake.dialect import DELIMITERS, QUOTES, transcode_to_utf8
+from mappings.intake.duck import file_layout
 from mappings.models import DataSource
 from mappings.services.profile import data_source_profile
-from mappings.services.upload import data_source_create, data_source_find_duplicate
+from mappings.services.upload import UploadRejected, data_source_create, data_source_find_duplicate
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,6 @@ def data_source_dialect_override(
     A different encoding re-decodes the original bytes into the stored UTF-8 copy. Raises UploadRejected
     with a message for the user when a value is not offered or the file cannot be read that way.
     """
-    from mappings.services.dialect import DELIMITERS, QUOTES, transcode_to_utf8
-    from mappings.services.duck import file_layout
-    from mappings.services.upload import UploadRejected
-
     if delimiter not in DELIMITERS:
         raise UploadRejected("Choose a delimiter among comma, semicolon, tab and pipe.")
     if quote not in QUOTES:

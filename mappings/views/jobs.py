@@ -5,19 +5,16 @@ from __future__ import annotations
 import csv
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from accounts.selectors import user_can_manage_data
 from canonical.csv_export import csv_safe_cell
 from mappings.models import ExecutionJob
-from mappings.selectors import job_get_for_user
+from mappings.selectors import job_get_for_user, require_data_manager
 
 
 def _job_for(request: HttpRequest, job_id) -> ExecutionJob:
-    if not user_can_manage_data(request.user):
-        raise PermissionDenied("Only executives, analysts and admins may see executions.")
+    require_data_manager(request.user)
     return job_get_for_user(request.user, job_id)
 
 

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from canonical.schema import TABLES
+from mappings.forms import PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
 from mappings.models import DataSource, Mapping
-from mappings.selectors import data_source_get_for_user, job_get_for_user
-from mappings.services.profile import ProfileError
-from mappings.services.propose import CONFIDENT, mapping_propose, missing_required_targets
+from mappings.profiling.profile import ProfileError
+from mappings.proposer.scoring import CONFIDENT
+from mappings.proposer.tables import missing_required_targets
+from mappings.selectors import data_source_get_for_user, job_get_for_user, require_data_manager
+from mappings.services.execute import execution_enqueue, transform_preview
+from mappings.services.mapping import MappingInvalid, mapping_save
+from mappings.services.propose import mapping_propose
+from mappings.services.sources import data_source_dialect_override
+from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context
-from mappings.views.uploads import require_data_manager
-
-TRANSFORM_OPS = (
-    "trim", "upper", "lower", "title", "parse_date", "parse_number", "parse_bool", "cast", "concat", "coalesce",
-    "map_values", "constant", "split_part", "hash",
-)  # fmt: skip
-PII_CHOICES = (("keep", "Keep"), ("hash", "Hash"), ("drop", "Drop"))
-TARGET_CHOICES = [
-    (table.label, [(f"{table.name}.{col.name}", f"{table.name}.{col.name}") for col in table.columns])
-    for table in TABLES
-]
 
 
 def _rows_from_proposals(source: DataSource, proposals: list[dict]) -> list[dict]:
@@ -70,90 +66,17 @@ def _saved_proposals(mapping: Mapping) -> list[dict]:
     return proposals
 
 
-def parse_review_form(post) -> tuple[list[dict], dict, list[str], list[dict]]:
-    """(fields for mapping_save, options, errors, rows as posted) from the review form."""
-    fields, errors, posted = [], [], []
-    drop: list[str] = []
-    try:
-        count = min(int(post.get("rows", "0")), 2000)
-    except ValueError:
-        count = 0
-    valid_targets = {value for _, group in TARGET_CHOICES for value, _ in group}
-    for i in range(count):
-        source_col = post.get(f"source_col-{i}") or None
-        target = post.get(f"target-{i}", "")
-        raw = post.get(f"transform-{i}", "").strip()
-        pii = post.get(f"pii-{i}", "keep")
-        label = source_col or f"row {i + 1}"
-        transform = None
-        if raw:
-            try:
-                transform = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                errors.append(f"{label}: the transform is not valid JSON ({exc.msg} at column {exc.colno}).")
-            else:
-                if not isinstance(transform, list) or not all(isinstance(s, dict) for s in transform):
-                    errors.append(f'{label}: the transform must be a list of steps like [{{"op": "trim"}}].')
-                    transform = None
-                else:
-                    unknown = [str(s.get("op")) for s in transform if s.get("op") not in TRANSFORM_OPS]
-                    if unknown:
-                        errors.append(f"{label}: unknown transform op {', '.join(unknown)}; allowed: "
-                                      f"{', '.join(TRANSFORM_OPS)}.")  # fmt: skip
-        if target and target not in valid_targets:
-            errors.append(f"{label}: {target} is not a canonical column.")
-            target = ""
-        row = {
-            "source_col": source_col,
-            "canonical_table": target.split(".")[0] if target else None,
-            "canonical_col": target.split(".")[1] if target else None,
-            "transform": transform,
-            "confidence": _float(post.get(f"confidence-{i}")),
-            "reason": post.get(f"reason-{i}", "")[:500],
-            "pii_choice": pii if pii in dict(PII_CHOICES) else "keep",
-        }
-        posted.append(row)
-        if pii == "drop" and source_col:
-            drop.append(source_col)
-            continue
-        if not target:
-            continue
-        steps = list(transform or [])
-        if pii == "hash":
-            steps.append({"op": "hash"})
-        fields.append({**{k: row[k] for k in ("source_col", "canonical_table", "canonical_col", "reason")},
-                       "transform": steps or None, "confidence": row["confidence"]})  # fmt: skip
-    options = {"on_missing_reference": post.get("on_missing_reference", "placeholder")}
-    if options["on_missing_reference"] not in ("placeholder", "reject"):
-        errors.append("on missing reference must be placeholder or reject.")
-    options["all_or_nothing"] = post.get("all_or_nothing") == "on"
-    if post.get("ragged_rows") == "repair":  # rows with more fields than the header (default: reject them)
-        options["ragged_rows"] = "repair"
-    if drop:
-        options["drop_columns"] = sorted(set(drop))
-    return fields, options, errors, posted
-
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, source_id: int) -> HttpResponse:
-    require_data_manager(request)
+    require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
     context: dict = {"source": source, "errors": [], "saved": None, "target_choices": TARGET_CHOICES}
     status = 200
     latest = source.mappings.order_by("-version").first()
     if request.method == "POST":
-        fields, options, errors, posted = parse_review_form(request.POST)
+        fields, options, errors, posted = MappingReviewForm(request.POST).read()
         if not errors:
-            from mappings.services.mapping import MappingInvalid, mapping_save
-
             try:
                 context["saved"] = latest = mapping_save(
                     source=source, fields=fields, options=options, user=request.user
@@ -193,14 +116,11 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
 @require_POST
 def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
     """The first 20 rows as the edited mapping would load them (HTMX partial)."""
-    require_data_manager(request)
+    require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
-    fields, options, errors, posted = parse_review_form(request.POST)
+    fields, options, errors, posted = MappingReviewForm(request.POST).read()
     preview: list[dict] = []
     if not errors and fields:
-        from mappings.services.execute import transform_preview
-        from mappings.services.mapping import MappingInvalid
-
         try:
             preview = transform_preview(source=source, fields=fields, limit=20, options=options)
         except MappingInvalid as exc:
@@ -219,29 +139,25 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
 @require_POST
 def review_execute(request: HttpRequest, source_id: int) -> HttpResponse:
     """Queue an execution of the latest saved mapping (or the posted mapping id); shows its progress."""
-    require_data_manager(request)
+    require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
     mapping = source.mappings.order_by("-version").first()
     if request.POST.get("mapping_id"):
-        mapping = source.mappings.filter(pk=_int(request.POST["mapping_id"])).first()
+        mapping = source.mappings.filter(pk=int_or_none(request.POST["mapping_id"])).first()
     if mapping is None:
         return render(
             request, "mappings/review.html#job", {"source": source, "job_error": "Save the mapping first."}, status=400
         )
-    from mappings.services.execute import execution_enqueue
-
     job = execution_enqueue(source=source, mapping=mapping, user=request.user)
     return _job_response(request, source, job)
 
 
 @login_required
 def job_progress(request: HttpRequest, source_id: int, job_id) -> HttpResponse:
-    require_data_manager(request)
+    require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
     job = job_get_for_user(request.user, job_id)
     if job.source_id != source.pk:
-        from django.http import Http404
-
         raise Http404("No such job")
     return _job_response(request, source, job)
 
@@ -250,13 +166,7 @@ def job_progress(request: HttpRequest, source_id: int, job_id) -> HttpResponse:
 @require_POST
 def review_dialect(request: HttpRequest, source_id: int) -> HttpResponse:
     """Override how the file is read (delimiter, quote, header, encoding), then propose afresh."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
-    from mappings.services.sources import data_source_dialect_override
-    from mappings.services.upload import UploadRejected
-
-    require_data_manager(request)
+    require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
     delimiter = {"tab": "\t"}.get(request.POST.get("delimiter", ""), request.POST.get("delimiter", ""))
     try:
@@ -284,13 +194,6 @@ def _preview_tables(preview: list[dict]) -> list[dict]:
              "errors": row["errors"]}
         )  # fmt: skip
     return list(tables.values())
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _job_response(request: HttpRequest, source, job) -> HttpResponse:

@@ -5,28 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.selectors import user_can_manage_data
 from mappings.models import Mapping
-from mappings.selectors import data_source_get_for_user, data_sources_for_user
-from mappings.services.profile import ProfileError
+from mappings.profiling.profile import ProfileError
+from mappings.selectors import data_source_get_for_user, data_sources_for_user, require_data_manager
 from mappings.services.sources import data_source_upload
 from mappings.services.upload import UploadRejected
-
-
-def require_data_manager(request: HttpRequest) -> None:
-    if not user_can_manage_data(request.user):
-        raise PermissionDenied("Only executives, analysts and admins may upload and map data.")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload_list(request: HttpRequest) -> HttpResponse:
-    require_data_manager(request)
+    require_data_manager(request.user)
     context: dict = {"error": None, "duplicate": None}
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -52,7 +45,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
-    require_data_manager(request)
+    require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
     template = "mappings/source_detail.html"
     if request.htmx and request.GET.get("partial") == "quickviz":
@@ -68,7 +61,7 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
 
 @login_required
 def mapping_list(request: HttpRequest) -> HttpResponse:
-    require_data_manager(request)
+    require_data_manager(request.user)
     mappings = (
         Mapping.objects.filter(source__in=data_sources_for_user(request.user))
         .select_related("source", "created_by")

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from canonical.models import Customer, Order
 from canonical.services import canonical_foreign_keys_validate
-from mappings.services.direct import BULK_END_LAP
+from mappings.engine.direct import BULK_END_LAP
 from tests.mappings.helpers import ORDER_FIELDS, run, upload_text
 
 

@@ -1,4 +1,4 @@
-"""The direct load (mappings/services/direct.py): DuckDB resolves references, drops repeats and splits new rows
+"""The direct load (mappings/engine/direct.py): DuckDB resolves references, drops repeats and splits new rows
 from existing ones; new rows are COPYed into the table, only existing ones that differ are UPDATEd. These
 tests cover the paths that split opens; tests/mappings/test_execute.py covers every behaviour end to end."""
 
@@ -67,7 +67,7 @@ def test_a_few_rows_into_a_larger_table_are_split_by_the_identifiers_the_table_h
 
 
 def test_a_big_file_is_compared_with_the_stored_rows_in_buckets_and_every_change_is_found(db, tmp_path, monkeypatch):
-    from mappings.services import direct
+    from mappings.engine import direct
 
     run(
         upload_text(tmp_path, orders(*(f"O{n},2024-01-05,{n}.00,K1,E1" for n in range(1, 41))), name="a.csv"),
@@ -149,7 +149,7 @@ def test_a_placeholder_is_updated_by_the_file_describing_it_even_when_its_values
 def test_a_spill_directory_left_by_a_killed_worker_is_removed_by_the_next_load(db, tmp_path):
     import subprocess
 
-    from mappings.services import direct
+    from mappings.engine import direct
 
     dead = subprocess.Popen(["true"])  # once it has exited, its pid names no live process
     dead.wait()

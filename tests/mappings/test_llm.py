@@ -7,7 +7,7 @@ import json
 import httpx2 as httpx
 import pytest
 
-from mappings.services import llm
+from mappings.proposer import llm
 from mappings.services.propose import mapping_propose
 
 

@@ -284,10 +284,10 @@ def test_choosing_best_effort_on_the_review_page_saves_it_with_the_mapping(clien
 
 
 def test_a_big_upload_shows_its_estimated_row_count_until_it_is_counted(client, executive, settings, monkeypatch):
-    import mappings.services.profile as profile
+    import mappings.profiling.sample as sample
 
     settings.UPLOAD_SCAN_SYNC_BYTES = 1024
-    monkeypatch.setattr(profile, "SAMPLE_BYTES", 16 * 1024)
+    monkeypatch.setattr(sample, "SAMPLE_BYTES", 16 * 1024)
     text = "id,amount\n" + "".join(f"R{i:06d},{i % 97}.50\n" for i in range(20_000))
     client.force_login(executive)
 

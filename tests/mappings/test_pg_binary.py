@@ -1,4 +1,4 @@
-"""The binary COPY of the direct load's new rows (mappings/services/pg_binary.py), against real PostgreSQL:
+"""The binary COPY of the direct load's new rows (mappings/engine/pg_binary.py), against real PostgreSQL:
 what goes in as binary comes back as the same values a CSV COPY stores, and what cannot go in as binary
 goes as CSV."""
 
@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 
 from canonical.models import Order
-from mappings.services import pg_binary
-from mappings.services.staging import copy_rows_from_duckdb
+from mappings.engine import pg_binary
+from mappings.engine.staging import copy_rows_from_duckdb
 from tests.mappings.helpers import ORDER_FIELDS, run, upload_text
 
 MONEY = ["0", "0.01", "-0.01", "1", "-1", "12.5", "9999.99", "10000", "123456789012.34", "-123456789012.34", "-5.05"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mappings.services.pii import detect_pii, is_card_number, is_iban, is_national_id, is_phone
+from mappings.profiling.pii import detect_pii, is_card_number, is_iban, is_national_id, is_phone
 
 
 @pytest.mark.parametrize("value", ["4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005"])

@@ -4,7 +4,8 @@ import codecs
 
 import pytest
 
-from mappings.services.profile import data_source_profile, parse_number_text, profile_file
+from mappings.profiling.profile import parse_number_text, profile_file
+from mappings.services.profile import data_source_profile
 from tests.mappings.conftest import NORTHWIND
 
 
@@ -101,12 +102,12 @@ def test_each_encoding_profiles_the_same(tmp_path, encoding):
 
 
 def test_big_files_are_profiled_on_a_sample(tmp_path, monkeypatch):
-    import mappings.services.profile as profile
+    import mappings.profiling.sample as sample
 
-    monkeypatch.setattr(profile, "SAMPLE_BYTES", 2000)
+    monkeypatch.setattr(sample, "SAMPLE_BYTES", 2000)
     path = tmp_path / "big.csv"
     path.write_text("id,amount\n" + "".join(f"{i},{i}.50\n" for i in range(5000)))
-    document = profile.profile_file(path=path)
+    document = profile_file(path=path)
     assert document["sampled"] is True
     assert 0 < document["rows_profiled"] < 5000
 
@@ -144,13 +145,13 @@ def _dated_orders(path, rows: int) -> None:
 
 
 def test_a_big_file_is_sampled_from_byte_ranges_across_it_so_quickviz_shows_its_last_months(tmp_path, monkeypatch):
-    import mappings.services.profile as profile
+    import mappings.profiling.sample as sample
 
-    monkeypatch.setattr(profile, "SAMPLE_BYTES", 64 * 1024)
+    monkeypatch.setattr(sample, "SAMPLE_BYTES", 64 * 1024)
     path = tmp_path / "sorted.csv"
     _dated_orders(path, 48_000)  # four years, ~1.4 MB
 
-    document = profile.profile_file(path=path)
+    document = profile_file(path=path)
 
     assert document["sampled"] is True
     months = [v["month"] for v in document["charts"][0]["data"]["values"]]
@@ -161,26 +162,26 @@ def test_a_big_file_is_sampled_from_byte_ranges_across_it_so_quickviz_shows_its_
 
 
 def test_a_big_files_row_count_is_estimated_from_its_bytes_without_reading_it(tmp_path, monkeypatch):
-    import mappings.services.profile as profile
+    import mappings.profiling.sample as sample
 
-    monkeypatch.setattr(profile, "SAMPLE_BYTES", 64 * 1024)
+    monkeypatch.setattr(sample, "SAMPLE_BYTES", 64 * 1024)
     path = tmp_path / "sorted.csv"
     _dated_orders(path, 48_000)
 
-    document = profile.profile_file(path=path)
+    document = profile_file(path=path)
 
     assert document["rows"] is None  # not counted …
     assert document["rows_estimated"] == pytest.approx(48_000, rel=0.02)  # … but estimated within 2%
 
 
 def test_a_head_with_quoted_line_breaks_is_sampled_from_the_head_only(tmp_path, monkeypatch):
-    import mappings.services.profile as profile
+    import mappings.profiling.sample as sample
 
-    monkeypatch.setattr(profile, "SAMPLE_BYTES", 16 * 1024)
+    monkeypatch.setattr(sample, "SAMPLE_BYTES", 16 * 1024)
     path = tmp_path / "notes.csv"
     path.write_text("id,note\n" + "".join(f'{i},"line one\nline two of note {i}"\n' for i in range(4000)))
 
-    document = profile.profile_file(path=path)
+    document = profile_file(path=path)
 
     assert document["sampled"] is True and "rows_estimated" not in document
     assert {c["name"] for c in document["columns"]} == {"id", "note"}

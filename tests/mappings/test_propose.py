@@ -6,8 +6,10 @@ import pytest
 from django.core.management import call_command
 
 from mappings.models import DataSource, FieldMapping, Mapping
-from mappings.services.profile import profile_file
-from mappings.services.propose import mapping_propose, normalize_header, propose_from_profile
+from mappings.profiling.profile import profile_file
+from mappings.proposer.propose import propose_from_profile
+from mappings.proposer.text import normalize_header
+from mappings.services.propose import mapping_propose
 from tests.mappings.conftest import NORTHWIND
 
 
@@ -152,7 +154,7 @@ def _write(tmp_path, name, text):
 
 
 def _propose_sniffed(path):
-    from mappings.services.dialect import sniff_file
+    from mappings.intake.dialect import sniff_file
 
     dialect = sniff_file(path).as_json()
     doc = propose_from_profile(file=path.name, profile=profile_file(path=path, dialect=dialect), dialect=dialect)

@@ -6,8 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from mappings.services.duck import duckdb_connect_locked
-from mappings.services.transforms import (
+from mappings.engine.transforms import (
     SqlParams,
     TransformInvalid,
     cast_to,
@@ -15,6 +14,7 @@ from mappings.services.transforms import (
     duckdb_install_macros,
     transform_parse,
 )
+from mappings.intake.duck import duckdb_connect_locked
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,7 @@ ADMIN_ROLE_MAY_VIEW = (
     "admin/accounts/apitoken/",
     "admin/accounts/user/",
     "admin/auth/group/",
+    "admin/mappings/",
 )
 
 # The admin site's own pages (index, password change, ...) open for any staff member.

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from canonical.models import Customer
 from dashboards.filters import dashboard_filters_parse
 from dashboards.kpi.query import kpi_query_build
-from mappings.services.duck import duckdb_connect_locked
+from mappings.intake.duck import duckdb_connect_locked
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import mapping_save, mapping_validate
 from mappings.services.upload import data_source_create

@@ -8,9 +8,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from mappings.services.dialect import sniff_file
-from mappings.services.profile import ProfileError, profile_file
-from mappings.services.propose import CONFIDENT, learned_mappings, propose_from_profile
+from mappings.intake.dialect import sniff_file
+from mappings.intake.duck import file_columns_and_rows
+from mappings.profiling.profile import ProfileError, profile_file
+from mappings.proposer.propose import propose_from_profile
+from mappings.proposer.scoring import CONFIDENT
+from mappings.selectors import learned_mappings
 
 
 class Command(BaseCommand):
@@ -62,8 +65,6 @@ def _json_dumps(document: dict) -> str:
 
 def _count_rows(path: Path, dialect: dict) -> int | None:
     """Rows of a big file (the profile saw only its head): DuckDB counts UTF-8 files, lines otherwise."""
-    from mappings.services.duck import file_columns_and_rows
-
     if dialect.get("encoding") in ("utf-8", "utf-8-sig"):
         try:
             return file_columns_and_rows(path, dialect)[1]

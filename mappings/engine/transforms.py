@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from mappings.engine.sql_files import sql_statements
+from mappings.intake.duck import quote_ident
 
 TRUE_VALUES = ["yes", "y", "true", "t", "1", "ja", "j", "oui", "sí", "si", "x", "on"]
 FALSE_VALUES = ["no", "n", "false", "f", "0", "nein", "non", "off", ""]
@@ -143,21 +143,9 @@ Step = Annotated[
     | Hash,
     Field(discriminator="op"),
 ]
-ALLOWED_OPS = (
-    "trim",
-    "upper",
-    "lower",
-    "title",
-    "parse_date",
-    "parse_number",
-    "parse_bool",
-    "cast",
-    "concat",
-    "coalesce",
-    "map_values",
-    "constant",
-    "split_part",
-    "hash",
+# The op names, in the order of the schema above: the one list the API, the engine and the page use.
+ALLOWED_OPS: tuple[str, ...] = tuple(
+    get_args(step.model_fields["op"].annotation)[0] for step in get_args(get_args(Step)[0])
 )
 _STEP = TypeAdapter(Step)
 # Steps that produce a value without a source column.
@@ -202,25 +190,12 @@ def transform_parse(transform: Any, *, columns: list[str] | None = None) -> list
 @cache
 def duckdb_macros() -> list[str]:
     """The helper macros (mappings/sql/duckdb_macros.sql), one statement each."""
-    text = (_SQL_DIR / "duckdb_macros.sql").read_text()
-    statements = []
-    for chunk in text.split(";\n"):
-        body = "\n".join(line for line in chunk.splitlines() if not line.lstrip().startswith("--")).strip()
-        if body:
-            statements.append(body)
-    return statements
+    return sql_statements("duckdb_macros.sql")
 
 
 def duckdb_install_macros(conn) -> None:
     for statement in duckdb_macros():
         conn.execute(statement)
-
-
-def duck_ident(name: str) -> str:
-    """A DuckDB quoted identifier. Only ever called with headers of the file or our own names."""
-    if "\x00" in name:
-        raise TransformInvalid("column names cannot contain NUL")
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -246,7 +221,7 @@ def _text(expr: Expr) -> Expr:
 
 
 def _cell(column: str) -> str:
-    return f"ll_blank_null({duck_ident(column)})"
+    return f"ll_blank_null({quote_ident(column)})"
 
 
 def compile_steps(source_col: str | None, steps: list[_Step], params: SqlParams) -> Expr:

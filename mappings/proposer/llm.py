@@ -20,6 +20,7 @@ import anthropic
 from django.conf import settings
 
 from canonical.schema import TABLES, TABLES_BY_NAME
+from mappings.proposer.scoring import CONFIDENT, Target, value_fit
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,6 @@ def llm_suggest(*, file: str, profile: dict) -> dict[str, dict]:
 
 def llm_merge(*, document: dict, profile: dict, suggestions: dict[str, dict]) -> dict:
     """The deterministic document with the LLM's suggestions merged in (see the module docstring)."""
-    from mappings.services.propose import CONFIDENT, Target, _value_fit
-
     columns = {c["name"]: c for c in profile.get("columns", [])}
     taken = {f"{p['canonical_table']}.{p['canonical_col']}" for p in document["proposals"] if p["canonical_table"]}
     merged = []
@@ -159,7 +158,7 @@ def llm_merge(*, document: dict, profile: dict, suggestions: dict[str, dict]) ->
             p["reason"] += "; the LLM agrees"
         elif current is None or p["confidence"] < 0.6:
             target = hint["target"]
-            fit = _value_fit(columns.get(col, {}), Target(*target.split("."))) if target else (1.0, "")
+            fit = value_fit(columns.get(col, {}), Target(*target.split("."))) if target else (1.0, "")
             if target and target not in taken and fit[0] >= 0.9 and hint["confidence"] >= 0.6:
                 table, name = target.split(".")
                 taken.add(target)

@@ -14,10 +14,10 @@ from django.apps import apps
 from django.db import models
 
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
+from mappings.engine.transforms import Expr, SqlParams, cast_to, compile_steps, transform_parse
+from mappings.intake.duck import quote_ident, read_csv_relation_bound
 from mappings.models import DataSource, Mapping
-from mappings.services.duck import read_csv_relation_bound
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
-from mappings.services.transforms import Expr, SqlParams, cast_to, compile_steps, duck_ident, transform_parse
 
 # Value type of a canonical column → PostgreSQL type of its staging column.
 STAGING_TYPES = {
@@ -111,7 +111,7 @@ class TablePlan:
             # A value present in the file that does not survive its conversion makes the row rejected;
             # steps that may empty a value on purpose (map_values to null, split_part) are judged after them.
             judged_raw = col.source_col and not any(s.op in ("map_values", "split_part") for s in col.steps)
-            raw = f"ll_blank_null({duck_ident(col.source_col)})" if judged_raw else expr.sql
+            raw = f"ll_blank_null({quote_ident(col.source_col)})" if judged_raw else expr.sql
             pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}")
             target = "text" if col.references else col.type
             converted = _limit(cast_to(Expr(f"c{i}", expr.type), target, params), model, col)
@@ -128,17 +128,17 @@ class TablePlan:
                     f"CASE WHEN v{i} IS NULL AND r{i} IS NULL THEN "
                     f"{{'column': {name}, 'value': '', 'reason': {reason}}} END"
                 )
-        outputs = [f"v{i} AS {duck_ident(col.name)}" for i, col in enumerate(out_cols)]
+        outputs = [f"v{i} AS {quote_ident(col.name)}" for i, col in enumerate(out_cols)]
         by_name = {col.name: f"v{i}" for i, col in enumerate(out_cols)}
         for col in self.columns:
             if col.computed == "line_amount":
                 discount = f"coalesce({by_name['discount']}, 0)" if "discount" in by_name else "0"
                 outputs.append(
                     f"CAST(round({by_name['unit_price']} * {by_name['quantity']} * (1 - {discount}), 2) "
-                    f"AS DECIMAL(14, 2)) AS {duck_ident(col.name)}"
+                    f"AS DECIMAL(14, 2)) AS {quote_ident(col.name)}"
                 )
             elif col.computed == "name_from_external_id":
-                outputs.append(f"{by_name['external_id']} AS {duck_ident(col.name)}")
+                outputs.append(f"{by_name['external_id']} AS {quote_ident(col.name)}")
         if self.derived_external_id:
             parts = ", ".join(f"coalesce(CAST({by_name[k]} AS VARCHAR), '')" for k in self.key_columns)
             outputs.append(f"'h:' || left(sha256(concat_ws(chr(31), {parts})), 40) AS external_id")

@@ -7,25 +7,14 @@ table and column names are filled in with psycopg's `sql.Identifier`, values are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.services.plan import TablePlan
-
-_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-
-
-@cache
-def _template(name: str) -> str:
-    return (_SQL_DIR / name).read_text()
-
-
-def _sql(name: str, **parts) -> sql.Composed:
-    return sql.SQL(_template(name)).format(**parts)
+from mappings.engine.plan import TablePlan
+from mappings.engine.sql_files import sql_file, sql_text
 
 
 @dataclass
@@ -69,7 +58,9 @@ def references_resolve(
     referent = sql.Identifier(referent_table.name)
     map_name = sql.Identifier(f"map_{plan.name}_{column}")
     cursor.execute(
-        _sql("reference_resolve.sql", map=map_name, column=sql.Identifier(column), staging=staging, referent=referent)
+        sql_file(
+            "reference_resolve.sql", map=map_name, column=sql.Identifier(column), staging=staging, referent=referent
+        )
     )
     if mode == "reject":
         reference_map_complete(cursor, referent_table=referent_table, map_name=map_name, mode=mode, source_id=source_id)
@@ -98,12 +89,12 @@ def reference_map_complete(cursor, *, referent_table, map_name: sql.Identifier, 
         cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE id IS NULL)").format(map_name))
         if not cursor.fetchone()[0]:
             break
-        cursor.execute(_sql("reference_lookup.sql", map=map_name, lookup=sql.Identifier(lookup), referent=referent))
+        cursor.execute(sql_file("reference_lookup.sql", map=map_name, lookup=sql.Identifier(lookup), referent=referent))
     if mode == "reject":
         return 0
     has_name = "name" in referent_table.column_names
     cursor.execute(
-        _sql(
+        sql_file(
             "reference_placeholders.sql",
             referent=referent,
             map=map_name,
@@ -217,7 +208,7 @@ def upsert_table(
     # identifier can appear between the UPDATE and the INSERT.
     cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(plan.name)))
     cursor.execute(
-        _sql(
+        sql_file(
             "upsert.sql",
             staged=staged,
             table=sql.Identifier(plan.name),
@@ -235,7 +226,7 @@ def upsert_table(
 def _folding(plan: TablePlan) -> tuple[list[str], dict[str, sql.Composable]]:
     """The touched keys and the SQL parts (`grouped`, `named`, `sets`, `folded`) that fold the written
     rows `upserted u` (with a boolean `inserted`) into one row: inserted, updated, one array per key."""
-    keys, key_exprs = _touched_keys(plan)
+    keys, key_exprs = touched_keys(plan)
     exprs = [sql.SQL("u.inserted"), *key_exprs]
     # GROUPING(…) has a bit per expression, set when the row is not grouped by it.
     full = (1 << len(exprs)) - 1
@@ -279,7 +270,7 @@ def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns:
     keys, folding = _folding(plan)
     returning_names = ["external_id", *_touch_columns(plan)]
     cursor.execute(
-        _sql(
+        sql_file(
             "update_changed.sql",
             table=sql.Identifier(plan.name),
             staging=staging,
@@ -332,7 +323,7 @@ _KEY_OF_REFERENCE = {
 }
 
 
-def _touched_keys(plan: TablePlan) -> tuple[list[str], list[sql.Composable]]:
+def touched_keys(plan: TablePlan) -> tuple[list[str], list[sql.Composable]]:
     """What the KPI refresh needs to know about the written rows (months of the date column, referenced
     ids, order ids of lines; for self-references the ids written), as expressions over `upserted u`."""
     keys, exprs = [], []
@@ -372,7 +363,7 @@ def self_references_update(
 ) -> list[int]:
     """Point self-references (manager_id) at their rows; returns ids of the rows that changed."""
     cursor.execute(
-        _sql(
+        sql_file(
             "self_reference_update.sql",
             staging=staging,
             map=map_name,
@@ -385,7 +376,7 @@ def self_references_update(
 
 def order_amounts_from_lines(cursor, *, order_ids: list[int], orders_source_id: int | None) -> dict:
     """Recompute amounts of orders that take them from their lines; returns count and what changed."""
-    cursor.execute(_template("order_amounts.sql"), {"order_ids": order_ids, "orders_source_id": orders_source_id or -1})
+    cursor.execute(sql_text("order_amounts.sql"), {"order_ids": order_ids, "orders_source_id": orders_source_id or -1})
     count, months, customers, reps = cursor.fetchone()
     return {
         "updated": count,
@@ -397,9 +388,8 @@ def order_amounts_from_lines(cursor, *, order_ids: list[int], orders_source_id: 
 
 # A load is "bulk" when it inserts at least this many rows and at least this share of the table it
 # leaves: then dropping the table's secondary indexes and foreign keys and re-creating them once
-# (sorted index builds, one anti-join per key) is cheaper than maintaining them row by row. Measured
-# at 1M orders (bench/README.md, "Ingest"): the break-even is near a fifth of the table.
-BULK_MIN_ROWS = 10_000
+# (sorted index builds, one anti-join per key) is cheaper than maintaining them row by row once the
+# load is a big enough share of the table (bench/README.md, "Ingest").
 BULK_TABLE_SHARE = 0.25
 _BULK_SAMPLE_ROWS = 2_000
 
@@ -407,10 +397,7 @@ _BULK_SAMPLE_ROWS = 2_000
 def bulk_load_begin(cursor, *, plan: TablePlan, staging: sql.Identifier, rows: int) -> bool:
     """If this load is bulk, drop the table's foreign keys and secondary indexes (in the load's
     transaction: a failure restores them) and return True; `bulk_load_end` puts them back."""
-    from django.conf import settings
-
-    min_rows = getattr(settings, "EXECUTION_BULK_MIN_ROWS", BULK_MIN_ROWS)
-    if rows < max(min_rows, 1):
+    if rows < settings.EXECUTION_BULK_MIN_ROWS:
         return False
     table = sql.Identifier(plan.name)
     # Share of the staged identifiers that are new, from a sample (re-running a file inserts nothing).
@@ -430,10 +417,7 @@ def bulk_load_begin(cursor, *, plan: TablePlan, staging: sql.Identifier, rows: i
 
 def bulk_load_begin_for(cursor, *, plan: TablePlan, new_rows: int, table_rows: int | None = None) -> bool:
     """`bulk_load_begin` for a known number of new rows (and, when known, of rows in the table)."""
-    from django.conf import settings
-
-    min_rows = getattr(settings, "EXECUTION_BULK_MIN_ROWS", BULK_MIN_ROWS)
-    if new_rows < max(min_rows, 1):
+    if new_rows < settings.EXECUTION_BULK_MIN_ROWS:
         return False
     cap = int(new_rows * (1 - BULK_TABLE_SHARE) / BULK_TABLE_SHARE) + 1
     if table_rows is None:

@@ -1,8 +1,8 @@
 """Arrow record batches → PostgreSQL's binary COPY format (`COPY … FROM STDIN (FORMAT binary)`).
 
 A CSV COPY makes PostgreSQL tokenize every line and parse every value from text (numeric_in, date_in, …);
-in the binary format each value arrives in its type's wire form and the server only copies it. At 1M
-orders the direct load's COPY went from 3.1–3.5 s to 2.3–2.6 s (bench/README.md, "Ingest").
+in the binary format each value arrives in its type's wire form and the server only copies it, so the
+direct load's COPY is faster (bench/README.md, "Ingest").
 
 pgpq (pinned in requirements.txt) encodes Arrow's integers, booleans, floats, dates and strings. It has no
 encoder for decimals, so `numeric` values are written here, vectorized with numpy, in the form
@@ -21,7 +21,7 @@ import pgpq
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mappings.services.upsert import _sql
+from mappings.engine.sql_files import sql_file
 
 # PostgreSQL type (pg_type.typname) → the Arrow type whose pgpq encoding is that type's wire form.
 _ARROW_FOR = {
@@ -41,7 +41,7 @@ _NUMERIC_SOURCES = (pa.types.is_decimal128, pa.types.is_integer)
 
 def column_types(cursor, table: str, columns: list[str]) -> list[str]:
     """pg_type.typname of each of `table`'s `columns`, in their order."""
-    cursor.execute(_sql("column_types.sql"), [table])
+    cursor.execute(sql_file("column_types.sql"), [table])
     types = dict(cursor.fetchall())
     return [types[name] for name in columns]
 

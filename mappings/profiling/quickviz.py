@@ -11,6 +11,8 @@ import re
 
 import duckdb
 
+from mappings.intake.duck import quote_ident
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier for vega-embed; never fetched
 HISTOGRAM_VALUES = 2000
 BAR_CATEGORIES = 15
@@ -18,13 +20,9 @@ BAR_CATEGORIES = 15
 _MONEYISH = re.compile(r"amount|total|price|revenue|betrag|montant|importe|sum|value|cost|paid|freight", re.I)
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _number_expr(column: dict) -> str:
     """DuckDB expression reading a profiled number column's text as DOUBLE (locale-aware, preview only)."""
-    col = _q(column["name"])
+    col = quote_ident(column["name"])
     if column.get("locale") == "de":
         return f"try_cast(replace(regexp_replace({col}, '[^0-9,\\-]', '', 'g'), ',', '.') AS DOUBLE)"
     return f"try_cast(regexp_replace({col}, '[^0-9.\\-]', '', 'g') AS DOUBLE)"
@@ -68,7 +66,7 @@ def quickviz_specs(*, con: duckdb.DuckDBPyConnection, profile: dict) -> list[dic
     number, date, category = _pick_number(columns), _pick_date(columns), _pick_category(columns)
     specs: list[dict] = []
     if date:
-        when = f"date_trunc('month', try_strptime(trim({_q(date['name'])}), ?))"
+        when = f"date_trunc('month', try_strptime(trim({quote_ident(date['name'])}), ?))"
         measure = f"sum({_number_expr(number)})" if number else "count(*)"
         data = con.execute(
             f"SELECT strftime({when}, '%Y-%m-%d') AS month, round({measure}, 2) AS value FROM s "
@@ -88,7 +86,7 @@ def quickviz_specs(*, con: duckdb.DuckDBPyConnection, profile: dict) -> list[dic
         specs.append(spec)
     if category:
         measure = f"sum({_number_expr(number)})" if number else "count(*)"
-        col = _q(category["name"])
+        col = quote_ident(category["name"])
         data = con.execute(
             f"SELECT trim({col}) AS category, round({measure}, 2) AS value FROM s WHERE {col} IS NOT NULL "
             f"AND trim({col}) <> '' GROUP BY 1 ORDER BY value DESC NULLS LAST LIMIT {BAR_CATEGORIES}"

@@ -42,9 +42,9 @@ from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.services.duck import duckdb_connect_locked
-from mappings.services.plan import TablePlan
-from mappings.services.staging import (
+from mappings.engine.plan import TablePlan
+from mappings.engine.sql_files import sql_file
+from mappings.engine.staging import (
     CSV_OPTIONS,
     MAX_STORED_REJECTS,
     Reject,
@@ -54,18 +54,18 @@ from mappings.services.staging import (
     copy_rows_from_duckdb,
     missing_reason,
 )
-from mappings.services.transforms import duck_ident, duckdb_install_macros
-from mappings.services.upsert import (
+from mappings.engine.transforms import duckdb_install_macros
+from mappings.engine.upsert import (
     TableResult,
-    _sql,
-    _touched_keys,
     bulk_load_begin_for,
     bulk_load_end,
     not_null_default,
     old_months,
     reference_map_complete,
+    touched_keys,
     update_changed,
 )
+from mappings.intake.duck import duckdb_connect_locked, quote_ident
 
 BULK_END_LAP = "indexes rebuilt, foreign keys re-added"
 
@@ -82,9 +82,8 @@ class DirectLoad:
     timings: dict[str, int] = field(default_factory=dict)
 
 
-# DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. A file of
-# 1M orders (70 MB) fits in 256 MB, and spilling it at 128 MB made the load 1.7x slower; loading 10M orders
-# (700 MB), the process peaked at 667 MB RSS with 256 MB, 506 MB with 128 MB, 472 MB with 100 MB.
+# DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. Big files
+# get less: spilling costs them some speed and bounds the worker's peak memory.
 MEMORY_LIMIT = "256MB"
 MEMORY_LIMIT_BIG_FILES = "100MB"
 BIG_FILE_BYTES = 256 << 20
@@ -170,10 +169,9 @@ class _Load:
             self._lap("update changed rows")
         inserted = distinct - existing
         if inserted:
-            # Near file order, so the identifier index is written page after page (measured: in hash order this
-            # COPY took twice as long at 1M rows). Beside stored rows, sorted (the anti-join needs it); into an
-            # empty table, as the relation gives them: a few long runs of file order (each of DuckDB's threads
-            # emits its share in order; 3 runs at 1M rows), which took as long as sorted.
+            # Near file order, so the identifier index is written page after page (hash order is much slower).
+            # Beside stored rows, sorted (the anti-join needs it); into an empty table, as the relation gives
+            # them: a few long runs of file order (each of DuckDB's threads emits its share in order).
             query = f"SELECT * FROM {self.final} f WHERE NOT {_EXISTS} ORDER BY source_row" if existing else self.final
             copy_rows_from_duckdb(self.cursor, plan.name, self.columns, conn, query, self.final_params)
             self._lap("copy new rows")
@@ -210,13 +208,13 @@ class _Load:
         if self.mode == "reject":
             conn.execute("CREATE TABLE ll_missing (source_row BIGINT, value VARCHAR, k INTEGER)")
         for k, col in enumerate(plan.references):
-            column = duck_ident(col.name)
+            column = quote_ident(col.name)
             refs = conn.sql(f"SELECT DISTINCT {column} AS ref FROM ll_good WHERE {column} IS NOT NULL").to_arrow_table()
             referent_table = TABLES_BY_NAME[col.references]
             map_name = sql.Identifier(f"map_{plan.name}_{col.name}")
-            cursor.execute(_sql("reference_map.sql", map=map_name))
+            cursor.execute(sql_file("reference_map.sql", map=map_name))
             _copy_arrow(cursor, sql.SQL("COPY {} (ref) FROM STDIN (FORMAT csv)").format(map_name), refs)
-            cursor.execute(_sql("reference_map_resolve.sql", map=map_name, referent=sql.Identifier(col.references)))
+            cursor.execute(sql_file("reference_map_resolve.sql", map=map_name, referent=sql.Identifier(col.references)))
             created = reference_map_complete(
                 cursor, referent_table=referent_table, map_name=map_name, mode=self.mode, source_id=self.source.pk
             )
@@ -274,7 +272,7 @@ class _Load:
             params["amount_from_lines"] = plan.column("amount") is None
         joins, refs = [], {c.name: k for k, c in enumerate(plan.references)}
         for col in value_cols:
-            ident = duck_ident(col.name)
+            ident = quote_ident(col.name)
             names.append(col.name)
             if col.name in refs:
                 alias = f"m{refs[col.name]}"
@@ -297,7 +295,7 @@ class _Load:
             # The file repeats an identifier (a denormalized export lists a customer once per order): the
             # last occurrence wins.
             tail = " QUALIFY row_number() OVER (PARTITION BY g.external_id ORDER BY g.source_row DESC) = 1"
-        select = ", ".join(f"{e} AS {duck_ident(n)}" for e, n in zip(exprs, names, strict=True))
+        select = ", ".join(f"{e} AS {quote_ident(n)}" for e, n in zip(exprs, names, strict=True))
         final = f"SELECT {select} FROM {ok} g {' '.join(joins)}"
         self.final, self.final_params, self.stored = f"({final})", params, False
         if repeats:
@@ -322,8 +320,8 @@ class _Load:
         cursor.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT %s) x").format(table), [distinct + 1])
         (table_rows,) = cursor.fetchone()
         if table_rows and not self.stored:
-            # Rows will be compared with stored ones: joins of joins with the stored rows ran out of DuckDB's
-            # memory at 10M rows (100 MB), where a stored table spills.
+            # Rows will be compared with stored ones: joins of joins with the stored rows run out of DuckDB's
+            # memory on big files, where a stored table spills.
             self._store_final()
         relation = self.conn.sql(self.final, params=self.final_params)
         types = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
@@ -366,10 +364,10 @@ class _Load:
         and UPDATE them; PostgreSQL's IS DISTINCT FROM has the last word.
 
         The file's rows are joined with the stored ones in buckets of identifiers (by hash) of at most
-        COMPARE_BUCKET_ROWS: DuckDB could not join 10M rows with 10M at its 100 MB limit for big files ("failed to
-        pin block"), where 4 buckets of 3.6M did and 8 took 16 s for 14.3M rows."""
+        COMPARE_BUCKET_ROWS: DuckDB cannot join two tables of many millions of rows within the memory limit for
+        big files ("failed to pin block"), where buckets of a few million can."""
         cursor, plan, conn = self.cursor, self.plan, self.conn
-        same = " AND ".join(f"f.{duck_ident(n)} IS NOT DISTINCT FROM c.{duck_ident(n)}" for n in self.compared)
+        same = " AND ".join(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}" for n in self.compared)
         differs = f"(c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'}))"
         conn.execute(f"CREATE TABLE ll_changed AS SELECT * FROM {self.final} f LIMIT 0", self.final_params)
         buckets = max(1, -(-existing // COMPARE_BUCKET_ROWS))
@@ -403,13 +401,13 @@ class _Load:
 
     def _touched_by_new_rows(self, touched: dict) -> None:
         """Add the months, referenced ids and order ids of the new rows to `touched` (as update_changed's)."""
-        keys, _ = _touched_keys(self.plan)
+        keys, _ = touched_keys(self.plan)
         aggregates = []
         for key in keys:
             if key == "months":
-                column = f"CAST(date_trunc('month', {duck_ident(self.plan.date_column)}) AS DATE)"
+                column = f"CAST(date_trunc('month', {quote_ident(self.plan.date_column)}) AS DATE)"
             else:
-                column = duck_ident("order_id" if key == "order_ids" else key.split(":", 1)[1])
+                column = quote_ident("order_id" if key == "order_ids" else key.split(":", 1)[1])
             aggregates.append(f"list(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)")
         if not aggregates:
             return
@@ -419,7 +417,7 @@ class _Load:
             values = values or []
             if key == "months":
                 values = [month.strftime("%Y-%m-01") for month in values]
-            # (A million customer ids at 10M orders: no set union when the update touched none.)
+            # No set union when the update touched none: a big file's keys can be millions.
             touched[key] = sorted(set(touched[key]) | set(values)) if touched.get(key) else sorted(values)
 
 
@@ -448,7 +446,7 @@ def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, co
     (None: no rows), plus `__uncertain`: a value that did not convert to its DuckDB type (never expected).
     COPY … TO STDOUT as CSV, parsed by pyarrow a block at a time: nothing holds all of it outside DuckDB,
     whose memory is bounded."""
-    defs = ", ".join(f"{duck_ident(n)} {t}" for n, t in columns)
+    defs = ", ".join(f"{quote_ident(n)} {t}" for n, t in columns)
     conn.execute(f"CREATE TABLE {name} ({defs}, __uncertain BOOLEAN)")
     if query is None:
         return
@@ -472,8 +470,8 @@ def _fetch_into_duckdb(cursor, query: sql.Composable | None, conn, name: str, co
         conn.execute(f"INSERT INTO {name} SELECT {casts}, {uncertain} FROM ll_batch")
         conn.unregister("ll_batch")
 
-    # PostgreSQL sends a message per row: rows are gathered into blocks of ~8 MB, each parsed at once
-    # (1M stored orders: 1.9–2.0 s, against 2.7–3.9 s through a stream that pyarrow reads as it comes).
+    # PostgreSQL sends a message per row: rows are gathered into blocks of ~8 MB, each parsed at once (faster
+    # than a stream that pyarrow reads as it comes).
     block = bytearray()
     with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
         for row in copy:

@@ -21,10 +21,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
-from mappings.services import pg_binary
-from mappings.services.duck import duckdb_connect_locked
-from mappings.services.plan import TablePlan
-from mappings.services.transforms import duckdb_install_macros
+from mappings.engine import pg_binary
+from mappings.engine.plan import TablePlan
+from mappings.engine.transforms import duckdb_install_macros
+from mappings.intake.duck import duckdb_connect_locked
 
 BATCH_ROWS = 100_000
 # `copy_from_duckdb`'s batches: smaller, as the direct load's DuckDB holds the whole file's rows meanwhile.

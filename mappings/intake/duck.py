@@ -12,7 +12,14 @@ from pathlib import Path
 
 import duckdb
 
-from mappings.services.dialect import RAGGED_EXTRA, duckdb_read_csv_options, header_width, positional_read_csv_options
+from mappings.intake.dialect import RAGGED_EXTRA, duckdb_read_csv_options, header_width, positional_read_csv_options
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB quoted identifier (headers come from the file: never trust them as SQL)."""
+    if "\x00" in name:
+        raise ValueError("column names cannot contain NUL")
+    return '"' + name.replace('"', '""') + '"'
 
 
 def duckdb_connect_locked(
@@ -66,13 +73,18 @@ def repair_sql(width: int, joiner: str) -> tuple[str, str]:
     return texts, merged
 
 
+def _described(conn, resolved: str, dialect: dict) -> list[str]:
+    """The column names DuckDB gives the file (sniffing its head only)."""
+    rel_sql, params = read_csv_relation_sql(dialect)
+    return [d[0] for d in conn.execute(f"DESCRIBE SELECT * FROM {rel_sql}", [resolved, *params]).fetchall()]
+
+
 def file_columns(path: Path | str, dialect: dict) -> list[str]:
     """The header's column names without reading the file (DuckDB sniffs its head only)."""
     resolved = str(Path(path).resolve())
     conn = duckdb_connect_locked(resolved)
     try:
-        rel_sql, params = read_csv_relation_sql(dialect)
-        described = [d[0] for d in conn.execute(f"DESCRIBE SELECT * FROM {rel_sql}", [resolved, *params]).fetchall()]
+        described = _described(conn, resolved, dialect)
     finally:
         conn.close()
     width = header_width(resolved, dialect) if dialect.get("header", True) else None
@@ -93,7 +105,7 @@ def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict |
     conn = duckdb_connect_locked(resolved)
     try:
         rel_sql, params = read_csv_relation_sql(dialect)
-        described = [d[0] for d in conn.execute(f"DESCRIBE SELECT * FROM {rel_sql}", [resolved, *params]).fetchall()]
+        described = _described(conn, resolved, dialect)
         width = header_width(resolved, dialect) if dialect.get("header", True) else None
         if not width or width > len(described):
             (rows,) = conn.execute(f"SELECT count(*) FROM {rel_sql}", [resolved, *params]).fetchone()
@@ -137,9 +149,6 @@ def file_layout(path: Path | str, dialect: dict) -> tuple[list[str], int, dict |
         conn.close()
 
 
-RAGGED_POLICIES = ("reject", "repair")
-
-
 def read_csv_relation_bound(dialect: dict, path: str, bind, *, ragged_rows: str = "reject") -> tuple[str, bool]:
     """The file as a relation for a query whose parameters `bind(value) -> placeholder` collects:
     (SQL, whether it has the `__ragged` column).
@@ -156,8 +165,6 @@ def read_csv_relation_bound(dialect: dict, path: str, bind, *, ragged_rows: str 
         options = duckdb_read_csv_options(dialect)
         args = ", ".join(f"{key} := {bind(value)}" for key, value in options.items())
         return f"read_csv({bind(path)}, {args})", False
-    from mappings.services.transforms import duck_ident
-
     width = len(columns)
     options = positional_read_csv_options(dialect, width)
     args = ", ".join(f"{key} := {bind(value)}" for key, value in options.items())
@@ -166,7 +173,7 @@ def read_csv_relation_bound(dialect: dict, path: str, bind, *, ragged_rows: str 
     texts, merged = repair_sql(width, bind(delimiter + " "))
     repaired = f"(__n IS NOT NULL AND len(__m) = {width})" if ragged_rows == "repair" else "false"
     values = ", ".join(
-        f"CASE WHEN __n IS NULL THEN c{i} WHEN {repaired} THEN nullif(__m[{i + 1}], '') END AS {duck_ident(name)}"
+        f"CASE WHEN __n IS NULL THEN c{i} WHEN {repaired} THEN nullif(__m[{i + 1}], '') END AS {quote_ident(name)}"
         for i, name in enumerate(columns)
     )
     why = f" fields, the header {width}: a value holds the delimiter without quotes"

@@ -160,6 +160,24 @@ def header_width(csv_path: str | Path, dialect: dict) -> int | None:
     return len(first) if first else None
 
 
+def _quoting(dialect: dict) -> dict:
+    return {
+        "delim": dialect.get("delimiter", ","),
+        "quote": dialect.get("quote", '"'),
+        "escape": dialect.get("quote", '"'),
+    }
+
+
+def _padding(dialect: dict) -> dict:
+    """Short rows padded with NULLs, long ones kept (they are found and reported, not fatal)."""
+    return {
+        "null_padding": True,
+        "strict_mode": False,
+        # DuckDB's parallel reader cannot pad rows when values span lines; such files are read serially.
+        "parallel": not dialect.get("quoted_newlines", False),
+    }
+
+
 def positional_read_csv_options(dialect: dict, width: int) -> dict:
     """`read_csv` options naming the fields by position, c0 … c{width + RAGGED_EXTRA - 1}, all text.
 
@@ -167,16 +185,11 @@ def positional_read_csv_options(dialect: dict, width: int) -> dict:
     c{width - 1} instead of shifting into (or being cut from) the header's columns, so it can be told apart.
     """
     return {
-        "delim": dialect.get("delimiter", ","),
-        "quote": dialect.get("quote", '"'),
-        "escape": dialect.get("quote", '"'),
+        **_quoting(dialect),
         "header": True,
         "auto_detect": False,
         "columns": {f"c{i}": "VARCHAR" for i in range(width + RAGGED_EXTRA)},
-        "null_padding": True,
-        "strict_mode": False,
-        # DuckDB's parallel reader cannot pad rows when values span lines; such files are read serially.
-        "parallel": not dialect.get("quoted_newlines", False),
+        **_padding(dialect),
     }
 
 
@@ -185,14 +198,4 @@ def duckdb_read_csv_options(dialect: dict) -> dict:
 
     Use them as bound parameters: `read_csv(?, delim := ?, ...)` or the Python relational API.
     """
-    return {
-        "delim": dialect.get("delimiter", ","),
-        "quote": dialect.get("quote", '"'),
-        "escape": dialect.get("quote", '"'),
-        "header": bool(dialect.get("header", True)),
-        "all_varchar": True,
-        "null_padding": True,
-        "strict_mode": False,
-        # As in positional_read_csv_options: a file whose values span lines is read serially, or not at all.
-        "parallel": not dialect.get("quoted_newlines", False),
-    }
+    return {**_quoting(dialect), "header": bool(dialect.get("header", True)), "all_varchar": True, **_padding(dialect)}

@@ -1,0 +1,190 @@
+"""The review page's input: one form per review row in a formset, plus the mapping's options.
+
+The page posts `rows` (how many rows) and `<field>-<row>` names (`target-0`, `transform-0`, ...), which
+predate the formset; `ReviewRowFormSet` reads those names, so the template and its JavaScript keep them.
+Lenient where the page always was: a bad confidence is None, an unknown PII choice is "keep".
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.forms.formsets import INITIAL_FORM_COUNT, MAX_NUM_FORM_COUNT, MIN_NUM_FORM_COUNT, TOTAL_FORM_COUNT
+from django.utils.functional import cached_property
+
+from canonical.schema import TABLES
+from mappings.engine.transforms import ALLOWED_OPS
+from mappings.services.mapping import ON_MISSING_REFERENCE
+
+MAX_ROWS = 2000
+PII_CHOICES = (("keep", "Keep"), ("hash", "Hash"), ("drop", "Drop"))
+TARGET_CHOICES = [
+    (table.label, [(f"{table.name}.{col.name}", f"{table.name}.{col.name}") for col in table.columns])
+    for table in TABLES
+]
+
+
+def int_or_none(value) -> int | None:
+    """The posted value as an int, or None when it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ReviewRowForm(forms.Form):
+    """One review row: a source column, its canonical target, its transform steps and its PII choice."""
+
+    source_col = forms.CharField(required=False, strip=False)
+    transform = forms.CharField(required=False)
+    target = forms.ChoiceField(
+        required=False,
+        choices=[("", "")] + TARGET_CHOICES,
+        error_messages={"invalid_choice": "%(value)s is not a canonical column."},
+    )
+    confidence = forms.CharField(required=False)
+    reason = forms.CharField(required=False, strip=False)
+    pii = forms.CharField(required=False)
+
+    def add_prefix(self, field_name: str) -> str:
+        return f"{field_name}-{self.prefix}"
+
+    @property
+    def label(self) -> str:
+        return self.data.get(self.add_prefix("source_col")) or f"row {int(self.prefix) + 1}"
+
+    def clean_source_col(self) -> str | None:
+        return self.cleaned_data["source_col"] or None
+
+    def clean_transform(self) -> list[dict] | None:
+        raw = self.cleaned_data["transform"]
+        if not raw:
+            return None
+        try:
+            transform = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"the transform is not valid JSON ({exc.msg} at column {exc.colno}).") from None
+        if not isinstance(transform, list) or not all(isinstance(s, dict) for s in transform):
+            raise forms.ValidationError('the transform must be a list of steps like [{"op": "trim"}].')
+        unknown = [str(s.get("op")) for s in transform if s.get("op") not in ALLOWED_OPS]
+        if unknown:
+            raise forms.ValidationError(
+                f"unknown transform op {', '.join(unknown)}; allowed: {', '.join(ALLOWED_OPS)}."
+            )
+        return transform
+
+    def clean_confidence(self) -> float | None:
+        try:
+            return float(self.cleaned_data["confidence"])
+        except (TypeError, ValueError):
+            return None
+
+    def clean_reason(self) -> str:
+        return self.cleaned_data["reason"][:500]
+
+    def clean_pii(self) -> str:
+        pii = self.cleaned_data["pii"]
+        return pii if pii in dict(PII_CHOICES) else "keep"
+
+    def row(self) -> dict:
+        """The row as posted, for re-rendering; a field that failed validation is empty."""
+        data = getattr(self, "cleaned_data", {})
+        target = data.get("target") or ""
+        return {
+            "source_col": data.get("source_col"),
+            "canonical_table": target.split(".")[0] if target else None,
+            "canonical_col": target.split(".")[1] if target else None,
+            "transform": data.get("transform"),
+            "confidence": data.get("confidence"),
+            "reason": data.get("reason", ""),
+            "pii_choice": data.get("pii", "keep"),
+        }
+
+
+class ReviewRowFormSet(forms.BaseFormSet):
+    """The review table's rows; the count comes from the page's `rows` field, not a management form."""
+
+    def total_form_count(self) -> int:
+        if not self.is_bound:
+            return len(self.initial or [])
+        return max(0, min(int_or_none(self.data.get("rows")) or 0, MAX_ROWS))
+
+    @cached_property
+    def management_form(self) -> forms.Form:
+        count = self.total_form_count()
+        data = {TOTAL_FORM_COUNT: count, INITIAL_FORM_COUNT: 0, MIN_NUM_FORM_COUNT: 0, MAX_NUM_FORM_COUNT: MAX_ROWS}
+        form = forms.formsets.ManagementForm({f"{self.prefix}-{k}": v for k, v in data.items()}, prefix=self.prefix)
+        form.full_clean()
+        return form
+
+    def add_prefix(self, index) -> str:
+        return str(index)
+
+
+ReviewRows = forms.formset_factory(ReviewRowForm, formset=ReviewRowFormSet, extra=0, max_num=MAX_ROWS)
+
+
+class ReviewOptionsForm(forms.Form):
+    """The mapping's options under the review table."""
+
+    on_missing_reference = forms.CharField(required=False)
+    all_or_nothing = forms.BooleanField(required=False)
+    ragged_rows = forms.CharField(required=False)
+
+    def clean_on_missing_reference(self) -> str:
+        value = self.data.get("on_missing_reference", "placeholder")
+        if value not in ON_MISSING_REFERENCE:
+            raise forms.ValidationError("on missing reference must be placeholder or reject.")
+        return value
+
+    def options(self) -> dict:
+        options = {
+            "on_missing_reference": self.data.get("on_missing_reference", "placeholder"),
+            "all_or_nothing": self.cleaned_data.get("all_or_nothing", False),
+        }
+        # Rows with more fields than the header: rejected unless the user asks for the repair.
+        if self.cleaned_data.get("ragged_rows") == "repair":
+            options["ragged_rows"] = "repair"
+        return options
+
+
+class MappingReviewForm:
+    """The whole review POST: the row formset and the options form, read into what `mapping_save` takes."""
+
+    def __init__(self, data):
+        self.rows = ReviewRows(data)
+        self.options_form = ReviewOptionsForm(data)
+
+    def read(self) -> tuple[list[dict], dict, list[str], list[dict]]:
+        """(fields for mapping_save, options, error messages, rows as posted)."""
+        self.rows.is_valid()
+        self.options_form.is_valid()
+        fields: list[dict] = []
+        errors: list[str] = []
+        posted: list[dict] = []
+        drop: list[str] = []
+        for form in self.rows:
+            errors += [f"{form.label}: {message}" for messages in form.errors.values() for message in messages]
+            row = form.row()
+            posted.append(row)
+            if row["pii_choice"] == "drop" and row["source_col"]:
+                drop.append(row["source_col"])
+                continue
+            if not row["canonical_table"]:
+                continue
+            steps = list(row["transform"] or [])
+            if row["pii_choice"] == "hash":
+                steps.append({"op": "hash"})
+            fields.append(
+                {
+                    **{k: row[k] for k in ("source_col", "canonical_table", "canonical_col", "reason")},
+                    "transform": steps or None,
+                    "confidence": row["confidence"],
+                }
+            )
+        options = self.options_form.options()
+        errors += [message for messages in self.options_form.errors.values() for message in messages]
+        if drop:
+            options["drop_columns"] = sorted(set(drop))
+        return fields, options, errors, posted

@@ -1,0 +1,157 @@
+"""Assigning columns to targets one-to-one, plus the combinations: name parts, key columns as references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from canonical.schema import TABLES_BY_NAME
+from mappings.proposer.scoring import MIN_SCORE, Evidence, Target, calibrate
+from mappings.proposer.text import normalize_header
+
+_FIRST_NAME = frozenset({"first name", "vorname", "prenom", "nombre de pila", "given name", "forename"})
+
+
+_LAST_NAME = frozenset({"last name", "nachname", "nom de famille", "apellido", "apellidos", "family name"})
+
+
+@dataclass
+class Proposal:
+    source_col: str | None
+    target: Target | None
+    confidence: float
+    reason: str
+    transform: list[dict] | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "source_col": self.source_col,
+            "canonical_table": self.target.table if self.target else None,
+            "canonical_col": self.target.column if self.target else None,
+            "transform": self.transform,
+            "confidence": round(max(0.0, min(1.0, self.confidence)), 3),
+            "reason": self.reason,
+        }
+
+
+def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], list[Proposal]]:
+    """One target per column and one column per target, strongest evidence first."""
+    pairs = []
+    for column in columns:
+        for target, ev in scored[column["name"]].items():
+            if target.table in selected:
+                bonus = 0.01 if target.table == selected[0] else 0.0
+                pairs.append((ev.score + bonus, column["name"], ev))
+    pairs.sort(key=lambda p: (-p[0], p[1]))
+    assigned: dict[str, Evidence] = {}
+    taken: set[Target] = set()
+    for score, name, ev in pairs:
+        if name in assigned or ev.target in taken or score < MIN_SCORE:
+            continue
+        assigned[name] = ev
+        taken.add(ev.target)
+    return assigned, []
+
+
+def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> dict[str, Proposal]:
+    """First + last name columns → one name, when no column already gives the full name."""
+    phrases = {c["name"]: normalize_header(c["name"]) for c in columns}
+    first = next((n for n, p in phrases.items() if p in _FIRST_NAME or p.endswith(" first name")), None)
+    last = next((n for n, p in phrases.items() if p in _LAST_NAME or p.endswith(" last name")), None)
+    if not first or not last:
+        return {}
+    table = next((t for t in selected if "name" in TABLES_BY_NAME[t].column_names), None)
+    if not table:
+        return {}
+    target = Target(table, "name")
+    holder = next((n for n, ev in assigned.items() if ev.target == target), None)
+    if holder and assigned[holder].score >= 0.85:
+        return {}
+    if holder:
+        del assigned[holder]
+    assigned.pop(first, None)
+    assigned.pop(last, None)
+    # concat appends its columns to the row's own value (docs/TRANSFORMS.md): first name + last name.
+    transform = [{"op": "concat", "columns": [last], "separator": " "}]
+    return {
+        first: Proposal(
+            first,
+            target,
+            0.9,
+            f"'{first}' + ' ' + '{last}' form the full name (concat transform)",
+            transform,
+        ),
+        last: Proposal(last, None, 0.9, f"part of {table}.name, combined with '{first}' (see its concat)"),
+    }
+
+
+def reference_fallback(proposals: list[Proposal], scored, selected: list[str], taken: set[Target]) -> None:
+    """An unmapped column that clearly names another entity's key or name ("Número de cliente", "Société"
+    in an invoice list) is the reference to that entity from a table this file feeds, if one is free."""
+    candidates = []
+    for index, p in enumerate(proposals):
+        if p.target is not None or not p.source_col:
+            continue
+        for ev in scored.get(p.source_col, {}).values():
+            if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
+                continue
+            for table in selected:
+                for col, referenced in TABLES_BY_NAME[table].references.items():
+                    if referenced == ev.target.table:
+                        candidates.append((ev.score, index, Target(table, col), ev))
+    for score, index, target, ev in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if target in taken or proposals[index].target is not None:
+            continue
+        entity = ev.target.table.removeprefix("canonical_")
+        reason = f"{ev.reason}; this file feeds no {entity} of its own, so it is the {target.key} reference"
+        proposals[index] = Proposal(proposals[index].source_col, target, calibrate(score * 0.9), reason)
+        taken.add(target)
+
+
+def reference_duplicates(proposals: list[Proposal], selected: list[str], by_name, taken: set[Target]) -> list:
+    """A denormalized file's key column also feeds the references to its entity from the other tables."""
+    extra: list[Proposal] = []
+    keys: dict[str, Proposal] = {}
+    for p in proposals:
+        if p.target and p.target.column == "external_id":
+            keys.setdefault(p.target.table, p)
+    # The other way round: a selected table's key, given only as the primary table's reference column
+    # ("Customer ID" → orders.customer_id), is also that table's external_id.
+    for table in selected:
+        target = Target(table, "external_id")
+        if target in taken or table in keys:
+            continue
+        ref = next((p for p in proposals if p.target and p.target.references == table and p.source_col), None)
+        if ref is None:
+            continue
+        dup = Proposal(
+            ref.source_col,
+            target,
+            ref.confidence * 0.97,
+            f"'{ref.source_col}' identifies the {table.removeprefix('canonical_')} of each row (also {ref.target.key})",
+            ref.transform,
+        )
+        extra.append(dup)
+        keys[table] = dup
+        taken.add(target)
+    for p in proposals:
+        if p.target and p.target.column in ("email", "name") and p.target.table not in keys:
+            keys.setdefault(p.target.table, p)
+    for table in selected:
+        for col, referenced in TABLES_BY_NAME[table].references.items():
+            target = Target(table, col)
+            key = keys.get(referenced)
+            if target in taken or key is None or key.target.table == table:
+                continue
+            extra.append(
+                Proposal(
+                    key.source_col,
+                    target,
+                    key.confidence * 0.97,
+                    f"'{key.source_col}' identifies the {referenced.removeprefix('canonical_')} of each row "
+                    f"(also {key.target.key})",
+                    [s for s in (key.transform or []) if s["op"] in ("map_values", "trim", "lower")] or None,
+                )
+            )
+            taken.add(target)
+    return extra

@@ -1,0 +1,108 @@
+"""Which canonical tables a file feeds: scored from its columns, its name and the domain hint."""
+
+from __future__ import annotations
+
+from canonical.schema import TABLES, TABLES_BY_NAME
+from mappings.engine.computed import computable
+from mappings.proposer.scoring import Evidence, Target, entity_owner
+from mappings.proposer.text import normalize_header
+
+
+def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) -> dict[str, float]:
+    totals = {t.name: 0.0 for t in TABLES}
+    for evidence in scored.values():
+        best_per_table: dict[str, float] = {}
+        for target, ev in evidence.items():
+            if ev.score < 0.6:
+                continue
+            weight = 1.5 if target.column == "external_id" else 1.0
+            best_per_table[target.table] = max(best_per_table.get(target.table, 0.0), ev.score * weight)
+        for table, value in best_per_table.items():
+            totals[table] += value
+    owner = entity_owner()
+    for hint_index, hint in enumerate(hints):
+        for word in normalize_header(hint).split():
+            table = owner.get(word) or owner.get(word.rstrip("s"))
+            if table:
+                totals[table] += 2.5 if hint_index == 0 else 1.0
+    return totals
+
+
+def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[str]:
+    primary = hinted or max(totals, key=lambda t: totals[t])
+    owner = entity_owner()
+    weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
+    named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}
+    # Columns that clearly belong to one table: its best evidence beats every other table's by a margin.
+    # "Name" or "Email" alone fit customers, suppliers and employees equally and so decide nothing.
+    own: dict[str, list[str]] = {}
+    for evidence in scored.values():
+        best_by_table: dict[str, Evidence] = {}
+        for ev in evidence.values():
+            if ev.target.table not in best_by_table or best_by_table[ev.target.table].score < ev.score:
+                best_by_table[ev.target.table] = ev
+        ranked = sorted(best_by_table.values(), key=lambda e: -e.score)
+        if not ranked or ranked[0].score < 0.75:
+            continue
+        if len(ranked) == 1 or ranked[0].score - ranked[1].score >= 0.03:
+            own.setdefault(ranked[0].target.table, []).append(ranked[0].target.column)
+        elif ranked[0].target.table != primary:
+            # A tie ("quantity": an order line's or a stock count) goes to the table the rest of the file
+            # speaks for most, unless the primary table is among the tied: then it decides nothing.
+            tied = [e for e in ranked if ranked[0].score - e.score < 0.03]
+            if all(e.target.table != primary for e in tied):
+                best = max(tied, key=lambda e: totals[e.target.table])
+                if totals[best.target.table] > max(totals[e.target.table] for e in tied if e is not best) + 1.0:
+                    own.setdefault(best.target.table, []).append(best.target.column)
+    selected = [primary]
+    for table in sorted(totals, key=lambda t: -totals[t]):
+        cols = own.get(table, [])
+        if table == primary or len(cols) < 2:
+            continue
+        # A second entity needs its own key, an e-mail, or a header naming it ("Customer Name"): a bare
+        # "contactName" next to a supplier's columns is the supplier's contact, not a customer.
+        spec_refs = set(TABLES_BY_NAME[table].references)
+        referenced = any(
+            ev.target.table == table and ev.target.column in spec_refs and ev.score >= 0.75
+            for evidence in scored.values()
+            for ev in evidence.values()
+        )
+        identified = "external_id" in cols or "email" in cols or table in named or referenced
+        spec = TABLES_BY_NAME[table]
+        required = [c for c in spec.columns if c.required and c.name != "external_id"]
+        satisfiable = all(
+            c.name in cols or computable(table, c.name) or (c.references and c.references in selected) for c in required
+        )
+        if identified and satisfiable:
+            selected.append(table)
+    return selected
+
+
+def hinted_table(domain_hint: str | None) -> str | None:
+    if not domain_hint:
+        return None
+    hint = domain_hint.strip().lower()
+    if hint in TABLES_BY_NAME:
+        return hint
+    if f"canonical_{hint}" in TABLES_BY_NAME:
+        return f"canonical_{hint}"
+    owner = entity_owner()
+    for word in normalize_header(hint).split():
+        if word in owner:
+            return owner[word]
+    return None
+
+
+def missing_required_targets(fields: list[dict]) -> list[str]:
+    """Required canonical columns of the tables a mapping feeds that no field fills ("table.column")."""
+    covered: dict[str, set[str]] = {}
+    for f in fields:
+        if f.get("canonical_table") in TABLES_BY_NAME and f.get("canonical_col"):
+            covered.setdefault(f["canonical_table"], set()).add(f["canonical_col"])
+    missing = []
+    for table, cols in covered.items():
+        for col in TABLES_BY_NAME[table].columns:
+            # external_id can be derived from the mapped values; some amounts are computed by the engine.
+            if col.required and col.name not in cols and col.name != "external_id" and not computable(table, col.name):
+                missing.append(f"{table}.{col.name}")
+    return missing

@@ -1,0 +1,55 @@
+"""What business exports call things: synonyms per canonical column, abbreviations, entity words, noise.
+
+The words are data (mappings/proposer/data/*.toml), read once per process. The proposer normalizes a
+header into lower-case ASCII words, expands abbreviations, and looks the phrase up here. Phrases are
+written already normalized (lower case, no accents, words separated by one space). German, French and
+Spanish business terms sit next to the English ones; German compounds are listed whole
+("rechnungsdatum") because they do not split.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    abbreviations: dict[str, str]  # word seen in exports → the word it stands for
+    entity_words: dict[str, tuple[str, ...]]  # canonical table → header words naming its entity
+    column_synonyms: dict[str, tuple[str, ...]]  # canonical column → phrases, whatever the table
+    table_column_synonyms: dict[str, tuple[str, ...]]  # "table.column" → phrases
+    noise_words: frozenset[str]
+    noise_headers: frozenset[str]
+    address_qualifiers: frozenset[str]
+    status_synonyms: dict[str, dict[str, str]]  # "table.column" → source value → canonical value
+
+
+def _read(name: str) -> dict:
+    with (DATA_DIR / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _tuples(table: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(values) for key, values in table.items()}
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The vocabulary, loaded from the data files on first use."""
+    synonyms = _read("synonyms.toml")
+    noise = _read("noise.toml")
+    return Vocabulary(
+        abbreviations=_read("abbreviations.toml")["abbreviations"],
+        entity_words=_tuples(_read("entities.toml")["entity_words"]),
+        column_synonyms=_tuples(synonyms["column_synonyms"]),
+        table_column_synonyms=_tuples(synonyms["table_column_synonyms"]),
+        noise_words=frozenset(noise["noise_words"]),
+        noise_headers=frozenset(noise["noise_headers"]),
+        address_qualifiers=frozenset(noise["address_qualifiers"]),
+        status_synonyms=_read("statuses.toml")["status_synonyms"],
+    )

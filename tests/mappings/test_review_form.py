@@ -1,0 +1,86 @@
+"""The review page's POST read by MappingReviewForm: the row formset and the options form."""
+
+from __future__ import annotations
+
+from django.http import QueryDict
+
+from mappings.engine.transforms import ALLOWED_OPS
+from mappings.forms import MappingReviewForm
+
+
+def _post(**fields) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for key, value in fields.items():
+        data[key.replace("__", "-")] = value
+    return data
+
+
+def test_a_mapped_row_becomes_a_field_and_a_hashed_pii_column_gets_a_hash_step():
+    post = _post(
+        rows="2",
+        source_col__0="Email",
+        target__0="canonical_customers.email",
+        transform__0='[{"op": "trim"}]',
+        pii__0="hash",
+        confidence__0="0.9",
+        reason__0="header says email",
+        source_col__1="Notes",
+        target__1="",
+        pii__1="drop",
+    )
+    fields, options, errors, posted = MappingReviewForm(post).read()
+    assert errors == []
+    assert fields == [
+        {
+            "source_col": "Email",
+            "canonical_table": "canonical_customers",
+            "canonical_col": "email",
+            "reason": "header says email",
+            "transform": [{"op": "trim"}, {"op": "hash"}],
+            "confidence": 0.9,
+        }
+    ]
+    assert options == {"on_missing_reference": "placeholder", "all_or_nothing": False, "drop_columns": ["Notes"]}
+    assert [row["pii_choice"] for row in posted] == ["hash", "drop"]
+
+
+def test_each_bad_row_is_reported_with_its_column_and_nothing_is_kept_of_its_bad_parts():
+    post = _post(
+        rows="3",
+        source_col__0="Amount",
+        target__0="canonical_orders.amount",
+        transform__0="[{op: trim}",
+        source_col__1="Total",
+        target__1="canonical_orders.nope",
+        transform__2='[{"op": "eval"}]',
+        target__2="canonical_orders.status",
+        on_missing_reference="guess",
+    )
+    fields, options, errors, posted = MappingReviewForm(post).read()
+    assert errors[0].startswith("Amount: the transform is not valid JSON")
+    assert errors[1] == "Total: canonical_orders.nope is not a canonical column."
+    assert errors[2] == f"row 3: unknown transform op eval; allowed: {', '.join(ALLOWED_OPS)}."
+    assert errors[3] == "on missing reference must be placeholder or reject."
+    assert posted[1]["canonical_table"] is None and posted[0]["transform"] is None
+
+
+def test_the_options_follow_the_checkboxes_and_a_bad_confidence_is_left_empty():
+    post = _post(
+        rows="1",
+        source_col__0="id",
+        target__0="canonical_customers.external_id",
+        confidence__0="high",
+        on_missing_reference="reject",
+        all_or_nothing="on",
+        ragged_rows="repair",
+    )
+    fields, options, errors, _ = MappingReviewForm(post).read()
+    assert errors == []
+    assert fields[0]["confidence"] is None
+    assert options == {"on_missing_reference": "reject", "all_or_nothing": True, "ragged_rows": "repair"}
+
+
+def test_a_missing_or_silly_row_count_reads_no_rows():
+    for rows in ("", "many", "-3"):
+        fields, _, errors, posted = MappingReviewForm(_post(rows=rows, target__0="canonical_customers.name")).read()
+        assert (fields, errors, posted) == ([], [], [])
