@@ -100,6 +100,8 @@ def compute(name: str, entry: dict, spec: dict) -> dict:
     for entity, column in spec.get("entities", {}).items():
         if column == "*rows":
             entities[entity] = len(rows)
+        elif column == "*distinct_rows":
+            entities[entity] = len({tuple(str(c).strip() for c in r) for r in rows})
         else:
             entities[entity] = len({str(cell(r, column)).strip() for r in rows if str(cell(r, column)).strip()})
 
