@@ -1,0 +1,183 @@
+"""Ground truth for the real-file corpus, computed without the product (no Django, no project import).
+
+Reads MANIFEST.toml (which files, split, group) and truth/spec.toml (the per-column targets and the
+measures, written by hand), reads every file with the csv module or python-calamine, and writes one
+truth/<file>.json per file: the column targets (every column, null where nothing fits), the data row
+count, the count of each entity, the money total and, where the file carries revenue, revenue per year.
+
+    .venv/bin/python tests/data/real/truth/compute.py          # rewrites truth/*.json
+    .venv/bin/python tests/data/real/truth/compute.py --check  # exits 1 if a JSON is out of date
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+import tomllib
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE.parent
+
+
+def read_table(path: Path, how: dict) -> tuple[list[str], list[list]]:
+    """The header and the data rows, as the file holds them (strings for text files, cells for Excel)."""
+    if path.suffix.lower() in {".xls", ".xlsx", ".ods"}:
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(how["sheet"])
+        rows = sheet.to_python(skip_empty_area=False)
+        while rows and all(c in ("", None) for c in rows[-1]):
+            rows.pop()
+        header = [str(c) for c in rows[0]]
+        return header, [list(r) for r in rows[1:]]
+    text = path.read_bytes().decode(how.get("encoding", "utf-8"))
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=how.get("sep", ",")))
+    skip = how.get("header_line", 1) - 1
+    rows = rows[skip:]
+    header = rows[0]
+    data = [r for r in rows[1:] if any(c.strip() for c in r)]
+    return header, data
+
+
+def to_decimal(value, decimal_mark: str = ".") -> Decimal | None:
+    """'$13.50 ' -> 13.50, '($400.00)' -> -400.00, '1,020.00' -> 1020.00, '13,25' (decimal comma) -> 13.25."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    text = str(value).strip()
+    negative = text.startswith("(") and text.endswith(")")
+    text = re.sub(r"[^\d,.\-]", "", text)
+    thousands = "." if decimal_mark == "," else ","
+    text = text.replace(thousands, "").replace(decimal_mark, ".")
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return -number if negative else number
+
+
+def cents(value: Decimal) -> str:
+    """Spreadsheets store floats (346924.319999999): the truth is the sum, rounded once to the cent."""
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def year_of(value, fmt: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if fmt == "excel":
+        if isinstance(value, (date, datetime)):
+            return value.year
+        raise ValueError(f"expected a date cell, got {value!r}")
+    return datetime.strptime(str(value).strip(), fmt).year
+
+
+def compute(name: str, entry: dict, spec: dict) -> dict:
+    how = spec.get("read", {})
+    header, rows = read_table(CORPUS / name, how)
+    col = {h: i for i, h in enumerate(header)}
+
+    def cell(row: list, column: str):
+        i = col[column]
+        return row[i] if i < len(row) else ""
+
+    targets = spec.get("columns", {})
+    unknown = sorted(set(targets) - set(header))
+    if unknown:
+        raise SystemExit(f"{name}: spec names columns the file does not have: {unknown}")
+    columns = {h: ([None if t == "" else t for t in targets[h]] if h in targets else None) for h in header}
+
+    entities = {}
+    for entity, column in spec.get("entities", {}).items():
+        if column == "*rows":
+            entities[entity] = len(rows)
+        elif column == "*distinct_rows":
+            entities[entity] = len({tuple(str(c).strip() for c in r) for r in rows})
+        else:
+            entities[entity] = len({str(cell(r, column)).strip() for r in rows if str(cell(r, column)).strip()})
+
+    money_total = None
+    revenue = None
+    lines_per_year: dict[str, int] = {}
+    measure = spec.get("money")
+    if measure:
+        decimal_mark = how.get("decimal", ".")
+        seen_keys: set[str] = set()
+        total = Decimal(0)
+        by_year: dict[str, Decimal] = defaultdict(Decimal)
+        rev = spec.get("revenue")
+        for r in rows:
+            if any(str(cell(r, k)).strip() != v for k, v in measure.get("where", {}).items()):
+                continue
+            if "per" in measure:
+                key = str(cell(r, measure["per"])).strip()
+                if key in seen_keys:
+                    continue
+                seen_keys.add(key)
+            factors = [to_decimal(cell(r, part), decimal_mark) for part in measure["amount"].split("*")]
+            if any(f is None for f in factors):
+                continue
+            amount = Decimal(1)
+            for f in factors:
+                amount *= f
+            total += amount
+            if rev:
+                year = year_of(cell(r, rev["date"]), rev["format"])
+                if year is None and amount == 0:
+                    continue
+                bucket = str(year) if year is not None else "unknown"
+                by_year[bucket] += amount
+                lines_per_year[bucket] = lines_per_year.get(bucket, 0) + 1
+        money_total = cents(total)
+        if rev:
+            revenue = {y: cents(v) for y, v in sorted(by_year.items())}
+
+    return {
+        "file": name,
+        "split": entry["split"],
+        "group": entry.get("group"),
+        "order": entry.get("order"),
+        "rows": len(rows),
+        "columns": columns,
+        "entities": entities,
+        "money_column": measure["amount"] if measure else None,
+        "money_total": money_total,
+        "revenue_kind": spec["revenue"]["kind"] if spec.get("revenue") else None,
+        "revenue_per_year": revenue,
+        "lines_per_year": lines_per_year or None,
+    }
+
+
+def main(argv: list[str]) -> int:
+    manifest = tomllib.loads((CORPUS / "MANIFEST.toml").read_text())["files"]
+    specs = tomllib.loads((HERE / "spec.toml").read_text())["files"]
+    missing = sorted(set(manifest) - set(specs))
+    if missing:
+        raise SystemExit(f"no truth spec for: {missing}")
+    stale = []
+    for name, entry in manifest.items():
+        truth = compute(name, entry, specs[name])
+        text = json.dumps(truth, indent=1, ensure_ascii=False) + "\n"
+        out = HERE / f"{name}.json"
+        if "--check" in argv:
+            if not out.exists() or out.read_text() != text:
+                stale.append(name)
+        else:
+            out.write_text(text)
+    if stale:
+        print("out of date:", ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
