@@ -76,7 +76,11 @@ ADMIN_ROLE_MAY_VIEW = (
     "admin/accounts/apitoken/",
     "admin/accounts/user/",
     "admin/auth/group/",
-    "admin/mappings/",
+    # Uploads, mappings and jobs, read-only (mappings/admin.py).
+    "admin/mappings/datasource/",
+    "admin/mappings/mapping/",
+    "admin/mappings/fieldmapping/",
+    "admin/mappings/executionjob/",
 )
 
 # The admin site's own pages (index, password change, ...) open for any staff member.
@@ -103,7 +107,7 @@ def _expected_for_admin_route(route: str, persona_name: str) -> tuple[int, ...]:
         return (302,)
     if route in ("admin/login/",):
         return (302,)
-    if any(route.startswith(p) for p in ADMIN_ROLE_MAY_VIEW):
+    if route == "admin/mappings/" or any(route.startswith(p) for p in ADMIN_ROLE_MAY_VIEW):
         # Adding or deleting needs permissions the role does not have; objects that do not exist redirect.
         return (200, 302, 403, 404)
     if route == "admin/logout/":
