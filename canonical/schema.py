@@ -17,6 +17,9 @@ class Column:
     required: bool = False
     references: str | None = None  # canonical table a `*_id` column points at
     description: str = ""
+    # A required column is not needed when one of these is mapped (a line's amount stands for its price).
+    filled_by: tuple[str, ...] = ()
+    computed: str = ""  # how the engine fills a required column left unmapped ("" when it cannot)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,19 @@ class Table:
     def references(self) -> dict[str, str]:
         return {c.name: c.references for c in self.columns if c.references}
 
+    def missing_required(self, mapped: set[str] | frozenset[str]) -> list[str]:
+        """The required columns a mapping filling `mapped` leaves empty: the one rule for the mapping's
+        validation, the proposer and the --auto gate. external_id is never missing (it can be derived)."""
+        return [
+            c.name
+            for c in self.columns
+            if c.required
+            and c.name != "external_id"
+            and c.name not in mapped
+            and not c.computed
+            and not set(c.filled_by) & set(mapped)
+        ]
+
 
 def _ext(required: bool = True) -> Column:
     return Column("external_id", "text", required=required, description="identifier in the source system")
@@ -56,7 +72,7 @@ TABLES: tuple[Table, ...] = (
         "Employees",
         (
             _ext(),
-            Column("name", "text", required=True),
+            Column("name", "text", required=True, filled_by=("external_id",)),
             Column("email", "text"),
             Column("title", "text"),
             Column("team", "text"),
@@ -71,7 +87,7 @@ TABLES: tuple[Table, ...] = (
         "Customers",
         (
             _ext(),
-            Column("name", "text", required=True),
+            Column("name", "text", required=True, filled_by=("external_id",)),
             Column("email", "text"),
             Column("phone", "text"),
             Column("segment", "text"),
@@ -88,7 +104,7 @@ TABLES: tuple[Table, ...] = (
         "Suppliers",
         (
             _ext(),
-            Column("name", "text", required=True),
+            Column("name", "text", required=True, filled_by=("external_id",)),
             Column("email", "text"),
             Column("phone", "text"),
             Column("country", "text"),
@@ -101,7 +117,7 @@ TABLES: tuple[Table, ...] = (
         "Products",
         (
             Column("external_id", "text", required=True, description="SKU"),
-            Column("name", "text", required=True),
+            Column("name", "text", required=True, filled_by=("external_id",)),
             Column("category", "text"),
             Column("price", "money"),
             Column("cost", "money"),
@@ -119,7 +135,7 @@ TABLES: tuple[Table, ...] = (
             Column("sales_rep_id", "text", references="canonical_employees"),
             Column("order_date", "date", required=True),
             Column("status", "text"),
-            Column("amount", "money", required=True, description="computed from order lines when absent"),
+            Column("amount", "money", required=True, computed="the sum of the order's lines"),
             Column("currency", "text"),
             Column("shipped_date", "date"),
         ),
@@ -133,9 +149,9 @@ TABLES: tuple[Table, ...] = (
             Column("order_id", "text", required=True, references="canonical_orders"),
             Column("product_id", "text", references="canonical_products"),
             Column("quantity", "number", required=True),
-            Column("unit_price", "money", required=True),
+            Column("unit_price", "money", required=True, filled_by=("amount",)),
             Column("discount", "number"),
-            Column("amount", "money", description="unit_price * quantity * (1 - discount) when absent"),
+            Column("amount", "money", computed="unit_price * quantity * (1 - discount)"),
         ),
     ),
     Table(

@@ -57,13 +57,27 @@ def job_get_for_user(user: User, job_id) -> ExecutionJob:
         raise Http404("No such job") from None
 
 
-def learned_mappings(*, user=None) -> dict[str, dict]:
-    """Headers users mapped before → their latest saved target, by exact header and by normalized header."""
+SAME_LAYOUT = 0.8  # share of headers two files must share (Jaccard) for one's mapping to teach the other
+
+
+def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str, dict]:
+    """Headers users mapped before → their latest saved target, by exact header and by normalized header,
+    learned only from files with the same layout as `headers` (their header sets overlap by SAME_LAYOUT):
+    "name" mapped in a customer list says nothing about a product list."""
     qs = FieldMapping.objects.exclude(source_col=None).order_by("-mapping__created_at", "-id")
     if user is not None and getattr(user, "is_authenticated", False):
         qs = qs.filter(source__in=data_sources_for_user(user))
+    mine = {normalize_header(h) for h in headers or []}
+    layouts: dict[int, bool] = {}
     learned: dict[str, dict] = {}
-    for fm in qs.values("source_col", "canonical_table", "canonical_col", "transform")[:5000]:
+    rows = qs.values("source_col", "canonical_table", "canonical_col", "transform", "source_id", "source__dialect")
+    for fm in rows[:5000]:
+        if headers is not None:
+            if fm["source_id"] not in layouts:
+                theirs = {normalize_header(h) for h in (fm["source__dialect"] or {}).get("columns") or []}
+                layouts[fm["source_id"]] = bool(theirs) and len(mine & theirs) / len(mine | theirs) >= SAME_LAYOUT
+            if not layouts[fm["source_id"]]:
+                continue
         entry = {k: fm[k] for k in ("canonical_table", "canonical_col", "transform")}
         learned.setdefault(fm["source_col"], entry)
         learned.setdefault(normalize_header(fm["source_col"]), entry)

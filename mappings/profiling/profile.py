@@ -16,6 +16,8 @@ import duckdb
 
 from mappings.intake.dialect import header_width, positional_read_csv_options
 from mappings.intake.duck import quote_ident, ragged_sql
+from mappings.profiling import evidence
+from mappings.profiling.dates import looks_like_dates
 from mappings.profiling.pii import detect_pii, is_email, is_phone
 from mappings.profiling.quickviz import quickviz_specs
 from mappings.profiling.sample import readable_csv, xlsx_to_csv
@@ -29,52 +31,6 @@ SAMPLE_VALUES = 5
 NULL_TOKENS = ("", "NULL", "null", "Null", "None", "none", "N/A", "n/a", "NA", "#N/A", "nan", "NaN", "-", "--")
 
 DEFAULT_DIALECT = {"delimiter": ",", "quote": '"', "encoding": "utf-8", "header": True}
-
-# Date formats tried, most specific first. DuckDB's strptime accepts exactly these directives.
-DATE_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S.%f%z",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%S.%fZ",  # ISO 8601 in UTC, as most APIs and marketplaces write it
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-    "%d.%m.%y",
-    "%m/%d/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%d/%m/%Y %H:%M",
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%m/%d/%y",
-    "%d/%m/%y",
-    "%d-%m-%Y",
-    "%m-%d-%Y",
-    "%d %b %Y",
-    "%d-%b-%Y",
-    "%d-%b-%y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%d %B %Y",
-    "%Y%m%d",
-)
-# Formats that read the same text two ways: the pair is ambiguous when both parse every value.
-_SWAPPED = {
-    "%m/%d/%Y": "%d/%m/%Y",
-    "%m/%d/%y": "%d/%m/%y",
-    "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S": "%d/%m/%Y %H:%M:%S",
-    "%m-%d-%Y": "%d-%m-%Y",
-}
-_DATEISH = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}|^\d{1,2}[ -][A-Za-z]{3}|^[A-Za-z]{3,9} \d{1,2},|^\d{8}$")
 
 _CURRENCY = r"(?:[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|MXN|BRL|INR|kr|Fr\.?)"
 _NUMBER = re.compile(
@@ -244,41 +200,6 @@ def open_sample(
     return names, ragged
 
 
-def _date_format(con, column: str, values: list[str], nonnull: int) -> tuple[str | None, bool, list[str], bool]:
-    """(format, has_time, other formats that parse every value too, whether the choice stays ambiguous).
-
-    Formats are first tried on the most frequent distinct values; the survivors are then checked against
-    every value of the sample (which is what settles 03/04/2024 when a later row says 25/04/2024).
-    """
-    col = quote_ident(column)
-    probe = values[:200]
-    exprs = ", ".join(f"count(try_strptime(v, ${i + 2}))" for i in range(len(DATE_FORMATS)))
-    counts = con.execute(f"SELECT {exprs} FROM (SELECT unnest($1) AS v)", [probe, *DATE_FORMATS]).fetchone()
-    candidates = [fmt for fmt, n in zip(DATE_FORMATS, counts, strict=True) if n == len(probe)]
-    if not candidates:
-        return None, False, [], False
-    exprs = ", ".join(f"count(try_strptime(v, ${i + 2}))" for i in range(len(candidates)))
-    counts = con.execute(
-        f"SELECT {exprs} FROM (SELECT trim({col}) AS v FROM s) WHERE v IS NOT NULL AND NOT list_contains($1, v)",
-        [list(NULL_TOKENS), *candidates],
-    ).fetchone()
-    full = [fmt for fmt, n in zip(candidates, counts, strict=True) if nonnull and n >= nonnull]
-    if not full:
-        return None, False, [], False
-    chosen = full[0]
-    ambiguous = False
-    twin = _SWAPPED.get(chosen)
-    if twin and twin in full:
-        ambiguous = True  # every value reads both ways (all days ≤ 12): keep the US reading, say so
-    has_time = "%H" in chosen
-    if has_time and "%z" not in chosen:  # a value with a time zone is a moment, midnight or not
-        nonmidnight = con.execute(
-            f"SELECT count(*) FROM s WHERE try_strptime(trim({col}), ?)::TIME <> TIME '00:00:00'", [chosen]
-        ).fetchone()[0]
-        has_time = nonmidnight > 0
-    return chosen, has_time, [f for f in full if f != chosen], ambiguous
-
-
 def _column_stats(con, columns: list[str]) -> dict[int, dict]:
     """Every column's value counts in one pass over the sample (UNPIVOT, then one GROUP BY).
 
@@ -311,7 +232,7 @@ def _column_stats(con, columns: list[str]) -> dict[int, dict]:
     return stats
 
 
-def _column_profile(con, column: str, header_norm: str, rows: int, stats: dict) -> dict:
+def _column_profile(con, column: str, header_norm: str, rows: int, stats: dict, index: int) -> dict:
     null_count, distinct, avg_len = stats["nulls"], stats["distinct"], stats["avg_len"]
     null_tokens, top_rows = stats["null_tokens"], stats["top"]
     nonnull = rows - null_count
@@ -335,7 +256,7 @@ def _column_profile(con, column: str, header_norm: str, rows: int, stats: dict) 
     }
     if not values:
         return profile
-    _infer_type(con, profile, column, values, nonnull)
+    _infer_type(con, profile, column, values, nonnull, index)
     profile["pii"] = detect_pii(header=column, values=values, normalized_header=header_norm)
     return profile
 
@@ -347,30 +268,21 @@ def _spread(values: list[str], n: int) -> list[str]:
     return [values[int(i * step)] for i in range(n)]
 
 
-def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int) -> None:
+def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int, index: int) -> None:
     """Fill type, format/locale/vocabulary, min/max and id_like from the distinct values."""
     distinct = profile["distinct"]
-    col = quote_ident(column)
     booleans = _bool_vocabulary(values)
     if booleans and not (set(values) <= {"1", "0"} and distinct == 1):
         profile.update(type="boolean", true_values=booleans[0], false_values=booleans[1])
         return
-    if any(_DATEISH.match(v) for v in values[:50]):
-        fmt, has_time, others, ambiguous = _date_format(con, column, values, nonnull)
-        if fmt and not (fmt == "%Y%m%d" and not all(v.startswith(("19", "20")) for v in values)):
-            profile.update(type="datetime" if has_time else "date", format=fmt, ambiguous=ambiguous)
-            if ambiguous:
-                profile["alternatives"] = others
-                profile["notes"].append(
-                    f"dates read both as {fmt} and {_SWAPPED[fmt]} (no day above 12): assumed {fmt}"
-                )
-            elif others:
-                profile["alternatives"] = others
-            bounds = con.execute(
-                f"SELECT min(try_strptime(trim({col}), ?)), max(try_strptime(trim({col}), ?)) FROM s", [fmt, fmt]
-            ).fetchone()
-            cut = 19 if has_time else 10
-            profile["min"], profile["max"] = (b.isoformat(sep=" ")[:cut] if b else None for b in bounds)
+    if looks_like_dates(values):
+        choice = evidence.date_choice(con, index)
+        if (
+            choice
+            and not choice.implausible
+            and not (choice.format == "%Y%m%d" and not all(v.startswith(("19", "20")) for v in values))
+        ):
+            evidence.date_profile(con, profile, index, choice)
             return
     if all(_INTEGER.match(v) for v in values):
         numbers = [int(v) for v in values]
@@ -446,13 +358,16 @@ def profile_file(
             ragged_rows = (ragged or {}).get("rows", 0)
             rows = con.execute("SELECT count(*) FROM s").fetchone()[0]
             stats = _column_stats(con, columns)
-            profiles = [_column_profile(con, c, normalize_header(c), rows, stats[i]) for i, c in enumerate(columns)]
+            evidence.clean_view(con, columns, NULL_TOKENS)
+            profiles = [_column_profile(con, c, normalize_header(c), rows, stats[i], i) for i, c in enumerate(columns)]
+            evidence.settle_dates(con, profiles)
             document = {
                 "rows_profiled": rows,
                 "sampled": sampled,
                 "rows": total_rows if total_rows is not None else (None if sampled else rows + ragged_rows),
                 "columns": profiles,
                 "ragged": ragged,
+                "grain": evidence.grain(con, profiles),
             }
             if sampled and sample.spread and total_rows is None:
                 # Without reading the file: rows ≈ its bytes at the sample's bytes per row (say "≈").

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from canonical.schema import TABLES_BY_NAME
 from mappings.proposer.assign import Proposal, assign, name_concat, reference_duplicates, reference_fallback
 from mappings.proposer.scoring import (
+    Evidence,
     Target,
     calibrate,
     noise_reason,
@@ -29,7 +31,8 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.tables import hinted_table, select_tables, table_scores
+from mappings.proposer.structure import apply_structure, event_dates, keyed_table, own, read_structure
+from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
 from mappings.proposer.text import normalize_header
 
 
@@ -45,9 +48,18 @@ def propose_from_profile(
     learned = learned or {}
     scored = score_columns(columns)
     hints = [h for h in (domain_hint, Path(file).stem) if h]
-    totals = table_scores(scored, hints)
     hinted = hinted_table(domain_hint)
-    selected = select_tables(scored, totals, hinted)
+    grain = profile.get("grain") or {}
+    structure = read_structure(columns, grain, scored)
+    if structure.grain_table and not hinted:
+        own(structure, columns, grain, structure.tables, scored)
+        selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]
+    else:
+        totals = table_scores(scored, hints)
+        selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
+    own(structure, columns, grain, selected, scored)
+    apply_structure(scored, structure, Evidence)
+    event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
     learned = {k: v for k, v in learned.items() if v.get("canonical_table") in selected and v.get("canonical_col")}
@@ -62,9 +74,12 @@ def propose_from_profile(
         if prior:
             target = Target(prior["canonical_table"], prior["canonical_col"]) if prior["canonical_table"] else None
             where = f"{target.key}" if target else "unmapped"
-            proposals.append(
-                Proposal(name, target, 0.97, f"mapped before by users: '{name}' → {where}", prior.get("transform"))
-            )
+            transform = prior.get("transform")
+            reason = f"mapped before by users: '{name}' → {where}"
+            if transform and target and _learned_fits(prior, by_name[name]) is None:
+                transform = transform_for(by_name[name], target)
+                reason += f"; its date format does not read these values, so {by_name[name].get('format')}"
+            proposals.append(Proposal(name, target, 0.97, reason, transform))
             if target:
                 taken_targets.add(target)
             continue
@@ -87,6 +102,7 @@ def propose_from_profile(
             phrase = normalize_header(name)
             why = noise_reason(phrase, column) or unmapped_reason(scored[name], selected)
             proposals.append(Proposal(name, None, unmapped_confidence(scored[name]), why))
+    _row_key(proposals, structure, taken_targets)
     reference_fallback(proposals, scored, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
@@ -97,3 +113,48 @@ def propose_from_profile(
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+
+
+def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
+    """The key of a row-grain table with no id of its own: the order key plus a number within it
+    (order_id + line number, by concat), else a column unique on every row that names no entity."""
+    table = structure.grain_table
+    if not table or table not in TABLES_BY_NAME or "external_id" not in TABLES_BY_NAME[table].column_names:
+        return
+    target = Target(table, "external_id")
+    if target in taken:
+        return
+    by_col = {p.source_col: i for i, p in enumerate(proposals) if p.source_col}
+    if structure.line_key:
+        parent, number = structure.line_key
+        if number in by_col and proposals[by_col[number]].target is None:
+            reason = f"'{parent}' + '{number}' are unique together on every row: the line's key"
+            proposals.append(
+                Proposal(parent, target, 0.85, reason, [{"op": "concat", "columns": [number], "separator": "-"}])
+            )
+            proposals[by_col[number]] = Proposal(number, None, 0.85, f"part of {target.key} with '{parent}' (concat)")
+            taken.add(target)
+            return
+    name = structure.row_number
+    # A header that says "row" or "index" numbers the export's rows, not the business's lines.
+    if (
+        name
+        and name in by_col
+        and proposals[by_col[name]].target is None
+        and not noise_reason(normalize_header(name), {})
+    ):
+        reason = f"'{name}' is unique on every row and names no other entity: the {table} row's own key"
+        proposals[by_col[name]] = Proposal(name, target, 0.8, reason)
+        taken.add(target)
+
+
+def _learned_fits(prior: dict, column: dict) -> list[dict] | None:
+    """The learned transform, unless its date format cannot read this file's values (then the values'
+    own reading replaces it)."""
+    steps = prior.get("transform") or []
+    for step in steps:
+        fmt = step.get("format") if step.get("op") == "parse_date" else None
+        known = [column.get("format"), *(column.get("alternatives") or [])]
+        if fmt and fmt != "auto" and column.get("format") and fmt not in known:
+            return None
+    return steps or None

@@ -154,6 +154,10 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
     if col == "external_id" or target.references:
         if kind in ("identifier", "integer"):
             return 1.05, "values are identifiers"
+        if kind in ("text", "category") and _words_without_digits(column):
+            # "Barry Gordon" names a person or company: it can find a customer by name, never be an id.
+            looked_up = TABLES_BY_NAME[target.references or target.table].lookup_columns
+            return (0.9, "values are names") if "name" in looked_up and target.references else (0.4, "")
         if kind == "email":
             return (1.0, "values are e-mail addresses (looked up by email)") if target.references else (0.7, "")
         if kind in ("decimal", "boolean"):
@@ -161,6 +165,12 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
         if kind == "free_text":
             return 0.5, ""
         return 0.92, ""
+    if col == "status" and kind in ("category", "text", "identifier"):
+        # A status is one of a few workflow words; many distinct values none of which reads as a status
+        # (54 state names) is something else whatever the header says.
+        recognized = _status_map(column, target) or _known_statuses(column, target)
+        if not recognized and column.get("distinct", 0) > 12:
+            return 0.35, ""
     if col in ("country", "city", "currency", "status", "category", "segment", "team", "method", "warehouse"):
         if col == "currency" and kind in ("category", "text", "identifier"):
             codes = [t["value"] for t in column.get("top", [])]
@@ -172,10 +182,28 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
     if col in ("name", "vendor", "title"):
         if kind in ("decimal", "integer", "boolean"):
             return 0.3, ""
+        if _short_codes(column):
+            return 0.3, "values are short upper-case codes, not names"
         if kind == "email":
             return 0.55, ""
         return 1.0, ""
     return 1.0, ""
+
+
+def _top_values(column: dict) -> list[str]:
+    return [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+
+
+def _short_codes(column: dict) -> bool:
+    """Values such as TX, CA, EUR: codes of two or three capitals."""
+    values = _top_values(column)
+    return bool(values) and all(len(v.strip()) <= 3 and v.strip().isalpha() and v.strip().isupper() for v in values)
+
+
+def _words_without_digits(column: dict) -> bool:
+    """Values that are words (with spaces) and carry no digit: names, not codes."""
+    values = _top_values(column)
+    return bool(values) and all(" " in v.strip() and not any(ch.isdigit() for ch in v) for v in values)
 
 
 def transform_for(column: dict, target: Target) -> list[dict] | None:
@@ -198,6 +226,12 @@ def transform_for(column: dict, target: Target) -> list[dict] | None:
         if mapping:
             steps.append({"op": "map_values", "map": mapping})
     return steps or None
+
+
+def _known_statuses(column: dict, target: Target) -> list[str]:
+    """The column's frequent values that already are statuses of the target (no mapping needed)."""
+    table = vocabulary().status_synonyms.get(target.key) or {}
+    return [t["value"] for t in column.get("top", []) if normalize_text(t["value"]).strip() in table]
 
 
 def _status_map(column: dict, target: Target) -> dict[str, str]:

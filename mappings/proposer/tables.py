@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from canonical.schema import TABLES, TABLES_BY_NAME
-from mappings.engine.computed import computable
-from mappings.proposer.scoring import Evidence, Target, entity_owner
+from mappings.proposer.scoring import MIN_SCORE, Evidence, Target, entity_owner
 from mappings.proposer.text import normalize_header
 
 
@@ -99,10 +98,21 @@ def missing_required_targets(fields: list[dict]) -> list[str]:
     for f in fields:
         if f.get("canonical_table") in TABLES_BY_NAME and f.get("canonical_col"):
             covered.setdefault(f["canonical_table"], set()).add(f["canonical_col"])
-    missing = []
-    for table, cols in covered.items():
-        for col in TABLES_BY_NAME[table].columns:
-            # external_id can be derived from the mapped values; some amounts are computed by the engine.
-            if col.required and col.name not in cols and col.name != "external_id" and not computable(table, col.name):
-                missing.append(f"{table}.{col.name}")
-    return missing
+    return [f"{table}.{col}" for table, cols in covered.items() for col in TABLES_BY_NAME[table].missing_required(cols)]
+
+
+def computable(table: str, column: str) -> bool:
+    """A required column the engine fills itself when no column feeds it (canonical.schema)."""
+    return bool(TABLES_BY_NAME[table].column(column).computed)
+
+
+def satisfiable(table: str, scored, structure) -> bool:
+    """A parent table joins when the columns it owns can fill its required columns."""
+    owned = [n for n, t in structure.owner.items() if t == table]
+    for col in TABLES_BY_NAME[table].columns:
+        if not col.required or col.name == "external_id" or col.computed:
+            continue
+        target = Target(table, col.name)
+        if not any(target in scored.get(n, {}) and scored[n][target].score >= MIN_SCORE for n in owned):
+            return False
+    return True

@@ -13,6 +13,7 @@ from accounts.models import User
 from mappings.intake.upload import file_scan
 from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.profiling.profile import ProfileError
+from mappings.proposer.gate import NeedsReview, auto_gate
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
 from mappings.services.profile import data_source_profile
@@ -24,15 +25,32 @@ class IngestFailed(Exception):
     """Ingest could not run; the message is the one-line reason for stderr."""
 
 
+class AutoRefused(IngestFailed):
+    """`--auto` found columns that need a person; nothing was loaded. `problems` lists them."""
+
+    def __init__(self, source: DataSource, problems: list[NeedsReview]):
+        self.source = source
+        self.problems = problems
+        first = problems[0].line()
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"--auto stopped before loading {source.name}: {first}{more}; review upload {source.pk}")
+
+
 def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
-    """Fields from the proposer, keeping proposals at or above settings.MAPPING_AUTO_CONFIDENCE."""
+    """Fields from the proposer at or above settings.MAPPING_AUTO_CONFIDENCE, when the whole file passes
+    the gate (proposer.gate); raises AutoRefused naming each column that needs a person otherwise."""
     result = mapping_propose(source=source, domain_hint=domain or None, user=user)
     threshold = settings.MAPPING_AUTO_CONFIDENCE
-    return [
+    proposals = result.get("proposals", [])
+    accepted = [
         p
-        for p in result.get("proposals", [])
+        for p in proposals
         if p.get("canonical_table") and p.get("canonical_col") and (p.get("confidence") or 0) >= threshold
     ]
+    problems = auto_gate(proposals=proposals, accepted=accepted, profile=source.profile, threshold=threshold)
+    if problems:
+        raise AutoRefused(source, problems)
+    return accepted
 
 
 def ingest_file(
@@ -113,5 +131,8 @@ def ingest_report(source: DataSource, job: ExecutionJob | None) -> dict:
     if job is None:
         job = source.jobs.filter(status=ExecutionJob.Status.SUCCEEDED).order_by("-created_at").first()
     report = dict(job.report) if job else {}
+    # The ids a run touched feed the KPI refresh; the user gets their counts, not the ids themselves.
+    touched = report.pop("touched", None) or {}
     base = {"source_id": source.pk, "mapping_id": job.mapping_id if job else None, "tables": {}, "errors": []}
-    return {**base, **report}
+    summary = {table: {key: len(ids) for key, ids in keys.items()} for table, keys in touched.items()}
+    return {**base, **report, **({"touched_counts": summary} if summary else {})}

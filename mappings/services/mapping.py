@@ -9,7 +9,6 @@ from django.db.models import Max
 
 from accounts.models import User
 from canonical.schema import TABLES_BY_NAME
-from mappings.engine.computed import COMPUTABLE
 from mappings.engine.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
 from mappings.models import DataSource, FieldMapping, Mapping
 
@@ -116,12 +115,8 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
     for table_name in sorted({t for t, _ in targets}):
         table = TABLES_BY_NAME[table_name]
         mapped = {c for t, c in targets if t == table_name}
-        for col in table.columns:
-            if not col.required or col.name in mapped or (table_name, col.name) in COMPUTABLE:
-                continue
-            if col.name == "name" and "external_id" in mapped:
-                continue  # a key-only referent (denormalized file): its name is its identifier
-            errors.append(f"{table_name}.{col.name} is required: map a column to it")
+        for name in table.missing_required(mapped):
+            errors.append(f"{table_name}.{name} is required: map a column to it")
     if not targets and not errors:
         errors.append("nothing is mapped: map at least one column to a canonical table")
     return errors

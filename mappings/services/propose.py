@@ -25,7 +25,7 @@ def mapping_propose(
         profile=profile,
         dialect=source.dialect,
         domain_hint=domain_hint or source.domain or None,
-        learned=learned_mappings(user=user),
+        learned=learned_mappings(user=user, headers=[c["name"] for c in profile.get("columns", [])]),
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
     return llm_review(document=document, profile=profile, notes=notes)

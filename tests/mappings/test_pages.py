@@ -156,9 +156,18 @@ def test_preview_shows_the_first_rows_as_they_would_load_and_missing_targets(cli
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body
-    assert "canonical_employees.name" in body  # required and missing
     assert 'data-testid="preview-table"' in body
     assert body.count("<tr>") >= 9
+    assert "canonical_employees.name is required" not in body  # an id-only employee is named by its id
+
+    data = _review_post(
+        client,
+        source,
+        [("employeeID", "canonical_employees.manager_id", "", "keep"),
+         ("firstName", "canonical_employees.title", "", "keep")],
+    )  # fmt: skip
+    body = client.post(f"/uploads/{source.pk}/review/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "canonical_employees.name" in body  # required and missing
 
 
 def test_saving_the_review_makes_a_new_version_with_pii_choices(client, executive, upload_of):

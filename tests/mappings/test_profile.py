@@ -32,7 +32,7 @@ def test_dates_that_stay_ambiguous_are_reported(tmp_path):
     cols = _profile(tmp_path, "d\n03/04/2024\n01/02/2024\n")
     assert cols["d"]["ambiguous"] is True
     assert "%d/%m/%Y" in cols["d"]["alternatives"]
-    assert "no day above 12" in cols["d"]["notes"][0]
+    assert "no value above 12" in cols["d"]["notes"][0]
 
 
 def test_german_dates_and_datetimes(tmp_path):

@@ -104,20 +104,20 @@ def test_noise_columns_stay_unmapped(tmp_path):
 
 def test_a_header_mapped_before_is_proposed_that_way_first_and_says_so(db, executive, upload_of, tmp_path):
     path = tmp_path / "kunden.csv"
-    path.write_text("Kd-Ident,Firma\nK1,Ann GmbH\nK2,Bob AG\n")
+    path.write_text("Feld-A,Firma\nK1,Ann GmbH\nK2,Bob AG\n")
     source = upload_of(path, executive)
     before = {p["source_col"]: p for p in mapping_propose(source=source, user=executive)["proposals"]}
-    assert _target(before["Kd-Ident"]) != "canonical_customers.external_id"
+    assert _target(before["Feld-A"]) != "canonical_customers.segment"
 
     mapping = Mapping.objects.create(source=source, version=1, created_by=executive)
     FieldMapping.objects.create(
-        mapping=mapping, source=source, version=1, source_col="Kd-Ident",
-        canonical_table="canonical_customers", canonical_col="external_id",
+        mapping=mapping, source=source, version=1, source_col="Feld-A",
+        canonical_table="canonical_customers", canonical_col="segment",
     )  # fmt: skip
     after = {p["source_col"]: p for p in mapping_propose(source=source, user=executive)["proposals"]}
-    assert _target(after["Kd-Ident"]) == "canonical_customers.external_id"
-    assert "mapped before" in after["Kd-Ident"]["reason"]
-    assert after["Kd-Ident"]["confidence"] >= 0.9
+    assert _target(after["Feld-A"]) == "canonical_customers.segment"
+    assert "mapped before" in after["Feld-A"]["reason"]
+    assert after["Feld-A"]["confidence"] >= 0.9
 
 
 def test_propose_mapping_command_prints_the_contract_json_and_writes_nothing(db, capsys):

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from mappings.services.ingest import IngestFailed, ingest_file, ingest_report
+from mappings.services.ingest import AutoRefused, IngestFailed, ingest_file, ingest_report
 from mappings.services.upload import UploadRejected
 
 
@@ -52,6 +52,10 @@ class Command(BaseCommand):
                 options=options or None,
                 domain=opts["domain"],
             )
+        except AutoRefused as exc:
+            if opts["json"]:
+                self.stdout.write(json.dumps(auto_refused_report(exc)))
+            raise CommandError(str(exc)) from None
         except (IngestFailed, UploadRejected) as exc:
             raise CommandError(str(exc)) from None
         report = ingest_report(source, job)
@@ -64,6 +68,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {error}")
         if job is not None and job.status != job.Status.SUCCEEDED:
             raise CommandError(job.error or "execution failed")
+
+
+def auto_refused_report(exc: AutoRefused) -> dict:
+    """The ingest JSON when --auto stops: nothing loaded, and what needs a person, column by column."""
+    return {
+        "source_id": exc.source.pk,
+        "mapping_id": None,
+        "tables": {},
+        "errors": [p.line() for p in exc.problems],
+        "needs_review": [p.as_json() for p in exc.problems],
+    }
 
 
 def _read_mapping_file(path: Path) -> tuple[list[dict], dict]:

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if profile["rows"] is None:
             profile["rows"] = _count_rows(path, dialect)
         try:
-            learned = learned_mappings()
+            learned = learned_mappings(headers=[c["name"] for c in profile["columns"]])
         except DatabaseError:
             learned = {}  # no database at hand: propose from the file alone
         document = propose_from_profile(

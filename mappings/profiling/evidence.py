@@ -1,0 +1,102 @@
+"""The profile's file-wide evidence, beyond one column at a time: date formats settled by the file's
+other dates, the dates' order, and the grain (keys and what they determine), read from the sample table
+`sg` (c0 … cN, trimmed, NULL for the null tokens)."""
+
+from __future__ import annotations
+
+from mappings.intake.duck import quote_ident
+from mappings.profiling.dates import DateChoice, column_date_evidence, settle_with_file
+from mappings.profiling.grain import file_grain
+
+MAX_DATE_COLUMNS = 8  # pairs compared for the dates' order
+DATE_ORDER_NOISE = 0.005  # rows allowed out of order (data entry slips) before the order says nothing
+# Profile types whose values can identify something (a key or a reference).
+KEYISH = ("identifier", "integer", "text", "category", "email", "phone")
+_CHOICE_FIELDS = ("format", "has_time", "day_first", "decided_by", "undecided", "alternatives", "reason")
+
+
+def clean_view(con, columns: list[str], null_tokens) -> None:
+    """`sg`: the sample `s` by position (c0 … cN), trimmed, with the null tokens as NULL."""
+    cells = ", ".join(
+        f"CASE WHEN list_contains($1, trim({quote_ident(c)})) THEN NULL ELSE trim({quote_ident(c)}) END AS c{i}"
+        for i, c in enumerate(columns)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sg AS SELECT {cells} FROM s", [list(null_tokens)])
+
+
+def date_choice(con, index: int) -> DateChoice | None:
+    """The date format column `index` is written in, from all its sampled values (profiling.dates)."""
+    return column_date_evidence(con, "sg", f"c{index}")
+
+
+def date_profile(con, profile: dict, index: int, choice: DateChoice) -> None:
+    profile.update(
+        type="datetime" if choice.has_time else "date",
+        format=choice.format,
+        ambiguous=choice.undecided,
+        date_evidence=choice.as_json(),
+    )
+    profile["alternatives"] = list(choice.alternatives)
+    if choice.undecided:
+        profile["notes"].append(choice.reason)
+    _date_bounds(con, profile, index)
+
+
+def _date_bounds(con, profile: dict, index: int) -> None:
+    fmt = profile["format"]
+    bounds = con.execute(
+        f"SELECT min(try_strptime(c{index}, ?)), max(try_strptime(c{index}, ?)) FROM sg", [fmt, fmt]
+    ).fetchone()
+    cut = 19 if profile["type"] == "datetime" else 10
+    profile["min"], profile["max"] = (b.isoformat(sep=" ")[:cut] if b else None for b in bounds)
+
+
+def settle_dates(con, profiles: list[dict]) -> None:
+    """Day/month left open by a column's own values, settled by the file's other dates (profiling.dates)."""
+    index = {p["name"]: i for i, p in enumerate(profiles) if p.get("date_evidence")}
+    choices = {
+        name: DateChoice(**{k: v for k, v in profiles[i]["date_evidence"].items() if k in _CHOICE_FIELDS})
+        for name, i in index.items()
+    }
+    if not any(c.undecided for c in choices.values()):
+        return
+    settle_with_file(choices, con=con, relation="sg", columns={name: f"c{i}" for name, i in index.items()})
+    for name, choice in choices.items():
+        profile = profiles[index[name]]
+        if choice.format != profile["format"] or choice.undecided != profile["ambiguous"]:
+            profile["notes"] = [n for n in profile["notes"] if n != profile["date_evidence"]["reason"]]
+            profile.update(format=choice.format, ambiguous=choice.undecided, alternatives=choice.alternatives)
+            profile["date_evidence"] = {**profile["date_evidence"], **choice.as_json()}
+            _date_bounds(con, profile, index[name])
+
+
+def date_order(con, profiles: list[dict]) -> dict[str, list[str]]:
+    """For each date column, the other date columns it is not after (on all but a few rows where both
+    are set): {"Order Date": ["Ship Date"]}. The proposer reads the event's own date from it."""
+    dates = [(i, p) for i, p in enumerate(profiles) if p["type"] in ("date", "datetime") and p.get("format")][
+        :MAX_DATE_COLUMNS
+    ]
+    if len(dates) < 2:
+        return {}
+    values = ", ".join(f"try_strptime(c{i}, ?)::TIMESTAMP AS d{i}" for i, _ in dates)
+    params = [p["format"] for _, p in dates]
+    pairs = [(a, b) for a in dates for b in dates if a[0] != b[0]]
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE d{a} > d{b}), count(*) FILTER (WHERE d{a} IS NOT NULL AND d{b} IS NOT NULL)"
+        for (a, _), (b, _) in pairs
+    )
+    row = con.execute(f"SELECT {counts} FROM (SELECT {values} FROM sg)", params).fetchone()
+    before: dict[str, list[str]] = {}
+    for n, ((_, pa), (_, pb)) in enumerate(pairs):
+        after, both = row[2 * n], row[2 * n + 1]
+        if both and after <= DATE_ORDER_NOISE * both:
+            before.setdefault(pa["name"], []).append(pb["name"])
+    return before
+
+
+def grain(con, profiles: list[dict]) -> dict:
+    """Keys and dependencies of the profiled rows (profiling.grain) and the dates' order, for the proposer."""
+    candidates = [i for i, p in enumerate(profiles) if p["type"] in KEYISH and p["avg_length"] <= 64]
+    document = file_grain(con, "sg", len(profiles), candidates).as_json([p["name"] for p in profiles])
+    document["date_order"] = date_order(con, profiles)
+    return document

@@ -1,0 +1,100 @@
+"""The whole-file gate of `ingest --auto`: load only what a careful person would load unseen.
+
+A file passes when every required column of the tables it feeds is filled by a confident proposal
+whose values were checked, no proposed key collapses rows, and no date reading is left to a guess.
+Otherwise nothing is written and each column that needs a person is listed with why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
+from mappings.proposer.tables import missing_required_targets
+
+
+@dataclass(frozen=True)
+class NeedsReview:
+    source_col: str | None
+    target: str | None  # "table.column"
+    problem: str
+
+    def as_json(self) -> dict:
+        table, _, col = (self.target or "").partition(".")
+        return {
+            "source_col": self.source_col,
+            "canonical_table": table or None,
+            "canonical_col": col or None,
+            "problem": self.problem,
+        }
+
+    def line(self) -> str:
+        where = f"'{self.source_col}'" if self.source_col else (self.target or "the file")
+        return f"{where}: {self.problem}"
+
+
+def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, threshold: float) -> list[NeedsReview]:
+    """What stops `--auto` from loading this file unseen (empty: it may load)."""
+    problems: list[NeedsReview] = []
+    columns = {c["name"]: c for c in profile.get("columns", [])}
+    grain = profile.get("grain") or {}
+    keys = grain.get("keys") or {}
+    if not accepted:
+        return [NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")]
+    for target in missing_required_targets(accepted):
+        table, col = target.split(".")
+        near = next(
+            (
+                p
+                for p in proposals
+                if p.get("canonical_table") == table and p.get("canonical_col") == col and p not in accepted
+            ),
+            None,
+        )
+        if near:
+            problems.append(
+                NeedsReview(
+                    near["source_col"],
+                    target,
+                    f"required {target} only proposed at confidence {near['confidence']:.2f} (< {threshold:g})",
+                )
+            )
+        else:
+            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it"))
+    for field in accepted:
+        name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
+        column = columns.get(name) or {}
+        target = f"{table}.{col}"
+        kind = TABLES_BY_NAME[table].column(col).type
+        if kind in ("date", "timestamp"):
+            evidence = column.get("date_evidence") or {}
+            if column.get("type") not in ("date", "datetime"):
+                problems.append(NeedsReview(name, target, "its values are not dates the profile could read"))
+            elif evidence.get("undecided"):
+                problems.append(
+                    NeedsReview(name, target, "day and month could be either way round: " + evidence.get("reason", ""))
+                )
+        if col == "external_id" and name in keys and not _is_own_transform(field):
+            key = keys[name]
+            primary = accepted and _primary_table(accepted)
+            if table == primary and not key["unique"]:
+                problems.append(
+                    NeedsReview(
+                        name,
+                        target,
+                        f"not unique ({key['distinct']} values on {key['nonnull']} rows): as the key it would "
+                        "merge rows",
+                    )
+                )
+    return problems
+
+
+def _is_own_transform(field: dict) -> bool:
+    """A key built from several columns (concat) is checked by the execution, not here."""
+    return any(step.get("op") == "concat" for step in field.get("transform") or [])
+
+
+def _primary_table(accepted: list[dict]) -> str | None:
+    """The table whose rows the file's rows are: the deepest table it feeds (lines below orders…)."""
+    tables = {f["canonical_table"] for f in accepted}
+    return max(tables, key=TABLE_ORDER.index) if tables else None

@@ -1,0 +1,338 @@
+"""From a file's grain to the tables it feeds: what one row is, which entities it carries, who owns
+each column. The analyst's reading before any header word is trusted alone:
+
+  - a key column that is unique per row names the row's entity (one row per order: an orders file);
+  - an order key that repeats, with columns that vary within it (a product, a quantity, a line total),
+    makes the file line-level: it feeds order lines and creates their orders, customers and products;
+  - a column constant within each value of a key (an order's date on every line of the order) belongs
+    to that key's entity; a column that varies within every parent key belongs to the row;
+  - a key earns `external_id` only at its table's grain: unique per row there, or repeating only with
+    identical values of its table's other columns (a denormalized parent).
+
+Header evidence (proposer.scoring) says which entity a key column names; the grain says what it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from canonical.schema import TABLES_BY_NAME
+
+ORDERS = "canonical_orders"
+LINES = "canonical_order_lines"
+# Tables whose rows hang below an order: a repeating order key with these columns varying is their grain.
+_BELOW_ORDER = ("canonical_order_lines", "canonical_payments", "canonical_invoices")
+ENTITY_EVIDENCE = 0.7  # header evidence a key needs to name its entity
+OWN_ID = 0.85  # header evidence for "this is the table's own id" that, with unique values, names the row
+ENTITY_MARGIN = 0.05  # ... ahead of any other entity ("id" alone names none)
+
+
+@dataclass
+class Structure:
+    grain_table: str | None = None
+    grain_reason: str = ""
+    keys: dict[str, str] = field(default_factory=dict)  # table -> the column that identifies its rows
+    key_of: dict[str, str] = field(default_factory=dict)  # column -> the table it identifies
+    owner: dict[str, str] = field(default_factory=dict)  # non-key column -> the table it describes
+    owner_reason: dict[str, str] = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)  # grain table first, then its parents
+    line_key: tuple[str, str] | None = None  # (parent key, number within it) making a row unique
+    not_keys: dict[str, str] = field(default_factory=dict)  # column -> why it is no table's key
+    row_number: str | None = None  # a unique column that names no entity (Row ID): a row number
+    unique: dict[str, bool] = field(default_factory=dict)  # key candidate -> unique per row
+    row_ids: dict[str, str] = field(default_factory=dict)  # table -> a column unique per row its header calls its id
+
+    def as_json(self) -> dict:
+        return {
+            "grain_table": self.grain_table,
+            "grain_reason": self.grain_reason,
+            "keys": self.keys,
+            "owner": self.owner,
+            "tables": self.tables,
+            "line_key": list(self.line_key) if self.line_key else None,
+            "not_keys": self.not_keys,
+        }
+
+
+def _entity(evidence: dict) -> tuple[str | None, float, bool]:
+    """(table a key column identifies, score, whether the header calls it that table's own id), from
+    its header evidence; (None, 0, False) when the header names no entity or several equally."""
+    per_table: dict[str, tuple[float, bool]] = {}
+    for target, ev in evidence.items():
+        col = TABLES_BY_NAME[target.table].column(target.column)
+        if target.column == "external_id":
+            table, own = target.table, True
+        elif col.references:
+            table, own = col.references, False
+        else:
+            continue
+        if ev.score > per_table.get(table, (0.0, False))[0]:
+            per_table[table] = (ev.score, own)
+    ranked = sorted(per_table.items(), key=lambda t: -t[1][0])
+    if not ranked or ranked[0][1][0] < ENTITY_EVIDENCE:
+        return None, 0.0, False
+    if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < ENTITY_MARGIN:
+        return None, 0.0, False
+    table, (score, own) = ranked[0]
+    return table, score, own
+
+
+def _best_table_score(evidence: dict, table: str) -> float:
+    return max((ev.score for t, ev in evidence.items() if t.table == table), default=0.0)
+
+
+def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, dict]) -> Structure:
+    """The tables a file feeds and who owns each column, from its grain (profiling.grain) and the
+    header evidence per column. An empty Structure when the file shows no usable key."""
+    s = Structure()
+    if not grain or not grain.get("keys"):
+        return s
+    rows = grain["rows"]
+    keys = grain["keys"]
+    entity_of: dict[str, tuple[str, float, bool]] = {}
+    for name in keys:
+        table, score, own = _entity(scored.get(name, {}))
+        if table:
+            entity_of[name] = (table, score, own)
+    # One key per entity: a column unique per row first, then one the header calls the entity's own id
+    # ("Customer ID" over "Customer Name"), then the strongest evidence.
+    ranked = sorted(entity_of.items(), key=lambda e: (not keys[e[0]]["unique"], not e[1][2], -e[1][1]))
+    for name, (table, _score, _own) in ranked:
+        if table not in s.keys:
+            s.keys[table] = name
+            s.key_of[name] = table
+    row_key = grain.get("row_key") or []
+    s.unique = {k: bool(ev["unique"] and ev["nonnull"] == rows) for k, ev in keys.items()}
+    for name, (table, score, own_id) in entity_of.items():
+        if own_id and score >= OWN_ID and s.unique[name]:
+            s.row_ids.setdefault(table, name)
+    s.row_number = next(
+        (k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None
+    )
+    order_key = s.keys.get(ORDERS)
+    if order_key and _below_order(keys, scored, s, order_key):
+        _line_level(s, columns, keys, scored, order_key, row_key)
+        s.tables = [s.grain_table] + [t for t in s.keys if t != s.grain_table]
+    return s
+
+
+def own(s: Structure, columns: list[dict], grain: dict, selected: list[str], scored: dict | None = None) -> None:
+    """Who owns each column among the `selected` tables (the first is the row's), and which keys are
+    not earned at their table's grain (in place)."""
+    if not selected or not grain or not grain.get("keys"):
+        return
+    keys = grain["keys"]
+    s.owner, s.owner_reason, s.not_keys = {}, {}, {}
+    s.grain_table = s.grain_table or selected[0]
+    s.keys = {t: k for t, k in s.keys.items() if t in selected or (t == ORDERS and s.grain_table in _BELOW_ORDER)}
+    s.key_of = {k: t for t, k in s.keys.items()}
+    _owners(s, columns, keys, scored or {})
+    _earned_keys(s, keys, grain["rows"])
+
+
+def _below_order(keys, scored, s: Structure, order_key: str) -> bool:
+    """Whether the rows are below the order: its key repeats and still determines some of the order's
+    columns (a key that repeats with everything varying is no key at all), or it is unique but each row
+    carries a product and a quantity (one line per order)."""
+    ev = keys[order_key]
+    if not ev["unique"]:
+        return bool(ev["determines"] or ev.get("nearly"))
+    product_key = s.keys.get("canonical_products")
+    quantity = any(_best_column_score(scored.get(n, {}), LINES, "quantity") >= 0.75 for n in scored)
+    return bool(product_key) and not keys[product_key]["unique"] and quantity
+
+
+def _best_column_score(evidence: dict, table: str, column: str) -> float:
+    return max((ev.score for t, ev in evidence.items() if t.table == table and t.column == column), default=0.0)
+
+
+def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: list[str]) -> None:
+    """An order key that repeats: the rows are below the order (lines, payments, invoices)."""
+    ev = keys[order_key]
+    determined = set(ev["determines"]) | set(ev.get("nearly", {}))
+    varying = [c["name"] for c in columns if c["name"] != order_key and c["name"] not in determined]
+    votes = {t: sum(_best_table_score(scored.get(n, {}), t) for n in varying) for t in _BELOW_ORDER}
+    table = max(votes, key=lambda t: (votes[t], t == LINES))
+    per_order = ev["nonnull"] / max(ev["distinct"], 1)
+    s.grain_table = table
+    shown = ", ".join(f"'{n}'" for n in varying[:4]) or "nothing else"
+    s.grain_reason = (
+        f"'{order_key}' repeats ({per_order:.1f} rows per value on average) while {shown} vary within it: "
+        f"one row per {_label(table)}, below its order"
+    )
+    if table == LINES and s.keys.get(LINES) == order_key:
+        del s.keys[LINES]
+    s.keys[ORDERS] = order_key
+    s.key_of[order_key] = ORDERS
+    if len(row_key) == 2 and order_key in row_key:
+        other = row_key[1] if row_key[0] == order_key else row_key[0]
+        if s.key_of.get(other) in (None, LINES):
+            s.line_key = (order_key, other)
+
+
+HOLDS = 0.45  # header evidence a table needs for a column to be its fact
+MIN_SUPPORT = 5  # rows repeating a key's values before its dependencies count as evidence
+
+
+def _supported(ev: dict) -> bool:
+    return not ev["unique"] and ev["nonnull"] - ev["distinct"] >= MIN_SUPPORT
+
+
+def _owners(s: Structure, columns, keys, scored: dict) -> None:
+    """Each non-key column to the entity whose key determines it with the fewest values; a column that
+    varies within every parent key belongs to the row. No owner where the file shows no such evidence."""
+    parents = {k: t for t, k in s.keys.items() if t != s.grain_table and _supported(keys[k])}
+    order_key = s.keys.get(ORDERS)
+    below_order = s.grain_table in _BELOW_ORDER and order_key and _supported(keys[order_key])
+    for c in columns:
+        name = c["name"]
+        if name in s.key_of or (s.line_key and name == s.line_key[1]):
+            continue
+        # A parent owns what its key determines, if the parent has a column for it at all (a product id
+        # constant within most orders is still the line's reference to its product).
+        holders = [
+            (keys[k]["distinct"], k, t)
+            for k, t in parents.items()
+            if (name in keys[k]["determines"] or name in keys[k].get("nearly", {}))
+            and _best_table_score(scored.get(name, {}), t) >= HOLDS
+        ]
+        if holders:
+            _, k, t = min(holders)
+            s.owner[name] = t
+            s.owner_reason[name] = f"constant within each '{k}': a {_label(t)} fact"
+        elif below_order:
+            s.owner[name] = s.grain_table
+            s.owner_reason[name] = f"varies within '{order_key}': a {_label(s.grain_table)} fact"
+        elif parents:
+            s.owner[name] = s.grain_table
+            s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {_label(s.grain_table)} fact"
+
+
+def _earned_keys(s: Structure, keys, rows: int) -> None:
+    """Only keys that are unique at their table's grain, or repeat with identical parent values, stay."""
+    for table, k in list(s.keys.items()):
+        ev = keys[k]
+        if table == s.grain_table and not ev["unique"]:
+            s.not_keys[k] = (
+                f"'{k}' repeats ({ev['distinct']} values on {ev['nonnull']} rows): not unique per "
+                f"{_label(table)}, so it cannot be its key"
+            )
+            del s.keys[table]
+            continue
+        own = [n for n, t in s.owner.items() if t == table]
+        broken = [n for n in own if n not in ev["determines"] and n not in ev.get("nearly", {}) and not ev["unique"]]
+        if broken:
+            s.not_keys[k] = f"'{k}' repeats with different values of {', '.join(broken[:3])}"
+
+
+def _label(table: str) -> str:
+    return {
+        "canonical_order_lines": "order line",
+        "canonical_orders": "order",
+        "canonical_customers": "customer",
+        "canonical_products": "product",
+        "canonical_employees": "employee",
+        "canonical_suppliers": "supplier",
+        "canonical_invoices": "invoice",
+        "canonical_payments": "payment",
+        "canonical_expenses": "expense",
+        "canonical_inventory": "stock count",
+    }.get(table, table)
+
+
+OWNED = 1.0  # ownership says where a column may go, not what it is: no boost
+FOREIGN = 0.3  # evidence for another table's columns, for a column the grain gives to one table
+FOREIGN_KEY = 0.5  # ... for a key column: what else its header may mean
+
+
+def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None:
+    """Weigh each column's header evidence by what the grain says it is (in place)."""
+    for name, evidence in scored.items():
+        table = s.owner.get(name)
+        for target, ev in list(evidence.items()):
+            factor = 1.0
+            if name in s.key_of:
+                key_table = s.key_of[name]
+                is_key = target.column == "external_id" and target.table == key_table
+                is_ref = TABLES_BY_NAME[target.table].column(target.column).references == key_table
+                factor = OWNED if is_key or is_ref else FOREIGN_KEY
+                if is_key and name in s.not_keys:
+                    factor = 0.0
+            elif table:
+                factor = OWNED if target.table == table else FOREIGN
+            why = _why(s, name)
+            if factor != 1.0 or why:
+                reason = f"{ev.reason}; {why}" if factor >= OWNED and why else ev.reason
+                evidence[target] = evidence_cls(target, min(ev.score * factor, 0.99), reason)
+        for target in [t for t in evidence if t.column == "external_id"]:
+            if name in s.not_keys or not _may_key(s, name, target.table):
+                evidence.pop(target)
+
+
+def _why(s: Structure, name: str) -> str:
+    """The structural reason a column goes where it goes, for its proposal's reason."""
+    if name in s.owner_reason:
+        return s.owner_reason[name]
+    if s.key_of.get(name) == ORDERS and s.grain_table in _BELOW_ORDER:
+        return s.grain_reason
+    return ""
+
+
+def _may_key(s: Structure, name: str, table: str) -> bool:
+    """Whether `name` may be `table`'s external_id: the row's table takes only a column unique per
+    row; a parent only its own key."""
+    if table == s.grain_table:
+        return s.unique.get(name, True)
+    if table in s.keys:
+        return s.keys[table] == name
+    return True
+
+
+EVENT_DATE = 0.85  # evidence for the event's own date when the dates' order says which it is
+
+
+def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, evidence_cls) -> None:
+    """The date a row's event happened is the earliest of its dates: an order is placed before it is
+    approved, shipped or delivered; an invoice is issued before it is due (in place)."""
+    for table in selected:
+        spec = TABLES_BY_NAME[table]
+        event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+        if event is None:
+            continue
+        target = next((t for ev in scored.values() for t in ev if t.table == table and t.column == event.name), None)
+        candidates = [
+            n
+            for n, ev in scored.items()
+            if any(t.table == table and t.column in spec.column_names for t in ev)
+            and any(TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp") for t in ev)
+            and (n in date_order or any(n in later for later in date_order.values()))
+        ]
+        if len(candidates) < 2 or target is None:
+            continue
+        first = [n for n in candidates if all(o in date_order.get(n, []) for o in candidates if o != n)]
+        if len(first) != 1:
+            continue
+        earliest = first[0]
+        label = _label(table)
+        others = [o for o in candidates if o != earliest]
+        why = f"it comes before {', '.join(repr(o) for o in others[:3])} on every row: the {label}'s own date"
+        current = scored[earliest].get(target)
+        score = max(current.score if current else 0.0, EVENT_DATE)
+        scored[earliest][target] = evidence_cls(target, score, (current.reason + "; " if current else "") + why)
+        for other in others:
+            ev = scored[other].get(target)
+            if ev is not None:
+                scored[other][target] = evidence_cls(
+                    target, ev.score * 0.5, f"{ev.reason}; it comes after '{earliest}': a later step"
+                )
+
+
+KEYED_SHARE = 0.8  # of the best table's header total a row-id table needs to be taken as the file's
+
+
+def keyed_table(s: Structure, totals: dict[str, float]) -> str | None:
+    """The table whose own id is unique on every row, when the rest of the file speaks for it too
+    (a product list keyed by product_id with a photo count is products, not order lines)."""
+    best = max(totals.values(), default=0.0)
+    fits = [(totals.get(t, 0.0), t) for t in s.row_ids if totals.get(t, 0.0) >= KEYED_SHARE * best]
+    return max(fits)[1] if fits else None
