@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-full bench-full-kpi bench-real services stop-services clean
+.PHONY: install run test lint format bench bench-auto bench-full bench-full-kpi bench-real services stop-services clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ format: install
 bench: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(PY) -m bench.run --scale 1000000
+
+# What a user waits for on `ingest FILE --auto --json` (a process, start to JSON) beside psql \copy.
+bench-auto: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(PY) -m bench.ingest_auto --orders 1000000 --runs 3
 
 # A heavy phase estimated (from this run's \copy time) to exceed this many minutes is skipped, and the
 # table says so with its estimate, rather than the run hanging for hours.
