@@ -134,6 +134,12 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
             )
             proposals[by_col[number]] = Proposal(number, None, 0.85, f"part of {target.key} with '{parent}' (concat)")
             taken.add(target)
+            quantity = Target(table, "quantity")
+            if table == "canonical_order_lines" and quantity not in taken:
+                # Items numbered within their order, with no quantity column: each row is one item.
+                reason = f"no quantity column; '{number}' numbers the items of each order: each row is one item"
+                proposals.append(Proposal(None, quantity, 0.75, reason, [{"op": "constant", "value": 1}]))
+                taken.add(quantity)
             return
     name = structure.row_number
     # A header that says "row" or "index" numbers the export's rows, not the business's lines.

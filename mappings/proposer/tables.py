@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from canonical.schema import TABLES, TABLES_BY_NAME
-from mappings.proposer.scoring import MIN_SCORE, Evidence, Target, entity_owner
+from mappings.proposer.scoring import Evidence, Target, entity_owner
 from mappings.proposer.text import normalize_header
 
 
@@ -106,13 +106,21 @@ def computable(table: str, column: str) -> bool:
     return bool(TABLES_BY_NAME[table].column(column).computed)
 
 
+PARENT_EVIDENCE = 0.75  # a parent's own columns must be this clear for the file to write the parent
+
+
 def satisfiable(table: str, scored, structure) -> bool:
-    """A parent table joins when the columns it owns can fill its required columns."""
+    """A parent table joins when the columns it owns fill its required columns clearly (a name, an order
+    date), not merely by standing in for them: a lines file whose orders come from elsewhere references
+    them and leaves their columns alone."""
     owned = [n for n, t in structure.owner.items() if t == table]
-    for col in TABLES_BY_NAME[table].columns:
-        if not col.required or col.name == "external_id" or col.computed:
-            continue
-        target = Target(table, col.name)
-        if not any(target in scored.get(n, {}) and scored[n][target].score >= MIN_SCORE for n in owned):
-            return False
-    return True
+
+    def clear(column: str) -> bool:
+        target = Target(table, column)
+        return any(target in scored.get(n, {}) and scored[n][target].score >= PARENT_EVIDENCE for n in owned)
+
+    spec = TABLES_BY_NAME[table]
+    required = [c.name for c in spec.columns if c.required and c.name != "external_id" and not c.computed]
+    if not required:
+        return any(clear(c.name) for c in spec.columns if c.name != "external_id")
+    return all(clear(name) for name in required)
