@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,9 +39,9 @@ def _parse_date(text: str, name: str, *, end: bool) -> date:
             first = date.fromisoformat(text + "-01")
             if not end:
                 return first
-            return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            return first.replace(day=calendar.monthrange(first.year, first.month)[1])
         return date.fromisoformat(text)
-    except (ValueError, OverflowError):  # OverflowError: the last day of 9999-12 plus a few days
+    except ValueError:
         raise ValidationError(f"{name}={_shown(text)} is not a date: use YYYY-MM-DD or YYYY-MM") from None
 
 
