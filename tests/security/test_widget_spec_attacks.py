@@ -65,3 +65,22 @@ def test_the_same_spec_reading_its_kpi_view_is_saved(client, sales_dashboard, ex
     response = post_raw_spec(client, sales_dashboard, {"mark": "bar", "encoding": ENCODING})
     assert response.status_code == 302
     assert sales_dashboard.widgets.filter(title="Monthly revenue (official)").exists()
+
+
+@pytest.mark.parametrize("width", ["²", "１２", "9" * 40])
+def test_widget_editor_width_in_odd_digits_is_a_default_width_not_a_500(client, sales_dashboard, executive, width):  # noqa: F811
+    assert client.login(username=executive.username, password=PASSWORD)
+    response = client.post(
+        f"/dashboards/{sales_dashboard.slug}/widgets/new/",
+        {
+            "title": "Odd width",
+            "view_name": "test_sales_kpi",
+            "chart_type": "line",
+            "x": "month",
+            "y": "revenue",
+            "refresh_interval": "1h",
+            "width": width,
+        },
+    )
+    assert response.status_code == 302
+    assert sales_dashboard.widgets.get(title="Odd width").width == 6  # the default
