@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -37,15 +39,27 @@ def _parse_date(text: str, name: str, *, end: bool) -> date:
             first = date.fromisoformat(text + "-01")
             if not end:
                 return first
-            return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            return first.replace(day=calendar.monthrange(first.year, first.month)[1])
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"{name}={text!r} is not a date: use YYYY-MM-DD or YYYY-MM") from None
+        raise ValidationError(f"{name}={_shown(text)} is not a date: use YYYY-MM-DD or YYYY-MM") from None
+
+
+# Employee ids are bigint: larger values are not ids (and would fail in SQL, not here).
+_ID_MAX = 2**63 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+_SHOWN_CHARS = 40
+
+
+def _shown(text: str) -> str:
+    """The value as the error repeats it: quoted, and cut short (the error is shown to people)."""
+    return repr(text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…")
 
 
 def _parse_id(text: str, name: str) -> int:
-    if not text.isdigit():
-        raise ValidationError(f"{name}={text!r} is not an employee id")
+    # str.isdigit() accepts '²' and '١' (Arabic-Indic one, which int() reads as 1): ASCII digits only.
+    if not _ASCII_DIGITS.fullmatch(text) or int(text) > _ID_MAX:
+        raise ValidationError(f"{name}={_shown(text)} is not an employee id")
     return int(text)
 
 
@@ -67,7 +81,13 @@ def previous_period(filters: DashboardFilters) -> DashboardFilters | None:
     """The period just before the filtered one, of the same length (for "change vs previous period")."""
     if not (filters.date_from and filters.date_to):
         return None
-    start, end = filters.date_from, filters.date_to
+    try:
+        return _previous_period(filters.date_from, filters.date_to, filters)
+    except (ValueError, OverflowError):  # the period before year 1: there is none
+        return None
+
+
+def _previous_period(start: date, end: date, filters: DashboardFilters) -> DashboardFilters:
     if start.day == 1 and (end + timedelta(days=1)).day == 1:
         # Whole months (KPI views are mostly monthly): the same number of months just before.
         months = (end.year - start.year) * 12 + end.month - start.month + 1

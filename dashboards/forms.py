@@ -72,7 +72,8 @@ class WidgetEditorForm(forms.Form):
 
     def clean_width(self) -> int:
         text = self.cleaned_data["width"]
-        return int(text) if text.isdigit() else DEFAULT_WIDTH
+        # ASCII digits only: str.isdigit() accepts '²', which int() refuses (a 500).
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else DEFAULT_WIDTH
 
     def clean(self) -> dict:
         data = super().clean()

@@ -65,7 +65,8 @@ def widget_all_time(widget: Widget) -> bool:
 
 
 def _month_or_day(value: date, *, end: bool) -> str:
-    whole_month = (value + timedelta(days=1)).day == 1 if end else value.day == 1
+    # date.max is the last day of a month (adding a day to it overflows).
+    whole_month = (value == date.max or (value + timedelta(days=1)).day == 1) if end else value.day == 1
     return value.strftime("%b %Y") if whole_month else value.isoformat()
 
 

@@ -88,11 +88,12 @@ def user_can_create_dashboard(user: User) -> bool:
 
 
 def dashboard_get_for_user(user: User, key: str | int, *, action: str = "view") -> Dashboard:
-    """The dashboard by slug or id if the user may `action` ("view" or "change") it.
+    """The dashboard by id (an int: the API) or slug (a str: the pages) if the user may `action` it.
 
-    404 when it does not exist; 403 when it exists but the user lacks the permission.
+    404 when it does not exist; 403 when it exists but the user lacks the permission. A str is always a
+    slug, even all digits: a dashboard titled "2" has the slug "2" and must not be found as pk 2.
     """
-    lookup = {"pk": int(key)} if str(key).isdigit() else {"slug": str(key)}
+    lookup = {"pk": key} if isinstance(key, int) else {"slug": str(key)}
     try:
         dashboard = Dashboard.objects.select_related("owner").get(**lookup)
     except Dashboard.DoesNotExist:
@@ -144,10 +145,31 @@ def _cache_key(scope: RowScope, query: KpiQuery, refreshed_at: datetime | None) 
     return f"kpi:rows:v1:{query.view.name}:{scope.cache_key()}:{query.cache_part()}:{stamp}"
 
 
+# The cache only saves reads: when Redis is down or slow, KPI reads fail open to the database (as the
+# login throttle does) instead of answering 500 on every dashboard.
+def _cache_get_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except Exception:
+        logger.warning("KPI cache unavailable: reading from the database", exc_info=True)
+        return {}
+
+
+def _cache_set_many(entries: dict[str, list[dict]]) -> None:
+    try:
+        if len(entries) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key
+            ((key, rows),) = entries.items()
+            cache.set(key, rows, CACHE_SECONDS)
+        else:
+            cache.set_many(entries, CACHE_SECONDS)
+    except Exception:
+        logger.warning("KPI cache unavailable: rows not cached", exc_info=True)
+
+
 def _rows_for_scope(scope: RowScope, queries: list[KpiQuery], stamps: list[datetime | None]) -> list[list[dict]]:
     results: list[list[dict] | None] = [None] * len(queries)
     keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
-    cached = cache.get_many(keys)
+    cached = _cache_get_many(keys)
     pending: list[int] = []
     for i, (query, key) in enumerate(zip(queries, keys, strict=True)):
         if key in cached:
@@ -177,10 +199,7 @@ def _rows_for_scope(scope: RowScope, queries: list[KpiQuery], stamps: list[datet
                     fetched.append([])
         for i, rows in zip(pending, fetched, strict=True):
             results[i] = rows
-        if len(pending) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key
-            cache.set(keys[pending[0]], results[pending[0]], CACHE_SECONDS)
-        else:
-            cache.set_many({keys[i]: results[i] for i in pending}, CACHE_SECONDS)
+        _cache_set_many({keys[i]: results[i] for i in pending})
     return results  # type: ignore[return-value]
 
 

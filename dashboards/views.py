@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
@@ -43,11 +44,20 @@ from mappings.selectors import data_source_get_for_user
 POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
 
 
-def _filters_or_400(request: HttpRequest) -> DashboardFilters | HttpResponse:
+def _filters_or_400(request: HttpRequest, *, page: bool = False) -> DashboardFilters | HttpResponse:
+    """The page's filters, or a 400 that shows the bad value as text, never as markup.
+
+    The message repeats what was typed in the URL: a page gets it autoescaped in a template; partials and
+    the CSV export get text/plain (with nosniff), so a link with `?from=<meta ...>` cannot inject HTML.
+    """
     try:
         return dashboard_filters_parse(request.GET)
     except ValidationError as exc:
-        return HttpResponseBadRequest("Bad filter: " + "; ".join(exc.messages))
+        message = "Bad filter: " + "; ".join(exc.messages)
+    if page and not request.htmx:
+        return render(request, "dashboards/bad_filter.html", {"message": message}, status=400)
+    # Escaped even as text: a browser that sniffs past the content type still finds no markup.
+    return HttpResponseBadRequest(escape(message), content_type="text/plain; charset=utf-8")
 
 
 @login_required
@@ -76,7 +86,7 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
     dashboard = dashboard_get_for_user(request.user, slug)
-    filters = _filters_or_400(request)
+    filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters
     query = urlencode(filters.as_query())
@@ -102,7 +112,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     """One widget's content (HTMX partial; also a plain page when opened directly), with an ETag."""
     dashboard = dashboard_get_for_user(request.user, slug)
     widget = widget_get_for_user(request.user, dashboard, widget_id)
-    filters = _filters_or_400(request)
+    filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters
     # Scope and freshness are read once per request: the ETag needs them, and so does the read.
@@ -224,6 +234,14 @@ def widget_editor(request: HttpRequest, slug: str, widget_id: int | None = None)
     )
 
 
+def _posted_dashboard_id(request: HttpRequest) -> int:
+    """The promote form posts the dashboard's id; anything but ASCII digits is no dashboard (404)."""
+    text = request.POST.get("dashboard", "")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise Http404("No such dashboard")
+    return int(text)
+
+
 @login_required
 def quickviz_promote(request: HttpRequest, source_id: int, chart: int) -> HttpResponse:
     """Turn a Quick Viz chart of an executed upload into a widget on a dashboard the user may change."""
@@ -237,7 +255,7 @@ def quickviz_promote(request: HttpRequest, source_id: int, chart: int) -> HttpRe
         target, error = None, "; ".join(exc.messages)
     dashboards = [d for d in dashboards_for_user(request.user) if user_can_change_dashboard(request.user, d)]
     if request.method == "POST" and target is not None:
-        dashboard = dashboard_get_for_user(request.user, request.POST.get("dashboard", ""), action="change")
+        dashboard = dashboard_get_for_user(request.user, _posted_dashboard_id(request), action="change")
         try:
             widget = quickviz_chart_promote(source=source, chart_index=chart, dashboard=dashboard)
         except ValidationError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -14,23 +14,44 @@ from dashboards.models import Dashboard
 SHARE_LEVELS = {"view": ["view_dashboard"], "change": ["view_dashboard", "change_dashboard"]}
 
 
+# Paths under /dashboards/ that are pages, not dashboards: a dashboard may not take them as its slug.
+RESERVED_SLUGS = {"status"}
+SLUG_ATTEMPTS = 5
+
+
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:180] or "dashboard"
     slug, n = base, 2
-    while Dashboard.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Dashboard.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
 @transaction.atomic
 def dashboard_create(*, title: str, owner: User | None, description: str = "", slug: str = "") -> Dashboard:
-    """A new, empty dashboard; its owner may view, change and share it."""
+    """A new, empty dashboard; its owner may view, change and share it.
+
+    Two dashboards created at once with one title both look for a free slug before either is saved: the
+    second insert then hits the unique index, and takes the next free slug (in a savepoint) instead of 500.
+    """
     title = title.strip()
     if not title:
         raise ValidationError("a dashboard needs a title")
-    return Dashboard.objects.create(
-        title=title, slug=slug or _unique_slug(title), description=description, owner=owner, layout={"columns": 12}
-    )
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(f"the slug {slug!r} is reserved")
+    for _attempt in range(SLUG_ATTEMPTS):
+        candidate = slug or _unique_slug(title)
+        try:
+            with transaction.atomic():
+                return Dashboard.objects.create(
+                    title=title, slug=candidate, description=description, owner=owner, layout={"columns": 12}
+                )
+        except IntegrityError:
+            if not Dashboard.objects.filter(slug=candidate).exists():
+                raise  # another constraint: not a slug taken meanwhile
+            if slug:  # a slug the caller chose: taken is taken
+                raise ValidationError(f"a dashboard with the slug {slug!r} exists already") from None
+    raise ValidationError("could not find a free address for this dashboard; try again")
 
 
 @transaction.atomic

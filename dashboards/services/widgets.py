@@ -102,11 +102,24 @@ def _derived_fields(spec: Any, found: set[str]) -> None:
             _derived_fields(item, found)
 
 
+# Data a spec could bring itself instead of its KPI view's rows: inline values (figures typed into the spec would
+# show under a KPI title), a URL, or a generator.
+_OWN_DATA_KEYS = ("values", "url", "sequence", "sphere", "graticule")
+
+
 def _refuse_external_data(spec: Any) -> None:
     if isinstance(spec, dict):
         data = spec.get("data")
         if isinstance(data, dict) and "url" in data:
             raise ValidationError("the spec may not load data from a URL: its data is the widget's KPI view")
+        if isinstance(data, dict) and any(key in data for key in _OWN_DATA_KEYS):
+            raise ValidationError(
+                "the spec may not bring its own data (data.values or a generator): its data is the widget's KPI view"
+            )
+        if data is not None and not isinstance(data, dict):
+            raise ValidationError("the spec's data must be an object naming no data of its own")
+        if "datasets" in spec:
+            raise ValidationError("the spec may not bring its own datasets: its data is the widget's KPI view")
         for value in spec.values():
             _refuse_external_data(value)
     elif isinstance(spec, list):

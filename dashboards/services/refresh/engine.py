@@ -121,20 +121,25 @@ def kpi_view_refresh(
                 KpiPendingRefresh.objects.filter(view_name__in=[a.name for a in aggregates_of(view)])
             )
             rebuild = {item.view_name for item in rebuild_pending}
-            wanted = set(_parse_months(months))
+            named, all_named_readable = _parse_months(months)
+            wanted = set(named)
+            readable = all_named_readable
             for item in pending:
-                wanted.update(_parse_months(item.months))
+                item_months, item_readable = _parse_months(item.months)
+                wanted.update(item_months)
+                readable = readable and item_readable
             full = (
                 mode == FULL
                 or view.strategy == FULL
                 or state.last_success_at is None
                 or any(item.full for item in pending)
+                or not readable  # a month that is not a date: refresh every month rather than fail
             )
             partitions = sorted(wanted)
             # The base's own pending months were recorded with the view's (kpi_refresh_mark_touched), so only
             # months the caller names are added: a second view reading the same base does not redo them.
             for base in bases_of(view):
-                _base_bring_up_to_date(base, full=full and rebuild_bases, months=_parse_months(months), wait=wait)
+                _base_bring_up_to_date(base, full=full and rebuild_bases, months=named, wait=wait)
             if full:
                 effective = FULL
                 # A full rebuild sorts and hashes every order: let it do so in memory, for this transaction only.
@@ -250,8 +255,10 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
         months: set[date] = set()
         full = view.strategy == FULL
         for table in tables & set(view.depends_on):
-            table_months = _parse_months(touched[table].get("months")) if isinstance(touched[table], dict) else []
-            if table in MONTH_SOURCES and table_months:
+            table_months, readable = (
+                _parse_months(touched[table].get("months")) if isinstance(touched[table], dict) else ([], True)
+            )
+            if table in MONTH_SOURCES and table_months and readable:
                 months.update(table_months)
             else:
                 full = True

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import time
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,12 +36,43 @@ LINES_PER_ORDER_BOUND = 4
 INCREMENTAL_RANDOM_PAGE_COST = "1.1"
 
 
-def _parse_months(values) -> list[date]:
-    months = set()
+# A month as an execution report or a pending refresh holds it: a date, or its text with a year of 1 to 4 ASCII
+# digits ('1-02-01' is year 1: a misread file's dates reach the tables too), optionally with a time after it.
+_MONTH_TEXT = re.compile(r"([0-9]{1,4})-([0-9]{1,2})(?:-([0-9]{1,2}))?(?:[T ][0-9:.]*(?:Z|[+-][0-9:]+)?)?")
+
+
+def _parse_month(value) -> date | None:
+    """The first day of the month `value` falls in; None when it names no month a Python date can hold."""
+    if isinstance(value, datetime):
+        return value.date().replace(day=1)
+    if isinstance(value, date):
+        return value.replace(day=1)
+    match = _MONTH_TEXT.fullmatch(str(value).strip()) if value is not None else None
+    if match is None:  # NULL, 'infinity', a BC date, a year past 9999, anything else
+        return None
+    year, month, day = match.groups()
+    try:
+        date(int(year), int(month), int(day or 1))
+        return date(int(year), int(month), 1)
+    except ValueError:
+        return None
+
+
+def _parse_months(values) -> tuple[list[date], bool]:
+    """The distinct months of `values`, and whether every value was one.
+
+    A value that is not a month cannot be refreshed on its own: the caller refreshes the whole view instead,
+    so an odd date that reached the tables never makes a refresh fail.
+    """
+    months: set[date] = set()
+    readable = True
     for value in values or []:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-        months.add(day.replace(day=1))
-    return sorted(months)
+        month = _parse_month(value)
+        if month is None:
+            readable = False
+        else:
+            months.add(month)
+    return sorted(months), readable
 
 
 def _base_bring_up_to_date(base: KpiView, *, full: bool, months: list[date], wait: bool) -> None:
@@ -56,12 +88,17 @@ def _base_bring_up_to_date(base: KpiView, *, full: bool, months: list[date], wai
     clock = time.monotonic()
     state, _ = KpiViewState.objects.get_or_create(view_name=base.name)
     pending = list(KpiPendingRefresh.objects.filter(view_name=base.name))
-    full = full or state.last_success_at is None or any(item.full for item in pending)
+    parsed = {item.pk: _parse_months(item.months) for item in pending}
+    full = (
+        full
+        or state.last_success_at is None
+        or any(item.full or not parsed[item.pk][1] for item in pending)  # a month it cannot read: all months
+    )
     wanted = set(months)
     by_source = [item for item in pending if base.name == ORDER_FACTS and item.source_id is not None]
     for item in pending:
         if item not in by_source:
-            wanted.update(_parse_months(item.months))
+            wanted.update(parsed[item.pk][0])
     if full:
         _execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(FULL_REFRESH_WORK_MEM)))
         _replace_internal(base)
@@ -100,7 +137,7 @@ def _order_facts_of_sources(pending: list[KpiPendingRefresh]) -> set[date]:
     sources = sorted({item.source_id for item in pending})
     months = set()
     for item in pending:
-        months.update(_parse_months(item.months))
+        months.update(_parse_months(item.months)[0])
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM kpi_order_facts WHERE month = ANY(%s::date[])", [sorted(months)])
         cap = cursor.fetchone()[0]
