@@ -106,7 +106,6 @@ class TablePlan:
         model = self.model
         pre, val, checks = [], [], []
         out_cols = [c for c in self.columns if not c.computed]
-        mapped = {c.name for c in out_cols}
         for i, col in enumerate(out_cols):
             expr = compile_steps(col.source_col, col.steps, params)
             # A value present in the file that does not survive its conversion makes the row rejected;
@@ -123,8 +122,8 @@ class TablePlan:
                 f"CASE WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
                 f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
-            spec = self.table.column(col.name)
-            if spec.required and not col.computed and not set(spec.filled_by) & mapped:
+            # A mapped required column is required on every row (filled_by only spares the mapping).
+            if self.table.column(col.name).required and not col.computed:
                 reason = params.bind("required value missing")
                 checks.append(
                     f"CASE WHEN v{i} IS NULL AND r{i} IS NULL THEN "
