@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,17 +26,22 @@ from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context
 
 
-def _rows_from_proposals(source: DataSource, proposals: list[dict]) -> list[dict]:
-    """Review rows: a proposal plus what the profile knows about its column."""
+def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bool = False) -> list[dict]:
+    """Review rows: a proposal plus what the profile knows about its column. A fresh proposal below
+    the auto-accept threshold is shown as a suggestion, not pre-selected: a person chooses it."""
     profiles = {c["name"]: c for c in source.profile.get("columns", [])}
     rows = []
     for p in proposals:
         column = profiles.get(p["source_col"] or "", {})
         pii = column.get("pii")
+        target = f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else ""
+        unsure = fresh and target and (p["confidence"] or 0) < settings.MAPPING_AUTO_CONFIDENCE
         rows.append(
             {
                 **p,
-                "target": f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else "",
+                "target": "" if unsure else target,
+                "suggested": target if unsure else "",
+                "dates_undecided": bool((column.get("date_evidence") or {}).get("undecided")),
                 "transform_json": json.dumps(p["transform"], ensure_ascii=False) if p["transform"] else "",
                 "column": column,
                 "pii": pii,
@@ -74,6 +80,7 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     context: dict = {"source": source, "errors": [], "saved": None, "target_choices": TARGET_CHOICES}
     status = 200
     latest = source.mappings.order_by("-version").first()
+    fresh = False  # proposals straight from the proposer (not posted back, not a saved version)
     if request.method == "POST":
         fields, options, errors, posted = MappingReviewForm(request.POST).read()
         if not errors:
@@ -97,17 +104,19 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
                 source=source, domain_hint=request.GET.get("domain") or None, user=request.user, notes=notes
             )["proposals"]
             context["notes"] = notes
+            fresh = True
         except ProfileError as exc:
             context["errors"] = [f"The upload cannot be profiled: {exc}"]
             proposals = []
             status = 400
         context["options"] = {}
-    rows = _rows_from_proposals(source, proposals)
+    rows = _rows_from_proposals(source, proposals, fresh=fresh)
     context.update(
         rows=rows,
         latest=latest,
         missing=missing_required_targets([r for r in rows if r["canonical_table"] and r["pii_choice"] != "drop"]),
         pii_choices=PII_CHOICES,
+        auto_threshold=settings.MAPPING_AUTO_CONFIDENCE,
     )
     return render(request, "mappings/review.html", context, status=status)
 

@@ -215,3 +215,21 @@ def test_a_mapping_learned_on_an_unrelated_layout_is_not_reused(executive, uploa
     proposals = mapping_propose(source=upload_of(second, executive), user=executive)["proposals"]
     code = next(p for p in proposals if p["source_col"] == "Code")
     assert "mapped before" not in code["reason"]
+
+
+@pytest.mark.django_db
+def test_the_review_page_preselects_only_confident_proposals_and_flags_undecided_dates(
+    client, executive, upload_of, tmp_path
+):
+    rows = "".join(f"O{i},0{1 + i % 9}/0{1 + i % 6}/2024,{10 + i}.00,C{i % 4}\n" for i in range(30))
+    path = tmp_path / "orders.csv"
+    path.write_text("Order ID,Order Date,Total,Client Account Ref\n" + rows)
+    source = upload_of(path, executive)
+    client.force_login(executive)
+    body = client.get(f"/uploads/{source.pk}/review/").content.decode()
+    assert 'data-testid="dates-undecided"' in body
+    rows_html = {chunk.split('"', 1)[0]: chunk for chunk in body.split('data-source-col="')[1:]}
+    assert 'value="canonical_orders.external_id" selected' in rows_html["Order ID"]
+    weak = rows_html["Client Account Ref"]  # "contains 'client'": a guess, not a reading
+    assert "selected" not in weak.split("</select>")[0].replace("<option value=\"\">", "")
+    assert 'data-testid="suggested"' in weak
