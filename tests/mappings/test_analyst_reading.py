@@ -231,5 +231,5 @@ def test_the_review_page_preselects_only_confident_proposals_and_flags_undecided
     rows_html = {chunk.split('"', 1)[0]: chunk for chunk in body.split('data-source-col="')[1:]}
     assert 'value="canonical_orders.external_id" selected' in rows_html["Order ID"]
     weak = rows_html["Client Account Ref"]  # "contains 'client'": a guess, not a reading
-    assert "selected" not in weak.split("</select>")[0].replace("<option value=\"\">", "")
+    assert "selected" not in weak.split("</select>")[0].replace('<option value="">', "")
     assert 'data-testid="suggested"' in weak
