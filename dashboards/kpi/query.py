@@ -341,7 +341,12 @@ def _select(
 
         def total(name: str) -> sql.Composable:
             if name in distinct:
-                return sql.SQL("count(DISTINCT {})").format(sql.Identifier(distinct[name]))
+                spec = distinct[name]
+                entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec.get("where"))
+                counted = sql.SQL("count(DISTINCT {})").format(sql.Identifier(entity))
+                if where:  # a boolean column of the membership table: the entities counted under this measure
+                    counted += sql.SQL(" FILTER (WHERE {})").format(sql.Identifier(where))
+                return counted
             return sql.SQL("sum({})").format(sql.Identifier(name))
 
         select = [money(sql.Identifier(c), c) for c in query.group_by] + [money(total(c), c) for c in query.measures]

@@ -74,8 +74,9 @@ class KpiView:
     unknown_message: str = ""
     # Measures that count distinct entities (customer_count = "customer_id"): a count per month cannot be summed
     # over months or reps (a customer ordering in two months would count twice), so a grouped read counts them
-    # from the view's membership table (an aggregate with `membership`), distinct over the rows it reads.
-    distinct: dict[str, str] | None = None
+    # from the view's membership table (an aggregate with `membership`), distinct over the rows it reads. A measure
+    # may count only the rows where a boolean column holds: {of = "customer_id", where = "is_new"}.
+    distinct: dict[str, str | dict[str, str]] | None = None
     # Membership table of its `aggregate_of` view: one row per group of the view and entity, selected from the
     # order facts (not summed from the view), refreshed by the same months in the view's transaction.
     membership: bool = False

@@ -127,3 +127,38 @@ def test_per_month_customer_counts_equal_the_view_rows(built):
 def test_a_distinct_count_cannot_be_read_with_a_measure_the_membership_table_lacks():
     with pytest.raises(ValidationError, match="customer_count"):
         kpi_query_build(view_name="sales_rep_performance", options={"measures": ["customer_count", "avg_order_value"]})
+
+
+def test_a_segments_customer_count_over_reps_counts_each_customer_once(built):
+    options = {"group_by": ["segment"], "measures": ["customer_count", "order_count"]}
+    rows = kpi_rows_for_user(user=built["executive"], view_name="customer_segments", options=options)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(NULLIF(c.segment, ''), 'Unassigned'), count(DISTINCT c.id), count(o.id) "
+            "FROM canonical_customers c LEFT JOIN canonical_orders o ON o.customer_id = c.id GROUP BY 1"
+        )
+        expected = {segment: (customers, orders) for segment, customers, orders in cursor.fetchall()}
+    assert {r["segment"]: (r["customer_count"], r["order_count"]) for r in rows} == expected
+
+
+@pytest.mark.parametrize(("date_from", "date_to"), RANGES)
+def test_new_and_returning_customers_of_a_range_are_distinct_customers(built, date_from, date_to):
+    options = {"measures": ["new_customers", "returning_customers"]}
+    filters = DashboardFilters(date_from=date_from, date_to=date_to)
+    (row,) = kpi_rows_for_user(
+        user=built["executive"], view_name="new_vs_returning_customers", options=options, filters=filters
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH o AS (SELECT customer_id, date_trunc('month', order_date)::date AS month, "
+            "date_trunc('month', min(order_date) OVER (PARTITION BY customer_id))::date AS first FROM canonical_orders "
+            "WHERE customer_id IS NOT NULL) "
+            "SELECT count(DISTINCT customer_id) FILTER (WHERE month = first), "
+            "count(DISTINCT customer_id) FILTER (WHERE month > first) FROM o "
+            "WHERE (%(lo)s::date IS NULL OR month >= %(lo)s) AND (%(hi)s::date IS NULL OR month <= %(hi)s)",
+            {"lo": date_from, "hi": date_to},
+        )
+        new, returning = cursor.fetchone()
+    assert (row["new_customers"], row["returning_customers"]) == (new, returning)
+    if date_from is None and date_to is None:
+        assert new == 89  # every Northwind customer with an order is new once
