@@ -12,6 +12,10 @@ FORWARD = [
     'CREATE UNIQUE INDEX IF NOT EXISTS "customer_segment_members_key" ON "customer_segment_members" ("customer_id", "sales_rep_id") NULLS NOT DISTINCT',  # noqa: E501
     'CREATE TABLE IF NOT EXISTS "new_vs_returning_members" ("month" date, "sales_rep_id" bigint, "customer_id" bigint, "is_new" boolean, "is_returning" boolean, "new_revenue" numeric, "returning_revenue" numeric)',  # noqa: E501
     'CREATE UNIQUE INDEX IF NOT EXISTS "new_vs_returning_members_key" ON "new_vs_returning_members" ("month", "sales_rep_id", "customer_id") NULLS NOT DISTINCT',  # noqa: E501
+    # Scoped reads (a manager's reps, a rep's own rows) by rep and month, as the views' own scope indexes (0002).
+    'CREATE INDEX IF NOT EXISTS "sales_rep_customers_scope" ON "sales_rep_customers" ("sales_rep_id", "month")',
+    'CREATE INDEX IF NOT EXISTS "customer_segment_members_scope" ON "customer_segment_members" ("sales_rep_id")',
+    'CREATE INDEX IF NOT EXISTS "new_vs_returning_members_scope" ON "new_vs_returning_members" ("sales_rep_id", "month")',
     'ALTER TABLE "sales_rep_performance_all_time" DROP COLUMN IF EXISTS "customer_count"',
 ]
 MEMBERSHIP = {

@@ -162,3 +162,18 @@ def test_new_and_returning_customers_of_a_range_are_distinct_customers(built, da
     assert (row["new_customers"], row["returning_customers"]) == (new, returning)
     if date_from is None and date_to is None:
         assert new == 89  # every Northwind customer with an order is new once
+
+
+def test_every_distinct_measure_is_counted_from_a_membership_table_holding_its_columns():
+    from dashboards.kpi.registry import KPI_VIEWS, membership_of
+
+    declared = [view for view in KPI_VIEWS.values() if view.distinct]
+    assert {v.name for v in declared} >= {"sales_rep_performance", "customer_segments", "new_vs_returning_customers"}
+    for view in declared:
+        members = membership_of(view)
+        assert members is not None and members.scope_column == view.scope_column, view.name
+        assert members.date_column == view.date_column, view.name
+        for measure, spec in view.distinct.items():
+            assert view.columns[measure] == "integer"
+            columns = [spec] if isinstance(spec, str) else [spec["of"], spec["where"]]
+            assert set(columns) <= set(members.columns), (view.name, measure)
