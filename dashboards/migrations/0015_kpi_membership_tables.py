@@ -37,6 +37,9 @@ def rebuild_where_built(apps, schema_editor):
     for view, members in MEMBERSHIP.items():
         if state.objects.filter(view_name=view, last_success_at__isnull=False).exists():
             pending.objects.create(view_name=members, months=[], full=True)
+    # Rows without a rep are now named "Unassigned" (they were ''): rebuild the view's stored months too.
+    if state.objects.filter(view_name="sales_rep_performance", last_success_at__isnull=False).exists():
+        pending.objects.create(view_name="sales_rep_performance", months=[], full=True)
 
 
 class Migration(migrations.Migration):
