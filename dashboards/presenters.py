@@ -5,9 +5,11 @@ Kept apart from views so pages, exports and the API read the same rows the same 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from canonical.schema import TABLES_BY_NAME
 from dashboards.filters import DashboardFilters
@@ -152,6 +154,8 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
                 display.change_direction = "up" if change > 0 else "down" if change < 0 else ""
             else:
                 display.change = "no data in the previous period"
+        elif display.all_time:
+            display.change = ""  # a view without dates (receivables open today) has no previous period
         else:
             display.change = "choose a date range to compare with the previous period"
     elif widget.chart_type == Widget.ChartType.TABLE:
@@ -164,6 +168,94 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
                 [_cell(row.get(c), "id" if c.endswith("_id") else kinds.get(c, "")) for c in display.columns]
             )
     return display
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _monthly_path_fields(spec: dict) -> tuple[str, str, str] | None:
+    """(x, y, color) of a line or area chart over months (x temporal by year and month), else None.
+
+    Only a spec whose encodings name no other field: its rows can be summed per month here without losing any.
+    """
+    mark = spec.get("mark")
+    mark_type = mark.get("type") if isinstance(mark, dict) else mark
+    encoding = spec.get("encoding")
+    if mark_type not in ("line", "area") or not isinstance(encoding, dict) or spec.get("transform"):
+        return None
+    x, y, color = encoding.get("x") or {}, encoding.get("y") or {}, encoding.get("color") or {}
+    if x.get("type") != "temporal" or x.get("timeUnit") != "yearmonth" or not x.get("field") or not y.get("field"):
+        return None
+    if y.get("aggregate") not in (None, "sum"):
+        return None
+    fields = (x["field"], y["field"], color.get("field") or "")
+    named: set[str] = set()
+    _named_fields(encoding, named)
+    return fields if named <= set(fields) else None
+
+
+def _named_fields(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "field" and isinstance(value, str):
+                found.add(value)
+            else:
+                _named_fields(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _named_fields(item, found)
+
+
+def chart_payload(widget: Widget, rows: list[dict]) -> dict:
+    """The spec and rows a chart is drawn from (json_script on the widget): a gap in the data stays a gap.
+
+    A line or area over months joins the months it has, so twenty years without orders between two that have
+    some would be drawn as a band. Here each series gets every month of the data's extent, summed per month,
+    with no value (null) where there is none, and the mark breaks its path at nulls (Vega-Lite `invalid`).
+    The rows are summed per month already, so the spec's sum goes: a sum of only nulls would draw a 0.
+    The title is the widget's: an exported image names what it shows.
+    """
+    spec = copy.deepcopy(widget.vega_spec)
+    fields = _monthly_path_fields(spec)
+    if fields and rows:
+        x, y, color = fields
+        sums: dict[tuple[str, Any], float | None] = {}
+        for row in rows:
+            when = row.get(x)
+            if not when:
+                continue
+            month = date.fromisoformat(str(when)[:10]).replace(day=1)
+            key = (month.isoformat(), row.get(color) if color else None)
+            value = row.get(y)
+            if value is not None:
+                sums[key] = (sums.get(key) or 0) + value
+            else:
+                sums.setdefault(key, None)
+        if sums:
+            months = _months(*(date.fromisoformat(m) for m in (min(sums)[0], max(sums)[0])))
+            series = sorted({k[1] for k in sums}, key=lambda v: (v is None, str(v)))
+            rows = []
+            for month in months:
+                for value in series:
+                    row = {x: month.isoformat(), y: sums.get((month.isoformat(), value))}
+                    if color:
+                        row[color] = value
+                    rows.append(row)
+            encoding = spec["encoding"]
+            encoding["y"].pop("aggregate", None)
+            for tip in encoding.get("tooltip") or []:
+                if isinstance(tip, dict) and tip.get("field") == y:
+                    tip.pop("aggregate", None)
+            mark = spec["mark"] if isinstance(spec["mark"], dict) else {"type": spec["mark"]}
+            # Points too when a path is broken: a month alone between gaps is no line, only a point.
+            gaps = any(row[y] is None for row in rows)
+            spec["mark"] = {**mark, "invalid": "break-paths-show-domains", "point": mark.get("point", gaps)}
+    return {"spec": spec, "rows": rows, "type": widget.chart_type, "title": widget.title}
 
 
 def _cell(value, kind: str = "") -> str:

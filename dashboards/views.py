@@ -21,7 +21,7 @@ from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
-from dashboards.presenters import widget_display, widget_etag
+from dashboards.presenters import chart_payload, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboards_for_user,
@@ -131,7 +131,6 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     (data,) = widgets_data_for_user(
         user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
     )
-    spec = dict(widget.vega_spec)
     display = widget_display(data, filters)
     context = {
         "dashboard": dashboard,
@@ -140,7 +139,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         "can_upload": bool(display.needs_data) and user_can_manage_data(request.user),
         "data": data,
         "etag": etag,
-        "chart": {"spec": spec, "rows": data.rows, "type": widget.chart_type},
+        "chart": chart_payload(widget, data.rows),
         "chart_id": f"widget-data-{widget.pk}",
         "query": urlencode(filters.as_query()),
         "can_change": user_can_change_dashboard(request.user, dashboard),

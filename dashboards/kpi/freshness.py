@@ -75,19 +75,31 @@ def kpi_view_freshness(view_name: str, *, now: datetime | None = None) -> dict:
     return kpi_views_freshness([view.name], now=now)[view.name]
 
 
-def _next_runs(now: datetime) -> dict[str, datetime | None]:
-    """When celery-beat will next refresh each view, from its periodic task's schedule (interval or crontab)."""
-    runs: dict[str, datetime | None] = {}
-    tasks = PeriodicTask.objects.filter(enabled=True).select_related("interval", "crontab")
+def _schedule_label(task: PeriodicTask) -> str:
+    """The schedule as celery-beat runs it ("every 6 hours", "At 02:03 AM UTC"), edits in the admin included."""
+    if task.interval_id:
+        return str(task.interval)
+    if task.crontab_id:
+        return task.crontab.human_readable
+    schedule = task.clocked or task.solar
+    return str(schedule) if schedule else ""
+
+
+def _next_runs(now: datetime) -> dict[str, tuple[datetime | None, str]]:
+    """When celery-beat will next refresh each view and on what schedule, from its periodic task (interval or
+    crontab) as stored: the admin edits that, not the view's declared interval."""
+    runs: dict[str, tuple[datetime | None, str]] = {}
+    tasks = PeriodicTask.objects.filter(enabled=True).select_related("interval", "crontab", "clocked", "solar")
     for task in tasks:
         name = view_name_of_task(task)
         if not name:
             continue
         try:
+            label = _schedule_label(task)
             base = task.last_run_at or task.date_changed or now
-            runs[name] = now + max(task.schedule.remaining_estimate(base), timedelta(0))
+            runs[name] = (now + max(task.schedule.remaining_estimate(base), timedelta(0)), label)
         except Exception:  # a schedule celery cannot read (edited by hand): show no estimate
-            runs[name] = None
+            runs[name] = (None, "")
     return runs
 
 
@@ -117,7 +129,8 @@ def kpi_views_status(*, now: datetime | None = None) -> list[dict]:
                 "last_error": state.last_error if state else "",
                 "is_stale": _is_stale(view, state, now),
                 "alert": alerts.get(view.name),
-                "next_run": next_runs.get(view.name),
+                "next_run": next_runs.get(view.name, (None, ""))[0],
+                "schedule": next_runs.get(view.name, (None, ""))[1],
                 "last_job": job,
             }
         )

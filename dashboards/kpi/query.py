@@ -25,6 +25,7 @@ from dashboards.kpi.registry import (
     aggregates_of,
     date_filter_column,
     get_view,
+    membership_of,
     team_aggregate_of,
 )
 
@@ -99,6 +100,7 @@ def kpi_query_build(
         for name in order_by:
             if name.lstrip("-") not in output:
                 raise ValidationError(f"order_by: {name.lstrip('-')!r} is neither grouped nor a measure")
+    _check_distinct(view, group_by, measures)
     limit = options.get("limit", MAX_ROWS)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_ROWS:
         raise ValidationError(f"limit must be an integer from 1 to {MAX_ROWS}")
@@ -121,6 +123,32 @@ def kpi_query_build(
         order_by=order_by or tuple(c for c in view.default_order if not (group_by or measures) or c in group_by),
         limit=limit,
     )
+
+
+def _check_distinct(view: KpiView, group_by: tuple[str, ...], measures: tuple[str, ...]) -> None:
+    """A distinct count (registry `distinct`) is counted from the view's membership table: the read may group and
+    sum only what that table holds."""
+    counted = [m for m in measures if m in (view.distinct or {})]
+    if not counted:
+        return
+    members = membership_of(view)
+    dimensions = set(members.columns) - set(members.measures)
+    allowed = set(members.measures) | set(view.distinct)
+    for name in group_by:
+        if name not in dimensions:
+            raise ValidationError(
+                f"group_by: {counted[0]!r} counts distinct entities and cannot be grouped by {name!r}"
+            )
+    for name in measures:
+        if name not in allowed:
+            raise ValidationError(f"measures: {counted[0]!r} counts distinct entities and cannot be read with {name!r}")
+
+
+def _distinct_read(query: KpiQuery) -> KpiView | None:
+    """The membership table a grouped read counts its distinct measures from, if it asks for one."""
+    if any(m in (query.view.distinct or {}) for m in query.measures):
+        return membership_of(query.view)
+    return None
 
 
 def _where(
@@ -197,7 +225,7 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
         return None
     dated = bool(query.date_from or query.date_to)
     for aggregate in aggregates_of(query.view):
-        if aggregate.team_of:  # read only for a scope that is one team (`kpi_team_aggregate_for`)
+        if aggregate.team_of or aggregate.membership:  # team: `kpi_team_aggregate_for`; membership: `_distinct_read`
             continue
         dimensions = set(aggregate.columns) - set(aggregate.measures)
         if scope_ids is not None and aggregate.scope_column is None:
@@ -237,6 +265,9 @@ def kpi_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sq
     both branches give the same rows; anything else (a hierarchy changed since the snapshot, a ?rep= narrowing, a
     rep's own scope) matches no team and takes the usual read.
     """
+    if members := _distinct_read(query):
+        predicates, params = _where(members, scope_ids, members.date_column, query)
+        return _select(query, sql.Identifier(members.name), predicates, params, None, members)
     team = kpi_team_aggregate_for(query, scope_ids)
     if team is None:
         return _plain_statement(query, scope_ids)
@@ -279,8 +310,12 @@ def _select(
     predicates: list[sql.Composable],
     params: list[Any],
     aggregate: KpiView | None,
+    members: KpiView | None = None,
 ) -> tuple[sql.Composed, list[Any]]:
-    """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`."""
+    """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`.
+
+    Over a membership table (`members`) a distinct measure is the count of distinct entities of the rows read.
+    """
     view = query.view
     # Grouping by an aggregate's whole key (a customer's id) groups nothing: its rows are read as they are,
     # ordered by the stored column, so an index on it gives the first rows of a ranking without a sort.
@@ -295,14 +330,26 @@ def _select(
         # after summing so a total is the rounded exact total.
         if view.columns[name] == "money":
             return sql.SQL("round({}, 2) AS {}").format(expression, sql.Identifier(name))
+        if view.columns[name] == "integer":  # sum(bigint) is numeric: a count stays an integer (5111, not 5111.0)
+            return sql.SQL("{}::bigint AS {}").format(expression, sql.Identifier(name))
         return sql.SQL("{} AS {}").format(expression, sql.Identifier(name))
 
     if one_row_per_group:
         select = [money(sql.Identifier(c), c) for c in (*query.group_by, *query.measures)]
     elif query.group_by or query.measures:
-        select = [money(sql.Identifier(c), c) for c in query.group_by] + [
-            money(sql.SQL("sum({})").format(sql.Identifier(c)), c) for c in query.measures
-        ]
+        distinct = (view.distinct or {}) if members is not None else {}
+
+        def total(name: str) -> sql.Composable:
+            if name in distinct:
+                spec = distinct[name]
+                entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec.get("where"))
+                counted = sql.SQL("count(DISTINCT {})").format(sql.Identifier(entity))
+                if where:  # a boolean column of the membership table: the entities counted under this measure
+                    counted += sql.SQL(" FILTER (WHERE {})").format(sql.Identifier(where))
+                return counted
+            return sql.SQL("sum({})").format(sql.Identifier(name))
+
+        select = [money(sql.Identifier(c), c) for c in query.group_by] + [money(total(c), c) for c in query.measures]
     else:
         select = [money(sql.Identifier(c), c) for c in view.columns]
     statement = sql.SQL("SELECT {select} FROM {source} WHERE {where}").format(

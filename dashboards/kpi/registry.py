@@ -72,6 +72,14 @@ class KpiView:
     # widget showing only such columns says when every value it has is unknown, instead of drawing nothing.
     unknown_columns: tuple[str, ...] = ()
     unknown_message: str = ""
+    # Measures that count distinct entities (customer_count = "customer_id"): a count per month cannot be summed
+    # over months or reps (a customer ordering in two months would count twice), so a grouped read counts them
+    # from the view's membership table (an aggregate with `membership`), distinct over the rows it reads. A measure
+    # may count only the rows where a boolean column holds: {of = "customer_id", where = "is_new"}.
+    distinct: dict[str, str | dict[str, str]] | None = None
+    # Membership table of its `aggregate_of` view: one row per group of the view and entity, selected from the
+    # order facts (not summed from the view), refreshed by the same months in the view's transaction.
+    membership: bool = False
 
     @property
     def sql_file(self) -> str:
@@ -115,6 +123,11 @@ def aggregates_of(view: KpiView) -> list[KpiView]:
 def team_aggregate_of(view: KpiView) -> KpiView | None:
     """The view's team aggregate ("Team aggregates" below), if it has one."""
     return next((v for v in aggregates_of(view) if v.team_of), None)
+
+
+def membership_of(view: KpiView) -> KpiView | None:
+    """The view's membership table (`distinct` measures are counted from it), if it has one."""
+    return next((v for v in aggregates_of(view) if v.membership), None)
 
 
 def public_views() -> list[KpiView]:

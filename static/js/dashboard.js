@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   const views = new WeakMap();
+  const specs = new WeakMap(); // what each chart was drawn from: an export draws it again with its title
   const timers = new Map();
 
   function embedOptions() {
@@ -29,6 +30,7 @@
       autosize: { type: "fit", contains: "padding" },
     });
     target.dataset.drawn = "1";
+    specs.set(content, { spec: spec, title: chart.title || "" });
     window
       .vegaEmbed(target, spec, embedOptions())
       .then((result) => {
@@ -57,9 +59,25 @@
     const view = content && views.get(content);
     if (!view) return;
     const format = button.dataset.export;
-    const title = (content.querySelector("h3") || {}).textContent || "chart";
-    const name = title.trim().toLowerCase().replace(/[^a-z0-9]+/g, "-") + "." + format;
-    view.toImageURL(format, format === "png" ? 2 : 1).then((url) => download(url, name));
+    const drawn = specs.get(content);
+    const title = ((drawn && drawn.title) || (content.querySelector("h3") || {}).textContent || "chart").trim();
+    const name = title.toLowerCase().replace(/[^a-z0-9]+/g, "-") + "." + format;
+    const scale = format === "png" ? 2 : 1;
+    if (!drawn) {
+      view.toImageURL(format, scale).then((url) => download(url, name));
+      return;
+    }
+    // The page shows the title above the chart; a file on its own carries it in the image.
+    const width = Math.max(320, (content.querySelector("[data-chart-json]") || {}).clientWidth || 640);
+    const holder = document.createElement("div");
+    holder.style.cssText = "position:absolute;left:-10000px;top:0;width:" + width + "px";
+    document.body.appendChild(holder);
+    const titled = Object.assign({}, drawn.spec, { title: { text: title, anchor: "start" }, width: width });
+    window
+      .vegaEmbed(holder, titled, embedOptions())
+      .then((result) => result.view.toImageURL(format, scale))
+      .then((url) => download(url, name))
+      .finally(() => holder.remove());
   });
 
   function schedule(widget) {

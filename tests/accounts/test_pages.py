@@ -15,12 +15,16 @@ def test_home_redirects_anonymous_to_login(client):
     assert response.url.startswith("/login/")
 
 
-def test_logged_in_user_sees_navigation(client, rep):
+def test_logged_in_user_sees_navigation(client, rep, executive):
     assert client.login(username=rep.username, password=PASSWORD)
+    body = client.get("/").content.decode()
+    assert "Dashboards" in body
+    assert ">Uploads<" not in body and ">Mappings<" not in body  # a rep may not upload (see test_menu.py)
+    assert "Admin</a>" not in body  # a rep is not staff
+    assert client.login(username=executive.username, password=PASSWORD)
     body = client.get("/").content.decode()
     for label in ("Uploads", "Mappings", "Dashboards"):
         assert label in body
-    assert "Admin</a>" not in body  # a rep is not staff
 
 
 def test_wrong_password_is_refused(client, rep):

@@ -15,15 +15,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from canonical.models import Customer, Order, OrderLine, Product
+from dashboards.filters import DashboardFilters
 from dashboards.kpi.registry import public_views
+from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
 from mappings.models import DataSource
 from tests.dashboards.kpi_helpers import add_order, all_tables
+from tests.factories import Role, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +157,52 @@ def test_incremental_refresh_equals_a_full_recompute_after_any_changes(world, op
                     transaction.set_rollback(True)
                 for name in full:
                     assert incremental[name] == full[name], f"{name} differs after {op}"
+            raise Rollback
+    except Rollback:
+        pass
+
+
+ranges = st.lists(
+    st.tuples(st.sampled_from([None, date(2023, 11, 1), *MONTHS]), st.sampled_from([None, *MONTHS])),
+    min_size=3,
+    max_size=3,
+)
+
+
+def distinct_customers_of_orders(date_from, date_to) -> dict[int, int]:
+    """Per rep: count(distinct customer_id) of the orders whose month is in the range, from the orders themselves."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sales_rep_id, count(DISTINCT customer_id) FROM canonical_orders "
+            "WHERE (%(lo)s::date IS NULL OR date_trunc('month', order_date)::date >= %(lo)s) "
+            "AND (%(hi)s::date IS NULL OR date_trunc('month', order_date)::date <= %(hi)s) GROUP BY 1",
+            {"lo": date_from, "hi": date_to},
+        )
+        return dict(cursor.fetchall())
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations, stamps=stamps, chosen=ranges)
+def test_distinct_customer_counts_after_incremental_refreshes_equal_the_orders_for_any_range(
+    world, ops, stamps, chosen
+):
+    executive = persona("fuller-property", Role.EXECUTIVE, None)
+    options = {"group_by": ["sales_rep_id"], "measures": ["customer_count"]}
+    try:
+        with transaction.atomic():
+            kpi_views_refresh_all(full=True)
+            for op, which in zip(ops, stamps, strict=False):
+                touched = apply(op, world)
+                source_id = stamp(world, None if which is None else world["sources"][which])
+                kpi_refresh_mark_touched(touched=touched, source_id=source_id)
+                kpi_view_refresh(view_name="sales_rep_performance")
+            for date_from, date_to in chosen:
+                filters = DashboardFilters(date_from=date_from, date_to=date_to)
+                rows = kpi_rows_for_user(
+                    user=executive, view_name="sales_rep_performance", options=options, filters=filters
+                )
+                read = {r["sales_rep_id"]: r["customer_count"] for r in rows}
+                assert read == distinct_customers_of_orders(date_from, date_to), (date_from, date_to)
             raise Rollback
     except Rollback:
         pass

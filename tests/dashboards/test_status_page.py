@@ -83,3 +83,25 @@ def test_admin_of_refresh_jobs_is_closed_to_non_staff(client, executive):
     client.login(username=executive.username, password=PASSWORD)
     response = client.get("/admin/dashboards/refreshjob/")
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_the_status_page_shows_the_schedule_as_edited_in_the_admin(client, executive):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from dashboards.services.schedules import schedules_ensure, view_name_of_task
+
+    schedules_ensure()
+    kpi_views_refresh_all(full=True)
+    task = next(t for t in PeriodicTask.objects.all() if view_name_of_task(t) == "monthly_revenue")
+    every_six_hours, _ = IntervalSchedule.objects.get_or_create(every=6, period=IntervalSchedule.HOURS)
+    task.crontab, task.interval = None, every_six_hours  # what an admin does in the periodic task's form
+    task.save()
+    client.login(username=executive.username, password=PASSWORD)
+    response = client.get(URL)
+    rows = {row["view"].name: row for row in response.context["rows"]}
+    assert rows["monthly_revenue"]["schedule"] == "every 6 hours"
+    body = response.content.decode()
+    row_html = body.split('data-view="monthly_revenue"', 1)[1].split("</tr>", 1)[0]
+    assert "every 6 hours" in row_html and "1 day" not in row_html
+    # A nightly view says when, from its crontab, not the declared interval.
+    assert "1 day" not in body and "UTC" in rows["gross_margin"]["schedule"]

@@ -1,5 +1,5 @@
 -- Per month and sales rep: revenue, orders, distinct customers, average order value.
-SELECT r.month, r.sales_rep_id, COALESCE(e.name, '') AS rep_name,
+SELECT r.month, r.sales_rep_id, COALESCE(NULLIF(e.name, ''), 'Unassigned') AS rep_name,
        sum(r.revenue) AS revenue,
        count(*) AS order_count,
        count(DISTINCT r.customer_id) AS customer_count,

@@ -16,6 +16,7 @@ from dashboards.services.refresh.partitions import (
     _delete_emptied,
     _engine_sql,
     _execute,
+    _rebuild_partitions,
     _select,
     view_sql,
 )
@@ -36,7 +37,7 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
     """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
     the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
     for aggregate in aggregates_of(view):
-        if aggregate.partition_key or aggregate.team_of:
+        if aggregate.partition_key or aggregate.team_of or aggregate.membership:
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
@@ -80,10 +81,17 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
     - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
       before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
       changes nearly every rep, so the difference is the cheap way, as for the rollups.
+    A membership table (`membership`) is selected from the order facts for the same months, or all of them.
     A team aggregate's rebuild takes its hierarchy snapshot again first (`_team_snapshot_rebuild`).
     """
     parent = sql.Identifier(view.name)
     for aggregate in aggregates_of(view):
+        if aggregate.membership:  # selected from the order facts, month by month like the view itself
+            if full or aggregate.name in rebuild:
+                _rebuild_partitions(aggregate, None)
+            elif months:
+                _rebuild_partitions(aggregate, months)
+            continue
         table = sql.Identifier(aggregate.name)
         columns = _columns(aggregate)
         if full or aggregate.name in rebuild:
