@@ -8,6 +8,7 @@ hour); the sweeper fails the job within minutes instead, and only once the runne
 from __future__ import annotations
 
 import signal
+import time
 from datetime import UTC, timedelta
 from io import StringIO
 
@@ -155,6 +156,7 @@ def test_the_sweeper_leaves_a_stale_job_alone_while_its_runner_still_holds_the_j
     source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
     job = running_job(source, mapping, executive, heartbeat_age=timedelta(hours=1))
     runner = raw_connect()  # the runner's session: alive, so its transaction might still commit
+    runner_pid = runner.execute("SELECT pg_backend_pid()").fetchone()[0]
     runner.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [JOB_LOCK_CLASS, str(job.pk)])
     try:
         assert execution_jobs_sweep_stale() == []
@@ -167,6 +169,13 @@ def test_the_sweeper_leaves_a_stale_job_alone_while_its_runner_still_holds_the_j
         )
     finally:
         runner.close()
+    # The server ends the runner's backend (and frees its lock) a moment after the client closes.
+    watcher = raw_connect()
+    deadline = time.monotonic() + 30
+    while watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [runner_pid]).fetchone()[0]:
+        assert time.monotonic() < deadline, "the runner's backend did not end"
+        time.sleep(0.05)
+    watcher.close()
     assert execution_jobs_sweep_stale() == [str(job.pk)]
 
 
