@@ -5,26 +5,34 @@ is validated against the canonical schema (unknown tables, columns or headers ar
 with the deterministic evidence, never trusted blindly:
   - agreement raises the deterministic confidence a little;
   - a column the offline matcher left unmapped or weak may take the LLM's target, when the column's
-    values fit it and no other column holds it, but below the auto-accept threshold: a person reviews it;
+    values fit it and no other column holds it, but below `ingest --auto`'s threshold
+    (settings.MAPPING_AUTO_CONFIDENCE): a person reviews what only the LLM proposed;
   - disagreement with a confident offline match keeps the offline match and notes the suggestion.
 Any failure (no key, timeout, HTTP error, malformed answer) leaves the offline proposal as it is, with
-a note saying why.
+a note saying why. The prompt carries the shapes of a PII-flagged column's values ("Aaaa@aaaa.aaa"),
+never the values; an answer is cached per (prompt, model, PROMPT_VERSION), so a review page shown again
+does not ask again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 
 import anthropic
 from django.conf import settings
+from django.core.cache import cache
 
 from canonical.schema import TABLES, TABLES_BY_NAME
-from mappings.proposer.scoring import CONFIDENT, Target, value_fit
+from mappings.proposer.scoring import Target, value_fit
 
 log = logging.getLogger(__name__)
 
 TOOL_NAME = "propose_mapping"
+PROMPT_VERSION = 2  # bump when the prompt or the tool changes: cached answers are then asked afresh
+CACHE_SECONDS = 7 * 24 * 3600
 # Tests inject a fake HTTP transport here (httpx MockTransport): no network in tests.
 HTTP_TRANSPORT = None
 
@@ -78,10 +86,27 @@ def _tool_schema() -> dict:
     }
 
 
+def value_shape(value: str) -> str:
+    """A value with its letters and digits masked ("Ann@x.de" → "Aaa@a.aa"): what a column looks like,
+    without whose data it is."""
+    return re.sub(r"[0-9]", "9", re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", str(value))))
+
+
+def _samples(column: dict) -> list[str]:
+    samples = column.get("samples", [])[:5]
+    return [value_shape(v) for v in samples] if column.get("pii") else samples
+
+
 def _prompt(file: str, profile: dict) -> str:
     schema = {t.name: [c.name for c in t.columns] for t in TABLES}
     columns = [
-        {"header": c["name"], "type": c.get("type"), "samples": c.get("samples", [])[:5], "distinct": c.get("distinct")}
+        {
+            "header": c["name"],
+            "type": c.get("type"),
+            "samples": _samples(c),
+            "distinct": c.get("distinct"),
+            **({"pii": c["pii"].get("kind"), "samples_are": "shapes"} if c.get("pii") else {}),
+        }
         for c in profile.get("columns", [])
     ]
     return (
@@ -96,13 +121,18 @@ def llm_suggest(*, file: str, profile: dict) -> dict[str, dict]:
     """source_col → {"target", "confidence", "reason"} from the LLM, validated; raises LlmUnavailable."""
     if not llm_enabled():
         raise LlmUnavailable("no ANTHROPIC_API_KEY")
+    prompt = _prompt(file, profile)
+    key = "llm:" + hashlib.sha256(f"{PROMPT_VERSION}\0{settings.ANTHROPIC_MODEL}\0{prompt}".encode()).hexdigest()
+    cached = _cache_get(key)
+    if cached is not None:
+        return cached
     try:
         message = llm_client().messages.create(
             model=settings.ANTHROPIC_MODEL,
             max_tokens=4000,
             tools=[_tool_schema()],
             tool_choice={"type": "tool", "name": TOOL_NAME},
-            messages=[{"role": "user", "content": _prompt(file, profile)}],
+            messages=[{"role": "user", "content": prompt}],
         )
     except anthropic.APITimeoutError as exc:
         raise LlmUnavailable(f"the LLM did not answer within {settings.LLM_TIMEOUT_SECONDS} s") from exc
@@ -134,7 +164,23 @@ def llm_suggest(*, file: str, profile: dict) -> dict[str, dict]:
         }
     if not suggestions:
         raise LlmUnavailable("the LLM's answer named no column of this file")
+    _cache_set(key, suggestions)
     return suggestions
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # a cache outage only costs a new question
+        log.warning("LLM answer cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: dict) -> None:
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except Exception:  # as above
+        log.warning("LLM answer cache unavailable", exc_info=True)
 
 
 def llm_merge(*, document: dict, profile: dict, suggestions: dict[str, dict]) -> dict:
@@ -166,7 +212,8 @@ def llm_merge(*, document: dict, profile: dict, suggestions: dict[str, dict]) ->
                 p.update(
                     canonical_table=table,
                     canonical_col=name,
-                    confidence=round(min(CONFIDENT - 0.05, hint["confidence"] * 0.8), 3),
+                    # Only the LLM says so: never enough for --auto, a person decides.
+                    confidence=round(min(settings.MAPPING_AUTO_CONFIDENCE - 0.05, hint["confidence"] * 0.8), 3),
                     reason=f"the LLM suggests {target} ({hint['reason'] or 'no reason given'}); "
                     f"offline evidence was weak: {p['reason']}",
                 )
