@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import MIN_SCORE, Evidence, Target, calibrate
+from mappings.proposer.scoring import GENERIC_KEYS, MIN_SCORE, Evidence, Target, calibrate
 from mappings.proposer.text import normalize_header
 
 _FIRST_NAME = frozenset({"first name", "vorname", "prenom", "nombre de pila", "given name", "forename"})
@@ -90,7 +90,8 @@ def reference_fallback(proposals: list[Proposal], scored, selected: list[str], t
     in an invoice list) is the reference to that entity from a table this file feeds, if one is free."""
     candidates = []
     for index, p in enumerate(proposals):
-        if p.target is not None or not p.source_col:
+        # A bare "id" names the row's own entity, never another's: it is no reference.
+        if p.target is not None or not p.source_col or normalize_header(p.source_col) in GENERIC_KEYS:
             continue
         for ev in scored.get(p.source_col, {}).values():
             if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
