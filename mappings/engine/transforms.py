@@ -37,6 +37,7 @@ AUTO_DATE_FORMATS = [
     "%m/%d/%Y %H:%M",
     "%d/%m/%Y",
     "%m/%d/%y",
+    "%d/%m/%y",
     "%Y/%m/%d",
     "%d-%m-%Y",
     "%d %b %Y",

@@ -132,8 +132,9 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
     disagree stops the execution before anything is committed, naming the key column.
 
     The report is the contract's ingest JSON: {"source_id", "mapping_id", "tables": {TABLE: {"inserted",
-    "updated", "unchanged", "rejected"}}, "errors": [...]} plus "warnings", "touched" (per table: months, customer_ids,
-    product_ids, employee_ids that changed), "placeholders", "computed", "duration_ms", "rejected_rows".
+    "updated", "unchanged", "rejected"}}, "errors": [...]} plus "warnings", "date_formats" (the one format of
+    each "auto" date column), "touched" (per table: months, customer_ids, product_ids, employee_ids that
+    changed), "placeholders", "computed", "duration_ms", "rejected_rows".
     The job ends `succeeded` or `failed`; a failed job changed no canonical table.
     """
     started = time.monotonic()
@@ -148,6 +149,10 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
         if "ragged" not in source.dialect:  # a big upload not scanned yet: count its rows, find ragged ones
             data_source_scan(source=source)
         plans = plan_build(mapping)
+        # The one format each "auto" date column was read with (plan.py resolves it over the whole column).
+        formats = {f"{p.name}.{c.name}": c.date_format for p in plans for c in p.columns if c.date_format}
+        if formats:
+            report["date_formats"] = formats
         progress = _Progress(job, (source.rows or 1) * len(plans))
         with transaction.atomic():
             _lock_source(source.pk)

@@ -1,0 +1,72 @@
+"""One date format per column: "auto" is resolved over the whole column before anything loads.
+
+A value-by-value "first format that parses" mixes formats within a column (03/01/19 read month-first
+beside 13/01/19 read day-first) and takes two-digit years for the years 1–99. Instead every candidate
+of AUTO_DATE_FORMATS is scored over the whole column in one DuckDB pass: the format that reads the most
+values as a plausible date (years 1900–2100) is the column's, ties going to the earlier candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mappings.engine.transforms import AUTO_DATE_FORMATS, SqlParams, _text, compile_steps, duckdb_install_macros
+from mappings.intake.duck import duckdb_connect_locked, read_csv_relation_bound
+
+PLAUSIBLE_YEARS = (1900, 2100)
+
+
+@dataclass(frozen=True)
+class DateColumn:
+    """A column whose date format is to be resolved: the file's column and the steps before parsing."""
+
+    key: str  # "table.column", the report's name for it
+    source_col: str | None
+    steps: tuple
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    format: str | None  # None: no candidate reads any value (the values are rejected as unreadable)
+    read: int  # values the format reads as a plausible date
+    values: int  # values present in the column
+    tied: tuple[str, ...] = ()  # other formats that read as many (the choice is by candidate order)
+
+    def report(self, source_col: str | None) -> dict:
+        report = {"column": source_col, "format": self.format, "read": self.read, "values": self.values}
+        if self.tied:
+            report["tied"] = list(self.tied)
+        return report
+
+
+def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: dict) -> dict[str, DateFormat]:
+    """The best single format of each column, by key: one pass over the file for all of them."""
+    if not columns:
+        return {}
+    params = SqlParams()
+    lo, hi = params.bind(PLAUSIBLE_YEARS[0]), params.bind(PLAUSIBLE_YEARS[1])
+    aggregates = []
+    for col in columns:
+        value = f"trim({_text(compile_steps(col.source_col, list(col.steps), params)).sql})"
+        aggregates.append(f"count({value})")
+        for fmt in AUTO_DATE_FORMATS:
+            parsed = f"try_strptime({value}, {params.bind(fmt)})"
+            aggregates.append(f"count(*) FILTER (WHERE year({parsed}) BETWEEN {lo} AND {hi})")
+    relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
+    conn = duckdb_connect_locked(file_path)
+    try:
+        duckdb_install_macros(conn)
+        row = conn.execute(f"SELECT {', '.join(aggregates)} FROM {relation}", params.values).fetchone()
+    finally:
+        conn.close()
+    width = len(AUTO_DATE_FORMATS) + 1
+    chosen = {}
+    for i, col in enumerate(columns):
+        present, *counts = row[i * width : (i + 1) * width]
+        best = max(counts) if counts else 0
+        if not best:
+            chosen[col.key] = DateFormat(format=None, read=0, values=int(present or 0))
+            continue
+        winners = [fmt for fmt, n in zip(AUTO_DATE_FORMATS, counts, strict=True) if n == best]
+        chosen[col.key] = DateFormat(format=winners[0], read=int(best), values=int(present), tied=tuple(winners[1:]))
+    return chosen
