@@ -56,7 +56,8 @@ def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: 
     conn = duckdb_connect_locked(file_path)
     try:
         duckdb_install_macros(conn)
-        row = conn.execute(f"SELECT {', '.join(aggregates)} FROM {relation}", params.values).fetchone()
+        query = f"SELECT {', '.join(aggregates)} FROM {relation}"
+        row = conn.execute(query, params.used_by(query)).fetchone()
     finally:
         conn.close()
     width = len(AUTO_DATE_FORMATS) + 1

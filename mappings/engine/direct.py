@@ -276,10 +276,10 @@ class _Load:
         value_cols = [c for c in plan.columns if c.name != "external_id"]
         names = ["external_id", "source_id", "source_row", "is_placeholder"]
         exprs = ["g.external_id", "CAST($source_id AS BIGINT)", "g.source_row", "false"]
-        if plan.name == "canonical_orders":
-            names.append("amount_from_lines")
-            exprs.append("CAST($amount_from_lines AS BOOLEAN)")
-            params["amount_from_lines"] = plan.column("amount") is None
+        for flag, value in plan.flags.items():
+            names.append(flag)
+            exprs.append(f"CAST(${flag} AS BOOLEAN)")
+            params[flag] = value
         joins, refs = [], {c.name: k for k, c in enumerate(plan.references)}
         for col in value_cols:
             ident = quote_ident(col.name)
@@ -445,7 +445,7 @@ def _one(conn, query: str, params: dict | None = None) -> tuple:
 def _pg_type(plan: TablePlan, name: str) -> str:
     if name in _PG_TYPES:
         return _PG_TYPES[name]
-    if name == "amount_from_lines":
+    if name in plan.flags:
         return "boolean"
     col = plan.column(name)
     return "bigint" if col.references else col.staging_type

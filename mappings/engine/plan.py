@@ -106,6 +106,18 @@ class TablePlan:
         return [c for c in self.columns if c.references and c.references != self.name]
 
     @property
+    def flags(self) -> dict[str, bool]:
+        """Boolean columns the engine writes about how a row's amount came to be (same for every row)."""
+        amount = self.column("amount")
+        if self.name == "canonical_orders":
+            # No order total in the file: the order's amount is kept as the sum of its lines.
+            return {"amount_from_lines": amount is None}
+        if self.name == "canonical_order_lines":
+            # Computed here from quantity x unit price (rounded): the revenue rule recomputes it exactly.
+            return {"amount_computed": amount is not None and amount.computed == "line_amount"}
+        return {}
+
+    @property
     def date_column(self) -> str | None:
         name = DATE_COLUMNS.get(self.name)
         return name if name and self.column(name) else None
@@ -118,19 +130,28 @@ class TablePlan:
         out_cols = [c for c in self.columns if not c.computed]
         mapped = {c.name for c in out_cols}
         for i, col in enumerate(out_cols):
+            first_problem = len(params.problems)
             expr = compile_steps(col.source_col, col.steps, params)
             # A value present in the file that does not survive its conversion makes the row rejected;
             # steps that may empty a value on purpose (map_values to null, split_part) are judged after them.
             judged_raw = col.source_col and not any(s.op in ("map_values", "split_part") for s in col.steps)
             raw = f"ll_blank_null({quote_ident(col.source_col)})" if judged_raw else expr.sql
-            pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}")
+            # A step's own problem (division by zero, not a number) is the row's reason, the first in step order.
+            problems = params.problems[first_problem:]
+            problem = (
+                "CASE " + " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in problems) + " END"
+                if problems
+                else "CAST(NULL AS VARCHAR)"
+            )
+            pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}, {problem} AS e{i}")
             target = "text" if col.references else col.type
             converted = _limit(cast_to(Expr(f"c{i}", expr.type), target, params), model, col)
-            val.append(f"{converted} AS v{i}, r{i}")
+            val.append(f"{converted} AS v{i}, r{i}, e{i}")
             name = params.bind(col.source_col or col.name)
             reason_type = params.bind(f"cannot read the value as {target}{_limit_note(model, col)}")
             checks.append(
-                f"CASE WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
+                f"CASE WHEN e{i} IS NOT NULL THEN {{'column': {name}, 'value': coalesce(r{i}, ''), 'reason': e{i}}} "
+                f"WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
                 f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
             spec = self.table.column(col.name)

@@ -100,7 +100,6 @@ def staged_load(
         staging=staging,
         maps=maps,
         source_id=source.pk,
-        amount_from_lines=plan.name == "canonical_orders" and plan.column("amount") is None,
         repeated_ids=distinct < rows,
     )
     loaded.timings[f"{plan.name}: upsert"] = _ms(clock)

@@ -25,7 +25,7 @@ from mappings.engine.plan import TablePlan, plan_build, plan_build_for
 from mappings.engine.staged import staged_load
 from mappings.engine.staging import Reject
 from mappings.engine.transforms import duckdb_install_macros
-from mappings.engine.upsert import TableResult, order_amounts_from_lines
+from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send
@@ -305,6 +305,15 @@ def _run_plans(
                 _merge_touched(touched, "canonical_orders", changed, [])
         if line_order_ids:
             _merge_touched(touched, "canonical_order_lines", _orders_keys(cursor, sorted(line_order_ids)), [])
+        if "canonical_orders" in report["tables"] or line_order_ids:
+            missing = orders_without_amount(cursor, order_ids=sorted(line_order_ids), source_id=source.pk)
+            if missing:
+                if "canonical_orders" in report["tables"]:
+                    report["tables"]["canonical_orders"]["amount_missing"] = missing
+                report.setdefault("warnings", []).append(
+                    f"canonical_orders: {missing} orders have no amount: the file has no order total and no "
+                    "lines were loaded for them (their revenue counts as 0 until lines or a total arrive)"
+                )
     report["timings_ms"] = timings
     # Tables loaded in bulk: their indexes rebuilt and foreign keys validated set-wise (upsert.py).
     report["bulk_load"] = bulk_tables
