@@ -1,4 +1,6 @@
-"""Canonical schema v1 (shared/CONTRACT.md section 2).
+"""Canonical schema v1 (shared/CONTRACT.md section 2) with the v2 additions (docs/SCHEMA.md): order
+shipping/tax/discount amounts, a line's supplier, payments by order with an optional date, and
+`order_lines.amount_computed` (the engine's own mark).
 
 Every table has a surrogate `id`, provenance (`source_id`, `source_row`) and a unique `external_id`
 (the source system's identifier, or a deterministic one derived from the mapped values).
@@ -106,6 +108,10 @@ class Order(CanonicalModel):
     amount = models.DecimalField(null=True, blank=True, **MONEY)
     currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     shipped_date = models.DateField(null=True, blank=True)
+    # Schema v2: the parts of an order's total that files carry beside it (freight, VAT, an order-level discount).
+    shipping_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    tax_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    discount_amount = models.DecimalField(null=True, blank=True, **MONEY)
     # True when the source had no order amount: the engine keeps `amount` = the sum of the lines' amounts.
     amount_from_lines = models.BooleanField(default=False, db_default=False)
 
@@ -121,10 +127,15 @@ class Order(CanonicalModel):
 class OrderLine(CanonicalModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
+    # Schema v2: who sold or supplied the line (a marketplace seller, a vendor), when it is not the product's supplier.
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines")
     quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     unit_price = models.DecimalField(null=True, blank=True, **MONEY)
     discount = models.DecimalField(max_digits=6, decimal_places=4, default=0, db_default=0)
     amount = models.DecimalField(null=True, blank=True, **MONEY)
+    # True when the source had no line amount and the engine computed it (rounded) from quantity, unit price
+    # and discount: the revenue rule then uses the exact product; a line amount from the file is the truth.
+    amount_computed = models.BooleanField(default=False, db_default=False)
 
     class Meta(CanonicalModel.Meta):
         db_table = "canonical_order_lines"
@@ -153,6 +164,8 @@ class Invoice(CanonicalModel):
 
 class Payment(CanonicalModel):
     invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
+    # Schema v2: a payment of an order directly (files with no invoices: a marketplace's payments by order id).
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     payment_date = models.DateField(null=True, blank=True)
     amount = models.DecimalField(null=True, blank=True, **MONEY)

@@ -138,6 +138,9 @@ TABLES: tuple[Table, ...] = (
             Column("amount", "money", required=True, computed="the sum of the order's lines"),
             Column("currency", "text"),
             Column("shipped_date", "date"),
+            Column("shipping_amount", "money", description="freight / shipping charged on the order"),
+            Column("tax_amount", "money", description="tax (VAT, sales tax) on the order"),
+            Column("discount_amount", "money", description="discount granted on the whole order"),
         ),
     ),
     Table(
@@ -151,7 +154,18 @@ TABLES: tuple[Table, ...] = (
             Column("quantity", "number", required=True),
             Column("unit_price", "money", required=True, filled_by=("amount",)),
             Column("discount", "number"),
-            Column("amount", "money", computed="unit_price * quantity * (1 - discount)"),
+            Column(
+                "amount",
+                "money",
+                computed="unit_price * quantity * (1 - discount)",
+                description="the line's net total; when the file gives it, it is the line's revenue",
+            ),
+            Column(
+                "supplier_id",
+                "text",
+                references="canonical_suppliers",
+                description="who sold or supplied the line (a marketplace seller, a vendor)",
+            ),
         ),
     ),
     Table(
@@ -179,8 +193,9 @@ TABLES: tuple[Table, ...] = (
         (
             _ext(),
             Column("invoice_id", "text", references="canonical_invoices"),
+            Column("order_id", "text", references="canonical_orders", description="the order paid (no invoice)"),
             Column("customer_id", "text", references="canonical_customers"),
-            Column("payment_date", "date", required=True),
+            Column("payment_date", "date"),
             Column("amount", "money", required=True),
             Column("method", "text"),
             Column("currency", "text"),

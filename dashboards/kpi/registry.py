@@ -13,9 +13,9 @@ transaction); a full refresh rebuilds the whole table in one transaction. Reader
 (MVCC): they see the previous rows until the refresh commits.
 
 Revenue rule (the one place it is defined is the SQL function `kpi_line_revenue` and the SQL view
-`kpi_order_revenue`, both created by migration 0002): an order's revenue is
-sum(quantity * unit_price * (1 - discount)) over its order lines when it has lines, else the order's
-`amount`.
+`kpi_order_revenue`, created by migration 0002, line totals since 0015): a line earns its amount when the
+file gave it, else quantity * unit_price * (1 - discount); an order's revenue is the sum over its order
+lines when it has lines, else the order's `amount`.
 
 Strategies:
 - "incremental" with `partition_key="month"`: the SQL file selects the rows of the months in

@@ -42,6 +42,7 @@ from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
+from mappings.engine.collapse import Collapse, collapse_count
 from mappings.engine.plan import TablePlan
 from mappings.engine.sql_files import sql_file
 from mappings.engine.staging import (
@@ -80,6 +81,7 @@ class DirectLoad:
     months_before: list[str] = field(default_factory=list)
     bulk: bool = False
     timings: dict[str, int] = field(default_factory=dict)
+    collapse: Collapse | None = None  # rows of the file that share a key (collapse.py)
 
 
 # DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. Big files
@@ -89,15 +91,16 @@ MEMORY_LIMIT_BIG_FILES = "100MB"
 BIG_FILE_BYTES = 256 << 20
 
 
-def direct_load(cursor, *, plan: TablePlan, source, mode: str, stage) -> DirectLoad:
+def direct_load(cursor, *, plan: TablePlan, source, mode: str, stage, on_collapse=None) -> DirectLoad:
     """Load `plan`'s rows of `source`'s file into its table on `cursor`'s transaction (see the module
-    docstring). `mode` is the mapping's on_missing_reference; `stage(text)` reports progress."""
+    docstring). `mode` is the mapping's on_missing_reference; `stage(text)` reports progress;
+    `on_collapse(collapse)` is called before anything is written when the file repeats a key (it may raise)."""
     big = Path(source.file_path).stat().st_size > BIG_FILE_BYTES
     with _spill_directory() as spill:
         limit = MEMORY_LIMIT_BIG_FILES if big else MEMORY_LIMIT
         conn = duckdb_connect_locked(source.file_path, memory_limit=limit, spill_dir=spill)
         try:
-            return _Load(cursor, conn, plan, source, mode, stage).run()
+            return _Load(cursor, conn, plan, source, mode, stage, on_collapse).run()
         finally:
             conn.close()
 
@@ -127,8 +130,10 @@ def _process_exists(pid: int) -> bool:
 
 
 class _Load:
-    def __init__(self, cursor, conn, plan: TablePlan, source, mode: str, stage):
+    def __init__(self, cursor, conn, plan: TablePlan, source, mode: str, stage, on_collapse=None):
         self.cursor, self.conn, self.plan, self.source, self.mode, self.stage = cursor, conn, plan, source, mode, stage
+        self.on_collapse = on_collapse
+        self.collapse: Collapse | None = None
         self.timings: dict[str, int] = {}
         self.clock = time.monotonic()
 
@@ -154,6 +159,9 @@ class _Load:
         self._lap("references")
         rows, distinct = self._final(maps)
         load.rows = distinct
+        load.collapse = self.collapse
+        if self.collapse is not None and self.on_collapse is not None:
+            self.on_collapse(self.collapse)
         table = sql.Identifier(plan.name)
         # From here until commit no other execution writes this table: the identifiers fetched next stay true.
         self.cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
@@ -262,14 +270,16 @@ class _Load:
             ok = "(SELECT * FROM ll_good g WHERE NOT EXISTS "
             ok += "(SELECT 1 FROM ll_missing x WHERE x.source_row = g.source_row))"
         rows, distinct = _one(conn, f"SELECT count(*), count(DISTINCT external_id) FROM {ok}")
+        if distinct < rows and not plan.derived_external_id:
+            self.collapse = collapse_count(plan, ok, lambda query: conn.execute(query).fetchall())
         params: dict = {"source_id": self.source.pk}
         value_cols = [c for c in plan.columns if c.name != "external_id"]
         names = ["external_id", "source_id", "source_row", "is_placeholder"]
         exprs = ["g.external_id", "CAST($source_id AS BIGINT)", "g.source_row", "false"]
-        if plan.name == "canonical_orders":
-            names.append("amount_from_lines")
-            exprs.append("CAST($amount_from_lines AS BOOLEAN)")
-            params["amount_from_lines"] = plan.column("amount") is None
+        for flag, value in plan.flags.items():
+            names.append(flag)
+            exprs.append(f"CAST(${flag} AS BOOLEAN)")
+            params[flag] = value
         joins, refs = [], {c.name: k for k, c in enumerate(plan.references)}
         for col in value_cols:
             ident = quote_ident(col.name)
@@ -435,7 +445,7 @@ def _one(conn, query: str, params: dict | None = None) -> tuple:
 def _pg_type(plan: TablePlan, name: str) -> str:
     if name in _PG_TYPES:
         return _PG_TYPES[name]
-    if name == "amount_from_lines":
+    if name in plan.flags:
         return "boolean"
     col = plan.column(name)
     return "bigint" if col.references else col.staging_type

@@ -14,7 +14,16 @@ from django.apps import apps
 from django.db import models
 
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
-from mappings.engine.transforms import Expr, SqlParams, cast_to, compile_steps, transform_parse
+from mappings.engine.dates import DateColumn, date_formats_resolve
+from mappings.engine.transforms import (
+    AUTO_DATE_FORMATS,
+    Expr,
+    ParseDate,
+    SqlParams,
+    cast_to,
+    compile_steps,
+    transform_parse,
+)
 from mappings.intake.duck import quote_ident, read_csv_relation_bound
 from mappings.models import DataSource, Mapping
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
@@ -53,6 +62,7 @@ class ColumnPlan:
     steps: list = field(default_factory=list)
     references: str | None = None
     computed: str = ""  # "", "line_amount" or "name_from_external_id"
+    date_format: dict | None = None  # the format "auto" resolved to over the whole column (dates.py), for the report
 
     @property
     def staging_type(self) -> str:
@@ -96,6 +106,18 @@ class TablePlan:
         return [c for c in self.columns if c.references and c.references != self.name]
 
     @property
+    def flags(self) -> dict[str, bool]:
+        """Boolean columns the engine writes about how a row's amount came to be (same for every row)."""
+        amount = self.column("amount")
+        if self.name == "canonical_orders":
+            # No order total in the file: the order's amount is kept as the sum of its lines.
+            return {"amount_from_lines": amount is None}
+        if self.name == "canonical_order_lines":
+            # Computed here from quantity x unit price (rounded): the revenue rule recomputes it exactly.
+            return {"amount_computed": amount is not None and amount.computed == "line_amount"}
+        return {}
+
+    @property
     def date_column(self) -> str | None:
         name = DATE_COLUMNS.get(self.name)
         return name if name and self.column(name) else None
@@ -107,19 +129,28 @@ class TablePlan:
         pre, val, checks = [], [], []
         out_cols = [c for c in self.columns if not c.computed]
         for i, col in enumerate(out_cols):
+            first_problem = len(params.problems)
             expr = compile_steps(col.source_col, col.steps, params)
             # A value present in the file that does not survive its conversion makes the row rejected;
             # steps that may empty a value on purpose (map_values to null, split_part) are judged after them.
             judged_raw = col.source_col and not any(s.op in ("map_values", "split_part") for s in col.steps)
             raw = f"ll_blank_null({quote_ident(col.source_col)})" if judged_raw else expr.sql
-            pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}")
+            # A step's own problem (division by zero, not a number) is the row's reason, the first in step order.
+            problems = params.problems[first_problem:]
+            problem = (
+                "CASE " + " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in problems) + " END"
+                if problems
+                else "CAST(NULL AS VARCHAR)"
+            )
+            pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}, {problem} AS e{i}")
             target = "text" if col.references else col.type
             converted = _limit(cast_to(Expr(f"c{i}", expr.type), target, params), model, col)
-            val.append(f"{converted} AS v{i}, r{i}")
+            val.append(f"{converted} AS v{i}, r{i}, e{i}")
             name = params.bind(col.source_col or col.name)
             reason_type = params.bind(f"cannot read the value as {target}{_limit_note(model, col)}")
             checks.append(
-                f"CASE WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
+                f"CASE WHEN e{i} IS NOT NULL THEN {{'column': {name}, 'value': coalesce(r{i}, ''), 'reason': e{i}}} "
+                f"WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
                 f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
             # A mapped required column is required on every row (filled_by only spares the mapping).
@@ -230,6 +261,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 references=schema_col.references,
             )
         )
+    _resolve_auto_dates(by_table, source)
     plans = []
     for name in TABLE_ORDER:
         if name not in by_table:
@@ -257,3 +289,35 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
             )
         )
     return plans
+
+
+def _auto_date_step(col: ColumnPlan) -> int | None:
+    """Where `col` parses dates with "auto": the index of its parse_date step, len(steps) when its value
+    reaches a date column as text (converted with every candidate format), None when it needs no choice."""
+    for i, step in enumerate(col.steps):
+        if step.op == "parse_date":
+            return i if step.format == "auto" else None
+    if col.references or col.type not in ("date", "timestamp") or any(s.op == "cast" for s in col.steps):
+        return None
+    return len(col.steps) if compile_steps(col.source_col, col.steps, SqlParams()).type == "text" else None
+
+
+def _resolve_auto_dates(by_table: dict[str, list[ColumnPlan]], source: DataSource) -> None:
+    """Give every column that parses dates with "auto" the one format that reads most of its values
+    (dates.py): an explicit parse_date step replaces the "auto" one or is added before the conversion."""
+    wanted: list[tuple[ColumnPlan, int, DateColumn]] = []
+    for table, cols in by_table.items():
+        for col in cols:
+            at = _auto_date_step(col)
+            if at is not None:
+                key = DateColumn(key=f"{table}.{col.name}", source_col=col.source_col, steps=tuple(col.steps[:at]))
+                wanted.append((col, at, key))
+    if not wanted or not source.file_path:
+        return
+    chosen = date_formats_resolve([w[2] for w in wanted], file_path=source.file_path, dialect=source.dialect)
+    for col, at, key in wanted:
+        resolved = chosen[key.key]
+        # No candidate reads a plausible date: the first one stands, and the values are rejected as unreadable.
+        step = ParseDate(op="parse_date", format=resolved.format or AUTO_DATE_FORMATS[0])
+        col.steps = [*col.steps[:at], step, *col.steps[at + 1 :]]
+        col.date_format = resolved.report(col.source_col)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from psycopg import sql
 
+from mappings.engine.collapse import collapse_count
 from mappings.engine.direct import BULK_END_LAP, DirectLoad
 from mappings.engine.plan import ColumnPlan, TablePlan
 from mappings.engine.staging import Reject, missing_reason, stage_rows
@@ -40,10 +41,11 @@ def staged_load(
     mode: str,
     stage: Callable[[str], None],
     advance: Callable[[str, int], None],
+    on_collapse: Callable | None = None,
 ) -> DirectLoad:
     """Load `plan`'s rows of `source`'s file into its table through a staging table on `cursor`'s
     transaction. `mode` is the mapping's on_missing_reference; `stage(text)` reports a new stage and
-    `advance(text, rows)` the rows read so far."""
+    `advance(text, rows)` the rows read so far; `on_collapse` as direct_load's."""
     loaded = DirectLoad(result=TableResult(), rows=0, rejected=0)
     staging = staging_create(cursor, plan)
     stage(f"reading {plan.name}")
@@ -81,6 +83,15 @@ def staged_load(
     clock = time.monotonic()
     rows, distinct = staging_counts(cursor, plan=plan, staging=staging)
     loaded.rows = distinct
+    if distinct < rows and not plan.derived_external_id:
+
+        def fetch(query: str) -> list[tuple]:
+            cursor.execute(query)
+            return cursor.fetchall()
+
+        loaded.collapse = collapse_count(plan, staging.as_string(cursor), fetch)
+        if loaded.collapse is not None and on_collapse is not None:
+            on_collapse(loaded.collapse)
     loaded.months_before = old_months(cursor, plan=plan, staging=staging)
     loaded.bulk = bulk_load_begin(cursor, plan=plan, staging=staging, rows=distinct)
     result = upsert_table(
@@ -89,7 +100,6 @@ def staged_load(
         staging=staging,
         maps=maps,
         source_id=source.pk,
-        amount_from_lines=plan.name == "canonical_orders" and plan.column("amount") is None,
         repeated_ids=distinct < rows,
     )
     loaded.timings[f"{plan.name}: upsert"] = _ms(clock)

@@ -8,11 +8,13 @@ parameters (`$p1`, `$p2`, ...): no text from a mapping ever becomes SQL text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from mappings.engine.sql_files import sql_statements
 from mappings.intake.duck import quote_ident
@@ -37,6 +39,7 @@ AUTO_DATE_FORMATS = [
     "%m/%d/%Y %H:%M",
     "%d/%m/%Y",
     "%m/%d/%y",
+    "%d/%m/%y",
     "%Y/%m/%d",
     "%d-%m-%Y",
     "%d %b %Y",
@@ -126,6 +129,48 @@ class Hash(_Step):
     op: Literal["hash"]
 
 
+class _Operands(_Step):
+    """An arithmetic step over the value so far and its operands: columns of the file, then a constant."""
+
+    columns: list[str] = Field(default_factory=list, max_length=20)
+    value: Decimal | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _some_operand(self):
+        if not self.columns and self.value is None:
+            raise ValueError("give the columns or the value to operate with")
+        return self
+
+
+class Multiply(_Operands):
+    op: Literal["multiply"]
+
+
+class Divide(_Operands):
+    op: Literal["divide"]
+
+
+class Add(_Operands):
+    op: Literal["add"]
+
+
+class Subtract(_Operands):
+    op: Literal["subtract"]
+
+
+class Round(_Step):
+    op: Literal["round"]
+    places: int = Field(default=0, ge=0, le=6)
+
+
+class Abs(_Step):
+    op: Literal["abs"]
+
+
+class Negate(_Step):
+    op: Literal["negate"]
+
+
 Step = Annotated[
     Trim
     | Upper
@@ -140,7 +185,14 @@ Step = Annotated[
     | MapValues
     | Constant
     | SplitPart
-    | Hash,
+    | Hash
+    | Multiply
+    | Divide
+    | Add
+    | Subtract
+    | Round
+    | Abs
+    | Negate,
     Field(discriminator="op"),
 ]
 # The op names, in the order of the schema above: the one list the API, the engine and the page use.
@@ -200,14 +252,24 @@ def duckdb_install_macros(conn) -> None:
 
 @dataclass
 class SqlParams:
-    """Named parameters of one DuckDB statement: values never become SQL text."""
+    """Named parameters of one DuckDB statement: values never become SQL text.
+
+    `problems`: (condition, reason) pairs the compiled steps found a row can fail on (a division by zero,
+    a value that is not a number), in step order; the plan turns them into rejected-row reasons."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.values) + 1}"
         self.values[name] = value
         return f"${name}"
+
+    def used_by(self, sql_text: str) -> dict[str, Any]:
+        """The parameters `sql_text` refers to (DuckDB refuses unused ones: a step's problem reasons are
+        bound whether or not the statement reports them)."""
+        used = set(re.findall(r"\$(p\d+)\b", sql_text))
+        return {name: value for name, value in self.values.items() if name in used}
 
 
 @dataclass(frozen=True)
@@ -280,7 +342,57 @@ def _compile_step(expr: Expr, step: _Step, params: SqlParams) -> Expr:  # noqa: 
             return Expr(f"nullif(split_part({_text(expr).sql}, {params.bind(sep)}, {params.bind(index)}), '')", "text")
         case Hash():
             return Expr(f"sha256({_text(expr).sql})", "text")
+        case Multiply() | Divide() | Add() | Subtract():
+            return _arithmetic(expr, step, params)
+        case Round(places=places):
+            value = _number(expr, step.op, params)
+            return Expr(f"CAST(round({value}, {params.bind(places)}) AS DECIMAL(38, 6))", "number")
+        case Abs():
+            return Expr(f"abs({_number(expr, step.op, params)})", "number")
+        case Negate():
+            return Expr(f"(- {_number(expr, step.op, params)})", "number")
     raise TransformInvalid(f"unsupported step {step!r}")  # pragma: no cover - the allow-list prevents it
+
+
+# Beyond this magnitude a result is refused (NULL, so the row is rejected) rather than overflow DuckDB's decimals.
+ARITHMETIC_LIMIT = 1e24
+
+
+def _number(expr: Expr, op: str, params: SqlParams) -> str:
+    """The value so far as a DECIMAL(38, 6); a text that is not a number is a problem of the row."""
+    if expr.type in ("number", "integer"):
+        return f"CAST({expr.sql} AS DECIMAL(38, 6))"
+    text = _text(expr).sql
+    params.problems.append((f"{text} IS NOT NULL AND ll_num_auto({text}) IS NULL", params.bind(f"{op}: not a number")))
+    return f"ll_num_auto({text})"
+
+
+def _operands(step: _Operands, params: SqlParams) -> list[str]:
+    """The step's operands as DECIMAL(38, 6): each column's cell (read as parse_number auto), then the value."""
+    operands = []
+    for column in step.columns:
+        cell = _cell(column)
+        reason = params.bind(f"{step.op}: column {column!r} is not a number")
+        params.problems.append((f"{cell} IS NOT NULL AND ll_num_auto({cell}) IS NULL", reason))
+        operands.append(f"ll_num_auto({cell})")
+    if step.value is not None:
+        operands.append(f"CAST({params.bind(str(step.value))} AS DECIMAL(38, 6))")
+    return operands
+
+
+def _arithmetic(expr: Expr, step: _Operands, params: SqlParams) -> Expr:
+    value = _number(expr, step.op, params)
+    limit = None
+    for operand in _operands(step, params):
+        if isinstance(step, Divide):
+            params.problems.append((f"{value} IS NOT NULL AND {operand} = 0", params.bind("divide: division by zero")))
+            value = f"(CASE WHEN {operand} <> 0 THEN try_cast({value} / {operand} AS DECIMAL(38, 6)) END)"
+            continue
+        sign = {"multiply": "*", "add": "+", "subtract": "-"}[step.op]
+        limit = limit or params.bind(ARITHMETIC_LIMIT)
+        approx = f"(CAST({value} AS DOUBLE) {sign} CAST({operand} AS DOUBLE))"
+        value = f"(CASE WHEN abs({approx}) < {limit} THEN CAST({value} {sign} {operand} AS DECIMAL(38, 6)) END)"
+    return Expr(value, "number")
 
 
 def cast_to(expr: Expr, target: str, params: SqlParams) -> Expr:

@@ -133,7 +133,6 @@ def upsert_table(
     staging: sql.Identifier,
     maps: dict[str, sql.Identifier],
     source_id: int,
-    amount_from_lines: bool,
     repeated_ids: bool = False,
 ) -> TableResult:
     """Insert new rows and update changed ones; returns counts and what changed (for KPI refresh).
@@ -174,10 +173,10 @@ def upsert_table(
     extra_names = ["source_id", "source_row", "is_placeholder"]
     extra_values = [sql.Literal(source_id), sql.SQL("s.source_row"), sql.SQL("false")]
     compared = [c.name for c in value_cols]
-    if plan.name == "canonical_orders":
-        extra_names.append("amount_from_lines")
-        extra_values.append(sql.Literal(amount_from_lines))
-        compared.append("amount_from_lines")
+    for flag, value in plan.flags.items():
+        extra_names.append(flag)
+        extra_values.append(sql.Literal(value))
+        compared.append(flag)
     select_list = sql.SQL(", ").join(
         [
             *(sql.SQL("{} AS {}").format(v, sql.Identifier(n)) for n, v in zip(extra_names, extra_values, strict=True)),
@@ -375,7 +374,16 @@ def self_references_update(
 
 
 def order_amounts_from_lines(cursor, *, order_ids: list[int], orders_source_id: int | None) -> dict:
-    """Recompute amounts of orders that take them from their lines; returns count and what changed."""
+    """Recompute amounts of orders that take them from their lines; returns count and what changed.
+
+    Placeholder orders of `order_ids` (created by a lines file) take theirs from their lines too, until a
+    file describing them says otherwise."""
+    if order_ids:
+        cursor.execute(
+            "UPDATE canonical_orders SET amount_from_lines = true "
+            "WHERE id = ANY(%s) AND is_placeholder AND amount IS NULL AND NOT amount_from_lines",
+            [order_ids],
+        )
     cursor.execute(sql_text("order_amounts.sql"), {"order_ids": order_ids, "orders_source_id": orders_source_id or -1})
     count, months, customers, reps = cursor.fetchone()
     return {
@@ -439,3 +447,12 @@ def bulk_load_end(cursor, *, plan: TablePlan) -> None:
     every row after the commit (queued by canonical/receivers.py), instead of one more scan per key here."""
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     cursor.execute("SELECT ll_bulk_load_end(%s::regclass, false)", [plan.name])
+
+
+def orders_without_amount(cursor, *, order_ids: list[int], source_id: int) -> int:
+    """Orders of this execution (written from `source_id`, or the orders of its lines) left with no amount."""
+    cursor.execute(
+        "SELECT count(*) FROM canonical_orders WHERE amount IS NULL AND (source_id = %s OR id = ANY(%s))",
+        [source_id, order_ids],
+    )
+    return cursor.fetchone()[0]

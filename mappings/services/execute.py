@@ -19,12 +19,13 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
 from mappings.engine.plan import TablePlan, plan_build, plan_build_for
 from mappings.engine.staged import staged_load
 from mappings.engine.staging import Reject
 from mappings.engine.transforms import duckdb_install_macros
-from mappings.engine.upsert import order_amounts_from_lines
+from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send
@@ -123,12 +124,17 @@ class _Progress:
             self.conn.close()
 
 
-def mapping_execute(*, job: ExecutionJob) -> dict:
+def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False) -> dict:
     """Run `job` (its source through its mapping) and return its report.
 
+    Rows of the file that share a key are reported per table ("collapsed": rows, keys, conflicting_keys,
+    example) with a line in "warnings"; with `refuse_conflicting_keys` (`ingest --auto`) a key whose rows
+    disagree stops the execution before anything is committed, naming the key column.
+
     The report is the contract's ingest JSON: {"source_id", "mapping_id", "tables": {TABLE: {"inserted",
-    "updated", "unchanged", "rejected"}}, "errors": [...]} plus "touched" (per table: months, customer_ids,
-    product_ids, employee_ids that changed), "placeholders", "computed", "duration_ms", "rejected_rows".
+    "updated", "unchanged", "rejected"}}, "errors": [...]} plus "warnings", "date_formats" (the one format of
+    each "auto" date column), "touched" (per table: months, customer_ids, product_ids, employee_ids that
+    changed), "placeholders", "computed", "duration_ms", "rejected_rows".
     The job ends `succeeded` or `failed`; a failed job changed no canonical table.
     """
     started = time.monotonic()
@@ -143,10 +149,21 @@ def mapping_execute(*, job: ExecutionJob) -> dict:
         if "ragged" not in source.dialect:  # a big upload not scanned yet: count its rows, find ragged ones
             data_source_scan(source=source)
         plans = plan_build(mapping)
+        # The one format each "auto" date column was read with (plan.py resolves it over the whole column).
+        formats = {f"{p.name}.{c.name}": c.date_format for p in plans for c in p.columns if c.date_format}
+        if formats:
+            report["date_formats"] = formats
         progress = _Progress(job, (source.rows or 1) * len(plans))
         with transaction.atomic():
             _lock_source(source.pk)
-            rejects = _run_plans(plans, source=source, mapping=mapping, report=report, progress=progress)
+            rejects = _run_plans(
+                plans,
+                source=source,
+                mapping=mapping,
+                report=report,
+                progress=progress,
+                refuse_conflicting_keys=refuse_conflicting_keys,
+            )
             if mapping.options.get("all_or_nothing") and rejects:
                 total = sum(t["rejected"] for t in report["tables"].values())
                 raise ExecutionAborted(
@@ -200,8 +217,18 @@ def _lock_source(source_id: int) -> None:
             cursor.execute("SELECT set_config('lock_timeout', '0', true)")
 
 
+class ConflictingKeys(ExecutionFailed):
+    """Rows that share a key disagree on other columns, and the execution was told to refuse that."""
+
+
 def _run_plans(
-    plans: list[TablePlan], *, source: DataSource, mapping: Mapping, report: dict, progress: _Progress
+    plans: list[TablePlan],
+    *,
+    source: DataSource,
+    mapping: Mapping,
+    report: dict,
+    progress: _Progress,
+    refuse_conflicting_keys: bool = False,
 ) -> list[Reject]:
     connection.ensure_connection()
     pg = connection.connection  # the psycopg connection, inside Django's transaction
@@ -227,12 +254,28 @@ def _run_plans(
             progress.stage(text, advance=rows)
 
         for plan in plans:
+
+            def on_collapse(collapse: Collapse, plan: TablePlan = plan) -> None:
+                report.setdefault("warnings", []).append(collapse.line(plan.name))
+                if refuse_conflicting_keys and collapse.conflicting_keys:
+                    report["tables"][plan.name] = {
+                        **TableResult().counts(),
+                        "collapsed": collapse.report(),
+                    }
+                    raise ConflictingKeys(
+                        f"{plan.name}: key column {collapse.key_column!r} repeats with different values "
+                        f"({collapse.rows} rows into {collapse.keys} keys, {collapse.conflicting_keys} "
+                        "conflicting): not a key of this table, so nothing was loaded"
+                    )
+
             if plan.self_references:
                 # A self-reference (an employee's manager in the same file) needs every row of the file in
                 # the table first: those plans go through a staging table.
-                loaded = staged_load(cursor, plan=plan, source=source, mode=mode, stage=stage, advance=advance)
+                loaded = staged_load(
+                    cursor, plan=plan, source=source, mode=mode, stage=stage, advance=advance, on_collapse=on_collapse
+                )
             else:
-                loaded = direct_load(cursor, plan=plan, source=source, mode=mode, stage=stage)
+                loaded = direct_load(cursor, plan=plan, source=source, mode=mode, stage=stage, on_collapse=on_collapse)
                 progress.stage(f"written {plan.name}", advance=source.rows or 0)
             rejects.extend(loaded.rejects)
             timings.update(loaded.timings)
@@ -244,6 +287,8 @@ def _run_plans(
             result.unchanged = max(loaded.rows - result.inserted - result.updated, 0)
             result.rejected = loaded.rejected
             report["tables"][plan.name] = result.counts()
+            if loaded.collapse is not None:
+                report["tables"][plan.name]["collapsed"] = loaded.collapse.report()
             if result.inserted or result.updated:
                 # An entry (even without keys) tells the KPI refresh that this table changed.
                 _merge_touched(touched, plan.name, result.touched, loaded.months_before)
@@ -260,6 +305,15 @@ def _run_plans(
                 _merge_touched(touched, "canonical_orders", changed, [])
         if line_order_ids:
             _merge_touched(touched, "canonical_order_lines", _orders_keys(cursor, sorted(line_order_ids)), [])
+        if "canonical_orders" in report["tables"] or line_order_ids:
+            missing = orders_without_amount(cursor, order_ids=sorted(line_order_ids), source_id=source.pk)
+            if missing:
+                if "canonical_orders" in report["tables"]:
+                    report["tables"]["canonical_orders"]["amount_missing"] = missing
+                report.setdefault("warnings", []).append(
+                    f"canonical_orders: {missing} orders have no amount: the file has no order total and no "
+                    "lines were loaded for them (their revenue counts as 0 until lines or a total arrive)"
+                )
     report["timings_ms"] = timings
     # Tables loaded in bulk: their indexes rebuilt and foreign keys validated set-wise (upsert.py).
     report["bulk_load"] = bulk_tables
@@ -332,8 +386,11 @@ def _finish(job: ExecutionJob, report: dict, rejects: list[Reject], started: flo
     job.save(update_fields=["report", "status", "stage", "progress", "error", "finished_at"])
 
 
-def execution_run_now(*, source: DataSource, mapping: Mapping | None = None, user: User | None) -> ExecutionJob:
-    """Create a job and run it in this process (the ingest command and seed_demo)."""
+def execution_run_now(
+    *, source: DataSource, mapping: Mapping | None = None, user: User | None, refuse_conflicting_keys: bool = False
+) -> ExecutionJob:
+    """Create a job and run it in this process (the ingest command and seed_demo); `refuse_conflicting_keys`
+    as mapping_execute's."""
     if mapping is None:
         mapping = source.mappings.order_by("-version").first()
         if mapping is None:
@@ -347,7 +404,7 @@ def execution_run_now(*, source: DataSource, mapping: Mapping | None = None, use
     # Claimed like a queued job: the job lock and the heartbeat keep the stale-job sweeper off it.
     with execution_job_claim(job.pk) as claimed:
         if claimed is not None:
-            mapping_execute(job=claimed)
+            mapping_execute(job=claimed, refuse_conflicting_keys=refuse_conflicting_keys)
     job.refresh_from_db()
     return job
 

@@ -100,7 +100,8 @@ def ingest_file(
         mapping = mapping_save(source=source, fields=fields, options=options, user=user, note="ingest")
     except MappingInvalid as exc:
         raise IngestFailed("mapping invalid: " + "; ".join(exc.errors)) from exc
-    job = execution_run_now(source=source, mapping=mapping, user=user)
+    # --auto trusts no key the file contradicts: rows that share it but disagree stop the run.
+    job = execution_run_now(source=source, mapping=mapping, user=user, refuse_conflicting_keys=auto)
     return source, job
 
 

@@ -10,8 +10,9 @@ from canonical.schema import TABLES
 
 # Columns every canonical table has that no mapping fills: the surrogate key and provenance.
 PROVENANCE = {"id", "source_id", "source_row", "is_placeholder"}
-# Columns the execution engine writes itself, not a mapping (an order's amount computed from its lines).
-ENGINE_COLUMNS = {"canonical_orders": {"amount_from_lines"}}
+# Columns the execution engine writes itself, not a mapping (an order's amount computed from its lines, a
+# line amount it computed).
+ENGINE_COLUMNS = {"canonical_orders": {"amount_from_lines"}, "canonical_order_lines": {"amount_computed"}}
 
 # Schema value type -> the model fields that store it.
 FIELD_TYPES = {

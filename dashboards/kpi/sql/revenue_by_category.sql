@@ -9,7 +9,7 @@ WITH f AS (
 SELECT month, sales_rep_id, category, sum(revenue) AS revenue, sum(quantity) AS quantity
 FROM (
     SELECT f.month, f.sales_rep_id, COALESCE(NULLIF(p.category, ''), 'Uncategorized') AS category,
-           kpi_line_revenue(l.quantity, l.unit_price, l.discount, l.amount) AS revenue, l.quantity
+           kpi_line_revenue(l.quantity, l.unit_price, l.discount, l.amount, l.amount_computed) AS revenue, l.quantity
     FROM f
     JOIN canonical_order_lines l ON l.order_id = f.order_id
     LEFT JOIN canonical_products p ON p.id = l.product_id

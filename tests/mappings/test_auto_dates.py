@@ -1,0 +1,102 @@
+"""parse_date "auto" reads a whole column with one format: the one that reads the most plausible dates."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from canonical.models import Order
+from mappings.engine.plan import plan_build
+from tests.mappings.helpers import field, run, save, upload_text
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+
+
+def orders_csv(*dates: str) -> str:
+    return "order,date,amount\n" + "".join(f"O{n},{d},1.00\n" for n, d in enumerate(dates, start=1))
+
+
+def fields(transform=None) -> list[dict]:
+    return [
+        field("order", "canonical_orders", "external_id"),
+        field("date", "canonical_orders", "order_date", transform),
+        field("amount", "canonical_orders", "amount"),
+    ]
+
+
+def test_values_above_12_in_the_first_position_make_the_whole_column_day_first(db, tmp_path):
+    # 03/01/19 alone reads either way; 13/01/19 and 25/12/19 only day-first: the column is day-first.
+    source = upload_text(tmp_path, orders_csv("03/01/19", "13/01/19", "25/12/19"))
+    job = run(source, fields([{"op": "parse_date", "format": "auto"}]))
+
+    assert job.status == "succeeded", job.error
+    dates = dict(Order.objects.values_list("external_id", "order_date"))
+    assert dates == {
+        "O1": datetime.date(2019, 1, 3),
+        "O2": datetime.date(2019, 1, 13),
+        "O3": datetime.date(2019, 12, 25),
+    }
+    assert job.report["date_formats"]["canonical_orders.order_date"] == {
+        "column": "date",
+        "format": "%d/%m/%y",
+        "read": 3,
+        "values": 3,
+    }
+
+
+def test_a_value_the_chosen_format_cannot_read_is_rejected_not_read_with_another_format(db, tmp_path):
+    # Three month-first values and one day-first: mixing would load all four, one of them wrong or silently so.
+    source = upload_text(tmp_path, orders_csv("01/13/2024", "02/14/2024", "03/15/2024", "25/12/2024"))
+    job = run(source, fields([{"op": "parse_date", "format": "auto"}]))
+
+    assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%m/%d/%Y"
+    assert job.report["tables"]["canonical_orders"]["rejected"] == 1
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["O1", "O2", "O3"]
+
+
+def test_two_digit_years_are_not_read_as_the_first_century(db, tmp_path):
+    # %Y/%m/%d would read 19/01/03 as 3 January of the year 19: implausible, so %y/… formats win.
+    source = upload_text(tmp_path, orders_csv("05.05.98", "17.06.99"))
+    job = run(source, fields([{"op": "parse_date", "format": "auto"}]))
+
+    assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%d.%m.%y"
+    assert Order.objects.get(external_id="O1").order_date == datetime.date(1998, 5, 5)
+
+
+def test_a_date_column_without_a_parse_step_is_resolved_too(db, tmp_path):
+    source = upload_text(tmp_path, orders_csv("05.05.1998", "17.06.1999"))
+    job = run(source, fields())
+
+    assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%d.%m.%Y"
+    assert Order.objects.get(external_id="O2").order_date == datetime.date(1999, 6, 17)
+
+
+def test_evidence_that_cannot_decide_is_reported_as_tied(db, tmp_path):
+    source = upload_text(tmp_path, orders_csv("01/02/2024", "03/04/2024"))
+    mapping = save(source, fields([{"op": "parse_date", "format": "auto"}]))
+
+    plan = next(p for p in plan_build(mapping) if p.name == "canonical_orders")
+    resolved = plan.column("order_date").date_format
+    assert resolved["format"] == "%m/%d/%Y"
+    assert "%d/%m/%Y" in resolved["tied"]
+
+
+def test_an_explicit_format_is_left_alone(db, tmp_path):
+    source = upload_text(tmp_path, orders_csv("01/02/2024"))
+    job = run(source, fields([{"op": "parse_date", "format": "%d/%m/%Y"}]))
+
+    assert "date_formats" not in job.report
+    assert Order.objects.get(external_id="O1").order_date == datetime.date(2024, 2, 1)
+
+
+def test_steps_before_parse_date_are_applied_before_the_formats_are_scored(db, tmp_path):
+    source = upload_text(tmp_path, orders_csv("d:25/12/2024", "d:13/01/2024"))
+    transform = [{"op": "split_part", "separator": ":", "index": 2}, {"op": "parse_date", "format": "auto"}]
+    job = run(source, fields(transform))
+
+    assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%d/%m/%Y"
+    assert Order.objects.get(external_id="O1").order_date == datetime.date(2024, 12, 25)
