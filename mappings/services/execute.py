@@ -28,6 +28,7 @@ from mappings.engine.transforms import duckdb_install_macros
 from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
+from mappings.profiling.grain import NEARLY
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
 from mappings.services.upload import data_source_scan
@@ -257,7 +258,12 @@ def _run_plans(
 
             def on_collapse(collapse: Collapse, plan: TablePlan = plan) -> None:
                 report.setdefault("warnings", []).append(collapse.line(plan.name))
-                if refuse_conflicting_keys and collapse.conflicting_keys:
+                # The rows' own table must never merge disagreeing rows; a denormalized parent repeated on
+                # each line may disagree in a few keys (data noise, as the proposer's "nearly" allows): the
+                # last occurrence wins there, with the warning above.
+                row_table = plan is plans[-1]
+                noisy_parent = collapse.conflicting_keys <= NEARLY * collapse.keys
+                if refuse_conflicting_keys and collapse.conflicting_keys and (row_table or not noisy_parent):
                     report["tables"][plan.name] = {
                         **TableResult().counts(),
                         "collapsed": collapse.report(),

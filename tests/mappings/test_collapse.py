@@ -161,3 +161,43 @@ def test_ingest_with_a_mapping_file_loads_a_conflicting_key_with_a_warning(db, t
     assert report["tables"]["canonical_orders"]["collapsed"]["keys"] == 2
     assert any("'line'" in w for w in report["warnings"])
     assert Order.objects.count() == 2
+
+
+def _orders_with_customers(conflicting: int) -> str:
+    """40 orders of 40 customers, each customer on two orders; `conflicting` customers are spelled two ways."""
+    rows = []
+    for i in range(80):
+        c = i % 40
+        name = f"Customer {c}" + (" Ltd" if c < conflicting and i >= 40 else "")
+        rows.append(f"O{i},C{c},{name},2024-01-{1 + i % 28:02d},{10 + i}.00\n")
+    return "order,customer,customer_name,date,amount\n" + "".join(rows)
+
+
+ORDER_FIELDS = [
+    field("order", "canonical_orders", "external_id"),
+    field("customer", "canonical_orders", "customer_id"),
+    field("customer", "canonical_customers", "external_id"),
+    field("customer_name", "canonical_customers", "name"),
+    field("date", "canonical_orders", "order_date"),
+    field("amount", "canonical_orders", "amount"),
+]
+
+
+def test_a_parent_spelled_two_ways_in_a_few_keys_loads_with_a_warning_even_when_refusing(db, tmp_path):
+    source = upload_text(tmp_path, _orders_with_customers(conflicting=1))
+    job = execution_run_now(source=source, mapping=save(source, ORDER_FIELDS), user=None, refuse_conflicting_keys=True)
+
+    assert job.status == ExecutionJob.Status.SUCCEEDED, job.error
+    assert Order.objects.count() == 80
+    collapsed = job.report["tables"]["canonical_customers"]["collapsed"]
+    assert collapsed["conflicting_keys"] == 1 and collapsed["keys"] == 40
+    assert any("'customer'" in w for w in job.report["warnings"])
+
+
+def test_a_parent_whose_key_disagrees_often_is_refused(db, tmp_path):
+    source = upload_text(tmp_path, _orders_with_customers(conflicting=10))
+    job = execution_run_now(source=source, mapping=save(source, ORDER_FIELDS), user=None, refuse_conflicting_keys=True)
+
+    assert job.status == ExecutionJob.Status.FAILED
+    assert "'customer'" in job.error
+    assert Order.objects.count() == 0
