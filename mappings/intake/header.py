@@ -19,7 +19,9 @@ FOLLOWING_ROWS = 10  # rows under a candidate header that must look like its dat
 NON_TEXT_SHARE = 0.5  # "mostly" non-text: the share of a candidate's data cells that are not text
 
 _NUMBER = re.compile(r"^[\s(+\-]*[$€£¥₹]?\s*[+\-]?(\d[\d,.' ]*)?\d\s*[%$€£¥₹)]?\s*$")
-_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?.*)?$")
+_DATE = re.compile(
+    r"^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?.*)?|\d{4}[-/.]\d{1,2}|\d{1,2}[-/.]\d{4})$"
+)
 _BOOL = {"true", "false", "yes", "no"}
 
 

@@ -175,27 +175,30 @@ def workbook_to_csv(
             raise WorkbookUnreadable(f"The workbook has no sheet {sheet!r}: it has {', '.join(map(repr, names))}.")
         data = dict((name, s) for name, s, _ in sheets)[sheet]
         listing = [{"name": name, "rows": s.height} for name, s, _ in sheets]
-        # Pass 1: the width (widest row) and the head, rendered, for the header's evidence.
-        width, head, height = 0, [], 0
+        # Pass 1: the width (widest row), the columns holding date-times, and the head, rendered, for the
+        # header's evidence. calamine gives a date-time at midnight as a date: in a column of date-times it is
+        # written as one, so a column never mixes two formats.
+        width, head, height, timed = 0, [], 0, set()
         for index, row in enumerate(data.iter_rows()):
             height = index + 1
             for i in range(len(row) - 1, width - 1, -1):
                 if row[i] != "" and not (isinstance(row[i], str) and not row[i].strip()):
                     width = i + 1
                     break
+            timed.update(i for i, v in enumerate(row) if isinstance(v, dt.datetime))
             if index < SCAN_ROWS + 10:
                 head.append([cell_text(v) for v in row])
         if header_row is None:
             header_row = header_row_detect(head)
         if width == 0 or header_row >= height:
             raise WorkbookUnreadable(f"The sheet {sheet!r} has no data" + (" at that row." if width else "."))
-        rows = _write(data, dest, width=width, header_row=header_row, height=height, progress=progress)
+        rows = _write(data, dest, width=width, header_row=header_row, height=height, timed=timed, progress=progress)
         return Converted(sheet=sheet, sheets=listing, header_row=header_row, rows=rows)
     finally:
         workbook.close()
 
 
-def _write(data, dest: Path, *, width: int, header_row: int, height: int, progress) -> int:
+def _write(data, dest: Path, *, width: int, header_row: int, height: int, timed: set[int], progress) -> int:
     written = 0
     last_report = time.monotonic()
     with dest.open("w", encoding="utf-8", newline="") as fout:
@@ -204,6 +207,9 @@ def _write(data, dest: Path, *, width: int, header_row: int, height: int, progre
             if index < header_row:
                 continue
             cells = [cell_text(v) for v in row[:width]]
+            for i in timed:
+                if i < width and type(row[i]) is dt.date:
+                    cells[i] += " 00:00:00"
             if index > header_row and not any(c.strip() for c in cells):
                 continue
             cells += [""] * (width - len(cells))
