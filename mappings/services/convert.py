@@ -48,16 +48,17 @@ def data_source_convert(*, source: DataSource) -> DataSource:
         source.save(update_fields=["status", "error", "progress"])
         return source
     dialect["original_file"] = wanted["original_file"]
-    source.rows = dialect.pop("rows")
-    source.dialect, source.file_format, source.profile = dialect, file_format, {}
-    source.status, source.error, source.progress = DataSource.Status.UPLOADED, "", 0.9
-    source.save(update_fields=["rows", "dialect", "file_format", "profile", "status", "error", "progress"])
-    try:
-        data_source_profile(source=source)
-    except ProfileError:
-        return source  # recorded on the source (failed, with the reason)
-    DataSource.objects.filter(pk=source.pk).update(progress=1.0)
-    source.progress = 1.0
+    # One transaction: the page polling the status sees `converting` until the profile is there too.
+    with transaction.atomic():
+        source.rows = dialect.pop("rows")
+        source.dialect, source.file_format, source.profile = dialect, file_format, {}
+        source.status, source.error, source.progress = DataSource.Status.UPLOADED, "", 1.0
+        source.save(update_fields=["rows", "dialect", "file_format", "profile", "status", "error", "progress"])
+        try:
+            data_source_profile(source=source)
+        except ProfileError as exc:
+            source.status, source.error = DataSource.Status.FAILED, str(exc)
+            source.save(update_fields=["status", "error"])
     return source
 
 
