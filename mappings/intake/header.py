@@ -2,8 +2,8 @@
 
 The same evidence decides for CSV files and workbook sheets (their cells rendered as text first): the
 header row is the first row whose cells are all non-empty, distinct text, whose rows above are sparse (a
-title, a date, blank lines), and whose following rows have its width and mostly values that are not text
-(numbers, amounts, dates). Without such evidence the header is the first row.
+title, a date, blank lines), and whose following rows have its width and values that are not all text (at
+least a quarter numbers, amounts, dates). Without such evidence the header is the first row.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 
 SCAN_ROWS = 30  # rows looked at for a header below the first one
 FOLLOWING_ROWS = 10  # rows under a candidate header that must look like its data
-NON_TEXT_SHARE = 0.5  # "mostly" non-text: the share of a candidate's data cells that are not text
+# The share of a candidate's data cells that must not be text: a customer list under a title has a code, a
+# name and one date per row; a second header row under the first has none.
+NON_TEXT_SHARE = 0.25
 
 _NUMBER = re.compile(r"^[\s(+\-]*[$€£¥₹]?\s*[+\-]?(\d[\d,.' ]*)?\d\s*[%$€£¥₹)]?\s*$")
 _DATE = re.compile(

@@ -117,3 +117,16 @@ def test_a_big_upload_that_cannot_be_read_ends_failed_with_the_reason(client, ex
     assert source.status == DataSource.Status.FAILED
     assert "has no data" in source.error
     assert "has no data" in client.get(f"/uploads/{source.pk}/").content.decode()
+
+
+def test_the_api_answers_a_big_workbook_upload_with_its_converting_state(client, executive, settings):
+    settings.UPLOAD_CONVERT_SYNC_BYTES = 1024
+    client.force_login(executive)
+    path = REAL / "financial_sample.xlsx"
+
+    response = client.post("/api/sources/", {"file": SimpleUploadedFile(path.name, path.read_bytes())})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["profile"], body["rows"]) == ("converting", {}, None)
+    assert body["detail"] == "Uploaded; converting it now."

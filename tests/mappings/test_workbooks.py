@@ -223,3 +223,22 @@ def test_propose_mapping_refuses_a_zip_bomb_before_inflating_it(db, tmp_path):
     path = make_corpus.xlsx_zip_bomb(tmp_path / "bomb.xlsx", uncompressed_bytes=50 * 1024 * 1024)
     with pytest.raises(CommandError, match="zip bomb|would expand"):
         call_command("propose_mapping", str(path))
+
+
+def test_an_ods_workbook_below_a_title_is_loaded_by_ingest(db, tmp_path):
+    from canonical.models import Customer
+    from mappings.services.ingest import ingest_file
+
+    rows = [["Customer list"], [None], ["Code", "Company", "Since"], ["C-1", "Alfreds", dt.date(2020, 5, 1)]]
+    rows += [["C-2", "Berglunds", dt.date(2021, 6, 2)], [None, None, None]]
+    path = ods_write(tmp_path / "customers.ods", {"Customers": rows})
+    fields = [
+        {"source_col": "Code", "canonical_table": "canonical_customers", "canonical_col": "external_id"},
+        {"source_col": "Company", "canonical_table": "canonical_customers", "canonical_col": "name"},
+    ]
+
+    source, job = ingest_file(path=path, user=None, fields=fields)
+
+    assert job.status == "succeeded", job.error
+    assert (source.file_format, source.dialect["header_row"], source.rows) == ("ods", 2, 2)
+    assert sorted(Customer.objects.values_list("external_id", "name")) == [("C-1", "Alfreds"), ("C-2", "Berglunds")]
