@@ -52,7 +52,8 @@ def workbook_kind(path: Path, suffix: str) -> str | None:
         return "xlsx"
     if magic == OLE2_MAGIC:
         return "xls"
-    return WORKBOOK_SUFFIXES.get(suffix)
+    # Web apps' "Excel" exports are often text (tab-separated, CSV) named .xls: read as the text they are.
+    return None
 
 
 def workbook_work_bytes(path: Path, kind: str) -> int:

@@ -242,3 +242,10 @@ def test_an_ods_workbook_below_a_title_is_loaded_by_ingest(db, tmp_path):
     assert job.status == "succeeded", job.error
     assert (source.file_format, source.dialect["header_row"], source.rows) == ("ods", 2, 2)
     assert sorted(Customer.objects.values_list("external_id", "name")) == [("C-1", "Alfreds"), ("C-2", "Berglunds")]
+
+
+def test_a_text_export_named_xls_is_read_as_the_text_it_is(db, tmp_path):
+    path = tmp_path / "report.xls"
+    path.write_text("Order\tAmount\nA-1\t12.50\nA-2\t3\n", encoding="utf-8")
+    source = data_source_create(file=path, user=None)
+    assert (source.file_format, source.dialect["delimiter"], source.rows) == ("csv", "\t", 2)
