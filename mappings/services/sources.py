@@ -62,6 +62,8 @@ def data_source_dialect_override(
     A different encoding re-decodes the original bytes into the stored UTF-8 copy. Raises UploadRejected
     with a message for the user when a value is not offered or the file cannot be read that way.
     """
+    if source.file_format != "csv":
+        raise UploadRejected("A workbook is read by sheet and header row, not by delimiter, quote or encoding.")
     if delimiter not in DELIMITERS:
         raise UploadRejected("Choose a delimiter among comma, semicolon, tab and pipe.")
     if quote not in QUOTES:

@@ -130,3 +130,17 @@ def test_the_api_answers_a_big_workbook_upload_with_its_converting_state(client,
     body = response.json()
     assert (body["status"], body["profile"], body["rows"]) == ("converting", {}, None)
     assert body["detail"] == "Uploaded; converting it now."
+
+
+def test_a_workbook_has_no_delimiter_to_override(client, executive):
+    client.force_login(executive)
+    _upload(client, REAL / "financial_sample.xlsx")
+    source = DataSource.objects.get()
+    assert 'data-testid="dialect"' not in client.get(f"/uploads/{source.pk}/review/").content.decode()
+
+    post = {"delimiter": ";", "quote": '"', "encoding": "utf-8", "header": "on"}
+    response = client.post(f"/uploads/{source.pk}/review/dialect/", post, follow=True)
+
+    assert "read by sheet and header row" in response.content.decode()
+    source.refresh_from_db()
+    assert source.dialect["delimiter"] == "," and len(source.dialect["columns"]) == 16
