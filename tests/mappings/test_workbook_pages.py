@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from mappings.models import DataSource
@@ -66,12 +67,13 @@ def test_a_header_row_past_the_sheet_is_refused_with_a_message(client, executive
     assert source.dialect["header_row"] == 0 and source.rows == 1
 
 
-def test_an_outsider_cannot_read_another_users_upload_again(client, executive, outsider):
+@pytest.mark.parametrize("persona", ["outsider", "rep", "manager"])
+def test_only_a_data_manager_can_read_an_upload_again(client, executive, request, persona):
     client.force_login(executive)
     _upload(client, REAL / "superstore_orders.xls")
     source = DataSource.objects.get()
-    client.force_login(outsider)
-    assert client.post(f"/uploads/{source.pk}/read/", {"sheet": "People"}).status_code in (403, 404)
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(f"/uploads/{source.pk}/read/", {"sheet": "People"}).status_code == 403
     source.refresh_from_db()
     assert source.dialect["sheet"] == "Orders"
 
