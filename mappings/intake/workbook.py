@@ -29,6 +29,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # this ratio: beyond either, it is a zip bomb, not a spreadsheet.
 MAX_INFLATE_FACTOR = 20
 MAX_RATIO = 200
+LOADED = 0.5  # the share of a conversion's progress reached once the sheet is read into memory
 
 
 class WorkbookUnreadable(Exception):
@@ -161,8 +162,9 @@ def workbook_to_csv(
 ) -> Converted:
     """Write one sheet of a workbook as a UTF-8 CSV, from its header row on.
 
-    `sheet` defaults to the first visible sheet with data (else the largest); `header_row` to the one the
-    evidence shows (mappings.intake.header). `progress(fraction)` is called as rows are written.
+        `sheet` defaults to the first visible sheet with data (else the largest); `header_row` to the one the
+        evidence shows (mappings.intake.header). `progress(fraction)` is called once the sheet is read, then as
+    rows are written.
     """
     workbook = _open(src)
     try:
@@ -193,6 +195,8 @@ def workbook_to_csv(
             header_row = header_row_detect(head)
         if width == 0 or header_row >= height:
             raise WorkbookUnreadable(f"The sheet {sheet!r} has no data" + (" at that row." if width else "."))
+        if progress is not None:
+            progress(LOADED)
         rows = _write(data, dest, width=width, header_row=header_row, height=height, timed=timed, progress=progress)
         return Converted(sheet=sheet, sheets=listing, header_row=header_row, rows=rows)
     finally:
@@ -217,6 +221,6 @@ def _write(data, dest: Path, *, width: int, header_row: int, height: int, timed:
             writer.writerow(cells)
             written += 1
             if progress is not None and time.monotonic() - last_report > 0.5:
-                progress(index / max(height, 1))
+                progress(LOADED + (1 - LOADED) * index / max(height, 1))
                 last_report = time.monotonic()
     return written - 1  # the header

@@ -249,3 +249,12 @@ def test_a_text_export_named_xls_is_read_as_the_text_it_is(db, tmp_path):
     path.write_text("Order\tAmount\nA-1\t12.50\nA-2\t3\n", encoding="utf-8")
     source = data_source_create(file=path, user=None)
     assert (source.file_format, source.dialect["delimiter"], source.rows) == ("csv", "\t", 2)
+
+
+def test_conversion_reports_its_progress_once_the_sheet_is_read(tmp_path):
+    from mappings.intake.workbook import workbook_to_csv
+
+    seen: list[float] = []
+    converted = workbook_to_csv(REAL / "superstore_orders.xls", tmp_path / "out.csv", progress=seen.append)
+    assert converted.rows == 10194
+    assert seen[0] == 0.5 and seen == sorted(seen) and all(0.5 <= f < 1 for f in seen)
