@@ -188,3 +188,26 @@ class MappingReviewForm:
         if drop:
             options["drop_columns"] = sorted(set(drop))
         return fields, options, errors, posted
+
+
+class SourceReadForm(forms.Form):
+    """How an upload is read: which sheet of a workbook, which row holds the header (1 = the first)."""
+
+    sheet = forms.ChoiceField(required=False)
+    header_row = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def __init__(self, data=None, *, source):
+        super().__init__(data)
+        self.source = source
+        sheets = [s["name"] for s in source.dialect.get("sheets") or []]
+        self.fields["sheet"].choices = [("", "")] + [(name, name) for name in sheets]
+
+    def choices(self) -> dict:
+        """Keyword arguments for `data_source_read_as`: another sheet has its header found afresh, unless
+        the user gave a row too."""
+        sheet = self.cleaned_data.get("sheet") or None
+        row = self.cleaned_data.get("header_row")
+        current = self.source.dialect.get("header_row", 0) + 1
+        changed_sheet = sheet is not None and sheet != self.source.dialect.get("sheet")
+        header_row = None if row is None or (changed_sheet and row == current) else row - 1
+        return {"sheet": sheet, "header_row": header_row}

@@ -10,6 +10,7 @@ from django.db import models
 
 class DataSource(models.Model):
     class Status(models.TextChoices):
+        CONVERTING = "converting"  # a big file, converted and profiled by a task after the upload
         UPLOADED = "uploaded"
         PROFILED = "profiled"
         MAPPED = "mapped"
@@ -26,10 +27,11 @@ class DataSource(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     size_bytes = models.BigIntegerField(default=0)
     rows = models.BigIntegerField(null=True, blank=True)
-    file_format = models.CharField(max_length=16, default="csv")  # csv | xlsx
+    file_format = models.CharField(max_length=16, default="csv")  # csv | xlsx | xls | ods
     dialect = models.JSONField(default=dict, blank=True, help_text="delimiter, quote, encoding, header.")
     profile = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True, default="")
+    progress = models.FloatField(default=0.0, help_text="0..1 while a task converts the upload")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="data_sources"
     )

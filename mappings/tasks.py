@@ -38,3 +38,14 @@ def data_source_scan_task(source_id: int) -> None:
     source = DataSource.objects.filter(pk=source_id).first()
     if source is not None:
         data_source_scan(source=source)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def data_source_convert_task(source_id: int) -> None:
+    """Convert and profile a big upload after the request (the upload page polls its progress)."""
+    from mappings.models import DataSource
+    from mappings.services.convert import data_source_convert
+
+    source = DataSource.objects.filter(pk=source_id).first()
+    if source is not None:
+        data_source_convert(source=source)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", uploads.upload_list, name="uploads"),
     path("mappings/", uploads.mapping_list, name="mappings"),
     path("<int:source_id>/", uploads.source_detail, name="source"),
+    path("<int:source_id>/read/", uploads.source_read_as, name="source-read"),
     path("<int:source_id>/review/", review.review, name="review"),
     path("<int:source_id>/review/preview/", review.review_preview, name="review-preview"),
     path("<int:source_id>/review/dialect/", review.review_dialect, name="review-dialect"),

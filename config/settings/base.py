@@ -197,6 +197,9 @@ UPLOAD_DIR = MEDIA_ROOT / "uploads"
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
 # Uploads up to this size are scanned (rows, ragged rows) during the request; bigger ones by a task after it.
 UPLOAD_SCAN_SYNC_BYTES = env_int("UPLOAD_SCAN_SYNC_BYTES", 16 * 1024 * 1024, minimum=0)
+# Uploads whose conversion reads more than this (a workbook's inflated parts, a CSV to transcode or cut) are
+# converted and profiled by a task after the request; the upload page shows the progress.
+UPLOAD_CONVERT_SYNC_BYTES = env_int("UPLOAD_CONVERT_SYNC_BYTES", 16 * 1024 * 1024, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]

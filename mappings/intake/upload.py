@@ -11,18 +11,24 @@ import contextlib
 import hashlib
 import re
 import unicodedata
-import zipfile
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 
-from mappings.intake.dialect import needs_transcoding, sniff_file, transcode_to_utf8, xlsx_to_csv
+from mappings.intake.dialect import needs_transcoding, sniff_file, transcode_to_utf8
 from mappings.intake.duck import file_layout
+from mappings.intake.header import csv_head_rows, csv_write_from_row, header_row_detect
+from mappings.intake.workbook import (
+    WORKBOOK_SUFFIXES,
+    WorkbookUnreadable,
+    workbook_kind,
+    workbook_to_csv,
+    workbook_work_bytes,
+)
 
-ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
+ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", *WORKBOOK_SUFFIXES}
 _CHUNK = 1024 * 1024
-_XLSX_MAGIC = b"PK\x03\x04"
 
 
 class UploadRejected(Exception):
@@ -106,33 +112,6 @@ def read_error_message(exc: Exception, path: Path) -> str:
     return f"The file could not be read as a table: {first[:300]}"
 
 
-# A workbook's parts may inflate to at most this many times the upload limit, and no part more than
-# this ratio: beyond either, it is a zip bomb, not a spreadsheet.
-XLSX_MAX_INFLATE_FACTOR = 20
-XLSX_MAX_RATIO = 200
-
-
-def _xlsx_refuse_bomb(path: Path) -> None:
-    """Check the workbook's zip directory before anything inflates it."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise UploadRejected("The Excel workbook could not be read: it is not a valid .xlsx (zip) file.") from exc
-    total = sum(p.file_size for p in parts)
-    if total > settings.UPLOAD_MAX_BYTES * XLSX_MAX_INFLATE_FACTOR:
-        raise UploadRejected(
-            f"The Excel workbook would expand to {total // (1024 * 1024)} MB, more than this server accepts: "
-            "save it as CSV, or split it."
-        )
-    for part in parts:
-        if part.file_size > 1024 * 1024 and part.file_size > XLSX_MAX_RATIO * max(part.compress_size, 1):
-            raise UploadRejected(
-                f"The Excel workbook looks like a zip bomb: {part.filename!r} expands "
-                f"{part.file_size // max(part.compress_size, 1)} times. Save it as CSV instead."
-            )
-
-
 def _looks_binary(path: Path) -> bool:
     """NUL bytes in the first 8 KB of a file that is not UTF-16 (UTF-16 text is full of them)."""
     with path.open("rb") as fh:
@@ -147,21 +126,38 @@ def _looks_binary(path: Path) -> bool:
     return not (even > 0.4 * half and odd < 0.05 * half) and not (odd > 0.4 * half and even < 0.05 * half)
 
 
-def file_prepare_readable(original: Path, readable: Path, suffix: str) -> tuple[Path, str, dict]:
-    """Make the UTF-8 CSV DuckDB will read; returns (its path, file format, dialect)."""
-    with original.open("rb") as fh:
-        magic = fh.read(4)
-    if suffix == ".xlsx" or magic == _XLSX_MAGIC:
-        _xlsx_refuse_bomb(original)
+def file_prepare_readable(
+    original: Path,
+    readable: Path,
+    suffix: str,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    progress=None,
+) -> tuple[Path, str, dict]:
+    """Make the UTF-8 CSV DuckDB will read; returns (its path, file format, dialect).
+
+    The CSV starts at the header row (`header_row`, or the one the evidence shows: title lines above it
+    are left out); for a workbook, of `sheet` (or the first sheet with data).
+    """
+    kind = workbook_kind(original, suffix)
+    if kind is not None:
         try:
-            xlsx_to_csv(original, readable)
-        except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
-            raise UploadRejected(f"The Excel workbook could not be read: {exc}") from exc
-        return readable, "xlsx", {"encoding": "utf-8", "delimiter": ",", "quote": '"', "header": True}
+            workbook_work_bytes(original, kind)
+            converted = workbook_to_csv(original, readable, sheet=sheet, header_row=header_row, progress=progress)
+        except WorkbookUnreadable as exc:
+            raise UploadRejected(str(exc)) from exc
+        dialect = {"encoding": "utf-8", "delimiter": ",", "quote": '"', "header": True}
+        dialect.update(sheet=converted.sheet, sheets=converted.sheets, header_row=converted.header_row)
+        return readable, kind, dialect
     if _looks_binary(original):
         raise UploadRejected("This looks like a binary file, not a CSV text file.")
     dialect = sniff_file(original)
-    if needs_transcoding(dialect.encoding):
+    if header_row is None:
+        header_row = header_row_detect(csv_head_rows(original, dialect.as_json()))
+    if header_row:
+        csv_write_from_row(original, readable, dialect.as_json(), header_row)
+    elif needs_transcoding(dialect.encoding):
         transcode_to_utf8(original, readable, dialect.encoding)
     else:
         # Already UTF-8: a hard link avoids a copy of a possibly large file.
@@ -169,4 +165,4 @@ def file_prepare_readable(original: Path, readable: Path, suffix: str) -> tuple[
             readable.hardlink_to(original)
         except OSError:
             transcode_to_utf8(original, readable, dialect.encoding)
-    return readable, "csv", dialect.as_json()
+    return readable, "csv", {**dialect.as_json(), "header_row": header_row}

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
 from mappings.intake.dialect import header_width, positional_read_csv_options
 from mappings.intake.duck import quote_ident, ragged_sql
+from mappings.intake.workbook import WORKBOOK_SUFFIXES, WorkbookUnreadable, workbook_to_csv
 from mappings.profiling import evidence
 from mappings.profiling.dates import looks_like_dates
 from mappings.profiling.pii import detect_pii, is_email, is_phone
 from mappings.profiling.quickviz import quickviz_specs
-from mappings.profiling.sample import readable_csv, xlsx_to_csv
+from mappings.profiling.sample import readable_csv
 from mappings.proposer.text import normalize_header, normalize_text
 
 DISTINCT_LIMIT = 1000  # distinct values examined per column in Python
@@ -346,10 +349,23 @@ def profile_file(
     {"rows_profiled", "sampled", "rows", "columns": [per-column dict], "charts": [Vega-Lite specs]}
     """
     dialect = {**DEFAULT_DIALECT, **(dialect or {})}
-    temp_xlsx = None
-    if file_format == "xlsx" or str(path).lower().endswith(".xlsx"):
-        temp_xlsx = path = xlsx_to_csv(path)
-        dialect = dict(DEFAULT_DIALECT)
+    temp_csv = None
+    if file_format in WORKBOOK_SUFFIXES.values():
+        # The upload's converter, so a cell reads the same here as in the stored upload.
+        with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as tmp:
+            workbook, temp_csv = Path(path), tmp.name
+        path = temp_csv
+        try:
+            converted = workbook_to_csv(
+                workbook,
+                Path(temp_csv),
+                sheet=dialect.get("sheet"),
+                header_row=dialect.get("header_row"),
+            )
+        except WorkbookUnreadable as exc:
+            os.unlink(temp_csv)
+            raise ProfileError(str(exc)) from exc
+        dialect = {**DEFAULT_DIALECT, "sheet": converted.sheet, "header_row": converted.header_row}
     try:
         # One thread: a 1 MB sample gains nothing from more, and a busy machine loses to the switching.
         with readable_csv(path, dialect) as sample, duckdb.connect(config={"threads": 1}) as con:
@@ -377,5 +393,5 @@ def profile_file(
             document["charts"] = quickviz_specs(con=con, profile=document)
             return document
     finally:
-        if temp_xlsx:
-            os.unlink(temp_xlsx)
+        if temp_csv:
+            os.unlink(temp_csv)

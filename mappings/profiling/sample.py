@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import tempfile
 from collections.abc import Iterator
@@ -90,19 +89,3 @@ def _byte_range_sample(fh, size: int, max_bytes: int, quote: str) -> tuple[bytes
         if 0 < start < end:
             parts.append(block[start:end])
     return b"".join(parts), True
-
-
-def xlsx_to_csv(path: str | os.PathLike, max_rows: int = 100_000) -> str:
-    """The first sheet of a workbook as a temporary UTF-8 CSV (caller deletes it)."""
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    sheet = workbook.worksheets[0]
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False, newline="") as tmp:
-        writer = csv.writer(tmp)
-        for index, row in enumerate(sheet.iter_rows(values_only=True)):
-            if index > max_rows:
-                break
-            writer.writerow(["" if v is None else v for v in row])
-    workbook.close()
-    return tmp.name

@@ -14,6 +14,8 @@ def data_source_profile(*, source: DataSource) -> dict:
 
     Raises ProfileError (also recorded in `source.error`) when the file cannot be read as a table.
     """
+    if source.status == DataSource.Status.CONVERTING:
+        raise ProfileError("the upload is still being converted: its profile follows when that is done")
     # The stored file is always a UTF-8 CSV (upload.py transcodes and converts workbooks on the way in);
     # the dialect's encoding names the original's.
     dialect = {**source.dialect, "encoding": "utf-8"}

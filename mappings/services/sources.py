@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accounts.models import User
-from mappings.intake.dialect import DELIMITERS, QUOTES, transcode_to_utf8
+from mappings.intake.dialect import DELIMITERS, QUOTES
 from mappings.intake.duck import file_layout
+from mappings.intake.header import csv_write_from_row
 from mappings.models import DataSource
 from mappings.services.profile import data_source_profile
 from mappings.services.upload import UploadRejected, data_source_create, data_source_find_duplicate
@@ -26,7 +27,7 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
 
     Raises UploadRejected (size, type, unreadable) or ProfileError.
     """
-    source = data_source_create(file=file, name=name, user=user, domain=domain)
+    source = data_source_create(file=file, name=name, user=user, domain=domain, convert_later=True)
     earlier = data_source_find_duplicate(sha256=source.sha256, user=user, exclude_id=source.pk)
     if earlier is not None:
         _discard(source)
@@ -37,6 +38,8 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
             f"This file was already uploaded as #{earlier.pk} ({earlier.name}, {when}): "
             "re-run its mapping instead of loading the same rows twice.",
         )
+    if source.status == DataSource.Status.CONVERTING:  # a big file: a task converts and profiles it
+        return UploadResult(source, False, "Uploaded; converting it now.")
     data_source_profile(source=source)
     return UploadResult(source, False, "Uploaded and profiled.")
 
@@ -59,6 +62,8 @@ def data_source_dialect_override(
     A different encoding re-decodes the original bytes into the stored UTF-8 copy. Raises UploadRejected
     with a message for the user when a value is not offered or the file cannot be read that way.
     """
+    if source.file_format != "csv":
+        raise UploadRejected("A workbook is read by sheet and header row, not by delimiter, quote or encoding.")
     if delimiter not in DELIMITERS:
         raise UploadRejected("Choose a delimiter among comma, semicolon, tab and pipe.")
     if quote not in QUOTES:
@@ -69,7 +74,10 @@ def data_source_dialect_override(
     original = source.dialect.get("original_file")
     if encoding != source.dialect.get("encoding") and source.file_format == "csv" and original:
         try:
-            transcode_to_utf8(Path(original), Path(source.file_path), encoding)
+            # Written beside and renamed over: the stored copy may be a hard link to the original.
+            csv_write_from_row(
+                Path(original), Path(source.file_path), {**dialect, "encoding": encoding}, dialect.get("header_row", 0)
+            )
         except (OSError, LookupError) as exc:
             raise UploadRejected(f"The file cannot be decoded as {encoding}: {exc}") from exc
         dialect["encoding"] = encoding

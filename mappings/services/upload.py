@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -12,7 +15,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
+from mappings.intake.dialect import needs_transcoding, sniff_file
 from mappings.intake.duck import file_columns, file_layout
+from mappings.intake.header import csv_head_rows, header_row_detect
 from mappings.intake.upload import (
     ALLOWED_SUFFIXES,
     UploadRejected,
@@ -22,13 +27,20 @@ from mappings.intake.upload import (
     read_error_message,
     upload_name_sanitize,
 )
+from mappings.intake.workbook import WorkbookUnreadable, workbook_kind, workbook_work_bytes
 from mappings.models import DataSource
 
 logger = logging.getLogger(__name__)
 
 
 def data_source_create(
-    *, file: IO[bytes] | Path | str, name: str = "", user: User | None, domain: str = "", scan_later: bool = True
+    *,
+    file: IO[bytes] | Path | str,
+    name: str = "",
+    user: User | None,
+    domain: str = "",
+    scan_later: bool = True,
+    convert_later: bool = False,
 ) -> DataSource:
     """Store an uploaded data file and register it as a DataSource (status `uploaded`).
 
@@ -37,60 +49,151 @@ def data_source_create(
     A big file's scan (rows, ragged rows) is queued for after the upload, unless `scan_later` is false: the
     caller executes it at once, and the execution scans it first anyway (a queued scan would read the file
     a second time beside it).
+    With `convert_later` (the upload page and API), a file whose conversion is big (conversion_bytes) is
+    stored as `converting` and converted and profiled by a task (services/convert.py), never in the request.
     """
     if not name and isinstance(file, (str, Path)):
         name = Path(file).name
     name = upload_name_sanitize(name or getattr(file, "name", "") or "")
-    suffix = Path(name).suffix.lower()
-    if suffix and suffix not in ALLOWED_SUFFIXES:
-        raise UploadRejected(
-            f"Unsupported file type {suffix!r}: upload a CSV/TSV text file or an Excel .xlsx workbook."
-        )
+    suffix = suffix_checked(name)
     upload_dir = Path(settings.UPLOAD_DIR)
     upload_dir.mkdir(parents=True, exist_ok=True)
     stem = uuid.uuid4().hex
     original = upload_dir / f"{stem}.orig"
+    readable = upload_dir / f"{stem}.csv"
     sha256, size = file_store(file, original)
+    fields = {
+        "name": name,
+        "file_path": str(readable),
+        "domain": (domain or "")[:64],
+        "sha256": sha256,
+        "size_bytes": size,
+        "uploaded_by": user if user is not None and user.is_authenticated else None,
+    }
     try:
         if size == 0:
             raise UploadRejected("The file is empty.")
-        readable, file_format, dialect = file_prepare_readable(original, upload_dir / f"{stem}.csv", suffix)
-        deferred = readable.stat().st_size > scan_sync_bytes()
+        if convert_later and conversion_bytes(original, suffix) > settings.UPLOAD_CONVERT_SYNC_BYTES:
+            source = DataSource.objects.create(
+                **fields,
+                status=DataSource.Status.CONVERTING,
+                file_format=workbook_kind(original, suffix) or "csv",
+                dialect={"original_file": str(original)},
+            )
+            transaction.on_commit(lambda: conversion_enqueue(source.pk))
+            return source
+        file_format, dialect, deferred = readable_make(original, readable, suffix, scan=True)
+    except BaseException:
+        for path in (original, readable):
+            path.unlink(missing_ok=True)
+        raise
+    dialect["original_file"] = str(original)
+    source = DataSource.objects.create(**fields, rows=dialect.pop("rows"), file_format=file_format, dialect=dialect)
+    if deferred and scan_later:
+        transaction.on_commit(lambda: _scan_later(source.pk))
+    return source
+
+
+def suffix_checked(name: str) -> str:
+    """The file name's suffix, lower-cased; refuses a type that is not a text table or a workbook."""
+    suffix = Path(name).suffix.lower()
+    if suffix and suffix not in ALLOWED_SUFFIXES:
+        raise UploadRejected(
+            f"Unsupported file type {suffix!r}: upload a CSV/TSV text file or a workbook (.xlsx, .xls, .ods)."
+        )
+    return suffix
+
+
+@contextmanager
+def file_intake_check(path: Path) -> Iterator[tuple[Path, str, dict]]:
+    """(readable CSV, file format, dialect with "columns" and "rows") of a file, through the upload's checks
+    and converters (type, size, binary, zip bomb, workbook, encoding, title lines) in a temporary directory
+    that is removed afterwards: nothing is stored. Raises UploadRejected as the upload would."""
+    suffix = suffix_checked(path.name)
+    with tempfile.TemporaryDirectory(prefix="intake-") as tmp:
+        original, readable = Path(tmp) / "file.orig", Path(tmp) / "file.csv"
+        _, size = file_store(path, original)
+        if size == 0:
+            raise UploadRejected("The file is empty.")
+        file_format, dialect, _ = readable_make(original, readable, suffix, scan=True)
+        yield readable, file_format, dialect
+
+
+def conversion_bytes(original: Path, suffix: str) -> int:
+    """How much converting the upload reads: a workbook's inflated parts; a big CSV's size when it must be
+    transcoded or cut below title lines; 0 for a UTF-8 CSV read in place. Refuses a zip bomb."""
+    kind = workbook_kind(original, suffix)
+    if kind is not None:
+        try:
+            return workbook_work_bytes(original, kind)
+        except WorkbookUnreadable as exc:
+            raise UploadRejected(str(exc)) from exc
+    size = original.stat().st_size
+    if size <= settings.UPLOAD_CONVERT_SYNC_BYTES:
+        return size
+    dialect = sniff_file(original).as_json()
+    if needs_transcoding(dialect["encoding"]) or header_row_detect(csv_head_rows(original, dialect)):
+        return size
+    return 0
+
+
+def readable_make(
+    original: Path,
+    readable: Path,
+    suffix: str,
+    *,
+    scan: bool,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    progress=None,
+) -> tuple[str, dict, bool]:
+    """Convert `original` into the readable CSV `readable` and read its layout: (file format, dialect with
+    "columns", "rows" and, when scanned, "ragged"; whether the whole-file scan is still to do).
+
+    The CSV is written beside `readable` and renamed over it, so a hard link to the original is never
+    written through and a failed re-read leaves the previous copy. Raises UploadRejected.
+    """
+    fresh = readable.with_name(readable.stem + ".new.csv")
+    fresh.unlink(missing_ok=True)
+    try:
+        _, file_format, dialect = file_prepare_readable(
+            original, fresh, suffix, sheet=sheet, header_row=header_row, progress=progress
+        )
+        deferred = not scan or fresh.stat().st_size > scan_sync_bytes()
         try:
             if deferred:  # counted after the upload (data_source_scan): the profile estimates meanwhile
-                columns, rows, ragged = file_columns(readable, dialect), None, None
+                columns, rows, ragged = file_columns(fresh, dialect), None, None
             else:
-                columns, rows, ragged = file_layout(readable, dialect)
+                columns, rows, ragged = file_layout(fresh, dialect)
         except Exception as exc:  # DuckDB's parse errors are several classes; all mean "unreadable"
-            raise UploadRejected(read_error_message(exc, readable)) from exc
+            raise UploadRejected(read_error_message(exc, fresh)) from exc
         if not columns:
             raise UploadRejected("The file has no columns.")
         if rows == 0 and dialect.get("header", True):
             raise UploadRejected(
                 f"The file has a header row ({len(columns)} columns) but no data rows: there is nothing to load."
             )
-    except BaseException:
-        for path in (original, upload_dir / f"{stem}.csv"):
-            path.unlink(missing_ok=True)
-        raise
-    dialect["columns"] = columns
+        fresh.replace(readable)
+    finally:
+        fresh.unlink(missing_ok=True)
+    dialect["columns"], dialect["rows"] = columns, rows
     if not deferred:
         dialect["ragged"] = ragged  # the key is absent until the whole file has been scanned
-    dialect["original_file"] = str(original)
-    source = DataSource.objects.create(
-        name=name,
-        file_path=str(readable),
-        domain=(domain or "")[:64],
-        sha256=sha256,
-        size_bytes=size,
-        rows=rows,
-        file_format=file_format,
-        dialect=dialect,
-        uploaded_by=user if user is not None and user.is_authenticated else None,
-    )
-    if deferred and scan_later:
-        transaction.on_commit(lambda: _scan_later(source.pk))
-    return source
+    return file_format, dialect, deferred
+
+
+def conversion_enqueue(source_id: int) -> None:
+    from mappings.tasks import data_source_convert_task
+
+    try:
+        data_source_convert_task.delay(source_id)
+    except Exception:  # noqa: BLE001 - broker down: convert here rather than leave the upload converting
+        logger.warning("could not queue the conversion of upload %s; converting it in this process", source_id)
+        from mappings.services.convert import data_source_convert
+
+        source = DataSource.objects.filter(pk=source_id).first()
+        if source is not None:
+            data_source_convert(source=source)
 
 
 def scan_sync_bytes() -> int:

@@ -7,11 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from mappings.models import Mapping
+from mappings.forms import SourceReadForm
+from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.selectors import data_source_get_for_user, data_sources_for_user, require_data_manager
+from mappings.services.convert import data_source_read_as
 from mappings.services.sources import data_source_upload
 from mappings.services.upload import UploadRejected
 
@@ -34,7 +37,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                 context["error"] = str(exc)
             else:
                 if not result.duplicate:
-                    messages.success(request, f"{result.source.name} uploaded and profiled.")
+                    messages.success(request, f"{result.source.name}: {result.message}")
                     return redirect("mappings:source", source_id=result.source.pk)
                 context["duplicate"] = result
     context["sources"] = data_sources_for_user(request.user).select_related("uploaded_by")[:100]
@@ -50,7 +53,12 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     template = "mappings/source_detail.html"
     if request.htmx and request.GET.get("partial") == "quickviz":
         template += "#quickviz"
+    if request.htmx and request.GET.get("partial") == "conversion":
+        if source.status != DataSource.Status.CONVERTING:  # done: the whole page, with the profile
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        template += "#conversion"
     context = {
+        "read_form": SourceReadForm(source=source),
         "source": source,
         "columns": source.profile.get("columns", []),
         "charts": [{"id": f"qv-spec-{i}", "spec": spec} for i, spec in enumerate(source.profile.get("charts", []))],
@@ -68,3 +76,29 @@ def mapping_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")[:200]
     )
     return render(request, "mappings/mappings.html", {"mappings": mappings})
+
+
+@login_required
+@require_POST
+def source_read_as(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Read an upload again from another sheet or header row (the upload page and the review page)."""
+    require_data_manager(request.user)
+    source = data_source_get_for_user(request.user, source_id)
+    form = SourceReadForm(request.POST, source=source)
+    back = reverse("mappings:source", args=[source.pk])
+    if request.POST.get("next") == "review":
+        back = f"{reverse('mappings:review', args=[source.pk])}?fresh=1"
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(back)
+    try:
+        source = data_source_read_as(source=source, **form.choices())
+    except (UploadRejected, ProfileError) as exc:
+        messages.error(request, str(exc))
+    else:
+        if source.status == DataSource.Status.CONVERTING:
+            messages.info(request, "Reading the file again: this page shows the progress.")
+            return redirect("mappings:source", source_id=source.pk)
+        where = f"sheet {source.dialect['sheet']!r}, " if source.dialect.get("sheet") else ""
+        messages.success(request, f"Read again from {where}header on row {source.dialect.get('header_row', 0) + 1}.")
+    return redirect(back)

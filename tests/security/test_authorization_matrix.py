@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple] = {
     # POST-only endpoints answer a GET with 405 before any access check: no data either way.
     "uploads/<int:source_id>/review/preview/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/review/dialect/": (LOGIN, 405, 405, 405, 405, 405),
+    "uploads/<int:source_id>/read/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/execute/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/jobs/<uuid:job_id>/": (LOGIN, 403, 403, 403, 200, 200),
     "uploads/jobs/<uuid:job_id>/": (LOGIN, 403, 403, 403, 200, 200),

@@ -8,12 +8,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from mappings.intake.dialect import sniff_file
-from mappings.intake.duck import file_columns_and_rows
 from mappings.profiling.profile import ProfileError, profile_file
 from mappings.proposer.propose import propose_from_profile
 from mappings.proposer.scoring import CONFIDENT
 from mappings.selectors import learned_mappings
+from mappings.services.upload import UploadRejected, file_intake_check
 
 
 class Command(BaseCommand):
@@ -28,18 +27,15 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"no such file: {file}")
-        is_xlsx = path.suffix.lower() == ".xlsx"
+        # The upload's checks and converters: what `ingest` refuses is refused here too.
         try:
-            dialect = (
-                {"encoding": "utf-8", "delimiter": ",", "quote": '"', "header": True}
-                if is_xlsx
-                else sniff_file(path).as_json()
-            )
-            profile = profile_file(path=path, dialect=dialect, file_format="xlsx" if is_xlsx else "csv")
+            with file_intake_check(path) as (readable, file_format, dialect):
+                profile = profile_file(path=readable, dialect=dialect, total_rows=dialect["rows"])
+        except UploadRejected as exc:
+            raise CommandError(f"cannot read {path.name}: {exc}") from None
         except (ProfileError, OSError, UnicodeError) as exc:
-            raise CommandError(f"cannot profile {file}: {exc}") from exc
-        if profile["rows"] is None:
-            profile["rows"] = _count_rows(path, dialect)
+            raise CommandError(f"cannot profile {file}: {exc}") from None
+        dialect = {k: v for k, v in dialect.items() if k not in ("columns", "rows", "ragged")}
         try:
             learned = learned_mappings(headers=[c["name"] for c in profile["columns"]])
         except DatabaseError:
@@ -61,13 +57,3 @@ class Command(BaseCommand):
 
 def _json_dumps(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False)
-
-
-def _count_rows(path: Path, dialect: dict) -> int | None:
-    """Rows of a big file (the profile saw only its head): DuckDB counts UTF-8 files, lines otherwise."""
-    if dialect.get("encoding") in ("utf-8", "utf-8-sig"):
-        try:
-            return file_columns_and_rows(path, dialect)[1]
-        except Exception:  # noqa: BLE001 - a count is a nicety; the proposals stand without it
-            return None
-    return None
