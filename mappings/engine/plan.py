@@ -123,6 +123,12 @@ class TablePlan:
                 f"CASE WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
                 f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
+            if target == "text":  # PostgreSQL text cannot hold a NUL byte: one such cell rejects its row only
+                reason_nul = params.bind("the value contains a NUL byte (shown as \u2400), which cannot be stored")
+                checks.append(
+                    f"CASE WHEN contains(v{i}, chr(0)) THEN "
+                    f"{{'column': {name}, 'value': v{i}, 'reason': {reason_nul}}} END"
+                )
             spec = self.table.column(col.name)
             if spec.required and not col.computed and not set(spec.filled_by) & mapped:
                 reason = params.bind("required value missing")

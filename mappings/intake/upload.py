@@ -29,6 +29,24 @@ class UploadRejected(Exception):
     """The file cannot be accepted; the message says why, for the user."""
 
 
+NUL_SHOWN_AS = "\u2400"  # ␀, the symbol for NUL
+
+
+def pg_storable(value):
+    """`value` (text, or JSON made of dicts, lists and text) with every NUL shown as ␀.
+
+    PostgreSQL text and jsonb cannot hold U+0000: a NUL from a file (a profile's sample values, a rejected
+    row's value) would fail the whole write.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_SHOWN_AS) if "\x00" in value else value
+    if isinstance(value, dict):
+        return {pg_storable(k): pg_storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [pg_storable(v) for v in value]
+    return value
+
+
 def upload_name_sanitize(name: str) -> str:
     """A display name for an uploaded file: no directories, no control characters, at most 200 chars.
 

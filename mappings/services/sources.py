@@ -10,7 +10,7 @@ from mappings.intake.dialect import DELIMITERS, QUOTES, transcode_to_utf8
 from mappings.intake.duck import file_layout
 from mappings.models import DataSource
 from mappings.services.profile import data_source_profile
-from mappings.services.upload import UploadRejected, data_source_create, data_source_find_duplicate
+from mappings.services.upload import UploadDuplicate, UploadRejected, data_source_create
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,10 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
 
     Raises UploadRejected (size, type, unreadable) or ProfileError.
     """
-    source = data_source_create(file=file, name=name, user=user, domain=domain)
-    earlier = data_source_find_duplicate(sha256=source.sha256, user=user, exclude_id=source.pk)
-    if earlier is not None:
-        _discard(source)
+    try:
+        source = data_source_create(file=file, name=name, user=user, domain=domain, refuse_duplicate=True)
+    except UploadDuplicate as duplicate:
+        earlier = duplicate.earlier
         when = earlier.upload_date.strftime("%Y-%m-%d %H:%M")
         return UploadResult(
             earlier,
@@ -39,13 +39,6 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
         )
     data_source_profile(source=source)
     return UploadResult(source, False, "Uploaded and profiled.")
-
-
-def _discard(source: DataSource) -> None:
-    for path in (source.file_path, source.dialect.get("original_file")):
-        if path:
-            Path(path).unlink(missing_ok=True)
-    source.delete()
 
 
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -19,16 +20,32 @@ from mappings.intake.upload import (
     file_prepare_readable,
     file_scan,
     file_store,
+    pg_storable,
     read_error_message,
     upload_name_sanitize,
 )
 from mappings.models import DataSource
 
 logger = logging.getLogger(__name__)
+SAME_CONTENT_LOCK_CLASS = 7_203  # first key of pg_advisory_xact_lock(int, int): "one user's upload of these bytes"
+
+
+class UploadDuplicate(Exception):
+    """The user uploaded these bytes before (or at the same moment): `earlier` is that upload."""
+
+    def __init__(self, earlier: DataSource):
+        super().__init__(f"already uploaded as #{earlier.pk}")
+        self.earlier = earlier
 
 
 def data_source_create(
-    *, file: IO[bytes] | Path | str, name: str = "", user: User | None, domain: str = "", scan_later: bool = True
+    *,
+    file: IO[bytes] | Path | str,
+    name: str = "",
+    user: User | None,
+    domain: str = "",
+    scan_later: bool = True,
+    refuse_duplicate: bool = False,
 ) -> DataSource:
     """Store an uploaded data file and register it as a DataSource (status `uploaded`).
 
@@ -36,7 +53,9 @@ def data_source_create(
     message for the user when the file is too large, empty, of an unsupported type or unreadable.
     A big file's scan (rows, ragged rows) is queued for after the upload, unless `scan_later` is false: the
     caller executes it at once, and the execution scans it first anyway (a queued scan would read the file
-    a second time beside it).
+    a second time beside it). With `refuse_duplicate`, raises `UploadDuplicate` (its files removed) when the
+    user has an upload of the same bytes: the check and the insert hold a lock on (user, sha256), so of two
+    identical uploads at the same moment exactly one is stored and the other is told about it.
     """
     if not name and isinstance(file, (str, Path)):
         name = Path(file).name
@@ -77,20 +96,39 @@ def data_source_create(
     if not deferred:
         dialect["ragged"] = ragged  # the key is absent until the whole file has been scanned
     dialect["original_file"] = str(original)
-    source = DataSource.objects.create(
-        name=name,
-        file_path=str(readable),
-        domain=(domain or "")[:64],
-        sha256=sha256,
-        size_bytes=size,
-        rows=rows,
-        file_format=file_format,
-        dialect=dialect,
-        uploaded_by=user if user is not None and user.is_authenticated else None,
-    )
+    try:
+        with transaction.atomic():
+            if refuse_duplicate:
+                _lock_same_content(sha256=sha256, user=user)
+                earlier = data_source_find_duplicate(sha256=sha256, user=user)
+                if earlier is not None:
+                    raise UploadDuplicate(earlier)
+            source = DataSource.objects.create(
+                name=name,
+                file_path=str(readable),
+                domain=(domain or "")[:64],
+                sha256=sha256,
+                size_bytes=size,
+                rows=rows,
+                file_format=file_format,
+                dialect=pg_storable(dialect),
+                uploaded_by=user if user is not None and user.is_authenticated else None,
+            )
+    except BaseException:
+        for path in (original, readable):
+            path.unlink(missing_ok=True)
+        raise
     if deferred and scan_later:
         transaction.on_commit(lambda: _scan_later(source.pk))
     return source
+
+
+def _lock_same_content(*, sha256: str, user: User | None) -> None:
+    """Wait for any other upload of these bytes by this user to commit (or give up) its row."""
+    owner = user.pk if user is not None and user.is_authenticated else 0
+    key = int.from_bytes(hashlib.sha256(f"{owner}:{sha256}".encode()).digest()[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SAME_CONTENT_LOCK_CLASS, key])
 
 
 def scan_sync_bytes() -> int:

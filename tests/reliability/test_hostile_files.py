@@ -1,0 +1,96 @@
+"""Files a hostile (or unlucky) data manager uploads to break the upload, review and execution paths.
+
+Each goes through the pages a user would use (upload page, review page) and the execution, on real
+PostgreSQL: a bad cell costs its row, never the file, and no page answers 500.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from canonical.models import Customer, Employee
+from mappings.models import DataSource, RejectedRow
+from tests.mappings.helpers import field, run
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    return settings.UPLOAD_DIR
+
+
+def _upload_through_the_page(client, user, name: str, data: bytes):
+    client.force_login(user)
+    return client.post("/uploads/", {"file": SimpleUploadedFile(name, data, "text/csv")})
+
+
+def _customers_with_a_nul_byte(rows: int, bad_row: int) -> bytes:
+    lines = ["id,name,city"] + [f"C{i:05d},Customer number {i},Lisboa" for i in range(rows)]
+    lines[bad_row] = f"C{bad_row - 1:05d},Bad\x00name,Porto"
+    data = ("\n".join(lines) + "\n").encode()
+    assert data.index(b"\x00") > 8192  # past the binary-file check of the first 8 KB
+    return data
+
+
+def test_a_nul_byte_after_the_first_8_kb_rejects_one_row_and_loads_the_rest(client, executive):
+    data = _customers_with_a_nul_byte(2000, 1500)
+    uploaded = _upload_through_the_page(client, executive, "customers.csv", data)
+    source = DataSource.objects.get(uploaded_by=executive)
+    assert uploaded.status_code == 302 and uploaded["Location"] == f"/uploads/{source.pk}/"
+    assert client.get(f"/uploads/{source.pk}/").status_code == 200
+    assert client.get(f"/uploads/{source.pk}/review/").status_code == 200
+
+    job = run(
+        source,
+        [field("id", "canonical_customers", "external_id"), field("name", "canonical_customers", "name")],
+        user=executive,
+    )
+    assert job.status == "succeeded", job.error
+    assert job.report["tables"]["canonical_customers"]["inserted"] == 1999
+    assert job.report["tables"]["canonical_customers"]["rejected"] == 1
+    assert Customer.objects.count() == 1999
+    rejected = RejectedRow.objects.get(job=job)
+    assert rejected.source_row == 1501
+    assert rejected.column == "name"
+    assert "NUL byte" in rejected.reason
+    assert rejected.value == "Bad\u2400name"  # shown, not stored as a NUL
+    assert client.get(f"/uploads/jobs/{job.pk}/").status_code == 200
+    assert client.get(f"/uploads/jobs/{job.pk}/rejected.csv").status_code == 200
+
+
+def test_a_nul_byte_in_a_self_referencing_file_rejects_one_row_too(client, executive):
+    """Employees with managers go through the staged load, not the direct one."""
+    lines = ["id,name,manager"] + [f"E{i:04d},Employee {i},{'E0000' if i else ''}" for i in range(600)]
+    lines[400] = "E0399,Nul\x00Employee,E0000"
+    data = ("\n".join(lines) + "\n").encode()
+    assert data.index(b"\x00") > 8192
+    _upload_through_the_page(client, executive, "employees.csv", data)
+    source = DataSource.objects.get(uploaded_by=executive)
+    before = Employee.objects.count()
+    job = run(
+        source,
+        [
+            field("id", "canonical_employees", "external_id"),
+            field("name", "canonical_employees", "name"),
+            field("manager", "canonical_employees", "manager_id"),
+        ],
+        user=executive,
+    )
+    assert job.status == "succeeded", job.error
+    assert Employee.objects.count() == before + 599
+    assert "NUL byte" in RejectedRow.objects.get(job=job).reason
+
+
+def test_a_nul_byte_in_a_column_that_is_not_loaded_costs_nothing(client, executive):
+    data = _customers_with_a_nul_byte(2000, 1500).replace(b"Bad\x00name,Porto", b"Bad name,Por\x00to")
+    _upload_through_the_page(client, executive, "customers.csv", data)
+    source = DataSource.objects.get(uploaded_by=executive)
+    job = run(
+        source,
+        [field("id", "canonical_customers", "external_id"), field("name", "canonical_customers", "name")],
+        user=executive,
+    )
+    assert job.status == "succeeded", job.error
+    assert job.report["tables"]["canonical_customers"]["rejected"] == 0
+    assert Customer.objects.count() == 2000
