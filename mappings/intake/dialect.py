@@ -24,7 +24,7 @@ RAGGED_EXTRA = 8  # fields past the header a row may have and still be read whol
 
 @dataclass(frozen=True)
 class Dialect:
-    encoding: str  # the file's own encoding: utf-8, utf-8-sig, utf-16, cp1252, latin-1
+    encoding: str  # the file's own encoding: utf-8, utf-8-sig, utf-16, utf-32, cp1252, latin-1
     delimiter: str
     quote: str
     header: bool = True
@@ -41,6 +41,8 @@ def sniff_encoding(sample: bytes) -> str:
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE begins both
+        return "utf-32"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if _looks_like_bomless_utf16(sample):

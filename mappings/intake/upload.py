@@ -1,7 +1,7 @@
 """An upload's bytes: store them safely, fingerprint them, make them a readable CSV, count its rows.
 
 The stored file is always a UTF-8 CSV that DuckDB reads directly (`DataSource.file_path`):
-cp1252/latin-1/UTF-16 files are transcoded and Excel workbooks converted on the way in, and the
+cp1252/latin-1/UTF-16/UTF-32 files are transcoded and Excel workbooks converted on the way in, and the
 original bytes are kept next to it (`DataSource.dialect["original_file"]`).
 """
 
@@ -152,10 +152,10 @@ def _xlsx_refuse_bomb(path: Path) -> None:
 
 
 def _looks_binary(path: Path) -> bool:
-    """NUL bytes in the first 8 KB of a file that is not UTF-16 (UTF-16 text is full of them)."""
+    """NUL bytes in the first 8 KB of a file that is not UTF-16 or -32 (their text is full of them)."""
     with path.open("rb") as fh:
         sample = fh.read(8192)
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # UTF-16 and UTF-32 BOMs
         return False
     if b"\x00" not in sample:
         return False

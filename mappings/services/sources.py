@@ -9,6 +9,7 @@ from accounts.models import User
 from mappings.intake.dialect import DELIMITERS, QUOTES, transcode_to_utf8
 from mappings.intake.duck import file_layout
 from mappings.models import DataSource
+from mappings.profiling.profile import ProfileError
 from mappings.services.profile import data_source_profile
 from mappings.services.upload import UploadDuplicate, UploadRejected, data_source_create
 
@@ -37,11 +38,24 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
             f"This file was already uploaded as #{earlier.pk} ({earlier.name}, {when}): "
             "re-run its mapping instead of loading the same rows twice.",
         )
-    data_source_profile(source=source)
+    try:
+        data_source_profile(source=source)
+    except ProfileError:
+        raise  # recorded on the upload (status failed), which the user sees in the list
+    except BaseException:
+        _discard(source)  # a crash leaves no upload and no file behind
+        raise
     return UploadResult(source, False, "Uploaded and profiled.")
 
 
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1")
+def _discard(source: DataSource) -> None:
+    for path in (source.file_path, source.dialect.get("original_file")):
+        if path:
+            Path(path).unlink(missing_ok=True)
+    source.delete()
+
+
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "latin-1")
 
 
 def data_source_dialect_override(

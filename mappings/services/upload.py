@@ -84,6 +84,11 @@ def data_source_create(
             raise UploadRejected(read_error_message(exc, readable)) from exc
         if not columns:
             raise UploadRejected("The file has no columns.")
+        if any("\x00" in c for c in columns):
+            raise UploadRejected(
+                "The header row holds NUL bytes: the file is not text in an encoding this server recognises "
+                "(UTF-8, UTF-16 or UTF-32 with a byte order mark, cp1252). Save it as a UTF-8 CSV."
+            )
         if rows == 0 and dialect.get("header", True):
             raise UploadRejected(
                 f"The file has a header row ({len(columns)} columns) but no data rows: there is nothing to load."

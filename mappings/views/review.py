@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mappings.forms import PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
+from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.scoring import CONFIDENT
@@ -20,7 +21,7 @@ from mappings.selectors import data_source_get_for_user, job_get_for_user, requi
 from mappings.services.execute import execution_enqueue, transform_preview
 from mappings.services.mapping import MappingInvalid, mapping_save
 from mappings.services.propose import mapping_propose
-from mappings.services.sources import data_source_dialect_override
+from mappings.services.sources import ENCODINGS, data_source_dialect_override
 from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context
 
@@ -108,6 +109,7 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         latest=latest,
         missing=missing_required_targets([r for r in rows if r["canonical_table"] and r["pii_choice"] != "drop"]),
         pii_choices=PII_CHOICES,
+        **_dialect_choices(source),
     )
     return render(request, "mappings/review.html", context, status=status)
 
@@ -145,11 +147,21 @@ def review_execute(request: HttpRequest, source_id: int) -> HttpResponse:
     if request.POST.get("mapping_id"):
         mapping = source.mappings.filter(pk=int_or_none(request.POST["mapping_id"])).first()
     if mapping is None:
-        return render(
-            request, "mappings/review.html#job", {"source": source, "job_error": "Save the mapping first."}, status=400
-        )
-    job = execution_enqueue(source=source, mapping=mapping, user=request.user)
+        return _job_refused(request, source, "Save the mapping first.")
+    try:
+        job = execution_enqueue(source=source, mapping=mapping, user=request.user)
+    except MappingInvalid as exc:  # e.g. the file was read again another way: its columns changed
+        return _job_refused(request, source, "This mapping cannot run: " + "; ".join(exc.errors))
     return _job_response(request, source, job)
+
+
+def _job_refused(request: HttpRequest, source: DataSource, message: str) -> HttpResponse:
+    """Why an execution was not queued: in the page's job panel (HTMX), or on the review page."""
+    if request.htmx:
+        # 200: htmx swaps only successful responses, and the error is the content here.
+        return render(request, "mappings/review.html#job", {"source": source, "job_error": message})
+    messages.error(request, message)
+    return redirect("mappings:review", source_id=source.pk)
 
 
 @login_required
@@ -182,6 +194,19 @@ def review_dialect(request: HttpRequest, source_id: int) -> HttpResponse:
     else:
         messages.success(request, "The file was read again with your settings; proposals are fresh.")
     return redirect(f"{reverse('mappings:review', args=[source.pk])}?fresh=1")
+
+
+DELIMITER_LABELS = {",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "pipe |"}
+
+
+def _dialect_choices(source: DataSource) -> dict:
+    """The choices of the "how the file is read" form, the current ones selected."""
+    delimiter = source.dialect.get("delimiter", ",")
+    return {
+        "delimiters": [("tab" if d == "\t" else d, DELIMITER_LABELS[d]) for d in DELIMITERS],
+        "current_delimiter": "tab" if delimiter == "\t" else delimiter,
+        "encodings": ENCODINGS,
+    }
 
 
 def _preview_tables(preview: list[dict]) -> list[dict]:

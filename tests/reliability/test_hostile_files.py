@@ -6,6 +6,9 @@ PostgreSQL: a bad cell costs its row, never the file, and no page answers 500.
 
 from __future__ import annotations
 
+import codecs
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -94,3 +97,50 @@ def test_a_nul_byte_in_a_column_that_is_not_loaded_costs_nothing(client, executi
     assert job.status == "succeeded", job.error
     assert job.report["tables"]["canonical_customers"]["rejected"] == 0
     assert Customer.objects.count() == 2000
+
+
+def _files_of_every_upload() -> set[Path]:
+    files = set()
+    for source in DataSource.objects.all():
+        files.add(Path(source.file_path).resolve())
+        files.add(Path(source.dialect["original_file"]).resolve())
+    return files
+
+
+@pytest.mark.parametrize(
+    "bom_and_codec", [(codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")], ids=["le", "be"]
+)
+def test_a_utf32_file_is_read_as_its_text_and_leaves_no_stray_files(client, executive, upload_dir, bom_and_codec):
+    bom, codec = bom_and_codec
+    text = "id,name,city\n" + "".join(f"C{i},Müller {i},Zoë\n" for i in range(50))
+    uploaded = _upload_through_the_page(client, executive, "utf32.csv", bom + text.encode(codec))
+    source = DataSource.objects.get(uploaded_by=executive)
+    assert uploaded.status_code == 302
+    assert source.dialect["encoding"] == "utf-32"
+    assert source.dialect["columns"] == ["id", "name", "city"]
+    assert "Müller 7,Zoë" in Path(source.file_path).read_text(encoding="utf-8")
+    assert {p.resolve() for p in Path(upload_dir).iterdir()} == _files_of_every_upload()
+
+
+def test_a_utf32_file_without_a_byte_order_mark_is_refused_clearly_and_leaves_nothing(client, executive, upload_dir):
+    text = "id,name,city\n" + "".join(f"C{i},Müller {i},Zoë\n" for i in range(50))
+    uploaded = _upload_through_the_page(client, executive, "utf32.csv", text.encode("utf-32-le"))
+    assert uploaded.status_code == 400
+    assert "not a CSV text file" in uploaded.content.decode()
+    assert not DataSource.objects.exists()
+    assert list(Path(upload_dir).iterdir()) == []
+
+
+def test_a_header_of_nul_bytes_is_refused_clearly_and_leaves_nothing(client, executive, upload_dir):
+    """Text padded with NULs past the binary-file check's first 8 KB, header included (a UTF-16 BOM
+    in front of UTF-32 text reads that way)."""
+    data = (
+        codecs.BOM_UTF16_LE
+        + "id,name\n".encode("utf-32-le")
+        + b"".join(f"{i},n{i}\n".encode("utf-32-le") for i in range(400))
+    )
+    uploaded = _upload_through_the_page(client, executive, "odd.csv", data)
+    assert uploaded.status_code == 400
+    assert "NUL bytes" in uploaded.content.decode()
+    assert not DataSource.objects.exists()
+    assert list(Path(upload_dir).iterdir()) == []
