@@ -16,6 +16,9 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 SAMPLE_BYTES = 256 * 1024
+# csv.Sniffer's quote regexes are quadratic in the quotes that never close (values written '0123):
+# it reads the sample's first whole lines up to this many characters, never the whole sample.
+SNIFF_CHARS = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 QUOTES = ('"', "'")
 _CHUNK = 1024 * 1024
@@ -78,7 +81,7 @@ def sniff_text_dialect(text: str) -> tuple[str, str]:
     """(delimiter, quote) of a CSV text sample; falls back to counting candidates in the header line."""
     lines = text.splitlines()
     # The last line of a sample may be cut in the middle; leave it out.
-    sample = "\n".join(lines[:-1] if len(lines) > 2 else lines)
+    sample = sniffer_sample(lines[:-1] if len(lines) > 2 else lines)
     try:
         sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS))
         delimiter = sniffed.delimiter
@@ -91,6 +94,17 @@ def sniff_text_dialect(text: str) -> tuple[str, str]:
     if delimiter not in DELIMITERS:
         delimiter = ","
     return delimiter, quote
+
+
+def sniffer_sample(lines: list[str]) -> str:
+    """The first whole lines within SNIFF_CHARS (the first line cut to it when it alone is longer)."""
+    taken, size = [], 0
+    for line in lines:
+        if size + len(line) + 1 > SNIFF_CHARS:
+            break
+        taken.append(line)
+        size += len(line) + 1
+    return "\n".join(taken) if taken else (lines[0][:SNIFF_CHARS] if lines else "")
 
 
 def sniff_file(path: Path) -> Dialect:

@@ -7,12 +7,14 @@ PostgreSQL: a bad cell costs its row, never the file, and no page answers 500.
 from __future__ import annotations
 
 import codecs
+import csv
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from canonical.models import Customer, Employee
+from mappings.intake.dialect import SAMPLE_BYTES, SNIFF_CHARS, sniff_file
 from mappings.models import DataSource, RejectedRow
 from tests.mappings.helpers import field, run
 
@@ -144,3 +146,41 @@ def test_a_header_of_nul_bytes_is_refused_clearly_and_leaves_nothing(client, exe
     assert "NUL bytes" in uploaded.content.decode()
     assert not DataSource.objects.exists()
     assert list(Path(upload_dir).iterdir()) == []
+
+
+def _apostrophe_prefixed_codes(size: int) -> bytes:
+    """Every row's code written '0123 (Excel's text prefix): quotes that never close, the input on which
+    csv.Sniffer's quote regexes take time quadratic in the sample."""
+    lines, i = ["id,code,name"], 0
+    while sum(len(line) + 1 for line in lines) < size:
+        lines.append(f"{i},'0{i},Name {i}")
+        i += 1
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_file_of_unclosed_quotes_is_sniffed_on_a_bounded_sample(monkeypatch, client, executive):
+    real_sniff = csv.Sniffer.sniff
+    given: list[int] = []
+
+    def bounded_sniff(self, sample, delimiters=None):
+        given.append(len(sample))
+        if len(sample) > SNIFF_CHARS:  # fail at once instead of spending a minute in the regexes
+            raise AssertionError(f"csv.Sniffer was given {len(sample)} characters")
+        return real_sniff(self, sample, delimiters)
+
+    monkeypatch.setattr(csv.Sniffer, "sniff", bounded_sniff)
+    data = _apostrophe_prefixed_codes(SAMPLE_BYTES + 64 * 1024)
+    uploaded = _upload_through_the_page(client, executive, "codes.csv", data)
+    assert uploaded.status_code == 302
+    source = DataSource.objects.get(uploaded_by=executive)
+    assert given and max(given) <= SNIFF_CHARS
+    assert source.dialect["delimiter"] == ","
+    assert source.dialect["columns"] == ["id", "code", "name"]
+
+
+def test_a_header_longer_than_the_sniffed_sample_still_gives_its_delimiter(executive, tmp_path):
+    header = ";".join(f"column_{i}" for i in range(3000))
+    assert len(header) > SNIFF_CHARS
+    path = tmp_path / "wide.csv"
+    path.write_text(header + "\n" + ";".join("1" for _ in range(3000)) + "\n", encoding="utf-8")
+    assert sniff_file(path).delimiter == ";"
