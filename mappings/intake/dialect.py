@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ SNIFF_CHARS = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 QUOTES = ('"', "'")
 _CHUNK = 1024 * 1024
+# A file with both UTF-8 text and bytes that are not UTF-8 (rows pasted from two exports): read as UTF-8,
+# each byte that is not UTF-8 read as cp1252. The upload warns, and the user may choose one encoding.
+MIXED_ENCODING = "utf-8+cp1252"
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 RAGGED_EXTRA = 8  # fields past the header a row may have and still be read whole (and reported)
 
 
@@ -111,13 +116,54 @@ def sniff_file(path: Path) -> Dialect:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     encoding = sniff_encoding(sample)
-    text = sample.decode(_python_codec(encoding), errors="ignore")
+    text = sample.decode(_python_codec(encoding), errors="ignore")  # the delimiter needs no accents
     delimiter, quote = sniff_text_dialect(text.lstrip("\ufeff"))
     return Dialect(encoding=encoding, delimiter=delimiter, quote=quote)
 
 
 def _python_codec(encoding: str) -> str:
-    return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(encoding, encoding)
+    return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", MIXED_ENCODING: "utf-8"}.get(encoding, encoding)
+
+
+def _decode_errors(encoding: str) -> str:
+    return "ledgerlight-cp1252" if encoding == MIXED_ENCODING else "replace"
+
+
+def _invalid_utf8_as_cp1252(exc: UnicodeDecodeError) -> tuple[str, int]:
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("ledgerlight-cp1252", _invalid_utf8_as_cp1252)
+
+
+def utf8_evidence(path: Path) -> tuple[int, int]:
+    """(byte sequences that are not UTF-8, multi-byte UTF-8 characters) over the whole file, streamed.
+
+    Both at once mean a mixed file: decoded as cp1252 alone, its UTF-8 text would turn into mojibake.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    invalid = multibyte = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            text = decoder.decode(chunk)
+            if not chunk.isascii():
+                invalid += max(text.count("\ufffd") - chunk.count(b"\xef\xbf\xbd"), 0)
+                multibyte += len(_UTF8_MULTIBYTE.findall(chunk))
+    invalid += decoder.decode(b"", final=True).count("\ufffd")
+    return invalid, multibyte
+
+
+def encoding_from_evidence(sniffed: str, path: Path) -> tuple[str, dict | None]:
+    """The encoding to read a file in, checked over the whole file when the sample looked like UTF-8 or
+    cp1252/latin-1 (a sample is the head only); and, for a mixed file, what the upload warns about."""
+    if sniffed not in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+        return sniffed, None
+    invalid, multibyte = utf8_evidence(path)
+    if not invalid:
+        return sniffed, None
+    if multibyte:
+        return MIXED_ENCODING, {"not_utf8": invalid, "utf8": multibyte}
+    return ("cp1252" if sniffed.startswith("utf-8") else sniffed), None
 
 
 def needs_transcoding(encoding: str) -> bool:
@@ -126,17 +172,26 @@ def needs_transcoding(encoding: str) -> bool:
 
 
 def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
-    """Copy `src` in `encoding` to `dest` in UTF-8, a chunk at a time (never the whole file in memory)."""
-    decoder = codecs.getincrementaldecoder(_python_codec(encoding))(errors="replace")
-    with src.open("rb") as fin, dest.open("wb") as fout:
-        first = True
-        while chunk := fin.read(_CHUNK):
-            text = decoder.decode(chunk)
-            if first:
-                text = text.lstrip("\ufeff")
-                first = False
-            fout.write(text.encode("utf-8"))
-        fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+    """Copy `src` in `encoding` to `dest` in UTF-8, a chunk at a time (never the whole file in memory).
+
+    Written beside `dest` and moved onto it: `dest` may be a hard link to `src` (a UTF-8 upload read
+    again in another encoding), which writing in place would truncate before it is read.
+    """
+    decoder = codecs.getincrementaldecoder(_python_codec(encoding))(errors=_decode_errors(encoding))
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        with src.open("rb") as fin, partial.open("wb") as fout:
+            first = True
+            while chunk := fin.read(_CHUNK):
+                text = decoder.decode(chunk)
+                if first:
+                    text = text.lstrip("\ufeff")
+                    first = False
+                fout.write(text.encode("utf-8"))
+            fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+        partial.replace(dest)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def xlsx_to_csv(src: Path, dest: Path) -> None:

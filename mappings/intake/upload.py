@@ -17,7 +17,13 @@ from typing import IO
 
 from django.conf import settings
 
-from mappings.intake.dialect import needs_transcoding, sniff_file, transcode_to_utf8, xlsx_to_csv
+from mappings.intake.dialect import (
+    encoding_from_evidence,
+    needs_transcoding,
+    sniff_file,
+    transcode_to_utf8,
+    xlsx_to_csv,
+)
 from mappings.intake.duck import file_layout
 
 ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
@@ -178,13 +184,17 @@ def file_prepare_readable(original: Path, readable: Path, suffix: str) -> tuple[
         return readable, "xlsx", {"encoding": "utf-8", "delimiter": ",", "quote": '"', "header": True}
     if _looks_binary(original):
         raise UploadRejected("This looks like a binary file, not a CSV text file.")
-    dialect = sniff_file(original)
-    if needs_transcoding(dialect.encoding):
-        transcode_to_utf8(original, readable, dialect.encoding)
+    sniffed = sniff_file(original)
+    encoding, mixed = encoding_from_evidence(sniffed.encoding, original)
+    if needs_transcoding(encoding):
+        transcode_to_utf8(original, readable, encoding)
     else:
         # Already UTF-8: a hard link avoids a copy of a possibly large file.
         try:
             readable.hardlink_to(original)
         except OSError:
-            transcode_to_utf8(original, readable, dialect.encoding)
-    return readable, "csv", dialect.as_json()
+            transcode_to_utf8(original, readable, encoding)
+    dialect = {**sniffed.as_json(), "encoding": encoding}
+    if mixed:
+        dialect["mixed_encoding"] = mixed
+    return readable, "csv", dialect

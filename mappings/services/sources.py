@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accounts.models import User
-from mappings.intake.dialect import DELIMITERS, QUOTES, transcode_to_utf8
+from mappings.intake.dialect import DELIMITERS, MIXED_ENCODING, QUOTES, transcode_to_utf8
 from mappings.intake.duck import file_layout
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError
@@ -55,7 +55,7 @@ def _discard(source: DataSource) -> None:
     source.delete()
 
 
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "latin-1")
+ENCODINGS = ("utf-8", "utf-8-sig", MIXED_ENCODING, "utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "latin-1")
 
 
 def data_source_dialect_override(

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from canonical.models import Customer, Employee
-from mappings.intake.dialect import SAMPLE_BYTES, SNIFF_CHARS, sniff_file
+from mappings.intake.dialect import MIXED_ENCODING, SAMPLE_BYTES, SNIFF_CHARS, sniff_file
 from mappings.models import DataSource, RejectedRow
 from tests.mappings.helpers import field, run
 
@@ -184,3 +184,72 @@ def test_a_header_longer_than_the_sniffed_sample_still_gives_its_delimiter(execu
     path = tmp_path / "wide.csv"
     path.write_text(header + "\n" + ";".join("1" for _ in range(3000)) + "\n", encoding="utf-8")
     assert sniff_file(path).delimiter == ";"
+
+
+def _mixed_utf8_and_cp1252(rows: int, cp1252_row: int) -> bytes:
+    """UTF-8 rows with one row pasted from a cp1252 export, `cp1252_row` rows down."""
+    head = "id,name,city\n" + "".join(f"C{i:05d},Müller {i},Köln\n" for i in range(rows))
+    lines = head.encode("utf-8").split(b"\n")
+    lines[cp1252_row] = f"C{cp1252_row - 1:05d},Café Zoë,Genève".encode("cp1252")
+    return b"\n".join(lines)
+
+
+@pytest.mark.parametrize("cp1252_row", [3, 12000], ids=["in-the-sample", "past-the-sample"])
+def test_a_file_mixing_utf8_and_cp1252_is_read_without_mojibake_and_the_user_is_warned(client, executive, cp1252_row):
+    data = _mixed_utf8_and_cp1252(13000, cp1252_row)
+    assert (cp1252_row < 100) == (data.index("Café".encode("cp1252")) < SAMPLE_BYTES)
+    client.force_login(executive)
+    page = client.post(
+        "/uploads/", {"file": SimpleUploadedFile("mixed.csv", data, "text/csv")}, follow=True
+    ).content.decode()
+    source = DataSource.objects.get(uploaded_by=executive)
+    assert source.dialect["encoding"] == MIXED_ENCODING
+    assert "mixes UTF-8 text and bytes that are not UTF-8" in page  # the message after the upload
+    assert 'data-testid="mixed-encoding"' in page  # and on the upload's page
+    text = Path(source.file_path).read_text(encoding="utf-8")
+    assert "Müller 7,Köln" in text and "Café Zoë,Genève" in text
+    assert "Ã" not in text  # no mojibake either way
+    review = client.get(f"/uploads/{source.pk}/review/").content.decode()
+    assert 'data-testid="mixed-encoding"' in review
+    assert f'<option value="{MIXED_ENCODING}" selected>' in review and '<option value="cp1252"' in review
+
+    job = run(
+        source,
+        [field("id", "canonical_customers", "external_id"), field("name", "canonical_customers", "name")],
+        user=executive,
+    )
+    assert job.status == "succeeded", job.error
+    assert Customer.objects.get(external_id=f"C{cp1252_row - 1:05d}").name == "Café Zoë"
+
+
+def test_the_user_may_read_a_mixed_file_as_one_encoding_instead(client, executive):
+    client.force_login(executive)
+    data = _mixed_utf8_and_cp1252(50, 3)
+    client.post("/uploads/", {"file": SimpleUploadedFile("mixed.csv", data, "text/csv")})
+    source = DataSource.objects.get(uploaded_by=executive)
+    chosen = client.post(
+        f"/uploads/{source.pk}/review/dialect/",
+        {"delimiter": ",", "quote": '"', "encoding": "cp1252", "header": "on"},
+        follow=True,
+    )
+    source.refresh_from_db()
+    assert source.dialect["encoding"] == "cp1252"
+    assert 'data-testid="mixed-encoding"' not in chosen.content.decode()
+    assert "MÃ¼ller 7" in Path(source.file_path).read_text(encoding="utf-8")  # what the user asked for
+    assert Path(source.dialect["original_file"]).read_bytes() == data  # the original is never rewritten
+
+
+def test_cp1252_bytes_after_an_ascii_head_are_read_as_cp1252(client, executive):
+    head = "id,name\n" + "".join(f"C{i:05d},Plain {i}\n" for i in range(20000))
+    data = head.encode() + "C99999,Café\n".encode("cp1252")
+    assert len(head) > SAMPLE_BYTES
+    _upload_through_the_page(client, executive, "late.csv", data)
+    source = DataSource.objects.get(uploaded_by=executive)
+    assert source.dialect["encoding"] == "cp1252"
+    job = run(
+        source,
+        [field("id", "canonical_customers", "external_id"), field("name", "canonical_customers", "name")],
+        user=executive,
+    )
+    assert job.status == "succeeded", job.error
+    assert Customer.objects.get(external_id="C99999").name == "Café"
