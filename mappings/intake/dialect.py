@@ -136,33 +136,37 @@ def _invalid_utf8_as_cp1252(exc: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("ledgerlight-cp1252", _invalid_utf8_as_cp1252)
 
 
-def utf8_evidence(path: Path) -> tuple[int, int]:
-    """(byte sequences that are not UTF-8, multi-byte UTF-8 characters) over the whole file, streamed.
-
-    Both at once mean a mixed file: decoded as cp1252 alone, its UTF-8 text would turn into mojibake.
+def utf8_evidence(path: Path, *, max_bytes: int | None = None) -> tuple[int, bool]:
+    """(byte sequences that are not UTF-8, whether there is multi-byte UTF-8 text) over the file (streamed)
+    or its first `max_bytes`. Both at once mean a mixed file: decoded as cp1252 alone, its UTF-8 text turns
+    into mojibake.
     """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    invalid = multibyte = 0
+    invalid, multibyte, left = 0, False, max_bytes
     with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
+        while chunk := fh.read(_CHUNK if left is None else min(_CHUNK, left)):
+            if left is not None:
+                left -= len(chunk)
             text = decoder.decode(chunk)
             if not chunk.isascii():
                 invalid += max(text.count("\ufffd") - chunk.count(b"\xef\xbf\xbd"), 0)
-                multibyte += len(_UTF8_MULTIBYTE.findall(chunk))
+                # Found at the first accent of a UTF-8 file; only text without any scans a whole chunk.
+                multibyte = multibyte or _UTF8_MULTIBYTE.search(chunk) is not None
     invalid += decoder.decode(b"", final=True).count("\ufffd")
     return invalid, multibyte
 
 
 def encoding_from_evidence(sniffed: str, path: Path) -> tuple[str, dict | None]:
-    """The encoding to read a file in, checked over the whole file when the sample looked like UTF-8 or
-    cp1252/latin-1 (a sample is the head only); and, for a mixed file, what the upload warns about."""
+    """The encoding to read a file in, and for a file mixing UTF-8 and cp1252 what the upload warns about."""
     if sniffed not in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
         return sniffed, None
-    invalid, multibyte = utf8_evidence(path)
+    # A UTF-8 sample: the rest of the file must be UTF-8 too (fast when it is). A cp1252 sample: its UTF-8
+    # text, if any, is looked for in the sample only (decoding a whole cp1252 file is slow).
+    invalid, multibyte = utf8_evidence(path, max_bytes=None if sniffed.startswith("utf-8") else SAMPLE_BYTES)
     if not invalid:
         return sniffed, None
     if multibyte:
-        return MIXED_ENCODING, {"not_utf8": invalid, "utf8": multibyte}
+        return MIXED_ENCODING, {"not_utf8": invalid}
     return ("cp1252" if sniffed.startswith("utf-8") else sniffed), None
 
 
