@@ -62,6 +62,8 @@ from mappings.engine.upsert import (
     bulk_load_end,
     not_null_default,
     old_months,
+    other_uploads_changed,
+    other_uploads_snapshot,
     reference_map_complete,
     touched_keys,
     update_changed,
@@ -82,6 +84,7 @@ class DirectLoad:
     bulk: bool = False
     timings: dict[str, int] = field(default_factory=dict)
     collapse: Collapse | None = None  # rows of the file that share a key (collapse.py)
+    other_uploads: dict = field(default_factory=dict)  # {upload id: its rows this load changed}
 
 
 # DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. Big files
@@ -173,7 +176,7 @@ class _Load:
         load.bulk = bulk_load_begin_for(self.cursor, plan=plan, new_rows=distinct - existing, table_rows=exact)
         updated = TableResult()
         if existing:
-            updated, load.months_before = self._update_existing(existing)
+            updated, load.months_before, load.other_uploads = self._update_existing(existing)
             self._lap("update changed rows")
         inserted = distinct - existing
         if inserted:
@@ -369,7 +372,7 @@ class _Load:
         (existing,) = _one(self.conn, f"SELECT count(*) FROM {self.final} f WHERE {_EXISTS}", self.final_params)
         return table_rows, existing
 
-    def _update_existing(self, existing: int) -> tuple[TableResult, list[str]]:
+    def _update_existing(self, existing: int) -> tuple[TableResult, list[str], dict]:
         """Stage the existing rows whose values DuckDB finds different from the stored ones (or cannot tell)
         and UPDATE them; PostgreSQL's IS DISTINCT FROM has the last word.
 
@@ -395,7 +398,7 @@ class _Load:
         changed = "SELECT * FROM ll_changed"
         (count,) = _one(conn, "SELECT count(*) FROM ll_changed")
         if not count:
-            return TableResult(), []
+            return TableResult(), [], {}
         staging = sql.Identifier(f"stg_{plan.name}")
         cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staging))
         columns = sql.SQL(", ").join(
@@ -407,7 +410,9 @@ class _Load:
         copy_from_duckdb(cursor, copy_sql, conn, changed)
         cursor.execute(sql.SQL("ANALYZE {}").format(staging))
         months = old_months(cursor, plan=plan, staging=staging)
-        return update_changed(cursor, plan=plan, staging=staging, columns=self.columns), months
+        others = other_uploads_snapshot(cursor, plan=plan, staging=staging, source_id=self.source.pk)
+        result = update_changed(cursor, plan=plan, staging=staging, columns=self.columns)
+        return result, months, other_uploads_changed(cursor, plan=plan, snapshot=others, source_id=self.source.pk)
 
     def _touched_by_new_rows(self, touched: dict) -> None:
         """Add the months, referenced ids and order ids of the new rows to `touched` (as update_changed's)."""

@@ -153,6 +153,12 @@ class TablePlan:
                 f"WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
                 f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
+            if target == "text":  # PostgreSQL text cannot hold a NUL byte: one such cell rejects its row only
+                reason_nul = params.bind("the value contains a NUL byte (shown as \u2400), which cannot be stored")
+                checks.append(
+                    f"CASE WHEN contains(v{i}, chr(0)) THEN "
+                    f"{{'column': {name}, 'value': v{i}, 'reason': {reason_nul}}} END"
+                )
             # A mapped required column is required on every row (filled_by only spares the mapping).
             if self.table.column(col.name).required and not col.computed:
                 reason = params.bind("required value missing")

@@ -21,6 +21,8 @@ from mappings.engine.upsert import (
     bulk_load_begin,
     bulk_load_end,
     old_months,
+    other_uploads_changed,
+    other_uploads_snapshot,
     references_resolve,
     self_references_update,
     staging_counts,
@@ -93,6 +95,7 @@ def staged_load(
         if loaded.collapse is not None and on_collapse is not None:
             on_collapse(loaded.collapse)
     loaded.months_before = old_months(cursor, plan=plan, staging=staging)
+    others = other_uploads_snapshot(cursor, plan=plan, staging=staging, source_id=source.pk)
     loaded.bulk = bulk_load_begin(cursor, plan=plan, staging=staging, rows=distinct)
     result = upsert_table(
         cursor,
@@ -105,6 +108,7 @@ def staged_load(
     loaded.timings[f"{plan.name}: upsert"] = _ms(clock)
     for col in plan.self_references:
         _self_reference_pass(cursor, plan, staging, col, mode, source, result, loaded)
+    loaded.other_uploads = other_uploads_changed(cursor, plan=plan, snapshot=others, source_id=source.pk)
     if loaded.bulk:
         clock = time.monotonic()
         stage(f"indexing {plan.name}")

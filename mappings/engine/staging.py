@@ -25,6 +25,7 @@ from mappings.engine import pg_binary
 from mappings.engine.plan import TablePlan
 from mappings.engine.transforms import duckdb_install_macros
 from mappings.intake.duck import duckdb_connect_locked
+from mappings.intake.upload import pg_storable
 
 BATCH_ROWS = 100_000
 # `copy_from_duckdb`'s batches: smaller, as the direct load's DuckDB holds the whole file's rows meanwhile.
@@ -221,7 +222,13 @@ def collect_rejects(result: StageResult, table: str, rows: pa.Array, errors: pa.
             if len(result.rejects) >= MAX_STORED_REJECTS:
                 return
             result.rejects.append(
-                Reject(table, row, problem["column"] or "", (problem["value"] or "")[:1000], problem["reason"])
+                Reject(
+                    table,
+                    row,
+                    pg_storable(problem["column"] or ""),
+                    pg_storable((problem["value"] or "")[:1000]),
+                    pg_storable(problem["reason"]),
+                )
             )
 
 

@@ -285,6 +285,34 @@ def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns:
     return folded_result(cursor.fetchone(), keys)
 
 
+def other_uploads_snapshot(cursor, *, plan: TablePlan, staging: sql.Identifier, source_id: int) -> sql.Identifier:
+    """Before the write: the rows of `plan`'s table that other uploads loaded and `staging` has the identifier
+    of, as temporary table (id, source_id). `other_uploads_changed` tells after the write which changed."""
+    name = sql.Identifier(f"others_{plan.name}")
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
+    cursor.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT t.id, t.source_id FROM {} t "
+            "WHERE NOT t.is_placeholder AND t.source_id IS DISTINCT FROM %s "
+            "AND t.external_id IN (SELECT s.external_id FROM {} s)"
+        ).format(name, sql.Identifier(plan.name), staging),
+        [source_id],
+    )
+    return name
+
+
+def other_uploads_changed(cursor, *, plan: TablePlan, snapshot: sql.Identifier, source_id: int) -> dict:
+    """After the write: {other upload's id (None: a deleted upload): rows of it this execution changed}.
+    A written row takes the writing upload's source_id; an unchanged one keeps its own."""
+    cursor.execute(
+        sql.SQL(
+            "SELECT o.source_id, count(*) FROM {} o JOIN {} t ON t.id = o.id WHERE t.source_id = %s GROUP BY 1"
+        ).format(snapshot, sql.Identifier(plan.name)),
+        [source_id],
+    )
+    return dict(cursor.fetchall())
+
+
 def staging_counts(cursor, *, plan: TablePlan, staging: sql.Identifier) -> tuple[int, int]:
     """(staged rows, rows the table receives from this file): one per identifier, so repeats of one
     customer count once. Derived identifiers are numbered apart, so they never repeat."""

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
 SAMPLE_BYTES = 256 * 1024
+# csv.Sniffer's quote regexes are quadratic in the quotes that never close (values written '0123):
+# it reads the sample's first whole lines up to this many characters, never the whole sample.
+SNIFF_CHARS = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 QUOTES = ('"', "'")
 _CHUNK = 1024 * 1024
+# A file with both UTF-8 text and bytes that are not UTF-8 (rows pasted from two exports): read as UTF-8,
+# each byte that is not UTF-8 read as cp1252. The upload warns, and the user may choose one encoding.
+MIXED_ENCODING = "utf-8+cp1252"
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 RAGGED_EXTRA = 8  # fields past the header a row may have and still be read whole (and reported)
 
 
 @dataclass(frozen=True)
 class Dialect:
-    encoding: str  # the file's own encoding: utf-8, utf-8-sig, utf-16, cp1252, latin-1
+    encoding: str  # the file's own encoding: utf-8, utf-8-sig, utf-16, utf-32, cp1252, latin-1
     delimiter: str
     quote: str
     header: bool = True
@@ -41,6 +49,8 @@ def sniff_encoding(sample: bytes) -> str:
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE begins both
+        return "utf-32"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if _looks_like_bomless_utf16(sample):
@@ -76,7 +86,7 @@ def sniff_text_dialect(text: str) -> tuple[str, str]:
     """(delimiter, quote) of a CSV text sample; falls back to counting candidates in the header line."""
     lines = text.splitlines()
     # The last line of a sample may be cut in the middle; leave it out.
-    sample = "\n".join(lines[:-1] if len(lines) > 2 else lines)
+    sample = sniffer_sample(lines[:-1] if len(lines) > 2 else lines)
     try:
         sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS))
         delimiter = sniffed.delimiter
@@ -91,17 +101,73 @@ def sniff_text_dialect(text: str) -> tuple[str, str]:
     return delimiter, quote
 
 
+def sniffer_sample(lines: list[str]) -> str:
+    """The first whole lines within SNIFF_CHARS (the first line cut to it when it alone is longer)."""
+    taken, size = [], 0
+    for line in lines:
+        if size + len(line) + 1 > SNIFF_CHARS:
+            break
+        taken.append(line)
+        size += len(line) + 1
+    return "\n".join(taken) if taken else (lines[0][:SNIFF_CHARS] if lines else "")
+
+
 def sniff_file(path: Path) -> Dialect:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     encoding = sniff_encoding(sample)
-    text = sample.decode(_python_codec(encoding), errors="ignore")
+    text = sample.decode(_python_codec(encoding), errors="ignore")  # the delimiter needs no accents
     delimiter, quote = sniff_text_dialect(text.lstrip("\ufeff"))
     return Dialect(encoding=encoding, delimiter=delimiter, quote=quote)
 
 
 def _python_codec(encoding: str) -> str:
-    return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(encoding, encoding)
+    return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", MIXED_ENCODING: "utf-8"}.get(encoding, encoding)
+
+
+def _decode_errors(encoding: str) -> str:
+    return "ledgerlight-cp1252" if encoding == MIXED_ENCODING else "replace"
+
+
+def _invalid_utf8_as_cp1252(exc: UnicodeDecodeError) -> tuple[str, int]:
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("ledgerlight-cp1252", _invalid_utf8_as_cp1252)
+
+
+def utf8_evidence(path: Path, *, max_bytes: int | None = None) -> tuple[int, bool]:
+    """(byte sequences that are not UTF-8, whether there is multi-byte UTF-8 text) over the file (streamed)
+    or its first `max_bytes`. Both at once mean a mixed file: decoded as cp1252 alone, its UTF-8 text turns
+    into mojibake.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    invalid, multibyte, left = 0, False, max_bytes
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK if left is None else min(_CHUNK, left)):
+            if left is not None:
+                left -= len(chunk)
+            text = decoder.decode(chunk)
+            if not chunk.isascii():
+                invalid += max(text.count("\ufffd") - chunk.count(b"\xef\xbf\xbd"), 0)
+                # Found at the first accent of a UTF-8 file; only text without any scans a whole chunk.
+                multibyte = multibyte or _UTF8_MULTIBYTE.search(chunk) is not None
+    invalid += decoder.decode(b"", final=True).count("\ufffd")
+    return invalid, multibyte
+
+
+def encoding_from_evidence(sniffed: str, path: Path) -> tuple[str, dict | None]:
+    """The encoding to read a file in, and for a file mixing UTF-8 and cp1252 what the upload warns about."""
+    if sniffed not in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+        return sniffed, None
+    # A UTF-8 sample: the rest of the file must be UTF-8 too (fast when it is). A cp1252 sample: its UTF-8
+    # text, if any, is looked for in the sample only (decoding a whole cp1252 file is slow).
+    invalid, multibyte = utf8_evidence(path, max_bytes=None if sniffed.startswith("utf-8") else SAMPLE_BYTES)
+    if not invalid:
+        return sniffed, None
+    if multibyte:
+        return MIXED_ENCODING, {"not_utf8": invalid}
+    return ("cp1252" if sniffed.startswith("utf-8") else sniffed), None
 
 
 def needs_transcoding(encoding: str) -> bool:
@@ -110,17 +176,26 @@ def needs_transcoding(encoding: str) -> bool:
 
 
 def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
-    """Copy `src` in `encoding` to `dest` in UTF-8, a chunk at a time (never the whole file in memory)."""
-    decoder = codecs.getincrementaldecoder(_python_codec(encoding))(errors="replace")
-    with src.open("rb") as fin, dest.open("wb") as fout:
-        first = True
-        while chunk := fin.read(_CHUNK):
-            text = decoder.decode(chunk)
-            if first:
-                text = text.lstrip("\ufeff")
-                first = False
-            fout.write(text.encode("utf-8"))
-        fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+    """Copy `src` in `encoding` to `dest` in UTF-8, a chunk at a time (never the whole file in memory).
+
+    Written beside `dest` and moved onto it: `dest` may be a hard link to `src` (a UTF-8 upload read
+    again in another encoding), which writing in place would truncate before it is read.
+    """
+    decoder = codecs.getincrementaldecoder(_python_codec(encoding))(errors=_decode_errors(encoding))
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        with src.open("rb") as fin, partial.open("wb") as fout:
+            first = True
+            while chunk := fin.read(_CHUNK):
+                text = decoder.decode(chunk)
+                if first:
+                    text = text.lstrip("\ufeff")
+                    first = False
+                fout.write(text.encode("utf-8"))
+            fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+        partial.replace(dest)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def xlsx_to_csv(src: Path, dest: Path) -> None:

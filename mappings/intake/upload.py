@@ -1,7 +1,7 @@
 """An upload's bytes: store them safely, fingerprint them, make them a readable CSV, count its rows.
 
 The stored file is always a UTF-8 CSV that DuckDB reads directly (`DataSource.file_path`):
-cp1252/latin-1/UTF-16 files are transcoded and Excel workbooks converted on the way in, and the
+cp1252/latin-1/UTF-16/UTF-32 files are transcoded and Excel workbooks converted on the way in, and the
 original bytes are kept next to it (`DataSource.dialect["original_file"]`).
 """
 
@@ -16,7 +16,7 @@ from typing import IO
 
 from django.conf import settings
 
-from mappings.intake.dialect import needs_transcoding, sniff_file, transcode_to_utf8
+from mappings.intake.dialect import encoding_from_evidence, needs_transcoding, sniff_file, transcode_to_utf8
 from mappings.intake.duck import file_layout
 from mappings.intake.header import csv_head_rows, csv_write_from_row, header_row_detect
 from mappings.intake.workbook import (
@@ -33,6 +33,24 @@ _CHUNK = 1024 * 1024
 
 class UploadRejected(Exception):
     """The file cannot be accepted; the message says why, for the user."""
+
+
+NUL_SHOWN_AS = "\u2400"  # ␀, the symbol for NUL
+
+
+def pg_storable(value):
+    """`value` (text, or JSON made of dicts, lists and text) with every NUL shown as ␀.
+
+    PostgreSQL text and jsonb cannot hold U+0000: a NUL from a file (a profile's sample values, a rejected
+    row's value) would fail the whole write.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_SHOWN_AS) if "\x00" in value else value
+    if isinstance(value, dict):
+        return {pg_storable(k): pg_storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [pg_storable(v) for v in value]
+    return value
 
 
 def upload_name_sanitize(name: str) -> str:
@@ -113,10 +131,10 @@ def read_error_message(exc: Exception, path: Path) -> str:
 
 
 def _looks_binary(path: Path) -> bool:
-    """NUL bytes in the first 8 KB of a file that is not UTF-16 (UTF-16 text is full of them)."""
+    """NUL bytes in the first 8 KB of a file that is not UTF-16 or -32 (their text is full of them)."""
     with path.open("rb") as fh:
         sample = fh.read(8192)
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # UTF-16 and UTF-32 BOMs
         return False
     if b"\x00" not in sample:
         return False
@@ -152,17 +170,26 @@ def file_prepare_readable(
         return readable, kind, dialect
     if _looks_binary(original):
         raise UploadRejected("This looks like a binary file, not a CSV text file.")
-    dialect = sniff_file(original)
+    sniffed = sniff_file(original)
+    encoding, mixed = encoding_from_evidence(sniffed.encoding, original)
+    dialect = {**sniffed.as_json(), "encoding": encoding}
     if header_row is None:
-        header_row = header_row_detect(csv_head_rows(original, dialect.as_json()))
-    if header_row:
-        csv_write_from_row(original, readable, dialect.as_json(), header_row)
-    elif needs_transcoding(dialect.encoding):
-        transcode_to_utf8(original, readable, dialect.encoding)
+        header_row = header_row_detect(csv_head_rows(original, dialect))
+    if header_row and needs_transcoding(encoding):
+        # Title lines above the header of a re-encoded file: to UTF-8 first, then from the header on.
+        transcode_to_utf8(original, readable, encoding)
+        csv_write_from_row(readable, readable, {**dialect, "encoding": "utf-8"}, header_row)
+    elif header_row:
+        csv_write_from_row(original, readable, dialect, header_row)
+    elif needs_transcoding(encoding):
+        transcode_to_utf8(original, readable, encoding)
     else:
         # Already UTF-8: a hard link avoids a copy of a possibly large file.
         try:
             readable.hardlink_to(original)
         except OSError:
-            transcode_to_utf8(original, readable, dialect.encoding)
-    return readable, "csv", {**dialect.as_json(), "header_row": header_row}
+            transcode_to_utf8(original, readable, encoding)
+    dialect["header_row"] = header_row
+    if mixed:
+        dialect["mixed_encoding"] = mixed
+    return readable, "csv", dialect

@@ -17,13 +17,14 @@ import psycopg
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from psycopg import sql
 
 from accounts.models import User
 from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
 from mappings.engine.plan import TablePlan, plan_build, plan_build_for
 from mappings.engine.staged import staged_load
-from mappings.engine.staging import Reject
+from mappings.engine.staging import Reject, copy_from_duckdb
 from mappings.engine.transforms import duckdb_install_macros
 from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
@@ -135,7 +136,8 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
     The report is the contract's ingest JSON: {"source_id", "mapping_id", "tables": {TABLE: {"inserted",
     "updated", "unchanged", "rejected"}}, "errors": [...]} plus "warnings", "date_formats" (the one format of
     each "auto" date column), "touched" (per table: months, customer_ids, product_ids, employee_ids that
-    changed), "placeholders", "computed", "duration_ms", "rejected_rows".
+    changed), "placeholders", "computed", "duration_ms", "rejected_rows", "other_uploads" (the uploads whose
+    rows it changed: `other_uploads_named`).
     The job ends `succeeded` or `failed`; a failed job changed no canonical table.
     """
     started = time.monotonic()
@@ -242,6 +244,7 @@ def _run_plans(
     timings: dict[str, int] = {}
     orders_amount_source = None
     bulk_tables: list[str] = []
+    other_uploads: dict[int | None, dict[str, int]] = {}
     with pg.cursor() as cursor:
         # The staging tables are analyzed only for join planning: a small sample is plenty.
         cursor.execute("SET LOCAL default_statistics_target = 10")
@@ -285,6 +288,8 @@ def _run_plans(
                 progress.stage(f"written {plan.name}", advance=source.rows or 0)
             rejects.extend(loaded.rejects)
             timings.update(loaded.timings)
+            for upload, rows in loaded.other_uploads.items():
+                other_uploads.setdefault(upload, {})[plan.name] = rows
             for referent, created in loaded.placeholders.items():
                 placeholders[referent] = placeholders.get(referent, 0) + created
             if loaded.bulk:
@@ -328,7 +333,30 @@ def _run_plans(
     }
     report["placeholders"] = placeholders
     report["computed"] = computed
+    report["other_uploads"] = other_uploads_named(other_uploads)
     return rejects
+
+
+def other_uploads_named(changed: dict[int | None, dict[str, int]]) -> list[dict]:
+    """[{"source_id", "name", "uploaded_by", "rows", "tables": {table: rows}}] of the uploads whose rows an
+    execution changes (or would), most rows first; a deleted upload has source_id None."""
+    known = {
+        s.pk: s
+        for s in DataSource.objects.filter(pk__in=[k for k in changed if k is not None]).select_related("uploaded_by")
+    }
+    named = []
+    for upload, tables in changed.items():
+        source = known.get(upload)
+        named.append(
+            {
+                "source_id": upload if source else None,
+                "name": source.name if source else "a deleted upload",
+                "uploaded_by": source.uploaded_by.username if source and source.uploaded_by else "",
+                "rows": sum(tables.values()),
+                "tables": tables,
+            }
+        )
+    return sorted(named, key=lambda u: (-u["rows"], u["source_id"] or 0))
 
 
 def _orders_keys(cursor, order_ids: list[int]) -> dict:
@@ -446,3 +474,50 @@ def transform_preview(
     finally:
         conn.close()
     return rows
+
+
+OVERWRITE_CHECK_MAX_ROWS = 200_000  # the review page checks files up to this size; the report names them always
+
+
+def mapping_overwrites_preview(*, source: DataSource, mapping: Mapping) -> list[dict] | None:
+    """The uploads whose rows an execution of `mapping` would change: rows other uploads loaded with an
+    identifier of this file's good rows (whether their values differ is known when it runs), as
+    `other_uploads_named`. None when the file is too big to check during a page view. Writes nothing."""
+    if source.rows is None or source.rows > OVERWRITE_CHECK_MAX_ROWS:
+        return None
+    try:
+        plans = plan_build(mapping)
+    except MappingInvalid:
+        return []
+    changed: dict[int | None, dict[str, int]] = {}
+    conn = duckdb_connect_locked(source.file_path)
+    try:
+        duckdb_install_macros(conn)
+        with transaction.atomic():
+            connection.ensure_connection()
+            with connection.connection.cursor() as cursor:
+                for plan in plans:
+                    query, params = plan.duckdb_query(file_path=source.file_path, dialect=source.dialect)
+                    ids = sql.Identifier(f"ids_{plan.name}")
+                    cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(ids))
+                    cursor.execute(sql.SQL("CREATE TEMP TABLE {} (external_id text) ON COMMIT DROP").format(ids))
+                    copy_from_duckdb(
+                        cursor,
+                        sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(ids),
+                        conn,
+                        f"SELECT external_id FROM ({query}) WHERE len(__errors) = 0",
+                        params,
+                    )
+                    cursor.execute(
+                        sql.SQL(
+                            "SELECT t.source_id, count(*) FROM {} t WHERE NOT t.is_placeholder "
+                            "AND t.source_id IS DISTINCT FROM %s AND t.external_id IN (SELECT external_id FROM {}) "
+                            "GROUP BY 1"
+                        ).format(sql.Identifier(plan.name), ids),
+                        [source.pk],
+                    )
+                    for upload, rows in cursor.fetchall():
+                        changed.setdefault(upload, {})[plan.name] = rows
+    finally:
+        conn.close()
+    return other_uploads_named(changed)

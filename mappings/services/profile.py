@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from mappings.intake.upload import pg_storable
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError, profile_file
 
@@ -26,6 +27,7 @@ def data_source_profile(*, source: DataSource) -> dict:
         source.status = DataSource.Status.FAILED
         source.save(update_fields=["error", "status"])
         raise ProfileError(str(exc)) from exc
+    document = pg_storable(document)  # sample values may hold a NUL byte, which jsonb refuses
     if "ragged" in source.dialect:  # counted over the whole file at upload: exact, with row numbers
         document["ragged"] = source.dialect["ragged"]
     source.profile = document

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accounts.models import User
-from mappings.intake.dialect import DELIMITERS, QUOTES
+from mappings.intake.dialect import DELIMITERS, MIXED_ENCODING, QUOTES, transcode_to_utf8
 from mappings.intake.duck import file_layout
 from mappings.intake.header import csv_write_from_row
 from mappings.models import DataSource
+from mappings.profiling.profile import ProfileError
 from mappings.services.profile import data_source_profile
-from mappings.services.upload import UploadRejected, data_source_create, data_source_find_duplicate
+from mappings.services.upload import UploadDuplicate, UploadRejected, data_source_create
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,12 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
 
     Raises UploadRejected (size, type, unreadable) or ProfileError.
     """
-    source = data_source_create(file=file, name=name, user=user, domain=domain, convert_later=True)
-    earlier = data_source_find_duplicate(sha256=source.sha256, user=user, exclude_id=source.pk)
-    if earlier is not None:
-        _discard(source)
+    try:
+        source = data_source_create(
+            file=file, name=name, user=user, domain=domain, convert_later=True, refuse_duplicate=True
+        )
+    except UploadDuplicate as duplicate:
+        earlier = duplicate.earlier
         when = earlier.upload_date.strftime("%Y-%m-%d %H:%M")
         return UploadResult(
             earlier,
@@ -40,7 +43,13 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
         )
     if source.status == DataSource.Status.CONVERTING:  # a big file: a task converts and profiles it
         return UploadResult(source, False, "Uploaded; converting it now.")
-    data_source_profile(source=source)
+    try:
+        data_source_profile(source=source)
+    except ProfileError:
+        raise  # recorded on the upload (status failed), which the user sees in the list
+    except BaseException:
+        _discard(source)  # a crash leaves no upload and no file behind
+        raise
     return UploadResult(source, False, "Uploaded and profiled.")
 
 
@@ -51,7 +60,7 @@ def _discard(source: DataSource) -> None:
     source.delete()
 
 
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1")
+ENCODINGS = ("utf-8", "utf-8-sig", MIXED_ENCODING, "utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "latin-1")
 
 
 def data_source_dialect_override(
@@ -74,10 +83,11 @@ def data_source_dialect_override(
     original = source.dialect.get("original_file")
     if encoding != source.dialect.get("encoding") and source.file_format == "csv" and original:
         try:
-            # Written beside and renamed over: the stored copy may be a hard link to the original.
-            csv_write_from_row(
-                Path(original), Path(source.file_path), {**dialect, "encoding": encoding}, dialect.get("header_row", 0)
-            )
+            # Both write beside and rename over: the stored copy may be a hard link to the original.
+            stored = Path(source.file_path)
+            transcode_to_utf8(Path(original), stored, encoding)  # knows the mixed UTF-8/cp1252 reading too
+            if dialect.get("header_row"):
+                csv_write_from_row(stored, stored, {**dialect, "encoding": "utf-8"}, dialect["header_row"])
         except (OSError, LookupError) as exc:
             raise UploadRejected(f"The file cannot be decoded as {encoding}: {exc}") from exc
         dialect["encoding"] = encoding

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import uuid
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -24,6 +25,7 @@ from mappings.intake.upload import (
     file_prepare_readable,
     file_scan,
     file_store,
+    pg_storable,
     read_error_message,
     upload_name_sanitize,
 )
@@ -31,6 +33,15 @@ from mappings.intake.workbook import WorkbookUnreadable, workbook_kind, workbook
 from mappings.models import DataSource
 
 logger = logging.getLogger(__name__)
+SAME_CONTENT_LOCK_CLASS = 7_203  # first key of pg_advisory_xact_lock(int, int): "one user's upload of these bytes"
+
+
+class UploadDuplicate(Exception):
+    """The user uploaded these bytes before (or at the same moment): `earlier` is that upload."""
+
+    def __init__(self, earlier: DataSource):
+        super().__init__(f"already uploaded as #{earlier.pk}")
+        self.earlier = earlier
 
 
 def data_source_create(
@@ -41,6 +52,7 @@ def data_source_create(
     domain: str = "",
     scan_later: bool = True,
     convert_later: bool = False,
+    refuse_duplicate: bool = False,
 ) -> DataSource:
     """Store an uploaded data file and register it as a DataSource (status `uploaded`).
 
@@ -51,6 +63,9 @@ def data_source_create(
     a second time beside it).
     With `convert_later` (the upload page and API), a file whose conversion is big (conversion_bytes) is
     stored as `converting` and converted and profiled by a task (services/convert.py), never in the request.
+    With `refuse_duplicate`, raises `UploadDuplicate` (its files removed) when the user has an upload of the
+    same bytes: the check and the insert hold a lock on (user, sha256), so of two identical uploads at the
+    same moment exactly one is stored and the other is told about it.
     """
     if not name and isinstance(file, (str, Path)):
         name = Path(file).name
@@ -73,22 +88,30 @@ def data_source_create(
     try:
         if size == 0:
             raise UploadRejected("The file is empty.")
-        if convert_later and conversion_bytes(original, suffix) > settings.UPLOAD_CONVERT_SYNC_BYTES:
+        with transaction.atomic():
+            if refuse_duplicate:
+                _lock_same_content(sha256=sha256, user=user)
+                earlier = data_source_find_duplicate(sha256=sha256, user=user)
+                if earlier is not None:
+                    raise UploadDuplicate(earlier)
+            if convert_later and conversion_bytes(original, suffix) > settings.UPLOAD_CONVERT_SYNC_BYTES:
+                source = DataSource.objects.create(
+                    **fields,
+                    status=DataSource.Status.CONVERTING,
+                    file_format=workbook_kind(original, suffix) or "csv",
+                    dialect={"original_file": str(original)},
+                )
+                transaction.on_commit(lambda: conversion_enqueue(source.pk))
+                return source
+            file_format, dialect, deferred = readable_make(original, readable, suffix, scan=True)
+            dialect["original_file"] = str(original)
             source = DataSource.objects.create(
-                **fields,
-                status=DataSource.Status.CONVERTING,
-                file_format=workbook_kind(original, suffix) or "csv",
-                dialect={"original_file": str(original)},
+                **fields, rows=dialect.pop("rows"), file_format=file_format, dialect=pg_storable(dialect)
             )
-            transaction.on_commit(lambda: conversion_enqueue(source.pk))
-            return source
-        file_format, dialect, deferred = readable_make(original, readable, suffix, scan=True)
     except BaseException:
         for path in (original, readable):
             path.unlink(missing_ok=True)
         raise
-    dialect["original_file"] = str(original)
-    source = DataSource.objects.create(**fields, rows=dialect.pop("rows"), file_format=file_format, dialect=dialect)
     if deferred and scan_later:
         transaction.on_commit(lambda: _scan_later(source.pk))
     return source
@@ -169,6 +192,11 @@ def readable_make(
             raise UploadRejected(read_error_message(exc, fresh)) from exc
         if not columns:
             raise UploadRejected("The file has no columns.")
+        if any("\x00" in c for c in columns):
+            raise UploadRejected(
+                "The header row holds NUL bytes: the file is not text in an encoding this server recognises "
+                "(UTF-8, UTF-16 or UTF-32 with a byte order mark, cp1252). Save it as a UTF-8 CSV."
+            )
         if rows == 0 and dialect.get("header", True):
             raise UploadRejected(
                 f"The file has a header row ({len(columns)} columns) but no data rows: there is nothing to load."
@@ -194,6 +222,14 @@ def conversion_enqueue(source_id: int) -> None:
         source = DataSource.objects.filter(pk=source_id).first()
         if source is not None:
             data_source_convert(source=source)
+
+
+def _lock_same_content(*, sha256: str, user: User | None) -> None:
+    """Wait for any other upload of these bytes by this user to commit (or give up) its row."""
+    owner = user.pk if user is not None and user.is_authenticated else 0
+    key = int.from_bytes(hashlib.sha256(f"{owner}:{sha256}".encode()).digest()[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SAME_CONTENT_LOCK_CLASS, key])
 
 
 def scan_sync_bytes() -> int:

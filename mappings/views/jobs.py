@@ -35,7 +35,14 @@ def job_detail_context(job: ExecutionJob) -> dict:
         "tables": (job.report or {}).get("tables", {}),
         "errors": (job.report or {}).get("errors", []),
         "rejected_count": job.rejected_rows.count(),
+        **other_uploads_context((job.report or {}).get("other_uploads")),
     }
+
+
+def other_uploads_context(uploads: list[dict] | None) -> dict:
+    """For mappings/_other_uploads.html: the uploads whose rows change and how many rows in all."""
+    uploads = uploads or []
+    return {"other_uploads": uploads, "other_rows": sum(u["rows"] for u in uploads)}
 
 
 class _Echo:

@@ -12,18 +12,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mappings.forms import PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
+from mappings.forms import MAX_ROWS, PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
+from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.scoring import CONFIDENT
 from mappings.proposer.tables import missing_required_targets
 from mappings.selectors import data_source_get_for_user, job_get_for_user, require_data_manager
-from mappings.services.execute import execution_enqueue, transform_preview
+from mappings.services.execute import execution_enqueue, mapping_overwrites_preview, transform_preview
 from mappings.services.mapping import MappingInvalid, mapping_save
 from mappings.services.propose import mapping_propose
-from mappings.services.sources import data_source_dialect_override
+from mappings.services.sources import ENCODINGS, data_source_dialect_override
 from mappings.services.upload import UploadRejected
-from mappings.views.jobs import job_detail_context
+from mappings.views.jobs import job_detail_context, other_uploads_context
 
 
 def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bool = False) -> list[dict]:
@@ -50,6 +51,30 @@ def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bo
             }
         )
     return rows
+
+
+COLUMNS_SHOWN = 150  # a review row posts 6 fields: the page must stay under DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+
+def _postable_rows() -> int:
+    """How many review rows one post may carry (Django refuses a post of more fields with a 400)."""
+    return max((settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 100_000) - 20, 6) // 6
+
+
+def _rows_shown(rows: list[dict], query: str) -> list[dict]:
+    """The review rows the page renders: the first COLUMNS_SHOWN (or those whose header contains `query`;
+    "*" for all), and always every mapped row and every row with a PII choice, so that saving the page
+    as shown saves the same mapping as saving every row would (unmapped rows save nothing)."""
+    query = query.strip().casefold()
+    if query == "*" and len(rows) <= min(MAX_ROWS, _postable_rows()):
+        return rows
+
+    def wanted(index: int, row: dict) -> bool:
+        if query and query != "*":
+            return query in (row["source_col"] or "").casefold()
+        return index < COLUMNS_SHOWN
+
+    return [r for i, r in enumerate(rows) if wanted(i, r) or r["canonical_table"] or r["pii_choice"] != "keep"]
 
 
 def _saved_proposals(mapping: Mapping) -> list[dict]:
@@ -110,13 +135,22 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
             proposals = []
             status = 400
         context["options"] = {}
+    if latest is not None:
+        context["overwrites"] = mapping_overwrites_preview(source=source, mapping=latest)
+        context.update({f"overwrite_{k}": v for k, v in other_uploads_context(context["overwrites"]).items()})
     rows = _rows_from_proposals(source, proposals, fresh=fresh)
+    shown = rows if request.method == "POST" else _rows_shown(rows, request.GET.get("columns", ""))
     context.update(
-        rows=rows,
+        rows=shown,
+        columns_total=len(rows),
+        columns_hidden=len(rows) - len(shown),
+        columns_query=request.GET.get("columns", ""),
+        show_all_allowed=len(rows) <= min(MAX_ROWS, _postable_rows()),
         latest=latest,
         missing=missing_required_targets([r for r in rows if r["canonical_table"] and r["pii_choice"] != "drop"]),
         pii_choices=PII_CHOICES,
         auto_threshold=settings.MAPPING_AUTO_CONFIDENCE,
+        **_dialect_choices(source),
     )
     return render(request, "mappings/review.html", context, status=status)
 
@@ -154,11 +188,21 @@ def review_execute(request: HttpRequest, source_id: int) -> HttpResponse:
     if request.POST.get("mapping_id"):
         mapping = source.mappings.filter(pk=int_or_none(request.POST["mapping_id"])).first()
     if mapping is None:
-        return render(
-            request, "mappings/review.html#job", {"source": source, "job_error": "Save the mapping first."}, status=400
-        )
-    job = execution_enqueue(source=source, mapping=mapping, user=request.user)
+        return _job_refused(request, source, "Save the mapping first.")
+    try:
+        job = execution_enqueue(source=source, mapping=mapping, user=request.user)
+    except MappingInvalid as exc:  # e.g. the file was read again another way: its columns changed
+        return _job_refused(request, source, "This mapping cannot run: " + "; ".join(exc.errors))
     return _job_response(request, source, job)
+
+
+def _job_refused(request: HttpRequest, source: DataSource, message: str) -> HttpResponse:
+    """Why an execution was not queued: in the page's job panel (HTMX), or on the review page."""
+    if request.htmx:
+        # 200: htmx swaps only successful responses, and the error is the content here.
+        return render(request, "mappings/review.html#job", {"source": source, "job_error": message})
+    messages.error(request, message)
+    return redirect("mappings:review", source_id=source.pk)
 
 
 @login_required
@@ -193,6 +237,19 @@ def review_dialect(request: HttpRequest, source_id: int) -> HttpResponse:
     return redirect(f"{reverse('mappings:review', args=[source.pk])}?fresh=1")
 
 
+DELIMITER_LABELS = {",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "pipe |"}
+
+
+def _dialect_choices(source: DataSource) -> dict:
+    """The choices of the "how the file is read" form, the current ones selected."""
+    delimiter = source.dialect.get("delimiter", ",")
+    return {
+        "delimiters": [("tab" if d == "\t" else d, DELIMITER_LABELS[d]) for d in DELIMITERS],
+        "current_delimiter": "tab" if delimiter == "\t" else delimiter,
+        "encodings": ENCODINGS,
+    }
+
+
 def _preview_tables(preview: list[dict]) -> list[dict]:
     """transform_preview's rows grouped per canonical table, as header + rows for the template."""
     tables: dict[str, dict] = {}
@@ -208,5 +265,6 @@ def _preview_tables(preview: list[dict]) -> list[dict]:
 def _job_response(request: HttpRequest, source, job) -> HttpResponse:
     """The review page's job partial for HTMX; otherwise the one job page (mappings/views/jobs.py)."""
     if request.htmx:
-        return render(request, "mappings/review.html#job", {"source": source, "job": job})
+        context = {"source": source, "job": job, **other_uploads_context((job.report or {}).get("other_uploads"))}
+        return render(request, "mappings/review.html#job", context)
     return render(request, "mappings/job_detail.html", job_detail_context(job))

@@ -38,6 +38,12 @@ def upload_list(request: HttpRequest) -> HttpResponse:
             else:
                 if not result.duplicate:
                     messages.success(request, f"{result.source.name}: {result.message}")
+                    if result.source.dialect.get("mixed_encoding"):
+                        messages.warning(
+                            request,
+                            "This file mixes UTF-8 text and bytes that are not UTF-8 (read as cp1252): "
+                            "check its accents, and choose one encoding on the review page if they look wrong.",
+                        )
                     return redirect("mappings:source", source_id=result.source.pk)
                 context["duplicate"] = result
     context["sources"] = data_sources_for_user(request.user).select_related("uploaded_by")[:100]
