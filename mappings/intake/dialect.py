@@ -116,16 +116,18 @@ def sniff_file(path: Path) -> Dialect:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     encoding = sniff_encoding(sample)
-    text = sample.decode(_python_codec(encoding), errors="ignore")  # the delimiter needs no accents
+    text = sample.decode(python_codec(encoding), errors="ignore")  # the delimiter needs no accents
     delimiter, quote = sniff_text_dialect(text.lstrip("\ufeff"))
     return Dialect(encoding=encoding, delimiter=delimiter, quote=quote)
 
 
-def _python_codec(encoding: str) -> str:
+def python_codec(encoding: str) -> str:
+    """The Python codec that decodes an upload's encoding (the mixed reading decodes as UTF-8 …"""
     return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", MIXED_ENCODING: "utf-8"}.get(encoding, encoding)
 
 
-def _decode_errors(encoding: str) -> str:
+def decode_errors(encoding: str) -> str:
+    """… with each byte that is not UTF-8 read as cp1252)."""
     return "ledgerlight-cp1252" if encoding == MIXED_ENCODING else "replace"
 
 
@@ -181,7 +183,7 @@ def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
     Written beside `dest` and moved onto it: `dest` may be a hard link to `src` (a UTF-8 upload read
     again in another encoding), which writing in place would truncate before it is read.
     """
-    decoder = codecs.getincrementaldecoder(_python_codec(encoding))(errors=_decode_errors(encoding))
+    decoder = codecs.getincrementaldecoder(python_codec(encoding))(errors=decode_errors(encoding))
     partial = dest.with_name(dest.name + ".partial")
     try:
         with src.open("rb") as fin, partial.open("wb") as fout:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from mappings.intake.dialect import decode_errors, python_codec
+
 SCAN_ROWS = 30  # rows looked at for a header below the first one
 FOLLOWING_ROWS = 10  # rows under a candidate header that must look like its data
 # The share of a candidate's data cells that must not be text: a customer list under a title has a code, a
@@ -70,7 +72,7 @@ def _is_header(rows: list[list[str]], index: int) -> bool:
 def csv_head_rows(path: Path, dialect: dict, limit: int = SCAN_ROWS + FOLLOWING_ROWS) -> list[list[str]]:
     """The first `limit` records of a CSV file in its own encoding, read with its delimiter and quote."""
     encoding = dialect.get("encoding") or "utf-8"
-    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+    with path.open(encoding=python_codec(encoding), errors=decode_errors(encoding), newline="") as fh:
         reader = csv.reader(
             (line.lstrip("\ufeff") for line in fh),
             delimiter=dialect.get("delimiter") or ",",
@@ -94,12 +96,14 @@ def csv_write_from_row(src: Path, dest: Path, dialect: dict, header_row: int) ->
     renamed over, so a hard link to `src` is never written through.
     """
     encoding = dialect.get("encoding") or "utf-8"
+    errors = decode_errors(encoding)
+    encoding = python_codec(encoding)
     if encoding in ("utf-8", "utf8"):
         encoding = "utf-8-sig"
     codecs.lookup(encoding)
     partial = dest.with_name(dest.name + ".part")
     try:
-        with src.open(encoding=encoding, errors="replace", newline="") as fin:
+        with src.open(encoding=encoding, errors=errors, newline="") as fin:
             reader = csv.reader(fin, delimiter=dialect.get("delimiter") or ",", quotechar=dialect.get("quote") or '"')
             for _ in range(header_row):
                 if next(reader, None) is None:
