@@ -115,6 +115,11 @@ def test_save_as_widget_puts_the_question_on_a_dashboard_the_user_may_change(bui
     page = client_for(built["buchanan"]).get(f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/").content.decode()
     rows = json.loads(re.search(r'type="application/json">(.*?)</script>', page, re.S).group(1))["rows"]
     assert sum(r["sum_revenue"] for r in rows) == pytest.approx(344581.71, abs=0.10)
+    csv_text = client_for(built["davolio"]).get(f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/export.csv")
+    assert csv_text.status_code == 403  # not shared with the rep
+    exported = client_for(built["buchanan"]).get(f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/export.csv")
+    lines = exported.content.decode().strip().splitlines()
+    assert lines[0] == "month,sum_revenue" and len(lines) == len(rows) + 1
     # A dashboard shared for viewing only is not offered, and posting to it is refused.
     theirs = dashboard_create(title="View only", owner=built["fuller"])
     dashboard_share(dashboard=theirs, level="view", username="davolio")
