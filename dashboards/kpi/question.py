@@ -123,7 +123,9 @@ class Question:
         }
 
     def cache_part(self) -> str:
-        text = json.dumps([self.payload(), self.base.cache_part()], default=str, sort_keys=True)
+        # The filters' values as read: a relative date's start moves with the day, its stored text does not.
+        values = [f.values for f in self.filters]
+        text = json.dumps([self.payload(), values, self.base.cache_part()], default=str, sort_keys=True)
         return "q" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def columns(self) -> list[dict]:

@@ -226,3 +226,11 @@ def test_saving_needs_a_dashboard_the_user_may_change(built):
     )
     assert bad.status_code == 400 and "measures[0].column" in bad.json()
     assert dashboard.widgets.count() == 1
+
+
+def test_a_relative_date_question_is_cached_under_the_days_start():
+    question = {**REVENUE, "filters": [{"column": "month", "op": "last", "value": "12 months"}]}
+    june = question_build(payload=question, today=date(1998, 6, 30))
+    july = question_build(payload=question, today=date(1998, 7, 1))
+    assert june.payload() == july.payload()
+    assert june.cache_part() != july.cache_part()
