@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import time
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards.filters import dashboard_filters_parse
+from dashboards.kpi.question import MAX_LIMIT, Question, question_build
 from dashboards.presenters import widget_all_time, widget_period
-from dashboards.selectors import dashboard_get_for_user, dashboards_for_user, widgets_data_for_user
+from dashboards.selectors import (
+    dashboard_get_for_user,
+    dashboards_for_user,
+    question_rows_for_user,
+    user_can_ask_questions,
+    widgets_data_for_user,
+)
+from dashboards.services.questions import QUESTION_CHART_TYPES, question_chart_suggest, question_save
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -127,3 +137,114 @@ class DashboardDataApi(APIView):
             ],
         }
         return Response(self.OutputSerializer(payload).data)
+
+
+def _question_or_400(payload: dict, *, user) -> Question:
+    """The question of a request body, or a 400 naming the field; 403 when the caller may see no KPI rows."""
+    if not user_can_ask_questions(user):
+        raise PermissionDenied("Your account sees no KPI rows: ask an administrator for a role.")
+    try:
+        return question_build(payload=payload)
+    except DjangoValidationError as exc:
+        raise ValidationError(_field_errors(exc, "question")) from None
+
+
+def _field_errors(exc: DjangoValidationError, default: str) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {default: exc.messages}
+
+
+class QuestionInputSerializer(serializers.Serializer):
+    # Items stay JSON: `question_build` checks each against the KPI registry and names the field it refuses.
+    source = serializers.CharField(max_length=100)
+    dimensions = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
+    measures = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
+    filters = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
+    sort = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=20)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+
+    class Meta:
+        ref_name = "QuestionInput"
+
+
+class QuestionPreviewApi(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(QuestionInputSerializer):
+        class Meta:
+            ref_name = "QuestionPreviewInput"
+
+    class OutputSerializer(serializers.Serializer):
+        class ColumnSerializer(serializers.Serializer):
+            name = serializers.CharField()
+            type = serializers.CharField()
+            role = serializers.CharField()
+            bucket = serializers.CharField(allow_null=True)
+
+            class Meta:
+                ref_name = "QuestionColumn"
+
+        columns = ColumnSerializer(many=True)
+        rows = serializers.JSONField(help_text="[{column: value}], only the rows the caller may see")
+        row_count = serializers.IntegerField()
+        elapsed_ms = serializers.FloatField()
+        chart_type = serializers.CharField(help_text="The chart the question's shape suggests")
+
+        class Meta:
+            ref_name = "QuestionPreview"
+
+    @extend_schema(operation_id="question_preview", request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request) -> Response:
+        """A question's rows over one KPI view, under the caller's row scope (as every KPI read)."""
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        question = _question_or_400(serializer.validated_data, user=request.user)
+        started = time.perf_counter()
+        rows = question_rows_for_user(user=request.user, question=question)
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        payload = {
+            "columns": question.columns(),
+            "rows": rows,
+            "row_count": len(rows),
+            "elapsed_ms": elapsed,
+            "chart_type": question_chart_suggest(question),
+        }
+        return Response(self.OutputSerializer(payload).data)
+
+
+class QuestionSaveApi(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(QuestionInputSerializer):
+        dashboard = serializers.IntegerField(min_value=1)
+        title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        chart_type = serializers.ChoiceField(choices=list(QUESTION_CHART_TYPES), required=False)
+
+        class Meta:
+            ref_name = "QuestionSaveInput"
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        dashboard = serializers.IntegerField(source="dashboard_id")
+        title = serializers.CharField()
+        chart_type = serializers.CharField()
+        view_name = serializers.CharField()
+
+        class Meta:
+            ref_name = "QuestionSaved"
+
+    @extend_schema(operation_id="question_save", request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        """Save a question as a widget on a dashboard the caller may change; its rows come back in the data API."""
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        dashboard = dashboard_get_for_user(request.user, data.pop("dashboard"), action="change")
+        title, chart_type = data.pop("title", ""), data.pop("chart_type", "")
+        question = _question_or_400(data, user=request.user)
+        try:
+            widget = question_save(dashboard=dashboard, question=question, title=title, chart_type=chart_type)
+        except DjangoValidationError as exc:
+            raise ValidationError(_field_errors(exc, "widget")) from None
+        return Response(self.OutputSerializer(widget).data, status=201)

@@ -32,6 +32,7 @@ from dashboards.kpi.query import (
     kpi_query_build,
     kpi_statement,
 )
+from dashboards.kpi.question import Question, question_build, question_statement
 from dashboards.kpi.read import kpi_read_with_repair
 from dashboards.models import Dashboard, Widget
 
@@ -116,8 +117,10 @@ def widget_get_for_user(user: User, dashboard: Dashboard, widget_id: int | str) 
 # --- KPI reads: the one row-filtering function ----------------------------------------------------
 
 
-def _effective_ids(scope: RowScope, query: KpiQuery) -> frozenset[int] | None | bool:
-    """Employee ids to filter on (None: every row), or False when the caller may see nothing of this view."""
+def _effective_ids(scope: RowScope, query: KpiQuery | Question) -> frozenset[int] | None | bool:
+    """Employee ids to filter on (None: every row), or False when the caller may see nothing of this view.
+
+    A question (`dashboards.kpi.question`) is filtered here too, exactly as a widget's KPI query."""
     if scope.is_empty:
         return False
     if not query.view.scope_column:
@@ -140,7 +143,13 @@ def kpi_freshness_many(view_names) -> dict[str, dict]:
     return kpi_views_freshness(view_names)
 
 
-def _cache_key(scope: RowScope, query: KpiQuery, refreshed_at: datetime | None) -> str:
+def _statement(query: KpiQuery | Question, ids: frozenset[int] | None):
+    if isinstance(query, Question):
+        return question_statement(query, ids)
+    return kpi_statement(query, ids)
+
+
+def _cache_key(scope: RowScope, query: KpiQuery | Question, refreshed_at: datetime | None) -> str:
     stamp = refreshed_at.isoformat() if refreshed_at else "never"
     return f"kpi:rows:v1:{query.view.name}:{scope.cache_key()}:{query.cache_part()}:{stamp}"
 
@@ -166,7 +175,9 @@ def _cache_set_many(entries: dict[str, list[dict]]) -> None:
         logger.warning("KPI cache unavailable: rows not cached", exc_info=True)
 
 
-def _rows_for_scope(scope: RowScope, queries: list[KpiQuery], stamps: list[datetime | None]) -> list[list[dict]]:
+def _rows_for_scope(
+    scope: RowScope, queries: list[KpiQuery | Question], stamps: list[datetime | None]
+) -> list[list[dict]]:
     results: list[list[dict] | None] = [None] * len(queries)
     keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
     cached = _cache_get_many(keys)
@@ -181,7 +192,7 @@ def _rows_for_scope(scope: RowScope, queries: list[KpiQuery], stamps: list[datet
         else:
             pending.append(i)
     if pending:
-        statements = [kpi_statement(queries[i], _effective_ids(scope, queries[i])) for i in pending]
+        statements = [_statement(queries[i], _effective_ids(scope, queries[i])) for i in pending]
         try:
             fetched = kpi_read_with_repair(scope, statements, [queries[i].view.name for i in pending])
         except DatabaseError as exc:
@@ -231,8 +242,24 @@ class WidgetData:
     previous_rows: list[dict] | None = None
 
 
-def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery:
-    return kpi_query_build(view_name=widget.view_name, options=widget.query_options, filters=filters)
+def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery | Question:
+    """The widget's read: its KPI query options, or the question saved in it (`question_save`)."""
+    options = widget.query_options
+    if "question" in options:
+        return question_build(payload=options["question"], filters=filters)
+    return kpi_query_build(view_name=widget.view_name, options=options, filters=filters)
+
+
+def user_can_ask_questions(user: User, scope: RowScope | None = None) -> bool:
+    """Questions read KPI rows: anyone whose scope holds rows (not an outsider, not the Admin role)."""
+    scope = scope if scope is not None else user_row_scope(user)
+    return not scope.is_empty
+
+
+def question_rows_for_user(*, user: User, question: Question, scope: RowScope | None = None) -> list[dict]:
+    """The rows of a question the user may see: the same row filter, RLS wall and cache as every KPI read."""
+    scope = scope if scope is not None else user_row_scope(user)
+    return _rows_for_scope(scope, [question], [kpi_freshness(question.view.name)["refreshed_at"]])[0]
 
 
 def widgets_data_for_user(

@@ -26,6 +26,7 @@ from dashboards.selectors import (
     dashboard_get_for_user,
     dashboards_for_user,
     kpi_freshness_many,
+    user_can_ask_questions,
     user_can_change_dashboard,
     user_can_create_dashboard,
     user_can_share_dashboard,
@@ -79,7 +80,11 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboards/list.html",
-        {"dashboards": dashboards, "can_create": user_can_create_dashboard(request.user)},
+        {
+            "dashboards": dashboards,
+            "can_create": user_can_create_dashboard(request.user),
+            "can_ask": user_can_ask_questions(request.user),
+        },
     )
 
 

@@ -15,7 +15,7 @@ SHARE_LEVELS = {"view": ["view_dashboard"], "change": ["view_dashboard", "change
 
 
 # Paths under /dashboards/ that are pages, not dashboards: a dashboard may not take them as its slug.
-RESERVED_SLUGS = {"status"}
+RESERVED_SLUGS = {"status", "questions"}
 SLUG_ATTEMPTS = 5
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from dashboards.kpi.query import kpi_query_build
+from dashboards.kpi.question import question_build
 from dashboards.kpi.registry import KPI_VIEWS, KpiView, public_views
 from dashboards.models import Dashboard, Widget
 from dashboards.models.dashboard import parse_interval
@@ -150,7 +151,16 @@ def widget_validate(*, chart_type: str, vega_spec: Any, data_source: Any) -> Non
         errors.append(f"chart type {chart_type!r} is not one of {', '.join(ChartType.values)}")
     if not isinstance(vega_spec, dict):
         errors.append("the spec must be a JSON object")
-    if view is not None:
+    question = None
+    if view is not None and "question" in (data_source.get("filters") or {}):
+        try:
+            question = question_build(payload=data_source["filters"]["question"])
+        except ValidationError as exc:
+            errors.extend(f"question: {m}" for m in exc.messages)
+        else:
+            if question.view.name != view.name:
+                errors.append("the question's source must be the widget's view")
+    elif view is not None:
         try:
             kpi_query_build(view_name=view.name, options=data_source.get("filters") or {})
         except ValidationError as exc:
@@ -175,12 +185,12 @@ def widget_validate(*, chart_type: str, vega_spec: Any, data_source: Any) -> Non
         _encoded_fields({k: v for k, v in vega_spec.items() if k != "transform"}, fields)
         if chart_type == ChartType.NUMBER and not fields:
             errors.append("a single-number widget needs encoding.text.field")
-    allowed = set(view.columns)
+    allowed = set(view.columns) if question is None else {c["name"] for c in question.columns()}
     options = data_source.get("filters") or {}
     derived: set[str] = set()
     _derived_fields(vega_spec, derived)
     unknown = sorted(f for f in fields if f not in allowed and f not in derived)
-    if options.get("group_by") or options.get("measures"):
+    if question is None and (options.get("group_by") or options.get("measures")):
         grouped = set(options.get("group_by") or []) | set(options.get("measures") or [])
         unknown += sorted(f for f in fields if f in allowed and f not in grouped)
     if unknown:

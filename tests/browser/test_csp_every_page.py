@@ -29,7 +29,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 # Pages that draw charts say so when done (data-rendered=1); the others are settled at network idle.
-CHARTS = {"dashboard", "own dashboard", "widget page", "upload (Quick Viz)"}
+CHARTS = {"dashboard", "own dashboard", "widget page", "upload (Quick Viz)", "question builder"}
 
 
 @pytest.fixture
@@ -98,6 +98,10 @@ def test_no_page_the_executive_can_reach_violates_the_csp_or_logs_an_error(brows
         ("widget editor (new)", f"/dashboards/{own.slug}/widgets/new/"),
         ("widget editor (edit)", f"/dashboards/{own.slug}/widgets/{widget.pk}/edit/"),
         ("KPI status", "/dashboards/status/"),
+        (
+            "question builder",
+            "/dashboards/questions/?source=monthly_revenue&dimension_1=month&measure_column=revenue&measure_agg=sum",
+        ),
         ("uploads", "/uploads/"),
         ("mappings", "/uploads/mappings/"),
         ("upload (Quick Viz)", f"/uploads/{source.pk}/"),

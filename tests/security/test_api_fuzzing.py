@@ -101,6 +101,8 @@ def test_the_schema_documents_every_api_operation():
         "mapping_execute",
         "mapping_propose_create",
         "mapping_save",
+        "question_preview",
+        "question_save",
         "sources_create",
     }
 

@@ -49,6 +49,8 @@ MATRIX: dict[str, tuple] = {
     "uploads/jobs/<uuid:job_id>/rejected.csv": (LOGIN, 403, 403, 403, 200, 200),
     "dashboards/": (LOGIN, 200, 200, 200, 200, 200),
     "dashboards/status/": (LOGIN, 403, 403, 403, 200, 200),
+    # Questions read KPI rows: anyone whose scope holds rows (the Admin role sees none).
+    "dashboards/questions/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/share/": (LOGIN, 405, 405, 405, 405, 405),
     "dashboards/<slug:slug>/widgets/new/": (LOGIN, 403, 403, 403, 200, 403),
@@ -66,6 +68,8 @@ MATRIX: dict[str, tuple] = {
     "api/jobs/<uuid:job_id>": (401, 403, 403, 403, 200, 200),
     "api/dashboards/": (401, 200, 200, 200, 200, 200),
     "api/dashboard/<int:dashboard_id>/data": (401, 403, 200, 200, 200, 403),
+    "api/questions/preview": (401, 405, 405, 405, 405, 405),
+    "api/questions/": (401, 405, 405, 405, 405, 405),
     # The API's description is public (it holds no data); every endpoint it describes checks access.
     "api/schema/": (200, 200, 200, 200, 200, 200),
     "api/docs/": (200, 200, 200, 200, 200, 200),

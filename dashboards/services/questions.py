@@ -1,0 +1,91 @@
+"""Questions as charts: the chart a question's shape suggests, its Vega-Lite spec, and saving it as a widget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from dashboards.kpi.question import Question
+from dashboards.models import Dashboard, Widget
+from dashboards.services.widgets import widget_create
+
+ChartType = Widget.ChartType
+QUESTION_CHART_TYPES = (ChartType.LINE, ChartType.BAR, ChartType.AREA, ChartType.TABLE, ChartType.NUMBER)
+_TIME_UNITS = {
+    "day": "yearmonthdate",
+    "week": "yearmonthdate",
+    "month": "yearmonth",
+    "quarter": "yearquarter",
+    "year": "year",
+}
+_VEGA_TYPES = {"date": "temporal", "text": "nominal", "boolean": "nominal"}
+
+
+def question_chart_suggest(question: Question) -> str:
+    """Line over time, bars for categories, a number for one value, a table otherwise."""
+    measures, dimensions = question.measures, question.dimensions
+    if not dimensions and len(measures) == 1:
+        return ChartType.NUMBER
+    if len(measures) != 1 or not dimensions or len(dimensions) > 2:
+        return ChartType.TABLE
+    if question.view.columns[dimensions[0].column] == "date":
+        return ChartType.LINE
+    return ChartType.BAR
+
+
+def _field(question: Question, name: str) -> dict[str, Any]:
+    column = next(c for c in question.columns() if c["name"] == name)
+    if column["role"] == "measure":
+        return {"field": name, "type": "quantitative", "title": name.replace("_", " ")}
+    kind = _VEGA_TYPES.get(column["type"], "nominal")
+    field: dict[str, Any] = {"field": name, "type": kind, "title": name.replace("_", " ")}
+    if kind == "temporal":
+        # An unbucketed `month` column holds first days of months already.
+        field["timeUnit"] = _TIME_UNITS[column["bucket"] or ("month" if name == "month" else "day")]
+    return field
+
+
+def question_spec_build(question: Question, chart_type: str) -> dict:
+    """The widget spec of a question drawn as `chart_type` (its rows are already aggregated: no Vega sums)."""
+    names = [c["name"] for c in question.columns()]
+    if chart_type == ChartType.TABLE or not question.measures:
+        return {"columns": names}
+    measure = question.measures[0].name
+    if chart_type == ChartType.NUMBER:
+        return {"mark": "text", "encoding": {"text": {"field": measure, "type": "quantitative"}}}
+    if not question.dimensions:
+        return {"columns": names}
+    x = _field(question, question.dimensions[0].name)
+    y = _field(question, measure)
+    encoding: dict[str, Any] = {"x": x, "y": y, "tooltip": [dict(x), {**y, "format": ",.2f"}]}
+    if chart_type == ChartType.BAR and x["type"] != "temporal":
+        encoding["x"]["sort"] = "-y"
+    if len(question.dimensions) > 1:
+        encoding["color"] = _field(question, question.dimensions[1].name)
+        encoding["tooltip"].append(dict(encoding["color"]))
+    return {"mark": {"type": chart_type, "tooltip": True}, "encoding": encoding}
+
+
+@transaction.atomic
+def question_save(
+    *, dashboard: Dashboard, question: Question, title: str, chart_type: str = "", width: int = 6
+) -> Widget:
+    """Save a question as a widget (the caller checked the user may change `dashboard`).
+
+    The widget keeps the question (`data_source.filters.question`) and is read like any widget: through
+    `widgets_data_for_user`, the one row filter and the RLS wall.
+    """
+    chart_type = chart_type or question_chart_suggest(question)
+    if chart_type not in QUESTION_CHART_TYPES:
+        raise ValidationError({"chart_type": [f"chart_type must be one of {', '.join(QUESTION_CHART_TYPES)}"]})
+    return widget_create(
+        dashboard=dashboard,
+        title=title or question.view.name,
+        chart_type=chart_type,
+        view_name=question.view.name,
+        vega_spec=question_spec_build(question, chart_type),
+        query_options={"question": question.payload()},
+        width=width,
+    )

@@ -1,0 +1,140 @@
+"""The question builder page: pick a source, dimensions, a measure, filters; see its rows and chart as you pick.
+
+Rows come from `question_rows_for_user` only (the one row filter, the RLS wall); saving goes through
+`dashboard_get_for_user(action="change")` and `question_save` (the widget service and its validation).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.selectors import user_row_scope
+from dashboards.forms import QuestionBuilderForm
+from dashboards.kpi.question import (
+    AGGREGATIONS,
+    BUCKETS,
+    OPERATORS,
+    Question,
+    dimension_columns,
+    measure_columns,
+    question_sources,
+)
+from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.models import Widget
+from dashboards.presenters import column_label, format_number
+from dashboards.selectors import (
+    dashboard_get_for_user,
+    dashboards_for_user,
+    question_rows_for_user,
+    user_can_ask_questions,
+    user_can_change_dashboard,
+)
+from dashboards.services.questions import (
+    QUESTION_CHART_TYPES,
+    question_chart_suggest,
+    question_save,
+    question_spec_build,
+)
+
+PREVIEW_ROWS = 200  # shown in the page's table; the count says how many there are
+DEFAULT_QUESTION = {"source": "monthly_revenue", "measure_column": "revenue", "measure_agg": "sum"}
+
+
+def _preview(question: Question, rows: list[dict], elapsed_ms: float, chart_type: str) -> dict:
+    columns = question.columns()
+    chart = chart_type or question_chart_suggest(question)
+    preview = {
+        "columns": [(c["name"], column_label(c["name"])) for c in columns],
+        "cells": [[row.get(c["name"]) for c in columns] for row in rows[:PREVIEW_ROWS]],
+        "row_count": len(rows),
+        "truncated": len(rows) > PREVIEW_ROWS,
+        "elapsed_ms": elapsed_ms,
+        "chart_type": chart,
+        "suggested": question_chart_suggest(question),
+    }
+    if chart == Widget.ChartType.NUMBER and question.measures:
+        name, kind = columns[-1]["name"], columns[-1]["type"]
+        preview["number"] = format_number(sum(r[name] for r in rows if r.get(name) is not None) if rows else None, kind)
+    elif chart != Widget.ChartType.TABLE and rows:
+        preview["chart"] = {"spec": question_spec_build(question, chart), "rows": rows, "type": chart, "title": ""}
+    return preview
+
+
+def _posted_dashboard_id(request: HttpRequest) -> int:
+    text = request.POST.get("dashboard", "")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise Http404("No such dashboard")
+    return int(text)
+
+
+@login_required
+def question_builder(request: HttpRequest) -> HttpResponse:
+    """GET: the builder with its preview (the HTMX partial when asked by HTMX). POST: save as a widget."""
+    scope = user_row_scope(request.user)
+    if not user_can_ask_questions(request.user, scope):
+        raise PermissionDenied("Your account sees no KPI rows: ask an administrator for a role.")
+    data = request.POST if request.method == "POST" else (request.GET or DEFAULT_QUESTION)
+    form = QuestionBuilderForm(data)
+    preview = None
+    save_error = ""
+    if form.is_valid():
+        question = form.cleaned_data["question"]
+        if request.method == "POST":
+            dashboard = dashboard_get_for_user(request.user, _posted_dashboard_id(request), action="change")
+            title = (request.POST.get("title") or "").strip()[:200]
+            try:
+                widget = question_save(
+                    dashboard=dashboard, question=question, title=title, chart_type=form.cleaned_data["chart_type"]
+                )
+            except ValidationError as exc:
+                save_error = "; ".join(exc.messages)
+            else:
+                messages.success(request, f"Saved “{widget.title}” on {dashboard.title}.")
+                return redirect(dashboard)
+        started = time.perf_counter()
+        rows = question_rows_for_user(user=request.user, question=question, scope=scope)
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        preview = _preview(question, rows, elapsed, form.cleaned_data["chart_type"])
+    values = form.values()
+    view = KPI_VIEWS.get(values.get("source", "")) or KPI_VIEWS[DEFAULT_QUESTION["source"]]
+    values["shown_source"] = view.name
+    dashboards = [d for d in dashboards_for_user(request.user) if user_can_change_dashboard(request.user, d)]
+    context = {
+        "form": form,
+        "values": values,
+        "preview": preview,
+        "save_error": save_error,
+        "sources": question_sources(),
+        "view": view,
+        "dimensions": dimension_columns(view),
+        "measures": measure_columns(view),
+        "columns": list(view.columns),
+        "aggregations": AGGREGATIONS,
+        "buckets": BUCKETS,
+        "operators": OPERATORS,
+        "chart_types": QUESTION_CHART_TYPES,
+        "outputs": [c["name"] for c in form.cleaned_data["question"].columns()] if preview else [],
+        "dashboards": dashboards,
+        "filter_slots": [
+            (
+                n,
+                values.get(f"filter_column_{n}", ""),
+                values.get(f"filter_op_{n}", ""),
+                values.get(f"filter_value_{n}", ""),
+            )
+            for n in (1, 2)
+        ],
+        "dimension_slots": [(n, values.get(f"dimension_{n}", ""), values.get(f"bucket_{n}", "")) for n in (1, 2)],
+    }
+    template = "dashboards/question_builder.html"
+    if request.htmx:
+        template += "#builder"
+    # HTMX swaps only 2xx answers: the partial shows its field errors with a 200, the plain form with a 400.
+    status = 400 if (form.errors or save_error) and not request.htmx else 200
+    return render(request, template, context, status=status)
