@@ -141,6 +141,8 @@ CELERY_TASK_ROUTES = {
     "mappings.tasks.data_source_scan_task": {"queue": "ingest"},
     "dashboards.tasks.kpi_view_refresh_task": {"queue": "refresh"},
 }
+SERVE_WORKERS = env_str("SERVE_WORKERS", "ingest,refresh,default")
+SERVE_WORKER_CONCURRENCY = env_int("SERVE_WORKER_CONCURRENCY", 1, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Executions that could not be queued while Redis was down are sent again once it is back.
 CELERY_BEAT_SCHEDULE = {
