@@ -107,14 +107,14 @@ def execution_job_claim(job_id) -> Iterator[ExecutionJob | None]:
         cursor.execute(_LEASE_TAKE, {"owner": owner, "lease": settings.EXECUTION_LEASE_SECONDS, "job": str(job_id)})
         taken = cursor.fetchone()
     if taken is None:
-        held = (
-            ExecutionJob.objects.filter(pk=job_id, status__in=[ExecutionJob.Status.QUEUED, ExecutionJob.Status.RUNNING])
-            .values_list("lease_until", flat=True)
-            .first()
-        )
-        if held is not None:
-            logger.info("execution job %s is leased by another delivery until %s", job_id, held)
-            raise ExecutionLeaseHeld(job_id, max(0.0, (held - timezone.now()).total_seconds()))
+        held = ExecutionJob.objects.filter(
+            pk=job_id, status__in=[ExecutionJob.Status.QUEUED, ExecutionJob.Status.RUNNING]
+        ).values_list("lease_until", flat=True)
+        if held:
+            # No lease_until here means it was released a moment ago: look again soon.
+            until = held[0] or timezone.now()
+            logger.info("execution job %s is leased by another delivery until %s", job_id, until)
+            raise ExecutionLeaseHeld(job_id, max(0.0, (until - timezone.now()).total_seconds()))
         yield None  # finished, failed or gone: nothing to do
         return
     job = ExecutionJob.objects.select_related("source", "mapping").get(pk=job_id)
