@@ -111,6 +111,10 @@ class ExecutionJob(models.Model):
     heartbeat_at = models.DateTimeField(
         null=True, blank=True, help_text="Last sign of life of the process running the job (every few seconds)."
     )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="The delivery that claimed the job owns it until then; its heartbeat renews."
+    )
+    lease_owner = models.UUIDField(null=True, blank=True, help_text="Which delivery holds the lease.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

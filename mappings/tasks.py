@@ -5,16 +5,26 @@ from __future__ import annotations
 from celery import shared_task
 
 from mappings.services.execute import mapping_execute
-from mappings.services.jobs import execution_job_claim, execution_jobs_resend_delayed, execution_jobs_sweep_stale
+from mappings.services.jobs import (
+    ExecutionLeaseHeld,
+    execution_job_claim,
+    execution_jobs_resend_delayed,
+    execution_jobs_sweep_stale,
+)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def execute_job(job_id: str) -> None:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None)
+def execute_job(self, job_id: str) -> None:
     """Run a queued execution. A worker killed mid-way leaves the canonical tables untouched (one
-    transaction); the redelivered task marks that job failed and runs the mapping again as a new job."""
-    with execution_job_claim(job_id) as job:
-        if job is not None:
-            mapping_execute(job=job)
+    transaction); the redelivered task waits for the dead runner's lease to expire, then marks that job
+    failed and runs the mapping again as a new job."""
+    try:
+        with execution_job_claim(job_id) as job:
+            if job is not None:
+                mapping_execute(job=job)
+    except ExecutionLeaseHeld as held:
+        # A live runner keeps renewing the lease, so this only re-checks once per lease while it runs.
+        raise self.retry(countdown=held.seconds_left + 1) from None
 
 
 @shared_task(ignore_result=True)

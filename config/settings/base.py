@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config import embedded
 from config.env import env_bool, env_database_url, env_int, env_list, env_redis_url, env_str
@@ -95,6 +96,10 @@ def db_pool_options() -> dict:
     }
 
 
+# Behind PgBouncer in transaction mode no session state survives a transaction: no session locks, no
+# prepared statements. The side connections of executions (heartbeat, progress) then prepare nothing.
+DATABASE_POOLED_BY_PGBOUNCER = env_bool("DATABASE_POOLED_BY_PGBOUNCER", not env_bool("DB_POOL", True))
+
 if env_bool("DB_POOL", True):
     # Each web/worker process holds a small pool; with PgBouncer in transaction mode set DB_POOL=0
     # and DISABLE_SERVER_SIDE_CURSORS is turned on below.
@@ -127,6 +132,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Three queues, so a long ingest never holds up a KPI refresh: `serve` starts a worker per queue
+# (SERVE_WORKERS); a worker started without -Q consumes all three.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue("ingest"), Queue("refresh"), Queue("default")]
+CELERY_TASK_ROUTES = {
+    "mappings.tasks.execute_job": {"queue": "ingest"},
+    "mappings.tasks.data_source_scan_task": {"queue": "ingest"},
+    "dashboards.tasks.kpi_view_refresh_task": {"queue": "refresh"},
+}
+SERVE_WORKERS = env_str("SERVE_WORKERS", "ingest,refresh,default")
+SERVE_WORKER_CONCURRENCY = env_int("SERVE_WORKER_CONCURRENCY", 1, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Executions that could not be queued while Redis was down are sent again once it is back.
 CELERY_BEAT_SCHEDULE = {
@@ -136,10 +152,13 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 EXECUTION_LOCK_WAIT_SECONDS = env_int("EXECUTION_LOCK_WAIT_SECONDS", 600, minimum=1)
-# A running execution writes `heartbeat_at` this often; celery-beat's sweeper fails a running job whose
-# heartbeat is older than EXECUTION_STALE_AFTER_SECONDS and whose runner's database session is gone.
+# A running execution holds a lease on its job row: its heartbeat renews `lease_until` to now +
+# EXECUTION_LEASE_SECONDS every EXECUTION_HEARTBEAT_SECONDS. celery-beat's sweeper fails a running job
+# whose lease has expired; a redelivered task waits for the lease to expire before it takes the job over.
 EXECUTION_HEARTBEAT_SECONDS = env_int("EXECUTION_HEARTBEAT_SECONDS", 15, minimum=1)
-EXECUTION_STALE_AFTER_SECONDS = env_int("EXECUTION_STALE_AFTER_SECONDS", 120, minimum=1)
+EXECUTION_LEASE_SECONDS = env_int(
+    "EXECUTION_LEASE_SECONDS", env_int("EXECUTION_STALE_AFTER_SECONDS", 120, minimum=1), minimum=1
+)
 # A load of at least this many new rows (and a quarter of its table) drops and rebuilds the table's
 # indexes and foreign keys around the insert instead of maintaining them row by row.
 EXECUTION_BULK_MIN_ROWS = env_int("EXECUTION_BULK_MIN_ROWS", 10_000, minimum=1)

@@ -30,7 +30,7 @@ from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
 from mappings.profiling.grain import NEARLY
-from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send
+from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
 from mappings.services.upload import data_source_scan
 from mappings.signals import execution_committed
@@ -99,11 +99,7 @@ class _Progress:
         self.last = 0.0
         self.conn: psycopg.Connection | None = None
         try:
-            params = connection.get_connection_params()
-            params.pop("cursor_factory", None)
-            params.pop("context", None)
-            params.pop("prepare_threshold", None)
-            self.conn = psycopg.connect(autocommit=True, **params)
+            self.conn = side_connection()
         except psycopg.Error:  # progress is a nicety; never fail an execution for it
             logger.warning("progress connection failed; job progress will jump", exc_info=True)
 
@@ -435,7 +431,7 @@ def execution_run_now(
         created_by=user if user is not None and user.is_authenticated else None,
         report=_empty_report(source, mapping),
     )
-    # Claimed like a queued job: the job lock and the heartbeat keep the stale-job sweeper off it.
+    # Claimed like a queued job: its lease, renewed by the heartbeat, keeps the stale-job sweeper off it.
     with execution_job_claim(job.pk) as claimed:
         if claimed is not None:
             mapping_execute(job=claimed, refuse_conflicting_keys=refuse_conflicting_keys)

@@ -3,31 +3,32 @@
 - `execution_send` hands a job to Celery after its row is committed. When Redis is unreachable the job
   stays `queued` with the stage `STAGE_DELAYED` (the page says processing is delayed) and
   `execution_jobs_resend_delayed` (celery-beat, every minute) sends it again once the broker is back.
-- `execution_job_claim` runs at the start of every delivery of the task. A session advisory lock per job
-  tells a live runner from a dead one: when the lock is free but the job says `running`, the worker that
-  ran it died (SIGKILL, OOM, restart) and PostgreSQL rolled its transaction back; the job is marked
-  failed with that reason and a new job re-runs the same mapping. When the lock is held, another
-  delivery is running the job right now and this one does nothing.
-- While a delivery runs the job, a heartbeat thread writes `heartbeat_at` every
-  EXECUTION_HEARTBEAT_SECONDS on its own autocommit connection.
+- `execution_job_claim` runs at the start of every delivery of the task and takes the job's lease: one
+  UPDATE sets `lease_owner` and `lease_until` only where the job is queued or running and no live lease
+  is on it. A heartbeat thread renews the lease every EXECUTION_HEARTBEAT_SECONDS on its own autocommit
+  connection, for EXECUTION_LEASE_SECONDS. A delivery that finds a live lease does not run the job: the
+  task retries once the lease would have expired. A delivery that takes over a `running` job whose
+  lease expired knows its runner died (SIGKILL, OOM, restart) and PostgreSQL rolled its transaction
+  back; the job is marked failed with that reason and a new job re-runs the same mapping.
+- Leases are rows, not session locks, so this works the same through PgBouncer in transaction mode.
 - `execution_jobs_sweep_stale` (celery-beat, every minute) covers the case redelivery cannot: the whole
   worker died and no other worker will see the message before Redis's visibility timeout (an hour). A
-  running job whose heartbeat is older than EXECUTION_STALE_AFTER_SECONDS, and whose job lock is free
-  (so the runner's session, and its transaction, are gone), is marked failed with the reason; the user
-  re-runs it. A late redelivery of its message then finds it failed and does nothing.
+  running job whose lease expired is marked failed with the reason; the user re-runs it. A late
+  redelivery of its message then finds it failed and does nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, timedelta
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,7 +36,6 @@ from mappings.models import DataSource, ExecutionJob
 
 logger = logging.getLogger(__name__)
 
-JOB_LOCK_CLASS = 7_202  # first key of pg_try_advisory_lock(int, int): "a delivery is running this job"
 STAGE_DELAYED = "delayed: task queue unavailable, runs when it is back"
 LOST_REASON = (
     "The worker running this execution stopped mid-way (killed or restarted); nothing was loaded. "
@@ -73,36 +73,59 @@ def execution_jobs_resend_delayed() -> int:
     return sent
 
 
-def _lock_key(job_id) -> list:
-    return [JOB_LOCK_CLASS, str(job_id)]
+class ExecutionLeaseHeld(Exception):
+    """Another delivery holds the job's lease; it may be taken over once the lease has expired."""
+
+    def __init__(self, job_id, seconds_left: float):
+        super().__init__(f"execution job {job_id} is leased for {seconds_left:.0f} s more")
+        self.seconds_left = seconds_left
+
+
+# One statement, so two deliveries cannot both take the job: the second waits on the row lock and then
+# finds the lease live. A `running` job with an expired (or no) lease lost its runner.
+_LEASE_TAKE = """
+UPDATE execution_jobs
+   SET lease_owner = %(owner)s, lease_until = now() + make_interval(secs => %(lease)s), heartbeat_at = now()
+ WHERE id = %(job)s
+   AND status IN ('queued', 'running')
+   AND (lease_until IS NULL OR lease_until < now())
+RETURNING status
+"""
 
 
 @contextmanager
 def execution_job_claim(job_id) -> Iterator[ExecutionJob | None]:
     """Yield the job to run in this delivery, or None when there is nothing to do.
 
-    Holds a session advisory lock on the job for the duration, so another delivery can tell that
-    this one is alive.
+    Takes the job's lease (`lease_until`, renewed by the heartbeat while the block runs). A job that
+    was `running` under an expired lease lost its runner: it is failed with the reason and a new job
+    re-runs it. Raises ExecutionLeaseHeld when another delivery's lease is still live. Only plain
+    statements on rows: it works the same through PgBouncer in transaction mode.
     """
+    owner = uuid.uuid4()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", _lock_key(job_id))
-        claimed = cursor.fetchone()[0]
-    if not claimed:
-        logger.info("execution job %s is being run by another delivery; skipping", job_id)
-        yield None
+        cursor.execute(_LEASE_TAKE, {"owner": owner, "lease": settings.EXECUTION_LEASE_SECONDS, "job": str(job_id)})
+        taken = cursor.fetchone()
+    if taken is None:
+        held = ExecutionJob.objects.filter(
+            pk=job_id, status__in=[ExecutionJob.Status.QUEUED, ExecutionJob.Status.RUNNING]
+        ).values_list("lease_until", flat=True)
+        if held:
+            # No lease_until here means it was released a moment ago: look again soon.
+            until = held[0] or timezone.now()
+            logger.info("execution job %s is leased by another delivery until %s", job_id, until)
+            raise ExecutionLeaseHeld(job_id, max(0.0, (until - timezone.now()).total_seconds()))
+        yield None  # finished, failed or gone: nothing to do
         return
+    job = ExecutionJob.objects.select_related("source", "mapping").get(pk=job_id)
+    if job.status == ExecutionJob.Status.RUNNING:
+        job = _execution_job_replace_lost(job)
+        owner = job.lease_owner
     try:
-        job = ExecutionJob.objects.select_related("source", "mapping").filter(pk=job_id).first()
-        if job is not None and job.status == ExecutionJob.Status.RUNNING:
-            job = _execution_job_replace_lost(job)
-        if job is None or job.status != ExecutionJob.Status.QUEUED:
-            yield None
-        else:
-            with execution_heartbeat(job.pk):
-                yield job
+        with execution_heartbeat(job.pk, owner):
+            yield job
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", _lock_key(job_id))
+        ExecutionJob.objects.filter(pk=job.pk, lease_owner=owner).update(lease_until=None, lease_owner=None)
 
 
 def _execution_job_replace_lost(lost: ExecutionJob) -> ExecutionJob:
@@ -113,6 +136,8 @@ def _execution_job_replace_lost(lost: ExecutionJob) -> ExecutionJob:
         created_by=lost.created_by,
         stage="queued",
         report={**(lost.report or {}), "errors": []},
+        lease_owner=uuid.uuid4(),
+        lease_until=timezone.now() + timedelta(seconds=settings.EXECUTION_LEASE_SECONDS),
     )
     reason = LOST_REASON.format(new_job=retry.pk)
     report = dict(lost.report or {})
@@ -125,33 +150,42 @@ def _execution_job_replace_lost(lost: ExecutionJob) -> ExecutionJob:
     return ExecutionJob.objects.select_related("source", "mapping").get(pk=retry.pk)
 
 
-def _side_connection() -> psycopg.Connection:
-    """A new autocommit session on the default database, outside Django's connection (and transaction)."""
+def side_connection() -> psycopg.Connection:
+    """A new autocommit session on the default database, outside Django's connection (and transaction).
+
+    Behind PgBouncer in transaction mode (DATABASE_POOLED_BY_PGBOUNCER) it prepares no statements: the
+    next statement may run on another server connection, which never saw the PREPARE.
+    """
     params = connection.get_connection_params()
     for key in ("cursor_factory", "context", "prepare_threshold"):
         params.pop(key, None)
+    if settings.DATABASE_POOLED_BY_PGBOUNCER:
+        params["prepare_threshold"] = None
     return psycopg.connect(autocommit=True, **params)
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, job_id, interval: float):
+    def __init__(self, job_id, owner, interval: float):
         super().__init__(name=f"heartbeat-{job_id}", daemon=True)
-        self.job_id, self.interval, self.stopped = job_id, interval, threading.Event()
+        self.job_id, self.owner, self.interval, self.stopped = job_id, owner, interval, threading.Event()
 
     def run(self) -> None:
         try:
-            conn = _side_connection()
-        except psycopg.Error:  # the sweeper then relies on the job lock alone: it never fails a live job
+            conn = side_connection()
+        except psycopg.Error:  # the lease then runs out: the sweeper may fail the job while it still runs
             logger.warning("heartbeat connection failed for execution job %s", self.job_id, exc_info=True)
             return
         try:
             while True:
                 try:
-                    conn.execute(
-                        "UPDATE execution_jobs SET heartbeat_at = now() "
-                        "WHERE id = %s AND status IN ('queued', 'running')",
-                        [self.job_id],
-                    )
+                    renewed = conn.execute(
+                        "UPDATE execution_jobs SET heartbeat_at = now(), "
+                        "lease_until = now() + make_interval(secs => %s) "
+                        "WHERE id = %s AND lease_owner = %s AND status IN ('queued', 'running')",
+                        [settings.EXECUTION_LEASE_SECONDS, self.job_id, self.owner],
+                    ).rowcount
+                    if not renewed:
+                        logger.warning("execution job %s: lease lost (swept or finished)", self.job_id)
                 except psycopg.Error:
                     logger.warning("heartbeat of execution job %s failed", self.job_id, exc_info=True)
                 if self.stopped.wait(self.interval):
@@ -161,9 +195,9 @@ class _Heartbeat(threading.Thread):
 
 
 @contextmanager
-def execution_heartbeat(job_id) -> Iterator[None]:
-    """Write the job's `heartbeat_at` now and every EXECUTION_HEARTBEAT_SECONDS until the block ends."""
-    beat = _Heartbeat(job_id, settings.EXECUTION_HEARTBEAT_SECONDS)
+def execution_heartbeat(job_id, owner) -> Iterator[None]:
+    """Renew the job's lease (and `heartbeat_at`) now and every EXECUTION_HEARTBEAT_SECONDS until the block ends."""
+    beat = _Heartbeat(job_id, owner, settings.EXECUTION_HEARTBEAT_SECONDS)
     beat.start()
     try:
         yield
@@ -172,45 +206,43 @@ def execution_heartbeat(job_id) -> Iterator[None]:
         beat.join(timeout=10)
 
 
-def execution_jobs_sweep_stale(*, stale_after: timedelta | None = None) -> list[str]:
-    """Fail the running jobs whose process died with no worker left to notice; returns their ids.
+def execution_jobs_sweep_stale() -> list[str]:
+    """Fail the running jobs whose lease expired with no worker left to notice; returns their ids.
 
-    A job is swept when its heartbeat (or, before the first beat, its start) is older than `stale_after`
-    (default EXECUTION_STALE_AFTER_SECONDS) AND its job lock is free: a live runner holds that lock on the
-    session of its transaction, so a free lock proves the transaction is gone and nothing was written.
-    A job whose lock is still held is left alone, however old its heartbeat. The sweeper holds the lock
-    only while it marks the job, and releases only that lock.
+    A live runner renews its lease every EXECUTION_HEARTBEAT_SECONDS, so an expired lease means its
+    process died (or lost the database for longer than EXECUTION_LEASE_SECONDS); PostgreSQL rolled its
+    transaction back when its connection went, so nothing was written. A running job with no lease at
+    all (started before leases) counts as expired once it started more than a lease ago. Each job is
+    failed by one conditional UPDATE, so a redelivery taking the job over at the same moment wins or
+    loses cleanly.
     """
-    if stale_after is None:
-        stale_after = timedelta(seconds=settings.EXECUTION_STALE_AFTER_SECONDS)
-    cutoff = timezone.now() - stale_after
-    stale = ExecutionJob.objects.filter(status=ExecutionJob.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    now = timezone.now()
+    expired = Q(lease_until__lt=now) | Q(
+        lease_until__isnull=True, started_at__lt=now - timedelta(seconds=settings.EXECUTION_LEASE_SECONDS)
     )
+    stale = ExecutionJob.objects.filter(expired, status=ExecutionJob.Status.RUNNING)
     swept = []
     for job_id, heartbeat_at, started_at, source_id in stale.values_list(
         "pk", "heartbeat_at", "started_at", "source_id"
     ):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", _lock_key(job_id))
-            if not cursor.fetchone()[0]:
-                logger.warning("execution job %s has a stale heartbeat but its runner still holds it", job_id)
-                continue
-        try:
-            reason = STALE_REASON.format(heartbeat=(heartbeat_at or started_at).astimezone(UTC))
-            marked = ExecutionJob.objects.filter(pk=job_id, status=ExecutionJob.Status.RUNNING).update(
-                status=ExecutionJob.Status.FAILED, stage="failed", error=reason, finished_at=timezone.now()
+        reason = STALE_REASON.format(heartbeat=(heartbeat_at or started_at).astimezone(UTC))
+        with transaction.atomic():
+            marked = (
+                ExecutionJob.objects.filter(expired, pk=job_id, status=ExecutionJob.Status.RUNNING)
+                .select_for_update()
+                .first()
             )
-            if marked:
-                job = ExecutionJob.objects.get(pk=job_id)
-                job.report = {**(job.report or {}), "errors": [reason]}
-                job.save(update_fields=["report"])
-                DataSource.objects.filter(pk=source_id, status=DataSource.Status.RUNNING).update(
-                    status=DataSource.Status.FAILED, error=reason
-                )
-                logger.warning("execution job %s: worker stopped responding; marked failed", job_id)
-                swept.append(str(job_id))
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", _lock_key(job_id))
+            if marked is None:
+                continue
+            marked.status, marked.stage, marked.error = ExecutionJob.Status.FAILED, "failed", reason
+            marked.finished_at, marked.lease_until, marked.lease_owner = timezone.now(), None, None
+            marked.report = {**(marked.report or {}), "errors": [reason]}
+            marked.save(
+                update_fields=["status", "stage", "error", "finished_at", "lease_until", "lease_owner", "report"]
+            )
+            DataSource.objects.filter(pk=source_id, status=DataSource.Status.RUNNING).update(
+                status=DataSource.Status.FAILED, error=reason
+            )
+        logger.warning("execution job %s: lease expired, worker stopped responding; marked failed", job_id)
+        swept.append(str(job_id))
     return swept

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 from django.conf import settings
 
 from canonical.models import Customer, Product
@@ -24,6 +23,7 @@ from dashboards.tasks import kpi_view_refresh_task
 from mappings.services.ingest import ingest_file
 from tests.dashboards.kpi_helpers import add_order, scalar
 from tests.database import database_url
+from tests.reliability.workers import broker_queues_clear
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +35,7 @@ def _dsn() -> str:
 @pytest.fixture
 def worker(tmp_path):
     """`celery -A config worker` on the test database and this run's Redis database."""
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery")  # tasks queued by earlier tests
+    broker_queues_clear()  # tasks queued by earlier tests
     env = {**os.environ, "DATABASE_URL": _dsn(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     log = tmp_path / "worker.log"
     celery = str(Path(sys.executable).parent / "celery")

@@ -11,8 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 
 from canonical.models import Customer
@@ -29,7 +27,7 @@ from tests.reliability.conftest import (
     writes_held,
 )
 from tests.reliability.conftest import test_database_url as worker_database_url
-from tests.reliability.workers import WorkerProcess
+from tests.reliability.workers import WorkerProcess, broker_queues_clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,9 +108,13 @@ def test_two_executions_of_one_upload_at_once_end_as_one_run(executive, tmp_path
 def test_a_worker_killed_mid_execution_changes_nothing_and_the_rerun_completes(executive, tmp_path, observer):
     rows = 30_000
     source, mapping = mapped_source(customers_csv(tmp_path / "big.csv", rows), executive)
-    # Messages other tests queued with no worker running: drop the default queue of this test's Redis db.
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
-    worker = WorkerProcess(tmp_path / "worker.log", database_url=worker_database_url())
+    broker_queues_clear()
+    # A short lease: the redelivered task takes the job over once the killed runner's lease has expired.
+    worker = WorkerProcess(
+        tmp_path / "worker.log",
+        database_url=worker_database_url(),
+        extra_env={"EXECUTION_HEARTBEAT_SECONDS": "1", "EXECUTION_LEASE_SECONDS": "3"},
+    )
     try:
         worker.wait_ready()
         with writes_held("canonical_customers") as blocker:

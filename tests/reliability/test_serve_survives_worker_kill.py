@@ -1,5 +1,6 @@
-"""The Celery worker behind `manage.py serve` (what `make run` runs) is killed with SIGKILL, as the kernel's
-OOM killer would: the web server and beat keep running, and a new worker is started and gets ready."""
+"""A Celery worker behind `manage.py serve` (what `make run` runs) is killed with SIGKILL, as the kernel's
+OOM killer would: the web server, beat and the other queues' workers keep running, and a new worker is
+started on the same queue and gets ready."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _free_port() -> int:
 
 
 def _children(serve: subprocess.Popen) -> dict[str, psutil.Process]:
-    """serve's direct children by role: gunicorn (web), celery worker, celery beat."""
+    """serve's direct children by role: gunicorn (web), celery beat, and "worker-QUEUES" per worker."""
     found = {}
     for child in psutil.Process(serve.pid).children():
         try:
@@ -38,7 +39,8 @@ def _children(serve: subprocess.Popen) -> dict[str, psutil.Process]:
         if "gunicorn" in with_args:
             found["web"] = child
         elif " worker" in with_args:
-            found["worker"] = child
+            args = child.cmdline()
+            found["worker-" + args[args.index("--queues") + 1]] = child
         elif " beat" in with_args:
             found["beat"] = child
     return found
@@ -61,6 +63,7 @@ def serve(db, tmp_path):  # db: the connection then names the test database
         REDIS_URL=settings.REDIS_URL,
         DJANGO_SETTINGS_MODULE="config.settings.test",
         EMBEDDED_QUIET="1",
+        SERVE_WORKERS="ingest,refresh,default",
     )
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
@@ -83,31 +86,49 @@ def serve(db, tmp_path):  # db: the connection then names the test database
                 proc.kill()
 
 
-def test_attacker_who_crashes_the_worker_does_not_take_the_site_down(serve):
+def test_serve_starts_a_worker_per_queue_and_an_attacker_who_crashes_one_does_not_take_the_site_down(serve):
     proc, port, log_path = serve
     log = lambda: log_path.read_text(errors="replace")  # noqa: E731
     wait_for(lambda: _web_answers(port), timeout=90, what="the web server")
-    wait_for(lambda: log().count(" ready.") >= 1, timeout=90, what="the worker to be ready")
+    wait_for(lambda: log().count(" ready.") >= 3, timeout=120, what="the three workers to be ready")
     before = _children(proc)
-    assert set(before) == {"web", "worker", "beat"}, log()[-3000:]
+    workers = {"worker-ingest", "worker-refresh", "worker-default"}
+    assert set(before) == {"web", "beat", *workers}, log()[-3000:]
 
-    os.killpg(before["worker"].pid, signal.SIGKILL)  # the worker and its pool, at once
+    os.killpg(before["worker-ingest"].pid, signal.SIGKILL)  # the worker and its pool, at once
 
     def replaced_or_stopped():
-        worker = _children(proc).get("worker")
-        return proc.poll() is not None or (worker is not None and worker.pid != before["worker"].pid)
+        worker = _children(proc).get("worker-ingest")
+        return proc.poll() is not None or (worker is not None and worker.pid != before["worker-ingest"].pid)
 
-    wait_for(replaced_or_stopped, timeout=60, what="a new worker (or serve to stop)")
+    wait_for(replaced_or_stopped, timeout=60, what="a new ingest worker (or serve to stop)")
     assert proc.poll() is None, "serve stopped:\n" + log()[-3000:]
-    assert "worker exited with status -9; restarting it in 1 s" in log()
+    assert "worker-ingest exited with status -9; restarting it in 1 s" in log()
     assert _web_answers(port)
-    wait_for(lambda: log().count(" ready.") >= 2, timeout=90, what="the new worker to be ready")
+    wait_for(lambda: log().count(" ready.") >= 4, timeout=90, what="the new worker to be ready")
     current = _children(proc)
-    assert {n: p.pid for n, p in current.items() if n != "worker"} == {
-        "web": before["web"].pid,
-        "beat": before["beat"].pid,
-    }, log()[-4000:]
+    unchanged = {n: p.pid for n, p in current.items() if n != "worker-ingest"}
+    assert unchanged == {n: p.pid for n, p in before.items() if n != "worker-ingest"}, log()[-4000:]
     assert _web_answers(port)
+
+
+def test_serve_workers_reads_queues_and_counts():
+    from dashboards.management.commands.serve import serve_workers
+
+    assert serve_workers("ingest,refresh,default") == [
+        ("worker-ingest", "ingest"),
+        ("worker-refresh", "refresh"),
+        ("worker-default", "default"),
+    ]
+    assert serve_workers("ingest:2, refresh+default") == [
+        ("worker-ingest", "ingest"),
+        ("worker-ingest-2", "ingest"),
+        ("worker-refresh+default", "refresh,default"),
+    ]
+    with pytest.raises(ValueError):
+        serve_workers("ingest:many")
+    with pytest.raises(ValueError):
+        serve_workers(" , ")
 
 
 def test_restarts_back_off_and_are_capped():

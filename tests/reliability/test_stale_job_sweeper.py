@@ -2,20 +2,21 @@
 
 Redelivery (tests/reliability/test_execution_faults.py) covers a pool process killed under a live worker.
 When the whole worker is gone, Redis hands the message out again only after its visibility timeout (an
-hour); the sweeper fails the job within minutes instead, and only once the runner's session is gone.
+hour); the sweeper fails the job within minutes instead, once the runner's lease on the job has expired.
 """
 
 from __future__ import annotations
 
 import signal
-import time
+import threading
+import uuid
 from datetime import UTC, timedelta
 from io import StringIO
 
 import psutil
 import pytest
-import redis
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -23,12 +24,12 @@ from canonical.models import Customer
 from canonical.services import canonical_foreign_keys_validate
 from mappings.models import DataSource, ExecutionJob
 from mappings.services.execute import execution_enqueue
-from mappings.services.jobs import JOB_LOCK_CLASS, execution_jobs_sweep_stale
+from mappings.services.jobs import ExecutionLeaseHeld, execution_job_claim, execution_jobs_sweep_stale
 from mappings.tasks import execution_jobs_sweep_stale_task
-from tests.reliability.conftest import raw_connect, wait_for, wait_for_a_session_waiting_on, writes_held
 from tests.reliability.conftest import test_database_url as worker_database_url
+from tests.reliability.conftest import wait_for, wait_for_a_session_waiting_on, writes_held
 from tests.reliability.test_execution_faults import customers_csv, mapped_source
-from tests.reliability.workers import WorkerProcess
+from tests.reliability.workers import WorkerProcess, broker_queues_clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +58,9 @@ def kill_whole_worker(worker: WorkerProcess) -> None:
     psutil.wait_procs(processes, timeout=10)
 
 
-def running_job(source, mapping, user, *, heartbeat_age: timedelta | None) -> ExecutionJob:
+def running_job(
+    source, mapping, user, *, heartbeat_age: timedelta | None, lease_left: timedelta | None = None
+) -> ExecutionJob:
     started = timezone.now() - timedelta(minutes=10)
     return ExecutionJob.objects.create(
         source=source,
@@ -67,6 +70,8 @@ def running_job(source, mapping, user, *, heartbeat_age: timedelta | None) -> Ex
         stage="writing canonical_customers",
         started_at=started,
         heartbeat_at=None if heartbeat_age is None else timezone.now() - heartbeat_age,
+        lease_until=None if lease_left is None else timezone.now() + lease_left,
+        lease_owner=None if lease_left is None else uuid.uuid4(),
     )
 
 
@@ -76,9 +81,9 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
 ):
     rows = 30_000
     source, mapping = mapped_source(customers_csv(tmp_path / "big.csv", rows), executive)
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
-    monkeypatch.setenv("EXECUTION_HEARTBEAT_SECONDS", "1")  # the worker process reads it from its environment
-    settings.EXECUTION_STALE_AFTER_SECONDS = 3
+    broker_queues_clear()
+    monkeypatch.setenv("EXECUTION_HEARTBEAT_SECONDS", "1")  # the worker process reads them from its environment
+    monkeypatch.setenv("EXECUTION_LEASE_SECONDS", "3")
     worker = WorkerProcess(tmp_path / "worker.log", database_url=worker_database_url())
     try:
         worker.wait_ready()
@@ -99,8 +104,9 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
                 timeout=30,
                 what="the heartbeat to move on while the job runs",
             )
-            # However old it thinks the heartbeat is, the sweeper leaves a job whose runner is alive.
-            assert execution_jobs_sweep_stale(stale_after=timedelta(0)) == []
+            # The runner keeps its lease ahead of now, so the sweeper leaves its job alone.
+            assert ExecutionJob.objects.get(pk=job.pk).lease_until > timezone.now()
+            assert execution_jobs_sweep_stale() == []
             assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING, worker.log()[-3000:]
 
             kill_whole_worker(worker)
@@ -145,38 +151,68 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
     assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.FAILED
 
 
-def test_the_sweeper_leaves_a_job_with_a_fresh_heartbeat_alone(executive, tmp_path):
+def test_the_sweeper_leaves_a_job_with_a_live_lease_alone_however_old_its_heartbeat(executive, tmp_path):
     source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
-    job = running_job(source, mapping, executive, heartbeat_age=timedelta(seconds=5))
+    job = running_job(source, mapping, executive, heartbeat_age=timedelta(hours=1), lease_left=timedelta(seconds=30))
     assert execution_jobs_sweep_stale() == []
     assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
 
 
-def test_the_sweeper_leaves_a_stale_job_alone_while_its_runner_still_holds_the_job_lock(executive, tmp_path):
+def test_the_sweeper_fails_a_job_whose_lease_expired_however_fresh_its_heartbeat(executive, tmp_path):
     source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
-    job = running_job(source, mapping, executive, heartbeat_age=timedelta(hours=1))
-    runner = raw_connect()  # the runner's session: alive, so its transaction might still commit
-    runner_pid = runner.execute("SELECT pg_backend_pid()").fetchone()[0]
-    runner.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [JOB_LOCK_CLASS, str(job.pk)])
-    try:
-        assert execution_jobs_sweep_stale() == []
-        assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
-        # ...and it did not release the runner's lock.
-        assert (
-            not raw_connect()
-            .execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [JOB_LOCK_CLASS, str(job.pk)])
-            .fetchone()[0]
-        )
-    finally:
-        runner.close()
-    # The server ends the runner's backend (and frees its lock) a moment after the client closes.
-    watcher = raw_connect()
-    deadline = time.monotonic() + 30
-    while watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [runner_pid]).fetchone()[0]:
-        assert time.monotonic() < deadline, "the runner's backend did not end"
-        time.sleep(0.05)
-    watcher.close()
+    DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.RUNNING)
+    job = running_job(source, mapping, executive, heartbeat_age=timedelta(0), lease_left=timedelta(seconds=-1))
     assert execution_jobs_sweep_stale() == [str(job.pk)]
+    swept = ExecutionJob.objects.get(pk=job.pk)
+    assert (swept.status, swept.lease_owner, swept.lease_until) == (ExecutionJob.Status.FAILED, None, None)
+    assert DataSource.objects.get(pk=source.pk).status == DataSource.Status.FAILED
+
+
+def test_a_redelivered_job_whose_lease_is_live_is_not_run_again(executive, tmp_path):
+    source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
+    job = running_job(source, mapping, executive, heartbeat_age=timedelta(0), lease_left=timedelta(seconds=30))
+    with pytest.raises(ExecutionLeaseHeld) as held, execution_job_claim(job.pk):
+        pytest.fail("a second delivery ran a job whose runner holds its lease")
+    assert 25 < held.value.seconds_left <= 30
+    assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
+    assert ExecutionJob.objects.filter(source=source).count() == 1  # no re-run was created
+
+
+def test_a_redelivered_job_whose_lease_expired_is_failed_and_run_again_as_a_new_job(executive, tmp_path):
+    source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
+    job = running_job(source, mapping, executive, heartbeat_age=timedelta(0), lease_left=timedelta(seconds=-1))
+    with execution_job_claim(job.pk) as rerun:
+        assert rerun is not None and rerun.pk != job.pk
+        assert ExecutionJob.objects.get(pk=rerun.pk).lease_until > timezone.now()
+    assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.FAILED
+    assert ExecutionJob.objects.get(pk=rerun.pk).lease_owner is None  # released when the delivery ends
+
+
+def test_of_two_deliveries_of_one_queued_job_at_once_only_one_takes_the_lease(executive, tmp_path):
+    source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 3), executive)
+    job = ExecutionJob.objects.create(source=source, mapping=mapping, created_by=executive)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            try:
+                with execution_job_claim(job.pk) as claimed:
+                    outcomes.append("ran" if claimed is not None else "nothing")
+                    barrier.wait(timeout=10)  # hold the lease while the other delivery tries
+            except ExecutionLeaseHeld:
+                outcomes.append("leased")
+                barrier.wait(timeout=10)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["leased", "ran"]
 
 
 def test_the_sweeper_fails_a_job_that_never_beat_once_it_is_older_than_the_limit(executive, tmp_path):

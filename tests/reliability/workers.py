@@ -9,11 +9,27 @@ import time
 from pathlib import Path
 
 import psutil
+import redis
 from django.conf import settings
+
+QUEUES = ("ingest", "refresh", "default")
+
+
+def broker_queues_clear() -> None:
+    """Drop the messages other tests queued with no worker running, on every queue of this test's Redis db."""
+    redis.Redis.from_url(settings.REDIS_URL).delete(*QUEUES, "celery")
 
 
 class WorkerProcess:
-    def __init__(self, log_path: Path, *, database_url: str, broker_url: str | None = None):
+    def __init__(
+        self,
+        log_path: Path,
+        *,
+        database_url: str,
+        broker_url: str | None = None,
+        queues: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         env.update(
@@ -22,13 +38,14 @@ class WorkerProcess:
             DJANGO_SETTINGS_MODULE="config.settings.test",
             EMBEDDED_QUIET="1",
         )
+        env.update(extra_env or {})
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "config.celery_app", "worker",
                 "-P", "prefork", "-c", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "-l", "INFO", "-n", f"fault-{os.getpid()}-{time.monotonic_ns()}@%h",
-            ],
+            ] + (["-Q", queues] if queues else []),
             cwd=settings.BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

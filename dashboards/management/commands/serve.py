@@ -1,7 +1,10 @@
-"""Run the web server (gunicorn), a Celery worker and celery-beat together; Ctrl-C stops all three.
+"""Run the web server (gunicorn), one Celery worker per queue and celery-beat together; Ctrl-C stops all.
 
-A worker or beat that dies (killed for memory, a crash) is started again after a back-off, while the web
-server keeps serving: losing the worker delays background work, it must not take the site down.
+SERVE_WORKERS lists the workers: `ingest,refresh,default` (the default) starts one worker per queue, so a
+long ingest never holds up a KPI refresh; `ingest:2` starts two workers on a queue; `ingest+default`
+starts one worker on both. A worker or beat that dies (killed for memory, a crash) is started again after
+a back-off, while the web server keeps serving: losing a worker delays background work, it must not take
+the site down.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-RESTARTED = ("worker", "beat")  # gunicorn restarts its own workers; its master exiting ends `serve`
+WEB = "web"  # gunicorn restarts its own workers; its master exiting ends `serve`
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 60.0
 STABLE_AFTER_SECONDS = 60.0  # a run at least this long starts the back-off over
@@ -26,6 +29,23 @@ STABLE_AFTER_SECONDS = 60.0  # a run at least this long starts the back-off over
 def restart_delay(failures: int) -> float:
     """Seconds to wait before the `failures`-th restart in a row: 1, 2, 4, ... at most 60."""
     return min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, failures - 1))
+
+
+def serve_workers(spec: str) -> list[tuple[str, str]]:
+    """(name, queues) of each worker in a SERVE_WORKERS value: "ingest:2,refresh+default" gives
+    [("worker-ingest", "ingest"), ("worker-ingest-2", "ingest"), ("worker-refresh+default", "refresh,default")]."""
+    workers = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        queues, _, count = item.partition(":")
+        if not count.isdigit() and count:
+            raise ValueError(f"SERVE_WORKERS: {item!r} is not QUEUE[+QUEUE...][:COUNT]")
+        for n in range(1, int(count or 1) + 1):
+            workers.append((f"worker-{queues}" + (f"-{n}" if n > 1 else ""), queues.replace("+", ",")))
+    if not workers:
+        raise ValueError("SERVE_WORKERS names no queue")
+    return workers
 
 
 @dataclass
@@ -52,13 +72,14 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = "Serve the app: gunicorn + Celery worker + celery-beat; a dead worker or beat is restarted."
+    help = "Serve the app: gunicorn + a Celery worker per queue + celery-beat; a dead worker or beat is restarted."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")))
+        parser.add_argument("--celery-workers", default=settings.SERVE_WORKERS, help="e.g. ingest,refresh,default")
 
-    def handle(self, *args, bind: str, workers: int, **options):
+    def handle(self, *args, bind: str, workers: int, celery_workers: str, **options):
         env = os.environ.copy()  # carries DATABASE_URL / REDIS_URL of embedded services to the children
         bin_dir = os.path.dirname(sys.executable)
         commands = {
@@ -70,19 +91,21 @@ class Command(BaseCommand):
                 "--access-logfile", "-",
                 "--timeout", "120",
             ],
-            "worker": [
-                os.path.join(bin_dir, "celery"), "-A", "config", "worker",
-                "--loglevel", "INFO", "--concurrency", "2", "--hostname", "worker@%h",
-            ],
             "beat": [
                 os.path.join(bin_dir, "celery"), "-A", "config", "beat", "--loglevel", "INFO",
                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
             ],
         }  # fmt: skip
+        for name, queues in serve_workers(celery_workers):
+            commands[name] = [
+                os.path.join(bin_dir, "celery"), "-A", "config", "worker", "--queues", queues,
+                "--loglevel", "INFO", "--concurrency", str(settings.SERVE_WORKER_CONCURRENCY),
+                "--hostname", f"{name.replace('+', '-')}@%h",
+            ]  # fmt: skip
         children = {name: Child(name, cmd) for name, cmd in commands.items()}
         for child in children.values():
             child.start(env)
-        self.stdout.write(self.style.SUCCESS(f"\nServing on http://{bind}/  (Ctrl-C stops web, worker and beat)\n"))
+        self.stdout.write(self.style.SUCCESS(f"\nServing on http://{bind}/  (Ctrl-C stops web, workers and beat)\n"))
         stopping = False
 
         def stop(*_):
@@ -111,7 +134,7 @@ class Command(BaseCommand):
         status = child.proc.poll()
         if status is None:
             return True
-        if child.name not in RESTARTED:
+        if child.name == WEB:
             self.stderr.write(f"{child.name} exited with status {status}; stopping the others")
             return False
         child.signal_group(signal.SIGKILL)  # pool processes a killed worker leaves behind
@@ -133,4 +156,4 @@ class Command(BaseCommand):
                 child.proc.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 child.signal_group(signal.SIGKILL)
-        self.stdout.write("Stopped web, worker and beat.")
+        self.stdout.write("Stopped web, workers and beat.")
