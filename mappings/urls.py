@@ -14,5 +14,7 @@ urlpatterns = [
     path("<int:source_id>/execute/", review.review_execute, name="execute"),
     path("<int:source_id>/jobs/<uuid:job_id>/", review.job_progress, name="job-progress"),
     path("jobs/<uuid:job_id>/", jobs.job_detail, name="job-detail"),
+    path("<int:source_id>/versions/<int:version>/restore/", review.review_restore, name="restore"),
+    path("jobs/<uuid:job_id>/rejected/", jobs.job_rejected, name="job-rejected"),
     path("jobs/<uuid:job_id>/rejected.csv", jobs.job_rejected_csv, name="job-rejected-csv"),
 ]
