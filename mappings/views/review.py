@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mappings.forms import MAX_ROWS, PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
+from mappings.forms import MAX_ROWS, PII_CHOICES, STEP_LABELS, TARGET_CHOICES, MappingReviewForm, int_or_none
 from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
@@ -37,14 +35,16 @@ from mappings.services.propose import mapping_propose
 from mappings.services.sources import ENCODINGS, data_source_dialect_override
 from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context, other_uploads_context
+from mappings.views.steps import row_steps
 
 
 def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bool = False) -> list[dict]:
     """Review rows: a proposal plus what the profile knows about its column. A fresh proposal below
     the auto-accept threshold is shown as a suggestion, not pre-selected: a person chooses it."""
     profiles = {c["name"]: c for c in source.profile.get("columns", [])}
+    columns = list(source.dialect.get("columns") or [])
     rows = []
-    for p in proposals:
+    for index, p in enumerate(proposals):
         column = profiles.get(p["source_col"] or "", {})
         pii = column.get("pii")
         target = f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else ""
@@ -55,13 +55,14 @@ def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bo
                 "target": "" if unsure else target,
                 "suggested": target if unsure else "",
                 "dates_undecided": bool((column.get("date_evidence") or {}).get("undecided")),
-                "transform_json": json.dumps(p["transform"], ensure_ascii=False) if p["transform"] else "",
                 "column": column,
                 "pii": pii,
                 "pii_choice": p.get("pii_choice") or "keep",
                 "confident": bool(p["canonical_table"]) and (p["confidence"] or 0) >= CONFIDENT,
             }
         )
+        rows[-1]["index"] = index
+        rows[-1]["steps"] = row_steps(rows[-1], index=index, columns=columns)
     return rows
 
 
@@ -71,6 +72,16 @@ COLUMNS_SHOWN = 150  # a review row posts 6 fields: the page must stay under DAT
 def _postable_rows() -> int:
     """How many review rows one post may carry (Django refuses a post of more fields with a 400)."""
     return max((settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 100_000) - 20, 6) // 6
+
+
+def _numbered(rows: list[dict]) -> list[dict]:
+    """The rows the page renders, numbered 0… as the form posts them (their step forms too)."""
+    for index, row in enumerate(rows):
+        if row["index"] != index:
+            row["index"] = index
+            for step in row["steps"]:
+                step.update(row=index, prefix=f"{index}-{step['key']}")
+    return rows
 
 
 def _rows_shown(rows: list[dict], query: str) -> list[dict]:
@@ -193,8 +204,9 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     rows = _rows_from_proposals(source, proposals, fresh=fresh)
     shown = rows if request.method == "POST" else _rows_shown(rows, request.GET.get("columns", ""))
     context.update(
-        rows=shown,
+        rows=_numbered(shown),
         fresh=fresh,
+        step_labels=STEP_LABELS.items(),
         columns_total=len(rows),
         columns_hidden=len(rows) - len(shown),
         columns_query=request.GET.get("columns", ""),
