@@ -106,6 +106,8 @@ def review_step(request: HttpRequest, source_id: int) -> HttpResponse:
     source = _source(request, source_id)
     index = _row_index(request)
     op = request.GET.get(f"add-op-{index}") or request.GET.get("op")
+    if not op:
+        return HttpResponse(status=204)  # no step chosen yet: htmx swaps nothing
     if op not in STEP_LABELS:
         raise Http404("No such transform step")
     columns = list(source.dialect.get("columns") or [])
