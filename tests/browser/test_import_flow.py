@@ -161,7 +161,9 @@ def test_a_saved_version_shows_every_column_so_mapping_one_more_keeps_the_other_
     assert {f["source_col"] for f in latest_fields(sales)} == {"Order", "Date", "Customer", "Qty", "Price", "Status"}
 
 
-def test_the_date_step_offers_the_profiles_formats_with_the_share_each_reads(page, live_server, login, executive, sales):
+def test_the_date_step_offers_the_profiles_formats_with_the_share_each_reads(
+    page, live_server, login, executive, sales
+):
     login(executive)
     open_review(page, live_server, sales)
     picker = row(page, "Date").get_by_test_id("date-format")
@@ -208,7 +210,10 @@ def test_arithmetic_and_a_value_map_are_forms_whose_preview_follows_the_typing(
     page.get_by_test_id("save").click()
     page.wait_for_selector("[data-testid=saved]")
     targets = mapped(latest_fields(sales))
-    assert targets["canonical_orders.amount"]["transform"] == [{"op": "multiply", "value": "1.5"}, {"op": "round", "places": 0}]
+    assert targets["canonical_orders.amount"]["transform"] == [
+        {"op": "multiply", "value": "1.5"},
+        {"op": "round", "places": 0},
+    ]
     assert targets["canonical_orders.status"]["transform"] == [
         {"op": "map_values", "map": {"S": "shipped", "O": "open"}}
     ]
