@@ -1,8 +1,12 @@
 """The review page's input: one form per review row in a formset, plus the mapping's options.
 
-The page posts `rows` (how many rows) and `<field>-<row>` names (`target-0`, `transform-0`, ...), which
+The page posts `rows` (how many rows) and `<field>-<row>` names (`target-0`, `pii-0`, ...), which
 predate the formset; `ReviewRowFormSet` reads those names, so the template and its JavaScript keep them.
-Lenient where the page always was: a bad confidence is None, an unknown PII choice is "keep".
+A row's transform comes from its step forms: `step-<row>` repeated (each step's key, in order), and per
+step `op-<row>-<key>` with its parameters (`format-0-a1`, `columns-0-a1` repeated, `from-`/`to-` pairs);
+`TransformStepForm` turns them into the engine's step JSON. A post without steps may give the JSON itself
+in `transform-<row>` (the API's shape). Lenient where the page always was: a bad confidence is None, an
+unknown PII choice is "keep".
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from django.forms.formsets import INITIAL_FORM_COUNT, MAX_NUM_FORM_COUNT, MIN_NU
 from django.utils.functional import cached_property
 
 from canonical.schema import TABLES
-from mappings.engine.transforms import ALLOWED_OPS
+from mappings.engine.transforms import ALLOWED_OPS, CAST_TYPES, TransformInvalid, transform_parse
 from mappings.services.mapping import ON_MISSING_REFERENCE
 
 MAX_ROWS = 2000
@@ -31,6 +35,122 @@ def int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# What each op is called on the page, in the "add a step" list's order.
+STEP_LABELS = {
+    "parse_date": "Read as a date",
+    "parse_number": "Read as a number",
+    "parse_bool": "Read as yes/no",
+    "cast": "Convert to a type",
+    "trim": "Trim spaces",
+    "upper": "UPPER CASE",
+    "lower": "lower case",
+    "title": "Title Case",
+    "map_values": "Replace values",
+    "split_part": "Take a part of the text",
+    "concat": "Join other columns",
+    "coalesce": "First non-empty of columns",
+    "constant": "A fixed value",
+    "multiply": "Multiply by",
+    "divide": "Divide by",
+    "add": "Add",
+    "subtract": "Subtract",
+    "round": "Round",
+    "abs": "Absolute value",
+    "negate": "Flip the sign",
+    "hash": "Hash (SHA-256)",
+}
+assert set(STEP_LABELS) == set(ALLOWED_OPS), "every op of the allow-list has a label on the page"
+ARITHMETIC_OPS = ("multiply", "divide", "add", "subtract")
+LOCALES = (
+    ("auto", "decide per value"),
+    ("en", "1,234.56 (point for decimals)"),
+    ("de", "1.234,56 (comma for decimals)"),
+)
+MAX_STEPS = 20
+
+
+def _words(text: str) -> list[str] | None:
+    """A comma-separated list typed in a box ("yes, y, 1"), or None when the box is empty."""
+    values = [w.strip() for w in (text or "").split(",") if w.strip()]
+    return values or None
+
+
+class TransformStepForm(forms.Form):
+    """One transform step as the page's small form posts it; `step()` is the engine's step JSON.
+
+    Every parameter box is optional here: which ones a step reads depends on its op, and the engine's own
+    schema (`transform_parse`) has the last word on the step it builds."""
+
+    op = forms.ChoiceField(choices=[(op, STEP_LABELS[op]) for op in ALLOWED_OPS])
+    format = forms.CharField(required=False, max_length=64, strip=False)
+    locale = forms.ChoiceField(required=False, choices=LOCALES)
+    type = forms.ChoiceField(required=False, choices=[(t, t) for t in CAST_TYPES])
+    separator = forms.CharField(required=False, max_length=20, strip=False)
+    index = forms.IntegerField(required=False, min_value=1, max_value=1000)
+    value = forms.CharField(required=False, max_length=500, strip=False)
+    places = forms.IntegerField(required=False, min_value=0, max_value=6)
+    true_values = forms.CharField(required=False, max_length=500)
+    false_values = forms.CharField(required=False, max_length=500)
+    default = forms.CharField(required=False, max_length=500, strip=False)
+    use_default = forms.BooleanField(required=False)
+
+    def add_prefix(self, field_name: str) -> str:
+        return f"{field_name}-{self.prefix}"
+
+    def _list(self, name: str) -> list[str]:
+        getlist = getattr(self.data, "getlist", None)
+        values = getlist(self.add_prefix(name)) if getlist else [self.data.get(self.add_prefix(name), "")]
+        return [v for v in values if v is not None]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        op = data.get("op")
+        if not op:
+            return data
+        step: dict = {"op": op}
+        if op == "parse_date":
+            step["format"] = data.get("format") or "auto"
+        elif op == "parse_number":
+            step["locale"] = data.get("locale") or "auto"
+        elif op == "parse_bool":
+            for name in ("true_values", "false_values"):
+                if _words(data.get(name, "")):
+                    step[name] = _words(data[name])
+        elif op == "cast":
+            step["type"] = data.get("type") or "text"
+        elif op in ("concat", "coalesce", *ARITHMETIC_OPS):
+            step["columns"] = [c for c in self._list("columns") if c]
+            if op == "concat":
+                step["separator"] = data.get("separator") if data.get("separator") is not None else " "
+            if op in ARITHMETIC_OPS:
+                if not step["columns"]:
+                    del step["columns"]
+                if (data.get("value") or "").strip():
+                    step["value"] = data["value"].strip()
+        elif op == "map_values":
+            froms, tos = self._list("from"), self._list("to")
+            step["map"] = {f: t for f, t in zip(froms, tos, strict=False) if f != "" or t != ""}
+            if data.get("use_default"):
+                step["default"] = data.get("default") or None
+        elif op == "constant":
+            step["value"] = data.get("value", "")
+        elif op == "split_part":
+            step["separator"] = data.get("separator") or ","
+            step["index"] = data.get("index") or 1
+        elif op == "round":
+            step["places"] = data.get("places") or 0
+        try:
+            parsed = transform_parse([step])[0]
+        except TransformInvalid as exc:
+            raise forms.ValidationError(str(exc).replace("step 1 ", f"{STEP_LABELS[op]} ", 1)) from None
+        if "value" in step and op in ARITHMETIC_OPS:
+            # The number as the engine reads it ("1,5" is refused above); an exact decimal stays text.
+            integral = parsed.value == parsed.value.to_integral_value()
+            step["value"] = int(parsed.value) if integral else str(parsed.value)
+        self.step = step
+        return data
 
 
 class ReviewRowForm(forms.Form):
@@ -57,7 +177,14 @@ class ReviewRowForm(forms.Form):
     def clean_source_col(self) -> str | None:
         return self.cleaned_data["source_col"] or None
 
+    def step_keys(self) -> list[str]:
+        getlist = getattr(self.data, "getlist", None)
+        return list(getlist(self.add_prefix("step")))[:MAX_STEPS] if getlist else []
+
     def clean_transform(self) -> list[dict] | None:
+        keys = self.step_keys()
+        if keys:
+            return self._steps(keys)
         raw = self.cleaned_data["transform"]
         if not raw:
             return None
@@ -73,6 +200,19 @@ class ReviewRowForm(forms.Form):
                 f"unknown transform op {', '.join(unknown)}; allowed: {', '.join(ALLOWED_OPS)}."
             )
         return transform
+
+    def _steps(self, keys: list[str]) -> list[dict] | None:
+        """The row's step forms, in the page's order, as the engine's step JSON."""
+        steps, problems = [], []
+        for number, key in enumerate(keys, start=1):
+            form = TransformStepForm(self.data, prefix=f"{self.prefix}-{key}")
+            if form.is_valid():
+                steps.append(form.step)
+            else:
+                problems += [f"step {number}: {m}" for messages in form.errors.values() for m in messages]
+        if problems:
+            raise forms.ValidationError(problems)
+        return steps or None
 
     def clean_confidence(self) -> float | None:
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from accounts.models import User
@@ -33,6 +35,16 @@ def data_sources_for_user(user: User) -> QuerySet[DataSource]:
     return qs if _sees_all_sources(user) else qs.filter(uploaded_by=user)
 
 
+def data_sources_with_last_run(user: User) -> QuerySet[DataSource]:
+    """`data_sources_for_user` with each upload's latest execution: `last_job_id` and `last_job_rejected`
+    (its rejected rows), in the list's one query."""
+    last = ExecutionJob.objects.filter(source=OuterRef("pk")).order_by("-created_at")
+    rejected = last.annotate(n=Cast(KT("report__rejected_rows"), IntegerField())).values("n")[:1]
+    return data_sources_for_user(user).annotate(
+        last_job_id=Subquery(last.values("pk")[:1]), last_job_rejected=Subquery(rejected)
+    )
+
+
 def data_source_get_for_user(user: User, source_id: int) -> DataSource:
     """The upload, if the user may see it; 404 otherwise (never reveal that it exists)."""
     try:
@@ -57,6 +69,39 @@ def job_get_for_user(user: User, job_id) -> ExecutionJob:
         raise Http404("No such job") from None
 
 
+COUNTS = ("inserted", "updated", "unchanged", "rejected")
+
+
+def job_totals(job: ExecutionJob) -> dict[str, int]:
+    """The job's counts summed over its tables."""
+    tables = (job.report or {}).get("tables") or {}
+    return {k: sum(int(c.get(k) or 0) for c in tables.values()) for k in COUNTS}
+
+
+def source_executions(source: DataSource, *, limit: int = 50) -> list[dict]:
+    """The upload's executions, newest first: {"job", "version", "inserted", "updated", "unchanged",
+    "rejected"} (counts summed over its tables)."""
+    jobs = source.jobs.select_related("mapping", "created_by").order_by("-created_at")[:limit]
+    return [{"job": job, "version": job.mapping.version, **job_totals(job)} for job in jobs]
+
+
+def source_last_executed_mapping(source: DataSource) -> Mapping | None:
+    """The mapping of the upload's latest successful execution: what its loaded rows come from."""
+    job = (
+        source.jobs.filter(status=ExecutionJob.Status.SUCCEEDED)
+        .select_related("mapping")
+        .order_by("-created_at")
+        .first()
+    )
+    return job.mapping if job else None
+
+
+def job_rejected_rows(job: ExecutionJob, *, table: str | None = None) -> QuerySet:
+    """The job's rejected rows in file order; only `table`'s when given."""
+    rows = job.rejected_rows.order_by("source_row", "pk")
+    return rows.filter(canonical_table=table) if table else rows
+
+
 SAME_LAYOUT = 0.8  # share of headers two files must share (Jaccard) for one's mapping to teach the other
 
 
@@ -64,7 +109,12 @@ def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str
     """Headers users mapped before → their latest saved target, by exact header and by normalized header,
     learned only from files with the same layout as `headers` (their header sets overlap by SAME_LAYOUT):
     "name" mapped in a customer list says nothing about a product list."""
-    qs = FieldMapping.objects.exclude(source_col=None).order_by("-mapping__created_at", "-id")
+    # Unmapped columns saved with a version teach nothing: an older version's target for them still does.
+    qs = (
+        FieldMapping.objects.exclude(source_col=None)
+        .exclude(canonical_table=None)
+        .order_by("-mapping__created_at", "-id")
+    )
     if user is not None and getattr(user, "is_authenticated", False):
         qs = qs.filter(source__in=data_sources_for_user(user))
     mine = {normalize_header(h) for h in headers or []}

@@ -91,6 +91,8 @@ class DateChoice:
     undecided: bool = False  # day/month could go either way and nothing settled it
     alternatives: list[str] = field(default_factory=list)
     reason: str = ""
+    # Every format that reads some of the values: [{"format", "parse_rate"}], best first (the review page's picker).
+    candidates: list[dict] = field(default_factory=list)
 
     @property
     def parse_rate(self) -> float:
@@ -107,6 +109,7 @@ class DateChoice:
             "undecided": self.undecided,
             "alternatives": self.alternatives,
             "reason": self.reason,
+            "candidates": self.candidates,
         }
 
 
@@ -137,6 +140,8 @@ def column_date_evidence(con, relation: str, column: str, params: list | None = 
     readers = [(fmt, n) for fmt, n in zip(DATE_FORMATS, counts, strict=True) if n >= 0.98 * distinct]
     if not readers:
         return None
+    read_some = sorted((-n, i, fmt) for i, (fmt, n) in enumerate(zip(DATE_FORMATS, counts, strict=True)) if n)
+    candidates = [{"format": fmt, "parse_rate": round(-n / distinct, 4)} for n, _, fmt in read_some[:8]]
     fmts = [fmt for fmt, _ in readers]
     plausible = ", ".join(
         f"count(*) FILTER (WHERE year(try_strptime(v, ${i + 1})) NOT BETWEEN {MIN_YEAR} AND {MAX_YEAR})"
@@ -146,7 +151,7 @@ def column_date_evidence(con, relation: str, column: str, params: list | None = 
     scored = [(fmt, n, b) for (fmt, n), b in zip(readers, bad, strict=True)]
     # Plausible years first, then the most values read, then the list's order (most specific first).
     best_fmt, best_n, best_bad = min(scored, key=lambda s: (s[2] > 0, -s[1], DATE_FORMATS.index(s[0])))
-    choice = DateChoice(format=best_fmt, parsed=best_n, distinct=distinct, implausible=best_bad)
+    choice = DateChoice(format=best_fmt, parsed=best_n, distinct=distinct, implausible=best_bad, candidates=candidates)
     equals = [fmt for fmt, n, b in scored if fmt != best_fmt and b == 0 and n == best_n]
     choice.alternatives = equals
     if best_bad:

@@ -12,7 +12,9 @@ MAX_DATE_COLUMNS = 8  # pairs compared for the dates' order
 DATE_ORDER_NOISE = 0.005  # rows allowed out of order (data entry slips) before the order says nothing
 # Profile types whose values can identify something (a key or a reference).
 KEYISH = ("identifier", "integer", "text", "category", "email", "phone")
-_CHOICE_FIELDS = ("format", "has_time", "day_first", "decided_by", "undecided", "alternatives", "reason")
+_CHOICE_FIELDS = (
+    "format", "has_time", "day_first", "decided_by", "undecided", "alternatives", "reason", "candidates",
+)  # fmt: skip
 
 
 def clean_view(con, columns: list[str], null_tokens) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import transaction
@@ -178,3 +179,76 @@ def mapping_fields(mapping: Mapping) -> list[dict]:
         }
         for f in mapping.fields.order_by("position")
     ]
+
+
+def _targets(fields: list[dict]) -> dict[str, dict]:
+    """{"table.col": {"source_col", "transform"}} of the mapped fields (unmapped ones fill no target)."""
+    return {
+        f"{f['canonical_table']}.{f['canonical_col']}": {
+            "source_col": f.get("source_col"),
+            "transform": f.get("transform"),
+        }
+        for f in fields
+        if f.get("canonical_table") and f.get("canonical_col")
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    # JSONB does not keep key order: compare canonical JSON text.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def mapping_fields_diff(
+    *, before: list[dict], after: list[dict], before_options: dict | None = None, after_options: dict | None = None
+) -> dict:
+    """What changes from one mapping to another, per canonical column: {"added": [...], "removed": [...],
+    "changed": [...], "options": [...], "same": bool}. Added and removed entries are {"target",
+    "source_col", "transform"}; changed ones {"target", "before", "after"}; options {"option", "before",
+    "after"}. Unmapped source columns fill nothing, so they are no difference."""
+    a, b = _targets(before), _targets(after)
+    added = [{"target": t, **b[t]} for t in sorted(b.keys() - a.keys())]
+    removed = [{"target": t, **a[t]} for t in sorted(a.keys() - b.keys())]
+    changed = [
+        {"target": t, "before": a[t], "after": b[t]} for t in sorted(a.keys() & b.keys()) if not _same(a[t], b[t])
+    ]
+    old, new = {**DEFAULT_OPTIONS, **(before_options or {})}, {**DEFAULT_OPTIONS, **(after_options or {})}
+    for merged in (old, new):
+        if isinstance(merged.get("drop_columns"), list):
+            merged["drop_columns"] = sorted(merged["drop_columns"])
+    options = [
+        {"option": k, "before": old.get(k), "after": new.get(k)}
+        for k in sorted(old.keys() | new.keys())
+        if not _same(old.get(k), new.get(k))
+    ]
+    return {
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "options": options,
+        "same": not (added or removed or changed or options),
+    }
+
+
+def mapping_version_diff(*, mapping_a: Mapping, mapping_b: Mapping) -> dict:
+    """What changes from saved version `mapping_a` to `mapping_b` (`mapping_fields_diff`)."""
+    return mapping_fields_diff(
+        before=mapping_fields(mapping_a),
+        after=mapping_fields(mapping_b),
+        before_options=mapping_a.options,
+        after_options=mapping_b.options,
+    )
+
+
+def mapping_version_restore(*, source: DataSource, version: int, user: User | None = None) -> Mapping:
+    """Save version `version` of the source's mapping again, as its next version (nothing is deleted).
+
+    Raises Mapping.DoesNotExist for a version the source does not have, and `MappingInvalid` when the old
+    version no longer fits the file (it was read again with other columns)."""
+    old = source.mappings.get(version=version)
+    return mapping_save(
+        source=source,
+        fields=mapping_fields(old),
+        options=old.options,
+        user=user,
+        note=f"restored from v{old.version}",
+    )

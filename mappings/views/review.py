@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,27 +10,41 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mappings.forms import MAX_ROWS, PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
+from mappings.forms import MAX_ROWS, PII_CHOICES, STEP_LABELS, TARGET_CHOICES, MappingReviewForm, int_or_none
 from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.scoring import CONFIDENT
 from mappings.proposer.tables import missing_required_targets
-from mappings.selectors import data_source_get_for_user, job_get_for_user, require_data_manager
+from mappings.selectors import (
+    data_source_get_for_user,
+    job_get_for_user,
+    require_data_manager,
+    source_executions,
+    source_last_executed_mapping,
+)
 from mappings.services.execute import execution_enqueue, mapping_overwrites_preview, transform_preview
-from mappings.services.mapping import MappingInvalid, mapping_save
+from mappings.services.mapping import (
+    MappingInvalid,
+    mapping_fields,
+    mapping_fields_diff,
+    mapping_save,
+    mapping_version_restore,
+)
 from mappings.services.propose import mapping_propose
 from mappings.services.sources import ENCODINGS, data_source_dialect_override
 from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context, other_uploads_context
+from mappings.views.steps import row_steps
 
 
 def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bool = False) -> list[dict]:
     """Review rows: a proposal plus what the profile knows about its column. A fresh proposal below
     the auto-accept threshold is shown as a suggestion, not pre-selected: a person chooses it."""
     profiles = {c["name"]: c for c in source.profile.get("columns", [])}
+    columns = list(source.dialect.get("columns") or [])
     rows = []
-    for p in proposals:
+    for index, p in enumerate(proposals):
         column = profiles.get(p["source_col"] or "", {})
         pii = column.get("pii")
         target = f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else ""
@@ -43,13 +55,14 @@ def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bo
                 "target": "" if unsure else target,
                 "suggested": target if unsure else "",
                 "dates_undecided": bool((column.get("date_evidence") or {}).get("undecided")),
-                "transform_json": json.dumps(p["transform"], ensure_ascii=False) if p["transform"] else "",
                 "column": column,
                 "pii": pii,
                 "pii_choice": p.get("pii_choice") or "keep",
                 "confident": bool(p["canonical_table"]) and (p["confidence"] or 0) >= CONFIDENT,
             }
         )
+        rows[-1]["index"] = index
+        rows[-1]["steps"] = row_steps(rows[-1], index=index, columns=columns)
     return rows
 
 
@@ -59,6 +72,16 @@ COLUMNS_SHOWN = 150  # a review row posts 6 fields: the page must stay under DAT
 def _postable_rows() -> int:
     """How many review rows one post may carry (Django refuses a post of more fields with a 400)."""
     return max((settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 100_000) - 20, 6) // 6
+
+
+def _numbered(rows: list[dict]) -> list[dict]:
+    """The rows the page renders, numbered 0… as the form posts them (their step forms too)."""
+    for index, row in enumerate(rows):
+        if row["index"] != index:
+            row["index"] = index
+            for step in row["steps"]:
+                step.update(row=index, prefix=f"{index}-{step['key']}")
+    return rows
 
 
 def _rows_shown(rows: list[dict], query: str) -> list[dict]:
@@ -77,50 +100,90 @@ def _rows_shown(rows: list[dict], query: str) -> list[dict]:
     return [r for i, r in enumerate(rows) if wanted(i, r) or r["canonical_table"] or r["pii_choice"] != "keep"]
 
 
-def _saved_proposals(mapping: Mapping) -> list[dict]:
+def _saved_proposals(mapping: Mapping, columns: list[str]) -> list[dict]:
+    """A saved version's rows, one per field, plus every column of the file it does not name (versions
+    saved before every column was kept), unmapped: the page always offers every column, in file order."""
     dropped = set(mapping.options.get("drop_columns", []))
     proposals = []
     for f in mapping.fields.order_by("position"):
         transform = f.transform or None
         hashed = bool(transform) and transform[-1].get("op") == "hash"
+        mapped = bool(f.canonical_table)
         proposals.append(
             {
                 "source_col": f.source_col,
                 "canonical_table": f.canonical_table,
                 "canonical_col": f.canonical_col,
                 "transform": transform[:-1] or None if hashed else transform,
-                "confidence": f.confidence if f.confidence is not None else 1.0,
-                "reason": f.reason or f"saved in version {mapping.version}",
+                "confidence": f.confidence if f.confidence is not None else (1.0 if mapped else None),
+                "reason": f.reason or (f"saved in version {mapping.version}" if mapped else ""),
                 "pii_choice": "drop" if f.source_col in dropped else "hash" if hashed else "keep",
             }
         )
-    return proposals
+    named = {p["source_col"] for p in proposals}
+    for column in columns:
+        if column not in named:
+            proposals.append(
+                {"source_col": column, "canonical_table": None, "canonical_col": None, "transform": None,
+                 "confidence": None, "reason": "", "pii_choice": "drop" if column in dropped else "keep"}
+            )  # fmt: skip
+    order = {c: i for i, c in enumerate(columns)}
+    return sorted(proposals, key=lambda p: order.get(p["source_col"], len(order)))
+
+
+def _with_every_column(fields: list[dict], columns: list[str]) -> list[dict]:
+    """`fields` plus every column of the file they do not name, unmapped: a saved version lists the whole
+    file, so a page showing only part of a wide file, or a column mapped later, loses no other edit."""
+    named = {f.get("source_col") for f in fields}
+    unmapped = [
+        {"source_col": c, "canonical_table": None, "canonical_col": None, "transform": None, "confidence": None,
+         "reason": ""}
+        for c in columns if c not in named
+    ]  # fmt: skip
+    return [*fields, *unmapped]
+
+
+def _baseline(source: DataSource, latest: Mapping | None) -> tuple[Mapping | None, str]:
+    """The version the screen is compared with: the one last executed (what the loaded rows come from),
+    else the latest saved."""
+    executed = source_last_executed_mapping(source)
+    if executed is not None:
+        return executed, "last executed"
+    return latest, "latest saved"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, source_id: int) -> HttpResponse:
+    """GET: the latest saved version (or, with ?fresh=1 or none saved, a fresh proposal). POST: save what is
+    on screen as a new version; with action=execute, then run it (the latest version again when the screen
+    is the same) and redirect to its job page, so that reloading it runs nothing twice."""
     require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
     context: dict = {"source": source, "errors": [], "saved": None, "target_choices": TARGET_CHOICES}
     status = 200
     latest = source.mappings.order_by("-version").first()
+    columns = list(source.dialect.get("columns") or [])
     fresh = False  # proposals straight from the proposer (not posted back, not a saved version)
     if request.method == "POST":
         fields, options, errors, posted = MappingReviewForm(request.POST).read()
+        executing = request.POST.get("action") == "execute"
         if not errors:
             try:
-                context["saved"] = latest = mapping_save(
-                    source=source, fields=fields, options=options, user=request.user
-                )
+                return_to = _save_or_execute(request, source, latest, _with_every_column(fields, columns), options)
             except MappingInvalid as exc:
                 errors = list(getattr(exc, "errors", None) or [str(exc)])
+            else:
+                if executing:
+                    return return_to
+                context["saved"] = latest = return_to
         context["errors"] = errors
         status = 400 if errors else 200
         proposals = posted
         context["options"] = options
+        context["edited"] = True
     elif latest is not None and request.GET.get("fresh") != "1":
-        proposals = _saved_proposals(latest)
+        proposals = _saved_proposals(latest, columns)
         context["options"] = latest.options
     else:
         try:
@@ -141,18 +204,42 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     rows = _rows_from_proposals(source, proposals, fresh=fresh)
     shown = rows if request.method == "POST" else _rows_shown(rows, request.GET.get("columns", ""))
     context.update(
-        rows=shown,
+        rows=_numbered(shown),
+        fresh=fresh,
+        step_labels=STEP_LABELS.items(),
         columns_total=len(rows),
         columns_hidden=len(rows) - len(shown),
         columns_query=request.GET.get("columns", ""),
         show_all_allowed=len(rows) <= min(MAX_ROWS, _postable_rows()),
         latest=latest,
+        versions=source.mappings.select_related("created_by").order_by("-version")[:20],
+        executions=source_executions(source, limit=10),
         missing=missing_required_targets([r for r in rows if r["canonical_table"] and r["pii_choice"] != "drop"]),
         pii_choices=PII_CHOICES,
         auto_threshold=settings.MAPPING_AUTO_CONFIDENCE,
         **_dialect_choices(source),
     )
     return render(request, "mappings/review.html", context, status=status)
+
+
+def _save_or_execute(request: HttpRequest, source: DataSource, latest: Mapping | None, fields: list[dict], options):
+    """Save the posted mapping (Save), or run it (Execute): a screen that differs from the latest version is
+    saved as a new version first. Returns the saved mapping, or the redirect to the new job's page."""
+    executing = request.POST.get("action") == "execute"
+    same = (
+        executing
+        and latest is not None
+        and mapping_fields_diff(
+            before=mapping_fields(latest), after=fields, before_options=latest.options, after_options=options
+        )["same"]
+    )
+    mapping = latest if same else mapping_save(source=source, fields=fields, options=options, user=request.user)
+    if not executing:
+        return mapping
+    job = execution_enqueue(source=source, mapping=mapping, user=request.user)
+    if not same:
+        messages.success(request, f"Saved as version v{mapping.version}; its execution is queued.")
+    return redirect("mappings:job-detail", job_id=job.pk)
 
 
 @login_required
@@ -168,9 +255,19 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
             preview = transform_preview(source=source, fields=fields, limit=20, options=options)
         except MappingInvalid as exc:
             errors = list(exc.errors)
+    latest = source.mappings.order_by("-version").first()
+    baseline, baseline_label = _baseline(source, latest)
+    diff = None
+    if baseline is not None:
+        diff = mapping_fields_diff(
+            before=mapping_fields(baseline), after=fields, before_options=baseline.options, after_options=options
+        )
     context = {
         "source": source,
         "errors": errors,
+        "diff": diff,
+        "baseline": baseline,
+        "baseline_label": baseline_label,
         "preview_tables": _preview_tables(preview),
         "missing": missing_required_targets([r for r in posted if r["canonical_table"] and r["pii_choice"] != "drop"]),
     }
@@ -193,7 +290,26 @@ def review_execute(request: HttpRequest, source_id: int) -> HttpResponse:
         job = execution_enqueue(source=source, mapping=mapping, user=request.user)
     except MappingInvalid as exc:  # e.g. the file was read again another way: its columns changed
         return _job_refused(request, source, "This mapping cannot run: " + "; ".join(exc.errors))
-    return _job_response(request, source, job)
+    if request.htmx:
+        return _job_response(request, source, job)
+    return redirect("mappings:job-detail", job_id=job.pk)  # POST/redirect/GET: reloading runs nothing twice
+
+
+@login_required
+@require_POST
+def review_restore(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+    """Restore an older version: saved again as the newest version (nothing is deleted)."""
+    require_data_manager(request.user)
+    source = data_source_get_for_user(request.user, source_id)
+    if not source.mappings.filter(version=version).exists():
+        raise Http404("No such version")
+    try:
+        mapping = mapping_version_restore(source=source, version=version, user=request.user)
+    except MappingInvalid as exc:
+        messages.error(request, f"v{version} cannot be restored: " + "; ".join(exc.errors))
+    else:
+        messages.success(request, f"v{version} restored as v{mapping.version}.")
+    return redirect("mappings:review", source_id=source.pk)
 
 
 def _job_refused(request: HttpRequest, source: DataSource, message: str) -> HttpResponse:

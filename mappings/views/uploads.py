@@ -13,7 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mappings.forms import SourceReadForm
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
-from mappings.selectors import data_source_get_for_user, data_sources_for_user, require_data_manager
+from mappings.selectors import (
+    data_source_get_for_user,
+    data_sources_for_user,
+    data_sources_with_last_run,
+    require_data_manager,
+    source_executions,
+)
 from mappings.services.convert import data_source_read_as
 from mappings.services.sources import data_source_upload
 from mappings.services.upload import UploadRejected
@@ -46,7 +52,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                         )
                     return redirect("mappings:source", source_id=result.source.pk)
                 context["duplicate"] = result
-    context["sources"] = data_sources_for_user(request.user).select_related("uploaded_by")[:100]
+    context["sources"] = data_sources_with_last_run(request.user).select_related("uploaded_by")[:100]
     context["upload_limit_mb"] = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
     status = 400 if context["error"] else 200
     return render(request, "mappings/uploads.html", context, status=status)
@@ -69,6 +75,7 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
         "columns": source.profile.get("columns", []),
         "charts": [{"id": f"qv-spec-{i}", "spec": spec} for i, spec in enumerate(source.profile.get("charts", []))],
         "mappings": source.mappings.order_by("-version")[:10],
+        "executions": source_executions(source),
     }
     return render(request, template, context)
 

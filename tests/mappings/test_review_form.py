@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from django.http import QueryDict
 
-from mappings.engine.transforms import ALLOWED_OPS
+from mappings.engine.transforms import ALLOWED_OPS, transform_parse
 from mappings.forms import MappingReviewForm
 
 
@@ -84,3 +85,86 @@ def test_a_missing_or_silly_row_count_reads_no_rows():
     for rows in ("", "many", "-3"):
         fields, _, errors, posted = MappingReviewForm(_post(rows=rows, target__0="canonical_customers.name")).read()
         assert (fields, errors, posted) == ([], [], [])
+
+
+def _post_lists(**fields) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for key, value in fields.items():
+        name = key.replace("__", "-")
+        if isinstance(value, list):
+            data.setlist(name, value)
+        else:
+            data[name] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("boxes", "lists", "step"),
+    [
+        ({"op": "parse_date", "format": "%d.%m.%Y"}, {}, {"op": "parse_date", "format": "%d.%m.%Y"}),
+        ({"op": "parse_number", "locale": "de"}, {}, {"op": "parse_number", "locale": "de"}),
+        (
+            {"op": "parse_bool", "true_values": "ja, J", "false_values": ""},
+            {},
+            {"op": "parse_bool", "true_values": ["ja", "J"]},
+        ),
+        ({"op": "cast", "type": "integer"}, {}, {"op": "cast", "type": "integer"}),
+        ({"op": "multiply"}, {"columns": ["Qty", ""]}, {"op": "multiply", "columns": ["Qty"]}),
+        ({"op": "divide", "value": "100"}, {"columns": [""]}, {"op": "divide", "value": 100}),
+        (
+            {"op": "subtract", "value": "0.25"},
+            {"columns": ["Qty", "Price"]},
+            {"op": "subtract", "columns": ["Qty", "Price"], "value": "0.25"},
+        ),
+        ({"op": "round", "places": "2"}, {}, {"op": "round", "places": 2}),
+        ({"op": "abs"}, {}, {"op": "abs"}),
+        (
+            {"op": "concat", "separator": ", "},
+            {"columns": ["City", ""]},
+            {"op": "concat", "columns": ["City"], "separator": ", "},
+        ),
+        (
+            {"op": "map_values"},
+            {"from": ["S", "O", ""], "to": ["shipped", "open", ""]},
+            {"op": "map_values", "map": {"S": "shipped", "O": "open"}},
+        ),
+        (
+            {"op": "map_values", "use_default": "on", "default": "other"},
+            {"from": ["S"], "to": ["shipped"]},
+            {"op": "map_values", "map": {"S": "shipped"}, "default": "other"},
+        ),
+        ({"op": "split_part", "separator": "-", "index": "2"}, {}, {"op": "split_part", "separator": "-", "index": 2}),
+        ({"op": "constant", "value": "EUR"}, {}, {"op": "constant", "value": "EUR"}),
+    ],
+)
+def test_each_step_form_gives_the_step_json_the_engine_validates(boxes, lists, step):
+    data = {f"{k}__0__k0": v for k, v in boxes.items()} | {f"{k}__0__k0": v for k, v in lists.items()}
+    post = _post_lists(rows="1", source_col__0="Price", target__0="canonical_orders.amount", step__0=["k0"], **data)
+    fields, _, errors, _ = MappingReviewForm(post).read()
+    assert errors == []
+    assert fields[0]["transform"] == [step]
+    transform_parse(fields[0]["transform"])
+
+
+def test_steps_keep_the_pages_order_and_a_bad_one_names_its_row_step_and_problem():
+    post = _post_lists(
+        rows="1", source_col__0="Price", target__0="canonical_orders.amount", step__0=["b", "a"],
+        op__0__a="round", places__0__a="1", op__0__b="parse_number", locale__0__b="de",
+    )  # fmt: skip
+    fields, _, errors, _ = MappingReviewForm(post).read()
+    assert fields[0]["transform"] == [{"op": "parse_number", "locale": "de"}, {"op": "round", "places": 1}]
+
+    post = _post_lists(
+        rows="1", source_col__0="Price", target__0="canonical_orders.amount", step__0=["a", "b"],
+        op__0__a="trim", op__0__b="multiply", value__0__b="1,5",
+    )  # fmt: skip
+    _, _, errors, posted = MappingReviewForm(post).read()
+    assert len(errors) == 1
+    assert errors[0].startswith("Price: step 2: Multiply by (multiply): value: ")
+    assert posted[0]["transform"] is None
+
+    post = _post_lists(
+        rows="1", source_col__0="Price", target__0="canonical_orders.amount", step__0=["a"], op__0__a="add"
+    )
+    _, _, errors, _ = MappingReviewForm(post).read()
+    assert errors == ["Price: step 1: Add (add): step: Value error, give the columns or the value to operate with"]

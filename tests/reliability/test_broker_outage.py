@@ -99,7 +99,7 @@ def test_with_redis_down_an_upload_is_accepted_and_its_execution_runs_when_redis
     source = DataSource.objects.get()
     mapping_save(source=source, fields=FIELDS, user=executive)
 
-    response = client.post(f"/uploads/{source.pk}/execute/")
+    response = client.post(f"/uploads/{source.pk}/execute/", follow=True)  # to the job page
     assert response.status_code == 200
     job = ExecutionJob.objects.get(source=source)
     assert job.status == ExecutionJob.Status.QUEUED

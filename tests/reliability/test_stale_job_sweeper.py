@@ -136,8 +136,9 @@ def test_a_job_whose_whole_worker_was_killed_is_failed_by_the_sweeper_and_the_re
     worker = WorkerProcess(tmp_path / "worker2.log", database_url=worker_database_url())
     try:
         worker.wait_ready()
-        assert client.post(f"/uploads/{source.pk}/execute/").status_code == 200
+        response = client.post(f"/uploads/{source.pk}/execute/")
         rerun = ExecutionJob.objects.filter(source=source).exclude(pk=job.pk).get()
+        assert response.status_code == 302 and response["Location"] == f"/uploads/jobs/{rerun.pk}/"
         rerun = wait_for(
             lambda: ExecutionJob.objects.filter(pk=rerun.pk, status__in=["succeeded", "failed"]).first(),
             timeout=180,

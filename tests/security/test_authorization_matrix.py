@@ -42,10 +42,15 @@ MATRIX: dict[str, tuple] = {
     # POST-only endpoints answer a GET with 405 before any access check: no data either way.
     "uploads/<int:source_id>/review/preview/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/review/dialect/": (LOGIN, 405, 405, 405, 405, 405),
+    "uploads/<int:source_id>/versions/<int:version>/restore/": (LOGIN, 405, 405, 405, 405, 405),
+    # The transform editor's fragments: a GET without its row number is a 404 for those who may see the upload.
+    "uploads/<int:source_id>/review/step/": (LOGIN, 403, 403, 403, 404, 404),
+    "uploads/<int:source_id>/review/row/": (LOGIN, 403, 403, 403, 404, 404),
     "uploads/<int:source_id>/read/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/execute/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/jobs/<uuid:job_id>/": (LOGIN, 403, 403, 403, 200, 200),
     "uploads/jobs/<uuid:job_id>/": (LOGIN, 403, 403, 403, 200, 200),
+    "uploads/jobs/<uuid:job_id>/rejected/": (LOGIN, 403, 403, 403, 200, 200),
     "uploads/jobs/<uuid:job_id>/rejected.csv": (LOGIN, 403, 403, 403, 200, 200),
     "dashboards/": (LOGIN, 200, 200, 200, 200, 200),
     "dashboards/status/": (LOGIN, 403, 403, 403, 200, 200),
@@ -141,6 +146,7 @@ def world(sales_dashboard, executive, manager, rep, outsider, tmp_path, settings
         "slug": sales_dashboard.slug,
         "widget_id": widget.pk,
         "chart": 0,
+        "version": mapping.version,
         "dashboard_id": sales_dashboard.pk,
         "object_id": 1,
         "content_type_id": 1,
