@@ -383,20 +383,9 @@ class _Load:
         COMPARE_BUCKET_ROWS: DuckDB cannot join two tables of many millions of rows within the memory limit for
         big files ("failed to pin block"), where buckets of a few million can."""
         cursor, plan, conn = self.cursor, self.plan, self.conn
-        params = dict(self.final_params)
-        equal = []
-        for n in self.compared:
-            if n != "attributes":
-                equal.append(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}")
-                continue
-            # The row may hold other files' attributes too: only the keys this file writes are compared.
-            for k, key in enumerate(plan.attribute_keys):
-                params[f"attribute_path_{k}"] = f"$.{key}"
-                path = f"$attribute_path_{k}"
-                equal.append(
-                    f"json_extract(f.attributes, {path}) IS NOT DISTINCT FROM json_extract(c.attributes, {path})"
-                )
-        same = " AND ".join(equal)
+        # The attributes compare as text (plan.attribute_json writes PostgreSQL's own): a row that also holds
+        # other uploads' keys differs here, and the UPDATE's merge and IS DISTINCT FROM find it unchanged.
+        same = " AND ".join(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}" for n in self.compared)
         differs = f"(c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'}))"
         conn.execute(f"CREATE TABLE ll_changed AS SELECT * FROM {self.final} f LIMIT 0", self.final_params)
         buckets = max(1, -(-existing // COMPARE_BUCKET_ROWS))
@@ -409,7 +398,7 @@ class _Load:
             conn.execute(
                 f"INSERT INTO ll_changed SELECT f.* FROM {self.final} f JOIN ll_current c "
                 f"ON c.external_id = f.external_id WHERE {within}{differs}",
-                params,
+                self.final_params,
             )
         changed = "SELECT * FROM ll_changed"
         (count,) = _one(conn, "SELECT count(*) FROM ll_changed")

@@ -238,9 +238,12 @@ class TablePlan:
 def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> str:
     """The DuckDB expression of a row's attributes as JSON text, from (attribute, expression of its converted
     value) pairs: numbers as JSON numbers without trailing zeros, dates as "YYYY-MM-DD", booleans, text
-    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); keys are bound."""
+    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); keys are bound.
+
+    The text is the one PostgreSQL prints for the jsonb value (keys by length then bytes, ", " and ": "), so
+    that a re-run finds a stored row unchanged by comparing texts (direct.py), without parsing JSON."""
     members = []
-    for col, value in values:
+    for col, value in sorted(values, key=lambda pair: (len(pair[0].name), pair[0].name)):
         if col.type == "number":
             json = f"regexp_replace(CAST(CAST({value} AS DECIMAL(38, 6)) AS VARCHAR), '\\.?0+$', '')"
         elif col.type == "date":
@@ -249,9 +252,9 @@ def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> s
             json = f"CASE WHEN {value} THEN 'true' ELSE 'false' END"
         else:
             json = f"CAST(to_json({value}) AS VARCHAR)"
-        key = params.bind('"' + col.name + '":')  # a registered key is [a-z0-9_]: nothing to escape
+        key = params.bind('"' + col.name + '": ')  # a registered key is [a-z0-9_]: nothing to escape
         members.append(f"CASE WHEN {value} IS NOT NULL THEN {key} || {json} END")
-    return f"('{{' || concat_ws(',', {', '.join(members)}) || '}}')"
+    return f"('{{' || concat_ws(', ', {', '.join(members)}) || '}}')"
 
 
 def _limit(expr: Expr, model: type[models.Model], col: ColumnPlan) -> str:

@@ -62,11 +62,18 @@ def test_attributes_are_stored_typed_and_registered(db, tmp_path):
     ]
 
 
-def test_running_the_same_file_twice_changes_nothing(db, tmp_path):
+def test_running_the_same_file_twice_changes_nothing(db, tmp_path, monkeypatch):
+    from mappings.engine import direct
+
     text = orders("O1,2024-01-05,10.00,K1,E1,West,12.50,2024-01-09,yes", "O2,2024-02-05,20.00,K1,E1,East,0.1,,no")
     source = upload_text(tmp_path, text)
     run(source, ORDER_FIELDS + KEPT)
     before = dict(Order.objects.values_list("external_id", "attributes"))
+
+    def no_update(*args, **kwargs):
+        raise AssertionError("DuckDB should find every row unchanged: the stored JSON text is the file's")
+
+    monkeypatch.setattr(direct, "update_changed", no_update)
 
     job = run(source, ORDER_FIELDS + KEPT)
 
@@ -170,3 +177,39 @@ def test_the_staged_path_keeps_attributes_too(db, tmp_path):
         ],
     )
     assert Employee.objects.get(external_id="E2").attributes == {"office": "Paris", "desk": 12}
+
+
+def test_a_type_registered_after_the_mapping_was_saved_fails_the_execution_and_writes_nothing(db, tmp_path):
+    from mappings.services.execute import execution_run_now
+
+    second = upload_text(tmp_path, orders("O2,2024-01-05,10.00,K1,E1,West,lots,,"), name="b.csv")
+    mapping = save(second, ORDER_FIELDS + [KEPT[0], field("Profit", "canonical_orders", "attributes.profit")])
+    # Meanwhile another upload loads profit as a number.
+    run(upload_text(tmp_path, orders("O1,2024-01-05,10.00,K1,E1,West,5,,"), name="a.csv"), ORDER_FIELDS + KEPT[:2])
+
+    job = execution_run_now(source=second, mapping=mapping, user=None)
+
+    assert job.status == "failed"
+    assert "'Profit'" in job.error and "number" in job.error
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["O1"]
+
+
+def test_rows_without_an_identifier_keep_their_attributes_and_rerun_unchanged(db, tmp_path):
+    from canonical.models import Expense
+
+    text = "date,amount,Project\n2024-01-05,10.00,Apollo\n2024-01-05,10.00,Apollo\n2024-01-06,5.00,Gemini\n"
+    fields = [
+        field("date", "canonical_expenses", "expense_date"),
+        field("amount", "canonical_expenses", "amount"),
+        field("Project", "canonical_expenses", "attributes.project"),
+    ]
+    source = upload_text(tmp_path, text, name="expenses.csv")
+    run(source, fields)
+    assert sorted(e["project"] for e in Expense.objects.values_list("attributes", flat=True)) == [
+        "Apollo",
+        "Apollo",
+        "Gemini",
+    ]
+
+    again = run(source, fields)
+    assert again.report["tables"]["canonical_expenses"] == {"inserted": 0, "updated": 0, "unchanged": 3, "rejected": 0}
