@@ -36,7 +36,7 @@ def _file_sums() -> tuple[dict[str, Decimal], dict[str, Decimal]]:
     return dict(sales), dict(profit)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_region_and_profit_columns_of_a_real_export_can_be_charted(executive, settings, tmp_path):
     settings.UPLOAD_DIR = tmp_path / "uploads"
     source, job = ingest_file(path=SUPERSTORE, user=executive, auto=True)
