@@ -298,6 +298,9 @@ class _Load:
             else:
                 params[f"d{len(params)}"] = default
                 exprs.append(f"coalesce(g.{ident}, ${f'd{len(params) - 1}'})")
+        if plan.attributes:
+            names.append("attributes")
+            exprs.append("g.attributes")
         tail, repeats = "", distinct < rows
         if distinct < rows and plan.derived_external_id:
             # Identical id-less rows (two equal expense lines) are distinct rows: number the repeats.
@@ -380,6 +383,8 @@ class _Load:
         COMPARE_BUCKET_ROWS: DuckDB cannot join two tables of many millions of rows within the memory limit for
         big files ("failed to pin block"), where buckets of a few million can."""
         cursor, plan, conn = self.cursor, self.plan, self.conn
+        # The attributes compare as text (plan.attribute_json writes PostgreSQL's own): a row that also holds
+        # other uploads' keys differs here, and the UPDATE's merge and IS DISTINCT FROM find it unchanged.
         same = " AND ".join(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}" for n in self.compared)
         differs = f"(c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'}))"
         conn.execute(f"CREATE TABLE ll_changed AS SELECT * FROM {self.final} f LIMIT 0", self.final_params)
@@ -439,7 +444,13 @@ class _Load:
 COMPARE_BUCKET_ROWS = 2_000_000
 # Over the rows to load, aliased f.
 _EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = f.external_id)"
-_PG_TYPES = {"external_id": "text", "source_id": "bigint", "source_row": "bigint", "is_placeholder": "boolean"}
+_PG_TYPES = {
+    "external_id": "text",
+    "source_id": "bigint",
+    "source_row": "bigint",
+    "is_placeholder": "boolean",
+    "attributes": "jsonb",
+}
 
 
 def _one(conn, query: str, params: dict | None = None) -> tuple:

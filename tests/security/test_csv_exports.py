@@ -137,3 +137,9 @@ def test_the_rejected_rows_csv_quotes_hostile_values_and_column_names(client, ex
     exported = sorted(row[3] for row in rows[1:])
     assert exported == sorted("'" + text for text in stored)
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+
+
+def test_the_helper_writes_a_rows_attributes_as_json_text_and_quotes_a_formula_inside():
+    assert csv_safe_cell({"region": "West", "profit": 12.5}) == '{"profit": 12.5, "region": "West"}'
+    assert csv_safe_cell({"region": "Nörd"}) == '{"region": "Nörd"}'
+    assert csv_safe_cell(["=1+1"]) == '["=1+1"]'  # starts with [: a spreadsheet shows it as text
