@@ -1,4 +1,5 @@
-"""Reactions to other apps' events: a committed execution makes the KPI views that read its tables stale."""
+"""Reactions to other apps' events: a committed execution makes the KPI views that read its tables stale, and
+its user reads from the primary until the standby has replayed it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from django.db import transaction
 from django.dispatch import receiver
 
+from config.replica import primary_lsn_remember
 from mappings.signals import execution_committed
 
 logger = logging.getLogger(__name__)
@@ -32,3 +34,9 @@ def _enqueue(task, view_name: str, source_id: int | None) -> None:
         task.delay(view_name=view_name, source_id=source_id)
     except Exception as exc:  # broker down: the pending partitions stay recorded for the next refresh
         logger.warning("could not queue the refresh of %s (%s); it stays pending", view_name, exc)
+
+
+@receiver(execution_committed, dispatch_uid="dashboards.read_your_own_upload")
+def read_your_own_upload(sender, job, **kwargs) -> None:
+    """Sent after the commit: the WAL position now covers it; the user's reads wait for the standby to reach it."""
+    primary_lsn_remember(user_id=job.created_by_id)

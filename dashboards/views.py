@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import employees_visible_to, user_can_manage_data, user_row_scope
 from canonical.csv_export import csv_safe_cell
+from config.replica import read_alias
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
@@ -122,7 +123,8 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         return filters
     # Scope and freshness are read once per request: the ETag needs them, and so does the read.
     scope = user_row_scope(request.user)
-    freshness = kpi_freshness_many([widget.view_name])
+    using = read_alias(request.user)  # the standby, unless this user's own upload is not replayed there yet
+    freshness = kpi_freshness_many([widget.view_name], using=using)
     etag = widget_etag(
         widget, freshness[widget.view_name], scope_key=scope.cache_key(), filters_key=urlencode(filters.as_query())
     )
@@ -134,7 +136,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         patch_vary_headers(response, ["HX-Request"])
         return response
     (data,) = widgets_data_for_user(
-        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
+        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness, using=using
     )
     display = widget_display(data, filters)
     context = {

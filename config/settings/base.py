@@ -113,6 +113,26 @@ else:
 # restart the dead ones are replaced instead of failing the requests that draw them.
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+
+# A streaming standby for dashboard reads (KPI rows, freshness, the data API): `replica`. Everything else,
+# writes, DDL and repairs, goes to `default` (config/routers.py); without the variable `replica` is not defined
+# and every read goes to the primary.
+_replica = env_database_url("DATABASE_REPLICA_URL")
+if _replica:
+    _replica["ENGINE"] = _db["ENGINE"]
+    _replica.setdefault("OPTIONS", {})
+    if "pool" in _db["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = db_pool_options()
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in _db:
+            _replica[_key] = _db[_key]
+    # Tests read the standby's copy of the test database the primary creates, never a database of its own.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
+# After a user's execution commits, their reads stay on the primary until the standby has replayed it (or this
+# many seconds pass: a standby that far behind is broken, and the status page says so).
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", 600, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------------
