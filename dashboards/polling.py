@@ -2,7 +2,7 @@
 
 A dashboard page polls `dashboard_poll_for_user` every few seconds; an unchanged dashboard must cost nothing but
 the session and the user (auth middleware). So the poll reads from the cache:
-- the caller's view of the dashboard (allowed, its widgets, the caller's scope key), per user and dashboard,
+- the caller's view of the dashboard (allowed, its widgets, the caller's scope key), per session and dashboard,
   for POLL_CONTEXT_SECONDS, dropped at once when roles, shares, the hierarchy or the widgets change (every
   such change bumps one generation number: `poll_contexts_invalidate`, connected in dashboards.receivers);
 - the KPI views' freshness, for FRESHNESS_CACHE_SECONDS, dropped when a refresh records its state.
@@ -43,8 +43,10 @@ class DashboardPoll:
     widgets: dict[int, str]  # widget id -> the ETag its partial has now
 
 
-def _context_key(user_id: int, slug: str) -> str:
-    return f"dash:poll:context:v1:{user_id}:{hashlib.sha256(slug.encode()).hexdigest()[:16]}"
+def _context_key(session_key: str, slug: str) -> str:
+    # Per login session, not per user id: a session key is never reused, so no other login inherits the answer.
+    digest = hashlib.sha256(f"{session_key}\x00{slug}".encode()).hexdigest()[:32]
+    return f"dash:poll:context:v1:{digest}"
 
 
 def _cache_get_many(keys: list[str]) -> dict:
@@ -78,12 +80,13 @@ def _freshness() -> dict[str, dict]:
     return kpi_views_freshness(list(KPI_VIEWS), using=REPLICA if replica_configured() else PRIMARY)
 
 
-def dashboard_poll_for_user(*, user: User, slug: str, filters_key: str) -> DashboardPoll:
+def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_key: str) -> DashboardPoll:
     """The ETag of each widget of the dashboard as the user would get it now (404/403 as `dashboard_get_for_user`).
 
     An access check is cached only once it succeeded: an outsider pays the full check on every poll.
+    `session_key`: the caller's login session (the cache is per session).
     """
-    key = _context_key(user.pk, slug)
+    key = _context_key(session_key, slug)
     found = _cache_get_many([_GENERATION_KEY, key, _FRESHNESS_KEY])
     generation = found.get(_GENERATION_KEY, 0)
     context = found.get(key)

@@ -179,7 +179,12 @@ def dashboard_changes(request: HttpRequest, slug: str) -> HttpResponse:
     filters = _filters_or_400(request)
     if isinstance(filters, HttpResponse):
         return filters
-    poll = dashboard_poll_for_user(user=request.user, slug=slug, filters_key=urlencode(filters.as_query()))
+    poll = dashboard_poll_for_user(
+        user=request.user,
+        session_key=request.session.session_key or f"user:{request.user.pk}",
+        slug=slug,
+        filters_key=urlencode(filters.as_query()),
+    )
     if poll.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
     else:
