@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-auto bench-full bench-full-kpi bench-real services stop-services clean
+.PHONY: install run test test-scaleout lint format bench bench-auto bench-full bench-full-kpi bench-real services stop-services clean
 
 install: $(STAMP)
 
@@ -25,6 +25,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# Primary + streaming standby + PgBouncer + S3 server + two routed workers on loopback, the scale-out tests
+# against them, everything stopped after (tests/scaleout/run.py). Needs Debian's postgresql-15 and pgbouncer.
+test-scaleout: install
+	$(PY) -m tests.scaleout.run
 
 lint: install
 	$(BIN)/ruff check .

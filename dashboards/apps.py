@@ -15,4 +15,6 @@ class DashboardsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_kpi_rls_after_migrate, sender=self, dispatch_uid="dashboards_kpi_rls")
-        from dashboards import receivers  # noqa: F401  (connects the execution_committed receiver)
+        from dashboards import receivers  # (connects the execution_committed receivers)
+
+        receivers.poll_invalidation_connect()

@@ -1,4 +1,5 @@
-"""Reactions to other apps' events: a committed execution makes the KPI views that read its tables stale."""
+"""Reactions to other apps' events: a committed execution makes the KPI views that read its tables stale, and
+its user reads from the primary until the standby has replayed it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from django.db import transaction
 from django.dispatch import receiver
 
+from config.replica import primary_lsn_remember
 from mappings.signals import execution_committed
 
 logger = logging.getLogger(__name__)
@@ -32,3 +34,51 @@ def _enqueue(task, view_name: str, source_id: int | None) -> None:
         task.delay(view_name=view_name, source_id=source_id)
     except Exception as exc:  # broker down: the pending partitions stay recorded for the next refresh
         logger.warning("could not queue the refresh of %s (%s); it stays pending", view_name, exc)
+
+
+@receiver(execution_committed, dispatch_uid="dashboards.read_your_own_upload")
+def read_your_own_upload(sender, job, **kwargs) -> None:
+    """Sent after the commit: the WAL position now covers it; the user's reads wait for the standby to reach it."""
+    primary_lsn_remember(user_id=job.created_by_id)
+
+
+def poll_invalidation_connect() -> None:
+    """Live-update polls cache access and scope (dashboards.polling): drop them when what decides them changes."""
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    from accounts.models import User
+    from canonical.models import Employee
+    from dashboards.models import Dashboard, KpiViewState, Widget
+
+    for model in (User, Group, Dashboard, Widget, Employee, UserObjectPermission, GroupObjectPermission):
+        uid = f"dashboards.poll_invalidate.{model._meta.label_lower}"
+        post_save.connect(_poll_contexts_changed, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(_poll_contexts_changed, sender=model, dispatch_uid=uid + ".delete")
+    m2m_changed.connect(_poll_contexts_changed, sender=User.groups.through, dispatch_uid="dashboards.poll_roles")
+    post_save.connect(_poll_freshness_changed, sender=KpiViewState, dispatch_uid="dashboards.poll_freshness")
+
+
+def _poll_contexts_changed(sender, **kwargs) -> None:
+    from dashboards.polling import poll_contexts_invalidate
+
+    if kwargs.get("action", "post_").startswith("post_"):  # m2m_changed: once, after the change
+        poll_contexts_invalidate()
+
+
+def _poll_freshness_changed(sender, **kwargs) -> None:
+    from dashboards.polling import poll_freshness_invalidate
+
+    poll_freshness_invalidate()
+
+
+@receiver(execution_committed, dispatch_uid="dashboards.poll_hierarchy")
+def poll_contexts_after_employees_load(sender, job, **kwargs) -> None:
+    """An upload of employees may move people between teams: managers' scopes change (bulk loads send no
+    post_save per row)."""
+    from dashboards.polling import poll_contexts_invalidate
+
+    report = job.report or {}
+    if any("canonical_employees" in (report.get(part) or {}) for part in ("touched", "tables", "placeholders")):
+        poll_contexts_invalidate()

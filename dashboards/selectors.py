@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
@@ -25,6 +25,7 @@ from psycopg import errors as pg_errors
 
 from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
+from config.replica import PRIMARY, read_alias
 from dashboards.filters import DashboardFilters, previous_period
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
 from dashboards.kpi.query import (
@@ -133,14 +134,24 @@ def _effective_ids(scope: RowScope, query: KpiQuery | Question) -> frozenset[int
     return ids
 
 
-def kpi_freshness(view_name: str) -> dict:
+def kpi_freshness(view_name: str, *, using: str = PRIMARY) -> dict:
     """{"refreshed_at", "is_stale", "last_error", ...} for a KPI view, from the refresh engine."""
-    return kpi_freshness_many([view_name])[view_name]
+    return kpi_freshness_many([view_name], using=using)[view_name]
 
 
-def kpi_freshness_many(view_names) -> dict[str, dict]:
-    """`kpi_view_freshness` for several views in one query (a dashboard reads up to a dozen views)."""
-    return kpi_views_freshness(view_names)
+def kpi_freshness_many(view_names, *, using: str = PRIMARY) -> dict[str, dict]:
+    """`kpi_view_freshness` for several views in one query (a dashboard reads up to a dozen views).
+
+    `using`: `read_alias(user)` for what a user's dashboard shows; a standby that cannot answer falls back to
+    the primary."""
+    names = list(view_names)
+    try:
+        return kpi_views_freshness(names, using=using)
+    except OperationalError:
+        if using == PRIMARY:
+            raise
+        logger.warning("standby read failed: reading freshness from the primary", exc_info=True)
+        return kpi_views_freshness(names, using=PRIMARY)
 
 
 def _statement(query: KpiQuery | Question, ids: frozenset[int] | None):
@@ -176,7 +187,7 @@ def _cache_set_many(entries: dict[str, list[dict]]) -> None:
 
 
 def _rows_for_scope(
-    scope: RowScope, queries: list[KpiQuery | Question], stamps: list[datetime | None]
+    scope: RowScope, queries: list[KpiQuery | Question], stamps: list[datetime | None], *, using: str = PRIMARY
 ) -> list[list[dict]]:
     results: list[list[dict] | None] = [None] * len(queries)
     keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
@@ -193,25 +204,38 @@ def _rows_for_scope(
             pending.append(i)
     if pending:
         statements = [_statement(queries[i], _effective_ids(scope, queries[i])) for i in pending]
+        names = [queries[i].view.name for i in pending]
         try:
-            fetched = kpi_read_with_repair(scope, statements, [queries[i].view.name for i in pending])
+            fetched = _read_or_primary(scope, statements, names, using=using)
         except DatabaseError as exc:
             if not isinstance(exc.__cause__, pg_errors.UndefinedTable):
                 raise
             # A view not created yet (no refresh ran): read the others one by one, the missing ones are empty.
             fetched = []
-            for i, statement in zip(pending, statements, strict=True):
+            for statement, name in zip(statements, names, strict=True):
                 try:
-                    fetched.append(kpi_read_with_repair(scope, [statement], [queries[i].view.name])[0])
+                    fetched.append(_read_or_primary(scope, [statement], [name], using=using)[0])
                 except DatabaseError as inner:
                     if not isinstance(inner.__cause__, pg_errors.UndefinedTable):
                         raise
-                    logger.warning("KPI view %s does not exist yet", queries[i].view.name)
+                    logger.warning("KPI view %s does not exist yet", name)
                     fetched.append([])
         for i, rows in zip(pending, fetched, strict=True):
             results[i] = rows
         _cache_set_many({keys[i]: results[i] for i in pending})
     return results  # type: ignore[return-value]
+
+
+def _read_or_primary(scope: RowScope, statements, names: list[str], *, using: str) -> list[list[dict]]:
+    """The scoped read on `using`; a standby that is down or cancels the read (a recovery conflict) is not an
+    error for the viewer: the primary answers instead."""
+    try:
+        return kpi_read_with_repair(scope, statements, names, using=using)
+    except OperationalError:
+        if using == PRIMARY:
+            raise
+        logger.warning("standby read failed: reading KPI rows from the primary", exc_info=True)
+        return kpi_read_with_repair(scope, statements, names, using=PRIMARY)
 
 
 def kpi_rows_for_user(
@@ -230,7 +254,8 @@ def kpi_rows_for_user(
     """
     query = kpi_query_build(view_name=view_name, options=options, filters=filters)
     scope = scope if scope is not None else user_row_scope(user)
-    return _rows_for_scope(scope, [query], [kpi_freshness(view_name)["refreshed_at"]])[0]
+    using = read_alias(user)
+    return _rows_for_scope(scope, [query], [kpi_freshness(view_name, using=using)["refreshed_at"]], using=using)[0]
 
 
 @dataclass
@@ -259,7 +284,9 @@ def user_can_ask_questions(user: User, scope: RowScope | None = None) -> bool:
 def question_rows_for_user(*, user: User, question: Question, scope: RowScope | None = None) -> list[dict]:
     """The rows of a question the user may see: the same row filter, RLS wall and cache as every KPI read."""
     scope = scope if scope is not None else user_row_scope(user)
-    return _rows_for_scope(scope, [question], [kpi_freshness(question.view.name)["refreshed_at"]])[0]
+    using = read_alias(user)
+    stamp = kpi_freshness(question.view.name, using=using)["refreshed_at"]
+    return _rows_for_scope(scope, [question], [stamp], using=using)[0]
 
 
 def widgets_data_for_user(
@@ -269,15 +296,18 @@ def widgets_data_for_user(
     filters: DashboardFilters,
     scope: RowScope | None = None,
     freshness: dict[str, dict] | None = None,
+    using: str | None = None,
 ) -> list[WidgetData]:
     """Every widget's rows in one scoped read (the batch form of `kpi_rows_for_user`).
 
     `scope` and `freshness` (from `kpi_freshness_many`): pass them when the request has them already
-    (the widget partial needs both for its ETag), so each is read once per request.
+    (the widget partial needs both for its ETag), so each is read once per request; `using` then is the alias
+    the freshness was read from (`read_alias(user)`, the default).
     """
     scope = scope if scope is not None else user_row_scope(user)
+    using = using or read_alias(user)
     if freshness is None or not {w.view_name for w in widgets} <= set(freshness):
-        freshness = kpi_freshness_many(w.view_name for w in widgets)
+        freshness = kpi_freshness_many((w.view_name for w in widgets), using=using)
     out: list[WidgetData] = []
     queries: list[KpiQuery] = []
     slots: list[tuple[WidgetData, str]] = []
@@ -294,6 +324,6 @@ def widgets_data_for_user(
         except ValidationError as exc:
             data.error = "; ".join(exc.messages)
     stamps = [freshness[q.view.name]["refreshed_at"] for q in queries]
-    for (data, attr), rows in zip(slots, _rows_for_scope(scope, queries, stamps), strict=True):
+    for (data, attr), rows in zip(slots, _rows_for_scope(scope, queries, stamps, using=using), strict=True):
         setattr(data, attr, rows)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dashboards.services.refresh import kpi_view_refresh
+from dashboards.services.refresh import kpi_refresh_read_your_own, kpi_view_refresh
 
 
 @shared_task(
@@ -21,6 +21,9 @@ def kpi_view_refresh_task(self, view_name: str, mode: str = "auto", source_id: i
     result = kpi_view_refresh(
         view_name=view_name, mode=mode, wait=False, attempt=self.request.retries + 1, source_id=source_id
     )
+    if source_id is not None:
+        # The uploader's dashboards show the upload once this refresh is replayed: until then, the primary.
+        kpi_refresh_read_your_own(source_id=source_id)
     return result.as_json()
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("status/", views_status.kpi_status, name="kpi_status"),  # before <slug>/: "status" is not a dashboard
     path("<slug:slug>/", views.dashboard_detail, name="detail"),
     path("<slug:slug>/share/", views.dashboard_share_view, name="share"),
+    path("<slug:slug>/changes/", views.dashboard_changes, name="changes"),
     path("<slug:slug>/widgets/new/", views.widget_editor, name="widget_new"),
     path("<slug:slug>/widgets/<int:widget_id>/", views.widget_partial, name="widget"),
     path("<slug:slug>/widgets/<int:widget_id>/edit/", views.widget_editor, name="widget_edit"),

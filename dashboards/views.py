@@ -8,7 +8,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotModified,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
@@ -17,10 +24,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import employees_visible_to, user_can_manage_data, user_row_scope
 from canonical.csv_export import csv_safe_cell
+from config.replica import read_alias
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
+from dashboards.polling import dashboard_poll_for_user
 from dashboards.presenters import chart_payload, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
@@ -108,6 +117,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),
             "share_levels": list(SHARE_LEVELS),
+            "poll_seconds": min([POLL_SECONDS_MAX, *(int(w.refresh_interval.total_seconds()) for w in widgets)]),
         },
     )
 
@@ -122,7 +132,8 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         return filters
     # Scope and freshness are read once per request: the ETag needs them, and so does the read.
     scope = user_row_scope(request.user)
-    freshness = kpi_freshness_many([widget.view_name])
+    using = read_alias(request.user)  # the standby, unless this user's own upload is not replayed there yet
+    freshness = kpi_freshness_many([widget.view_name], using=using)
     etag = widget_etag(
         widget, freshness[widget.view_name], scope_key=scope.cache_key(), filters_key=urlencode(filters.as_query())
     )
@@ -134,7 +145,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         patch_vary_headers(response, ["HX-Request"])
         return response
     (data,) = widgets_data_for_user(
-        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
+        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness, using=using
     )
     display = widget_display(data, filters)
     context = {
@@ -156,6 +167,29 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     # The partial and the page share a URL: without Vary and distinct ETags the browser revalidates the
     # page with the partial's ETag, gets 304 and shows the bare fragment (no scripts, no chart).
     patch_vary_headers(response, ["HX-Request"])
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@login_required
+def dashboard_changes(request: HttpRequest, slug: str) -> HttpResponse:
+    """One poll per open dashboard: 304 when no widget changed, else {"widgets": {id: ETag}} so the page
+    re-fetches only the widgets whose ETag it does not hold. Access, scope and freshness come from the cache
+    (dashboards.polling): an idle poll costs the session and the user, nothing else."""
+    filters = _filters_or_400(request)
+    if isinstance(filters, HttpResponse):
+        return filters
+    poll = dashboard_poll_for_user(
+        user=request.user,
+        session_key=request.session.session_key or f"user:{request.user.pk}",
+        slug=slug,
+        filters_key=urlencode(filters.as_query()),
+    )
+    if poll.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse({"widgets": {str(pk): etag for pk, etag in poll.widgets.items()}})
+    response["ETag"] = poll.etag
     response["Cache-Control"] = "private, no-cache"
     return response
 

@@ -38,6 +38,39 @@ def test_bad_database_url_names_the_variable():
     assert "DATABASE_URL must be a PostgreSQL URL" in result.stderr
 
 
+def test_bad_replica_url_names_the_variable():
+    result = _start({"DATABASE_REPLICA_URL": "mysql://root@localhost/x"})
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL must be a PostgreSQL URL" in result.stderr
+
+
+def test_a_replica_url_adds_a_replica_alias_that_mirrors_default_in_tests():
+    env = {**_clean_environ(), "DATABASE_REPLICA_URL": "postgresql://reader@127.0.0.1:5433/ll", "EMBEDDED_QUIET": "1"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    result = subprocess.run(
+        [
+            sys.executable, "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "r = s.DATABASES['replica']; print(r['PORT'], r['USER'], r['TEST']['MIRROR'], s.DATABASE_ROUTERS)",
+        ],
+        env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:3] == ["5433", "reader", "default"]
+
+
+def test_an_unknown_upload_storage_names_the_variable():
+    result = _start({"UPLOAD_STORAGE": "ftp"})
+    assert result.returncode != 0
+    assert "UPLOAD_STORAGE='ftp' must be filesystem or s3" in result.stderr
+
+
+def test_s3_upload_storage_needs_a_bucket():
+    result = _start({"UPLOAD_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": ""})
+    assert result.returncode != 0
+    assert "AWS_STORAGE_BUCKET_NAME must be set when UPLOAD_STORAGE=s3" in result.stderr
+
+
 def test_bad_upload_limit_names_the_variable():
     result = _start({"UPLOAD_MAX_MB": "lots"})
     assert result.returncode != 0

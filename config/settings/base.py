@@ -113,6 +113,26 @@ else:
 # restart the dead ones are replaced instead of failing the requests that draw them.
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+
+# A streaming standby for dashboard reads (KPI rows, freshness, the data API): `replica`. Everything else,
+# writes, DDL and repairs, goes to `default` (config/routers.py); without the variable `replica` is not defined
+# and every read goes to the primary.
+_replica = env_database_url("DATABASE_REPLICA_URL")
+if _replica:
+    _replica["ENGINE"] = _db["ENGINE"]
+    _replica.setdefault("OPTIONS", {})
+    if "pool" in _db["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = db_pool_options()
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in _db:
+            _replica[_key] = _db[_key]
+    # Tests read the standby's copy of the test database the primary creates, never a database of its own.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
+# After a user's execution commits, their reads stay on the primary until the standby has replayed it (or this
+# many seconds pass: a standby that far behind is broken, and the status page says so).
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", 600, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------------
@@ -212,6 +232,27 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "media/"
 UPLOAD_DIR = MEDIA_ROOT / "uploads"
+# Where uploads are stored (mappings/services/storage.py): `filesystem` (UPLOAD_DIR, shared by web and ingest
+# workers) or `s3`, any S3-compatible store through django-storages; UPLOAD_DIR is then local scratch space.
+UPLOAD_STORAGE = env_str("UPLOAD_STORAGE", "filesystem")
+if UPLOAD_STORAGE == "s3":
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("AWS_STORAGE_BUCKET_NAME must be set when UPLOAD_STORAGE=s3")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,  # e.g. MinIO, Ceph, moto; None: AWS
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,  # None: boto3's own chain (instance role, ...)
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "file_overwrite": True,  # a re-conversion replaces the readable CSV under its name
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+elif UPLOAD_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"UPLOAD_STORAGE={UPLOAD_STORAGE!r} must be filesystem or s3")
 # Upload limit for data files (bytes). Files are streamed to disk; memory holds at most 2.5 MB of a request.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
 # Uploads up to this size are scanned (rows, ragged rows) during the request; bigger ones by a task after it.

@@ -4,7 +4,8 @@ from .base import DATABASES
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 # Tests create and drop their own database; a pool would hold connections to it across that.
-DATABASES["default"]["OPTIONS"].pop("pool", None)
+for _alias in DATABASES:
+    DATABASES[_alias]["OPTIONS"].pop("pool", None)
 # Failed-login counts live in Redis and outlive a test run; the throttle's own tests set tight limits.
 LOGIN_FAILURE_LIMIT = 10_000
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = 100_000

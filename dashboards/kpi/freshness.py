@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -36,14 +36,15 @@ def _is_stale(view: KpiView, state: KpiViewState | None, now: datetime) -> bool:
     return _stale(view, state.last_success_at, state.consecutive_failures, now)
 
 
-def kpi_views_freshness(view_names, *, now: datetime | None = None) -> dict[str, dict]:
+def kpi_views_freshness(view_names, *, now: datetime | None = None, using: str = "default") -> dict[str, dict]:
     """`kpi_view_freshness` of several views in ONE query (a dashboard's widgets need it on every read).
 
     A name that is not in the registry gets `{"refreshed_at": None, "is_stale": True, "last_error": ...}`.
+    `using`: the database alias, `replica` for the standby the KPI rows are read from (the same snapshot age).
     """
     names = sorted(set(view_names))
     now = now or timezone.now()
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(_sql("kpi_freshness.sql"), {"names": names})
         found = {row[0]: row[1:] for row in cursor.fetchall()}
     out: dict[str, dict] = {}

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, transaction
 from psycopg import errors as pg_errors
 from psycopg import pq as psycopg_pq
 from psycopg import sql
@@ -14,6 +14,7 @@ from psycopg.types.numeric import FloatLoader
 from psycopg.types.string import TextLoader
 
 from accounts.selectors import RowScope
+from config.replica import PRIMARY
 from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS, aggregates_of, team_aggregate_of
 from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
 
@@ -30,18 +31,20 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-_reader_role_exists: bool = False
+_reader_role_found: set[str] = set()  # aliases whose server has the reader role (a standby has the primary's)
 
 
-def _reader_role_available(cursor) -> bool:
-    global _reader_role_exists
-    if not _reader_role_exists:
+def _reader_role_available(cursor, using: str) -> bool:
+    if using not in _reader_role_found:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [KPI_READER_ROLE])
-        _reader_role_exists = cursor.fetchone() is not None
-    return _reader_role_exists
+        if cursor.fetchone() is not None:
+            _reader_role_found.add(using)
+    return using in _reader_role_found
 
 
-def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]]]) -> list[list[dict]]:
+def _scoped_read(
+    scope: RowScope, statements: list[tuple[sql.Composed, list[Any]]], *, using: str = PRIMARY
+) -> list[list[dict]]:
     """Run statements as the KPI reader role, with the scope set for the RLS policies, in ONE round trip.
 
     The role switch and the scope settings are transaction-local (`set_config(..., true)`), so they are
@@ -50,10 +53,12 @@ def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]
     which is what allows several statements with parameters in one execute: one round trip, not one per
     statement (BEGIN, SET ROLE, settings, the read, reset, RESET ROLE, COMMIT). Inside an outer
     transaction (tests, ATOMIC blocks) the read runs in a savepoint and resets the settings and role, which
-    would otherwise outlive it until the outer transaction ends.
+    would otherwise outlive it until the outer transaction ends. `using`: the database alias (`replica`, a
+    standby: the settings and the role work there as on the primary, so the RLS policies filter the same rows).
     """
+    connection = connections[using]
     with connection.cursor() as cursor:
-        as_reader = _reader_role_available(cursor)
+        as_reader = _reader_role_available(cursor, using)
         _reader_cursor(cursor)
         nested = connection.in_atomic_block
         setup = [
@@ -88,7 +93,7 @@ def _scoped_read(scope: RowScope, statements: list[tuple[sql.Composed, list[Any]
             parts.append(sql.SQL("COMMIT"))
         script = sql.SQL("; ").join(parts)
         if nested:
-            with transaction.atomic():
+            with transaction.atomic(using=using):
                 cursor.execute(script, params)
                 return _script_results(cursor, skip=1, count=len(statements))
         try:
@@ -136,9 +141,14 @@ def _script_results(cursor, *, skip: int, count: int) -> list[list[dict]]:
     return results
 
 
-def kpi_read_with_repair(scope: RowScope, statements, view_names: list[str]) -> list[list[dict]]:
+def kpi_read_with_repair(
+    scope: RowScope, statements, view_names: list[str], *, using: str = PRIMARY
+) -> list[list[dict]]:
+    """Read on `using`; a table missing its policy or grant is repaired on the PRIMARY (DDL never runs on the
+    read connection, which may be a standby) and the read is retried there: a standby gets the repair only once
+    it has replayed it."""
     try:
-        return _scoped_read(scope, statements)
+        return _scoped_read(scope, statements, using=using)
     except DatabaseError as exc:
         if not isinstance(exc.__cause__, pg_errors.InsufficientPrivilege):
             raise
@@ -151,5 +161,5 @@ def kpi_read_with_repair(scope: RowScope, statements, view_names: list[str]) -> 
             related += [a.name for a in aggregates_of(view)] if view else []
             related += [TEAM_SNAPSHOTS] if view and team_aggregate_of(view) else []
             tables += [t for t in (name, *related) if t not in tables]
-        kpi_rls_ensure(tables)
-        return _scoped_read(scope, statements)
+        kpi_rls_ensure(tables)  # on the primary (dashboards.kpi.rls uses `default`)
+        return _scoped_read(scope, statements, using=PRIMARY)

@@ -11,6 +11,7 @@ from django.db import transaction
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError
 from mappings.services.profile import data_source_profile
+from mappings.services.storage import upload_files_local, upload_files_publish
 from mappings.services.upload import UploadRejected, conversion_bytes, conversion_enqueue, readable_make
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,11 @@ def data_source_convert(*, source: DataSource) -> DataSource:
     """
     if source.status != DataSource.Status.CONVERTING:
         return source
+    with upload_files_local(source):
+        return _convert(source)
+
+
+def _convert(source: DataSource) -> DataSource:
     wanted = source.dialect
 
     def progress(fraction: float) -> None:
@@ -48,6 +54,7 @@ def data_source_convert(*, source: DataSource) -> DataSource:
         source.save(update_fields=["status", "error", "progress"])
         return source
     dialect["original_file"] = wanted["original_file"]
+    upload_files_publish(source)
     # One transaction: the page polling the status sees `converting` until the profile is there too.
     with transaction.atomic():
         source.rows = dialect.pop("rows")
@@ -69,6 +76,11 @@ def data_source_read_as(
     profile it; proposals made for the old reading no longer apply. A big file is converted by a task
     (`converting`) when `convert_later`. Raises UploadRejected with a message for the user.
     """
+    with upload_files_local(source):
+        return _read_as(source=source, sheet=sheet, header_row=header_row, convert_later=convert_later)
+
+
+def _read_as(*, source: DataSource, sheet: str | None, header_row: int | None, convert_later: bool) -> DataSource:
     original = Path(source.dialect.get("original_file") or "")
     if not original.is_file():
         raise UploadRejected("The original file of this upload is no longer stored: upload it again.")
@@ -89,6 +101,7 @@ def data_source_read_as(
         original, Path(source.file_path), _suffix(source), scan=True, sheet=wanted["sheet"], header_row=header_row
     )
     dialect["original_file"] = str(original)
+    upload_files_publish(source)
     source.rows = dialect.pop("rows")
     source.dialect, source.file_format, source.profile, source.error = dialect, file_format, {}, ""
     if source.status == DataSource.Status.FAILED:

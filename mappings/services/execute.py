@@ -34,6 +34,7 @@ from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
 from mappings.profiling.grain import NEARLY
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
+from mappings.services.storage import upload_files_local
 from mappings.services.upload import data_source_scan
 from mappings.signals import execution_committed
 
@@ -136,8 +137,14 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
     each "auto" date column), "touched" (per table: months, customer_ids, product_ids, employee_ids that
     changed), "placeholders", "computed", "duration_ms", "rejected_rows", "other_uploads" (the uploads whose
     rows it changed: `other_uploads_named`).
-    The job ends `succeeded` or `failed`; a failed job changed no canonical table.
+    The job ends `succeeded` or `failed`; a failed job changed no canonical table. The upload's files are read
+    through the storage (a local copy while it runs: mappings.services.storage).
     """
+    with upload_files_local(job.source):
+        return _execute(job=job, refuse_conflicting_keys=refuse_conflicting_keys)
+
+
+def _execute(*, job: ExecutionJob, refuse_conflicting_keys: bool) -> dict:
     started = time.monotonic()
     source, mapping = job.source, job.mapping
     job.status, job.stage, job.started_at, job.error = ExecutionJob.Status.RUNNING, "planning", timezone.now(), ""
@@ -464,6 +471,11 @@ def transform_preview(
     One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
     References show the identifier text (resolution happens at execution). Raises MappingInvalid.
     """
+    with upload_files_local(source):
+        return _transform_preview(source=source, fields=fields, limit=limit, options=options)
+
+
+def _transform_preview(*, source: DataSource, fields: list[dict], limit: int, options: dict | None) -> list[dict]:
     data_source_scan(source=source)  # once, for a big upload not scanned yet: ragged rows read unshifted
     plans = plan_build_for(source=source, fields=fields, options=options)
     rows: list[dict] = []
@@ -509,6 +521,11 @@ def mapping_overwrites_preview(*, source: DataSource, mapping: Mapping) -> list[
         plans = plan_build(mapping)
     except MappingInvalid:
         return []
+    with upload_files_local(source):
+        return _overwrites(source, plans)
+
+
+def _overwrites(source: DataSource, plans: list[TablePlan]) -> list[dict]:
     changed: dict[int | None, dict[str, int]] = {}
     conn = duckdb_connect_locked(source.file_path)
     try:

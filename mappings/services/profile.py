@@ -7,6 +7,7 @@ from django.db import transaction
 from mappings.intake.upload import pg_storable
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError, profile_file
+from mappings.services.storage import upload_files_local
 
 
 @transaction.atomic
@@ -21,7 +22,8 @@ def data_source_profile(*, source: DataSource) -> dict:
     # the dialect's encoding names the original's.
     dialect = {**source.dialect, "encoding": "utf-8"}
     try:
-        document = profile_file(path=source.file_path, dialect=dialect, file_format="csv", total_rows=source.rows)
+        with upload_files_local(source):
+            document = profile_file(path=source.file_path, dialect=dialect, file_format="csv", total_rows=source.rows)
     except (ProfileError, OSError, UnicodeError) as exc:
         source.error = str(exc)
         source.status = DataSource.Status.FAILED

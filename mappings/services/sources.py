@@ -12,6 +12,12 @@ from mappings.intake.header import csv_write_from_row
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError
 from mappings.services.profile import data_source_profile
+from mappings.services.storage import (
+    upload_files_delete,
+    upload_files_drop_local,
+    upload_files_local,
+    upload_files_publish,
+)
 from mappings.services.upload import UploadDuplicate, UploadRejected, data_source_create
 
 
@@ -26,8 +32,16 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
     """Store and profile an upload. The same content uploaded again by the same user is not stored twice:
     the earlier upload is returned (`duplicate=True`) so the user can re-run its mapping instead.
 
-    Raises UploadRejected (size, type, unreadable) or ProfileError.
+    Raises UploadRejected (size, type, unreadable) or ProfileError. With an S3-compatible storage the upload's
+    files are in the storage when this returns, and none is left on this server.
     """
+    result = _upload(file=file, name=name, user=user, domain=domain)
+    if not result.duplicate:
+        upload_files_drop_local(result.source)
+    return result
+
+
+def _upload(*, file, name: str, user: User, domain: str) -> UploadResult:
     try:
         source = data_source_create(
             file=file, name=name, user=user, domain=domain, convert_later=True, refuse_duplicate=True
@@ -54,9 +68,7 @@ def data_source_upload(*, file, name: str, user: User, domain: str = "") -> Uplo
 
 
 def _discard(source: DataSource) -> None:
-    for path in (source.file_path, source.dialect.get("original_file")):
-        if path:
-            Path(path).unlink(missing_ok=True)
+    upload_files_delete([p for p in (source.file_path, source.dialect.get("original_file")) if p])
     source.delete()
 
 
@@ -71,6 +83,11 @@ def data_source_dialect_override(
     A different encoding re-decodes the original bytes into the stored UTF-8 copy. Raises UploadRejected
     with a message for the user when a value is not offered or the file cannot be read that way.
     """
+    with upload_files_local(source):
+        return _dialect_override(source=source, delimiter=delimiter, quote=quote, header=header, encoding=encoding)
+
+
+def _dialect_override(*, source: DataSource, delimiter: str, quote: str, header: bool, encoding: str) -> DataSource:
     if source.file_format != "csv":
         raise UploadRejected("A workbook is read by sheet and header row, not by delimiter, quote or encoding.")
     if delimiter not in DELIMITERS:
@@ -91,6 +108,7 @@ def data_source_dialect_override(
         except (OSError, LookupError) as exc:
             raise UploadRejected(f"The file cannot be decoded as {encoding}: {exc}") from exc
         dialect["encoding"] = encoding
+        upload_files_publish(source)
     try:
         columns, rows, ragged = file_layout(source.file_path, dialect)
     except Exception as exc:  # DuckDB's parse errors are several classes; all mean "not this way"

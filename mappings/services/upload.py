@@ -31,6 +31,7 @@ from mappings.intake.upload import (
 )
 from mappings.intake.workbook import WorkbookUnreadable, workbook_kind, workbook_work_bytes
 from mappings.models import DataSource
+from mappings.services.storage import upload_files_delete, upload_files_local, upload_files_publish
 
 logger = logging.getLogger(__name__)
 SAME_CONTENT_LOCK_CLASS = 7_203  # first key of pg_advisory_xact_lock(int, int): "one user's upload of these bytes"
@@ -101,6 +102,7 @@ def data_source_create(
                     file_format=workbook_kind(original, suffix) or "csv",
                     dialect={"original_file": str(original)},
                 )
+                upload_files_publish(source)  # before the commit: the conversion task reads it from the storage
                 transaction.on_commit(lambda: conversion_enqueue(source.pk))
                 return source
             file_format, dialect, deferred = readable_make(original, readable, suffix, scan=True)
@@ -108,9 +110,9 @@ def data_source_create(
             source = DataSource.objects.create(
                 **fields, rows=dialect.pop("rows"), file_format=file_format, dialect=pg_storable(dialect)
             )
+            upload_files_publish(source)
     except BaseException:
-        for path in (original, readable):
-            path.unlink(missing_ok=True)
+        upload_files_delete([original, readable])
         raise
     if deferred and scan_later:
         transaction.on_commit(lambda: _scan_later(source.pk))
@@ -256,7 +258,10 @@ def data_source_scan(*, source: DataSource, scanned: tuple[dict, int] | None = N
     """
     if "ragged" in source.dialect:
         return source
-    dialect, rows = scanned if scanned is not None else file_scan(source.file_path, source.dialect)
+    if scanned is None:
+        with upload_files_local(source):
+            scanned = file_scan(source.file_path, source.dialect)
+    dialect, rows = scanned
     source.dialect, source.rows = dialect, rows
     if source.profile:
         source.profile = {**source.profile, "ragged": dialect["ragged"], "rows": rows}

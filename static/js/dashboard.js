@@ -1,5 +1,7 @@
 // Dashboard widgets: draw Vega-Lite charts from the JSON the server put in the page (json_script),
-// export them as PNG/SVG, and poll each widget with its ETag so a finished refresh shows up within seconds.
+// export them as PNG/SVG, and poll so a finished refresh shows up within seconds: a dashboard page asks once
+// per interval which widgets changed (one request for all of them) and re-fetches only those; a widget opened
+// on its own page polls itself with its ETag.
 // Vega compiles expressions with `new Function`, which our CSP forbids: we hand it the AST interpreter.
 (function () {
   "use strict";
@@ -80,7 +82,36 @@
       .finally(() => holder.remove());
   });
 
+  function pollGrid(grid) {
+    if (document.hidden) return;
+    fetch(grid.dataset.changesUrl, {
+      headers: { "If-None-Match": grid.dataset.etag || "" },
+      cache: "no-store",
+      credentials: "same-origin",
+    }).then((response) => {
+      if (response.status !== 200) return; // 304: no widget changed
+      grid.dataset.etag = response.headers.get("ETag") || "";
+      return response.json().then((answer) => {
+        Object.entries(answer.widgets || {}).forEach(([id, etag]) => {
+          const widget = grid.querySelector("#widget-" + id);
+          const content = widget && widget.querySelector(".widget-content");
+          if (content && content.dataset.etag !== etag) poll(widget);
+        });
+      });
+    });
+  }
+
   function schedule(widget) {
+    const grid = widget.closest("[data-changes-url]");
+    if (grid) {
+      if (timers.has(grid)) return;
+      const seconds = Math.max(5, parseInt(grid.dataset.pollSeconds || "10", 10));
+      timers.set(
+        grid,
+        setInterval(() => pollGrid(grid), seconds * 1000),
+      );
+      return;
+    }
     const content = widget.querySelector(".widget-content");
     if (!content || timers.has(widget)) return;
     const seconds = Math.max(5, parseInt(content.dataset.pollSeconds || "10", 10));

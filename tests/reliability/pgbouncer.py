@@ -27,19 +27,20 @@ def _free_port() -> int:
 
 
 class PgBouncer:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, server: dict | None = None):
+        """In front of `server` ({HOST, PORT, USER, PASSWORD, NAME}, Django's keys), default the test database."""
         if not os.path.exists(PGBOUNCER):
             pytest.skip("PgBouncer is not installed (Debian: apt-get install -y pgbouncer)")
-        s = connection.settings_dict
+        s = server or connection.settings_dict
         self.port = _free_port()
         target = f"host={s['HOST'] or '127.0.0.1'} port={s['PORT'] or 5432}"
-        self.user, self.dbname = s["USER"] or "postgres", s["NAME"]
+        self.user, self.dbname = s.get("USER") or "postgres", s.get("NAME")
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "users.txt").write_text(f'"{self.user}" "{s["PASSWORD"] or ""}"\n')
+        (directory / "users.txt").write_text(f'"{self.user}" "{s.get("PASSWORD") or ""}"\n')
         ini = directory / "pgbouncer.ini"
         ini.write_text(
             "[databases]\n"
-            f"* = {target}" + (f" password={s['PASSWORD']}" if s["PASSWORD"] else "") + "\n"
+            f"* = {target}" + (f" password={s['PASSWORD']}" if s.get("PASSWORD") else "") + "\n"
             "[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {directory / 'users.txt'}\n"
@@ -65,7 +66,10 @@ class PgBouncer:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{quote(self.user, safe='')}@127.0.0.1:{self.port}/{self.dbname}"
+        return self.url_for(self.dbname)
+
+    def url_for(self, dbname: str) -> str:
+        return f"postgresql://{quote(self.user, safe='')}@127.0.0.1:{self.port}/{dbname}"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -58,6 +58,7 @@ MATRIX: dict[str, tuple] = {
     "dashboards/questions/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/share/": (LOGIN, 405, 405, 405, 405, 405),
+    "dashboards/<slug:slug>/changes/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/widgets/new/": (LOGIN, 403, 403, 403, 200, 403),
     "dashboards/<slug:slug>/widgets/<int:widget_id>/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/widgets/<int:widget_id>/edit/": (LOGIN, 403, 403, 403, 200, 403),

@@ -9,6 +9,7 @@ transaction so that failures are recorded too.
 from dashboards.services.refresh.engine import (
     RefreshResult,
     kpi_refresh_mark_touched,
+    kpi_refresh_read_your_own,
     kpi_view_refresh,
     kpi_views_refresh_all,
     views_depending_on,
@@ -32,6 +33,7 @@ __all__ = [
     "RefreshResult",
     "kpi_bases_rebuild",
     "kpi_refresh_mark_touched",
+    "kpi_refresh_read_your_own",
     "kpi_view_refresh",
     "kpi_views_refresh_all",
     "view_sql",

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
+from config.replica import primary_lsn_remember, replica_configured
 from dashboards.kpi.registry import (
     HIERARCHY,
     MONTH_SOURCES,
@@ -41,6 +42,7 @@ from dashboards.services.refresh.partitions import (
     _rollup_full,
     _rollup_incremental,
 )
+from mappings.models import DataSource
 
 logger = logging.getLogger(__name__)
 
@@ -279,3 +281,12 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
                 if view.name not in names:
                     names.append(view.name)
     return names
+
+
+def kpi_refresh_read_your_own(*, source_id: int) -> None:
+    """After a refresh that an upload queued: the uploader's reads stay on the primary until the standby has
+    replayed it (config.replica), so their dashboards never show the upload missing. No standby: nothing."""
+    if not replica_configured():
+        return
+    uploader = DataSource.objects.filter(pk=source_id).values_list("uploaded_by_id", flat=True).first()
+    primary_lsn_remember(user_id=uploader)

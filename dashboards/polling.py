@@ -1,0 +1,135 @@
+"""Live updates: one poll per open dashboard answers which widgets changed, without touching the database.
+
+A dashboard page polls `dashboard_poll_for_user` every few seconds; an unchanged dashboard must cost nothing but
+the session and the user (auth middleware). So the poll reads from the cache:
+- the caller's view of the dashboard (allowed, its widgets, the caller's scope key), per session and dashboard,
+  for POLL_CONTEXT_SECONDS, dropped at once when roles, shares, the hierarchy or the widgets change (every
+  such change bumps one generation number: `poll_contexts_invalidate`, connected in dashboards.receivers);
+- the KPI views' freshness, for FRESHNESS_CACHE_SECONDS, dropped when a refresh records its state.
+Each widget's ETag is the one its partial sends (`presenters.widget_etag`), so the page re-fetches exactly the
+widgets whose ETag differs from the one it holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from accounts.selectors import user_row_scope
+from config.replica import PRIMARY, REPLICA, replica_configured
+from dashboards.kpi.freshness import kpi_views_freshness
+from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.models import Widget
+from dashboards.presenters import widget_etag
+from dashboards.selectors import dashboard_get_for_user
+
+logger = logging.getLogger(__name__)
+
+POLL_CONTEXT_SECONDS = 60
+FRESHNESS_CACHE_SECONDS = 5
+_GENERATION_KEY = "dash:poll:generation"
+_FRESHNESS_KEY = "dash:poll:freshness:v1"
+
+
+@dataclass(frozen=True)
+class DashboardPoll:
+    etag: str  # of the whole answer: unchanged widgets, unchanged answer (304)
+    widgets: dict[int, str]  # widget id -> the ETag its partial has now
+
+
+def _context_key(session_key: str, slug: str) -> str:
+    # Per login session, not per user id: a session key is never reused, so no other login inherits the answer.
+    digest = hashlib.sha256(f"{session_key}\x00{slug}".encode()).hexdigest()[:32]
+    return f"dash:poll:context:v1:{digest}"
+
+
+def _cache_get_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except Exception:  # the cache only saves work: without it the poll reads the database
+        logger.warning("poll cache unavailable", exc_info=True)
+        return {}
+
+
+def _cache_set(key: str, value, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        logger.warning("poll cache unavailable: %s not cached", key, exc_info=True)
+
+
+def _context(user: User, slug: str, generation) -> dict:
+    """What the poll needs to know of the dashboard and the caller; raises 404/403 as the pages do."""
+    dashboard = dashboard_get_for_user(user, slug)
+    widgets = Widget.objects.filter(dashboard=dashboard).only("pk", "data_source", "updated_at")
+    return {
+        "generation": generation,
+        "scope_key": user_row_scope(user).cache_key(),
+        "widgets": [(w.pk, w.view_name, w.updated_at.isoformat() if w.updated_at else "") for w in widgets],
+    }
+
+
+def _freshness() -> dict[str, dict]:
+    """Every KPI view's freshness, read where dashboards read it (the standby when there is one)."""
+    return kpi_views_freshness(list(KPI_VIEWS), using=REPLICA if replica_configured() else PRIMARY)
+
+
+def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_key: str) -> DashboardPoll:
+    """The ETag of each widget of the dashboard as the user would get it now (404/403 as `dashboard_get_for_user`).
+
+    An access check is cached only once it succeeded: an outsider pays the full check on every poll.
+    `session_key`: the caller's login session (the cache is per session).
+    """
+    key = _context_key(session_key, slug)
+    found = _cache_get_many([_GENERATION_KEY, key, _FRESHNESS_KEY])
+    generation = found.get(_GENERATION_KEY, 0)
+    context = found.get(key)
+    if context is None or context["generation"] != generation:
+        context = _context(user, slug, generation)
+        _cache_set(key, context, POLL_CONTEXT_SECONDS)
+    freshness = found.get(_FRESHNESS_KEY)
+    names = {view for _, view, _ in context["widgets"]}
+    if freshness is None or not names <= set(freshness):
+        freshness = _freshness()
+        _cache_set(_FRESHNESS_KEY, freshness, FRESHNESS_CACHE_SECONDS)
+    etags: dict[int, str] = {}
+    for pk, view_name, updated in context["widgets"]:
+        widget = Widget(pk=pk, updated_at=parse_datetime(updated) if updated else None)
+        state = freshness.get(view_name) or {"refreshed_at": None, "is_stale": True, "last_error": ""}
+        etags[pk] = widget_etag(widget, state, scope_key=context["scope_key"], filters_key=filters_key)
+    combined = hashlib.sha256("|".join(f"{pk}={tag}" for pk, tag in sorted(etags.items())).encode())
+    return DashboardPoll(etag=f'"{combined.hexdigest()[:32]}"', widgets=etags)
+
+
+def poll_contexts_invalidate() -> None:
+    """Every cached poll context is dropped (after the current transaction commits): roles, shares, the hierarchy
+    or a dashboard's widgets changed, and the next poll of every open dashboard checks access and scope again."""
+
+    def bump() -> None:
+        try:
+            try:
+                cache.incr(_GENERATION_KEY)
+            except ValueError:  # no generation yet
+                cache.set(_GENERATION_KEY, 1, None)
+        except Exception:  # the contexts expire within POLL_CONTEXT_SECONDS anyway
+            logger.warning("could not invalidate the poll contexts", exc_info=True)
+
+    transaction.on_commit(bump)
+
+
+def poll_freshness_invalidate() -> None:
+    """A refresh recorded its state: the next poll reads the freshness again (after the commit)."""
+
+    def drop() -> None:
+        try:
+            cache.delete(_FRESHNESS_KEY)
+        except Exception:
+            logger.warning("could not drop the cached freshness", exc_info=True)
+
+    transaction.on_commit(drop)
