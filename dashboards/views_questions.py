@@ -114,7 +114,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
         "view": view,
         "dimensions": dimension_columns(view),
         "measures": measure_columns(view),
-        "columns": list(view.columns),
+        "columns": [c for c, kind in view.columns.items() if kind != "json"],
         "aggregations": AGGREGATIONS,
         "buckets": BUCKETS,
         "operators": OPERATORS,

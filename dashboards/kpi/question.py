@@ -60,8 +60,8 @@ def measure_columns(view: KpiView) -> list[str]:
 
 
 def question_sources() -> list[KpiView]:
-    """The KPI views a question may read (the refresh engine's helpers are not for users)."""
-    return sorted((v for v in KPI_VIEWS.values() if not v.internal), key=lambda v: v.name)
+    """The KPI views and datasets a question may read (the refresh engine's helpers are not for users)."""
+    return sorted((v for v in KPI_VIEWS.values() if not v.internal), key=lambda v: (v.dataset, v.name))
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,9 @@ def _fail(field: str, message: str) -> ValidationError:
 
 
 def _column(view: KpiView, value: Any, field: str) -> str:
-    if not isinstance(value, str) or value not in view.columns:
+    if not isinstance(value, str) or value not in view.columns or view.columns[value] == "json":
         shown = value if isinstance(value, str) else type(value).__name__
-        known = ", ".join(view.columns)
+        known = ", ".join(c for c, kind in view.columns.items() if kind != "json")
         return _raise(field, f"{str(shown)[:40]!r} is not a column of {view.name}; its columns: {known}")
     return value
 
