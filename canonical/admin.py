@@ -33,3 +33,13 @@ for model in (
     models.Inventory,
 ):
     admin.site.register(model, CanonicalAdmin)
+
+
+@admin.register(models.AttributeKey)
+class AttributeKeyAdmin(admin.ModelAdmin):
+    list_display = ("table", "key", "type", "label", "source", "created_at")
+    list_filter = ("table", "type")
+    search_fields = ("key", "label")
+    list_select_related = ("source",)
+    # The type is a promise every loaded value keeps: changing it here would not convert the stored values.
+    readonly_fields = ("table", "key", "type", "source", "created_at")

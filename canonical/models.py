@@ -12,7 +12,7 @@ Money is numeric(14,2); dates are dates; timestamps are timezone-aware.
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import BrinIndex
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db import models
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -35,6 +35,9 @@ class CanonicalModel(models.Model):
     is_placeholder = models.BooleanField(
         default=False, db_default=False, help_text="Created to satisfy a reference; no source row described it yet."
     )
+    # Every other column of the files that described the row, typed (docs/SCHEMA.md, "Attributes"): keys are
+    # registered in canonical_attribute_keys; sources merge by key, so one file's attributes never erase another's.
+    attributes = models.JSONField(default=dict, blank=True, db_default=models.Value({}, models.JSONField()))
 
     class Meta:
         abstract = True
@@ -42,7 +45,12 @@ class CanonicalModel(models.Model):
         # provenance) use a BRIN index: an execution's rows are appended together, so the index is a summary
         # per block range, built by one pass over the table instead of a sort. A bulk load rebuilds every
         # secondary index, and a B-tree on source_id costs a sort of the table where BRIN costs one scan.
-        indexes = [BrinIndex(fields=["source"], name="%(class)s_source_brin")]
+        # Attributes are found by value (`attributes @> '{"region": "West"}'`) through a GIN index (jsonb_path_ops:
+        # smaller and faster for containment than the default operator class, which also indexes keys alone).
+        indexes = [
+            BrinIndex(fields=["source"], name="%(class)s_source_brin"),
+            GinIndex(fields=["attributes"], opclasses=["jsonb_path_ops"], name="%(class)s_attrs_gin"),
+        ]
 
     def __str__(self) -> str:
         return getattr(self, "name", None) or self.external_id
@@ -205,3 +213,31 @@ class Inventory(CanonicalModel):
             *CanonicalModel.Meta.indexes,
             models.Index(fields=["product", "snapshot_date"], name="inventory_product_date_idx"),
         ]
+
+
+class AttributeKey(models.Model):
+    """The registry of attributes: per canonical table and key, the value type every file must keep, and the
+    upload that introduced it (written by the execution that first loads the key, in its transaction)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text"
+        NUMBER = "number"
+        DATE = "date"
+        BOOLEAN = "boolean"
+
+    table = models.CharField(max_length=64, help_text="The canonical table, e.g. canonical_orders.")
+    key = models.CharField(max_length=64, help_text="Lower snake case, never a column name of the table.")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    label = models.CharField(max_length=255, blank=True, default="", help_text="The header it first came from.")
+    source = models.ForeignKey(
+        "mappings.DataSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "canonical_attribute_keys"
+        ordering = ["table", "key"]
+        constraints = [models.UniqueConstraint(fields=["table", "key"], name="attribute_key_table_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.table}.attributes.{self.key} ({self.type})"

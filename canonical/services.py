@@ -1,4 +1,5 @@
-"""Writes about the canonical tables themselves (not their rows): validating foreign keys after bulk loads."""
+"""Writes about the canonical tables themselves (not their rows): validating foreign keys after bulk loads, the
+attributes registry."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 from psycopg import errors as pg_errors
 from psycopg import sql
+
+from canonical.models import AttributeKey
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +55,52 @@ def canonical_foreign_keys_validate() -> ForeignKeysValidated:
             continue
         result.validated[label] = round((time.monotonic() - clock) * 1000)
     return result
+
+
+class AttributeTypeConflict(ValueError):
+    """Attributes whose type differs from the registered one; `errors` names each column."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+@dataclass(frozen=True)
+class AttributeUse:
+    key: str
+    type: str  # text | number | date | boolean
+    column: str  # the file's header it comes from
+
+
+def attribute_type_problems(*, table: str, uses: list[AttributeUse], registered: dict[str, AttributeKey]) -> list[str]:
+    """One line per use whose type differs from the registry's (`registered`: key → row)."""
+    problems = []
+    for use in uses:
+        row = registered.get(use.key)
+        if row is not None and row.type != use.type:
+            origin = (
+                f"upload #{row.source_id} ({row.source.name})" if row.source_id and row.source else "an earlier file"
+            )
+            problems.append(
+                f"column {use.column!r} → {table}.attributes.{use.key}: the attribute holds {row.type} values "
+                f"(since {origin}); this mapping gives {use.type}. Read the column as {row.type}, "
+                f"or keep it under another key"
+            )
+    return problems
+
+
+def attribute_keys_register(*, table: str, uses: list[AttributeUse], source_id: int | None) -> None:
+    """Register `uses` on `table` (a key seen for the first time records `source_id` as its origin) inside the
+    caller's transaction, and raise AttributeTypeConflict when a key is registered with another type. Two
+    executions introducing one key wait for each other (the unique key), so one type wins and the other fails."""
+    AttributeKey.objects.bulk_create(
+        [AttributeKey(table=table, key=u.key, type=u.type, label=u.column[:255], source_id=source_id) for u in uses],
+        ignore_conflicts=True,
+    )
+    registered = {
+        row.key: row
+        for row in AttributeKey.objects.select_related("source").filter(table=table, key__in=[u.key for u in uses])
+    }
+    problems = attribute_type_problems(table=table, uses=uses, registered=registered)
+    if problems:
+        raise AttributeTypeConflict(problems)
