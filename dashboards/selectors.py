@@ -84,8 +84,14 @@ def user_can_share_dashboard(user: User, dashboard: Dashboard) -> bool:
     )
 
 
-def user_can_create_dashboard(user: User) -> bool:
-    return user_can_manage_data(user)
+def user_can_create_dashboard(user: User, scope: RowScope | None = None) -> bool:
+    """Every role with a row scope (executives, analysts, managers, reps) may own dashboards, and the data
+    roles may; what a dashboard shows is still each reader's own rows, and only its owner shares it."""
+    if user_can_manage_data(user):
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return not (scope if scope is not None else user_row_scope(user)).is_empty
 
 
 def dashboard_get_for_user(user: User, key: str | int, *, action: str = "view") -> Dashboard:

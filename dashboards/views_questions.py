@@ -23,6 +23,7 @@ from dashboards.kpi.question import (
     Question,
     dimension_columns,
     measure_columns,
+    question_fields,
     question_sources,
 )
 from dashboards.kpi.registry import KPI_VIEWS
@@ -104,6 +105,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
     values = form.values()
     view = KPI_VIEWS.get(values.get("source", "")) or KPI_VIEWS[DEFAULT_QUESTION["source"]]
     values["shown_source"] = view.name
+    fields = question_fields(view)
     dashboards = [d for d in dashboards_for_user(request.user) if user_can_change_dashboard(request.user, d)]
     context = {
         "form": form,
@@ -112,9 +114,9 @@ def question_builder(request: HttpRequest) -> HttpResponse:
         "save_error": save_error,
         "sources": question_sources(),
         "view": view,
-        "dimensions": dimension_columns(view),
-        "measures": measure_columns(view),
-        "columns": [c for c, kind in view.columns.items() if kind != "json"],
+        "dimensions": dimension_columns(fields),
+        "measures": measure_columns(fields),
+        "columns": list(fields),
         "aggregations": AGGREGATIONS,
         "buckets": BUCKETS,
         "operators": OPERATORS,

@@ -30,7 +30,7 @@ def question_chart_suggest(question: Question) -> str:
         return ChartType.NUMBER
     if len(measures) != 1 or not dimensions or len(dimensions) > 2:
         return ChartType.TABLE
-    if question.view.columns[dimensions[0].column] == "date":
+    if question.kind(dimensions[0].column) == "date":
         return ChartType.LINE
     return ChartType.BAR
 

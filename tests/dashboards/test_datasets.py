@@ -141,3 +141,71 @@ def test_a_dataset_read_without_its_where_clause_sees_only_the_reps_rows(built, 
 def test_company_wide_dataset_read_by_a_rep_sees_no_row_even_without_a_where_clause(built):
     statement = sql.SQL("SELECT count(*) AS n FROM dataset_products")
     assert read._scoped_read(user_row_scope(built["davolio"]), [(statement, [])])[0] == [{"n": 0}]
+
+
+@pytest.fixture
+def regions(built):
+    """Region (text) and profit (number) attributes on Northwind's orders, as an upload would keep them."""
+    from canonical.services import AttributeUse, attribute_keys_register
+
+    attribute_keys_register(
+        table="canonical_orders",
+        uses=[AttributeUse("region", "text", "Region"), AttributeUse("profit", "number", "Profit")],
+        source_id=None,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE canonical_orders SET attributes = jsonb_build_object("
+            "'region', CASE WHEN id % 2 = 0 THEN 'East' ELSE 'West' END, 'profit', 10)"
+        )
+    kpi_views_refresh_all(full=True, view_names=["dataset_orders"])
+    return built
+
+
+def test_an_orders_attribute_is_a_dimension_and_a_measure_of_the_orders_dataset(regions):
+    body = preview(
+        regions["buchanan"],
+        {
+            "source": "dataset_orders",
+            "dimensions": ["attributes.region"],
+            "measures": [{"column": "revenue", "agg": "sum"}, {"column": "attributes.profit", "agg": "sum"}],
+            "sort": ["region"],
+        },
+    )
+    assert [c["name"] for c in body["columns"]] == ["region", "sum_revenue", "sum_profit"]
+    assert [r["region"] for r in body["rows"]] == ["East", "West"]
+    assert sum(r["sum_revenue"] for r in body["rows"]) == pytest.approx(344581.71, abs=0.10)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM dataset_orders WHERE sales_rep_id = ANY(%s)",
+            [sorted(regions["employees"][e].pk for e in ("5", "6", "7", "9"))],
+        )
+        orders = cursor.fetchone()[0]
+    assert sum(r["sum_profit"] for r in body["rows"]) == 10 * orders
+    assert body["chart_type"] == "table"  # two measures
+
+
+def test_a_filter_on_an_attribute_keeps_only_its_rows(regions):
+    question = {"source": "dataset_orders", "measures": [{"agg": "count"}]}
+    everything = preview(regions["fuller"], question)["rows"][0]["count"]
+    east = preview(
+        regions["fuller"], {**question, "filters": [{"column": "attributes.region", "op": "=", "value": "East"}]}
+    )["rows"][0]["count"]
+    assert 0 < east < everything
+
+
+@pytest.mark.parametrize(
+    "question, field",
+    [
+        ({"dimensions": ["attributes.nope"]}, "dimensions[0].column"),
+        ({"dimensions": ["attributes.profit"]}, "dimensions[0].column"),
+        ({"measures": [{"column": "attributes.region", "agg": "sum"}]}, "measures[0].agg"),
+        ({"filters": [{"column": "attributes.profit", "op": ">", "value": "ten"}]}, "filters[0].value"),
+        ({"filters": [{"column": "attributes.region", "op": "last", "value": "12 months"}]}, "filters[0].op"),
+    ],
+)
+def test_bad_attribute_picks_are_refused_on_their_field(regions, question, field):
+    body = {"source": "dataset_orders", "measures": [{"agg": "count"}], **question}
+    response = api(regions["fuller"]).post("/api/questions/preview", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()

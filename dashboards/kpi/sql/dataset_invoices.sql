@@ -12,7 +12,7 @@ SELECT i.id AS invoice_id, i.external_id AS invoice_number, i.invoice_date,
        i.amount, COALESCE(paid.paid, i.amount_paid, CASE WHEN i.paid THEN i.amount ELSE 0 END, 0) AS amount_paid,
        COALESCE(i.amount, 0) - COALESCE(paid.paid, i.amount_paid, CASE WHEN i.paid THEN i.amount ELSE 0 END, 0)
            AS open_amount,
-       '{}'::jsonb AS attributes
+       i.attributes
 FROM canonical_invoices i
 LEFT JOIN canonical_orders o ON o.id = i.order_id
 LEFT JOIN canonical_customers c ON c.id = COALESCE(i.customer_id, o.customer_id)

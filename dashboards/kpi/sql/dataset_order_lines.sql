@@ -8,7 +8,7 @@ SELECT l.id AS line_id, f.order_id, o.external_id AS order_number, f.order_date,
        l.quantity, l.unit_price, l.discount,
        kpi_line_revenue(l.quantity, l.unit_price, l.discount, l.amount, l.amount_computed) AS revenue,
        l.quantity * p.cost AS cogs,
-       '{}'::jsonb AS attributes
+       l.attributes
 FROM kpi_order_facts f
 JOIN canonical_order_lines l ON l.order_id = f.order_id
 JOIN canonical_orders o ON o.id = f.order_id

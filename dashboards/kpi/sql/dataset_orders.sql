@@ -6,7 +6,7 @@ SELECT f.order_id, o.external_id AS order_number, f.order_date, f.month, o.shipp
        COALESCE(c.city, '') AS customer_city, COALESCE(NULLIF(c.segment, ''), 'Unassigned') AS customer_segment,
        f.sales_rep_id, COALESCE(e.name, 'Unassigned') AS sales_rep_name,
        f.revenue, o.amount, o.shipping_amount, o.tax_amount, o.discount_amount, f.line_count, f.cogs,
-       '{}'::jsonb AS attributes
+       o.attributes
 FROM kpi_order_facts f
 JOIN canonical_orders o ON o.id = f.order_id
 LEFT JOIN canonical_customers c ON c.id = f.customer_id

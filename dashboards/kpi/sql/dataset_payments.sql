@@ -7,7 +7,7 @@ SELECT p.id AS payment_id, p.external_id AS payment_number, p.payment_date,
        COALESCE(p.customer_id, i.customer_id, o.customer_id) AS customer_id, COALESCE(c.name, '') AS customer_name,
        COALESCE(o.sales_rep_id, c.sales_rep_id) AS sales_rep_id, COALESCE(e.name, 'Unassigned') AS sales_rep_name,
        p.amount,
-       '{}'::jsonb AS attributes
+       p.attributes
 FROM canonical_payments p
 LEFT JOIN canonical_invoices i ON i.id = p.invoice_id
 LEFT JOIN canonical_orders o ON o.id = COALESCE(p.order_id, i.order_id)
