@@ -10,7 +10,9 @@ KPI data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +29,7 @@ from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
 from dashboards.filters import DashboardFilters, previous_period
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
+from dashboards.kpi.kept import kept_serves, kept_statement, kept_view_for
 from dashboards.kpi.query import (
     KpiQuery,
     kpi_query_build,
@@ -151,6 +154,8 @@ def kpi_freshness_many(view_names) -> dict[str, dict]:
 
 def _statement(query: KpiQuery | Question, ids: frozenset[int] | None):
     if isinstance(query, Question):
+        if kept_serves(query):
+            return kept_statement(query, ids)
         return question_statement(query, ids)
     return kpi_statement(query, ids)
 
@@ -252,7 +257,9 @@ def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery | Questi
     """The widget's read: its KPI query options, or the question saved in it (`question_save`)."""
     options = widget.query_options
     if "question" in options:
-        return question_build(payload=options["question"], filters=filters)
+        question = question_build(payload=options["question"], filters=filters)
+        kept = kept_view_for(options["kept"]) if options.get("kept") else None
+        return dataclasses.replace(question, kept=kept) if kept is not None else question
     return kpi_query_build(view_name=widget.view_name, options=options, filters=filters)
 
 
@@ -266,6 +273,17 @@ def question_rows_for_user(*, user: User, question: Question, scope: RowScope | 
     """The rows of a question the user may see: the same row filter, RLS wall and cache as every KPI read."""
     scope = scope if scope is not None else user_row_scope(user)
     return _rows_for_scope(scope, [question], [kpi_freshness(question.view.name)["refreshed_at"]])[0]
+
+
+def question_read_ms(*, user: User, question: Question, scope: RowScope | None = None) -> float:
+    """How long the question's live read takes for the user, uncached: a slower one is offered to be kept ready."""
+    scope = scope if scope is not None else user_row_scope(user)
+    ids = _effective_ids(scope, question)
+    if ids is False:
+        return 0.0
+    started = time.perf_counter()
+    kpi_read_with_repair(scope, [question_statement(question, ids)], [question.view.name])
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def widgets_data_for_user(

@@ -13,9 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_row_scope
 from dashboards.forms import QuestionBuilderForm
+from dashboards.kpi.kept import KEEP_READY_MS, kept_problem
 from dashboards.kpi.question import (
     AGGREGATIONS,
     BUCKETS,
@@ -32,13 +34,16 @@ from dashboards.presenters import column_label, format_number
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboards_for_user,
+    question_read_ms,
     question_rows_for_user,
     user_can_ask_questions,
     user_can_change_dashboard,
+    widget_get_for_user,
 )
 from dashboards.services.questions import (
     QUESTION_CHART_TYPES,
     question_chart_suggest,
+    question_keep_ready,
     question_save,
     question_spec_build,
 )
@@ -97,6 +102,10 @@ def question_builder(request: HttpRequest) -> HttpResponse:
                 save_error = "; ".join(exc.messages)
             else:
                 messages.success(request, f"Saved “{widget.title}” on {dashboard.title}.")
+                read_ms = question_read_ms(user=request.user, question=question, scope=scope)
+                if read_ms > KEEP_READY_MS and kept_problem(question) is None:
+                    context = {"dashboard": dashboard, "widget": widget, "read_ms": read_ms, "limit": KEEP_READY_MS}
+                    return render(request, "dashboards/question_saved.html", context)
                 return redirect(dashboard)
         started = time.perf_counter()
         rows = question_rows_for_user(user=request.user, question=question, scope=scope)
@@ -140,3 +149,18 @@ def question_builder(request: HttpRequest) -> HttpResponse:
     # HTMX swaps only 2xx answers: the partial shows its field errors with a 200, the plain form with a 400.
     status = 400 if (form.errors or save_error) and not request.htmx else 200
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def question_keep_ready_view(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
+    """Keep a saved question ready (its summary kept with the KPI views): for users who may change the dashboard."""
+    dashboard = dashboard_get_for_user(request.user, slug, action="change")
+    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    try:
+        question_keep_ready(widget=widget, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "Not kept ready: " + "; ".join(exc.messages))
+    else:
+        messages.success(request, f"“{widget.title}” is kept ready: it is refreshed with the KPI views.")
+    return redirect(dashboard)

@@ -138,6 +138,7 @@ class Question:
     sort: tuple[str, ...] = ()
     limit: int = DEFAULT_LIMIT
     fields: dict[str, str] = field(default_factory=dict, compare=False)  # `question_fields` of the view
+    kept: KpiView | None = field(default=None, compare=False)  # its summary when kept ready (`dashboards.kpi.kept`)
 
     def kind(self, column: str) -> str:
         """The KPI type of a column or attribute the question names."""

@@ -86,6 +86,10 @@ class KpiView:
     dataset: bool = False
     label: str = ""
     attributes_of: str | None = None
+    # A question kept ready (`dashboards.kpi.kept`): a read-side aggregate of its source that only the question
+    # reads (never picked for a widget's query), declared at run time with its SQL text.
+    kept: bool = False
+    sql_text: str = ""
 
     @property
     def sql_file(self) -> str:
