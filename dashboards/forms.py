@@ -267,3 +267,17 @@ def _typed_one(fields: dict[str, str], column: str, text: str) -> object:
     if kind == "boolean":
         return {"true": True, "false": False}.get(text.lower(), text)
     return text
+
+
+class DrillForm(forms.Form):
+    """A click on a widget (`field`: one of its dimensions, `value`: the clicked value) and a page of its rows."""
+
+    field = forms.CharField(max_length=100, required=False)
+    value = forms.CharField(max_length=200, required=False)
+    page = forms.IntegerField(min_value=1, max_value=200, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("field") and not data.get("value"):
+            self.add_error("value", "a clicked field needs its value")
+        return data

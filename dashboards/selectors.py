@@ -28,6 +28,7 @@ from psycopg import errors as pg_errors
 from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
 from dashboards.filters import DashboardFilters, previous_period
+from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
 from dashboards.kpi.kept import kept_serves, kept_statement, kept_view_for
 from dashboards.kpi.query import (
@@ -126,7 +127,7 @@ def widget_get_for_user(user: User, dashboard: Dashboard, widget_id: int | str) 
 # --- KPI reads: the one row-filtering function ----------------------------------------------------
 
 
-def _effective_ids(scope: RowScope, query: KpiQuery | Question) -> frozenset[int] | None | bool:
+def _effective_ids(scope: RowScope, query: KpiQuery | Question | Drill) -> frozenset[int] | None | bool:
     """Employee ids to filter on (None: every row), or False when the caller may see nothing of this view.
 
     A question (`dashboards.kpi.question`) is filtered here too, exactly as a widget's KPI query."""
@@ -321,3 +322,38 @@ def widgets_data_for_user(
     for (data, attr), rows in zip(slots, _rows_for_scope(scope, queries, stamps), strict=True):
         setattr(data, attr, rows)
     return out
+
+
+@dataclass
+class DrillRows:
+    """One page of the rows behind a widget (`widget_rows_for_user`)."""
+
+    columns: list[str]
+    rows: list[dict]
+    row_count: int
+    page: int
+    has_next: bool
+    drill: Drill | None = None
+
+
+def widget_rows_for_user(
+    *,
+    user: User,
+    widget: Widget,
+    filters: DashboardFilters,
+    field: str = "",
+    value: str = "",
+    page: int = 1,
+    scope: RowScope | None = None,
+) -> DrillRows:
+    """The rows behind a widget (its source's rows under the caller's scope, the dashboard's and the question's
+    filters, and a clicked value), a page at a time: the one row filter and the RLS wall as every KPI read.
+    A bad click or page is a ValidationError naming it."""
+    scope = scope if scope is not None else user_row_scope(user)
+    drill = drill_build(query=widget_query(widget, filters), field=field, value=value, page=page)
+    columns = list(drill.view.columns)
+    ids = _effective_ids(scope, drill)
+    if ids is False:
+        return DrillRows(columns, [], 0, page, False, drill)
+    rows, count = kpi_read_with_repair(scope, drill_statements(drill, ids), [drill.view.name])
+    return DrillRows(columns, rows[:PAGE_ROWS], count[0]["row_count"], page, len(rows) > PAGE_ROWS, drill)

@@ -7,6 +7,8 @@ Rows come from `question_rows_for_user` only (the one row filter, the RLS wall);
 from __future__ import annotations
 
 import time
+from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_row_scope
-from dashboards.forms import QuestionBuilderForm
+from dashboards.forms import DrillForm, QuestionBuilderForm
 from dashboards.kpi.kept import KEEP_READY_MS, kept_problem
 from dashboards.kpi.question import (
     AGGREGATIONS,
@@ -32,6 +34,7 @@ from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.presenters import column_label, format_number
 from dashboards.selectors import (
+    DrillRows,
     dashboard_get_for_user,
     dashboards_for_user,
     question_read_ms,
@@ -39,6 +42,7 @@ from dashboards.selectors import (
     user_can_ask_questions,
     user_can_change_dashboard,
     widget_get_for_user,
+    widget_rows_for_user,
 )
 from dashboards.services.questions import (
     QUESTION_CHART_TYPES,
@@ -47,6 +51,7 @@ from dashboards.services.questions import (
     question_save,
     question_spec_build,
 )
+from dashboards.views import _filters_or_400
 
 PREVIEW_ROWS = 200  # shown in the page's table; the count says how many there are
 DEFAULT_QUESTION = {"source": "monthly_revenue", "measure_column": "revenue", "measure_agg": "sum"}
@@ -164,3 +169,66 @@ def question_keep_ready_view(request: HttpRequest, slug: str, widget_id: int) ->
     else:
         messages.success(request, f"“{widget.title}” is kept ready: it is refreshed with the KPI views.")
     return redirect(dashboard)
+
+
+def _drill_dashboard_filter(rows: DrillRows) -> str:
+    """A clicked rep or month also filters the whole dashboard: its query string ("" for other values)."""
+    drill = rows.drill
+    if drill is None or drill.column is None:
+        return ""
+    if drill.column == drill.view.scope_column and isinstance(drill.value, int):
+        return urlencode({"rep": drill.value})
+    if isinstance(drill.value, date) and drill.bucket in ("month", None) and drill.value.day == 1:
+        month = drill.value.strftime("%Y-%m")
+        return urlencode({"from": month, "to": month})
+    return ""
+
+
+@login_required
+def widget_rows(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
+    """The rows behind a widget, or behind the bar or point clicked in it (`field`, `value`), a page at a time."""
+    dashboard = dashboard_get_for_user(request.user, slug)
+    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    filters = _filters_or_400(request, page=True)
+    if isinstance(filters, HttpResponse):
+        return filters
+    form = DrillForm(request.GET)
+    error = ""
+    rows = None
+    if form.is_valid():
+        try:
+            rows = widget_rows_for_user(
+                user=request.user,
+                widget=widget,
+                filters=filters,
+                field=form.cleaned_data["field"],
+                value=form.cleaned_data["value"],
+                page=form.cleaned_data["page"] or 1,
+            )
+        except ValidationError as exc:
+            error = "; ".join(exc.messages)
+    else:
+        error = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    here = {k: v for k, v in request.GET.items() if k != "page"}
+    context = {
+        "dashboard": dashboard,
+        "widget": widget,
+        "rows": rows,
+        "cells": [[_cell(row.get(c)) for c in rows.columns] for row in rows.rows] if rows else [],
+        "error": error,
+        "clicked": form.cleaned_data.get("field") if form.is_valid() else "",
+        "value": form.cleaned_data.get("value") if form.is_valid() else "",
+        "dashboard_filter": _drill_dashboard_filter(rows) if rows else "",
+        "previous_query": urlencode({**here, "page": rows.page - 1}) if rows and rows.page > 1 else "",
+        "next_query": urlencode({**here, "page": rows.page + 1}) if rows and rows.has_next else "",
+        "query": urlencode(filters.as_query()),
+    }
+    template = "dashboards/widget_rows.html" + ("#rows" if request.htmx else "")
+    return render(request, template, context, status=400 if error and not request.htmx else 200)
+
+
+def _cell(value) -> object:
+    """A row's value as a table cell: attributes as "key: value" pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+    return "—" if value is None else value
