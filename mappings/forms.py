@@ -13,7 +13,8 @@ from django import forms
 from django.forms.formsets import INITIAL_FORM_COUNT, MAX_NUM_FORM_COUNT, MIN_NUM_FORM_COUNT, TOTAL_FORM_COUNT
 from django.utils.functional import cached_property
 
-from canonical.schema import TABLES
+from canonical.attributes import attribute_key, attribute_key_problem
+from canonical.schema import TABLES, TABLES_BY_NAME
 from mappings.engine.transforms import ALLOWED_OPS
 from mappings.services.mapping import ON_MISSING_REFERENCE
 
@@ -33,12 +34,23 @@ def int_or_none(value) -> int | None:
         return None
 
 
+class TargetField(forms.ChoiceField):
+    """A canonical column of TARGET_CHOICES, or an attribute: `<table>.attributes.<key>` ("Keep as attribute")."""
+
+    def valid_value(self, value) -> bool:
+        table, _, column = str(value).partition(".")
+        key = attribute_key(column)
+        if key is not None and table in TABLES_BY_NAME:
+            return attribute_key_problem(table, key) is None
+        return super().valid_value(value)
+
+
 class ReviewRowForm(forms.Form):
     """One review row: a source column, its canonical target, its transform steps and its PII choice."""
 
     source_col = forms.CharField(required=False, strip=False)
     transform = forms.CharField(required=False)
-    target = forms.ChoiceField(
+    target = TargetField(
         required=False,
         choices=[("", "")] + TARGET_CHOICES,
         error_messages={"invalid_choice": "%(value)s is not a canonical column."},
@@ -93,8 +105,8 @@ class ReviewRowForm(forms.Form):
         target = data.get("target") or ""
         return {
             "source_col": data.get("source_col"),
-            "canonical_table": target.split(".")[0] if target else None,
-            "canonical_col": target.split(".")[1] if target else None,
+            "canonical_table": target.split(".", 1)[0] if target else None,
+            "canonical_col": target.split(".", 1)[1] if target else None,
             "transform": data.get("transform"),
             "confidence": data.get("confidence"),
             "reason": data.get("reason", ""),

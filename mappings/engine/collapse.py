@@ -54,7 +54,10 @@ class Collapse:
 
 def _compared(plan: TablePlan) -> list[tuple[str, str]]:
     """(column of the rows to load, the file's column it comes from) for every value besides the key."""
-    return [(c.name, c.source_col or c.name) for c in plan.columns if c.name != "external_id"]
+    compared = [(c.name, c.source_col or c.name) for c in plan.columns if c.name != "external_id"]
+    if plan.attributes:  # the row's attributes as one value, named by their columns
+        compared.append(("attributes", ", ".join(a.source_col or a.label for a in plan.attributes)))
+    return compared
 
 
 def collapse_sql(plan: TablePlan, relation: str) -> str:

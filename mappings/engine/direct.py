@@ -298,6 +298,9 @@ class _Load:
             else:
                 params[f"d{len(params)}"] = default
                 exprs.append(f"coalesce(g.{ident}, ${f'd{len(params) - 1}'})")
+        if plan.attributes:
+            names.append("attributes")
+            exprs.append("g.attributes")
         tail, repeats = "", distinct < rows
         if distinct < rows and plan.derived_external_id:
             # Identical id-less rows (two equal expense lines) are distinct rows: number the repeats.
@@ -380,7 +383,20 @@ class _Load:
         COMPARE_BUCKET_ROWS: DuckDB cannot join two tables of many millions of rows within the memory limit for
         big files ("failed to pin block"), where buckets of a few million can."""
         cursor, plan, conn = self.cursor, self.plan, self.conn
-        same = " AND ".join(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}" for n in self.compared)
+        params = dict(self.final_params)
+        equal = []
+        for n in self.compared:
+            if n != "attributes":
+                equal.append(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}")
+                continue
+            # The row may hold other files' attributes too: only the keys this file writes are compared.
+            for k, key in enumerate(plan.attribute_keys):
+                params[f"attribute_path_{k}"] = f"$.{key}"
+                path = f"$attribute_path_{k}"
+                equal.append(
+                    f"json_extract(f.attributes, {path}) IS NOT DISTINCT FROM json_extract(c.attributes, {path})"
+                )
+        same = " AND ".join(equal)
         differs = f"(c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'}))"
         conn.execute(f"CREATE TABLE ll_changed AS SELECT * FROM {self.final} f LIMIT 0", self.final_params)
         buckets = max(1, -(-existing // COMPARE_BUCKET_ROWS))
@@ -393,7 +409,7 @@ class _Load:
             conn.execute(
                 f"INSERT INTO ll_changed SELECT f.* FROM {self.final} f JOIN ll_current c "
                 f"ON c.external_id = f.external_id WHERE {within}{differs}",
-                self.final_params,
+                params,
             )
         changed = "SELECT * FROM ll_changed"
         (count,) = _one(conn, "SELECT count(*) FROM ll_changed")
@@ -439,7 +455,13 @@ class _Load:
 COMPARE_BUCKET_ROWS = 2_000_000
 # Over the rows to load, aliased f.
 _EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = f.external_id)"
-_PG_TYPES = {"external_id": "text", "source_id": "bigint", "source_row": "bigint", "is_placeholder": "boolean"}
+_PG_TYPES = {
+    "external_id": "text",
+    "source_id": "bigint",
+    "source_row": "bigint",
+    "is_placeholder": "boolean",
+    "attributes": "jsonb",
+}
 
 
 def _one(conn, query: str, params: dict | None = None) -> tuple:

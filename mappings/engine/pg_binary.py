@@ -10,8 +10,9 @@ numeric_recv reads: ndigits, weight, sign, dscale, then base-10000 digits, each 
 server applies the column's typmod as for text input (rounding, "numeric field overflow").
 
 Binary COPY requires each value in exactly its column's type (an int8 sent to an int4 column is an error),
-so batches are cast to the types the table declares (`column_types`). A column whose pair of types has no
-encoder here (timestamps, json, …) makes `binary_schema` return None, and the caller copies as CSV.
+so batches are cast to the types the table declares (`column_types`). `jsonb` is JSON text behind a version
+byte. A column whose pair of types has no encoder here (timestamps, json, …) makes `binary_schema` return
+None, and the caller copies as CSV.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _ARROW_FOR = {
     "bpchar": pa.string(),
 }
 _NUMERIC_SOURCES = (pa.types.is_decimal128, pa.types.is_integer)
+_JSONB_VERSION = pa.scalar(b"\x01", pa.binary())
+_EMPTY = pa.scalar(b"", pa.binary())
 
 
 def column_types(cursor, table: str, columns: list[str]) -> list[str]:
@@ -51,6 +54,11 @@ def binary_schema(source: pa.Schema, pg_types: list[str]) -> pa.Schema | None:
     column cannot go in the binary format (the caller then copies as CSV)."""
     fields = []
     for field, pg_type in zip(source, pg_types, strict=True):
+        if pg_type == "jsonb":  # JSON text: the wire form is a version byte (1), then the text
+            if not _castable(field.type, pa.string()):
+                return None
+            fields.append(pa.field(field.name, pa.binary()))
+            continue
         if pg_type == "numeric":
             if not any(check(field.type) for check in _NUMERIC_SOURCES):
                 return None
@@ -81,6 +89,10 @@ def binary_batch(batch: pa.RecordBatch, schema: pa.Schema, pg_types: list[str]) 
     """`batch` with each column cast to `schema` (from `binary_schema`); numeric columns encoded."""
     columns = []
     for column, field, pg_type in zip(batch.columns, schema, pg_types, strict=True):
+        if pg_type == "jsonb":
+            text = column.cast(pa.string()).cast(pa.binary())
+            columns.append(pc.binary_join_element_wise(_JSONB_VERSION, text, _EMPTY))
+            continue
         if pg_type == "numeric":
             if pa.types.is_integer(column.type):
                 column = column.cast(pa.decimal128(18, 0))  # safe cast: raises beyond 18 digits

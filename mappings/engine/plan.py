@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import models
 
+from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
 from mappings.engine.dates import DateColumn, date_formats_resolve
 from mappings.engine.transforms import (
@@ -26,7 +27,7 @@ from mappings.engine.transforms import (
 )
 from mappings.intake.duck import quote_ident, read_csv_relation_bound
 from mappings.models import DataSource, Mapping
-from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
+from mappings.services.mapping import MappingInvalid, attribute_type, mapping_fields, mapping_validate
 
 # Value type of a canonical column → PostgreSQL type of its staging column.
 STAGING_TYPES = {
@@ -38,6 +39,8 @@ STAGING_TYPES = {
     "integer": "bigint",
     "boolean": "boolean",
 }
+# An attribute's type → the value type its cell is converted to before it becomes JSON (attribute_json).
+ATTRIBUTE_VALUE_TYPES = {"text": "text", "number": "number", "date": "date", "boolean": "boolean"}
 # Natural keys for tables whose files usually have no identifier: the derived external id hashes these
 # (when mapped) rather than every value, so that a corrected quantity updates the line in place.
 NATURAL_KEYS = {  # table: (columns that must all be mapped, columns added when mapped)
@@ -63,10 +66,16 @@ class ColumnPlan:
     references: str | None = None
     computed: str = ""  # "", "line_amount" or "name_from_external_id"
     date_format: dict | None = None  # the format "auto" resolved to over the whole column (dates.py), for the report
+    attribute: bool = False  # an attribute: `name` is its key, `type` its attribute type (canonical/attributes.py)
 
     @property
     def staging_type(self) -> str:
         return "text" if self.references else STAGING_TYPES[self.type]
+
+    @property
+    def label(self) -> str:
+        """How the report and the preview name the target: the column, or attributes.<key>."""
+        return f"attributes.{self.name}" if self.attribute else self.name
 
 
 @dataclass
@@ -76,6 +85,8 @@ class TablePlan:
     derived_external_id: bool  # no external_id mapped: derive it from the mapped values
     key_columns: list[str]
     ragged_rows: str = "reject"  # rows with more fields than the header: "reject" or "repair" (options)
+    # Columns of the file kept as attributes of the rows: one jsonb column, `attributes`, merged by key.
+    attributes: list[ColumnPlan] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -95,7 +106,14 @@ class TablePlan:
     @property
     def staging_columns(self) -> list[tuple[str, str]]:
         cols = [("source_row", "bigint"), ("external_id", "text")]
-        return cols + [(c.name, c.staging_type) for c in self.columns if c.name != "external_id"]
+        cols += [(c.name, c.staging_type) for c in self.columns if c.name != "external_id"]
+        return cols + ([("attributes", "jsonb")] if self.attributes else [])
+
+    @property
+    def attribute_keys(self) -> list[str]:
+        """The keys this plan writes: on an existing row they are replaced (a blank cell removes its key), and
+        every other key of the row, from other files, stays."""
+        return [a.name for a in self.attributes]
 
     @property
     def self_references(self) -> list[ColumnPlan]:
@@ -128,7 +146,7 @@ class TablePlan:
         model = self.model
         pre, val, checks = [], [], []
         out_cols = [c for c in self.columns if not c.computed]
-        for i, col in enumerate(out_cols):
+        for i, col in enumerate([*out_cols, *self.attributes]):
             first_problem = len(params.problems)
             expr = compile_steps(col.source_col, col.steps, params)
             # A value present in the file that does not survive its conversion makes the row rejected;
@@ -143,9 +161,14 @@ class TablePlan:
                 else "CAST(NULL AS VARCHAR)"
             )
             pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}, {problem} AS e{i}")
-            target = "text" if col.references else col.type
-            converted = _limit(cast_to(Expr(f"c{i}", expr.type), target, params), model, col)
-            val.append(f"{converted} AS v{i}, r{i}, e{i}")
+            target = "text" if col.references else ATTRIBUTE_VALUE_TYPES[col.type] if col.attribute else col.type
+            converted = cast_to(Expr(f"c{i}", expr.type), target, params)
+            if col.attribute:
+                # A number beyond DECIMAL(38, 6) is unreadable like any other (NULL, so the row is rejected).
+                fitted = f"TRY_CAST({converted.sql} AS DECIMAL(38, 6))" if target == "number" else converted.sql
+            else:
+                fitted = _limit(converted, model, col)
+            val.append(f"{fitted} AS v{i}, r{i}, e{i}")
             name = params.bind(col.source_col or col.name)
             reason_type = params.bind(f"cannot read the value as {target}{_limit_note(model, col)}")
             checks.append(
@@ -160,7 +183,7 @@ class TablePlan:
                     f"{{'column': {name}, 'value': v{i}, 'reason': {reason_nul}}} END"
                 )
             # A mapped required column is required on every row (filled_by only spares the mapping).
-            if self.table.column(col.name).required and not col.computed:
+            if not col.attribute and self.table.column(col.name).required and not col.computed:
                 reason = params.bind("required value missing")
                 checks.append(
                     f"CASE WHEN v{i} IS NULL AND r{i} IS NULL THEN "
@@ -182,6 +205,9 @@ class TablePlan:
             outputs.append(f"'h:' || left(sha256(concat_ws(chr(31), {parts})), 40) AS external_id")
         elif "external_id" not in by_name:  # pragma: no cover - plan_build guarantees one or the other
             raise MappingInvalid([f"{self.name}: no external_id"])
+        if self.attributes:
+            values = [(a, f"v{len(out_cols) + k}") for k, a in enumerate(self.attributes)]
+            outputs.append(f"{attribute_json(values, params)} AS attributes")
         rel_sql, ragged = read_csv_relation_bound(dialect, file_path, params.bind, ragged_rows=self.ragged_rows)
         checks_sql = (
             ", ".join(checks) if checks else 'CAST(NULL AS STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR))'
@@ -204,7 +230,28 @@ class TablePlan:
         names += [c.name for c in self.columns if c.computed]
         if self.derived_external_id:
             names.append("external_id")
+        if self.attributes:
+            names.append("attributes")
         return names
+
+
+def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> str:
+    """The DuckDB expression of a row's attributes as JSON text, from (attribute, expression of its converted
+    value) pairs: numbers as JSON numbers without trailing zeros, dates as "YYYY-MM-DD", booleans, text
+    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); keys are bound."""
+    members = []
+    for col, value in values:
+        if col.type == "number":
+            json = f"regexp_replace(CAST(CAST({value} AS DECIMAL(38, 6)) AS VARCHAR), '\\.?0+$', '')"
+        elif col.type == "date":
+            json = f"'\"' || strftime({value}, '%Y-%m-%d') || '\"'"
+        elif col.type == "boolean":
+            json = f"CASE WHEN {value} THEN 'true' ELSE 'false' END"
+        else:
+            json = f"CAST(to_json({value}) AS VARCHAR)"
+        key = params.bind('"' + col.name + '":')  # a registered key is [a-z0-9_]: nothing to escape
+        members.append(f"CASE WHEN {value} IS NOT NULL THEN {key} || {json} END")
+    return f"('{{' || concat_ws(',', {', '.join(members)}) || '}}')"
 
 
 def _limit(expr: Expr, model: type[models.Model], col: ColumnPlan) -> str:
@@ -253,10 +300,19 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
     dropped = set(options.get("drop_columns") or [])
     columns = list(source.dialect.get("columns") or [])
     by_table: dict[str, list[ColumnPlan]] = {}
+    attributes: dict[str, list[ColumnPlan]] = {}
     for f in fields:
         if not f["canonical_table"] or not f["canonical_col"] or (f["source_col"] and f["source_col"] in dropped):
             continue
         table = TABLES_BY_NAME[f["canonical_table"]]
+        key = attribute_key(f["canonical_col"])
+        if key is not None:
+            steps = transform_parse(f["transform"], columns=columns)
+            kind = attribute_type(f["source_col"], steps)
+            attributes.setdefault(table.name, []).append(
+                ColumnPlan(name=key, type=kind, source_col=f["source_col"], steps=steps, attribute=True)
+            )
+            continue
         schema_col: Column = table.column(f["canonical_col"])
         by_table.setdefault(table.name, []).append(
             ColumnPlan(
@@ -267,7 +323,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 references=schema_col.references,
             )
         )
-    _resolve_auto_dates(by_table, source)
+    _resolve_auto_dates(by_table, source, attributes)
     plans = []
     for name in TABLE_ORDER:
         if name not in by_table:
@@ -292,6 +348,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 derived_external_id=derived,
                 key_columns=keys,
                 ragged_rows=options.get("ragged_rows") or "reject",
+                attributes=attributes.get(name, []),
             )
         )
     return plans
@@ -308,15 +365,17 @@ def _auto_date_step(col: ColumnPlan) -> int | None:
     return len(col.steps) if compile_steps(col.source_col, col.steps, SqlParams()).type == "text" else None
 
 
-def _resolve_auto_dates(by_table: dict[str, list[ColumnPlan]], source: DataSource) -> None:
+def _resolve_auto_dates(
+    by_table: dict[str, list[ColumnPlan]], source: DataSource, attributes: dict[str, list[ColumnPlan]]
+) -> None:
     """Give every column that parses dates with "auto" the one format that reads most of its values
     (dates.py): an explicit parse_date step replaces the "auto" one or is added before the conversion."""
     wanted: list[tuple[ColumnPlan, int, DateColumn]] = []
-    for table, cols in by_table.items():
-        for col in cols:
+    for table in {*by_table, *attributes}:
+        for col in [*by_table.get(table, []), *attributes.get(table, [])]:
             at = _auto_date_step(col)
             if at is not None:
-                key = DateColumn(key=f"{table}.{col.name}", source_col=col.source_col, steps=tuple(col.steps[:at]))
+                key = DateColumn(key=f"{table}.{col.label}", source_col=col.source_col, steps=tuple(col.steps[:at]))
                 wanted.append((col, at, key))
     if not wanted or not source.file_path:
         return

@@ -177,6 +177,10 @@ def upsert_table(
         extra_names.append(flag)
         extra_values.append(sql.Literal(value))
         compared.append(flag)
+    if plan.attributes:
+        extra_names.append("attributes")
+        extra_values.append(sql.SQL("s.attributes"))
+        compared.append("attributes")
     select_list = sql.SQL(", ").join(
         [
             *(sql.SQL("{} AS {}").format(v, sql.Identifier(n)) for n, v in zip(extra_names, extra_values, strict=True)),
@@ -186,11 +190,9 @@ def upsert_table(
     )
     insert_names = ["external_id", *extra_names, *(c.name for c in value_cols)]
     columns = sql.SQL(", ").join(map(sql.Identifier, insert_names))
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in insert_names if n != "external_id"
-    )
+    assignments = _assignments(plan, insert_names)
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared)
-    incoming = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared)
+    incoming = sql.SQL(", ").join(incoming_value(plan, n) for n in compared)
     returning_names = ["external_id", *_touch_columns(plan)]
     returning = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names)
     keys, folding = _folding(plan)
@@ -261,6 +263,21 @@ def folded_result(row: tuple, keys: list[str]) -> TableResult:
     return result
 
 
+def incoming_value(plan: TablePlan, name: str) -> sql.Composable:
+    """The value an UPDATE from staging `s` gives column `name` of row `t`: the staged one, except for the
+    attributes, merged by key: the keys this plan writes are replaced (a blank cell removes its key), the
+    row's other keys (other files' attributes) stay."""
+    if name == "attributes":
+        return sql.SQL("(t.attributes - {}::text[]) || s.attributes").format(sql.Literal(plan.attribute_keys))
+    return sql.SQL("s.{}").format(sql.Identifier(name))
+
+
+def _assignments(plan: TablePlan, names: list[str]) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(n), incoming_value(plan, n)) for n in names if n != "external_id"
+    )
+
+
 def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns: list[str]) -> TableResult:
     """UPDATE the rows of `plan`'s table whose values differ from `staging`'s (resolved values, one row per
     external_id, the table's own column names `columns`) or that are placeholders. Counts and touched keys
@@ -273,11 +290,9 @@ def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns:
             "update_changed.sql",
             table=sql.Identifier(plan.name),
             staging=staging,
-            assignments=sql.SQL(", ").join(
-                sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in columns if n != "external_id"
-            ),
+            assignments=_assignments(plan, columns),
             current=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared),
-            incoming=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared),
+            incoming=sql.SQL(", ").join(incoming_value(plan, n) for n in compared),
             returning=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names),
             **folding,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from mappings.proposer.tables import missing_required_targets
 
@@ -65,6 +66,8 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
         name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
         column = columns.get(name) or {}
         target = f"{table}.{col}"
+        if attribute_key(col) is not None:
+            continue  # an attribute keeps the column as the profile read it (proposer/attributes.py)
         kind = TABLES_BY_NAME[table].column(col).type
         if kind in ("date", "timestamp"):
             evidence = column.get("date_evidence") or {}

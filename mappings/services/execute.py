@@ -10,6 +10,7 @@ Per target table, in dependency order (canonical/schema.py), the engine loads th
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from accounts.models import User
+from canonical.services import AttributeTypeConflict, AttributeUse, attribute_keys_register
 from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
 from mappings.engine.plan import TablePlan, plan_build, plan_build_for
@@ -149,7 +151,9 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
             data_source_scan(source=source)
         plans = plan_build(mapping)
         # The one format each "auto" date column was read with (plan.py resolves it over the whole column).
-        formats = {f"{p.name}.{c.name}": c.date_format for p in plans for c in p.columns if c.date_format}
+        formats = {
+            f"{p.name}.{c.label}": c.date_format for p in plans for c in [*p.columns, *p.attributes] if c.date_format
+        }
         if formats:
             report["date_formats"] = formats
         progress = _Progress(job, (source.rows or 1) * len(plans))
@@ -254,6 +258,7 @@ def _run_plans(
             progress.stage(text, advance=rows)
 
         for plan in plans:
+            _attributes_register(plan, source)
 
             def on_collapse(collapse: Collapse, plan: TablePlan = plan) -> None:
                 report.setdefault("warnings", []).append(collapse.line(plan.name))
@@ -331,6 +336,18 @@ def _run_plans(
     report["computed"] = computed
     report["other_uploads"] = other_uploads_named(other_uploads)
     return rejects
+
+
+def _attributes_register(plan: TablePlan, source: DataSource) -> None:
+    """Register the plan's attributes in the execution's transaction (their first upload is this one); a type
+    that differs from the registered one stops the execution before anything is written, naming the column."""
+    if not plan.attributes:
+        return
+    uses = [AttributeUse(a.name, a.type, a.source_col or a.label) for a in plan.attributes]
+    try:
+        attribute_keys_register(table=plan.name, uses=uses, source_id=source.pk)
+    except AttributeTypeConflict as exc:
+        raise MappingInvalid(exc.errors) from None
 
 
 def other_uploads_named(changed: dict[int | None, dict[str, int]]) -> list[dict]:
@@ -459,11 +476,18 @@ def transform_preview(
             names = plan.output_columns
             for number, values in enumerate(conn.execute(f"{query} LIMIT $preview_limit", params).fetchall()):
                 errors = values[-1] or []
+                shown = {n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)}
+                if plan.attributes:  # one column per attribute, as the JSON holds it (a number unquoted)
+                    kept = json.loads(shown.pop("attributes"))
+                    for key in plan.attribute_keys:
+                        value = kept.get(key)
+                        text = value is None or isinstance(value, str)
+                        shown[f"attributes.{key}"] = value if text else json.dumps(value)
                 rows.append(
                     {
                         "source_row": number + 2,
                         "table": plan.name,
-                        "values": {n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)},
+                        "values": shown,
                         "errors": [f"{e['column']}: {e['reason']} (value {e['value']!r})" for e in errors],
                     }
                 )

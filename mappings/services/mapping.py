@@ -8,8 +8,11 @@ from django.db import transaction
 from django.db.models import Max
 
 from accounts.models import User
+from canonical.attributes import VALUE_TYPE_TO_ATTRIBUTE, attribute_key, attribute_key_problem
 from canonical.schema import TABLES_BY_NAME
-from mappings.engine.transforms import COMPUTING_OPS, TransformInvalid, transform_parse
+from canonical.selectors import attribute_registry
+from canonical.services import AttributeUse, attribute_type_problems
+from mappings.engine.transforms import COMPUTING_OPS, SqlParams, TransformInvalid, compile_steps, transform_parse
 from mappings.models import DataSource, FieldMapping, Mapping
 
 ON_MISSING_REFERENCE = ("placeholder", "reject")
@@ -72,6 +75,7 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
     if not isinstance(fields, list):
         return [*errors, "mappings must be a list of field mappings"]
     targets: dict[tuple[str, str], int] = {}
+    uses: dict[str, list[AttributeUse]] = {}  # attributes per table
     for index, field in enumerate(fields):
         if not isinstance(field, dict):
             errors.append(f"mappings[{index}]: must be an object")
@@ -96,8 +100,17 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
             errors.append(f"{label}: unknown canonical table {table_name!r}")
             continue
         table = TABLES_BY_NAME[table_name]
-        if col_name not in table.column_names:
-            errors.append(f"{label}: {table_name} has no column {col_name!r}; columns: {', '.join(table.column_names)}")
+        key_name = attribute_key(col_name) if isinstance(col_name, str) else None
+        if key_name is not None:
+            problem = attribute_key_problem(table_name, key_name)
+            if problem:
+                errors.append(f"{label}: {problem}")
+                continue
+        elif col_name not in table.column_names:
+            errors.append(
+                f"{label}: {table_name} has no column {col_name!r}; columns: {', '.join(table.column_names)}, "
+                "or attributes.<key> to keep the column as an attribute"
+            )
             continue
         try:
             steps = transform_parse(field.get("transform"), columns=columns)
@@ -112,14 +125,34 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
             errors.append(f"{label}: {table_name}.{col_name} is already filled by mappings[{targets[key]}]")
             continue
         targets[key] = index
+        if key_name is not None:
+            uses.setdefault(table_name, []).append(
+                AttributeUse(key_name, attribute_type(source_col, steps), source_col or col_name)
+            )
+    if uses:
+        registry = attribute_registry(tables=list(uses))
+        for table_name, table_uses in uses.items():
+            registered = {k: row for (t, k), row in registry.items() if t == table_name}
+            errors.extend(attribute_type_problems(table=table_name, uses=table_uses, registered=registered))
     for table_name in sorted({t for t, _ in targets}):
         table = TABLES_BY_NAME[table_name]
-        mapped = {c for t, c in targets if t == table_name}
+        mapped = {c for t, c in targets if t == table_name and attribute_key(c) is None}
+        if not mapped:
+            errors.append(
+                f"{table_name}: only attributes are mapped; map its identifier or the columns that make a row"
+            )
+            continue
         for name in table.missing_required(mapped):
             errors.append(f"{table_name}.{name} is required: map a column to it")
     if not targets and not errors:
         errors.append("nothing is mapped: map at least one column to a canonical table")
     return errors
+
+
+def attribute_type(source_col: str | None, steps: list) -> str:
+    """The type of the attribute a column's steps produce: text unless they read a number, a date or a
+    boolean (parse_number, parse_date, parse_bool, cast)."""
+    return VALUE_TYPE_TO_ATTRIBUTE[compile_steps(source_col, steps, SqlParams()).type]
 
 
 @transaction.atomic

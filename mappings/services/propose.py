@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from canonical.models import AttributeKey
 from mappings.models import DataSource
+from mappings.proposer.attributes import keep_as_attributes
 from mappings.proposer.llm import llm_review
 from mappings.proposer.propose import propose_from_profile
 from mappings.selectors import learned_mappings
@@ -16,7 +18,8 @@ def mapping_propose(
     {"file", "rows", "dialect", "proposals": [{"source_col", "canonical_table", "canonical_col",
     "transform", "confidence", "reason"}]}. Profiles the source first if it has no profile yet.
     With ANTHROPIC_API_KEY set, an LLM's opinion is merged in (mappings/proposer/llm.py); what happened
-    with it is appended to `notes`. Writes nothing but the profile.
+    with it is appended to `notes`. The columns left unmapped are then proposed as attributes
+    (mappings/proposer/attributes.py). Writes nothing but the profile.
     """
 
     profile = source.profile if source.profile.get("columns") else data_source_profile(source=source)
@@ -28,4 +31,10 @@ def mapping_propose(
         learned=learned_mappings(user=user, headers=[c["name"] for c in profile.get("columns", [])]),
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
-    return llm_review(document=document, profile=profile, notes=notes)
+    document = llm_review(document=document, profile=profile, notes=notes)
+    # Last, so that the columns kept as attributes are those neither the proposer nor the LLM could place.
+    registered = {(t, k): kind for t, k, kind in AttributeKey.objects.values_list("table", "key", "type")}
+    return {
+        **document,
+        "proposals": keep_as_attributes(proposals=document["proposals"], profile=profile, registered=registered),
+    }

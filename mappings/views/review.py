@@ -12,10 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from canonical.attributes import attribute_key, attribute_key_free
 from mappings.forms import MAX_ROWS, PII_CHOICES, TARGET_CHOICES, MappingReviewForm, int_or_none
 from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
+from mappings.proposer.attributes import attribute_table
 from mappings.proposer.scoring import CONFIDENT
 from mappings.proposer.tables import missing_required_targets
 from mappings.selectors import data_source_get_for_user, job_get_for_user, require_data_manager
@@ -27,10 +29,33 @@ from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context, other_uploads_context
 
 
+def _attribute_targets(proposals: list[dict]) -> dict[str, str]:
+    """{source column: the "Keep as attribute" target its row offers}: its own attribute when it is one, else a
+    free key on the table at the file's grain (proposer/attributes.py)."""
+    table = attribute_table(proposals)
+    if table is None:
+        return {}
+    targets: dict[str, str] = {}
+    taken: set[str] = set()
+    for p in proposals:
+        key = attribute_key(p["canonical_col"]) if p["canonical_table"] == table else None
+        if key is not None and p["source_col"]:
+            targets[p["source_col"]] = f"{table}.attributes.{key}"
+            taken.add(key)
+    for p in proposals:
+        name = p["source_col"]
+        if name and name not in targets:
+            key = attribute_key_free(table, name, taken)
+            taken.add(key)
+            targets[name] = f"{table}.attributes.{key}"
+    return targets
+
+
 def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bool = False) -> list[dict]:
     """Review rows: a proposal plus what the profile knows about its column. A fresh proposal below
     the auto-accept threshold is shown as a suggestion, not pre-selected: a person chooses it."""
     profiles = {c["name"]: c for c in source.profile.get("columns", [])}
+    attribute_targets = _attribute_targets(proposals)
     rows = []
     for p in proposals:
         column = profiles.get(p["source_col"] or "", {})
@@ -48,6 +73,10 @@ def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bo
                 "pii": pii,
                 "pii_choice": p.get("pii_choice") or "keep",
                 "confident": bool(p["canonical_table"]) and (p["confidence"] or 0) >= CONFIDENT,
+                # A saved attribute of another table than the file's grain keeps its own target.
+                "attribute_target": target
+                if attribute_key(p["canonical_col"])
+                else attribute_targets.get(p["source_col"] or "", ""),
             }
         )
     return rows

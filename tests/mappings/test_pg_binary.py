@@ -124,3 +124,13 @@ def test_a_bulk_load_of_orders_stores_the_amounts_and_dates_of_the_file(db, tmp_
     assert stored["O7"] == (dt.date(2024, 1, 7), Decimal("7000.07"))
     assert stored["O28"] == (dt.date(2024, 1, 28), Decimal("28000.28"))
     assert len(stored) == 28
+
+
+def test_json_text_goes_in_binary_as_jsonb(db):
+    duck = duckdb.connect()
+    query = """SELECT '{"region":"Nörd \\"O\\"","profit":12.5}' AS a UNION ALL SELECT '{}' UNION ALL SELECT NULL"""
+    assert pg_binary.binary_schema(duck.sql(query).arrow().schema, ["jsonb"]) is not None
+    with connection.cursor() as cursor:
+        _table(cursor, "a jsonb")
+        got = [row[0] for row in _copied(cursor, duck, query, ["a"])]
+    assert got == ['{"profit": 12.5, "region": "Nörd \\"O\\""}', "{}", None]
