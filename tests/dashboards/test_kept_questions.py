@@ -16,6 +16,7 @@ from dashboards.filters import DashboardFilters
 from dashboards.kpi import read
 from dashboards.kpi.kept import kept_serves
 from dashboards.kpi.question import question_build, question_statement
+from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import KeptQuestion, Widget
 from dashboards.selectors import _effective_ids, widget_query, widgets_data_for_user
 from dashboards.services.dashboards import dashboard_create, dashboard_share
@@ -35,6 +36,14 @@ BY_MONTH = {
     ],
     "filters": [{"column": "order_date", "op": "last", "value": "400 months"}],
 }
+
+
+@pytest.fixture(autouse=True)
+def _forget_kept_views():
+    """A kept summary registers itself in the process's registry; its table goes with the test's transaction."""
+    yield
+    for name in [n for n, view in KPI_VIEWS.items() if view.kept]:
+        del KPI_VIEWS[name]
 
 
 def api(user) -> APIClient:
