@@ -46,7 +46,7 @@ def run_questions_bench(scale: int, *, seed: int = 42, samples: int = 50) -> lis
     from dashboards.filters import DashboardFilters
     from dashboards.kpi.question import question_build
     from dashboards.models import Dashboard
-    from dashboards.selectors import question_rows_for_user, widgets_data_for_user
+    from dashboards.selectors import kpi_rows_for_user, question_rows_for_user, widgets_data_for_user
     from dashboards.services.dashboards import dashboard_create
     from dashboards.services.questions import question_keep_ready, question_save
     from dashboards.services.refresh import kpi_views_refresh_all
@@ -106,6 +106,17 @@ def run_questions_bench(scale: int, *, seed: int = 42, samples: int = 50) -> lis
                 "notes": (
                     f"p50 {_p(timings, 50):.2f} ms; {rows} rows; {len(timings)} reads; kept ready in {keep_s:.2f} s"
                 ),
+            }
+        )
+        timings, rows = _timed(lambda u=user: kpi_rows_for_user(user=u, view_name="monthly_revenue"), samples)
+        rows_out.append(
+            {
+                "what": f"reference: the monthly_revenue KPI read of the same {persona} (kpi_rows_for_user)",
+                "value": round(_p(timings, 95), 2),
+                "unit": "ms p95",
+                "target": "reference",
+                "met": "—",
+                "notes": f"p50 {_p(timings, 50):.2f} ms; {rows} rows; {len(timings)} reads",
             }
         )
     return rows_out

@@ -46,11 +46,12 @@ ATTRIBUTE_PREFIX = "attributes."
 ATTRIBUTE_KINDS = {"text": "text", "number": "number", "date": "date", "boolean": "boolean"}
 
 
-def question_fields(view: KpiView) -> dict[str, str]:
+def question_fields(view: KpiView, *, attributes: bool = True) -> dict[str, str]:
     """What a question over `view` may name, with its KPI column type: the view's columns and, for a dataset,
-    `attributes.<key>` for each attribute registered on its canonical table (`canonical.selectors.attribute_keys`)."""
+    `attributes.<key>` for each attribute registered on its canonical table (`canonical.selectors.attribute_keys`:
+    one query, skipped with `attributes=False`)."""
     fields = {c: kind for c, kind in view.columns.items() if kind != "json"}
-    if view.attributes_of and view.columns.get("attributes") == "json":
+    if attributes and view.attributes_of and view.columns.get("attributes") == "json":
         from canonical.selectors import attribute_keys
 
         for key, kind in attribute_keys(table=view.attributes_of):
@@ -369,7 +370,10 @@ def question_build(*, payload: Any, filters: DashboardFilters | None = None, tod
     if view is None or view.internal:
         known = ", ".join(v.name for v in question_sources())
         _raise("source", f"{str(source)[:40]!r} is not a KPI view; known: {known}")
-    fields = question_fields(view)
+    # The attribute registry is read only when the question names an attribute (a saved widget's read stays as cheap
+    # as a KPI read).
+    names_attribute = ATTRIBUTE_PREFIX in json.dumps([payload.get(k) for k in ("dimensions", "measures", "filters")])
+    fields = question_fields(view, attributes=names_attribute)
     dimensions = tuple(
         _dimension(view, fields, d, f"dimensions[{i}]") for i, d in enumerate(_list(payload, "dimensions"))
     )
