@@ -30,7 +30,7 @@ from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
 from dashboards.filters import DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
-from dashboards.kpi.kept import kept_serves, kept_statement, kept_view_for
+from dashboards.kpi.kept import kept_name, kept_serves, kept_statement, kept_view_for
 from dashboards.kpi.query import (
     KpiQuery,
     kpi_query_build,
@@ -259,7 +259,10 @@ def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery | Questi
     options = widget.query_options
     if "question" in options:
         question = question_build(payload=options["question"], filters=filters)
-        kept = kept_view_for(options["kept"]) if options.get("kept") else None
+        # The summary named must be this question's own (an edited question, or options typed in the widget
+        # editor, read their source instead).
+        name = options.get("kept")
+        kept = kept_view_for(name) if isinstance(name, str) and name == kept_name(question) else None
         return dataclasses.replace(question, kept=kept) if kept is not None else question
     return kpi_query_build(view_name=widget.view_name, options=options, filters=filters)
 

@@ -7,7 +7,7 @@ Rows come from `question_rows_for_user` only (the one row filter, the RLS wall);
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_row_scope
 from dashboards.forms import DrillForm, QuestionBuilderForm
+from dashboards.kpi.drill import bucket_end
 from dashboards.kpi.kept import KEEP_READY_MS, kept_problem
 from dashboards.kpi.question import (
     AGGREGATIONS,
@@ -184,6 +185,39 @@ def _drill_dashboard_filter(rows: DrillRows) -> str:
     return ""
 
 
+def _question_link(widget: Widget, rows: DrillRows | None) -> str:
+    """The builder's query string for the widget's question with the clicked value as one more filter ("" when the
+    widget is not a question, or its two filter slots are taken)."""
+    payload = widget.query_options.get("question")
+    drill = rows.drill if rows else None
+    if not payload or drill is None:
+        return ""
+    filters = list(payload.get("filters") or [])
+    if drill.column is not None:
+        if drill.bucket:
+            last = bucket_end(drill.value, drill.bucket) - timedelta(days=1)
+            filters.append(
+                {"column": drill.column, "op": "between", "value": [drill.value.isoformat(), last.isoformat()]}
+            )
+        else:
+            value = drill.value.isoformat() if isinstance(drill.value, date) else drill.value
+            filters.append({"column": drill.column, "op": "=", "value": value})
+    if len(filters) > QuestionBuilderForm.FILTERS:
+        return ""
+    measure = (payload.get("measures") or [{}])[0]
+    query = {"source": payload["source"], "shown_source": payload["source"]}
+    query["measure_column"], query["measure_agg"] = measure.get("column") or "", measure.get("agg") or "count"
+    for n, dimension in enumerate(payload.get("dimensions") or [], start=1):
+        dimension = dimension if isinstance(dimension, dict) else {"column": dimension}
+        query[f"dimension_{n}"], query[f"bucket_{n}"] = dimension["column"], dimension.get("bucket") or ""
+    for n, item in enumerate(filters, start=1):
+        value = item["value"]
+        query[f"filter_column_{n}"], query[f"filter_op_{n}"] = item["column"], item["op"]
+        query[f"filter_value_{n}"] = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    query["chart_type"] = widget.chart_type
+    return urlencode(query)
+
+
 @login_required
 def widget_rows(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
     """The rows behind a widget, or behind the bar or point clicked in it (`field`, `value`), a page at a time."""
@@ -219,6 +253,7 @@ def widget_rows(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse
         "clicked": form.cleaned_data.get("field") if form.is_valid() else "",
         "value": form.cleaned_data.get("value") if form.is_valid() else "",
         "dashboard_filter": _drill_dashboard_filter(rows) if rows else "",
+        "question_link": _question_link(widget, rows),
         "previous_query": urlencode({**here, "page": rows.page - 1}) if rows and rows.page > 1 else "",
         "next_query": urlencode({**here, "page": rows.page + 1}) if rows and rows.has_next else "",
         "query": urlencode(filters.as_query()),

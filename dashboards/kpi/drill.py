@@ -50,7 +50,7 @@ class Drill:
         return self.query.employee_ids
 
 
-def _bucket_end(start: date, bucket: str) -> date:
+def bucket_end(start: date, bucket: str) -> date:
     step = {
         "day": relativedelta(days=1),
         "week": relativedelta(weeks=1),
@@ -111,7 +111,7 @@ def drill_statements(drill: Drill, scope_ids: frozenset[int] | None) -> list[tup
         if drill.bucket:
             start = drill.value
             filters.append(Filter(drill.column, ">=", (start,)))
-            filters.append(Filter(drill.column, "<", (_bucket_end(start, drill.bucket),)))
+            filters.append(Filter(drill.column, "<", (bucket_end(start, drill.bucket),)))
         else:
             filters.append(Filter(drill.column, "=", (drill.value,)))
     for f in filters:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.db import connection
 
@@ -97,3 +100,23 @@ def test_an_outsider_and_a_stranger_to_the_dashboard_get_no_rows(client, built, 
     assert client.login(username=outsider.username, password=PASSWORD)
     assert client.get(rows_url(built)).status_code == 403
     assert Widget.objects.count() == 1
+
+
+def test_a_clicked_month_opens_the_question_with_that_month_as_a_filter(client, built):
+    assert client.login(username="buchanan", password=PASSWORD)
+    body = client.get(rows_url(built, "?field=order_date&value=1997-03-01")).content.decode()
+    link = re.search(r'href="(/dashboards/questions/\?[^"]+)" data-testid="drill-open-question"', body)
+    assert link, body
+    builder = client.get(html.unescape(link.group(1)))
+    assert builder.status_code == 200
+    page = builder.content.decode()
+    team = [built["employees"][e].pk for e in ("5", "6", "7", "9")]
+    assert 'data-testid="row-count">1<' in page  # one month
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT round(sum(revenue), 2) FROM dataset_orders WHERE sales_rep_id = ANY(%s) "
+            "AND order_date BETWEEN '1997-03-01' AND '1997-03-31'",
+            [team],
+        )
+        total = cursor.fetchone()[0]
+    assert f"{total:,.2f}" in page or f"{total}" in page

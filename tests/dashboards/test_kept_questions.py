@@ -179,3 +179,13 @@ def test_only_who_may_change_the_dashboard_keeps_its_questions_ready(client, bui
     assert client.post(url).status_code == 403
     assert client.get(url).status_code == 405
     assert not KeptQuestion.objects.exists()
+
+
+def test_a_widget_whose_question_changed_reads_its_source_not_the_old_summary(built):
+    widget = Widget.objects.get(pk=save(built["buchanan"], built["dashboard"], BY_MONTH, keep_ready=True)["id"])
+    changed = {**BY_MONTH, "measures": [{"column": "revenue", "agg": "sum"}]}
+    widget.data_source = {**widget.data_source, "filters": {**widget.query_options, "question": changed}}
+    widget.save()
+    question = widget_query(widget, DashboardFilters())
+    assert question.kept is None
+    assert widget_rows(built["buchanan"], widget) == live_rows(built["buchanan"], changed)
