@@ -140,7 +140,8 @@ def kept_declaration(question: Question) -> dict:
     text = text.replace("{", "{{").replace("}", "}}").replace("{{source}}", "{source}")
     return {
         "description": f"Kept-ready question over {view.name}.",
-        "columns": columns,
+        # Pairs, not an object: jsonb does not keep an object's key order, and the columns follow the SQL's.
+        "columns": [[name, kind] for name, kind in columns.items()],
         "depends_on": list(view.depends_on),
         "strategy": view.strategy,
         "partition_key": "month" if view.partition_key else None,
@@ -157,7 +158,7 @@ def kept_register(name: str, declaration: dict) -> KpiView:
     """Register a kept question's summary in the KPI registry (idempotent)."""
     if name in KPI_VIEWS:
         return KPI_VIEWS[name]
-    return register(kpi_view_from_declaration(name, declaration))
+    return register(kpi_view_from_declaration(name, {**declaration, "columns": dict(declaration["columns"])}))
 
 
 def kept_views_load(source: str | None = None) -> None:
