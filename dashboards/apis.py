@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -16,16 +17,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards.filters import dashboard_filters_parse
+from dashboards.kpi.kept import KEEP_READY_MS, kept_problem
 from dashboards.kpi.question import MAX_LIMIT, Question, question_build
 from dashboards.presenters import widget_all_time, widget_period
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboards_for_user,
+    question_read_ms,
     question_rows_for_user,
     user_can_ask_questions,
     widgets_data_for_user,
 )
-from dashboards.services.questions import QUESTION_CHART_TYPES, question_chart_suggest, question_save
+from dashboards.services.questions import (
+    QUESTION_CHART_TYPES,
+    question_chart_suggest,
+    question_keep_ready,
+    question_save,
+)
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -220,6 +228,9 @@ class QuestionSaveApi(APIView):
         dashboard = serializers.IntegerField(min_value=1)
         title = serializers.CharField(max_length=200, required=False, allow_blank=True)
         chart_type = serializers.ChoiceField(choices=list(QUESTION_CHART_TYPES), required=False)
+        keep_ready = serializers.BooleanField(
+            required=False, default=False, help_text="Keep it ready: a summary kept with the KPI views"
+        )
 
         class Meta:
             ref_name = "QuestionSaveInput"
@@ -230,6 +241,11 @@ class QuestionSaveApi(APIView):
         title = serializers.CharField()
         chart_type = serializers.CharField()
         view_name = serializers.CharField()
+        read_ms = serializers.FloatField(help_text="The question's live read for the caller, when saved")
+        keep_ready_offered = serializers.BooleanField(
+            help_text=f"The read took over {KEEP_READY_MS} ms and the question can be kept ready (keep_ready: true)"
+        )
+        kept_ready = serializers.BooleanField()
 
         class Meta:
             ref_name = "QuestionSaved"
@@ -242,9 +258,17 @@ class QuestionSaveApi(APIView):
         data = dict(serializer.validated_data)
         dashboard = dashboard_get_for_user(request.user, data.pop("dashboard"), action="change")
         title, chart_type = data.pop("title", ""), data.pop("chart_type", "")
+        keep = data.pop("keep_ready", False)
         question = _question_or_400(data, user=request.user)
+        read_ms = question_read_ms(user=request.user, question=question)
         try:
-            widget = question_save(dashboard=dashboard, question=question, title=title, chart_type=chart_type)
+            with transaction.atomic():
+                widget = question_save(dashboard=dashboard, question=question, title=title, chart_type=chart_type)
+                if keep:
+                    question_keep_ready(widget=widget, user=request.user, read_ms=read_ms)
         except DjangoValidationError as exc:
             raise ValidationError(_field_errors(exc, "widget")) from None
+        widget.read_ms = read_ms
+        widget.keep_ready_offered = not keep and read_ms > KEEP_READY_MS and kept_problem(question) is None
+        widget.kept_ready = keep
         return Response(self.OutputSerializer(widget).data, status=201)

@@ -7,7 +7,7 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dashboards.kpi.question import MAX_LIMIT, column_kind, measure_columns, question_build
+from dashboards.kpi.question import MAX_LIMIT, column_kind, measure_columns, question_build, question_fields
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.services.questions import QUESTION_CHART_TYPES
@@ -209,12 +209,19 @@ class QuestionBuilderForm(forms.Form):
         if data.get("measure_column") or data.get("measure_agg") == "count":
             measures.append({"column": data.get("measure_column") or None, "agg": data.get("measure_agg") or "sum"})
         filters = []
+        fields = (
+            question_fields(view) if view is not None and any(data.get(f"filter_column_{n}") for n in (1, 2)) else {}
+        )
         for n in range(1, self.FILTERS + 1):
             if data.get(f"filter_column_{n}"):
                 slots[f"filters[{len(filters)}]"] = str(n)
                 column, op = data[f"filter_column_{n}"], data.get(f"filter_op_{n}") or "="
                 filters.append(
-                    {"column": column, "op": op, "value": _typed_text(view, column, op, data.get(f"filter_value_{n}"))}
+                    {
+                        "column": column,
+                        "op": op,
+                        "value": _typed_text(fields, column, op, data.get(f"filter_value_{n}")),
+                    }
                 )
         payload = {"source": data["source"], "dimensions": dimensions, "measures": measures, "filters": filters}
         if data.get("sort"):
@@ -240,18 +247,18 @@ class QuestionBuilderForm(forms.Form):
         return None
 
 
-def _typed_text(view, column: str, op: str, text: str | None) -> object:
+def _typed_text(fields: dict[str, str], column: str, op: str, text: str | None) -> object:
     """A filter value typed as the page's text box can: numbers for numeric columns, lists for in / between."""
     text = (text or "").strip()
     if op in ("in", "between"):
-        return [_typed_one(view, column, part.strip()) for part in text.split(",") if part.strip()]
-    return _typed_one(view, column, text)
+        return [_typed_one(fields, column, part.strip()) for part in text.split(",") if part.strip()]
+    return _typed_one(fields, column, text)
 
 
-def _typed_one(view, column: str, text: str) -> object:
-    if view is None or column not in view.columns:
+def _typed_one(fields: dict[str, str], column: str, text: str) -> object:
+    if column not in fields:
         return text
-    kind = column_kind(view, column)
+    kind = column_kind(fields, column)
     if kind in ("id", "numeric"):
         try:
             return int(text) if text.lstrip("-").isascii() and text.lstrip("-").isdigit() else float(text)
@@ -260,3 +267,17 @@ def _typed_one(view, column: str, text: str) -> object:
     if kind == "boolean":
         return {"true": True, "false": False}.get(text.lower(), text)
     return text
+
+
+class DrillForm(forms.Form):
+    """A click on a widget (`field`: one of its dimensions, `value`: the clicked value) and a page of its rows."""
+
+    field = forms.CharField(max_length=100, required=False)
+    value = forms.CharField(max_length=200, required=False)
+    page = forms.IntegerField(min_value=1, max_value=200, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("field") and not data.get("value"):
+            self.add_error("value", "a clicked field needs its value")
+        return data

@@ -10,7 +10,9 @@ KPI data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +29,9 @@ from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
 from config.replica import PRIMARY, read_alias
 from dashboards.filters import DashboardFilters, previous_period
+from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
+from dashboards.kpi.kept import kept_name, kept_serves, kept_statement, kept_view_for
 from dashboards.kpi.query import (
     KpiQuery,
     kpi_query_build,
@@ -85,8 +89,14 @@ def user_can_share_dashboard(user: User, dashboard: Dashboard) -> bool:
     )
 
 
-def user_can_create_dashboard(user: User) -> bool:
-    return user_can_manage_data(user)
+def user_can_create_dashboard(user: User, scope: RowScope | None = None) -> bool:
+    """Every role with a row scope (executives, analysts, managers, reps) may own dashboards, and the data
+    roles may; what a dashboard shows is still each reader's own rows, and only its owner shares it."""
+    if user_can_manage_data(user):
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return not (scope if scope is not None else user_row_scope(user)).is_empty
 
 
 def dashboard_get_for_user(user: User, key: str | int, *, action: str = "view") -> Dashboard:
@@ -118,7 +128,7 @@ def widget_get_for_user(user: User, dashboard: Dashboard, widget_id: int | str) 
 # --- KPI reads: the one row-filtering function ----------------------------------------------------
 
 
-def _effective_ids(scope: RowScope, query: KpiQuery | Question) -> frozenset[int] | None | bool:
+def _effective_ids(scope: RowScope, query: KpiQuery | Question | Drill) -> frozenset[int] | None | bool:
     """Employee ids to filter on (None: every row), or False when the caller may see nothing of this view.
 
     A question (`dashboards.kpi.question`) is filtered here too, exactly as a widget's KPI query."""
@@ -156,6 +166,8 @@ def kpi_freshness_many(view_names, *, using: str = PRIMARY) -> dict[str, dict]:
 
 def _statement(query: KpiQuery | Question, ids: frozenset[int] | None):
     if isinstance(query, Question):
+        if kept_serves(query):
+            return kept_statement(query, ids)
         return question_statement(query, ids)
     return kpi_statement(query, ids)
 
@@ -271,7 +283,12 @@ def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery | Questi
     """The widget's read: its KPI query options, or the question saved in it (`question_save`)."""
     options = widget.query_options
     if "question" in options:
-        return question_build(payload=options["question"], filters=filters)
+        question = question_build(payload=options["question"], filters=filters)
+        # The summary named must be this question's own (an edited question, or options typed in the widget
+        # editor, read their source instead).
+        name = options.get("kept")
+        kept = kept_view_for(name) if isinstance(name, str) and name == kept_name(question) else None
+        return dataclasses.replace(question, kept=kept) if kept is not None else question
     return kpi_query_build(view_name=widget.view_name, options=options, filters=filters)
 
 
@@ -287,6 +304,17 @@ def question_rows_for_user(*, user: User, question: Question, scope: RowScope | 
     using = read_alias(user)
     stamp = kpi_freshness(question.view.name, using=using)["refreshed_at"]
     return _rows_for_scope(scope, [question], [stamp], using=using)[0]
+
+
+def question_read_ms(*, user: User, question: Question, scope: RowScope | None = None) -> float:
+    """How long the question's live read takes for the user, uncached: a slower one is offered to be kept ready."""
+    scope = scope if scope is not None else user_row_scope(user)
+    ids = _effective_ids(scope, question)
+    if ids is False:
+        return 0.0
+    started = time.perf_counter()
+    kpi_read_with_repair(scope, [question_statement(question, ids)], [question.view.name])
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def widgets_data_for_user(
@@ -327,3 +355,38 @@ def widgets_data_for_user(
     for (data, attr), rows in zip(slots, _rows_for_scope(scope, queries, stamps, using=using), strict=True):
         setattr(data, attr, rows)
     return out
+
+
+@dataclass
+class DrillRows:
+    """One page of the rows behind a widget (`widget_rows_for_user`)."""
+
+    columns: list[str]
+    rows: list[dict]
+    row_count: int
+    page: int
+    has_next: bool
+    drill: Drill | None = None
+
+
+def widget_rows_for_user(
+    *,
+    user: User,
+    widget: Widget,
+    filters: DashboardFilters,
+    field: str = "",
+    value: str = "",
+    page: int = 1,
+    scope: RowScope | None = None,
+) -> DrillRows:
+    """The rows behind a widget (its source's rows under the caller's scope, the dashboard's and the question's
+    filters, and a clicked value), a page at a time: the one row filter and the RLS wall as every KPI read.
+    A bad click or page is a ValidationError naming it."""
+    scope = scope if scope is not None else user_row_scope(user)
+    drill = drill_build(query=widget_query(widget, filters), field=field, value=value, page=page)
+    columns = list(drill.view.columns)
+    ids = _effective_ids(scope, drill)
+    if ids is False:
+        return DrillRows(columns, [], 0, page, False, drill)
+    rows, count = kpi_read_with_repair(scope, drill_statements(drill, ids), [drill.view.name])
+    return DrillRows(columns, rows[:PAGE_ROWS], count[0]["row_count"], page, len(rows) > PAGE_ROWS, drill)

@@ -15,4 +15,6 @@ urlpatterns = [
     path("<slug:slug>/widgets/<int:widget_id>/", views.widget_partial, name="widget"),
     path("<slug:slug>/widgets/<int:widget_id>/edit/", views.widget_editor, name="widget_edit"),
     path("<slug:slug>/widgets/<int:widget_id>/export.csv", views.widget_export_csv, name="widget_csv"),
+    path("<slug:slug>/widgets/<int:widget_id>/rows/", views_questions.widget_rows, name="widget_rows"),
+    path("<slug:slug>/widgets/<int:widget_id>/keep/", views_questions.question_keep_ready_view, name="widget_keep"),
 ]

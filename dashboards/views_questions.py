@@ -7,15 +7,20 @@ Rows come from `question_rows_for_user` only (the one row filter, the RLS wall);
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_row_scope
-from dashboards.forms import QuestionBuilderForm
+from dashboards.forms import DrillForm, QuestionBuilderForm
+from dashboards.kpi.drill import bucket_end
+from dashboards.kpi.kept import KEEP_READY_MS, kept_problem
 from dashboards.kpi.question import (
     AGGREGATIONS,
     BUCKETS,
@@ -23,24 +28,31 @@ from dashboards.kpi.question import (
     Question,
     dimension_columns,
     measure_columns,
+    question_fields,
     question_sources,
 )
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.presenters import column_label, format_number
 from dashboards.selectors import (
+    DrillRows,
     dashboard_get_for_user,
     dashboards_for_user,
+    question_read_ms,
     question_rows_for_user,
     user_can_ask_questions,
     user_can_change_dashboard,
+    widget_get_for_user,
+    widget_rows_for_user,
 )
 from dashboards.services.questions import (
     QUESTION_CHART_TYPES,
     question_chart_suggest,
+    question_keep_ready,
     question_save,
     question_spec_build,
 )
+from dashboards.views import _filters_or_400
 
 PREVIEW_ROWS = 200  # shown in the page's table; the count says how many there are
 DEFAULT_QUESTION = {"source": "monthly_revenue", "measure_column": "revenue", "measure_agg": "sum"}
@@ -96,6 +108,10 @@ def question_builder(request: HttpRequest) -> HttpResponse:
                 save_error = "; ".join(exc.messages)
             else:
                 messages.success(request, f"Saved “{widget.title}” on {dashboard.title}.")
+                read_ms = question_read_ms(user=request.user, question=question, scope=scope)
+                if read_ms > KEEP_READY_MS and kept_problem(question) is None:
+                    context = {"dashboard": dashboard, "widget": widget, "read_ms": read_ms, "limit": KEEP_READY_MS}
+                    return render(request, "dashboards/question_saved.html", context)
                 return redirect(dashboard)
         started = time.perf_counter()
         rows = question_rows_for_user(user=request.user, question=question, scope=scope)
@@ -104,6 +120,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
     values = form.values()
     view = KPI_VIEWS.get(values.get("source", "")) or KPI_VIEWS[DEFAULT_QUESTION["source"]]
     values["shown_source"] = view.name
+    fields = question_fields(view)
     dashboards = [d for d in dashboards_for_user(request.user) if user_can_change_dashboard(request.user, d)]
     context = {
         "form": form,
@@ -112,9 +129,9 @@ def question_builder(request: HttpRequest) -> HttpResponse:
         "save_error": save_error,
         "sources": question_sources(),
         "view": view,
-        "dimensions": dimension_columns(view),
-        "measures": measure_columns(view),
-        "columns": list(view.columns),
+        "dimensions": dimension_columns(fields),
+        "measures": measure_columns(fields),
+        "columns": list(fields),
         "aggregations": AGGREGATIONS,
         "buckets": BUCKETS,
         "operators": OPERATORS,
@@ -138,3 +155,115 @@ def question_builder(request: HttpRequest) -> HttpResponse:
     # HTMX swaps only 2xx answers: the partial shows its field errors with a 200, the plain form with a 400.
     status = 400 if (form.errors or save_error) and not request.htmx else 200
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def question_keep_ready_view(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
+    """Keep a saved question ready (its summary kept with the KPI views): for users who may change the dashboard."""
+    dashboard = dashboard_get_for_user(request.user, slug, action="change")
+    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    try:
+        question_keep_ready(widget=widget, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "Not kept ready: " + "; ".join(exc.messages))
+    else:
+        messages.success(request, f"“{widget.title}” is kept ready: it is refreshed with the KPI views.")
+    return redirect(dashboard)
+
+
+def _drill_dashboard_filter(rows: DrillRows) -> str:
+    """A clicked rep or month also filters the whole dashboard: its query string ("" for other values)."""
+    drill = rows.drill
+    if drill is None or drill.column is None:
+        return ""
+    if drill.column == drill.view.scope_column and isinstance(drill.value, int):
+        return urlencode({"rep": drill.value})
+    if isinstance(drill.value, date) and drill.bucket in ("month", None) and drill.value.day == 1:
+        month = drill.value.strftime("%Y-%m")
+        return urlencode({"from": month, "to": month})
+    return ""
+
+
+def _question_link(widget: Widget, rows: DrillRows | None) -> str:
+    """The builder's query string for the widget's question with the clicked value as one more filter ("" when the
+    widget is not a question, or its two filter slots are taken)."""
+    payload = widget.query_options.get("question")
+    drill = rows.drill if rows else None
+    if not payload or drill is None:
+        return ""
+    filters = list(payload.get("filters") or [])
+    if drill.column is not None:
+        if drill.bucket:
+            last = bucket_end(drill.value, drill.bucket) - timedelta(days=1)
+            filters.append(
+                {"column": drill.column, "op": "between", "value": [drill.value.isoformat(), last.isoformat()]}
+            )
+        else:
+            value = drill.value.isoformat() if isinstance(drill.value, date) else drill.value
+            filters.append({"column": drill.column, "op": "=", "value": value})
+    if len(filters) > QuestionBuilderForm.FILTERS:
+        return ""
+    measure = (payload.get("measures") or [{}])[0]
+    query = {"source": payload["source"], "shown_source": payload["source"]}
+    query["measure_column"], query["measure_agg"] = measure.get("column") or "", measure.get("agg") or "count"
+    for n, dimension in enumerate(payload.get("dimensions") or [], start=1):
+        dimension = dimension if isinstance(dimension, dict) else {"column": dimension}
+        query[f"dimension_{n}"], query[f"bucket_{n}"] = dimension["column"], dimension.get("bucket") or ""
+    for n, item in enumerate(filters, start=1):
+        value = item["value"]
+        query[f"filter_column_{n}"], query[f"filter_op_{n}"] = item["column"], item["op"]
+        query[f"filter_value_{n}"] = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    query["chart_type"] = widget.chart_type
+    return urlencode(query)
+
+
+@login_required
+def widget_rows(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
+    """The rows behind a widget, or behind the bar or point clicked in it (`field`, `value`), a page at a time."""
+    dashboard = dashboard_get_for_user(request.user, slug)
+    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    filters = _filters_or_400(request, page=True)
+    if isinstance(filters, HttpResponse):
+        return filters
+    form = DrillForm(request.GET)
+    error = ""
+    rows = None
+    if form.is_valid():
+        try:
+            rows = widget_rows_for_user(
+                user=request.user,
+                widget=widget,
+                filters=filters,
+                field=form.cleaned_data["field"],
+                value=form.cleaned_data["value"],
+                page=form.cleaned_data["page"] or 1,
+            )
+        except ValidationError as exc:
+            error = "; ".join(exc.messages)
+    else:
+        error = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    here = {k: v for k, v in request.GET.items() if k != "page"}
+    context = {
+        "dashboard": dashboard,
+        "widget": widget,
+        "rows": rows,
+        "cells": [[_cell(row.get(c)) for c in rows.columns] for row in rows.rows] if rows else [],
+        "error": error,
+        "clicked": form.cleaned_data.get("field") if form.is_valid() else "",
+        "value": form.cleaned_data.get("value") if form.is_valid() else "",
+        "dashboard_filter": _drill_dashboard_filter(rows) if rows else "",
+        "question_link": _question_link(widget, rows),
+        "previous_query": urlencode({**here, "page": rows.page - 1}) if rows and rows.page > 1 else "",
+        "next_query": urlencode({**here, "page": rows.page + 1}) if rows and rows.has_next else "",
+        "query": urlencode(filters.as_query()),
+    }
+    template = "dashboards/widget_rows.html" + ("#rows" if request.htmx else "")
+    return render(request, template, context, status=400 if error and not request.htmx else 200)
+
+
+def _cell(value) -> object:
+    """A row's value as a table cell: attributes as "key: value" pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+    return "—" if value is None else value

@@ -15,6 +15,7 @@ PG_TYPES = {
     "money": "numeric",
     "number": "numeric",
     "boolean": "boolean",
+    "json": "jsonb",  # a dataset's attributes
 }
 
 

@@ -225,7 +225,8 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
         return None
     dated = bool(query.date_from or query.date_to)
     for aggregate in aggregates_of(query.view):
-        if aggregate.team_of or aggregate.membership:  # team: `kpi_team_aggregate_for`; membership: `_distinct_read`
+        # team: `kpi_team_aggregate_for`; membership: `_distinct_read`; kept: only its own question reads it.
+        if aggregate.team_of or aggregate.membership or aggregate.kept:
             continue
         dimensions = set(aggregate.columns) - set(aggregate.measures)
         if scope_ids is not None and aggregate.scope_column is None:

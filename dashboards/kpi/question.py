@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,9 +41,32 @@ BIGINT = 2**63 - 1
 _RELATIVE = re.compile(r"^\s*(\d{1,3})\s+(day|week|month|quarter|year)s?\s*$")
 
 
-def column_kind(view: KpiView, name: str) -> str:
+ATTRIBUTE_PREFIX = "attributes."
+# An attribute's type (canonical.attributes.ATTRIBUTE_TYPES) as a KPI column type.
+ATTRIBUTE_KINDS = {"text": "text", "number": "number", "date": "date", "boolean": "boolean"}
+
+
+def question_fields(view: KpiView, *, attributes: bool = True) -> dict[str, str]:
+    """What a question over `view` may name, with its KPI column type: the view's columns and, for a dataset,
+    `attributes.<key>` for each attribute registered on its canonical table (`canonical.selectors.attribute_keys`:
+    one query, skipped with `attributes=False`)."""
+    fields = {c: kind for c, kind in view.columns.items() if kind != "json"}
+    if attributes and view.attributes_of and view.columns.get("attributes") == "json":
+        from canonical.selectors import attribute_keys
+
+        for key, kind in attribute_keys(table=view.attributes_of):
+            if kind in ATTRIBUTE_KINDS:
+                fields[ATTRIBUTE_PREFIX + key] = ATTRIBUTE_KINDS[kind]
+    return fields
+
+
+def _fields(view_or_fields: KpiView | dict[str, str]) -> dict[str, str]:
+    return view_or_fields if isinstance(view_or_fields, dict) else question_fields(view_or_fields)
+
+
+def column_kind(fields: KpiView | dict[str, str], name: str) -> str:
     """date, text, boolean, id (an integer naming an entity) or numeric (money, integer, number)."""
-    kind = view.columns[name]
+    kind = (fields.columns if isinstance(fields, KpiView) else fields)[name]
     if kind == "integer" and name.endswith("_id"):
         return "id"
     if kind in ("money", "integer", "number"):
@@ -51,37 +74,50 @@ def column_kind(view: KpiView, name: str) -> str:
     return kind
 
 
-def dimension_columns(view: KpiView) -> list[str]:
-    return [c for c in view.columns if column_kind(view, c) in ("date", "text", "id", "boolean")]
+def dimension_columns(view: KpiView | dict[str, str]) -> list[str]:
+    fields = _fields(view)
+    return [c for c in fields if column_kind(fields, c) in ("date", "text", "id", "boolean")]
 
 
-def measure_columns(view: KpiView) -> list[str]:
-    return [c for c in view.columns if column_kind(view, c) == "numeric"]
+def measure_columns(view: KpiView | dict[str, str]) -> list[str]:
+    fields = _fields(view)
+    return [c for c in fields if column_kind(fields, c) == "numeric"]
+
+
+def output_name(view: KpiView, column: str) -> str:
+    """A field's name in the rows: its own, or an attribute's key (`attributes.region` -> `region`; a key that is
+    also a column of the view -> `region_attribute`). Keys are lower snake case, so names need no escaping."""
+    if not column.startswith(ATTRIBUTE_PREFIX):
+        return column
+    key = column[len(ATTRIBUTE_PREFIX) :]
+    return f"{key}_attribute" if key in view.columns else key
 
 
 def question_sources() -> list[KpiView]:
-    """The KPI views a question may read (the refresh engine's helpers are not for users)."""
-    return sorted((v for v in KPI_VIEWS.values() if not v.internal), key=lambda v: v.name)
+    """The KPI views and datasets a question may read (the refresh engine's helpers are not for users)."""
+    return sorted((v for v in KPI_VIEWS.values() if not v.internal), key=lambda v: (v.dataset, v.name))
 
 
 @dataclass(frozen=True)
 class Dimension:
     column: str
     bucket: str | None = None
+    name: str = ""  # the output column (`output_name`)
 
-    @property
-    def name(self) -> str:
-        return self.column
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", self.column)
 
 
 @dataclass(frozen=True)
 class Measure:
     column: str | None
     agg: str
+    label: str = ""  # the column's output name (`output_name`)
 
     @property
     def name(self) -> str:
-        return f"{self.agg}_{self.column}" if self.column else self.agg
+        return f"{self.agg}_{self.label or self.column}" if self.column else self.agg
 
 
 @dataclass(frozen=True)
@@ -102,6 +138,12 @@ class Question:
     filters: tuple[Filter, ...] = ()
     sort: tuple[str, ...] = ()
     limit: int = DEFAULT_LIMIT
+    fields: dict[str, str] = field(default_factory=dict, compare=False)  # `question_fields` of the view
+    kept: KpiView | None = field(default=None, compare=False)  # its summary when kept ready (`dashboards.kpi.kept`)
+
+    def kind(self, column: str) -> str:
+        """The KPI type of a column or attribute the question names."""
+        return self.fields.get(column) or self.view.columns[column]
 
     @property
     def employee_ids(self) -> frozenset[int] | None:
@@ -132,9 +174,9 @@ class Question:
         """Output columns: name, type (a KPI column type) and role (dimension or measure)."""
         out = []
         for d in self.dimensions:
-            out.append({"name": d.name, "type": self.view.columns[d.column], "role": "dimension", "bucket": d.bucket})
+            out.append({"name": d.name, "type": self.kind(d.column), "role": "dimension", "bucket": d.bucket})
         for m in self.measures:
-            kind = "integer" if m.agg in ("count", "count_distinct") else self.view.columns[m.column or ""]
+            kind = "integer" if m.agg in ("count", "count_distinct") else self.kind(m.column or "")
             if m.agg == "avg":
                 kind = "money" if kind == "money" else "number"
             out.append({"name": m.name, "type": kind, "role": "measure", "bucket": None})
@@ -154,10 +196,10 @@ def _fail(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
-def _column(view: KpiView, value: Any, field: str) -> str:
-    if not isinstance(value, str) or value not in view.columns:
+def _column(fields: dict[str, str], value: Any, field: str, view: KpiView) -> str:
+    if not isinstance(value, str) or value not in fields:
         shown = value if isinstance(value, str) else type(value).__name__
-        known = ", ".join(view.columns)
+        known = ", ".join(fields)
         return _raise(field, f"{str(shown)[:40]!r} is not a column of {view.name}; its columns: {known}")
     return value
 
@@ -166,25 +208,25 @@ def _raise(field: str, message: str):
     raise _fail(field, message)
 
 
-def _dimension(view: KpiView, item: Any, field: str) -> Dimension:
+def _dimension(view: KpiView, fields: dict[str, str], item: Any, field: str) -> Dimension:
     if isinstance(item, str):
         item = {"column": item}
     if not isinstance(item, dict) or set(item) - {"column", "bucket"}:
         _raise(field, 'a dimension is a column name or {"column": ..., "bucket": ...}')
-    column = _column(view, item.get("column"), f"{field}.column")
-    if column not in dimension_columns(view):
+    column = _column(fields, item.get("column"), f"{field}.column", view)
+    if column not in dimension_columns(fields):
         _raise(f"{field}.column", f"{column!r} is a number: use it as a measure, not a dimension")
     bucket = item.get("bucket")
     if bucket in (None, ""):
-        return Dimension(column)
-    if column_kind(view, column) != "date":
+        return Dimension(column, name=output_name(view, column))
+    if column_kind(fields, column) != "date":
         _raise(f"{field}.bucket", f"{column!r} is not a date: only dates are bucketed")
     if bucket not in BUCKETS:
         _raise(f"{field}.bucket", f"bucket must be one of {', '.join(BUCKETS)}")
-    return Dimension(column, bucket)
+    return Dimension(column, bucket, name=output_name(view, column))
 
 
-def _measure(view: KpiView, item: Any, field: str) -> Measure:
+def _measure(view: KpiView, fields: dict[str, str], item: Any, field: str) -> Measure:
     if not isinstance(item, dict) or set(item) - {"column", "agg"}:
         _raise(field, 'a measure is {"column": ..., "agg": ...}')
     agg = item.get("agg")
@@ -192,10 +234,10 @@ def _measure(view: KpiView, item: Any, field: str) -> Measure:
         _raise(f"{field}.agg", f"agg must be one of {', '.join(AGGREGATIONS)}")
     if item.get("column") in (None, "") and agg == "count":
         return Measure(None, "count")  # count of rows
-    column = _column(view, item.get("column"), f"{field}.column")
-    if agg in NUMERIC_AGGREGATIONS and column_kind(view, column) != "numeric":
-        _raise(f"{field}.agg", f"{agg} needs a number; {column!r} is {view.columns[column]}")
-    return Measure(column, agg)
+    column = _column(fields, item.get("column"), f"{field}.column", view)
+    if agg in NUMERIC_AGGREGATIONS and column_kind(fields, column) != "numeric":
+        _raise(f"{field}.agg", f"{agg} needs a number; {column!r} is {fields[column]}")
+    return Measure(column, agg, output_name(view, column))
 
 
 def _check_distinct(view: KpiView, dimensions: tuple[Dimension, ...], measures: tuple[Measure, ...]) -> None:
@@ -228,8 +270,8 @@ def _check_distinct(view: KpiView, dimensions: tuple[Dimension, ...], measures: 
             _raise(f"measures[{i}]", f"{first!r} counts distinct entities and cannot be read with {m.name!r}")
 
 
-def _typed(view: KpiView, column: str, value: Any, field: str) -> Any:
-    kind = column_kind(view, column)
+def _typed(fields: dict[str, str], column: str, value: Any, field: str) -> Any:
+    kind = column_kind(fields, column)
     if kind == "date":
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
             try:
@@ -245,7 +287,7 @@ def _typed(view: KpiView, column: str, value: Any, field: str) -> Any:
         if isinstance(value, bool):
             return value
         _raise(field, f"{column!r} is true or false")
-    if kind == "id" or view.columns[column] == "integer":
+    if kind == "id" or fields[column] == "integer":
         if isinstance(value, int) and not isinstance(value, bool) and -BIGINT <= value <= BIGINT:
             return value
         _raise(field, f"{column!r} is a whole number")
@@ -269,18 +311,18 @@ def relative_start(count: int, unit: str, today: date) -> date:
     return month.replace(month=1) - relativedelta(years=back)
 
 
-def _filter(view: KpiView, item: Any, field: str, today: date) -> Filter:
+def _filter(view: KpiView, fields: dict[str, str], item: Any, field: str, today: date) -> Filter:
     if not isinstance(item, dict) or set(item) - {"column", "op", "value"}:
         _raise(field, 'a filter is {"column": ..., "op": ..., "value": ...}')
-    column = _column(view, item.get("column"), f"{field}.column")
+    column = _column(fields, item.get("column"), f"{field}.column", view)
     op = item.get("op")
     if op not in OPERATORS:
         _raise(f"{field}.op", f"op must be one of {', '.join(OPERATORS)}")
-    kind = column_kind(view, column)
+    kind = column_kind(fields, column)
     if op == "last" and kind != "date":
-        _raise(f"{field}.op", f"'last' needs a date column; {column!r} is {view.columns[column]}")
+        _raise(f"{field}.op", f"'last' needs a date column; {column!r} is {fields[column]}")
     if kind in ("text", "boolean") and op not in ("=", "!=", "in"):
-        _raise(f"{field}.op", f"{column!r} is {view.columns[column]}: use =, != or in")
+        _raise(f"{field}.op", f"{column!r} is {fields[column]}: use =, != or in")
     value = item.get("value")
     where = f"{field}.value"
     if op == "last":
@@ -292,12 +334,12 @@ def _filter(view: KpiView, item: Any, field: str, today: date) -> Filter:
     if op == "in":
         if not isinstance(value, list) or not 1 <= len(value) <= MAX_IN_VALUES:
             _raise(where, f"'in' takes a list of 1 to {MAX_IN_VALUES} values")
-        return Filter(column, op, tuple(_typed(view, column, v, f"{where}[{i}]") for i, v in enumerate(value)))
+        return Filter(column, op, tuple(_typed(fields, column, v, f"{where}[{i}]") for i, v in enumerate(value)))
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
             _raise(where, "'between' takes [low, high]")
-        return Filter(column, op, tuple(_typed(view, column, v, f"{where}[{i}]") for i, v in enumerate(value)))
-    return Filter(column, op, (_typed(view, column, value, where),))
+        return Filter(column, op, tuple(_typed(fields, column, v, f"{where}[{i}]") for i, v in enumerate(value)))
+    return Filter(column, op, (_typed(fields, column, value, where),))
 
 
 def _list(payload: dict, key: str) -> list:
@@ -328,8 +370,14 @@ def question_build(*, payload: Any, filters: DashboardFilters | None = None, tod
     if view is None or view.internal:
         known = ", ".join(v.name for v in question_sources())
         _raise("source", f"{str(source)[:40]!r} is not a KPI view; known: {known}")
-    dimensions = tuple(_dimension(view, d, f"dimensions[{i}]") for i, d in enumerate(_list(payload, "dimensions")))
-    measures = tuple(_measure(view, m, f"measures[{i}]") for i, m in enumerate(_list(payload, "measures")))
+    # The attribute registry is read only when the question names an attribute (a saved widget's read stays as cheap
+    # as a KPI read).
+    names_attribute = ATTRIBUTE_PREFIX in json.dumps([payload.get(k) for k in ("dimensions", "measures", "filters")])
+    fields = question_fields(view, attributes=names_attribute)
+    dimensions = tuple(
+        _dimension(view, fields, d, f"dimensions[{i}]") for i, d in enumerate(_list(payload, "dimensions"))
+    )
+    measures = tuple(_measure(view, fields, m, f"measures[{i}]") for i, m in enumerate(_list(payload, "measures")))
     if not dimensions and not measures:
         _raise("measures", "pick a measure or a dimension")
     names = [d.name for d in dimensions] + [m.name for m in measures]
@@ -337,7 +385,9 @@ def question_build(*, payload: Any, filters: DashboardFilters | None = None, tod
         _raise("dimensions" if len({d.name for d in dimensions}) != len(dimensions) else "measures", "each column once")
     _check_distinct(view, dimensions, measures)
     today = today or timezone.localdate()
-    conditions = tuple(_filter(view, f, f"filters[{i}]", today) for i, f in enumerate(_list(payload, "filters")))
+    conditions = tuple(
+        _filter(view, fields, f, f"filters[{i}]", today) for i, f in enumerate(_list(payload, "filters"))
+    )
     if measures and any(m.column in (view.distinct or {}) for m in measures):
         members = membership_of(view)
         for i, f in enumerate(conditions):
@@ -363,18 +413,39 @@ def question_build(*, payload: Any, filters: DashboardFilters | None = None, tod
         filters=conditions,
         sort=tuple(sort) or tuple(d.name for d in dimensions),
         limit=limit,
+        fields=fields,
     )
 
 
-def _filter_predicate(f: Filter) -> tuple[sql.Composable, list[Any]]:
-    column = sql.Identifier(f.column)
+# An attribute read as its registered type; a value of another JSON type (which the writer refuses) reads as NULL.
+_ATTRIBUTE_EXPRESSIONS = {
+    "text": "({attributes} ->> %s)",
+    "number": "(CASE WHEN jsonb_typeof({attributes} -> %s) = 'number' THEN ({attributes} ->> %s)::numeric END)",
+    "date": (
+        "(CASE WHEN ({attributes} ->> %s) ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' THEN ({attributes} ->> %s)::date END)"
+    ),
+    "boolean": "(CASE WHEN jsonb_typeof({attributes} -> %s) = 'boolean' THEN ({attributes} ->> %s)::boolean END)",
+}
+
+
+def _expression(question: Question, column: str) -> tuple[sql.Composable, list[Any]]:
+    """A column (quoted) or an attribute (`attributes ->> key`, the key bound, cast to its registered type)."""
+    if not column.startswith(ATTRIBUTE_PREFIX):
+        return sql.Identifier(column), []
+    key = column[len(ATTRIBUTE_PREFIX) :]
+    template = _ATTRIBUTE_EXPRESSIONS[question.kind(column)]
+    return sql.SQL(template).format(attributes=sql.Identifier("attributes")), [key] * template.count("%s")
+
+
+def _filter_predicate(question: Question, f: Filter) -> tuple[sql.Composable, list[Any]]:
+    column, params = _expression(question, f.column)
     if f.op == "last":
-        return sql.SQL("{} >= %s").format(column), [f.values[0]]
+        return sql.SQL("{} >= %s").format(column), [*params, f.values[0]]
     if f.op == "in":
-        return sql.SQL("{} = ANY(%s)").format(column), [list(f.values)]
+        return sql.SQL("{} = ANY(%s)").format(column), [*params, list(f.values)]
     if f.op == "between":
-        return sql.SQL("{} BETWEEN %s AND %s").format(column), list(f.values)
-    return sql.SQL("{} " + COMPARISONS[f.op] + " %s").format(column), [f.values[0]]
+        return sql.SQL("{} BETWEEN %s AND %s").format(column), [*params, *f.values]
+    return sql.SQL("{} " + COMPARISONS[f.op] + " %s").format(column), [*params, f.values[0]]
 
 
 def question_statement(question: Question, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
@@ -392,13 +463,15 @@ def question_statement(question: Question, scope_ids: frozenset[int] | None) -> 
         source = sql.Identifier(view.name)
         predicates, params = _where(view, scope_ids, view.date_column, base)
     for f in question.filters:
-        predicate, values = _filter_predicate(f)
+        predicate, values = _filter_predicate(question, f)
         predicates.append(predicate)
         params += values
 
     select: list[sql.Composable] = []
+    select_params: list[Any] = []  # the SELECT list comes first in the text: its values go first
     for d in question.dimensions:
-        column = sql.Identifier(d.column)
+        column, values = _expression(question, d.column)
+        select_params += values
         if d.bucket:
             select.append(
                 sql.SQL("date_trunc({}, {})::date AS {}").format(sql.Literal(d.bucket), column, sql.Identifier(d.name))
@@ -406,7 +479,10 @@ def question_statement(question: Question, scope_ids: frozenset[int] | None) -> 
         else:
             select.append(sql.SQL("{} AS {}").format(column, sql.Identifier(d.name)))
     for m in question.measures:
-        select.append(sql.SQL("{} AS {}").format(_aggregate(view, m, distinct), sql.Identifier(m.name)))
+        aggregate, values = _aggregate(question, m, distinct)
+        select_params += values
+        select.append(sql.SQL("{} AS {}").format(aggregate, sql.Identifier(m.name)))
+    params = select_params + params
     statement = sql.SQL("SELECT {} FROM {} WHERE {}").format(sql.SQL(", ").join(select), source, _and(predicates))
     if question.dimensions and question.measures:
         positions = [sql.Literal(i + 1) for i in range(len(question.dimensions))]
@@ -430,10 +506,14 @@ def _distinct(statement: sql.Composed) -> sql.Composed:
     return sql.SQL("SELECT DISTINCT * FROM ({}) AS question_values").format(statement)
 
 
-def _aggregate(view: KpiView, m: Measure, distinct: dict) -> sql.Composable:
+def _aggregate(question: Question, m: Measure, distinct: dict) -> tuple[sql.Composable, list[Any]]:
     if m.column is None:
-        return sql.SQL("count(*)")
-    column = sql.Identifier(m.column)
+        return sql.SQL("count(*)"), []
+    column, params = _expression(question, m.column)
+    return _aggregate_of(question, m, distinct, column), params
+
+
+def _aggregate_of(question: Question, m: Measure, distinct: dict, column: sql.Composable) -> sql.Composable:
     if m.column in distinct:
         spec = distinct[m.column]
         entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec.get("where"))
@@ -445,7 +525,7 @@ def _aggregate(view: KpiView, m: Measure, distinct: dict) -> sql.Composable:
         return sql.SQL("count({})").format(column)
     if m.agg == "count_distinct":
         return sql.SQL("count(DISTINCT {})").format(column)
-    kind = view.columns[m.column]
+    kind = question.kind(m.column)
     expression = sql.SQL(m.agg + "({})").format(column)  # agg is one of AGGREGATIONS
     if m.agg == "avg" or kind == "money":
         # Money is exact in the KPI tables; callers get cents, rounded after aggregating.

@@ -46,7 +46,7 @@ from pathlib import Path
 class KpiView:
     name: str  # relation name in PostgreSQL (a summary table), e.g. "monthly_revenue"
     description: str
-    columns: dict[str, str]  # column -> type (date, text, integer, money, number, boolean)
+    columns: dict[str, str]  # column -> type (date, text, integer, money, number, boolean, json)
     depends_on: tuple[str, ...]  # canonical tables
     strategy: str = "full"  # "incremental" (by partition_key) or "full"
     partition_key: str | None = None  # "month" for month-partitioned views
@@ -80,6 +80,16 @@ class KpiView:
     # Membership table of its `aggregate_of` view: one row per group of the view and entity, selected from the
     # order facts (not summed from the view), refreshed by the same months in the view's transaction.
     membership: bool = False
+    # A dataset (docs/DASHBOARDS.md, "Datasets"): one row per canonical fact joined to its dimensions, kept like
+    # any view, for questions over the facts themselves. `attributes_of`: the canonical table whose attribute
+    # keys (`canonical.selectors.attribute_keys`) its `attributes` column holds.
+    dataset: bool = False
+    label: str = ""
+    attributes_of: str | None = None
+    # A question kept ready (`dashboards.kpi.kept`): a read-side aggregate of its source that only the question
+    # reads (never picked for a widget's query), declared at run time with its SQL text.
+    kept: bool = False
+    sql_text: str = ""
 
     @property
     def sql_file(self) -> str:

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from psycopg import sql
 
-from dashboards.kpi.question import Question
-from dashboards.models import Dashboard, Widget
+from accounts.models import User
+from dashboards.kpi.ddl import kpi_view_ddl
+from dashboards.kpi.kept import kept_declaration, kept_name, kept_register
+from dashboards.kpi.question import Question, question_build
+from dashboards.kpi.rls import kpi_rls_ensure
+from dashboards.models import Dashboard, KeptQuestion, Widget
+from dashboards.services.refresh.partitions import _columns, _lock, view_sql
 from dashboards.services.widgets import widget_create
 
 ChartType = Widget.ChartType
@@ -30,7 +36,7 @@ def question_chart_suggest(question: Question) -> str:
         return ChartType.NUMBER
     if len(measures) != 1 or not dimensions or len(dimensions) > 2:
         return ChartType.TABLE
-    if question.view.columns[dimensions[0].column] == "date":
+    if question.kind(dimensions[0].column) == "date":
         return ChartType.LINE
     return ChartType.BAR
 
@@ -89,3 +95,60 @@ def question_save(
         query_options={"question": question.payload()},
         width=width,
     )
+
+
+@transaction.atomic
+def question_keep_ready(*, widget: Widget, user: User | None = None, read_ms: float | None = None) -> KeptQuestion:
+    """Keep a saved question ready: its summary table (`dashboards.kpi.kept`), built now from its source and from
+    then on kept by the source's refresh (a read-side aggregate of it, in the refresh's transaction, same RLS).
+
+    Taken under the source's refresh lock, so no refresh runs meanwhile and the next one finds it registered. Two
+    widgets with the same question share one summary. A question that cannot be kept is a ValidationError on
+    `keep_ready`.
+    """
+    options = widget.query_options
+    if "question" not in options:
+        raise ValidationError({"keep_ready": ["only a saved question can be kept ready"]})
+    question = question_build(payload=options["question"])
+    try:
+        declaration = kept_declaration(question)
+    except ValueError as exc:
+        raise ValidationError({"keep_ready": [str(exc)]}) from None
+    name = kept_name(question)
+    _lock(question.view, wait=True)
+    kept = KeptQuestion.objects.filter(name=name).first()
+    if kept is None:
+        view = kept_register(name, declaration)
+        table = sql.Identifier(name)
+        with connection.cursor() as cursor:
+            for statement in kpi_view_ddl(view):
+                cursor.execute(statement)
+            if view.scope_column:
+                # A scoped read is a range of (employee, month) holding every other column: an index-only scan, as
+                # the KPI views' covering scope indexes give them.
+                keys = [view.scope_column] + (["month"] if view.date_column else [])
+                cursor.execute(
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}) INCLUDE ({})").format(
+                        sql.Identifier(f"{name}_scope"),
+                        table,
+                        sql.SQL(", ").join(sql.Identifier(k) for k in keys),
+                        sql.SQL(", ").join(sql.Identifier(c) for c in view.columns if c not in keys),
+                    )
+                )
+            select = sql.SQL(view_sql(name)).format(source=sql.Identifier(question.view.name))
+            cursor.execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(view), select))
+            cursor.execute(sql.SQL("ANALYZE {}").format(table))
+        kept = KeptQuestion.objects.create(
+            name=name,
+            source=question.view.name,
+            declaration=declaration,
+            question=question.payload(),
+            read_ms=read_ms,
+            created_by=user,
+        )
+        kpi_rls_ensure([name])
+    data_source = dict(widget.data_source)
+    data_source["filters"] = {**options, "kept": name}
+    widget.data_source = data_source
+    widget.save(update_fields=["data_source"])
+    return kept

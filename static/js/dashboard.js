@@ -38,6 +38,7 @@
       .then((result) => {
         views.set(content, result.view);
         target.dataset.rendered = "1";
+        target.dispatchEvent(new CustomEvent("ll:chart-drawn", { bubbles: true, detail: { view: result.view } }));
       })
       .catch((error) => {
         target.textContent = "This chart could not be drawn: " + error.message;

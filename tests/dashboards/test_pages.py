@@ -4,7 +4,7 @@ import re
 
 from django.core.cache import cache
 
-from dashboards.models import KpiViewState, Widget
+from dashboards.models import Dashboard, KpiViewState, Widget
 from tests.factories import PASSWORD
 
 
@@ -144,8 +144,10 @@ def test_executive_can_create_a_dashboard(client, executive):
     assert response.url == "/dashboards/my-board/"
 
 
-def test_rep_cannot_create_a_dashboard(client, rep):
-    assert login(client, rep).post("/dashboards/", {"title": "Mine"}).status_code == 403
+def test_a_rep_creates_a_dashboard_they_own(client, rep):
+    response = login(client, rep).post("/dashboards/", {"title": "Mine"})
+    assert response.status_code == 302
+    assert Dashboard.objects.get(title="Mine").owner == rep
 
 
 def test_table_widget_formats_money_counts_and_ids(client, sales_dashboard, executive, sales_kpi):

@@ -17,7 +17,9 @@ OK, FOUND, DENIED, UNAUTHORIZED = 200, 302, 403, 401
 # url name -> (method, url template, expected status per role in ROLES order)
 MATRIX = {
     "list": ("get", "/dashboards/", [FOUND, OK, OK, OK, OK, OK]),
-    "create": ("post", "/dashboards/", [FOUND, DENIED, DENIED, DENIED, FOUND, FOUND]),
+    # Every role with a row scope may own dashboards (and the Admin role may, as before); an outsider may not.
+    "create": ("post", "/dashboards/", [FOUND, DENIED, FOUND, FOUND, FOUND, FOUND]),
+    "widget_rows": ("get", "/dashboards/{slug}/widgets/{widget}/rows/", [FOUND, DENIED, OK, OK, OK, OK]),
     "detail": ("get", "/dashboards/{slug}/", [FOUND, DENIED, OK, OK, OK, OK]),
     "widget": ("get", "/dashboards/{slug}/widgets/{widget}/", [FOUND, DENIED, OK, OK, OK, OK]),
     "widget_csv": ("get", "/dashboards/{slug}/widgets/{widget}/export.csv", [FOUND, DENIED, OK, OK, OK, OK]),

@@ -63,6 +63,8 @@ MATRIX: dict[str, tuple] = {
     "dashboards/<slug:slug>/widgets/<int:widget_id>/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/widgets/<int:widget_id>/edit/": (LOGIN, 403, 403, 403, 200, 403),
     "dashboards/<slug:slug>/widgets/<int:widget_id>/export.csv": (LOGIN, 403, 200, 200, 200, 403),
+    "dashboards/<slug:slug>/widgets/<int:widget_id>/keep/": (LOGIN, 405, 405, 405, 405, 405),
+    "dashboards/<slug:slug>/widgets/<int:widget_id>/rows/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/promote/<int:source_id>/<int:chart>/": (LOGIN, 403, 403, 403, 200, 200),
     "admin/login/": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     "api/auth/token/": (405, 405, 405, 405, 405, 405),

@@ -180,3 +180,41 @@ def test_saving_a_question_checks_the_dashboard_and_the_question(executive, rep,
 def kpi(sales_kpi):  # noqa: F811
     """The stand-in KPI table's employees (rows of reps 1, 3, 5 and 6)."""
     return sales_kpi
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "item, field",
+    [
+        ({"dimensions": ["attributes.region'); DROP TABLE canonical_orders; --"]}, "dimensions[0].column"),
+        ({"dimensions": ["attributes."]}, "dimensions[0].column"),
+        ({"measures": [{"column": "attributes.region->>0", "agg": "sum"}]}, "measures[0].column"),
+        ({"filters": [{"column": "attributes.*", "op": "=", "value": "x"}]}, "filters[0].column"),
+        ({"dimensions": ["attributes"]}, "dimensions[0].column"),
+    ],
+)
+def test_attribute_fields_are_allow_listed_by_the_registry_and_never_reach_sql_as_text(executive, item, field):
+    """Only keys registered on the dataset's table (canonical.selectors.attribute_keys) are fields of a question."""
+    from canonical.services import AttributeUse, attribute_keys_register
+
+    attribute_keys_register(table="canonical_orders", uses=[AttributeUse("region", "text", "Region")], source_id=None)
+    body = {"source": "dataset_orders", "measures": [{"agg": "count"}], **item}
+    response = api(executive).post("/api/questions/preview", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('canonical_orders') IS NOT NULL")
+        assert cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_a_registered_attribute_key_is_bound_not_spliced(executive):
+    from canonical.services import AttributeUse, attribute_keys_register
+
+    attribute_keys_register(table="canonical_orders", uses=[AttributeUse("region", "text", "Region")], source_id=None)
+    question = question_build(
+        payload={"source": "dataset_orders", "dimensions": ["attributes.region"], "measures": [{"agg": "count"}]}
+    )
+    statement, params = question_statement(question, None)
+    assert "region" in params
+    assert "'region'" not in statement.as_string(connection.connection)

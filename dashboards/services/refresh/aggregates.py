@@ -37,7 +37,7 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
     """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
     the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
     for aggregate in aggregates_of(view):
-        if aggregate.partition_key or aggregate.team_of or aggregate.membership:
+        if aggregate.partition_key or aggregate.team_of or aggregate.membership or aggregate.kept:
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))

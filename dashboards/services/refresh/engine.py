@@ -12,6 +12,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from config.replica import primary_lsn_remember, replica_configured
+from dashboards.kpi.kept import kept_views_load
 from dashboards.kpi.registry import (
     HIERARCHY,
     MONTH_SOURCES,
@@ -116,6 +117,9 @@ def kpi_view_refresh(
     try:
         with transaction.atomic():
             _lock(view, wait=wait)
+            # Questions kept ready since this process last looked are aggregates of the view: keep them too. Under
+            # the lock: keeping one ready takes it as well, so a summary is never built beside a refresh.
+            kept_views_load(source=view.name)
             state, _ = KpiViewState.objects.get_or_create(view_name=view.name)
             pending = list(KpiPendingRefresh.objects.filter(view_name=view.name))
             # Aggregates asked to be rebuilt from the view's stored rows (a team aggregate whose hierarchy changed).

@@ -28,8 +28,10 @@ class RefreshBusy(Exception):
 
 @cache
 def view_sql(view_name: str) -> str:
-    """The SQL text of a view (a fixed file of the project, never user input)."""
-    return (SQL_DIR / get_view(view_name).sql_file).read_text()
+    """The SQL text of a view: a fixed file of the project, or a kept question's SQL (built by
+    `dashboards.kpi.kept` from allow-listed parts, values quoted by psycopg)."""
+    view = get_view(view_name)
+    return view.sql_text or (SQL_DIR / view.sql_file).read_text()
 
 
 def _select(view: KpiView, source: str | None = None) -> sql.Composable:

@@ -1,0 +1,256 @@
+"""Questions kept ready: a question's summary table, kept by the refresh engine as a read-side aggregate of its
+source, so that reading the question costs what a KPI read costs.
+
+The summary holds the question's groups per month and employee (the scope column), with each measure in parts that
+add up over months and employees (sum, count, min, max; an average is a sum and a count). A read groups those rows
+again under the caller's scope: the one row filter (`dashboards.selectors._effective_ids`) gives the ids, `_where`
+the bound predicate, and the table carries the same RLS policy as every KPI table. Filters with fixed values are
+part of the summary; a relative date ("last 12 months") is kept as its column truncated to the unit (the start of
+"last N units" is the first day of a unit, so `trunc(date) >= start` is `date >= start`) and applied when read.
+A dashboard's date range is served when it covers whole months (or there is none); any other range reads the source.
+
+The summary's SQL is text (the engine runs a view's SQL with `{source}` filled in): columns and attribute keys come
+from the allow-listed question, values are quoted by psycopg (`sql.Literal`); braces are doubled for the engine's
+`{source}` formatting, and a value holding '%' (a placeholder to the engine) is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from psycopg import sql
+
+from dashboards.kpi.query import _and, _where
+from dashboards.kpi.question import Filter, Measure, Question, _expression, _filter_predicate
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, kpi_view_from_declaration, register
+
+KEEP_READY_MS = 200  # a saved question whose live read takes longer is offered to be kept ready
+KEEPABLE = {"sum", "count", "min", "max", "avg"}
+_PARTS = {"sum": ("sum",), "count": ("count",), "min": ("min",), "max": ("max",), "avg": ("sum", "count")}
+
+
+def kept_problem(question: Question) -> str | None:
+    """Why the question cannot be kept ready (None when it can)."""
+    view = question.view
+    if view.rollup_of or view.distinct or view.kept or view.internal:
+        return f"{view.name} is read from its own summaries already"
+    if view.strategy == "incremental" and view.partition_key != "month":
+        return f"{view.name} is not kept by month"
+    if not question.measures:
+        return "only a question with a measure can be kept ready"
+    for m in question.measures:
+        if m.agg not in KEEPABLE:
+            return f"{m.name}: a distinct count does not add up over months and people; it cannot be kept ready"
+    return None
+
+
+def _literal_text(statement: sql.Composable) -> str:
+    return statement.as_string(connection.connection)
+
+
+def _inline(statement: sql.Composable, params: list[Any]) -> sql.Composable:
+    """`statement` with its %s placeholders replaced by the values, quoted by psycopg."""
+    text = _literal_text(statement)
+    parts = text.split("%s")
+    if len(parts) != len(params) + 1:  # pragma: no cover - the compiler's placeholders are its own
+        raise ValueError("placeholder count mismatch")
+    out: list[sql.Composable] = [sql.SQL(parts[0])]
+    for value, part in zip(params, parts[1:], strict=True):
+        out += [sql.Literal(value), sql.SQL(part)]
+    return sql.Composed(out)
+
+
+def _month_expression(view: KpiView) -> sql.Composable | None:
+    if view.partition_key:
+        return sql.Identifier(view.partition_key)
+    if view.date_column:
+        return sql.SQL("date_trunc('month', {}::timestamp)::date").format(sql.Identifier(view.date_column))
+    return None
+
+
+def _relative(question: Question) -> list[tuple[int, Filter, str]]:
+    """The relative-date filters (`last`), with the unit their start is the first day of."""
+    return [(i, f, f.values[1].split()[1].rstrip("s")) for i, f in enumerate(question.filters) if f.op == "last"]
+
+
+def kept_name(question: Question) -> str:
+    """The summary's table name: a hash of what it holds (not its sort, limit, or a relative filter's count)."""
+    payload = question.payload()
+    payload.pop("sort", None)
+    payload.pop("limit", None)
+    for f in payload["filters"]:
+        if f["op"] == "last":
+            f["value"] = f["value"].split()[1]
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return "kept_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _part_name(i: int, part: str) -> str:
+    return f"m{i}_{part}"
+
+
+def kept_declaration(question: Question) -> dict:
+    """The summary's KPI view declaration (as `kpi_view_from_declaration` takes it), its SQL over `{source}`."""
+    problem = kept_problem(question)
+    if problem:
+        raise ValueError(problem)
+    view = question.view
+    columns: dict[str, str] = {}
+    select: list[sql.Composable] = []
+    month = _month_expression(view)
+    if month is not None:
+        columns["month"] = "date"
+        select.append(sql.SQL("{} AS month").format(month))
+    if view.scope_column:
+        columns[view.scope_column] = view.columns[view.scope_column]
+        select.append(sql.Identifier(view.scope_column))
+    for d in question.dimensions:
+        expression, params = _expression(question, d.column)
+        expression = _inline(expression, params)
+        if d.bucket:
+            expression = sql.SQL("date_trunc({}, {})::date").format(sql.Literal(d.bucket), expression)
+        name = f"dim_{d.name}"
+        columns[name] = "date" if d.bucket else question.kind(d.column)
+        select.append(sql.SQL("{} AS {}").format(expression, sql.Identifier(name)))
+    for i, f, unit in _relative(question):
+        expression = _inline(*_expression(question, f.column))
+        columns[f"last_{i}"] = "date"
+        select.append(
+            sql.SQL("date_trunc({}, {})::date AS {}").format(sql.Literal(unit), expression, sql.Identifier(f"last_{i}"))
+        )
+    groups = len(select)
+    for i, m in enumerate(question.measures):
+        expression = sql.SQL("*") if m.column is None else _inline(*_expression(question, m.column))
+        kind = "integer" if m.column is None else question.kind(m.column)
+        for part in _PARTS[m.agg]:
+            columns[_part_name(i, part)] = "integer" if part == "count" else kind
+            select.append(sql.SQL(part + "({}) AS {}").format(expression, sql.Identifier(_part_name(i, part))))
+    predicates = [_inline(*_filter_predicate(question, f)) for f in question.filters if f.op != "last"]
+    statement = sql.SQL("SELECT {} FROM {{source}} WHERE {}").format(sql.SQL(", ").join(select), _and(predicates))
+    if groups:
+        statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(sql.Literal(n + 1) for n in range(groups))
+    text = _literal_text(statement)
+    if "%" in text:
+        raise ValueError("a filter value holds '%': this question cannot be kept ready")
+    # The engine formats the text with {source}: every other brace (a date pattern, a value) is doubled.
+    text = text.replace("{", "{{").replace("}", "}}").replace("{{source}}", "{source}")
+    return {
+        "description": f"Kept-ready question over {view.name}.",
+        # Pairs, not an object: jsonb does not keep an object's key order, and the columns follow the SQL's.
+        "columns": [[name, kind] for name, kind in columns.items()],
+        "depends_on": list(view.depends_on),
+        "strategy": view.strategy,
+        "partition_key": "month" if view.partition_key else None,
+        "scope_column": view.scope_column,
+        "date_column": "month" if month is not None else None,
+        "aggregate_of": view.name,
+        "internal": True,
+        "kept": True,
+        "sql_text": text,
+    }
+
+
+def kept_register(name: str, declaration: dict) -> KpiView:
+    """Register a kept question's summary in the KPI registry (idempotent)."""
+    if name in KPI_VIEWS:
+        return KPI_VIEWS[name]
+    return register(kpi_view_from_declaration(name, {**declaration, "columns": dict(declaration["columns"])}))
+
+
+def kept_views_load(source: str | None = None) -> None:
+    """Bring this process's registry in line with the kept questions (of `source`): register the new ones, forget
+    the ones whose row is gone (so a refresh never writes a summary that no longer exists). One query."""
+    from dashboards.models import KeptQuestion
+
+    rows = KeptQuestion.objects.all() if source is None else KeptQuestion.objects.filter(source=source)
+    declarations = dict(rows.values_list("name", "declaration"))
+    for name, view in list(KPI_VIEWS.items()):
+        if view.kept and (source is None or view.aggregate_of == source) and name not in declarations:
+            del KPI_VIEWS[name]
+    for name, declaration in declarations.items():
+        kept_register(name, declaration)
+
+
+def kept_view_for(name: str) -> KpiView | None:
+    """A kept summary by name, registered from its row when this process has not seen it yet."""
+    if name not in KPI_VIEWS:
+        from dashboards.models import KeptQuestion
+
+        row = KeptQuestion.objects.filter(name=name).values_list("declaration", flat=True).first()
+        if row is None:
+            return None
+        kept_register(name, row)
+    return KPI_VIEWS[name]
+
+
+def _whole_months(question: Question) -> bool:
+    base = question.base
+    if base.date_from and base.date_from.day != 1:
+        return False
+    return not (base.date_to and (base.date_to + timedelta(days=1)).day != 1)
+
+
+def kept_serves(question: Question) -> bool:
+    """Whether the question's summary answers it exactly (its dashboard date range covers whole months)."""
+    kept = question.kept
+    if kept is None:
+        return False
+    if (question.base.date_from or question.base.date_to) and "month" not in kept.columns:
+        return False
+    return _whole_months(question)
+
+
+def kept_statement(question: Question, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
+    """SELECT of a kept question from its summary: the same columns, rows and order as `question_statement`."""
+    kept = question.kept
+    predicates, params = _where(kept, scope_ids, kept.date_column, question.base)
+    for i, f, _unit in _relative(question):
+        predicates.append(sql.SQL("{} >= %s").format(sql.Identifier(f"last_{i}")))
+        params.append(f.values[0])
+    select: list[sql.Composable] = [
+        sql.SQL("{} AS {}").format(sql.Identifier(f"dim_{d.name}"), sql.Identifier(d.name)) for d in question.dimensions
+    ]
+    for i, m in enumerate(question.measures):
+        select.append(sql.SQL("{} AS {}").format(_reaggregate(question, i, m), sql.Identifier(m.name)))
+    statement = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        sql.SQL(", ").join(select), sql.Identifier(kept.name), _and(predicates)
+    )
+    if question.dimensions:
+        statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(
+            sql.Literal(n + 1) for n in range(len(question.dimensions))
+        )
+    if question.sort:
+        statement += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
+            sql.SQL("{} DESC NULLS LAST" if s.startswith("-") else "{} ASC NULLS LAST").format(
+                sql.Identifier(s.lstrip("-"))
+            )
+            for s in question.sort
+        )
+    statement += sql.SQL(" LIMIT %s")
+    params.append(question.limit)
+    return statement, params
+
+
+def _reaggregate(question: Question, i: int, m: Measure) -> sql.Composable:
+    """A measure from its parts, rounded and typed as `question_statement` rounds and types it."""
+
+    def part(name: str) -> sql.Identifier:
+        return sql.Identifier(_part_name(i, name))
+
+    if m.agg == "count":
+        return sql.SQL("sum({})::bigint").format(part("count"))
+    if m.agg == "avg":
+        return sql.SQL("round(sum({}) / NULLIF(sum({}), 0), 2)").format(part("sum"), part("count"))
+    kind = question.kind(m.column or "")
+    expression = sql.SQL("min({})" if m.agg == "min" else "max({})" if m.agg == "max" else "sum({})").format(
+        part(m.agg)
+    )
+    if kind == "money":
+        return sql.SQL("round({}, 2)").format(expression)
+    if kind == "integer" and m.agg == "sum":
+        return sql.SQL("{}::bigint").format(expression)
+    return expression
