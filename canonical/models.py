@@ -4,6 +4,7 @@ shipping/tax/discount amounts, a line's supplier, payments by order with an opti
 
 Every table has a surrogate `id`, provenance (`source_id`, `source_row`) and a unique `external_id`
 (the source system's identifier, or a deterministic one derived from the mapped values).
+`at_grain` says whether a file at the table's own grain described the row (docs/SCHEMA.md, "Who owns a column").
 References (`*_id`) hold the referenced row's surrogate id; mappings fill them with the referent's
 external id / name / email and the execution engine resolves them. A referent that did not exist
 is created as a placeholder row (`is_placeholder`), unless the mapping asks to reject such rows.
@@ -34,6 +35,13 @@ class CanonicalModel(models.Model):
     source_row = models.IntegerField(null=True, blank=True)
     is_placeholder = models.BooleanField(
         default=False, db_default=False, help_text="Created to satisfy a reference; no source row described it yet."
+    )
+    # Who owns the row's columns (docs/SCHEMA.md, "Who owns a column"): a file at this table's grain (one row per
+    # row of this table) owns them; a file of another grain (a lines file's orders) fills only rows no such file has.
+    at_grain = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Described by a file at this table's grain: files of other grains no longer write its columns.",
     )
 
     class Meta:

@@ -186,8 +186,9 @@ def upsert_table(
     )
     insert_names = ["external_id", *extra_names, *(c.name for c in value_cols)]
     columns = sql.SQL(", ").join(map(sql.Identifier, insert_names))
+    resets, guard = ownership(plan)
     assignments = sql.SQL(", ").join(
-        sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in insert_names if n != "external_id"
+        [sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in insert_names if n != "external_id"] + resets
     )
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared)
     incoming = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared)
@@ -216,6 +217,7 @@ def upsert_table(
             current=current,
             incoming=incoming,
             returning=returning,
+            guard=guard,
             **folding,
         )
     )
@@ -264,25 +266,60 @@ def folded_result(row: tuple, keys: list[str]) -> TableResult:
 def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns: list[str]) -> TableResult:
     """UPDATE the rows of `plan`'s table whose values differ from `staging`'s (resolved values, one row per
     external_id, the table's own column names `columns`) or that are placeholders. Counts and touched keys
-    as `upsert_table`'s (nothing inserted)."""
+    as `upsert_table`'s (nothing inserted). Rows are written as `ownership` allows."""
     compared = [c for c in columns if c not in ("external_id", "source_id", "source_row", "is_placeholder")]
     keys, folding = _folding(plan)
     returning_names = ["external_id", *_touch_columns(plan)]
+    resets, guard = ownership(plan)
     cursor.execute(
         sql_file(
             "update_changed.sql",
             table=sql.Identifier(plan.name),
             staging=staging,
             assignments=sql.SQL(", ").join(
-                sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in columns if n != "external_id"
+                [sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in columns if n != "external_id"] + resets
             ),
             current=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared),
             incoming=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in compared),
             returning=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names),
+            guard=guard,
             **folding,
         )
     )
     return folded_result(cursor.fetchone(), keys)
+
+
+def ownership(plan: TablePlan) -> tuple[list[sql.Composable], sql.Composable]:
+    """Who may write which stored row (docs/SCHEMA.md, "Who owns a column"), as the SQL parts of an UPDATE of the
+    table `t`: (assignments, condition).
+
+    A file at the table's grain writes every row it names; a row that no file at its grain described before
+    (a placeholder, or a row a lines file wrote to an orders table) loses the values of the columns this file
+    does not map, so it ends as if only files at its grain had described it, whatever the order of the loads.
+    A file of another grain writes only rows that no file at their grain described (`NOT t.at_grain`)."""
+    if not plan.at_grain:
+        return [], sql.SQL(" AND NOT t.at_grain")
+    resets = []
+    for name in plan.unmapped_columns:
+        default = _not_null_default(plan.model, name)
+        resets.append(
+            sql.SQL("{0} = CASE WHEN t.at_grain THEN t.{0} ELSE {1} END").format(
+                sql.Identifier(name), default if default is not None else sql.SQL("NULL")
+            )
+        )
+    return resets, sql.SQL("")
+
+
+def owned_elsewhere(cursor, *, plan: TablePlan, staging: sql.Identifier) -> int:
+    """Rows of `staging` that `plan` (not at its table's grain) leaves alone: a file at their grain described them."""
+    if plan.at_grain:
+        return 0
+    cursor.execute(
+        sql.SQL(
+            "SELECT count(*) FROM {} t WHERE t.at_grain AND t.external_id IN (SELECT s.external_id FROM {} s)"
+        ).format(sql.Identifier(plan.name), staging)
+    )
+    return cursor.fetchone()[0]
 
 
 def other_uploads_snapshot(cursor, *, plan: TablePlan, staging: sql.Identifier, source_id: int) -> sql.Identifier:
@@ -396,6 +433,7 @@ def self_references_update(
             map=map_name,
             table=sql.Identifier(plan.name),
             column=sql.Identifier(column),
+            guard=ownership(plan)[1],
         )
     )
     return list(cursor.fetchone()[0] or [])

@@ -296,6 +296,13 @@ def _run_plans(
             report["tables"][plan.name] = result.counts()
             if loaded.collapse is not None:
                 report["tables"][plan.name]["collapsed"] = loaded.collapse.report()
+            if loaded.owned_elsewhere:
+                report["tables"][plan.name]["owned_elsewhere"] = loaded.owned_elsewhere
+                report.setdefault("warnings", []).append(
+                    f"{plan.name}: {loaded.owned_elsewhere} rows were described by a file at their own grain (one "
+                    f"row per {plan.table.label.lower().rstrip('s')}): this file's values for their columns were "
+                    "not written"
+                )
             if result.inserted or result.updated:
                 # An entry (even without keys) tells the KPI refresh that this table changed.
                 _merge_touched(touched, plan.name, result.touched, loaded.months_before)
@@ -504,13 +511,14 @@ def mapping_overwrites_preview(*, source: DataSource, mapping: Mapping) -> list[
                         f"SELECT external_id FROM ({query}) WHERE len(__errors) = 0",
                         params,
                     )
+                    # A file of another grain leaves rows described at their grain alone (upsert.ownership).
                     cursor.execute(
                         sql.SQL(
                             "SELECT t.source_id, count(*) FROM {} t WHERE NOT t.is_placeholder "
                             "AND t.source_id IS DISTINCT FROM %s AND t.external_id IN (SELECT external_id FROM {}) "
-                            "GROUP BY 1"
+                            "AND (%s OR NOT t.at_grain) GROUP BY 1"
                         ).format(sql.Identifier(plan.name), ids),
-                        [source.pk],
+                        [source.pk, plan.at_grain],
                     )
                     for upload, rows in cursor.fetchall():
                         changed.setdefault(upload, {})[plan.name] = rows
