@@ -82,3 +82,51 @@ def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str
         learned.setdefault(fm["source_col"], entry)
         learned.setdefault(normalize_header(fm["source_col"]), entry)
     return learned
+
+
+def mapping_targets(mapping: Mapping) -> dict[str, dict]:
+    """{"table.column": {"source_col", "transform"}} of what a saved mapping loads (a column the mapping's
+    options drop is not loaded, so it maps nothing)."""
+    dropped = set((mapping.options or {}).get("drop_columns") or [])
+    targets = {}
+    for f in mapping.fields.all():  # in position order (Meta.ordering)
+        if not f.canonical_table or not f.canonical_col or (f.source_col and f.source_col in dropped):
+            continue
+        targets[f"{f.canonical_table}.{f.canonical_col}"] = {"source_col": f.source_col, "transform": f.transform}
+    return targets
+
+
+def mapping_version_diff(*, mapping_a: Mapping, mapping_b: Mapping) -> dict:
+    """What changes from version `mapping_a` to `mapping_b` of one upload's mapping, by canonical column:
+    {"added": [...], "removed": [...], "changed": [...], "options": {key: {"a", "b"}}}, each column entry
+    {"target": "table.column", "table", "column", "a": {"source_col", "transform"} | None, "b": ... | None}.
+
+    Executing `mapping_b` after `mapping_a` empties the removed columns on the rows the upload wrote
+    (docs/TRANSFORMS.md, "A new version replaces the old one")."""
+    if mapping_a.source_id != mapping_b.source_id:
+        raise ValueError("both versions must belong to the same upload")
+    a, b = mapping_targets(mapping_a), mapping_targets(mapping_b)
+
+    def entry(target: str) -> dict:
+        table, column = target.split(".", 1)
+        return {"target": target, "table": table, "column": column, "a": a.get(target), "b": b.get(target)}
+
+    options = {
+        key: {"a": (mapping_a.options or {}).get(key), "b": (mapping_b.options or {}).get(key)}
+        for key in sorted(set(mapping_a.options or {}) | set(mapping_b.options or {}))
+        if (mapping_a.options or {}).get(key) != (mapping_b.options or {}).get(key)
+    }
+    return {
+        "added": [entry(t) for t in sorted(set(b) - set(a))],
+        "removed": [entry(t) for t in sorted(set(a) - set(b))],
+        "changed": [entry(t) for t in sorted(set(a) & set(b)) if a[t] != b[t]],
+        "options": options,
+    }
+
+
+def mapping_columns_executed(*, source: DataSource, exclude: Mapping | None = None) -> set[str]:
+    """Every "table.column" that a version of the upload's mapping loaded in a succeeded execution."""
+    executed = Mapping.objects.filter(source=source, jobs__status=ExecutionJob.Status.SUCCEEDED).distinct()
+    if exclude is not None:
+        executed = executed.exclude(pk=exclude.pk)
+    return {target for mapping in executed.prefetch_related("fields") for target in mapping_targets(mapping)}

@@ -13,7 +13,7 @@ from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.engine.plan import TablePlan
+from mappings.engine.plan import ColumnPlan, TablePlan
 from mappings.engine.sql_files import sql_file, sql_text
 
 
@@ -320,6 +320,56 @@ def owned_elsewhere(cursor, *, plan: TablePlan, staging: sql.Identifier) -> int:
         ).format(sql.Identifier(plan.name), staging)
     )
     return cursor.fetchone()[0]
+
+
+def columns_clear(cursor, *, table: str, columns: list[str], source_id: int) -> TableResult:
+    """Empty `columns` of `table` (NULL, or the column's default when it has one) on the rows upload `source_id`
+    wrote: what a new version of its mapping no longer maps. Returns the rows changed (as updated) and the keys
+    the KPI refresh needs, the months the rows' dates had before included."""
+    spec = TABLES_BY_NAME[table]
+    plan = TablePlan(
+        table=spec,
+        columns=[ColumnPlan(name=c.name, type=c.type, source_col=None, references=c.references) for c in spec.columns],
+        derived_external_id=False,
+        key_columns=[],
+    )
+    identifier = sql.Identifier(table)
+    cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(identifier))
+    months_before = []
+    if plan.date_column in columns:
+        cursor.execute(
+            sql.SQL(
+                "SELECT DISTINCT to_char(date_trunc('month', {d}), 'YYYY-MM-01') FROM {t} "
+                "WHERE source_id = %s AND {d} IS NOT NULL"
+            ).format(d=sql.Identifier(plan.date_column), t=identifier),
+            [source_id],
+        )
+        months_before = [r[0] for r in cursor.fetchall()]
+    emptied = []
+    for name in columns:
+        default = _not_null_default(plan.model, name)
+        emptied.append(default if default is not None else sql.SQL("NULL"))
+    keys, folding = _folding(plan)
+    cursor.execute(
+        sql_file(
+            "columns_clear.sql",
+            table=identifier,
+            assignments=sql.SQL(", ").join(
+                sql.SQL("{} = {}").format(sql.Identifier(n), e) for n, e in zip(columns, emptied, strict=True)
+            ),
+            current=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in columns),
+            cleared=sql.SQL(", ").join(emptied),
+            returning=sql.SQL(", ").join(
+                sql.SQL("t.{}").format(sql.Identifier(n)) for n in ["external_id", *_touch_columns(plan)]
+            ),
+            **folding,
+        ),
+        {"source_id": source_id},
+    )
+    result = folded_result(cursor.fetchone(), keys)
+    if result.updated and months_before:
+        result.touched["months"] = sorted(set(result.touched.get("months", [])) | set(months_before))
+    return result
 
 
 def other_uploads_snapshot(cursor, *, plan: TablePlan, staging: sql.Identifier, source_id: int) -> sql.Identifier:

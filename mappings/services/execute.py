@@ -20,16 +20,18 @@ from django.utils import timezone
 from psycopg import sql
 
 from accounts.models import User
+from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
 from mappings.engine.plan import TablePlan, plan_build, plan_build_for
 from mappings.engine.staged import staged_load
 from mappings.engine.staging import Reject, copy_from_duckdb
 from mappings.engine.transforms import duckdb_install_macros
-from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders_without_amount
+from mappings.engine.upsert import TableResult, columns_clear, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
 from mappings.profiling.grain import NEARLY
+from mappings.selectors import mapping_columns_executed
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
 from mappings.services.upload import data_source_scan
@@ -179,6 +181,7 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
         report["errors"] = [message, *_error_lines(rejects)]
         report["tables"] = {t: {**c, "inserted": 0, "updated": 0, "unchanged": 0} for t, c in report["tables"].items()}
         report.pop("touched", None)
+        report.pop("cleared", None)
         _finish(job, report, rejects, started, failed=message)
         DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.FAILED, error=message[:2000])
         return report
@@ -253,7 +256,26 @@ def _run_plans(
         def advance(text: str, rows: int) -> None:
             progress.stage(text, advance=rows)
 
+        clears = columns_no_longer_mapped(source=source, mapping=mapping, plans=plans)
+
+        def clear(until: str | None) -> None:
+            """Empty what the mapping no longer maps, table by table in dependency order (the order of the locks)."""
+            for name in [t for t in TABLE_ORDER if t in clears]:
+                if until is not None and TABLE_ORDER.index(name) > TABLE_ORDER.index(until):
+                    return
+                columns = clears.pop(name)
+                result = columns_clear(cursor, table=name, columns=columns, source_id=source.pk)
+                report.setdefault("cleared", {})[name] = {"columns": columns, "rows": result.updated}
+                if result.updated:
+                    report.setdefault("warnings", []).append(
+                        f"{name}: {', '.join(columns)} no longer mapped: emptied on {result.updated} rows "
+                        "this upload had written"
+                    )
+                    _merge_touched(touched, name, result.touched, [])
+                    line_order_ids.update(result.touched.get("order_ids", []))
+
         for plan in plans:
+            clear(plan.name)
 
             def on_collapse(collapse: Collapse, plan: TablePlan = plan) -> None:
                 report.setdefault("warnings", []).append(collapse.line(plan.name))
@@ -310,6 +332,7 @@ def _run_plans(
                 orders_amount_source = source.pk
             if plan.name == "canonical_order_lines":
                 line_order_ids.update(result.touched.get("order_ids", []))
+        clear(None)
         if orders_amount_source or line_order_ids:
             changed = order_amounts_from_lines(
                 cursor, order_ids=sorted(line_order_ids), orders_source_id=orders_amount_source
@@ -338,6 +361,21 @@ def _run_plans(
     report["computed"] = computed
     report["other_uploads"] = other_uploads_named(other_uploads)
     return rejects
+
+
+def columns_no_longer_mapped(*, source: DataSource, mapping: Mapping, plans: list[TablePlan]) -> dict[str, list[str]]:
+    """{table: columns} that an earlier version of the upload's mapping loaded and `mapping` (its `plans`) does not:
+    executing it empties them on the rows the upload wrote, so they end as if only this version had run. An
+    identifier and a name (a placeholder's is its reference) are never emptied."""
+    loading = {f"{p.name}.{c.name}" for p in plans for c in p.columns}
+    removed = mapping_columns_executed(source=source, exclude=mapping) - loading
+    clears: dict[str, list[str]] = {}
+    for table in TABLE_ORDER:
+        names = TABLES_BY_NAME[table].column_names
+        columns = [c for c in names if f"{table}.{c}" in removed and c not in ("external_id", "name")]
+        if columns:
+            clears[table] = columns
+    return clears
 
 
 def other_uploads_named(changed: dict[int | None, dict[str, int]]) -> list[dict]:

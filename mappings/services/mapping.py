@@ -178,3 +178,17 @@ def mapping_fields(mapping: Mapping) -> list[dict]:
         }
         for f in mapping.fields.order_by("position")
     ]
+
+
+def mapping_version_restore(*, source: DataSource, version: int, user: User | None = None) -> Mapping:
+    """Save an older version of the upload's mapping again as its next version (the older one stays as it was).
+
+    Raises Mapping.DoesNotExist for an unknown version and `MappingInvalid` when it no longer fits the file."""
+    old = source.mappings.get(version=version)
+    return mapping_save(
+        source=source,
+        fields=mapping_fields(old),
+        options=old.options,
+        user=user,
+        note=f"restored from v{old.version}",
+    )
