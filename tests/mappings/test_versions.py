@@ -4,7 +4,10 @@ between two versions and the restore of an older one, for the review page."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import csv
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -176,3 +179,51 @@ def test_restoring_an_unknown_version_or_one_the_file_no_longer_fits_is_refused(
     old.fields.filter(source_col="discount").update(source_col="vanished")
     with pytest.raises(MappingInvalid, match="vanished"):
         mapping_version_restore(source=lines, version=old.version)
+
+
+SUPERSTORE = Path(__file__).resolve().parents[1] / "data" / "real" / "superstore_dayfirst.csv"
+# Issue 19's case: the line total given as the unit price of one unit, with the discount mapped beside it (v1);
+# v3 drops the discount, which the total already has.
+SUPERSTORE_V1 = [
+    field("Order ID", "canonical_orders", "external_id"),
+    field("Order Date", "canonical_orders", "order_date", [{"op": "parse_date", "format": "%d/%m/%y"}]),
+    field("Row ID", LINES, "external_id"),
+    field("Order ID", LINES, "order_id"),
+    field("Product ID", LINES, "product_id"),
+    field("Sales", LINES, "unit_price", [{"op": "parse_number", "locale": "en"}]),
+    field(None, LINES, "quantity", [{"op": "constant", "value": 1}]),
+    field("Discount", LINES, "discount", [{"op": "parse_number", "locale": "en"}]),
+]
+
+
+def revenue_per_year() -> dict[str, Decimal]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extract(year FROM order_date)::int, sum(revenue) FROM kpi_order_revenue GROUP BY 1")
+        return dict(cursor.fetchall())
+
+
+def superstore_sales_per_year() -> dict[int, Decimal]:
+    """Each line's Sales as a money value (rounded to the cent: the unit price's column) in its order's year."""
+    years: dict[int, Decimal] = {}
+    with open(SUPERSTORE, newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            year = 2000 + int(row["Order Date"][-2:])
+            cents = Decimal(row["Sales"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            years[year] = years.get(year, Decimal(0)) + cents
+    return years
+
+
+def test_the_real_superstore_file_gets_its_revenue_back_when_v3_drops_the_discount(db, tmp_path):
+    source = upload_text(tmp_path, SUPERSTORE.read_bytes().decode("utf-8-sig"), name="superstore.csv")
+    run(source, SUPERSTORE_V1)
+    discounted = revenue_per_year()
+
+    job = run(source, [f for f in SUPERSTORE_V1 if f["source_col"] != "Discount"])
+
+    assert job.status == "succeeded", job.report
+    assert revenue_per_year() == superstore_sales_per_year()
+    # Within a cent per line of the truth file's exact sums (truth/superstore_dayfirst.csv.json).
+    truth = json.loads((SUPERSTORE.parent / "truth" / "superstore_dayfirst.csv.json").read_text())
+    for year, total in truth["revenue_per_year"].items():
+        assert abs(revenue_per_year()[int(year)] - Decimal(total)) < Decimal("0.01") * truth["lines_per_year"][year]
+    assert all(discounted[year] < total for year, total in revenue_per_year().items())
