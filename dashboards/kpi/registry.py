@@ -80,6 +80,9 @@ class KpiView:
     # Membership table of its `aggregate_of` view: one row per group of the view and entity, selected from the
     # order facts (not summed from the view), refreshed by the same months in the view's transaction.
     membership: bool = False
+    # The view of the revenue in no month (undated_revenue: lines whose order has no date yet), which this month
+    # view's widgets mention beside their rows.
+    undated: str | None = None
 
     @property
     def sql_file(self) -> str:
