@@ -8,8 +8,8 @@ from django.db import models
 
 from canonical.schema import TABLES
 
-# Columns every canonical table has that no mapping fills: the surrogate key and provenance.
-PROVENANCE = {"id", "source_id", "source_row", "is_placeholder"}
+# Columns every canonical table has that no mapping fills: the surrogate key and provenance (who owns the row).
+PROVENANCE = {"id", "source_id", "source_row", "is_placeholder", "at_grain"}
 # Columns the execution engine writes itself, not a mapping (an order's amount computed from its lines, a
 # line amount it computed).
 ENGINE_COLUMNS = {"canonical_orders": {"amount_from_lines"}, "canonical_order_lines": {"amount_computed"}}
