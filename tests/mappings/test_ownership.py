@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from canonical.models import Order, OrderLine, Product
 from canonical.schema import TABLES
-from mappings.services.execute import execution_run_now
+from mappings.services.execute import execution_run_now, mapping_overwrites_preview
 from tests.mappings.helpers import field, run, save, upload_text
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,17 @@ def test_re_running_the_lines_file_after_the_orders_file_changes_nothing(db, tmp
         ORDERS: (0, 0),
         LINES: (0, 0),
     }
+
+
+def test_the_review_page_check_does_not_count_orders_the_lines_file_will_leave_alone(db, tmp_path):
+    run(upload_text(tmp_path, ORDERS_CSV, name="orders.csv"), ORDER_FIELDS)
+    lines = upload_text(tmp_path, LINES_CSV, name="lines.csv")
+    lines_mapping = save(lines, LINE_FIELDS)
+    again = upload_text(tmp_path, ORDERS_CSV.replace("shipped", "returned"), name="orders-fixed.csv")
+
+    assert mapping_overwrites_preview(source=lines, mapping=lines_mapping) == []
+    (orders,) = mapping_overwrites_preview(source=again, mapping=save(again, ORDER_FIELDS))
+    assert (orders["name"], orders["rows"]) == ("orders.csv", 2)
 
 
 # --- Any order of loading: the dev Olist files of the real corpus (tests/data/real, MANIFEST.toml) -------------
