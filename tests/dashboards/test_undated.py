@@ -17,6 +17,7 @@ from tests.dashboards.kpi_helpers import all_tables, scalar
 from tests.dashboards.test_api import api_for
 from tests.dashboards.test_pages import login
 from tests.mappings.helpers import field, run, upload_text
+from tests.mappings.olist import MAPPINGS, REAL, read_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +151,19 @@ def test_the_widget_etag_changes_when_only_the_undated_revenue_was_refreshed(cli
     kpi_view_refresh(view_name="undated_revenue")
 
     assert client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_the_olist_items_whose_orders_are_not_in_the_orders_file_are_undated_revenue(nw_employees, tmp_path):
+    items_alone = [f for f in MAPPINGS["olist_order_items.csv"] if f["canonical_table"] == "canonical_order_lines"]
+    for name, fields in (("olist_orders.csv", MAPPINGS["olist_orders.csv"]), ("olist_order_items.csv", items_alone)):
+        load(tmp_path, (REAL / name).read_text(encoding="utf-8"), fields, name)
+
+    kpi_views_refresh_all(full=True)
+
+    dated = {r["order_id"] for r in read_rows("olist_orders.csv")}
+    waiting = [i for i in read_rows("olist_order_items.csv") if i["order_id"] not in dated]
+    undated = "SELECT (revenue::numeric(14, 2), order_count, line_count)::text FROM undated_revenue"
+    total = sum(Decimal(i["price"]) for i in waiting)
+    assert scalar(undated) == f"({total},{len({i['order_id'] for i in waiting})},{len(waiting)})"
+    assert (total, len(waiting)) == (Decimal("109624.38"), 964)
+    assert scalar("SELECT sum(revenue) FROM monthly_revenue_all_reps") == Decimal("113783.19") - total

@@ -4,13 +4,11 @@ any order gives the same tables."""
 
 from __future__ import annotations
 
-import csv
 import itertools
 import shutil
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -22,11 +20,9 @@ from canonical.models import Order, OrderLine, Product
 from canonical.schema import TABLES
 from mappings.services.execute import execution_run_now, mapping_overwrites_preview
 from tests.mappings.helpers import field, run, save, upload_text
+from tests.mappings.olist import LINES, MAPPINGS, OLIST, ORDERS, PAYMENTS, REAL, read_rows
 
 pytestmark = pytest.mark.django_db
-
-REAL = Path(__file__).resolve().parents[1] / "data" / "real"
-ORDERS, LINES = "canonical_orders", "canonical_order_lines"
 
 ORDERS_CSV = "order,date,status\nA,2024-01-05,shipped\nB,2024-02-10,open\n"
 LINES_CSV = "order,limit,product,qty,price\nA,2024-03-30,P1,2,10.00\nA,2024-03-30,P2,1,5.00\nC,2024-04-01,P1,1,7.50\n"
@@ -101,50 +97,10 @@ def test_the_review_page_check_does_not_count_orders_the_lines_file_will_leave_a
 
 # --- Any order of loading: the dev Olist files of the real corpus (tests/data/real, MANIFEST.toml) -------------
 
-OLIST = ["olist_orders.csv", "olist_order_items.csv", "olist_products.csv", "olist_sellers.csv"]
-PAYMENTS = "olist_payments_derived.csv"  # one payment per order of the items file, written by the test (no such file)
-MONTH_FIRST = [{"op": "parse_date", "format": "%m/%d/%Y %H:%M"}]
-MAPPINGS = {
-    "olist_orders.csv": [
-        field("order_id", ORDERS, "external_id"),
-        field("customer_id", ORDERS, "customer_id"),
-        field("order_status", ORDERS, "status"),
-        field("order_purchase_timestamp", ORDERS, "order_date", MONTH_FIRST),
-        field("order_delivered_carrier_date", ORDERS, "shipped_date", MONTH_FIRST),
-    ],
-    "olist_order_items.csv": [
-        field("order_id", ORDERS, "external_id"),
-        # An order-level column of the items file given as the order's date: it must not win over the orders file.
-        field("shipping_limit_date", ORDERS, "order_date", [{"op": "parse_date", "format": "%Y-%m-%d %H:%M:%S"}]),
-        field("order_id", LINES, "external_id", [{"op": "concat", "columns": ["order_item_id"], "separator": "-"}]),
-        field("order_id", LINES, "order_id"),
-        field("product_id", LINES, "product_id"),
-        field("seller_id", LINES, "supplier_id"),
-        field(None, LINES, "quantity", [{"op": "constant", "value": 1}]),
-        field("price", LINES, "amount", [{"op": "parse_number", "locale": "en"}]),
-    ],
-    "olist_products.csv": [
-        field("product_id", "canonical_products", "external_id"),
-        field("product_category_name", "canonical_products", "category"),
-    ],
-    "olist_sellers.csv": [field("seller_id", "canonical_suppliers", "external_id")],
-    PAYMENTS: [
-        field("order_id", "canonical_payments", "external_id", [{"op": "concat", "columns": ["seq"]}]),
-        field("order_id", "canonical_payments", "order_id"),
-        field("type", "canonical_payments", "method"),
-        field("value", "canonical_payments", "amount", [{"op": "parse_number", "locale": "en"}]),
-    ],
-}
-
-
-def _read(name: str) -> list[dict]:
-    with open(REAL / name, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
 
 def _payments_text() -> str:
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for item in _read("olist_order_items.csv"):
+    for item in read_rows("olist_order_items.csv"):
         totals[item["order_id"]] += Decimal(item["price"]) + Decimal(item["freight_value"])
     rows = [f"{order},1,credit_card,{total}" for order, total in sorted(totals.items())]
     return "order_id,seq,type,value\n" + "\n".join(rows) + "\n"
@@ -155,13 +111,13 @@ def _revenue_per_year_from_the_files() -> dict[int, Decimal]:
     the items file's own (its shipping limit, as its mapping says)."""
     purchased = {
         r["order_id"]: datetime.strptime(r["order_purchase_timestamp"], "%m/%d/%Y %H:%M").year
-        for r in _read("olist_orders.csv")
+        for r in read_rows("olist_orders.csv")
     }
     limit: dict[str, int] = {}
-    for item in _read("olist_order_items.csv"):
+    for item in read_rows("olist_order_items.csv"):
         limit[item["order_id"]] = int(item["shipping_limit_date"][:4])  # the last line of the order wins
     years: dict[int, Decimal] = defaultdict(Decimal)
-    for item in _read("olist_order_items.csv"):
+    for item in read_rows("olist_order_items.csv"):
         years[purchased.get(item["order_id"], limit[item["order_id"]])] += Decimal(item["price"])
     return dict(years)
 
@@ -260,8 +216,8 @@ def test_the_olist_files_give_exact_revenue_per_year_and_the_orders_files_dates(
 
     assert revenue == _revenue_per_year_from_the_files()
     assert sum(revenue.values()) == Decimal("113783.19")  # truth/olist_order_items.csv.json: money_total
-    purchased = {r["order_id"]: r["order_purchase_timestamp"] for r in _read("olist_orders.csv")}
-    items_orders = {r["order_id"] for r in _read("olist_order_items.csv")}
+    purchased = {r["order_id"]: r["order_purchase_timestamp"] for r in read_rows("olist_orders.csv")}
+    items_orders = {r["order_id"] for r in read_rows("olist_order_items.csv")}
     both = sorted(items_orders & set(purchased))
     assert len(both) == 31  # 35 of the 999 items
     for order in both:
@@ -291,8 +247,8 @@ def test_the_products_file_takes_over_placeholders_the_items_file_created(olist)
 
     _load(olist, ["olist_products.csv"])
 
-    described = {r["product_id"] for r in _read("olist_products.csv")}
-    named = {r["product_id"] for r in _read("olist_order_items.csv")}
+    described = {r["product_id"] for r in read_rows("olist_products.csv")}
+    named = {r["product_id"] for r in read_rows("olist_order_items.csv")}
     assert Product.objects.filter(is_placeholder=True).count() == len(named - described)
     assert Product.objects.filter(at_grain=True).count() == len(described)
     assert OrderLine.objects.filter(product__at_grain=True).count() == 34
