@@ -279,9 +279,9 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
         )
     _resolve_auto_dates(by_table, source)
     plans = []
-    # The file's grain is the row's own table: the last of its tables in dependency order (a lines file's orders,
-    # customers and products come before its lines).
-    grain = [name for name in TABLE_ORDER if name in by_table][-1:]
+    # The file's grain is the row's own table: the mapping's option, else the last of its tables in dependency order
+    # (a lines file's orders, customers and products come before its lines).
+    grain = [options["grain"]] if options.get("grain") else [name for name in TABLE_ORDER if name in by_table][-1:]
     for name in TABLE_ORDER:
         if name not in by_table:
             continue

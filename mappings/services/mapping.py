@@ -18,6 +18,9 @@ DEFAULT_OPTIONS = {
     "all_or_nothing": False,
     "drop_columns": [],
     "ragged_rows": "reject",  # rows with more fields than the header: reject, or repair (duck.py)
+    # The table whose rows the file's rows are (docs/SCHEMA.md, "Who owns a column"); None: the last of the mapped
+    # tables in dependency order.
+    "grain": None,
 }
 RAGGED_ROWS = ("reject", "repair")
 
@@ -52,6 +55,8 @@ def mapping_options_validate(options: dict | None, *, columns: list[str]) -> tup
         errors.append("options.all_or_nothing must be true or false")
     if merged["ragged_rows"] not in RAGGED_ROWS:
         errors.append(f"options.ragged_rows must be one of {', '.join(RAGGED_ROWS)}")
+    if merged["grain"] is not None and merged["grain"] not in TABLES_BY_NAME:
+        errors.append(f"options.grain must be a canonical table or null, not {merged['grain']!r}")
     drop = merged["drop_columns"]
     if not isinstance(drop, list) or not all(isinstance(c, str) for c in drop):
         errors.append("options.drop_columns must be a list of column headers")
@@ -112,6 +117,8 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
             errors.append(f"{label}: {table_name}.{col_name} is already filled by mappings[{targets[key]}]")
             continue
         targets[key] = index
+    if isinstance(options, dict) and options.get("grain") and options["grain"] not in {t for t, _ in targets}:
+        errors.append(f"options.grain: {options['grain']} is not one of the tables this mapping fills")
     for table_name in sorted({t for t, _ in targets}):
         table = TABLES_BY_NAME[table_name]
         mapped = {c for t, c in targets if t == table_name}

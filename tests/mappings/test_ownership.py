@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from canonical.models import Order, OrderLine, Product
 from canonical.schema import TABLES
 from mappings.services.execute import execution_run_now, mapping_overwrites_preview
+from mappings.services.mapping import MappingInvalid
 from tests.mappings.helpers import field, run, save, upload_text
 from tests.mappings.olist import LINES, MAPPINGS, OLIST, ORDERS, PAYMENTS, REAL, read_rows
 
@@ -93,6 +94,21 @@ def test_the_review_page_check_does_not_count_orders_the_lines_file_will_leave_a
     assert mapping_overwrites_preview(source=lines, mapping=lines_mapping) == []
     (orders,) = mapping_overwrites_preview(source=again, mapping=save(again, ORDER_FIELDS))
     assert (orders["name"], orders["rows"]) == ("orders.csv", 2)
+
+
+def test_a_mapping_may_name_its_grain_when_its_rows_are_not_its_last_table(db, tmp_path):
+    text = "order,date,invoice\nA,2024-01-05,I-1\n"
+    fields = [*ORDER_FIELDS[:2], field("invoice", "canonical_invoices", "external_id")]
+    fields += [field("order", "canonical_invoices", "order_id"), field("date", "canonical_invoices", "invoice_date")]
+    fields += [field(None, "canonical_invoices", "amount", [{"op": "constant", "value": "10.00"}])]
+    with pytest.raises(MappingInvalid, match="canonical_customers is not one of the tables"):
+        save(upload_text(tmp_path, text, name="bad.csv"), fields, options={"grain": "canonical_customers"})
+
+    run(upload_text(tmp_path, text, name="orders-invoiced.csv"), fields, options={"grain": ORDERS})
+    run(upload_text(tmp_path, LINES_CSV, name="lines.csv"), LINE_FIELDS)
+
+    a = Order.objects.get(external_id="A")
+    assert (str(a.order_date), a.at_grain) == ("2024-01-05", True)
 
 
 # --- Any order of loading: the dev Olist files of the real corpus (tests/data/real, MANIFEST.toml) -------------
