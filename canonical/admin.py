@@ -4,8 +4,8 @@ from canonical import models
 
 
 class CanonicalAdmin(admin.ModelAdmin):
-    list_display = ("external_id", "__str__", "is_placeholder", "source", "source_row")
-    list_filter = ("is_placeholder",)
+    list_display = ("external_id", "__str__", "is_placeholder", "at_grain", "source", "source_row")
+    list_filter = ("is_placeholder", "at_grain")
     search_fields = ("external_id",)
     list_select_related = ("source",)
 

@@ -4,6 +4,7 @@ shipping/tax/discount amounts, a line's supplier, payments by order with an opti
 
 Every table has a surrogate `id`, provenance (`source_id`, `source_row`) and a unique `external_id`
 (the source system's identifier, or a deterministic one derived from the mapped values).
+`at_grain` says whether a file at the table's own grain described the row (docs/SCHEMA.md, "Who owns a column").
 References (`*_id`) hold the referenced row's surrogate id; mappings fill them with the referent's
 external id / name / email and the execution engine resolves them. A referent that did not exist
 is created as a placeholder row (`is_placeholder`), unless the mapping asks to reject such rows.
@@ -38,6 +39,13 @@ class CanonicalModel(models.Model):
     # Every other column of the files that described the row, typed (docs/SCHEMA.md, "Attributes"): keys are
     # registered in canonical_attribute_keys; sources merge by key, so one file's attributes never erase another's.
     attributes = models.JSONField(default=dict, blank=True, db_default=models.Value({}, models.JSONField()))
+    # Who owns the row's columns (docs/SCHEMA.md, "Who owns a column"): a file at this table's grain (one row per
+    # row of this table) owns them; a file of another grain (a lines file's orders) fills only rows no such file has.
+    at_grain = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Described by a file at this table's grain: files of other grains no longer write its columns.",
+    )
 
     class Meta:
         abstract = True

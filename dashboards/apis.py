@@ -107,6 +107,11 @@ class DashboardDataApi(APIView):
                 help_text="The date range the rows cover (the filter's, inclusive); null: all time or no range",
             )
             error = serializers.CharField(allow_blank=True)
+            undated = serializers.JSONField(
+                allow_null=True,
+                help_text="Revenue in no month the caller may see, for a view that names it (monthly_revenue): "
+                "{revenue, order_count, line_count} of order lines whose order has no date yet; null when none",
+            )
 
             class Meta:
                 ref_name = "DashboardWidgetData"
@@ -140,6 +145,7 @@ class DashboardDataApi(APIView):
                     "all_time": widget_all_time(d.widget),
                     "period": widget_period(d.widget, filters),
                     "error": d.error,
+                    "undated": d.undated,
                 }
                 for d in data
             ],

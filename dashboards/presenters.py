@@ -48,6 +48,7 @@ class WidgetDisplay:
     all_time_note: str = ""  # why all time (a tooltip)
     period: str = ""  # the date range the rows cover, when one is chosen and applies ("Jan 2024 – Jun 2024")
     needs_data: str = ""  # empty for everyone, or every value shown unknown: which upload would fill it
+    undated: str = ""  # the revenue in no month: lines whose order has no date yet ("" when there is none)
 
 
 def column_label(column: str) -> str:
@@ -142,6 +143,7 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
         display.needs_data = needs_data_message(widget, data.freshness)
     if not data.error and not display.needs_data:
         display.needs_data = unknown_values_message(view, data.rows)
+    display.undated = undated_message(data.undated)
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)
         current = _sum(data.rows, name)
@@ -168,6 +170,18 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
                 [_cell(row.get(c), "id" if c.endswith("_id") else kinds.get(c, "")) for c in display.columns]
             )
     return display
+
+
+def undated_message(undated: dict | None) -> str:
+    """What a month view's widget says about the revenue in no month (lines whose order is not loaded yet)."""
+    if not undated:
+        return ""
+    lines = int(undated.get("line_count") or 0)
+    orders = int(undated.get("order_count") or 0)
+    revenue = format_number(undated.get("revenue"), "money")
+    waiting = f"{lines:,} order line{'' if lines == 1 else 's'} wait{'s' if lines == 1 else ''} for their order"
+    missing = f"{orders:,} order{'' if orders == 1 else 's'} not loaded yet"
+    return f"Undated: {revenue} not in any month — {waiting} ({missing})."
 
 
 def _months(first: date, last: date) -> list[date]:
@@ -266,8 +280,11 @@ def _cell(value, kind: str = "") -> str:
     return "" if value is None else str(value)
 
 
-def widget_etag(widget: Widget, freshness: dict, *, scope_key: str, filters_key: str) -> str:
+def widget_etag(
+    widget: Widget, freshness: dict, *, scope_key: str, filters_key: str, also: tuple[dict, ...] = ()
+) -> str:
     """Changes when what the widget would show may have changed: new data, new spec, other scope/filters.
+    `also`: the freshness of other views the widget reads (the revenue in no month its view mentions).
 
     Computed without reading the KPI rows, so an unchanged widget costs a 304 and two small queries.
     """
@@ -279,5 +296,6 @@ def widget_etag(widget: Widget, freshness: dict, *, scope_key: str, filters_key:
         str(freshness.get("refreshed_at")),
         str(freshness.get("is_stale")),
         str(freshness.get("last_error") or ""),
+        *(str(other.get("refreshed_at")) for other in also),
     ]
     return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'

@@ -39,6 +39,7 @@ from dashboards.kpi.query import (
 )
 from dashboards.kpi.question import Question, question_build, question_statement
 from dashboards.kpi.read import kpi_read_with_repair
+from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard, Widget
 
 logger = logging.getLogger(__name__)
@@ -277,6 +278,21 @@ class WidgetData:
     freshness: dict
     error: str = ""
     previous_rows: list[dict] | None = None
+    # Revenue in no month that the caller may see (the view's `undated`): {"revenue", "order_count", "line_count"}.
+    undated: dict | None = None
+
+
+UNDATED_MEASURES = ("revenue", "order_count", "line_count")
+
+
+def widget_views(widgets: list[Widget]) -> list[str]:
+    """The KPI views the widgets read: their own, and the views of the revenue in no month their views mention."""
+    names = [w.view_name for w in widgets]
+    for widget in widgets:
+        view = KPI_VIEWS.get(widget.view_name)
+        if view is not None and view.undated and view.undated not in names:
+            names.append(view.undated)
+    return names
 
 
 def widget_query(widget: Widget, filters: DashboardFilters) -> KpiQuery | Question:
@@ -334,8 +350,8 @@ def widgets_data_for_user(
     """
     scope = scope if scope is not None else user_row_scope(user)
     using = using or read_alias(user)
-    if freshness is None or not {w.view_name for w in widgets} <= set(freshness):
-        freshness = kpi_freshness_many((w.view_name for w in widgets), using=using)
+    if freshness is None or not set(widget_views(widgets)) <= set(freshness):
+        freshness = kpi_freshness_many(widget_views(widgets), using=using)
     out: list[WidgetData] = []
     queries: list[KpiQuery] = []
     slots: list[tuple[WidgetData, str]] = []
@@ -349,10 +365,19 @@ def widgets_data_for_user(
             if previous is not None:
                 queries.append(widget_query(widget, previous))
                 slots.append((data, "previous_rows"))
+            undated = KPI_VIEWS[widget.view_name].undated if widget.view_name in KPI_VIEWS else None
+            if undated and "question" not in widget.query_options:
+                # The view has no date column: a date range does not narrow it (no month), the rep and team do.
+                options = {"measures": list(UNDATED_MEASURES)}
+                queries.append(kpi_query_build(view_name=undated, options=options, filters=filters))
+                slots.append((data, "undated"))
         except ValidationError as exc:
             data.error = "; ".join(exc.messages)
     stamps = [freshness[q.view.name]["refreshed_at"] for q in queries]
     for (data, attr), rows in zip(slots, _rows_for_scope(scope, queries, stamps, using=using), strict=True):
+        if attr == "undated":
+            total = rows[0] if rows else {}
+            rows = dict(total) if total.get("line_count") or total.get("revenue") else None
         setattr(data, attr, rows)
     return out
 

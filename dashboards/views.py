@@ -40,6 +40,7 @@ from dashboards.selectors import (
     user_can_create_dashboard,
     user_can_share_dashboard,
     widget_get_for_user,
+    widget_views,
     widgets_data_for_user,
 )
 from dashboards.services.dashboards import SHARE_LEVELS, dashboard_create, dashboard_share
@@ -133,9 +134,14 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     # Scope and freshness are read once per request: the ETag needs them, and so does the read.
     scope = user_row_scope(request.user)
     using = read_alias(request.user)  # the standby, unless this user's own upload is not replayed there yet
-    freshness = kpi_freshness_many([widget.view_name], using=using)
+    views = widget_views([widget])
+    freshness = kpi_freshness_many(views, using=using)
     etag = widget_etag(
-        widget, freshness[widget.view_name], scope_key=scope.cache_key(), filters_key=urlencode(filters.as_query())
+        widget,
+        freshness[widget.view_name],
+        scope_key=scope.cache_key(),
+        filters_key=urlencode(filters.as_query()),
+        also=tuple(freshness[name] for name in views[1:]),
     )
     if not request.htmx:  # the page is another body than the partial at the same URL: another validator
         etag = etag[:-1] + '-page"'

@@ -132,3 +132,23 @@ def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str
         learned.setdefault(fm["source_col"], entry)
         learned.setdefault(normalize_header(fm["source_col"]), entry)
     return learned
+
+
+def mapping_targets(mapping: Mapping) -> dict[str, dict]:
+    """{"table.column": {"source_col", "transform"}} of what a saved mapping loads (a column the mapping's
+    options drop is not loaded, so it maps nothing)."""
+    dropped = set((mapping.options or {}).get("drop_columns") or [])
+    targets = {}
+    for f in mapping.fields.all():  # in position order (Meta.ordering)
+        if not f.canonical_table or not f.canonical_col or (f.source_col and f.source_col in dropped):
+            continue
+        targets[f"{f.canonical_table}.{f.canonical_col}"] = {"source_col": f.source_col, "transform": f.transform}
+    return targets
+
+
+def mapping_columns_executed(*, source: DataSource, exclude: Mapping | None = None) -> set[str]:
+    """Every "table.column" that a version of the upload's mapping loaded in a succeeded execution."""
+    executed = Mapping.objects.filter(source=source, jobs__status=ExecutionJob.Status.SUCCEEDED).distinct()
+    if exclude is not None:
+        executed = executed.exclude(pk=exclude.pk)
+    return {target for mapping in executed.prefetch_related("fields") for target in mapping_targets(mapping)}

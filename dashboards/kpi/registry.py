@@ -90,6 +90,9 @@ class KpiView:
     # reads (never picked for a widget's query), declared at run time with its SQL text.
     kept: bool = False
     sql_text: str = ""
+    # The view of the revenue in no month (undated_revenue: lines whose order has no date yet), which this month
+    # view's widgets mention beside their rows.
+    undated: str | None = None
 
     @property
     def sql_file(self) -> str:

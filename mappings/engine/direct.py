@@ -85,6 +85,7 @@ class DirectLoad:
     timings: dict[str, int] = field(default_factory=dict)
     collapse: Collapse | None = None  # rows of the file that share a key (collapse.py)
     other_uploads: dict = field(default_factory=dict)  # {upload id: its rows this load changed}
+    owned_elsewhere: int = 0  # rows of the file left alone: a file at their table's grain described them
 
 
 # DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. Big files
@@ -175,6 +176,9 @@ class _Load:
         exact = table_rows if table_rows <= distinct else None
         load.bulk = bulk_load_begin_for(self.cursor, plan=plan, new_rows=distinct - existing, table_rows=exact)
         updated = TableResult()
+        if existing and not plan.at_grain:
+            query = f"SELECT count(*) FROM {self.final} f WHERE {_EXISTS_AT_GRAIN}"
+            (load.owned_elsewhere,) = _one(conn, query, self.final_params)
         if existing:
             updated, load.months_before, load.other_uploads = self._update_existing(existing)
             self._lap("update changed rows")
@@ -387,6 +391,8 @@ class _Load:
         # other uploads' keys differs here, and the UPDATE's merge and IS DISTINCT FROM find it unchanged.
         same = " AND ".join(f"f.{quote_ident(n)} IS NOT DISTINCT FROM c.{quote_ident(n)}" for n in self.compared)
         differs = f"(c.is_placeholder OR c.__uncertain OR NOT ({same or 'true'}))"
+        if not plan.at_grain:  # a file of another grain leaves rows described at their grain alone (upsert.ownership)
+            differs = f"(c.at_grain IS NOT TRUE AND {differs})"
         conn.execute(f"CREATE TABLE ll_changed AS SELECT * FROM {self.final} f LIMIT 0", self.final_params)
         buckets = max(1, -(-existing // COMPARE_BUCKET_ROWS))
         for bucket in range(buckets):
@@ -444,6 +450,7 @@ class _Load:
 COMPARE_BUCKET_ROWS = 2_000_000
 # Over the rows to load, aliased f.
 _EXISTS = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = f.external_id)"
+_EXISTS_AT_GRAIN = "EXISTS (SELECT 1 FROM ll_current e WHERE e.external_id = f.external_id AND e.at_grain)"
 _PG_TYPES = {
     "external_id": "text",
     "source_id": "bigint",

@@ -87,6 +87,9 @@ class TablePlan:
     ragged_rows: str = "reject"  # rows with more fields than the header: "reject" or "repair" (options)
     # Columns of the file kept as attributes of the rows: one jsonb column, `attributes`, merged by key.
     attributes: list[ColumnPlan] = field(default_factory=list)
+    # The file is at this table's grain (one row per row of the table): it owns the rows it writes. A parent table
+    # of the file's rows (a lines file's orders) fills only rows that no file at their grain described.
+    at_grain: bool = True
 
     @property
     def name(self) -> str:
@@ -125,15 +128,22 @@ class TablePlan:
 
     @property
     def flags(self) -> dict[str, bool]:
-        """Boolean columns the engine writes about how a row's amount came to be (same for every row)."""
+        """Boolean columns the engine writes, the same for every row: who owns the row, how its amount came to be."""
         amount = self.column("amount")
+        flags = {"at_grain": self.at_grain}
         if self.name == "canonical_orders":
             # No order total in the file: the order's amount is kept as the sum of its lines.
-            return {"amount_from_lines": amount is None}
+            flags["amount_from_lines"] = amount is None
         if self.name == "canonical_order_lines":
             # Computed here from quantity x unit price (rounded): the revenue rule recomputes it exactly.
-            return {"amount_computed": amount is not None and amount.computed == "line_amount"}
-        return {}
+            flags["amount_computed"] = amount is not None and amount.computed == "line_amount"
+        return flags
+
+    @property
+    def unmapped_columns(self) -> list[str]:
+        """The table's columns this plan does not write: a row it takes over from a file of another grain loses
+        their values (empty, as if only files at the row's grain had described it)."""
+        return [c for c in self.table.column_names if c != "external_id" and self.column(c) is None]
 
     @property
     def date_column(self) -> str | None:
@@ -328,6 +338,9 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
         )
     _resolve_auto_dates(by_table, source, attributes)
     plans = []
+    # The file's grain is the row's own table: the mapping's option, else the last of its tables in dependency order
+    # (a lines file's orders, customers and products come before its lines).
+    grain = [options["grain"]] if options.get("grain") else [name for name in TABLE_ORDER if name in by_table][-1:]
     for name in TABLE_ORDER:
         if name not in by_table:
             continue
@@ -352,6 +365,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 key_columns=keys,
                 ragged_rows=options.get("ragged_rows") or "reject",
                 attributes=attributes.get(name, []),
+                at_grain=name in grain,
             )
         )
     return plans

@@ -23,6 +23,7 @@ from mappings.engine.upsert import (
     old_months,
     other_uploads_changed,
     other_uploads_snapshot,
+    owned_elsewhere,
     references_resolve,
     self_references_update,
     staging_counts,
@@ -96,6 +97,7 @@ def staged_load(
             on_collapse(loaded.collapse)
     loaded.months_before = old_months(cursor, plan=plan, staging=staging)
     others = other_uploads_snapshot(cursor, plan=plan, staging=staging, source_id=source.pk)
+    loaded.owned_elsewhere = owned_elsewhere(cursor, plan=plan, staging=staging)
     loaded.bulk = bulk_load_begin(cursor, plan=plan, staging=staging, rows=distinct)
     result = upsert_table(
         cursor,

@@ -13,7 +13,7 @@ from django.db import models
 from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.engine.plan import TablePlan
+from mappings.engine.plan import ColumnPlan, TablePlan
 from mappings.engine.sql_files import sql_file, sql_text
 
 
@@ -190,7 +190,8 @@ def upsert_table(
     )
     insert_names = ["external_id", *extra_names, *(c.name for c in value_cols)]
     columns = sql.SQL(", ").join(map(sql.Identifier, insert_names))
-    assignments = _assignments(plan, insert_names)
+    resets, guard = ownership(plan)
+    assignments = _assignments(plan, insert_names, resets)
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared)
     incoming = sql.SQL(", ").join(incoming_value(plan, n) for n in compared)
     returning_names = ["external_id", *_touch_columns(plan)]
@@ -218,6 +219,7 @@ def upsert_table(
             current=current,
             incoming=incoming,
             returning=returning,
+            guard=guard,
             **folding,
         )
     )
@@ -272,32 +274,126 @@ def incoming_value(plan: TablePlan, name: str) -> sql.Composable:
     return sql.SQL("s.{}").format(sql.Identifier(name))
 
 
-def _assignments(plan: TablePlan, names: list[str]) -> sql.Composable:
+def _assignments(plan: TablePlan, names: list[str], resets: list[sql.Composable]) -> sql.Composable:
+    """SET `name = incoming value` for the written columns, then `resets` (`ownership`)."""
     return sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(n), incoming_value(plan, n)) for n in names if n != "external_id"
+        [sql.SQL("{} = {}").format(sql.Identifier(n), incoming_value(plan, n)) for n in names if n != "external_id"]
+        + resets
     )
 
 
 def update_changed(cursor, *, plan: TablePlan, staging: sql.Identifier, columns: list[str]) -> TableResult:
     """UPDATE the rows of `plan`'s table whose values differ from `staging`'s (resolved values, one row per
     external_id, the table's own column names `columns`) or that are placeholders. Counts and touched keys
-    as `upsert_table`'s (nothing inserted)."""
+    as `upsert_table`'s (nothing inserted). Rows are written as `ownership` allows."""
     compared = [c for c in columns if c not in ("external_id", "source_id", "source_row", "is_placeholder")]
     keys, folding = _folding(plan)
     returning_names = ["external_id", *_touch_columns(plan)]
+    resets, guard = ownership(plan)
     cursor.execute(
         sql_file(
             "update_changed.sql",
             table=sql.Identifier(plan.name),
             staging=staging,
-            assignments=_assignments(plan, columns),
+            assignments=_assignments(plan, columns, resets),
             current=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in compared),
             incoming=sql.SQL(", ").join(incoming_value(plan, n) for n in compared),
             returning=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in returning_names),
+            guard=guard,
             **folding,
         )
     )
     return folded_result(cursor.fetchone(), keys)
+
+
+def ownership(plan: TablePlan) -> tuple[list[sql.Composable], sql.Composable]:
+    """Who may write which stored row (docs/SCHEMA.md, "Who owns a column"), as the SQL parts of an UPDATE of the
+    table `t`: (assignments, condition).
+
+    A file at the table's grain writes every row it names; a row that no file at its grain described before
+    (a placeholder, or a row a lines file wrote to an orders table) loses the values of the columns this file
+    does not map, so it ends as if only files at its grain had described it, whatever the order of the loads.
+    A file of another grain writes only rows that no file at their grain described (`NOT t.at_grain`)."""
+    if not plan.at_grain:
+        return [], sql.SQL(" AND NOT t.at_grain")
+    resets = []
+    for name in plan.unmapped_columns:
+        default = _not_null_default(plan.model, name)
+        resets.append(
+            sql.SQL("{0} = CASE WHEN t.at_grain THEN t.{0} ELSE {1} END").format(
+                sql.Identifier(name), default if default is not None else sql.SQL("NULL")
+            )
+        )
+    return resets, sql.SQL("")
+
+
+def owned_elsewhere(cursor, *, plan: TablePlan, staging: sql.Identifier) -> int:
+    """Rows of `staging` that `plan` (not at its table's grain) leaves alone: a file at their grain described them."""
+    if plan.at_grain:
+        return 0
+    cursor.execute(
+        sql.SQL(
+            "SELECT count(*) FROM {} t WHERE t.at_grain AND t.external_id IN (SELECT s.external_id FROM {} s)"
+        ).format(sql.Identifier(plan.name), staging)
+    )
+    return cursor.fetchone()[0]
+
+
+def columns_clear(
+    cursor, *, table: str, columns: list[str], source_id: int, attribute_keys: list[str] = ()
+) -> TableResult:
+    """Empty `columns` of `table` (NULL, or the column's default when it has one) on the rows upload `source_id`
+    wrote: what a new version of its mapping no longer maps; `attribute_keys` are removed from their attributes
+    the same way. Returns the rows changed (as updated) and the keys the KPI refresh needs, the months the rows'
+    dates had before included."""
+    spec = TABLES_BY_NAME[table]
+    plan = TablePlan(
+        table=spec,
+        columns=[ColumnPlan(name=c.name, type=c.type, source_col=None, references=c.references) for c in spec.columns],
+        derived_external_id=False,
+        key_columns=[],
+    )
+    identifier = sql.Identifier(table)
+    cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(identifier))
+    months_before = []
+    if plan.date_column in columns:
+        cursor.execute(
+            sql.SQL(
+                "SELECT DISTINCT to_char(date_trunc('month', {d}), 'YYYY-MM-01') FROM {t} "
+                "WHERE source_id = %s AND {d} IS NOT NULL"
+            ).format(d=sql.Identifier(plan.date_column), t=identifier),
+            [source_id],
+        )
+        months_before = [r[0] for r in cursor.fetchall()]
+    emptied = []
+    for name in columns:
+        default = _not_null_default(plan.model, name)
+        emptied.append(default if default is not None else sql.SQL("NULL"))
+    columns = list(columns)
+    if attribute_keys:  # the keys are bound, never spliced in
+        columns.append("attributes")
+        emptied.append(sql.SQL("t.attributes - %(attribute_keys)s::text[]"))
+    keys, folding = _folding(plan)
+    cursor.execute(
+        sql_file(
+            "columns_clear.sql",
+            table=identifier,
+            assignments=sql.SQL(", ").join(
+                sql.SQL("{} = {}").format(sql.Identifier(n), e) for n, e in zip(columns, emptied, strict=True)
+            ),
+            current=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in columns),
+            cleared=sql.SQL(", ").join(emptied),
+            returning=sql.SQL(", ").join(
+                sql.SQL("t.{}").format(sql.Identifier(n)) for n in ["external_id", *_touch_columns(plan)]
+            ),
+            **folding,
+        ),
+        {"source_id": source_id, "attribute_keys": list(attribute_keys)},
+    )
+    result = folded_result(cursor.fetchone(), keys)
+    if result.updated and months_before:
+        result.touched["months"] = sorted(set(result.touched.get("months", [])) | set(months_before))
+    return result
 
 
 def other_uploads_snapshot(cursor, *, plan: TablePlan, staging: sql.Identifier, source_id: int) -> sql.Identifier:
@@ -411,6 +507,7 @@ def self_references_update(
             map=map_name,
             table=sql.Identifier(plan.name),
             column=sql.Identifier(column),
+            guard=ownership(plan)[1],
         )
     )
     return list(cursor.fetchone()[0] or [])

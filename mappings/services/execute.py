@@ -21,6 +21,8 @@ from django.utils import timezone
 from psycopg import sql
 
 from accounts.models import User
+from canonical.attributes import attribute_key
+from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from canonical.services import AttributeTypeConflict, AttributeUse, attribute_keys_register
 from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
@@ -28,10 +30,11 @@ from mappings.engine.plan import TablePlan, plan_build, plan_build_for
 from mappings.engine.staged import staged_load
 from mappings.engine.staging import Reject, copy_from_duckdb
 from mappings.engine.transforms import duckdb_install_macros
-from mappings.engine.upsert import TableResult, order_amounts_from_lines, orders_without_amount
+from mappings.engine.upsert import TableResult, columns_clear, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
 from mappings.profiling.grain import NEARLY
+from mappings.selectors import mapping_columns_executed
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
 from mappings.services.storage import upload_files_local
@@ -190,6 +193,7 @@ def _execute(*, job: ExecutionJob, refuse_conflicting_keys: bool) -> dict:
         report["errors"] = [message, *_error_lines(rejects)]
         report["tables"] = {t: {**c, "inserted": 0, "updated": 0, "unchanged": 0} for t, c in report["tables"].items()}
         report.pop("touched", None)
+        report.pop("cleared", None)
         _finish(job, report, rejects, started, failed=message)
         DataSource.objects.filter(pk=source.pk).update(status=DataSource.Status.FAILED, error=message[:2000])
         return report
@@ -264,8 +268,29 @@ def _run_plans(
         def advance(text: str, rows: int) -> None:
             progress.stage(text, advance=rows)
 
+        clears = columns_no_longer_mapped(source=source, mapping=mapping, plans=plans)
+
+        def clear(until: str | None) -> None:
+            """Empty what the mapping no longer maps, table by table in dependency order (the order of the locks)."""
+            for name in [t for t in TABLE_ORDER if t in clears]:
+                if until is not None and TABLE_ORDER.index(name) > TABLE_ORDER.index(until):
+                    return
+                columns = clears.pop(name)
+                plain = [c for c in columns if attribute_key(c) is None]
+                keys = [attribute_key(c) for c in columns if attribute_key(c) is not None]
+                result = columns_clear(cursor, table=name, columns=plain, source_id=source.pk, attribute_keys=keys)
+                report.setdefault("cleared", {})[name] = {"columns": columns, "rows": result.updated}
+                if result.updated:
+                    report.setdefault("warnings", []).append(
+                        f"{name}: {', '.join(columns)} no longer mapped: emptied on {result.updated} rows "
+                        "this upload had written"
+                    )
+                    _merge_touched(touched, name, result.touched, [])
+                    line_order_ids.update(result.touched.get("order_ids", []))
+
         for plan in plans:
             _attributes_register(plan, source)
+            clear(plan.name)
 
             def on_collapse(collapse: Collapse, plan: TablePlan = plan) -> None:
                 report.setdefault("warnings", []).append(collapse.line(plan.name))
@@ -308,6 +333,13 @@ def _run_plans(
             report["tables"][plan.name] = result.counts()
             if loaded.collapse is not None:
                 report["tables"][plan.name]["collapsed"] = loaded.collapse.report()
+            if loaded.owned_elsewhere:
+                report["tables"][plan.name]["owned_elsewhere"] = loaded.owned_elsewhere
+                report.setdefault("warnings", []).append(
+                    f"{plan.name}: {loaded.owned_elsewhere} rows were described by a file at their own grain (one "
+                    f"row per {plan.table.label.lower().rstrip('s')}): this file's values for their columns were "
+                    "not written"
+                )
             if result.inserted or result.updated:
                 # An entry (even without keys) tells the KPI refresh that this table changed.
                 _merge_touched(touched, plan.name, result.touched, loaded.months_before)
@@ -315,6 +347,7 @@ def _run_plans(
                 orders_amount_source = source.pk
             if plan.name == "canonical_order_lines":
                 line_order_ids.update(result.touched.get("order_ids", []))
+        clear(None)
         if orders_amount_source or line_order_ids:
             changed = order_amounts_from_lines(
                 cursor, order_ids=sorted(line_order_ids), orders_source_id=orders_amount_source
@@ -355,6 +388,24 @@ def _attributes_register(plan: TablePlan, source: DataSource) -> None:
         attribute_keys_register(table=plan.name, uses=uses, source_id=source.pk)
     except AttributeTypeConflict as exc:
         raise MappingInvalid(exc.errors) from None
+
+
+def columns_no_longer_mapped(*, source: DataSource, mapping: Mapping, plans: list[TablePlan]) -> dict[str, list[str]]:
+    """{table: columns} that an earlier version of the upload's mapping loaded and `mapping` (its `plans`) does not:
+    executing it empties them on the rows the upload wrote, so they end as if only this version had run. An
+    identifier and a name (a placeholder's is its reference) are never emptied."""
+    loading = {f"{p.name}.{c.name}" for p in plans for c in p.columns}
+    loading |= {f"{p.name}.attributes.{a.name}" for p in plans for a in p.attributes}
+    removed = mapping_columns_executed(source=source, exclude=mapping) - loading
+    clears: dict[str, list[str]] = {}
+    for table in TABLE_ORDER:
+        names = TABLES_BY_NAME[table].column_names
+        columns = [c for c in names if f"{table}.{c}" in removed and c not in ("external_id", "name")]
+        # Attributes the version no longer keeps leave the rows too (their key only: other uploads' keys stay).
+        columns += sorted(t.split(".", 1)[1] for t in removed if t.startswith(f"{table}.attributes."))
+        if columns:
+            clears[table] = columns
+    return clears
 
 
 def other_uploads_named(changed: dict[int | None, dict[str, int]]) -> list[dict]:
@@ -545,13 +596,14 @@ def _overwrites(source: DataSource, plans: list[TablePlan]) -> list[dict]:
                         f"SELECT external_id FROM ({query}) WHERE len(__errors) = 0",
                         params,
                     )
+                    # A file of another grain leaves rows described at their grain alone (upsert.ownership).
                     cursor.execute(
                         sql.SQL(
                             "SELECT t.source_id, count(*) FROM {} t WHERE NOT t.is_placeholder "
                             "AND t.source_id IS DISTINCT FROM %s AND t.external_id IN (SELECT external_id FROM {}) "
-                            "GROUP BY 1"
+                            "AND (%s OR NOT t.at_grain) GROUP BY 1"
                         ).format(sql.Identifier(plan.name), ids),
-                        [source.pk],
+                        [source.pk, plan.at_grain],
                     )
                     for upload, rows in cursor.fetchall():
                         changed.setdefault(upload, {})[plan.name] = rows

@@ -22,6 +22,9 @@ DEFAULT_OPTIONS = {
     "all_or_nothing": False,
     "drop_columns": [],
     "ragged_rows": "reject",  # rows with more fields than the header: reject, or repair (duck.py)
+    # The table whose rows the file's rows are (docs/SCHEMA.md, "Who owns a column"); None: the last of the mapped
+    # tables in dependency order.
+    "grain": None,
 }
 RAGGED_ROWS = ("reject", "repair")
 
@@ -56,6 +59,8 @@ def mapping_options_validate(options: dict | None, *, columns: list[str]) -> tup
         errors.append("options.all_or_nothing must be true or false")
     if merged["ragged_rows"] not in RAGGED_ROWS:
         errors.append(f"options.ragged_rows must be one of {', '.join(RAGGED_ROWS)}")
+    if merged["grain"] is not None and merged["grain"] not in TABLES_BY_NAME:
+        errors.append(f"options.grain must be a canonical table or null, not {merged['grain']!r}")
     drop = merged["drop_columns"]
     if not isinstance(drop, list) or not all(isinstance(c, str) for c in drop):
         errors.append("options.drop_columns must be a list of column headers")
@@ -135,6 +140,8 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
         for table_name, table_uses in uses.items():
             registered = {k: row for (t, k), row in registry.items() if t == table_name}
             errors.extend(attribute_type_problems(table=table_name, uses=table_uses, registered=registered))
+    if isinstance(options, dict) and options.get("grain") and options["grain"] not in {t for t, _ in targets}:
+        errors.append(f"options.grain: {options['grain']} is not one of the tables this mapping fills")
     for table_name in sorted({t for t, _ in targets}):
         table = TABLES_BY_NAME[table_name]
         mapped = {c for t, c in targets if t == table_name and attribute_key(c) is None}
@@ -214,15 +221,17 @@ def mapping_fields(mapping: Mapping) -> list[dict]:
     ]
 
 
-def _targets(fields: list[dict]) -> dict[str, dict]:
-    """{"table.col": {"source_col", "transform"}} of the mapped fields (unmapped ones fill no target)."""
+def _targets(fields: list[dict], options: dict | None = None) -> dict[str, dict]:
+    """{"table.col": {"source_col", "transform"}} of the mapped fields (unmapped ones, and columns the options
+    drop, fill no target)."""
+    dropped = set((options or {}).get("drop_columns") or [])
     return {
         f"{f['canonical_table']}.{f['canonical_col']}": {
             "source_col": f.get("source_col"),
             "transform": f.get("transform"),
         }
         for f in fields
-        if f.get("canonical_table") and f.get("canonical_col")
+        if f.get("canonical_table") and f.get("canonical_col") and f.get("source_col") not in dropped
     }
 
 
@@ -238,7 +247,7 @@ def mapping_fields_diff(
     "changed": [...], "options": [...], "same": bool}. Added and removed entries are {"target",
     "source_col", "transform"}; changed ones {"target", "before", "after"}; options {"option", "before",
     "after"}. Unmapped source columns fill nothing, so they are no difference."""
-    a, b = _targets(before), _targets(after)
+    a, b = _targets(before, before_options), _targets(after, after_options)
     added = [{"target": t, **b[t]} for t in sorted(b.keys() - a.keys())]
     removed = [{"target": t, **a[t]} for t in sorted(a.keys() - b.keys())]
     changed = [
@@ -263,7 +272,12 @@ def mapping_fields_diff(
 
 
 def mapping_version_diff(*, mapping_a: Mapping, mapping_b: Mapping) -> dict:
-    """What changes from saved version `mapping_a` to `mapping_b` (`mapping_fields_diff`)."""
+    """What changes from saved version `mapping_a` to `mapping_b` of one upload (`mapping_fields_diff`).
+
+    Executing `mapping_b` after `mapping_a` empties the removed columns on the rows the upload wrote
+    (docs/TRANSFORMS.md, "A new version replaces the old one")."""
+    if mapping_a.source_id != mapping_b.source_id:
+        raise ValueError("both versions must belong to the same upload")
     return mapping_fields_diff(
         before=mapping_fields(mapping_a),
         after=mapping_fields(mapping_b),

@@ -8,9 +8,9 @@ from django.db import models
 
 from canonical.schema import TABLES
 
-# Columns every canonical table has that no mapping fills as a column: the surrogate key, provenance, and the
-# attributes (filled key by key: `attributes.<key>`, canonical/attributes.py).
-PROVENANCE = {"id", "source_id", "source_row", "is_placeholder", "attributes"}
+# Columns every canonical table has that no mapping fills as a column: the surrogate key, provenance (who owns the
+# row), and the attributes (filled key by key: `attributes.<key>`, canonical/attributes.py).
+PROVENANCE = {"id", "source_id", "source_row", "is_placeholder", "at_grain", "attributes"}
 # Columns the execution engine writes itself, not a mapping (an order's amount computed from its lines, a
 # line amount it computed).
 ENGINE_COLUMNS = {"canonical_orders": {"amount_from_lines"}, "canonical_order_lines": {"amount_computed"}}

@@ -41,7 +41,9 @@ update = st.tuples(st.just("update"), st.integers(0, 50), days, st.integers(0, 3
 update_line = st.tuples(st.just("update_line"), st.integers(0, 50), st.integers(1, 30))
 add_line = st.tuples(st.just("add_line"), st.integers(0, 50), line)
 late = st.tuples(st.just("late"), st.integers(1, 28), st.integers(0, 3), st.lists(line, max_size=2))
-operations = st.lists(st.one_of(insert, insert, update, update_line, add_line, late), min_size=1, max_size=5)
+# Lines whose order is not loaded yet: a placeholder order with no date (an update dates it later, as an orders file).
+undated = st.tuples(st.just("undated"), st.lists(line, min_size=1, max_size=2))
+operations = st.lists(st.one_of(insert, insert, update, update_line, add_line, late, undated), min_size=1, max_size=5)
 # Per change: written by no source, or by one of two sources (a source writing again, as a re-run would).
 stamps = st.lists(st.sampled_from([None, 0, 1]), min_size=5, max_size=5)
 
@@ -54,6 +56,11 @@ def month(day: date) -> str:
     return day.replace(day=1).isoformat()
 
 
+def months_of(*days: date | None) -> list[str]:
+    """The months an execution reports for these dates: an undated order is in none."""
+    return [month(day) for day in days if day is not None]
+
+
 def apply(op, world) -> dict:
     """Apply one change through the ORM; return the execution-style `touched` report for it.
 
@@ -61,6 +68,19 @@ def apply(op, world) -> dict:
     customers, reps, products = world["customers"], world["reps"], world["products"]
     written = world["written"] = {"orders": [], "lines": []}
     kind = op[0]
+    if kind == "undated":
+        order = Order.objects.create(external_id=f"U-{Order.objects.count()}", is_placeholder=True)
+        for p, q, price, disc in op[1]:
+            OrderLine.objects.create(
+                external_id=f"U-{order.pk}-{OrderLine.objects.count()}",
+                order=order,
+                product=products[p],
+                quantity=Decimal(q),
+                unit_price=price,
+                discount=Decimal(disc),
+            )
+        written["lines"].extend(order.lines.values_list("pk", flat=True))
+        return {"canonical_order_lines": {"months": []}}
     if kind in ("insert", "late"):
         if kind == "insert":
             _, day, c, r, lines, amount = op
@@ -84,8 +104,9 @@ def apply(op, world) -> dict:
     if kind == "update":
         _, i, day, c, r, amount = op
         order = orders[i % len(orders)]
-        months = [month(order.order_date), month(day)]  # the old and the new month, as executions report
+        months = months_of(order.order_date, day)  # the old and the new month, as executions report
         order.order_date, order.customer, order.sales_rep, order.amount = day, customers[c], reps[r], amount
+        order.is_placeholder = False  # an undated order is dated by its orders file
         order.save()
         written["orders"].append(order.pk)
         return {"canonical_orders": {"months": months}}
@@ -98,7 +119,7 @@ def apply(op, world) -> dict:
         target.quantity = Decimal(quantity)
         target.save()
         written["lines"].append(target.pk)
-        return {"canonical_order_lines": {"months": [month(target.order.order_date)]}}
+        return {"canonical_order_lines": {"months": months_of(target.order.order_date)}}
     _, i, (p, q, price, disc) = op
     order = orders[i % len(orders)]
     added = OrderLine.objects.create(
@@ -110,7 +131,7 @@ def apply(op, world) -> dict:
         discount=Decimal(disc),
     )
     written["lines"].append(added.pk)
-    return {"canonical_order_lines": {"months": [month(order.order_date)]}}
+    return {"canonical_order_lines": {"months": months_of(order.order_date)}}
 
 
 def stamp(world, source: DataSource | None) -> int | None:

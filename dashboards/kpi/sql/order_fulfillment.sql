@@ -1,6 +1,7 @@
 -- Orders per month, sales rep and status; shipped orders and days from order to shipment.
 -- The customer's rep is looked up only for an order without one (COALESCE evaluates the subquery only then),
--- not joined for every order, which made a month's recompute read mostly customer pages.
+-- not joined for every order, which made a month's recompute read mostly customer pages. An order with no date
+-- yet (a placeholder its lines created) is in no month.
 SELECT date_trunc('month', o.order_date::timestamp)::date AS month,
        COALESCE(o.sales_rep_id, (SELECT c.sales_rep_id FROM canonical_customers c WHERE c.id = o.customer_id))
            AS sales_rep_id,
@@ -11,6 +12,6 @@ SELECT date_trunc('month', o.order_date::timestamp)::date AS month,
        COALESCE(sum(o.shipped_date - o.order_date), 0) AS total_days_to_ship,
        round(avg(o.shipped_date - o.order_date), 2) AS avg_days_to_ship
 FROM canonical_orders o
-WHERE (%(all)s OR (o.order_date >= %(lo)s AND o.order_date < %(hi)s
+WHERE (%(all)s AND o.order_date IS NOT NULL OR (o.order_date >= %(lo)s AND o.order_date < %(hi)s
        AND date_trunc('month', o.order_date::timestamp)::date = ANY(%(months)s::date[])))
 GROUP BY 1, 2, 3
