@@ -96,6 +96,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return filters
     query = urlencode(filters.as_query())
     widgets = list(dashboard.widgets.all())
+    scope = user_row_scope(request.user)
     return render(
         request,
         "dashboards/detail.html",
@@ -104,7 +105,8 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "widgets": widgets,
             "filters": filters,
             "query": query,
-            "employees": list(employees_visible_to(request.user)),
+            "employees": list(employees_visible_to(request.user, scope)),
+            "sees_unassigned": scope.all_rows,  # rows with no rep: only every-row scopes see them
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),
             "share_levels": list(SHARE_LEVELS),
