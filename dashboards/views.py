@@ -40,6 +40,7 @@ from dashboards.services.widgets import (
     widget_delete,
     widget_update,
 )
+from dashboards.viewer_format import viewer_format_for
 from mappings.selectors import data_source_get_for_user
 
 POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
@@ -125,20 +126,24 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     # Scope and freshness are read once per request: the ETag needs them, and so does the read.
     scope = user_row_scope(request.user)
     freshness = kpi_freshness_many([widget.view_name])
+    fmt = viewer_format_for(request)
     etag = widget_etag(
-        widget, freshness[widget.view_name], scope_key=scope.cache_key(), filters_key=urlencode(filters.as_query())
+        widget,
+        freshness[widget.view_name],
+        scope_key=scope.cache_key(),
+        filters_key=f"{urlencode(filters.as_query())}|{fmt.tag}|{fmt.currency}",  # what the numbers are written in
     )
     if not request.htmx:  # the page is another body than the partial at the same URL: another validator
         etag = etag[:-1] + '-page"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
         response["ETag"] = etag
-        patch_vary_headers(response, ["HX-Request"])
+        patch_vary_headers(response, ["HX-Request", "Accept-Language"])
         return response
     (data,) = widgets_data_for_user(
         user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness
     )
-    display = widget_display(data, filters)
+    display = widget_display(data, filters, fmt)
     context = {
         "dashboard": dashboard,
         "widget": widget,
@@ -146,7 +151,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         "can_upload": bool(display.needs_data) and user_can_manage_data(request.user),
         "data": data,
         "etag": etag,
-        "chart": chart_payload(widget, data.rows),
+        "chart": chart_payload(widget, data.rows, fmt),
         "chart_id": f"widget-data-{widget.pk}",
         "query": urlencode(filters.as_query()),
         "can_change": user_can_change_dashboard(request.user, dashboard),
@@ -157,7 +162,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     response["ETag"] = etag
     # The partial and the page share a URL: without Vary and distinct ETags the browser revalidates the
     # page with the partial's ETag, gets 304 and shows the bare fragment (no scripts, no chart).
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "Accept-Language"])
     response["Cache-Control"] = "private, no-cache"
     return response
 
