@@ -22,7 +22,7 @@
     if (dark && dark.matches) {
       extra.theme = "dark";
       // The page's own background, so a chart (and its exported image) sits on the page, not on a grey box.
-      config.background = getComputedStyle(document.body).backgroundColor || "#13171f";
+      config.background = getComputedStyle(document.documentElement).backgroundColor || "#13171f";
     }
     const merged = Object.assign(extra, given || {});
     merged.config = Object.assign(config, (given && given.config) || {});
