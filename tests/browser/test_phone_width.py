@@ -66,7 +66,7 @@ def _phone_login(browser, live_server, username):
     return context, page, errors
 
 
-@pytest.mark.parametrize("username", ["fuller", "buchanan", "davolio"])
+@pytest.mark.parametrize("username", ["fuller", "buchanan", "davolio", "admin"])
 def test_no_main_page_is_wider_than_a_390_px_phone_for_any_role(browser, live_server, northwind_demo, username):
     context, page, errors = _phone_login(browser, live_server, username)
     try:
