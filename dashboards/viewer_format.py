@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
@@ -41,7 +41,7 @@ def _d3_time_pattern(cldr: str) -> str:
     return _CLDR_TOKEN.sub(replace, cldr)
 
 
-@cache
+@lru_cache(maxsize=256)  # tags come from request headers: bounded
 def _locale(tag: str) -> Locale | None:
     try:
         return Locale.parse(tag, sep="-" if "-" in tag else "_")
@@ -52,8 +52,8 @@ def _locale(tag: str) -> Locale | None:
 def viewer_locale(accept_language: str) -> Locale:
     """The first language of an Accept-Language header that CLDR knows (with its region), else the site's."""
     for tag, _ in parse_accept_lang_header(accept_language or ""):
-        if tag != "*" and (found := _locale(tag)) is not None:
-            if not found.territory and (likely := _locale(_likely_subtag(tag))) is not None:
+        if tag != "*" and (found := _locale(tag)) is not None and found.language not in ("root", "und"):
+            if not found.territory and (likely := _locale(_likely_subtag(str(found)))) is not None:
                 return likely  # "de" alone writes as Germany does
             return found
     return _locale(settings.LANGUAGE_CODE) or Locale.parse("en_US")
@@ -62,7 +62,7 @@ def viewer_locale(accept_language: str) -> Locale:
 def _likely_subtag(tag: str) -> str:
     from babel.core import get_global
 
-    return get_global("likely_subtags").get(tag.lower(), tag)
+    return get_global("likely_subtags").get(tag, tag)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ GERMAN_EUR = ViewerFormat(locale=Locale.parse("de_DE"), currency="EUR")
         ("fr-CH, fr;q=0.9", "fr_CH"),
         ("xx-YY, pt-BR;q=0.5", "pt_BR"),  # the first one CLDR knows
         ("", "en_US"),
+        ("root, und, *, i-klingon", "en_US"),  # nothing a viewer writes in: the site's own
+        ("a" * 600, "en_US"),
     ],
 )
 def test_the_viewers_locale_is_the_first_accept_language_cldr_knows(header, locale):
