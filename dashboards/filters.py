@@ -9,10 +9,16 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 
+# The rep filter's "Unassigned": rows with no rep. 0 is never an employee id (ids are identities from 1; the
+# KPI SQL already matches a missing rep as COALESCE(id, 0)). Only an all-rows scope may see these rows.
+UNASSIGNED = 0
+UNASSIGNED_PARAM = "unassigned"
+
 
 @dataclass(frozen=True)
 class DashboardFilters:
-    """Filters chosen on a dashboard page and kept in its URL (?from=2024-01&to=2024-06&rep=5&team=5)."""
+    """Filters chosen on a dashboard page and kept in its URL (?from=2024-01&to=2024-06&rep=5&team=5);
+    `rep=unassigned` (UNASSIGNED) keeps the rows that have no rep."""
 
     date_from: date | None = None
     date_to: date | None = None
@@ -26,7 +32,7 @@ class DashboardFilters:
         if self.date_to:
             out["to"] = self.date_to.isoformat()
         if self.rep is not None:
-            out["rep"] = str(self.rep)
+            out["rep"] = UNASSIGNED_PARAM if self.rep == UNASSIGNED else str(self.rep)
         if self.team is not None:
             out["team"] = str(self.team)
         return out
@@ -63,13 +69,19 @@ def _parse_id(text: str, name: str) -> int:
     return int(text)
 
 
+def _parse_rep(text: str) -> int:
+    if text.lower() == UNASSIGNED_PARAM:
+        return UNASSIGNED
+    return _parse_id(text, "rep")
+
+
 def dashboard_filters_parse(params) -> DashboardFilters:
     """Dashboard filters from query parameters; a clear ValidationError for a bad value."""
     raw = {k: (params.get(k) or "").strip() for k in ("from", "to", "rep", "team")}
     filters = DashboardFilters(
         date_from=_parse_date(raw["from"], "from", end=False) if raw["from"] else None,
         date_to=_parse_date(raw["to"], "to", end=True) if raw["to"] else None,
-        rep=_parse_id(raw["rep"], "rep") if raw["rep"] else None,
+        rep=_parse_rep(raw["rep"]) if raw["rep"] else None,
         team=_parse_id(raw["team"], "team") if raw["team"] else None,
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:

@@ -80,6 +80,9 @@ def _freshness() -> dict[str, dict]:
     return kpi_views_freshness(list(KPI_VIEWS), using=REPLICA if replica_configured() else PRIMARY)
 
 
+_UNKNOWN = {"refreshed_at": None, "is_stale": True, "last_error": ""}
+
+
 def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_key: str) -> DashboardPoll:
     """The ETag of each widget of the dashboard as the user would get it now (404/403 as `dashboard_get_for_user`).
 
@@ -95,14 +98,18 @@ def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_
         _cache_set(key, context, POLL_CONTEXT_SECONDS)
     freshness = found.get(_FRESHNESS_KEY)
     names = {view for _, view, _ in context["widgets"]}
+    names |= {KPI_VIEWS[v].undated for v in names if v in KPI_VIEWS and KPI_VIEWS[v].undated}
     if freshness is None or not names <= set(freshness):
         freshness = _freshness()
         _cache_set(_FRESHNESS_KEY, freshness, FRESHNESS_CACHE_SECONDS)
     etags: dict[int, str] = {}
     for pk, view_name, updated in context["widgets"]:
         widget = Widget(pk=pk, updated_at=parse_datetime(updated) if updated else None)
-        state = freshness.get(view_name) or {"refreshed_at": None, "is_stale": True, "last_error": ""}
-        etags[pk] = widget_etag(widget, state, scope_key=context["scope_key"], filters_key=filters_key)
+        state = freshness.get(view_name) or _UNKNOWN
+        view = KPI_VIEWS.get(view_name)
+        # As the partial's: the freshness of the view of the revenue in no month its view mentions, too.
+        also = (freshness.get(view.undated) or _UNKNOWN,) if view is not None and view.undated else ()
+        etags[pk] = widget_etag(widget, state, scope_key=context["scope_key"], filters_key=filters_key, also=also)
     combined = hashlib.sha256("|".join(f"{pk}={tag}" for pk, tag in sorted(etags.items())).encode())
     return DashboardPoll(etag=f'"{combined.hexdigest()[:32]}"', widgets=etags)
 

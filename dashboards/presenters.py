@@ -16,6 +16,7 @@ from dashboards.filters import DashboardFilters
 from dashboards.kpi.registry import KPI_VIEWS, KpiView, date_filter_column
 from dashboards.models import Widget
 from dashboards.selectors import WidgetData
+from dashboards.viewer_format import ViewerFormat
 
 TABLE_MAX_ROWS = 200
 
@@ -124,7 +125,11 @@ def unknown_values_message(view: KpiView | None, rows: list[dict]) -> str:
     return view.unknown_message
 
 
-def widget_display(data: WidgetData, filters: DashboardFilters | None = None) -> WidgetDisplay:
+def widget_display(
+    data: WidgetData, filters: DashboardFilters | None = None, fmt: ViewerFormat | None = None
+) -> WidgetDisplay:
+    """What a widget shows; numbers and dates as `fmt` (the viewer's locale and the data's currency) writes
+    them, or as 1,234.50 and ISO dates without one."""
     widget = data.widget
     display = WidgetDisplay(data=data)
     ranged = bool(filters and (filters.date_from or filters.date_to))
@@ -147,7 +152,8 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
     if widget.chart_type == Widget.ChartType.NUMBER:
         name = number_field(widget)
         current = _sum(data.rows, name)
-        display.number = format_number(current, view.columns.get(name, "money") if view else "money")
+        kind = view.columns.get(name, "money") if view else "money"
+        display.number = fmt.number(current, kind) if fmt else format_number(current, kind)
         if data.previous_rows is not None:
             previous = _sum(data.previous_rows, name)
             if current is not None and previous:
@@ -167,7 +173,7 @@ def widget_display(data: WidgetData, filters: DashboardFilters | None = None) ->
         kinds = KPI_VIEWS[widget.view_name].columns if widget.view_name in KPI_VIEWS else {}
         for row in data.rows[:TABLE_MAX_ROWS]:
             display.cells.append(
-                [_cell(row.get(c), "id" if c.endswith("_id") else kinds.get(c, "")) for c in display.columns]
+                [_cell(row.get(c), "id" if c.endswith("_id") else kinds.get(c, ""), fmt, c) for c in display.columns]
             )
     return display
 
@@ -225,7 +231,7 @@ def _named_fields(node: Any, found: set[str]) -> None:
             _named_fields(item, found)
 
 
-def chart_payload(widget: Widget, rows: list[dict]) -> dict:
+def chart_payload(widget: Widget, rows: list[dict], fmt: ViewerFormat | None = None) -> dict:
     """The spec and rows a chart is drawn from (json_script on the widget): a gap in the data stays a gap.
 
     A line or area over months joins the months it has, so twenty years without orders between two that have
@@ -269,15 +275,52 @@ def chart_payload(widget: Widget, rows: list[dict]) -> dict:
             # Points too when a path is broken: a month alone between gaps is no line, only a point.
             gaps = any(row[y] is None for row in rows)
             spec["mark"] = {**mark, "invalid": "break-paths-show-domains", "point": mark.get("point", gaps)}
+    spec = spec_localized(spec, KPI_VIEWS.get(widget.view_name), fmt)
     return {"spec": spec, "rows": rows, "type": widget.chart_type, "title": widget.title}
 
 
-def _cell(value, kind: str = "") -> str:
+def _cell(value, kind: str = "", fmt: ViewerFormat | None = None, column: str = "") -> str:
     if kind == "id" and value is not None:
         return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
+        number_kind = "integer" if kind == "integer" else "money" if kind == "money" else "number"
+        if fmt is not None:
+            return fmt.number(value, number_kind)
         return format_number(value, "integer" if kind == "integer" else "money")
+    if fmt is not None and kind == "date" and value:
+        return fmt.date(value, month=column == "month")
     return "" if value is None else str(value)
+
+
+def spec_localized(spec: dict, view: KpiView | None, fmt: ViewerFormat | None) -> dict:
+    """The spec with money fields formatted with the data's currency ("$" in d3-format is the viewer's locale's
+    currency, set by static/js/viewer.js) and counts without decimals, in axes, tooltips and text marks."""
+    if fmt is None or view is None:
+        return spec
+
+    def visit(node: Any, channel: str = "") -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item, channel)
+            return
+        if not isinstance(node, dict):
+            return
+        kind = view.columns.get(node.get("field")) if isinstance(node.get("field"), str) else None
+        if kind == "money" and fmt.currency:
+            if channel in ("x", "y") and node.get("axis", {}) is not None:
+                node["axis"] = {"format": "$,.0f", **(node.get("axis") or {})}
+            elif channel in ("tooltip", "text"):
+                node["format"] = "$" + str(node.get("format") or ",.2f").lstrip("$")
+        elif kind == "integer" and channel in ("tooltip", "text") and "format" not in node:
+            node["format"] = ",d"
+        for key, value in node.items():
+            if key in ("encoding", "layer", "spec", "hconcat", "vconcat", "concat"):
+                visit(value)
+            elif key in ("x", "y", "tooltip", "text", "color", "theta", "size") and isinstance(value, (dict, list)):
+                visit(value, key)
+
+    visit(spec)
+    return spec
 
 
 def widget_etag(

@@ -28,7 +28,7 @@ from psycopg import errors as pg_errors
 from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
 from config.replica import PRIMARY, read_alias
-from dashboards.filters import DashboardFilters, previous_period
+from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
 from dashboards.kpi.kept import kept_name, kept_serves, kept_statement, kept_view_for
@@ -139,7 +139,8 @@ def _effective_ids(scope: RowScope, query: KpiQuery | Question | Drill) -> froze
         return None if scope.all_rows else False  # a company-wide view: all-rows scopes only
     ids = None if scope.all_rows else scope.employee_ids
     if query.employee_ids is not None:
-        ids = query.employee_ids if ids is None else ids & query.employee_ids
+        # Rows with no rep (UNASSIGNED) belong to nobody's team: only an all-rows scope may choose them.
+        ids = query.employee_ids if ids is None else ids & (query.employee_ids - {UNASSIGNED})
     if ids is not None and not ids:
         return False
     return ids

@@ -50,6 +50,7 @@ from dashboards.services.widgets import (
     widget_delete,
     widget_update,
 )
+from dashboards.viewer_format import ViewerFormat, viewer_format_for
 from mappings.selectors import data_source_get_for_user
 
 POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
@@ -106,6 +107,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return filters
     query = urlencode(filters.as_query())
     widgets = list(dashboard.widgets.all())
+    scope = user_row_scope(request.user)
     return render(
         request,
         "dashboards/detail.html",
@@ -114,13 +116,19 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "widgets": widgets,
             "filters": filters,
             "query": query,
-            "employees": list(employees_visible_to(request.user)),
+            "employees": list(employees_visible_to(request.user, scope)),
+            "sees_unassigned": scope.all_rows,  # rows with no rep: only every-row scopes see them
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),
             "share_levels": list(SHARE_LEVELS),
             "poll_seconds": min([POLL_SECONDS_MAX, *(int(w.refresh_interval.total_seconds()) for w in widgets)]),
         },
     )
+
+
+def viewer_filters_key(filters: DashboardFilters, fmt: ViewerFormat) -> str:
+    """What a widget's ETag varies by besides data and scope: its filters and what the numbers are written in."""
+    return f"{urlencode(filters.as_query())}|{fmt.tag}|{fmt.currency}"
 
 
 @login_required
@@ -136,11 +144,12 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     using = read_alias(request.user)  # the standby, unless this user's own upload is not replayed there yet
     views = widget_views([widget])
     freshness = kpi_freshness_many(views, using=using)
+    fmt = viewer_format_for(request)
     etag = widget_etag(
         widget,
         freshness[widget.view_name],
         scope_key=scope.cache_key(),
-        filters_key=urlencode(filters.as_query()),
+        filters_key=viewer_filters_key(filters, fmt),
         also=tuple(freshness[name] for name in views[1:]),
     )
     if not request.htmx:  # the page is another body than the partial at the same URL: another validator
@@ -148,12 +157,12 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
         response["ETag"] = etag
-        patch_vary_headers(response, ["HX-Request"])
+        patch_vary_headers(response, ["HX-Request", "Accept-Language"])
         return response
     (data,) = widgets_data_for_user(
         user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness, using=using
     )
-    display = widget_display(data, filters)
+    display = widget_display(data, filters, fmt)
     context = {
         "dashboard": dashboard,
         "widget": widget,
@@ -161,7 +170,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         "can_upload": bool(display.needs_data) and user_can_manage_data(request.user),
         "data": data,
         "etag": etag,
-        "chart": chart_payload(widget, data.rows),
+        "chart": chart_payload(widget, data.rows, fmt),
         "chart_id": f"widget-data-{widget.pk}",
         "query": urlencode(filters.as_query()),
         "can_change": user_can_change_dashboard(request.user, dashboard),
@@ -172,7 +181,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     response["ETag"] = etag
     # The partial and the page share a URL: without Vary and distinct ETags the browser revalidates the
     # page with the partial's ETag, gets 304 and shows the bare fragment (no scripts, no chart).
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "Accept-Language"])
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -189,7 +198,7 @@ def dashboard_changes(request: HttpRequest, slug: str) -> HttpResponse:
         user=request.user,
         session_key=request.session.session_key or f"user:{request.user.pk}",
         slug=slug,
-        filters_key=urlencode(filters.as_query()),
+        filters_key=viewer_filters_key(filters, viewer_format_for(request)),
     )
     if poll.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()

@@ -41,13 +41,15 @@ def execution_jobs_sweep_stale_task() -> int:
 
 @shared_task(ignore_result=True)
 def data_source_scan_task(source_id: int) -> None:
-    """Count a big upload's rows and ragged rows after the upload (the profile estimated them)."""
+    """Count a big upload's rows and ragged rows after the upload (the profile estimated them), and give its
+    profile the whole file's number and date ranges (it showed the sample's)."""
     from mappings.models import DataSource
+    from mappings.services.profile import data_source_profile_figures
     from mappings.services.upload import data_source_scan
 
     source = DataSource.objects.filter(pk=source_id).first()
     if source is not None:
-        data_source_scan(source=source)
+        data_source_profile_figures(source=data_source_scan(source=source))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

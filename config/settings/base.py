@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboards.context_processors.viewer",
             ],
         },
     },
@@ -220,6 +221,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The currency money is shown in when the data does not say (its currency columns empty or mixed): an ISO 4217
+# code such as EUR, or "" for none (numbers without a symbol). Numbers and dates follow the viewer's browser.
+DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "").upper()
 
 # --- Static and uploads ----------------------------------------------------------------------------
 STATIC_URL = "static/"

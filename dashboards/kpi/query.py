@@ -17,7 +17,7 @@ from psycopg import sql
 
 from accounts.models import User
 from accounts.selectors import employee_subtree_ids
-from dashboards.filters import DashboardFilters
+from dashboards.filters import UNASSIGNED, DashboardFilters
 from dashboards.kpi.registry import (
     KPI_VIEWS,
     TEAM_SNAPSHOTS,
@@ -162,8 +162,12 @@ def _where(
     predicates: list[sql.Composable] = []
     params: list[Any] = []
     if scope_ids is not None:
-        predicates.append(sql.SQL("{} = ANY(%s)").format(column(view.scope_column)))
-        params.append(sorted(scope_ids))
+        # UNASSIGNED among the ids (put there only for an all-rows scope, dashboards.selectors) means "no rep".
+        predicate = sql.SQL("{} = ANY(%s)").format(column(view.scope_column))
+        if UNASSIGNED in scope_ids:
+            predicate = sql.SQL("({} OR {} IS NULL)").format(predicate, column(view.scope_column))
+        predicates.append(predicate)
+        params.append(sorted(scope_ids - {UNASSIGNED}))
     if date_column and query.date_from:
         predicates.append(sql.SQL("{} >= %s").format(column(date_column)))
         params.append(query.date_from)

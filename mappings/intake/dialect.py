@@ -200,34 +200,6 @@ def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
         partial.unlink(missing_ok=True)
 
 
-def xlsx_to_csv(src: Path, dest: Path) -> None:
-    """The first worksheet of an .xlsx workbook as a UTF-8 CSV, streamed row by row."""
-    from openpyxl import load_workbook
-
-    with src.open("rb") as fin:
-        _xlsx_sheet_to_csv(load_workbook(fin, read_only=True, data_only=True), dest)
-
-
-def _xlsx_sheet_to_csv(workbook, dest: Path) -> None:
-    try:
-        sheet = workbook.worksheets[0]
-        with dest.open("w", encoding="utf-8", newline="") as fout:
-            writer = csv.writer(fout)
-            for row in sheet.iter_rows(values_only=True):
-                writer.writerow(["" if v is None else _xlsx_cell_text(v) for v in row])
-    finally:
-        workbook.close()
-
-
-def _xlsx_cell_text(value) -> str:
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text.removesuffix("T00:00:00")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def header_width(csv_path: str | Path, dialect: dict) -> int | None:
     """How many fields the header line of a UTF-8 CSV has (read with its delimiter and quote)."""
     with open(csv_path, encoding="utf-8-sig", errors="replace", newline="") as fh:

@@ -21,6 +21,7 @@ from mappings.intake.duck import quote_ident, ragged_sql
 from mappings.intake.workbook import WORKBOOK_SUFFIXES, WorkbookUnreadable, workbook_to_csv
 from mappings.profiling import evidence
 from mappings.profiling.dates import looks_like_dates
+from mappings.profiling.figures import apply_file_figures, figures_relation
 from mappings.profiling.pii import detect_pii, is_email, is_phone
 from mappings.profiling.quickviz import quickviz_specs
 from mappings.profiling.sample import readable_csv
@@ -334,6 +335,30 @@ def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int
         profile["type"] = "text"
 
 
+def _file_figures(con, profiles: list[dict], *, path: str, dialect: dict, columns: list[str], sampled: bool) -> None:
+    """Numbers' and dates' min, max and nulls over every row: the sample table when it is the whole file,
+    else one more pass over the file (profiling.figures); sample figures, labelled so, when it cannot be read."""
+    relation = figures_relation(path, dialect, columns, NULL_TOKENS) if sampled else ("sg", [])
+    if relation is None or not apply_file_figures(
+        con, profiles, relation=relation[0], params=relation[1], sampled=sampled
+    ):
+        for profile in profiles:
+            profile["figures"] = "sample" if sampled else "file"
+
+
+def profile_file_figures(*, path: str | os.PathLike, dialect: dict, document: dict) -> dict | None:
+    """`document` (a stored profile of the UTF-8 CSV at `path`) with its number and date columns' min, max and
+    nulls over the whole file: one pass, no re-profiling. None when the file cannot be read for it."""
+    columns = [dict(c, notes=list(c.get("notes") or [])) for c in document.get("columns") or []]
+    relation = figures_relation(str(path), {**DEFAULT_DIALECT, **dialect}, [c["name"] for c in columns], NULL_TOKENS)
+    if relation is None:
+        return None
+    with duckdb.connect(config={"threads": 1}) as con:
+        if not apply_file_figures(con, columns, relation=relation[0], params=relation[1], sampled=True):
+            return None
+    return {**document, "columns": columns}
+
+
 def _looks_like_key(values: list[str]) -> bool:
     """Codes such as ALFKI, CUST-0042, INV/2024/17: upper-case or digit-bearing tokens without spaces."""
     sample = values[:200]
@@ -342,11 +367,18 @@ def _looks_like_key(values: list[str]) -> bool:
 
 
 def profile_file(
-    *, path: str | os.PathLike, dialect: dict | None = None, file_format: str = "csv", total_rows: int | None = None
+    *,
+    path: str | os.PathLike,
+    dialect: dict | None = None,
+    file_format: str = "csv",
+    total_rows: int | None = None,
+    file_figures: bool = True,
 ) -> dict:
     """Profile a file on disk (no database involved): the `DataSource.profile` document.
 
     {"rows_profiled", "sampled", "rows", "columns": [per-column dict], "charts": [Vega-Lite specs]}
+    With `file_figures` false, a sampled file's number and date ranges are the sample's (labelled so):
+    `profile_file_figures` replaces them later, off the request.
     """
     dialect = {**DEFAULT_DIALECT, **(dialect or {})}
     temp_csv = None
@@ -377,6 +409,11 @@ def profile_file(
             evidence.clean_view(con, columns, NULL_TOKENS)
             profiles = [_column_profile(con, c, normalize_header(c), rows, stats[i], i) for i, c in enumerate(columns)]
             evidence.settle_dates(con, profiles)
+            if sampled and not file_figures:
+                for profile in profiles:
+                    profile["figures"] = "sample"
+            else:
+                _file_figures(con, profiles, path=str(path), dialect=dialect, columns=columns, sampled=sampled)
             document = {
                 "rows_profiled": rows,
                 "sampled": sampled,

@@ -62,7 +62,7 @@ def _convert(source: DataSource) -> DataSource:
         source.status, source.error, source.progress = DataSource.Status.UPLOADED, "", 1.0
         source.save(update_fields=["rows", "dialect", "file_format", "profile", "status", "error", "progress"])
         try:
-            data_source_profile(source=source)
+            data_source_profile(source=source, file_figures=True)  # in the worker: the whole file's ranges too
         except ProfileError as exc:
             source.status, source.error = DataSource.Status.FAILED, str(exc)
             source.save(update_fields=["status", "error"])

@@ -38,8 +38,9 @@ def open_sales_overview(browser, live_server, username):
     return context, page, errors
 
 
+# The demo's orders are in USD (demo/mappings/05-orders.json), and the browser writes English (en-US).
 @pytest.mark.parametrize(
-    "username, revenue", [("buchanan", "344,581.71"), ("davolio", "192,107.60"), ("fuller", "1,265,793.04")]
+    "username, revenue", [("buchanan", "$344,581.71"), ("davolio", "$192,107.60"), ("fuller", "$1,265,793.04")]
 )
 def test_demo_user_sees_sales_overview_drawn_with_their_revenue(
     browser, live_server, northwind_demo, username, revenue

@@ -113,7 +113,8 @@ def test_save_as_widget_puts_the_question_on_a_dashboard_the_user_may_change(bui
     widget = dashboard.widgets.get()
     assert (widget.title, widget.chart_type) == ("Revenue by month", "bar")
     page = client_for(built["buchanan"]).get(f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/").content.decode()
-    rows = json.loads(re.search(r'type="application/json">(.*?)</script>', page, re.S).group(1))["rows"]
+    chart = re.search(r'id="widget-data-\d+" type="application/json">(.*?)</script>', page, re.S)
+    rows = json.loads(chart.group(1))["rows"]
     assert sum(r["sum_revenue"] for r in rows) == pytest.approx(344581.71, abs=0.10)
     csv_text = client_for(built["davolio"]).get(f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/export.csv")
     assert csv_text.status_code == 403  # not shared with the rep

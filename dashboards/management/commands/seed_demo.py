@@ -35,6 +35,15 @@ DEMO_USERS = [
 DEMO_UPLOADS_OWNER = "fuller"
 
 
+def demo_logins_lines() -> list[str]:
+    """The demo logins as `make run` and seed_demo print them."""
+    return [
+        f"Demo logins (password for each: {DEMO_PASSWORD}):",
+        *(f"  {username:<10} {role}" for username, role, _ in DEMO_USERS),
+        "  admin      Admin (Django admin)",
+    ]
+
+
 def demo_mapping_files() -> list[Path]:
     return sorted((Path(settings.BASE_DIR) / "demo" / "mappings").glob("*.json"))
 
@@ -44,6 +53,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--skip-data", action="store_true", help="only create the demo users")
+        parser.add_argument(
+            "--no-logins", action="store_true", help="do not print the logins (`serve --welcome` prints them)"
+        )
 
     def handle(self, *args, **options):
         # The owner of the uploads exists before them; every demo user is linked to his employee after.
@@ -57,10 +69,8 @@ class Command(BaseCommand):
         admin.is_superuser = True  # manages roles and permissions in Django admin
         admin.save(update_fields=["is_superuser"])
         demo_dashboards_ensure()
-        self.stdout.write(f"\nDemo logins (password for each: {DEMO_PASSWORD}):")
-        for username, role, _ in DEMO_USERS:
-            self.stdout.write(f"  {username:<10} {role}")
-        self.stdout.write("  admin      Admin (Django admin)\n")
+        if not options["no_logins"]:
+            self.stdout.write("\n" + "\n".join(demo_logins_lines()) + "\n")
 
     @staticmethod
     def demo_user_upsert(username: str, role: str, employee_ext: str) -> User:

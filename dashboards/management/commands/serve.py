@@ -5,6 +5,10 @@ long ingest never holds up a KPI refresh; `ingest:2` starts two workers on a que
 starts one worker on both. A worker or beat that dies (killed for memory, a crash) is started again after
 a back-off, while the web server keeps serving: losing a worker delays background work, it must not take
 the site down.
+
+`make run` adds `--welcome` (the workers' start-up banners left out, and once the site answers and the
+workers reply, the address and the demo logins printed last) and `--stop-embedded` (on exit, the embedded
+PostgreSQL and Redis that this run started are stopped too; config.embedded).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +29,7 @@ WEB = "web"  # gunicorn restarts its own workers; its master exiting ends `serve
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 60.0
 STABLE_AFTER_SECONDS = 60.0  # a run at least this long starts the back-off over
+WELCOME_WORKERS_WAIT_SECONDS = 60.0  # after the site answers, how long the welcome waits for the workers
 
 
 def restart_delay(failures: int) -> float:
@@ -46,6 +52,44 @@ def serve_workers(spec: str) -> list[tuple[str, str]]:
     if not workers:
         raise ValueError("SERVE_WORKERS names no queue")
     return workers
+
+
+EMBEDDED_NAMES = {"postgres": "PostgreSQL", "redis": "Redis"}
+
+
+def _embedded_in_use() -> list[str]:
+    """The embedded services this process uses ("postgres", "redis"); none when the URLs were given."""
+    flags = (("postgres", "EMBEDDED_POSTGRES"), ("redis", "EMBEDDED_REDIS"))
+    return [kind for kind, flag in flags if os.environ.get(flag)]
+
+
+def _named(kinds) -> str:
+    return " and ".join(EMBEDDED_NAMES[k] for k in sorted(kinds))
+
+
+def welcome_text(url: str, *, stop_embedded: bool) -> str:
+    """What `make run` prints last: where to go, the demo logins, how to stop."""
+    from config import embedded
+    from dashboards.management.commands.seed_demo import demo_logins_lines
+
+    in_use = _embedded_in_use()
+    ours = [k for k in in_use if k in embedded.started()] if stop_embedded else []
+    kept = [k for k in in_use if k not in ours]
+    stops = "Ctrl-C stops web, workers and beat"
+    if ours:
+        stops += f" and the embedded {_named(ours)} this run started"
+    if kept:
+        stops += f"; the embedded {_named(kept)} keep running (`make stop-services` stops them)"
+    return "\n".join(
+        [
+            "=" * 72,
+            f"Ledgerlight is ready: open {url} and log in as fuller",
+            *demo_logins_lines(),
+            stops + ".",
+            "=" * 72,
+            "",
+        ]
+    )
 
 
 @dataclass
@@ -78,8 +122,16 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")))
         parser.add_argument("--celery-workers", default=settings.SERVE_WORKERS, help="e.g. ingest,refresh,default")
+        parser.add_argument(
+            "--welcome", action="store_true", help="quiet start-up; the address and demo logins once the site answers"
+        )
+        parser.add_argument(
+            "--stop-embedded", action="store_true", help="on exit, stop the embedded PostgreSQL/Redis this run started"
+        )
 
-    def handle(self, *args, bind: str, workers: int, celery_workers: str, **options):
+    def handle(
+        self, *args, bind: str, workers: int, celery_workers: str, welcome: bool, stop_embedded: bool, **options
+    ):
         env = os.environ.copy()  # carries DATABASE_URL / REDIS_URL of embedded services to the children
         bin_dir = os.path.dirname(sys.executable)
         commands = {
@@ -98,15 +150,20 @@ class Command(BaseCommand):
         }  # fmt: skip
         for name, queues in serve_workers(celery_workers):
             commands[name] = [
-                os.path.join(bin_dir, "celery"), "-A", "config", "worker", "--queues", queues,
+                os.path.join(bin_dir, "celery"), "-A", "config", *(["--quiet"] if welcome else []), "worker",
+                "--queues", queues,
                 "--loglevel", "INFO", "--concurrency", str(settings.SERVE_WORKER_CONCURRENCY),
                 "--hostname", f"{name.replace('+', '-')}@%h",
             ]  # fmt: skip
         children = {name: Child(name, cmd) for name, cmd in commands.items()}
         for child in children.values():
             child.start(env)
-        self.stdout.write(self.style.SUCCESS(f"\nServing on http://{bind}/  (Ctrl-C stops web, workers and beat)\n"))
+        if not welcome:
+            self.stdout.write(
+                self.style.SUCCESS(f"\nServing on http://{bind}/  (Ctrl-C stops web, workers and beat)\n")
+            )
         stopping = False
+        welcome_state = {"pending": welcome, "web_at": None, "workers": len(children) - 2}
 
         def stop(*_):
             nonlocal stopping
@@ -119,9 +176,48 @@ class Command(BaseCommand):
                 for child in children.values():
                     if not self._supervise(child, env):
                         stopping = True
+                if welcome_state["pending"] and not stopping:
+                    self._welcome_when_ready(bind, welcome_state, stop_embedded)
                 time.sleep(0.5)
         finally:
             self._stop_all(children)
+            if stop_embedded:
+                self._stop_embedded()
+
+    def _welcome_when_ready(self, bind: str, state: dict, stop_embedded: bool) -> None:
+        """Print the welcome once the site answers and every worker replies (or a minute after the site)."""
+        host, _, port = bind.rpartition(":")
+        everywhere = ("", "0.0.0.0", "[::]")  # noqa: S104 - a bind to every interface is reached on the loopback
+        url = f"http://{'127.0.0.1' if host in everywhere else host}:{port}"
+        if state["web_at"] is None:
+            try:
+                with urllib.request.urlopen(url + "/login/", timeout=5):  # noqa: S310 - http URL built here
+                    state["web_at"] = time.monotonic()
+            except OSError:
+                return
+        if time.monotonic() - state["web_at"] < WELCOME_WORKERS_WAIT_SECONDS:
+            from config.celery_app import app
+
+            try:
+                if len(app.control.ping(timeout=0.5)) < state["workers"]:
+                    return
+            except Exception:  # noqa: BLE001 - broker not ready yet: ask again on the next round
+                return
+        state["pending"] = False
+        self.stdout.write(self.style.SUCCESS("\n" + welcome_text(url, stop_embedded=stop_embedded)))
+        self.stdout.flush()
+
+    def _stop_embedded(self) -> None:
+        from config import embedded
+
+        stopped = embedded.stop_started()
+        if stopped:
+            self.stdout.write(f"Stopped the embedded {_named(stopped)}.")
+        if kept := [k for k in _embedded_in_use() if k not in stopped]:
+            self.stdout.write(
+                f"The embedded {_named(kept)} were running before this run and keep running: "
+                "`make stop-services` stops them."
+            )
 
     def _supervise(self, child: Child, env: dict[str, str]) -> bool:
         """Restart a dead worker or beat when its back-off has passed; False when `serve` must stop."""

@@ -1,0 +1,144 @@
+"""Issue 23 item 7: money with the data's currency and numbers and dates as the viewer's browser writes them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from babel import Locale
+from django.core.cache import cache
+from django.db import connection
+from django.urls import reverse
+
+from canonical.selectors import data_currency
+from dashboards.viewer_format import ViewerFormat, viewer_locale
+
+NBSP = "\xa0"
+GERMAN_EUR = ViewerFormat(locale=Locale.parse("de_DE"), currency="EUR")
+
+
+@pytest.mark.parametrize(
+    "header, locale",
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de_DE"),
+        ("de", "de_DE"),  # a language alone writes as its main country does
+        ("fr-CH, fr;q=0.9", "fr_CH"),
+        ("xx-YY, pt-BR;q=0.5", "pt_BR"),  # the first one CLDR knows
+        ("", "en_US"),
+        ("root, und, *, i-klingon", "en_US"),  # nothing a viewer writes in: the site's own
+        ("a" * 600, "en_US"),
+    ],
+)
+def test_the_viewers_locale_is_the_first_accept_language_cldr_knows(header, locale):
+    assert str(viewer_locale(header)) == locale
+
+
+def test_a_german_viewer_sees_euros_as_germans_write_them():
+    assert GERMAN_EUR.number(745567.44) == f"745.567,44{NBSP}€"
+    assert GERMAN_EUR.number(5111, "integer") == "5.111"
+    assert GERMAN_EUR.number(0.5, "number") == "0,50"
+    assert GERMAN_EUR.number(None) == "—"
+
+
+def test_an_american_viewer_sees_the_same_euros_the_american_way():
+    american = ViewerFormat(locale=Locale.parse("en_US"), currency="EUR")
+    assert american.number(745567.44) == "€745,567.44"
+    assert ViewerFormat(locale=Locale.parse("en_US")).number(745567.44) == "745,567.44"  # no currency known
+
+
+def test_dates_and_months_are_written_the_viewers_way():
+    assert GERMAN_EUR.date("1997-05-05") == "05.05.1997"
+    assert GERMAN_EUR.date(date(1997, 5, 1), month=True) == "Mai 1997"
+    assert ViewerFormat(locale=Locale.parse("en_US")).date("1997-05-05") == "May 5, 1997"
+
+
+def test_the_charts_get_the_same_locale_as_d3_definitions():
+    vega = GERMAN_EUR.vega_locale()
+    assert vega["number"] == {
+        "decimal": ",",
+        "thousands": ".",
+        "grouping": [3],
+        "currency": ["", f"{NBSP}€"],
+        "minus": "-",
+    }
+    assert vega["time"]["date"] == "%d.%m.%Y"
+    assert vega["time"]["shortMonths"][4] == "Mai" and vega["time"]["days"][0] == "Sonntag"
+    american = ViewerFormat(locale=Locale.parse("en_US"), currency="USD").vega_locale()
+    assert american["number"]["currency"] == ["$", ""] and american["time"]["date"] == "%b %-d, %Y"
+
+
+@pytest.fixture
+def orders_in(nw_employees):
+    from canonical.models import Customer, Order
+
+    customer = Customer.objects.create(external_id="C1", name="Café Zoë")
+
+    def _orders(*currencies):
+        for n, currency in enumerate(currencies):
+            Order.objects.create(external_id=f"O{n}", customer=customer, order_date=date(2024, 1, 1), currency=currency)
+        cache.clear()
+
+    return _orders
+
+
+def test_the_datas_currency_is_the_one_its_orders_are_in(orders_in, settings):
+    settings.DEFAULT_CURRENCY = ""
+    orders_in("EUR", "eur", "")
+    assert data_currency() == "EUR"
+
+
+def test_mixed_or_missing_currencies_fall_back_to_the_setting(orders_in, settings):
+    settings.DEFAULT_CURRENCY = "CHF"
+    orders_in("EUR", "USD")
+    assert data_currency() == "CHF"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE canonical_orders SET currency = ''")
+    cache.clear()
+    assert data_currency() == "CHF"
+
+
+def _number_widget_text(client, dashboard, language: str) -> tuple[str, dict]:
+    widget = dashboard.widgets.get(title="Revenue")
+    response = client.get(
+        reverse("dashboards:widget", args=[dashboard.slug, widget.pk]),
+        HTTP_ACCEPT_LANGUAGE=language,
+        HTTP_HX_REQUEST="true",
+    )
+    text = response.content.decode()
+    return text.split('data-testid="kpi-number">', 1)[1].split("<", 1)[0], response
+
+
+def test_the_revenue_widget_is_written_for_each_viewer_and_cached_per_language(
+    client, executive, sales_dashboard, settings
+):
+    settings.DEFAULT_CURRENCY = "EUR"  # the stand-in KPI table has no orders behind it
+    cache.clear()
+    client.force_login(executive)
+
+    german, german_response = _number_widget_text(client, sales_dashboard, "de-DE,de;q=0.9")
+    american, american_response = _number_widget_text(client, sales_dashboard, "en-US")
+
+    assert german == f"3.426,30{NBSP}€"
+    assert american == "€3,426.30"
+    assert "Accept-Language" in german_response["Vary"]
+    assert german_response["ETag"] != american_response["ETag"]
+
+
+def test_a_table_widget_writes_money_and_counts_for_the_viewer(client, executive, sales_dashboard, settings):
+    from dashboards.services.widgets import widget_create, widget_spec_build
+
+    settings.DEFAULT_CURRENCY = "EUR"
+    cache.clear()
+    widget = widget_create(
+        dashboard=sales_dashboard,
+        title="Revenue table",
+        chart_type="table",
+        view_name="test_sales_kpi",
+        vega_spec=widget_spec_build(chart_type="table", view_name="test_sales_kpi", x="month", y="revenue"),
+    )
+    client.force_login(executive)
+    page = client.get(
+        reverse("dashboards:widget", args=[sales_dashboard.slug, widget.pk]), HTTP_ACCEPT_LANGUAGE="de-DE"
+    ).content.decode()
+    assert f"<td>1.000,00{NBSP}€</td>" in page
+    assert "<td>Jan. 2024</td>" in page or "<td>Jan 2024</td>" in page
