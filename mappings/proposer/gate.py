@@ -77,13 +77,19 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
         if col == "external_id" and name in keys and not _is_own_transform(field):
             key = keys[name]
             primary = accepted and _primary_table(accepted)
-            if table == primary and not key["unique"]:
+            # A key repeated on the items below it merges nothing when the table's other columns are
+            # constant within it (an invoice's fields on each of its lines): those rows are one invoice.
+            others = [f["source_col"] for f in accepted if f["canonical_table"] == table and f["source_col"] != name]
+            differing = [o for o in others if o not in key["determines"]]
+            if table == primary and not key["unique"] and (differing or not others):
+                shown = ", ".join(f"'{o}'" for o in differing[:3])
                 problems.append(
                     NeedsReview(
                         name,
                         target,
-                        f"not unique ({key['distinct']} values on {key['nonnull']} rows): as the key it would "
-                        "merge rows",
+                        f"not unique ({key['distinct']} values on {key['nonnull']} rows)"
+                        + (f" and rows sharing a value differ in {shown}" if shown else "")
+                        + ": as the key it would merge rows",
                     )
                 )
     return problems

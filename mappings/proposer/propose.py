@@ -22,6 +22,7 @@ from pathlib import Path
 from canonical.schema import TABLES_BY_NAME
 from mappings.proposer.assign import Proposal, assign, name_concat, reference_duplicates, reference_fallback
 from mappings.proposer.scoring import (
+    GENERIC_KEYS,
     Evidence,
     Target,
     calibrate,
@@ -31,9 +32,11 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.structure import apply_structure, event_dates, keyed_table, own, read_structure
+from mappings.proposer.structure import apply_structure, event_dates, keyed_table, own, read_structure, values_decide
 from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
 from mappings.proposer.text import normalize_header
+
+EMPTY_CONFIDENCE = 0.6  # an empty column's proposal rests on its header alone
 
 
 def _learned(user_learned: dict[str, dict], name: str) -> dict | None:
@@ -58,7 +61,9 @@ def propose_from_profile(
         totals = table_scores(scored, hints)
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
     own(structure, columns, grain, selected, scored)
+    _generic_keys_are_the_rows(scored, selected)
     apply_structure(scored, structure, Evidence)
+    values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
@@ -95,8 +100,11 @@ def propose_from_profile(
             continue
         ev = assigned.get(name)
         if ev and ev.target not in taken_targets:
-            confidence = calibrate(ev.score)
-            proposals.append(Proposal(name, ev.target, confidence, ev.reason, transform_for(column, ev.target)))
+            confidence, reason = calibrate(ev.score), ev.reason
+            if column.get("type") == "empty":
+                # Nothing to check the header against: proposed for the review, never loaded unseen.
+                confidence, reason = min(confidence, EMPTY_CONFIDENCE), f"{reason}; no values to check"
+            proposals.append(Proposal(name, ev.target, confidence, reason, transform_for(column, ev.target)))
             taken_targets.add(ev.target)
         else:
             phrase = normalize_header(name)
@@ -113,6 +121,16 @@ def propose_from_profile(
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+
+
+def _generic_keys_are_the_rows(scored: dict, selected: list[str]) -> None:
+    """A bare "Id" is the key of the rows' own table, never of another entity the file also feeds."""
+    if not selected:
+        return
+    for name, evidence in scored.items():
+        if normalize_header(name) in GENERIC_KEYS:
+            for target in [t for t in evidence if t.column == "external_id" and t.table != selected[0]]:
+                evidence.pop(target)
 
 
 def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:

@@ -134,6 +134,9 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
             return 1.08, f"values are dates ({column.get('format')})"
         return 0.25, ""
     if ttype in ("money", "number", "integer"):
+        required = TABLES_BY_NAME[target.table].column(target.column).required
+        if required and kind in ("decimal", "integer") and column.get("min") == 0 and column.get("max") == 0:
+            return 0.5, "every value is 0: no amount a row could carry"
         if kind == "decimal":
             return 1.06, "values are numbers" + (f" ({column.get('locale')} format)" if column.get("locale") else "")
         if kind == "integer":
@@ -171,6 +174,9 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
         recognized = _status_map(column, target) or _known_statuses(column, target)
         if not recognized and column.get("distinct", 0) > 12:
             return 0.35, ""
+        if not recognized and vocabulary().status_synonyms.get(target.key):
+            shown = ", ".join(_top_values(column)[:3])
+            return UNKNOWN_STATUS, f"none of its values ({shown}) reads as a {_entity_label(target.table)} status"
     if col in ("country", "city", "currency", "status", "category", "segment", "team", "method", "warehouse"):
         if col == "currency" and kind in ("category", "text", "identifier"):
             codes = [t["value"] for t in column.get("top", [])]
@@ -188,6 +194,13 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
             return 0.55, ""
         return 1.0, ""
     return 1.0, ""
+
+
+UNKNOWN_STATUS = 0.45  # no value is a known status of the table: another thing's state (an account's, a sync)
+
+
+def _entity_label(table: str) -> str:
+    return table.removeprefix("canonical_").rstrip("s").replace("_", " ")
 
 
 def _top_values(column: dict) -> list[str]:
@@ -277,7 +290,7 @@ def score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
         phrase = normalize_header(name)
         header = _header_evidence(phrase)
         qualified = bool(set(phrase.split()) & vocabulary().address_qualifiers)
-        noise = noise_reason(phrase, column)
+        noise = noise_reason(phrase, column) if column.get("type") != "empty" else None
         results: dict[Target, Evidence] = {}
         for target, ev in header.items():
             factor, why = value_fit(column, target)

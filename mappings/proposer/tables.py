@@ -27,6 +27,9 @@ def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) ->
     return totals
 
 
+DESCRIBES = 0.55  # evidence a column needs to count as describing the entity the rows refer to
+
+
 def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[str]:
     primary = hinted or max(totals, key=lambda t: totals[t])
     owner = entity_owner()
@@ -35,16 +38,28 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
     # Columns that clearly belong to one table: its best evidence beats every other table's by a margin.
     # "Name" or "Email" alone fit customers, suppliers and employees equally and so decide nothing.
     own: dict[str, list[str]] = {}
+    # A tie between entities ("Name", "Email": a customer's, a supplier's, an employee's) goes to the one
+    # entity the primary table refers to: an invoice's name and e-mail are its customer's.
+    referenced = set(TABLES_BY_NAME[primary].references.values()) - {primary}
+    described: dict[str, list[str]] = {}  # referenced table -> its columns the file gives (ties included)
     for evidence in scored.values():
         best_by_table: dict[str, Evidence] = {}
         for ev in evidence.values():
             if ev.target.table not in best_by_table or best_by_table[ev.target.table].score < ev.score:
                 best_by_table[ev.target.table] = ev
         ranked = sorted(best_by_table.values(), key=lambda e: -e.score)
-        if not ranked or ranked[0].score < 0.75:
+        if not ranked:
+            continue
+        tied = [e for e in ranked if ranked[0].score - e.score < 0.03]
+        refs = [e for e in tied if e.target.table in referenced and not e.target.references]
+        if len(refs) == 1 and ranked[0].score >= DESCRIBES and all(e.target.table != primary for e in tied):
+            described.setdefault(refs[0].target.table, []).append(refs[0].target.column)
+        if ranked[0].score < 0.75:
             continue
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= 0.03:
             own.setdefault(ranked[0].target.table, []).append(ranked[0].target.column)
+        elif len(refs) == 1 and all(e.target.table != primary for e in tied):
+            own.setdefault(refs[0].target.table, []).append(refs[0].target.column)
         elif ranked[0].target.table != primary:
             # A tie ("quantity": an order line's or a stock count) goes to the table the rest of the file
             # speaks for most, unless the primary table is among the tied: then it decides nothing.
@@ -56,6 +71,9 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
     selected = [primary]
     for table in sorted(totals, key=lambda t: -totals[t]):
         cols = own.get(table, [])
+        # The entity the rows refer to, described by a name or key and a second column (an e-mail).
+        if table in described and len(set(described[table])) >= 2 and set(described[table]) & {"name", "external_id"}:
+            cols = sorted(set(cols) | set(described[table]))
         if table == primary or len(cols) < 2:
             continue
         # A second entity needs its own key, an e-mail, or a header naming it ("Customer Name"): a bare
