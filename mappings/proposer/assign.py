@@ -14,6 +14,9 @@ _FIRST_NAME = frozenset({"first name", "vorname", "prenom", "nombre de pila", "g
 _LAST_NAME = frozenset({"last name", "nachname", "nom de famille", "apellido", "apellidos", "family name"})
 
 
+EMPTY_HEADER = 0.75  # an empty column has only its header: it must name the target outright
+
+
 @dataclass
 class Proposal:
     source_col: str | None
@@ -47,8 +50,8 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
     pairs.sort(key=lambda p: (p[0], -p[1], p[2]))
     assigned: dict[str, Evidence] = {}
     taken: set[Target] = set()
-    for _empty, score, name, ev in pairs:
-        if name in assigned or ev.target in taken or score < MIN_SCORE:
+    for empty, score, name, ev in pairs:
+        if name in assigned or ev.target in taken or score < (EMPTY_HEADER if empty else MIN_SCORE):
             continue
         assigned[name] = ev
         taken.add(ev.target)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
+from mappings.proposer.ledger import read_ledger
 from mappings.proposer.tables import missing_required_targets
 
 
@@ -41,6 +42,10 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
     keys = grain.get("keys") or {}
     if not accepted:
         return [NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")]
+    ledger = read_ledger(profile.get("columns", []), grain.get("rows") or profile.get("rows_profiled") or 0)
+    if ledger:
+        # Every row loaded would count each transaction once per account it touches.
+        problems.append(NeedsReview(ledger.debit, None, ledger.reason() + ": which postings to load needs a person"))
     for target in missing_required_targets(accepted):
         table, col = target.split(".")
         near = next(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from canonical.schema import TABLES_BY_NAME
 from mappings.proposer.assign import Proposal, assign, name_concat, reference_duplicates, reference_fallback
+from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
     Evidence,
@@ -32,10 +33,19 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.structure import apply_structure, event_dates, keyed_table, own, read_structure, values_decide
+from mappings.proposer.structure import (
+    apply_structure,
+    event_dates,
+    keyed_table,
+    only_date,
+    own,
+    read_structure,
+    values_decide,
+)
 from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
 from mappings.proposer.text import normalize_header
 
+ROW_KEY = 0.8  # a column unique on every row that some header evidence names the rows' key
 EMPTY_CONFIDENCE = 0.6  # an empty column's proposal rests on its header alone
 
 
@@ -53,6 +63,9 @@ def propose_from_profile(
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
     grain = profile.get("grain") or {}
+    ledger = read_ledger(columns, grain.get("rows") or profile.get("rows_profiled") or 0)
+    if ledger:
+        apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
@@ -62,9 +75,12 @@ def propose_from_profile(
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
     own(structure, columns, grain, selected, scored)
     _generic_keys_are_the_rows(scored, selected)
+    if ledger:
+        posting_amounts_are_not_totals(ledger, scored, selected[0] if selected else None, Evidence)
     apply_structure(scored, structure, Evidence)
     values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
+    only_date(scored, columns, selected, Evidence)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
     learned = {k: v for k, v in learned.items() if v.get("canonical_table") in selected and v.get("canonical_col")}
@@ -141,6 +157,11 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
         return
     target = Target(table, "external_id")
     if target in taken:
+        # A key the header hints at weakly ("MPS ID") is earned when it is unique on every row.
+        for i, p in enumerate(proposals):
+            if p.target == target and p.source_col and structure.unique.get(p.source_col) and p.confidence < ROW_KEY:
+                reason = f"{p.reason}; unique on every row: the {table.removeprefix('canonical_')} row's own key"
+                proposals[i] = Proposal(p.source_col, target, ROW_KEY, reason, p.transform)
         return
     by_col = {p.source_col: i for i, p in enumerate(proposals) if p.source_col}
     if structure.line_key:

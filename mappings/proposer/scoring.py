@@ -138,6 +138,8 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
         if required and kind in ("decimal", "integer") and column.get("min") == 0 and column.get("max") == 0:
             return 0.5, "every value is 0: no amount a row could carry"
         if kind == "decimal":
+            if ttype == "money" and not _money_shaped(column):
+                return 0.9, "values carry more than two decimals: a computed figure, not an amount charged"
             return 1.06, "values are numbers" + (f" ({column.get('locale')} format)" if column.get("locale") else "")
         if kind == "integer":
             return (0.6, "") if column.get("id_like") and column.get("unique") else (1.04, "values are numbers")
@@ -201,6 +203,24 @@ UNKNOWN_STATUS = 0.45  # no value is a known status of the table: another thing'
 
 def _entity_label(table: str) -> str:
     return table.removeprefix("canonical_").rstrip("s").replace("_", " ")
+
+
+def _money_shaped(column: dict) -> bool:
+    """Whether most shown values are whole cents (a float's 346924.319999999 counts as 346924.32)."""
+    values = [*_top_values(column), *column.get("samples", [])]
+    numbers = []
+    for text in values:
+        cleaned = re.sub(r"[^\d.\-]", "", text.replace(",", "") if column.get("locale") != "de" else text)
+        if column.get("locale") == "de":
+            cleaned = re.sub(r"[^\d,\-]", "", text).replace(",", ".")
+        try:
+            numbers.append(float(cleaned))
+        except ValueError:
+            continue
+    if not numbers:
+        return True
+    cents = sum(1 for n in numbers if abs(n * 100 - round(n * 100)) < 1e-4 * max(1.0, abs(n)))
+    return cents >= 0.5 * len(numbers)
 
 
 def _top_values(column: dict) -> list[str]:
@@ -290,6 +310,7 @@ def score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
         phrase = normalize_header(name)
         header = _header_evidence(phrase)
         qualified = bool(set(phrase.split()) & vocabulary().address_qualifiers)
+        planned = sorted(set(phrase.split()) & vocabulary().plan_words)
         noise = noise_reason(phrase, column) if column.get("type") != "empty" else None
         results: dict[Target, Evidence] = {}
         for target, ev in header.items():
@@ -299,6 +320,9 @@ def score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
                 score *= 0.6  # "Ship City" is where a parcel went, not the customer's city
             if noise:
                 score *= 0.5
+            if planned and target.type in ("date", "timestamp") and target.column != "due_date":
+                score *= 0.5
+                why = (f"{why}; " if why else "") + f"'{planned[0]}': a planned date, not one that happened"
             reason = ev.reason + (f"; {why}" if why else "")
             results[target] = Evidence(target, min(score, 0.99), reason)
         if phrase in GENERIC_KEYS:

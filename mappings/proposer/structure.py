@@ -425,6 +425,40 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
                 )
 
 
+ONLY_DATE = 0.85  # the file's only date, for a table whose rows need their date
+ONLY_DATE_FLOOR = 0.4  # ... when its header says at least that much for the event's date
+
+
+def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str], evidence_cls) -> None:
+    """A file with one date column (with values) for a table whose rows need a date: that date is the
+    event's (a billing tracker's "Last_Created_On" is when each line was billed), unless its header
+    says it is another of the table's dates (in place)."""
+    if not selected:
+        return
+    table = selected[0]
+    spec = TABLES_BY_NAME[table]
+    event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+    dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
+    if event is None or len(dated) != 1:
+        return
+    name = dated[0]
+    evidence = scored.get(name, {})
+    target = next((t for t in evidence if t.table == table and t.column == event.name), None)
+    if target is None or evidence[target].score < ONLY_DATE_FLOOR:
+        return
+    others = [
+        ev.score
+        for t, ev in evidence.items()
+        if t.table == table and t != target and TABLES_BY_NAME[table].column(t.column).type in ("date", "timestamp")
+    ]
+    current = evidence[target]
+    if others and max(others) > current.score:
+        return
+    if current.score < ONLY_DATE:
+        why = f"the file's only date column: the {_label(table)}'s own date"
+        evidence[target] = evidence_cls(target, ONLY_DATE, f"{current.reason}; {why}")
+
+
 KEYED_SHARE = 0.8  # of the best table's header total a row-id table needs to be taken as the file's
 
 
