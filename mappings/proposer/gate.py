@@ -7,11 +7,14 @@ Otherwise nothing is written and each column that needs a person is listed with 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from mappings.proposer.ledger import read_ledger
 from mappings.proposer.tables import missing_required_targets
+
+_VARIES = re.compile(r"varies within '[^']+': a value of each item, not of the [a-z ]+")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,18 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                 )
             )
         else:
-            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it"))
+            # The column that looked like it but is not, and why ("'Line Total' varies within 'Invoice #'").
+            why = next(
+                (
+                    f" ('{p['source_col']}' {_VARIES.search(p['reason']).group(0)})"
+                    for p in proposals
+                    if not p.get("canonical_table")
+                    and f".{col} (" in (p.get("reason") or "")
+                    and _VARIES.search(p["reason"])
+                ),
+                "",
+            )
+            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it{why}"))
     for field in accepted:
         name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
         column = columns.get(name) or {}

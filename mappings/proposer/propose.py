@@ -54,12 +54,21 @@ def _learned(user_learned: dict[str, dict], name: str) -> dict | None:
 
 
 def propose_from_profile(
-    *, file: str, profile: dict, dialect: dict, domain_hint: str | None = None, learned: dict | None = None
+    *,
+    file: str,
+    profile: dict,
+    dialect: dict,
+    domain_hint: str | None = None,
+    learned: dict | None = None,
+    known_keys: dict | None = None,
 ) -> dict:
-    """The contract's proposal document for a profiled file (see mapping_propose)."""
+    """The contract's proposal document for a profiled file (see mapping_propose). `known_keys`:
+    {column: {table: (matched, tried)}}, its values found among a canonical table's external ids
+    (mappings.selectors.known_keys)."""
     columns = profile["columns"]
     learned = learned or {}
     scored = score_columns(columns)
+    keys_already_loaded(scored, known_keys or {})
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
     grain = profile.get("grain") or {}
@@ -137,6 +146,31 @@ def propose_from_profile(
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+
+
+KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded refers to that entity
+KNOWN_SHARE = 0.8  # of its shown values
+
+
+def keys_already_loaded(scored: dict, known: dict) -> None:
+    """A column whose values are, nearly all, keys of rows already loaded (a seller id whose values are
+    the suppliers' ids) refers to that entity, whatever its header calls it (in place)."""
+    for name, tables in known.items():
+        if name not in scored:
+            continue
+        for table, (matched, tried) in tables.items():
+            if tried < 3 or matched < KNOWN_SHARE * tried or table not in TABLES_BY_NAME:
+                continue
+            why = f"values are keys of {table.removeprefix('canonical_')} already loaded ({matched} of {tried})"
+            for spec in TABLES_BY_NAME.values():
+                for col, referenced in spec.references.items():
+                    if referenced != table or spec.name == table:
+                        continue
+                    target = Target(spec.name, col)
+                    current = scored[name].get(target)
+                    if current is None or current.score < KNOWN_KEYS:
+                        reason = f"{current.reason}; {why}" if current else why
+                        scored[name][target] = Evidence(target, KNOWN_KEYS, reason)
 
 
 def _generic_keys_are_the_rows(scored: dict, selected: list[str]) -> None:

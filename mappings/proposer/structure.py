@@ -24,6 +24,7 @@ LINES = "canonical_order_lines"
 _BELOW_ORDER = ("canonical_order_lines", "canonical_payments", "canonical_invoices")
 ENTITY_EVIDENCE = 0.7  # header evidence a key needs to name its entity
 OWN_ID = 0.85  # header evidence for "this is the table's own id" that, with unique values, names the row
+NEARLY_ALL = 0.9  # share of rows a key set on all but a few rows must cover
 ENTITY_MARGIN = 0.05  # ... ahead of any other entity ("id" alone names none)
 
 
@@ -40,6 +41,7 @@ class Structure:
     not_keys: dict[str, str] = field(default_factory=dict)  # column -> why it is no table's key
     row_number: str | None = None  # a unique column that names no entity (Row ID): a row number
     unique: dict[str, bool] = field(default_factory=dict)  # key candidate -> unique per row
+    unique_where_set: dict[str, bool] = field(default_factory=dict)  # ... unique where set, set nearly always
     row_ids: dict[str, str] = field(default_factory=dict)  # table -> a column unique per row its header calls its id
     # table -> its key, repeating on rows below it with the table's own facts constant (an invoice's
     # fields on each of its item lines): the key stays; what varies within it is not the table's.
@@ -108,6 +110,8 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
             s.key_of[name] = table
     row_key = grain.get("row_key") or []
     s.unique = {k: bool(ev["unique"] and ev["nonnull"] == rows) for k, ev in keys.items()}
+    # Unique where set, on nearly every row (a Shopify SKU, blank on a product's extra image rows).
+    s.unique_where_set = {k: bool(ev["unique"] and ev["nonnull"] >= NEARLY_ALL * rows) for k, ev in keys.items()}
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
@@ -183,6 +187,7 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
 
 
 HOLDS = 0.45  # header evidence a table needs for a column to be its fact
+HOLD_MARGIN = 0.15  # a parent's header evidence may trail the row table's by this much and still hold it
 MIN_SUPPORT = 5  # rows repeating a key's values before its dependencies count as evidence
 
 
@@ -202,11 +207,14 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             continue
         # A parent owns what its key determines, if the parent has a column for it at all (a product id
         # constant within most orders is still the line's reference to its product).
+        # ... and its header says so nearly as clearly as it says the row's table (a seller constant
+        # within most orders of a marketplace is still each item's seller).
+        own_score = _best_table_score(scored.get(name, {}), s.grain_table) if s.grain_table else 0.0
         holders = [
             (keys[k]["distinct"], k, t)
             for k, t in parents.items()
             if (name in keys[k]["determines"] or name in keys[k].get("nearly", {}))
-            and _best_table_score(scored.get(name, {}), t) >= HOLDS
+            and _best_table_score(scored.get(name, {}), t) >= max(HOLDS, own_score - HOLD_MARGIN)
         ]
         determined = [k for k in parents if name in keys[k]["determines"] or name in keys[k].get("nearly", {})]
         if holders:
@@ -380,7 +388,7 @@ def _may_key(s: Structure, name: str, table: str) -> bool:
     """Whether `name` may be `table`'s external_id: the row's table takes only a column unique per
     row (or its key repeated on the items below it); a parent only its own key."""
     if table == s.grain_table:
-        return s.unique.get(name, True) or s.item_key.get(table) == name
+        return s.unique_where_set.get(name, True) or s.item_key.get(table) == name
     if table in s.keys:
         return s.keys[table] == name
     return True

@@ -11,7 +11,7 @@ from django.db import DatabaseError
 from mappings.profiling.profile import ProfileError, profile_file
 from mappings.proposer.propose import propose_from_profile
 from mappings.proposer.scoring import CONFIDENT
-from mappings.selectors import learned_mappings
+from mappings.selectors import known_keys, learned_mappings
 from mappings.services.upload import UploadRejected, file_intake_check
 
 
@@ -38,10 +38,11 @@ class Command(BaseCommand):
         dialect = {k: v for k, v in dialect.items() if k not in ("columns", "rows", "ragged")}
         try:
             learned = learned_mappings(headers=[c["name"] for c in profile["columns"]])
+            keys = known_keys(profile=profile)
         except DatabaseError:
-            learned = {}  # no database at hand: propose from the file alone
+            learned, keys = {}, {}  # no database at hand: propose from the file alone
         document = propose_from_profile(
-            file=str(file), profile=profile, dialect=dialect, domain_hint=domain, learned=learned
+            file=str(file), profile=profile, dialect=dialect, domain_hint=domain, learned=learned, known_keys=keys
         )
         if json:
             self.stdout.write(_json_dumps(document))
