@@ -91,7 +91,13 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                 problems.append(NeedsReview(name, target, "its values are not dates the profile could read"))
             elif evidence.get("undecided"):
                 problems.append(
-                    NeedsReview(name, target, "day and month could be either way round: " + evidence.get("reason", ""))
+                    NeedsReview(
+                        name,
+                        target,
+                        "day and month could be either way round: "
+                        + evidence.get("reason", "")
+                        + "; --date-order dmy or mdy (or the review page's date order) decides it",
+                    )
                 )
         if col == "external_id" and name in keys and not _is_own_transform(field):
             key = keys[name]
