@@ -80,7 +80,8 @@ def propose_from_profile(
         own(structure, columns, grain, structure.tables, scored)
         selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]
     else:
-        totals = table_scores(scored, hints)
+        keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
+        totals = table_scores(scored, hints, keyed)
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
     own(structure, columns, grain, selected, scored)
     _generic_keys_are_the_rows(scored, selected)

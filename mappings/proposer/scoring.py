@@ -107,6 +107,9 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
                     offer(target, strength * 0.97, f"header '{phrase}' = {word} + '{rest}'")
                 elif target.references == table:
                     offer(target, strength * 0.9, f"header '{phrase}' names a {word} ({rest})")
+                else:
+                    # "transaction_qty" in a sales file: the quantity, whichever table the word names.
+                    offer(target, strength * 0.8, f"header '{phrase}' = {word} + '{rest}'")
     # Containment: "Lineitem quantity" contains "quantity"; extra words weaken it.
     content = content_words(phrase)
     if len(content) > 1:
@@ -123,7 +126,10 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     return found
 
 
-def value_fit(column: dict, target: Target) -> tuple[float, str]:
+BARE_STATUS = frozenset({"status", "state", "statut", "estado", "zustand", "stato"})
+
+
+def value_fit(column: dict, target: Target, phrase: str = "") -> tuple[float, str]:
     """How the column's values fit the target's type: a factor on the score, and a reason when telling."""
     kind = column.get("type", "text")
     if kind == "empty":
@@ -176,7 +182,10 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
         recognized = _status_map(column, target) or _known_statuses(column, target)
         if not recognized and column.get("distinct", 0) > 12:
             return 0.35, ""
-        if not recognized and vocabulary().status_synonyms.get(target.key):
+        # Only when the values shown are all its values: "none of them" must be a claim about the column.
+        shown_all = column.get("distinct", 0) <= len(column.get("top", []))
+        # ... and the header says no more than "Status": whose status it is, the values must tell.
+        if not recognized and shown_all and phrase in BARE_STATUS and vocabulary().status_synonyms.get(target.key):
             shown = ", ".join(_top_values(column)[:3])
             return UNKNOWN_STATUS, f"none of its values ({shown}) reads as a {_entity_label(target.table)} status"
     if col in ("country", "city", "currency", "status", "category", "segment", "team", "method", "warehouse"):
@@ -314,7 +323,7 @@ def score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
         noise = noise_reason(phrase, column) if column.get("type") != "empty" else None
         results: dict[Target, Evidence] = {}
         for target, ev in header.items():
-            factor, why = value_fit(column, target)
+            factor, why = value_fit(column, target, phrase)
             score = ev.score * factor
             if qualified and target.column in ("name", "city", "country", "phone", "email"):
                 score *= 0.6  # "Ship City" is where a parcel went, not the customer's city

@@ -47,6 +47,7 @@ class Structure:
     # fields on each of its item lines): the key stays; what varies within it is not the table's.
     item_key: dict[str, str] = field(default_factory=dict)
     varies_within: dict[str, str] = field(default_factory=dict)  # column -> the item key it varies within
+    key_evidence: dict[str, dict] = field(default_factory=dict)  # key column -> its grain evidence
 
     def as_json(self) -> dict:
         return {
@@ -142,6 +143,7 @@ def own(s: Structure, columns: list[dict], grain: dict, selected: list[str], sco
         s.keys[s.grain_table] = name
         s.unique[name] = False
     s.key_of = {k: t for t, k in s.keys.items()}
+    s.key_evidence = keys
     _owners(s, columns, keys, scored)
     _earned_keys(s, keys, grain["rows"], columns, scored)
 
@@ -217,7 +219,11 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             and _best_table_score(scored.get(name, {}), t) >= max(HOLDS, own_score - HOLD_MARGIN)
         ]
         determined = [k for k in parents if name in keys[k]["determines"] or name in keys[k].get("nearly", {})]
-        if holders:
+        if holders and _fills_required(scored.get(name, {}), s.grain_table):
+            # The row needs it (a line's unit price), even when it is constant per product.
+            s.owner[name] = s.grain_table
+            s.owner_reason[name] = f"the {_label(s.grain_table)} needs it, though constant within '{min(holders)[1]}'"
+        elif holders:
             _, k, t = min(holders)
             s.owner[name] = t
             s.owner_reason[name] = f"constant within each '{k}': a {_label(t)} fact"
@@ -267,6 +273,23 @@ def _constant_key(table: str, columns, grain: dict, scored: dict) -> tuple[str, 
         "determines": determines,
         "nearly": {},
     }
+
+
+def _fills_required(evidence: dict, table: str) -> bool:
+    """Whether the column's best evidence is for a required, non-key column of `table` (a line's unit price
+    or quantity) that no parent could hold for it."""
+    top = max((e.score for e in evidence.values()), default=0.0)
+    for ev in evidence.values():
+        spec = TABLES_BY_NAME[ev.target.table].column(ev.target.column)
+        if (
+            ev.target.table == table
+            and ev.score >= max(HOLDS, top - 0.05)
+            and spec.required
+            and not spec.references
+            and spec.name != "external_id"
+        ):
+            return True
+    return False
 
 
 def _earned_keys(s: Structure, keys, rows: int, columns=(), scored: dict | None = None) -> None:
@@ -342,21 +365,42 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
                 key_table = s.key_of[name]
                 is_key = target.column == "external_id" and target.table == key_table
                 is_ref = TABLES_BY_NAME[target.table].column(target.column).references == key_table
-                factor = OWNED if is_key or is_ref else FOREIGN_KEY
+                # A names-only entity is keyed by its name: the key column is also its name.
+                looked_up = target.table == key_table and target.column in TABLES_BY_NAME[key_table].lookup_columns
+                factor = OWNED if is_key or is_ref or looked_up else FOREIGN_KEY
                 if is_key and name in s.not_keys:
                     factor = 0.0
             elif table:
                 factor = OWNED if target.table == table else FOREIGN
+            elif _contradicted(s, name, target.table):
+                # "City" differs between the orders of one customer: it is not the customer's city.
+                factor = FOREIGN
             if name in s.varies_within and target.table == s.grain_table and target.column != "external_id":
                 factor = min(factor, VARIES_WITHIN)
             why = _why(s, name)
+            contradicted = not table and name not in s.key_of and _contradicted(s, name, target.table)
+            if contradicted:
+                key = s.keys[target.table]
+                why = f"differs between rows of one '{key}': not a {_label(target.table)} fact"
             if factor != 1.0 or why:
-                told = factor >= OWNED or name in s.varies_within
+                told = factor >= OWNED or name in s.varies_within or contradicted
                 reason = f"{ev.reason}; {why}" if told and why else ev.reason
                 evidence[target] = evidence_cls(target, min(ev.score * factor, 0.99), reason)
         for target in [t for t in evidence if t.column == "external_id"]:
             if name in s.not_keys or not _may_key(s, name, target.table):
                 evidence.pop(target)
+
+
+def _contradicted(s: Structure, name: str, table: str) -> bool:
+    """Whether a parent entity's key, repeating with support in the file, takes several values of the
+    column (so the column cannot be one of that entity's facts)."""
+    if table == s.grain_table or table not in s.keys:
+        return False
+    key = s.keys[table]
+    ev = s.key_evidence.get(key)
+    if not ev or ev["unique"] or not _supported(ev):
+        return False
+    return name not in ev["determines"] and name not in ev.get("nearly", {})
 
 
 def _why(s: Structure, name: str) -> str:
@@ -519,6 +563,7 @@ def values_decide(
                     continue
             if (
                 spec.type in ("date", "timestamp")
+                and not spec.required  # a parent's own event date (an order's, on its lines) is no guess
                 and target.table != primary
                 and target.table in selected
                 and s.owner.get(name) != target.table

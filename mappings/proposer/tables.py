@@ -6,8 +6,14 @@ from canonical.schema import TABLES, TABLES_BY_NAME
 from mappings.proposer.scoring import Evidence, Target, entity_owner
 from mappings.proposer.text import normalize_header
 
+SALE_LINES = 1.5  # a quantity and a unit price side by side (of a product: twice): the lines of a sale
 
-def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) -> dict[str, float]:
+
+def table_scores(
+    scored: dict[str, dict[Target, Evidence]], hints: list[str], keyed_columns: frozenset[str] = frozenset()
+) -> dict[str, float]:
+    """Each table's score from the columns' evidence and the hints. `keyed_columns`: columns whose values
+    are codes or numbers (a product id), not names."""
     totals = {t.name: 0.0 for t in TABLES}
     for evidence in scored.values():
         best_per_table: dict[str, float] = {}
@@ -18,6 +24,19 @@ def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) ->
             best_per_table[target.table] = max(best_per_table.get(target.table, 0.0), ev.score * weight)
         for table, value in best_per_table.items():
             totals[table] += value
+    # Units and a price per unit are the lines of a sale, whatever else the headers say ("transaction").
+    lines = TABLES_BY_NAME["canonical_order_lines"].name
+    sold = {
+        t.column
+        for name, evidence in scored.items()
+        for t, ev in evidence.items()
+        if t.table == lines
+        and t.column in ("quantity", "unit_price", "product_id")
+        and ev.score >= 0.6
+        and (t.column != "product_id" or name in keyed_columns)
+    }
+    if {"quantity", "unit_price"} <= sold:
+        totals[lines] += SALE_LINES * (2 if "product_id" in sold else 1)
     owner = entity_owner()
     for hint_index, hint in enumerate(hints):
         for word in normalize_header(hint).split():
@@ -69,7 +88,16 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
                 if totals[best.target.table] > max(totals[e.target.table] for e in tied if e is not best) + 1.0:
                     own.setdefault(best.target.table, []).append(best.target.column)
     selected = [primary]
+    # Lines need their order; a column giving the order's date makes the file write the orders too.
+    if primary == "canonical_order_lines" and any(
+        ev.target == Target("canonical_orders", "order_date") and ev.score >= 0.75
+        for evidence in scored.values()
+        for ev in evidence.values()
+    ):
+        selected.append("canonical_orders")
     for table in sorted(totals, key=lambda t: -totals[t]):
+        if table in selected:
+            continue
         cols = own.get(table, [])
         # The entity the rows refer to, described by a name or key and a second column (an e-mail).
         if table in described and len(set(described[table])) >= 2 and set(described[table]) & {"name", "external_id"}:
@@ -87,8 +115,18 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
         identified = "external_id" in cols or "email" in cols or table in named or referenced
         spec = TABLES_BY_NAME[table]
         required = [c for c in spec.columns if c.required and c.name != "external_id"]
+        # A referent the rows point at by its key takes its name from that key when the file has none.
+        keyed = any(
+            ev.target.table == primary and ev.target.references == table and ev.score >= 0.75
+            for evidence in scored.values()
+            for ev in evidence.values()
+        )
         satisfiable = all(
-            c.name in cols or computable(table, c.name) or (c.references and c.references in selected) for c in required
+            c.name in cols
+            or computable(table, c.name)
+            or (c.references and c.references in selected)
+            or (keyed and "external_id" in c.filled_by)
+            for c in required
         )
         if identified and satisfiable:
             selected.append(table)
