@@ -208,3 +208,33 @@ def test_auto_loads_an_items_export_once_per_invoice(tmp_path, capsys):
 
     assert report["tables"]["canonical_invoices"]["inserted"] == 30
     assert Invoice.objects.get(external_id="1").amount == 11.5
+
+
+def test_a_payment_keyed_by_an_order_id_refers_to_the_order_and_needs_no_date(tmp_path):
+    # A marketplace's order payments: several payments (card, voucher) per order, no date of their own.
+    rows = "".join(
+        f"o{i:05x},{j + 1},{('credit_card', 'voucher', 'boleto')[(i + j) % 3]},{1 + j},{20 + i + j}.{i % 10}0\n"
+        for i in range(30)
+        for j in range(1 + i % 2)
+    )
+    path = tmp_path / "order_payments.csv"
+    path.write_text("order_id,payment_sequential,payment_type,payment_installments,payment_value\n" + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "order_id") == {"canonical_payments.order_id"}
+    assert _targets(by_col, "payment_type") == {"canonical_payments.method"}
+    assert _targets(by_col, "payment_value") == {"canonical_payments.amount"}
+    assert not any(p.problem.startswith("required canonical_payments") for p in _gate(profile, doc))
+
+
+def test_an_orders_shipping_and_tax_columns_are_its_amounts_not_its_total(tmp_path):
+    rows = "".join(
+        f"#{1000 + i},2024-03-{1 + i:02d},{40 + i}.00,4.95,{(40 + i) * 0.2:.2f},{48 + i}.95\n" for i in range(20)
+    )
+    path = tmp_path / "orders.csv"
+    path.write_text("Name,Created at,Subtotal,Shipping,Taxes,Total\n" + rows)
+    _, _, by_col = _propose(path)
+
+    assert _targets(by_col, "Shipping") == {"canonical_orders.shipping_amount"}
+    assert _targets(by_col, "Taxes") == {"canonical_orders.tax_amount"}
+    assert _targets(by_col, "Total") == {"canonical_orders.amount"}
