@@ -68,7 +68,6 @@ def propose_from_profile(
     columns = profile["columns"]
     learned = learned or {}
     scored = score_columns(columns)
-    keys_already_loaded(scored, known_keys or {})
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
     grain = profile.get("grain") or {}
@@ -83,6 +82,8 @@ def propose_from_profile(
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
         totals = table_scores(scored, hints, keyed)
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
+    # Keys already loaded say which entity a column refers to, never what the file's rows are.
+    keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
     _generic_keys_are_the_rows(scored, selected)
     if ledger:
@@ -153,9 +154,10 @@ KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded 
 KNOWN_SHARE = 0.8  # of its shown values
 
 
-def keys_already_loaded(scored: dict, known: dict) -> None:
+def keys_already_loaded(scored: dict, known: dict, selected: list[str]) -> None:
     """A column whose values are, nearly all, keys of rows already loaded (a seller id whose values are
-    the suppliers' ids) refers to that entity, whatever its header calls it (in place)."""
+    the suppliers' ids) refers to that entity from the tables the file feeds, whatever its header calls
+    it (in place)."""
     for name, tables in known.items():
         if name not in scored:
             continue
@@ -163,7 +165,7 @@ def keys_already_loaded(scored: dict, known: dict) -> None:
             if tried < 3 or matched < KNOWN_SHARE * tried or table not in TABLES_BY_NAME:
                 continue
             why = f"values are keys of {table.removeprefix('canonical_')} already loaded ({matched} of {tried})"
-            for spec in TABLES_BY_NAME.values():
+            for spec in (TABLES_BY_NAME[t] for t in selected):
                 for col, referenced in spec.references.items():
                     if referenced != table or spec.name == table:
                         continue
