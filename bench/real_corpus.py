@@ -331,7 +331,9 @@ def render(results: list[FileResult], threshold: float, header: str) -> str:
     out.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(results, key=lambda r: (r.split, r.name)):
         revenue = "-" if not r.carries_revenue else ("yes" if r.revenue_exact else "no")
-        ingest_cell = r.ingest_status if r.ingest_status == "ok" else f"{r.ingest_status}: {r.ingest_reason}"
+        # A held-out file's refusal reason is a detail of it: only its status is printed.
+        shown_reason = r.split == "dev" and r.ingest_status != "ok"
+        ingest_cell = f"{r.ingest_status}: {r.ingest_reason}" if shown_reason else r.ingest_status
         out.append(
             f"| {r.name} | {r.split} | {r.right}/{r.columns} | {r.targeted_right}/{r.targeted} | {r.confident_wrong} "
             f"| {ingest_cell.replace('|', '/')} | {revenue} | {r.rows} | "

@@ -363,3 +363,12 @@ class SourceReadForm(forms.Form):
         changed_sheet = sheet is not None and sheet != self.source.dialect.get("sheet")
         header_row = None if row is None or (changed_sheet and row == current) else row - 1
         return {"sheet": sheet, "header_row": header_row}
+
+
+class DateOrderForm(forms.Form):
+    """How to read dates whose day and month no value of the file decides (shown only for such dates)."""
+
+    date_order = forms.ChoiceField(
+        choices=[("dmy", "day first: 03/01/2024 is 3 January"), ("mdy", "month first: 03/01/2024 is 1 March")],
+        label="Day and month",
+    )

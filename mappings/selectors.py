@@ -152,3 +152,37 @@ def mapping_columns_executed(*, source: DataSource, exclude: Mapping | None = No
     if exclude is not None:
         executed = executed.exclude(pk=exclude.pk)
     return {target for mapping in executed.prefetch_related("fields") for target in mapping_targets(mapping)}
+
+
+KEY_TYPES = ("identifier", "integer", "text", "category")
+KEYED_MODELS = ("Customer", "Supplier", "Product", "Order", "Invoice", "Employee")
+
+
+def known_keys(*, profile: dict) -> dict[str, dict[str, tuple[int, int]]]:
+    """For each key-like column of a profiled file, the canonical tables whose external ids its shown
+    values (top values and samples) already are: {column: {table: (matched, tried)}}. One query per
+    table; the proposer reads a column whose values are a table's keys as a reference to it."""
+    from canonical import models as canonical
+
+    shown: dict[str, set[str]] = {}
+    for column in profile.get("columns", []):
+        if column.get("type") not in KEY_TYPES or column.get("avg_length", 0) > 64:
+            continue
+        values = {t["value"] for t in column.get("top", [])} | set(column.get("samples", []))
+        values = {v.strip() for v in values if v and v.strip()}
+        if len(values) >= 3:
+            shown[column["name"]] = values
+    if not shown:
+        return {}
+    everything = sorted(set().union(*shown.values()))
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    for model_name in KEYED_MODELS:
+        model = getattr(canonical, model_name)
+        keys = set(model.objects.filter(external_id__in=everything).values_list("external_id", flat=True))
+        if not keys:
+            continue
+        for name, values in shown.items():
+            matched = len(values & keys)
+            if matched:
+                found.setdefault(name, {})[model._meta.db_table] = (matched, len(values))
+    return found

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:source_id>/review/step/", steps.review_step, name="review-step"),
     path("<int:source_id>/review/row/", steps.review_row, name="review-row"),
     path("<int:source_id>/review/dialect/", review.review_dialect, name="review-dialect"),
+    path("<int:source_id>/review/date-order/", review.review_date_order, name="review-date-order"),
     path("<int:source_id>/execute/", review.review_execute, name="execute"),
     path("<int:source_id>/jobs/<uuid:job_id>/", review.job_progress, name="job-progress"),
     path("jobs/<uuid:job_id>/", jobs.job_detail, name="job-detail"),

@@ -21,6 +21,7 @@ FOLLOWING_ROWS = 10  # rows under a candidate header that must look like its dat
 # The share of a candidate's data cells that must not be text: a customer list under a title has a code, a
 # name and one date per row; a second header row under the first has none.
 NON_TEXT_SHARE = 0.25
+DISTINCT_SHARE = 0.9  # of a header's names that must differ
 
 _NUMBER = re.compile(r"^[\s(+\-]*[$€£¥₹]?\s*[+\-]?(\d[\d,.' ]*)?\d\s*[%$€£¥₹)]?\s*$")
 _DATE = re.compile(
@@ -57,7 +58,9 @@ def header_row_detect(rows: Sequence[Sequence[str]]) -> int:
 def _is_header(rows: list[list[str]], index: int) -> bool:
     cells = rows[index][: _width(rows[index])]
     width = len(cells)
-    if width < 2 or not all(is_text(c) for c in cells) or len({c.strip().lower() for c in cells}) < width:
+    # Distinct names, but an export may print one twice (Invoice Ninja's two "Phone" columns).
+    distinct = len({c.strip().lower() for c in cells})
+    if width < 2 or not all(is_text(c) for c in cells) or distinct < max(2, DISTINCT_SHARE * width):
         return False
     # Above a header: titles, dates, blank lines; never a row as wide as a table.
     if any(sum(1 for c in r if c.strip()) > max(1, width // 2) for r in rows[:index]):
@@ -66,7 +69,9 @@ def _is_header(rows: list[list[str]], index: int) -> bool:
     if not following or any(_width(r) > width for r in following):
         return False
     values = [c for r in following for c in r[:width] if c.strip()]
-    return bool(values) and sum(1 for v in values if not is_text(v)) >= NON_TEXT_SHARE * len(values)
+    # An e-mail address is data, never a header's word: a client list is mostly text but for them.
+    data = sum(1 for v in values if not is_text(v) or "@" in v)
+    return bool(values) and data >= NON_TEXT_SHARE * len(values)
 
 
 def csv_head_rows(path: Path, dialect: dict, limit: int = SCAN_ROWS + FOLLOWING_ROWS) -> list[list[str]]:

@@ -238,11 +238,24 @@ def settle_with_file(
                 )
                 choice.decided_by = "order"
     if locale:
-        how = "month" if locale.lower() in ("en-us", "us", "en_us") else "day"
+        how = locale_order(locale)
+        given = "the date order given" if locale.lower() in DATE_ORDERS else "the locale given"
         for choice in choices.values():
             if choice.undecided:
-                _flip(choice, f"the locale given ({locale}) writes dates {how}-first", how)
+                _flip(choice, f"{given} ({locale}) writes dates {how}-first", how)
                 choice.decided_by = "locale"
+
+
+DATE_ORDERS = {"dmy": "day", "mdy": "month"}  # what `--date-order` and the review page offer
+MONTH_FIRST_LOCALES = ("en-us", "us", "en_us")
+
+
+def locale_order(locale: str) -> str:
+    """ "day" or "month": how a date order ("dmy", "mdy") or a locale ("de", "en-US") writes dates."""
+    key = locale.strip().lower()
+    if key in DATE_ORDERS:
+        return DATE_ORDERS[key]
+    return "month" if key in MONTH_FIRST_LOCALES else "day"
 
 
 def _separator(fmt: str | None) -> str:

@@ -53,8 +53,9 @@ def _date_bounds(con, profile: dict, index: int) -> None:
     profile["min"], profile["max"] = (b.isoformat(sep=" ")[:cut] if b else None for b in bounds)
 
 
-def settle_dates(con, profiles: list[dict]) -> None:
-    """Day/month left open by a column's own values, settled by the file's other dates (profiling.dates)."""
+def settle_dates(con, profiles: list[dict], locale: str | None = None) -> None:
+    """Day/month left open by a column's own values, settled by the file's other dates, else by the date
+    order or locale the user gave (profiling.dates)."""
     index = {p["name"]: i for i, p in enumerate(profiles) if p.get("date_evidence")}
     choices = {
         name: DateChoice(**{k: v for k, v in profiles[i]["date_evidence"].items() if k in _CHOICE_FIELDS})
@@ -62,7 +63,9 @@ def settle_dates(con, profiles: list[dict]) -> None:
     }
     if not any(c.undecided for c in choices.values()):
         return
-    settle_with_file(choices, con=con, relation="sg", columns={name: f"c{i}" for name, i in index.items()})
+    settle_with_file(
+        choices, con=con, relation="sg", columns={name: f"c{i}" for name, i in index.items()}, locale=locale
+    )
     for name, choice in choices.items():
         profile = profiles[index[name]]
         if choice.format != profile["format"] or choice.undecided != profile["ambiguous"]:

@@ -397,7 +397,12 @@ def profile_file(
         except WorkbookUnreadable as exc:
             os.unlink(temp_csv)
             raise ProfileError(str(exc)) from exc
-        dialect = {**DEFAULT_DIALECT, "sheet": converted.sheet, "header_row": converted.header_row}
+        dialect = {
+            **DEFAULT_DIALECT,
+            "sheet": converted.sheet,
+            "header_row": converted.header_row,
+            "date_order": dialect.get("date_order"),
+        }
     try:
         # One thread: a 1 MB sample gains nothing from more, and a busy machine loses to the switching.
         with readable_csv(path, dialect) as sample, duckdb.connect(config={"threads": 1}) as con:
@@ -408,7 +413,7 @@ def profile_file(
             stats = _column_stats(con, columns)
             evidence.clean_view(con, columns, NULL_TOKENS)
             profiles = [_column_profile(con, c, normalize_header(c), rows, stats[i], i) for i, c in enumerate(columns)]
-            evidence.settle_dates(con, profiles)
+            evidence.settle_dates(con, profiles, locale=dialect.get("date_order"))
             if sampled and not file_figures:
                 for profile in profiles:
                     profile["figures"] = "sample"

@@ -14,6 +14,9 @@ _FIRST_NAME = frozenset({"first name", "vorname", "prenom", "nombre de pila", "g
 _LAST_NAME = frozenset({"last name", "nachname", "nom de famille", "apellido", "apellidos", "family name"})
 
 
+EMPTY_HEADER = 0.75  # an empty column has only its header: it must name the target outright
+
+
 @dataclass
 class Proposal:
     source_col: str | None
@@ -38,15 +41,17 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
     """One target per column and one column per target, strongest evidence first."""
     pairs = []
     for column in columns:
+        empty = column.get("type") == "empty"
         for target, ev in scored[column["name"]].items():
             if target.table in selected:
                 bonus = 0.01 if target.table == selected[0] else 0.0
-                pairs.append((ev.score + bonus, column["name"], ev))
-    pairs.sort(key=lambda p: (-p[0], p[1]))
+                pairs.append((empty, ev.score + bonus, column["name"], ev))
+    # An empty column only takes what no column with values wants: its header is all it has.
+    pairs.sort(key=lambda p: (p[0], -p[1], p[2]))
     assigned: dict[str, Evidence] = {}
     taken: set[Target] = set()
-    for score, name, ev in pairs:
-        if name in assigned or ev.target in taken or score < MIN_SCORE:
+    for empty, score, name, ev in pairs:
+        if name in assigned or ev.target in taken or score < (EMPTY_HEADER if empty else MIN_SCORE):
             continue
         assigned[name] = ev
         taken.add(ev.target)

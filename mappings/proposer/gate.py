@@ -7,11 +7,15 @@ Otherwise nothing is written and each column that needs a person is listed with 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
+from mappings.proposer.ledger import read_ledger
 from mappings.proposer.tables import missing_required_targets
+
+_VARIES = re.compile(r"varies within '[^']+': a value of each item, not of the [a-z ]+")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
     keys = grain.get("keys") or {}
     if not accepted:
         return [NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")]
+    ledger = read_ledger(profile.get("columns", []), grain.get("rows") or profile.get("rows_profiled") or 0)
+    if ledger:
+        # Every row loaded would count each transaction once per account it touches.
+        problems.append(NeedsReview(ledger.debit, None, ledger.reason() + ": which postings to load needs a person"))
     for target in missing_required_targets(accepted):
         table, col = target.split(".")
         near = next(
@@ -61,7 +69,18 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                 )
             )
         else:
-            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it"))
+            # The column that looked like it but is not, and why ("'Line Total' varies within 'Invoice #'").
+            why = next(
+                (
+                    f" ('{p['source_col']}' {_VARIES.search(p['reason']).group(0)})"
+                    for p in proposals
+                    if not p.get("canonical_table")
+                    and f".{col} (" in (p.get("reason") or "")
+                    and _VARIES.search(p["reason"])
+                ),
+                "",
+            )
+            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it{why}"))
     for field in accepted:
         name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
         column = columns.get(name) or {}
@@ -75,18 +94,30 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                 problems.append(NeedsReview(name, target, "its values are not dates the profile could read"))
             elif evidence.get("undecided"):
                 problems.append(
-                    NeedsReview(name, target, "day and month could be either way round: " + evidence.get("reason", ""))
+                    NeedsReview(
+                        name,
+                        target,
+                        "day and month could be either way round: "
+                        + evidence.get("reason", "")
+                        + "; --date-order dmy or mdy (or the review page's date order) decides it",
+                    )
                 )
         if col == "external_id" and name in keys and not _is_own_transform(field):
             key = keys[name]
             primary = accepted and _primary_table(accepted)
-            if table == primary and not key["unique"]:
+            # A key repeated on the items below it merges nothing when the table's other columns are
+            # constant within it (an invoice's fields on each of its lines): those rows are one invoice.
+            others = [f["source_col"] for f in accepted if f["canonical_table"] == table and f["source_col"] != name]
+            differing = [o for o in others if o not in key["determines"]]
+            if table == primary and not key["unique"] and (differing or not others):
+                shown = ", ".join(f"'{o}'" for o in differing[:3])
                 problems.append(
                     NeedsReview(
                         name,
                         target,
-                        f"not unique ({key['distinct']} values on {key['nonnull']} rows): as the key it would "
-                        "merge rows",
+                        f"not unique ({key['distinct']} values on {key['nonnull']} rows)"
+                        + (f" and rows sharing a value differ in {shown}" if shown else "")
+                        + ": as the key it would merge rows",
                     )
                 )
     return problems

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from canonical.schema import TABLES_BY_NAME
 from mappings.proposer.assign import Proposal, assign, name_concat, reference_duplicates, reference_fallback
+from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
+    GENERIC_KEYS,
     Evidence,
     Target,
     calibrate,
@@ -31,9 +33,20 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.structure import apply_structure, event_dates, keyed_table, own, read_structure
+from mappings.proposer.structure import (
+    apply_structure,
+    event_dates,
+    keyed_table,
+    only_date,
+    own,
+    read_structure,
+    values_decide,
+)
 from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
 from mappings.proposer.text import normalize_header
+
+ROW_KEY = 0.8  # a column unique on every row that some header evidence names the rows' key
+EMPTY_CONFIDENCE = 0.6  # an empty column's proposal rests on its header alone
 
 
 def _learned(user_learned: dict[str, dict], name: str) -> dict | None:
@@ -41,25 +54,44 @@ def _learned(user_learned: dict[str, dict], name: str) -> dict | None:
 
 
 def propose_from_profile(
-    *, file: str, profile: dict, dialect: dict, domain_hint: str | None = None, learned: dict | None = None
+    *,
+    file: str,
+    profile: dict,
+    dialect: dict,
+    domain_hint: str | None = None,
+    learned: dict | None = None,
+    known_keys: dict | None = None,
 ) -> dict:
-    """The contract's proposal document for a profiled file (see mapping_propose)."""
+    """The contract's proposal document for a profiled file (see mapping_propose). `known_keys`:
+    {column: {table: (matched, tried)}}, its values found among a canonical table's external ids
+    (mappings.selectors.known_keys)."""
     columns = profile["columns"]
     learned = learned or {}
     scored = score_columns(columns)
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
     grain = profile.get("grain") or {}
+    ledger = read_ledger(columns, grain.get("rows") or profile.get("rows_profiled") or 0)
+    if ledger:
+        apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
         selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]
     else:
-        totals = table_scores(scored, hints)
+        keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
+        totals = table_scores(scored, hints, keyed)
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
+    # Keys already loaded say which entity a column refers to, never what the file's rows are.
+    keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
+    _generic_keys_are_the_rows(scored, selected)
+    if ledger:
+        posting_amounts_are_not_totals(ledger, scored, selected[0] if selected else None, Evidence)
     apply_structure(scored, structure, Evidence)
+    values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
+    only_date(scored, columns, selected, Evidence)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
     learned = {k: v for k, v in learned.items() if v.get("canonical_table") in selected and v.get("canonical_col")}
@@ -95,8 +127,11 @@ def propose_from_profile(
             continue
         ev = assigned.get(name)
         if ev and ev.target not in taken_targets:
-            confidence = calibrate(ev.score)
-            proposals.append(Proposal(name, ev.target, confidence, ev.reason, transform_for(column, ev.target)))
+            confidence, reason = calibrate(ev.score), ev.reason
+            if column.get("type") == "empty":
+                # Nothing to check the header against: proposed for the review, never loaded unseen.
+                confidence, reason = min(confidence, EMPTY_CONFIDENCE), f"{reason}; no values to check"
+            proposals.append(Proposal(name, ev.target, confidence, reason, transform_for(column, ev.target)))
             taken_targets.add(ev.target)
         else:
             phrase = normalize_header(name)
@@ -115,6 +150,42 @@ def propose_from_profile(
     }
 
 
+KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded refers to that entity
+KNOWN_SHARE = 0.8  # of its shown values
+
+
+def keys_already_loaded(scored: dict, known: dict, selected: list[str]) -> None:
+    """A column whose values are, nearly all, keys of rows already loaded (a seller id whose values are
+    the suppliers' ids) refers to that entity from the tables the file feeds, whatever its header calls
+    it (in place)."""
+    for name, tables in known.items():
+        if name not in scored:
+            continue
+        for table, (matched, tried) in tables.items():
+            if tried < 3 or matched < KNOWN_SHARE * tried or table not in TABLES_BY_NAME:
+                continue
+            why = f"values are keys of {table.removeprefix('canonical_')} already loaded ({matched} of {tried})"
+            for spec in (TABLES_BY_NAME[t] for t in selected):
+                for col, referenced in spec.references.items():
+                    if referenced != table or spec.name == table:
+                        continue
+                    target = Target(spec.name, col)
+                    current = scored[name].get(target)
+                    if current is None or current.score < KNOWN_KEYS:
+                        reason = f"{current.reason}; {why}" if current else why
+                        scored[name][target] = Evidence(target, KNOWN_KEYS, reason)
+
+
+def _generic_keys_are_the_rows(scored: dict, selected: list[str]) -> None:
+    """A bare "Id" is the key of the rows' own table, never of another entity the file also feeds."""
+    if not selected:
+        return
+    for name, evidence in scored.items():
+        if normalize_header(name) in GENERIC_KEYS:
+            for target in [t for t in evidence if t.column == "external_id" and t.table != selected[0]]:
+                evidence.pop(target)
+
+
 def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
     """The key of a row-grain table with no id of its own: the order key plus a number within it
     (order_id + line number, by concat), else a column unique on every row that names no entity."""
@@ -123,6 +194,11 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
         return
     target = Target(table, "external_id")
     if target in taken:
+        # A key the header hints at weakly ("MPS ID") is earned when it is unique on every row.
+        for i, p in enumerate(proposals):
+            if p.target == target and p.source_col and structure.unique.get(p.source_col) and p.confidence < ROW_KEY:
+                reason = f"{p.reason}; unique on every row: the {table.removeprefix('canonical_')} row's own key"
+                proposals[i] = Proposal(p.source_col, target, ROW_KEY, reason, p.transform)
         return
     by_col = {p.source_col: i for i, p in enumerate(proposals) if p.source_col}
     if structure.line_key:

@@ -107,6 +107,9 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
                     offer(target, strength * 0.97, f"header '{phrase}' = {word} + '{rest}'")
                 elif target.references == table:
                     offer(target, strength * 0.9, f"header '{phrase}' names a {word} ({rest})")
+                else:
+                    # "transaction_qty" in a sales file: the quantity, whichever table the word names.
+                    offer(target, strength * 0.8, f"header '{phrase}' = {word} + '{rest}'")
     # Containment: "Lineitem quantity" contains "quantity"; extra words weaken it.
     content = content_words(phrase)
     if len(content) > 1:
@@ -123,7 +126,10 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     return found
 
 
-def value_fit(column: dict, target: Target) -> tuple[float, str]:
+BARE_STATUS = frozenset({"status", "state", "statut", "estado", "zustand", "stato"})
+
+
+def value_fit(column: dict, target: Target, phrase: str = "") -> tuple[float, str]:
     """How the column's values fit the target's type: a factor on the score, and a reason when telling."""
     kind = column.get("type", "text")
     if kind == "empty":
@@ -134,7 +140,12 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
             return 1.08, f"values are dates ({column.get('format')})"
         return 0.25, ""
     if ttype in ("money", "number", "integer"):
+        required = TABLES_BY_NAME[target.table].column(target.column).required
+        if required and kind in ("decimal", "integer") and column.get("min") == 0 and column.get("max") == 0:
+            return 0.5, "every value is 0: no amount a row could carry"
         if kind == "decimal":
+            if ttype == "money" and not _money_shaped(column):
+                return 0.9, "values carry more than two decimals: a computed figure, not an amount charged"
             return 1.06, "values are numbers" + (f" ({column.get('locale')} format)" if column.get("locale") else "")
         if kind == "integer":
             return (0.6, "") if column.get("id_like") and column.get("unique") else (1.04, "values are numbers")
@@ -171,6 +182,12 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
         recognized = _status_map(column, target) or _known_statuses(column, target)
         if not recognized and column.get("distinct", 0) > 12:
             return 0.35, ""
+        # Only when the values shown are all its values: "none of them" must be a claim about the column.
+        shown_all = column.get("distinct", 0) <= len(column.get("top", []))
+        # ... and the header says no more than "Status": whose status it is, the values must tell.
+        if not recognized and shown_all and phrase in BARE_STATUS and vocabulary().status_synonyms.get(target.key):
+            shown = ", ".join(_top_values(column)[:3])
+            return UNKNOWN_STATUS, f"none of its values ({shown}) reads as a {_entity_label(target.table)} status"
     if col in ("country", "city", "currency", "status", "category", "segment", "team", "method", "warehouse"):
         if col == "currency" and kind in ("category", "text", "identifier"):
             codes = [t["value"] for t in column.get("top", [])]
@@ -188,6 +205,31 @@ def value_fit(column: dict, target: Target) -> tuple[float, str]:
             return 0.55, ""
         return 1.0, ""
     return 1.0, ""
+
+
+UNKNOWN_STATUS = 0.45  # no value is a known status of the table: another thing's state (an account's, a sync)
+
+
+def _entity_label(table: str) -> str:
+    return table.removeprefix("canonical_").rstrip("s").replace("_", " ")
+
+
+def _money_shaped(column: dict) -> bool:
+    """Whether most shown values are whole cents (a float's 346924.319999999 counts as 346924.32)."""
+    values = [*_top_values(column), *column.get("samples", [])]
+    numbers = []
+    for text in values:
+        cleaned = re.sub(r"[^\d.\-]", "", text.replace(",", "") if column.get("locale") != "de" else text)
+        if column.get("locale") == "de":
+            cleaned = re.sub(r"[^\d,\-]", "", text).replace(",", ".")
+        try:
+            numbers.append(float(cleaned))
+        except ValueError:
+            continue
+    if not numbers:
+        return True
+    cents = sum(1 for n in numbers if abs(n * 100 - round(n * 100)) < 1e-4 * max(1.0, abs(n)))
+    return cents >= 0.5 * len(numbers)
 
 
 def _top_values(column: dict) -> list[str]:
@@ -277,15 +319,19 @@ def score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
         phrase = normalize_header(name)
         header = _header_evidence(phrase)
         qualified = bool(set(phrase.split()) & vocabulary().address_qualifiers)
-        noise = noise_reason(phrase, column)
+        planned = sorted(set(phrase.split()) & vocabulary().plan_words)
+        noise = noise_reason(phrase, column) if column.get("type") != "empty" else None
         results: dict[Target, Evidence] = {}
         for target, ev in header.items():
-            factor, why = value_fit(column, target)
+            factor, why = value_fit(column, target, phrase)
             score = ev.score * factor
             if qualified and target.column in ("name", "city", "country", "phone", "email"):
                 score *= 0.6  # "Ship City" is where a parcel went, not the customer's city
             if noise:
                 score *= 0.5
+            if planned and target.type in ("date", "timestamp") and target.column != "due_date":
+                score *= 0.5
+                why = (f"{why}; " if why else "") + f"'{planned[0]}': a planned date, not one that happened"
             reason = ev.reason + (f"; {why}" if why else "")
             results[target] = Evidence(target, min(score, 0.99), reason)
         if phrase in GENERIC_KEYS:

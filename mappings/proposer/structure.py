@@ -24,6 +24,7 @@ LINES = "canonical_order_lines"
 _BELOW_ORDER = ("canonical_order_lines", "canonical_payments", "canonical_invoices")
 ENTITY_EVIDENCE = 0.7  # header evidence a key needs to name its entity
 OWN_ID = 0.85  # header evidence for "this is the table's own id" that, with unique values, names the row
+NEARLY_ALL = 0.9  # share of rows a key set on all but a few rows must cover
 ENTITY_MARGIN = 0.05  # ... ahead of any other entity ("id" alone names none)
 
 
@@ -40,7 +41,13 @@ class Structure:
     not_keys: dict[str, str] = field(default_factory=dict)  # column -> why it is no table's key
     row_number: str | None = None  # a unique column that names no entity (Row ID): a row number
     unique: dict[str, bool] = field(default_factory=dict)  # key candidate -> unique per row
+    unique_where_set: dict[str, bool] = field(default_factory=dict)  # ... unique where set, set nearly always
     row_ids: dict[str, str] = field(default_factory=dict)  # table -> a column unique per row its header calls its id
+    # table -> its key, repeating on rows below it with the table's own facts constant (an invoice's
+    # fields on each of its item lines): the key stays; what varies within it is not the table's.
+    item_key: dict[str, str] = field(default_factory=dict)
+    varies_within: dict[str, str] = field(default_factory=dict)  # column -> the item key it varies within
+    key_evidence: dict[str, dict] = field(default_factory=dict)  # key column -> its grain evidence
 
     def as_json(self) -> dict:
         return {
@@ -51,6 +58,7 @@ class Structure:
             "tables": self.tables,
             "line_key": list(self.line_key) if self.line_key else None,
             "not_keys": self.not_keys,
+            "item_key": self.item_key,
         }
 
 
@@ -103,6 +111,8 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
             s.key_of[name] = table
     row_key = grain.get("row_key") or []
     s.unique = {k: bool(ev["unique"] and ev["nonnull"] == rows) for k, ev in keys.items()}
+    # Unique where set, on nearly every row (a Shopify SKU, blank on a product's extra image rows).
+    s.unique_where_set = {k: bool(ev["unique"] and ev["nonnull"] >= NEARLY_ALL * rows) for k, ev in keys.items()}
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
@@ -121,13 +131,21 @@ def own(s: Structure, columns: list[dict], grain: dict, selected: list[str], sco
     not earned at their table's grain (in place)."""
     if not selected or not grain or not grain.get("keys"):
         return
-    keys = grain["keys"]
-    s.owner, s.owner_reason, s.not_keys = {}, {}, {}
+    scored = scored or {}
+    keys = dict(grain["keys"])
+    s.owner, s.owner_reason, s.not_keys, s.item_key, s.varies_within = {}, {}, {}, {}, {}
     s.grain_table = s.grain_table or selected[0]
     s.keys = {t: k for t, k in s.keys.items() if t in selected or (t == ORDERS and s.grain_table in _BELOW_ORDER)}
+    constant = _constant_key(s.grain_table, columns, grain, scored) if s.grain_table not in s.keys else None
+    if constant:
+        name, evidence = constant
+        keys[name] = evidence
+        s.keys[s.grain_table] = name
+        s.unique[name] = False
     s.key_of = {k: t for t, k in s.keys.items()}
-    _owners(s, columns, keys, scored or {})
-    _earned_keys(s, keys, grain["rows"])
+    s.key_evidence = keys
+    _owners(s, columns, keys, scored)
+    _earned_keys(s, keys, grain["rows"], columns, scored)
 
 
 def _below_order(keys, scored, s: Structure, order_key: str) -> bool:
@@ -171,6 +189,7 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
 
 
 HOLDS = 0.45  # header evidence a table needs for a column to be its fact
+HOLD_MARGIN = 0.15  # a parent's header evidence may trail the row table's by this much and still hold it
 MIN_SUPPORT = 5  # rows repeating a key's values before its dependencies count as evidence
 
 
@@ -190,16 +209,30 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             continue
         # A parent owns what its key determines, if the parent has a column for it at all (a product id
         # constant within most orders is still the line's reference to its product).
+        # ... and its header says so nearly as clearly as it says the row's table (a seller constant
+        # within most orders of a marketplace is still each item's seller).
+        own_score = _best_table_score(scored.get(name, {}), s.grain_table) if s.grain_table else 0.0
         holders = [
             (keys[k]["distinct"], k, t)
             for k, t in parents.items()
             if (name in keys[k]["determines"] or name in keys[k].get("nearly", {}))
-            and _best_table_score(scored.get(name, {}), t) >= HOLDS
+            and _best_table_score(scored.get(name, {}), t) >= max(HOLDS, own_score - HOLD_MARGIN)
         ]
-        if holders:
+        determined = [k for k in parents if name in keys[k]["determines"] or name in keys[k].get("nearly", {})]
+        if holders and _fills_required(scored.get(name, {}), s.grain_table):
+            # The row needs it (a line's unit price), even when it is constant per product.
+            s.owner[name] = s.grain_table
+            s.owner_reason[name] = f"the {_label(s.grain_table)} needs it, though constant within '{min(holders)[1]}'"
+        elif holders:
             _, k, t = min(holders)
             s.owner[name] = t
             s.owner_reason[name] = f"constant within each '{k}': a {_label(t)} fact"
+        elif below_order and (name in keys[order_key]["determines"] or name in keys[order_key].get("nearly", {})):
+            # Constant within the order, which has no column for it (a ship-to city): not a fact of the
+            # line, and which entity holds it is for the header to say.
+            continue
+        elif determined and not below_order:
+            continue
         elif below_order:
             s.owner[name] = s.grain_table
             s.owner_reason[name] = f"varies within '{order_key}': a {_label(s.grain_table)} fact"
@@ -208,11 +241,87 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {_label(s.grain_table)} fact"
 
 
-def _earned_keys(s: Structure, keys, rows: int) -> None:
-    """Only keys that are unique at their table's grain, or repeat with identical parent values, stay."""
+def _constant_key(table: str, columns, grain: dict, scored: dict) -> tuple[str, dict] | None:
+    """The column the header calls `table`'s id when it holds one value on every row (one invoice
+    printed over several item lines): a key of one group, which determines exactly the other constant
+    columns. None when there is no such column."""
+    rows = grain.get("rows") or 0
+    stats = grain.get("columns") or {}
+    if rows < 2:
+        return None
+    target_score = {
+        c["name"]: max(
+            (ev.score for t, ev in scored.get(c["name"], {}).items() if t.table == table and t.column == "external_id"),
+            default=0.0,
+        )
+        for c in columns
+    }
+    name = max(target_score, key=lambda n: target_score[n], default=None)
+    if name is None or target_score[name] < ENTITY_EVIDENCE:
+        return None
+    st = stats.get(name) or {}
+    if st.get("distinct") != 1 or st.get("nonnull") != rows:
+        return None
+    determines = [
+        c["name"] for c in columns if c["name"] != name and (stats.get(c["name"]) or {}).get("distinct", 2) <= 1
+    ]
+    return name, {
+        "column": name,
+        "distinct": 1,
+        "nonnull": rows,
+        "unique": False,
+        "determines": determines,
+        "nearly": {},
+    }
+
+
+def _fills_required(evidence: dict, table: str) -> bool:
+    """Whether the column's best evidence is for a required, non-key column of `table` (a line's unit price
+    or quantity) that no parent could hold for it."""
+    top = max((e.score for e in evidence.values()), default=0.0)
+    for ev in evidence.values():
+        spec = TABLES_BY_NAME[ev.target.table].column(ev.target.column)
+        if (
+            ev.target.table == table
+            and ev.score >= max(HOLDS, top - 0.05)
+            and spec.required
+            and not spec.references
+            and spec.name != "external_id"
+        ):
+            return True
+    return False
+
+
+def _earned_keys(s: Structure, keys, rows: int, columns=(), scored: dict | None = None) -> None:
+    """Only keys that are unique at their table's grain, or repeat with identical parent values, stay.
+    The row's table keeps a repeating key that determines some of its own facts (an invoice number on
+    each item line, with the invoice's date and customer): its rows are items of that table, and what
+    varies within the key (a line total) is none of the table's facts."""
+    scored = scored or {}
     for table, k in list(s.keys.items()):
         ev = keys[k]
         if table == s.grain_table and not ev["unique"]:
+            facts = [
+                c["name"]
+                for c in columns
+                if c["name"] != k
+                and c["name"] not in s.key_of
+                and _best_table_score(scored.get(c["name"], {}), table) >= HOLDS
+                and c.get("type") != "empty"
+            ]
+            constant = [n for n in facts if n in ev["determines"]]
+            if constant and table != LINES:
+                s.item_key[table] = k
+                for c in columns:
+                    n = c["name"]
+                    if (
+                        n != k
+                        and n not in ev["determines"]
+                        and n not in ev.get("nearly", {})
+                        and c.get("type") != "empty"
+                    ):
+                        s.varies_within[n] = k
+                continue
             s.not_keys[k] = (
                 f"'{k}' repeats ({ev['distinct']} values on {ev['nonnull']} rows): not unique per "
                 f"{_label(table)}, so it cannot be its key"
@@ -241,6 +350,7 @@ def _label(table: str) -> str:
 
 
 OWNED = 1.0  # ownership says where a column may go, not what it is: no boost
+VARIES_WITHIN = 0.2  # a column that differs within one key value is not that key's fact (a line total of an invoice)
 FOREIGN = 0.3  # evidence for another table's columns, for a column the grain gives to one table
 FOREIGN_KEY = 0.5  # ... for a key column: what else its header may mean
 
@@ -255,22 +365,51 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
                 key_table = s.key_of[name]
                 is_key = target.column == "external_id" and target.table == key_table
                 is_ref = TABLES_BY_NAME[target.table].column(target.column).references == key_table
-                factor = OWNED if is_key or is_ref else FOREIGN_KEY
+                # A names-only entity is keyed by its name: the key column is also its name.
+                looked_up = target.table == key_table and target.column in TABLES_BY_NAME[key_table].lookup_columns
+                factor = OWNED if is_key or is_ref or looked_up else FOREIGN_KEY
                 if is_key and name in s.not_keys:
                     factor = 0.0
             elif table:
                 factor = OWNED if target.table == table else FOREIGN
+            elif _contradicted(s, name, target.table):
+                # "City" differs between the orders of one customer: it is not the customer's city.
+                factor = FOREIGN
+            if name in s.varies_within and target.table == s.grain_table and target.column != "external_id":
+                factor = min(factor, VARIES_WITHIN)
             why = _why(s, name)
+            contradicted = not table and name not in s.key_of and _contradicted(s, name, target.table)
+            if contradicted:
+                key = s.keys[target.table]
+                why = f"differs between rows of one '{key}': not a {_label(target.table)} fact"
             if factor != 1.0 or why:
-                reason = f"{ev.reason}; {why}" if factor >= OWNED and why else ev.reason
+                told = factor >= OWNED or name in s.varies_within or contradicted
+                reason = f"{ev.reason}; {why}" if told and why else ev.reason
                 evidence[target] = evidence_cls(target, min(ev.score * factor, 0.99), reason)
         for target in [t for t in evidence if t.column == "external_id"]:
             if name in s.not_keys or not _may_key(s, name, target.table):
                 evidence.pop(target)
 
 
+def _contradicted(s: Structure, name: str, table: str) -> bool:
+    """Whether a parent entity's key, repeating with support in the file, takes several values of the
+    column (so the column cannot be one of that entity's facts)."""
+    if table == s.grain_table or table not in s.keys:
+        return False
+    key = s.keys[table]
+    ev = s.key_evidence.get(key)
+    if not ev or ev["unique"] or not _supported(ev):
+        return False
+    return name not in ev["determines"] and name not in ev.get("nearly", {})
+
+
 def _why(s: Structure, name: str) -> str:
     """The structural reason a column goes where it goes, for its proposal's reason."""
+    if name in s.varies_within:
+        key = s.varies_within[name]
+        return f"varies within '{key}': a value of each item, not of the {_label(s.grain_table)}"
+    if s.item_key.get(s.key_of.get(name, "")) == name:
+        return item_reason(s)
     if name in s.owner_reason:
         return s.owner_reason[name]
     if s.key_of.get(name) == ORDERS and s.grain_table in _BELOW_ORDER:
@@ -278,11 +417,22 @@ def _why(s: Structure, name: str) -> str:
     return ""
 
 
+def item_reason(s: Structure) -> str:
+    table = s.grain_table
+    key = s.item_key.get(table)
+    if not key:
+        return ""
+    return (
+        f"'{key}' repeats with the same {_label(table)} facts on each row while other columns vary: "
+        f"one row per item of a {_label(table)}, its key"
+    )
+
+
 def _may_key(s: Structure, name: str, table: str) -> bool:
     """Whether `name` may be `table`'s external_id: the row's table takes only a column unique per
-    row; a parent only its own key."""
+    row (or its key repeated on the items below it); a parent only its own key."""
     if table == s.grain_table:
-        return s.unique.get(name, True)
+        return s.unique_where_set.get(name, True) or s.item_key.get(table) == name
     if table in s.keys:
         return s.keys[table] == name
     return True
@@ -327,6 +477,40 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
                 )
 
 
+ONLY_DATE = 0.85  # the file's only date, for a table whose rows need their date
+ONLY_DATE_FLOOR = 0.4  # ... when its header says at least that much for the event's date
+
+
+def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str], evidence_cls) -> None:
+    """A file with one date column (with values) for a table whose rows need a date: that date is the
+    event's (a billing tracker's "Last_Created_On" is when each line was billed), unless its header
+    says it is another of the table's dates (in place)."""
+    if not selected:
+        return
+    table = selected[0]
+    spec = TABLES_BY_NAME[table]
+    event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+    dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
+    if event is None or len(dated) != 1:
+        return
+    name = dated[0]
+    evidence = scored.get(name, {})
+    target = next((t for t in evidence if t.table == table and t.column == event.name), None)
+    if target is None or evidence[target].score < ONLY_DATE_FLOOR:
+        return
+    others = [
+        ev.score
+        for t, ev in evidence.items()
+        if t.table == table and t != target and TABLES_BY_NAME[table].column(t.column).type in ("date", "timestamp")
+    ]
+    current = evidence[target]
+    if others and max(others) > current.score:
+        return
+    if current.score < ONLY_DATE:
+        why = f"the file's only date column: the {_label(table)}'s own date"
+        evidence[target] = evidence_cls(target, ONLY_DATE, f"{current.reason}; {why}")
+
+
 KEYED_SHARE = 0.8  # of the best table's header total a row-id table needs to be taken as the file's
 
 
@@ -336,3 +520,52 @@ def keyed_table(s: Structure, totals: dict[str, float]) -> str | None:
     best = max(totals.values(), default=0.0)
     fits = [(totals.get(t, 0.0), t) for t in s.row_ids if totals.get(t, 0.0) >= KEYED_SHARE * best]
     return max(fits)[1] if fits else None
+
+
+DESCRIBING = 0.55  # evidence for an entity's name or e-mail that makes a column describe it
+PARENT_DATE = 0.4  # a parent's date the grain does not give to that parent: more likely the row's own
+
+
+def values_decide(
+    scored: dict[str, dict], columns: list[dict], grain: dict, s: Structure, selected: list[str], evidence_cls
+):
+    """What the values say against header evidence, file-wide (in place):
+    - a column holding one value on every row cannot identify an entity whose names differ from row to
+      row (an account number constant over invoices to four customers);
+    - a date goes to a parent entity only when the grain shows it constant within that parent's key: an
+      invoice file's "created" date is the invoice's, not its customer's."""
+    rows = (grain or {}).get("rows") or 0
+    stats = (grain or {}).get("columns") or {}
+    distinct = {c["name"]: (stats.get(c["name"]) or {}).get("distinct", c.get("distinct", 0)) for c in columns}
+    primary = selected[0] if selected else None
+    for name, evidence in scored.items():
+        for target, ev in list(evidence.items()):
+            spec = TABLES_BY_NAME[target.table].column(target.column)
+            entity = target.table if target.column == "external_id" else spec.references
+            if entity and rows >= 2 and distinct.get(name) == 1:
+                varying = [
+                    n
+                    for n, other in scored.items()
+                    if n != name
+                    and distinct.get(n, 0) > 1
+                    and any(
+                        t.table == entity and t.column in ("name", "email") and e.score >= DESCRIBING
+                        for t, e in other.items()
+                    )
+                ]
+                if varying:
+                    evidence[target] = evidence_cls(
+                        target,
+                        ev.score * 0.3,
+                        f"{ev.reason}; one value on every row while '{varying[0]}' differs: it identifies no "
+                        f"{_label(entity)}",
+                    )
+                    continue
+            if (
+                spec.type in ("date", "timestamp")
+                and not spec.required  # a parent's own event date (an order's, on its lines) is no guess
+                and target.table != primary
+                and target.table in selected
+                and s.owner.get(name) != target.table
+            ):
+                evidence[target] = evidence_cls(target, ev.score * PARENT_DATE, ev.reason)

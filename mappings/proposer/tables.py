@@ -6,8 +6,14 @@ from canonical.schema import TABLES, TABLES_BY_NAME
 from mappings.proposer.scoring import Evidence, Target, entity_owner
 from mappings.proposer.text import normalize_header
 
+SALE_LINES = 1.5  # a quantity and a unit price side by side (of a product: twice): the lines of a sale
 
-def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) -> dict[str, float]:
+
+def table_scores(
+    scored: dict[str, dict[Target, Evidence]], hints: list[str], keyed_columns: frozenset[str] = frozenset()
+) -> dict[str, float]:
+    """Each table's score from the columns' evidence and the hints. `keyed_columns`: columns whose values
+    are codes or numbers (a product id), not names."""
     totals = {t.name: 0.0 for t in TABLES}
     for evidence in scored.values():
         best_per_table: dict[str, float] = {}
@@ -18,6 +24,19 @@ def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) ->
             best_per_table[target.table] = max(best_per_table.get(target.table, 0.0), ev.score * weight)
         for table, value in best_per_table.items():
             totals[table] += value
+    # Units and a price per unit are the lines of a sale, whatever else the headers say ("transaction").
+    lines = TABLES_BY_NAME["canonical_order_lines"].name
+    sold = {
+        t.column
+        for name, evidence in scored.items()
+        for t, ev in evidence.items()
+        if t.table == lines
+        and t.column in ("quantity", "unit_price", "product_id")
+        and ev.score >= 0.6
+        and (t.column != "product_id" or name in keyed_columns)
+    }
+    if {"quantity", "unit_price"} <= sold:
+        totals[lines] += SALE_LINES * (2 if "product_id" in sold else 1)
     owner = entity_owner()
     for hint_index, hint in enumerate(hints):
         for word in normalize_header(hint).split():
@@ -25,6 +44,9 @@ def table_scores(scored: dict[str, dict[Target, Evidence]], hints: list[str]) ->
             if table:
                 totals[table] += 2.5 if hint_index == 0 else 1.0
     return totals
+
+
+DESCRIBES = 0.55  # evidence a column needs to count as describing the entity the rows refer to
 
 
 def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[str]:
@@ -35,16 +57,28 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
     # Columns that clearly belong to one table: its best evidence beats every other table's by a margin.
     # "Name" or "Email" alone fit customers, suppliers and employees equally and so decide nothing.
     own: dict[str, list[str]] = {}
+    # A tie between entities ("Name", "Email": a customer's, a supplier's, an employee's) goes to the one
+    # entity the primary table refers to: an invoice's name and e-mail are its customer's.
+    referenced = set(TABLES_BY_NAME[primary].references.values()) - {primary}
+    described: dict[str, list[str]] = {}  # referenced table -> its columns the file gives (ties included)
     for evidence in scored.values():
         best_by_table: dict[str, Evidence] = {}
         for ev in evidence.values():
             if ev.target.table not in best_by_table or best_by_table[ev.target.table].score < ev.score:
                 best_by_table[ev.target.table] = ev
         ranked = sorted(best_by_table.values(), key=lambda e: -e.score)
-        if not ranked or ranked[0].score < 0.75:
+        if not ranked:
+            continue
+        tied = [e for e in ranked if ranked[0].score - e.score < 0.03]
+        refs = [e for e in tied if e.target.table in referenced and not e.target.references]
+        if len(refs) == 1 and ranked[0].score >= DESCRIBES and all(e.target.table != primary for e in tied):
+            described.setdefault(refs[0].target.table, []).append(refs[0].target.column)
+        if ranked[0].score < 0.75:
             continue
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= 0.03:
             own.setdefault(ranked[0].target.table, []).append(ranked[0].target.column)
+        elif len(refs) == 1 and all(e.target.table != primary for e in tied):
+            own.setdefault(refs[0].target.table, []).append(refs[0].target.column)
         elif ranked[0].target.table != primary:
             # A tie ("quantity": an order line's or a stock count) goes to the table the rest of the file
             # speaks for most, unless the primary table is among the tied: then it decides nothing.
@@ -54,8 +88,20 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
                 if totals[best.target.table] > max(totals[e.target.table] for e in tied if e is not best) + 1.0:
                     own.setdefault(best.target.table, []).append(best.target.column)
     selected = [primary]
+    # Lines need their order; a column giving the order's date makes the file write the orders too.
+    if primary == "canonical_order_lines" and any(
+        ev.target == Target("canonical_orders", "order_date") and ev.score >= 0.75
+        for evidence in scored.values()
+        for ev in evidence.values()
+    ):
+        selected.append("canonical_orders")
     for table in sorted(totals, key=lambda t: -totals[t]):
+        if table in selected:
+            continue
         cols = own.get(table, [])
+        # The entity the rows refer to, described by a name or key and a second column (an e-mail).
+        if table in described and len(set(described[table])) >= 2 and set(described[table]) & {"name", "external_id"}:
+            cols = sorted(set(cols) | set(described[table]))
         if table == primary or len(cols) < 2:
             continue
         # A second entity needs its own key, an e-mail, or a header naming it ("Customer Name"): a bare
@@ -69,8 +115,18 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
         identified = "external_id" in cols or "email" in cols or table in named or referenced
         spec = TABLES_BY_NAME[table]
         required = [c for c in spec.columns if c.required and c.name != "external_id"]
+        # A referent the rows point at by its key takes its name from that key when the file has none.
+        keyed = any(
+            ev.target.table == primary and ev.target.references == table and ev.score >= 0.75
+            for evidence in scored.values()
+            for ev in evidence.values()
+        )
         satisfiable = all(
-            c.name in cols or computable(table, c.name) or (c.references and c.references in selected) for c in required
+            c.name in cols
+            or computable(table, c.name)
+            or (c.references and c.references in selected)
+            or (keyed and "external_id" in c.filled_by)
+            for c in required
         )
         if identified and satisfiable:
             selected.append(table)

@@ -38,7 +38,9 @@ def normalize_header(header: str) -> str:
     expanded: list[str] = []
     for word in phrase.split():
         expanded.extend(vocabulary().abbreviations.get(word, word).split())
-    return " ".join(expanded)
+    # A currency code is the column's unit, like "(EUR)": "Net_Billed_INR" is a net billed amount.
+    kept = [w for w in expanded if w not in vocabulary().currency_codes]
+    return " ".join(kept if kept else expanded)
 
 
 def content_words(phrase: str) -> list[str]:

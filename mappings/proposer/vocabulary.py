@@ -26,6 +26,9 @@ class Vocabulary:
     noise_words: frozenset[str]
     noise_headers: frozenset[str]
     address_qualifiers: frozenset[str]
+    plan_words: frozenset[str]  # a date that is a plan or a limit, not an event
+    currency_codes: frozenset[str]  # header words that are a money column's unit
+    ledger: dict[str, frozenset[str]]  # debit_words, credit_words, account_words (proposer.ledger)
     status_synonyms: dict[str, dict[str, str]]  # "table.column" → source value → canonical value
 
 
@@ -43,13 +46,17 @@ def vocabulary() -> Vocabulary:
     """The vocabulary, loaded from the data files on first use."""
     synonyms = _read("synonyms.toml")
     noise = _read("noise.toml")
+    abbreviations = _read("abbreviations.toml")
     return Vocabulary(
-        abbreviations=_read("abbreviations.toml")["abbreviations"],
+        abbreviations=abbreviations["abbreviations"],
         entity_words=_tuples(_read("entities.toml")["entity_words"]),
         column_synonyms=_tuples(synonyms["column_synonyms"]),
         table_column_synonyms=_tuples(synonyms["table_column_synonyms"]),
         noise_words=frozenset(noise["noise_words"]),
         noise_headers=frozenset(noise["noise_headers"]),
         address_qualifiers=frozenset(noise["address_qualifiers"]),
+        plan_words=frozenset(noise["plan_words"]),
+        currency_codes=frozenset(abbreviations["units"]["currency_codes"]),
+        ledger={k: frozenset(v) for k, v in noise["ledger"].items()},
         status_synonyms=_read("statuses.toml")["status_synonyms"],
     )

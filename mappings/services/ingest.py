@@ -63,10 +63,12 @@ def ingest_file(
     options: dict | None = None,
     domain: str = "",
     reuse_loaded: bool = False,
+    date_order: str | None = None,
 ) -> tuple[DataSource, ExecutionJob | None]:
     """Upload `path`, save its mapping (given fields, a copy of mapping `mapping_id`, or the proposer's with
     `auto`) and execute it here. With `reuse_loaded`, a file already loaded with the same content and the
     same mapping is not loaded again (returns its source and no job): `seed_demo` is idempotent that way.
+    `date_order` ("dmy", "mdy" or a locale) reads the dates whose day and month no value decides.
     """
     path = Path(path)
     if not path.is_file():
@@ -83,6 +85,10 @@ def ingest_file(
     # Executed at once below: no scan queued for a worker. A big file's scan (rows, ragged rows: the execution
     # needs it) runs in a thread while the file is profiled, as a worker would beside the upload page.
     source = data_source_create(file=path, name=path.name, user=user, domain=domain, scan_later=False)
+    if date_order:
+        # Read before the profile: dates no value decides are read in this order (profiling.dates).
+        source.dialect = {**source.dialect, "date_order": date_order}
+        source.save(update_fields=["dialect"])
     with ThreadPoolExecutor(max_workers=1) as pool:
         scan = None if "ragged" in source.dialect else pool.submit(file_scan, source.file_path, source.dialect)
         # Profiled like an upload from the page, so the source's page shows its profile and Quick Viz too.

@@ -7,7 +7,7 @@ from mappings.models import DataSource
 from mappings.proposer.attributes import keep_as_attributes
 from mappings.proposer.llm import llm_review
 from mappings.proposer.propose import propose_from_profile
-from mappings.selectors import learned_mappings
+from mappings.selectors import known_keys, learned_mappings
 from mappings.services.profile import data_source_profile
 
 
@@ -29,6 +29,7 @@ def mapping_propose(
         dialect=source.dialect,
         domain_hint=domain_hint or source.domain or None,
         learned=learned_mappings(user=user, headers=[c["name"] for c in profile.get("columns", [])]),
+        known_keys=known_keys(profile=profile),
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
     document = llm_review(document=document, profile=profile, notes=notes)

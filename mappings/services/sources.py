@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from mappings.services.storage import (
     upload_files_publish,
 )
 from mappings.services.upload import UploadDuplicate, UploadRejected, data_source_create
+
+# "dmy", "mdy", or a locale tag ("de", "en-US", "fr_CH"): how undecided day/month dates are read.
+DATE_ORDER_PATTERN = re.compile(r"dmy|mdy|[A-Za-z]{2,3}([-_][A-Za-z]{2})?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -118,3 +122,28 @@ def _dialect_override(*, source: DataSource, delimiter: str, quote: str, header:
     source.save(update_fields=["dialect", "rows", "profile"])
     data_source_profile(source=source)
     return source
+
+
+def data_source_set_date_order(*, source: DataSource, date_order: str | None) -> DataSource:
+    """Read the dates whose day and month no value decides as day-first ("dmy") or month-first ("mdy"),
+    or by a locale ("de", "en-US"), then profile the upload again. None forgets the choice. Raises
+    UploadRejected for anything else."""
+    if date_order is not None and not DATE_ORDER_PATTERN.fullmatch(date_order.strip()):
+        raise UploadRejected("Choose the date order dmy (day first) or mdy (month first), or a locale such as de.")
+    dialect = {k: v for k, v in source.dialect.items() if k != "date_order"}
+    if date_order:
+        dialect["date_order"] = date_order.strip()
+    source.dialect = dialect
+    source.save(update_fields=["dialect"])
+    data_source_profile(source=source)
+    return source
+
+
+def date_order_option(opts: dict) -> str | None:
+    """The date order of the `ingest` / `propose_mapping` options (--date-order dmy|mdy, --locale TAG)."""
+    from django.core.management import CommandError
+
+    value = opts.get("date_order") or opts.get("locale")
+    if value and not DATE_ORDER_PATTERN.fullmatch(value.strip()):
+        raise CommandError(f"--locale {value!r}: expected a locale tag such as de, fr or en-US")
+    return value.strip() if value else None

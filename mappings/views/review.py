@@ -11,7 +11,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from canonical.attributes import attribute_key, attribute_key_free
-from mappings.forms import MAX_ROWS, PII_CHOICES, STEP_LABELS, TARGET_CHOICES, MappingReviewForm, int_or_none
+from mappings.forms import (
+    MAX_ROWS,
+    PII_CHOICES,
+    STEP_LABELS,
+    TARGET_CHOICES,
+    DateOrderForm,
+    MappingReviewForm,
+    int_or_none,
+)
 from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
@@ -34,7 +42,7 @@ from mappings.services.mapping import (
     mapping_version_restore,
 )
 from mappings.services.propose import mapping_propose
-from mappings.services.sources import ENCODINGS, data_source_dialect_override
+from mappings.services.sources import ENCODINGS, data_source_dialect_override, data_source_set_date_order
 from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context, other_uploads_context
 from mappings.views.steps import row_steps
@@ -246,6 +254,10 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         missing=missing_required_targets([r for r in rows if r["canonical_table"] and r["pii_choice"] != "drop"]),
         pii_choices=PII_CHOICES,
         auto_threshold=settings.MAPPING_AUTO_CONFIDENCE,
+        undecided_dates=[
+            c["name"] for c in source.profile.get("columns", []) if (c.get("date_evidence") or {}).get("undecided")
+        ],
+        date_order_form=DateOrderForm(initial={"date_order": source.dialect.get("date_order")}),
         **_dialect_choices(source),
     )
     return render(request, "mappings/review.html", context, status=status)
@@ -269,6 +281,26 @@ def _save_or_execute(request: HttpRequest, source: DataSource, latest: Mapping |
     if not same:
         messages.success(request, f"Saved as version v{mapping.version}; its execution is queued.")
     return redirect("mappings:job-detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def review_date_order(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Read the dates no value decides day-first or month-first, then propose afresh."""
+    require_data_manager(request.user)
+    source = data_source_get_for_user(request.user, source_id)
+    form = DateOrderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose day first or month first.")
+    else:
+        try:
+            data_source_set_date_order(source=source, date_order=form.cleaned_data["date_order"])
+        except (UploadRejected, ProfileError) as exc:
+            messages.error(request, str(exc))
+        else:
+            order = "day first" if form.cleaned_data["date_order"] == "dmy" else "month first"
+            messages.success(request, f"Dates no value could decide are read {order}; proposals are fresh.")
+    return redirect(f"{reverse('mappings:review', args=[source.pk])}?fresh=1")
 
 
 @login_required

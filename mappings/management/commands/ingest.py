@@ -8,7 +8,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from mappings.management.commands.propose_mapping import add_date_order_arguments
 from mappings.services.ingest import AutoRefused, IngestFailed, ingest_file, ingest_report
+from mappings.services.sources import date_order_option
 from mappings.services.upload import UploadRejected
 
 
@@ -25,6 +27,7 @@ class Command(BaseCommand):
             help='JSON: a list of field mappings, or {"mappings": [...], "options": {...}} (demo/mappings/*.json)',
         )
         parser.add_argument("--domain", default="", help="domain hint for the proposer, e.g. orders")
+        add_date_order_arguments(parser)
         parser.add_argument("--user", help="username recorded as uploader (default: none)")
         parser.add_argument("--all-or-nothing", action="store_true", help="abort the whole run if any row is rejected")
         parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -51,6 +54,7 @@ class Command(BaseCommand):
                 auto=opts["auto"],
                 options=options or None,
                 domain=opts["domain"],
+                date_order=date_order_option(opts),
             )
         except AutoRefused as exc:
             if opts["json"]:

@@ -8,10 +8,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from mappings.profiling.dates import DATE_ORDERS
 from mappings.profiling.profile import ProfileError, profile_file
 from mappings.proposer.propose import propose_from_profile
 from mappings.proposer.scoring import CONFIDENT
-from mappings.selectors import learned_mappings
+from mappings.selectors import known_keys, learned_mappings
+from mappings.services.sources import date_order_option
 from mappings.services.upload import UploadRejected, file_intake_check
 
 
@@ -22,14 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--domain", default=None, help="domain hint, e.g. orders, invoices, customers")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        add_date_order_arguments(parser)
 
     def handle(self, *args, file: str, domain: str | None, json: bool, **options):
+        date_order = date_order_option(options)
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"no such file: {file}")
         # The upload's checks and converters: what `ingest` refuses is refused here too.
         try:
             with file_intake_check(path) as (readable, file_format, dialect):
+                if date_order:
+                    dialect = {**dialect, "date_order": date_order}
                 profile = profile_file(path=readable, dialect=dialect, total_rows=dialect["rows"])
         except UploadRejected as exc:
             raise CommandError(f"cannot read {path.name}: {exc}") from None
@@ -38,10 +44,11 @@ class Command(BaseCommand):
         dialect = {k: v for k, v in dialect.items() if k not in ("columns", "rows", "ragged")}
         try:
             learned = learned_mappings(headers=[c["name"] for c in profile["columns"]])
+            keys = known_keys(profile=profile)
         except DatabaseError:
-            learned = {}  # no database at hand: propose from the file alone
+            learned, keys = {}, {}  # no database at hand: propose from the file alone
         document = propose_from_profile(
-            file=str(file), profile=profile, dialect=dialect, domain_hint=domain, learned=learned
+            file=str(file), profile=profile, dialect=dialect, domain_hint=domain, learned=learned, known_keys=keys
         )
         if json:
             self.stdout.write(_json_dumps(document))
@@ -57,3 +64,14 @@ class Command(BaseCommand):
 
 def _json_dumps(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False)
+
+
+def add_date_order_arguments(parser) -> None:
+    """--date-order / --locale: how to read dates whose day and month no value of the file decides."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--date-order",
+        choices=sorted(DATE_ORDERS),
+        help="read dates no value decides as day-first (dmy) or month-first (mdy)",
+    )
+    group.add_argument("--locale", help="the same from a locale: de, fr, en-GB (day-first), en-US (month-first)")
