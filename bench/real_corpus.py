@@ -6,7 +6,8 @@ For each file it runs the product as a user would, through the contract CLI in s
   (tests/data/real/truth/*.json). A column is right when every target proposed for it is one of the
   truth's targets (at least one when the truth has one; none when the truth is null). A *confident
   wrong* column has a target outside the truth at confidence >= the auto-accept threshold
-  (settings.MAPPING_AUTO_CONFIDENCE), i.e. a mistake `ingest --auto` would load.
+  (settings.MAPPING_AUTO_CONFIDENCE), i.e. a mistake `ingest --auto` would load. A column kept as an
+  attribute (`attributes.<key>`, schema v2) has no canonical column: it scores as a null proposal.
 - `manage.py ingest FILE --auto --json` against a scratch database: the exit status; a crash is a
   traceback, or no JSON from a run that exited 0, or a failure without a reason; a refusal (non-zero
   exit with a one-line reason) is not a crash. Then, from the canonical tables, revenue per year
@@ -174,6 +175,8 @@ def score_columns(result: FileResult, truth: dict, proposal: dict, threshold: fl
             result.missing += 1
             result.wrong_detail.append(f"{column!r}: not in the proposal (truth {sorted(acceptable) or None})")
             continue
+        # A column kept as an attribute (`attributes.<key>`) has no canonical column: as the truth's null.
+        props = [p for p in props if not str(p.get("canonical_col") or "").startswith("attributes.")] or [{}]
         targets = {
             f"{p['canonical_table']}.{p['canonical_col']}"
             for p in props
