@@ -1,11 +1,12 @@
 """Nothing in the file is lost: the columns no canonical column takes are proposed as attributes.
 
-After the proposer (and the LLM's review) chose the canonical columns, every column left unmapped is
-proposed as an attribute of the table at the file's grain (the deepest table the file feeds: a lines file's
-lines, an orders file's orders), typed from its profile: booleans, dates with a decided format, numbers
-(not identifiers: a postal code stays text), else text. Left out: empty columns, columns that already feed
-another target (a line number concatenated into a key), and columns flagged as personal data, which are
-kept only when the user chooses "Keep as attribute" on the review page. A key registered with another type
+After the proposer (and the LLM's review) chose the canonical columns, every column left unmapped is proposed
+as an attribute of the table at the file's grain (the deepest table the file feeds: a lines file's lines, an
+orders file's orders), typed from its profile: booleans, dates with a decided format, numbers (not
+identifiers: a postal code stays text), else text; text too when the whole file has values that do not read as
+the column's type, so keeping a column never refuses a row. Left out: empty columns, columns that already feed
+another target (a line number concatenated into a key), and columns flagged as personal data, which are kept
+only when the user chooses "Keep as attribute" on the review page. A key registered with another type
 (canonical_attribute_keys) is read as text when it is text there, else the column takes a key of its own.
 """
 
@@ -32,6 +33,10 @@ def attribute_reading(column: dict) -> tuple[str, list[dict] | None]:
     if nulls:
         steps.append({"op": "map_values", "map": dict.fromkeys(nulls)})
     kind = column.get("type")
+    if column.get("unreadable"):
+        # Some of the file's values do not read as the type (profiling/figures.py): as text, no row is refused
+        # for a column nobody asked to load.
+        return "text", steps or None
     decided = not (column.get("date_evidence") or {}).get("undecided")
     if kind == "boolean" and column.get("true_values"):
         steps.append({"op": "parse_bool", "true_values": column["true_values"], "false_values": column["false_values"]})

@@ -130,3 +130,18 @@ def test_the_preview_shows_each_attribute_as_a_column(client, orders_upload, exe
     text = body.content.decode()
     assert '<th scope="col">attributes.region</th>' in text and '<th scope="col">attributes.profit</th>' in text
     assert "<td>West</td>" in text and "<td>-3</td>" in text and "<td>12.5</td>" in text
+
+
+def test_a_number_column_with_values_that_do_not_read_as_numbers_is_kept_as_text(db, tmp_path, executive):
+    text = ORDERS.replace("SO-3,2024-02-06,35.00,West,4,", "SO-3,2024-02-06,35.00,West,n/v,")
+    upload = upload_text(tmp_path, text, name="orders.csv", user=executive)
+    proposals = _by_col(mapping_propose(source=upload, user=executive)["proposals"])
+    assert proposals["Profit"]["canonical_col"] == "attributes.profit"
+    assert proposals["Profit"]["transform"] is None  # text: keeping a column never refuses a row
+
+    fields = [p for p in proposals.values() if p["canonical_table"]]
+    mapping = mapping_save(source=upload, fields=fields, user=executive)
+    job = execution_run_now(source=upload, mapping=mapping, user=executive)
+
+    assert job.status == "succeeded" and job.report["tables"]["canonical_orders"]["rejected"] == 0, job.report
+    assert Order.objects.get(external_id="SO-3").attributes["profit"] == "n/v"
