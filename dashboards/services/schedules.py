@@ -41,10 +41,11 @@ def _interval(seconds: int) -> IntervalSchedule:
     return schedule
 
 
-def _nightly(minute: int) -> CrontabSchedule:
+def _nightly(minutes_after: int) -> CrontabSchedule:
+    # Past 59 minutes the next hour (20 views and more: minute 60 is no crontab and would never run).
     schedule, _ = CrontabSchedule.objects.get_or_create(
-        minute=str(minute),
-        hour=str(NIGHTLY_HOUR),
+        minute=str(minutes_after % 60),
+        hour=str((NIGHTLY_HOUR + minutes_after // 60) % 24),
         day_of_week="*",
         day_of_month="*",
         month_of_year="*",

@@ -123,8 +123,9 @@ def _numbered(rows: list[dict]) -> list[dict]:
 
 def _rows_shown(rows: list[dict], query: str) -> list[dict]:
     """The review rows the page renders: the first COLUMNS_SHOWN (or those whose header contains `query`;
-    "*" for all), and always every mapped row and every row with a PII choice, so that saving the page
-    as shown saves the same mapping as saving every row would (unmapped rows save nothing)."""
+    "*" for all), and always every row mapped to a canonical column and every row with a PII choice. Rows
+    kept as attributes past them are not shown (a wide file's every column is one: the page could not be
+    posted), so saving the page as shown leaves those columns unmapped; the page says so."""
     query = query.strip().casefold()
     if query == "*" and len(rows) <= min(MAX_ROWS, _postable_rows()):
         return rows
@@ -134,7 +135,10 @@ def _rows_shown(rows: list[dict], query: str) -> list[dict]:
             return query in (row["source_col"] or "").casefold()
         return index < COLUMNS_SHOWN
 
-    return [r for i, r in enumerate(rows) if wanted(i, r) or r["canonical_table"] or r["pii_choice"] != "keep"]
+    def mapped(row: dict) -> bool:
+        return bool(row["canonical_table"]) and attribute_key(row.get("canonical_col")) is None
+
+    return [r for i, r in enumerate(rows) if wanted(i, r) or mapped(r) or r["pii_choice"] != "keep"]
 
 
 def _saved_proposals(mapping: Mapping, columns: list[str]) -> list[dict]:
