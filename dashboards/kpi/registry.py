@@ -80,6 +80,15 @@ class KpiView:
     # Membership table of its `aggregate_of` view: one row per group of the view and entity, selected from the
     # order facts (not summed from the view), refreshed by the same months in the view's transaction.
     membership: bool = False
+    # An aggregate summed from this membership table (its rows summed over their date column), not from the view:
+    # the all-time membership (one row per group and entity), which counts the distinct entities of a read without a
+    # date range from far fewer rows than the month-by-month one.
+    summed_from: str | None = None
+    # The distinct measures this table stores (those of its view's `distinct` it has as columns) are exact per row
+    # (its key), counted over this all-time membership table: a read of groups of one row takes them as they are
+    # (`dashboards.kpi.query`). An aggregate's refresh counts them after its sums (its SQL file leaves them NULL:
+    # distinct counts do not add up).
+    distinct_from: str | None = None
 
     @property
     def sql_file(self) -> str:
@@ -126,8 +135,27 @@ def team_aggregate_of(view: KpiView) -> KpiView | None:
 
 
 def membership_of(view: KpiView) -> KpiView | None:
-    """The view's membership table (`distinct` measures are counted from it), if it has one."""
-    return next((v for v in aggregates_of(view) if v.membership), None)
+    """The view's membership table (`distinct` measures are counted from it), if it has one: the one dated like the
+    view (month by month), which any date range can be counted from."""
+    members = [v for v in aggregates_of(view) if v.membership]
+    return next((v for v in members if v.date_column == view.date_column), members[0] if members else None)
+
+
+def all_time_membership_of(view: KpiView) -> KpiView | None:
+    """The view's undated membership table (one row per group and entity, all time), if it has one."""
+    return next((v for v in aggregates_of(view) if v.membership and v.date_column is None), None)
+
+
+def stored_distinct(table: KpiView) -> dict[str, str | dict[str, str]]:
+    """The distinct measures a table with `distinct_from` stores: its own view's, or its parent view's it has."""
+    parent = get_view(table.aggregate_of) if table.aggregate_of else table
+    return {m: spec for m, spec in (parent.distinct or {}).items() if m in table.columns}
+
+
+def distinct_counted_of(view: KpiView) -> list[KpiView]:
+    """The aggregates of the view, then the view, that store exact distinct counts per row (`distinct_from`), in
+    registry order (a read takes the first that answers it)."""
+    return [v for v in (*aggregates_of(view), view) if v.distinct_from]
 
 
 def public_views() -> list[KpiView]:
