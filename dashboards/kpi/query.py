@@ -290,7 +290,8 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
     for aggregate in aggregates_of(query.view):
         if aggregate.team_of or aggregate.membership:  # team: `kpi_team_aggregate_for`; membership: `_distinct_read`
             continue
-        dimensions = set(aggregate.columns) - set(aggregate.measures)
+        # A stored distinct count (all time) is neither the view's per-month column nor a sum: never grouped here.
+        dimensions = set(aggregate.columns) - set(aggregate.measures) - set(stored_distinct(aggregate))
         if scope_ids is not None and aggregate.scope_column is None:
             continue
         if dated and aggregate.date_column is None:

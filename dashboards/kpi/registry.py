@@ -148,6 +148,8 @@ def all_time_membership_of(view: KpiView) -> KpiView | None:
 
 def stored_distinct(table: KpiView) -> dict[str, str | dict[str, str]]:
     """The distinct measures a table with `distinct_from` stores: its own view's, or its parent view's it has."""
+    if not table.distinct_from:
+        return {}
     parent = get_view(table.aggregate_of) if table.aggregate_of else table
     return {m: spec for m, spec in (parent.distinct or {}).items() if m in table.columns}
 

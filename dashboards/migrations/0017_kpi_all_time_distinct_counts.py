@@ -1,6 +1,6 @@
 # Written by `manage.py kpi_makemigration` from the KPI view declarations (dashboards/kpi/sql/*.toml), then given
-# the rows: the all-time membership of sales_rep_performance summed from its month-by-month one, and each rep's
-# distinct customers counted from it (what the view's next refresh keeps), so reads of a built view never see NULL.
+# the rows: the all-time membership tables summed from the month-by-month ones, and the distinct counts the read-side
+# aggregates now store counted from them (what the views' next refreshes keep), so reads never see them NULL.
 
 from django.db import migrations
 
@@ -9,16 +9,36 @@ FORWARD = [
     'CREATE UNIQUE INDEX IF NOT EXISTS "sales_rep_customers_all_time_key" ON "sales_rep_customers_all_time" ("sales_rep_id", "customer_id") NULLS NOT DISTINCT',  # noqa: E501
     'CREATE INDEX IF NOT EXISTS "sales_rep_customers_all_time_emptied" ON "sales_rep_customers_all_time" ("month_count") WHERE "month_count" = 0',  # noqa: E501
     'ALTER TABLE "sales_rep_performance_all_time" ADD COLUMN "customer_count" bigint',
-    # The rows (dashboards/kpi/sql/sales_rep_customers_all_time.sql over the whole membership table).
+    'CREATE TABLE IF NOT EXISTS "new_vs_returning_members_all_time" ("sales_rep_id" bigint, "customer_id" bigint, "is_new" boolean, "is_returning" boolean, "new_revenue" numeric, "returning_revenue" numeric, "month_count" bigint)',  # noqa: E501
+    'CREATE UNIQUE INDEX IF NOT EXISTS "new_vs_returning_members_all_time_key" ON "new_vs_returning_members_all_time" ("sales_rep_id", "customer_id") NULLS NOT DISTINCT',  # noqa: E501
+    'CREATE TABLE IF NOT EXISTS "new_vs_returning_totals" ("new_customers" bigint, "returning_customers" bigint, "new_revenue" numeric, "returning_revenue" numeric)',  # noqa: E501
+    'CREATE TABLE IF NOT EXISTS "new_vs_returning_all_time" ("sales_rep_id" bigint, "new_customers" bigint, "returning_customers" bigint, "new_revenue" numeric, "returning_revenue" numeric)',  # noqa: E501
+    'CREATE UNIQUE INDEX IF NOT EXISTS "new_vs_returning_all_time_key" ON "new_vs_returning_all_time" ("sales_rep_id") NULLS NOT DISTINCT',  # noqa: E501
+    # The rows, as the SQL files beside the declarations select them from the whole month-by-month tables.
     'INSERT INTO "sales_rep_customers_all_time" (sales_rep_id, rep_name, customer_id, revenue, order_count, month_count) '  # noqa: E501
     "SELECT sales_rep_id, min(rep_name), customer_id, sum(revenue), sum(order_count), count(*) "
     'FROM "sales_rep_customers" GROUP BY sales_rep_id, customer_id',
-    'UPDATE "sales_rep_performance_all_time" a SET customer_count = '
-    '(SELECT count(customer_id) FROM "sales_rep_customers_all_time" m WHERE m.sales_rep_id IS NOT DISTINCT FROM a.sales_rep_id)',  # noqa: E501
+    'UPDATE "sales_rep_performance_all_time" a SET customer_count = (SELECT count(customer_id) '
+    'FROM "sales_rep_customers_all_time" m WHERE m.sales_rep_id IS NOT DISTINCT FROM a.sales_rep_id)',
+    'INSERT INTO "new_vs_returning_members_all_time" '
+    "SELECT sales_rep_id, customer_id, bool_or(is_new), bool_or(is_returning), sum(new_revenue), "
+    'sum(returning_revenue), count(*) FROM "new_vs_returning_members" GROUP BY sales_rep_id, customer_id',
+    'INSERT INTO "new_vs_returning_all_time" SELECT sales_rep_id, NULL, NULL, sum(new_revenue), sum(returning_revenue) '
+    'FROM "new_vs_returning_customers" GROUP BY sales_rep_id',
+    'UPDATE "new_vs_returning_all_time" a SET (new_customers, returning_customers) = (SELECT '
+    "count(customer_id) FILTER (WHERE is_new), count(customer_id) FILTER (WHERE is_returning) "
+    'FROM "new_vs_returning_members_all_time" m WHERE m.sales_rep_id IS NOT DISTINCT FROM a.sales_rep_id)',
+    'INSERT INTO "new_vs_returning_totals" SELECT '
+    '(SELECT count(DISTINCT customer_id) FILTER (WHERE is_new) FROM "new_vs_returning_members_all_time"), '
+    '(SELECT count(DISTINCT customer_id) FILTER (WHERE is_returning) FROM "new_vs_returning_members_all_time"), '
+    'sum(new_revenue), sum(returning_revenue) FROM "new_vs_returning_customers"',
 ]
 BACKWARD = [
     'DROP TABLE "sales_rep_customers_all_time"',
     'ALTER TABLE "sales_rep_performance_all_time" DROP COLUMN "customer_count"',
+    'DROP TABLE "new_vs_returning_members_all_time"',
+    'DROP TABLE "new_vs_returning_totals"',
+    'DROP TABLE "new_vs_returning_all_time"',
 ]
 
 
