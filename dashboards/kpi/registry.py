@@ -31,7 +31,8 @@ all-rows read; no month: a read without a date range). The read picks one when i
 groups, sums and filters on (`dashboards.kpi.query`); the view's refresh keeps them in its transaction. Team
 aggregates (`team_of`): a per-entity view's rows summed over every rep below each manager, read when the caller's
 scope equals a team of the hierarchy snapshot kept beside them (`TEAM_SNAPSHOTS`); `first_line_teams` keeps
-first-line teams only where the entities are many (docs/KPI.md, "Team aggregates").
+first-line teams only where the entities are many, `teams_below_top` every team but the top's (docs/KPI.md, "Team
+aggregates").
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class KpiView:
     # Team aggregate: only first-line teams (an employee whose reports manage no one: a sales manager and their
     # reps), not every level up to the CEO. Fewer rows to keep where the entities are many (customers).
     first_line_teams: bool = False
+    # With `first_line_teams`: also every team whose own employee has a manager (a VP's, a director's), so that a VP's
+    # ranking reads its first N entries too. Not the top's (every employee): it would hold every entity once more
+    # and take a row of every change, for a scope that executives read from the all-reps aggregate anyway.
+    teams_below_top: bool = False
     # Columns that are NULL when the data cannot tell them (cost of goods without product costs), and what a
     # widget showing only such columns says when every value it has is unknown, instead of drawing nothing.
     unknown_columns: tuple[str, ...] = ()

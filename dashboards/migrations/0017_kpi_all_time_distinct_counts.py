@@ -1,6 +1,8 @@
 # Written by `manage.py kpi_makemigration` from the KPI view declarations (dashboards/kpi/sql/*.toml), then given
 # the rows: the all-time membership tables summed from the month-by-month ones, and the distinct counts the read-side
 # aggregates now store counted from them (what the views' next refreshes keep), so reads never see them NULL.
+# top_customers_teams now keeps the teams above first-line ones but the top's (`teams_below_top`): where top_customers
+# was built, a rebuild of its team rows is recorded as pending (0014's way); until then a VP's read sums per-rep rows.
 
 from django.db import migrations
 
@@ -42,7 +44,17 @@ BACKWARD = [
 ]
 
 
+def rebuild_teams_where_built(apps, schema_editor):
+    state = apps.get_model("dashboards", "KpiViewState")
+    pending = apps.get_model("dashboards", "KpiPendingRefresh")
+    if state.objects.filter(view_name="top_customers", last_success_at__isnull=False).exists():
+        pending.objects.create(view_name="top_customers_teams", months=[], full=True)
+
+
 class Migration(migrations.Migration):
     dependencies = [("dashboards", "0016_merge_line_amounts_and_memberships")]
 
-    operations = [migrations.RunSQL(FORWARD, BACKWARD)]
+    operations = [
+        migrations.RunSQL(FORWARD, BACKWARD),
+        migrations.RunPython(rebuild_teams_where_built, migrations.RunPython.noop),
+    ]

@@ -69,7 +69,12 @@ def _team_snapshot_rebuild(aggregate: KpiView) -> None:
         {"aggregate": aggregate.name},
     )
     _execute(
-        _engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name, "first_line": aggregate.first_line_teams}
+        _engine_sql("kpi_team_snapshot.sql"),
+        {
+            "aggregate": aggregate.name,
+            "first_line": aggregate.first_line_teams,
+            "below_top": aggregate.teams_below_top,
+        },
     )
 
 
@@ -297,12 +302,17 @@ def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[da
         ),
         _old_sums(aggregate),
     )
-    select = sql.SQL("SELECT {keys}, {attributes}, {sums} FROM ({new} UNION ALL {negated}) d GROUP BY {keys}").format(
+    # Only the groups whose sums changed, as the rollups' difference: a month recomputed without a change rewrote (and
+    # re-indexed) a row per group of the month. Exact: attributes (names...) change only with a full refresh.
+    select = sql.SQL(
+        "SELECT {keys}, {attributes}, {sums} FROM ({new} UNION ALL {negated}) d GROUP BY {keys} HAVING {changed}"
+    ).format(
         keys=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
         attributes=sql.SQL(", ").join(sql.SQL("min({0}) AS {0}").format(sql.Identifier(a)) for a in attributes),
         sums=sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures),
         new=new,
         negated=negated,
+        changed=sql.SQL(" OR ").join(sql.SQL("sum({}) <> 0").format(sql.Identifier(m)) for m in aggregate.measures),
     )
     updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
     updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes]
