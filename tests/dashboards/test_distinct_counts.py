@@ -188,9 +188,11 @@ def rep_performance_statement(user, filters: DashboardFilters | None = None) -> 
     return statement.as_string(connection.connection)
 
 
-def test_without_a_date_range_rep_performance_reads_each_reps_stored_count_not_the_months(built):
-    # The dashboard's default read: a row per rep (a few hundred at 1M orders), not a row per month, rep and customer.
-    for persona_name in ("executive", "manager", "rep"):
+def test_without_a_date_range_rep_performance_reads_stored_counts_not_the_months(built):
+    # The dashboard's default read: a row per rep name (an executive) or per rep (a few hundred at 1M orders), not a
+    # row per month, rep and customer.
+    assert 'FROM "sales_rep_performance_by_name"' in rep_performance_statement(built["executive"])
+    for persona_name in ("manager", "rep"):
         statement = rep_performance_statement(built[persona_name])
         assert 'FROM "sales_rep_performance_all_time"' in statement
         assert 'FROM "sales_rep_customers" ' not in statement
@@ -204,7 +206,7 @@ def test_reps_sharing_a_name_count_a_customer_they_share_once(built):
 
     employees = built["employees"]
     davolio = employees["1"]
-    twin = Employee.objects.create(external_id="TWIN", name=davolio.name, manager=employees["5"])
+    twin = Employee.objects.create(external_id="TWIN", name=davolio.name, manager=employees["2"])
     shared = Order.objects.filter(sales_rep=davolio).order_by("pk").first().customer  # one of Davolio's 65
     add_order(customer=shared, rep=twin, day=date(1997, 4, 2), amount="10.00")
     kpi_views_refresh_all(full=True)
@@ -216,6 +218,13 @@ def test_reps_sharing_a_name_count_a_customer_they_share_once(built):
     assert counts == {
         names.get(rep, davolio.name): c for rep, (c, _) in orders_truth(None, None).items() if rep != twin.pk
     }
+    # Narrowed to Fuller's team, the read is scoped: two per-rep rows of one name, counted from their all-time rows.
+    team = DashboardFilters(team=employees["2"].pk)
+    rows = kpi_rows_for_user(
+        user=built["executive"], view_name="sales_rep_performance", options=REP_PERFORMANCE, filters=team
+    )
+    assert {r["rep_name"]: r["customer_count"] for r in rows}[davolio.name] == 65
+    assert 'FROM "sales_rep_performance_all_time"' in rep_performance_statement(built["executive"], team)
 
 
 def test_orders_without_a_rep_and_a_rep_without_a_name_are_one_unassigned_group_counted_once(built):
