@@ -1,8 +1,9 @@
 # Written by `manage.py kpi_makemigration` from the KPI view declarations (dashboards/kpi/sql/*.toml), then given
 # the rows: the all-time membership tables summed from the month-by-month ones, and the distinct counts the read-side
 # aggregates now store counted from them (what the views' next refreshes keep), so reads never see them NULL.
-# top_customers_teams now keeps the teams above first-line ones but the top's (`teams_below_top`): where top_customers
-# was built, a rebuild of its team rows is recorded as pending (0014's way); until then a VP's read sums per-rep rows.
+# top_customers_teams now keeps the teams above first-line ones but the top's (`teams_below_top`), and monthly_revenue
+# gets team rows (monthly_revenue_teams): where the view was built, a rebuild of its team rows is recorded as pending
+# (0014's way); until then a team's read sums its per-rep rows, as before.
 
 from django.db import migrations
 
@@ -14,6 +15,8 @@ FORWARD = [
     'CREATE TABLE IF NOT EXISTS "sales_rep_performance_by_name" ("rep_name" text, "revenue" numeric, "order_count" bigint, "customer_count" bigint)',  # noqa: E501
     'CREATE UNIQUE INDEX IF NOT EXISTS "sales_rep_performance_by_name_key" ON "sales_rep_performance_by_name" ("rep_name") NULLS NOT DISTINCT',  # noqa: E501
     'CREATE INDEX IF NOT EXISTS "sales_rep_performance_by_name_emptied" ON "sales_rep_performance_by_name" ("order_count") WHERE "order_count" = 0',  # noqa: E501
+    'CREATE TABLE IF NOT EXISTS "monthly_revenue_teams" ("team_id" bigint, "month" date, "revenue" numeric, "order_count" bigint)',  # noqa: E501
+    'CREATE UNIQUE INDEX IF NOT EXISTS "monthly_revenue_teams_key" ON "monthly_revenue_teams" ("team_id", "month") NULLS NOT DISTINCT',  # noqa: E501
     'CREATE TABLE IF NOT EXISTS "new_vs_returning_members_all_time" ("sales_rep_id" bigint, "customer_id" bigint, "is_new" boolean, "is_returning" boolean, "new_revenue" numeric, "returning_revenue" numeric, "month_count" bigint)',  # noqa: E501
     'CREATE UNIQUE INDEX IF NOT EXISTS "new_vs_returning_members_all_time_key" ON "new_vs_returning_members_all_time" ("sales_rep_id", "customer_id") NULLS NOT DISTINCT',  # noqa: E501
     'CREATE TABLE IF NOT EXISTS "new_vs_returning_totals" ("new_customers" bigint, "returning_customers" bigint, "new_revenue" numeric, "returning_revenue" numeric)',  # noqa: E501
@@ -52,6 +55,8 @@ BACKWARD = [
     'DROP TABLE "sales_rep_customers_all_time"',
     'ALTER TABLE "sales_rep_performance_all_time" DROP COLUMN "customer_count"',
     'DROP TABLE "sales_rep_performance_by_name"',
+    'DELETE FROM "kpi_team_snapshots" WHERE "aggregate_name" = \'monthly_revenue_teams\'',
+    'DROP TABLE "monthly_revenue_teams"',
     'DROP TABLE "new_vs_returning_members_all_time"',
     'DROP TABLE "new_vs_returning_totals"',
     'DROP TABLE "new_vs_returning_all_time"',
@@ -61,8 +66,9 @@ BACKWARD = [
 def rebuild_teams_where_built(apps, schema_editor):
     state = apps.get_model("dashboards", "KpiViewState")
     pending = apps.get_model("dashboards", "KpiPendingRefresh")
-    if state.objects.filter(view_name="top_customers", last_success_at__isnull=False).exists():
-        pending.objects.create(view_name="top_customers_teams", months=[], full=True)
+    for view, team in (("top_customers", "top_customers_teams"), ("monthly_revenue", "monthly_revenue_teams")):
+        if state.objects.filter(view_name=view, last_success_at__isnull=False).exists():
+            pending.objects.create(view_name=team, months=[], full=True)
 
 
 class Migration(migrations.Migration):

@@ -437,7 +437,7 @@ def forgetful_read(scope: RowScope, table: str) -> list[dict]:
     return read._scoped_read(scope, [(statement, [])])[0]
 
 
-TEAM_TABLES = ["top_products_teams", "top_customers_teams", "kpi_team_snapshots"]
+TEAM_TABLES = ["top_products_teams", "top_customers_teams", "monthly_revenue_teams", "kpi_team_snapshots"]
 
 
 @pytest.mark.parametrize("table", TEAM_TABLES)
@@ -504,3 +504,37 @@ def test_an_outsider_gets_no_team_rows_from_the_data_api(company, client):
     response = client.get(url)
     assert response.status_code == 200
     assert response.json()["widgets"][0]["rows"] == per_rep_read(manager, "top_products", TOP_PRODUCTS_QUERY)
+
+
+MONTHLY_REVENUE_QUERY = {"group_by": ["month"], "measures": ["revenue"], "order_by": ["month"]}
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+def test_a_teams_monthly_revenue_is_read_from_its_team_rows_and_equals_summing_its_reps(company, level):
+    employee = {"manager": company["managers"][0], "vp": company["vps"][1], "ceo": company["ceo"]}[level]
+    user = as_manager(f"boss-{level}", employee)
+    options = MONTHLY_REVENUE_QUERY
+
+    rows = kpi_rows_for_user(user=user, view_name="monthly_revenue", options=options)
+    inflate_team_rows(employee, "monthly_revenue_teams")
+    selectors.cache.clear()
+    inflated = kpi_rows_for_user(user=user, view_name="monthly_revenue", options=options)
+
+    assert len(rows) == 12 and rows == per_rep_read(user, "monthly_revenue", options)
+    assert [r["revenue"] for r in inflated] == [round(r["revenue"] + 1000000, 2) for r in rows]
+
+
+def test_incremental_refreshes_keep_the_monthly_team_rows_equal_to_their_full_rebuild(company):
+    reps, customers = company["reps"], company["customers"]
+    moved = Order.objects.filter(sales_rep=reps[0]).order_by("pk").first()
+    months = sorted({month_of(moved.order_date), month_of(date(2024, 7, 9))})
+    moved.sales_rep, moved.order_date = reps[10], date(2024, 7, 9)  # another team, another month
+    moved.save()
+    add_order(customer=customers[0], rep=company["vps"][0], day=date(2024, 7, 9), amount="50.00")
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": months}})
+
+    assert kpi_view_refresh(view_name="monthly_revenue").mode == "incremental"
+    incremental = table_rows("monthly_revenue_teams")
+    kpi_views_refresh_all(full=True, view_names=["monthly_revenue"])
+
+    assert incremental == table_rows("monthly_revenue_teams") == sorted(recomputed("monthly_revenue_teams"), key=repr)
