@@ -23,9 +23,12 @@ from dashboards.kpi.registry import (
     TEAM_SNAPSHOTS,
     KpiView,
     aggregates_of,
+    all_time_membership_of,
     date_filter_column,
+    distinct_counted_of,
     get_view,
     membership_of,
+    stored_distinct,
     team_aggregate_of,
 )
 
@@ -145,10 +148,70 @@ def _check_distinct(view: KpiView, group_by: tuple[str, ...], measures: tuple[st
 
 
 def _distinct_read(query: KpiQuery) -> KpiView | None:
-    """The membership table a grouped read counts its distinct measures from, if it asks for one."""
-    if any(m in (query.view.distinct or {}) for m in query.measures):
-        return membership_of(query.view)
+    """The membership table a grouped read counts its distinct measures from, if it asks for one: without a date
+    range the all-time one when it holds the read's groups (one row per group and entity, not one per month too)."""
+    if not any(m in (query.view.distinct or {}) for m in query.measures):
+        return None
+    all_time = all_time_membership_of(query.view)
+    if all_time is not None and not (query.date_from or query.date_to) and set(query.group_by) <= set(all_time.columns):
+        return all_time
+    return membership_of(query.view)
+
+
+def _distinct_counted_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiView | None:
+    """A table storing exact distinct counts per row (registry `distinct_from`) that answers the read: no date range,
+    every grouped column and measure its own, its scope column unless the read is of every row, and each grouped
+    key column in its all-time membership table too (what a group of several rows is counted from)."""
+    if query.date_from or query.date_to:
+        return None
+    for table in distinct_counted_of(query.view):
+        stored = stored_distinct(table)
+        if table.date_column is not None or not any(m in stored for m in query.measures):
+            continue
+        if scope_ids is not None and table.scope_column is None:
+            continue
+        dimensions = set(table.columns) - set(table.measures) - set(stored)
+        members = get_view(table.distinct_from)
+        keyed = set(query.group_by) & (set(table.key) - {table.scope_column})
+        if (
+            set(query.group_by) <= dimensions
+            and set(query.measures) <= set(table.measures) | set(stored)
+            and keyed <= set(members.columns)
+        ):
+            return table
     return None
+
+
+def _stored_distinct_total(table: KpiView, query: KpiQuery, name: str) -> sql.Composable:
+    """A distinct measure over a group of `table`'s rows: a group of one row is that row's stored count; a group of
+    several (a manager's total over reps, reps sharing a name) is counted from the all-time membership table's rows
+    of the group's rows: those of its employees (scope column), with its values of the grouped key columns."""
+    spec = stored_distinct(table)[name]
+    entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec.get("where"))
+    members = sql.Identifier(table.distinct_from)
+    counted = sql.SQL("count(DISTINCT m.{})").format(sql.Identifier(entity))
+    if where:
+        counted += sql.SQL(" FILTER (WHERE m.{})").format(sql.Identifier(where))
+    same = [
+        sql.SQL("m.{0} IS NOT DISTINCT FROM kpi_rows.{0}").format(sql.Identifier(c))
+        for c in query.group_by
+        if c in table.key and c != table.scope_column
+    ]
+
+    def among(predicates: list[sql.Composable]) -> sql.Composable:
+        return sql.SQL("(SELECT {} FROM {} m WHERE {})").format(counted, members, _and([*predicates, *same]))
+
+    if table.scope_column is None:
+        several = among([])
+    else:
+        scope = sql.Identifier(table.scope_column)
+        # The employees' rows by the scope index; an employee id that is NULL (no rep) matches no `= ANY`.
+        several = sql.SQL("CASE WHEN bool_or(kpi_rows.{0} IS NULL) THEN {1} ELSE {2} END").format(
+            scope,
+            among([sql.SQL("(m.{0} = ANY(array_agg(kpi_rows.{0})) OR m.{0} IS NULL)").format(scope)]),
+            among([sql.SQL("m.{0} = ANY(array_agg(kpi_rows.{0}))").format(scope)]),
+        )
+    return sql.SQL("CASE WHEN count(*) = 1 THEN sum({}) ELSE {} END").format(sql.Identifier(name), several)
 
 
 def _where(
@@ -232,7 +295,8 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
         # team: `kpi_team_aggregate_for`; membership: `_distinct_read`; kept: only its own question reads it.
         if aggregate.team_of or aggregate.membership or aggregate.kept:
             continue
-        dimensions = set(aggregate.columns) - set(aggregate.measures)
+        # A stored distinct count (all time) is neither the view's per-month column nor a sum: never grouped here.
+        dimensions = set(aggregate.columns) - set(aggregate.measures) - set(stored_distinct(aggregate))
         if scope_ids is not None and aggregate.scope_column is None:
             continue
         if dated and aggregate.date_column is None:
@@ -270,6 +334,10 @@ def kpi_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sq
     both branches give the same rows; anything else (a hierarchy changed since the snapshot, a ?rep= narrowing, a
     rep's own scope) matches no team and takes the usual read.
     """
+    if counted := _distinct_counted_for(query, scope_ids):
+        predicates, params = _where(counted, scope_ids, None, query)
+        source = sql.SQL("{} AS kpi_rows").format(sql.Identifier(counted.name))
+        return _select(query, source, predicates, params, None, counted=counted)
     if members := _distinct_read(query):
         predicates, params = _where(members, scope_ids, members.date_column, query)
         return _select(query, sql.Identifier(members.name), predicates, params, None, members)
@@ -316,10 +384,12 @@ def _select(
     params: list[Any],
     aggregate: KpiView | None,
     members: KpiView | None = None,
+    counted: KpiView | None = None,
 ) -> tuple[sql.Composed, list[Any]]:
     """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`.
 
-    Over a membership table (`members`) a distinct measure is the count of distinct entities of the rows read.
+    Over a membership table (`members`) a distinct measure is the count of distinct entities of the rows read; over
+    a table storing exact counts (`counted`, aliased kpi_rows) it is `_stored_distinct_total`.
     """
     view = query.view
     # Grouping by an aggregate's whole key (a customer's id) groups nothing: its rows are read as they are,
@@ -345,13 +415,15 @@ def _select(
         distinct = (view.distinct or {}) if members is not None else {}
 
         def total(name: str) -> sql.Composable:
+            if counted is not None and name in stored_distinct(counted):
+                return _stored_distinct_total(counted, query, name)
             if name in distinct:
                 spec = distinct[name]
                 entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec.get("where"))
-                counted = sql.SQL("count(DISTINCT {})").format(sql.Identifier(entity))
+                count = sql.SQL("count(DISTINCT {})").format(sql.Identifier(entity))
                 if where:  # a boolean column of the membership table: the entities counted under this measure
-                    counted += sql.SQL(" FILTER (WHERE {})").format(sql.Identifier(where))
-                return counted
+                    count += sql.SQL(" FILTER (WHERE {})").format(sql.Identifier(where))
+                return count
             return sql.SQL("sum({})").format(sql.Identifier(name))
 
         select = [money(sql.Identifier(c), c) for c in query.group_by] + [money(total(c), c) for c in query.measures]

@@ -31,7 +31,8 @@ all-rows read; no month: a read without a date range). The read picks one when i
 groups, sums and filters on (`dashboards.kpi.query`); the view's refresh keeps them in its transaction. Team
 aggregates (`team_of`): a per-entity view's rows summed over every rep below each manager, read when the caller's
 scope equals a team of the hierarchy snapshot kept beside them (`TEAM_SNAPSHOTS`); `first_line_teams` keeps
-first-line teams only where the entities are many (docs/KPI.md, "Team aggregates").
+first-line teams only where the entities are many, `teams_below_top` every team but the top's (docs/KPI.md, "Team
+aggregates").
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class KpiView:
     # Team aggregate: only first-line teams (an employee whose reports manage no one: a sales manager and their
     # reps), not every level up to the CEO. Fewer rows to keep where the entities are many (customers).
     first_line_teams: bool = False
+    # With `first_line_teams`: also every team whose own employee has a manager (a VP's, a director's), so that a VP's
+    # ranking reads its first N entries too. Not the top's (every employee): it would hold every entity once more
+    # and take a row of every change, for a scope that executives read from the all-reps aggregate anyway.
+    teams_below_top: bool = False
     # Columns that are NULL when the data cannot tell them (cost of goods without product costs), and what a
     # widget showing only such columns says when every value it has is unknown, instead of drawing nothing.
     unknown_columns: tuple[str, ...] = ()
@@ -93,6 +98,15 @@ class KpiView:
     # The view of the revenue in no month (undated_revenue: lines whose order has no date yet), which this month
     # view's widgets mention beside their rows.
     undated: str | None = None
+    # An aggregate summed from this membership table (its rows summed over their date column), not from the view:
+    # the all-time membership (one row per group and entity), which counts the distinct entities of a read without a
+    # date range from far fewer rows than the month-by-month one.
+    summed_from: str | None = None
+    # The distinct measures this table stores (those of its view's `distinct` it has as columns) are exact per row
+    # (its key), counted over this all-time membership table: a read of groups of one row takes them as they are
+    # (`dashboards.kpi.query`). An aggregate's refresh counts them after its sums (its SQL file leaves them NULL:
+    # distinct counts do not add up).
+    distinct_from: str | None = None
 
     @property
     def sql_file(self) -> str:
@@ -139,8 +153,29 @@ def team_aggregate_of(view: KpiView) -> KpiView | None:
 
 
 def membership_of(view: KpiView) -> KpiView | None:
-    """The view's membership table (`distinct` measures are counted from it), if it has one."""
-    return next((v for v in aggregates_of(view) if v.membership), None)
+    """The view's membership table (`distinct` measures are counted from it), if it has one: the one dated like the
+    view (month by month), which any date range can be counted from."""
+    members = [v for v in aggregates_of(view) if v.membership]
+    return next((v for v in members if v.date_column == view.date_column), members[0] if members else None)
+
+
+def all_time_membership_of(view: KpiView) -> KpiView | None:
+    """The view's undated membership table (one row per group and entity, all time), if it has one."""
+    return next((v for v in aggregates_of(view) if v.membership and v.date_column is None), None)
+
+
+def stored_distinct(table: KpiView) -> dict[str, str | dict[str, str]]:
+    """The distinct measures a table with `distinct_from` stores: its own view's, or its parent view's it has."""
+    if not table.distinct_from:
+        return {}
+    parent = get_view(table.aggregate_of) if table.aggregate_of else table
+    return {m: spec for m, spec in (parent.distinct or {}).items() if m in table.columns}
+
+
+def distinct_counted_of(view: KpiView) -> list[KpiView]:
+    """The aggregates of the view, then the view, that store exact distinct counts per row (`distinct_from`), in
+    registry order (a read takes the first that answers it)."""
+    return [v for v in (*aggregates_of(view), view) if v.distinct_from]
 
 
 def public_views() -> list[KpiView]:

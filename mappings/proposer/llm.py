@@ -20,13 +20,16 @@ import hashlib
 import json
 import logging
 import re
+from typing import TYPE_CHECKING
 
-import anthropic
 from django.conf import settings
 from django.core.cache import cache
 
 from canonical.schema import TABLES, TABLES_BY_NAME
 from mappings.proposer.scoring import Target, value_fit
+
+if TYPE_CHECKING:
+    import anthropic
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ def llm_enabled() -> bool:
 
 
 def llm_client() -> anthropic.Anthropic:
+    import anthropic  # imported when asked (1.2-1.7 s): `ingest --auto` imports this module and never asks offline
+
     http_client = None
     if HTTP_TRANSPORT is not None:
         import httpx2
@@ -121,6 +126,8 @@ def llm_suggest(*, file: str, profile: dict) -> dict[str, dict]:
     """source_col → {"target", "confidence", "reason"} from the LLM, validated; raises LlmUnavailable."""
     if not llm_enabled():
         raise LlmUnavailable("no ANTHROPIC_API_KEY")
+    import anthropic
+
     prompt = _prompt(file, profile)
     key = "llm:" + hashlib.sha256(f"{PROMPT_VERSION}\0{settings.ANTHROPIC_MODEL}\0{prompt}".encode()).hexdigest()
     cached = _cache_get(key)

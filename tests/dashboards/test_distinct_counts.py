@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from dashboards.filters import DashboardFilters
-from dashboards.kpi.query import kpi_query_build
+from dashboards.kpi.query import kpi_query_build, kpi_statement
 from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.demo import demo_widget_query
 from dashboards.services.refresh import kpi_views_refresh_all
@@ -177,3 +177,98 @@ def test_every_distinct_measure_is_counted_from_a_membership_table_holding_its_c
             assert view.columns[measure] == "integer"
             columns = [spec] if isinstance(spec, str) else [spec["of"], spec["where"]]
             assert set(columns) <= set(members.columns), (view.name, measure)
+
+
+def rep_performance_statement(user, filters: DashboardFilters | None = None) -> str:
+    from accounts.selectors import user_row_scope
+    from dashboards.selectors import _effective_ids
+
+    query = kpi_query_build(view_name="sales_rep_performance", options=REP_PERFORMANCE, filters=filters)
+    statement, _ = kpi_statement(query, _effective_ids(user_row_scope(user), query))
+    return statement.as_string(connection.connection)
+
+
+def test_without_a_date_range_rep_performance_reads_stored_counts_not_the_months(built):
+    # The dashboard's default read: a row per rep name (an executive) or per rep (a few hundred at 1M orders), not a
+    # row per month, rep and customer.
+    assert 'FROM "sales_rep_performance_by_name"' in rep_performance_statement(built["executive"])
+    for persona_name in ("manager", "rep"):
+        statement = rep_performance_statement(built[persona_name])
+        assert 'FROM "sales_rep_performance_all_time"' in statement
+        assert 'FROM "sales_rep_customers" ' not in statement
+    ranged = rep_performance_statement(built["executive"], DashboardFilters(date_from=date(1997, 1, 1)))
+    assert 'FROM "sales_rep_customers" ' in ranged
+
+
+def test_reps_sharing_a_name_count_a_customer_they_share_once(built):
+    from canonical.models import Employee, Order
+    from tests.dashboards.kpi_helpers import add_order
+
+    employees = built["employees"]
+    davolio = employees["1"]
+    twin = Employee.objects.create(external_id="TWIN", name=davolio.name, manager=employees["2"])
+    shared = Order.objects.filter(sales_rep=davolio).order_by("pk").first().customer  # one of Davolio's 65
+    add_order(customer=shared, rep=twin, day=date(1997, 4, 2), amount="10.00")
+    kpi_views_refresh_all(full=True)
+    rows = kpi_rows_for_user(user=built["executive"], view_name="sales_rep_performance", options=REP_PERFORMANCE)
+    counts = {r["rep_name"]: r["customer_count"] for r in rows}
+    # Each rep's stored count is right (65 and 1); their sum (66) is not the name's distinct customers.
+    assert counts[davolio.name] == 65
+    names = names_by_id(employees)
+    assert counts == {
+        names.get(rep, davolio.name): c for rep, (c, _) in orders_truth(None, None).items() if rep != twin.pk
+    }
+    # Narrowed to Fuller's team, the read is scoped: two per-rep rows of one name, counted from their all-time rows.
+    team = DashboardFilters(team=employees["2"].pk)
+    rows = kpi_rows_for_user(
+        user=built["executive"], view_name="sales_rep_performance", options=REP_PERFORMANCE, filters=team
+    )
+    assert {r["rep_name"]: r["customer_count"] for r in rows}[davolio.name] == 65
+    assert 'FROM "sales_rep_performance_all_time"' in rep_performance_statement(built["executive"], team)
+
+
+def test_orders_without_a_rep_and_a_rep_without_a_name_are_one_unassigned_group_counted_once(built):
+    from canonical.models import Customer, Employee
+    from tests.dashboards.kpi_helpers import add_order
+
+    nameless = Employee.objects.create(external_id="NONAME", name="", manager=built["employees"]["5"])
+    first, second = Customer.objects.order_by("pk")[:2]
+    add_order(customer=first, rep=nameless, day=date(1997, 4, 2), amount="10.00")
+    add_order(customer=first, rep=None, day=date(1997, 5, 2), amount="10.00")
+    add_order(customer=second, rep=None, day=date(1997, 6, 2), amount="10.00")
+    kpi_views_refresh_all(full=True)
+    rows = kpi_rows_for_user(user=built["executive"], view_name="sales_rep_performance", options=REP_PERFORMANCE)
+    unassigned = next(r for r in rows if r["rep_name"] == "Unassigned")
+    assert (unassigned["customer_count"], unassigned["order_count"]) == (2, 3)
+    totals = kpi_rows_for_user(
+        user=built["executive"], view_name="sales_rep_performance", options={"measures": ["customer_count"]}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT customer_id) FROM canonical_orders")
+        assert totals[0]["customer_count"] == cursor.fetchone()[0]
+
+
+def test_new_and_returning_customers_per_rep_and_for_a_team_without_a_range_are_distinct_customers(built):
+    def truth(rep_ids=None) -> dict[int, tuple[int, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH o AS (SELECT customer_id, sales_rep_id, date_trunc('month', order_date) AS month, "
+                "date_trunc('month', min(order_date) OVER (PARTITION BY customer_id)) AS first FROM canonical_orders "
+                "WHERE customer_id IS NOT NULL) "
+                "SELECT sales_rep_id, count(DISTINCT customer_id) FILTER (WHERE month = first), "
+                "count(DISTINCT customer_id) FILTER (WHERE month > first) FROM o "
+                "WHERE %(reps)s::bigint[] IS NULL OR sales_rep_id = ANY(%(reps)s) GROUP BY ROLLUP (sales_rep_id)",
+                {"reps": None if rep_ids is None else sorted(rep_ids)},
+            )
+            return {rep: (new, returning) for rep, new, returning in cursor.fetchall()}
+
+    per_rep = {"group_by": ["sales_rep_id"], "measures": ["new_customers", "returning_customers"]}
+    rows = kpi_rows_for_user(user=built["executive"], view_name="new_vs_returning_customers", options=per_rep)
+    expected = truth()
+    assert {r["sales_rep_id"]: (r["new_customers"], r["returning_customers"]) for r in rows} == {
+        rep: counts for rep, counts in expected.items() if rep is not None
+    }
+    total = {"measures": ["new_customers", "returning_customers"]}
+    team = {built["employees"][k].pk for k in ("5", "6", "7", "9")}
+    (row,) = kpi_rows_for_user(user=built["manager"], view_name="new_vs_returning_customers", options=total)
+    assert (row["new_customers"], row["returning_customers"]) == truth(team)[None]

@@ -17,7 +17,7 @@ from dashboards.filters import DashboardFilters
 from dashboards.kpi import query as query_module
 from dashboards.kpi import read
 from dashboards.kpi.query import kpi_aggregate_for, kpi_query_build
-from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view
+from dashboards.kpi.registry import KPI_VIEWS, aggregates_of, get_view, membership_of, stored_distinct
 from dashboards.selectors import kpi_rows_for_user
 from dashboards.services.demo import demo_widget_query
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all, partitions
@@ -141,16 +141,30 @@ def test_an_aggregate_without_the_rep_column_is_behind_the_rls_wall_for_a_manage
 
 
 def recomputed(aggregate_name: str) -> list[tuple]:
-    """The aggregate's SQL over its whole view (a membership table's over all the order facts), as a full refresh
-    would store it."""
+    """The aggregate's SQL over its whole view (a membership table's over all the order facts; an all-time one's over
+    the month-by-month one), as a full refresh would store it; stored distinct counts counted from the membership."""
     aggregate = get_view(aggregate_name)
     params = None
-    if aggregate.membership:
+    if aggregate.summed_from:  # the all-time membership: the month-by-month one summed
+        query = _aggregate_select(aggregate, sql.Identifier(aggregate.summed_from))
+    elif aggregate.membership:
         query, params = partitions._select(aggregate), partitions._params(None)
     else:
         query = _aggregate_select(aggregate, sql.Identifier(aggregate.aggregate_of))
+    columns = [sql.SQL("q.{}").format(sql.Identifier(c)) for c in aggregate.columns]
+    if aggregate.distinct_from:  # stored distinct counts: the key's distinct entities of the month-by-month rows
+        members = membership_of(get_view(aggregate.aggregate_of))
+        same = [sql.SQL("m.{0} IS NOT DISTINCT FROM q.{0}").format(sql.Identifier(k)) for k in aggregate.key]
+        for name, spec in stored_distinct(aggregate).items():
+            entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec["where"])
+            counted = sql.SQL("count(DISTINCT m.{})").format(sql.Identifier(entity))
+            if where:
+                counted += sql.SQL(" FILTER (WHERE m.{})").format(sql.Identifier(where))
+            columns[list(aggregate.columns).index(name)] = sql.SQL("(SELECT {} FROM {} m WHERE {})").format(
+                counted, sql.Identifier(members.name), sql.SQL(" AND ").join(same) if same else sql.SQL("TRUE")
+            )
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT * FROM ({}) q").format(query), params)
+        cursor.execute(sql.SQL("SELECT {} FROM ({}) q").format(sql.SQL(", ").join(columns), query), params)
         return sorted(cursor.fetchall(), key=lambda r: tuple(str(v) for v in r))
 
 

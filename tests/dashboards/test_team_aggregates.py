@@ -1,7 +1,7 @@
 """Team aggregates: top products summed per team (an employee with reports and everyone below), top customers per
-first-line team (a sales manager and their reps), read when a caller's employee ids are exactly one team of the
-hierarchy they were built with, and equal to summing the per-rep rows; any other scope takes the per-rep read.
-Walled by row-level security on the team's employee."""
+team but the top's (a sales manager and their reps, a VP and everyone below), read when a caller's employee ids are
+exactly one team of the hierarchy they were built with, and equal to summing the per-rep rows; any other scope takes
+the per-rep read. Walled by row-level security on the team's employee."""
 
 from __future__ import annotations
 
@@ -173,14 +173,15 @@ def test_a_customer_read_at_any_level_equals_summing_the_reps_rows(company, leve
     assert rows and rows == per_rep_read(user, "top_customers", options)
 
 
-def test_top_customers_keeps_first_line_teams_only(company):
+def test_top_customers_keeps_every_team_but_the_tops(company):
     # Measured at 10M orders: teams at every level cost minutes per full refresh and took its incremental refresh
-    # to 16% of full (bench/README); a rep is in one first-line team.
+    # to 16% of full (bench/README); a rep is in one first-line team and one VP's, the CEO's team is left out (an
+    # executive reads the all-reps aggregate).
     teams = snapshot("top_customers_teams")
 
-    assert set(teams) == {e.pk for e in company["managers"]}
-    for manager in company["managers"]:
-        assert teams[manager.pk] == sorted(user_row_scope(as_manager(f"m{manager.pk}", manager)).employee_ids)
+    assert set(teams) == {e.pk for e in company["managers"] + company["vps"]}
+    for boss in company["managers"] + company["vps"]:
+        assert teams[boss.pk] == sorted(user_row_scope(as_manager(f"m{boss.pk}", boss)).employee_ids)
     with connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT team_id FROM top_customers_teams")
         assert {r[0] for r in cursor.fetchall()} == set(teams)
@@ -199,16 +200,31 @@ def test_a_sales_managers_customer_ranking_is_read_from_their_teams_rows(company
     assert [r["revenue"] for r in after] == [round(r["revenue"] + 1000000, 2) for r in before]
 
 
-def test_a_vps_customer_ranking_sums_the_per_rep_rows(company):
+def test_a_vps_customer_ranking_is_read_from_their_teams_rows_not_their_managers(company):
     vp = company["vps"][0]
-    for manager in Employee.objects.filter(manager=vp):
-        inflate_team_rows(manager, "top_customers_teams")
     user = as_manager("vp", vp)
+    before = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+    for manager in Employee.objects.filter(manager=vp):
+        inflate_team_rows(manager, "top_customers_teams")  # the first-line teams' rows are not what a VP reads
+    selectors.cache.clear()
+    assert kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY) == before
+
+    inflate_team_rows(vp, "top_customers_teams")
+    selectors.cache.clear()
+    after = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
+
+    assert before == per_rep_read(user, "top_customers", TOP_CUSTOMERS_QUERY)
+    assert [r["revenue"] for r in after] == [round(r["revenue"] + 1000000, 2) for r in before]
+
+
+def test_the_tops_customer_ranking_sums_the_per_rep_rows(company):
+    user = as_manager("ceo", company["ceo"])
 
     rows = kpi_rows_for_user(user=user, view_name="top_customers", options=TOP_CUSTOMERS_QUERY)
 
+    assert team_of(user, "top_customers", TOP_CUSTOMERS_QUERY) is not None  # the read tries, and finds no team
+    assert company["ceo"].pk not in snapshot("top_customers_teams")
     assert rows == per_rep_read(user, "top_customers", TOP_CUSTOMERS_QUERY)
-    assert all(r["revenue"] < 1000000 for r in rows)
 
 
 def test_a_managers_ranking_is_read_from_their_teams_rows(company):
@@ -322,10 +338,10 @@ def test_incremental_refreshes_keep_the_team_rows_equal_to_their_full_rebuild(co
 
     assert incremental == table_rows("top_products_teams")
     assert customers_incremental == table_rows("top_customers_teams")
-    # A customer new to the view is in its rep's first-line team only.
-    assert [r[:3] for r in customers_incremental if r[1] == new_customer.pk] == [
-        (reps[4].manager_id, new_customer.pk, "Newcomer")
-    ]
+    # A customer new to the view is in its rep's first-line team and their VP's, not the CEO's.
+    assert sorted(r[:3] for r in customers_incremental if r[1] == new_customer.pk) == sorted(
+        (team, new_customer.pk, "Newcomer") for team in (reps[4].manager_id, reps[4].manager.manager_id)
+    )
     assert {(r[0], r[1]) for r in incremental if r[1] == new_product.pk} == {
         (team, new_product.pk) for team in (reps[4].manager_id, reps[4].manager.manager_id, company["ceo"].pk)
     }
@@ -421,7 +437,7 @@ def forgetful_read(scope: RowScope, table: str) -> list[dict]:
     return read._scoped_read(scope, [(statement, [])])[0]
 
 
-TEAM_TABLES = ["top_products_teams", "top_customers_teams", "kpi_team_snapshots"]
+TEAM_TABLES = ["top_products_teams", "top_customers_teams", "monthly_revenue_teams", "kpi_team_snapshots"]
 
 
 @pytest.mark.parametrize("table", TEAM_TABLES)
@@ -443,7 +459,7 @@ def test_a_vp_reads_their_own_and_their_managers_teams_only(company, table):
     teams = {r["team_id"] for r in forgetful_read(scope, table)}
 
     managers = set(Employee.objects.filter(manager=vp).values_list("pk", flat=True))
-    assert teams == (managers if table == "top_customers_teams" else {vp.pk, *managers})
+    assert teams == {vp.pk, *managers}
 
 
 @pytest.mark.parametrize("table", TEAM_TABLES)
@@ -488,3 +504,37 @@ def test_an_outsider_gets_no_team_rows_from_the_data_api(company, client):
     response = client.get(url)
     assert response.status_code == 200
     assert response.json()["widgets"][0]["rows"] == per_rep_read(manager, "top_products", TOP_PRODUCTS_QUERY)
+
+
+MONTHLY_REVENUE_QUERY = {"group_by": ["month"], "measures": ["revenue"], "order_by": ["month"]}
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+def test_a_teams_monthly_revenue_is_read_from_its_team_rows_and_equals_summing_its_reps(company, level):
+    employee = {"manager": company["managers"][0], "vp": company["vps"][1], "ceo": company["ceo"]}[level]
+    user = as_manager(f"boss-{level}", employee)
+    options = MONTHLY_REVENUE_QUERY
+
+    rows = kpi_rows_for_user(user=user, view_name="monthly_revenue", options=options)
+    inflate_team_rows(employee, "monthly_revenue_teams")
+    selectors.cache.clear()
+    inflated = kpi_rows_for_user(user=user, view_name="monthly_revenue", options=options)
+
+    assert len(rows) == 12 and rows == per_rep_read(user, "monthly_revenue", options)
+    assert [r["revenue"] for r in inflated] == [round(r["revenue"] + 1000000, 2) for r in rows]
+
+
+def test_incremental_refreshes_keep_the_monthly_team_rows_equal_to_their_full_rebuild(company):
+    reps, customers = company["reps"], company["customers"]
+    moved = Order.objects.filter(sales_rep=reps[0]).order_by("pk").first()
+    months = sorted({month_of(moved.order_date), month_of(date(2024, 7, 9))})
+    moved.sales_rep, moved.order_date = reps[10], date(2024, 7, 9)  # another team, another month
+    moved.save()
+    add_order(customer=customers[0], rep=company["vps"][0], day=date(2024, 7, 9), amount="50.00")
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": months}})
+
+    assert kpi_view_refresh(view_name="monthly_revenue").mode == "incremental"
+    incremental = table_rows("monthly_revenue_teams")
+    kpi_views_refresh_all(full=True, view_names=["monthly_revenue"])
+
+    assert incremental == table_rows("monthly_revenue_teams") == sorted(recomputed("monthly_revenue_teams"), key=repr)

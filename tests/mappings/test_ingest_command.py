@@ -94,3 +94,22 @@ def test_ingest_failures_exit_non_zero_with_a_one_line_reason(db, tmp_path, mapp
     csv_path.write_text("a\n1\n")
     with pytest.raises(CommandError, match="'Nope' is not a header of the file"):
         call_command("ingest", str(csv_path), "--mapping-file", str(bad), "--json")
+
+
+def test_the_ingest_command_starts_without_importing_the_llm_sdk_or_running_system_checks():
+    # What a user waits for on `ingest --auto` starts with the process: the anthropic SDK (1.2-1.7 s of imports on a
+    # busy 2-core machine) is imported only when an API key asks it something; the checks are the web app's.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mappings.management.commands.ingest import Command
+
+    code = (
+        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local'); "
+        "django.setup(); import mappings.management.commands.ingest; print('anthropic' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert Command.requires_system_checks == []

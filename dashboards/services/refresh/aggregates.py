@@ -10,6 +10,8 @@ from dashboards.kpi.registry import (
     TEAM_SNAPSHOTS,
     KpiView,
     aggregates_of,
+    get_view,
+    stored_distinct,
 )
 from dashboards.services.refresh.partitions import (
     _columns,
@@ -35,15 +37,18 @@ def _months_rows(view: KpiView, key: str) -> sql.Composable:
 
 def _aggregates_before(view: KpiView, months: list[date]) -> None:
     """Before a month-partitioned view recomputes `months`: what those months add to each aggregate that drops
-    the month (each rep's months summed), so that `_aggregates_refresh` adds only the difference (new - old)."""
+    the month (each rep's months summed; an all-time membership: its membership table's months summed), so that
+    `_aggregates_refresh` adds only the difference (new - old)."""
     for aggregate in aggregates_of(view):
-        if aggregate.partition_key or aggregate.team_of or aggregate.membership or aggregate.kept:
+        source = get_view(aggregate.summed_from) if aggregate.summed_from else view
+        skipped = aggregate.partition_key or aggregate.team_of or aggregate.membership or aggregate.kept
+        if not aggregate.summed_from and skipped:
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
         _execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS {}").format(
-                old, sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(view, view.partition_key))
+                old, sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(source, source.partition_key))
             ),
             {"months": months},
         )
@@ -65,7 +70,12 @@ def _team_snapshot_rebuild(aggregate: KpiView) -> None:
         {"aggregate": aggregate.name},
     )
     _execute(
-        _engine_sql("kpi_team_snapshot.sql"), {"aggregate": aggregate.name, "first_line": aggregate.first_line_teams}
+        _engine_sql("kpi_team_snapshot.sql"),
+        {
+            "aggregate": aggregate.name,
+            "first_line": aggregate.first_line_teams,
+            "below_top": aggregate.teams_below_top,
+        },
     )
 
 
@@ -81,41 +91,112 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
     - it drops the month (each rep's months summed): the refreshed months' rows minus what they summed to
       before (`_aggregates_before`), added to the stored sums; a group whose count reaches 0 goes. A month
       changes nearly every rep, so the difference is the cheap way, as for the rollups.
-    A membership table (`membership`) is selected from the order facts for the same months, or all of them.
+    A membership table (`membership`) is selected from the order facts for the same months, or all of them; an
+    all-time one (`summed_from`) gets that table's difference for the months, as an aggregate dropping the month.
+    Distinct counts an aggregate stores (`distinct_from`) are counted again after its sums (`_distinct_recount`).
     A team aggregate's rebuild takes its hierarchy snapshot again first (`_team_snapshot_rebuild`).
     """
     parent = sql.Identifier(view.name)
     for aggregate in aggregates_of(view):
-        if aggregate.membership:  # selected from the order facts, month by month like the view itself
-            if full or aggregate.name in rebuild:
-                _rebuild_partitions(aggregate, None)
-            elif months:
-                _rebuild_partitions(aggregate, months)
-            continue
-        table = sql.Identifier(aggregate.name)
-        columns = _columns(aggregate)
-        if full or aggregate.name in rebuild:
-            if aggregate.team_of:
-                _team_snapshot_rebuild(aggregate)
+        _aggregate_refresh(view, aggregate, parent, full=full or aggregate.name in rebuild, months=months)
+    # After every sum: the counts read the all-time membership, refreshed in the loop.
+    for aggregate in aggregates_of(view):
+        if aggregate.distinct_from and (full or months or aggregate.name in rebuild):
+            _distinct_recount(aggregate)
+
+
+def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier, *, full: bool, months) -> None:
+    """One aggregate of `_aggregates_refresh`: rebuilt (`full`) or brought in line with the refreshed months."""
+    if aggregate.summed_from:  # an all-time membership: its membership table (refreshed just before) summed
+        members = get_view(aggregate.summed_from)
+        if full:
+            table = sql.Identifier(aggregate.name)
             _execute(sql.SQL("DELETE FROM {}").format(table))
-            _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, parent)))
-            continue
-        if not months:
-            continue
-        if aggregate.partition_key:
-            in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(aggregate.partition_key))
-            _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
-            source = _months_rows(view, aggregate.partition_key)
             _execute(
-                sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)),
-                {"months": months},
+                sql.SQL("INSERT INTO {} ({}) {}").format(
+                    table, _columns(aggregate), _aggregate_select(aggregate, sql.Identifier(members.name))
+                )
             )
-        elif view.rollup_of and aggregate.team_of:
-            _team_add_rollup_delta(view, aggregate)
-        elif view.rollup_of:
-            _aggregate_add_rollup_delta(view, aggregate)
-        else:
-            _aggregate_add_difference(view, aggregate, months)
+        elif months:
+            _aggregate_add_difference(members, aggregate, months)
+        return
+    if aggregate.membership:  # selected from the order facts, month by month like the view itself
+        if full:
+            _rebuild_partitions(aggregate, None)
+        elif months:
+            _rebuild_partitions(aggregate, months)
+        return
+    table = sql.Identifier(aggregate.name)
+    columns = _columns(aggregate)
+    if full:
+        if aggregate.team_of:
+            _team_snapshot_rebuild(aggregate)
+        _execute(sql.SQL("DELETE FROM {}").format(table))
+        _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, parent)))
+        return
+    if not months:
+        return
+    if aggregate.partition_key:
+        in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(aggregate.partition_key))
+        _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
+        source = _months_rows(view, aggregate.partition_key)
+        _execute(
+            sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)),
+            {"months": months},
+        )
+    elif view.rollup_of and aggregate.team_of:
+        _team_add_rollup_delta(view, aggregate)
+    elif view.rollup_of:
+        _aggregate_add_rollup_delta(view, aggregate)
+    else:
+        _aggregate_add_difference(view, aggregate, months)
+
+
+def _distinct_recount(aggregate: KpiView) -> None:
+    """Count the distinct measures an aggregate stores (`distinct_from`) from its all-time membership table, per key.
+
+    Distinct counts do not add up, so the refresh's sums leave them NULL; they are counted again here for every key:
+    one pass over the membership table (a few hundred thousand rows at 1M orders), joined by hash on keys without a
+    NULL. Keys with a NULL (orders without a rep), and rows the pass left NULL, are counted on their own. An entity
+    is unique per key of the membership table, so where the aggregate's key and the entity cover it, a plain count
+    is the distinct count.
+    """
+    members = get_view(aggregate.distinct_from)
+    table, source = sql.Identifier(aggregate.name), sql.Identifier(members.name)
+    keys = [sql.Identifier(k) for k in aggregate.key]
+    counts, names = [], []
+    for name, spec in stored_distinct(aggregate).items():
+        entity, where = (spec, None) if isinstance(spec, str) else (spec["of"], spec.get("where"))
+        unique = set(members.key) <= set(aggregate.key) | {entity}
+        counted = sql.SQL("count({}{})").format(sql.SQL("" if unique else "DISTINCT "), sql.Identifier(entity))
+        if where:
+            counted += sql.SQL(" FILTER (WHERE {})").format(sql.Identifier(where))
+        counts.append(sql.SQL("{} AS {}").format(counted, sql.Identifier(name)))
+        names.append(sql.Identifier(name))
+    matched = [sql.SQL("a.{0} = n.{0}").format(k) for k in keys]
+    changed = sql.SQL(" OR ").join(sql.SQL("a.{0} IS DISTINCT FROM n.{0}").format(n) for n in names)
+    _execute(
+        sql.SQL("UPDATE {table} a SET {sets} FROM (SELECT {select} FROM {source} {group}) n WHERE {matched}").format(
+            table=table,
+            sets=sql.SQL(", ").join(sql.SQL("{0} = n.{0}").format(n) for n in names),
+            select=sql.SQL(", ").join([*keys, *counts]),
+            source=source,
+            group=sql.SQL("GROUP BY {}").format(sql.SQL(", ").join(keys)) if keys else sql.SQL(""),
+            matched=sql.SQL(" AND ").join([*matched, sql.SQL("({})").format(changed)]),
+        )
+    )
+    same_key = [sql.SQL("m.{0} IS NOT DISTINCT FROM a.{0}").format(k) for k in keys]
+    left = [sql.SQL("a.{} IS NULL").format(k) for k in keys] + [sql.SQL("a.{} IS NULL").format(n) for n in names]
+    _execute(
+        sql.SQL("UPDATE {table} a SET ({names}) = (SELECT {counts} FROM {source} m WHERE {same}) WHERE {left}").format(
+            table=table,
+            names=sql.SQL(", ").join(names),
+            counts=sql.SQL(", ").join(counts),
+            source=source,
+            same=sql.SQL(" AND ").join(same_key) if same_key else sql.SQL("TRUE"),
+            left=sql.SQL(" OR ").join(left),
+        )
+    )
 
 
 def _aggregate_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
@@ -222,12 +303,17 @@ def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[da
         ),
         _old_sums(aggregate),
     )
-    select = sql.SQL("SELECT {keys}, {attributes}, {sums} FROM ({new} UNION ALL {negated}) d GROUP BY {keys}").format(
+    # Only the groups whose sums changed, as the rollups' difference: a month recomputed without a change rewrote (and
+    # re-indexed) a row per group of the month. Exact: attributes (names...) change only with a full refresh.
+    select = sql.SQL(
+        "SELECT {keys}, {attributes}, {sums} FROM ({new} UNION ALL {negated}) d GROUP BY {keys} HAVING {changed}"
+    ).format(
         keys=sql.SQL(", ").join(sql.Identifier(k) for k in aggregate.key),
         attributes=sql.SQL(", ").join(sql.SQL("min({0}) AS {0}").format(sql.Identifier(a)) for a in attributes),
         sums=sql.SQL(", ").join(sql.SQL("sum({0}) AS {0}").format(sql.Identifier(m)) for m in aggregate.measures),
         new=new,
         negated=negated,
+        changed=sql.SQL(" OR ").join(sql.SQL("sum({}) <> 0").format(sql.Identifier(m)) for m in aggregate.measures),
     )
     updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
     updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes]
