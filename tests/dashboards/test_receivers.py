@@ -23,9 +23,13 @@ def test_an_execution_queues_one_refresh_per_dependent_view_with_its_months(monk
 
     execution_committed.send(sender=ExecutionJob, job=job)
 
-    assert queued == [{"view_name": "monthly_expenses", "source_id": job.source_id}]
-    pending = KpiPendingRefresh.objects.get()
-    assert (pending.view_name, pending.months, pending.full) == ("monthly_expenses", ["2024-03-01"], False)
+    # The expenses' monthly KPI view and the expenses dataset (questions over the facts themselves).
+    assert queued == [
+        {"view_name": "monthly_expenses", "source_id": job.source_id},
+        {"view_name": "dataset_expenses", "source_id": job.source_id},
+    ]
+    pending = {p.view_name: (p.months, p.full) for p in KpiPendingRefresh.objects.all()}
+    assert pending == {"monthly_expenses": (["2024-03-01"], False), "dataset_expenses": (["2024-03-01"], False)}
 
 
 def test_an_execution_that_changed_nothing_queues_nothing(monkeypatch):
