@@ -14,9 +14,10 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from django.conf import settings
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from canonical.selectors import data_currency
@@ -99,6 +100,12 @@ class ViewerFormat:
         if month:
             return format_skeleton("yMMM", value, locale=self.locale)
         return format_date(value, "medium", locale=self.locale)
+
+    def moment(self, value: datetime | None) -> str:
+        """A point in time as the viewer writes it ("07.12.2026, 02:40:00" in German), in the site's time zone."""
+        if value is None:
+            return ""
+        return format_datetime(localtime(value) if is_aware(value) else value, "medium", locale=self.locale)
 
     def vega_locale(self) -> dict:
         """{"tag", "currency", "number": d3-format locale, "time": d3-time-format locale} for static/js/viewer.js."""

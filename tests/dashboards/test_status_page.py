@@ -105,3 +105,21 @@ def test_the_status_page_shows_the_schedule_as_edited_in_the_admin(client, execu
     assert "every 6 hours" in row_html and "1 day" not in row_html
     # A nightly view says when, from its crontab, not the declared interval.
     assert "1 day" not in body and "UTC" in rows["gross_margin"]["schedule"]
+
+
+def test_the_status_page_writes_times_as_the_viewer_does(client, executive, settings):
+    from datetime import UTC, datetime
+
+    from dashboards.models import KpiViewState
+
+    settings.TIME_ZONE = "UTC"
+    KpiViewState.objects.update_or_create(
+        view_name="monthly_revenue", defaults={"last_success_at": datetime(2026, 5, 4, 13, 7, 9, tzinfo=UTC)}
+    )
+    client.login(username=executive.username, password=PASSWORD)
+
+    german = client.get(URL, headers={"Accept-Language": "de-DE"}).content.decode()
+    english = client.get(URL, headers={"Accept-Language": "en-US"}).content.decode()
+
+    assert "04.05.2026, 13:07:09" in german and "2026-05-04 13:07:09" not in german
+    assert "May 4, 2026, 1:07:09" in english
