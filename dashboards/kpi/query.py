@@ -153,7 +153,8 @@ def _distinct_read(query: KpiQuery) -> KpiView | None:
     if not any(m in (query.view.distinct or {}) for m in query.measures):
         return None
     all_time = all_time_membership_of(query.view)
-    if all_time is not None and not (query.date_from or query.date_to) and set(query.group_by) <= set(all_time.columns):
+    read = set(query.group_by) | (set(query.measures) - set(query.view.distinct))
+    if all_time is not None and not (query.date_from or query.date_to) and read <= set(all_time.columns):
         return all_time
     return membership_of(query.view)
 

@@ -8,9 +8,10 @@
 from django.db import migrations
 
 FORWARD = [
-    'CREATE TABLE IF NOT EXISTS "sales_rep_customers_all_time" ("sales_rep_id" bigint, "rep_name" text, "customer_id" bigint, "revenue" numeric, "order_count" bigint, "month_count" bigint)',  # noqa: E501
+    'CREATE TABLE IF NOT EXISTS "sales_rep_customers_all_time" ("sales_rep_id" bigint, "rep_name" text, "customer_id" bigint)',  # noqa: E501
     'CREATE UNIQUE INDEX IF NOT EXISTS "sales_rep_customers_all_time_key" ON "sales_rep_customers_all_time" ("sales_rep_id", "customer_id") NULLS NOT DISTINCT',  # noqa: E501
-    'CREATE INDEX IF NOT EXISTS "sales_rep_customers_all_time_emptied" ON "sales_rep_customers_all_time" ("month_count") WHERE "month_count" = 0',  # noqa: E501
+    # Whether any month still holds a pair a refresh's months held (`_pairs_refresh`).
+    'CREATE INDEX IF NOT EXISTS "sales_rep_customers_pair" ON "sales_rep_customers" ("sales_rep_id", "customer_id")',
     'ALTER TABLE "sales_rep_performance_all_time" ADD COLUMN "customer_count" bigint',
     'CREATE TABLE IF NOT EXISTS "sales_rep_performance_by_name" ("rep_name" text, "revenue" numeric, "order_count" bigint, "customer_count" bigint)',  # noqa: E501
     'CREATE UNIQUE INDEX IF NOT EXISTS "sales_rep_performance_by_name_key" ON "sales_rep_performance_by_name" ("rep_name") NULLS NOT DISTINCT',  # noqa: E501
@@ -23,9 +24,8 @@ FORWARD = [
     'CREATE TABLE IF NOT EXISTS "new_vs_returning_all_time" ("sales_rep_id" bigint, "new_customers" bigint, "returning_customers" bigint, "new_revenue" numeric, "returning_revenue" numeric)',  # noqa: E501
     'CREATE UNIQUE INDEX IF NOT EXISTS "new_vs_returning_all_time_key" ON "new_vs_returning_all_time" ("sales_rep_id") NULLS NOT DISTINCT',  # noqa: E501
     # The rows, as the SQL files beside the declarations select them from the whole month-by-month tables.
-    'INSERT INTO "sales_rep_customers_all_time" (sales_rep_id, rep_name, customer_id, revenue, order_count, month_count) '  # noqa: E501
-    "SELECT sales_rep_id, min(rep_name), customer_id, sum(revenue), sum(order_count), count(*) "
-    'FROM "sales_rep_customers" GROUP BY sales_rep_id, customer_id',
+    'INSERT INTO "sales_rep_customers_all_time" (sales_rep_id, rep_name, customer_id) '
+    'SELECT sales_rep_id, min(rep_name), customer_id FROM "sales_rep_customers" GROUP BY sales_rep_id, customer_id',
     # Counted per key in one hash-joined pass (the refresh's `_distinct_recount`); a NULL rep (orders without one) apart.
     'UPDATE "sales_rep_performance_all_time" a SET customer_count = n.c FROM (SELECT sales_rep_id, count(customer_id) c '
     'FROM "sales_rep_customers_all_time" GROUP BY sales_rep_id) n WHERE a.sales_rep_id = n.sales_rep_id',
@@ -53,6 +53,7 @@ FORWARD = [
 ]
 BACKWARD = [
     'DROP TABLE "sales_rep_customers_all_time"',
+    'DROP INDEX "sales_rep_customers_pair"',
     'ALTER TABLE "sales_rep_performance_all_time" DROP COLUMN "customer_count"',
     'DROP TABLE "sales_rep_performance_by_name"',
     'DELETE FROM "kpi_team_snapshots" WHERE "aggregate_name" = \'monthly_revenue_teams\'',

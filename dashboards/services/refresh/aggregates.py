@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db import connection
 from psycopg import sql
 
 from dashboards.kpi.registry import (
@@ -97,12 +98,18 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
     A team aggregate's rebuild takes its hierarchy snapshot again first (`_team_snapshot_rebuild`).
     """
     parent = sql.Identifier(view.name)
+    # An all-time membership is rebuilt with the membership table it sums.
+    rebuilt = {a.name for a in aggregates_of(view) if full or a.name in rebuild or a.summed_from in rebuild}
     for aggregate in aggregates_of(view):
-        _aggregate_refresh(view, aggregate, parent, full=full or aggregate.name in rebuild, months=months)
-    # After every sum: the counts read the all-time membership, refreshed in the loop.
+        _aggregate_refresh(view, aggregate, parent, full=aggregate.name in rebuilt, months=months)
+    # After every sum: the counts read the all-time membership, refreshed in the loop. Incrementally, only the keys
+    # whose pairs the refresh added or deleted (`_pairs_refresh`) can have another count.
     for aggregate in aggregates_of(view):
-        if aggregate.distinct_from and (full or months or aggregate.name in rebuild):
-            _distinct_recount(aggregate)
+        if not aggregate.distinct_from or not (full or months or aggregate.name in rebuild):
+            continue
+        members = get_view(aggregate.distinct_from)
+        everything = aggregate.name in rebuilt or members.name in rebuilt or members.measures
+        _distinct_recount(aggregate, changed=None if everything else _changed_pairs(members))
 
 
 def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier, *, full: bool, months) -> None:
@@ -117,6 +124,8 @@ def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier
                     table, _columns(aggregate), _aggregate_select(aggregate, sql.Identifier(members.name))
                 )
             )
+        elif months and not aggregate.measures:
+            _pairs_refresh(members, aggregate, months)
         elif months:
             _aggregate_add_difference(members, aggregate, months)
         return
@@ -152,14 +161,76 @@ def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier
         _aggregate_add_difference(view, aggregate, months)
 
 
-def _distinct_recount(aggregate: KpiView) -> None:
-    """Count the distinct measures an aggregate stores (`distinct_from`) from its all-time membership table, per key.
+def _changed_pairs(all_time: KpiView) -> sql.Identifier:
+    """The temporary table of the pairs `_pairs_refresh` added to or deleted from an all-time membership table."""
+    return sql.Identifier(f"kpi_changed_{all_time.name}")
 
-    Distinct counts do not add up, so the refresh's sums leave them NULL; they are counted again here for every key:
-    one pass over the membership table (a few hundred thousand rows at 1M orders), joined by hash on keys without a
-    NULL. Keys with a NULL (orders without a rep), and rows the pass left NULL, are counted on their own. An entity
-    is unique per key of the membership table, so where the aggregate's key and the entity cover it, a plain count
-    is the distinct count.
+
+def _pairs_refresh(members: KpiView, aggregate: KpiView, months: list[date]) -> None:
+    """Bring an all-time membership table (its key: the pairs of its membership table, no sums) in line with the
+    refreshed months: insert the months' pairs it lacks, delete the pairs those months held before
+    (`_aggregates_before`) that no month holds now. A month of orders from known pairs writes nothing. The pairs
+    added or deleted are kept (`_changed_pairs`): only their keys' distinct counts can change."""
+    table, changed, old = sql.Identifier(aggregate.name), _changed_pairs(aggregate), _old_sums(aggregate)
+    columns = _columns(aggregate)
+    keys = [sql.Identifier(k) for k in aggregate.key]
+    _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(changed))
+    _execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT * FROM {} WITH NO DATA").format(changed, table))
+    select = sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(members, members.partition_key))
+    _execute(
+        sql.SQL(
+            "WITH added AS (INSERT INTO {table} ({columns}) {select} ON CONFLICT ({keys}) DO NOTHING "
+            "RETURNING {columns}) INSERT INTO {changed} ({columns}) SELECT {columns} FROM added"
+        ).format(table=table, columns=columns, select=select, keys=sql.SQL(", ").join(keys), changed=changed),
+        {"months": months},
+    )
+    # Held before, held by no month now; `=` on keys without a NULL (the membership table's pair index), then the
+    # pairs with one (orders without a rep or customer) matched with IS NOT DISTINCT FROM. Months new to the data
+    # held nothing before: nothing to look for (an unanalyzed empty table still got a scan of every pair).
+    has_null = sql.SQL(" OR ").join(sql.SQL("o.{} IS NULL").format(k) for k in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT count(*) FILTER (WHERE NOT ({0})), count(*) FILTER (WHERE {0}) FROM {1} o").format(
+                has_null, old
+            )
+        )
+        held = cursor.fetchone()
+    if any(held):
+        _execute(sql.SQL("ANALYZE {}").format(old))
+    for null_part, count in zip((False, True), held, strict=True):
+        if not count:
+            continue
+        same = sql.SQL(" IS NOT DISTINCT FROM " if null_part else " = ")
+        match_old = sql.SQL(" AND ").join(sql.SQL("p.{0}{1}o.{0}").format(k, same) for k in keys)
+        match_members = sql.SQL(" AND ").join(sql.SQL("m.{0}{1}o.{0}").format(k, same) for k in keys)
+        _execute(
+            sql.SQL(
+                "WITH gone AS (DELETE FROM {table} p USING {old} o WHERE {match_old} AND {nulls} "
+                "AND NOT EXISTS (SELECT 1 FROM {members} m WHERE {match_members}) RETURNING {returned}) "
+                "INSERT INTO {changed} ({columns}) SELECT {columns} FROM gone"
+            ).format(
+                table=table,
+                old=old,
+                match_old=match_old,
+                nulls=sql.SQL("({})").format(has_null) if null_part else sql.SQL("NOT ({})").format(has_null),
+                members=sql.Identifier(members.name),
+                match_members=match_members,
+                returned=sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in aggregate.columns),
+                changed=changed,
+                columns=columns,
+            )
+        )
+
+
+def _distinct_recount(aggregate: KpiView, changed: sql.Identifier | None = None) -> None:
+    """Count the distinct measures an aggregate stores (`distinct_from`) from its all-time membership table, per key
+    (only the keys of the `changed` pairs, when given).
+
+    Distinct counts do not add up, so the refresh's sums leave them NULL; they are counted here: one pass over the
+    membership table (a few hundred thousand rows at 1M orders), joined by hash on keys without a NULL. Keys with a
+    NULL (orders without a rep), and rows the pass left NULL, are counted on their own. An entity is unique per key
+    of the membership table, so where the aggregate's key and the entity cover it, a plain count is the distinct
+    count.
     """
     members = get_view(aggregate.distinct_from)
     table, source = sql.Identifier(aggregate.name), sql.Identifier(members.name)
@@ -174,19 +245,38 @@ def _distinct_recount(aggregate: KpiView) -> None:
         counts.append(sql.SQL("{} AS {}").format(counted, sql.Identifier(name)))
         names.append(sql.Identifier(name))
     matched = [sql.SQL("a.{0} = n.{0}").format(k) for k in keys]
-    changed = sql.SQL(" OR ").join(sql.SQL("a.{0} IS DISTINCT FROM n.{0}").format(n) for n in names)
+    differs = sql.SQL(" OR ").join(sql.SQL("a.{0} IS DISTINCT FROM n.{0}").format(n) for n in names)
+    where = sql.SQL("")
+    if changed is not None and keys:
+        where = sql.SQL("WHERE ({}) IN (SELECT {} FROM {})").format(
+            sql.SQL(", ").join(keys), sql.SQL(", ").join(keys), changed
+        )
+    elif changed is not None:
+        where = sql.SQL("WHERE EXISTS (SELECT 1 FROM {})").format(changed)
     _execute(
-        sql.SQL("UPDATE {table} a SET {sets} FROM (SELECT {select} FROM {source} {group}) n WHERE {matched}").format(
+        sql.SQL(
+            "UPDATE {table} a SET {sets} FROM (SELECT {select} FROM {source} {where} {group}) n WHERE {matched}"
+        ).format(
             table=table,
             sets=sql.SQL(", ").join(sql.SQL("{0} = n.{0}").format(n) for n in names),
             select=sql.SQL(", ").join([*keys, *counts]),
             source=source,
+            where=where,
             group=sql.SQL("GROUP BY {}").format(sql.SQL(", ").join(keys)) if keys else sql.SQL(""),
-            matched=sql.SQL(" AND ").join([*matched, sql.SQL("({})").format(changed)]),
+            matched=sql.SQL(" AND ").join([*matched, sql.SQL("({})").format(differs)]),
         )
     )
     same_key = [sql.SQL("m.{0} IS NOT DISTINCT FROM a.{0}").format(k) for k in keys]
-    left = [sql.SQL("a.{} IS NULL").format(k) for k in keys] + [sql.SQL("a.{} IS NULL").format(n) for n in names]
+    left = [sql.SQL("a.{} IS NULL").format(n) for n in names]
+    null_keys = [sql.SQL("a.{} IS NULL").format(k) for k in keys]
+    if null_keys and changed is not None:
+        in_changed = sql.SQL(" AND ").join(sql.SQL("c.{0} IS NOT DISTINCT FROM a.{0}").format(k) for k in keys)
+        null_keys = [
+            sql.SQL("(({}) AND EXISTS (SELECT 1 FROM {} c WHERE {}))").format(
+                sql.SQL(" OR ").join(null_keys), changed, in_changed
+            )
+        ]
+    left += null_keys
     _execute(
         sql.SQL("UPDATE {table} a SET ({names}) = (SELECT {counts} FROM {source} m WHERE {same}) WHERE {left}").format(
             table=table,
@@ -293,6 +383,8 @@ def _team_add_rollup_delta(view: KpiView, aggregate: KpiView) -> None:
 
 def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[date]) -> None:
     table = sql.Identifier(aggregate.name)
+    # A stored distinct count is counted after the sums (`_distinct_recount`): an upsert keeps it, a new row has none.
+    stored = stored_distinct(aggregate)
     attributes = [c for c in aggregate.columns if c not in aggregate.key and c not in aggregate.measures]
     new = sql.SQL(view_sql(aggregate.name)).format(source=_months_rows(view, view.partition_key))
     # The file selects the aggregate's columns in declaration order: the old sums negated, in the same order.
@@ -316,7 +408,7 @@ def _aggregate_add_difference(view: KpiView, aggregate: KpiView, months: list[da
         changed=sql.SQL(" OR ").join(sql.SQL("sum({}) <> 0").format(sql.Identifier(m)) for m in aggregate.measures),
     )
     updates = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(m), table) for m in aggregate.measures]
-    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes]
+    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(a)) for a in attributes if a not in stored]
     _execute(
         sql.SQL("INSERT INTO {table} ({columns}) {select} ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
             table=table,
