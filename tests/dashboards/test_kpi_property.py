@@ -191,11 +191,13 @@ ranges = st.lists(
 
 
 def distinct_customers_of_orders(date_from, date_to) -> dict[int, int]:
-    """Per rep: count(distinct customer_id) of the orders whose month is in the range, from the orders themselves."""
+    """Per rep: count(distinct customer_id) of the orders whose month is in the range, from the orders themselves.
+    An order with no date yet is in no month (docs/KPI.md, "Undated revenue"), so in no range."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT sales_rep_id, count(DISTINCT customer_id) FROM canonical_orders "
-            "WHERE (%(lo)s::date IS NULL OR date_trunc('month', order_date)::date >= %(lo)s) "
+            "WHERE order_date IS NOT NULL "
+            "AND (%(lo)s::date IS NULL OR date_trunc('month', order_date)::date >= %(lo)s) "
             "AND (%(hi)s::date IS NULL OR date_trunc('month', order_date)::date <= %(hi)s) GROUP BY 1",
             {"lo": date_from, "hi": date_to},
         )
