@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple] = {
     # POST-only endpoints answer a GET with 405 before any access check: no data either way.
     "uploads/<int:source_id>/review/preview/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/review/dialect/": (LOGIN, 405, 405, 405, 405, 405),
+    "uploads/<int:source_id>/review/date-order/": (LOGIN, 405, 405, 405, 405, 405),
     "uploads/<int:source_id>/versions/<int:version>/restore/": (LOGIN, 405, 405, 405, 405, 405),
     # The transform editor's fragments: a GET without its row number is a 404 for those who may see the upload.
     "uploads/<int:source_id>/review/step/": (LOGIN, 403, 403, 403, 404, 404),
