@@ -82,8 +82,11 @@ def uploaded(nw_employees, tmp_path, settings):
 
 
 def pick(page, testid: str, value: str) -> None:
-    with page.expect_response(lambda r: "/dashboards/questions/?" in r.url):
-        page.select_option(f"[data-testid={testid}]", value)
+    selector = f"[data-testid={testid}]"
+    if page.eval_on_selector(selector, "el => el.value") == value:
+        return  # already chosen: selecting it again sends no request to wait for
+    with page.expect_response(lambda r: "/dashboards/questions/?" in r.url, timeout=60_000):
+        page.select_option(selector, value)
     page.wait_for_function(
         "([sel, value]) => { const el = document.querySelector(sel); return el && el.value === value; }",
         arg=[f"[data-testid={testid}]", value],
