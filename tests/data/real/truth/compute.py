@@ -36,14 +36,28 @@ def read_table(path: Path, how: dict) -> tuple[list[str], list[list]]:
         while rows and all(c in ("", None) for c in rows[-1]):
             rows.pop()
         header = [str(c) for c in rows[0]]
-        return header, [list(r) for r in rows[1:]]
+        return header, _records([list(r) for r in rows[1:]], header, how)
     text = path.read_bytes().decode(how.get("encoding", "utf-8"))
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=how.get("sep", ",")))
     skip = how.get("header_line", 1) - 1
     rows = rows[skip:]
     header = rows[0]
     data = [r for r in rows[1:] if any(c.strip() for c in r)]
-    return header, data
+    return header, _records(data, header, how)
+
+
+def _records(rows: list[list], header: list[str], how: dict) -> list[list]:
+    """The rows that are records, as an analyst reads them: `skip_repeated_header` drops the header printed
+    again inside the data (files concatenated by a tool); `only_key_is_no_record` names columns that alone do
+    not make a record (a row with nothing but an order id in it is padding, not an order)."""
+    if how.get("skip_repeated_header"):
+        rows = [r for r in rows if [str(c).strip() for c in r] != [h.strip() for h in header]]
+    keys = how.get("only_key_is_no_record")
+    if keys:
+        at = {h: i for i, h in enumerate(header)}
+        rest = [i for h, i in at.items() if h not in keys]
+        rows = [r for r in rows if any(i < len(r) and str(r[i]).strip() for i in rest)]
+    return rows
 
 
 def to_decimal(value, decimal_mark: str = ".") -> Decimal | None:
