@@ -143,6 +143,7 @@ def compute(name: str, entry: dict, spec: dict) -> dict:
             amount = Decimal(1)
             for f in factors:
                 amount *= f
+            amount *= Decimal(str(measure.get("scale", "1")))
             total += amount
             if rev:
                 year = year_of(cell(r, rev["date"]), rev["format"])
