@@ -49,9 +49,14 @@ def read_table(path: Path, how: dict) -> tuple[list[str], list[list]]:
 def _records(rows: list[list], header: list[str], how: dict) -> list[list]:
     """The rows that are records, as an analyst reads them: `skip_repeated_header` drops the header printed
     again inside the data (files concatenated by a tool); `only_key_is_no_record` names columns that alone do
-    not make a record (a row with nothing but an order id in it is padding, not an order)."""
+    not make a record (a row with nothing but an order id in it is padding, not an order); `record_requires` names
+    columns every record fills (a statement's balance, total and disclaimer rows have no transaction id)."""
     if how.get("skip_repeated_header"):
         rows = [r for r in rows if [str(c).strip() for c in r] != [h.strip() for h in header]]
+    required = how.get("record_requires")
+    if required:
+        at = {h: i for i, h in enumerate(header)}
+        rows = [r for r in rows if all(at[h] < len(r) and str(r[at[h]]).strip() for h in required)]
     keys = how.get("only_key_is_no_record")
     if keys:
         at = {h: i for i, h in enumerate(header)}
@@ -131,6 +136,8 @@ def compute(name: str, entry: dict, spec: dict) -> dict:
         rev = spec.get("revenue")
         for r in rows:
             if any(str(cell(r, k)).strip() != v for k, v in measure.get("where", {}).items()):
+                continue
+            if any(str(cell(r, k)).strip() not in vs for k, vs in measure.get("where_in", {}).items()):
                 continue
             if "per" in measure:
                 key = str(cell(r, measure["per"])).strip()
