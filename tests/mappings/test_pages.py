@@ -180,15 +180,32 @@ def test_saving_the_review_makes_a_new_version_with_pii_choices(client, executiv
         ("title", "canonical_employees.title", "", "hash"),
     ]  # fmt: skip
     response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
-    assert response.status_code == 200, response.content.decode()[:2000]
+    assert response.status_code == 302, response.content.decode()[:2000]
     mapping = source.mappings.get()
     assert mapping.version == 1
     assert mapping.options["drop_columns"] == ["homePhone"]
     title = mapping.fields.get(canonical_col="title")
     assert title.transform == [{"op": "hash"}]
     again = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
-    assert again.status_code == 200
+    assert again.status_code == 302
     assert source.mappings.count() == 2
+
+
+def test_saving_the_review_redirects_to_it_so_a_reload_saves_nothing_twice(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    rows = [
+        ("employeeID", "canonical_employees.external_id", "", "keep"),
+        ("lastName", "canonical_employees.name", "", "keep"),
+    ]
+    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows), follow=True)
+    assert response.redirect_chain == [(f"/uploads/{source.pk}/review/", 302)]
+    page = response.content.decode()
+    assert "Saved as version v1." in page
+    assert "Showing saved version v1." in page
+    reloaded = client.get(f"/uploads/{source.pk}/review/").content.decode()  # what a reload after the redirect does
+    assert "Saved as version v1." not in reloaded and "Showing saved version v1." in reloaded
+    assert source.mappings.count() == 1
 
 
 def test_an_invalid_mapping_is_not_saved_and_says_why(client, executive, upload_of):
@@ -286,9 +303,10 @@ def test_choosing_best_effort_on_the_review_page_saves_it_with_the_mapping(clien
     rows = [("customerID", "canonical_customers.external_id", "", "keep"),
             ("companyName", "canonical_customers.name", "", "keep")]  # fmt: skip
 
-    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows, ragged_rows="repair"))
+    data = _review_post(client, source, rows, ragged_rows="repair")
+    response = client.post(f"/uploads/{source.pk}/review/", data, follow=True)
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [(f"/uploads/{source.pk}/review/", 302)]
     assert source.mappings.get().options["ragged_rows"] == "repair"
     assert '<option value="repair" selected>' in response.content.decode()
 
