@@ -296,3 +296,37 @@ def test_the_page_shows_what_differs_from_the_executed_version_and_restores_an_o
     assert v3.note == "restored from v1"
     screenshot(page, "issue19-item6-versions-after", page.get_by_test_id("versions"))
     assert page.js_errors == []
+
+
+def test_a_step_that_cannot_be_saved_is_shown_again_as_typed_beside_its_problem(
+    page, live_server, login, executive, sales
+):
+    login(executive)
+    open_review(page, live_server, sales)
+    add_step(page, "Price", "Multiply by")
+    row(page, "Price").get_by_test_id("operand-value").fill("a dozen")
+    add_step(page, "Price", "Round")
+    row(page, "Price").get_by_test_id("places").fill("1")
+    versions = sales.mappings.count()
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("errors").wait_for()
+    assert sales.mappings.count() == versions  # nothing saved
+    steps = row(page, "Price").get_by_test_id("step")
+    assert [steps.nth(i).get_attribute("data-op") for i in range(steps.count())] == ["multiply", "round"]
+    assert row(page, "Price").get_by_test_id("operand-value").input_value() == "a dozen"
+    assert row(page, "Price").get_by_test_id("places").input_value() == "1"
+    problem = steps.nth(0).get_by_test_id("step-error")
+    assert problem.is_visible() and "value" in problem.inner_text()
+    assert steps.nth(1).get_by_test_id("step-error").count() == 0
+    screenshot(page, "issue23-leftover-step-error-after", row(page, "Price"))
+
+    row(page, "Price").get_by_test_id("operand-value").fill("2")
+    page.get_by_test_id("save").click()
+    wait_for_saved(page)
+    assert mapped(latest_fields(sales))["canonical_orders.amount"]["transform"] == [
+        {"op": "multiply", "value": 2},
+        {"op": "round", "places": 1},
+    ]
+    page.reload()  # a GET: saves nothing again
+    assert sales.mappings.count() == versions + 1
+    assert page.js_errors == []
