@@ -42,7 +42,13 @@ from mappings.proposer.structure import (
     read_structure,
     values_decide,
 )
-from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
+from mappings.proposer.tables import (
+    hinted_table,
+    missing_required_targets,
+    satisfiable,
+    select_tables,
+    table_scores,
+)
 from mappings.proposer.text import normalize_header
 
 ROW_KEY = 0.8  # a column unique on every row that some header evidence names the rows' key
@@ -61,12 +67,87 @@ def propose_from_profile(
     domain_hint: str | None = None,
     learned: dict | None = None,
     known_keys: dict | None = None,
+    notes: list[str] | None = None,
 ) -> dict:
     """The contract's proposal document for a profiled file (see mapping_propose). `known_keys`:
     {column: {table: (matched, tried)}}, its values found among a canonical table's external ids
-    (mappings.selectors.known_keys)."""
+    (mappings.selectors.known_keys). A mapping learned from files of the same layout is reused only where
+    it agrees with this file's own reading (`learned_conflicts`); otherwise the proposal is made afresh
+    and `notes` (a list, when given) says why."""
+    document = _propose(file, profile, dialect, domain_hint, learned or {}, known_keys)
+    if not learned:
+        return document
+    fresh = _propose(file, profile, dialect, domain_hint, {}, known_keys)
+    conflicts = learned_conflicts(document["proposals"], fresh["proposals"], profile)
+    if not conflicts:
+        return document
+    if notes is not None:
+        notes.append(f"The mapping saved before for this layout was not reused: {conflicts[0]}; proposed afresh.")
+    return fresh
+
+
+def learned_conflicts(learned: list[dict], fresh: list[dict], profile: dict) -> list[str]:
+    """Why the proposal that reuses learned fields contradicts this file's own reading (empty: it does not):
+    - it leaves a required column empty that the file's own reading fills (a learned "Price → orders.amount"
+      beside a fresh "Qty → order_lines.quantity": the lines would have no price);
+    - it gives a parent table a column that varies within that parent's key in this file (the grain says it
+      is not that entity's fact)."""
+    why: list[str] = []
+    own_missing = set(missing_required_targets(fresh))
+    reused = [p for p in learned if p["canonical_table"] and (p.get("reason") or "").startswith(LEARNED)]
+    grain = profile.get("grain") or {}
+    keys = grain.get("keys") or {}
+    key_of = {
+        p["canonical_table"]: p["source_col"]
+        for p in fresh + learned
+        if p["canonical_table"] and p["canonical_col"] == "external_id" and p.get("source_col") in keys
+    }
+    for p in reused:
+        key = key_of.get(p["canonical_table"])
+        if not key or key == p["source_col"] or p["canonical_col"] == "external_id":
+            continue
+        ev = keys[key]
+        if ev["unique"] or p["source_col"] in ev["determines"] or p["source_col"] in (ev.get("nearly") or {}):
+            continue
+        why.append(
+            f"'{p['source_col']}' → {p['canonical_table']}.{p['canonical_col']} was learned, but '{p['source_col']}' "
+            f"varies within '{key}' in this file: not a fact of {p['canonical_table'].removeprefix('canonical_')}"
+        )
+    for target in missing_required_targets(learned):
+        if target in own_missing:
+            continue
+        # The learned field that took a column this file's reading gives to the emptied table.
+        table = target.split(".")[0]
+        fills = next((p for p in fresh if _key(p) == target and p["source_col"]), None) or next(
+            (
+                p
+                for p in fresh
+                if p["canonical_table"] == table and any(r["source_col"] == p["source_col"] for r in reused)
+            ),
+            None,
+        )
+        took = next((r for r in reused if fills and r["source_col"] == fills["source_col"]), None)
+        if took:
+            why.append(
+                f"'{took['source_col']}' → {_key(took)} was learned, but this file's own reading needs "
+                f"'{took['source_col']}' for {_key(fills)}: without it {target} would be empty"
+            )
+        else:
+            why.append(f"with the learned fields, the required {target} would be empty, which this file fills")
+    return why
+
+
+LEARNED = "mapped before by users"
+
+
+def _key(p: dict) -> str:
+    return f"{p['canonical_table']}.{p['canonical_col']}"
+
+
+def _propose(
+    file: str, profile: dict, dialect: dict, domain_hint: str | None, learned: dict, known_keys: dict | None
+) -> dict:
     columns = profile["columns"]
-    learned = learned or {}
     scored = score_columns(columns)
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
@@ -107,7 +188,7 @@ def propose_from_profile(
             target = Target(prior["canonical_table"], prior["canonical_col"]) if prior["canonical_table"] else None
             where = f"{target.key}" if target else "unmapped"
             transform = prior.get("transform")
-            reason = f"mapped before by users: '{name}' → {where}"
+            reason = f"{LEARNED}: '{name}' → {where}"
             if transform and target and _learned_fits(prior, by_name[name]) is None:
                 transform = transform_for(by_name[name], target)
                 reason += f"; its date format does not read these values, so {by_name[name].get('format')}"
