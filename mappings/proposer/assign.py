@@ -156,7 +156,8 @@ def reference_duplicates(proposals: list[Proposal], selected: list[str], by_name
                     key.confidence * 0.97,
                     f"'{key.source_col}' identifies the {referenced.removeprefix('canonical_')} of each row "
                     f"(also {key.target.key})",
-                    [s for s in (key.transform or []) if s["op"] in ("map_values", "trim", "lower")] or None,
+                    [s for s in (key.transform or []) if s["op"] in ("map_values", "trim", "lower", "split_part")]
+                    or None,
                 )
             )
             taken.add(target)

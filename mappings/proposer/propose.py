@@ -40,6 +40,7 @@ from mappings.proposer.structure import (
     only_date,
     own,
     read_structure,
+    structural_evidence,
     values_decide,
 )
 from mappings.proposer.tables import (
@@ -156,6 +157,7 @@ def _propose(
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
+    structural_evidence(scored, structure, Evidence)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
         selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]

@@ -101,6 +101,12 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     for i, word in enumerate(words):
         table = owner.get(word)
         rest = " ".join(words[:i] + words[i + 1 :])
+        if table and 0 < i == len(words) - 2 and words[-1] in KEY_SUFFIXES:
+            # "order details id", "sales order number": the key belongs to the last entity named before it,
+            # the words before it only say which one ("order details": the lines), never another entity's key.
+            target = Target(table, "external_id")
+            offer(target, 0.9, f"header '{phrase}': the {words[-1]} of the {' '.join(words[:-1])}, its own key")
+            continue
         if table and rest:
             for target, strength in index.get(rest, ()):
                 if target.table == table:
@@ -126,6 +132,7 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     return found
 
 
+KEY_SUFFIXES = frozenset({"id", "number", "code", "key", "ref", "no"})
 BARE_STATUS = frozenset({"status", "state", "statut", "estado", "zustand", "stato"})
 
 
@@ -259,6 +266,11 @@ def transform_for(column: dict, target: Target) -> list[dict] | None:
         steps.append({"op": "parse_date", "format": column["format"]})
     elif ttype in ("money", "number") and kind == "decimal":
         steps.append({"op": "parse_number", "locale": column.get("locale") or "en"})
+    elif ttype in ("money", "number", "integer") and kind == "integer" and column.get("written_as"):
+        steps.append({"op": "parse_number", "locale": "en"})  # 1 957 and 14911.0 are whole numbers
+    elif column.get("written_as") == "float" and (target.column == "external_id" or target.references):
+        # 14911.0 is the key 14911 that a spreadsheet wrote as a float: the key as other files write it.
+        steps.append({"op": "split_part", "separator": ".", "index": 1})
     elif ttype == "boolean" and kind == "boolean":
         steps.append({"op": "parse_bool", "true_values": column["true_values"], "false_values": column["false_values"]})
     elif target.column == "email" and kind == "email":

@@ -176,7 +176,14 @@ def satisfiable(table: str, scored, structure) -> bool:
         return any(target in scored.get(n, {}) and scored[n][target].score >= PARENT_EVIDENCE for n in owned)
 
     spec = TABLES_BY_NAME[table]
-    required = [c.name for c in spec.columns if c.required and c.name != "external_id" and not c.computed]
+    # A parent the file keys (a customer id repeating with the customer's country) takes its name from its
+    # key when the file has none: it joins when the file gives at least one of its facts clearly.
+    keyed = structure.keys.get(table) is not None
+    required = [
+        c.name
+        for c in spec.columns
+        if c.required and c.name != "external_id" and not c.computed and not (keyed and "external_id" in c.filled_by)
+    ]
     if not required:
         return any(clear(c.name) for c in spec.columns if c.name != "external_id")
     return all(clear(name) for name in required)

@@ -238,3 +238,93 @@ def test_an_orders_shipping_and_tax_columns_are_its_amounts_not_its_total(tmp_pa
     assert _targets(by_col, "Shipping") == {"canonical_orders.shipping_amount"}
     assert _targets(by_col, "Taxes") == {"canonical_orders.tax_amount"}
     assert _targets(by_col, "Total") == {"canonical_orders.amount"}
+
+
+# A web shop's invoice lines (the UCI Online Retail shape): the invoice number repeats over the lines of one
+# sale, cancellations carry a "C" before the number, the customer id was written as a float by a spreadsheet,
+# and the product is a stock code with its description.
+STOCK = [("85123A", "WHITE HANGING HEART T-LIGHT HOLDER"), ("22423", "REGENCY CAKESTAND 3 TIER")]
+STOCK += [(f"2{i:04d}", f"SET OF {i} PAPER CUPS") for i in range(10)]
+
+
+def _retail_lines() -> str:
+    rows = []
+    for i in range(40):
+        number = f"C{536000 + i}" if i % 13 == 5 else str(536000 + i)
+        customer = "" if i % 7 == 3 else f"{17000 + i % 9}.0"
+        for j in range(1 + i % 3):
+            code, name = STOCK[(i + j) % len(STOCK)]
+            quantity = -1 if number.startswith("C") else 1 + j
+            rows.append(f"{number},{code},{name},{quantity},12/{1 + i % 28}/10 8:26,{2 + j}.55,{customer},France")
+    return "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" + "\n".join(rows)
+
+
+def test_an_invoice_number_repeating_over_quantities_and_prices_is_the_key_of_a_sales_lines(tmp_path):
+    path = tmp_path / "retail.csv"
+    path.write_text(_retail_lines())
+    profile, doc, by_col = _propose(path)
+    columns = {c["name"]: c for c in profile["columns"]}
+
+    # Numbers and the same numbers with a "C" are one column of codes, not amounts with a few bad values.
+    assert columns["InvoiceNo"]["type"] == "identifier"
+    # 17003.0 is the whole number 17003 that a spreadsheet wrote as a float.
+    assert columns["CustomerID"]["type"] == "integer" and columns["CustomerID"]["written_as"] == "float"
+    # No invoice total, no invoice-only fact (a due date, a paid date): the invoice is the receipt of a sale.
+    assert _targets(by_col, "InvoiceNo") == {"canonical_orders.external_id", "canonical_order_lines.order_id"}
+    assert "the invoice number repeats over the lines of one sale" in by_col["InvoiceNo"][0]["reason"]
+    assert _targets(by_col, "InvoiceDate") == {"canonical_orders.order_date"}
+    assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "UnitPrice") == {"canonical_order_lines.unit_price"}
+    # The code that varies within the sale is what each line sold; its description goes one-to-one with it.
+    assert _targets(by_col, "StockCode") == {"canonical_order_lines.product_id", "canonical_products.external_id"}
+    assert "what each line sold" in by_col["StockCode"][0]["reason"]
+    assert _targets(by_col, "Description") == {"canonical_products.name"}
+    assert "one value per 'StockCode' and one 'StockCode' per value" in by_col["Description"][0]["reason"]
+    # The customer's key, as other files write it (14911, not 14911.0), and its country.
+    customer = next(p for p in by_col["CustomerID"] if p["canonical_col"] == "customer_id")
+    assert customer["transform"] == [{"op": "split_part", "separator": ".", "index": 1}]
+    assert _targets(by_col, "Country") == {"canonical_customers.country"}
+    assert [p.line() for p in _gate(profile, doc)] == []
+
+
+def test_an_order_id_repeating_beside_a_unique_details_id_is_the_orders_key(tmp_path):
+    # A pizza shop's order details: the details' own id is unique, the order id repeats, digits are grouped
+    # by a space (1 957) and the pizza sold is a code with no header saying "product".
+    pizzas = ("hawaiian", "classic_dlx", "five_cheese", "bbq_ckn", "thai_ckn", "big_meat", "cali_ckn", "mexicana")
+    sizes = [f"{p}_{s}" for p in pizzas for s in "sml"]
+    rows, n = [], 0
+    for order in range(1, 1500, 3):
+        for j in range(1 + order % 4):
+            n += 1
+            rows.append(f"{n:,};{order:,};{sizes[(order * 7 + j) % len(sizes)]};{1 + j % 2}".replace(",", "\u00a0"))
+    path = tmp_path / "order_details.csv"
+    path.write_text('"order_details_id";"order_id";"pizza_size_id";"quantity"\n' + "\n".join(rows) + "\n")
+    profile, doc, by_col = _propose(path)
+
+    assert {c["name"]: c.get("written_as") for c in profile["columns"]}["order_id"] == "grouped"
+    assert "canonical_order_lines.order_id" in _targets(by_col, "order_id")
+    assert _targets(by_col, "order_details_id") == {"canonical_order_lines.external_id"}
+    assert "the id of the order details, its own key" in by_col["order_details_id"][0]["reason"]
+    assert _targets(by_col, "pizza_size_id") == {"canonical_order_lines.product_id"}
+    assert _targets(by_col, "quantity") == {"canonical_order_lines.quantity"}
+
+
+def test_lines_whose_order_number_is_unique_still_write_their_orders(tmp_path):
+    # One line per order in this extract (AdventureWorks' sales): the grain cannot tell the order's columns
+    # from the line's, so the header decides between the two; a product's stock date is neither.
+    rows = "".join(
+        f"{1 + i % 28:02d}-01-2015,{1 + i % 27:02d}-09-2001,SO{45000 + i},{300 + i % 12},{11000 + i},1,{1 + i % 3}\n"
+        for i in range(60)
+    )
+    path = tmp_path / "sales_2015.csv"
+    path.write_text("OrderDate,StockDate,OrderNumber,ProductKey,CustomerKey,OrderLineItem,OrderQuantity\n" + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "OrderNumber") == {"canonical_orders.external_id", "canonical_order_lines.order_id"}
+    assert _targets(by_col, "OrderDate") == {"canonical_orders.order_date"}
+    assert "one order line per order" in by_col["OrderDate"][0]["reason"]
+    assert _targets(by_col, "StockDate") == set()
+    assert _targets(by_col, "CustomerKey") == {"canonical_orders.customer_id"}
+    assert _targets(by_col, "OrderQuantity") == {"canonical_order_lines.quantity"}
+    # A line number that is 1 on every row is no line's key.
+    assert _targets(by_col, "OrderLineItem") == set()
