@@ -99,7 +99,8 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     # Strip an entity word: "customer city" in any file → "city" of the customer table.
     owner = entity_owner()
     for i, word in enumerate(words):
-        table = owner.get(word)
+        # "ordered", "invoiced", "shipped to": a participle of the entity word names the entity too.
+        table = owner.get(word) or (owner.get(word[:-2]) if word.endswith("ed") and i == len(words) - 1 else None)
         rest = " ".join(words[:i] + words[i + 1 :])
         if table and 0 < i == len(words) - 2 and words[-1] in KEY_SUFFIXES:
             # "order details id", "sales order number": the key belongs to the last entity named before it,

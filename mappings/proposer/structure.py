@@ -778,6 +778,8 @@ def keyed_table(s: Structure, totals: dict[str, float]) -> str | None:
     return max(fits)[1] if fits else None
 
 
+GROUPING = 0.5  # a column with fewer distinct values than this share of its entity's keys groups them
+GROUPED = 0.75  # evidence for the category of an entity whose rows such a column groups
 DESCRIBING = 0.55  # evidence for an entity's name or e-mail that makes a column describe it
 PARENT_DATE = 0.4  # a parent's date the grain does not give to that parent: more likely the row's own
 
@@ -794,8 +796,28 @@ def values_decide(
     stats = (grain or {}).get("columns") or {}
     distinct = {c["name"]: (stats.get(c["name"]) or {}).get("distinct", c.get("distinct", 0)) for c in columns}
     primary = selected[0] if selected else None
+    kinds = {c["name"]: c.get("type") for c in columns}
     for name, evidence in scored.items():
         for target, ev in list(evidence.items()):
+            key = s.keys.get(target.table)
+            if (
+                target.column == "name"
+                and key
+                and key != name
+                and distinct.get(name, 0) < GROUPING * distinct.get(key, 0)
+                and s.owner.get(name) == target.table
+            ):
+                # 7 product lines for 109 product codes: a grouping of the products, not each one's name.
+                label = _label(target.table)
+                why = f"{distinct[name]} values for {distinct[key]} '{key}': a grouping of the {label}s"
+                why += ", not each one's name"
+                evidence[target] = evidence_cls(target, ev.score * 0.3, f"{ev.reason}; {why}")
+                grouped = Target(target.table, "category")
+                if kinds.get(name) == "category" and grouped.column in TABLES_BY_NAME[target.table].column_names:
+                    current = evidence.get(grouped)
+                    if current is None or current.score < GROUPED:
+                        evidence[grouped] = evidence_cls(grouped, GROUPED, f"{why}: its category")
+                continue
             spec = TABLES_BY_NAME[target.table].column(target.column)
             entity = target.table if target.column == "external_id" else spec.references
             if entity and rows >= 2 and distinct.get(name) == 1:

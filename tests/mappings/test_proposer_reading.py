@@ -328,3 +328,39 @@ def test_lines_whose_order_number_is_unique_still_write_their_orders(tmp_path):
     assert _targets(by_col, "OrderQuantity") == {"canonical_order_lines.quantity"}
     # A line number that is 1 on every row is no line's key.
     assert _targets(by_col, "OrderLineItem") == set()
+
+
+def test_a_classic_sales_export_with_glued_capital_headers_reads_as_lines_customers_and_products(tmp_path):
+    # The classicmodels sales lines (Kaggle's sales_data_sample): headers glued in capitals, order and
+    # customer fields repeated on every line, a product line shared by many product codes.
+    lines = ["ORDERNUMBER,QUANTITYORDERED,PRICEEACH,SALES,ORDERDATE,PRODUCTLINE,PRODUCTCODE,CUSTOMERNAME,CITY,"
+             "CONTACTLASTNAME,CONTACTFIRSTNAME"]  # fmt: skip
+    customers = [("Land of Toys Inc.", "NYC", "Yu", "Kwai"), ("Reims Collectables", "Reims", "Henriot", "Paul")]
+    customers += [(f"Gift Shop {i}", f"Town {i}", f"Last{i}", f"First{i}") for i in range(6)]
+    for order in range(40):
+        name, city, last, first = customers[order % len(customers)]
+        for j in range(3):
+            code = (order + 5 * j) % 24
+            quantity, price = 20 + j, 50 + code
+            line = (
+                f"{10100 + order},{quantity},{price}.5,{quantity * (price + 0.5):.2f},0{1 + order % 9}/1{order % 9}/03"
+            )
+            lines.append(
+                f"{line},{('Motorcycles', 'Classic Cars', 'Ships')[code % 3]},S{code}_1678,{name},{city},{last},{first}"
+            )
+    path = tmp_path / "sales_data_sample.csv"
+    path.write_text("\n".join(lines) + "\n")
+    profile, doc, by_col = _propose(path)
+
+    # "QUANTITYORDERED" is "quantity ordered": words the vocabulary knows, glued by the export.
+    assert _targets(by_col, "QUANTITYORDERED") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "PRICEEACH") == {"canonical_order_lines.unit_price"}
+    # A customer's name that determines its city is the customer's key: the customer is written too.
+    assert "canonical_customers.name" in _targets(by_col, "CUSTOMERNAME")
+    assert _targets(by_col, "CITY") == {"canonical_customers.city"}
+    # A contact's first and last name are a person's: never a product's name.
+    assert not _targets(by_col, "CONTACTFIRSTNAME") & {"canonical_products.name"}
+    # 3 product lines for 24 product codes: a grouping of the products, their category, not their name.
+    assert _targets(by_col, "PRODUCTLINE") == {"canonical_products.category"}
+    assert "a grouping of the products" in by_col["PRODUCTLINE"][0]["reason"]
+    assert [p.line() for p in _gate(profile, doc)] == []
