@@ -49,8 +49,30 @@ def table_scores(
 DESCRIBES = 0.55  # evidence a column needs to count as describing the entity the rows refer to
 
 
+def fillable(table: str, scored) -> bool:
+    """Whether some column could fill each fact the table's rows need (an invoice's date and amount): a file
+    without a single date is no invoice list, whatever its "id" columns suggest."""
+    spec = TABLES_BY_NAME[table]
+    for col in spec.columns:
+        if not col.required or col.computed or col.name == "external_id" or "external_id" in col.filled_by:
+            continue
+        wanted = {col.name, *col.filled_by}
+        if not any(
+            t.table == table and t.column in wanted and ev.score >= FILLS
+            for evidence in scored.values()
+            for t, ev in evidence.items()
+        ):
+            return False
+    return True
+
+
+FILLS = 0.45  # evidence a column needs to count as able to fill a required fact
+
+
 def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[str]:
-    primary = hinted or max(totals, key=lambda t: totals[t])
+    # The rows' table is the best-scored one the file can fill; others only when none can.
+    possible = {t: v for t, v in totals.items() if fillable(t, scored)} or totals
+    primary = hinted or max(possible, key=lambda t: possible[t])
     owner = entity_owner()
     weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
     named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}

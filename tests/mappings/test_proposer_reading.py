@@ -364,3 +364,41 @@ def test_a_classic_sales_export_with_glued_capital_headers_reads_as_lines_custom
     assert _targets(by_col, "PRODUCTLINE") == {"canonical_products.category"}
     assert "a grouping of the products" in by_col["PRODUCTLINE"][0]["reason"]
     assert [p.line() for p in _gate(profile, doc)] == []
+
+
+def test_a_file_without_a_date_is_a_price_list_not_an_invoice_list(tmp_path):
+    # The pizza shop's sizes: three "..._id" columns and a price per unit. An invoice needs a date and an
+    # amount: a file with no date cannot be invoices, whatever "id" suggests; it can be the products.
+    rows = "".join(f"pizza{i}_{s};{i};{k + 1};{12 + i % 9},{25 * k}\n" for i in range(30) for k, s in enumerate("sml"))
+    path = tmp_path / "pizza_sizes.csv"
+    path.write_text('"pizza_size_id";"pizza_id";"size_id";"unit_price"\n' + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "pizza_size_id") == {"canonical_products.external_id"}
+    assert _targets(by_col, "unit_price") == {"canonical_products.price"}
+    assert not any(p["canonical_table"] == "canonical_invoices" for p in doc["proposals"])
+
+
+def test_an_invoice_total_beats_its_balance_and_its_items_are_not_kept_on_the_invoice(tmp_path):
+    # An invoicing tool's export (Zoho's shape): one row per item, the invoice's total and balance repeated.
+    from mappings.proposer.attributes import keep_as_attributes
+
+    rows = []
+    for i in range(8):
+        total = 100 + 10 * i
+        for j in range(1 + i % 3):
+            balance = 0 if i % 2 else total
+            status = "Paid" if i % 2 else "Sent"
+            rows.append(f"2021-03-{1 + i:02d},INV-{i:04d},{status},C{i % 3},Item {j},{j + 1},{total}.00,{balance}.00")
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        "Invoice Date,Invoice Number,Invoice Status,Customer ID,Item Name,Quantity,Total,Balance\n" + "\n".join(rows)
+    )
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "Total") == {"canonical_invoices.amount"}
+    assert _targets(by_col, "Balance") == set()  # what remains to be paid is no invoice's amount
+    kept = {p["source_col"]: p for p in keep_as_attributes(proposals=doc["proposals"], profile=profile, registered={})}
+    assert kept["Item Name"]["canonical_table"] is None
+    assert "varies within 'Invoice Number': a value of each item, which no table holds" in kept["Item Name"]["reason"]
+    assert kept["Balance"]["canonical_col"] == "attributes.balance"  # constant within the invoice: kept on it
