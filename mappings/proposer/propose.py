@@ -221,6 +221,7 @@ def _propose(
             why = noise_reason(phrase, column) or unmapped_reason(scored[name], selected)
             proposals.append(Proposal(name, None, unmapped_confidence(scored[name]), why))
     _row_key(proposals, structure, taken_targets)
+    _stock_counts_are_levels(proposals, grain)
     reference_fallback(proposals, scored, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
@@ -231,6 +232,27 @@ def _propose(
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+
+
+def _stock_counts_are_levels(proposals: list[Proposal], grain: dict) -> None:
+    """A stock count is a level: one per product (and warehouse) per day. Rows that repeat a product on one
+    date are events (returns, sales), not counts: no column of them is a stock count's (in place)."""
+    table = "canonical_inventory"
+    by_target = {p.target.column: p for p in proposals if p.target and p.target.table == table and p.source_col}
+    product, day = by_target.get("product_id"), by_target.get("snapshot_date")
+    if not product or not day or "warehouse" in by_target:
+        return
+    pairs = ((grain.get("per_date") or {}).get(product.source_col) or {}).get(day.source_col)
+    rows = grain.get("rows") or 0
+    if pairs is None or pairs >= rows:
+        return
+    why = (
+        f"'{product.source_col}' repeats on one '{day.source_col}' ({pairs} pairs on {rows} rows): the rows are "
+        "events, not stock counts (one per product per day)"
+    )
+    for i, p in enumerate(proposals):
+        if p.target and p.target.table == table:
+            proposals[i] = Proposal(p.source_col, None, 0.5, f"{why}; not {p.target.key} ({p.reason})")
 
 
 KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded refers to that entity

@@ -128,12 +128,26 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
                     offer(target, strength * (0.55 + 0.3 * share), f"header contains '{sub}'")
     # Fuzzy: typos and near-forms ("Rechungsdatum", "Quantitiy", "Customer_Nmae").
     for match, ratio, _ in process.extract(phrase, list(index), scorer=fuzz.ratio, limit=8, score_cutoff=82):
+        if not _typo_of(phrase, match):
+            continue
         for target, strength in index[match]:
             offer(target, strength * (ratio / 100) ** 2 * 0.9, f"header resembles '{match}' ({ratio:.0f}%)")
     return found
 
 
 KEY_SUFFIXES = frozenset({"id", "number", "code", "key", "ref", "no"})
+TYPO = 70  # a word this close to the synonym's word is a typo of it ("quantitiy", "nmae"); "style" is no "type"
+
+
+def _typo_of(phrase: str, match: str) -> bool:
+    """Whether a fuzzy match is a misspelling, not another word: word for word, each word close to the
+    synonym's ("product style" is not "product type", though the letters are 88% alike)."""
+    mine, theirs = phrase.split(), match.split()
+    if len(mine) != len(theirs) or len(mine) < 2:
+        return True
+    return all(fuzz.ratio(a, b) >= TYPO for a, b in zip(mine, theirs, strict=True))
+
+
 BARE_STATUS = frozenset({"status", "state", "statut", "estado", "zustand", "stato"})
 
 

@@ -402,3 +402,35 @@ def test_an_invoice_total_beats_its_balance_and_its_items_are_not_kept_on_the_in
     assert kept["Item Name"]["canonical_table"] is None
     assert "varies within 'Invoice Number': a value of each item, which no table holds" in kept["Item Name"]["reason"]
     assert kept["Balance"]["canonical_col"] == "attributes.balance"  # constant within the invoice: kept on it
+
+
+def test_returns_that_repeat_a_product_on_one_day_are_events_not_stock_counts(tmp_path):
+    # AdventureWorks' returns: a date, a territory, a product and a quantity, the only date of the file. A
+    # stock count is a level (one per product per day); a product returned twice on one day is an event.
+    rows = "".join(f"{1 + i % 20:02d}-01-2015,{1 + i % 9},{300 + i % 15},{1 + i % 7 // 6}\n" for i in range(200))
+    path = tmp_path / "returns.csv"
+    path.write_text("ReturnDate,TerritoryKey,ProductKey,ReturnQuantity\n" + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert all(not p["canonical_table"] for p in doc["proposals"])
+    assert "the rows are events, not stock counts (one per product per day)" in by_col["ReturnDate"][0]["reason"]
+    assert [p.line() for p in _gate(profile, doc)] == ["the file: no column is mapped with confidence ≥ 0.7"]
+
+    # One row per product per day: those are stock counts.
+    counts = tmp_path / "stock.csv"
+    counts.write_text(
+        "SnapshotDate,ProductKey,QuantityOnHand\n"
+        + "".join(f"{1 + d:02d}-01-2015,{300 + p},{(p * 7 + d) % 40}\n" for d in range(10) for p in range(15))
+    )
+    _, _, by_col = _propose(counts)
+    assert _targets(by_col, "ProductKey") == {"canonical_inventory.product_id"}
+
+
+def test_a_fuzzy_header_match_is_a_typo_of_each_word_not_another_word(tmp_path):
+    from mappings.proposer.scoring import score_columns
+
+    columns = [{"name": "ProductStyle", "type": "category", "top": [{"value": "U", "count": 3}]},
+               {"name": "Quantitiy", "type": "integer"}]  # fmt: skip
+    scored = score_columns(columns)
+    assert not any("resembles" in ev.reason for ev in scored["ProductStyle"].values())  # "style" is no "type"
+    assert any("resembles 'quantity'" in ev.reason for ev in scored["Quantitiy"].values())
