@@ -42,6 +42,7 @@ class Structure:
     owner_reason: dict[str, str] = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)  # grain table first, then its parents
     line_key: tuple[str, str] | None = None  # (parent key, number within it) making a row unique
+    line_numbers: bool = False  # the number within it runs 1, 2, 3 … in each order
     not_keys: dict[str, str] = field(default_factory=dict)  # column -> why it is no table's key
     row_number: str | None = None  # a unique column that names no entity (Row ID): a row number
     unique: dict[str, bool] = field(default_factory=dict)  # key candidate -> unique per row
@@ -137,7 +138,7 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
         (k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None
     )
     order_key = s.keys.get(ORDERS)
-    document = None if order_key else _sale_document(keys, scored, s)
+    document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
     if document:
         # The document's number is the sale's key: its rows are the sale's lines (orders + order lines).
         table, order_key = document
@@ -204,6 +205,9 @@ def _code_like(column: dict) -> bool:
     """Identifiers and codes: no spaces in the values shown (85123A, five_cheese_l, S10_1678)."""
     if column.get("type") == "identifier":
         return True
+    if column.get("type") == "integer":
+        # A number that names a key by its header's last word ("TrackId", "item_no"), not a count.
+        return normalize_header(column.get("name", "")).split()[-1:] in (["id"], ["key"], ["code"], ["no"])
     values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
     return column.get("type") in ("text", "category") and bool(values) and not any(" " in v.strip() for v in values)
 
@@ -265,7 +269,7 @@ def own(s: Structure, columns: list[dict], grain: dict, selected: list[str], sco
 SALE_LINE = 0.75  # header evidence for a line's quantity and its price or total
 
 
-def _sale_document(keys, scored, s: Structure) -> tuple[str, str] | None:
+def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] | None:
     """(table, key) when a document's number (an invoice's, a receipt's) repeats while each row carries a
     product's quantity and its price or line total, and nothing constant within the number is the document's
     own total: the rows are the lines of a sale, and the document number is the sale's (the order's) key.
@@ -275,10 +279,14 @@ def _sale_document(keys, scored, s: Structure) -> tuple[str, str] | None:
         if table in (ORDERS, LINES) or not TABLES_BY_NAME[table].references.get("customer_id"):
             continue
         ev = keys[key]
-        if ev["unique"] or not _supported(ev):
+        if not ev["unique"] and not _supported(ev):
             continue
-        constant = set(ev["determines"]) | set(ev.get("nearly") or {})
-        varying = [n for n in scored if n != key and n not in constant]
+        # Unique (one line per document: a till receipt per row), every column is the row's; else the columns
+        # that vary within the number are the lines'.
+        constant = set() if ev["unique"] else set(ev["determines"]) | set(ev.get("nearly") or {})
+        # A column with one value in the whole file (a quantity of 1 on every line) is constant within anything.
+        single = {n for n in constant if (stats.get(n) or {}).get("distinct", 2) <= 1}
+        varying = [n for n in scored if n != key and (n not in constant or n in single)]
 
         def line(column: str, names) -> bool:
             return any(_best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE for n in names)
@@ -293,7 +301,7 @@ def _sale_document(keys, scored, s: Structure) -> tuple[str, str] | None:
             line("quantity", varying)
             and (line("unit_price", varying) or line("amount", varying))
             and not own_total
-            and not _document_facts(table, key, constant, scored)
+            and not _document_facts(table, key, constant or set(scored), scored)
         ):
             return table, key
     return None
@@ -333,7 +341,9 @@ def _below_order(keys, scored, s: Structure, order_key: str) -> bool:
     if not ev["unique"]:
         # A key that repeats with everything varying is no key at all, unless its header says it is the
         # order's outright and the rows carry quantities: an order-items file whose orders are elsewhere.
-        named = _best_table_score(scored.get(order_key, {}), ORDERS) >= OWN_ID
+        named = _best_table_score(scored.get(order_key, {}), ORDERS) >= OWN_ID or (
+            s.sale_document is not None and s.sale_document[0] == order_key
+        )
         return bool(ev["determines"] or ev.get("nearly")) or (named and quantity and _supported(ev))
     product_key = s.keys.get("canonical_products")
     return bool(product_key) and not keys[product_key]["unique"] and quantity
@@ -371,8 +381,15 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
     s.key_of[order_key] = ORDERS
     if len(row_key) == 2 and order_key in row_key:
         other = row_key[1] if row_key[0] == order_key else row_key[0]
-        if s.key_of.get(other) in (None, LINES):
+        numbers = _numbers_lines(columns, other, ev["distinct"])
+        if s.key_of.get(other) not in (None, LINES) and numbers:
+            # 1, 2, 3 … within each order: the line's number, whatever entity its header names ("item_id").
+            table = s.key_of.pop(other)
+            del s.keys[table]
+        claimed = any(e.score >= CLAIMED for e in scored.get(other, {}).values())
+        if s.key_of.get(other) in (None, LINES) and (numbers or not claimed):
             s.line_key = (order_key, other)
+            s.line_numbers = numbers
 
 
 HOLDS = 0.45  # header evidence a table needs for a column to be its fact
@@ -428,6 +445,20 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         elif parents:
             s.owner[name] = s.grain_table
             s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {_label(s.grain_table)} fact"
+
+
+MAX_LINES = 200  # line numbers within one order stay below this
+
+
+def _numbers_lines(columns, name: str, orders: int) -> bool:
+    """Whether a column's values are the numbers 1 … n (or 0 … n-1) with n small, its first number on
+    (nearly) every one of the `orders`: it counts each order's lines."""
+    column = next((c for c in columns if c["name"] == name), {})
+    low, high, distinct = column.get("min"), column.get("max"), column.get("distinct") or 0
+    if column.get("type") != "integer" or low not in (0, 1) or not isinstance(high, int):
+        return False
+    first = next((t["count"] for t in column.get("top", []) if t["value"] == str(low)), 0)
+    return high - low + 1 == distinct and distinct <= MAX_LINES and first >= NEARLY_ALL * orders
 
 
 def _one_line_per_order(s: Structure, columns, scored: dict, order_key: str) -> None:
@@ -581,7 +612,8 @@ def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> 
     if s.sale_document:
         key, table = s.sale_document
         named = max((ev.score for t, ev in scored[key].items() if t.table == table), default=0.0)
-        why = f"the {_label(table)} number repeats over the lines of one sale: {s.grain_reason}"
+        how = "identifies a sale of one line" if s.unique.get(key) else "repeats over the lines of one sale"
+        why = f"the {_label(table)} number {how}: {s.grain_reason}"
         for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
             if target not in scored[key] or scored[key][target].score < named:
                 scored[key][target] = evidence_cls(target, named, why)
@@ -601,6 +633,12 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
     """Weigh each column's header evidence by what the grain says it is (in place)."""
     for name, evidence in scored.items():
         table = s.owner.get(name)
+        if s.line_key and s.line_numbers and name == s.line_key[1]:
+            # 1, 2, 3 … within each order: it numbers the lines (part of the line's key), it names nothing.
+            for target, ev in list(evidence.items()):
+                why = f"'{name}' numbers the lines within each '{s.line_key[0]}'"
+                evidence[target] = evidence_cls(target, ev.score * FOREIGN, f"{ev.reason}; {why}")
+            continue
         for target, ev in list(evidence.items()):
             factor = 1.0
             if name in s.key_of:

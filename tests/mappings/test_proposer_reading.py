@@ -434,3 +434,33 @@ def test_a_fuzzy_header_match_is_a_typo_of_each_word_not_another_word(tmp_path):
     scored = score_columns(columns)
     assert not any("resembles" in ev.reason for ev in scored["ProductStyle"].values())  # "style" is no "type"
     assert any("resembles 'quantity'" in ev.reason for ev in scored["Quantitiy"].values())
+
+
+def test_items_numbered_within_their_order_are_lines_whatever_the_header_calls_the_number(tmp_path):
+    # A bike store's order items: item_id is 1, 2, 3 … within each order ("item id" reads like a product's
+    # id), product_id is the product. A key of invoice lines keyed by the invoice, and an integer TrackId,
+    # read the same way in the music store's invoice items.
+    rows = "".join(
+        f"{o},{j + 1},{(o * 7 + j) % 40 + 1},{1 + j % 2},{200 + o % 50}.99,0.{5 + j % 3}\n"
+        for o in range(1, 120)
+        for j in range(1 + o % 4)
+    )
+    path = tmp_path / "order_items.csv"
+    path.write_text("order_id,item_id,product_id,quantity,list_price,discount\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "item_id") == set()
+    assert "part of canonical_order_lines.external_id with 'order_id' (concat)" in by_col["item_id"][0]["reason"]
+    assert _targets(by_col, "product_id") == {"canonical_order_lines.product_id"}
+
+    n, lines = 0, []
+    for invoice in range(1, 150):
+        for j in range(1 + invoice % 5):
+            n += 1
+            lines.append(f"{n},{invoice},{(invoice * 13 + j * 7) % 600 + 1},0.99,1\n")
+    items = tmp_path / "invoice_items.csv"
+    items.write_text("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + "".join(lines))
+    _, _, by_col = _propose(items)
+    assert _targets(by_col, "InvoiceLineId") == {"canonical_order_lines.external_id"}
+    assert _targets(by_col, "InvoiceId") == {"canonical_order_lines.order_id"}
+    assert _targets(by_col, "TrackId") == {"canonical_order_lines.product_id"}
+    assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}  # 1 on every line: still the lines'
