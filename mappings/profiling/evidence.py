@@ -104,4 +104,26 @@ def grain(con, profiles: list[dict]) -> dict:
     candidates = [i for i, p in enumerate(profiles) if p["type"] in KEYISH and p["avg_length"] <= 64]
     document = file_grain(con, "sg", len(profiles), candidates).as_json([p["name"] for p in profiles])
     document["date_order"] = date_order(con, profiles)
+    document["per_date"] = per_date(con, profiles, document)
     return document
+
+
+MAX_PER_DATE = 3  # date columns whose pairs with the repeating keys are counted
+
+
+def per_date(con, profiles: list[dict], document: dict) -> dict[str, dict[str, int]]:
+    """{key: {date column: distinct (key, date) pairs}} for the repeating key candidates: whether a product
+    appears once per day (a stock level) or several times (events: sales, returns)."""
+    index = {p["name"]: i for i, p in enumerate(profiles)}
+    dates = [p["name"] for p in profiles if p["type"] in ("date", "datetime")][:MAX_PER_DATE]
+    keys = [k for k, ev in document["keys"].items() if not ev["unique"] and ev["distinct"] >= 2]
+    pairs = [(k, d) for k in keys for d in dates]
+    if not pairs:
+        return {}
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count(DISTINCT (c{index[k]}, c{index[d]}))" for k, d in pairs) + " FROM sg"
+    ).fetchone()
+    result: dict[str, dict[str, int]] = {}
+    for (k, d), n in zip(pairs, counts, strict=True):
+        result.setdefault(k, {})[d] = int(n)
+    return result

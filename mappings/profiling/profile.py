@@ -288,13 +288,24 @@ def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int
         ):
             evidence.date_profile(con, profile, index, choice)
             return
-    if all(_INTEGER.match(v) for v in values):
-        numbers = [int(v) for v in values]
+    whole = _whole_numbers(values)
+    if whole is not None:
+        numbers, written = whole
         profile.update(type="integer", min=min(numbers), max=max(numbers))
+        if written:
+            # "14911.0" (a spreadsheet's float) or "1 957" (digits grouped by spaces): whole numbers all the same.
+            profile["written_as"] = written
+            profile["notes"].append(_WRITTEN_NOTES[written])
         # Leading zeros (postal codes, "00042") are codes, not quantities.
-        if any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in values):
+        if any(len(v) > 1 and _INTEGER.match(v) and v.lstrip("+-").startswith("0") for v in values):
             profile.update(type="identifier", leading_zeros=True)
-        profile["id_like"] = profile["unique"] or (distinct > 2 and min(numbers) >= 0 and _looks_like_key(values))
+        digits = [str(n) for n in numbers] if written else values
+        profile["id_like"] = profile["unique"] or (distinct > 2 and min(numbers) >= 0 and _looks_like_key(digits))
+        return
+    if _codes_among_numbers(values):
+        # 536365 … and C536379: numbers and codes that carry the same digits are one column of codes (an
+        # invoice number whose cancellations are prefixed), not amounts with a few unreadable values.
+        profile.update(type="identifier", id_like=True)
         return
     numbers = _number_info(values)
     if numbers is not None:
@@ -357,6 +368,48 @@ def profile_file_figures(*, path: str | os.PathLike, dialect: dict, document: di
         if not apply_file_figures(con, columns, relation=relation[0], params=relation[1], sampled=True):
             return None
     return {**document, "columns": columns}
+
+
+_FLOAT_WHOLE = re.compile(r"^[-+]?\d+\.0+$")
+_GROUPED_WHOLE = re.compile(r"^[-+]?\d{1,3}(?:[ \u00a0\u202f']\d{3})+$")
+_WRITTEN_NOTES = {
+    "float": "whole numbers written as floats (14911.0): read as whole numbers",
+    "grouped": "whole numbers with digits grouped by spaces (1 957): read as whole numbers",
+}
+
+
+def _whole_numbers(values: list[str]) -> tuple[list[int], str | None] | None:
+    """(the numbers, how they are written) when every value is a whole number: plain (42), written as a
+    float by a spreadsheet (42.0, with at least one such value), or grouped by spaces (1 957); else None."""
+    plain = floats = grouped = 0
+    numbers = []
+    for v in values:
+        if _INTEGER.match(v):
+            plain += 1
+            numbers.append(int(v))
+        elif _FLOAT_WHOLE.match(v):
+            floats += 1
+            numbers.append(int(v.split(".")[0]))
+        elif _GROUPED_WHOLE.match(v):
+            grouped += 1
+            numbers.append(int(_GROUPING.sub("", v)))
+        else:
+            return None
+    if floats and grouped:
+        return None
+    return numbers, ("float" if floats else "grouped" if grouped else None)
+
+
+_DIGIT_CODE = re.compile(r"^[A-Za-z]{1,3}[-_]?\d+$|^\d+[A-Za-z]{1,3}$")
+
+
+def _codes_among_numbers(values: list[str]) -> bool:
+    """Whether a column of plain whole numbers (most values) also holds codes made of such a number and a
+    letter prefix or suffix (C536379, 85123A): one column of codes, however few the letters."""
+    sample = values[:DISTINCT_LIMIT]
+    plain = sum(1 for v in sample if _INTEGER.match(v))
+    codes = sum(1 for v in sample if _DIGIT_CODE.match(v))
+    return bool(codes) and plain + codes == len(sample) and plain >= 0.5 * len(sample)
 
 
 def _looks_like_key(values: list[str]) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from canonical.schema import TABLES_BY_NAME
 from mappings.proposer.scoring import GENERIC_KEYS, MIN_SCORE, Evidence, Target, calibrate
 from mappings.proposer.text import normalize_header
+from mappings.proposer.vocabulary import vocabulary
 
 _FIRST_NAME = frozenset({"first name", "vorname", "prenom", "nombre de pila", "given name", "forename"})
 
@@ -14,6 +15,7 @@ _FIRST_NAME = frozenset({"first name", "vorname", "prenom", "nombre de pila", "g
 _LAST_NAME = frozenset({"last name", "nachname", "nom de famille", "apellido", "apellidos", "family name"})
 
 
+PEOPLE = ("canonical_customers", "canonical_employees", "canonical_suppliers")
 EMPTY_HEADER = 0.75  # an empty column has only its header: it must name the target outright
 
 
@@ -65,7 +67,12 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
     last = next((n for n, p in phrases.items() if p in _LAST_NAME or p.endswith(" last name")), None)
     if not first or not last:
         return {}
-    table = next((t for t in selected if "name" in TABLES_BY_NAME[t].column_names), None)
+    # A person's first and last name name a person or company entity (never a product); the one the header
+    # names ("contact first name": a customer's contact), else the first such table the file feeds.
+    people = [t for t in selected if t in PEOPLE]
+    words = set(phrases[first].split()) | set(phrases[last].split())
+    named = [t for t in people if words & set(vocabulary().entity_words[t])]
+    table = (named or people or [None])[0]
     if not table:
         return {}
     target = Target(table, "name")
@@ -156,7 +163,8 @@ def reference_duplicates(proposals: list[Proposal], selected: list[str], by_name
                     key.confidence * 0.97,
                     f"'{key.source_col}' identifies the {referenced.removeprefix('canonical_')} of each row "
                     f"(also {key.target.key})",
-                    [s for s in (key.transform or []) if s["op"] in ("map_values", "trim", "lower")] or None,
+                    [s for s in (key.transform or []) if s["op"] in ("map_values", "trim", "lower", "split_part")]
+                    or None,
                 )
             )
             taken.add(target)

@@ -62,12 +62,19 @@ def keep_as_attributes(*, proposals: list[dict], profile: dict, registered: dict
         for step in p.get("transform") or []:
             used.update(step.get("columns") or [])
     taken = {attribute_key(p["canonical_col"]) for p in proposals if p.get("canonical_table") == table}
+    item_of = _varies_within_key(proposals, profile, table)
     kept = []
     for p in proposals:
         name = p.get("source_col")
         column = columns.get(name or "")
         if p.get("canonical_table") or not name or name in used or column is None or column.get("type") == "empty":
             kept.append(p)
+            continue
+        if name in item_of:
+            # An item's value where the table's key repeats over its items (an invoice's Item Name): kept on
+            # the table it would hold the last item's value only, and merge rows that are one invoice.
+            reason = f"{p['reason']}; varies within '{item_of[name]}': a value of each item, which no table holds"
+            kept.append({**p, "reason": reason})
             continue
         if column.get("pii"):
             reason = f"{p['reason']}; personal data ({column['pii'].get('kind')}): kept only if you choose to keep it"
@@ -94,3 +101,24 @@ def keep_as_attributes(*, proposals: list[dict], profile: dict, registered: dict
             }
         )
     return kept
+
+
+def _varies_within_key(proposals: list[dict], profile: dict, table: str) -> dict[str, str]:
+    """{column: key} for the columns that take several values within one value of `table`'s key, when that
+    key repeats in the file (items printed below their invoice): such a column is none of the table's."""
+    keys = (profile.get("grain") or {}).get("keys") or {}
+    key = next(
+        (
+            p["source_col"]
+            for p in proposals
+            if p.get("canonical_table") == table
+            and p.get("canonical_col") == "external_id"
+            and not any(step.get("op") == "concat" for step in p.get("transform") or [])
+        ),
+        None,
+    )
+    evidence = keys.get(key or "")
+    if not evidence or evidence["unique"]:
+        return {}
+    constant = set(evidence["determines"]) | set(evidence.get("nearly") or {})
+    return {c["name"]: key for c in profile.get("columns", []) if c["name"] != key and c["name"] not in constant}

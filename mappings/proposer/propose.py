@@ -40,9 +40,16 @@ from mappings.proposer.structure import (
     only_date,
     own,
     read_structure,
+    structural_evidence,
     values_decide,
 )
-from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
+from mappings.proposer.tables import (
+    hinted_table,
+    missing_required_targets,
+    satisfiable,
+    select_tables,
+    table_scores,
+)
 from mappings.proposer.text import normalize_header
 
 ROW_KEY = 0.8  # a column unique on every row that some header evidence names the rows' key
@@ -61,12 +68,87 @@ def propose_from_profile(
     domain_hint: str | None = None,
     learned: dict | None = None,
     known_keys: dict | None = None,
+    notes: list[str] | None = None,
 ) -> dict:
     """The contract's proposal document for a profiled file (see mapping_propose). `known_keys`:
     {column: {table: (matched, tried)}}, its values found among a canonical table's external ids
-    (mappings.selectors.known_keys)."""
+    (mappings.selectors.known_keys). A mapping learned from files of the same layout is reused only where
+    it agrees with this file's own reading (`learned_conflicts`); otherwise the proposal is made afresh
+    and `notes` (a list, when given) says why."""
+    document = _propose(file, profile, dialect, domain_hint, learned or {}, known_keys)
+    if not learned:
+        return document
+    fresh = _propose(file, profile, dialect, domain_hint, {}, known_keys)
+    conflicts = learned_conflicts(document["proposals"], fresh["proposals"], profile)
+    if not conflicts:
+        return document
+    if notes is not None:
+        notes.append(f"The mapping saved before for this layout was not reused: {conflicts[0]}; proposed afresh.")
+    return fresh
+
+
+def learned_conflicts(learned: list[dict], fresh: list[dict], profile: dict) -> list[str]:
+    """Why the proposal that reuses learned fields contradicts this file's own reading (empty: it does not):
+    - it leaves a required column empty that the file's own reading fills (a learned "Price → orders.amount"
+      beside a fresh "Qty → order_lines.quantity": the lines would have no price);
+    - it gives a parent table a column that varies within that parent's key in this file (the grain says it
+      is not that entity's fact)."""
+    why: list[str] = []
+    own_missing = set(missing_required_targets(fresh))
+    reused = [p for p in learned if p["canonical_table"] and (p.get("reason") or "").startswith(LEARNED)]
+    grain = profile.get("grain") or {}
+    keys = grain.get("keys") or {}
+    key_of = {
+        p["canonical_table"]: p["source_col"]
+        for p in fresh + learned
+        if p["canonical_table"] and p["canonical_col"] == "external_id" and p.get("source_col") in keys
+    }
+    for p in reused:
+        key = key_of.get(p["canonical_table"])
+        if not key or key == p["source_col"] or p["canonical_col"] == "external_id":
+            continue
+        ev = keys[key]
+        if ev["unique"] or p["source_col"] in ev["determines"] or p["source_col"] in (ev.get("nearly") or {}):
+            continue
+        why.append(
+            f"'{p['source_col']}' → {p['canonical_table']}.{p['canonical_col']} was learned, but '{p['source_col']}' "
+            f"varies within '{key}' in this file: not a fact of {p['canonical_table'].removeprefix('canonical_')}"
+        )
+    for target in missing_required_targets(learned):
+        if target in own_missing:
+            continue
+        # The learned field that took a column this file's reading gives to the emptied table.
+        table = target.split(".")[0]
+        fills = next((p for p in fresh if _key(p) == target and p["source_col"]), None) or next(
+            (
+                p
+                for p in fresh
+                if p["canonical_table"] == table and any(r["source_col"] == p["source_col"] for r in reused)
+            ),
+            None,
+        )
+        took = next((r for r in reused if fills and r["source_col"] == fills["source_col"]), None)
+        if took:
+            why.append(
+                f"'{took['source_col']}' → {_key(took)} was learned, but this file's own reading needs "
+                f"'{took['source_col']}' for {_key(fills)}: without it {target} would be empty"
+            )
+        else:
+            why.append(f"with the learned fields, the required {target} would be empty, which this file fills")
+    return why
+
+
+LEARNED = "mapped before by users"
+
+
+def _key(p: dict) -> str:
+    return f"{p['canonical_table']}.{p['canonical_col']}"
+
+
+def _propose(
+    file: str, profile: dict, dialect: dict, domain_hint: str | None, learned: dict, known_keys: dict | None
+) -> dict:
     columns = profile["columns"]
-    learned = learned or {}
     scored = score_columns(columns)
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
@@ -75,6 +157,7 @@ def propose_from_profile(
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
+    structural_evidence(scored, structure, Evidence)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
         selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]
@@ -107,7 +190,7 @@ def propose_from_profile(
             target = Target(prior["canonical_table"], prior["canonical_col"]) if prior["canonical_table"] else None
             where = f"{target.key}" if target else "unmapped"
             transform = prior.get("transform")
-            reason = f"mapped before by users: '{name}' → {where}"
+            reason = f"{LEARNED}: '{name}' → {where}"
             if transform and target and _learned_fits(prior, by_name[name]) is None:
                 transform = transform_for(by_name[name], target)
                 reason += f"; its date format does not read these values, so {by_name[name].get('format')}"
@@ -138,6 +221,7 @@ def propose_from_profile(
             why = noise_reason(phrase, column) or unmapped_reason(scored[name], selected)
             proposals.append(Proposal(name, None, unmapped_confidence(scored[name]), why))
     _row_key(proposals, structure, taken_targets)
+    _stock_counts_are_levels(proposals, grain)
     reference_fallback(proposals, scored, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
@@ -148,6 +232,27 @@ def propose_from_profile(
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+
+
+def _stock_counts_are_levels(proposals: list[Proposal], grain: dict) -> None:
+    """A stock count is a level: one per product (and warehouse) per day. Rows that repeat a product on one
+    date are events (returns, sales), not counts: no column of them is a stock count's (in place)."""
+    table = "canonical_inventory"
+    by_target = {p.target.column: p for p in proposals if p.target and p.target.table == table and p.source_col}
+    product, day = by_target.get("product_id"), by_target.get("snapshot_date")
+    if not product or not day or "warehouse" in by_target:
+        return
+    pairs = ((grain.get("per_date") or {}).get(product.source_col) or {}).get(day.source_col)
+    rows = grain.get("rows") or 0
+    if pairs is None or pairs >= rows:
+        return
+    why = (
+        f"'{product.source_col}' repeats on one '{day.source_col}' ({pairs} pairs on {rows} rows): the rows are "
+        "events, not stock counts (one per product per day)"
+    )
+    for i, p in enumerate(proposals):
+        if p.target and p.target.table == table:
+            proposals[i] = Proposal(p.source_col, None, 0.5, f"{why}; not {p.target.key} ({p.reason})")
 
 
 KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded refers to that entity

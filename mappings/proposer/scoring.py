@@ -99,8 +99,15 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     # Strip an entity word: "customer city" in any file → "city" of the customer table.
     owner = entity_owner()
     for i, word in enumerate(words):
-        table = owner.get(word)
+        # "ordered", "invoiced", "shipped to": a participle of the entity word names the entity too.
+        table = owner.get(word) or (owner.get(word[:-2]) if word.endswith("ed") and i == len(words) - 1 else None)
         rest = " ".join(words[:i] + words[i + 1 :])
+        if table and 0 < i == len(words) - 2 and words[-1] in KEY_SUFFIXES:
+            # "order details id", "sales order number": the key belongs to the last entity named before it,
+            # the words before it only say which one ("order details": the lines), never another entity's key.
+            target = Target(table, "external_id")
+            offer(target, 0.9, f"header '{phrase}': the {words[-1]} of the {' '.join(words[:-1])}, its own key")
+            continue
         if table and rest:
             for target, strength in index.get(rest, ()):
                 if target.table == table:
@@ -121,9 +128,24 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
                     offer(target, strength * (0.55 + 0.3 * share), f"header contains '{sub}'")
     # Fuzzy: typos and near-forms ("Rechungsdatum", "Quantitiy", "Customer_Nmae").
     for match, ratio, _ in process.extract(phrase, list(index), scorer=fuzz.ratio, limit=8, score_cutoff=82):
+        if not _typo_of(phrase, match):
+            continue
         for target, strength in index[match]:
             offer(target, strength * (ratio / 100) ** 2 * 0.9, f"header resembles '{match}' ({ratio:.0f}%)")
     return found
+
+
+KEY_SUFFIXES = frozenset({"id", "number", "code", "key", "ref", "no"})
+TYPO = 70  # a word this close to the synonym's word is a typo of it ("quantitiy", "nmae"); "style" is no "type"
+
+
+def _typo_of(phrase: str, match: str) -> bool:
+    """Whether a fuzzy match is a misspelling, not another word: word for word, each word close to the
+    synonym's ("product style" is not "product type", though the letters are 88% alike)."""
+    mine, theirs = phrase.split(), match.split()
+    if len(mine) != len(theirs) or len(mine) < 2:
+        return True
+    return all(fuzz.ratio(a, b) >= TYPO for a, b in zip(mine, theirs, strict=True))
 
 
 BARE_STATUS = frozenset({"status", "state", "statut", "estado", "zustand", "stato"})
@@ -259,6 +281,11 @@ def transform_for(column: dict, target: Target) -> list[dict] | None:
         steps.append({"op": "parse_date", "format": column["format"]})
     elif ttype in ("money", "number") and kind == "decimal":
         steps.append({"op": "parse_number", "locale": column.get("locale") or "en"})
+    elif ttype in ("money", "number", "integer") and kind == "integer" and column.get("written_as"):
+        steps.append({"op": "parse_number", "locale": "en"})  # 1 957 and 14911.0 are whole numbers
+    elif column.get("written_as") == "float" and (target.column == "external_id" or target.references):
+        # 14911.0 is the key 14911 that a spreadsheet wrote as a float: the key as other files write it.
+        steps.append({"op": "split_part", "separator": ".", "index": 1})
     elif ttype == "boolean" and kind == "boolean":
         steps.append({"op": "parse_bool", "true_values": column["true_values"], "false_values": column["false_values"]})
     elif target.column == "email" and kind == "email":

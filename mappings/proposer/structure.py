@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
+from mappings.proposer.scoring import Target
+from mappings.proposer.text import normalize_header
+from mappings.proposer.vocabulary import vocabulary
 
 ORDERS = "canonical_orders"
 LINES = "canonical_order_lines"
@@ -25,6 +28,7 @@ _BELOW_ORDER = ("canonical_order_lines", "canonical_payments", "canonical_invoic
 ENTITY_EVIDENCE = 0.7  # header evidence a key needs to name its entity
 OWN_ID = 0.85  # header evidence for "this is the table's own id" that, with unique values, names the row
 NEARLY_ALL = 0.9  # share of rows a key set on all but a few rows must cover
+CLEARER = 0.2  # header evidence by which a repeating column names an entity better than a unique one
 ENTITY_MARGIN = 0.05  # ... ahead of any other entity ("id" alone names none)
 
 
@@ -38,6 +42,7 @@ class Structure:
     owner_reason: dict[str, str] = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)  # grain table first, then its parents
     line_key: tuple[str, str] | None = None  # (parent key, number within it) making a row unique
+    line_numbers: bool = False  # the number within it runs 1, 2, 3 … in each order
     not_keys: dict[str, str] = field(default_factory=dict)  # column -> why it is no table's key
     row_number: str | None = None  # a unique column that names no entity (Row ID): a row number
     unique: dict[str, bool] = field(default_factory=dict)  # key candidate -> unique per row
@@ -48,6 +53,9 @@ class Structure:
     item_key: dict[str, str] = field(default_factory=dict)
     varies_within: dict[str, str] = field(default_factory=dict)  # column -> the item key it varies within
     key_evidence: dict[str, dict] = field(default_factory=dict)  # key column -> its grain evidence
+    sale_document: tuple[str, str] | None = None  # (key, table it names): a document number keying a sale's lines
+    product_sold: str | None = None  # the code column that is each line's product, no header saying so
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
 
     def as_json(self) -> dict:
         return {
@@ -104,15 +112,25 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
             entity_of[name] = (table, score, own)
     # One key per entity: a column unique per row first, then one the header calls the entity's own id
     # ("Customer ID" over "Customer Name"), then the strongest evidence.
+    # ... unless another column's header names the entity far more clearly ("order_id" beside a unique
+    # "order_details_id": the details' own id is the line's, the order's key is the one called so).
     ranked = sorted(entity_of.items(), key=lambda e: (not keys[e[0]]["unique"], not e[1][2], -e[1][1]))
-    for name, (table, _score, _own) in ranked:
-        if table not in s.keys:
-            s.keys[table] = name
-            s.key_of[name] = table
+    for name, (table, score, _own) in ranked:
+        if table in s.keys:
+            continue
+        clearer = [n for n, (t, sc, _) in ranked if t == table and sc - score >= CLEARER]
+        name = max(clearer, key=lambda n: entity_of[n][1]) if clearer else name
+        s.keys[table] = name
+        s.key_of[name] = table
     row_key = grain.get("row_key") or []
     s.unique = {k: bool(ev["unique"] and ev["nonnull"] == rows) for k, ev in keys.items()}
     # Unique where set, on nearly every row (a Shopify SKU, blank on a product's extra image rows).
     s.unique_where_set = {k: bool(ev["unique"] and ev["nonnull"] >= NEARLY_ALL * rows) for k, ev in keys.items()}
+    # Columns the grain did not test as keys (one value on every row, amounts, dates): unique or not by the profile.
+    for c in columns:
+        if c["name"] not in keys and rows >= 2:
+            nonnull = rows - (c.get("nulls") or 0)
+            s.unique_where_set[c["name"]] = bool(c.get("unique") and nonnull >= NEARLY_ALL * rows)
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
@@ -120,10 +138,110 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
         (k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None
     )
     order_key = s.keys.get(ORDERS)
+    document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
+    if document:
+        # The document's number is the sale's key: its rows are the sale's lines (orders + order lines).
+        table, order_key = document
+        del s.keys[table]
+        s.keys[ORDERS], s.key_of[order_key] = order_key, ORDERS
+        s.sale_document = (order_key, table)
     if order_key and _below_order(keys, scored, s, order_key):
         _line_level(s, columns, keys, scored, order_key, row_key)
+        if s.grain_table == LINES and PRODUCTS not in s.keys:
+            _product_sold(s, columns, keys, scored, order_key)
         s.tables = [s.grain_table] + [t for t in s.keys if t != s.grain_table]
+    _names_of_keys(s, columns, keys, scored)
     return s
+
+
+PRODUCTS = "canonical_products"
+MIN_PRODUCTS = 10  # distinct codes a column needs to be a catalogue's rather than a category's
+CLAIMED = 0.75  # header evidence that gives a column to another of the lines' or orders' columns
+
+
+def _product_sold(s: Structure, columns, keys, scored, order_key: str) -> None:
+    """The product of each line when no header names it: the one code column (no spaces, many values) that
+    varies within the order, repeats across orders, and that no header evidence gives to another column of
+    the line or of its order (a quantity, a price, a customer)."""
+    kinds = {c["name"]: c for c in columns}
+    order = keys[order_key]
+    constant = set(order["determines"]) | set(order.get("nearly") or {})
+    referents = {ORDERS, *TABLES_BY_NAME[LINES].references.values(), *TABLES_BY_NAME[ORDERS].references.values()}
+    candidates = []
+    for name, ev in keys.items():
+        column = kinds.get(name) or {}
+        if (
+            name == order_key
+            or name in constant
+            or ev["unique"]
+            or not _supported(ev)
+            or ev["distinct"] < MIN_PRODUCTS
+            or s.key_of.get(name) in referents
+            or (s.line_key and name == s.line_key[1])
+            or not _code_like(column)
+        ):
+            continue
+        claimed = any(
+            e.score >= CLAIMED and t.table in (LINES, ORDERS) and t.column != "product_id"
+            for t, e in scored.get(name, {}).items()
+        )
+        if not claimed:
+            candidates.append(name)
+    if len(candidates) == 1:
+        name = candidates[0]
+        s.key_of.pop(name, None)
+        s.keys = {t: k for t, k in s.keys.items() if k != name}
+        s.keys[PRODUCTS], s.key_of[name] = name, PRODUCTS
+        s.product_sold = name
+
+
+def _worded(column: dict) -> bool:
+    """Values of several words (WHITE HANGING HEART T-LIGHT HOLDER), as names are."""
+    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+    return bool(values) and sum(" " in v.strip() for v in values) >= 0.5 * len(values)
+
+
+def _code_like(column: dict) -> bool:
+    """Identifiers and codes: no spaces in the values shown (85123A, five_cheese_l, S10_1678)."""
+    if column.get("type") == "identifier":
+        return True
+    if column.get("type") == "integer":
+        # A number that names a key by its header's last word ("TrackId", "item_no"), not a count.
+        return normalize_header(column.get("name", "")).split()[-1:] in (["id"], ["key"], ["code"], ["no"])
+    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+    return column.get("type") in ("text", "category") and bool(values) and not any(" " in v.strip() for v in values)
+
+
+NAMES = 0.8  # a text column one-to-one with an entity's key: that entity's name
+
+
+def _names_of_keys(s: Structure, columns, keys, scored) -> None:
+    """A worded column that goes one-to-one with an entity's key (one description per stock code and one
+    stock code per description, but for a few) names that entity when no header gives it a name."""
+    kinds = {c["name"]: c for c in columns}
+    for table, key in s.keys.items():
+        spec = TABLES_BY_NAME[table]
+        if "name" not in spec.column_names or key not in keys:
+            continue
+        target = Target(table, "name")
+        if any(ev.score >= CLAIMED for n, e in scored.items() for t, ev in e.items() if t == target and n != key):
+            continue
+        ev = keys[key]
+        both = []
+        for name in set(ev["determines"]) | set(ev.get("nearly") or {}):
+            back = keys.get(name)
+            column = kinds.get(name) or {}
+            if (
+                back is None
+                or name in s.key_of
+                or column.get("type") not in ("text", "free_text", "category")
+                or not _worded(column)
+                or (key not in back["determines"] and key not in (back.get("nearly") or {}))
+            ):
+                continue
+            both.append(name)
+        if len(both) == 1:
+            s.names[both[0]] = (table, key)
 
 
 def own(s: Structure, columns: list[dict], grain: dict, selected: list[str], scored: dict | None = None) -> None:
@@ -148,15 +266,86 @@ def own(s: Structure, columns: list[dict], grain: dict, selected: list[str], sco
     _earned_keys(s, keys, grain["rows"], columns, scored)
 
 
+SALE_LINE = 0.75  # header evidence for a line's quantity and its price or total
+
+
+def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] | None:
+    """(table, key) when a document's number (an invoice's, a receipt's) repeats while each row carries a
+    product's quantity and its price or line total, and nothing constant within the number is the document's
+    own total: the rows are the lines of a sale, and the document number is the sale's (the order's) key.
+    An invoice printed over its items with its total on each row stays an invoice (its items' values are
+    none of its facts)."""
+    for table, key in s.keys.items():
+        if table in (ORDERS, LINES) or not TABLES_BY_NAME[table].references.get("customer_id"):
+            continue
+        ev = keys[key]
+        if not ev["unique"] and not _supported(ev):
+            continue
+        # Unique (one line per document: a till receipt per row), every column is the row's; else the columns
+        # that vary within the number are the lines'.
+        constant = set() if ev["unique"] else set(ev["determines"]) | set(ev.get("nearly") or {})
+        # A column with one value in the whole file (a quantity of 1 on every line) is constant within anything.
+        single = {n for n in constant if (stats.get(n) or {}).get("distinct", 2) <= 1}
+        varying = [n for n in scored if n != key and (n not in constant or n in single)]
+
+        def line(column: str, names) -> bool:
+            return any(_best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE for n in names)
+
+        own_total = any(
+            ev_.score >= SALE_LINE
+            for n in constant
+            for t, ev_ in scored.get(n, {}).items()
+            if t.table == table and t.column == "amount"
+        )
+        if (
+            line("quantity", varying)
+            and (line("unit_price", varying) or line("amount", varying))
+            and not own_total
+            and not _document_facts(table, key, constant or set(scored), scored)
+        ):
+            return table, key
+    return None
+
+
+DOCUMENT_MARGIN = 0.1  # a fact the header gives to the document's table clearly more than to an order
+
+
+def _document_facts(table: str, key: str, constant, scored) -> list[str]:
+    """Columns constant within the document's number that only that kind of document has (an invoice's
+    status or paid date, by header evidence clearly ahead of any order column); its own date does not count."""
+    spec = TABLES_BY_NAME[table]
+    event = next((c.name for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+    facts = []
+    for name in constant:
+        evidence = scored.get(name, {})
+        mine = max(
+            (
+                e.score
+                for t, e in evidence.items()
+                if t.table == table and t.column not in ("external_id", event) and not spec.column(t.column).references
+            ),
+            default=0.0,
+        )
+        theirs = max((e.score for t, e in evidence.items() if t.table == ORDERS), default=0.0)
+        if name != key and mine >= HOLDS and mine - theirs >= DOCUMENT_MARGIN:
+            facts.append(name)
+    return facts
+
+
 def _below_order(keys, scored, s: Structure, order_key: str) -> bool:
     """Whether the rows are below the order: its key repeats and still determines some of the order's
     columns (a key that repeats with everything varying is no key at all), or it is unique but each row
     carries a product and a quantity (one line per order)."""
     ev = keys[order_key]
-    if not ev["unique"]:
-        return bool(ev["determines"] or ev.get("nearly"))
-    product_key = s.keys.get("canonical_products")
     quantity = any(_best_column_score(scored.get(n, {}), LINES, "quantity") >= 0.75 for n in scored)
+    if not ev["unique"]:
+        # A key that repeats with everything varying is no key at all, unless its header says it is the
+        # order's outright and the rows carry quantities: an order-items file whose orders are elsewhere.
+        named = _best_table_score(scored.get(order_key, {}), ORDERS) >= OWN_ID or (
+            s.sale_document is not None and s.sale_document[0] == order_key
+        )
+        return bool(ev["determines"] or ev.get("nearly")) or (named and quantity and _supported(ev))
+    product_key = s.keys.get("canonical_products")
     return bool(product_key) and not keys[product_key]["unique"] and quantity
 
 
@@ -169,7 +358,11 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
     ev = keys[order_key]
     determined = set(ev["determines"]) | set(ev.get("nearly", {}))
     varying = [c["name"] for c in columns if c["name"] != order_key and c["name"] not in determined]
-    votes = {t: sum(_best_table_score(scored.get(n, {}), t) for n in varying) for t in _BELOW_ORDER}
+    # Only clear evidence votes: "contains 'id'" fits every table's key equally and says nothing.
+    votes = {
+        t: sum(sc for n in varying if (sc := _best_table_score(scored.get(n, {}), t)) >= ENTITY_EVIDENCE)
+        for t in _BELOW_ORDER
+    }
     table = max(votes, key=lambda t: (votes[t], t == LINES))
     per_order = ev["nonnull"] / max(ev["distinct"], 1)
     s.grain_table = table
@@ -178,14 +371,25 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
         f"'{order_key}' repeats ({per_order:.1f} rows per value on average) while {shown} vary within it: "
         f"one row per {_label(table)}, below its order"
     )
+    if ev["unique"]:
+        s.grain_reason = (
+            f"'{order_key}' is unique while each row carries a product and a quantity: one {_label(table)} per order"
+        )
     if table == LINES and s.keys.get(LINES) == order_key:
         del s.keys[LINES]
     s.keys[ORDERS] = order_key
     s.key_of[order_key] = ORDERS
     if len(row_key) == 2 and order_key in row_key:
         other = row_key[1] if row_key[0] == order_key else row_key[0]
-        if s.key_of.get(other) in (None, LINES):
+        numbers = _numbers_lines(columns, other, ev["distinct"])
+        if s.key_of.get(other) not in (None, LINES) and numbers:
+            # 1, 2, 3 … within each order: the line's number, whatever entity its header names ("item_id").
+            table = s.key_of.pop(other)
+            del s.keys[table]
+        claimed = any(e.score >= CLAIMED for e in scored.get(other, {}).values())
+        if s.key_of.get(other) in (None, LINES) and (numbers or not claimed):
             s.line_key = (order_key, other)
+            s.line_numbers = numbers
 
 
 HOLDS = 0.45  # header evidence a table needs for a column to be its fact
@@ -203,9 +407,11 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
     parents = {k: t for t, k in s.keys.items() if t != s.grain_table and _supported(keys[k])}
     order_key = s.keys.get(ORDERS)
     below_order = s.grain_table in _BELOW_ORDER and order_key and _supported(keys[order_key])
+    if s.grain_table in _BELOW_ORDER and order_key and keys[order_key]["unique"]:
+        _one_line_per_order(s, columns, scored, order_key)
     for c in columns:
         name = c["name"]
-        if name in s.key_of or (s.line_key and name == s.line_key[1]):
+        if name in s.key_of or (s.line_key and name == s.line_key[1]) or s.owner.get(name) == ORDERS:
             continue
         # A parent owns what its key determines, if the parent has a column for it at all (a product id
         # constant within most orders is still the line's reference to its product).
@@ -239,6 +445,42 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         elif parents:
             s.owner[name] = s.grain_table
             s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {_label(s.grain_table)} fact"
+
+
+MAX_LINES = 200  # line numbers within one order stay below this
+
+
+def _numbers_lines(columns, name: str, orders: int) -> bool:
+    """Whether a column's values are the numbers 1 … n (or 0 … n-1) with n small, its first number on
+    (nearly) every one of the `orders`: it counts each order's lines."""
+    column = next((c for c in columns if c["name"] == name), {})
+    low, high, distinct = column.get("min"), column.get("max"), column.get("distinct") or 0
+    if column.get("type") != "integer" or low not in (0, 1) or not isinstance(high, int):
+        return False
+    first = next((t["count"] for t in column.get("top", []) if t["value"] == str(low)), 0)
+    return high - low + 1 == distinct and distinct <= MAX_LINES and first >= NEARLY_ALL * orders
+
+
+def _one_line_per_order(s: Structure, columns, scored: dict, order_key: str) -> None:
+    """Lines whose order key is unique (one line per order in this file): every column is constant within
+    the order, so the grain cannot tell the order's facts from the line's; the header decides between the
+    two, and only between them (in place)."""
+    for c in columns:
+        name = c["name"]
+        if name in s.key_of or c.get("type") == "empty":
+            continue
+        evidence = scored.get(name, {})
+        mine, theirs = _best_table_score(evidence, s.grain_table), _best_table_score(evidence, ORDERS)
+        if max(mine, theirs) < HOLDS or (
+            _named_elsewhere(evidence, ORDERS) and _named_elsewhere(evidence, s.grain_table)
+        ):
+            continue  # its header names another table's column (a product's "StockDate"): nobody's by the grain
+        table = ORDERS if theirs > mine else s.grain_table
+        s.owner[name] = table
+        s.owner_reason[name] = (
+            f"'{order_key}' is unique here (one {_label(s.grain_table)} per order): "
+            f"a {_label(table)} fact by its header"
+        )
 
 
 def _constant_key(table: str, columns, grain: dict, scored: dict) -> tuple[str, dict] | None:
@@ -349,16 +591,54 @@ def _label(table: str) -> str:
     }.get(table, table)
 
 
+PRODUCT_SOLD = 0.8  # evidence for the code each line sold: its product
+
+
+class _NoEvidence:
+    score = 0.0
+
+
+_NONE = _NoEvidence()
 OWNED = 1.0  # ownership says where a column may go, not what it is: no boost
 VARIES_WITHIN = 0.2  # a column that differs within one key value is not that key's fact (a line total of an invoice)
 FOREIGN = 0.3  # evidence for another table's columns, for a column the grain gives to one table
 FOREIGN_KEY = 0.5  # ... for a key column: what else its header may mean
 
 
+def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> None:
+    """Evidence the grain gives where no header does (in place), before the tables are chosen: a document
+    number keying a sale's lines is the order's key; a code each line sold is its product; a worded column
+    one-to-one with a key is that entity's name."""
+    if s.sale_document:
+        key, table = s.sale_document
+        named = max((ev.score for t, ev in scored[key].items() if t.table == table), default=0.0)
+        how = "identifies a sale of one line" if s.unique.get(key) else "repeats over the lines of one sale"
+        why = f"the {_label(table)} number {how}: {s.grain_reason}"
+        for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
+            if target not in scored[key] or scored[key][target].score < named:
+                scored[key][target] = evidence_cls(target, named, why)
+    if s.product_sold:
+        name = s.product_sold
+        why = f"a code that varies within '{s.keys[ORDERS]}' and repeats across orders: what each line sold"
+        for target in (Target(LINES, "product_id"), Target(PRODUCTS, "external_id")):
+            if target not in scored[name] or scored[name][target].score < PRODUCT_SOLD:
+                scored[name][target] = evidence_cls(target, PRODUCT_SOLD, why)
+    for name, (table, key) in s.names.items():
+        target = Target(table, "name")
+        why = f"one value per '{key}' and one '{key}' per value: the {_label(table)}'s name"
+        scored[name][target] = evidence_cls(target, max(NAMES, scored[name].get(target, _NONE).score), why)
+
+
 def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None:
     """Weigh each column's header evidence by what the grain says it is (in place)."""
     for name, evidence in scored.items():
         table = s.owner.get(name)
+        if s.line_key and s.line_numbers and name == s.line_key[1]:
+            # 1, 2, 3 … within each order: it numbers the lines (part of the line's key), it names nothing.
+            for target, ev in list(evidence.items()):
+                why = f"'{name}' numbers the lines within each '{s.line_key[0]}'"
+                evidence[target] = evidence_cls(target, ev.score * FOREIGN, f"{ev.reason}; {why}")
+            continue
         for target, ev in list(evidence.items()):
             factor = 1.0
             if name in s.key_of:
@@ -450,15 +730,23 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
         if event is None:
             continue
         target = next((t for ev in scored.values() for t in ev if t.table == table and t.column == event.name), None)
+        # The dates of this table's rows: a date whose header gives it to one of the table's columns or names
+        # the table's entity ("order_purchase_timestamp" in an orders file).
+        words = set(vocabulary().entity_words[table])
         candidates = [
             n
             for n, ev in scored.items()
-            if any(t.table == table and t.column in spec.column_names for t in ev)
+            if (
+                any(t.table == table and t.column in spec.column_names for t in ev)
+                or words & set(normalize_header(n).split())
+            )
             and any(TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp") for t in ev)
             and (n in date_order or any(n in later for later in date_order.values()))
         ]
         if len(candidates) < 2 or target is None:
             continue
+        # A date whose header belongs clearly to another table (a product's "StockDate") is not a step of this one.
+        candidates = [n for n in candidates if not _named_elsewhere(scored[n], table)]
         first = [n for n in candidates if all(o in date_order.get(n, []) for o in candidates if o != n)]
         if len(first) != 1:
             continue
@@ -475,6 +763,12 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
                 scored[other][target] = evidence_cls(
                     target, ev.score * 0.5, f"{ev.reason}; it comes after '{earliest}': a later step"
                 )
+
+
+def _named_elsewhere(evidence: dict, table: str) -> bool:
+    """Whether the header clearly names another table's column (≥ 0.75, ahead of this table's by 0.1)."""
+    mine = _best_table_score(evidence, table)
+    return any(e.score >= CLAIMED and e.score - mine >= 0.1 for t, e in evidence.items() if t.table != table)
 
 
 ONLY_DATE = 0.85  # the file's only date, for a table whose rows need their date
@@ -522,6 +816,8 @@ def keyed_table(s: Structure, totals: dict[str, float]) -> str | None:
     return max(fits)[1] if fits else None
 
 
+GROUPING = 0.5  # a column with fewer distinct values than this share of its entity's keys groups them
+GROUPED = 0.75  # evidence for the category of an entity whose rows such a column groups
 DESCRIBING = 0.55  # evidence for an entity's name or e-mail that makes a column describe it
 PARENT_DATE = 0.4  # a parent's date the grain does not give to that parent: more likely the row's own
 
@@ -538,8 +834,28 @@ def values_decide(
     stats = (grain or {}).get("columns") or {}
     distinct = {c["name"]: (stats.get(c["name"]) or {}).get("distinct", c.get("distinct", 0)) for c in columns}
     primary = selected[0] if selected else None
+    kinds = {c["name"]: c.get("type") for c in columns}
     for name, evidence in scored.items():
         for target, ev in list(evidence.items()):
+            key = s.keys.get(target.table)
+            if (
+                target.column == "name"
+                and key
+                and key != name
+                and distinct.get(name, 0) < GROUPING * distinct.get(key, 0)
+                and s.owner.get(name) == target.table
+            ):
+                # 7 product lines for 109 product codes: a grouping of the products, not each one's name.
+                label = _label(target.table)
+                why = f"{distinct[name]} values for {distinct[key]} '{key}': a grouping of the {label}s"
+                why += ", not each one's name"
+                evidence[target] = evidence_cls(target, ev.score * 0.3, f"{ev.reason}; {why}")
+                grouped = Target(target.table, "category")
+                if kinds.get(name) == "category" and grouped.column in TABLES_BY_NAME[target.table].column_names:
+                    current = evidence.get(grouped)
+                    if current is None or current.score < GROUPED:
+                        evidence[grouped] = evidence_cls(grouped, GROUPED, f"{why}: its category")
+                continue
             spec = TABLES_BY_NAME[target.table].column(target.column)
             entity = target.table if target.column == "external_id" else spec.references
             if entity and rows >= 2 and distinct.get(name) == 1:

@@ -49,8 +49,30 @@ def table_scores(
 DESCRIBES = 0.55  # evidence a column needs to count as describing the entity the rows refer to
 
 
+def fillable(table: str, scored) -> bool:
+    """Whether some column could fill each fact the table's rows need (an invoice's date and amount): a file
+    without a single date is no invoice list, whatever its "id" columns suggest."""
+    spec = TABLES_BY_NAME[table]
+    for col in spec.columns:
+        if not col.required or col.computed or col.name == "external_id" or "external_id" in col.filled_by:
+            continue
+        wanted = {col.name, *col.filled_by}
+        if not any(
+            t.table == table and t.column in wanted and ev.score >= FILLS
+            for evidence in scored.values()
+            for t, ev in evidence.items()
+        ):
+            return False
+    return True
+
+
+FILLS = 0.45  # evidence a column needs to count as able to fill a required fact
+
+
 def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[str]:
-    primary = hinted or max(totals, key=lambda t: totals[t])
+    # The rows' table is the best-scored one the file can fill; others only when none can.
+    possible = {t: v for t, v in totals.items() if fillable(t, scored)} or totals
+    primary = hinted or max(possible, key=lambda t: possible[t])
     owner = entity_owner()
     weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
     named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}
@@ -176,7 +198,14 @@ def satisfiable(table: str, scored, structure) -> bool:
         return any(target in scored.get(n, {}) and scored[n][target].score >= PARENT_EVIDENCE for n in owned)
 
     spec = TABLES_BY_NAME[table]
-    required = [c.name for c in spec.columns if c.required and c.name != "external_id" and not c.computed]
+    # A parent the file keys (a customer id repeating with the customer's country) takes its name from its
+    # key when the file has none: it joins when the file gives at least one of its facts clearly.
+    keyed = structure.keys.get(table) is not None
+    required = [
+        c.name
+        for c in spec.columns
+        if c.required and c.name != "external_id" and not c.computed and not (keyed and "external_id" in c.filled_by)
+    ]
     if not required:
         return any(clear(c.name) for c in spec.columns if c.name != "external_id")
     return all(clear(name) for name in required)

@@ -30,6 +30,7 @@ def mapping_propose(
         domain_hint=domain_hint or source.domain or None,
         learned=learned_mappings(user=user, headers=[c["name"] for c in profile.get("columns", [])]),
         known_keys=known_keys(profile=profile),
+        notes=notes,
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
     document = llm_review(document=document, profile=profile, notes=notes)

@@ -233,3 +233,54 @@ def test_the_review_page_preselects_only_confident_proposals_and_flags_undecided
     weak = rows_html["Client Account Ref"]  # "contains 'client'": a guess, not a reading
     assert "selected" not in weak.split("</select>")[0].replace('<option value="">', "")
     assert 'data-testid="suggested"' in weak
+
+
+def test_a_learned_mapping_that_contradicts_the_files_reading_is_not_reused(tmp_path):
+    """Saved before: 'Price' → orders.amount. This file's own reading: 'Qty' and 'Price' are each line's quantity
+    and unit price. Reusing the learned field would leave the lines without a price: the proposal is made afresh,
+    and the note says which learned field was dropped and why."""
+    from mappings.proposer.propose import learned_conflicts
+
+    rows = "".join(f"SO-{i},{1 + i % 28:02d}.0{1 + i % 9}.2024,C{i % 5},{1 + i % 4},{10 + i}.50\n" for i in range(40))
+    path = tmp_path / "sales.csv"
+    path.write_text("Order,Date,Customer,Qty,Price\n" + rows)
+    dialect = sniff_file(path).as_json()
+    profile = profile_file(path=path, dialect=dialect)
+    learned = {
+        "Order": {"canonical_table": "canonical_orders", "canonical_col": "external_id", "transform": None},
+        "Price": {"canonical_table": "canonical_orders", "canonical_col": "amount", "transform": None},
+    }
+    notes: list[str] = []
+    doc = propose_from_profile(file=path.name, profile=profile, dialect=dialect, learned=learned, notes=notes)
+    price = next(p for p in doc["proposals"] if p["source_col"] == "Price")
+    assert (price["canonical_table"], price["canonical_col"]) == ("canonical_order_lines", "unit_price")
+    assert not any("mapped before" in p["reason"] for p in doc["proposals"])
+    assert notes and "'Price' → canonical_orders.amount was learned" in notes[0], notes
+    assert "canonical_order_lines.unit_price" in notes[0]
+
+    # A learned mapping that agrees with the file's reading is reused as it is, with nothing to say.
+    agreeing = {"Order": learned["Order"]}
+    notes = []
+    doc = propose_from_profile(file=path.name, profile=profile, dialect=dialect, learned=agreeing, notes=notes)
+    order = next(p for p in doc["proposals"] if p["source_col"] == "Order" and p["canonical_col"] == "external_id")
+    assert order["reason"].startswith("mapped before by users") and notes == []
+    assert learned_conflicts(doc["proposals"], doc["proposals"], profile) == []
+
+
+def test_a_learned_parent_fact_that_varies_within_the_parents_key_is_not_reused(tmp_path):
+    """Saved before: 'Sales' → orders.amount. Here 'Sales' differs between the lines of one order: it cannot be
+    the order's amount, whatever was learned."""
+    lines = []
+    for i in range(30):
+        for j in range(2):
+            lines.append(f"O{i},2024-01-{1 + i % 28:02d},P{j},{1 + j},{5 + i + j}.25\n")
+    path = tmp_path / "lines.csv"
+    path.write_text("Order ID,Order Date,Product ID,Quantity,Sales\n" + "".join(lines))
+    dialect = sniff_file(path).as_json()
+    profile = profile_file(path=path, dialect=dialect)
+    learned = {"Sales": {"canonical_table": "canonical_orders", "canonical_col": "amount", "transform": None}}
+    notes: list[str] = []
+    doc = propose_from_profile(file=path.name, profile=profile, dialect=dialect, learned=learned, notes=notes)
+    sales = next(p for p in doc["proposals"] if p["source_col"] == "Sales")
+    assert (sales["canonical_table"], sales["canonical_col"]) == ("canonical_order_lines", "amount")
+    assert notes and "varies within 'Order ID'" in notes[0]

@@ -238,3 +238,229 @@ def test_an_orders_shipping_and_tax_columns_are_its_amounts_not_its_total(tmp_pa
     assert _targets(by_col, "Shipping") == {"canonical_orders.shipping_amount"}
     assert _targets(by_col, "Taxes") == {"canonical_orders.tax_amount"}
     assert _targets(by_col, "Total") == {"canonical_orders.amount"}
+
+
+# A web shop's invoice lines (the UCI Online Retail shape): the invoice number repeats over the lines of one
+# sale, cancellations carry a "C" before the number, the customer id was written as a float by a spreadsheet,
+# and the product is a stock code with its description.
+STOCK = [("85123A", "WHITE HANGING HEART T-LIGHT HOLDER"), ("22423", "REGENCY CAKESTAND 3 TIER")]
+STOCK += [(f"2{i:04d}", f"SET OF {i} PAPER CUPS") for i in range(10)]
+
+
+def _retail_lines() -> str:
+    rows = []
+    for i in range(40):
+        number = f"C{536000 + i}" if i % 13 == 5 else str(536000 + i)
+        customer = "" if i % 7 == 3 else f"{17000 + i % 9}.0"
+        for j in range(1 + i % 3):
+            code, name = STOCK[(i + j) % len(STOCK)]
+            quantity = -1 if number.startswith("C") else 1 + j
+            rows.append(f"{number},{code},{name},{quantity},12/{1 + i % 28}/10 8:26,{2 + j}.55,{customer},France")
+    return "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" + "\n".join(rows)
+
+
+def test_an_invoice_number_repeating_over_quantities_and_prices_is_the_key_of_a_sales_lines(tmp_path):
+    path = tmp_path / "retail.csv"
+    path.write_text(_retail_lines())
+    profile, doc, by_col = _propose(path)
+    columns = {c["name"]: c for c in profile["columns"]}
+
+    # Numbers and the same numbers with a "C" are one column of codes, not amounts with a few bad values.
+    assert columns["InvoiceNo"]["type"] == "identifier"
+    # 17003.0 is the whole number 17003 that a spreadsheet wrote as a float.
+    assert columns["CustomerID"]["type"] == "integer" and columns["CustomerID"]["written_as"] == "float"
+    # No invoice total, no invoice-only fact (a due date, a paid date): the invoice is the receipt of a sale.
+    assert _targets(by_col, "InvoiceNo") == {"canonical_orders.external_id", "canonical_order_lines.order_id"}
+    assert "the invoice number repeats over the lines of one sale" in by_col["InvoiceNo"][0]["reason"]
+    assert _targets(by_col, "InvoiceDate") == {"canonical_orders.order_date"}
+    assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "UnitPrice") == {"canonical_order_lines.unit_price"}
+    # The code that varies within the sale is what each line sold; its description goes one-to-one with it.
+    assert _targets(by_col, "StockCode") == {"canonical_order_lines.product_id", "canonical_products.external_id"}
+    assert "what each line sold" in by_col["StockCode"][0]["reason"]
+    assert _targets(by_col, "Description") == {"canonical_products.name"}
+    assert "one value per 'StockCode' and one 'StockCode' per value" in by_col["Description"][0]["reason"]
+    # The customer's key, as other files write it (14911, not 14911.0), and its country.
+    customer = next(p for p in by_col["CustomerID"] if p["canonical_col"] == "customer_id")
+    assert customer["transform"] == [{"op": "split_part", "separator": ".", "index": 1}]
+    assert _targets(by_col, "Country") == {"canonical_customers.country"}
+    assert [p.line() for p in _gate(profile, doc)] == []
+
+
+def test_an_order_id_repeating_beside_a_unique_details_id_is_the_orders_key(tmp_path):
+    # A pizza shop's order details: the details' own id is unique, the order id repeats, digits are grouped
+    # by a space (1 957) and the pizza sold is a code with no header saying "product".
+    pizzas = ("hawaiian", "classic_dlx", "five_cheese", "bbq_ckn", "thai_ckn", "big_meat", "cali_ckn", "mexicana")
+    sizes = [f"{p}_{s}" for p in pizzas for s in "sml"]
+    rows, n = [], 0
+    for order in range(1, 1500, 3):
+        for j in range(1 + order % 4):
+            n += 1
+            rows.append(f"{n:,};{order:,};{sizes[(order * 7 + j) % len(sizes)]};{1 + j % 2}".replace(",", "\u00a0"))
+    path = tmp_path / "order_details.csv"
+    path.write_text('"order_details_id";"order_id";"pizza_size_id";"quantity"\n' + "\n".join(rows) + "\n")
+    profile, doc, by_col = _propose(path)
+
+    assert {c["name"]: c.get("written_as") for c in profile["columns"]}["order_id"] == "grouped"
+    assert "canonical_order_lines.order_id" in _targets(by_col, "order_id")
+    assert _targets(by_col, "order_details_id") == {"canonical_order_lines.external_id"}
+    assert "the id of the order details, its own key" in by_col["order_details_id"][0]["reason"]
+    assert _targets(by_col, "pizza_size_id") == {"canonical_order_lines.product_id"}
+    assert _targets(by_col, "quantity") == {"canonical_order_lines.quantity"}
+
+
+def test_lines_whose_order_number_is_unique_still_write_their_orders(tmp_path):
+    # One line per order in this extract (AdventureWorks' sales): the grain cannot tell the order's columns
+    # from the line's, so the header decides between the two; a product's stock date is neither.
+    rows = "".join(
+        f"{1 + i % 28:02d}-01-2015,{1 + i % 27:02d}-09-2001,SO{45000 + i},{300 + i % 12},{11000 + i},1,{1 + i % 3}\n"
+        for i in range(60)
+    )
+    path = tmp_path / "sales_2015.csv"
+    path.write_text("OrderDate,StockDate,OrderNumber,ProductKey,CustomerKey,OrderLineItem,OrderQuantity\n" + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "OrderNumber") == {"canonical_orders.external_id", "canonical_order_lines.order_id"}
+    assert _targets(by_col, "OrderDate") == {"canonical_orders.order_date"}
+    assert "one order line per order" in by_col["OrderDate"][0]["reason"]
+    assert _targets(by_col, "StockDate") == set()
+    assert _targets(by_col, "CustomerKey") == {"canonical_orders.customer_id"}
+    assert _targets(by_col, "OrderQuantity") == {"canonical_order_lines.quantity"}
+    # A line number that is 1 on every row is no line's key.
+    assert _targets(by_col, "OrderLineItem") == set()
+
+
+def test_a_classic_sales_export_with_glued_capital_headers_reads_as_lines_customers_and_products(tmp_path):
+    # The classicmodels sales lines (Kaggle's sales_data_sample): headers glued in capitals, order and
+    # customer fields repeated on every line, a product line shared by many product codes.
+    lines = ["ORDERNUMBER,QUANTITYORDERED,PRICEEACH,SALES,ORDERDATE,PRODUCTLINE,PRODUCTCODE,CUSTOMERNAME,CITY,"
+             "CONTACTLASTNAME,CONTACTFIRSTNAME"]  # fmt: skip
+    customers = [("Land of Toys Inc.", "NYC", "Yu", "Kwai"), ("Reims Collectables", "Reims", "Henriot", "Paul")]
+    customers += [(f"Gift Shop {i}", f"Town {i}", f"Last{i}", f"First{i}") for i in range(6)]
+    for order in range(40):
+        name, city, last, first = customers[order % len(customers)]
+        for j in range(3):
+            code = (order + 5 * j) % 24
+            quantity, price = 20 + j, 50 + code
+            line = (
+                f"{10100 + order},{quantity},{price}.5,{quantity * (price + 0.5):.2f},0{1 + order % 9}/1{order % 9}/03"
+            )
+            lines.append(
+                f"{line},{('Motorcycles', 'Classic Cars', 'Ships')[code % 3]},S{code}_1678,{name},{city},{last},{first}"
+            )
+    path = tmp_path / "sales_data_sample.csv"
+    path.write_text("\n".join(lines) + "\n")
+    profile, doc, by_col = _propose(path)
+
+    # "QUANTITYORDERED" is "quantity ordered": words the vocabulary knows, glued by the export.
+    assert _targets(by_col, "QUANTITYORDERED") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "PRICEEACH") == {"canonical_order_lines.unit_price"}
+    # A customer's name that determines its city is the customer's key: the customer is written too.
+    assert "canonical_customers.name" in _targets(by_col, "CUSTOMERNAME")
+    assert _targets(by_col, "CITY") == {"canonical_customers.city"}
+    # A contact's first and last name are a person's: never a product's name.
+    assert not _targets(by_col, "CONTACTFIRSTNAME") & {"canonical_products.name"}
+    # 3 product lines for 24 product codes: a grouping of the products, their category, not their name.
+    assert _targets(by_col, "PRODUCTLINE") == {"canonical_products.category"}
+    assert "a grouping of the products" in by_col["PRODUCTLINE"][0]["reason"]
+    assert [p.line() for p in _gate(profile, doc)] == []
+
+
+def test_a_file_without_a_date_is_a_price_list_not_an_invoice_list(tmp_path):
+    # The pizza shop's sizes: three "..._id" columns and a price per unit. An invoice needs a date and an
+    # amount: a file with no date cannot be invoices, whatever "id" suggests; it can be the products.
+    rows = "".join(f"pizza{i}_{s};{i};{k + 1};{12 + i % 9},{25 * k}\n" for i in range(30) for k, s in enumerate("sml"))
+    path = tmp_path / "pizza_sizes.csv"
+    path.write_text('"pizza_size_id";"pizza_id";"size_id";"unit_price"\n' + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "pizza_size_id") == {"canonical_products.external_id"}
+    assert _targets(by_col, "unit_price") == {"canonical_products.price"}
+    assert not any(p["canonical_table"] == "canonical_invoices" for p in doc["proposals"])
+
+
+def test_an_invoice_total_beats_its_balance_and_its_items_are_not_kept_on_the_invoice(tmp_path):
+    # An invoicing tool's export (Zoho's shape): one row per item, the invoice's total and balance repeated.
+    from mappings.proposer.attributes import keep_as_attributes
+
+    rows = []
+    for i in range(8):
+        total = 100 + 10 * i
+        for j in range(1 + i % 3):
+            balance = 0 if i % 2 else total
+            status = "Paid" if i % 2 else "Sent"
+            rows.append(f"2021-03-{1 + i:02d},INV-{i:04d},{status},C{i % 3},Item {j},{j + 1},{total}.00,{balance}.00")
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        "Invoice Date,Invoice Number,Invoice Status,Customer ID,Item Name,Quantity,Total,Balance\n" + "\n".join(rows)
+    )
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "Total") == {"canonical_invoices.amount"}
+    assert _targets(by_col, "Balance") == set()  # what remains to be paid is no invoice's amount
+    kept = {p["source_col"]: p for p in keep_as_attributes(proposals=doc["proposals"], profile=profile, registered={})}
+    assert kept["Item Name"]["canonical_table"] is None
+    assert "varies within 'Invoice Number': a value of each item, which no table holds" in kept["Item Name"]["reason"]
+    assert kept["Balance"]["canonical_col"] == "attributes.balance"  # constant within the invoice: kept on it
+
+
+def test_returns_that_repeat_a_product_on_one_day_are_events_not_stock_counts(tmp_path):
+    # AdventureWorks' returns: a date, a territory, a product and a quantity, the only date of the file. A
+    # stock count is a level (one per product per day); a product returned twice on one day is an event.
+    rows = "".join(f"{1 + i % 20:02d}-01-2015,{1 + i % 9},{300 + i % 15},{1 + i % 7 // 6}\n" for i in range(200))
+    path = tmp_path / "returns.csv"
+    path.write_text("ReturnDate,TerritoryKey,ProductKey,ReturnQuantity\n" + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert all(not p["canonical_table"] for p in doc["proposals"])
+    assert "the rows are events, not stock counts (one per product per day)" in by_col["ReturnDate"][0]["reason"]
+    assert [p.line() for p in _gate(profile, doc)] == ["the file: no column is mapped with confidence ≥ 0.7"]
+
+    # One row per product per day: those are stock counts.
+    counts = tmp_path / "stock.csv"
+    counts.write_text(
+        "SnapshotDate,ProductKey,QuantityOnHand\n"
+        + "".join(f"{1 + d:02d}-01-2015,{300 + p},{(p * 7 + d) % 40}\n" for d in range(10) for p in range(15))
+    )
+    _, _, by_col = _propose(counts)
+    assert _targets(by_col, "ProductKey") == {"canonical_inventory.product_id"}
+
+
+def test_a_fuzzy_header_match_is_a_typo_of_each_word_not_another_word(tmp_path):
+    from mappings.proposer.scoring import score_columns
+
+    columns = [{"name": "ProductStyle", "type": "category", "top": [{"value": "U", "count": 3}]},
+               {"name": "Quantitiy", "type": "integer"}]  # fmt: skip
+    scored = score_columns(columns)
+    assert not any("resembles" in ev.reason for ev in scored["ProductStyle"].values())  # "style" is no "type"
+    assert any("resembles 'quantity'" in ev.reason for ev in scored["Quantitiy"].values())
+
+
+def test_items_numbered_within_their_order_are_lines_whatever_the_header_calls_the_number(tmp_path):
+    # A bike store's order items: item_id is 1, 2, 3 … within each order ("item id" reads like a product's
+    # id), product_id is the product. A key of invoice lines keyed by the invoice, and an integer TrackId,
+    # read the same way in the music store's invoice items.
+    rows = "".join(
+        f"{o},{j + 1},{(o * 7 + j) % 40 + 1},{1 + j % 2},{200 + o % 50}.99,0.{5 + j % 3}\n"
+        for o in range(1, 120)
+        for j in range(1 + o % 4)
+    )
+    path = tmp_path / "order_items.csv"
+    path.write_text("order_id,item_id,product_id,quantity,list_price,discount\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "item_id") == set()
+    assert "part of canonical_order_lines.external_id with 'order_id' (concat)" in by_col["item_id"][0]["reason"]
+    assert _targets(by_col, "product_id") == {"canonical_order_lines.product_id"}
+
+    n, lines = 0, []
+    for invoice in range(1, 150):
+        for j in range(1 + invoice % 5):
+            n += 1
+            lines.append(f"{n},{invoice},{(invoice * 13 + j * 7) % 600 + 1},0.99,1\n")
+    items = tmp_path / "invoice_items.csv"
+    items.write_text("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + "".join(lines))
+    _, _, by_col = _propose(items)
+    assert _targets(by_col, "InvoiceLineId") == {"canonical_order_lines.external_id"}
+    assert _targets(by_col, "InvoiceId") == {"canonical_order_lines.order_id"}
+    assert _targets(by_col, "TrackId") == {"canonical_order_lines.product_id"}
+    assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}  # 1 on every line: still the lines'
