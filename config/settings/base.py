@@ -187,7 +187,7 @@ CELERY_TIMEZONE = "UTC"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",  # Django's, one client object per pool (config/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "dash",
         # The cache only saves reads and fails open: a hung Redis must cost a request a second, not forever.

@@ -148,8 +148,9 @@ def aggregates_of(view: KpiView) -> list[KpiView]:
 
 
 def team_aggregate_of(view: KpiView) -> KpiView | None:
-    """The view's team aggregate ("Team aggregates" below), if it has one."""
-    return next((v for v in aggregates_of(view) if v.team_of), None)
+    """The view's team aggregate ("Team aggregates" below), if it has one (a kept question's team rows are only its
+    question's: `dashboards.kpi.kept`)."""
+    return next((v for v in aggregates_of(view) if v.team_of and not v.kept), None)
 
 
 def membership_of(view: KpiView) -> KpiView | None:
