@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, OperationalError
@@ -38,7 +39,7 @@ from dashboards.kpi.query import (
     kpi_statement,
 )
 from dashboards.kpi.question import Question, question_build, question_statement
-from dashboards.kpi.read import kpi_read_with_repair
+from dashboards.kpi.read import ReadLimit, kpi_read_with_repair, read_stopped_reason
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard, Widget
 
@@ -201,7 +202,12 @@ def _cache_set_many(entries: dict[str, list[dict]]) -> None:
 
 
 def _rows_for_scope(
-    scope: RowScope, queries: list[KpiQuery | Question], stamps: list[datetime | None], *, using: str = PRIMARY
+    scope: RowScope,
+    queries: list[KpiQuery | Question],
+    stamps: list[datetime | None],
+    *,
+    using: str = PRIMARY,
+    limit: ReadLimit | None = None,
 ) -> list[list[dict]]:
     results: list[list[dict] | None] = [None] * len(queries)
     keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
@@ -220,7 +226,7 @@ def _rows_for_scope(
         statements = [_statement(queries[i], _effective_ids(scope, queries[i])) for i in pending]
         names = [queries[i].view.name for i in pending]
         try:
-            fetched = _read_or_primary(scope, statements, names, using=using)
+            fetched = _read_or_primary(scope, statements, names, using=using, limit=limit)
         except DatabaseError as exc:
             if not isinstance(exc.__cause__, pg_errors.UndefinedTable):
                 raise
@@ -228,7 +234,7 @@ def _rows_for_scope(
             fetched = []
             for statement, name in zip(statements, names, strict=True):
                 try:
-                    fetched.append(_read_or_primary(scope, [statement], [name], using=using)[0])
+                    fetched.append(_read_or_primary(scope, [statement], [name], using=using, limit=limit)[0])
                 except DatabaseError as inner:
                     if not isinstance(inner.__cause__, pg_errors.UndefinedTable):
                         raise
@@ -240,16 +246,18 @@ def _rows_for_scope(
     return results  # type: ignore[return-value]
 
 
-def _read_or_primary(scope: RowScope, statements, names: list[str], *, using: str) -> list[list[dict]]:
+def _read_or_primary(
+    scope: RowScope, statements, names: list[str], *, using: str, limit: ReadLimit | None = None
+) -> list[list[dict]]:
     """The scoped read on `using`; a standby that is down or cancels the read (a recovery conflict) is not an
-    error for the viewer: the primary answers instead."""
+    error for the viewer: the primary answers instead. A limited read stopped (its time, or its user) is not retried."""
     try:
-        return kpi_read_with_repair(scope, statements, names, using=using)
-    except OperationalError:
-        if using == PRIMARY:
+        return kpi_read_with_repair(scope, statements, names, using=using, limit=limit)
+    except OperationalError as exc:
+        if using == PRIMARY or (limit is not None and read_stopped_reason(exc)):
             raise
         logger.warning("standby read failed: reading KPI rows from the primary", exc_info=True)
-        return kpi_read_with_repair(scope, statements, names, using=PRIMARY)
+        return kpi_read_with_repair(scope, statements, names, using=PRIMARY, limit=limit)
 
 
 def kpi_rows_for_user(
@@ -323,14 +331,57 @@ def question_rows_for_user(*, user: User, question: Question, scope: RowScope | 
     return _rows_for_scope(scope, [question], [stamp], using=using)[0]
 
 
+class PreviewStopped(Exception):
+    """A question's preview stopped before it answered: it took longer than the limit ("timeout"), or its user
+    cancelled it ("cancelled"). `message` says what to do."""
+
+    def __init__(self, reason: str, limit_ms: int):
+        self.reason, self.limit_ms = reason, limit_ms
+        if reason == "timeout":
+            message = (
+                f"This preview took longer than {limit_ms / 1000:g} s and was stopped. Narrow it with a filter (a "
+                "shorter date range, one team or rep, fewer groups), or save it and keep it ready: a question kept "
+                "ready reads its own summary in milliseconds."
+            )
+        else:
+            message = "Preview cancelled: change the question, or press Preview to run it again."
+        super().__init__(message)
+        self.message = message
+
+
+def question_preview_for_user(
+    *, user: User, question: Question, scope: RowScope | None = None, run: str = ""
+) -> list[dict]:
+    """`question_rows_for_user` for a preview: stopped after `settings.QUESTION_PREVIEW_LIMIT_MS`, and by its user
+    (`question_preview_cancel` with the same `run`, a 32-hex-digit id the page chose). Raises PreviewStopped."""
+    scope = scope if scope is not None else user_row_scope(user)
+    using = read_alias(user)
+    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS, user_id=user.pk, run=run)
+    stamp = kpi_freshness(question.view.name, using=using)["refreshed_at"]
+    try:
+        return _rows_for_scope(scope, [question], [stamp], using=using, limit=limit)[0]
+    except OperationalError as exc:
+        reason = read_stopped_reason(exc)
+        if reason is None:
+            raise
+        raise PreviewStopped(reason, limit.ms) from None
+
+
 def question_read_ms(*, user: User, question: Question, scope: RowScope | None = None) -> float:
-    """How long the question's live read takes for the user, uncached: a slower one is offered to be kept ready."""
+    """How long the question's live read takes for the user, uncached: a slower one is offered to be kept ready.
+    A read still running at the preview limit is stopped there: the limit is returned."""
     scope = scope if scope is not None else user_row_scope(user)
     ids = _effective_ids(scope, question)
     if ids is False:
         return 0.0
+    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS)
     started = time.perf_counter()
-    kpi_read_with_repair(scope, [question_statement(question, ids)], [question.view.name])
+    try:
+        kpi_read_with_repair(scope, [question_statement(question, ids)], [question.view.name], limit=limit)
+    except OperationalError as exc:
+        if read_stopped_reason(exc) is None:
+            raise
+        return float(limit.ms)
     return round((time.perf_counter() - started) * 1000, 1)
 
 

@@ -340,3 +340,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# A question's preview (builder page, preview API) and its timing at save are stopped after this long: the page says
+# to narrow the question or keep it ready, instead of holding a worker and a database backend for minutes.
+QUESTION_PREVIEW_LIMIT_MS = env_int("QUESTION_PREVIEW_LIMIT_S", 15, minimum=1) * 1000

@@ -9,9 +9,11 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from accounts.models import User
+from config.replica import PRIMARY, REPLICA, replica_configured
 from dashboards.kpi.ddl import kpi_view_ddl
 from dashboards.kpi.kept import kept_declaration, kept_name, kept_register, kept_tables, kept_teams_name
 from dashboards.kpi.question import Question, question_build
+from dashboards.kpi.read import read_cancel
 from dashboards.kpi.registry import KPI_VIEWS, KpiView
 from dashboards.kpi.rls import kpi_rls_ensure
 from dashboards.models import Dashboard, KeptQuestion, Widget
@@ -166,3 +168,10 @@ def question_keep_ready(*, widget: Widget, user: User | None = None, read_ms: fl
     widget.data_source = data_source
     widget.save(update_fields=["data_source"])
     return kept
+
+
+def question_preview_cancel(*, user: User, run: str) -> int:
+    """Cancel the user's running preview `run` (`dashboards.selectors.question_preview_for_user`) wherever it runs:
+    the primary, or the standby the user's reads go to. Returns how many queries were cancelled (0: none running)."""
+    aliases = [PRIMARY, REPLICA] if replica_configured() else [PRIMARY]
+    return sum(read_cancel(user_id=user.pk, run=run, using=alias) for alias in aliases)
