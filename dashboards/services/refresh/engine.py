@@ -117,6 +117,11 @@ def kpi_view_refresh(
     try:
         with transaction.atomic():
             _lock(view, wait=wait)
+            # Kept summaries of the view that no widget reads any more (a drop that could not run when its last
+            # widget went) are dropped now, under the lock, before they would be refreshed.
+            from dashboards.services.kept import kept_questions_release
+
+            kept_questions_release(source=view.name, locked=True)
             # Questions kept ready since this process last looked are aggregates of the view: keep them too. Under
             # the lock: keeping one ready takes it as well, so a summary is never built beside a refresh.
             kept_views_load(source=view.name)
