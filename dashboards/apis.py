@@ -21,10 +21,11 @@ from dashboards.kpi.kept import KEEP_READY_MS, kept_problem
 from dashboards.kpi.question import MAX_LIMIT, Question, question_build
 from dashboards.presenters import widget_all_time, widget_period
 from dashboards.selectors import (
+    PreviewStopped,
     dashboard_get_for_user,
     dashboards_for_user,
+    question_preview_for_user,
     question_read_ms,
-    question_rows_for_user,
     user_can_ask_questions,
     widgets_data_for_user,
 )
@@ -218,7 +219,11 @@ class QuestionPreviewApi(APIView):
         serializer.is_valid(raise_exception=True)
         question = _question_or_400(serializer.validated_data, user=request.user)
         started = time.perf_counter()
-        rows = question_rows_for_user(user=request.user, question=question)
+        try:
+            rows = question_preview_for_user(user=request.user, question=question)
+        except PreviewStopped as exc:
+            # The question is too costly to answer live: a message on the request, never a 500.
+            return Response({"non_field_errors": [exc.message], "code": f"preview_{exc.reason}"}, status=400)
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         payload = {
             "columns": question.columns(),

@@ -18,3 +18,4 @@ class DashboardsConfig(AppConfig):
         from dashboards import receivers  # (connects the execution_committed receivers)
 
         receivers.poll_invalidation_connect()
+        receivers.kept_release_connect()

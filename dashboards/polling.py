@@ -27,14 +27,19 @@ from dashboards.kpi.freshness import kpi_views_freshness
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.presenters import widget_etag
-from dashboards.selectors import dashboard_get_for_user
+from dashboards.selectors import (
+    ACCESS_GENERATION_KEY,
+    FRESHNESS_CACHE_KEY,
+    FRESHNESS_CACHE_SECONDS,
+    dashboard_get_for_user,
+)
 
 logger = logging.getLogger(__name__)
 
 POLL_CONTEXT_SECONDS = 60
-FRESHNESS_CACHE_SECONDS = 5
-_GENERATION_KEY = "dash:poll:generation"
-_FRESHNESS_KEY = "dash:poll:freshness:v1"
+# Shared with the KPI reads' cached scope and freshness (`dashboards.selectors.kpi_read_context`).
+_GENERATION_KEY = ACCESS_GENERATION_KEY
+_FRESHNESS_KEY = FRESHNESS_CACHE_KEY
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,10 @@ def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_
 
 
 def poll_contexts_invalidate() -> None:
-    """Every cached poll context is dropped (after the current transaction commits): roles, shares, the hierarchy
-    or a dashboard's widgets changed, and the next poll of every open dashboard checks access and scope again."""
+    """Every cached poll context and KPI read scope is dropped: roles, shares, the hierarchy or a dashboard's widgets
+    changed, and the next poll of every open dashboard checks access and scope again. Bumped now and again after the
+    current transaction commits: a scope read between the two (the change not visible yet) is stored under the first
+    bump's generation and dropped by the second."""
 
     def bump() -> None:
         try:
@@ -127,11 +134,13 @@ def poll_contexts_invalidate() -> None:
         except Exception:  # the contexts expire within POLL_CONTEXT_SECONDS anyway
             logger.warning("could not invalidate the poll contexts", exc_info=True)
 
+    bump()
     transaction.on_commit(bump)
 
 
 def poll_freshness_invalidate() -> None:
-    """A refresh recorded its state: the next poll reads the freshness again (after the commit)."""
+    """A refresh recorded its state: the next poll or KPI read reads the freshness again. Dropped now and again after
+    the commit: a freshness read between the two (the new state not visible yet) does not outlive the commit."""
 
     def drop() -> None:
         try:
@@ -139,4 +148,5 @@ def poll_freshness_invalidate() -> None:
         except Exception:
             logger.warning("could not drop the cached freshness", exc_info=True)
 
+    drop()
     transaction.on_commit(drop)

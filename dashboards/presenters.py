@@ -278,6 +278,12 @@ def chart_payload(widget: Widget, rows: list[dict], fmt: ViewerFormat | None = N
             # Points too when a path is broken: a month alone between gaps is no line, only a point.
             gaps = any(row[y] is None for row in rows)
             spec["mark"] = {**mark, "invalid": "break-paths-show-domains", "point": mark.get("point", gaps)}
+    mark = spec.get("mark")
+    if (mark.get("type") if isinstance(mark, dict) else mark) in ("line", "area"):
+        mark = mark if isinstance(mark, dict) else {"type": mark}
+        # Each point an item of its own, drawn or not, for a click to drill by: a path is one item, its first point's
+        # (static/js/drill.js).
+        spec["mark"] = {**mark, "point": mark.get("point") or "transparent"}
     spec = spec_localized(spec, KPI_VIEWS.get(widget.view_name), fmt)
     return {"spec": spec, "rows": rows, "type": widget.chart_type, "title": widget.title}
 

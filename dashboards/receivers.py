@@ -82,3 +82,44 @@ def poll_contexts_after_employees_load(sender, job, **kwargs) -> None:
     report = job.report or {}
     if any("canonical_employees" in (report.get(part) or {}) for part in ("touched", "tables", "placeholders")):
         poll_contexts_invalidate()
+
+
+def kept_release_connect() -> None:
+    """A kept summary no widget reads any more is dropped (`dashboards.services.kept`): when a widget is deleted, or
+    saved with a question other than its summary's (edited, or taken out of kept ready)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from dashboards.models import Widget
+
+    post_delete.connect(_kept_widget_deleted, sender=Widget, dispatch_uid="dashboards.kept_release.delete")
+    post_save.connect(_kept_widget_saved, sender=Widget, dispatch_uid="dashboards.kept_release.save")
+
+
+def _kept_widget_deleted(sender, instance, **kwargs) -> None:
+    name = instance.query_options.get("kept")
+    if isinstance(name, str):
+        transaction.on_commit(lambda: _kept_release([name]))
+
+
+def _kept_widget_saved(sender, instance, **kwargs) -> None:
+    from dashboards.services.kept import kept_names_in_use
+
+    name = instance.query_options.get("kept")
+    if isinstance(name, str) and name not in kept_names_in_use([name]):
+        transaction.on_commit(lambda: _kept_release([name]))
+
+
+def _kept_release(names: list[str]) -> None:
+    """After the commit: drop the summaries no widget reads now, unless a refresh of their source is running (then a
+    task waits for it, and the source's next refresh drops what is left)."""
+    from dashboards.services.kept import kept_questions_release
+    from dashboards.services.refresh import RefreshBusy
+    from dashboards.tasks import kept_questions_release_task
+
+    try:
+        kept_questions_release(names=names, wait=False)
+    except RefreshBusy:
+        try:
+            kept_questions_release_task.delay(names=names)
+        except Exception as exc:  # broker down: the source's next refresh drops it
+            logger.warning("could not queue the drop of kept summaries %s (%s)", names, exc)

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, OperationalError
@@ -27,7 +28,7 @@ from psycopg import errors as pg_errors
 
 from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
-from config.replica import PRIMARY, read_alias
+from config.replica import PRIMARY, REPLICA, read_alias, replica_configured
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
@@ -38,13 +39,21 @@ from dashboards.kpi.query import (
     kpi_statement,
 )
 from dashboards.kpi.question import Question, question_build, question_statement
-from dashboards.kpi.read import kpi_read_with_repair
+from dashboards.kpi.read import ReadLimit, kpi_read_with_repair, read_stopped_reason
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard, Widget
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
+# Bumped (after the commit) whenever what decides access or scope changes: roles, shares, the hierarchy, dashboards
+# and widgets (`dashboards.polling.poll_contexts_invalidate`, connected in dashboards.receivers).
+ACCESS_GENERATION_KEY = "dash:poll:generation"
+# Every KPI view's freshness, read where dashboards read it (the standby when there is one), dropped when a refresh
+# records its state (`dashboards.polling.poll_freshness_invalidate`).
+FRESHNESS_CACHE_KEY = "dash:poll:freshness:v1"
+FRESHNESS_CACHE_SECONDS = 5
+SCOPE_CACHE_SECONDS = 60
 
 
 # --- Dashboards: who may see and change them -----------------------------------------------------
@@ -146,6 +155,53 @@ def _effective_ids(scope: RowScope, query: KpiQuery | Question | Drill) -> froze
     return ids
 
 
+@dataclass(frozen=True)
+class ReadContext:
+    """What a KPI read needs besides its query: the caller's scope, the views' freshness and the alias to read on."""
+
+    scope: RowScope
+    freshness: dict[str, dict]
+    using: str
+
+
+def _scope_key(user: User) -> str:
+    return f"dash:scope:v1:{user.pk}"
+
+
+def kpi_read_context(*, user: User, view_names) -> ReadContext:
+    """The caller's scope and the views' freshness, from the cache when it holds them (one round trip to Redis
+    instead of two queries), else read (and cached).
+
+    The scope (`user_row_scope`) is cached per user under the access generation, which every change of roles, the
+    hierarchy or the user bumps after its commit: the generation is read BEFORE the scope, so a scope read before a
+    change is stored under the generation before it and never served after the bump. The freshness is the one the
+    live polls cache (every view, 5 s, dropped when a refresh commits), used only when this user reads where it was
+    read (a user waiting for the standby to replay their upload reads the primary's).
+    """
+    names = list(view_names)
+    using = read_alias(user)
+    shared_alias = REPLICA if replica_configured() else PRIMARY
+    keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
+    keys = [ACCESS_GENERATION_KEY, FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else [])
+    found = _cache_get_many(keys)
+    generation = found.get(ACCESS_GENERATION_KEY, 0)
+    entry = found.get(_scope_key(user)) if keyed else None
+    if isinstance(entry, tuple | list) and len(entry) == 3 and entry[0] == generation:
+        scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
+    else:
+        scope = user_row_scope(user)
+        if keyed:
+            _cache_set(_scope_key(user), (generation, scope.all_rows, sorted(scope.employee_ids)), SCOPE_CACHE_SECONDS)
+    freshness = found.get(FRESHNESS_CACHE_KEY) if using == shared_alias else None
+    if not isinstance(freshness, dict) or not set(names) <= set(freshness):
+        if using == shared_alias:
+            freshness = kpi_freshness_many(list(KPI_VIEWS), using=using)
+            _cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
+        else:
+            freshness = kpi_freshness_many(names, using=using)
+    return ReadContext(scope=scope, freshness=freshness, using=using)
+
+
 def kpi_freshness(view_name: str, *, using: str = PRIMARY) -> dict:
     """{"refreshed_at", "is_stale", "last_error", ...} for a KPI view, from the refresh engine."""
     return kpi_freshness_many([view_name], using=using)[view_name]
@@ -189,6 +245,13 @@ def _cache_get_many(keys: list[str]) -> dict:
         return {}
 
 
+def _cache_set(key: str, value, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        logger.warning("cache unavailable: %s not cached", key, exc_info=True)
+
+
 def _cache_set_many(entries: dict[str, list[dict]]) -> None:
     try:
         if len(entries) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key
@@ -201,7 +264,12 @@ def _cache_set_many(entries: dict[str, list[dict]]) -> None:
 
 
 def _rows_for_scope(
-    scope: RowScope, queries: list[KpiQuery | Question], stamps: list[datetime | None], *, using: str = PRIMARY
+    scope: RowScope,
+    queries: list[KpiQuery | Question],
+    stamps: list[datetime | None],
+    *,
+    using: str = PRIMARY,
+    limit: ReadLimit | None = None,
 ) -> list[list[dict]]:
     results: list[list[dict] | None] = [None] * len(queries)
     keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
@@ -220,7 +288,7 @@ def _rows_for_scope(
         statements = [_statement(queries[i], _effective_ids(scope, queries[i])) for i in pending]
         names = [queries[i].view.name for i in pending]
         try:
-            fetched = _read_or_primary(scope, statements, names, using=using)
+            fetched = _read_or_primary(scope, statements, names, using=using, limit=limit)
         except DatabaseError as exc:
             if not isinstance(exc.__cause__, pg_errors.UndefinedTable):
                 raise
@@ -228,7 +296,7 @@ def _rows_for_scope(
             fetched = []
             for statement, name in zip(statements, names, strict=True):
                 try:
-                    fetched.append(_read_or_primary(scope, [statement], [name], using=using)[0])
+                    fetched.append(_read_or_primary(scope, [statement], [name], using=using, limit=limit)[0])
                 except DatabaseError as inner:
                     if not isinstance(inner.__cause__, pg_errors.UndefinedTable):
                         raise
@@ -240,16 +308,18 @@ def _rows_for_scope(
     return results  # type: ignore[return-value]
 
 
-def _read_or_primary(scope: RowScope, statements, names: list[str], *, using: str) -> list[list[dict]]:
+def _read_or_primary(
+    scope: RowScope, statements, names: list[str], *, using: str, limit: ReadLimit | None = None
+) -> list[list[dict]]:
     """The scoped read on `using`; a standby that is down or cancels the read (a recovery conflict) is not an
-    error for the viewer: the primary answers instead."""
+    error for the viewer: the primary answers instead. A limited read stopped (its time, or its user) is not retried."""
     try:
-        return kpi_read_with_repair(scope, statements, names, using=using)
-    except OperationalError:
-        if using == PRIMARY:
+        return kpi_read_with_repair(scope, statements, names, using=using, limit=limit)
+    except OperationalError as exc:
+        if using == PRIMARY or (limit is not None and read_stopped_reason(exc)):
             raise
         logger.warning("standby read failed: reading KPI rows from the primary", exc_info=True)
-        return kpi_read_with_repair(scope, statements, names, using=PRIMARY)
+        return kpi_read_with_repair(scope, statements, names, using=PRIMARY, limit=limit)
 
 
 def kpi_rows_for_user(
@@ -267,9 +337,10 @@ def kpi_rows_for_user(
     user's scope when the caller resolved it already in this request (it must be `user_row_scope(user)`).
     """
     query = kpi_query_build(view_name=view_name, options=options, filters=filters)
-    scope = scope if scope is not None else user_row_scope(user)
-    using = read_alias(user)
-    return _rows_for_scope(scope, [query], [kpi_freshness(view_name, using=using)["refreshed_at"]], using=using)[0]
+    context = kpi_read_context(user=user, view_names=[view_name])
+    scope = scope if scope is not None else context.scope
+    stamp = context.freshness[view_name]["refreshed_at"]
+    return _rows_for_scope(scope, [query], [stamp], using=context.using)[0]
 
 
 @dataclass
@@ -317,20 +388,63 @@ def user_can_ask_questions(user: User, scope: RowScope | None = None) -> bool:
 
 def question_rows_for_user(*, user: User, question: Question, scope: RowScope | None = None) -> list[dict]:
     """The rows of a question the user may see: the same row filter, RLS wall and cache as every KPI read."""
-    scope = scope if scope is not None else user_row_scope(user)
-    using = read_alias(user)
-    stamp = kpi_freshness(question.view.name, using=using)["refreshed_at"]
-    return _rows_for_scope(scope, [question], [stamp], using=using)[0]
+    context = kpi_read_context(user=user, view_names=[question.view.name])
+    scope = scope if scope is not None else context.scope
+    stamp = context.freshness[question.view.name]["refreshed_at"]
+    return _rows_for_scope(scope, [question], [stamp], using=context.using)[0]
+
+
+class PreviewStopped(Exception):
+    """A question's preview stopped before it answered: it took longer than the limit ("timeout"), or its user
+    cancelled it ("cancelled"). `message` says what to do."""
+
+    def __init__(self, reason: str, limit_ms: int):
+        self.reason, self.limit_ms = reason, limit_ms
+        if reason == "timeout":
+            message = (
+                f"This preview took longer than {limit_ms / 1000:g} s and was stopped. Narrow it with a filter (a "
+                "shorter date range, one team or rep, fewer groups), or save it and keep it ready: a question kept "
+                "ready reads its own summary in milliseconds."
+            )
+        else:
+            message = "Preview cancelled: change the question, or press Preview to run it again."
+        super().__init__(message)
+        self.message = message
+
+
+def question_preview_for_user(
+    *, user: User, question: Question, scope: RowScope | None = None, run: str = ""
+) -> list[dict]:
+    """`question_rows_for_user` for a preview: stopped after `settings.QUESTION_PREVIEW_LIMIT_MS`, and by its user
+    (`question_preview_cancel` with the same `run`, a 32-hex-digit id the page chose). Raises PreviewStopped."""
+    context = kpi_read_context(user=user, view_names=[question.view.name])
+    scope = scope if scope is not None else context.scope
+    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS, user_id=user.pk, run=run)
+    stamp = context.freshness[question.view.name]["refreshed_at"]
+    try:
+        return _rows_for_scope(scope, [question], [stamp], using=context.using, limit=limit)[0]
+    except OperationalError as exc:
+        reason = read_stopped_reason(exc)
+        if reason is None:
+            raise
+        raise PreviewStopped(reason, limit.ms) from None
 
 
 def question_read_ms(*, user: User, question: Question, scope: RowScope | None = None) -> float:
-    """How long the question's live read takes for the user, uncached: a slower one is offered to be kept ready."""
+    """How long the question's live read takes for the user, uncached: a slower one is offered to be kept ready.
+    A read still running at the preview limit is stopped there: the limit is returned."""
     scope = scope if scope is not None else user_row_scope(user)
     ids = _effective_ids(scope, question)
     if ids is False:
         return 0.0
+    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS)
     started = time.perf_counter()
-    kpi_read_with_repair(scope, [question_statement(question, ids)], [question.view.name])
+    try:
+        kpi_read_with_repair(scope, [question_statement(question, ids)], [question.view.name], limit=limit)
+    except OperationalError as exc:
+        if read_stopped_reason(exc) is None:
+            raise
+        return float(limit.ms)
     return round((time.perf_counter() - started) * 1000, 1)
 
 
@@ -349,10 +463,12 @@ def widgets_data_for_user(
     (the widget partial needs both for its ETag), so each is read once per request; `using` then is the alias
     the freshness was read from (`read_alias(user)`, the default).
     """
-    scope = scope if scope is not None else user_row_scope(user)
+    if scope is None or freshness is None or not set(widget_views(widgets)) <= set(freshness):
+        context = kpi_read_context(user=user, view_names=widget_views(widgets))
+        scope = scope if scope is not None else context.scope
+        if freshness is None or not set(widget_views(widgets)) <= set(freshness):
+            freshness, using = context.freshness, context.using
     using = using or read_alias(user)
-    if freshness is None or not set(widget_views(widgets)) <= set(freshness):
-        freshness = kpi_freshness_many(widget_views(widgets), using=using)
     out: list[WidgetData] = []
     queries: list[KpiQuery] = []
     slots: list[tuple[WidgetData, str]] = []

@@ -33,3 +33,11 @@ def kpi_staleness_check_task() -> int:
     from dashboards.services.staleness import kpi_staleness_check
 
     return len(kpi_staleness_check())
+
+
+@shared_task(acks_late=True)
+def kept_questions_release_task(names: list[str]) -> list[str]:
+    """Drop the kept summaries among `names` that no widget reads, waiting for a running refresh of their source."""
+    from dashboards.services.kept import kept_questions_release
+
+    return kept_questions_release(names=names)

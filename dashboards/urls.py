@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard_list, name="list"),
     path("promote/<int:source_id>/<int:chart>/", views.quickviz_promote, name="promote"),
     path("questions/", views_questions.question_builder, name="question_builder"),  # before <slug>/, as status/
+    path("questions/cancel/", views_questions.question_preview_cancel_view, name="question_preview_cancel"),
     path("status/", views_status.kpi_status, name="kpi_status"),  # before <slug>/: "status" is not a dashboard
     path("<slug:slug>/", views.dashboard_detail, name="detail"),
     path("<slug:slug>/share/", views.dashboard_share_view, name="share"),

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import employees_visible_to, user_can_manage_data, user_row_scope
 from canonical.csv_export import csv_safe_cell
-from config.replica import read_alias
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
@@ -34,7 +33,7 @@ from dashboards.presenters import chart_payload, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboards_for_user,
-    kpi_freshness_many,
+    kpi_read_context,
     user_can_ask_questions,
     user_can_change_dashboard,
     user_can_create_dashboard,
@@ -139,11 +138,11 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters
-    # Scope and freshness are read once per request: the ETag needs them, and so does the read.
-    scope = user_row_scope(request.user)
-    using = read_alias(request.user)  # the standby, unless this user's own upload is not replayed there yet
+    # Scope and freshness are read once per request (from the cache when it holds them): the ETag needs them, and so
+    # does the read. `using`: the standby, unless this user's own upload is not replayed there yet.
     views = widget_views([widget])
-    freshness = kpi_freshness_many(views, using=using)
+    context = kpi_read_context(user=request.user, view_names=views)
+    scope, freshness, using = context.scope, context.freshness, context.using
     fmt = viewer_format_for(request)
     etag = widget_etag(
         widget,

@@ -1,6 +1,7 @@
 """The question builder page: pick a source, dimensions, a measure, filters; see its rows and chart as you pick.
 
-Rows come from `question_rows_for_user` only (the one row filter, the RLS wall); saving goes through
+Rows come from `question_preview_for_user` only (the one row filter, the RLS wall; stopped after the preview limit or
+by the page's Cancel: `question_preview_cancel_view`); saving goes through
 `dashboard_get_for_user(action="change")` and `question_save` (the widget service and its validation).
 """
 
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -31,15 +32,17 @@ from dashboards.kpi.question import (
     question_fields,
     question_sources,
 )
+from dashboards.kpi.read import RUN_ID
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.presenters import cell_kind, column_label, table_cell
 from dashboards.selectors import (
     DrillRows,
+    PreviewStopped,
     dashboard_get_for_user,
     dashboards_for_user,
+    question_preview_for_user,
     question_read_ms,
-    question_rows_for_user,
     user_can_ask_questions,
     user_can_change_dashboard,
     widget_get_for_user,
@@ -49,6 +52,7 @@ from dashboards.services.questions import (
     QUESTION_CHART_TYPES,
     question_chart_suggest,
     question_keep_ready,
+    question_preview_cancel,
     question_save,
     question_spec_build,
 )
@@ -89,6 +93,12 @@ def _preview(question: Question, rows: list[dict], elapsed_ms: float, chart_type
     return preview
 
 
+def _preview_run(request: HttpRequest) -> str:
+    """The run id the builder's script sent with a preview (X-Preview-Run), or "" (no script, or not an id)."""
+    run = request.headers.get("X-Preview-Run", "")
+    return run if RUN_ID.fullmatch(run) else ""
+
+
 def _posted_dashboard_id(request: HttpRequest) -> int:
     text = request.POST.get("dashboard", "")
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
@@ -105,6 +115,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else (request.GET or DEFAULT_QUESTION)
     form = QuestionBuilderForm(data)
     preview = None
+    stopped = None
     save_error = ""
     if form.is_valid():
         question = form.cleaned_data["question"]
@@ -125,9 +136,15 @@ def question_builder(request: HttpRequest) -> HttpResponse:
                     return render(request, "dashboards/question_saved.html", context)
                 return redirect(dashboard)
         started = time.perf_counter()
-        rows = question_rows_for_user(user=request.user, question=question, scope=scope)
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
-        preview = _preview(question, rows, elapsed, form.cleaned_data["chart_type"], viewer_format_for(request))
+        try:
+            rows = question_preview_for_user(
+                user=request.user, question=question, scope=scope, run=_preview_run(request)
+            )
+        except PreviewStopped as exc:
+            stopped = exc
+        else:
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            preview = _preview(question, rows, elapsed, form.cleaned_data["chart_type"], viewer_format_for(request))
     values = form.values()
     view = KPI_VIEWS.get(values.get("source", "")) or KPI_VIEWS[DEFAULT_QUESTION["source"]]
     values["shown_source"] = view.name
@@ -137,6 +154,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
         "form": form,
         "values": values,
         "preview": preview,
+        "stopped": stopped,
         "save_error": save_error,
         "sources": question_sources(),
         "view": view,
@@ -147,7 +165,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
         "buckets": BUCKETS,
         "operators": OPERATORS,
         "chart_types": QUESTION_CHART_TYPES,
-        "outputs": [c["name"] for c in form.cleaned_data["question"].columns()] if preview else [],
+        "outputs": [c["name"] for c in form.cleaned_data["question"].columns()] if preview or stopped else [],
         "dashboards": dashboards,
         "filter_slots": [
             (
@@ -166,6 +184,19 @@ def question_builder(request: HttpRequest) -> HttpResponse:
     # HTMX swaps only 2xx answers: the partial shows its field errors with a 200, the plain form with a 400.
     status = 400 if (form.errors or save_error) and not request.htmx else 200
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def question_preview_cancel_view(request: HttpRequest) -> HttpResponse:
+    """Stop the caller's own running preview `run` (the builder's Cancel): its query is cancelled on the server, and
+    the preview's request answers that it was cancelled."""
+    if not user_can_ask_questions(request.user):
+        raise PermissionDenied("Your account sees no KPI rows: ask an administrator for a role.")
+    run = request.POST.get("run", "")
+    if not RUN_ID.fullmatch(run):
+        return JsonResponse({"run": ["a run id is 32 hex digits"]}, status=400)
+    return JsonResponse({"cancelled": question_preview_cancel(user=request.user, run=run)})
 
 
 @login_required

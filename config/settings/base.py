@@ -187,7 +187,7 @@ CELERY_TIMEZONE = "UTC"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",  # Django's, one client object per pool (config/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "dash",
         # The cache only saves reads and fails open: a hung Redis must cost a request a second, not forever.
@@ -340,3 +340,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# A question's preview (builder page, preview API) and its timing at save are stopped after this long: the page says
+# to narrow the question or keep it ready, instead of holding a worker and a database backend for minutes.
+QUESTION_PREVIEW_LIMIT_MS = env_int("QUESTION_PREVIEW_LIMIT_S", 15, minimum=1) * 1000

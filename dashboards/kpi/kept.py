@@ -9,6 +9,12 @@ part of the summary; a relative date ("last 12 months") is kept as its column tr
 "last N units" is the first day of a unit, so `trunc(date) >= start` is `date >= start`) and applied when read.
 A dashboard's date range is served when it covers whole months (or there is none); any other range reads the source.
 
+Team rows: beside a summary with a scope column, `<name>_teams` holds the same groups summed over every employee
+below each manager (a team of the hierarchy snapshot, as the KPI views' team aggregates: `kpi_team_snapshots`), summed
+from the summary's own rows by the same refresh. A read whose employee ids are exactly a team's members (a manager's or
+a VP's own scope) reads that team's rows: one row per group, not one per group and employee. Which branch runs is
+decided inside the statement against the snapshot, as `dashboards.kpi.query.kpi_statement` decides it.
+
 The summary's SQL is text (the engine runs a view's SQL with `{source}` filled in): columns and attribute keys come
 from the allow-listed question, values are quoted by psycopg (`sql.Literal`); braces are doubled for the engine's
 `{source}` formatting, and a value holding '%' (a placeholder to the engine) is refused.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -26,11 +33,15 @@ from psycopg import sql
 
 from dashboards.kpi.query import _and, _where
 from dashboards.kpi.question import Filter, Measure, Question, _expression, _filter_predicate
-from dashboards.kpi.registry import KPI_VIEWS, KpiView, kpi_view_from_declaration, register
+from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS, KpiView, kpi_view_from_declaration, register
 
 KEEP_READY_MS = 200  # a saved question whose live read takes longer is offered to be kept ready
 KEEPABLE = {"sum", "count", "min", "max", "avg"}
 _PARTS = {"sum": ("sum",), "count": ("count",), "min": ("min",), "max": ("max",), "avg": ("sum", "count")}
+# A part summed again over employees: a sum and a count add up, a min and a max are taken again.
+_PART_COLUMN = re.compile(r"^m\d+_(sum|count|min|max)$")
+_PART_TOTAL = {"sum": "sum", "count": "sum", "min": "min", "max": "max"}
+TEAMS_SUFFIX = "_teams"
 
 
 def kept_problem(question: Question) -> str | None:
@@ -138,7 +149,7 @@ def kept_declaration(question: Question) -> dict:
         raise ValueError("a filter value holds '%': this question cannot be kept ready")
     # The engine formats the text with {source}: every other brace (a date pattern, a value) is doubled.
     text = text.replace("{", "{{").replace("}", "}}").replace("{{source}}", "{source}")
-    return {
+    declaration = {
         "description": f"Kept-ready question over {view.name}.",
         # Pairs, not an object: jsonb does not keep an object's key order, and the columns follow the SQL's.
         "columns": [[name, kind] for name, kind in columns.items()],
@@ -152,13 +163,81 @@ def kept_declaration(question: Question) -> dict:
         "kept": True,
         "sql_text": text,
     }
+    teams = kept_teams_declaration(kept_name(question), declaration)
+    return {**declaration, "teams": teams} if teams else declaration
+
+
+def kept_teams_name(name: str) -> str:
+    return name + TEAMS_SUFFIX
+
+
+def kept_teams_declaration(name: str, declaration: dict) -> dict | None:
+    """The declaration of a summary's team rows (None when the summary has no scope column): its groups and parts
+    summed from the summary's rows (`{source}`: the summary, or its refreshed months) over each team's members."""
+    scope = declaration.get("scope_column")
+    if not scope:
+        return None
+    kept = sql.Identifier(name)
+    columns: list[list[str]] = [["team_id", "integer"]]
+    groups: list[sql.Composable] = [sql.SQL("m.team_id")]
+    totals: list[sql.Composable] = []
+    for column, kind in declaration["columns"]:
+        if column == scope:
+            continue
+        columns.append([column, kind])
+        part = _PART_COLUMN.match(column)
+        if part is None:
+            groups.append(sql.SQL("{}.{}").format(kept, sql.Identifier(column)))
+        else:
+            totals.append(
+                sql.SQL(_PART_TOTAL[part.group(1)] + "({}.{}) AS {}").format(
+                    kept, sql.Identifier(column), sql.Identifier(column)
+                )
+            )
+    statement = sql.SQL("SELECT {} FROM {{source}} JOIN {{members}} m ON m.employee_id = {}.{} GROUP BY {}").format(
+        sql.SQL(", ").join(groups + totals),
+        kept,
+        sql.Identifier(scope),
+        sql.SQL(", ").join(sql.Literal(n + 1) for n in range(len(groups))),
+    )
+    return {
+        "description": f"Team rows of the kept-ready question {name}.",
+        "columns": columns,
+        "depends_on": list(declaration["depends_on"]),
+        "strategy": declaration["strategy"],
+        "partition_key": declaration["partition_key"],
+        "scope_column": "team_id",
+        "date_column": declaration["date_column"],
+        "aggregate_of": declaration["aggregate_of"],
+        "team_of": scope,
+        "summed_from": name,  # summed from the summary's rows, not from the source's
+        "internal": True,
+        "kept": True,
+        "sql_text": _literal_text(statement),
+    }
+
+
+def _declared(name: str, declaration: dict) -> KpiView:
+    fields = {k: v for k, v in declaration.items() if k != "teams"}
+    return kpi_view_from_declaration(name, {**fields, "columns": dict(declaration["columns"])})
 
 
 def kept_register(name: str, declaration: dict) -> KpiView:
-    """Register a kept question's summary in the KPI registry (idempotent)."""
-    if name in KPI_VIEWS:
-        return KPI_VIEWS[name]
-    return register(kpi_view_from_declaration(name, {**declaration, "columns": dict(declaration["columns"])}))
+    """Register a kept question's summary, and its team rows when it has them, in the KPI registry (idempotent).
+
+    The team rows are registered after the summary: a refresh keeps the aggregates in registry order, and the team
+    rows are summed from the summary's."""
+    if name not in KPI_VIEWS:
+        register(_declared(name, declaration))
+    teams = declaration.get("teams")
+    if teams and kept_teams_name(name) not in KPI_VIEWS:
+        register(_declared(kept_teams_name(name), teams))
+    return KPI_VIEWS[name]
+
+
+def kept_tables(name: str, declaration: dict) -> list[str]:
+    """The tables of a kept summary: its own, and its team rows' when it has them."""
+    return [name, kept_teams_name(name)] if declaration.get("teams") else [name]
 
 
 def kept_views_load(source: str | None = None) -> None:
@@ -168,8 +247,9 @@ def kept_views_load(source: str | None = None) -> None:
 
     rows = KeptQuestion.objects.all() if source is None else KeptQuestion.objects.filter(source=source)
     declarations = dict(rows.values_list("name", "declaration"))
+    known = {table for name, declaration in declarations.items() for table in kept_tables(name, declaration)}
     for name, view in list(KPI_VIEWS.items()):
-        if view.kept and (source is None or view.aggregate_of == source) and name not in declarations:
+        if view.kept and (source is None or view.aggregate_of == source) and name not in known:
             del KPI_VIEWS[name]
     for name, declaration in declarations.items():
         kept_register(name, declaration)
@@ -205,9 +285,34 @@ def kept_serves(question: Question) -> bool:
 
 
 def kept_statement(question: Question, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
-    """SELECT of a kept question from its summary: the same columns, rows and order as `question_statement`."""
+    """SELECT of a kept question from its summary: the same columns, rows and order as `question_statement`.
+
+    With team rows and a scoped read, one statement of two branches of which exactly one runs (each gated from
+    outside by a one-time filter, as `kpi_statement`'s): the team's rows when the employee ids are exactly the members
+    of a team in the team rows' snapshot, else the summary's rows of those employees."""
     kept = question.kept
-    predicates, params = _where(kept, scope_ids, kept.date_column, question.base)
+    usual, usual_params = _kept_select(question, kept, scope_ids, [])
+    teams = KPI_VIEWS.get(kept_teams_name(kept.name))
+    if teams is None or not scope_ids:
+        return usual, usual_params
+    found = sql.SQL(
+        "WITH kpi_team AS MATERIALIZED (SELECT team_id FROM {} WHERE aggregate_name = %s AND members = %s::bigint[]) "
+    ).format(sql.Identifier(TEAM_SNAPSHOTS))
+    on_team = sql.SQL("team_id = (SELECT min(team_id) FROM kpi_team)")
+    team_read, team_params = _kept_select(question, teams, None, [on_team])
+    statement = found + sql.SQL(
+        "SELECT * FROM ({}) AS kept_team_read WHERE EXISTS (SELECT 1 FROM kpi_team) "
+        "UNION ALL SELECT * FROM ({}) AS kept_usual_read WHERE NOT EXISTS (SELECT 1 FROM kpi_team)"
+    ).format(team_read, usual)
+    return statement, [teams.name, sorted(scope_ids), *team_params, *usual_params]
+
+
+def _kept_select(
+    question: Question, table: KpiView, scope_ids: frozenset[int] | None, extra: list[sql.Composable]
+) -> tuple[sql.Composed, list[Any]]:
+    """The question's SELECT over a kept table (the summary or its team rows) under `scope_ids` and `extra`."""
+    predicates, params = _where(table, scope_ids, table.date_column, question.base)
+    predicates += extra
     for i, f, _unit in _relative(question):
         predicates.append(sql.SQL("{} >= %s").format(sql.Identifier(f"last_{i}")))
         params.append(f.values[0])
@@ -217,7 +322,7 @@ def kept_statement(question: Question, scope_ids: frozenset[int] | None) -> tupl
     for i, m in enumerate(question.measures):
         select.append(sql.SQL("{} AS {}").format(_reaggregate(question, i, m), sql.Identifier(m.name)))
     statement = sql.SQL("SELECT {} FROM {} WHERE {}").format(
-        sql.SQL(", ").join(select), sql.Identifier(kept.name), _and(predicates)
+        sql.SQL(", ").join(select), sql.Identifier(table.name), _and(predicates)
     )
     if question.dimensions:
         statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(

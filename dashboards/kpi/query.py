@@ -294,7 +294,8 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
     dated = bool(query.date_from or query.date_to)
     for aggregate in aggregates_of(query.view):
         # team: `kpi_team_aggregate_for`; membership: `_distinct_read`; kept: only its own question reads it.
-        if aggregate.team_of or aggregate.membership or aggregate.kept:
+        # for_questions: dated by month, not by the view's own date: only questions read it (dashboards.kpi.question).
+        if aggregate.team_of or aggregate.membership or aggregate.kept or aggregate.for_questions:
             continue
         # A stored distinct count (all time) is neither the view's per-month column nor a sum: never grouped here.
         dimensions = set(aggregate.columns) - set(aggregate.measures) - set(stored_distinct(aggregate))

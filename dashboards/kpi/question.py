@@ -26,7 +26,7 @@ from psycopg import sql
 
 from dashboards.filters import DashboardFilters
 from dashboards.kpi.query import KpiQuery, _and, _dated_rollup, _where, kpi_query_build
-from dashboards.kpi.registry import KPI_VIEWS, KpiView, membership_of
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, aggregates_of, membership_of
 
 AGGREGATIONS = ("sum", "count", "count_distinct", "avg", "min", "max")
 NUMERIC_AGGREGATIONS = {"sum", "avg", "min", "max"}  # the others count values of any column
@@ -449,7 +449,10 @@ def _filter_predicate(question: Question, f: Filter) -> tuple[sql.Composable, li
 
 
 def question_statement(question: Question, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
-    """SELECT for one question. `scope_ids` come from the one row filter (None: every row)."""
+    """SELECT for one question. `scope_ids` come from the one row filter (None: every row). A question that a
+    read-side aggregate for questions answers exactly (`question_aggregate_for`) reads it instead of every row."""
+    if (aggregate := question_aggregate_for(question)) is not None:
+        return _aggregate_statement(question, aggregate, scope_ids)
     view, base = question.view, question.base
     distinct = view.distinct or {}
     if question.counts_distinct:
@@ -533,3 +536,112 @@ def _aggregate_of(question: Question, m: Measure, distinct: dict, column: sql.Co
     if kind == "integer" and m.agg == "sum":
         return sql.SQL("{}::bigint").format(expression)  # a count stays an integer
     return expression
+
+
+# Buckets of the dataset's date that a monthly aggregate's month answers: a month's orders are in one of each.
+_MONTHLY_BUCKETS = ("month", "quarter", "year")
+
+
+def question_aggregate_for(question: Question) -> KpiView | None:
+    """A read-side aggregate for questions (registry `for_questions`: per month and rep, each amount's sum and count
+    of values, and the rows) that answers the question exactly, or None. It does when the question:
+    - groups only by the rep (scope column), the aggregate's month (any bucket), or the dataset's date by month,
+      quarter or year;
+    - counts rows, or sums, counts or averages the aggregate's amounts (no min, max or distinct count);
+    - filters only on the rep, the month, or the dataset's date as "last N months, quarters or years" (their start
+      is the first day of a month);
+    - has no dashboard date range, or one of whole months; and names no attribute.
+    """
+    if not question.measures or question.counts_distinct:
+        return None
+    for aggregate in aggregates_of(question.view):
+        if aggregate.for_questions and _aggregate_answers(question, aggregate):
+            return aggregate
+    return None
+
+
+def _aggregate_answers(question: Question, aggregate: KpiView) -> bool:
+    dated = question.view.date_column
+    month, rep = aggregate.date_column, aggregate.scope_column
+    for d in question.dimensions:
+        if not (
+            (d.column == rep and d.bucket is None)
+            or d.column == month
+            or (d.column == dated and d.bucket in _MONTHLY_BUCKETS)
+        ):
+            return False
+    for m in question.measures:
+        if m.column is None and m.agg == "count":
+            continue
+        if m.agg not in ("sum", "count", "avg") or m.column not in aggregate.measures:
+            return False
+        if f"{m.column}_count" not in aggregate.columns:
+            return False
+    for f in question.filters:
+        if f.column in (rep, month):
+            continue
+        if f.column == dated and f.op == "last" and f.values[1].split()[1].rstrip("s") in _MONTHLY_BUCKETS:
+            continue
+        return False
+    base = question.base
+    if base.date_from and base.date_from.day != 1:
+        return False
+    return not (base.date_to and (base.date_to + timedelta(days=1)).day != 1)
+
+
+def _aggregate_statement(
+    question: Question, aggregate: KpiView, scope_ids: frozenset[int] | None
+) -> tuple[sql.Composed, list[Any]]:
+    """`question_statement` over the aggregate: the same columns, types, rows and order."""
+    dated, month = question.view.date_column, sql.Identifier(aggregate.date_column)
+    predicates, params = _where(aggregate, scope_ids, aggregate.date_column, question.base)
+    for f in question.filters:
+        if f.column == dated:  # "last N months": from the first day of a month, which is its month's
+            predicates.append(sql.SQL("{} >= %s").format(month))
+            params.append(f.values[0])
+        else:
+            predicate, values = _filter_predicate(question, f)
+            predicates.append(predicate)
+            params += values
+    select: list[sql.Composable] = []
+    for d in question.dimensions:
+        column = month if d.column in (dated, aggregate.date_column) else sql.Identifier(d.column)
+        if d.bucket:
+            column = sql.SQL("date_trunc({}, {})::date").format(sql.Literal(d.bucket), column)
+        select.append(sql.SQL("{} AS {}").format(column, sql.Identifier(d.name)))
+    for m in question.measures:
+        select.append(sql.SQL("{} AS {}").format(_aggregate_total(question, m), sql.Identifier(m.name)))
+    statement = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        sql.SQL(", ").join(select), sql.Identifier(aggregate.name), _and(predicates)
+    )
+    if question.dimensions:
+        statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(
+            sql.Literal(i + 1) for i in range(len(question.dimensions))
+        )
+    if question.sort:
+        statement += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
+            sql.SQL("{} DESC NULLS LAST" if s.startswith("-") else "{} ASC NULLS LAST").format(
+                sql.Identifier(s.lstrip("-"))
+            )
+            for s in question.sort
+        )
+    statement += sql.SQL(" LIMIT %s")
+    params.append(question.limit)
+    return statement, params
+
+
+def _aggregate_total(question: Question, m: Measure) -> sql.Composable:
+    """A measure from the aggregate's sums and counts, rounded and typed as `_aggregate_of` rounds and types it."""
+    if m.column is None:
+        return sql.SQL("COALESCE(sum({}), 0)::bigint").format(sql.Identifier("order_count"))
+    total, values = sql.Identifier(m.column), sql.Identifier(f"{m.column}_count")
+    if m.agg == "count":
+        return sql.SQL("COALESCE(sum({}), 0)::bigint").format(values)
+    if m.agg == "avg":
+        return sql.SQL("round(sum({}) / NULLIF(sum({}), 0), 2)").format(total, values)
+    kind = question.kind(m.column)
+    if kind == "money":
+        return sql.SQL("round(sum({}), 2)").format(total)
+    if kind == "integer":
+        return sql.SQL("sum({})::bigint").format(total)
+    return sql.SQL("sum({})").format(total)

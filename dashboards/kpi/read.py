@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +33,35 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class ReadLimit:
+    """A read that may be stopped: after `ms` (statement_timeout), or by its user (`read_cancel`, which finds it by the
+    comment that opens its script: the user's id and a run id the page chose, 32 hex digits)."""
+
+    ms: int
+    user_id: int = 0
+    run: str = ""
+
+    def __post_init__(self):
+        if self.run and not RUN_ID.fullmatch(self.run):
+            raise ValueError("a run id is 32 hex digits")
+
+    @property
+    def marker(self) -> str:
+        return f"ll-read u{int(self.user_id)} r{self.run}" if self.run else ""
+
+
+RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def read_stopped_reason(exc: BaseException) -> str | None:
+    """'timeout' or 'cancelled' when a database error is a limited read stopped (`ReadLimit`), else None."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    if not isinstance(cause, pg_errors.QueryCanceled):
+        return None
+    return "timeout" if "statement timeout" in str(cause) else "cancelled"
+
+
 _reader_role_found: set[str] = set()  # aliases whose server has the reader role (a standby has the primary's)
 
 
@@ -43,7 +74,11 @@ def _reader_role_available(cursor, using: str) -> bool:
 
 
 def _scoped_read(
-    scope: RowScope, statements: list[tuple[sql.Composed, list[Any]]], *, using: str = PRIMARY
+    scope: RowScope,
+    statements: list[tuple[sql.Composed, list[Any]]],
+    *,
+    using: str = PRIMARY,
+    limit: ReadLimit | None = None,
 ) -> list[list[dict]]:
     """Run statements as the KPI reader role, with the scope set for the RLS policies, in ONE round trip.
 
@@ -55,6 +90,8 @@ def _scoped_read(
     transaction (tests, ATOMIC blocks) the read runs in a savepoint and resets the settings and role, which
     would otherwise outlive it until the outer transaction ends. `using`: the database alias (`replica`, a
     standby: the settings and the role work there as on the primary, so the RLS policies filter the same rows).
+    `limit`: each read statement stops after `limit.ms` (statement_timeout, local to the transaction), and the script
+    opens with the limit's marker comment (what `read_cancel` finds it by in pg_stat_activity): QueryCanceled then.
     """
     connection = connections[using]
     with connection.cursor() as cursor:
@@ -77,6 +114,9 @@ def _scoped_read(
         if as_reader:
             setup.append(sql.SQL("set_config('role', %s, true)"))
             setup_params.append(KPI_READER_ROLE)
+        if limit is not None:
+            setup.append(sql.SQL("set_config('statement_timeout', %s, true)"))
+            setup_params.append(f"{int(limit.ms)}ms")
         parts: list[sql.Composable] = [] if nested else [sql.SQL("BEGIN READ ONLY")]
         parts.append(sql.SQL("SELECT ") + sql.SQL(", ").join(setup))
         params: list[Any] = list(setup_params)
@@ -91,11 +131,16 @@ def _scoped_read(
             )
             parts.append(sql.SQL("SET LOCAL work_mem TO DEFAULT"))
             parts.append(sql.SQL("SET LOCAL jit TO DEFAULT"))
+            if limit is not None:
+                parts.append(sql.SQL("SET LOCAL statement_timeout TO DEFAULT"))
             if as_reader:
                 parts.append(sql.SQL("RESET ROLE"))
         else:
             parts.append(sql.SQL("COMMIT"))
         script = sql.SQL("; ").join(parts)
+        if limit is not None and limit.marker:
+            # First in the text: pg_stat_activity keeps only the first track_activity_query_size bytes of it.
+            script = sql.SQL("/* {} */ ").format(sql.SQL(limit.marker)) + script
         if nested:
             with transaction.atomic(using=using):
                 cursor.execute(script, params)
@@ -146,13 +191,13 @@ def _script_results(cursor, *, skip: int, count: int) -> list[list[dict]]:
 
 
 def kpi_read_with_repair(
-    scope: RowScope, statements, view_names: list[str], *, using: str = PRIMARY
+    scope: RowScope, statements, view_names: list[str], *, using: str = PRIMARY, limit: ReadLimit | None = None
 ) -> list[list[dict]]:
     """Read on `using`; a table missing its policy or grant is repaired on the PRIMARY (DDL never runs on the
     read connection, which may be a standby) and the read is retried there: a standby gets the repair only once
     it has replayed it."""
     try:
-        return _scoped_read(scope, statements, using=using)
+        return _scoped_read(scope, statements, using=using, limit=limit)
     except DatabaseError as exc:
         if not isinstance(exc.__cause__, pg_errors.InsufficientPrivilege):
             raise
@@ -166,4 +211,19 @@ def kpi_read_with_repair(
             related += [TEAM_SNAPSHOTS] if view and team_aggregate_of(view) else []
             tables += [t for t in (name, *related) if t not in tables]
         kpi_rls_ensure(tables)  # on the primary (dashboards.kpi.rls uses `default`)
-        return _scoped_read(scope, statements, using=PRIMARY)
+        return _scoped_read(scope, statements, using=PRIMARY, limit=limit)
+
+
+def read_cancel(*, user_id: int, run: str, using: str = PRIMARY) -> int:
+    """Cancel the user's limited read `run` (`ReadLimit`) if it is running on `using`: how many were cancelled.
+
+    Found by its marker comment in pg_stat_activity, so only a backend running that very script is signalled (never
+    a backend id kept from earlier: behind a pooler it may serve another client's query by then)."""
+    marker = ReadLimit(ms=0, user_id=user_id, run=run).marker
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE %s",
+            [f"/* {marker} */%"],
+        )
+        return cursor.fetchone()[0]

@@ -95,6 +95,9 @@ class KpiView:
     # reads (never picked for a widget's query), declared at run time with its SQL text.
     kept: bool = False
     sql_text: str = ""
+    # A read-side aggregate for questions over its `aggregate_of` dataset (`dashboards.kpi.question`): sums of the
+    # dataset's amounts under their own names, `<name>_count` the count of their values, `order_count` the rows.
+    for_questions: bool = False
     # The view of the revenue in no month (undated_revenue: lines whose order has no date yet), which this month
     # view's widgets mention beside their rows.
     undated: str | None = None
@@ -151,8 +154,9 @@ def aggregates_of(view: KpiView) -> list[KpiView]:
 
 
 def team_aggregate_of(view: KpiView) -> KpiView | None:
-    """The view's team aggregate ("Team aggregates" below), if it has one."""
-    return next((v for v in aggregates_of(view) if v.team_of), None)
+    """The view's team aggregate ("Team aggregates" below), if it has one (a kept question's team rows are only its
+    question's: `dashboards.kpi.kept`)."""
+    return next((v for v in aggregates_of(view) if v.team_of and not v.kept), None)
 
 
 def membership_of(view: KpiView) -> KpiView | None:

@@ -9,11 +9,16 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from accounts.models import User
+from config.replica import PRIMARY, REPLICA, replica_configured
 from dashboards.kpi.ddl import kpi_view_ddl
-from dashboards.kpi.kept import kept_declaration, kept_name, kept_register
+from dashboards.kpi.kept import kept_declaration, kept_name, kept_register, kept_tables, kept_teams_name
 from dashboards.kpi.question import Question, question_build
+from dashboards.kpi.read import read_cancel
+from dashboards.kpi.registry import KPI_VIEWS, KpiView
 from dashboards.kpi.rls import kpi_rls_ensure
 from dashboards.models import Dashboard, KeptQuestion, Widget
+from dashboards.services.refresh.aggregates import _aggregate_select, _team_snapshot_rebuild
+from dashboards.services.refresh.engine import _vacuum
 from dashboards.services.refresh.partitions import _columns, _lock, view_sql
 from dashboards.services.widgets import widget_create
 
@@ -97,6 +102,28 @@ def question_save(
     )
 
 
+def _kept_table_create(view: KpiView, select: sql.Composable) -> None:
+    """A kept table, its covering scope index and its rows (`select`), analyzed."""
+    table = sql.Identifier(view.name)
+    with connection.cursor() as cursor:
+        for statement in kpi_view_ddl(view):
+            cursor.execute(statement)
+        if view.scope_column:
+            # A scoped read is a range of (employee or team, month) holding every other column: an index-only scan,
+            # as the KPI views' covering scope indexes give them.
+            keys = [view.scope_column] + (["month"] if view.date_column else [])
+            cursor.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}) INCLUDE ({})").format(
+                    sql.Identifier(f"{view.name}_scope"),
+                    table,
+                    sql.SQL(", ").join(sql.Identifier(k) for k in keys),
+                    sql.SQL(", ").join(sql.Identifier(c) for c in view.columns if c not in keys),
+                )
+            )
+        cursor.execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(view), select))
+        cursor.execute(sql.SQL("ANALYZE {}").format(table))
+
+
 @transaction.atomic
 def question_keep_ready(*, widget: Widget, user: User | None = None, read_ms: float | None = None) -> KeptQuestion:
     """Keep a saved question ready: its summary table (`dashboards.kpi.kept`), built now from its source and from
@@ -119,25 +146,11 @@ def question_keep_ready(*, widget: Widget, user: User | None = None, read_ms: fl
     kept = KeptQuestion.objects.filter(name=name).first()
     if kept is None:
         view = kept_register(name, declaration)
-        table = sql.Identifier(name)
-        with connection.cursor() as cursor:
-            for statement in kpi_view_ddl(view):
-                cursor.execute(statement)
-            if view.scope_column:
-                # A scoped read is a range of (employee, month) holding every other column: an index-only scan, as
-                # the KPI views' covering scope indexes give them.
-                keys = [view.scope_column] + (["month"] if view.date_column else [])
-                cursor.execute(
-                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}) INCLUDE ({})").format(
-                        sql.Identifier(f"{name}_scope"),
-                        table,
-                        sql.SQL(", ").join(sql.Identifier(k) for k in keys),
-                        sql.SQL(", ").join(sql.Identifier(c) for c in view.columns if c not in keys),
-                    )
-                )
-            select = sql.SQL(view_sql(name)).format(source=sql.Identifier(question.view.name))
-            cursor.execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(view), select))
-            cursor.execute(sql.SQL("ANALYZE {}").format(table))
+        _kept_table_create(view, sql.SQL(view_sql(name)).format(source=sql.Identifier(question.view.name)))
+        teams = KPI_VIEWS.get(kept_teams_name(name))
+        if teams is not None:
+            _team_snapshot_rebuild(teams)
+            _kept_table_create(teams, _aggregate_select(teams, sql.Identifier(name)))
         kept = KeptQuestion.objects.create(
             name=name,
             source=question.view.name,
@@ -146,9 +159,19 @@ def question_keep_ready(*, widget: Widget, user: User | None = None, read_ms: fl
             read_ms=read_ms,
             created_by=user,
         )
-        kpi_rls_ensure([name])
+        tables = kept_tables(name, declaration)
+        kpi_rls_ensure(tables)
+        # After the commit (VACUUM cannot run in a transaction): all-visible pages, for index-only scans.
+        transaction.on_commit(lambda: [_vacuum(KPI_VIEWS[t]) for t in tables if t in KPI_VIEWS])
     data_source = dict(widget.data_source)
     data_source["filters"] = {**options, "kept": name}
     widget.data_source = data_source
     widget.save(update_fields=["data_source"])
     return kept
+
+
+def question_preview_cancel(*, user: User, run: str) -> int:
+    """Cancel the user's running preview `run` (`dashboards.selectors.question_preview_for_user`) wherever it runs:
+    the primary, or the standby the user's reads go to. Returns how many queries were cancelled (0: none running)."""
+    aliases = [PRIMARY, REPLICA] if replica_configured() else [PRIMARY]
+    return sum(read_cancel(user_id=user.pk, run=run, using=alias) for alias in aliases)

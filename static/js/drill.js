@@ -12,6 +12,31 @@
     return value;
   }
 
+  // A line's (or an area's) path is one item whose datum is its first point's: a click on the path is the point
+  // nearest the pointer along x. Points themselves (drawn, or transparent: dashboards.presenters.chart_payload) are
+  // items of their own and need nothing of this.
+  function clickedDatum(view, event, item) {
+    const type = item.mark && item.mark.marktype;
+    const items = (item.mark && item.mark.items) || [];
+    if ((type !== "line" && type !== "area") || items.length < 2) return item.datum;
+    if (typeof event.clientX !== "number") return item.datum;
+    let x;
+    const node = item._svg; // the SVG renderer's element of the path, drawn in the coordinates of the items' x
+    if (node && node.getScreenCTM && node.getScreenCTM()) {
+      x = new DOMPoint(event.clientX, event.clientY).matrixTransform(node.getScreenCTM().inverse()).x;
+    } else {
+      const surface = view.container() && view.container().querySelector("svg, canvas");
+      if (!surface) return item.datum;
+      x = event.clientX - surface.getBoundingClientRect().left - view.origin()[0] - view.padding().left;
+      for (let group = item.mark.group; group; group = group.mark && group.mark.group) x -= group.x || 0;
+    }
+    let best = items[0];
+    for (const candidate of items) {
+      if (Math.abs(candidate.x - x) < Math.abs(best.x - x)) best = candidate;
+    }
+    return best.datum;
+  }
+
   function panelFor(widget) {
     let panel = document.getElementById("drill-" + widget.id);
     if (!panel) {
@@ -32,13 +57,16 @@
     const field = encoding.x && encoding.x.field;
     if (!field) return;
     target.classList.add("drillable");
-    event.detail.view.addEventListener("click", (_event, item) => {
-      if (!item || !item.datum || item.datum[field] === undefined || item.datum[field] === null) return;
+    const view = event.detail.view;
+    view.addEventListener("click", (clickEvent, item) => {
+      if (!item || !item.datum) return;
+      const datum = clickedDatum(view, clickEvent, item);
+      if (!datum || datum[field] === undefined || datum[field] === null) return;
       const base = new URL(widget.dataset.widgetUrl, window.location.origin);
       const url = new URL(base.pathname + "rows/", window.location.origin);
       base.searchParams.forEach((value, key) => url.searchParams.set(key, value));
       url.searchParams.set("field", field);
-      url.searchParams.set("value", String(clickedValue(item.datum, field, encoding.x.type === "temporal")));
+      url.searchParams.set("value", String(clickedValue(datum, field, encoding.x.type === "temporal")));
       window.htmx.ajax("GET", url.pathname + url.search, { target: panelFor(widget), swap: "innerHTML" });
     });
   });

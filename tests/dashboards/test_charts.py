@@ -52,11 +52,11 @@ def test_a_monthly_area_over_empty_years_gets_every_month_with_no_value_where_th
     assert payload["title"] == "Monthly revenue"
 
 
-def test_months_without_gaps_are_drawn_as_before_without_points():
+def test_months_without_gaps_are_drawn_as_before_with_points_only_to_click():
     rows = [{"month": "1996-07-01", "revenue": 1.0}, {"month": "1996-08-01", "revenue": 2.0}]
     payload = chart_payload(area_widget(), rows)
     assert [r["revenue"] for r in payload["rows"]] == [1.0, 2.0]
-    assert payload["spec"]["mark"]["point"] is False
+    assert payload["spec"]["mark"]["point"] == "transparent"  # not drawn; each point a click target for the drill
 
 
 def test_each_series_of_a_coloured_chart_keeps_its_own_gaps():
@@ -78,7 +78,12 @@ def test_a_spec_naming_other_fields_is_drawn_from_the_rows_as_they_are():
     widget = area_widget(transform=[{"calculate": "datum.revenue * 2", "as": "double"}])
     rows = [{"month": "1976-03-01", "revenue": 10.0}, {"month": "1996-07-01", "revenue": 100.0}]
     payload = chart_payload(widget, rows)
-    assert payload["rows"] == rows and payload["spec"] == widget.vega_spec
+    assert payload["rows"] == rows
+    # As they are, but with its points to click (transparent: drawn as before).
+    mark = (
+        widget.vega_spec["mark"] if isinstance(widget.vega_spec["mark"], dict) else {"type": widget.vega_spec["mark"]}
+    )
+    assert payload["spec"] == {**widget.vega_spec, "mark": {**mark, "point": "transparent"}}
 
 
 def test_an_all_time_receivables_number_does_not_ask_for_a_date_range():

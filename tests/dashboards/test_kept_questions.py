@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from psycopg import sql
 from rest_framework.test import APIClient
 
@@ -14,10 +16,10 @@ from accounts.selectors import user_row_scope
 from canonical.models import Order
 from dashboards.filters import DashboardFilters
 from dashboards.kpi import read
-from dashboards.kpi.kept import kept_serves
+from dashboards.kpi.kept import kept_serves, kept_teams_name
 from dashboards.kpi.question import question_build, question_statement
 from dashboards.kpi.registry import KPI_VIEWS
-from dashboards.models import KeptQuestion, Widget
+from dashboards.models import KeptQuestion, KpiPendingRefresh, Widget
 from dashboards.selectors import _effective_ids, widget_query, widgets_data_for_user
 from dashboards.services.dashboards import dashboard_create, dashboard_share
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
@@ -190,3 +192,60 @@ def test_a_widget_whose_question_changed_reads_its_source_not_the_old_summary(bu
     question = widget_query(widget, DashboardFilters())
     assert question.kept is None
     assert widget_rows(built["buchanan"], widget) == live_rows(built["buchanan"], changed)
+
+
+def _teams_table() -> str:
+    return kept_teams_name(KeptQuestion.objects.get().name)
+
+
+def test_a_managers_kept_read_is_their_teams_rows_and_a_reps_the_per_rep_rows(built):
+    widget = Widget.objects.get(pk=save(built["buchanan"], built["dashboard"], BY_MONTH, keep_ready=True)["id"])
+    vp = persona("vp", Role.MANAGER, built["employees"]["2"])  # Fuller's subtree as a manager: every employee
+    people = {"buchanan": built["buchanan"], "vp": vp, "davolio": built["davolio"]}
+    before = {name: widget_rows(user, widget) for name, user in people.items()}
+    for name, user in people.items():
+        assert before[name] == live_rows(user, BY_MONTH), name
+    # The team rows are what a manager's read reads: 1 added to buchanan's team's sums and 2 to Fuller's show in
+    # their reads; the rep's read (the per-rep rows) is unchanged.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("UPDATE {} SET m0_sum = m0_sum + CASE WHEN team_id = %s THEN 1 ELSE 2 END").format(
+                sql.Identifier(_teams_table())
+            ),
+            [built["employees"]["5"].pk],
+        )
+    cache.clear()
+    after = {name: widget_rows(user, widget) for name, user in people.items()}
+    for name, added in (("buchanan", 1), ("vp", 2)):
+        assert [r["sum_revenue"] for r in after[name]] == [r["sum_revenue"] + added for r in before[name]], name
+    assert after["davolio"] == before["davolio"]
+
+
+def test_team_rows_read_without_a_where_clause_show_only_teams_in_scope(built):
+    save(built["buchanan"], built["dashboard"], BY_MONTH, keep_ready=True)
+    statement = sql.SQL("SELECT DISTINCT team_id FROM {}").format(sql.Identifier(_teams_table()))
+    teams = {
+        name: {r["team_id"] for r in read._scoped_read(user_row_scope(built[name]), [(statement, [])])[0]}
+        for name in ("buchanan", "davolio")
+    }
+    assert teams == {"buchanan": {built["employees"]["5"].pk}, "davolio": set()}
+
+
+def test_a_new_hierarchy_rebuilds_the_team_rows_with_the_sources_refresh(built):
+    widget = Widget.objects.get(pk=save(built["buchanan"], built["dashboard"], BY_MONTH, keep_ready=True)["id"])
+    suyama = built["employees"]["6"]
+    suyama.manager = built["employees"]["2"]  # moves from Buchanan's team to Fuller's
+    suyama.save(update_fields=["manager"])
+    names = kpi_refresh_mark_touched(touched={"canonical_employees": {}})
+    assert "dataset_orders" in names
+    assert KpiPendingRefresh.objects.filter(view_name=_teams_table(), full=True).exists()
+    kpi_view_refresh(view_name="dataset_orders")
+    cache.clear()
+    assert widget_rows(built["buchanan"], widget) == live_rows(built["buchanan"], BY_MONTH)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT members FROM kpi_team_snapshots WHERE aggregate_name = %s AND team_id = %s"),
+            [_teams_table(), built["employees"]["5"].pk],
+        )
+        (members,) = cursor.fetchone()
+    assert suyama.pk not in members

@@ -124,3 +124,51 @@ def test_a_failed_read_outside_a_transaction_is_rolled_back_and_the_connection_s
     assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
     rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     assert len(rows) == 2
+
+
+def _rows_cache_clear() -> None:
+    """Drop the cached rows only: the cached scope and freshness stay."""
+    keys = selectors.cache._cache.get_client().keys("*kpi:rows:*")
+    if keys:
+        selectors.cache._cache.get_client().delete(*keys)
+
+
+def test_a_second_read_takes_the_scope_and_freshness_from_the_cache(manager, sales_kpi):
+    selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
+    _rows_cache_clear()
+    with CaptureQueriesContext(connection) as captured:
+        rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
+    statements = read_statements(captured)
+    assert len(statements) == 1 and READ_SQL in statements[0]  # the read alone
+    assert {r["sales_rep_id"] for r in rows} == {sales_kpi["5"].pk, sales_kpi["6"].pk}
+
+
+def test_a_cached_scope_is_dropped_when_the_role_or_the_hierarchy_changes(manager, rep, sales_kpi):
+    from accounts.models import Role
+    from accounts.services import user_upsert
+
+    def reps(user) -> set[int]:
+        _rows_cache_clear()
+        return {r["sales_rep_id"] for r in selectors.kpi_rows_for_user(user=user, view_name="test_sales_kpi")}
+
+    assert reps(manager) == {sales_kpi["5"].pk, sales_kpi["6"].pk}
+    assert reps(rep) == {sales_kpi["1"].pk}  # each user their own cached scope
+    davolio = sales_kpi["1"]
+    davolio.manager = sales_kpi["5"]  # moves under Buchanan
+    davolio.save(update_fields=["manager"])
+    assert reps(manager) == {sales_kpi["5"].pk, sales_kpi["6"].pk, davolio.pk}
+    user_upsert(username=manager.username, password=None, roles=[Role.SALES_REP], employee_id=sales_kpi["5"].pk)
+    manager.refresh_from_db()
+    assert reps(manager) == {sales_kpi["5"].pk}  # a rep now: their own rows only
+
+
+def test_a_refresh_drops_the_cached_freshness(manager, sales_kpi, django_capture_on_commit_callbacks):
+    from dashboards.models import KpiViewState
+
+    first = selectors.kpi_read_context(user=manager, view_names=["test_sales_kpi"]).freshness["test_sales_kpi"]
+    with django_capture_on_commit_callbacks(execute=True):
+        KpiViewState.objects.update_or_create(
+            view_name="test_sales_kpi", defaults={"last_success_at": "2030-01-01T00:00Z"}
+        )
+    later = selectors.kpi_read_context(user=manager, view_names=["test_sales_kpi"]).freshness["test_sales_kpi"]
+    assert first["refreshed_at"] is None and later["refreshed_at"].year == 2030

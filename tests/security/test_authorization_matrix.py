@@ -57,6 +57,7 @@ MATRIX: dict[str, tuple] = {
     "dashboards/status/": (LOGIN, 403, 403, 403, 200, 200),
     # Questions read KPI rows: anyone whose scope holds rows (the Admin role sees none).
     "dashboards/questions/": (LOGIN, 403, 200, 200, 200, 403),
+    "dashboards/questions/cancel/": (LOGIN, 405, 405, 405, 405, 405),  # POST: tests/dashboards/test_preview_limits
     "dashboards/<slug:slug>/": (LOGIN, 403, 200, 200, 200, 403),
     "dashboards/<slug:slug>/share/": (LOGIN, 405, 405, 405, 405, 405),
     "dashboards/<slug:slug>/changes/": (LOGIN, 403, 200, 200, 200, 403),

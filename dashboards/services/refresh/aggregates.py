@@ -43,7 +43,7 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
     for aggregate in aggregates_of(view):
         source = get_view(aggregate.summed_from) if aggregate.summed_from else view
         skipped = aggregate.partition_key or aggregate.team_of or aggregate.membership or aggregate.kept
-        if not aggregate.summed_from and skipped:
+        if aggregate.kept or (not aggregate.summed_from and skipped):
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
@@ -100,7 +100,8 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
     parent = sql.Identifier(view.name)
     # An all-time membership is rebuilt with the membership table it sums.
     rebuilt = {a.name for a in aggregates_of(view) if full or a.name in rebuild or a.summed_from in rebuild}
-    for aggregate in aggregates_of(view):
+    # A kept question's team rows are summed from its summary: after it, whatever order they were registered in.
+    for aggregate in sorted(aggregates_of(view), key=lambda a: bool(a.kept and a.summed_from)):
         _aggregate_refresh(view, aggregate, parent, full=aggregate.name in rebuilt, months=months)
     # After every sum: the counts read the all-time membership, refreshed in the loop. Incrementally, only the keys
     # whose pairs the refresh added or deleted (`_pairs_refresh`) can have another count.
@@ -114,6 +115,9 @@ def _aggregates_refresh(view: KpiView, *, full: bool, months: list[date], rebuil
 
 def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier, *, full: bool, months) -> None:
     """One aggregate of `_aggregates_refresh`: rebuilt (`full`) or brought in line with the refreshed months."""
+    if aggregate.kept and aggregate.summed_from:
+        _kept_teams_refresh(aggregate, full=full, months=months)
+        return
     if aggregate.summed_from:  # an all-time membership: its membership table (refreshed just before) summed
         members = get_view(aggregate.summed_from)
         if full:
@@ -159,6 +163,27 @@ def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier
         _aggregate_add_rollup_delta(view, aggregate)
     else:
         _aggregate_add_difference(view, aggregate, months)
+
+
+def _kept_teams_refresh(aggregate: KpiView, *, full: bool, months: list[date]) -> None:
+    """A kept question's team rows (`dashboards.kpi.kept`), summed from its summary's rows (refreshed just before,
+    earlier in registry order): rebuilt with a new hierarchy snapshot, or the refreshed months replaced."""
+    table = sql.Identifier(aggregate.name)
+    summary = get_view(aggregate.summed_from)
+    columns = _columns(aggregate)
+    if full:
+        _team_snapshot_rebuild(aggregate)
+        _execute(sql.SQL("DELETE FROM {}").format(table))
+        source = sql.Identifier(summary.name)
+        _execute(sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)))
+    elif months and aggregate.partition_key:
+        in_months = sql.SQL("{} = ANY(%(months)s::date[])").format(sql.Identifier(aggregate.partition_key))
+        _execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, in_months), {"months": months})
+        source = _months_rows(summary, aggregate.partition_key)
+        _execute(
+            sql.SQL("INSERT INTO {} ({}) {}").format(table, columns, _aggregate_select(aggregate, source)),
+            {"months": months},
+        )
 
 
 def _changed_pairs(all_time: KpiView) -> sql.Identifier:

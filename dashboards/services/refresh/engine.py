@@ -12,7 +12,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from config.replica import primary_lsn_remember, replica_configured
-from dashboards.kpi.kept import kept_views_load
+from dashboards.kpi.kept import kept_teams_name, kept_views_load
 from dashboards.kpi.registry import (
     HIERARCHY,
     MONTH_SOURCES,
@@ -24,7 +24,7 @@ from dashboards.kpi.registry import (
     public_views,
     team_aggregate_of,
 )
-from dashboards.models import KpiPendingRefresh, KpiViewState, RefreshJob
+from dashboards.models import KeptQuestion, KpiPendingRefresh, KpiViewState, RefreshJob
 from dashboards.services.refresh.aggregates import _aggregates_before, _aggregates_refresh
 from dashboards.services.refresh.order_facts import (
     FULL_REFRESH_WORK_MEM,
@@ -117,6 +117,11 @@ def kpi_view_refresh(
     try:
         with transaction.atomic():
             _lock(view, wait=wait)
+            # Kept summaries of the view that no widget reads any more (a drop that could not run when its last
+            # widget went) are dropped now, under the lock, before they would be refreshed.
+            from dashboards.services.kept import kept_questions_release
+
+            kept_questions_release(source=view.name, locked=True)
             # Questions kept ready since this process last looked are aggregates of the view: keep them too. Under
             # the lock: keeping one ready takes it as well, so a summary is never built beside a refresh.
             kept_views_load(source=view.name)
@@ -206,7 +211,9 @@ def kpi_view_refresh(
     if effective == FULL:
         _vacuum(view)
     for aggregate in aggregates_of(view):
-        if effective == FULL or aggregate.name in rebuild:
+        # A kept question's tables are small and read by index-only scans: vacuumed after every change, so their
+        # pages stay all-visible (an index-only scan of a page that is not visits the table's row too).
+        if effective == FULL or aggregate.name in rebuild or (aggregate.kept and partitions):
             _vacuum(aggregate)
     return RefreshResult(view.name, effective, duration_ms, rows, job.partitions, job.pk)
 
@@ -284,6 +291,14 @@ def kpi_refresh_mark_touched(*, touched: dict, source_id: int | None = None) -> 
                 KpiPendingRefresh.objects.create(view_name=team.name, months=[], full=True, source_id=source_id)
                 if view.name not in names:
                     names.append(view.name)
+        # Kept questions' team rows too (registered or not in this process: read from their rows).
+        for name, declaration in KeptQuestion.objects.values_list("name", "declaration"):
+            if declaration.get("teams"):
+                KpiPendingRefresh.objects.create(
+                    view_name=kept_teams_name(name), months=[], full=True, source_id=source_id
+                )
+                if declaration["aggregate_of"] not in names:
+                    names.append(declaration["aggregate_of"])
     return names
 
 
