@@ -204,7 +204,8 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
     if structure.line_key:
         parent, number = structure.line_key
         if number in by_col and proposals[by_col[number]].target is None:
-            reason = f"'{parent}' + '{number}' are unique together on every row: the line's key"
+            row = "line" if table == "canonical_order_lines" else table.removeprefix("canonical_").rstrip("s")
+            reason = f"'{parent}' + '{number}' are unique together on every row: the {row}'s key"
             proposals.append(
                 Proposal(parent, target, 0.85, reason, [{"op": "concat", "columns": [number], "separator": "-"}])
             )

@@ -170,12 +170,18 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
     determined = set(ev["determines"]) | set(ev.get("nearly", {}))
     varying = [c["name"] for c in columns if c["name"] != order_key and c["name"] not in determined]
     votes = {t: sum(_best_table_score(scored.get(n, {}), t) for n in varying) for t in _BELOW_ORDER}
+    within = "within it"
+    if not any(votes.values()):
+        # Few orders repeat (most have one payment): what varies within those few says what the rows are.
+        varying += [n for n in ev.get("nearly", {}) if n != order_key and n not in ev["determines"]]
+        votes = {t: sum(_best_table_score(scored.get(n, {}), t) for n in varying) for t in _BELOW_ORDER}
+        within = "within some of its values"
     table = max(votes, key=lambda t: (votes[t], t == LINES))
     per_order = ev["nonnull"] / max(ev["distinct"], 1)
     s.grain_table = table
     shown = ", ".join(f"'{n}'" for n in varying[:4]) or "nothing else"
     s.grain_reason = (
-        f"'{order_key}' repeats ({per_order:.1f} rows per value on average) while {shown} vary within it: "
+        f"'{order_key}' repeats ({per_order:.1f} rows per value on average) while {shown} vary {within}: "
         f"one row per {_label(table)}, below its order"
     )
     if table == LINES and s.keys.get(LINES) == order_key:
