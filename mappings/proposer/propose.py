@@ -34,12 +34,14 @@ from mappings.proposer.scoring import (
     unmapped_reason,
 )
 from mappings.proposer.structure import (
+    Structure,
     apply_structure,
     event_dates,
     keyed_table,
     only_date,
     own,
     read_structure,
+    row_label,
     values_decide,
 )
 from mappings.proposer.tables import hinted_table, satisfiable, select_tables, table_scores
@@ -65,6 +67,27 @@ def propose_from_profile(
     """The contract's proposal document for a profiled file (see mapping_propose). `known_keys`:
     {column: {table: (matched, tried)}}, its values found among a canonical table's external ids
     (mappings.selectors.known_keys)."""
+    return _proposal(
+        file=file, profile=profile, dialect=dialect, domain_hint=domain_hint, learned=learned, known_keys=known_keys
+    )[0]
+
+
+def proposed_grain(*, file: str, profile: dict, dialect: dict, domain_hint: str | None = None) -> dict:
+    """What one row of the profiled file is, as the proposer reads it: `file_grain`'s {"table", "reason"}."""
+    _, structure, selected = _proposal(file=file, profile=profile, dialect=dialect, domain_hint=domain_hint)
+    return file_grain(structure, selected)
+
+
+def _proposal(
+    *,
+    file: str,
+    profile: dict,
+    dialect: dict,
+    domain_hint: str | None = None,
+    learned: dict | None = None,
+    known_keys: dict | None = None,
+) -> tuple[dict, Structure, list[str]]:
+    """(the proposal document, the file's structure, the tables it feeds, the row's first)."""
     columns = profile["columns"]
     learned = learned or {}
     scored = score_columns(columns)
@@ -142,12 +165,29 @@ def propose_from_profile(
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))
-    return {
+    document = {
         "file": file,
         "rows": profile.get("rows") if profile.get("rows") is not None else profile.get("rows_profiled"),
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+    return document, structure, selected
+
+
+def file_grain(structure: Structure, selected: list[str]) -> dict:
+    """{"table", "reason"}: the table whose rows the file's rows are, as the file's evidence says (a repeating
+    order key with what varies within it, a key unique on every row), else the table its columns fit best;
+    {"table": None} when the proposer found no table. The mapping's option `grain` (docs/SCHEMA.md)."""
+    table = structure.grain_table or (selected[0] if selected else None)
+    if table is None:
+        return {"table": None, "reason": "no canonical table fits the file"}
+    if structure.grain_reason and table == structure.grain_table:
+        return {"table": table, "reason": structure.grain_reason}
+    label = row_label(table)
+    key = structure.keys.get(table)
+    if key and structure.unique.get(key):
+        return {"table": table, "reason": f"'{key}' is unique on every row: one row per {label}"}
+    return {"table": table, "reason": f"the file's headers and values fit {label}s best"}
 
 
 KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded refers to that entity
