@@ -280,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before-tree", type=Path, help="an exported commit to run as the `before` variant")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --variants (each runs every variant once)")
     parser.add_argument("--gin-after", action="store_true", help="also the variant building the GIN after the commit")
+    parser.add_argument("--only", help="comma-separated variants of --variants to run (default: all)")
     parser.add_argument(
         "--with-copy",
         action="store_true",
@@ -299,7 +300,10 @@ def main(argv: list[str] | None = None) -> None:
         files = generate_cached(out, orders=args.scale, seed=args.seed)
         csv_path = files["orders.csv"]
     if args.variants:
-        run_variants(csv_path, files=files, before=args.before_tree, rounds=args.rounds, gin_after=args.gin_after)
+        only = args.only.split(",") if args.only else None
+        run_variants(
+            csv_path, files=files, before=args.before_tree, rounds=args.rounds, gin_after=args.gin_after, only=only
+        )
         return
     if not args.with_copy:
         for row in run_ingest_bench(csv_path, runs=args.runs, files=files, attributes=args.attributes):
@@ -418,7 +422,9 @@ def _child(tree: Path, code: str, env: dict) -> dict | None:
     return None
 
 
-def run_variants(csv_path: Path, *, files: dict, before: Path | None, rounds: int, gin_after: bool) -> list[dict]:
+def run_variants(
+    csv_path: Path, *, files: dict, before: Path | None, rounds: int, gin_after: bool, only: list[str] | None = None
+) -> list[dict]:
     """The interleaved comparison of the module docstring; prints each run and a table of medians, returns the runs."""
     here = Path(__file__).resolve().parents[1]
     base = os.environ.get("BENCH_DATABASE", "ll_bench_run")
@@ -431,6 +437,8 @@ def run_variants(csv_path: Path, *, files: dict, before: Path | None, rounds: in
     variants["now-5-attributes"] = (here, "_now", attributes_csv, "1", "0", "0")
     if gin_after:
         variants["now-5-attributes-gin-after"] = (here, "_nogin", attributes_csv, "1", "1", "1")
+    if only:
+        variants = {name: v for name, v in variants.items() if name in only}
     ready = set()
     for name, (tree, suffix, _csv, _attrs, drop, _after) in variants.items():
         if (tree, suffix) in ready:
