@@ -10,7 +10,8 @@ For each file it runs the product as a user would, through the contract CLI in s
   attribute (`attributes.<key>`, schema v2) has no canonical column: it scores as a null proposal.
 - `manage.py ingest FILE --auto --json` against a scratch database: the exit status; a crash is a
   traceback, or no JSON from a run that exited 0, or a failure without a reason; a refusal (non-zero
-  exit with a one-line reason) is not a crash. Then, from the canonical tables, revenue per year
+  exit with a one-line reason) is not a crash; a traceback from `propose_mapping` counts as one too.
+  Then, from the canonical tables, revenue per year
   (kpi_order_revenue for sales files, canonical_invoices.amount for invoice files) against the truth,
   to the cent with half a cent of rounding allowed per line; and *silent row loss*: the file's finest
   grain (its largest entity count in the truth: lines for a line-level file, invoices for an invoice
@@ -78,6 +79,7 @@ class FileResult:
     confident_wrong: int = 0
     wrong_detail: list[str] = field(default_factory=list)
     propose_error: str | None = None
+    propose_crashed: bool = False  # a traceback, not a one-line refusal
     ingest_status: str = "-"  # ok / refused / crash
     ingest_reason: str = ""
     carries_revenue: bool = False
@@ -296,6 +298,7 @@ def run_dataset(names: list[str], truths: dict, base_url: str, scratch: str, tem
             proposal = _json_object(done.stdout)
             if proposal is None:
                 result.propose_error = _last_line(done.stderr) or f"exit {done.returncode}, no JSON"
+                result.propose_crashed = "Traceback (most recent call last)" in done.stderr
                 proposal = {"proposals": []}
             score_columns(result, truth, proposal, threshold)
             ingest(result, truth, url)
@@ -362,7 +365,7 @@ def render(results: list[FileResult], threshold: float, header: str) -> str:
             f"| {split} | {len(part)} | {right}/{cols} = {_pct(right, cols)} "
             f"| {tright}/{tcols} = {_pct(tright, tcols)} "
             f"| {sum(r.confident_wrong for r in part)} | {exact}/{len(revenue_files)} | {loss_rows} / {loss_files} "
-            f"| {sum(1 for r in part if r.ingest_status == 'crash')} "
+            f"| {sum(1 for r in part if r.ingest_status == 'crash' or r.propose_crashed)} "
             f"| {sum(1 for r in part if r.ingest_status == 'refused')} |"
         )
     dev = [r for r in results if r.split == "dev" and (r.wrong_detail or r.revenue_detail or r.propose_error)]

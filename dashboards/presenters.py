@@ -173,7 +173,10 @@ def widget_display(
         kinds = KPI_VIEWS[widget.view_name].columns if widget.view_name in KPI_VIEWS else {}
         for row in data.rows[:TABLE_MAX_ROWS]:
             display.cells.append(
-                [_cell(row.get(c), "id" if c.endswith("_id") else kinds.get(c, ""), fmt, c) for c in display.columns]
+                [
+                    table_cell(row.get(c), cell_kind(c, kinds.get(c, "")), fmt, month=c == "month")
+                    for c in display.columns
+                ]
             )
     return display
 
@@ -279,7 +282,14 @@ def chart_payload(widget: Widget, rows: list[dict], fmt: ViewerFormat | None = N
     return {"spec": spec, "rows": rows, "type": widget.chart_type, "title": widget.title}
 
 
-def _cell(value, kind: str = "", fmt: ViewerFormat | None = None, column: str = "") -> str:
+def cell_kind(column: str, kind: str) -> str:
+    """How a table writes a column of KPI type `kind`: an employee's or entity's id as it is, not as a count."""
+    return "id" if column.endswith("_id") else kind
+
+
+def table_cell(value, kind: str = "", fmt: ViewerFormat | None = None, *, month: bool = False) -> str:
+    """A table cell as the viewer writes it (`fmt`), or as 1,234.50 and ISO dates without one; `month`: a date
+    that stands for its month ("Jan 2024")."""
     if kind == "id" and value is not None:
         return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -288,7 +298,7 @@ def _cell(value, kind: str = "", fmt: ViewerFormat | None = None, column: str = 
             return fmt.number(value, number_kind)
         return format_number(value, "integer" if kind == "integer" else "money")
     if fmt is not None and kind == "date" and value:
-        return fmt.date(value, month=column == "month")
+        return fmt.date(value, month=month)
     return "" if value is None else str(value)
 
 

@@ -33,7 +33,7 @@ from dashboards.kpi.question import (
 )
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
-from dashboards.presenters import column_label, format_number
+from dashboards.presenters import cell_kind, column_label, table_cell
 from dashboards.selectors import (
     DrillRows,
     dashboard_get_for_user,
@@ -52,18 +52,29 @@ from dashboards.services.questions import (
     question_save,
     question_spec_build,
 )
+from dashboards.viewer_format import ViewerFormat, viewer_format_for
 from dashboards.views import _filters_or_400
 
 PREVIEW_ROWS = 200  # shown in the page's table; the count says how many there are
 DEFAULT_QUESTION = {"source": "monthly_revenue", "measure_column": "revenue", "measure_agg": "sum"}
 
 
-def _preview(question: Question, rows: list[dict], elapsed_ms: float, chart_type: str) -> dict:
+def _preview_cell(value, column: dict, fmt: ViewerFormat) -> str:
+    """A preview cell as the dashboards' tables write it: the viewer's locale, the data's currency."""
+    if value is None:
+        return "—"
+    if column["bucket"] == "year":
+        return str(value)[:4]  # the year's first day, a date or its ISO text
+    kind = cell_kind(column["name"], column["type"])
+    return table_cell(value, kind, fmt, month=column["bucket"] == "month" or column["name"] == "month")
+
+
+def _preview(question: Question, rows: list[dict], elapsed_ms: float, chart_type: str, fmt: ViewerFormat) -> dict:
     columns = question.columns()
     chart = chart_type or question_chart_suggest(question)
     preview = {
         "columns": [(c["name"], column_label(c["name"])) for c in columns],
-        "cells": [[row.get(c["name"]) for c in columns] for row in rows[:PREVIEW_ROWS]],
+        "cells": [[_preview_cell(row.get(c["name"]), c, fmt) for c in columns] for row in rows[:PREVIEW_ROWS]],
         "row_count": len(rows),
         "truncated": len(rows) > PREVIEW_ROWS,
         "elapsed_ms": elapsed_ms,
@@ -72,7 +83,7 @@ def _preview(question: Question, rows: list[dict], elapsed_ms: float, chart_type
     }
     if chart == Widget.ChartType.NUMBER and question.measures:
         name, kind = columns[-1]["name"], columns[-1]["type"]
-        preview["number"] = format_number(sum(r[name] for r in rows if r.get(name) is not None) if rows else None, kind)
+        preview["number"] = fmt.number(sum(r[name] for r in rows if r.get(name) is not None) if rows else None, kind)
     elif chart != Widget.ChartType.TABLE and rows:
         preview["chart"] = {"spec": question_spec_build(question, chart), "rows": rows, "type": chart, "title": ""}
     return preview
@@ -116,7 +127,7 @@ def question_builder(request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         rows = question_rows_for_user(user=request.user, question=question, scope=scope)
         elapsed = round((time.perf_counter() - started) * 1000, 1)
-        preview = _preview(question, rows, elapsed, form.cleaned_data["chart_type"])
+        preview = _preview(question, rows, elapsed, form.cleaned_data["chart_type"], viewer_format_for(request))
     values = form.values()
     view = KPI_VIEWS.get(values.get("source", "")) or KPI_VIEWS[DEFAULT_QUESTION["source"]]
     values["shown_source"] = view.name

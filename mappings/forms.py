@@ -105,6 +105,24 @@ class TransformStepForm(forms.Form):
         values = getlist(self.add_prefix(name)) if getlist else [self.data.get(self.add_prefix(name), "")]
         return [v for v in values if v is not None]
 
+    def as_entered(self) -> dict:
+        """The step as the page posted it, not validated: shown again with its errors after a failed save."""
+        step: dict = {"op": self.data.get(self.add_prefix("op")) or ""}
+        for name in ("format", "locale", "type", "separator", "index", "value", "places"):
+            if (value := self.data.get(self.add_prefix(name))) is not None:
+                step[name] = value
+        for name in ("true_values", "false_values"):
+            if (value := self.data.get(self.add_prefix(name))) is not None:
+                step[name] = _words(value) or []
+        if columns := [c for c in self._list("columns") if c]:
+            step["columns"] = columns
+        froms, tos = self._list("from"), self._list("to")
+        if froms or tos:
+            step["map"] = {f: t for f, t in zip(froms, tos, strict=False) if f != "" or t != ""}
+        if self.data.get(self.add_prefix("use_default")):
+            step["default"] = self.data.get(self.add_prefix("default"), "")
+        return step
+
     def clean(self) -> dict:
         data = super().clean()
         op = data.get("op")
@@ -214,14 +232,19 @@ class ReviewRowForm(forms.Form):
         return transform
 
     def _steps(self, keys: list[str]) -> list[dict] | None:
-        """The row's step forms, in the page's order, as the engine's step JSON."""
+        """The row's step forms, in the page's order, as the engine's step JSON. Each step as entered, with
+        its problems, stays in `entered_steps` for showing the row again when one is wrong."""
         steps, problems = [], []
+        self.entered_steps: list[tuple[dict, list[str]]] = []
         for number, key in enumerate(keys, start=1):
             form = TransformStepForm(self.data, prefix=f"{self.prefix}-{key}")
             if form.is_valid():
                 steps.append(form.step)
+                self.entered_steps.append((form.step, []))
             else:
-                problems += [f"step {number}: {m}" for messages in form.errors.values() for m in messages]
+                mine = [m for messages in form.errors.values() for m in messages]
+                problems += [f"step {number}: {m}" for m in mine]
+                self.entered_steps.append((form.as_entered(), mine))
         if problems:
             raise forms.ValidationError(problems)
         return steps or None
@@ -240,14 +263,20 @@ class ReviewRowForm(forms.Form):
         return pii if pii in dict(PII_CHOICES) else "keep"
 
     def row(self) -> dict:
-        """The row as posted, for re-rendering; a field that failed validation is empty."""
+        """The row as posted, for re-rendering; a field that failed validation is empty, except the steps: when
+        one is wrong every step is kept as entered, with its problems in `step_errors` (one list per step)."""
         data = getattr(self, "cleaned_data", {})
         target = data.get("target") or ""
+        transform, step_errors = data.get("transform"), []
+        entered = getattr(self, "entered_steps", [])
+        if "transform" not in data and entered:
+            transform, step_errors = [step for step, _ in entered], [problems for _, problems in entered]
         return {
             "source_col": data.get("source_col"),
             "canonical_table": target.split(".", 1)[0] if target else None,
             "canonical_col": target.split(".", 1)[1] if target else None,
-            "transform": data.get("transform"),
+            "transform": transform,
+            "step_errors": step_errors,
             "confidence": data.get("confidence"),
             "reason": data.get("reason", ""),
             "pii_choice": data.get("pii", "keep"),

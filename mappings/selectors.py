@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KT
@@ -134,16 +136,32 @@ def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str
     return learned
 
 
+def fields_targets(fields: Iterable[dict], options: dict | None = None) -> dict[str, dict]:
+    """{"table.column": {"source_col", "transform"}} of what field mappings (the contract's dicts) load:
+    unmapped fields, and columns the options drop, fill no target."""
+    dropped = set((options or {}).get("drop_columns") or [])
+    return {
+        f"{f['canonical_table']}.{f['canonical_col']}": {
+            "source_col": f.get("source_col"),
+            "transform": f.get("transform"),
+        }
+        for f in fields
+        if f.get("canonical_table") and f.get("canonical_col") and f.get("source_col") not in dropped
+    }
+
+
 def mapping_targets(mapping: Mapping) -> dict[str, dict]:
-    """{"table.column": {"source_col", "transform"}} of what a saved mapping loads (a column the mapping's
-    options drop is not loaded, so it maps nothing)."""
-    dropped = set((mapping.options or {}).get("drop_columns") or [])
-    targets = {}
-    for f in mapping.fields.all():  # in position order (Meta.ordering)
-        if not f.canonical_table or not f.canonical_col or (f.source_col and f.source_col in dropped):
-            continue
-        targets[f"{f.canonical_table}.{f.canonical_col}"] = {"source_col": f.source_col, "transform": f.transform}
-    return targets
+    """`fields_targets` of a saved mapping (reads `mapping.fields.all()`, so a prefetch serves it)."""
+    fields = (
+        {
+            "source_col": f.source_col,
+            "canonical_table": f.canonical_table,
+            "canonical_col": f.canonical_col,
+            "transform": f.transform,
+        }
+        for f in mapping.fields.all()  # in position order (Meta.ordering)
+    )
+    return fields_targets(fields, mapping.options)
 
 
 def mapping_columns_executed(*, source: DataSource, exclude: Mapping | None = None) -> set[str]:

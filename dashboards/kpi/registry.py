@@ -107,6 +107,9 @@ class KpiView:
     # (`dashboards.kpi.query`). An aggregate's refresh counts them after its sums (its SQL file leaves them NULL:
     # distinct counts do not add up).
     distinct_from: str | None = None
+    # The first steps this view shares with another: its SQL file continues the WITH clause of `sql/ctes/NAME.sql`
+    # (a fixed file of the project, prepended by the refresh engine's `view_sql`).
+    ctes: str | None = None
 
     @property
     def sql_file(self) -> str:
@@ -212,6 +215,7 @@ ORDER_FACTS = "kpi_order_facts"
 TEAM_SNAPSHOTS = "kpi_team_snapshots"
 HIERARCHY = "canonical_employees"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+CTES_DIR = SQL_DIR / "ctes"
 _TUPLES = ("depends_on", "default_order", "key", "measures", "reads", "unknown_columns")
 
 
@@ -235,6 +239,9 @@ def _load_declarations(directory: Path = SQL_DIR) -> list[str]:
     for name in names:
         if not (directory / f"{name}.sql").is_file():
             raise FileNotFoundError(f"KPI view {name} is declared in {name}.toml but has no {name}.sql")
+        ctes = declarations[name].get("ctes")
+        if ctes and not (directory / "ctes" / f"{ctes}.sql").is_file():
+            raise FileNotFoundError(f"KPI view {name} continues ctes/{ctes}.sql, which is not there")
         register(kpi_view_from_declaration(name, declarations[name]))
     return names
 

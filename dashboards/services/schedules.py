@@ -15,6 +15,28 @@ STALENESS_EVERY_MINUTES = 5
 EXECUTION_SWEEP_TASK = "mappings.tasks.execution_jobs_sweep_stale_task"
 FOREIGN_KEYS_TASK = "canonical.tasks.canonical_foreign_keys_validate_task"
 NIGHTLY_HOUR = 2  # UTC: views refreshed once a day run at night, a few minutes apart
+# The periodic tasks beside the refreshes: (name, task, every how many seconds, description).
+HOUSEKEEPING = (
+    (
+        "KPI staleness check",
+        STALENESS_TASK,
+        STALENESS_EVERY_MINUTES * 60,
+        "Alerts for KPI views past their maximum staleness or failing repeatedly.",
+    ),
+    (
+        "Execution jobs: sweep stopped workers",
+        EXECUTION_SWEEP_TASK,
+        60,
+        "Marks failed the running executions whose worker stopped responding (stale heartbeat).",
+    ),
+    (
+        "Canonical tables: validate foreign keys after bulk loads",
+        FOREIGN_KEYS_TASK,
+        3600,
+        "Validates the foreign keys a bulk load re-added NOT VALID, if the task queued after the load did not run "
+        "(broker down). Nothing to do most hours.",
+    ),
+)
 
 
 def task_name_for_view(view_name: str) -> str:
@@ -56,8 +78,8 @@ def _nightly(minutes_after: int) -> CrontabSchedule:
 
 @transaction.atomic
 def schedules_ensure() -> int:
-    """Create the missing periodic tasks: a full refresh per view, the staleness check and the sweeper of
-    executions whose worker died.
+    """Create the missing periodic tasks: a full refresh per view, and the `HOUSEKEEPING` ones (the staleness
+    check, the sweeper of executions whose worker died, the foreign-key validation).
 
     A view refreshed every 24 hours runs nightly (crontab, 02:00 UTC plus a few minutes per view so they do
     not all start at once); others run at their interval. Existing tasks are left alone: a schedule edited
@@ -77,32 +99,9 @@ def schedules_ensure() -> int:
             },
         )
         created += was_created
-    _, was_created = PeriodicTask.objects.get_or_create(
-        name="KPI staleness check",
-        defaults={
-            "task": STALENESS_TASK,
-            "interval": _interval(STALENESS_EVERY_MINUTES * 60),
-            "description": "Alerts for KPI views past their maximum staleness or failing repeatedly.",
-        },
-    )
-    created += was_created
-    _, was_created = PeriodicTask.objects.get_or_create(
-        name="Execution jobs: sweep stopped workers",
-        defaults={
-            "task": EXECUTION_SWEEP_TASK,
-            "interval": _interval(60),
-            "description": "Marks failed the running executions whose worker stopped responding (stale heartbeat).",
-        },
-    )
-    created += was_created
-    _, was_created = PeriodicTask.objects.get_or_create(
-        name="Canonical tables: validate foreign keys after bulk loads",
-        defaults={
-            "task": FOREIGN_KEYS_TASK,
-            "interval": _interval(3600),
-            "description": "Validates the foreign keys a bulk load re-added NOT VALID, if the task queued after "
-            "the load did not run (broker down). Nothing to do most hours.",
-        },
-    )
-    created += was_created
+    for name, task, seconds, description in HOUSEKEEPING:
+        _, was_created = PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "interval": _interval(seconds), "description": description}
+        )
+        created += was_created
     return created

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mappings.intake.dialect import decode_errors, python_codec
+
 SAMPLE_BYTES = 1024 * 1024  # ~15k rows from 16 byte ranges: enough to settle types, formats and locales
 
 
@@ -52,7 +54,7 @@ def readable_csv(path: str | os.PathLike, dialect: dict, *, max_bytes: int | Non
             text = data.decode("utf-8-sig", errors="replace")
         else:
             head = fh.read(max_bytes)
-            decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            decoder = codecs.getincrementaldecoder(python_codec(encoding))(errors=decode_errors(encoding))
             text = decoder.decode(head, final=size <= max_bytes)
             data, spread = head, False
     sampled = size > max_bytes

@@ -15,6 +15,7 @@ from canonical.selectors import attribute_registry
 from canonical.services import AttributeUse, attribute_type_problems
 from mappings.engine.transforms import COMPUTING_OPS, SqlParams, TransformInvalid, compile_steps, transform_parse
 from mappings.models import DataSource, FieldMapping, Mapping
+from mappings.selectors import fields_targets
 
 ON_MISSING_REFERENCE = ("placeholder", "reject")
 DEFAULT_OPTIONS = {
@@ -241,20 +242,6 @@ def mapping_fields(mapping: Mapping) -> list[dict]:
     ]
 
 
-def _targets(fields: list[dict], options: dict | None = None) -> dict[str, dict]:
-    """{"table.col": {"source_col", "transform"}} of the mapped fields (unmapped ones, and columns the options
-    drop, fill no target)."""
-    dropped = set((options or {}).get("drop_columns") or [])
-    return {
-        f"{f['canonical_table']}.{f['canonical_col']}": {
-            "source_col": f.get("source_col"),
-            "transform": f.get("transform"),
-        }
-        for f in fields
-        if f.get("canonical_table") and f.get("canonical_col") and f.get("source_col") not in dropped
-    }
-
-
 def _same(a: Any, b: Any) -> bool:
     # JSONB does not keep key order: compare canonical JSON text.
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
@@ -267,7 +254,7 @@ def mapping_fields_diff(
     "changed": [...], "options": [...], "same": bool}. Added and removed entries are {"target",
     "source_col", "transform"}; changed ones {"target", "before", "after"}; options {"option", "before",
     "after"}. Unmapped source columns fill nothing, so they are no difference."""
-    a, b = _targets(before, before_options), _targets(after, after_options)
+    a, b = fields_targets(before, before_options), fields_targets(after, after_options)
     added = [{"target": t, **b[t]} for t in sorted(b.keys() - a.keys())]
     removed = [{"target": t, **a[t]} for t in sorted(a.keys() - b.keys())]
     changed = [

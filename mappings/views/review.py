@@ -201,11 +201,13 @@ def _baseline(source: DataSource, latest: Mapping | None) -> tuple[Mapping | Non
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, source_id: int) -> HttpResponse:
     """GET: the latest saved version (or, with ?fresh=1 or none saved, a fresh proposal). POST: save what is
-    on screen as a new version; with action=execute, then run it (the latest version again when the screen
-    is the same) and redirect to its job page, so that reloading it runs nothing twice."""
+    on screen as a new version and redirect back here (POST/redirect/GET: reloading saves nothing twice); with
+    action=execute, then run it (the latest version again when the screen is the same) and redirect to its job
+    page, so that reloading it runs nothing twice. A post that cannot be saved shows the page again as posted,
+    with its errors."""
     require_data_manager(request.user)
     source = data_source_get_for_user(request.user, source_id)
-    context: dict = {"source": source, "errors": [], "saved": None, "target_choices": TARGET_CHOICES}
+    context: dict = {"source": source, "errors": [], "target_choices": TARGET_CHOICES}
     status = 200
     latest = source.mappings.order_by("-version").first()
     columns = list(source.dialect.get("columns") or [])
@@ -214,18 +216,13 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         form = MappingReviewForm(request.POST)
         fields, options, errors, posted = form.read()
         context["grain_errors"] = form.grain_errors
-        executing = request.POST.get("action") == "execute"
         if not errors:
             try:
-                return_to = _save_or_execute(request, source, latest, _with_every_column(fields, columns), options)
+                return _save_or_execute(request, source, latest, _with_every_column(fields, columns), options)
             except MappingInvalid as exc:
                 errors = list(getattr(exc, "errors", None) or [str(exc)])
-            else:
-                if executing:
-                    return return_to
-                context["saved"] = latest = return_to
         context["errors"] = errors
-        status = 400 if errors else 200
+        status = 400
         proposals = posted
         context["options"] = options
         context["edited"] = True
@@ -301,7 +298,7 @@ def _grain_context(source: DataSource, rows: list[dict], options: dict, *, fresh
 
 def _save_or_execute(request: HttpRequest, source: DataSource, latest: Mapping | None, fields: list[dict], options):
     """Save the posted mapping (Save), or run it (Execute): a screen that differs from the latest version is
-    saved as a new version first. Returns the saved mapping, or the redirect to the new job's page."""
+    saved as a new version first. Returns the redirect to the review page (Save) or to the new job's page."""
     executing = request.POST.get("action") == "execute"
     same = (
         executing
@@ -312,7 +309,8 @@ def _save_or_execute(request: HttpRequest, source: DataSource, latest: Mapping |
     )
     mapping = latest if same else mapping_save(source=source, fields=fields, options=options, user=request.user)
     if not executing:
-        return mapping
+        messages.success(request, f"Saved as version v{mapping.version}.")
+        return redirect("mappings:review", source_id=source.pk)
     job = execution_enqueue(source=source, mapping=mapping, user=request.user)
     if not same:
         messages.success(request, f"Saved as version v{mapping.version}; its execution is queued.")

@@ -80,9 +80,14 @@ def step_view(step: dict, *, key: str, row: int, column: dict, columns: list[str
 
 
 def row_steps(row: dict, *, index: int, columns: list[str]) -> list[dict]:
-    """The step forms of a review row (its transform, without the PII hash the PII choice adds)."""
+    """The step forms of a review row (its transform, without the PII hash the PII choice adds), each with the
+    problems a failed save found in it (`step_errors`, as `ReviewRowForm.row` gives them)."""
+    errors = row.get("step_errors") or []
     return [
-        step_view(step, key=str(n), row=index, column=row.get("column") or {}, columns=columns)
+        {
+            **step_view(step, key=str(n), row=index, column=row.get("column") or {}, columns=columns),
+            "errors": errors[n] if n < len(errors) else [],
+        }
         for n, step in enumerate(row.get("transform") or [])
         if isinstance(step, dict)
     ]

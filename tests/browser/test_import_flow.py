@@ -75,6 +75,11 @@ def add_step(page, column: str, label: str) -> None:
     r.locator("[data-testid=step]").nth(before).wait_for()
 
 
+def wait_for_saved(page) -> None:
+    """Save redirects back to the review page (POST/redirect/GET), which says what it saved."""
+    page.locator(".messages", has_text="Saved as version v").wait_for()
+
+
 def latest_fields(source) -> list[dict]:
     return mapping_fields(source.mappings.order_by("-version").first())
 
@@ -160,7 +165,7 @@ def test_a_saved_version_shows_every_column_so_mapping_one_more_keeps_the_other_
     assert row(page, "Status").locator("select[name^=target-]").input_value() == ""  # unmapped, but offered
     row(page, "Status").locator("select[name^=target-]").select_option("canonical_orders.status")
     page.get_by_test_id("save").click()
-    page.wait_for_selector("[data-testid=saved]")
+    wait_for_saved(page)
     targets = mapped(latest_fields(sales))
     assert targets["canonical_orders.order_date"]["transform"] == [{"op": "parse_date", "format": "%d.%m.%Y"}]
     assert targets["canonical_orders.status"]["source_col"] == "Status"
@@ -179,7 +184,7 @@ def test_the_date_step_offers_the_profiles_formats_with_the_share_each_reads(
     screenshot(page, "issue23-item5-date-after", row(page, "Date"))
     picker.select_option("auto")
     page.get_by_test_id("save").click()
-    page.wait_for_selector("[data-testid=saved]")
+    wait_for_saved(page)
     assert mapped(latest_fields(sales))["canonical_orders.order_date"]["transform"] == [
         {"op": "parse_date", "format": "auto"}
     ]
@@ -214,7 +219,7 @@ def test_arithmetic_and_a_value_map_are_forms_whose_preview_follows_the_typing(
     wait_for_cell(page, 2, "amount", "17.00")
     screenshot(page, "issue23-item5-steps-after", page.get_by_test_id("review-table"))
     page.get_by_test_id("save").click()
-    page.wait_for_selector("[data-testid=saved]")
+    wait_for_saved(page)
     targets = mapped(latest_fields(sales))
     assert targets["canonical_orders.amount"]["transform"] == [
         {"op": "multiply", "value": "1.5"},
@@ -247,7 +252,7 @@ def test_one_column_fills_two_targets_and_a_computed_column_multiplies_two_other
     wait_for_cell(page, 2, "amount", "23.00")  # SO-1: 2 × 11.50
     screenshot(page, "issue23-item5-targets-after", page.get_by_test_id("review-table"))
     page.get_by_test_id("save").click()
-    page.wait_for_selector("[data-testid=saved]")
+    wait_for_saved(page)
     fields = latest_fields(sales)
     targets = mapped(fields)
     assert targets["canonical_customers.external_id"]["source_col"] == "Customer"
@@ -280,7 +285,7 @@ def test_the_page_shows_what_differs_from_the_executed_version_and_restores_an_o
     assert "changes canonical_orders.order_date: new transform" in diff.inner_text()
     screenshot(page, "issue19-item6-diff-after", diff)
     page.get_by_test_id("save").click()
-    page.wait_for_selector("[data-testid=saved]")
+    wait_for_saved(page)
     assert sales.mappings.count() == 2
 
     versions = page.get_by_test_id("versions")
@@ -290,4 +295,38 @@ def test_the_page_shows_what_differs_from_the_executed_version_and_restores_an_o
     assert mapped(mapping_fields(v3)) == mapped(mapping_fields(v1))
     assert v3.note == "restored from v1"
     screenshot(page, "issue19-item6-versions-after", page.get_by_test_id("versions"))
+    assert page.js_errors == []
+
+
+def test_a_step_that_cannot_be_saved_is_shown_again_as_typed_beside_its_problem(
+    page, live_server, login, executive, sales
+):
+    login(executive)
+    open_review(page, live_server, sales)
+    add_step(page, "Price", "Multiply by")
+    row(page, "Price").get_by_test_id("operand-value").fill("a dozen")
+    add_step(page, "Price", "Round")
+    row(page, "Price").get_by_test_id("places").fill("1")
+    versions = sales.mappings.count()
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("errors").wait_for()
+    assert sales.mappings.count() == versions  # nothing saved
+    steps = row(page, "Price").get_by_test_id("step")
+    assert [steps.nth(i).get_attribute("data-op") for i in range(steps.count())] == ["multiply", "round"]
+    assert row(page, "Price").get_by_test_id("operand-value").input_value() == "a dozen"
+    assert row(page, "Price").get_by_test_id("places").input_value() == "1"
+    problem = steps.nth(0).get_by_test_id("step-error")
+    assert problem.is_visible() and "value" in problem.inner_text()
+    assert steps.nth(1).get_by_test_id("step-error").count() == 0
+    screenshot(page, "issue23-leftover-step-error-after", row(page, "Price"))
+
+    row(page, "Price").get_by_test_id("operand-value").fill("2")
+    page.get_by_test_id("save").click()
+    wait_for_saved(page)
+    assert mapped(latest_fields(sales))["canonical_orders.amount"]["transform"] == [
+        {"op": "multiply", "value": 2},
+        {"op": "round", "places": 1},
+    ]
+    page.reload()  # a GET: saves nothing again
+    assert sales.mappings.count() == versions + 1
     assert page.js_errors == []

@@ -104,3 +104,22 @@ def test_a_light_system_keeps_the_light_page(browser, live_server, northwind_in_
         assert page.evaluate(LUMINANCE, body) > 0.8, body
     finally:
         context.close()
+
+
+def test_a_german_browser_sees_the_question_preview_written_the_german_way(browser, live_server, northwind_in_euros):
+    from tests.browser.test_questions import pick
+
+    context, page, errors = _german_dark_dashboard(browser, live_server)
+    try:
+        page.goto(f"{live_server.url}/dashboards/questions/")
+        assert page.locator("[data-testid=kpi-number]").inner_text() == f"1.265.793,04{NBSP}€"
+        pick(page, "dimension-1", "month")  # the table the server sends back through HTMX
+        pick(page, "chart-type", "table")
+        first = page.locator("[data-testid=preview-table] tbody tr").first.locator("td").all_inner_texts()
+        assert first == ["Juli 1996", f"{first[1].removesuffix(NBSP + '€')}{NBSP}€"], first
+        assert "," in first[1] and first[1].replace(".", "").split(",")[0].isdigit(), first
+        months = page.locator("[data-testid=preview-table] tbody td:first-child").all_inner_texts()
+        assert len(months) == 23 and months[-1] == "Mai 1998", months
+        assert errors == []
+    finally:
+        context.close()

@@ -59,7 +59,7 @@ def test_manager_builds_revenue_by_month_as_bars_from_team_rows_and_saves_it(bro
         page.click("[data-testid=ask-question]")
         page.wait_for_url(re.compile(r"/dashboards/questions/"))
         # The builder opens on total revenue: the team's, not the company's.
-        assert page.locator("[data-testid=kpi-number]").inner_text() == "344,581.71"
+        assert page.locator("[data-testid=kpi-number]").inner_text() == "$344,581.71"  # the demo is in dollars
 
         pick(page, "source", "monthly_revenue")
         pick(page, "dimension-1", "month")

@@ -49,7 +49,7 @@ def test_the_grain_is_chosen_with_the_keyboard_previewed_and_saved(page, live_se
 
     page.get_by_test_id("save").focus()
     page.keyboard.press("Enter")
-    page.wait_for_selector("[data-testid=saved]")
+    page.get_by_text("Saved as version v2.").wait_for()
 
     assert upload.mappings.order_by("-version").first().options["grain"] == "canonical_orders"
     assert page.get_by_label("Each row of the file is one row of").input_value() == "canonical_orders"

@@ -8,10 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from psycopg import sql
 
 from dashboards.kpi.ddl import kpi_schema_differences, kpi_view_ddl
-from dashboards.kpi.registry import DECLARED_VIEWS, KPI_VIEWS, SQL_DIR, KpiView
+from dashboards.kpi.registry import CTES_DIR, DECLARED_VIEWS, KPI_VIEWS, SQL_DIR, KpiView
 from dashboards.management.commands.kpi_makemigration import kpi_migration_text
+from dashboards.services.refresh import view_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,22 @@ def test_every_sql_file_has_its_declaration_and_every_declaration_its_sql_file()
     sql_files = {p.stem for p in SQL_DIR.glob("*.sql")}
     declarations = {p.stem for p in SQL_DIR.glob("*.toml")}
     assert sql_files == declarations == set(DECLARED_VIEWS)
+
+
+def test_every_shared_with_clause_is_continued_by_two_views_or_more_and_runs_with_each():
+    continued = {
+        name: [v for v in DECLARED_VIEWS if KPI_VIEWS[v].ctes == name]
+        for name in (p.stem for p in CTES_DIR.glob("*.sql"))
+    }
+    assert continued and all(len(views) >= 2 for views in continued.values()), continued
+    assert {KPI_VIEWS[v].ctes for v in DECLARED_VIEWS} - {None} == set(continued)
+    with connection.cursor() as cursor:
+        for name, views in continued.items():
+            for view in views:
+                text = view_sql(view)
+                assert text.startswith((CTES_DIR / f"{name}.sql").read_text())
+                cursor.execute(sql.SQL("SELECT * FROM ({}) q LIMIT 0").format(sql.SQL(text)))
+                assert [c.name for c in cursor.description] == list(KPI_VIEWS[view].columns)
 
 
 def test_the_registry_holds_each_declaration_as_written():

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from dashboards.services.dashboards import dashboard_create, dashboard_share
@@ -15,6 +16,7 @@ from tests.factories import Role, persona
 pytestmark = pytest.mark.django_db
 
 URL = "/dashboards/questions/"
+NBSP = "\xa0"
 
 
 @pytest.fixture
@@ -135,3 +137,58 @@ def test_outsider_and_anonymous_cannot_open_the_builder(built):
     assert client_for(persona("steward", Role.ADMIN)).get(URL).status_code == 403
     response = Client().get(URL)
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def preview_cells(html: str) -> list[list[str]]:
+    table = html.split('data-testid="preview-table">', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    return [re.findall(r"<td>(.*?)</td>", row, re.S) for row in body.split("</tr>") if "<td>" in row]
+
+
+MONTHS_BY_REP = {
+    "source": "monthly_revenue",
+    "shown_source": "monthly_revenue",
+    "dimension_1": "month",
+    "dimension_2": "sales_rep_id",
+    "measure_column": "revenue",
+    "measure_agg": "sum",
+    "sort": "month",
+    "chart_type": "table",
+}
+
+
+def test_the_preview_table_writes_months_money_and_ids_as_the_viewer_does(built, settings):
+    settings.DEFAULT_CURRENCY = "EUR"  # the fixture's orders name no currency
+    cache.clear()
+    client = client_for(built["fuller"])
+    german = preview_cells(client.get(URL, MONTHS_BY_REP, HTTP_ACCEPT_LANGUAGE="de-DE").content.decode())
+    american = preview_cells(client.get(URL, MONTHS_BY_REP, HTTP_ACCEPT_LANGUAGE="en-US").content.decode())
+    assert len(german) == len(american) > 1
+    (month, rep, money), (us_month, us_rep, us_money) = german[0], american[0]
+    assert (month, us_month) == ("Juli 1996", "Jul 1996")  # the first month of the data, as a month
+    assert rep == us_rep and rep.isdigit()  # an employee id, not a count: no thousands separator
+    assert money.endswith(f"{NBSP}€") and us_money.startswith("€")
+    swapped = us_money.removeprefix("€").replace(",", "_").replace(".", ",").replace("_", ".")
+    assert money == f"{swapped}{NBSP}€"
+    assert all(re.fullmatch(r"[\d.]+,\d\d\xa0€", row[2]) for row in german)
+
+
+def test_the_preview_number_and_counts_are_written_as_the_viewer_does(built, settings):
+    settings.DEFAULT_CURRENCY = "EUR"
+    cache.clear()
+    client = client_for(built["buchanan"])
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="de-DE").content.decode()
+    assert f'data-testid="kpi-number">344.581,71{NBSP}€<' in html
+    by_year = {
+        "source": "monthly_revenue",
+        "shown_source": "monthly_revenue",
+        "dimension_1": "month",
+        "bucket_1": "year",
+        "measure_column": "order_count",
+        "measure_agg": "sum",
+        "sort": "month",
+        "chart_type": "table",
+    }
+    cells = preview_cells(client.get(URL, by_year, HTTP_ACCEPT_LANGUAGE="de-DE").content.decode())
+    assert [row[0] for row in cells] == ["1996", "1997", "1998"]
+    assert all(re.fullmatch(r"\d+", row[1]) for row in cells)  # a count: no decimals

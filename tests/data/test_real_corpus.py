@@ -64,6 +64,16 @@ def test_at_least_a_third_of_the_files_and_eight_of_them_are_held_out():
     assert manifest["split_date"]
 
 
+def test_every_held_out_file_says_since_when_it_is_held_out():
+    """A held-out part is replaced when it is tuned on (README.md, "Split"): each held-out entry names the day
+    it was set aside, never before the first split."""
+    manifest = _manifest()
+    for name, entry in manifest["files"].items():
+        if entry["split"] == "heldout":
+            since = str(entry.get("heldout_since", ""))
+            assert since >= manifest["split_date"], f"{name}: heldout_since {since!r}"
+
+
 def test_a_dataset_ingested_together_is_on_one_side_of_the_split_in_a_set_order():
     groups: dict[str, list[dict]] = {}
     for entry in _manifest()["files"].values():

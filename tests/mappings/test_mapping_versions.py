@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mappings.models import Mapping
+from mappings.selectors import fields_targets, mapping_targets
 from mappings.services.mapping import (
     MappingInvalid,
     mapping_fields,
@@ -61,6 +62,18 @@ def test_a_version_is_the_same_as_its_copy_whatever_the_order_unmapped_columns_a
     assert diff == {"added": [], "removed": [], "changed": [], "options": [], "same": True}
     step = mapping_fields_diff(before=V1, after=[*V1[:2], {**V1[2], "transform": [{"op": "parse_date"}]}])
     assert [c["target"] for c in step["changed"]] == ["canonical_customers.created_at"]
+
+
+def test_a_saved_version_loads_the_targets_of_the_fields_it_was_saved_from_less_dropped_columns(upload, executive):
+    options = {"drop_columns": ["name"]}
+    saved = save(upload, V2, options, user=executive)
+    assert mapping_targets(saved) == fields_targets(V2, options)
+    assert mapping_targets(saved) == {
+        "canonical_customers.external_id": {"source_col": "id", "transform": None},
+        "canonical_customers.name": {"source_col": "email", "transform": None},
+        "canonical_customers.email": {"source_col": "email", "transform": None},
+    }
+    assert set(fields_targets(V1, options)) == {"canonical_customers.external_id", "canonical_customers.created_at"}
 
 
 def test_restoring_a_version_saves_a_copy_as_the_newest_and_keeps_every_version(upload, executive):

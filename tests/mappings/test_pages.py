@@ -180,15 +180,85 @@ def test_saving_the_review_makes_a_new_version_with_pii_choices(client, executiv
         ("title", "canonical_employees.title", "", "hash"),
     ]  # fmt: skip
     response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
-    assert response.status_code == 200, response.content.decode()[:2000]
+    assert response.status_code == 302, response.content.decode()[:2000]
     mapping = source.mappings.get()
     assert mapping.version == 1
     assert mapping.options["drop_columns"] == ["homePhone"]
     title = mapping.fields.get(canonical_col="title")
     assert title.transform == [{"op": "hash"}]
     again = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows))
-    assert again.status_code == 200
+    assert again.status_code == 302
     assert source.mappings.count() == 2
+
+
+def test_saving_the_review_redirects_to_it_so_a_reload_saves_nothing_twice(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    rows = [
+        ("employeeID", "canonical_employees.external_id", "", "keep"),
+        ("lastName", "canonical_employees.name", "", "keep"),
+    ]
+    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows), follow=True)
+    assert response.redirect_chain == [(f"/uploads/{source.pk}/review/", 302)]
+    page = response.content.decode()
+    assert "Saved as version v1." in page
+    assert "Showing saved version v1." in page
+    reloaded = client.get(f"/uploads/{source.pk}/review/").content.decode()  # what a reload after the redirect does
+    assert "Saved as version v1." not in reloaded and "Showing saved version v1." in reloaded
+    assert source.mappings.count() == 1
+
+
+def _steps_post(source, steps: dict[str, dict], **extra) -> dict:
+    """A review post as the page sends it: employeeID to the external id, lastName to the name with `steps`
+    ({key: {box: value}}, in order)."""
+    data = _review_post(
+        None,
+        source,
+        [("employeeID", "canonical_employees.external_id", "", "keep"),
+         ("lastName", "canonical_employees.name", "", "keep")],
+        **extra,
+    )  # fmt: skip
+    data["step-1"] = list(steps)
+    for key, boxes in steps.items():
+        data.update({f"{box}-1-{key}": value for box, value in boxes.items()})
+    return data
+
+
+def test_a_failed_save_shows_every_step_as_entered_with_the_wrong_ones_problem(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    steps = {
+        "a": {"op": "trim"},
+        "b": {"op": "split_part", "separator": " - ", "index": "0"},  # parts are counted from 1
+        "c": {"op": "map_values", "from": ["Davolio", "Fuller"], "to": ["D.", "F."],
+              "use_default": "on", "default": "?"},
+    }  # fmt: skip
+    response = client.post(f"/uploads/{source.pk}/review/", _steps_post(source, steps))
+    assert response.status_code == 400
+    assert not source.mappings.exists()
+    page = response.content.decode()
+    assert "lastName: step 2: " in page  # the list of errors above the table names it too
+    fieldsets = re.findall(r'<fieldset class="step" data-op="(\w+)"[^>]*>(.*?)</fieldset>', page, re.S)
+    assert [op for op, _ in fieldsets] == ["trim", "split_part", "map_values"]
+    (_, trim), (_, split), (_, mapped) = fieldsets
+    assert 'data-testid="step-error"' not in trim and 'data-testid="step-error"' not in mapped
+    assert re.search(r'data-testid="step-error">[^<]*greater than or equal to 1', split)
+    assert 'value=" - "' in split and 'value="0"' in split  # what the user typed, not the defaults
+    assert 'value="Fuller"' in mapped and 'value="F."' in mapped and 'value="?"' in mapped
+    assert 'name="use_default-1-' in mapped and "checked" in mapped
+
+
+def test_a_mapping_the_engine_refuses_is_shown_again_with_its_steps(client, executive, upload_of):
+    source = upload_of(NORTHWIND / "employees.csv", executive)
+    client.force_login(executive)
+    data = _steps_post(source, {"a": {"op": "trim"}, "b": {"op": "upper"}})
+    data["target-0"] = "canonical_employees.name"  # the name twice: the mapping cannot be saved
+    response = client.post(f"/uploads/{source.pk}/review/", data)
+    assert response.status_code == 400
+    assert not source.mappings.exists()
+    page = response.content.decode()
+    assert "is already filled by" in page
+    assert re.findall(r'<fieldset class="step" data-op="(\w+)"', page) == ["trim", "upper"]
 
 
 def test_an_invalid_mapping_is_not_saved_and_says_why(client, executive, upload_of):
@@ -286,9 +356,10 @@ def test_choosing_best_effort_on_the_review_page_saves_it_with_the_mapping(clien
     rows = [("customerID", "canonical_customers.external_id", "", "keep"),
             ("companyName", "canonical_customers.name", "", "keep")]  # fmt: skip
 
-    response = client.post(f"/uploads/{source.pk}/review/", _review_post(client, source, rows, ragged_rows="repair"))
+    data = _review_post(client, source, rows, ragged_rows="repair")
+    response = client.post(f"/uploads/{source.pk}/review/", data, follow=True)
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [(f"/uploads/{source.pk}/review/", 302)]
     assert source.mappings.get().options["ragged_rows"] == "repair"
     assert '<option value="repair" selected>' in response.content.decode()
 

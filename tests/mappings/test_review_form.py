@@ -161,7 +161,9 @@ def test_steps_keep_the_pages_order_and_a_bad_one_names_its_row_step_and_problem
     _, _, errors, posted = MappingReviewForm(post).read()
     assert len(errors) == 1
     assert errors[0].startswith("Price: step 2: Multiply by (multiply): value: ")
-    assert posted[0]["transform"] is None
+    # Shown again as entered, the problem beside its step: nothing the user typed is lost.
+    assert posted[0]["transform"] == [{"op": "trim"}, {"op": "multiply", "value": "1,5"}]
+    assert posted[0]["step_errors"][0] == [] and errors[0].endswith(posted[0]["step_errors"][1][0])
 
     post = _post_lists(
         rows="1", source_col__0="Price", target__0="canonical_orders.amount", step__0=["a"], op__0__a="add"

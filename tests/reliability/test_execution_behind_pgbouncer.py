@@ -41,6 +41,19 @@ def keys_validated_after():
     canonical_foreign_keys_validate()
 
 
+def wait_for_the_lease_renewed(job: ExecutionJob) -> None:
+    """The heartbeat renews the job's lease through PgBouncer: it moves on while the load waits."""
+    first = wait_for(
+        lambda: ExecutionJob.objects.filter(pk=job.pk).values_list("lease_until", flat=True).first(),
+        what="the job's lease",
+    )
+    wait_for(
+        lambda: ExecutionJob.objects.filter(pk=job.pk, lease_until__gt=first).exists(),
+        timeout=30,
+        what="the heartbeat to renew the lease through PgBouncer",
+    )
+
+
 @pytest.fixture
 def pgbouncer(tmp_path):
     bouncer = PgBouncer(tmp_path / "pgbouncer")
@@ -63,16 +76,7 @@ def test_a_worker_killed_mid_load_behind_pgbouncer_is_swept_by_its_lease_and_the
         with writes_held("canonical_customers") as blocker:
             job = execution_enqueue(source=source, mapping=mapping, user=executive)
             wait_for_a_session_waiting_on(blocker, observer)
-            # The heartbeat renews the lease through PgBouncer: it moves on while the load waits.
-            first = wait_for(
-                lambda: ExecutionJob.objects.filter(pk=job.pk).values_list("lease_until", flat=True).first(),
-                what="the job's lease",
-            )
-            wait_for(
-                lambda: ExecutionJob.objects.filter(pk=job.pk, lease_until__gt=first).exists(),
-                timeout=30,
-                what="the heartbeat to renew the lease through PgBouncer",
-            )
+            wait_for_the_lease_renewed(job)
             assert execution_jobs_sweep_stale() == []
             kill_whole_worker(worker)
     finally:

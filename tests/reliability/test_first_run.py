@@ -88,6 +88,7 @@ def test_ctrl_c_on_make_runs_server_stops_the_embedded_postgres_and_redis_it_sta
         assert "the embedded PostgreSQL and Redis this run started" in welcome
         assert '"GET /login/ HTTP/1.1" 200' in output[: output.index("Ledgerlight is ready")]  # it answered first
         assert "-------------- [queues]" not in output  # no worker banner buries it
+        assert "superuser privileges" not in output  # nor Celery's root warning (serve.ROOT_WARNING_FILTER)
         postgres, redis = _pid(data_dir / "pg" / "postmaster.pid"), _pid(data_dir / "redis.pid")
         assert _alive(postgres) and _alive(redis)
 

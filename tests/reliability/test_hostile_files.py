@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import json
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from canonical.models import Customer, Employee
 from mappings.intake.dialect import MIXED_ENCODING, SAMPLE_BYTES, SNIFF_CHARS, sniff_file
@@ -253,3 +256,16 @@ def test_cp1252_bytes_after_an_ascii_head_are_read_as_cp1252(client, executive):
     )
     assert job.status == "succeeded", job.error
     assert Customer.objects.get(external_id="C99999").name == "Café"
+
+
+@pytest.mark.django_db
+def test_propose_mapping_reads_a_file_mixing_utf8_and_cp1252_past_the_sample(tmp_path):
+    """The command reads the raw file (no upload transcodes it): the profile's sampler must decode the mix."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(_mixed_utf8_and_cp1252(80000, 12000))  # > SAMPLE_BYTES, so the sampler decodes the head
+    assert path.stat().st_size > SAMPLE_BYTES
+    out = io.StringIO()
+    call_command("propose_mapping", str(path), "--json", stdout=out)
+    document = json.loads(out.getvalue())
+    assert [p["source_col"] for p in document["proposals"]] == ["id", "name", "city"]
+    assert document["rows"] == 80000

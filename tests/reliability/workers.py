@@ -1,4 +1,4 @@
-"""A real Celery worker process for fault tests, against the test database and the test Redis."""
+"""Real Celery worker processes for fault tests, against the test database (or PgBouncer) and the test Redis."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -76,3 +78,56 @@ class WorkerProcess:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self._log.close()
+
+
+class RoutedWorkers:
+    """An `ingest` worker and a `refresh,default` worker, as production routes them (CELERY_TASK_ROUTES); logs in
+    `directory`. `extra_env` reaches both (PgBouncer settings, a standby)."""
+
+    def __init__(self, directory: Path, *, database_url: str, extra_env: dict[str, str] | None = None):
+        self.directory = directory
+        self.database_url = database_url
+        self.extra_env = extra_env
+        self.runs = 0
+        self.ingest: WorkerProcess | None = None
+        self.refresh: WorkerProcess | None = None
+
+    def _start(self, queues: str) -> WorkerProcess:
+        self.runs += 1
+        worker = WorkerProcess(
+            self.directory / f"{queues.split(',')[0]}-{self.runs}.log",
+            database_url=self.database_url,
+            queues=queues,
+            extra_env=self.extra_env,
+        )
+        worker.wait_ready()
+        return worker
+
+    def start(self) -> None:
+        self.ingest = self._start("ingest")
+        self.refresh = self._start("refresh,default")
+
+    def restart_ingest(self) -> WorkerProcess:
+        """A new ingest worker (after a test killed the last one)."""
+        self.ingest.stop()
+        self.ingest = self._start("ingest")
+        return self.ingest
+
+    def stop(self) -> None:
+        for worker in (self.ingest, self.refresh):
+            if worker is not None:
+                worker.stop()
+
+
+@contextmanager
+def routed_workers(
+    directory: Path, *, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[RoutedWorkers]:
+    """`RoutedWorkers` started on an emptied broker, stopped on the way out."""
+    broker_queues_clear()
+    running = RoutedWorkers(directory, database_url=database_url, extra_env=extra_env)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

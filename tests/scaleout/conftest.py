@@ -10,17 +10,10 @@ import pytest
 from django.db import connection, connections
 
 from config.replica import REPLICA
-from tests.reliability.workers import WorkerProcess, broker_queues_clear
+from tests.reliability.test_execution_behind_pgbouncer import POOLED
+from tests.reliability.workers import routed_workers
 
 SCALEOUT = os.environ.get("SCALEOUT") == "1"
-
-# Workers reach the primary through PgBouncer: one connection per process, no session state.
-POOLED = {
-    "DB_POOL": "0",
-    "DATABASE_POOLED_BY_PGBOUNCER": "1",
-    "EXECUTION_HEARTBEAT_SECONDS": "1",
-    "EXECUTION_LEASE_SECONDS": "3",
-}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -40,42 +33,6 @@ def standby_url(dbname: str) -> str:
     return f"postgresql://postgres@127.0.0.1:{os.environ['SCALEOUT_STANDBY_PORT']}/{dbname}"
 
 
-class Workers:
-    """An `ingest` worker and a `refresh,default` worker, behind PgBouncer, storing uploads in S3."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.runs = 0
-        self.ingest = self.refresh = None
-
-    def _start(self, queues: str) -> WorkerProcess:
-        self.runs += 1
-        dbname = connection.settings_dict["NAME"]
-        worker = WorkerProcess(
-            self.directory / f"{queues.split(',')[0]}-{self.runs}.log",
-            database_url=pgbouncer_url(dbname),
-            queues=queues,
-            extra_env={**POOLED, "DATABASE_REPLICA_URL": standby_url(dbname)},
-        )
-        worker.wait_ready()
-        return worker
-
-    def start(self) -> None:
-        self.ingest = self._start("ingest")
-        self.refresh = self._start("refresh,default")
-
-    def restart_ingest(self) -> WorkerProcess:
-        """A new ingest worker (after a test killed the last one)."""
-        self.ingest.stop()
-        self.ingest = self._start("ingest")
-        return self.ingest
-
-    def stop(self) -> None:
-        for worker in (self.ingest, self.refresh):
-            if worker is not None:
-                worker.stop()
-
-
 @pytest.fixture
 def observer():
     from tests.reliability.conftest import raw_connect
@@ -89,13 +46,11 @@ def observer():
 def workers(db, tmp_path):
     """Started per test: a transactional test's flush renumbers content types, which a worker caches (audit log
     rows would point at ids gone), and tasks a test left queued must not run in the next one."""
-    broker_queues_clear()
-    running = Workers(tmp_path)
-    try:
-        running.start()
+    dbname = connection.settings_dict["NAME"]
+    # Workers reach the primary through PgBouncer: one connection per process, no session state.
+    extra_env = {**POOLED, "DATABASE_REPLICA_URL": standby_url(dbname)}
+    with routed_workers(tmp_path, database_url=pgbouncer_url(dbname), extra_env=extra_env) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def replayed(timeout: float = 30) -> None:

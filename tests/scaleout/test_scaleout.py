@@ -23,7 +23,6 @@ from dashboards.kpi.query import kpi_query_build
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard, RefreshJob
 from dashboards.services.refresh import kpi_views_refresh_all
-from dashboards.tasks import kpi_view_refresh_task
 from mappings.models import DataSource, ExecutionJob
 from mappings.services.execute import execution_enqueue
 from mappings.services.jobs import execution_jobs_sweep_stale
@@ -37,7 +36,9 @@ from tests.reliability.conftest import (
     wait_for_a_session_waiting_on,
     writes_held,
 )
+from tests.reliability.test_execution_behind_pgbouncer import wait_for_the_lease_renewed
 from tests.reliability.test_execution_faults import customers_csv, mapped_source
+from tests.reliability.test_routed_workers import refresh_during_a_held_ingest
 from tests.reliability.test_stale_job_sweeper import kill_whole_worker
 from tests.scaleout.conftest import replayed
 
@@ -113,15 +114,7 @@ def test_an_execution_behind_pgbouncer_with_its_upload_only_in_s3_survives_a_kil
     with writes_held("canonical_customers") as blocker:
         job = execution_enqueue(source=source, mapping=mapping, user=executive)
         wait_for_a_session_waiting_on(blocker, observer)
-        first = wait_for(
-            lambda: ExecutionJob.objects.filter(pk=job.pk).values_list("lease_until", flat=True).first(),
-            what="the job's lease",
-        )
-        wait_for(
-            lambda: ExecutionJob.objects.filter(pk=job.pk, lease_until__gt=first).exists(),
-            timeout=30,
-            what="the heartbeat to renew the lease through PgBouncer",
-        )
+        wait_for_the_lease_renewed(job)
         kill_whole_worker(workers.ingest)
     assert observer.execute("SELECT count(*) FROM canonical_customers").fetchone()[0] == 0
     swept = wait_for(execution_jobs_sweep_stale, timeout=30, interval=0.5, what="the lease to expire")
@@ -144,26 +137,9 @@ def test_an_execution_behind_pgbouncer_with_its_upload_only_in_s3_survives_a_kil
 
 def test_a_refresh_finishes_on_its_worker_during_a_long_ingest(executive, tmp_path, observer, workers):
     kpi_views_refresh_all(full=True)
-    after_setup = timezone.now()
     source, mapping = mapped_source(customers_csv(tmp_path / "c.csv", 2_000), executive)
     upload_files_drop_local(source)
-    with writes_held("canonical_customers") as blocker:
-        job = execution_enqueue(source=source, mapping=mapping, user=executive)
-        wait_for_a_session_waiting_on(blocker, observer)
-        kpi_view_refresh_task.delay(view_name="monthly_revenue", mode="full")
-        wait_for(
-            lambda: RefreshJob.objects.filter(
-                view_name="monthly_revenue", status="succeeded", created_at__gt=after_setup
-            ).exists(),
-            timeout=60,
-            what="the refresh to finish during the ingest",
-        )
-        assert ExecutionJob.objects.get(pk=job.pk).status == ExecutionJob.Status.RUNNING
-    done = wait_for(
-        lambda: ExecutionJob.objects.filter(pk=job.pk, status__in=["succeeded", "failed"]).first(),
-        timeout=120,
-        what="the ingest to finish once its table is free",
-    )
+    done = refresh_during_a_held_ingest(source=source, mapping=mapping, user=executive, observer=observer)
     assert done.status == ExecutionJob.Status.SUCCEEDED, done.error
 
 

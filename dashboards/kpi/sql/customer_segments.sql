@@ -1,21 +1,9 @@
 -- Customers, orders and revenue per segment, country and sales rep. A customer counts under each rep who
--- sold to it; a customer without orders counts under its own rep.
-WITH per_customer AS (
-    SELECT r.customer_id, r.sales_rep_id, count(*) AS order_count, sum(r.revenue) AS revenue
-    FROM kpi_order_facts r
-    WHERE r.customer_id IS NOT NULL
-    GROUP BY r.customer_id, r.sales_rep_id
-    UNION ALL
-    SELECT c.id, c.sales_rep_id, 0, 0
-    FROM canonical_customers c
-    WHERE NOT EXISTS (SELECT 1 FROM canonical_orders o WHERE o.customer_id = c.id)
-)
-SELECT COALESCE(NULLIF(c.segment, ''), 'Unassigned') AS segment,
-       COALESCE(NULLIF(c.country, ''), 'Unknown') AS country,
-       pc.sales_rep_id,
-       count(DISTINCT pc.customer_id) AS customer_count,
-       sum(pc.order_count) AS order_count,
-       sum(pc.revenue) AS revenue
-FROM per_customer pc
-JOIN canonical_customers c ON c.id = pc.customer_id
+-- sold to it; a customer without orders counts under its own rep. Continues the WITH clause of
+-- ctes/customer_segments_per_customer.sql (registry `ctes`).
+SELECT segment, country, sales_rep_id,
+       count(DISTINCT customer_id) AS customer_count,
+       sum(order_count) AS order_count,
+       sum(revenue) AS revenue
+FROM segmented
 GROUP BY 1, 2, 3

@@ -30,6 +30,10 @@ BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 60.0
 STABLE_AFTER_SECONDS = 60.0  # a run at least this long starts the back-off over
 WELCOME_WORKERS_WAIT_SECONDS = 60.0  # after the site answers, how long the welcome waits for the workers
+# `make run` (--welcome) often runs as root (a container, a sandbox), and each Celery worker then prints a
+# SecurityWarning among the start-up lines. There only, its workers get a filter for that one message (a Python
+# warnings filter: C_FORCE_ROOT does not silence it); a production `serve` (no --welcome) still warns.
+ROOT_WARNING_FILTER = "ignore:You're running the worker with superuser privileges"
 
 
 def restart_delay(failures: int) -> float:
@@ -92,10 +96,17 @@ def welcome_text(url: str, *, stop_embedded: bool) -> str:
     )
 
 
+def welcome_worker_env(env: dict[str, str]) -> dict[str, str]:
+    """What a worker of `make run` (--welcome) gets on top of `env`: PYTHONWARNINGS with ROOT_WARNING_FILTER."""
+    warnings = ",".join(w for w in (env.get("PYTHONWARNINGS"), ROOT_WARNING_FILTER) if w)
+    return {"PYTHONWARNINGS": warnings}
+
+
 @dataclass
 class Child:
     name: str
     cmd: list[str]
+    extra_env: dict[str, str] | None = None  # on top of the environment `serve` passes to every child
     proc: subprocess.Popen | None = None
     started_at: float = 0.0
     failures: int = 0
@@ -104,6 +115,7 @@ class Child:
 
     def start(self, env: dict[str, str]) -> None:
         # Its own session: a signal to the group reaches the child's own children (the worker's pool).
+        env = {**env, **(self.extra_env or {})}
         self.proc = subprocess.Popen(self.cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True)
         self.started_at = time.monotonic()
         self.restart_at = None
@@ -155,7 +167,11 @@ class Command(BaseCommand):
                 "--loglevel", "INFO", "--concurrency", str(settings.SERVE_WORKER_CONCURRENCY),
                 "--hostname", f"{name.replace('+', '-')}@%h",
             ]  # fmt: skip
-        children = {name: Child(name, cmd) for name, cmd in commands.items()}
+        worker_env = welcome_worker_env(env) if welcome else None
+        children = {
+            name: Child(name, cmd, extra_env=worker_env if name.startswith("worker-") else None)
+            for name, cmd in commands.items()
+        }
         for child in children.values():
             child.start(env)
         if not welcome:

@@ -11,6 +11,7 @@ from django.db import connection
 from psycopg import sql
 
 from dashboards.kpi.registry import (
+    CTES_DIR,
     KpiView,
     get_view,
 )
@@ -28,10 +29,14 @@ class RefreshBusy(Exception):
 
 @cache
 def view_sql(view_name: str) -> str:
-    """The SQL text of a view: a fixed file of the project, or a kept question's SQL (built by
-    `dashboards.kpi.kept` from allow-listed parts, values quoted by psycopg)."""
+    """The SQL text of a view: a fixed file of the project (after the WITH clause of its `ctes` file, when it names
+    one), or a kept question's SQL (built by `dashboards.kpi.kept` from allow-listed parts, values quoted by
+    psycopg)."""
     view = get_view(view_name)
-    return view.sql_text or (SQL_DIR / view.sql_file).read_text()
+    if view.sql_text:
+        return view.sql_text
+    text = (SQL_DIR / view.sql_file).read_text()
+    return (CTES_DIR / f"{view.ctes}.sql").read_text() + text if view.ctes else text
 
 
 def _select(view: KpiView, source: str | None = None) -> sql.Composable:

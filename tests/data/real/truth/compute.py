@@ -36,14 +36,33 @@ def read_table(path: Path, how: dict) -> tuple[list[str], list[list]]:
         while rows and all(c in ("", None) for c in rows[-1]):
             rows.pop()
         header = [str(c) for c in rows[0]]
-        return header, [list(r) for r in rows[1:]]
+        return header, _records([list(r) for r in rows[1:]], header, how)
     text = path.read_bytes().decode(how.get("encoding", "utf-8"))
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=how.get("sep", ",")))
     skip = how.get("header_line", 1) - 1
     rows = rows[skip:]
     header = rows[0]
     data = [r for r in rows[1:] if any(c.strip() for c in r)]
-    return header, data
+    return header, _records(data, header, how)
+
+
+def _records(rows: list[list], header: list[str], how: dict) -> list[list]:
+    """The rows that are records, as an analyst reads them: `skip_repeated_header` drops the header printed
+    again inside the data (files concatenated by a tool); `only_key_is_no_record` names columns that alone do
+    not make a record (a row with nothing but an order id in it is padding, not an order); `record_requires` names
+    columns every record fills (a statement's balance, total and disclaimer rows have no transaction id)."""
+    if how.get("skip_repeated_header"):
+        rows = [r for r in rows if [str(c).strip() for c in r] != [h.strip() for h in header]]
+    required = how.get("record_requires")
+    if required:
+        at = {h: i for i, h in enumerate(header)}
+        rows = [r for r in rows if all(at[h] < len(r) and str(r[at[h]]).strip() for h in required)]
+    keys = how.get("only_key_is_no_record")
+    if keys:
+        at = {h: i for i, h in enumerate(header)}
+        rest = [i for h, i in at.items() if h not in keys]
+        rows = [r for r in rows if any(i < len(r) and str(r[i]).strip() for i in rest)]
+    return rows
 
 
 def to_decimal(value, decimal_mark: str = ".") -> Decimal | None:
@@ -118,6 +137,8 @@ def compute(name: str, entry: dict, spec: dict) -> dict:
         for r in rows:
             if any(str(cell(r, k)).strip() != v for k, v in measure.get("where", {}).items()):
                 continue
+            if any(str(cell(r, k)).strip() not in vs for k, vs in measure.get("where_in", {}).items()):
+                continue
             if "per" in measure:
                 key = str(cell(r, measure["per"])).strip()
                 if key in seen_keys:
@@ -129,6 +150,7 @@ def compute(name: str, entry: dict, spec: dict) -> dict:
             amount = Decimal(1)
             for f in factors:
                 amount *= f
+            amount *= Decimal(str(measure.get("scale", "1")))
             total += amount
             if rev:
                 year = year_of(cell(r, rev["date"]), rev["format"])
