@@ -306,12 +306,21 @@ class ReviewRowFormSet(forms.BaseFormSet):
 ReviewRows = forms.formset_factory(ReviewRowForm, formset=ReviewRowFormSet, extra=0, max_num=MAX_ROWS)
 
 
+GRAIN_CHOICES = [(t.name, f"{t.label} ({t.name})") for t in TABLES]
+
+
 class ReviewOptionsForm(forms.Form):
     """The mapping's options under the review table."""
 
     on_missing_reference = forms.CharField(required=False)
     all_or_nothing = forms.BooleanField(required=False)
     ragged_rows = forms.CharField(required=False)
+    # The table whose rows the file's rows are ("" = automatic: the last table the mapping fills).
+    grain = forms.ChoiceField(
+        required=False,
+        choices=[("", "Automatic")] + GRAIN_CHOICES,
+        error_messages={"invalid_choice": "Each row of the file is: %(value)s is not a canonical table."},
+    )
 
     def clean_on_missing_reference(self) -> str:
         value = self.data.get("on_missing_reference", "placeholder")
@@ -327,6 +336,8 @@ class ReviewOptionsForm(forms.Form):
         # Rows with more fields than the header: rejected unless the user asks for the repair.
         if self.cleaned_data.get("ragged_rows") == "repair":
             options["ragged_rows"] = "repair"
+        if self.cleaned_data.get("grain"):
+            options["grain"] = self.cleaned_data["grain"]
         return options
 
 
@@ -336,6 +347,7 @@ class MappingReviewForm:
     def __init__(self, data):
         self.rows = ReviewRows(data)
         self.options_form = ReviewOptionsForm(data)
+        self.grain_errors: list[str] = []  # shown beside the grain select too
 
     def read(self) -> tuple[list[dict], dict, list[str], list[dict]]:
         """(fields for mapping_save, options, error messages, rows as posted)."""
@@ -368,6 +380,16 @@ class MappingReviewForm:
         errors += [message for messages in self.options_form.errors.values() for message in messages]
         if drop:
             options["drop_columns"] = sorted(set(drop))
+        self.grain_errors = list(self.options_form.errors.get("grain", []))
+        grain = options.get("grain")
+        filled = {f["canonical_table"] for f in fields if attribute_key(f["canonical_col"]) is None}
+        if grain and grain not in filled:
+            label = TABLES_BY_NAME[grain].label.lower()
+            self.grain_errors.append(
+                f"Each row of the file is: the mapping fills no column of {label} ({grain}); "
+                "map one, or choose Automatic or a table it fills."
+            )
+            errors.append(self.grain_errors[-1])
         return fields, options, errors, posted
 
 

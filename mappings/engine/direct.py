@@ -64,6 +64,7 @@ from mappings.engine.upsert import (
     old_months,
     other_uploads_changed,
     other_uploads_snapshot,
+    overwrites_from_other_sources,
     reference_map_complete,
     touched_keys,
     update_changed,
@@ -86,6 +87,8 @@ class DirectLoad:
     collapse: Collapse | None = None  # rows of the file that share a key (collapse.py)
     other_uploads: dict = field(default_factory=dict)  # {upload id: its rows this load changed}
     owned_elsewhere: int = 0  # rows of the file left alone: a file at their table's grain described them
+    # Rows another upload described at this grain whose values this load replaced (upsert.overwrites_from_other_sources)
+    overwritten: dict = field(default_factory=dict)
 
 
 # DuckDB's memory for a direct load; past it, its tables spill to a private temporary directory. Big files
@@ -180,7 +183,7 @@ class _Load:
             query = f"SELECT count(*) FROM {self.final} f WHERE {_EXISTS_AT_GRAIN}"
             (load.owned_elsewhere,) = _one(conn, query, self.final_params)
         if existing:
-            updated, load.months_before, load.other_uploads = self._update_existing(existing)
+            updated, load.months_before, load.other_uploads, load.overwritten = self._update_existing(existing)
             self._lap("update changed rows")
         inserted = distinct - existing
         if inserted:
@@ -379,7 +382,7 @@ class _Load:
         (existing,) = _one(self.conn, f"SELECT count(*) FROM {self.final} f WHERE {_EXISTS}", self.final_params)
         return table_rows, existing
 
-    def _update_existing(self, existing: int) -> tuple[TableResult, list[str], dict]:
+    def _update_existing(self, existing: int) -> tuple[TableResult, list[str], dict, dict]:
         """Stage the existing rows whose values DuckDB finds different from the stored ones (or cannot tell)
         and UPDATE them; PostgreSQL's IS DISTINCT FROM has the last word.
 
@@ -409,7 +412,7 @@ class _Load:
         changed = "SELECT * FROM ll_changed"
         (count,) = _one(conn, "SELECT count(*) FROM ll_changed")
         if not count:
-            return TableResult(), [], {}
+            return TableResult(), [], {}, {}
         staging = sql.Identifier(f"stg_{plan.name}")
         cursor.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staging))
         columns = sql.SQL(", ").join(
@@ -422,8 +425,10 @@ class _Load:
         cursor.execute(sql.SQL("ANALYZE {}").format(staging))
         months = old_months(cursor, plan=plan, staging=staging)
         others = other_uploads_snapshot(cursor, plan=plan, staging=staging, source_id=self.source.pk)
+        overwritten = overwrites_from_other_sources(cursor, plan=plan, incoming=staging, source_id=self.source.pk)
         result = update_changed(cursor, plan=plan, staging=staging, columns=self.columns)
-        return result, months, other_uploads_changed(cursor, plan=plan, snapshot=others, source_id=self.source.pk)
+        changed = other_uploads_changed(cursor, plan=plan, snapshot=others, source_id=self.source.pk)
+        return result, months, changed, overwritten
 
     def _touched_by_new_rows(self, touched: dict) -> None:
         """Add the months, referenced ids and order ids of the new rows to `touched` (as update_changed's)."""

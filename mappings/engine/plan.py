@@ -27,7 +27,13 @@ from mappings.engine.transforms import (
 )
 from mappings.intake.duck import quote_ident, read_csv_relation_bound
 from mappings.models import DataSource, Mapping
-from mappings.services.mapping import MappingInvalid, attribute_type, mapping_fields, mapping_validate
+from mappings.services.mapping import (
+    MappingInvalid,
+    attribute_type,
+    mapping_fields,
+    mapping_grain,
+    mapping_validate,
+)
 
 # Value type of a canonical column → PostgreSQL type of its staging column.
 STAGING_TYPES = {
@@ -340,7 +346,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
     plans = []
     # The file's grain is the row's own table: the mapping's option, else the last of its tables in dependency order
     # (a lines file's orders, customers and products come before its lines).
-    grain = [options["grain"]] if options.get("grain") else [name for name in TABLE_ORDER if name in by_table][-1:]
+    grain = mapping_grain(fields, options)
     for name in TABLE_ORDER:
         if name not in by_table:
             continue
@@ -365,7 +371,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 key_columns=keys,
                 ragged_rows=options.get("ragged_rows") or "reject",
                 attributes=attributes.get(name, []),
-                at_grain=name in grain,
+                at_grain=name == grain,
             )
         )
     return plans

@@ -107,6 +107,7 @@ def staged_load(
         source_id=source.pk,
         repeated_ids=distinct < rows,
     )
+    loaded.overwritten = result.overwritten
     loaded.timings[f"{plan.name}: upsert"] = _ms(clock)
     for col in plan.self_references:
         _self_reference_pass(cursor, plan, staging, col, mode, source, result, loaded)

@@ -24,6 +24,7 @@ class TableResult:
     unchanged: int = 0
     rejected: int = 0
     touched: dict = field(default_factory=dict)
+    overwritten: dict = field(default_factory=dict)  # overwrites_from_other_sources
 
     def counts(self) -> dict:
         return {
@@ -209,6 +210,8 @@ def upsert_table(
     # Executions of other uploads writing this table wait until this one commits (readers do not): no
     # identifier can appear between the UPDATE and the INSERT.
     cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(sql.Identifier(plan.name)))
+    rows = sql.SQL("({})").format(staged)
+    overwritten = overwrites_from_other_sources(cursor, plan=plan, incoming=rows, source_id=source_id)
     cursor.execute(
         sql_file(
             "upsert.sql",
@@ -223,7 +226,9 @@ def upsert_table(
             **folding,
         )
     )
-    return folded_result(cursor.fetchone(), keys)
+    result = folded_result(cursor.fetchone(), keys)
+    result.overwritten = overwritten
+    return result
 
 
 def _folding(plan: TablePlan) -> tuple[list[str], dict[str, sql.Composable]]:
@@ -325,6 +330,66 @@ def ownership(plan: TablePlan) -> tuple[list[sql.Composable], sql.Composable]:
             )
         )
     return resets, sql.SQL("")
+
+
+OVERWRITE_EXAMPLES = 5
+
+
+def overwrites_from_other_sources(cursor, *, plan: TablePlan, incoming: sql.Composable, source_id: int) -> dict:
+    """Before the write: the rows of `plan`'s table that another upload described at the same grain and whose
+    stored values this execution replaces with different ones (two files of one grain disagreeing: the last one
+    wins, never silently). `incoming` is the relation of the rows as they will be written (references resolved,
+    one per external_id). Returns {} when there are none, else {"rows", "columns": {column: rows}, "examples":
+    [{"external_id", "column", "was", "now", "source"}]} (a few, references shown by the referent's external id).
+
+    A row's provenance is the upload that wrote it last: "another upload" is one other than this row's last
+    writer. Filling an empty value (NULL, or the column's default) is no overwrite; a file of another grain only
+    writes rows no file at their grain described, so it is compared with those."""
+    differences = []
+    for col in plan.columns:
+        if col.name == "external_id" or col.references == plan.name:
+            continue  # self-references are written after every row exists
+        ident = sql.Identifier(col.name)
+        stored, new = sql.SQL("t.{}").format(ident), sql.SQL("s.{}").format(ident)
+        default = _not_null_default(plan.model, col.name)
+        if default is None:
+            filled = sql.SQL("{} IS NOT NULL").format(stored)
+        else:
+            filled = sql.SQL("{} IS DISTINCT FROM {}").format(stored, default)
+        if col.references:
+            referent = sql.Identifier(col.references)
+            was = sql.SQL("(SELECT r.external_id FROM {} r WHERE r.id = {})").format(referent, stored)
+            now = sql.SQL("(SELECT r.external_id FROM {} r WHERE r.id = {})").format(referent, new)
+        else:
+            was, now = sql.SQL("{}::text").format(stored), sql.SQL("{}::text").format(new)
+        differences.append(
+            sql.SQL("({}, {}, {}, {} AND {} IS DISTINCT FROM {})").format(
+                sql.Literal(col.name), was, now, filled, stored, new
+            )
+        )
+    for key in plan.attribute_keys:
+        k = sql.Literal(key)
+        differences.append(
+            sql.SQL("({}, t.attributes ->> {}, s.attributes ->> {}, t.attributes ? {} AND ").format(
+                sql.Literal(f"attributes.{key}"), k, k, k
+            )
+            + sql.SQL("t.attributes -> {} IS DISTINCT FROM s.attributes -> {})").format(k, k)
+        )
+    if not differences:
+        return {}
+    cursor.execute(
+        sql_file(
+            "overwrites_from_other_sources.sql",
+            table=sql.Identifier(plan.name),
+            incoming=incoming,
+            differences=sql.SQL(", ").join(differences),
+        ),
+        {"source_id": source_id, "at_grain": plan.at_grain, "examples": OVERWRITE_EXAMPLES},
+    )
+    rows, columns, examples = cursor.fetchone()
+    if not rows:
+        return {}
+    return {"rows": rows, "columns": dict(sorted(columns.items())), "examples": examples}
 
 
 def owned_elsewhere(cursor, *, plan: TablePlan, staging: sql.Identifier) -> int:

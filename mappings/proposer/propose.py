@@ -34,12 +34,14 @@ from mappings.proposer.scoring import (
     unmapped_reason,
 )
 from mappings.proposer.structure import (
+    Structure,
     apply_structure,
     event_dates,
     keyed_table,
     only_date,
     own,
     read_structure,
+    row_label,
     structural_evidence,
     values_decide,
 )
@@ -75,10 +77,12 @@ def propose_from_profile(
     (mappings.selectors.known_keys). A mapping learned from files of the same layout is reused only where
     it agrees with this file's own reading (`learned_conflicts`); otherwise the proposal is made afresh
     and `notes` (a list, when given) says why."""
-    document = _propose(file, profile, dialect, domain_hint, learned or {}, known_keys)
+    document = _proposal(
+        file=file, profile=profile, dialect=dialect, domain_hint=domain_hint, learned=learned, known_keys=known_keys
+    )[0]
     if not learned:
         return document
-    fresh = _propose(file, profile, dialect, domain_hint, {}, known_keys)
+    fresh = _proposal(file=file, profile=profile, dialect=dialect, domain_hint=domain_hint, known_keys=known_keys)[0]
     conflicts = learned_conflicts(document["proposals"], fresh["proposals"], profile)
     if not conflicts:
         return document
@@ -145,9 +149,23 @@ def _key(p: dict) -> str:
     return f"{p['canonical_table']}.{p['canonical_col']}"
 
 
-def _propose(
-    file: str, profile: dict, dialect: dict, domain_hint: str | None, learned: dict, known_keys: dict | None
-) -> dict:
+def proposed_grain(*, file: str, profile: dict, dialect: dict, domain_hint: str | None = None) -> dict:
+    """What one row of the profiled file is, as the proposer reads it: `file_grain`'s {"table", "reason"}."""
+    _, structure, selected = _proposal(file=file, profile=profile, dialect=dialect, domain_hint=domain_hint)
+    return file_grain(structure, selected)
+
+
+def _proposal(
+    *,
+    file: str,
+    profile: dict,
+    dialect: dict,
+    domain_hint: str | None = None,
+    learned: dict | None = None,
+    known_keys: dict | None = None,
+) -> tuple[dict, Structure, list[str]]:
+    """(the proposal document, the file's structure, the tables it feeds, the row's first)."""
+    learned = learned or {}
     columns = profile["columns"]
     scored = score_columns(columns)
     hints = [h for h in (domain_hint, Path(file).stem) if h]
@@ -226,12 +244,29 @@ def _propose(
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))
-    return {
+    document = {
         "file": file,
         "rows": profile.get("rows") if profile.get("rows") is not None else profile.get("rows_profiled"),
         "dialect": {k: v for k, v in dialect.items() if k in ("delimiter", "quote", "encoding", "header")},
         "proposals": [p.as_json() for p in proposals],
     }
+    return document, structure, selected
+
+
+def file_grain(structure: Structure, selected: list[str]) -> dict:
+    """{"table", "reason"}: the table whose rows the file's rows are, as the file's evidence says (a repeating
+    order key with what varies within it, a key unique on every row), else the table its columns fit best;
+    {"table": None} when the proposer found no table. The mapping's option `grain` (docs/SCHEMA.md)."""
+    table = structure.grain_table or (selected[0] if selected else None)
+    if table is None:
+        return {"table": None, "reason": "no canonical table fits the file"}
+    if structure.grain_reason and table == structure.grain_table:
+        return {"table": table, "reason": structure.grain_reason}
+    label = row_label(table)
+    key = structure.keys.get(table)
+    if key and structure.unique.get(key):
+        return {"table": table, "reason": f"'{key}' is unique on every row: one row per {label}"}
+    return {"table": table, "reason": f"the file's headers and values fit {label}s best"}
 
 
 def _stock_counts_are_levels(proposals: list[Proposal], grain: dict) -> None:
@@ -309,7 +344,8 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
     if structure.line_key:
         parent, number = structure.line_key
         if number in by_col and proposals[by_col[number]].target is None:
-            reason = f"'{parent}' + '{number}' are unique together on every row: the line's key"
+            row = "line" if table == "canonical_order_lines" else table.removeprefix("canonical_").rstrip("s")
+            reason = f"'{parent}' + '{number}' are unique together on every row: the {row}'s key"
             proposals.append(
                 Proposal(parent, target, 0.85, reason, [{"op": "concat", "columns": [number], "separator": "-"}])
             )

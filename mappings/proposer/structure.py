@@ -363,17 +363,26 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
         t: sum(sc for n in varying if (sc := _best_table_score(scored.get(n, {}), t)) >= ENTITY_EVIDENCE)
         for t in _BELOW_ORDER
     }
+    within = "within it"
+    if not any(votes.values()):
+        # Few orders repeat (most have one payment): what varies within those few says what the rows are.
+        varying += [n for n in ev.get("nearly", {}) if n != order_key and n not in ev["determines"]]
+        votes = {
+            t: sum(sc for n in varying if (sc := _best_table_score(scored.get(n, {}), t)) >= ENTITY_EVIDENCE)
+            for t in _BELOW_ORDER
+        }
+        within = "within some of its values"
     table = max(votes, key=lambda t: (votes[t], t == LINES))
     per_order = ev["nonnull"] / max(ev["distinct"], 1)
     s.grain_table = table
     shown = ", ".join(f"'{n}'" for n in varying[:4]) or "nothing else"
     s.grain_reason = (
-        f"'{order_key}' repeats ({per_order:.1f} rows per value on average) while {shown} vary within it: "
-        f"one row per {_label(table)}, below its order"
+        f"'{order_key}' repeats ({per_order:.1f} rows per value on average) while {shown} vary {within}: "
+        f"one row per {row_label(table)}, below its order"
     )
     if ev["unique"]:
         s.grain_reason = (
-            f"'{order_key}' is unique while each row carries a product and a quantity: one {_label(table)} per order"
+            f"'{order_key}' is unique while each row carries a product and a quantity: one {row_label(table)} per order"
         )
     if table == LINES and s.keys.get(LINES) == order_key:
         del s.keys[LINES]
@@ -428,11 +437,12 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         if holders and _fills_required(scored.get(name, {}), s.grain_table):
             # The row needs it (a line's unit price), even when it is constant per product.
             s.owner[name] = s.grain_table
-            s.owner_reason[name] = f"the {_label(s.grain_table)} needs it, though constant within '{min(holders)[1]}'"
+            row = row_label(s.grain_table)
+            s.owner_reason[name] = f"the {row} needs it, though constant within '{min(holders)[1]}'"
         elif holders:
             _, k, t = min(holders)
             s.owner[name] = t
-            s.owner_reason[name] = f"constant within each '{k}': a {_label(t)} fact"
+            s.owner_reason[name] = f"constant within each '{k}': a {row_label(t)} fact"
         elif below_order and (name in keys[order_key]["determines"] or name in keys[order_key].get("nearly", {})):
             # Constant within the order, which has no column for it (a ship-to city): not a fact of the
             # line, and which entity holds it is for the header to say.
@@ -441,10 +451,10 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             continue
         elif below_order:
             s.owner[name] = s.grain_table
-            s.owner_reason[name] = f"varies within '{order_key}': a {_label(s.grain_table)} fact"
+            s.owner_reason[name] = f"varies within '{order_key}': a {row_label(s.grain_table)} fact"
         elif parents:
             s.owner[name] = s.grain_table
-            s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {_label(s.grain_table)} fact"
+            s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {row_label(s.grain_table)} fact"
 
 
 MAX_LINES = 200  # line numbers within one order stay below this
@@ -478,8 +488,8 @@ def _one_line_per_order(s: Structure, columns, scored: dict, order_key: str) -> 
         table = ORDERS if theirs > mine else s.grain_table
         s.owner[name] = table
         s.owner_reason[name] = (
-            f"'{order_key}' is unique here (one {_label(s.grain_table)} per order): "
-            f"a {_label(table)} fact by its header"
+            f"'{order_key}' is unique here (one {row_label(s.grain_table)} per order): "
+            f"a {row_label(table)} fact by its header"
         )
 
 
@@ -566,7 +576,7 @@ def _earned_keys(s: Structure, keys, rows: int, columns=(), scored: dict | None 
                 continue
             s.not_keys[k] = (
                 f"'{k}' repeats ({ev['distinct']} values on {ev['nonnull']} rows): not unique per "
-                f"{_label(table)}, so it cannot be its key"
+                f"{row_label(table)}, so it cannot be its key"
             )
             del s.keys[table]
             continue
@@ -576,7 +586,7 @@ def _earned_keys(s: Structure, keys, rows: int, columns=(), scored: dict | None 
             s.not_keys[k] = f"'{k}' repeats with different values of {', '.join(broken[:3])}"
 
 
-def _label(table: str) -> str:
+def row_label(table: str) -> str:
     return {
         "canonical_order_lines": "order line",
         "canonical_orders": "order",
@@ -613,7 +623,7 @@ def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> 
         key, table = s.sale_document
         named = max((ev.score for t, ev in scored[key].items() if t.table == table), default=0.0)
         how = "identifies a sale of one line" if s.unique.get(key) else "repeats over the lines of one sale"
-        why = f"the {_label(table)} number {how}: {s.grain_reason}"
+        why = f"the {row_label(table)} number {how}: {s.grain_reason}"
         for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
             if target not in scored[key] or scored[key][target].score < named:
                 scored[key][target] = evidence_cls(target, named, why)
@@ -625,7 +635,7 @@ def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> 
                 scored[name][target] = evidence_cls(target, PRODUCT_SOLD, why)
     for name, (table, key) in s.names.items():
         target = Target(table, "name")
-        why = f"one value per '{key}' and one '{key}' per value: the {_label(table)}'s name"
+        why = f"one value per '{key}' and one '{key}' per value: the {row_label(table)}'s name"
         scored[name][target] = evidence_cls(target, max(NAMES, scored[name].get(target, _NONE).score), why)
 
 
@@ -661,7 +671,7 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
             contradicted = not table and name not in s.key_of and _contradicted(s, name, target.table)
             if contradicted:
                 key = s.keys[target.table]
-                why = f"differs between rows of one '{key}': not a {_label(target.table)} fact"
+                why = f"differs between rows of one '{key}': not a {row_label(target.table)} fact"
             if factor != 1.0 or why:
                 told = factor >= OWNED or name in s.varies_within or contradicted
                 reason = f"{ev.reason}; {why}" if told and why else ev.reason
@@ -687,7 +697,7 @@ def _why(s: Structure, name: str) -> str:
     """The structural reason a column goes where it goes, for its proposal's reason."""
     if name in s.varies_within:
         key = s.varies_within[name]
-        return f"varies within '{key}': a value of each item, not of the {_label(s.grain_table)}"
+        return f"varies within '{key}': a value of each item, not of the {row_label(s.grain_table)}"
     if s.item_key.get(s.key_of.get(name, "")) == name:
         return item_reason(s)
     if name in s.owner_reason:
@@ -703,8 +713,8 @@ def item_reason(s: Structure) -> str:
     if not key:
         return ""
     return (
-        f"'{key}' repeats with the same {_label(table)} facts on each row while other columns vary: "
-        f"one row per item of a {_label(table)}, its key"
+        f"'{key}' repeats with the same {row_label(table)} facts on each row while other columns vary: "
+        f"one row per item of a {row_label(table)}, its key"
     )
 
 
@@ -751,7 +761,7 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
         if len(first) != 1:
             continue
         earliest = first[0]
-        label = _label(table)
+        label = row_label(table)
         others = [o for o in candidates if o != earliest]
         why = f"it comes before {', '.join(repr(o) for o in others[:3])} on every row: the {label}'s own date"
         current = scored[earliest].get(target)
@@ -801,7 +811,7 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     if others and max(others) > current.score:
         return
     if current.score < ONLY_DATE:
-        why = f"the file's only date column: the {_label(table)}'s own date"
+        why = f"the file's only date column: the {row_label(table)}'s own date"
         evidence[target] = evidence_cls(target, ONLY_DATE, f"{current.reason}; {why}")
 
 
@@ -846,7 +856,7 @@ def values_decide(
                 and s.owner.get(name) == target.table
             ):
                 # 7 product lines for 109 product codes: a grouping of the products, not each one's name.
-                label = _label(target.table)
+                label = row_label(target.table)
                 why = f"{distinct[name]} values for {distinct[key]} '{key}': a grouping of the {label}s"
                 why += ", not each one's name"
                 evidence[target] = evidence_cls(target, ev.score * 0.3, f"{ev.reason}; {why}")
@@ -874,7 +884,7 @@ def values_decide(
                         target,
                         ev.score * 0.3,
                         f"{ev.reason}; one value on every row while '{varying[0]}' differs: it identifies no "
-                        f"{_label(entity)}",
+                        f"{row_label(entity)}",
                     )
                     continue
             if (

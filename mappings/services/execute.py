@@ -340,6 +340,9 @@ def _run_plans(
                     f"row per {plan.table.label.lower().rstrip('s')}): this file's values for their columns were "
                     "not written"
                 )
+            if loaded.overwritten:
+                report["tables"][plan.name]["overwritten_from_other_sources"] = loaded.overwritten
+                report.setdefault("warnings", []).append(overwritten_line(plan.name, loaded.overwritten))
             if result.inserted or result.updated:
                 # An entry (even without keys) tells the KPI refresh that this table changed.
                 _merge_touched(touched, plan.name, result.touched, loaded.months_before)
@@ -376,6 +379,17 @@ def _run_plans(
     report["computed"] = computed
     report["other_uploads"] = other_uploads_named(other_uploads)
     return rejects
+
+
+def overwritten_line(table: str, overwritten: dict) -> str:
+    """The warning line of rows whose values another upload had set at the same grain and this one replaced."""
+    columns = ", ".join(f"{c} {n}" for c, n in overwritten["columns"].items())
+    first = overwritten["examples"][0]
+    return (
+        f"{table}: {overwritten['rows']} rows that another upload described got different values from this file "
+        f"(the last file loaded wins): {columns}; e.g. {first['external_id']}: {first['column']} "
+        f"{first['was']!r} from {first['source']} became {first['now']!r}"
+    )
 
 
 def _attributes_register(plan: TablePlan, source: DataSource) -> None:

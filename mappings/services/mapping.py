@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from accounts.models import User
 from canonical.attributes import VALUE_TYPE_TO_ATTRIBUTE, attribute_key, attribute_key_problem
-from canonical.schema import TABLES_BY_NAME
+from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from canonical.selectors import attribute_registry
 from canonical.services import AttributeUse, attribute_type_problems
 from mappings.engine.transforms import COMPUTING_OPS, SqlParams, TransformInvalid, compile_steps, transform_parse
@@ -156,6 +156,26 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
     if not targets and not errors:
         errors.append("nothing is mapped: map at least one column to a canonical table")
     return errors
+
+
+def mapping_grain(fields: list[dict], options: dict | None = None) -> str | None:
+    """The table whose rows the file's rows are (docs/SCHEMA.md, "Who owns a column"): the option `grain`, else
+    the last table in dependency order that the fields fill with a canonical column (attributes alone fill
+    none; a column the options drop fills nothing); None when they fill none."""
+    options = options or {}
+    if options.get("grain"):
+        return options["grain"]
+    dropped = set(options.get("drop_columns") or [])
+    filled = {
+        f["canonical_table"]
+        for f in fields
+        if f.get("canonical_table") in TABLES_BY_NAME
+        and f.get("canonical_col")
+        and isinstance(f["canonical_col"], str)
+        and attribute_key(f["canonical_col"]) is None
+        and not (f.get("source_col") and f["source_col"] in dropped)
+    }
+    return next((name for name in reversed(TABLE_ORDER) if name in filled), None)
 
 
 def attribute_type(source_col: str | None, steps: list) -> str:

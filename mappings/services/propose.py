@@ -6,7 +6,7 @@ from canonical.models import AttributeKey
 from mappings.models import DataSource
 from mappings.proposer.attributes import keep_as_attributes
 from mappings.proposer.llm import llm_review
-from mappings.proposer.propose import propose_from_profile
+from mappings.proposer.propose import propose_from_profile, proposed_grain
 from mappings.selectors import known_keys, learned_mappings
 from mappings.services.profile import data_source_profile
 
@@ -40,3 +40,12 @@ def mapping_propose(
         **document,
         "proposals": keep_as_attributes(proposals=document["proposals"], profile=profile, registered=registered),
     }
+
+
+def mapping_grain_proposed(*, source: DataSource) -> dict:
+    """What one row of the upload is, as the proposer reads its profile: {"table", "reason"}
+    (proposer.propose.file_grain). Offline, without the users' earlier mappings or the LLM: a few
+    milliseconds, for the review page of a saved version. Writes nothing."""
+    return proposed_grain(
+        file=source.name, profile=source.profile, dialect=source.dialect, domain_hint=source.domain or None
+    )

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from canonical.attributes import attribute_key, attribute_key_free
+from canonical.schema import TABLES_BY_NAME
 from mappings.forms import (
+    GRAIN_CHOICES,
     MAX_ROWS,
     PII_CHOICES,
     STEP_LABELS,
@@ -25,6 +27,7 @@ from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.attributes import attribute_table
 from mappings.proposer.scoring import CONFIDENT
+from mappings.proposer.structure import row_label
 from mappings.proposer.tables import missing_required_targets
 from mappings.selectors import (
     data_source_get_for_user,
@@ -38,10 +41,11 @@ from mappings.services.mapping import (
     MappingInvalid,
     mapping_fields,
     mapping_fields_diff,
+    mapping_grain,
     mapping_save,
     mapping_version_restore,
 )
-from mappings.services.propose import mapping_propose
+from mappings.services.propose import mapping_grain_proposed, mapping_propose
 from mappings.services.sources import ENCODINGS, data_source_dialect_override, data_source_set_date_order
 from mappings.services.upload import UploadRejected
 from mappings.views.jobs import job_detail_context, other_uploads_context
@@ -209,7 +213,9 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     columns = list(source.dialect.get("columns") or [])
     fresh = False  # proposals straight from the proposer (not posted back, not a saved version)
     if request.method == "POST":
-        fields, options, errors, posted = MappingReviewForm(request.POST).read()
+        form = MappingReviewForm(request.POST)
+        fields, options, errors, posted = form.read()
+        context["grain_errors"] = form.grain_errors
         if not errors:
             try:
                 return _save_or_execute(request, source, latest, _with_every_column(fields, columns), options)
@@ -240,6 +246,7 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         context["overwrites"] = mapping_overwrites_preview(source=source, mapping=latest)
         context.update({f"overwrite_{k}": v for k, v in other_uploads_context(context["overwrites"]).items()})
     rows = _rows_from_proposals(source, proposals, fresh=fresh)
+    context.update(_grain_context(source, rows, context["options"], fresh=fresh))
     shown = rows if request.method == "POST" else _rows_shown(rows, request.GET.get("columns", ""))
     context.update(
         rows=_numbered(shown),
@@ -262,6 +269,31 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         **_dialect_choices(source),
     )
     return render(request, "mappings/review.html", context, status=status)
+
+
+def _grain_context(source: DataSource, rows: list[dict], options: dict, *, fresh: bool) -> dict:
+    """The grain select: its choices, the automatic table (the last the rows fill), the proposer's reading of the
+    file with its reason, and which choice is selected. A fresh proposal selects the proposer's table when it is
+    not the automatic one (so that a version saved as proposed says nothing it does not need to)."""
+    mapped = [
+        {"source_col": r["source_col"], "canonical_table": r["canonical_table"], "canonical_col": r["canonical_col"]}
+        for r in rows
+        if r["canonical_table"] and r["target"] and r["pii_choice"] != "drop"
+    ]
+    automatic = mapping_grain(mapped)
+    proposed = mapping_grain_proposed(source=source) if source.profile.get("columns") else None
+    table = (proposed or {}).get("table")
+    proposed = {**proposed, "label": row_label(table)} if table else None
+    selected = options.get("grain") or ""
+    if fresh and proposed and proposed["table"] != automatic:
+        selected = proposed["table"]
+        options["grain"] = selected
+    return {
+        "grain_choices": GRAIN_CHOICES,
+        "grain_selected": selected,
+        "grain_automatic": automatic,
+        "grain_proposed": proposed,
+    }
 
 
 def _save_or_execute(request: HttpRequest, source: DataSource, latest: Mapping | None, fields: list[dict], options):
@@ -313,6 +345,7 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
     source = data_source_get_for_user(request.user, source_id)
     fields, options, errors, posted = MappingReviewForm(request.POST).read()
     preview: list[dict] = []
+    grain = mapping_grain(fields, options)
     if not errors and fields:
         try:
             preview = transform_preview(source=source, fields=fields, limit=20, options=options)
@@ -332,6 +365,8 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
         "baseline": baseline,
         "baseline_label": baseline_label,
         "preview_tables": _preview_tables(preview),
+        "grain": TABLES_BY_NAME.get(grain),
+        "grain_chosen": bool(options.get("grain")),
         "missing": missing_required_targets([r for r in posted if r["canonical_table"] and r["pii_choice"] != "drop"]),
     }
     # 200 even with errors: htmx swaps only successful responses, and the errors are the content here.

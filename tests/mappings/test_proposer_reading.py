@@ -227,6 +227,28 @@ def test_a_payment_keyed_by_an_order_id_refers_to_the_order_and_needs_no_date(tm
     assert not any(p.problem.startswith("required canonical_payments") for p in _gate(profile, doc))
 
 
+def test_payments_of_orders_that_mostly_pay_once_are_payments_not_order_lines(tmp_path):
+    # As in the Olist payments file: 95% of the orders have one payment, a few add a voucher. What varies within
+    # those few (the payment's type and value) says what a row is, though nothing varies within most orders.
+    rows = "".join(
+        f"o{i:05x},{j + 1},{('credit_card', 'voucher')[j]},{1 + i % 5 if j == 0 else 1},{20 + i}.{i % 10}0\n"
+        for i in range(60)
+        for j in range(1 + (i % 20 == 0))
+    )
+    path = tmp_path / "olist_order_payments_dataset.csv"
+    path.write_text("order_id,payment_sequential,payment_type,payment_installments,payment_value\n" + rows)
+    profile, doc, by_col = _propose(path)
+
+    assert _targets(by_col, "order_id") == {"canonical_payments.order_id", "canonical_payments.external_id"}
+    key = next(p for p in by_col["order_id"] if p["canonical_col"] == "external_id")
+    assert key["transform"] == [{"op": "concat", "columns": ["payment_sequential"], "separator": "-"}]
+    assert "the payment's key" in key["reason"]
+    assert _targets(by_col, "payment_type") == {"canonical_payments.method"}
+    assert _targets(by_col, "payment_value") == {"canonical_payments.amount"}
+    assert "vary within some of its values: one row per payment" in by_col["order_id"][0]["reason"]
+    assert _gate(profile, doc) == []
+
+
 def test_an_orders_shipping_and_tax_columns_are_its_amounts_not_its_total(tmp_path):
     rows = "".join(
         f"#{1000 + i},2024-03-{1 + i:02d},{40 + i}.00,4.95,{(40 + i) * 0.2:.2f},{48 + i}.95\n" for i in range(20)
