@@ -64,7 +64,11 @@ def test_colliding_ids_from_another_data_manager_are_announced_on_the_review_pag
 
     job = execution_run_now(source=source, user=other_analyst)
     assert job.status == "succeeded", job.error
-    assert job.report["tables"]["canonical_customers"] == {"inserted": 1, "updated": 1, "unchanged": 1, "rejected": 0}
+    counts = dict(job.report["tables"]["canonical_customers"])
+    overwritten = counts.pop("overwritten_from_other_sources")
+    assert counts == {"inserted": 1, "updated": 1, "unchanged": 1, "rejected": 0}
+    # The overwrite of another upload's value is in the report too, never silent.
+    assert overwritten["rows"] == 1 and overwritten["columns"] == {"city": 1}
     assert job.report["other_uploads"] == [
         {
             "source_id": executives_customers.pk,
