@@ -25,6 +25,7 @@ ORDERS = "canonical_orders"
 LINES = "canonical_order_lines"
 # Tables whose rows hang below an order: a repeating order key with these columns varying is their grain.
 _BELOW_ORDER = ("canonical_order_lines", "canonical_payments", "canonical_invoices")
+_DOCUMENTS = (ORDERS, *_BELOW_ORDER)  # tables whose rows are numbered, never named
 ENTITY_EVIDENCE = 0.7  # header evidence a key needs to name its entity
 OWN_ID = 0.85  # header evidence for "this is the table's own id" that, with unique values, names the row
 NEARLY_ALL = 0.9  # share of rows a key set on all but a few rows must cover
@@ -106,8 +107,12 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     rows = grain["rows"]
     keys = grain["keys"]
     entity_of: dict[str, tuple[str, float, bool]] = {}
+    kinds = {c["name"]: c for c in columns}
     for name in keys:
         table, score, own = _entity(scored.get(name, {}))
+        if table in _DOCUMENTS and _worded(kinds.get(name) or {}):
+            # Titles of several words ("For Those About To Rock") name things; no order or line is numbered so.
+            continue
         if table:
             entity_of[name] = (table, score, own)
     # One key per entity: a column unique per row first, then one the header calls the entity's own id
@@ -286,7 +291,10 @@ def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] |
         constant = set() if ev["unique"] else set(ev["determines"]) | set(ev.get("nearly") or {})
         # A column with one value in the whole file (a quantity of 1 on every line) is constant within anything.
         single = {n for n in constant if (stats.get(n) or {}).get("distinct", 2) <= 1}
-        varying = [n for n in scored if n != key and (n not in constant or n in single)]
+        # A line's fact varies within the document somewhere: a unit price differing within 5% of the invoices
+        # (0.99 or 1.99 per track) is the lines', not the document's ("nearly" constant counts only as its total).
+        strict = set() if ev["unique"] else set(ev["determines"])
+        varying = [n for n in scored if n != key and (n not in strict or n in single)]
 
         def line(column: str, names) -> bool:
             return any(_best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE for n in names)

@@ -464,3 +464,40 @@ def test_items_numbered_within_their_order_are_lines_whatever_the_header_calls_t
     assert _targets(by_col, "InvoiceId") == {"canonical_order_lines.order_id"}
     assert _targets(by_col, "TrackId") == {"canonical_order_lines.product_id"}
     assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}  # 1 on every line: still the lines'
+
+
+def test_a_price_that_differs_within_a_few_invoices_is_the_lines_price_not_the_invoices(tmp_path):
+    # The music store's invoice items: most invoices sell tracks at one price (0.99), a few mix 0.99 and
+    # 1.99 ones. A unit price constant within most invoices is still each line's: it differs within some.
+    n, lines = 0, []
+    for invoice in range(1, 150):
+        for j in range(1 + invoice % 5):
+            n += 1
+            price = "1.99" if invoice % 25 == 3 and j == 0 else "0.99"
+            lines.append(f"{n},{invoice},{(invoice * 13 + j * 7) % 600 + 1},{price},1\n")
+    items = tmp_path / "invoice_items.csv"
+    items.write_text("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + "".join(lines))
+    _, _, by_col = _propose(items)
+    assert _targets(by_col, "InvoiceId") == {"canonical_order_lines.order_id"}
+    assert "repeats over the lines of one sale" in by_col["InvoiceId"][0]["reason"]
+    assert _targets(by_col, "TrackId") == {"canonical_order_lines.product_id"}
+    assert _targets(by_col, "UnitPrice") == {"canonical_order_lines.unit_price"}
+
+
+def test_titles_of_several_words_are_names_never_an_orders_number(tmp_path):
+    # A music store's catalogue: a unique TrackId, the track's title ("Name", a word an order export also
+    # uses for its number), album and genre ids, a unit price and no quantity: a price list of products.
+    # A few titles repeat (covers), but words name things; no order is numbered "Walk On".
+    titles = ["For Those About To Rock", "Balls to the Wall", "Fast As a Shark", "Walk On", "Restless and Wild"]
+    rows = "".join(
+        f"{i},{titles[(i if i % 8 else i - 1) % 5]} Part {i if i % 8 else i - 1},{1 + i // 10},1,{1 + i % 4},"
+        f"{200000 + i * 37},{'1.99' if i % 9 == 0 else '0.99'}\n"
+        for i in range(1, 120)
+    )
+    path = tmp_path / "tracks.csv"
+    path.write_text("TrackId,Name,AlbumId,MediaTypeId,GenreId,Milliseconds,UnitPrice\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "TrackId") == {"canonical_products.external_id"}
+    assert _targets(by_col, "Name") == {"canonical_products.name"}
+    assert _targets(by_col, "UnitPrice") == {"canonical_products.price"}
+    assert _targets(by_col, "AlbumId") == set()
