@@ -77,7 +77,10 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
         return {}
     target = Target(table, "name")
     holder = next((n for n, ev in assigned.items() if ev.target == target), None)
-    if holder and assigned[holder].score >= 0.85:
+    # A full name the rows mostly lack (a Company left blank for people) is not what names them: first + last is.
+    kinds = {c["name"]: c for c in columns}
+    mostly_empty = bool(holder) and (kinds.get(holder) or {}).get("null_share", 0) >= 0.5
+    if holder and assigned[holder].score >= 0.85 and not mostly_empty:
         return {}
     if holder:
         del assigned[holder]

@@ -206,6 +206,13 @@ def _worded(column: dict) -> bool:
     return bool(values) and sum(" " in v.strip() for v in values) >= 0.5 * len(values)
 
 
+def _addresses(column: dict) -> bool:
+    """Values that nearly all carry a number among their words (11120 Jasper Ave NW, Rua Dr. Falcão 155):
+    street addresses, which name nothing."""
+    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+    return bool(values) and sum(any(ch.isdigit() for ch in v) for v in values) >= 0.8 * len(values)
+
+
 def _code_like(column: dict) -> bool:
     """Identifiers and codes: no spaces in the values shown (85123A, five_cheese_l, S10_1678)."""
     if column.get("type") == "identifier":
@@ -241,6 +248,7 @@ def _names_of_keys(s: Structure, columns, keys, scored) -> None:
                 or name in s.key_of
                 or column.get("type") not in ("text", "free_text", "category")
                 or not _worded(column)
+                or _addresses(column)
                 or (key not in back["determines"] and key not in (back.get("nearly") or {}))
             ):
                 continue

@@ -501,3 +501,37 @@ def test_titles_of_several_words_are_names_never_an_orders_number(tmp_path):
     assert _targets(by_col, "Name") == {"canonical_products.name"}
     assert _targets(by_col, "UnitPrice") == {"canonical_products.price"}
     assert _targets(by_col, "AlbumId") == set()
+
+
+def test_a_billing_address_one_to_one_with_the_customer_is_an_address_not_the_customers_name(tmp_path):
+    # The music store's invoices: each customer is billed at one address, so the address goes one-to-one
+    # with CustomerId, as a name would; but nearly every value carries a house number: a street address.
+    streets = ["Jasper Ave NW", "Rua Dr. Falcao Filho", "Ullevalsveien", "Gretrystraat", "8 Ave SW"]
+    rows = "".join(
+        f"{i},{c},1/{1 + i % 28}/09 0:00,{100 + c} {streets[c % 5]},City {c % 25},,Country {c % 4},{1000 + c},"
+        f"{(c + i) % 9 + 0.99:.2f}\n"
+        for i, c in ((i, 1 + (i * 7) % 40) for i in range(1, 300))
+    )
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        "InvoiceId,CustomerId,InvoiceDate,BillingAdress,BillingCity,BillingState,BillingCountry,BillingPostalCode,Total\n"
+        + rows
+    )
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "BillingAdress") == set()
+    assert _targets(by_col, "CustomerId") == {"canonical_invoices.customer_id"}
+    assert _targets(by_col, "Total") == {"canonical_invoices.amount"}
+
+
+def test_a_company_blank_for_most_customers_does_not_name_them_first_and_last_name_do(tmp_path):
+    # A store's customers: most are people (Company blank), a few buy for a company.
+    rows = "".join(
+        f"{i},Given{i},Family{i},{'Acme Corp ' + str(i) if i % 6 == 0 else ''},City {i % 7},c{i}@example.com\n"
+        for i in range(1, 60)
+    )
+    path = tmp_path / "customers.csv"
+    path.write_text("CustomerId,FirstName,LastName,Company,City,Email\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "FirstName") == {"canonical_customers.name"}
+    assert by_col["FirstName"][0]["transform"] == [{"op": "concat", "columns": ["LastName"], "separator": " "}]
+    assert "canonical_customers.name" not in _targets(by_col, "Company"), by_col["Company"]
