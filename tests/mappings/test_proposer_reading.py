@@ -535,3 +535,19 @@ def test_a_company_blank_for_most_customers_does_not_name_them_first_and_last_na
     assert _targets(by_col, "FirstName") == {"canonical_customers.name"}
     assert by_col["FirstName"][0]["transform"] == [{"op": "concat", "columns": ["LastName"], "separator": " "}]
     assert "canonical_customers.name" not in _targets(by_col, "Company"), by_col["Company"]
+
+
+def test_a_repeating_id_with_nearly_as_many_values_as_orders_is_who_placed_them(tmp_path):
+    # dbt's demo shop: orders with a user_id ("user" names no entity of the file). 60-odd users over 99
+    # orders: who bought. The same file with a desk id of 4 values (who took the order?) is left to a person.
+    statuses = ["placed", "shipped", "completed", "returned"]
+    rows = "".join(
+        f"{i},{(i * 37) % 64 + 1},{i % 4 + 1},2018-01-{1 + i % 28:02d},{statuses[i % 4]}\n" for i in range(1, 100)
+    )
+    path = tmp_path / "raw_orders.csv"
+    path.write_text("id,user_id,desk_id,order_date,status\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "id") == {"canonical_orders.external_id"}
+    assert _targets(by_col, "user_id") == {"canonical_orders.customer_id"}
+    assert "is who placed them" in by_col["user_id"][0]["reason"]
+    assert _targets(by_col, "desk_id") == set()
