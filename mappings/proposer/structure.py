@@ -139,8 +139,14 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
+    # A row's number is a number or a code; words without a digit (Bills, Clothes, Salary) label, never number.
     s.row_number = next(
-        (k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None
+        (
+            k
+            for k, ev in keys.items()
+            if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of and _numbered(kinds.get(k) or {})
+        ),
+        None,
     )
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
@@ -206,11 +212,24 @@ def _worded(column: dict) -> bool:
     return bool(values) and sum(" " in v.strip() for v in values) >= 0.5 * len(values)
 
 
-def _addresses(column: dict) -> bool:
-    """Values that nearly all carry a number among their words (11120 Jasper Ave NW, Rua Dr. Falcão 155):
-    street addresses, which name nothing."""
+def _numbered(column: dict) -> bool:
+    """Numbers, or values that mostly carry a digit (INV-0042, 9a1f…): what a row's number is written as."""
+    if column.get("type") == "integer" or not column:
+        return True
     values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
-    return bool(values) and sum(any(ch.isdigit() for ch in v) for v in values) >= 0.8 * len(values)
+    return bool(values) and sum(any(ch.isdigit() for ch in v) for v in values) >= 0.5 * len(values)
+
+
+def _addresses(column: dict) -> bool:
+    """Values that nearly all begin or end with a house number (11120 Jasper Ave NW, Rua Dr. Falcão 155):
+    street addresses, which name nothing ("SET OF 3 PAPER CUPS" has its number inside: a name)."""
+    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+
+    def numbered(value: str) -> bool:
+        words = value.replace(",", " ").split()
+        return len(words) >= 2 and any(ch.isdigit() for ch in words[0] + words[-1])
+
+    return bool(values) and sum(numbered(v) for v in values) >= 0.8 * len(values)
 
 
 def _code_like(column: dict) -> bool:

@@ -551,3 +551,26 @@ def test_a_repeating_id_with_nearly_as_many_values_as_orders_is_who_placed_them(
     assert _targets(by_col, "user_id") == {"canonical_orders.customer_id"}
     assert "is who placed them" in by_col["user_id"][0]["reason"]
     assert _targets(by_col, "desk_id") == set()
+
+
+def test_words_without_a_digit_unique_in_a_short_file_label_rows_they_never_number_them(tmp_path):
+    # A money tracker's export: eight movements, each in another category. Unique over eight rows, but
+    # "Bills" and "Salary" are labels: no row is numbered so, and nothing is proposed as the row's key.
+    rows = [
+        ("Cash", "Bills", "-55"),
+        ("Cash", "Clothes", "-25"),
+        ("Cash", "Salary", '"1,280.8"'),
+        ("Payment card", "Car", "-180"),
+        ("Payment card", "Savings", '"4,884"'),
+        ("Payment card", "Gifts", "-33"),
+        ("Cash", "Food", "-12.5"),
+        ("Payment card", "Transport", "-7"),
+    ]
+    path = tmp_path / "monefy.csv"
+    path.write_text(
+        "date,account,category,amount,currency,description\n"
+        + "".join(f"06/12/2021,{a},{c},{m},USD,note {i}\n" for i, (a, c, m) in enumerate(rows))
+    )
+    _, _, by_col = _propose(path)
+    assert "canonical_expenses.external_id" not in _targets(by_col, "category")
+    assert _targets(by_col, "amount") == {"canonical_expenses.amount"}
