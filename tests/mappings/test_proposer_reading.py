@@ -574,3 +574,18 @@ def test_words_without_a_digit_unique_in_a_short_file_label_rows_they_never_numb
     _, _, by_col = _propose(path)
     assert "canonical_expenses.external_id" not in _targets(by_col, "category")
     assert _targets(by_col, "amount") == {"canonical_expenses.amount"}
+
+
+def test_whole_number_amounts_may_be_cents_and_the_review_says_so_without_guessing(tmp_path):
+    # dbt's demo payments: amount 1000, 2000, 100 … in cents. $1,000 or $10.00: the values alone cannot
+    # say, so the amount is proposed as it is and its reason tells the person how to read cents.
+    methods = ["credit_card", "coupon", "bank_transfer", "gift_card"]
+    rows = "".join(f"{i},{1 + (i * 7) % 90},{methods[i % 4]},{(i % 25) * 100}\n" for i in range(1, 114))
+    path = tmp_path / "raw_payments.csv"
+    path.write_text("id,order_id,payment_method,amount\n" + rows)
+    _, _, by_col = _propose(path)
+    amount = by_col["amount"][0]
+    assert _targets(by_col, "amount") == {"canonical_payments.amount"}
+    assert "if the export writes money in cents, add a divide by 100 step" in amount["reason"]
+    assert not any(step["op"] == "divide" for step in amount["transform"] or [])
+    assert _targets(by_col, "order_id") == {"canonical_payments.order_id"}
