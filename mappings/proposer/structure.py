@@ -213,11 +213,12 @@ def _worded(column: dict) -> bool:
 
 
 def _numbered(column: dict) -> bool:
-    """Numbers, or values that mostly carry a digit (INV-0042, 9a1f…): what a row's number is written as."""
+    """Numbers, or values that are mostly one token that is not a plain word (INV-0042, bbq_ckn_l, 9a1f…): what
+    a row's number is written as. Plain words (Bills, Salary) label rows; words with spaces (an address) name."""
     if column.get("type") == "integer" or not column:
         return True
-    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
-    return bool(values) and sum(any(ch.isdigit() for ch in v) for v in values) >= 0.5 * len(values)
+    values = [t["value"].strip() for t in column.get("top", [])] or [v.strip() for v in column.get("samples", [])]
+    return bool(values) and sum(" " not in v and not v.isalpha() for v in values) >= 0.5 * len(values)
 
 
 def _addresses(column: dict) -> bool:

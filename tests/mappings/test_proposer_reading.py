@@ -589,3 +589,26 @@ def test_whole_number_amounts_may_be_cents_and_the_review_says_so_without_guessi
     assert "if the export writes money in cents, add a divide by 100 step" in amount["reason"]
     assert not any(step["op"] == "divide" for step in amount["transform"] or [])
     assert _targets(by_col, "order_id") == {"canonical_payments.order_id"}
+
+
+def test_a_code_without_digits_numbers_rows_an_address_does_not(tmp_path):
+    # A pizza shop's sizes: "bbq_ckn_l" is one token, a code: the row's key. A client list with no id: its
+    # street addresses are unique, but words with spaces name a place, they number no row.
+    sizes = tmp_path / "pizza_sizes.csv"
+    kinds = ["bbq_ckn", "cali_ckn", "five_cheese", "hawaiian", "veggie", "thai_ckn", "big_meat"]
+    sizes.write_text(
+        "pizza_size_id,pizza_type_id,size,price\n"
+        + "".join(
+            f"{k}_{s},{k},{s.upper()},{10 + i + j}.75\n" for i, k in enumerate(kinds) for j, s in enumerate("sml")
+        )
+    )
+    _, _, by_col = _propose(sizes)
+    assert _targets(by_col, "pizza_size_id") == {"canonical_products.external_id"}
+
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "Client Name,Billing Street,Billing City,Balance\n"
+        + "".join(f"Client {chr(65 + i % 26)}{i},{100 + i} Main St,City {i % 4},{i * 3}.50\n" for i in range(20))
+    )
+    _, _, by_col = _propose(clients)
+    assert _targets(by_col, "Billing Street") == set()
