@@ -139,15 +139,10 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
-    # A row's number is a number or a code; words without a digit (Bills, Clothes, Salary) label, never number.
-    s.row_number = next(
-        (
-            k
-            for k, ev in keys.items()
-            if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of and _numbered(kinds.get(k) or {})
-        ),
-        None,
-    )
+    # A row's number is a number or a code; a first unique column of words (Bills, Salary; an address) labels
+    # or names the rows: they then have no number, and a later unique column (a postal code) is none either.
+    first = next((k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None)
+    s.row_number = first if first and _numbered(kinds.get(first) or {}) else None
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
     if document:
