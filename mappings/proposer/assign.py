@@ -108,8 +108,16 @@ def reference_fallback(proposals: list[Proposal], scored, selected: list[str], t
         # A bare "id" names the row's own entity, never another's: it is no reference.
         if p.target is not None or not p.source_col or normalize_header(p.source_col) in GENERIC_KEYS:
             continue
-        for ev in scored.get(p.source_col, {}).values():
+        evidence = scored.get(p.source_col, {})
+        for ev in evidence.values():
             if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
+                continue
+            # A header that fits the rows' own column as well ("Company": a customer's name as much as an
+            # employee's) describes the rows themselves: it refers to no other entity.
+            if any(
+                t.table in selected and t.column == ev.target.column and e.score >= ev.score
+                for t, e in evidence.items()
+            ):
                 continue
             for table in selected:
                 for col, referenced in TABLES_BY_NAME[table].references.items():
