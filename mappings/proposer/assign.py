@@ -77,7 +77,10 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
         return {}
     target = Target(table, "name")
     holder = next((n for n, ev in assigned.items() if ev.target == target), None)
-    if holder and assigned[holder].score >= 0.85:
+    # A full name the rows mostly lack (a Company left blank for people) is not what names them: first + last is.
+    kinds = {c["name"]: c for c in columns}
+    mostly_empty = bool(holder) and (kinds.get(holder) or {}).get("null_share", 0) >= 0.5
+    if holder and assigned[holder].score >= 0.85 and not mostly_empty:
         return {}
     if holder:
         del assigned[holder]
@@ -105,8 +108,16 @@ def reference_fallback(proposals: list[Proposal], scored, selected: list[str], t
         # A bare "id" names the row's own entity, never another's: it is no reference.
         if p.target is not None or not p.source_col or normalize_header(p.source_col) in GENERIC_KEYS:
             continue
-        for ev in scored.get(p.source_col, {}).values():
+        evidence = scored.get(p.source_col, {})
+        for ev in evidence.values():
             if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
+                continue
+            # A header that fits the rows' own column as well ("Company": a customer's name as much as an
+            # employee's) describes the rows themselves: it refers to no other entity.
+            if any(
+                t.table in selected and t.column == ev.target.column and e.score >= ev.score
+                for t, e in evidence.items()
+            ):
                 continue
             for table in selected:
                 for col, referenced in TABLES_BY_NAME[table].references.items():
@@ -169,3 +180,41 @@ def reference_duplicates(proposals: list[Proposal], selected: list[str], by_name
             )
             taken.add(target)
     return extra
+
+
+BUYERS = 0.2  # distinct values per row a party needs to be who bought (a handful of reps sell many orders)
+MIN_BUYERS = 10
+BUYER_CONFIDENCE = 0.72  # reasoned from values: loaded by --auto, shown as a guess to check
+
+
+def buyer_reference(proposals: list[Proposal], columns, rows: int, selected: list[str], taken: set[Target]) -> None:
+    """The one unmapped reference column of an orders (or invoices) file, a repeating id whose header names no
+    entity the file knows ("user_id"), with about as many values as there are rows, is who placed them: the
+    rows' customer. A handful of values over many orders would be who sold them, so that is left alone."""
+    if not selected or rows < 2:
+        return
+    target = Target(selected[0], "customer_id")
+    if target in taken or TABLES_BY_NAME[selected[0]].references.get("customer_id") != "canonical_customers":
+        return
+    kinds = {c["name"]: c for c in columns}
+    found = []
+    for index, p in enumerate(proposals):
+        column = kinds.get(p.source_col or "") or {}
+        words = normalize_header(p.source_col or "").split()
+        if p.target is not None or not words or " ".join(words) in GENERIC_KEYS or words[-1] not in ("id", "key"):
+            continue
+        distinct = column.get("distinct") or 0
+        if column.get("type") not in ("integer", "identifier") or column.get("unique") or distinct < MIN_BUYERS:
+            continue
+        if distinct >= BUYERS * rows:
+            found.append((index, distinct))
+    if len(found) != 1:
+        return
+    index, distinct = found[0]
+    name = proposals[index].source_col
+    reason = (
+        f"'{name}' repeats with {distinct} values over {rows} rows: a party with nearly as many values as the rows "
+        f"is who placed them (a handful would be who sold them), so it is the {target.key} reference"
+    )
+    proposals[index] = Proposal(name, target, BUYER_CONFIDENCE, reason)
+    taken.add(target)

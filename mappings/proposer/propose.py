@@ -20,7 +20,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.assign import Proposal, assign, name_concat, reference_duplicates, reference_fallback
+from mappings.proposer.assign import (
+    Proposal,
+    assign,
+    buyer_reference,
+    name_concat,
+    reference_duplicates,
+    reference_fallback,
+)
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
@@ -241,6 +248,8 @@ def _proposal(
     _row_key(proposals, structure, taken_targets)
     _stock_counts_are_levels(proposals, grain)
     reference_fallback(proposals, scored, selected, taken_targets)
+    rows = grain.get("rows") or profile.get("rows_profiled") or 0
+    buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))

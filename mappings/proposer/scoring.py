@@ -170,7 +170,15 @@ def value_fit(column: dict, target: Target, phrase: str = "") -> tuple[float, st
                 return 0.9, "values carry more than two decimals: a computed figure, not an amount charged"
             return 1.06, "values are numbers" + (f" ({column.get('locale')} format)" if column.get("locale") else "")
         if kind == "integer":
-            return (0.6, "") if column.get("id_like") and column.get("unique") else (1.04, "values are numbers")
+            if column.get("id_like") and column.get("unique"):
+                return 0.6, ""
+            if ttype == "money" and abs(_number(column.get("max"))) >= 100:
+                # 1000 may be $1,000 or 1000 cents: the values alone cannot say, a person can (÷ 100).
+                return 1.04, (
+                    "values are whole numbers, never with cents: if the export writes money in cents, "
+                    "add a divide by 100 step"
+                )
+            return 1.04, "values are numbers"
         if kind == "boolean" and target.column == "discount":
             return 0.9, ""
         return 0.25, ""
@@ -262,6 +270,13 @@ def _short_codes(column: dict) -> bool:
     """Values such as TX, CA, EUR: codes of two or three capitals."""
     values = _top_values(column)
     return bool(values) and all(len(v.strip()) <= 3 and v.strip().isalpha() and v.strip().isupper() for v in values)
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _words_without_digits(column: dict) -> bool:

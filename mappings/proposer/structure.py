@@ -25,6 +25,7 @@ ORDERS = "canonical_orders"
 LINES = "canonical_order_lines"
 # Tables whose rows hang below an order: a repeating order key with these columns varying is their grain.
 _BELOW_ORDER = ("canonical_order_lines", "canonical_payments", "canonical_invoices")
+_DOCUMENTS = (ORDERS, *_BELOW_ORDER)  # tables whose rows are numbered, never named
 ENTITY_EVIDENCE = 0.7  # header evidence a key needs to name its entity
 OWN_ID = 0.85  # header evidence for "this is the table's own id" that, with unique values, names the row
 NEARLY_ALL = 0.9  # share of rows a key set on all but a few rows must cover
@@ -106,8 +107,12 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     rows = grain["rows"]
     keys = grain["keys"]
     entity_of: dict[str, tuple[str, float, bool]] = {}
+    kinds = {c["name"]: c for c in columns}
     for name in keys:
         table, score, own = _entity(scored.get(name, {}))
+        if table in _DOCUMENTS and _worded(kinds.get(name) or {}):
+            # Titles of several words ("For Those About To Rock") name things; no order or line is numbered so.
+            continue
         if table:
             entity_of[name] = (table, score, own)
     # One key per entity: a column unique per row first, then one the header calls the entity's own id
@@ -134,9 +139,10 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
-    s.row_number = next(
-        (k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None
-    )
+    # A row's number is a number or a code; a first unique column of words (Bills, Salary; an address) labels
+    # or names the rows: they then have no number, and a later unique column (a postal code) is none either.
+    first = next((k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None)
+    s.row_number = first if first and _numbered(kinds.get(first) or {}) else None
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
     if document:
@@ -201,6 +207,27 @@ def _worded(column: dict) -> bool:
     return bool(values) and sum(" " in v.strip() for v in values) >= 0.5 * len(values)
 
 
+def _numbered(column: dict) -> bool:
+    """Numbers, or values that are mostly one token that is not a plain word (INV-0042, bbq_ckn_l, 9a1f…): what
+    a row's number is written as. Plain words (Bills, Salary) label rows; words with spaces (an address) name."""
+    if column.get("type") == "integer" or not column:
+        return True
+    values = [t["value"].strip() for t in column.get("top", [])] or [v.strip() for v in column.get("samples", [])]
+    return bool(values) and sum(" " not in v and not v.isalpha() for v in values) >= 0.5 * len(values)
+
+
+def _addresses(column: dict) -> bool:
+    """Values that nearly all begin or end with a house number (11120 Jasper Ave NW, Rua Dr. Falcão 155):
+    street addresses, which name nothing ("SET OF 3 PAPER CUPS" has its number inside: a name)."""
+    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+
+    def numbered(value: str) -> bool:
+        words = value.replace(",", " ").split()
+        return len(words) >= 2 and any(ch.isdigit() for ch in words[0] + words[-1])
+
+    return bool(values) and sum(numbered(v) for v in values) >= 0.8 * len(values)
+
+
 def _code_like(column: dict) -> bool:
     """Identifiers and codes: no spaces in the values shown (85123A, five_cheese_l, S10_1678)."""
     if column.get("type") == "identifier":
@@ -236,6 +263,7 @@ def _names_of_keys(s: Structure, columns, keys, scored) -> None:
                 or name in s.key_of
                 or column.get("type") not in ("text", "free_text", "category")
                 or not _worded(column)
+                or _addresses(column)
                 or (key not in back["determines"] and key not in (back.get("nearly") or {}))
             ):
                 continue
@@ -286,7 +314,10 @@ def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] |
         constant = set() if ev["unique"] else set(ev["determines"]) | set(ev.get("nearly") or {})
         # A column with one value in the whole file (a quantity of 1 on every line) is constant within anything.
         single = {n for n in constant if (stats.get(n) or {}).get("distinct", 2) <= 1}
-        varying = [n for n in scored if n != key and (n not in constant or n in single)]
+        # A line's fact varies within the document somewhere: a unit price differing within 5% of the invoices
+        # (0.99 or 1.99 per track) is the lines', not the document's ("nearly" constant counts only as its total).
+        strict = set() if ev["unique"] else set(ev["determines"])
+        varying = [n for n in scored if n != key and (n not in strict or n in single)]
 
         def line(column: str, names) -> bool:
             return any(_best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE for n in names)

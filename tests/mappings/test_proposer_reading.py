@@ -486,3 +486,156 @@ def test_items_numbered_within_their_order_are_lines_whatever_the_header_calls_t
     assert _targets(by_col, "InvoiceId") == {"canonical_order_lines.order_id"}
     assert _targets(by_col, "TrackId") == {"canonical_order_lines.product_id"}
     assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}  # 1 on every line: still the lines'
+
+
+def test_a_price_that_differs_within_a_few_invoices_is_the_lines_price_not_the_invoices(tmp_path):
+    # The music store's invoice items: most invoices sell tracks at one price (0.99), a few mix 0.99 and
+    # 1.99 ones. A unit price constant within most invoices is still each line's: it differs within some.
+    n, lines = 0, []
+    for invoice in range(1, 150):
+        for j in range(1 + invoice % 5):
+            n += 1
+            price = "1.99" if invoice % 25 == 3 and j == 0 else "0.99"
+            lines.append(f"{n},{invoice},{(invoice * 13 + j * 7) % 600 + 1},{price},1\n")
+    items = tmp_path / "invoice_items.csv"
+    items.write_text("InvoiceLineId,InvoiceId,TrackId,UnitPrice,Quantity\n" + "".join(lines))
+    _, _, by_col = _propose(items)
+    assert _targets(by_col, "InvoiceId") == {"canonical_order_lines.order_id"}
+    assert "repeats over the lines of one sale" in by_col["InvoiceId"][0]["reason"]
+    assert _targets(by_col, "TrackId") == {"canonical_order_lines.product_id"}
+    assert _targets(by_col, "UnitPrice") == {"canonical_order_lines.unit_price"}
+
+
+def test_titles_of_several_words_are_names_never_an_orders_number(tmp_path):
+    # A music store's catalogue: a unique TrackId, the track's title ("Name", a word an order export also
+    # uses for its number), album and genre ids, a unit price and no quantity: a price list of products.
+    # A few titles repeat (covers), but words name things; no order is numbered "Walk On".
+    titles = ["For Those About To Rock", "Balls to the Wall", "Fast As a Shark", "Walk On", "Restless and Wild"]
+    rows = "".join(
+        f"{i},{titles[(i if i % 8 else i - 1) % 5]} Part {i if i % 8 else i - 1},{1 + i // 10},1,{1 + i % 4},"
+        f"{200000 + i * 37},{'1.99' if i % 9 == 0 else '0.99'}\n"
+        for i in range(1, 120)
+    )
+    path = tmp_path / "tracks.csv"
+    path.write_text("TrackId,Name,AlbumId,MediaTypeId,GenreId,Milliseconds,UnitPrice\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "TrackId") == {"canonical_products.external_id"}
+    assert _targets(by_col, "Name") == {"canonical_products.name"}
+    assert _targets(by_col, "UnitPrice") == {"canonical_products.price"}
+    assert _targets(by_col, "AlbumId") == set()
+
+
+def test_a_billing_address_one_to_one_with_the_customer_is_an_address_not_the_customers_name(tmp_path):
+    # The music store's invoices: each customer is billed at one address, so the address goes one-to-one
+    # with CustomerId, as a name would; but nearly every value carries a house number: a street address.
+    streets = ["Jasper Ave NW", "Rua Dr. Falcao Filho", "Ullevalsveien", "Gretrystraat", "8 Ave SW"]
+    rows = "".join(
+        f"{i},{c},1/{1 + i % 28}/09 0:00,{100 + c} {streets[c % 5]},City {c % 25},,Country {c % 4},{1000 + c},"
+        f"{(c + i) % 9 + 0.99:.2f}\n"
+        for i, c in ((i, 1 + (i * 7) % 40) for i in range(1, 300))
+    )
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        "InvoiceId,CustomerId,InvoiceDate,BillingAdress,BillingCity,BillingState,BillingCountry,BillingPostalCode,Total\n"
+        + rows
+    )
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "BillingAdress") == set()
+    assert _targets(by_col, "CustomerId") == {"canonical_invoices.customer_id"}
+    assert _targets(by_col, "Total") == {"canonical_invoices.amount"}
+
+
+def test_a_company_blank_for_most_customers_does_not_name_them_first_and_last_name_do(tmp_path):
+    # A store's customers: most are people (Company blank), a few buy for a company.
+    rows = "".join(
+        f"{i},Given{i},Family{i},{'Acme Corp ' + str(i) if i % 6 == 0 else ''},City {i % 7},c{i}@example.com\n"
+        for i in range(1, 60)
+    )
+    path = tmp_path / "customers.csv"
+    path.write_text("CustomerId,FirstName,LastName,Company,City,Email\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "FirstName") == {"canonical_customers.name"}
+    assert by_col["FirstName"][0]["transform"] == [{"op": "concat", "columns": ["LastName"], "separator": " "}]
+    # "Company" fits a customer's name as well as an employee's: it describes the customers, refers to nobody.
+    assert _targets(by_col, "Company") == set()
+
+
+def test_a_repeating_id_with_nearly_as_many_values_as_orders_is_who_placed_them(tmp_path):
+    # dbt's demo shop: orders with a user_id ("user" names no entity of the file). 60-odd users over 99
+    # orders: who bought. The same file with a desk id of 4 values (who took the order?) is left to a person.
+    statuses = ["placed", "shipped", "completed", "returned"]
+    rows = "".join(
+        f"{i},{(i * 37) % 64 + 1},{i % 4 + 1},2018-01-{1 + i % 28:02d},{statuses[i % 4]}\n" for i in range(1, 100)
+    )
+    path = tmp_path / "raw_orders.csv"
+    path.write_text("id,user_id,desk_id,order_date,status\n" + rows)
+    _, _, by_col = _propose(path)
+    assert _targets(by_col, "id") == {"canonical_orders.external_id"}
+    assert _targets(by_col, "user_id") == {"canonical_orders.customer_id"}
+    assert "is who placed them" in by_col["user_id"][0]["reason"]
+    assert _targets(by_col, "desk_id") == set()
+
+
+def test_words_without_a_digit_unique_in_a_short_file_label_rows_they_never_number_them(tmp_path):
+    # A money tracker's export: eight movements, each in another category. Unique over eight rows, but
+    # "Bills" and "Salary" are labels: no row is numbered so, and nothing is proposed as the row's key.
+    rows = [
+        ("Cash", "Bills", "-55"),
+        ("Cash", "Clothes", "-25"),
+        ("Cash", "Salary", '"1,280.8"'),
+        ("Payment card", "Car", "-180"),
+        ("Payment card", "Savings", '"4,884"'),
+        ("Payment card", "Gifts", "-33"),
+        ("Cash", "Food", "-12.5"),
+        ("Payment card", "Transport", "-7"),
+    ]
+    path = tmp_path / "monefy.csv"
+    path.write_text(
+        "date,account,category,amount,currency,description\n"
+        + "".join(f"06/12/2021,{a},{c},{m},USD,note {i}\n" for i, (a, c, m) in enumerate(rows))
+    )
+    _, _, by_col = _propose(path)
+    assert "canonical_expenses.external_id" not in _targets(by_col, "category")
+    assert _targets(by_col, "amount") == {"canonical_expenses.amount"}
+
+
+def test_whole_number_amounts_may_be_cents_and_the_review_says_so_without_guessing(tmp_path):
+    # dbt's demo payments: amount 1000, 2000, 100 … in cents. $1,000 or $10.00: the values alone cannot
+    # say, so the amount is proposed as it is and its reason tells the person how to read cents.
+    methods = ["credit_card", "coupon", "bank_transfer", "gift_card"]
+    rows = "".join(f"{i},{1 + (i * 7) % 90},{methods[i % 4]},{(i % 25) * 100}\n" for i in range(1, 114))
+    path = tmp_path / "raw_payments.csv"
+    path.write_text("id,order_id,payment_method,amount\n" + rows)
+    _, _, by_col = _propose(path)
+    amount = by_col["amount"][0]
+    assert _targets(by_col, "amount") == {"canonical_payments.amount"}
+    assert "if the export writes money in cents, add a divide by 100 step" in amount["reason"]
+    assert not any(step["op"] == "divide" for step in amount["transform"] or [])
+    assert _targets(by_col, "order_id") == {"canonical_payments.order_id"}
+
+
+def test_a_code_without_digits_numbers_rows_an_address_does_not(tmp_path):
+    # A pizza shop's sizes: "bbq_ckn_l" is one token, a code: the row's key. A client list with no id: its
+    # street addresses are unique, but words with spaces name a place, they number no row.
+    sizes = tmp_path / "pizza_sizes.csv"
+    kinds = ["bbq_ckn", "cali_ckn", "five_cheese", "hawaiian", "veggie", "thai_ckn", "big_meat"]
+    sizes.write_text(
+        "pizza_size_id,pizza_type_id,size,price\n"
+        + "".join(
+            f"{k}_{s},{k},{s.upper()},{10 + i + j}.75\n" for i, k in enumerate(kinds) for j, s in enumerate("sml")
+        )
+    )
+    _, _, by_col = _propose(sizes)
+    assert _targets(by_col, "pizza_size_id") == {"canonical_products.external_id"}
+
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "Client Name,Billing Street,Billing City,Billing Postal Code,Balance\n"
+        + "".join(
+            f"Client {chr(65 + i % 26)}{i},{100 + i} Main St,City {i % 4},9{i:04d},{i * 3}.50\n" for i in range(20)
+        )
+    )
+    _, _, by_col = _propose(clients)
+    assert _targets(by_col, "Billing Street") == set()
+    # The rows are named (Client A0 …), not numbered: a postal code unique by chance is no key either.
+    assert "canonical_customers.external_id" not in _targets(by_col, "Billing Postal Code")
