@@ -37,7 +37,7 @@ from mappings.profiling.grain import NEARLY
 from mappings.selectors import mapping_columns_executed
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
-from mappings.services.storage import upload_files_local
+from mappings.services.storage import upload_readable_local
 from mappings.services.upload import data_source_scan
 from mappings.signals import execution_committed
 
@@ -143,7 +143,7 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
     The job ends `succeeded` or `failed`; a failed job changed no canonical table. The upload's files are read
     through the storage (a local copy while it runs: mappings.services.storage).
     """
-    with upload_files_local(job.source):
+    with upload_readable_local(job.source):
         return _execute(job=job, refuse_conflicting_keys=refuse_conflicting_keys)
 
 
@@ -522,7 +522,7 @@ def transform_preview(
     One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
     References show the identifier text (resolution happens at execution). Raises MappingInvalid.
     """
-    with upload_files_local(source):
+    with upload_readable_local(source):
         return _transform_preview(source=source, fields=fields, limit=limit, options=options)
 
 
@@ -572,7 +572,7 @@ def mapping_overwrites_preview(*, source: DataSource, mapping: Mapping) -> list[
         plans = plan_build(mapping)
     except MappingInvalid:
         return []
-    with upload_files_local(source):
+    with upload_readable_local(source):
         return _overwrites(source, plans)
 
 

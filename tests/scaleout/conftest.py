@@ -55,7 +55,12 @@ class Workers:
             self.directory / f"{queues.split(',')[0]}-{self.runs}.log",
             database_url=pgbouncer_url(dbname),
             queues=queues,
-            extra_env={**POOLED, "DATABASE_REPLICA_URL": standby_url(dbname)},
+            extra_env={
+                **POOLED,
+                "DATABASE_REPLICA_URL": standby_url(dbname),
+                # Each worker is another machine: its own cache of uploads, filled from the bucket only.
+                "UPLOAD_CACHE_DIR": str(self.directory / f"upload-cache-{queues.split(',')[0]}"),
+            },
         )
         worker.wait_ready()
         return worker
