@@ -12,11 +12,11 @@ from django.core.files.storage import storages
 
 from mappings.intake.upload_cache import cached_copy
 from mappings.models import ExecutionJob
-from mappings.services.execute import execution_run_now, transform_preview
+from mappings.services.execute import execution_run_now, mapping_overwrites_preview, transform_preview
 from mappings.services.mapping import mapping_save
 from mappings.services.sources import data_source_upload
 from mappings.services.storage import upload_files_delete, upload_readable_local
-from tests.mappings.helpers import field
+from tests.mappings.helpers import ORDER_FIELDS, field
 from tests.s3server import S3Server
 
 CSV = "customer_id,company,country\nALFKI,Alfreds Futterkiste,Germany\nBERGS,Berglunds snabbköp,Sweden\n"
@@ -91,6 +91,21 @@ def test_a_worker_runs_an_upload_twice_from_one_download(executive, tmp_path, se
         job = execution_run_now(source=source, mapping=mapping, user=executive)
         assert job.status == ExecutionJob.Status.SUCCEEDED, job.error
     assert job.report["tables"]["canonical_customers"]["unchanged"] == 2
+    assert s3.requests("GET", key(source)) == 1
+
+
+def test_orders_whose_date_format_is_read_from_the_file_execute_and_are_checked_on_another_machine(
+    executive, tmp_path, settings, s3
+):
+    # Planning reads the file too (the one format of an "auto" date column), not only the load.
+    text = "order,date,amount,customer,rep\nO-1,15/01/2031,12.50,C1,E1\nO-2,28/02/2031,7.25,C1,E1\n"
+    source = upload(tmp_path, executive, text=text, name="orders.csv")
+    mapping = mapping_save(source=source, fields=ORDER_FIELDS, user=executive)
+    another_machine(settings, tmp_path)
+    assert mapping_overwrites_preview(source=source, mapping=mapping) == []
+    job = execution_run_now(source=source, mapping=mapping, user=executive)
+    assert job.status == ExecutionJob.Status.SUCCEEDED, job.error
+    assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%d/%m/%Y"
     assert s3.requests("GET", key(source)) == 1
 
 
