@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
 
     url = server_url()
     data_dir = ROOT / ".data" / "bench" / f"orders-{args.scale}-seed-{args.seed}"
-    began = datetime.now(UTC)
+    began, commit = datetime.now(UTC), _commit()  # what is measured: the code at the start
     load_start = os.getloadavg()
     try:
         _prepare(url, args.prefix, args.scale, args.seed)
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     load_end = os.getloadavg()
     head = (
         f"### Monthly partitioning of canonical_orders and canonical_order_lines (bench/partitioning.py)\n\n"
-        f"{began:%Y-%m-%d %H:%M} UTC · commit {_commit()} · {platform.node()} · {os.cpu_count()} cores, shared with "
+        f"{began:%Y-%m-%d %H:%M} UTC · commit {commit} · {platform.node()} · {os.cpu_count()} cores, shared with "
         f"other sessions · load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end · "
         f"{args.scale:,} orders · {args.runs} runs per variant, interleaved (the first variant alternating)\n"
     )
