@@ -125,49 +125,109 @@ def _wait_replayed() -> float:
 
 # --- --orders N: the generated bench data -------------------------------------------------------------------------
 
-READ_SAMPLES = 30
+READ_SAMPLES = 50
 READ_BUDGET_S = 20  # per view and role, once READ_MIN_SAMPLES are in: a slow read gets fewer samples, said so
 READ_MIN_SAMPLES = 10
 
 
+# Reads of the views no demo widget reads: the bench's own query, modest like a widget's.
+EXTRA_READS = {
+    "undated_revenue": {"measures": ["revenue", "order_count", "line_count"]},
+    "top_products": {
+        "group_by": ["product_id", "product_name"],
+        "measures": ["revenue"],
+        "order_by": ["-revenue"],
+        "limit": 10,
+    },
+    "inventory_status": {"group_by": ["category"], "measures": ["quantity_on_hand"], "order_by": ["category"]},
+    "customer_segments": {"group_by": ["segment"], "measures": ["revenue", "customer_count"], "order_by": ["-revenue"]},
+    "new_vs_returning_customers": {
+        "group_by": ["month"],
+        "measures": ["new_customers", "returning_customers"],
+        "order_by": ["month"],
+    },
+}
+
+
+def _reads(owner) -> list[tuple[str, str, object]]:
+    """(label, view, read(user) -> rows) for every widget of the demo dashboards (their widget read, as the page
+    makes it) and for each public KPI view no demo widget reads (EXTRA_READS), then each dataset's default read."""
+    from dashboards.filters import DashboardFilters
+    from dashboards.kpi.registry import public_views
+    from dashboards.models import Dashboard
+    from dashboards.selectors import kpi_rows_for_user, widgets_data_for_user
+    from dashboards.services.dashboards import dashboard_create
+    from dashboards.services.demo import demo_dashboards_data, demo_widgets
+    from dashboards.services.widgets import widget_create
+
+    Dashboard.objects.filter(slug="bench-every-widget").delete()
+    board = dashboard_create(title="Bench: every demo widget", slug="bench-every-widget", owner=owner)
+    reads = []
+    for demo in demo_dashboards_data()["dashboards"]:
+        for spec in demo_widgets(demo["slug"]):
+            widget = widget_create(dashboard=board, **spec)
+
+            def read(user, widget=widget):
+                data = widgets_data_for_user(user=user, widgets=[widget], filters=DashboardFilters())[0]
+                if data.error:
+                    raise RuntimeError(f"{widget.title}: {data.error}")
+                return data.rows
+
+            reads.append((f"{demo['slug']}: {widget.title}", widget.view_name, read))
+    read_views = {view for _, view, _ in reads}
+    for view in public_views():
+        if view.name in read_views:
+            continue
+        options = EXTRA_READS.get(view.name)
+        label = f"{view.name} ({'bench query' if options else 'default read, up to 5,000 rows'})"
+        reads.append(
+            (
+                label,
+                view.name,
+                lambda user, v=view.name, o=options: kpi_rows_for_user(user=user, view_name=v, options=o),
+            )
+        )
+    return reads
+
+
+def _forget_cached_rows() -> None:
+    """Empty the KPI result cache only: the caller's scope and the views' freshness stay cached, as for a viewer
+    who opens a dashboard after a refresh."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match="*kpi:rows:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def _role_reads(users: dict, samples: int) -> list[dict]:
-    """Every public KPI view read by every role, through `kpi_rows_for_user` (the replica when it is set)."""
+    """Every read of `_reads` by every role, twice: with every cache emptied before each read (`cold`, as
+    bench/kpi.py measures) and with only the result cache emptied (`hot`: scope and freshness cached)."""
     from django.core.cache import cache
 
     from bench.timing import percentile
-    from dashboards.kpi.registry import public_views
-    from dashboards.selectors import kpi_rows_for_user
-    from dashboards.services.demo import demo_widget_query
+    from dashboards.kpi.registry import KPI_VIEWS
 
-    top_customers = demo_widget_query("sales-overview", "Top customers")
-    options = {
-        "top_customers": top_customers,
-        "top_products": {**top_customers, "group_by": ["product_id", "product_name"]},
-    }
     out = []
-    for view in public_views():
+    for label, view, read in _reads(users["executive"]):
         for role, user in users.items():
-            timings, rows = [], 0
-            began = time.perf_counter()
-            for i in range(samples + 3):
-                cache.clear()  # the database path, not a cache hit
-                start = time.perf_counter()
-                rows = len(kpi_rows_for_user(user=user, view_name=view.name, options=options.get(view.name)))
-                if i >= 3:
-                    timings.append((time.perf_counter() - start) * 1000)
-                if len(timings) >= READ_MIN_SAMPLES and time.perf_counter() - began > READ_BUDGET_S:
-                    break
-            out.append(
-                {
-                    "view": view.name,
-                    "dataset": view.dataset,
-                    "role": role,
-                    "p50": percentile(timings, 50),
-                    "p95": percentile(timings, 95),
-                    "rows": rows,
-                    "reads": len(timings),
-                }
-            )
+            entry = {"read": label, "view": view, "dataset": KPI_VIEWS[view].dataset, "role": role}
+            for mode, forget in (("cold", cache.clear), ("hot", _forget_cached_rows)):
+                timings, rows = [], 0
+                began = time.perf_counter()
+                for i in range(samples + 3):
+                    forget()
+                    start = time.perf_counter()
+                    rows = len(read(user))
+                    if i >= 3:
+                        timings.append((time.perf_counter() - start) * 1000)
+                    if len(timings) >= READ_MIN_SAMPLES and time.perf_counter() - began > READ_BUDGET_S:
+                        break
+                entry[mode] = {"p50": percentile(timings, 50), "p95": percentile(timings, 95), "reads": len(timings)}
+                entry["row_count"] = rows
+            out.append(entry)
     return out
 
 
@@ -297,8 +357,7 @@ def _measure_scale(orders_csv: Path, samples: int, iterations: int, workdir: Pat
 def _render_scale(result: dict, orders: int, commit: str, loads: tuple[float, float]) -> str:
     reads = result["reads"]
     roles = list(result["scope"])
-    views = list(dict.fromkeys(r["view"] for r in reads))
-    cell = {(r["view"], r["role"]): r for r in reads}
+    cell = {(r["read"], r["role"]): r for r in reads}
     lines = [
         f"### Bench rows at {orders:,} orders, reads on a streaming standby (bench/scaleout.py --orders {orders})",
         "",
@@ -307,28 +366,40 @@ def _render_scale(result: dict, orders: int, commit: str, loads: tuple[float, fl
         "PostgreSQL 15 primary + streaming standby on loopback (tests/scaleout/cluster.py: fsync off), Redis; "
         f"every KPI view built in {result['kpi_built_s']} s; 10M orders is out of reach on 2 shared cores here.",
         "",
-        "**Every role's KPI read** (`kpi_rows_for_user` on the standby, result cache emptied before each read; "
-        f"p95 / p50 ms over up to {READ_SAMPLES} reads; target p95 ≤ 10 ms). Scopes: "
+        "**Every role's KPI read** on the standby: each widget of the demo dashboards read as the page reads it "
+        "(`widgets_data_for_user`), and each public KPI view no demo widget reads (`kpi_rows_for_user`, a modest "
+        "query of the bench's, bench/scaleout.py EXTRA_READS). p95 / p50 ms over up to "
+        f"{READ_SAMPLES} reads: *hot*, only the KPI result cache emptied before each read (the caller's scope and "
+        "the views' freshness cached, as for a viewer after a refresh); *cold*, every cache emptied (as bench/kpi.py "
+        "measures). Target p95 ≤ 10 ms. Scopes: "
         + ", ".join(f"{role} {scope}" for role, scope in result["scope"].items())
         + ".",
         "",
-        "| view | " + " | ".join(roles) + " | rows (executive) |",
+        "| read | " + " | ".join(f"{role}: hot · cold" for role in roles) + " | rows (executive) |",
         "|---|" + "---|" * len(roles) + "---|",
     ]
     misses = []
-    datasets = [v for v in views if cell[(v, roles[0])].get("dataset")]
-    for view in [v for v in views if v not in datasets] + datasets:
-        if view == (datasets or [None])[0]:
+    labels = list(dict.fromkeys(r["read"] for r in reads))
+    datasets = [label for label in labels if cell[(label, roles[0])].get("dataset")]
+    for label in [x for x in labels if x not in datasets] + datasets:
+        if datasets and label == datasets[0]:
             lines.append(f"| *datasets (row-level, the data API; not KPI summaries)* |{' |' * (len(roles) + 1)}")
         cells = []
         for role in roles:
-            r = cell[(view, role)]
-            mark = "" if r["p95"] <= 10 else " **miss**"
-            if mark and view not in datasets:
-                misses.append(f"{view} ({role} {r['p95']:.1f} ms)")
-            cells.append(f"{r['p95']:.1f} / {r['p50']:.1f}{mark}")
-        lines.append(f"| {view} | " + " | ".join(cells) + f" | {cell[(view, roles[0])]['rows']} |")
-    lines += ["", f"KPI view misses ({len(misses)}): " + (", ".join(misses) if misses else "none") + ".", ""]
+            r = cell[(label, role)]
+            hot, cold = r["hot"], r["cold"]
+            mark = "" if hot["p95"] <= 10 else " **miss**"
+            if mark and label not in datasets:
+                misses.append(f"{label} ({role} {hot['p95']:.1f} ms)")
+            cells.append(f"{hot['p95']:.1f} / {hot['p50']:.1f}{mark} · {cold['p95']:.1f} / {cold['p50']:.1f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {cell[(label, roles[0])]['row_count']} |")
+    lines += [
+        "",
+        f"KPI reads missing 10 ms p95 with the result cache emptied ({len(misses)}): "
+        + (", ".join(misses) if misses else "none")
+        + ".",
+        "",
+    ]
     page, poll, ir = result["page_load"], result["idle_poll"], result["ingest_refresh"]
     lines += [
         "| row | figure | notes |",
