@@ -231,7 +231,7 @@ def _role_reads(users: dict, samples: int) -> list[dict]:
     return out
 
 
-def _ingest_with_refreshes(orders_csv: Path, executive, workdir: Path) -> dict:
+def _ingest_with_refreshes(orders_csv: Path, executive, workdir: Path, refresh_workers: int = 1) -> dict:
     """An ingest of the orders file (into an empty canonical_orders: the bulk path) on an `ingest` worker, and two
     refreshes queued behind it on a `refresh,default` worker: monthly_revenue (reads the orders) and
     monthly_expenses (does not). When each started and ended, from the same clock as the ingest's."""
@@ -256,9 +256,10 @@ def _ingest_with_refreshes(orders_csv: Path, executive, workdir: Path) -> dict:
         "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],
         "DATABASE_REPLICA_URL": os.environ["DATABASE_REPLICA_URL"],
     }
+    queues = ["ingest"] + ["refresh,default"] * refresh_workers  # serve's default: one process per queue
     workers = [
-        WorkerProcess(workdir / f"worker-{q}.log", database_url=os.environ["DATABASE_URL"], queues=q, extra_env=env)
-        for q in ("ingest", "refresh,default")
+        WorkerProcess(workdir / f"worker-{i}.log", database_url=os.environ["DATABASE_URL"], queues=q, extra_env=env)
+        for i, q in enumerate(queues)
     ]
     try:
         for worker in workers:
@@ -298,6 +299,7 @@ def _ingest_with_refreshes(orders_csv: Path, executive, workdir: Path) -> dict:
     seconds = lambda a, b: round((b - a).total_seconds(), 2)  # noqa: E731
     ended = job.finished_at or timezone.now()
     return {
+        "refresh_workers": refresh_workers,
         "ingest": {
             "status": job.status,
             "rows": source.rows,
@@ -319,7 +321,9 @@ def _ingest_with_refreshes(orders_csv: Path, executive, workdir: Path) -> dict:
     }
 
 
-def _measure_scale(orders_csv: Path, samples: int, iterations: int, workdir: Path, reads: bool = True) -> dict:
+def _measure_scale(
+    orders_csv: Path, samples: int, iterations: int, workdir: Path, reads: bool = True, refresh_workers: int = 1
+) -> dict:
     import django
 
     django.setup()
@@ -358,7 +362,7 @@ def _measure_scale(orders_csv: Path, samples: int, iterations: int, workdir: Pat
             "p50": percentile(poll_ms, 50),
             "p95": percentile(poll_ms, 95),
         }
-    result["ingest_refresh"] = _ingest_with_refreshes(orders_csv, users["executive"], workdir)
+    result["ingest_refresh"] = _ingest_with_refreshes(orders_csv, users["executive"], workdir, refresh_workers)
     return result
 
 
@@ -430,7 +434,7 @@ def _render_scale(result: dict, orders: int, commit: str, loads: tuple[float, fl
                 if ingest.get("running_when_refreshes_queued", True)
                 else "ingest, AFTER it ended"
             )
-            + " (routed workers) | started "
+            + f" (routed workers: ingest, {ir.get('refresh_workers', 1)} × refresh) | started "
             f"{r['start_after_queued_s']:.2f} s after it was queued (target ≤ 5 s) | {r['status']} in "
             f"{r['duration_s']:.1f} s, ending {r['ended_minus_ingest_end_s']:+.1f} s from the ingest's end; the "
             f"ingest ({ingest['status']}) ran {ingest['running_s']:.1f} s |"
@@ -470,7 +474,8 @@ def _main_scale(args: argparse.Namespace) -> int:
         subprocess.run([*prepare, "--database", "ledgerlight"], cwd=ROOT, env=env, check=True)
         done = subprocess.run(
             [sys.executable, "-m", "bench.scaleout", "--child", "--orders", str(args.orders), "--reads",
-             str(args.reads), "--workdir", str(workdir)] + (["--ingest-only"] if args.ingest_only else []),
+             str(args.reads), "--workdir", str(workdir)] + (["--ingest-only"] if args.ingest_only else [])
+            + ["--refresh-workers", str(args.refresh_workers)],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         results = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -535,6 +540,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--orders", type=int, help="the generated bench data at this many orders (see above)")
     parser.add_argument("--append-to", type=Path, help="with --orders: append the section to this results file")
     parser.add_argument("--ingest-only", action="store_true", help="with --orders: only the ingest + refresh row")
+    parser.add_argument("--refresh-workers", type=int, default=1, help="with --orders: refresh worker processes")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -542,7 +548,10 @@ def main(argv: list[str]) -> int:
         import json
 
         data_dir = ROOT / ".data" / "bench" / f"orders-{args.orders}-seed-42"
-        result = _measure_scale(data_dir / "orders.csv", READ_SAMPLES, 4, args.workdir, reads=not args.ingest_only)
+        result = _measure_scale(
+            data_dir / "orders.csv", READ_SAMPLES, 4, args.workdir, reads=not args.ingest_only,
+            refresh_workers=args.refresh_workers,
+        )  # fmt: skip
         print("RESULT " + json.dumps(result, default=str), flush=True)
         return 0
     if args.orders:
