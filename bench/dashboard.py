@@ -206,6 +206,7 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
         roles = list(cookies)
         widget_urls = [f"/dashboards/{dashboard.slug}/widgets/{w.pk}/" for w in dashboard.widgets.all()]
         latencies: list[float] = []
+        by_kind: dict[str, list[float]] = {"page": [], "widget": []}
         errors: list[str] = []
         lock = threading.Lock()
 
@@ -224,6 +225,7 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
             elapsed = (time.perf_counter() - start) * 1000
             with lock:
                 latencies.append(elapsed)
+                by_kind["widget" if htmx else "page"].append(elapsed)
                 if not ok:
                     errors.append(problem)
 
@@ -251,7 +253,10 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
         "met": not errors,
         "notes": (
             f"{len(latencies)} requests in {wall:.1f} s ({iterations} page loads per user, scopes executive / "
-            f"manager / rep round robin) against gunicorn {workers} workers x {threads} threads on loopback"
+            f"manager / rep round robin) against gunicorn {workers} workers x {threads} threads on loopback; "
+            + "; ".join(
+                f"{kind} p50 {percentile(v, 50):.0f} / p95 {percentile(v, 95):.0f} ms" for kind, v in by_kind.items()
+            )
             + (f"; first error: {errors[0]}" if errors else "")
         ),
     }

@@ -61,6 +61,12 @@ class S3Server:
         listed = self.client().list_objects_v2(Bucket=self.bucket)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 
+    def requests(self, method: str, key: str) -> int:
+        """How many `method` requests for object `key` the server has answered (its request log)."""
+        self._log.flush()
+        line = f'"{method} /{self.bucket}/{key} HTTP/'
+        return self.log_path.read_text(errors="replace").count(line)
+
     def environ(self) -> dict[str, str]:
         """What a process started by the test needs to store uploads in this server's bucket."""
         return {

@@ -257,6 +257,10 @@ if UPLOAD_STORAGE == "s3":
     }
 elif UPLOAD_STORAGE != "filesystem":
     raise ImproperlyConfigured(f"UPLOAD_STORAGE={UPLOAD_STORAGE!r} must be filesystem or s3")
+# With `s3`, each machine keeps the uploads it read in this directory (per version of the stored object, so a
+# preview or a re-run reads the local copy instead of the store's), the least recently used removed past the size.
+UPLOAD_CACHE_DIR = Path(env_str("UPLOAD_CACHE_DIR", str(MEDIA_ROOT / "upload-cache")))
+UPLOAD_CACHE_MAX_MB = env_int("UPLOAD_CACHE_MAX_MB", 2048, minimum=0)
 # Upload limit for data files (bytes). Files are streamed to disk; memory holds at most 2.5 MB of a request.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
 # Uploads up to this size are scanned (rows, ragged rows) during the request; bigger ones by a task after it.

@@ -26,7 +26,7 @@ from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from canonical.services import AttributeTypeConflict, AttributeUse, attribute_keys_register
 from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
-from mappings.engine.plan import TablePlan, plan_build, plan_build_for
+from mappings.engine.plan import TablePlan, plan_build_for
 from mappings.engine.staged import staged_load
 from mappings.engine.staging import Reject, copy_from_duckdb
 from mappings.engine.transforms import duckdb_install_macros
@@ -37,7 +37,7 @@ from mappings.profiling.grain import NEARLY
 from mappings.selectors import mapping_columns_executed
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
-from mappings.services.storage import upload_files_local
+from mappings.services.storage import upload_readable_local
 from mappings.services.upload import data_source_scan
 from mappings.signals import execution_committed
 
@@ -143,7 +143,7 @@ def mapping_execute(*, job: ExecutionJob, refuse_conflicting_keys: bool = False)
     The job ends `succeeded` or `failed`; a failed job changed no canonical table. The upload's files are read
     through the storage (a local copy while it runs: mappings.services.storage).
     """
-    with upload_files_local(job.source):
+    with upload_readable_local(job.source):
         return _execute(job=job, refuse_conflicting_keys=refuse_conflicting_keys)
 
 
@@ -159,7 +159,8 @@ def _execute(*, job: ExecutionJob, refuse_conflicting_keys: bool) -> dict:
     try:
         if "ragged" not in source.dialect:  # a big upload not scanned yet: count its rows, find ragged ones
             data_source_scan(source=source)
-        plans = plan_build(mapping)
+        # This block's instance (its file_path is the local copy), not mapping.source: auto dates read the file.
+        plans = plan_build_for(source=source, fields=mapping_fields(mapping), options=mapping.options)
         # The one format each "auto" date column was read with (plan.py resolves it over the whole column).
         formats = {
             f"{p.name}.{c.label}": c.date_format for p in plans for c in [*p.columns, *p.attributes] if c.date_format
@@ -536,7 +537,7 @@ def transform_preview(
     One dict per (row, table): {"source_row", "table", "values": {canonical_col: text}, "errors": [...]}.
     References show the identifier text (resolution happens at execution). Raises MappingInvalid.
     """
-    with upload_files_local(source):
+    with upload_readable_local(source):
         return _transform_preview(source=source, fields=fields, limit=limit, options=options)
 
 
@@ -582,11 +583,11 @@ def mapping_overwrites_preview(*, source: DataSource, mapping: Mapping) -> list[
     `other_uploads_named`. None when the file is too big to check during a page view. Writes nothing."""
     if source.rows is None or source.rows > OVERWRITE_CHECK_MAX_ROWS:
         return None
-    try:
-        plans = plan_build(mapping)
-    except MappingInvalid:
-        return []
-    with upload_files_local(source):
+    with upload_readable_local(source):  # planning reads the file too ("auto" date columns)
+        try:
+            plans = plan_build_for(source=source, fields=mapping_fields(mapping), options=mapping.options)
+        except MappingInvalid:
+            return []
         return _overwrites(source, plans)
 
 

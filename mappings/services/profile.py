@@ -10,7 +10,7 @@ from django.db import transaction
 from mappings.intake.upload import pg_storable
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError, profile_file, profile_file_figures
-from mappings.services.storage import upload_files_local
+from mappings.services.storage import upload_readable_local
 
 
 @transaction.atomic
@@ -28,7 +28,7 @@ def data_source_profile(*, source: DataSource, file_figures: bool | None = None)
     # the dialect's encoding names the original's.
     dialect = {**source.dialect, "encoding": "utf-8"}
     try:
-        with upload_files_local(source):
+        with upload_readable_local(source):
             if file_figures is None:
                 file_figures = (
                     "ragged" in source.dialect or os.path.getsize(source.file_path) <= settings.UPLOAD_SCAN_SYNC_BYTES
@@ -63,7 +63,7 @@ def data_source_profile_figures(*, source: DataSource) -> DataSource:
     profile = source.profile or {}
     if not profile.get("columns") or all(c.get("figures") == "file" for c in profile["columns"]):
         return source
-    with upload_files_local(source):
+    with upload_readable_local(source):
         document = profile_file_figures(
             path=source.file_path, dialect={**source.dialect, "encoding": "utf-8"}, document=profile
         )

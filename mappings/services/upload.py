@@ -31,7 +31,7 @@ from mappings.intake.upload import (
 )
 from mappings.intake.workbook import WorkbookUnreadable, workbook_kind, workbook_work_bytes
 from mappings.models import DataSource
-from mappings.services.storage import upload_files_delete, upload_files_local, upload_files_publish
+from mappings.services.storage import upload_files_delete, upload_files_publish, upload_readable_local
 
 logger = logging.getLogger(__name__)
 SAME_CONTENT_LOCK_CLASS = 7_203  # first key of pg_advisory_xact_lock(int, int): "one user's upload of these bytes"
@@ -259,7 +259,7 @@ def data_source_scan(*, source: DataSource, scanned: tuple[dict, int] | None = N
     if "ragged" in source.dialect:
         return source
     if scanned is None:
-        with upload_files_local(source):
+        with upload_readable_local(source):
             scanned = file_scan(source.file_path, source.dialect)
     dialect, rows = scanned
     source.dialect, source.rows = dialect, rows

@@ -437,7 +437,14 @@ def forgetful_read(scope: RowScope, table: str) -> list[dict]:
     return read._scoped_read(scope, [(statement, [])])[0]
 
 
-TEAM_TABLES = ["top_products_teams", "top_customers_teams", "monthly_revenue_teams", "kpi_team_snapshots"]
+TEAM_TABLES = [
+    "top_products_teams",
+    "top_customers_teams",
+    "monthly_revenue_teams",
+    "revenue_by_category_teams",
+    "order_fulfillment_teams",
+    "kpi_team_snapshots",
+]
 
 
 @pytest.mark.parametrize("table", TEAM_TABLES)
@@ -538,3 +545,88 @@ def test_incremental_refreshes_keep_the_monthly_team_rows_equal_to_their_full_re
     kpi_views_refresh_all(full=True, view_names=["monthly_revenue"])
 
     assert incremental == table_rows("monthly_revenue_teams") == sorted(recomputed("monthly_revenue_teams"), key=repr)
+
+
+# The demo's Revenue by category and Order fulfillment widgets (a VP's read summed 88 reps' rows at 1M orders), and
+# shapes beside them: a monthly chart per category, shipped orders and days (the average is not additive).
+MONTHLY_TEAM_READS = [
+    (
+        "revenue_by_category",
+        "revenue_by_category_teams",
+        {"group_by": ["category"], "measures": ["revenue"], "order_by": ["-revenue"]},
+    ),
+    (
+        "revenue_by_category",
+        "revenue_by_category_teams",
+        {"group_by": ["month", "category"], "measures": ["revenue", "quantity"], "order_by": ["month", "category"]},
+    ),
+    (
+        "order_fulfillment",
+        "order_fulfillment_teams",
+        {"group_by": ["month", "status"], "measures": ["order_count"], "order_by": ["month"]},
+    ),
+    (
+        "order_fulfillment",
+        "order_fulfillment_teams",
+        {"group_by": ["status"], "measures": ["shipped_count", "total_days_to_ship"], "order_by": ["status"]},
+    ),
+]
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+@pytest.mark.parametrize(("view_name", "table", "options"), MONTHLY_TEAM_READS)
+def test_a_teams_category_revenue_and_fulfillment_are_read_from_team_rows_equal_to_summing_its_reps(
+    company, level, view_name, table, options
+):
+    employee = {"manager": company["managers"][1], "vp": company["vps"][0], "ceo": company["ceo"]}[level]
+    user = as_manager(f"boss-{level}", employee)
+
+    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+    assert team_of(user, view_name, options).name == table
+    with connection.cursor() as cursor:  # make the team's stored rows visibly different
+        measure = options["measures"][0]
+        cursor.execute(
+            sql.SQL("UPDATE {} SET {} = {} + 1000000 WHERE team_id = %s").format(
+                sql.Identifier(table), sql.Identifier(measure), sql.Identifier(measure)
+            ),
+            [employee.pk],
+        )
+    selectors.cache.clear()
+    inflated = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+
+    assert rows and rows == per_rep_read(user, view_name, options)
+    assert [r[measure] for r in inflated] != [r[measure] for r in rows]
+
+
+def test_a_rep_reads_category_revenue_from_their_own_rows_not_their_managers_team(company):
+    rep = company["reps"][4]
+    options = MONTHLY_TEAM_READS[0][2]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE revenue_by_category_teams SET revenue = revenue + 1000000")
+
+    rows = kpi_rows_for_user(user=persona("rep", Role.SALES_REP, rep), view_name="revenue_by_category", options=options)
+
+    assert rows and rows == per_rep_read(persona("rep2", Role.SALES_REP, rep), "revenue_by_category", options)
+    assert all(r["revenue"] < 1000000 for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("view_name", "table"),
+    [("revenue_by_category", "revenue_by_category_teams"), ("order_fulfillment", "order_fulfillment_teams")],
+)
+def test_incremental_refreshes_keep_category_and_fulfillment_team_rows_equal_to_their_full_rebuild(
+    company, view_name, table
+):
+    reps, customers = company["reps"], company["customers"]
+    moved = Order.objects.filter(sales_rep=reps[1]).order_by("pk").first()
+    months = sorted({month_of(moved.order_date), month_of(date(2024, 8, 3))})
+    moved.sales_rep, moved.order_date, moved.status = reps[9], date(2024, 8, 3), "open"  # another team and month
+    moved.save()
+    add_order(customer=customers[3], rep=company["managers"][2], day=date(2024, 8, 3), amount="70.00")
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": months}})
+
+    assert kpi_view_refresh(view_name=view_name).mode == "incremental"
+    incremental = table_rows(table)
+    kpi_views_refresh_all(full=True, view_names=[view_name])
+
+    assert incremental == table_rows(table) == sorted(recomputed(table), key=repr)

@@ -14,6 +14,7 @@ NORTHWIND = Path(settings.DEMO_DATA_DIR)
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):
     settings.UPLOAD_DIR = tmp_path / "uploads"
+    settings.UPLOAD_CACHE_DIR = tmp_path / "upload-cache"
 
 
 @pytest.fixture

@@ -82,23 +82,36 @@ class WorkerProcess:
 
 class RoutedWorkers:
     """An `ingest` worker and a `refresh,default` worker, as production routes them (CELERY_TASK_ROUTES); logs in
-    `directory`. `extra_env` reaches both (PgBouncer settings, a standby)."""
+    `directory`. `extra_env` reaches both (PgBouncer settings, a standby); `own_upload_cache` gives each worker an
+    upload cache directory of its own, as on separate machines."""
 
-    def __init__(self, directory: Path, *, database_url: str, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        database_url: str,
+        extra_env: dict[str, str] | None = None,
+        own_upload_cache: bool = False,
+    ):
         self.directory = directory
         self.database_url = database_url
         self.extra_env = extra_env
+        self.own_upload_cache = own_upload_cache
         self.runs = 0
         self.ingest: WorkerProcess | None = None
         self.refresh: WorkerProcess | None = None
 
     def _start(self, queues: str) -> WorkerProcess:
         self.runs += 1
+        name = queues.split(",")[0]
+        extra_env = dict(self.extra_env or {})
+        if self.own_upload_cache:
+            extra_env["UPLOAD_CACHE_DIR"] = str(self.directory / f"upload-cache-{name}")
         worker = WorkerProcess(
-            self.directory / f"{queues.split(',')[0]}-{self.runs}.log",
+            self.directory / f"{name}-{self.runs}.log",
             database_url=self.database_url,
             queues=queues,
-            extra_env=self.extra_env,
+            extra_env=extra_env,
         )
         worker.wait_ready()
         return worker
@@ -121,11 +134,13 @@ class RoutedWorkers:
 
 @contextmanager
 def routed_workers(
-    directory: Path, *, database_url: str, extra_env: dict[str, str] | None = None
+    directory: Path, *, database_url: str, extra_env: dict[str, str] | None = None, own_upload_cache: bool = False
 ) -> Iterator[RoutedWorkers]:
     """`RoutedWorkers` started on an emptied broker, stopped on the way out."""
     broker_queues_clear()
-    running = RoutedWorkers(directory, database_url=database_url, extra_env=extra_env)
+    running = RoutedWorkers(
+        directory, database_url=database_url, extra_env=extra_env, own_upload_cache=own_upload_cache
+    )
     try:
         running.start()
         yield running

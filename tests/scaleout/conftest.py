@@ -49,7 +49,10 @@ def workers(db, tmp_path):
     dbname = connection.settings_dict["NAME"]
     # Workers reach the primary through PgBouncer: one connection per process, no session state.
     extra_env = {**POOLED, "DATABASE_REPLICA_URL": standby_url(dbname)}
-    with routed_workers(tmp_path, database_url=pgbouncer_url(dbname), extra_env=extra_env) as running:
+    # Each worker is another machine: its own cache of uploads, filled from the bucket only.
+    with routed_workers(
+        tmp_path, database_url=pgbouncer_url(dbname), extra_env=extra_env, own_upload_cache=True
+    ) as running:
         yield running
 
 
