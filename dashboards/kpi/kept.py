@@ -32,7 +32,7 @@ from django.db import connection
 from psycopg import sql
 
 from dashboards.kpi.query import _and, _where
-from dashboards.kpi.question import Filter, Measure, Question, _expression, _filter_predicate
+from dashboards.kpi.question import Filter, Measure, Question, _expression, _filter_predicate, sorted_and_limited
 from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS, KpiView, kpi_view_from_declaration, register
 
 KEEP_READY_MS = 200  # a saved question whose live read takes longer is offered to be kept ready
@@ -328,16 +328,7 @@ def _kept_select(
         statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(
             sql.Literal(n + 1) for n in range(len(question.dimensions))
         )
-    if question.sort:
-        statement += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
-            sql.SQL("{} DESC NULLS LAST" if s.startswith("-") else "{} ASC NULLS LAST").format(
-                sql.Identifier(s.lstrip("-"))
-            )
-            for s in question.sort
-        )
-    statement += sql.SQL(" LIMIT %s")
-    params.append(question.limit)
-    return statement, params
+    return sorted_and_limited(question, statement, params)
 
 
 def _reaggregate(question: Question, i: int, m: Measure) -> sql.Composable:

@@ -492,6 +492,11 @@ def question_statement(question: Question, scope_ids: frozenset[int] | None) -> 
         statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(positions)
     elif question.dimensions:
         statement = _distinct(statement)
+    return sorted_and_limited(question, statement, params)
+
+
+def sorted_and_limited(question: Question, statement: sql.Composed, params: list) -> tuple[sql.Composed, list]:
+    """The statement with the question's ORDER BY (columns quoted, NULLs last) and its LIMIT bound."""
     if question.sort:
         statement += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
             sql.SQL("{} DESC NULLS LAST" if s.startswith("-") else "{} ASC NULLS LAST").format(
@@ -500,8 +505,7 @@ def question_statement(question: Question, scope_ids: frozenset[int] | None) -> 
             for s in question.sort
         )
     statement += sql.SQL(" LIMIT %s")
-    params.append(question.limit)
-    return statement, params
+    return statement, [*params, question.limit]
 
 
 def _distinct(statement: sql.Composed) -> sql.Composed:
@@ -618,16 +622,7 @@ def _aggregate_statement(
         statement += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(
             sql.Literal(i + 1) for i in range(len(question.dimensions))
         )
-    if question.sort:
-        statement += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
-            sql.SQL("{} DESC NULLS LAST" if s.startswith("-") else "{} ASC NULLS LAST").format(
-                sql.Identifier(s.lstrip("-"))
-            )
-            for s in question.sort
-        )
-    statement += sql.SQL(" LIMIT %s")
-    params.append(question.limit)
-    return statement, params
+    return sorted_and_limited(question, statement, params)
 
 
 def _aggregate_total(question: Question, m: Measure) -> sql.Composable:
