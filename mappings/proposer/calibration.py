@@ -29,6 +29,7 @@ from mappings.proposer.scoring import (
     _header_evidence,
     _short_codes,
     _top_values,
+    entity_owner,
 )
 from mappings.proposer.text import normalize_header, normalize_text
 from mappings.proposer.vocabulary import vocabulary
@@ -72,8 +73,12 @@ def header_strength(name: str, target: Target) -> float:
     best = evidence[target].score if target in evidence else 0.0
     referenced = target.references
     words = phrase.split()
+    entity = referenced or target.table
     if (target.column == "external_id" or referenced) and words and words[-1] in KEY_SUFFIXES:
-        best = max(best, HEADER_KEY)
+        # ... unless its words name an unrelated entity: a seller's id is no customer's.
+        named = {entity_owner().get(w) for w in words[:-1]} - {None}
+        if all(_related(t, entity) for t in named):
+            best = max(best, HEADER_KEY)
     if phrase in GENERIC_KEYS and target.column == "external_id":
         best = max([best, *(ev.score for t, ev in evidence.items() if t.column == "external_id")])
     if referenced:
@@ -81,6 +86,14 @@ def header_strength(name: str, target: Target) -> float:
             if t.table == referenced and t.column in ("external_id", "name", "email"):
                 best = max(best, ev.score)
     return best
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether a key of `a` may stand for a key of `b`: the same table, two documents (an invoice number keys
+    a sale), or one refers to the other (a stock code is a product's)."""
+    if a == b or (a in _DOCUMENTS and b in _DOCUMENTS):
+        return True
+    return b in TABLES_BY_NAME[a].references.values() or a in TABLES_BY_NAME[b].references.values()
 
 
 def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: int) -> tuple[str, str, bool]:
