@@ -174,8 +174,6 @@ def _key_verdict(column: dict, target: Target, grain: dict) -> tuple[str, str, b
     rows = grain.get("rows") or 0
     distinct = column.get("distinct") or 0
     own_key = target.column == "external_id"
-    if own_key and rows >= MANY_ROWS and 0 < distinct <= FEW_VALUES:
-        return CONTRADICT, f"{distinct} distinct values over {rows} rows: a category, never a key", False
     worded = kind in ("text", "category", "free_text") and _words_without_digits(column)
     if worded and target.table in _DOCUMENTS and own_key:
         return CONTRADICT, "worded values number no document", False
@@ -184,6 +182,9 @@ def _key_verdict(column: dict, target: Target, grain: dict) -> tuple[str, str, b
         return AGREE, "unique on every row", False
     if own_key and (key.get("determines") or key.get("nearly")):
         return AGREE, "repeats only with its entity's facts", False
+    # A document number shared by many rows that fixes none of their facts (a week number): a grouping.
+    if own_key and target.table in _DOCUMENTS and rows >= MANY_ROWS and 0 < distinct <= FEW_VALUES:
+        return CONTRADICT, f"{distinct} distinct values over {rows} rows fixing no other column: a category", False
     # Codes or numbers (a key repeated on one group's rows, a reference), or names looked up by name.
     if kind in ("identifier", "integer") or (kind == "email" and "email" in _lookup(target)):
         return AGREE, "values are identifiers", False
