@@ -99,12 +99,14 @@ def read_file(name: str, entry: dict, truth: dict, cache: Path | None) -> tuple[
     before = _proposal(**args, calibrate_confidence=False)[0]["proposals"]
     after = _proposal(**args)[0]["proposals"]
     after_conf = {(p["source_col"], p["canonical_table"], p["canonical_col"]): p["confidence"] for p in after}
+    truth_columns = {k.strip(): v for k, v in truth["columns"].items()}
     rows = []
     for p in before:
         if not p["canonical_table"] or str(p["canonical_col"]).startswith("attributes."):
             continue
         target = f"{p['canonical_table']}.{p['canonical_col']}"
-        accepted = truth["columns"].get(p["source_col"] or "", None)
+        # The truth keeps a header as the file writes it (" Sales"); the reader strips it.
+        accepted = truth_columns.get((p["source_col"] or "").strip())
         right = target in {t for t in (accepted or []) if t}
         if p["source_col"] is None:
             right = True  # a computed column (a constant) is not in the truth: counted right, its confidence shown
