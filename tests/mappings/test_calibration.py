@@ -143,3 +143,29 @@ def test_a_number_with_a_handful_of_values_over_many_rows_is_no_key(tmp_path, he
 
     keys = [p for p in by_col[header] if p["canonical_col"] == "external_id"]
     assert all(p["confidence"] < AUTO for p in keys), keys
+
+
+def test_a_quantity_read_from_the_structure_alone_is_not_loaded_unseen(tmp_path):
+    """A marketplace's order items: no quantity column, items numbered 1, 2, 3 within each order. Each row
+    is probably one item, but only the structure says so (no header, no value holds a quantity): proposed
+    for a person to confirm, and --auto names the quantity as what needs one."""
+    rows = []
+    for i in range(25):
+        for item in range(1, 2 + i % 3):
+            rows.append(f"ord{i:04d},{item},prod{(i + item) % 7},2017-09-{1 + i % 28:02d} 09:45:35,{10 + i}.90\n")
+    path = tmp_path / "order_items.csv"
+    path.write_text("order_id,order_item_id,product_id,shipping_limit_date,price\n" + "".join(rows))
+    profile, doc, by_col = _propose(path)
+
+    quantity = _to(by_col, None, "canonical_order_lines", "quantity")
+    assert quantity is not None and quantity["transform"] == [{"op": "constant", "value": 1}]
+    assert quantity["confidence"] == ONE_KIND
+    assert "the file's structure alone" in quantity["reason"]
+    # The key built from the order and the item number has a header and unique values: it stays confident.
+    key = _to(by_col, "order_id", "canonical_order_lines", "external_id")
+    assert key["confidence"] >= AUTO
+    accepted = [p for p in doc["proposals"] if p["canonical_table"] and p["confidence"] >= AUTO]
+    problems = [
+        n.line() for n in auto_gate(proposals=doc["proposals"], accepted=accepted, profile=profile, threshold=AUTO)
+    ]
+    assert any("canonical_order_lines.quantity" in line and "0.65" in line for line in problems), problems
