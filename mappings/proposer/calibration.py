@@ -159,6 +159,8 @@ def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: in
             return AGREE, "values are currency codes", False
         if kind == "category" or (_worded(column) and _repeats(column, grain)):
             return AGREE, "words that repeat over the rows: a grouping", False
+        if col == "category" and _worded(column) and _labels(column):
+            return AGREE, "short labels (a list of the groupings themselves)", False
         if col == "city" and _worded(column):
             return AGREE, "values are words (place names)", False
         if col == "country" and _short_codes(column):
@@ -188,6 +190,8 @@ def _key_verdict(column: dict, target: Target, grain: dict) -> tuple[str, str, b
     # Codes or numbers (a key repeated on one group's rows, a reference), or names looked up by name.
     if kind in ("identifier", "integer") or (kind == "email" and "email" in _lookup(target)):
         return AGREE, "values are identifiers", False
+    if _codes(column):
+        return AGREE, "values are codes (one token with digits: #1001, SO-12)", False
     if not own_key and _worded(column) and "name" in _lookup(target):
         return AGREE, "values are names, looked up by name", False
     return NEUTRAL, "", False
@@ -201,6 +205,19 @@ def _worded(column: dict) -> bool:
     """Most shown values carry letters (names, labels), not only digits and signs."""
     values = _top_values(column)
     return bool(values) and sum(1 for v in values if re.search(r"[^\W\d_]", v)) >= 0.8 * len(values)
+
+
+def _codes(column: dict) -> bool:
+    """Nearly all shown values are one token carrying a digit: numbers of things, not words."""
+    values = _top_values(column)
+    codes = [v for v in values if v.strip() and " " not in v.strip() and any(ch.isdigit() for ch in v)]
+    return bool(values) and len(codes) >= 0.8 * len(values)
+
+
+def _labels(column: dict) -> bool:
+    """Values of at most three words: the names of groupings, not sentences describing one thing."""
+    values = _top_values(column)
+    return bool(values) and all(len(v.split()) <= 3 for v in values)
 
 
 def _repeats(column: dict, grain: dict) -> bool:
