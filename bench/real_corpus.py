@@ -27,6 +27,7 @@ Per-column details are printed for dev files only: the held-out part stays unsee
     .venv/bin/python -m bench.real_corpus                      # prints the tables
     .venv/bin/python -m bench.real_corpus --results bench/RESULTS-real-corpus.md
     .venv/bin/python -m bench.real_corpus --only zoho_invoices.csv,olist
+    .venv/bin/python -m bench.real_corpus --split dev         # only the dev part (whoever tunes runs this)
 """
 
 from __future__ import annotations
@@ -311,11 +312,13 @@ def run_dataset(names: list[str], truths: dict, base_url: str, scratch: str, tem
     return results
 
 
-def datasets(manifest: dict, only: set[str] | None) -> list[list[str]]:
+def datasets(manifest: dict, only: set[str] | None, split: str = "all") -> list[list[str]]:
     groups: dict[str, list[tuple[int, str]]] = {}
     alone = []
     for name, entry in manifest.items():
         if only and name not in only and entry.get("group") not in only:
+            continue
+        if split != "all" and entry.get("split") != split:
             continue
         if entry.get("group"):
             groups.setdefault(entry["group"], []).append((entry.get("order", 0), name))
@@ -385,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", help="also write the tables to this markdown file")
     parser.add_argument("--only", help="comma-separated file names or group names")
+    parser.add_argument(
+        "--split", choices=("dev", "heldout", "all"), default="all", help="run only this part of the corpus"
+    )
     args = parser.parse_args(argv)
 
     base_url = os.environ.get("DATABASE_URL")
@@ -394,7 +400,12 @@ def main(argv: list[str] | None = None) -> int:
     scratch, template = f"{base_db}_corpus", f"{base_db}_corpus_tmpl"
 
     manifest = tomllib.loads((CORPUS / "MANIFEST.toml").read_text())["files"]
-    truths = {name: json.loads((TRUTH / f"{name}.json").read_text()) for name in manifest}
+    # Only the part asked for is read: a dev run never opens a held-out file's truth.
+    truths = {
+        name: json.loads((TRUTH / f"{name}.json").read_text())
+        for name, entry in manifest.items()
+        if args.split in ("all", entry.get("split"))
+    }
     only = set(args.only.split(",")) if args.only else None
 
     print(f"migrating the template database {template} …", file=sys.stderr)
@@ -406,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[FileResult] = []
     try:
-        for names in datasets(manifest, only):
+        for names in datasets(manifest, only, args.split):
             results += run_dataset(names, truths, base_url, scratch, template, threshold)
     finally:
         _drop(base_url, scratch)

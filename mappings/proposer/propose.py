@@ -28,6 +28,7 @@ from mappings.proposer.assign import (
     reference_duplicates,
     reference_fallback,
 )
+from mappings.proposer.calibration import CONTRADICT, calibrated, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
@@ -170,8 +171,10 @@ def _proposal(
     domain_hint: str | None = None,
     learned: dict | None = None,
     known_keys: dict | None = None,
+    calibrate_confidence: bool = True,
 ) -> tuple[dict, Structure, list[str]]:
-    """(the proposal document, the file's structure, the tables it feeds, the row's first)."""
+    """(the proposal document, the file's structure, the tables it feeds, the row's first).
+    `calibrate_confidence=False` keeps each rule's own confidence (bench/calibration.py compares both)."""
     learned = learned or {}
     columns = profile["columns"]
     scored = score_columns(columns)
@@ -251,6 +254,8 @@ def _proposal(
     rows = grain.get("rows") or profile.get("rows_profiled") or 0
     buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
+    if calibrate_confidence:
+        _calibrate(proposals, by_name, grain)
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))
     document = {
@@ -260,6 +265,21 @@ def _proposal(
         "proposals": [p.as_json() for p in proposals],
     }
     return document, structure, selected
+
+
+def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
+    """Confidence as the evidence earns it: two kinds agreeing, or decisive values (proposer/calibration.py).
+    A mapping users saved for this layout is a person's word: only values that contradict it lower it."""
+    dates = sum(1 for c in by_name.values() if c.get("type") in ("date", "datetime"))
+    for i, p in enumerate(proposals):
+        if not p.target:
+            continue
+        signals = read_signals(by_name.get(p.source_col or ""), p.target, grain=grain, date_columns=dates)
+        if p.reason.startswith(LEARNED) and signals.values != CONTRADICT:
+            continue
+        confidence, why = calibrated(p.confidence, signals)
+        if why:
+            proposals[i] = Proposal(p.source_col, p.target, confidence, f"{p.reason}; {why}", p.transform, p.extra)
 
 
 def file_grain(structure: Structure, selected: list[str]) -> dict:
