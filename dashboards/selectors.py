@@ -27,7 +27,7 @@ from guardian.shortcuts import get_objects_for_user
 from psycopg import errors as pg_errors
 
 from accounts.models import User
-from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
+from accounts.selectors import RowScope, access_generation, user_can_manage_data, user_row_scope
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
@@ -46,9 +46,6 @@ from dashboards.models import Dashboard, Widget
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
-# Bumped (after the commit) whenever what decides access or scope changes: roles, shares, the hierarchy, dashboards
-# and widgets (`dashboards.polling.poll_contexts_invalidate`, connected in dashboards.receivers).
-ACCESS_GENERATION_KEY = "dash:poll:generation"
 # Every KPI view's freshness, read where dashboards read it (the standby when there is one), dropped when a refresh
 # records its state (`dashboards.polling.poll_freshness_invalidate`).
 FRESHNESS_CACHE_KEY = "dash:poll:freshness:v1"
@@ -165,26 +162,26 @@ class ReadContext:
 
 
 def _scope_key(user: User) -> str:
-    return f"dash:scope:v1:{user.pk}"
+    return f"dash:scope:v2:{user.pk}"
 
 
 def kpi_read_context(*, user: User, view_names) -> ReadContext:
     """The caller's scope and the views' freshness, from the cache when it holds them (one round trip to Redis
     instead of two queries), else read (and cached).
 
-    The scope (`user_row_scope`) is cached per user under the access generation, which every change of roles, the
-    hierarchy or the user bumps after its commit: the generation is read BEFORE the scope, so a scope read before a
-    change is stored under the generation before it and never served after the bump. The freshness is the one the
-    live polls cache (every view, 5 s, dropped when a refresh commits), used only when this user reads where it was
-    read (a user waiting for the standby to replay their upload reads the primary's).
+    The scope (`user_row_scope`) is cached per user under the access generation (`accounts.selectors.
+    access_generation`), which PostgreSQL triggers bump with every change of roles, the hierarchy or the user, however
+    written (a raw QuerySet.update() included): the generation is read BEFORE the scope (with the request's user), so
+    a scope read before a change is stored under the generation before it and never served after. The freshness is
+    the one the live polls cache (every view, 5 s, dropped when a refresh commits), used only when this user reads
+    where it was read (a user waiting for the standby to replay their upload reads the primary's).
     """
     names = list(view_names)
     using = read_alias(user)
     shared_alias = REPLICA if replica_configured() else PRIMARY
     keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
-    keys = [ACCESS_GENERATION_KEY, FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else [])
-    found = _cache_get_many(keys)
-    generation = found.get(ACCESS_GENERATION_KEY, 0)
+    generation = access_generation(user) if keyed else 0
+    found = _cache_get_many([FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else []))
     entry = found.get(_scope_key(user)) if keyed else None
     if isinstance(entry, tuple | list) and len(entry) == 3 and entry[0] == generation:
         scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
