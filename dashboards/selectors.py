@@ -409,22 +409,53 @@ class PreviewStopped(Exception):
         self.message = message
 
 
+# How long a Cancel is remembered for a preview that has not reached the database yet (a run id is used once).
+PREVIEW_CANCEL_SECONDS = 600
+
+
+def preview_cancel_key(*, user_id: int, run: str) -> str:
+    """Where `question_preview_cancel` records a Cancel of the user's preview `run` (per user: nobody else's)."""
+    return f"q:preview:cancelled:v1:{int(user_id)}:{run}"
+
+
+def preview_cancelled(*, user_id: int, run: str) -> bool:
+    """Whether the user cancelled the preview `run` (`question_preview_cancel`). Without the cache: not cancelled (the
+    Cancel still stops a query it finds running)."""
+    if not run:
+        return False
+    try:
+        return bool(cache.get(preview_cancel_key(user_id=user_id, run=run)))
+    except Exception:
+        logger.warning("cache unavailable: a preview's Cancel is not checked", exc_info=True)
+        return False
+
+
 def question_preview_for_user(
     *, user: User, question: Question, scope: RowScope | None = None, run: str = ""
 ) -> list[dict]:
     """`question_rows_for_user` for a preview: stopped after `settings.QUESTION_PREVIEW_LIMIT_MS`, and by its user
-    (`question_preview_cancel` with the same `run`, a 32-hex-digit id the page chose). Raises PreviewStopped."""
+    (`question_preview_cancel` with the same `run`, a 32-hex-digit id the page chose). Raises PreviewStopped.
+
+    A Cancel may reach the server before its preview's query does (the request still on its way): it is recorded
+    first, and checked right before the read (nothing is run) and again after it (a Cancel that came between the
+    check and the query's start found nothing running to stop: its answer is dropped). A Cancel while the query runs
+    stops it on the server (`read_cancel`, by the marker the script opens with)."""
+    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS, user_id=user.pk, run=run)
+    if preview_cancelled(user_id=user.pk, run=run):
+        raise PreviewStopped("cancelled", limit.ms)
     context = kpi_read_context(user=user, view_names=[question.view.name])
     scope = scope if scope is not None else context.scope
-    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS, user_id=user.pk, run=run)
     stamp = context.freshness[question.view.name]["refreshed_at"]
     try:
-        return _rows_for_scope(scope, [question], [stamp], using=context.using, limit=limit)[0]
+        rows = _rows_for_scope(scope, [question], [stamp], using=context.using, limit=limit)[0]
     except OperationalError as exc:
         reason = read_stopped_reason(exc)
         if reason is None:
             raise
         raise PreviewStopped(reason, limit.ms) from None
+    if preview_cancelled(user_id=user.pk, run=run):
+        raise PreviewStopped("cancelled", limit.ms)
+    return rows
 
 
 def question_read_ms(*, user: User, question: Question, scope: RowScope | None = None) -> float:
