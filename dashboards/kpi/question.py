@@ -618,8 +618,8 @@ def _aggregate_statement(
     for d in question.dimensions:
         column = month if d.column in (dated, aggregate.date_column) else sql.Identifier(d.column)
         if d.column == dated and d.bucket == "week":
-            column = week  # its Monday: date_trunc below keeps it
-        if d.bucket:
+            column = week  # its Monday already (no date_trunc: a cast to timestamptz per row)
+        elif d.bucket:
             column = sql.SQL("date_trunc({}, {})::date").format(sql.Literal(d.bucket), column)
         select.append(sql.SQL("{} AS {}").format(column, sql.Identifier(d.name)))
     for m in question.measures:
