@@ -127,3 +127,11 @@ class ThrottledModelBackend(ModelBackend):
             logger.warning("login refused: too many failures for %r from %s", username, client_address(request))
             raise PermissionDenied("too many failed logins")
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id):
+        """The session's user, carrying the access generation read in the same query
+        (`accounts.selectors.access_generation`)."""
+        from accounts.selectors import user_get_with_access_generation
+
+        user = user_get_with_access_generation(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from accounts.models import Role, User
 from canonical.models import Employee
@@ -103,6 +104,30 @@ def user_row_scope(user: User) -> RowScope:
     if Role.SALES_REP in roles:
         return RowScope(employee_ids=frozenset({user.employee_id}))
     return NO_ROWS
+
+
+def access_generation(user: User | None = None) -> int:
+    """The access generation (accounts/sql/access_generation.sql): it grows with every committed change of roles, the
+    hierarchy, shares, dashboards or widgets, however written. A user loaded for a request
+    (`user_get_with_access_generation`) carries the one read with it, in the same query; otherwise one small query.
+
+    Read it BEFORE what it guards (a scope): whatever is read after it is at least as new."""
+    carried = getattr(user, "access_generation", None)
+    if isinstance(carried, int):
+        return carried
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("access_generation_read.sql"))
+        return int(cursor.fetchone()[0])
+
+
+def user_get_with_access_generation(user_id) -> User | None:
+    """The user a session or token names, with the access generation read in the same query (every request loads
+    its user: the cached scope is checked against this for free)."""
+    generation = RawSQL(_sql("access_generation_read.sql"), [])  # noqa: S611 -- a constant from our .sql file
+    try:
+        return User._default_manager.annotate(access_generation=generation).get(pk=user_id)
+    except User.DoesNotExist:
+        return None
 
 
 def employees_visible_to(user: User, scope: RowScope | None = None) -> QuerySet[Employee]:

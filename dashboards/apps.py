@@ -17,5 +17,5 @@ class DashboardsConfig(AppConfig):
         post_migrate.connect(_kpi_rls_after_migrate, sender=self, dispatch_uid="dashboards_kpi_rls")
         from dashboards import receivers  # (connects the execution_committed receivers)
 
-        receivers.poll_invalidation_connect()
+        receivers.poll_freshness_connect()
         receivers.kept_release_connect()

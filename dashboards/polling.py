@@ -4,7 +4,8 @@ A dashboard page polls `dashboard_poll_for_user` every few seconds; an unchanged
 the session and the user (auth middleware). So the poll reads from the cache:
 - the caller's view of the dashboard (allowed, its widgets, the caller's scope key), per session and dashboard,
   for POLL_CONTEXT_SECONDS, dropped at once when roles, shares, the hierarchy or the widgets change (every
-  such change bumps one generation number: `poll_contexts_invalidate`, connected in dashboards.receivers);
+  such change bumps the access generation in PostgreSQL, `accounts.selectors.access_generation`, read with the
+  request's user);
 - the KPI views' freshness, for FRESHNESS_CACHE_SECONDS, dropped when a refresh records its state.
 Each widget's ETag is the one its partial sends (`presenters.widget_etag`), so the page re-fetches exactly the
 widgets whose ETag differs from the one it holds.
@@ -21,14 +22,13 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from accounts.selectors import user_row_scope
+from accounts.selectors import access_generation, user_row_scope
 from config.replica import PRIMARY, REPLICA, replica_configured
 from dashboards.kpi.freshness import kpi_views_freshness
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
 from dashboards.presenters import widget_etag
 from dashboards.selectors import (
-    ACCESS_GENERATION_KEY,
     FRESHNESS_CACHE_KEY,
     FRESHNESS_CACHE_SECONDS,
     dashboard_get_for_user,
@@ -37,8 +37,7 @@ from dashboards.selectors import (
 logger = logging.getLogger(__name__)
 
 POLL_CONTEXT_SECONDS = 60
-# Shared with the KPI reads' cached scope and freshness (`dashboards.selectors.kpi_read_context`).
-_GENERATION_KEY = ACCESS_GENERATION_KEY
+# Shared with the KPI reads' cached freshness (`dashboards.selectors.kpi_read_context`).
 _FRESHNESS_KEY = FRESHNESS_CACHE_KEY
 
 
@@ -51,7 +50,7 @@ class DashboardPoll:
 def _context_key(session_key: str, slug: str) -> str:
     # Per login session, not per user id: a session key is never reused, so no other login inherits the answer.
     digest = hashlib.sha256(f"{session_key}\x00{slug}".encode()).hexdigest()[:32]
-    return f"dash:poll:context:v1:{digest}"
+    return f"dash:poll:context:v2:{digest}"
 
 
 def _cache_get_many(keys: list[str]) -> dict:
@@ -95,8 +94,8 @@ def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_
     `session_key`: the caller's login session (the cache is per session).
     """
     key = _context_key(session_key, slug)
-    found = _cache_get_many([_GENERATION_KEY, key, _FRESHNESS_KEY])
-    generation = found.get(_GENERATION_KEY, 0)
+    generation = access_generation(user)
+    found = _cache_get_many([key, _FRESHNESS_KEY])
     context = found.get(key)
     if context is None or context["generation"] != generation:
         context = _context(user, slug, generation)
@@ -117,25 +116,6 @@ def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_
         etags[pk] = widget_etag(widget, state, scope_key=context["scope_key"], filters_key=filters_key, also=also)
     combined = hashlib.sha256("|".join(f"{pk}={tag}" for pk, tag in sorted(etags.items())).encode())
     return DashboardPoll(etag=f'"{combined.hexdigest()[:32]}"', widgets=etags)
-
-
-def poll_contexts_invalidate() -> None:
-    """Every cached poll context and KPI read scope is dropped: roles, shares, the hierarchy or a dashboard's widgets
-    changed, and the next poll of every open dashboard checks access and scope again. Bumped now and again after the
-    current transaction commits: a scope read between the two (the change not visible yet) is stored under the first
-    bump's generation and dropped by the second."""
-
-    def bump() -> None:
-        try:
-            try:
-                cache.incr(_GENERATION_KEY)
-            except ValueError:  # no generation yet
-                cache.set(_GENERATION_KEY, 1, None)
-        except Exception:  # the contexts expire within POLL_CONTEXT_SECONDS anyway
-            logger.warning("could not invalidate the poll contexts", exc_info=True)
-
-    bump()
-    transaction.on_commit(bump)
 
 
 def poll_freshness_invalidate() -> None:

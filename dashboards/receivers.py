@@ -42,46 +42,20 @@ def read_your_own_upload(sender, job, **kwargs) -> None:
     primary_lsn_remember(user_id=job.created_by_id)
 
 
-def poll_invalidation_connect() -> None:
-    """Live-update polls cache access and scope (dashboards.polling): drop them when what decides them changes."""
-    from django.contrib.auth.models import Group
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-    from guardian.models import GroupObjectPermission, UserObjectPermission
+def poll_freshness_connect() -> None:
+    """Live-update polls and KPI reads cache the views' freshness (dashboards.polling): drop it when a refresh records
+    its state. (Access and scope need no signal: PostgreSQL triggers bump the access generation.)"""
+    from django.db.models.signals import post_save
 
-    from accounts.models import User
-    from canonical.models import Employee
-    from dashboards.models import Dashboard, KpiViewState, Widget
+    from dashboards.models import KpiViewState
 
-    for model in (User, Group, Dashboard, Widget, Employee, UserObjectPermission, GroupObjectPermission):
-        uid = f"dashboards.poll_invalidate.{model._meta.label_lower}"
-        post_save.connect(_poll_contexts_changed, sender=model, dispatch_uid=uid + ".save")
-        post_delete.connect(_poll_contexts_changed, sender=model, dispatch_uid=uid + ".delete")
-    m2m_changed.connect(_poll_contexts_changed, sender=User.groups.through, dispatch_uid="dashboards.poll_roles")
     post_save.connect(_poll_freshness_changed, sender=KpiViewState, dispatch_uid="dashboards.poll_freshness")
-
-
-def _poll_contexts_changed(sender, **kwargs) -> None:
-    from dashboards.polling import poll_contexts_invalidate
-
-    if kwargs.get("action", "post_").startswith("post_"):  # m2m_changed: once, after the change
-        poll_contexts_invalidate()
 
 
 def _poll_freshness_changed(sender, **kwargs) -> None:
     from dashboards.polling import poll_freshness_invalidate
 
     poll_freshness_invalidate()
-
-
-@receiver(execution_committed, dispatch_uid="dashboards.poll_hierarchy")
-def poll_contexts_after_employees_load(sender, job, **kwargs) -> None:
-    """An upload of employees may move people between teams: managers' scopes change (bulk loads send no
-    post_save per row)."""
-    from dashboards.polling import poll_contexts_invalidate
-
-    report = job.report or {}
-    if any("canonical_employees" in (report.get(part) or {}) for part in ("touched", "tables", "placeholders")):
-        poll_contexts_invalidate()
 
 
 def kept_release_connect() -> None:

@@ -27,7 +27,7 @@ from guardian.shortcuts import get_objects_for_user
 from psycopg import errors as pg_errors
 
 from accounts.models import User
-from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
+from accounts.selectors import RowScope, access_generation, user_can_manage_data, user_row_scope
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
@@ -46,9 +46,6 @@ from dashboards.models import Dashboard, Widget
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
-# Bumped (after the commit) whenever what decides access or scope changes: roles, shares, the hierarchy, dashboards
-# and widgets (`dashboards.polling.poll_contexts_invalidate`, connected in dashboards.receivers).
-ACCESS_GENERATION_KEY = "dash:poll:generation"
 # Every KPI view's freshness, read where dashboards read it (the standby when there is one), dropped when a refresh
 # records its state (`dashboards.polling.poll_freshness_invalidate`).
 FRESHNESS_CACHE_KEY = "dash:poll:freshness:v1"
@@ -165,26 +162,26 @@ class ReadContext:
 
 
 def _scope_key(user: User) -> str:
-    return f"dash:scope:v1:{user.pk}"
+    return f"dash:scope:v2:{user.pk}"
 
 
 def kpi_read_context(*, user: User, view_names) -> ReadContext:
     """The caller's scope and the views' freshness, from the cache when it holds them (one round trip to Redis
     instead of two queries), else read (and cached).
 
-    The scope (`user_row_scope`) is cached per user under the access generation, which every change of roles, the
-    hierarchy or the user bumps after its commit: the generation is read BEFORE the scope, so a scope read before a
-    change is stored under the generation before it and never served after the bump. The freshness is the one the
-    live polls cache (every view, 5 s, dropped when a refresh commits), used only when this user reads where it was
-    read (a user waiting for the standby to replay their upload reads the primary's).
+    The scope (`user_row_scope`) is cached per user under the access generation (`accounts.selectors.
+    access_generation`), which PostgreSQL triggers bump with every change of roles, the hierarchy or the user, however
+    written (a raw QuerySet.update() included): the generation is read BEFORE the scope (with the request's user), so
+    a scope read before a change is stored under the generation before it and never served after. The freshness is
+    the one the live polls cache (every view, 5 s, dropped when a refresh commits), used only when this user reads
+    where it was read (a user waiting for the standby to replay their upload reads the primary's).
     """
     names = list(view_names)
     using = read_alias(user)
     shared_alias = REPLICA if replica_configured() else PRIMARY
     keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
-    keys = [ACCESS_GENERATION_KEY, FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else [])
-    found = _cache_get_many(keys)
-    generation = found.get(ACCESS_GENERATION_KEY, 0)
+    generation = access_generation(user) if keyed else 0
+    found = _cache_get_many([FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else []))
     entry = found.get(_scope_key(user)) if keyed else None
     if isinstance(entry, tuple | list) and len(entry) == 3 and entry[0] == generation:
         scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
@@ -412,22 +409,53 @@ class PreviewStopped(Exception):
         self.message = message
 
 
+# How long a Cancel is remembered for a preview that has not reached the database yet (a run id is used once).
+PREVIEW_CANCEL_SECONDS = 600
+
+
+def preview_cancel_key(*, user_id: int, run: str) -> str:
+    """Where `question_preview_cancel` records a Cancel of the user's preview `run` (per user: nobody else's)."""
+    return f"q:preview:cancelled:v1:{int(user_id)}:{run}"
+
+
+def preview_cancelled(*, user_id: int, run: str) -> bool:
+    """Whether the user cancelled the preview `run` (`question_preview_cancel`). Without the cache: not cancelled (the
+    Cancel still stops a query it finds running)."""
+    if not run:
+        return False
+    try:
+        return bool(cache.get(preview_cancel_key(user_id=user_id, run=run)))
+    except Exception:
+        logger.warning("cache unavailable: a preview's Cancel is not checked", exc_info=True)
+        return False
+
+
 def question_preview_for_user(
     *, user: User, question: Question, scope: RowScope | None = None, run: str = ""
 ) -> list[dict]:
     """`question_rows_for_user` for a preview: stopped after `settings.QUESTION_PREVIEW_LIMIT_MS`, and by its user
-    (`question_preview_cancel` with the same `run`, a 32-hex-digit id the page chose). Raises PreviewStopped."""
+    (`question_preview_cancel` with the same `run`, a 32-hex-digit id the page chose). Raises PreviewStopped.
+
+    A Cancel may reach the server before its preview's query does (the request still on its way): it is recorded
+    first, and checked right before the read (nothing is run) and again after it (a Cancel that came between the
+    check and the query's start found nothing running to stop: its answer is dropped). A Cancel while the query runs
+    stops it on the server (`read_cancel`, by the marker the script opens with)."""
+    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS, user_id=user.pk, run=run)
+    if preview_cancelled(user_id=user.pk, run=run):
+        raise PreviewStopped("cancelled", limit.ms)
     context = kpi_read_context(user=user, view_names=[question.view.name])
     scope = scope if scope is not None else context.scope
-    limit = ReadLimit(ms=settings.QUESTION_PREVIEW_LIMIT_MS, user_id=user.pk, run=run)
     stamp = context.freshness[question.view.name]["refreshed_at"]
     try:
-        return _rows_for_scope(scope, [question], [stamp], using=context.using, limit=limit)[0]
+        rows = _rows_for_scope(scope, [question], [stamp], using=context.using, limit=limit)[0]
     except OperationalError as exc:
         reason = read_stopped_reason(exc)
         if reason is None:
             raise
         raise PreviewStopped(reason, limit.ms) from None
+    if preview_cancelled(user_id=user.pk, run=run):
+        raise PreviewStopped("cancelled", limit.ms)
+    return rows
 
 
 def question_read_ms(*, user: User, question: Question, scope: RowScope | None = None) -> float:

@@ -286,14 +286,16 @@ def widget_rows(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse
     else:
         error = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
     here = {k: v for k, v in request.GET.items() if k != "page"}
+    fmt = viewer_format_for(request)
     context = {
         "dashboard": dashboard,
         "widget": widget,
         "rows": rows,
-        "cells": [[_cell(row.get(c)) for c in rows.columns] for row in rows.rows] if rows else [],
+        "headers": [column_label(c) for c in rows.columns] if rows else [],
+        "cells": _drill_cells(rows, fmt) if rows else [],
         "error": error,
-        "clicked": form.cleaned_data.get("field") if form.is_valid() else "",
-        "value": form.cleaned_data.get("value") if form.is_valid() else "",
+        "clicked": column_label(form.cleaned_data["field"]) if form.is_valid() and form.cleaned_data["field"] else "",
+        "value": _drill_value(rows, fmt) if rows else (form.cleaned_data.get("value") if form.is_valid() else ""),
         "dashboard_filter": _drill_dashboard_filter(rows) if rows else "",
         "question_link": _question_link(widget, rows),
         "previous_query": urlencode({**here, "page": rows.page - 1}) if rows and rows.page > 1 else "",
@@ -304,8 +306,30 @@ def widget_rows(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse
     return render(request, template, context, status=400 if error and not request.htmx else 200)
 
 
-def _cell(value) -> object:
-    """A row's value as a table cell: attributes as "key: value" pairs."""
+def _drill_cell(value, column: str, kind: str, fmt: ViewerFormat) -> str:
+    """A row's value as the preview and the dashboards' tables write it (the viewer's locale, the data's currency);
+    attributes as "key: value" pairs, as uploaded."""
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
-    return "—" if value is None else value
+    if value is None:
+        return "—"
+    return table_cell(value, cell_kind(column, kind), fmt, month=column == "month")
+
+
+def _drill_cells(rows: DrillRows, fmt: ViewerFormat) -> list[list[str]]:
+    kinds = rows.drill.view.columns if rows.drill else {}
+    return [[_drill_cell(row.get(c), c, kinds.get(c, ""), fmt) for c in rows.columns] for row in rows.rows]
+
+
+def _drill_value(rows: DrillRows, fmt: ViewerFormat) -> str:
+    """The clicked value as the chart's axis writes it: a month bucket as "Mar 1997", a day as "Mar 3, 1997"."""
+    drill = rows.drill
+    if drill is None or drill.column is None:
+        return ""
+    if isinstance(drill.value, date):
+        if drill.bucket == "year":
+            return str(drill.value.year)
+        return fmt.date(drill.value, month=drill.bucket == "month")
+    if isinstance(drill.value, int | float) and not isinstance(drill.value, bool):
+        return table_cell(drill.value, "id" if drill.column.endswith("_id") else "number", fmt)
+    return str(drill.value)

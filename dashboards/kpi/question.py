@@ -548,12 +548,13 @@ _MONTHLY_BUCKETS = ("month", "quarter", "year")
 
 def question_aggregate_for(question: Question) -> KpiView | None:
     """A read-side aggregate for questions (registry `for_questions`: per month and rep, each amount's sum and count
-    of values, and the rows) that answers the question exactly, or None. It does when the question:
+    of values, and the rows) that answers the question exactly, or None; the first in registry order (the monthly
+    one, fewer rows, before the weekly one). It does when the question:
     - groups only by the rep (scope column), the aggregate's month (any bucket), or the dataset's date by month,
-      quarter or year;
+      quarter or year, or by week when the aggregate keeps the week (`week_column`);
     - counts rows, or sums, counts or averages the aggregate's amounts (no min, max or distinct count);
     - filters only on the rep, the month, or the dataset's date as "last N months, quarters or years" (their start
-      is the first day of a month);
+      is the first day of a month), or "last N weeks" (a Monday) when it keeps the week;
     - has no dashboard date range, or one of whole months; and names no attribute.
     """
     if not question.measures or question.counts_distinct:
@@ -564,14 +565,18 @@ def question_aggregate_for(question: Question) -> KpiView | None:
     return None
 
 
+def _date_buckets(aggregate: KpiView) -> tuple[str, ...]:
+    """The buckets of the dataset's date the aggregate's rows fall in whole."""
+    return _MONTHLY_BUCKETS + (("week",) if aggregate.week_column else ())
+
+
 def _aggregate_answers(question: Question, aggregate: KpiView) -> bool:
     dated = question.view.date_column
     month, rep = aggregate.date_column, aggregate.scope_column
+    buckets = _date_buckets(aggregate)
     for d in question.dimensions:
         if not (
-            (d.column == rep and d.bucket is None)
-            or d.column == month
-            or (d.column == dated and d.bucket in _MONTHLY_BUCKETS)
+            (d.column == rep and d.bucket is None) or d.column == month or (d.column == dated and d.bucket in buckets)
         ):
             return False
     for m in question.measures:
@@ -584,7 +589,7 @@ def _aggregate_answers(question: Question, aggregate: KpiView) -> bool:
     for f in question.filters:
         if f.column in (rep, month):
             continue
-        if f.column == dated and f.op == "last" and f.values[1].split()[1].rstrip("s") in _MONTHLY_BUCKETS:
+        if f.column == dated and f.op == "last" and f.values[1].split()[1].rstrip("s") in buckets:
             continue
         return False
     base = question.base
@@ -599,9 +604,11 @@ def _aggregate_statement(
     """`question_statement` over the aggregate: the same columns, types, rows and order."""
     dated, month = question.view.date_column, sql.Identifier(aggregate.date_column)
     predicates, params = _where(aggregate, scope_ids, aggregate.date_column, question.base)
+    week = sql.Identifier(aggregate.week_column) if aggregate.week_column else None
     for f in question.filters:
-        if f.column == dated:  # "last N months": from the first day of a month, which is its month's
-            predicates.append(sql.SQL("{} >= %s").format(month))
+        if f.column == dated:  # "last N months": from the first day of a month, which is its month's; weeks: a Monday
+            by_week = f.values[1].split()[1].rstrip("s") == "week"
+            predicates.append(sql.SQL("{} >= %s").format(week if by_week else month))
             params.append(f.values[0])
         else:
             predicate, values = _filter_predicate(question, f)
@@ -610,7 +617,9 @@ def _aggregate_statement(
     select: list[sql.Composable] = []
     for d in question.dimensions:
         column = month if d.column in (dated, aggregate.date_column) else sql.Identifier(d.column)
-        if d.bucket:
+        if d.column == dated and d.bucket == "week":
+            column = week  # its Monday already (no date_trunc: a cast to timestamptz per row)
+        elif d.bucket:
             column = sql.SQL("date_trunc({}, {})::date").format(sql.Literal(d.bucket), column)
         select.append(sql.SQL("{} AS {}").format(column, sql.Identifier(d.name)))
     for m in question.measures:

@@ -98,6 +98,8 @@ class KpiView:
     # A read-side aggregate for questions over its `aggregate_of` dataset (`dashboards.kpi.question`): sums of the
     # dataset's amounts under their own names, `<name>_count` the count of their values, `order_count` the rows.
     for_questions: bool = False
+    # Such an aggregate's column holding the week (its Monday) of the dataset's date: it answers questions by week too.
+    week_column: str | None = None
     # The view of the revenue in no month (undated_revenue: lines whose order has no date yet), which this month
     # view's widgets mention beside their rows.
     undated: str | None = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from psycopg import sql
@@ -17,10 +19,13 @@ from dashboards.kpi.read import read_cancel
 from dashboards.kpi.registry import KPI_VIEWS, KpiView
 from dashboards.kpi.rls import kpi_rls_ensure
 from dashboards.models import Dashboard, KeptQuestion, Widget
+from dashboards.selectors import PREVIEW_CANCEL_SECONDS, preview_cancel_key
 from dashboards.services.refresh.aggregates import _aggregate_select, _team_snapshot_rebuild
 from dashboards.services.refresh.engine import _vacuum
 from dashboards.services.refresh.partitions import _columns, _lock, view_sql
 from dashboards.services.widgets import widget_create
+
+logger = logging.getLogger(__name__)
 
 ChartType = Widget.ChartType
 QUESTION_CHART_TYPES = (ChartType.LINE, ChartType.BAR, ChartType.AREA, ChartType.TABLE, ChartType.NUMBER)
@@ -171,7 +176,12 @@ def question_keep_ready(*, widget: Widget, user: User | None = None, read_ms: fl
 
 
 def question_preview_cancel(*, user: User, run: str) -> int:
-    """Cancel the user's running preview `run` (`dashboards.selectors.question_preview_for_user`) wherever it runs:
-    the primary, or the standby the user's reads go to. Returns how many queries were cancelled (0: none running)."""
+    """Cancel the user's preview `run` (`dashboards.selectors.question_preview_for_user`): recorded first, so a preview
+    whose query has not started yet never runs it (or drops its answer), then stopped wherever it runs: the primary,
+    or the standby the user's reads go to. Returns how many running queries were cancelled (0: none running)."""
+    try:
+        cache.set(preview_cancel_key(user_id=user.pk, run=run), True, PREVIEW_CANCEL_SECONDS)
+    except Exception:  # without the cache only a running query can be stopped
+        logger.warning("cache unavailable: the Cancel of preview %s is not recorded", run, exc_info=True)
     aliases = [PRIMARY, REPLICA] if replica_configured() else [PRIMARY]
     return sum(read_cancel(user_id=user.pk, run=run, using=alias) for alias in aliases)

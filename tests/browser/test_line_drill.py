@@ -4,6 +4,7 @@ the point nearest along x."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -43,6 +44,10 @@ def orders_in_month(user, month: str) -> int:
     ).count()
 
 
+def as_the_axis_writes_it(month: str) -> str:
+    return date.fromisoformat(month).strftime("%b %Y")  # en-US: "Mar 1997"
+
+
 def drilled_month(page, widget) -> tuple[str, int, str]:
     panel = f"#drill-widget-{widget.pk}"
     page.wait_for_selector(f"{panel} [data-testid=drill-table]", timeout=10_000)
@@ -60,7 +65,7 @@ def test_a_click_on_a_point_or_the_line_drills_by_that_month(browser, live_serve
     widget = question_save(
         dashboard=dashboard, question=question_build(payload=BY_MONTH), title="Revenue by month", chart_type="line"
     )
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -81,8 +86,12 @@ def test_a_click_on_a_point_or_the_line_drills_by_that_month(browser, live_serve
         month = rows[k]["order_date"][:10]
         points.nth(k).click()
         heading, count, link = drilled_month(page, widget)
-        assert heading.endswith(f"order_date = {month}")
+        assert heading.endswith(f"Order date = {as_the_axis_writes_it(month)}")
         assert count == orders_in_month(buchanan, month) > 0
+        # The rows are written as the preview writes them: "Mar 5, 1997" and "1,234.50", not ISO dates.
+        table = page.locator(f"#drill-widget-{widget.pk} [data-testid=drill-table] tbody").inner_text()
+        assert re.search(r"\b\d{4}-\d{2}-\d{2}\b", table) is None
+        assert as_the_axis_writes_it(month)[:3] in table
         assert f"from={month[:7]}&to={month[:7]}" in link
         page.click(f"#drill-widget-{widget.pk} [data-drill-close]")
 
@@ -94,7 +103,7 @@ def test_a_click_on_a_point_or_the_line_drills_by_that_month(browser, live_serve
         page.mouse.click(ax + 0.3 * (bx - ax), ay + 0.3 * (by - ay))
         heading, count, _ = drilled_month(page, widget)
         earlier = rows[j - 1]["order_date"][:10]
-        assert heading.endswith(f"order_date = {earlier}")
+        assert heading.endswith(f"Order date = {as_the_axis_writes_it(earlier)}")
         assert count == orders_in_month(buchanan, earlier)
         assert errors == []
     finally:

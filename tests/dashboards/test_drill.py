@@ -120,3 +120,46 @@ def test_a_clicked_month_opens_the_question_with_that_month_as_a_filter(client, 
         )
         total = cursor.fetchone()[0]
     assert f"{total:,.2f}" in page or f"{total}" in page
+
+
+def german(amount) -> str:
+    """1234.5 as a German reader writes it: 1.234,50."""
+    return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def first_row_cells(body: str) -> list[str]:
+    tbody = body.split('data-testid="drill-table"', 1)[1].split("<tbody>", 1)[1]
+    first = tbody.split("</tr>", 1)[0]
+    return [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", first)]
+
+
+def test_the_rows_are_written_in_the_viewers_locale_like_the_preview(client, built):
+    assert client.login(username="davolio", password=PASSWORD)
+    davolio = built["employees"]["1"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT order_id, order_date, revenue, line_count FROM dataset_orders WHERE sales_rep_id = %s "
+            "ORDER BY order_date, order_id LIMIT 1",
+            [davolio.pk],
+        )
+        order_id, order_date, revenue, line_count = cursor.fetchone()
+    body = client.get(rows_url(built), HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9").content.decode()
+    cells = first_row_cells(body)
+    assert str(order_id) in cells  # an id as it is, not 10.248
+    assert order_date.strftime("%d.%m.%Y") in cells  # not 1996-07-04
+    assert order_date.isoformat() not in " ".join(cells)
+    assert any(german(revenue) in cell for cell in cells)  # 1.234,50 (with the data's currency)
+    assert str(line_count) in cells
+    assert '<th scope="col">Order date</th>' in body and '<th scope="col">Sales rep name</th>' in body
+
+    american = first_row_cells(client.get(rows_url(built), HTTP_ACCEPT_LANGUAGE="en-US").content.decode())
+    assert order_date.strftime("%b %-d, %Y") in american
+    assert any(f"{revenue:,.2f}" in cell for cell in american)
+
+
+def test_the_clicked_month_is_named_as_the_chart_names_it(client, built):
+    assert client.login(username="buchanan", password=PASSWORD)
+    english = client.get(rows_url(built, "?field=order_date&value=1997-03-01"), HTTP_ACCEPT_LANGUAGE="en-US")
+    assert "Rows behind By month: Order date = Mar 1997" in english.content.decode()
+    german_page = client.get(rows_url(built, "?field=order_date&value=1997-03-01"), HTTP_ACCEPT_LANGUAGE="de-DE")
+    assert "Order date = März 1997" in german_page.content.decode()

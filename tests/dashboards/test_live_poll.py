@@ -93,6 +93,20 @@ def test_a_manager_whose_team_changes_gets_the_new_scope_on_the_next_poll(
     assert after == partial_etags(client, sales_dashboard)
 
 
+def test_a_manager_demoted_by_a_raw_update_gets_the_reps_scope_on_the_next_poll(client, manager, sales_dashboard):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
+    client.force_login(manager)
+    as_manager = poll(client, sales_dashboard).json()["widgets"]
+    # No signal, no on_commit: only the access generation's trigger sees it.
+    User.groups.through.objects.filter(user=manager).update(group=Group.objects.get(name=Role.SALES_REP))
+    as_rep = poll(client, sales_dashboard).json()["widgets"]
+    assert all(as_rep[pk] != tag for pk, tag in as_manager.items())
+    assert as_rep == partial_etags(client, sales_dashboard)
+
+
 def test_a_revoked_share_forbids_the_next_poll(client, rep, sales_dashboard, django_capture_on_commit_callbacks):
     client.force_login(rep)
     assert poll(client, sales_dashboard).status_code == 200

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from dashboards.kpi.question import question_build
@@ -119,6 +120,62 @@ def test_cancel_stops_the_users_own_running_preview_only(people):
         canceller.join()
     assert stopped.value.reason == "cancelled"
     assert outcomes[1:] == [0, 1]
+
+
+def ll_reads(captured) -> list[str]:
+    return [q["sql"] for q in captured if "ll-read" in q["sql"]]
+
+
+def test_a_cancel_that_arrives_before_its_preview_stops_it_before_any_query(people):
+    run = uuid.uuid4().hex
+    assert question_preview_cancel(user=people["fuller"], run=run) == 0  # nothing running yet: recorded
+    question = question_build(payload=SLOW_QUESTION)
+    with CaptureQueriesContext(connection) as captured, pytest.raises(PreviewStopped) as stopped:
+        question_preview_for_user(user=people["fuller"], question=question, run=run)
+    assert stopped.value.reason == "cancelled"
+    assert ll_reads(captured.captured_queries) == []  # the query never reached the database
+
+
+def test_a_cancel_of_one_run_leaves_other_runs_and_other_users_alone(people):
+    run = uuid.uuid4().hex
+    question_preview_cancel(user=people["buchanan"], run=run)  # the same run id, another user
+    question = question_build(payload={"source": "test_big_orders", "measures": [{"column": "amount", "agg": "sum"}]})
+    assert question_preview_for_user(user=people["fuller"], question=question, run=run)
+    question_preview_cancel(user=people["fuller"], run=uuid.uuid4().hex)  # the user's other run
+    assert question_preview_for_user(user=people["fuller"], question=question, run=run)
+
+
+def test_a_cancel_between_the_check_and_the_querys_start_drops_the_answer(people, monkeypatch):
+    """The narrowest order: the preview checked (not cancelled), the Cancel then finds nothing running (the script
+    is not on the server yet), then the query runs to the end. Its answer must not be shown."""
+    from dashboards import selectors
+
+    run = uuid.uuid4().hex
+    reads = selectors.kpi_read_with_repair
+    found_running: list[int] = []
+
+    def cancelled_on_the_way(*args, **kwargs):
+        found_running.append(question_preview_cancel(user=people["fuller"], run=run))
+        return reads(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "kpi_read_with_repair", cancelled_on_the_way)
+    question = question_build(payload={"source": "test_big_orders", "measures": [{"column": "amount", "agg": "sum"}]})
+    with pytest.raises(PreviewStopped) as stopped:
+        question_preview_for_user(user=people["fuller"], question=question, run=run)
+    assert stopped.value.reason == "cancelled"
+    assert found_running == [0]
+
+
+def test_the_builder_answers_cancelled_when_the_cancel_came_first(people, client):
+    client.force_login(people["buchanan"])
+    run = uuid.uuid4().hex
+    assert client.post(CANCEL_URL, {"run": run}).json() == {"cancelled": 0}
+    response = client.get(URL, SLOW_FORM, HTTP_HX_REQUEST="true", HTTP_X_PREVIEW_RUN=run)
+    assert response.status_code == 200
+    assert 'data-testid="preview-stopped" data-reason="cancelled"' in response.content.decode()
+    # The next preview (a new run id, as the page sends) runs.
+    response = client.get(URL, SLOW_FORM, HTTP_HX_REQUEST="true", HTTP_X_PREVIEW_RUN=uuid.uuid4().hex)
+    assert 'data-testid="preview-stopped"' not in response.content.decode()
 
 
 def test_the_cancel_endpoint_is_post_only_for_users_with_rows_and_checks_the_run(people, client):

@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq, sql
 
-from accounts.selectors import user_row_scope
+from accounts.selectors import user_get_with_access_generation, user_row_scope
 from dashboards import selectors
 from dashboards.kpi import read
 from dashboards.kpi.registry import KPI_VIEWS
@@ -26,6 +26,11 @@ READ_SQL = "set_config('ledgerlight.kpi_all_rows'"
 
 def statements_like(captured, marker: str) -> int:
     return sum(marker in q["sql"] for q in captured)
+
+
+def as_a_request_loads_it(user):
+    """The user as a session or a token loads it, carrying the access generation (read in the same query)."""
+    return user_get_with_access_generation(user.pk)
 
 
 def read_statements(captured) -> list[str]:
@@ -66,6 +71,7 @@ def test_a_superusers_scope_needs_no_query(admin_user, django_assert_num_queries
 def test_a_widget_read_is_scope_freshness_and_one_read(manager, sales_kpi):
     selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")  # the reader role's check, once
     selectors.cache.clear()
+    manager = as_a_request_loads_it(manager)
     with CaptureQueriesContext(connection) as captured:
         rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     statements = read_statements(captured)
@@ -101,6 +107,7 @@ def test_a_read_outside_a_transaction_is_one_round_trip_that_leaves_the_connecti
     employees = sales_kpi_outside_transaction
     selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     selectors.cache.clear()
+    manager = as_a_request_loads_it(manager)
     with CaptureQueriesContext(connection) as captured:
         rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     assert {r["sales_rep_id"] for r in rows} == {employees["5"].pk, employees["6"].pk}
@@ -136,6 +143,7 @@ def _rows_cache_clear() -> None:
 def test_a_second_read_takes_the_scope_and_freshness_from_the_cache(manager, sales_kpi):
     selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     _rows_cache_clear()
+    manager = as_a_request_loads_it(manager)
     with CaptureQueriesContext(connection) as captured:
         rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
     statements = read_statements(captured)
