@@ -18,13 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.apps import apps
-from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canonical.schema import TABLES
 from mappings.services.ingest import ingest_file
+from tests.canonical_state import loaded_then_rolled_back
 from tests.data.olist6.truth import truth
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +49,6 @@ GRAIN = {
 }
 
 
-class Rollback(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("olist6")
@@ -63,51 +57,17 @@ def files(tmp_path_factory) -> Path:
     return folder
 
 
-def _tables() -> dict[str, dict]:
-    """Every canonical table by external id, surrogate ids replaced by what they stand for (they differ between
-    orders of loading): references by the referent's external id, provenance by the upload's file name."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, name FROM data_sources")
-        names = dict(cursor.fetchall())
-    external = {t.name: dict(apps.get_model(t.model).objects.values_list("id", "external_id")) for t in TABLES}
-    tables = {}
-    for table in TABLES:
-        rows = {}
-        for row in apps.get_model(table.model).objects.values():
-            row.pop("id")
-            row["source_id"] = names.get(row["source_id"])
-            for column, referent in table.references.items():
-                row[column] = external[referent].get(row[column])
-            rows[row["external_id"]] = row
-        tables[table.name] = rows
-    return tables
-
-
-def _revenue_per_year() -> dict[str, Decimal]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(extract(year FROM order_date)::int::text, 'undated'), sum(revenue) "
-            "FROM kpi_order_revenue GROUP BY 1 HAVING sum(revenue) <> 0"
-        )
-        return dict(cursor.fetchall())
+def _ingest_auto(folder: Path, order: tuple[str, ...]) -> None:
+    for name in order:
+        source, job = ingest_file(path=folder / name, user=None, auto=True)
+        assert job.status == "succeeded", (name, job.report)
+        assert job.report["rejected_rows"] == 0, (name, job.report["errors"][:3])
+        assert set(job.report["tables"]) == GRAIN[name], (name, job.report["tables"])
 
 
 def _load(folder: Path, order: tuple[str, ...]) -> dict:
     """Ingest the files in `order` with --auto, read what they made, and roll it all back."""
-    result = {}
-    try:
-        with transaction.atomic():
-            for name in order:
-                source, job = ingest_file(path=folder / name, user=None, auto=True)
-                assert job.status == "succeeded", (name, job.report)
-                assert job.report["rejected_rows"] == 0, (name, job.report["errors"][:3])
-                assert set(job.report["tables"]) == GRAIN[name], (name, job.report["tables"])
-            result["tables"] = _tables()
-            result["revenue"] = _revenue_per_year()
-            raise Rollback
-    except Rollback:
-        pass
-    return result
+    return loaded_then_rolled_back(lambda: _ingest_auto(folder, order))
 
 
 @pytest.fixture(scope="module")
