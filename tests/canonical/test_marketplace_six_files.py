@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mappings.services.ingest import ingest_file
+from mappings.services.mapping import mapping_fields
 from tests.canonical_state import loaded_then_rolled_back
 from tests.data.olist6.truth import truth
 
@@ -139,3 +140,38 @@ def test_any_order_of_loading_gives_the_same_tables(files, reference, order):
     assert loaded["revenue"] == reference["revenue"]
     for name, rows in reference["tables"].items():
         assert loaded["tables"][name] == rows, f"{name} differs when loaded in the order {order}"
+
+
+def test_a_second_items_file_of_the_same_layout_reuses_every_target_the_first_ones_mapping_learned(tmp_path):
+    """The olist6 items in two files of one layout: --auto on the second reuses the first's saved mapping whole,
+    with the columns that have several targets (order_id: the line's order and, with order_item_id, its key)."""
+    header, *items = (DATA / ITEMS).read_text(encoding="utf-8").splitlines()
+    half = len(items) // 2
+    first, second = tmp_path / "items-2017.csv", tmp_path / "items-2018.csv"
+    first.write_text("\n".join([header, *items[:half]]) + "\n", encoding="utf-8")
+    second.write_text("\n".join([header, *items[half:]]) + "\n", encoding="utf-8")
+    mappings = []
+
+    def load() -> None:
+        for path in (first, second):
+            source, job = ingest_file(path=path, user=None, auto=True)
+            assert job.status == "succeeded", (path.name, job.report)
+            assert job.report["rejected_rows"] == 0, (path.name, job.report["errors"][:3])
+            mapping = source.mappings.get()  # read here: the load is rolled back
+            mappings.append((mapping_fields(mapping), mapping.options))
+
+    loaded = loaded_then_rolled_back(load)
+
+    def targets(fields: list[dict]) -> set[tuple]:
+        return {
+            (f["source_col"], f["canonical_table"], f["canonical_col"], json.dumps(f["transform"], sort_keys=True))
+            for f in fields
+        }
+
+    (fresh, fresh_options), (learned, learned_options) = mappings
+    assert targets(learned) == targets(fresh)
+    assert learned_options.get("grain") == fresh_options.get("grain")
+    key = next(f for f in learned if f["canonical_col"] == "external_id")
+    assert key["canonical_table"] == "canonical_order_lines" and key["reason"].startswith("mapped before by users")
+    lines = loaded["tables"]["canonical_order_lines"]
+    assert set(lines) == {f"{row['order_id']}-{row['order_item_id']}" for row in _rows(ITEMS)}
