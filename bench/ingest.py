@@ -11,10 +11,10 @@ of the same file as the reference); run alone it prints them:
 `--variants` compares the first load of the 1M orders file across variants run in turn (each round in another
 order), each run in a process of its own, each variant in a database of its own (`BENCH_DATABASE` + a suffix):
 `before` (the code of an exported commit in `--before-tree`, e.g. main before the attributes merge), `now`
-(this tree), `now-no-gin` (this tree with the attributes GIN index of canonical_orders dropped: attributes
-disabled in the store), `now-5-attributes` (the file with five attribute columns) and, with `--gin-after`,
-`now-5-attributes-gin-after` (the GIN index dropped during the load and built after the commit, CONCURRENTLY,
-timed apart). Medians per variant and ratios to `before` are printed with the load average.
+(this tree), `now-5-attributes` (the file with five attribute columns) and, with `--gin`, `now-5-attributes-gin`
+(the same with the GIN index `jsonb_path_ops` over canonical_orders.attributes that the tables had until canonical
+migration 0012, created at setup in a database of its own). Medians per variant and ratios to `before` are printed
+with the load average.
 
 Before the timed runs the employees and customers files (when given) are loaded, untimed, so the
 orders' references resolve to real rows as they would in use. Every first-load run starts from an
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", action="store_true", help="interleaved variants (see the module docstring)")
     parser.add_argument("--before-tree", type=Path, help="an exported commit to run as the `before` variant")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --variants (each runs every variant once)")
-    parser.add_argument("--gin-after", action="store_true", help="also the variant building the GIN after the commit")
+    parser.add_argument("--gin", action="store_true", help="also the variant with the attributes GIN index")
     parser.add_argument("--only", help="comma-separated variants of --variants to run (default: all)")
     parser.add_argument(
         "--with-copy",
@@ -301,9 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = files["orders.csv"]
     if args.variants:
         only = args.only.split(",") if args.only else None
-        run_variants(
-            csv_path, files=files, before=args.before_tree, rounds=args.rounds, gin_after=args.gin_after, only=only
-        )
+        run_variants(csv_path, files=files, before=args.before_tree, rounds=args.rounds, gin=args.gin, only=only)
         return
     if not args.with_copy:
         for row in run_ingest_bench(csv_path, runs=args.runs, files=files, attributes=args.attributes):
@@ -368,19 +366,8 @@ b._empty_orders()
 load = os.getloadavg()[0]
 seconds, report = b._ingest(Path(os.environ["LL_BENCH_CSV"]), fields)
 valid = b._validate_foreign_keys()
-gin = None
-if os.environ.get("LL_BENCH_GIN_AFTER") == "1":
-    from django.db import connection
-    start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE INDEX CONCURRENTLY order_attrs_gin ON canonical_orders USING gin (attributes jsonb_path_ops)"
-        )
-    gin = time.perf_counter() - start
-    with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX order_attrs_gin")
 print("RESULT " + json.dumps({
-    "seconds": seconds, "timings_ms": report.get("timings_ms", {}), "validate_s": valid, "gin_after_s": gin,
+    "seconds": seconds, "timings_ms": report.get("timings_ms", {}), "validate_s": valid,
     "load": (load + os.getloadavg()[0]) / 2, "counts": report["tables"]["canonical_orders"],
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
@@ -392,10 +379,12 @@ from bench import ingest as b
 b._ensure_django()
 b._ingest(Path(os.environ["LL_BENCH_EMPLOYEES"]), b.EMPLOYEE_FIELDS)
 b._ingest(Path(os.environ["LL_BENCH_CUSTOMERS"]), b.CUSTOMER_FIELDS)
-if os.environ.get("LL_BENCH_DROP_GIN") == "1":
+if os.environ.get("LL_BENCH_GIN") == "1":
     from django.db import connection
     with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX IF EXISTS order_attrs_gin")
+        cursor.execute(
+            "CREATE INDEX IF NOT EXISTS order_attrs_gin ON canonical_orders USING gin (attributes jsonb_path_ops)"
+        )
 """
 
 
@@ -423,27 +412,26 @@ def _child(tree: Path, code: str, env: dict) -> dict | None:
 
 
 def run_variants(
-    csv_path: Path, *, files: dict, before: Path | None, rounds: int, gin_after: bool, only: list[str] | None = None
+    csv_path: Path, *, files: dict, before: Path | None, rounds: int, gin: bool, only: list[str] | None = None
 ) -> list[dict]:
     """The interleaved comparison of the module docstring; prints each run and a table of medians, returns the runs."""
     here = Path(__file__).resolve().parents[1]
     base = os.environ.get("BENCH_DATABASE", "ll_bench_run")
     attributes_csv = orders_with_attributes(Path(csv_path))
-    variants = {}  # name: (tree, database suffix, file, attributes, drop the GIN at setup, build it after)
+    variants = {}  # name: (tree, database suffix, file, attributes, create the GIN at setup)
     if before is not None:
-        variants["before"] = (before, "_before", csv_path, "0", "0", "0")
-    variants["now"] = (here, "_now", csv_path, "0", "0", "0")
-    variants["now-no-gin"] = (here, "_nogin", csv_path, "0", "1", "0")
-    variants["now-5-attributes"] = (here, "_now", attributes_csv, "1", "0", "0")
-    if gin_after:
-        variants["now-5-attributes-gin-after"] = (here, "_nogin", attributes_csv, "1", "1", "1")
+        variants["before"] = (before, "_before", csv_path, "0", "0")
+    variants["now"] = (here, "_now", csv_path, "0", "0")
+    variants["now-5-attributes"] = (here, "_now", attributes_csv, "1", "0")
+    if gin:
+        variants["now-5-attributes-gin"] = (here, "_gin", attributes_csv, "1", "1")
     if only:
         variants = {name: v for name, v in variants.items() if name in only}
     ready = set()
-    for name, (tree, suffix, _csv, _attrs, drop, _after) in variants.items():
+    for name, (tree, suffix, _csv, _attrs, with_gin) in variants.items():
         if (tree, suffix) in ready:
             continue
-        env = {"BENCH_DATABASE": base + suffix, "LL_BENCH_DROP_GIN": drop}
+        env = {"BENCH_DATABASE": base + suffix, "LL_BENCH_GIN": with_gin}
         env |= {"LL_BENCH_EMPLOYEES": str(files["employees.csv"]), "LL_BENCH_CUSTOMERS": str(files["customers.csv"])}
         _child(tree, _SETUP, env)
         ready.add((tree, suffix))
@@ -452,20 +440,19 @@ def run_variants(
     names = list(variants)
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            tree, suffix, csv, attrs, _drop, after = variants[name]
+            tree, suffix, csv, attrs, _gin = variants[name]
             env = {"BENCH_DATABASE": base + suffix, "LL_BENCH_CSV": str(csv), "LL_BENCH_ATTRIBUTES": attrs}
-            result = _child(tree, _ONE_LOAD, env | {"LL_BENCH_GIN_AFTER": after}) or {}
+            result = _child(tree, _ONE_LOAD, env) or {}
             result |= {"variant": name, "round": r + 1}
             runs.append(result)
-            gin = f", GIN after commit {result['gin_after_s']:.2f} s" if result.get("gin_after_s") else ""
             print(
-                f"round {r + 1} {name}: {result['seconds']:.2f} s{gin} (load {result['load']:.1f}, "
+                f"round {r + 1} {name}: {result['seconds']:.2f} s (load {result['load']:.1f}, "
                 f"peak RSS {result['peak_rss_mb']:.0f} MB, {result['counts']})",
                 flush=True,
             )
             for step, ms in result["timings_ms"].items():
                 print(f"    {step}: {ms / 1000:.2f} s", flush=True)
-    reference = "before" if "before" in variants else "now-no-gin"
+    reference = "before" if "before" in variants else "now"
     medians = {n: statistics.median(x["seconds"] for x in runs if x["variant"] == n) for n in names}
     print(f"\n| variant | first load, median of {rounds} | runs | vs {reference} |\n|---|---|---|---|")
     for n in names:

@@ -13,7 +13,7 @@ Money is numeric(14,2); dates are dates; timestamps are timezone-aware.
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import BrinIndex, GinIndex
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -53,12 +53,10 @@ class CanonicalModel(models.Model):
         # provenance) use a BRIN index: an execution's rows are appended together, so the index is a summary
         # per block range, built by one pass over the table instead of a sort. A bulk load rebuilds every
         # secondary index, and a B-tree on source_id costs a sort of the table where BRIN costs one scan.
-        # Attributes are found by value (`attributes @> '{"region": "West"}'`) through a GIN index (jsonb_path_ops:
-        # smaller and faster for containment than the default operator class, which also indexes keys alone).
-        indexes = [
-            BrinIndex(fields=["source"], name="%(class)s_source_brin"),
-            GinIndex(fields=["attributes"], opclasses=["jsonb_path_ops"], name="%(class)s_attrs_gin"),
-        ]
+        # No index on `attributes`: every read of them goes through the datasets and kept summaries (dashboards/kpi),
+        # never a containment search of a canonical table, and a GIN index cost a 1M-row load with five attributes
+        # more than the copy of their values (bench/RESULTS-attributes.md).
+        indexes = [BrinIndex(fields=["source"], name="%(class)s_source_brin")]
 
     def __str__(self) -> str:
         return getattr(self, "name", None) or self.external_id

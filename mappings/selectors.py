@@ -107,22 +107,26 @@ def job_rejected_rows(job: ExecutionJob, *, table: str | None = None) -> QuerySe
 SAME_LAYOUT = 0.8  # share of headers two files must share (Jaccard) for one's mapping to teach the other
 
 
-def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str, dict]:
-    """Headers users mapped before → their latest saved target, by exact header and by normalized header,
-    learned only from files with the same layout as `headers` (their header sets overlap by SAME_LAYOUT):
-    "name" mapped in a customer list says nothing about a product list."""
+def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str, list[dict]]:
+    """Headers users mapped before → every target of the latest saved mapping that maps them (a header may have
+    several: an order id is the line's order and, concatenated with the item number, the line's key), by exact
+    header and by normalized header, learned only from files with the same layout as `headers` (their header sets
+    overlap by SAME_LAYOUT): "name" mapped in a customer list says nothing about a product list."""
     # Unmapped columns saved with a version teach nothing: an older version's target for them still does.
     qs = (
         FieldMapping.objects.exclude(source_col=None)
         .exclude(canonical_table=None)
-        .order_by("-mapping__created_at", "-id")
+        .order_by("-mapping__created_at", "-mapping_id", "position", "id")
     )
     if user is not None and getattr(user, "is_authenticated", False):
         qs = qs.filter(source__in=data_sources_for_user(user))
     mine = {normalize_header(h) for h in headers or []}
     layouts: dict[int, bool] = {}
-    learned: dict[str, dict] = {}
-    rows = qs.values("source_col", "canonical_table", "canonical_col", "transform", "source_id", "source__dialect")
+    learned: dict[str, list[dict]] = {}
+    taught_by: dict[str, int] = {}  # header → the mapping its targets come from
+    rows = qs.values(
+        "source_col", "canonical_table", "canonical_col", "transform", "source_id", "source__dialect", "mapping_id"
+    )
     for fm in rows[:5000]:
         if headers is not None:
             if fm["source_id"] not in layouts:
@@ -131,8 +135,9 @@ def learned_mappings(*, user=None, headers: list[str] | None = None) -> dict[str
             if not layouts[fm["source_id"]]:
                 continue
         entry = {k: fm[k] for k in ("canonical_table", "canonical_col", "transform")}
-        learned.setdefault(fm["source_col"], entry)
-        learned.setdefault(normalize_header(fm["source_col"]), entry)
+        for header in dict.fromkeys((fm["source_col"], normalize_header(fm["source_col"]))):
+            if taught_by.setdefault(header, fm["mapping_id"]) == fm["mapping_id"]:
+                learned.setdefault(header, []).append(entry)
     return learned
 
 

@@ -156,8 +156,10 @@ class TablePlan:
         name = DATE_COLUMNS.get(self.name)
         return name if name and self.column(name) else None
 
-    def duckdb_query(self, *, file_path: str, dialect: dict) -> tuple[str, dict]:
-        """The SELECT producing this table's staging values and `__errors`, with its named parameters."""
+    def duckdb_query(self, *, file_path: str, dialect: dict, attribute_values: bool = False) -> tuple[str, dict]:
+        """The SELECT producing this table's staging values and `__errors`, with its named parameters. With
+        `attribute_values`, the attributes' converted values as columns `__a0`, `__a1`, … (`attributes_json`
+        makes them the `attributes` JSON where it is read) instead of their JSON."""
         params = SqlParams()
         model = self.model
         pre, val, checks = [], [], []
@@ -221,7 +223,9 @@ class TablePlan:
             outputs.append(f"'h:' || left(sha256(concat_ws(chr(31), {parts})), 40) AS external_id")
         elif "external_id" not in by_name:  # pragma: no cover - plan_build guarantees one or the other
             raise MappingInvalid([f"{self.name}: no external_id"])
-        if self.attributes:
+        if self.attributes and attribute_values:
+            outputs += [f"v{len(out_cols) + k} AS __a{k}" for k in range(len(self.attributes))]
+        elif self.attributes:
             values = [(a, f"v{len(out_cols) + k}") for k, a in enumerate(self.attributes)]
             outputs.append(f"{attribute_json(values, params)} AS attributes")
         rel_sql, ragged = read_csv_relation_bound(dialect, file_path, params.bind, ragged_rows=self.ragged_rows)
@@ -249,6 +253,20 @@ class TablePlan:
         if self.attributes:
             names.append("attributes")
         return names
+
+    def attributes_json(self) -> str:
+        """The attributes' JSON (attribute_json) over the columns `__a0`, `__a1`, … of `duckdb_query(attribute_values=
+        True)`, for a view (which takes no parameters): each key, a registered [a-z0-9_] key, is a quoted literal."""
+        values = [(a, f"__a{k}") for k, a in enumerate(self.attributes)]
+        return attribute_json(values, _Literals())
+
+
+class _Literals:
+    """SqlParams' `bind` for a view: the value as a quoted literal (only for keys already checked by
+    canonical.attributes.attribute_key_problem)."""
+
+    def bind(self, value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
 
 
 def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> str:

@@ -66,8 +66,10 @@ ROW_KEY = 0.8  # a column unique on every row that some header evidence names th
 EMPTY_CONFIDENCE = 0.6  # an empty column's proposal rests on its header alone
 
 
-def _learned(user_learned: dict[str, dict], name: str) -> dict | None:
-    return user_learned.get(name) or user_learned.get(normalize_header(name))
+def _learned(user_learned: dict[str, list[dict]], name: str) -> list[dict]:
+    """The targets learned for header `name` (mappings.selectors.learned_mappings; one target may be given alone)."""
+    found = user_learned.get(name) or user_learned.get(normalize_header(name)) or []
+    return [found] if isinstance(found, dict) else found
 
 
 def propose_from_profile(
@@ -205,7 +207,15 @@ def _proposal(
     only_date(scored, columns, selected, Evidence)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
-    learned = {k: v for k, v in learned.items() if v.get("canonical_table") in selected and v.get("canonical_col")}
+    learned = {
+        header: kept
+        for header in learned
+        if (
+            kept := [
+                t for t in _learned(learned, header) if t.get("canonical_table") in selected and t.get("canonical_col")
+            ]
+        )
+    }
     assigned, _ = assign(columns, scored, selected)
     specials = name_concat(columns, assigned, selected)
     by_name = {c["name"]: c for c in columns}
@@ -213,19 +223,18 @@ def _proposal(
     taken_targets: set[Target] = set()
     for column in columns:
         name = column["name"]
-        prior = _learned(learned, name)
-        if prior:
-            target = Target(prior["canonical_table"], prior["canonical_col"]) if prior["canonical_table"] else None
-            where = f"{target.key}" if target else "unmapped"
+        # Every target the header had in the mapping it is learned from: a key built by concat keeps its order id.
+        for prior in _learned(learned, name):
+            target = Target(prior["canonical_table"], prior["canonical_col"])
+            if target in taken_targets:
+                continue
             transform = prior.get("transform")
-            reason = f"{LEARNED}: '{name}' → {where}"
-            if transform and target and _learned_fits(prior, by_name[name]) is None:
+            reason = f"{LEARNED}: '{name}' → {target.key}"
+            if transform and _learned_fits(prior, by_name[name]) is None:
                 transform = transform_for(by_name[name], target)
                 reason += f"; its date format does not read these values, so {by_name[name].get('format')}"
             proposals.append(Proposal(name, target, 0.97, reason, transform))
-            if target:
-                taken_targets.add(target)
-            continue
+            taken_targets.add(target)
     # Learned targets win over fresh evidence for the same target.
     for column in columns:
         name = column["name"]
@@ -368,6 +377,15 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
             if p.target == target and p.source_col and structure.unique.get(p.source_col) and p.confidence < ROW_KEY:
                 reason = f"{p.reason}; unique on every row: the {table.removeprefix('canonical_')} row's own key"
                 proposals[i] = Proposal(p.source_col, target, ROW_KEY, reason, p.transform)
+        # A key learned as the order key + the item number (concat): the number is part of it, one item per row.
+        key = next((p for p in proposals if p.target == target), None)
+        joined = [c for s in (key.transform if key else None) or [] if s.get("op") == "concat" for c in s["columns"]]
+        if structure.line_key and key and [key.source_col, *joined] == list(structure.line_key):
+            number = structure.line_key[1]
+            at = next((i for i, p in enumerate(proposals) if p.source_col == number and p.target is None), None)
+            if at is not None:
+                proposals[at] = Proposal(number, None, 0.85, f"part of {target.key} with '{key.source_col}' (concat)")
+            _one_item_per_row(proposals, table, number, taken)
         return
     by_col = {p.source_col: i for i, p in enumerate(proposals) if p.source_col}
     if structure.line_key:
@@ -380,12 +398,7 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
             )
             proposals[by_col[number]] = Proposal(number, None, 0.85, f"part of {target.key} with '{parent}' (concat)")
             taken.add(target)
-            quantity = Target(table, "quantity")
-            if table == "canonical_order_lines" and quantity not in taken:
-                # Items numbered within their order, with no quantity column: each row is one item.
-                reason = f"no quantity column; '{number}' numbers the items of each order: each row is one item"
-                proposals.append(Proposal(None, quantity, 0.75, reason, [{"op": "constant", "value": 1}]))
-                taken.add(quantity)
+            _one_item_per_row(proposals, table, number, taken)
             return
     name = structure.row_number
     # A header that says "row" or "index" numbers the export's rows, not the business's lines.
@@ -398,6 +411,15 @@ def _row_key(proposals: list[Proposal], structure, taken: set[Target]) -> None:
         reason = f"'{name}' is unique on every row and names no other entity: the {table} row's own key"
         proposals[by_col[name]] = Proposal(name, target, 0.8, reason)
         taken.add(target)
+
+
+def _one_item_per_row(proposals: list[Proposal], table: str, number: str, taken: set[Target]) -> None:
+    """Items numbered within their order (`number`), with no quantity column: each row is one item."""
+    quantity = Target(table, "quantity")
+    if table == "canonical_order_lines" and quantity not in taken:
+        reason = f"no quantity column; '{number}' numbers the items of each order: each row is one item"
+        proposals.append(Proposal(None, quantity, 0.75, reason, [{"op": "constant", "value": 1}]))
+        taken.add(quantity)
 
 
 def _learned_fits(prior: dict, column: dict) -> list[dict] | None:

@@ -15,9 +15,9 @@ from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.gate import NeedsReview, auto_gate
 from mappings.services.execute import execution_run_now
-from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_save
+from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_grain_option, mapping_save
 from mappings.services.profile import data_source_profile
-from mappings.services.propose import mapping_propose
+from mappings.services.propose import mapping_grain_proposed, mapping_propose
 from mappings.services.upload import data_source_create, data_source_find_duplicate, data_source_scan
 
 
@@ -100,6 +100,10 @@ def ingest_file(
             data_source_scan(source=source, scanned=scan.result())
     if auto:
         fields = mapping_from_proposals(source=source, user=user, domain=domain)
+        # The proposer's reading of what a row is, as the review page selects it for a fresh proposal; a given
+        # option wins.
+        grain = mapping_grain_option(fields, mapping_grain_proposed(source=source).get("table"))
+        options = {"grain": grain, **(options or {})} if grain else options
     if fields is None:
         raise IngestFailed("no mapping: pass --auto, --mapping ID or --mapping-file FILE")
     try:

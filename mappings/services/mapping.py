@@ -178,6 +178,17 @@ def mapping_grain(fields: list[dict], options: dict | None = None) -> str | None
     return next((name for name in reversed(TABLE_ORDER) if name in filled), None)
 
 
+def mapping_grain_option(fields: list[dict], proposed: str | None) -> str | None:
+    """The option `grain` that makes the file's rows the proposer's table `proposed` (proposer.propose.file_grain):
+    None when the fields give that table without the option, or fill no column of it (then it cannot be the grain)."""
+    if not proposed or proposed == mapping_grain(fields):
+        return None
+    filled = {
+        f.get("canonical_table") for f in fields if f.get("canonical_col") and not attribute_key(f["canonical_col"])
+    }
+    return proposed if proposed in filled else None
+
+
 def attribute_type(source_col: str | None, steps: list) -> str:
     """The type of the attribute a column's steps produce: text unless they read a number, a date or a
     boolean (parse_number, parse_date, parse_bool, cast)."""

@@ -42,6 +42,7 @@ from mappings.services.mapping import (
     mapping_fields,
     mapping_fields_diff,
     mapping_grain,
+    mapping_grain_option,
     mapping_save,
     mapping_version_restore,
 )
@@ -285,9 +286,9 @@ def _grain_context(source: DataSource, rows: list[dict], options: dict, *, fresh
     table = (proposed or {}).get("table")
     proposed = {**proposed, "label": row_label(table)} if table else None
     selected = options.get("grain") or ""
-    if fresh and proposed and proposed["table"] != automatic:
-        selected = proposed["table"]
-        options["grain"] = selected
+    option = mapping_grain_option(mapped, table) if fresh else None
+    if option:
+        selected = options["grain"] = option
     return {
         "grain_choices": GRAIN_CHOICES,
         "grain_selected": selected,

@@ -50,7 +50,7 @@ def test_the_proposer_suffixes_a_key_that_collides():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("table", [t.name for t in TABLES])
-def test_every_canonical_table_has_attributes_defaulting_to_an_empty_object_with_a_gin_index(table):
+def test_every_canonical_table_has_attributes_defaulting_to_an_empty_object_and_no_index_to_keep(table):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT is_nullable, column_default, data_type FROM information_schema.columns "
@@ -58,9 +58,11 @@ def test_every_canonical_table_has_attributes_defaulting_to_an_empty_object_with
             [table],
         )
         assert cursor.fetchone() == ("NO", "'{}'::jsonb", "jsonb")
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE '%%gin%%'", [table])
-        (definition,) = cursor.fetchone()
-    assert "jsonb_path_ops" in definition and "attributes" in definition
+        # Read through the datasets only: a bulk load rebuilds no index of them (bench/RESULTS-attributes.md).
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE '%%attributes%%'", [table]
+        )
+        assert cursor.fetchall() == []
 
 
 @pytest.mark.django_db

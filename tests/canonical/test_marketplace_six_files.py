@@ -18,13 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.apps import apps
-from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canonical.schema import TABLES
 from mappings.services.ingest import ingest_file
+from mappings.services.mapping import mapping_fields
+from tests.canonical_state import loaded_then_rolled_back
 from tests.data.olist6.truth import truth
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +50,6 @@ GRAIN = {
 }
 
 
-class Rollback(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("olist6")
@@ -63,51 +58,17 @@ def files(tmp_path_factory) -> Path:
     return folder
 
 
-def _tables() -> dict[str, dict]:
-    """Every canonical table by external id, surrogate ids replaced by what they stand for (they differ between
-    orders of loading): references by the referent's external id, provenance by the upload's file name."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, name FROM data_sources")
-        names = dict(cursor.fetchall())
-    external = {t.name: dict(apps.get_model(t.model).objects.values_list("id", "external_id")) for t in TABLES}
-    tables = {}
-    for table in TABLES:
-        rows = {}
-        for row in apps.get_model(table.model).objects.values():
-            row.pop("id")
-            row["source_id"] = names.get(row["source_id"])
-            for column, referent in table.references.items():
-                row[column] = external[referent].get(row[column])
-            rows[row["external_id"]] = row
-        tables[table.name] = rows
-    return tables
-
-
-def _revenue_per_year() -> dict[str, Decimal]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(extract(year FROM order_date)::int::text, 'undated'), sum(revenue) "
-            "FROM kpi_order_revenue GROUP BY 1 HAVING sum(revenue) <> 0"
-        )
-        return dict(cursor.fetchall())
+def _ingest_auto(folder: Path, order: tuple[str, ...]) -> None:
+    for name in order:
+        source, job = ingest_file(path=folder / name, user=None, auto=True)
+        assert job.status == "succeeded", (name, job.report)
+        assert job.report["rejected_rows"] == 0, (name, job.report["errors"][:3])
+        assert set(job.report["tables"]) == GRAIN[name], (name, job.report["tables"])
 
 
 def _load(folder: Path, order: tuple[str, ...]) -> dict:
     """Ingest the files in `order` with --auto, read what they made, and roll it all back."""
-    result = {}
-    try:
-        with transaction.atomic():
-            for name in order:
-                source, job = ingest_file(path=folder / name, user=None, auto=True)
-                assert job.status == "succeeded", (name, job.report)
-                assert job.report["rejected_rows"] == 0, (name, job.report["errors"][:3])
-                assert set(job.report["tables"]) == GRAIN[name], (name, job.report["tables"])
-            result["tables"] = _tables()
-            result["revenue"] = _revenue_per_year()
-            raise Rollback
-    except Rollback:
-        pass
-    return result
+    return loaded_then_rolled_back(lambda: _ingest_auto(folder, order))
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +140,38 @@ def test_any_order_of_loading_gives_the_same_tables(files, reference, order):
     assert loaded["revenue"] == reference["revenue"]
     for name, rows in reference["tables"].items():
         assert loaded["tables"][name] == rows, f"{name} differs when loaded in the order {order}"
+
+
+def test_a_second_items_file_of_the_same_layout_reuses_every_target_the_first_ones_mapping_learned(tmp_path):
+    """The olist6 items in two files of one layout: --auto on the second reuses the first's saved mapping whole,
+    with the columns that have several targets (order_id: the line's order and, with order_item_id, its key)."""
+    header, *items = (DATA / ITEMS).read_text(encoding="utf-8").splitlines()
+    half = len(items) // 2
+    first, second = tmp_path / "items-2017.csv", tmp_path / "items-2018.csv"
+    first.write_text("\n".join([header, *items[:half]]) + "\n", encoding="utf-8")
+    second.write_text("\n".join([header, *items[half:]]) + "\n", encoding="utf-8")
+    mappings = []
+
+    def load() -> None:
+        for path in (first, second):
+            source, job = ingest_file(path=path, user=None, auto=True)
+            assert job.status == "succeeded", (path.name, job.report)
+            assert job.report["rejected_rows"] == 0, (path.name, job.report["errors"][:3])
+            mapping = source.mappings.get()  # read here: the load is rolled back
+            mappings.append((mapping_fields(mapping), mapping.options))
+
+    loaded = loaded_then_rolled_back(load)
+
+    def targets(fields: list[dict]) -> set[tuple]:
+        return {
+            (f["source_col"], f["canonical_table"], f["canonical_col"], json.dumps(f["transform"], sort_keys=True))
+            for f in fields
+        }
+
+    (fresh, fresh_options), (learned, learned_options) = mappings
+    assert targets(learned) == targets(fresh)
+    assert learned_options.get("grain") == fresh_options.get("grain")
+    key = next(f for f in learned if f["canonical_col"] == "external_id")
+    assert key["canonical_table"] == "canonical_order_lines" and key["reason"].startswith("mapped before by users")
+    lines = loaded["tables"]["canonical_order_lines"]
+    assert set(lines) == {f"{row['order_id']}-{row['order_item_id']}" for row in _rows(ITEMS)}

@@ -11,15 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
-from django.db import connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from canonical.models import Order, OrderLine, Product
-from canonical.schema import TABLES
 from mappings.services.execute import execution_run_now, mapping_overwrites_preview
 from mappings.services.mapping import MappingInvalid
+from tests.canonical_state import loaded_then_rolled_back
 from tests.mappings.helpers import field, run, save, upload_text
 from tests.mappings.olist import LINES, MAPPINGS, OLIST, ORDERS, PAYMENTS, REAL, read_rows
 
@@ -122,7 +120,7 @@ def _payments_text() -> str:
     return "order_id,seq,type,value\n" + "\n".join(rows) + "\n"
 
 
-def _revenue_per_year_from_the_files() -> dict[int, Decimal]:
+def _revenue_per_year_from_the_files() -> dict[str, Decimal]:
     """Each item's price in the year of its order: the orders file's purchase date when it has the order, else
     the items file's own (its shipping limit, as its mapping says)."""
     purchased = {
@@ -132,48 +130,10 @@ def _revenue_per_year_from_the_files() -> dict[int, Decimal]:
     limit: dict[str, int] = {}
     for item in read_rows("olist_order_items.csv"):
         limit[item["order_id"]] = int(item["shipping_limit_date"][:4])  # the last line of the order wins
-    years: dict[int, Decimal] = defaultdict(Decimal)
+    years: dict[str, Decimal] = defaultdict(Decimal)
     for item in read_rows("olist_order_items.csv"):
-        years[purchased.get(item["order_id"], limit[item["order_id"]])] += Decimal(item["price"])
+        years[str(purchased.get(item["order_id"], limit[item["order_id"]]))] += Decimal(item["price"])
     return dict(years)
-
-
-def _canonical_tables() -> dict[str, dict]:
-    """Every canonical table by external id, surrogate ids replaced by what they stand for (ids differ between
-    load orders): references by the referent's external id, provenance by the upload's name."""
-    names = {}
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, name FROM data_sources")
-        names = dict(cursor.fetchall())
-    external = {}
-    for table in TABLES:
-        model = apps.get_model(table.model)
-        external[table.name] = dict(model.objects.values_list("id", "external_id"))
-    tables = {}
-    for table in TABLES:
-        model = apps.get_model(table.model)
-        rows = {}
-        for row in model.objects.values():
-            row.pop("id")
-            row["source_id"] = names.get(row["source_id"])
-            for column, referent in table.references.items():
-                row[column] = external[referent].get(row[column])
-            rows[row["external_id"]] = row
-        tables[table.name] = rows
-    return tables
-
-
-def _revenue_per_year() -> dict[int, Decimal]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT extract(year FROM order_date)::int, sum(revenue) FROM kpi_order_revenue "
-            "WHERE order_date IS NOT NULL GROUP BY 1 HAVING sum(revenue) <> 0"
-        )
-        return dict(cursor.fetchall())
-
-
-class Rollback(Exception):
-    pass
 
 
 @pytest.fixture(scope="module")
@@ -196,24 +156,16 @@ def olist(olist_dir, tmp_path):
     return sources
 
 
-def _load(sources: dict, order: list[str]) -> dict[str, dict]:
+def _load(sources: dict, order: list[str]) -> None:
     for name in order:
         job = execution_run_now(source=sources[name], user=None)
         assert job.status == "succeeded", (name, job.report)
         assert job.report["rejected_rows"] == 0, (name, job.report["errors"][:3])
-    return _canonical_tables()
 
 
 def _load_and_roll_back(sources: dict, order: list[str]) -> tuple[dict, dict]:
-    result = {}
-    try:
-        with transaction.atomic():
-            result["tables"] = _load(sources, order)
-            result["revenue"] = _revenue_per_year()
-            raise Rollback
-    except Rollback:
-        pass
-    return result["tables"], result["revenue"]
+    loaded = loaded_then_rolled_back(lambda: _load(sources, order))
+    return loaded["tables"], loaded["revenue"]
 
 
 FILES = [*OLIST, PAYMENTS]

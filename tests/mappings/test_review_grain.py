@@ -14,6 +14,8 @@ import pytest
 from canonical.models import Invoice, Order
 from mappings.models import DataSource
 from mappings.services.execute import execution_run_now
+from mappings.services.ingest import ingest_file
+from mappings.services.mapping import mapping_fields, mapping_grain, mapping_grain_option
 from mappings.services.profile import data_source_profile
 from mappings.views.review import _grain_context
 from tests.mappings.helpers import field, save, upload_text
@@ -167,3 +169,47 @@ def test_a_fresh_proposal_selects_the_proposers_table_when_it_is_not_the_automat
     fields = [field(c or None, *t.split("."), json.loads(x[0]) if x else None) for c, t, *x in _invoice_rows()]
     saved = save(source, fields, options={"grain": None})
     assert _grain_context(source, rows, dict(saved.options), fresh=False)["grain_selected"] == ""
+
+
+ORDERS_INVOICED_PAID = "".join(
+    ["order,date,invoice,amount\n", *(f"O-{i},2024-02-{1 + i % 28:02d},I-{i},{10 + i}.50\n" for i in range(30))]
+)
+INVOICE_PROPOSALS = [
+    {"source_col": c, "canonical_table": "canonical_invoices", "canonical_col": col, "transform": None}
+    | {"confidence": 0.9, "reason": "the LLM's reading"}
+    for c, col in (("invoice", "external_id"), ("order", "order_id"), ("date", "invoice_date"), ("amount", "amount"))
+]
+
+
+def test_ingest_auto_takes_the_proposers_grain_when_it_is_not_the_automatic_one(tmp_path, monkeypatch):
+    # The offline proposer reads orders ('order' is unique on every row); the LLM's review (stubbed: no key in
+    # tests) adds the invoices the rows name, which makes Automatic the invoices.
+    def review(*, document, profile, notes=None):
+        kept = [p for p in document["proposals"] if p["source_col"] not in ("invoice", "amount")]
+        return {**document, "proposals": kept + INVOICE_PROPOSALS}
+
+    monkeypatch.setattr("mappings.services.propose.llm_review", review)
+    path = tmp_path / "february.csv"
+    path.write_text(ORDERS_INVOICED_PAID)
+
+    source, job = ingest_file(path=path, user=None, auto=True)
+
+    assert job.status == "succeeded", job.report
+    mapping = source.mappings.get()
+    assert mapping_grain(mapping_fields(mapping)) == "canonical_invoices"  # what Automatic would have made it
+    assert mapping.options["grain"] == "canonical_orders"
+    assert Order.objects.get(external_id="O-1").at_grain is True
+    assert Invoice.objects.get(external_id="I-1").at_grain is False
+    # A grain given with --auto wins over the proposer's.
+    source, _ = ingest_file(path=path, user=None, auto=True, options={"grain": "canonical_invoices"})
+    assert source.mappings.get().options["grain"] == "canonical_invoices"
+
+
+def test_the_proposers_grain_is_an_option_only_when_the_fields_fill_it_and_do_not_make_it_automatic():
+    fields = [field(c or None, *t.split("."), json.loads(x[0]) if x else None) for c, t, *x in _invoice_rows()]
+    assert mapping_grain_option(fields, "canonical_orders") == "canonical_orders"
+    assert mapping_grain_option(fields, "canonical_invoices") is None  # Automatic already
+    assert mapping_grain_option(fields, "canonical_payments") is None  # fills no column of payments
+    assert mapping_grain_option(fields, None) is None
+    attribute_only = [*fields, field("date", "canonical_customers", "attributes.first_order")]
+    assert mapping_grain_option(attribute_only, "canonical_customers") is None  # an attribute fills no table
