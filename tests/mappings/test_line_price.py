@@ -1,0 +1,151 @@
+"""Order lines priced by their product: a lines file with a product and a quantity but no price takes each
+line's unit price from canonical_products, as an analyst would (the AdventureWorks and pizza datasets)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from canonical.models import OrderLine, Product
+from mappings.services.execute import PRICED_AT_LOAD, transform_preview
+from mappings.services.mapping import mapping_validate
+from tests.mappings.helpers import field, run, upload_text
+
+PRICE = [{"op": "product_price"}]
+# A price list loaded first: AdventureWorks-shaped (ProductKey, name, price with four decimals).
+PRODUCTS = 'ProductKey,ProductName,ProductPrice\n214,"Sport-100 Helmet, Red",34.99\n215,Mountain Bike Socks,9.5\n'
+PRODUCT_FIELDS = [
+    field("ProductKey", "canonical_products", "external_id"),
+    field("ProductName", "canonical_products", "name"),
+    field("ProductPrice", "canonical_products", "price"),
+]
+# The sales lines: an order number, a product key and a quantity; no price and no line total.
+SALES = "OrderNumber,ProductKey,OrderQuantity\nSO1,214,2\nSO1,215,1\nSO2,215,3\n"
+SALES_FIELDS = [
+    field("OrderNumber", "canonical_order_lines", "order_id"),
+    field("ProductKey", "canonical_order_lines", "product_id"),
+    field("OrderQuantity", "canonical_order_lines", "quantity"),
+    field(None, "canonical_order_lines", "unit_price", PRICE),
+]
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+
+
+def load_products(tmp_path, text: str = PRODUCTS) -> None:
+    job = run(upload_text(tmp_path, text, name="products.csv"), PRODUCT_FIELDS)
+    assert job.status == "succeeded", job.error
+
+
+def order_revenue() -> dict[str, Decimal]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.external_id, r.revenue FROM kpi_order_revenue r JOIN canonical_orders o ON o.id = r.order_id"
+        )
+        return dict(cursor.fetchall())
+
+
+def lines() -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    return {
+        (line.order.external_id, line.product.external_id): (line.unit_price, line.amount)
+        for line in OrderLine.objects.select_related("order", "product")
+    }
+
+
+def test_lines_without_a_price_take_each_products_price_from_the_catalogue(db, tmp_path):
+    load_products(tmp_path)
+
+    job = run(upload_text(tmp_path, SALES, name="sales.csv"), SALES_FIELDS)
+
+    assert job.status == "succeeded", job.error
+    assert lines() == {
+        ("SO1", "214"): (Decimal("34.99"), Decimal("69.98")),
+        ("SO1", "215"): (Decimal("9.50"), Decimal("9.50")),
+        ("SO2", "215"): (Decimal("9.50"), Decimal("28.50")),
+    }
+    assert order_revenue() == {"SO1": Decimal("79.48"), "SO2": Decimal("28.50")}
+    assert job.report["tables"]["canonical_order_lines"]["rejected"] == 0
+
+
+def test_a_line_whose_product_is_not_in_the_catalogue_is_rejected_with_its_reason(db, tmp_path):
+    load_products(tmp_path)
+    text = SALES + "SO3,999,1\n"
+
+    job = run(upload_text(tmp_path, text, name="sales.csv"), SALES_FIELDS)
+
+    report = job.report["tables"]["canonical_order_lines"]
+    assert (report["inserted"], report["rejected"]) == (3, 1)
+    (error,) = [e for e in job.report["errors"] if "999" in e]
+    assert "no canonical_products row has external id or name '999'" in error
+    assert "load the products file first" in error
+    # The missing product is not invented as a placeholder: it could not have priced the line.
+    assert not Product.objects.filter(external_id="999").exists()
+    assert not OrderLine.objects.filter(product__external_id="999").exists()
+
+
+def test_a_line_whose_product_has_no_price_is_rejected_never_priced_zero(db, tmp_path):
+    load_products(tmp_path, PRODUCTS + "216,Water Bottle,\n")
+    text = SALES + "SO3,216,4\nSO4,,1\n"
+
+    job = run(upload_text(tmp_path, text, name="sales.csv"), SALES_FIELDS)
+
+    errors = job.report["errors"]
+    assert any("product '216' has no price in canonical_products" in e for e in errors), errors
+    assert any("the line names no product" in e for e in errors), errors
+    assert job.report["tables"]["canonical_order_lines"]["rejected"] == 2
+    assert not OrderLine.objects.filter(unit_price__isnull=True).exists()
+    assert not OrderLine.objects.filter(unit_price=0).exists()
+
+
+def test_running_the_priced_lines_again_changes_nothing(db, tmp_path):
+    load_products(tmp_path)
+    source = upload_text(tmp_path, SALES, name="sales.csv")
+    run(source, SALES_FIELDS)
+    before = lines()
+
+    again = run(source, SALES_FIELDS)
+
+    counts = again.report["tables"]["canonical_order_lines"]
+    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (0, 0, 3)
+    assert lines() == before
+
+
+def test_a_later_price_change_does_not_rewrite_lines_already_loaded(db, tmp_path):
+    load_products(tmp_path)
+    run(upload_text(tmp_path, SALES, name="sales.csv"), SALES_FIELDS)
+
+    load_products(tmp_path, PRODUCTS.replace("34.99", "39.99"))
+
+    assert OrderLine.objects.get(order__external_id="SO1", product__external_id="214").unit_price == Decimal("34.99")
+    assert Product.objects.get(external_id="214").price == Decimal("39.99")
+
+
+def test_the_preview_says_the_price_comes_from_the_product(db, tmp_path):
+    source = upload_text(tmp_path, SALES, name="sales.csv")
+
+    rows = transform_preview(source=source, fields=SALES_FIELDS)
+
+    assert {r["values"]["unit_price"] for r in rows} == {PRICED_AT_LOAD}
+    assert {r["values"]["product_id"] for r in rows} == {"214", "215"}
+    assert not any(r["errors"] for r in rows)
+
+
+def test_the_product_price_fills_only_a_lines_unit_price_and_needs_the_product(db, tmp_path):
+    source = upload_text(tmp_path, SALES, name="sales.csv")
+    without_product = [f for f in SALES_FIELDS if f["canonical_col"] != "product_id"]
+    on_orders = [*SALES_FIELDS[:3], field(None, "canonical_orders", "amount", PRICE)]
+    with_other_steps = [*SALES_FIELDS[:3], field(None, "canonical_order_lines", "unit_price", [*PRICE, {"op": "abs"}])]
+
+    assert any(
+        "map a column to canonical_order_lines.product_id" in e
+        for e in mapping_validate(source=source, fields=without_product)
+    )
+    assert any(
+        "fills canonical_order_lines.unit_price only" in e for e in mapping_validate(source=source, fields=on_orders)
+    )
+    assert any("the only step" in e for e in mapping_validate(source=source, fields=with_other_steps))
+    assert mapping_validate(source=source, fields=SALES_FIELDS) == []
