@@ -14,7 +14,8 @@ from psycopg import sql
 
 from mappings.engine.plan import TablePlan, line_amount_sql
 from mappings.engine.sql_files import sql_file
-from mappings.intake.duck import quote_ident
+from mappings.engine.transforms import SqlParams, compile_steps, duckdb_install_macros, transform_parse
+from mappings.intake.duck import duckdb_connect_locked, quote_ident, read_csv_relation_bound
 
 PRICES = "ll_prices"  # DuckDB table (ref, price) of the referenced products that have a price
 # Markers in the load's table of missing rows (direct.py's ll_missing.k), beside reference indexes 0, 1, ...
@@ -75,3 +76,23 @@ def priced_expressions(plan: TablePlan, row: str = "g") -> tuple[str, dict[str, 
         discount = f"{row}.{quote_ident('discount')}" if plan.column("discount") else None
         exprs["amount"] = line_amount_sql("pp.price", f"{row}.{quote_ident('quantity')}", discount)
     return join, exprs
+
+
+def file_distinct_values(
+    *, file_path: str, dialect: dict, column: str, transform: list | None, limit: int
+) -> list[str]:
+    """Up to `limit` distinct non-blank values of one column of the file, after its transform steps (the
+    proposer measures how many of a lines file's product keys the catalogue prices)."""
+    params = SqlParams()
+    expr = compile_steps(column, transform_parse(transform, columns=list(dialect.get("columns") or [])), params)
+    relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
+    query = (
+        f"SELECT DISTINCT CAST({expr.sql} AS VARCHAR) AS v FROM {relation} "
+        f"WHERE {expr.sql} IS NOT NULL LIMIT {int(limit)}"
+    )
+    conn = duckdb_connect_locked(file_path)
+    try:
+        duckdb_install_macros(conn)
+        return [v for (v,) in conn.execute(query, params.used_by(query)).fetchall()]
+    finally:
+        conn.close()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from canonical.models import AttributeKey
 from mappings.models import DataSource
 from mappings.proposer.attributes import keep_as_attributes
+from mappings.proposer.line_price import lines_without_price, product_price_proposal
 from mappings.proposer.llm import llm_review
 from mappings.proposer.propose import propose_from_profile, proposed_grain
-from mappings.selectors import known_keys, learned_mappings
+from mappings.selectors import known_keys, learned_mappings, product_keys_priced
 from mappings.services.profile import data_source_profile
 
 
@@ -17,8 +18,10 @@ def mapping_propose(
     """Proposals for an upload, in the contract's shape:
     {"file", "rows", "dialect", "proposals": [{"source_col", "canonical_table", "canonical_col",
     "transform", "confidence", "reason"}]}. Profiles the source first if it has no profile yet.
-    With ANTHROPIC_API_KEY set, an LLM's opinion is merged in (mappings/proposer/llm.py); what happened
-    with it is appended to `notes`. The columns left unmapped are then proposed as attributes
+    A lines file with a product and a quantity but no price gets its unit price from the products already
+    loaded, as far as they price its product keys (mappings/proposer/line_price.py). With ANTHROPIC_API_KEY
+    set, an LLM's opinion is merged in (mappings/proposer/llm.py); what happened with it is appended to
+    `notes`. The columns left unmapped are then proposed as attributes
     (mappings/proposer/attributes.py). Writes nothing but the profile.
     """
 
@@ -33,6 +36,12 @@ def mapping_propose(
         notes=notes,
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
+    product = lines_without_price(document["proposals"])
+    if product is not None and source.file_path:
+        # Lines with a product and a quantity but no price: the catalogue loaded before may price them.
+        priced = product_keys_priced(source=source, column=product["source_col"], transform=product.get("transform"))
+        price = product_price_proposal(proposals=document["proposals"], priced=priced, profile=profile)
+        document["proposals"] = [*document["proposals"], price]
     document = llm_review(document=document, profile=profile, notes=notes)
     # Last, so that the columns kept as attributes are those neither the proposer nor the LLM could place.
     registered = {(t, k): kind for t, k, kind in AttributeKey.objects.values_list("table", "key", "type")}

@@ -149,3 +149,110 @@ def test_the_product_price_fills_only_a_lines_unit_price_and_needs_the_product(d
     )
     assert any("the only step" in e for e in mapping_validate(source=source, fields=with_other_steps))
     assert mapping_validate(source=source, fields=SALES_FIELDS) == []
+
+
+# ---- The proposer: the evidence decides, as an analyst reads the files --------------------------------------
+
+
+def sales_lines(products: list[int], rows: int = 120) -> str:
+    """AdventureWorks-shaped sales lines: day-first dates, an order number repeated on its lines, a product
+    key, a customer key, a line number and a quantity; no price, no line total."""
+    out = ["OrderDate,OrderNumber,ProductKey,CustomerKey,OrderLineItem,OrderQuantity"]
+    for i in range(rows):
+        order = 45000 + i // 2
+        day = 1 + (i // 2) % 28
+        out.append(
+            f"{day:02d}-0{1 + i % 9}-2015,SO{order},{products[i % len(products)]},{11000 + (i * 7) % 90},"
+            f"{1 + i % 2},{1 + (i * 5) % 3}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def catalogue(keys: list[int], *, unpriced: tuple[int, ...] = ()) -> str:
+    rows = [f"{k},Product {k},{'' if k in unpriced else f'{10 + k % 40}.99'}" for k in keys]
+    return "ProductKey,ProductName,ProductPrice\n" + "\n".join(rows) + "\n"
+
+
+def proposed_price(tmp_path, text: str) -> dict | None:
+    from mappings.services.propose import mapping_propose
+
+    source = upload_text(tmp_path, text, name="sales_2015.csv")
+    proposals = mapping_propose(source=source)["proposals"]
+    return next((p for p in proposals if p["canonical_col"] == "unit_price"), None)
+
+
+PRODUCT_KEYS = list(range(300, 350))  # 50 products
+
+
+def test_lines_with_no_price_whose_products_are_all_priced_take_the_products_price(db, tmp_path):
+    load_products(tmp_path, catalogue(PRODUCT_KEYS))
+
+    price = proposed_price(tmp_path, sales_lines(PRODUCT_KEYS))
+
+    assert price["source_col"] is None and price["transform"] == PRICE
+    assert price["confidence"] >= 0.7
+    assert price["reason"].startswith(
+        "the lines have no price or line total; 100% of their products (50 of the 50 product keys in "
+        "'ProductKey') are priced in the catalogue, so each line takes its product's price"
+    )
+    assert "'OrderQuantity' is each line's quantity" in price["reason"]
+
+
+def test_98_percent_of_the_products_priced_is_the_catalogue_and_the_rest_are_rejected(db, tmp_path):
+    load_products(tmp_path, catalogue(PRODUCT_KEYS[:-1]))  # one product of the lines is not in the catalogue
+
+    price = proposed_price(tmp_path, sales_lines(PRODUCT_KEYS))
+
+    assert price["confidence"] >= 0.7
+    assert "98% of their products (49 of the 50 product keys in 'ProductKey')" in price["reason"]
+    assert "the lines of the 1 other product key will be rejected" in price["reason"]
+
+
+def test_a_catalogue_that_prices_few_of_the_lines_products_is_not_their_price_list(db, tmp_path):
+    load_products(tmp_path, catalogue(PRODUCT_KEYS[:10]))
+
+    price = proposed_price(tmp_path, sales_lines(PRODUCT_KEYS))
+
+    assert price["confidence"] < 0.7
+    assert "only 10 of the 50 product keys in 'ProductKey' are priced products" in price["reason"]
+
+
+def test_products_in_the_catalogue_without_prices_do_not_price_the_lines(db, tmp_path):
+    load_products(tmp_path, catalogue(PRODUCT_KEYS, unpriced=tuple(PRODUCT_KEYS[5:])))
+
+    price = proposed_price(tmp_path, sales_lines(PRODUCT_KEYS))
+
+    assert price["confidence"] < 0.7
+    assert "only 5 of the 50" in price["reason"]
+
+
+def test_ingest_auto_refuses_priceless_lines_until_the_products_file_is_loaded(db, tmp_path):
+    from mappings.services.ingest import AutoRefused, ingest_file
+
+    path = tmp_path / "sales_2015.csv"
+    path.write_text(sales_lines(PRODUCT_KEYS))
+
+    with pytest.raises(AutoRefused) as refused:
+        ingest_file(path=path, user=None, auto=True)
+
+    assert "canonical_order_lines.unit_price" in str(refused.value)
+    assert "load the products file first" in str(refused.value)
+    assert not OrderLine.objects.exists()
+
+
+def test_ingest_auto_prices_the_lines_from_the_products_loaded_first(db, tmp_path):
+    from mappings.services.ingest import ingest_file
+
+    load_products(tmp_path, catalogue(PRODUCT_KEYS[:-1]))
+    path = tmp_path / "sales_2015.csv"
+    path.write_text(sales_lines(PRODUCT_KEYS))
+
+    source, job = ingest_file(path=path, user=None, auto=True)
+
+    counts = job.report["tables"]["canonical_order_lines"]
+    # 120 lines over 50 products: the 2 lines of the product the catalogue lacks are rejected, named.
+    assert (counts["inserted"], counts["rejected"]) == (118, 2)
+    assert all("'349'" in e and "load the products file first" in e for e in job.report["errors"])
+    for line in OrderLine.objects.select_related("product"):
+        assert line.unit_price == line.product.price
+        assert line.amount == line.unit_price * line.quantity
