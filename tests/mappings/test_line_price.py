@@ -3,6 +3,7 @@ line's unit price from canonical_products, as an analyst would (the AdventureWor
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -256,3 +257,59 @@ def test_ingest_auto_prices_the_lines_from_the_products_loaded_first(db, tmp_pat
     for line in OrderLine.objects.select_related("product"):
         assert line.unit_price == line.product.price
         assert line.amount == line.unit_price * line.quantity
+
+
+# ---- The review page: the choice is shown, saved in the version, previewed ----------------------------------
+
+
+def _review_post(source, rows, steps: dict[int, dict[str, dict]] | None = None) -> dict:
+    data = {"rows": str(len(rows)), "on_missing_reference": "placeholder"}
+    for i, (col, target) in enumerate(rows):
+        data.update({f"source_col-{i}": col, f"target-{i}": target, f"transform-{i}": "", f"pii-{i}": "keep"})
+    for row, row_steps in (steps or {}).items():
+        data[f"step-{row}"] = list(row_steps)
+        for key, boxes in row_steps.items():
+            data.update({f"{box}-{row}-{key}": value for box, value in boxes.items()})
+    return data
+
+
+def _upload(tmp_path, name: str, text: str, user):
+    from mappings.services.sources import data_source_upload
+
+    path = tmp_path / name
+    path.write_text(text)
+    with open(path, "rb") as fh:
+        return data_source_upload(file=fh, name=name, user=user).source
+
+
+def test_the_review_page_shows_the_products_price_as_the_lines_unit_price(client, executive, tmp_path):
+    load_products(tmp_path, catalogue(PRODUCT_KEYS))
+    source = _upload(tmp_path, "sales_2015.csv", sales_lines(PRODUCT_KEYS), executive)
+    client.force_login(executive)
+
+    page = client.get(f"/uploads/{source.pk}/review/").content.decode()
+
+    (step,) = re.findall(r'<fieldset class="step" data-op="product_price"[^>]*>(.*?)</fieldset>', page, re.S)
+    assert "The line&#x27;s product&#x27;s price" in step and 'data-testid="product-price-note"' in step
+    assert "are priced in the catalogue, so each line takes its product&#x27;s price" in page
+
+
+def test_saving_the_review_keeps_the_products_price_in_the_mapping_version(client, executive, tmp_path):
+    source = _upload(tmp_path, "sales.csv", SALES, executive)
+    client.force_login(executive)
+    rows = [
+        ("OrderNumber", "canonical_order_lines.order_id"),
+        ("ProductKey", "canonical_order_lines.product_id"),
+        ("OrderQuantity", "canonical_order_lines.quantity"),
+        ("", "canonical_order_lines.unit_price"),
+    ]
+    data = _review_post(source, rows, {3: {"a": {"op": "product_price"}}})
+
+    preview = client.post(f"/uploads/{source.pk}/review/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    response = client.post(f"/uploads/{source.pk}/review/", data)
+
+    assert "the product&#x27;s price, at load" in preview
+    assert "is required" not in preview
+    assert response.status_code == 302, response.content.decode()[:2000]
+    price = source.mappings.get().fields.get(canonical_col="unit_price")
+    assert (price.source_col, price.transform) == (None, PRICE)
