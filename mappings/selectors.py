@@ -210,24 +210,18 @@ def known_keys(*, profile: dict) -> dict[str, dict[str, tuple[int, int]]]:
 PRICED_KEYS_MAX = 100_000  # distinct product keys read from a lines file: a catalogue is rarely bigger
 
 
-def product_keys_priced(*, source: DataSource, column: str, transform: list | None) -> PricedKeys:
-    """How many of the distinct product keys in `column` of the upload name a product of canonical_products
+def product_keys_priced(*, file_path: str, dialect: dict, column: str, transform: list | None) -> PricedKeys:
+    """How many of the distinct product keys in `column` of the file name a product of canonical_products
     (by external id, else by name, as the execution resolves them) and how many of those have a price; and
-    whether any product with a price is loaded at all. Reads the whole column (DuckDB) and the catalogue."""
+    how many products with a price are loaded at all. Reads the whole column (DuckDB) and the catalogue."""
     from django.db.models.functions import Lower
 
     from canonical.models import Product
     from mappings.engine.line_price import file_distinct_values
-    from mappings.services.storage import upload_readable_local
 
-    with upload_readable_local(source):
-        keys = file_distinct_values(
-            file_path=source.file_path,
-            dialect=source.dialect,
-            column=column,
-            transform=transform,
-            limit=PRICED_KEYS_MAX,
-        )
+    keys = file_distinct_values(
+        file_path=file_path, dialect=dialect, column=column, transform=transform, limit=PRICED_KEYS_MAX
+    )
     priced = dict(Product.objects.filter(external_id__in=keys).values_list("external_id", "price"))
     by_name = {k.lower(): k for k in keys if k not in priced}
     if by_name:

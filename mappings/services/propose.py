@@ -10,6 +10,7 @@ from mappings.proposer.llm import llm_review
 from mappings.proposer.propose import propose_from_profile, proposed_grain
 from mappings.selectors import known_keys, learned_mappings, product_keys_priced
 from mappings.services.profile import data_source_profile
+from mappings.services.storage import upload_readable_local
 
 
 def mapping_propose(
@@ -36,12 +37,9 @@ def mapping_propose(
         notes=notes,
     )
     document["rows"] = source.rows if source.rows is not None else document["rows"]
-    product = lines_without_price(document["proposals"])
-    if product is not None and source.file_path:
-        # Lines with a product and a quantity but no price: the catalogue loaded before may price them.
-        priced = product_keys_priced(source=source, column=product["source_col"], transform=product.get("transform"))
-        price = product_price_proposal(proposals=document["proposals"], priced=priced, profile=profile)
-        document["proposals"] = [*document["proposals"], price]
+    if source.file_path:
+        with upload_readable_local(source):
+            document = with_line_price(document, profile=profile, file_path=source.file_path, dialect=source.dialect)
     document = llm_review(document=document, profile=profile, notes=notes)
     # Last, so that the columns kept as attributes are those neither the proposer nor the LLM could place.
     registered = {(t, k): kind for t, k, kind in AttributeKey.objects.values_list("table", "key", "type")}
@@ -49,6 +47,19 @@ def mapping_propose(
         **document,
         "proposals": keep_as_attributes(proposals=document["proposals"], profile=profile, registered=registered),
     }
+
+
+def with_line_price(document: dict, *, profile: dict, file_path: str, dialect: dict) -> dict:
+    """The proposal document, plus a line price from the catalogue when its lines have a product and a quantity
+    but no price (proposer/line_price.py); `dialect` with the file's columns. Reads the file and the products."""
+    product = lines_without_price(document["proposals"])
+    if product is None:
+        return document
+    priced = product_keys_priced(
+        file_path=file_path, dialect=dialect, column=product["source_col"], transform=product.get("transform")
+    )
+    price = product_price_proposal(proposals=document["proposals"], priced=priced, profile=profile)
+    return {**document, "proposals": [*document["proposals"], price]}
 
 
 def mapping_grain_proposed(*, source: DataSource) -> dict:

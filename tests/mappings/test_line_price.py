@@ -313,3 +313,20 @@ def test_saving_the_review_keeps_the_products_price_in_the_mapping_version(clien
     assert response.status_code == 302, response.content.decode()[:2000]
     price = source.mappings.get().fields.get(canonical_col="unit_price")
     assert (price.source_col, price.transform) == (None, PRICE)
+
+
+def test_propose_mapping_proposes_what_ingest_auto_loads_for_priceless_lines(db, tmp_path):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    load_products(tmp_path, catalogue(PRODUCT_KEYS))
+    path = tmp_path / "sales_2015.csv"
+    path.write_text(sales_lines(PRODUCT_KEYS))
+    out = io.StringIO()
+
+    call_command("propose_mapping", str(path), "--json", stdout=out)
+
+    (price,) = [p for p in json.loads(out.getvalue())["proposals"] if p["canonical_col"] == "unit_price"]
+    assert (price["transform"], price["confidence"] >= 0.7) == (PRICE, True)
