@@ -61,6 +61,7 @@ STEP_LABELS = {
     "abs": "Absolute value",
     "negate": "Flip the sign",
     "hash": "Hash (SHA-256)",
+    "product_price": "The line's product's price",
 }
 assert set(STEP_LABELS) == set(ALLOWED_OPS), "every op of the allow-list has a label on the page"
 ARITHMETIC_OPS = ("multiply", "divide", "add", "subtract")

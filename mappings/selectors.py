@@ -13,6 +13,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.selectors import user_can_manage_data, user_role_names
 from mappings.models import DataSource, ExecutionJob, FieldMapping, Mapping
+from mappings.proposer.line_price import PricedKeys
 from mappings.proposer.text import normalize_header
 
 DATA_MANAGERS_ONLY = "Only executives, analysts and admins may upload, map and load data."
@@ -209,3 +210,33 @@ def known_keys(*, profile: dict) -> dict[str, dict[str, tuple[int, int]]]:
             if matched:
                 found.setdefault(name, {})[model._meta.db_table] = (matched, len(values))
     return found
+
+
+PRICED_KEYS_MAX = 100_000  # distinct product keys read from a lines file: a catalogue is rarely bigger
+
+
+def product_keys_priced(*, file_path: str, dialect: dict, column: str, transform: list | None) -> PricedKeys:
+    """How many of the distinct product keys in `column` of the file name a product of canonical_products
+    (by external id, else by name, as the execution resolves them) and how many of those have a price; and
+    how many products with a price are loaded at all. Reads the whole column (DuckDB) and the catalogue."""
+    from django.db.models.functions import Lower
+
+    from canonical.models import Product
+    from mappings.engine.line_price import file_distinct_values
+
+    keys = file_distinct_values(
+        file_path=file_path, dialect=dialect, column=column, transform=transform, limit=PRICED_KEYS_MAX
+    )
+    priced = dict(Product.objects.filter(external_id__in=keys).values_list("external_id", "price"))
+    by_name = {k.lower(): k for k in keys if k not in priced}
+    if by_name:
+        named = Product.objects.annotate(key=Lower("name")).filter(key__in=list(by_name))
+        for key, price in named.order_by("is_placeholder", "id").values_list("key", "price"):
+            priced.setdefault(by_name[key], price)
+    return PricedKeys(
+        column=column,
+        keys=len(keys),
+        found=len(priced),
+        priced=sum(1 for price in priced.values() if price is not None),
+        catalogue=Product.objects.filter(price__isnull=False, is_placeholder=False).count(),
+    )

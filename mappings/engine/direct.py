@@ -43,6 +43,13 @@ from psycopg import sql
 
 from canonical.schema import TABLES_BY_NAME
 from mappings.engine.collapse import Collapse, collapse_count
+from mappings.engine.line_price import (
+    priced_expressions,
+    product_prices_fetch,
+    reference_mode,
+    unpriced_reason,
+    unpriced_rows_sql,
+)
 from mappings.engine.plan import TablePlan
 from mappings.engine.sql_files import sql_file
 from mappings.engine.staging import (
@@ -233,9 +240,12 @@ class _Load:
         """Resolve each reference column; returns the DuckDB name of its map (ref → id)."""
         conn, cursor, plan = self.conn, self.cursor, self.plan
         names = []
-        if self.mode == "reject":
+        # Rows left out for a missing referent (mode "reject"), or a product that cannot price the line.
+        self.missing = self.mode == "reject" or plan.price_from_product is not None
+        if self.missing:
             conn.execute("CREATE TABLE ll_missing (source_row BIGINT, value VARCHAR, k INTEGER)")
         for k, col in enumerate(plan.references):
+            mode = reference_mode(plan, col.name, self.mode)
             column = quote_ident(col.name)
             refs = conn.sql(f"SELECT DISTINCT {column} AS ref FROM ll_good WHERE {column} IS NOT NULL").to_arrow_table()
             referent_table = TABLES_BY_NAME[col.references]
@@ -244,7 +254,7 @@ class _Load:
             _copy_arrow(cursor, sql.SQL("COPY {} (ref) FROM STDIN (FORMAT csv)").format(map_name), refs)
             cursor.execute(sql_file("reference_map_resolve.sql", map=map_name, referent=sql.Identifier(col.references)))
             created = reference_map_complete(
-                cursor, referent_table=referent_table, map_name=map_name, mode=self.mode, source_id=self.source.pk
+                cursor, referent_table=referent_table, map_name=map_name, mode=mode, source_id=self.source.pk
             )
             if created:
                 load.placeholders[col.references] = load.placeholders.get(col.references, 0) + created
@@ -256,7 +266,10 @@ class _Load:
                 names[-1],
                 [("ref", "VARCHAR"), ("id", "BIGINT")],
             )
-            if self.mode == "reject":
+            if mode == "reject" and mode != self.mode:  # the product that prices the line (line_price.py)
+                product_prices_fetch(cursor, conn, map_name=map_name, fetch=_fetch_into_duckdb)
+                conn.execute(unpriced_rows_sql(names[-1]))
+            elif mode == "reject":
                 # A row is reported for the first of its references that is missing.
                 conn.execute(
                     f"INSERT INTO ll_missing SELECT g.source_row, g.{column}, {k} FROM ll_good g "
@@ -264,18 +277,17 @@ class _Load:
                     f"AND NOT EXISTS (SELECT 1 FROM {names[-1]} m WHERE m.ref = g.{column}) "
                     "AND NOT EXISTS (SELECT 1 FROM ll_missing x WHERE x.source_row = g.source_row)"
                 )
-        if self.mode == "reject":
+        if plan.price_from_product is not None and "product_id" not in {c.name for c in plan.references}:
+            raise ValueError("a product_price step needs canonical_order_lines.product_id")  # mapping_validate
+        if self.missing:
             (missing,) = _one(conn, "SELECT count(*) FROM ll_missing")
             load.rejected += missing
             room = max(MAX_STORED_REJECTS - len(load.rejects), 0)
             refs = plan.references
             for row, value, k in conn.execute(f"SELECT * FROM ll_missing ORDER BY source_row LIMIT {room}").fetchall():
-                col = refs[k]
-                load.rejects.append(
-                    Reject(
-                        plan.name, row, col.source_col or col.name, value or "", missing_reason(col.references, value)
-                    )
-                )
+                col = refs[k] if k >= 0 else plan.column("product_id")
+                reason = missing_reason(col.references, value) if k >= 0 else unpriced_reason(k, value)
+                load.rejects.append(Reject(plan.name, row, col.source_col or col.name, value or "", reason))
         return names
 
     def _final(self, maps: list[str]) -> tuple[int, int]:
@@ -286,7 +298,7 @@ class _Load:
         numbered) and when the table has rows already (`_existing`)."""
         conn, plan = self.conn, self.plan
         ok = "ll_good"
-        if self.mode == "reject":
+        if self.missing:
             ok = "(SELECT * FROM ll_good g WHERE NOT EXISTS "
             ok += "(SELECT 1 FROM ll_missing x WHERE x.source_row = g.source_row))"
         rows, distinct = _one(conn, f"SELECT count(*), count(DISTINCT external_id) FROM {ok}")
@@ -301,9 +313,16 @@ class _Load:
             exprs.append(f"CAST(${flag} AS BOOLEAN)")
             params[flag] = value
         joins, refs = [], {c.name: k for k, c in enumerate(plan.references)}
+        priced: dict[str, str] = {}
+        if plan.price_from_product is not None:
+            join, priced = priced_expressions(plan)
+            joins.append(join)
         for col in value_cols:
             ident = quote_ident(col.name)
             names.append(col.name)
+            if col.name in priced:
+                exprs.append(priced[col.name])
+                continue
             if col.name in refs:
                 alias = f"m{refs[col.name]}"
                 joins.append(f"LEFT JOIN {maps[refs[col.name]]} {alias} ON {alias}.ref = g.{ident}")

@@ -53,6 +53,8 @@ NATURAL_KEYS = {  # table: (columns that must all be mapped, columns added when 
     "canonical_order_lines": (("order_id", "product_id"), ()),
     "canonical_inventory": (("product_id", "snapshot_date"), ("warehouse",)),
 }
+# Computed columns whose values come from the database at load time, not from the file (engine/line_price.py).
+DEFERRED = ("product_price",)
 # The date column whose months the KPI refresh needs to know about.
 DATE_COLUMNS = {
     "canonical_orders": "order_date",
@@ -70,7 +72,7 @@ class ColumnPlan:
     source_col: str | None
     steps: list = field(default_factory=list)
     references: str | None = None
-    computed: str = ""  # "", "line_amount" or "name_from_external_id"
+    computed: str = ""  # "", "line_amount", "name_from_external_id" or "product_price" (DEFERRED)
     date_format: dict | None = None  # the format "auto" resolved to over the whole column (dates.py), for the report
     attribute: bool = False  # an attribute: `name` is its key, `type` its attribute type (canonical/attributes.py)
 
@@ -123,6 +125,18 @@ class TablePlan:
         """The keys this plan writes: on an existing row they are replaced (a blank cell removes its key), and
         every other key of the row, from other files, stays."""
         return [a.name for a in self.attributes]
+
+    @property
+    def price_from_product(self) -> ColumnPlan | None:
+        """The unit price column taken from each line's product (a product_price step), if this plan has one."""
+        return next((c for c in self.columns if c.computed == "product_price"), None)
+
+    @property
+    def priced_at_load(self) -> list[str]:
+        """The columns the product's price gives (the unit price, and the line amount computed from it)."""
+        if self.price_from_product is None:
+            return []
+        return [c.name for c in self.columns if c.computed in (*DEFERRED, "line_amount")]
 
     @property
     def self_references(self) -> list[ColumnPlan]:
@@ -210,12 +224,12 @@ class TablePlan:
         outputs = [f"v{i} AS {quote_ident(col.name)}" for i, col in enumerate(out_cols)]
         by_name = {col.name: f"v{i}" for i, col in enumerate(out_cols)}
         for col in self.columns:
-            if col.computed == "line_amount":
-                discount = f"coalesce({by_name['discount']}, 0)" if "discount" in by_name else "0"
-                outputs.append(
-                    f"CAST(round({by_name['unit_price']} * {by_name['quantity']} * (1 - {discount}), 2) "
-                    f"AS DECIMAL(14, 2)) AS {quote_ident(col.name)}"
-                )
+            if col.name in self.priced_at_load:
+                # Known once the product references are resolved: the load computes them (engine/line_price.py).
+                outputs.append(f"CAST(NULL AS DECIMAL(14, 2)) AS {quote_ident(col.name)}")
+            elif col.computed == "line_amount":
+                amount = line_amount_sql(by_name["unit_price"], by_name["quantity"], by_name.get("discount"))
+                outputs.append(f"{amount} AS {quote_ident(col.name)}")
             elif col.computed == "name_from_external_id":
                 outputs.append(f"{by_name['external_id']} AS {quote_ident(col.name)}")
         if self.derived_external_id:
@@ -267,6 +281,12 @@ class _Literals:
 
     def bind(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
+
+
+def line_amount_sql(unit_price: str, quantity: str, discount: str | None) -> str:
+    """A line's amount when the file has none: unit price x quantity x (1 - discount), rounded to the cent."""
+    discount = f"coalesce({discount}, 0)" if discount else "0"
+    return f"CAST(round({unit_price} * {quantity} * (1 - {discount}), 2) AS DECIMAL(14, 2))"
 
 
 def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> str:
@@ -351,13 +371,15 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
             )
             continue
         schema_col: Column = table.column(f["canonical_col"])
+        steps = transform_parse(f["transform"], columns=columns)
         by_table.setdefault(table.name, []).append(
             ColumnPlan(
                 name=schema_col.name,
                 type=schema_col.type,
                 source_col=f["source_col"],
-                steps=transform_parse(f["transform"], columns=columns),
+                steps=steps,
                 references=schema_col.references,
+                computed="product_price" if steps and steps[0].op == "product_price" else "",
             )
         )
     _resolve_auto_dates(by_table, source, attributes)

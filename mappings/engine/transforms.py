@@ -171,6 +171,13 @@ class Negate(_Step):
     op: Literal["negate"]
 
 
+class ProductPrice(_Step):
+    """An order line's unit price taken from its product's price in canonical_products, when the lines file
+    has no price of its own (resolved at load, after the product reference: engine/line_price.py)."""
+
+    op: Literal["product_price"]
+
+
 Step = Annotated[
     Trim
     | Upper
@@ -192,7 +199,8 @@ Step = Annotated[
     | Subtract
     | Round
     | Abs
-    | Negate,
+    | Negate
+    | ProductPrice,
     Field(discriminator="op"),
 ]
 # The op names, in the order of the schema above: the one list the API, the engine and the page use.
@@ -201,7 +209,9 @@ ALLOWED_OPS: tuple[str, ...] = tuple(
 )
 _STEP = TypeAdapter(Step)
 # Steps that produce a value without a source column.
-COMPUTING_OPS = {"constant", "concat", "coalesce"}
+COMPUTING_OPS = {"constant", "concat", "coalesce", "product_price"}
+# The one place a product_price step may fill: an order line's unit price (it must be the column's only step).
+PRODUCT_PRICE_TARGET = ("canonical_order_lines", "unit_price")
 
 
 def transform_parse(transform: Any, *, columns: list[str] | None = None) -> list[_Step]:
@@ -351,6 +361,9 @@ def _compile_step(expr: Expr, step: _Step, params: SqlParams) -> Expr:  # noqa: 
             return Expr(f"abs({_number(expr, step.op, params)})", "number")
         case Negate():
             return Expr(f"(- {_number(expr, step.op, params)})", "number")
+        case ProductPrice():
+            # Not in the file: the load joins the product's price in (engine/line_price.py).
+            return Expr("CAST(NULL AS DECIMAL(38, 6))", "number")
     raise TransformInvalid(f"unsupported step {step!r}")  # pragma: no cover - the allow-list prevents it
 
 

@@ -65,7 +65,9 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                 NeedsReview(
                     near["source_col"],
                     target,
-                    f"required {target} only proposed at confidence {near['confidence']:.2f} (< {threshold:g})",
+                    f"required {target} only proposed at confidence {near['confidence']:.2f} (< {threshold:g})"
+                    # A computed proposal has no column to look at: its reason is what the person needs.
+                    + ("" if near["source_col"] else f": {near['reason']}"),
                 )
             )
         else:

@@ -541,6 +541,9 @@ def transform_preview(
         return _transform_preview(source=source, fields=fields, limit=limit, options=options)
 
 
+PRICED_AT_LOAD = "the product's price, at load"
+
+
 def _transform_preview(*, source: DataSource, fields: list[dict], limit: int, options: dict | None) -> list[dict]:
     data_source_scan(source=source)  # once, for a big upload not scanned yet: ragged rows read unshifted
     plans = plan_build_for(source=source, fields=fields, options=options)
@@ -555,6 +558,8 @@ def _transform_preview(*, source: DataSource, fields: list[dict], limit: int, op
             for number, values in enumerate(conn.execute(f"{query} LIMIT $preview_limit", params).fetchall()):
                 errors = values[-1] or []
                 shown = {n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)}
+                for name in plan.priced_at_load:  # read from canonical_products when the lines load
+                    shown[name] = PRICED_AT_LOAD
                 if plan.attributes:  # one column per attribute, as the JSON holds it (a number unquoted)
                     kept = json.loads(shown.pop("attributes"))
                     for key in plan.attribute_keys:

@@ -13,7 +13,14 @@ from canonical.attributes import VALUE_TYPE_TO_ATTRIBUTE, attribute_key, attribu
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from canonical.selectors import attribute_registry
 from canonical.services import AttributeUse, attribute_type_problems
-from mappings.engine.transforms import COMPUTING_OPS, SqlParams, TransformInvalid, compile_steps, transform_parse
+from mappings.engine.transforms import (
+    COMPUTING_OPS,
+    PRODUCT_PRICE_TARGET,
+    SqlParams,
+    TransformInvalid,
+    compile_steps,
+    transform_parse,
+)
 from mappings.models import DataSource, FieldMapping, Mapping
 from mappings.selectors import fields_targets
 
@@ -125,7 +132,14 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
             errors.append(f"{label}: {exc}")
             continue
         if source_col is None and not (steps and steps[0].op in COMPUTING_OPS):
-            errors.append(f"{label}: a computed column (no source_col) must start with constant, concat or coalesce")
+            errors.append(
+                f"{label}: a computed column (no source_col) must start with constant, concat, coalesce or "
+                "product_price"
+            )
+            continue
+        problem = _product_price_problem(table_name, col_name, source_col, steps)
+        if problem:
+            errors.append(f"{label}: {problem}")
             continue
         key = (table_name, col_name)
         if key in targets:
@@ -141,6 +155,12 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
         for table_name, table_uses in uses.items():
             registered = {k: row for (t, k), row in registry.items() if t == table_name}
             errors.extend(attribute_type_problems(table=table_name, uses=table_uses, registered=registered))
+    price = next((i for i, f in enumerate(fields) if isinstance(f, dict) and _takes_product_price(f)), None)
+    if price is not None and ("canonical_order_lines", "product_id") not in targets:
+        errors.append(
+            f"{_label(price, fields[price])}: the unit price comes from the line's product: map a column to "
+            "canonical_order_lines.product_id"
+        )
     if isinstance(options, dict) and options.get("grain") and options["grain"] not in {t for t, _ in targets}:
         errors.append(f"options.grain: {options['grain']} is not one of the tables this mapping fills")
     for table_name in sorted({t for t, _ in targets}):
@@ -156,6 +176,24 @@ def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = 
     if not targets and not errors:
         errors.append("nothing is mapped: map at least one column to a canonical table")
     return errors
+
+
+def _product_price_problem(table: str, col: str, source_col: str | None, steps: list) -> str:
+    """Why a field's product_price step cannot run ("" when it can): it is the whole of a computed unit price."""
+    if not any(s.op == "product_price" for s in steps):
+        return ""
+    if (table, col) != PRODUCT_PRICE_TARGET:
+        return "product_price fills canonical_order_lines.unit_price only"
+    if source_col is not None or len(steps) != 1:
+        return "product_price is the only step of a computed column (no source_col)"
+    return ""
+
+
+def _takes_product_price(field: dict) -> bool:
+    transform = field.get("transform")
+    return isinstance(transform, list) and any(
+        isinstance(s, dict) and s.get("op") == "product_price" for s in transform
+    )
 
 
 def mapping_grain(fields: list[dict], options: dict | None = None) -> str | None:

@@ -13,6 +13,7 @@ from mappings.profiling.profile import ProfileError, profile_file
 from mappings.proposer.propose import propose_from_profile
 from mappings.proposer.scoring import CONFIDENT
 from mappings.selectors import known_keys, learned_mappings
+from mappings.services.propose import with_line_price
 from mappings.services.sources import date_order_option
 from mappings.services.upload import UploadRejected, file_intake_check
 
@@ -37,19 +38,11 @@ class Command(BaseCommand):
                 if date_order:
                     dialect = {**dialect, "date_order": date_order}
                 profile = profile_file(path=readable, dialect=dialect, total_rows=dialect["rows"])
+                document = _proposal(file, profile, dialect, domain, readable)
         except UploadRejected as exc:
             raise CommandError(f"cannot read {path.name}: {exc}") from None
         except (ProfileError, OSError, UnicodeError) as exc:
             raise CommandError(f"cannot profile {file}: {exc}") from None
-        dialect = {k: v for k, v in dialect.items() if k not in ("columns", "rows", "ragged")}
-        try:
-            learned = learned_mappings(headers=[c["name"] for c in profile["columns"]])
-            keys = known_keys(profile=profile)
-        except DatabaseError:
-            learned, keys = {}, {}  # no database at hand: propose from the file alone
-        document = propose_from_profile(
-            file=str(file), profile=profile, dialect=dialect, domain_hint=domain, learned=learned, known_keys=keys
-        )
         if json:
             self.stdout.write(_json_dumps(document))
             return
@@ -60,6 +53,23 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{mark} {p['source_col'] or '(computed)'!s:30} → {target:45} {p['confidence']:.2f}  {p['reason']}"
             )
+
+
+def _proposal(file: str, profile: dict, dialect: dict, domain: str | None, readable) -> dict:
+    """As mapping_propose proposes for an upload (without the LLM), against the database when there is one."""
+    shown = {k: v for k, v in dialect.items() if k not in ("columns", "rows", "ragged")}
+    try:
+        learned = learned_mappings(headers=[c["name"] for c in profile["columns"]])
+        keys = known_keys(profile=profile)
+    except DatabaseError:
+        learned, keys = None, {}  # no database at hand: propose from the file alone
+    document = propose_from_profile(
+        file=str(file), profile=profile, dialect=shown, domain_hint=domain, learned=learned or {}, known_keys=keys
+    )
+    if learned is None:
+        return document
+    # Lines without a price: priced from the catalogue when it prices their products, as `ingest --auto` does.
+    return with_line_price(document, profile=profile, file_path=str(readable), dialect=dialect)
 
 
 def _json_dumps(document: dict) -> str:

@@ -100,9 +100,28 @@ def year_of(value, fmt: str) -> int | None:
     return datetime.strptime(str(value).strip(), fmt).year
 
 
-def compute(name: str, entry: dict, spec: dict) -> dict:
+def looked_up(header: list[str], rows: list[list], lookup: dict, specs: dict) -> tuple[list[str], list[list]]:
+    """The rows with columns of another file of the dataset joined in by key, as an analyst prices sales lines
+    from the price list: `lookup = { file, key (its column), ref (this file's column), columns }`. Values are
+    read as that file's decimals and written with a point; a row whose key the other file lacks gets "" (no
+    amount, so no revenue)."""
+    how = specs[lookup["file"]].get("read", {})
+    other_header, other_rows = read_table(CORPUS / lookup["file"], how)
+    at = {h: i for i, h in enumerate(other_header)}
+    table = {}
+    for r in other_rows:
+        values = [to_decimal(r[at[c]], how.get("decimal", ".")) for c in lookup["columns"]]
+        table[str(r[at[lookup["key"]]]).strip()] = ["" if v is None else str(v) for v in values]
+    ref = header.index(lookup["ref"])
+    blank = [""] * len(lookup["columns"])
+    return header + lookup["columns"], [r + table.get(str(r[ref]).strip(), blank) for r in rows]
+
+
+def compute(name: str, entry: dict, spec: dict, specs: dict | None = None) -> dict:
     how = spec.get("read", {})
     header, rows = read_table(CORPUS / name, how)
+    if spec.get("lookup"):
+        header, rows = looked_up(header, rows, spec["lookup"], specs or {})
     col = {h: i for i, h in enumerate(header)}
 
     def cell(row: list, column: str):
@@ -110,10 +129,12 @@ def compute(name: str, entry: dict, spec: dict) -> dict:
         return row[i] if i < len(row) else ""
 
     targets = spec.get("columns", {})
-    unknown = sorted(set(targets) - set(header))
+    # Columns joined from another file are the measure's, not the file's: they get no target.
+    own = header[: len(header) - len((spec.get("lookup") or {}).get("columns", []))]
+    unknown = sorted(set(targets) - set(own))
     if unknown:
         raise SystemExit(f"{name}: spec names columns the file does not have: {unknown}")
-    columns = {h: ([None if t == "" else t for t in targets[h]] if h in targets else None) for h in header}
+    columns = {h: ([None if t == "" else t for t in targets[h]] if h in targets else None) for h in own}
 
     entities = {}
     for entity, column in spec.get("entities", {}).items():
@@ -187,7 +208,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"no truth spec for: {missing}")
     stale = []
     for name, entry in manifest.items():
-        truth = compute(name, entry, specs[name])
+        truth = compute(name, entry, specs[name], specs)
         text = json.dumps(truth, indent=1, ensure_ascii=False) + "\n"
         out = HERE / f"{name}.json"
         if "--check" in argv:
