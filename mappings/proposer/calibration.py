@@ -27,6 +27,7 @@ from mappings.proposer.scoring import (
     KEY_SUFFIXES,
     Target,
     _header_evidence,
+    _number,
     _short_codes,
     _top_values,
     entity_owner,
@@ -273,3 +274,15 @@ def calibrated(confidence: float, signals: Signals) -> tuple[float, str]:
     if signals.kinds == ("header",):
         return ONE_KIND, "only the header speaks for it, nothing in the values confirms it: a person confirms"
     return ONE_KIND, "neither the header nor the values name it (the file's structure alone): a person confirms"
+
+
+def one_item_per_row_holds(proposals, by_name: dict, number: str) -> bool:
+    """A quantity of 1 on every row, read from items numbered 1..n within each order, is backed by a second,
+    whole-file kind of evidence when no column's values could be a count (whole numbers left unmapped): the
+    money on each row is then that row's value whatever it counted, so the revenue stays the file's."""
+    unmapped = {p.source_col for p in proposals if p.source_col and p.target is None} - {number}
+    for name in unmapped:
+        column = by_name.get(name) or {}
+        if column.get("type") == "integer" and not column.get("unique") and _number(column.get("min")) >= 0:
+            return False
+    return True

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from canonical.attributes import PREFIX as ATTRIBUTE_PREFIX
 from canonical.schema import TABLES_BY_NAME
 from mappings.proposer.assign import (
     Proposal,
@@ -28,7 +29,7 @@ from mappings.proposer.assign import (
     reference_duplicates,
     reference_fallback,
 )
-from mappings.proposer.calibration import CONTRADICT, calibrated, read_signals
+from mappings.proposer.calibration import CONTRADICT, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
@@ -281,7 +282,13 @@ def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
     A mapping users saved for this layout is a person's word: only values that contradict it lower it."""
     dates = sum(1 for c in by_name.values() if c.get("type") in ("date", "datetime"))
     for i, p in enumerate(proposals):
-        if not p.target:
+        # An attribute keeps a column as it is (a learned mapping may carry one): nothing to calibrate.
+        if not p.target or p.target.column.startswith(ATTRIBUTE_PREFIX):
+            continue
+        number = p.extra.get("items_numbered_by")
+        if number and one_item_per_row_holds(proposals, by_name, number):
+            why = "no other column's values could be a count: each row's money is its value either way"
+            proposals[i] = Proposal(p.source_col, p.target, p.confidence, f"{p.reason}; {why}", p.transform, p.extra)
             continue
         signals = read_signals(by_name.get(p.source_col or ""), p.target, grain=grain, date_columns=dates)
         if p.reason.startswith(LEARNED) and signals.values != CONTRADICT:
@@ -418,7 +425,9 @@ def _one_item_per_row(proposals: list[Proposal], table: str, number: str, taken:
     quantity = Target(table, "quantity")
     if table == "canonical_order_lines" and quantity not in taken:
         reason = f"no quantity column; '{number}' numbers the items of each order: each row is one item"
-        proposals.append(Proposal(None, quantity, 0.75, reason, [{"op": "constant", "value": 1}]))
+        proposals.append(
+            Proposal(None, quantity, 0.75, reason, [{"op": "constant", "value": 1}], {"items_numbered_by": number})
+        )
         taken.add(quantity)
 
 

@@ -145,25 +145,45 @@ def test_a_number_with_a_handful_of_values_over_many_rows_is_no_key(tmp_path, he
     assert all(p["confidence"] < AUTO for p in keys), keys
 
 
-def test_a_quantity_read_from_the_structure_alone_is_not_loaded_unseen(tmp_path):
-    """A marketplace's order items: no quantity column, items numbered 1, 2, 3 within each order. Each row
-    is probably one item, but only the structure says so (no header, no value holds a quantity): proposed
-    for a person to confirm, and --auto names the quantity as what needs one."""
+def _numbered_items(path, extra_header: str = "", extra=lambda i, item: "") -> None:
     rows = []
     for i in range(25):
         for item in range(1, 2 + i % 3):
-            rows.append(f"ord{i:04d},{item},prod{(i + item) % 7},2017-09-{1 + i % 28:02d} 09:45:35,{10 + i}.90\n")
+            rows.append(f"ord{i:04d},{item},prod{(i + item) % 7},2017-09-{1 + i % 28:02d} 09:45:35,{10 + i}.90")
+            rows[-1] += extra(i, item) + "\n"
+    path.write_text(f"order_id,order_item_id,product_id,shipping_limit_date,price{extra_header}\n" + "".join(rows))
+
+
+def test_one_item_per_numbered_row_is_confident_when_no_column_could_count_them(tmp_path):
+    """A marketplace's order items: no quantity column, items numbered 1, 2, 3 within each order. The
+    structure says each row is one item, and the whole file agrees: no other column's values could be a
+    count, so each row's price is that row's value whatever it counted — the revenue is the file's."""
     path = tmp_path / "order_items.csv"
-    path.write_text("order_id,order_item_id,product_id,shipping_limit_date,price\n" + "".join(rows))
+    _numbered_items(path)
     profile, doc, by_col = _propose(path)
 
     quantity = _to(by_col, None, "canonical_order_lines", "quantity")
     assert quantity is not None and quantity["transform"] == [{"op": "constant", "value": 1}]
-    assert quantity["confidence"] == ONE_KIND
-    assert "the file's structure alone" in quantity["reason"]
+    assert quantity["confidence"] >= AUTO
+    assert "no other column's values could be a count" in quantity["reason"]
     # The key built from the order and the item number has a header and unique values: it stays confident.
     key = _to(by_col, "order_id", "canonical_order_lines", "external_id")
     assert key["confidence"] >= AUTO
+
+
+def test_a_quantity_read_from_the_structure_alone_is_not_loaded_unseen(tmp_path):
+    """The same items with an unnamed column of small whole numbers the proposer leaves unmapped: it may be
+    how many of the item each row sold, so one item per row is the structure's word alone: proposed for a
+    person to confirm, and --auto names the quantity as what needs one."""
+    path = tmp_path / "order_items.csv"
+    _numbered_items(path, ",zz", lambda i, item: f",{1 + (i * item) % 4}")
+    profile, doc, by_col = _propose(path)
+
+    assert _to(by_col, "zz", "canonical_order_lines", "quantity") is None
+    quantity = _to(by_col, None, "canonical_order_lines", "quantity")
+    assert quantity is not None and quantity["transform"] == [{"op": "constant", "value": 1}]
+    assert quantity["confidence"] == ONE_KIND
+    assert "the file's structure alone" in quantity["reason"]
     accepted = [p for p in doc["proposals"] if p["canonical_table"] and p["confidence"] >= AUTO]
     problems = [
         n.line() for n in auto_gate(proposals=doc["proposals"], accepted=accepted, profile=profile, threshold=AUTO)
