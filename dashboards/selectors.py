@@ -11,6 +11,7 @@ KPI data.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -76,12 +77,21 @@ def dashboards_for_user(user: User) -> QuerySet[Dashboard]:
 
 
 def _dashboard_perms(user: User, dashboard: Dashboard) -> set[str]:
-    """The user's permissions on one dashboard: owner and superusers all; others from guardian (user + groups)."""
+    """The user's permissions on one dashboard: owner and superusers all; others from guardian (user + groups).
+
+    Kept on the dashboard instance for that user: a request that checks access, then whether the caller may change
+    it (a page, a widget partial), asks guardian once (two queries), not once per check. The instance lives for the
+    request that loaded it."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     if user.is_superuser or (dashboard.owner_id is not None and dashboard.owner_id == user.pk):
         return {"view_dashboard", "change_dashboard"}
-    return set(ObjectPermissionChecker(user).get_perms(dashboard))
+    kept = getattr(dashboard, "_perms_of_user", None)
+    if kept is not None and kept[0] == user.pk:
+        return set(kept[1])
+    perms = set(ObjectPermissionChecker(user).get_perms(dashboard))
+    dashboard._perms_of_user = (user.pk, frozenset(perms))
+    return perms
 
 
 def user_can_view_dashboard(user: User, dashboard: Dashboard) -> bool:
@@ -133,6 +143,54 @@ def widget_get_for_user(user: User, dashboard: Dashboard, widget_id: int | str) 
         return dashboard.widgets.get(pk=int(widget_id))
     except (Widget.DoesNotExist, ValueError, TypeError):
         raise Http404("No such widget") from None
+
+
+VIEWING_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class DashboardViewing:
+    """A dashboard the user may view, its widgets in page order and whether the user may change it."""
+
+    dashboard: Dashboard
+    widgets: list[Widget]
+
+    def widget(self, widget_id: int | str) -> Widget:
+        """One of its widgets (404 when it has no such widget), as `widget_get_for_user`."""
+        try:
+            wanted = int(widget_id)
+        except (ValueError, TypeError):
+            raise Http404("No such widget") from None
+        found = next((w for w in self.widgets if w.pk == wanted), None)
+        if found is None:
+            raise Http404("No such widget")
+        return found
+
+
+def _viewing_key(user: User, slug: str) -> str:
+    digest = hashlib.sha256(f"{user.pk}\x00{slug}".encode()).hexdigest()[:32]
+    return f"dash:viewing:v1:{digest}"
+
+
+def dashboard_viewing_for_user(user: User, slug: str) -> DashboardViewing:
+    """`dashboard_get_for_user(user, slug)` with its widgets, for the read-only pages a viewer opens again and again
+    (the page, each widget partial): cached per user and dashboard under the access generation, which every change
+    of roles, shares, dashboards, widgets or the user bumps after its commit
+    (`dashboards.polling.poll_contexts_invalidate`), as the poll's context and the KPI reads' scope are. A refused
+    or missing dashboard is never cached: 403/404 cost the full check every time. The generation is read BEFORE the
+    check, so a check made before a change is stored under the generation before it and never served after the
+    bump."""
+    key = _viewing_key(user, slug)
+    found = _cache_get_many([ACCESS_GENERATION_KEY, key])
+    generation = found.get(ACCESS_GENERATION_KEY, 0)
+    entry = found.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
+        return entry[1]
+    dashboard = dashboard_get_for_user(user, slug)
+    viewing = DashboardViewing(dashboard=dashboard, widgets=list(dashboard.widgets.all()))
+    user_can_change_dashboard(user, dashboard)  # kept on the instance (`_dashboard_perms`): cached with it
+    _cache_set(key, (generation, viewing), VIEWING_CACHE_SECONDS)
+    return viewing
 
 
 # --- KPI reads: the one row-filtering function ----------------------------------------------------
