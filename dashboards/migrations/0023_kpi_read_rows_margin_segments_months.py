@@ -15,6 +15,6 @@ FORWARD = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dashboards", '0022_merge_monthly_and_team_rows')]
+    dependencies = [("dashboards", "0022_merge_monthly_and_team_rows")]
 
     operations = [migrations.RunSQL(FORWARD, migrations.RunSQL.noop)]
