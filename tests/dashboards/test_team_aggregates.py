@@ -668,3 +668,46 @@ def test_a_teams_gross_margin_with_some_costs_unknown_equals_summing_its_reps(co
 def per_rep_rows(user) -> list[dict]:
     """The user's per-rep gross margin rows as stored (month and rep)."""
     return per_rep_read(user, "gross_margin", {"order_by": ["month"]})
+
+
+ONE_EMPLOYEE_READS = [
+    ("top_products", TOP_PRODUCTS_QUERY),
+    ("top_customers", TOP_CUSTOMERS_QUERY),
+    ("top_products", {"group_by": ["product_id"], "measures": ["revenue", "line_count"], "order_by": ["product_id"]}),
+    ("monthly_revenue", {"group_by": ["month"], "measures": ["revenue", "order_count"], "order_by": ["month"]}),
+]
+
+
+def grouped_read(user, view_name, options, filters=None) -> list[dict]:
+    """The read summed with GROUP BY, as before one employee's rows were read as stored."""
+    original = query_module._one_employee
+    query_module._one_employee = lambda *args: False
+    try:
+        return per_rep_read(user, view_name, options, filters)
+    finally:
+        query_module._one_employee = original
+
+
+@pytest.mark.parametrize(("view_name", "options"), ONE_EMPLOYEE_READS)
+def test_a_reps_own_rows_are_read_as_stored_and_equal_the_grouped_read(company, view_name, options):
+    rep = persona("ranked-rep", Role.SALES_REP, company["reps"][5])
+    query = kpi_query_build(view_name=view_name, options=options)
+    statement, params = query_module.kpi_statement(query, selectors._effective_ids(user_row_scope(rep), query))
+
+    rows = kpi_rows_for_user(user=rep, view_name=view_name, options=options)
+
+    assert "GROUP BY" not in statement.as_string(connection.connection)
+    assert company["reps"][5].pk in params  # `= %s`: one id, not an array (the scope index gives its rows in order)
+    assert rows and rows == grouped_read(rep, view_name, options)
+
+
+def test_a_managers_rep_filter_reads_that_reps_rows_as_stored(company):
+    manager = as_manager("filtering", company["managers"][1])
+    rep = company["reps"][4]
+    assert rep.manager_id == company["managers"][1].pk
+    filters = DashboardFilters(rep=rep.pk)
+
+    rows = kpi_rows_for_user(user=manager, view_name="top_products", options=TOP_PRODUCTS_QUERY, filters=filters)
+
+    assert rows and rows == grouped_read(manager, "top_products", TOP_PRODUCTS_QUERY, filters)
+    assert rows == per_rep_read(persona("rep-itself", Role.SALES_REP, rep), "top_products", TOP_PRODUCTS_QUERY)
