@@ -29,7 +29,7 @@ from psycopg import errors as pg_errors
 
 from accounts.models import User
 from accounts.selectors import RowScope, user_can_manage_data, user_row_scope
-from config.replica import PRIMARY, REPLICA, read_alias, replica_configured
+from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
@@ -54,6 +54,9 @@ ACCESS_GENERATION_KEY = "dash:poll:generation"
 # records its state (`dashboards.polling.poll_freshness_invalidate`).
 FRESHNESS_CACHE_KEY = "dash:poll:freshness:v1"
 FRESHNESS_CACHE_SECONDS = 5
+# The primary's WAL position after the last refresh recorded its state (`dashboards.polling.poll_freshness_invalidate`):
+# a freshness read on a standby that has not replayed it is the state before that refresh, and is not cached.
+FRESHNESS_POSITION_KEY = "dash:poll:freshness-lsn:v1"
 SCOPE_CACHE_SECONDS = 60
 
 
@@ -240,7 +243,7 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     using = read_alias(user)
     shared_alias = REPLICA if replica_configured() else PRIMARY
     keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
-    keys = [ACCESS_GENERATION_KEY, FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else [])
+    keys = [ACCESS_GENERATION_KEY, FRESHNESS_CACHE_KEY, FRESHNESS_POSITION_KEY] + ([_scope_key(user)] if keyed else [])
     found = _cache_get_many(keys)
     generation = found.get(ACCESS_GENERATION_KEY, 0)
     entry = found.get(_scope_key(user)) if keyed else None
@@ -254,10 +257,23 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     if not isinstance(freshness, dict) or not set(names) <= set(freshness):
         if using == shared_alias:
             freshness = kpi_freshness_many(list(KPI_VIEWS), using=using)
-            _cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
+            freshness_cache_set(freshness, using=using, position=found.get(FRESHNESS_POSITION_KEY))
         else:
             freshness = kpi_freshness_many(names, using=using)
     return ReadContext(scope=scope, freshness=freshness, using=using)
+
+
+def freshness_cache_set(freshness: dict[str, dict], *, using: str, position: str | None) -> None:
+    """Cache every view's freshness for FRESHNESS_CACHE_SECONDS, unless it was read on a standby that had not
+    replayed `position` (FRESHNESS_POSITION_KEY, read before the freshness): the state before the last refresh,
+    which would be served for seconds after the standby caught up (and with it, rows cached under the old stamp)."""
+    if using == REPLICA and position:
+        try:
+            if not replica_has_replayed(position):
+                return
+        except DatabaseError:
+            return
+    _cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
 
 
 def kpi_freshness(view_name: str, *, using: str = PRIMARY) -> dict:
