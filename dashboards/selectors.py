@@ -10,6 +10,7 @@ KPI data.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import logging
@@ -192,7 +193,11 @@ def dashboard_viewing_for_user(user: User, slug: str) -> DashboardViewing:
     dashboard = dashboard_get_for_user(user, slug)
     viewing = DashboardViewing(dashboard=dashboard, widgets=list(dashboard.widgets.all()))
     user_can_change_dashboard(user, dashboard)  # kept on the instance (`_dashboard_perms`): cached with it
-    _cache_set(key, (generation, viewing), VIEWING_CACHE_SECONDS)
+    cached = copy.copy(dashboard)
+    if dashboard.owner is not None:  # the page shows the owner's name: never put a password hash in the cache
+        cached.owner = copy.copy(dashboard.owner)
+        cached.owner.password = ""
+    _cache_set(key, (generation, dataclasses.replace(viewing, dashboard=cached)), VIEWING_CACHE_SECONDS)
     return viewing
 
 

@@ -181,3 +181,14 @@ def test_an_outsider_is_refused_the_page_and_a_widget_every_time(client, outside
     for _ in range(2):  # a refusal is never cached: the second request is checked again
         assert client.get(f"/dashboards/{sales_dashboard.slug}/").status_code == 403
         assert client.get(widget_url(sales_dashboard, widget), HTTP_HX_REQUEST="true").status_code == 403
+
+
+def test_the_cached_dashboard_carries_no_password_hash(manager, sales_dashboard):
+    from dashboards.selectors import dashboard_viewing_for_user
+
+    first = dashboard_viewing_for_user(manager, sales_dashboard.slug)
+    cached = dashboard_viewing_for_user(manager, sales_dashboard.slug)
+    assert first.dashboard.owner.password  # the request that checked access has the real owner
+    assert cached.dashboard.owner.username == first.dashboard.owner.username
+    assert cached.dashboard.owner.password == ""
+    assert [w.pk for w in cached.widgets] == [w.pk for w in first.widgets]
