@@ -66,14 +66,16 @@ def _measure(reads: int) -> list[tuple[str, str, str]]:
     queries = [selectors.widget_query(w, DashboardFilters()) for w in widgets]
     statements = [selectors._statement(q, selectors._effective_ids(scope, q)) for q in queries]
     names = [q.view.name for q in queries]
-    on = {PRIMARY: [], REPLICA: []}
     results = {}
-    for i in range(reads + 20):
-        for alias in (REPLICA, PRIMARY) if i % 2 else (PRIMARY, REPLICA):  # interleaved: same machine load
-            started = time.perf_counter()
+
+    def read_on(alias):
+        def read():
             results[alias] = kpi_read_with_repair(scope, statements, names, using=alias)
-            if i >= 20:  # warm-up
-                on[alias].append((time.perf_counter() - started) * 1000)
+
+        return read
+
+    # Interleaved (the standby's and the primary's reads take turns): the same machine load for both.
+    on = _timed_reads({PRIMARY: read_on(PRIMARY), REPLICA: read_on(REPLICA)}, samples=reads, warmup=20)
     same = results[PRIMARY] == results[REPLICA]
 
     seen, poll_ms = _idle_poll(rep, dashboard, reads)
@@ -202,9 +204,10 @@ def _forget_cached_rows() -> None:
         client.delete(*keys)
 
 
-def _role_reads(users: dict, samples: int) -> list[dict]:
-    """Every read of `_reads` by every role, twice: with every cache emptied before each read (`cold`, as
-    bench/kpi.py measures) and with only the result cache emptied (`hot`: scope and freshness cached)."""
+def _role_reads(users: dict, samples: int, *, modes=("cold", "hot"), only: tuple[str, ...] = ()) -> list[dict]:
+    """Every read of `_reads` (those whose label holds one of `only`, when given) by every role, twice: with every
+    cache emptied before each read (`cold`, as bench/kpi.py measures) and with only the result cache emptied (`hot`:
+    scope and freshness cached); `modes` picks."""
     from django.core.cache import cache
 
     from bench.timing import percentile
@@ -212,23 +215,48 @@ def _role_reads(users: dict, samples: int) -> list[dict]:
 
     out = []
     for label, view, read in _reads(users["executive"]):
+        if only and not any(part in label for part in only):
+            continue
         for role, user in users.items():
             entry = {"read": label, "view": view, "dataset": KPI_VIEWS[view].dataset, "role": role}
+            rows = []
             for mode, forget in (("cold", cache.clear), ("hot", _forget_cached_rows)):
-                timings, rows = [], 0
-                began = time.perf_counter()
-                for i in range(samples + 3):
-                    forget()
-                    start = time.perf_counter()
-                    rows = len(read(user))
-                    if i >= 3:
-                        timings.append((time.perf_counter() - start) * 1000)
-                    if len(timings) >= READ_MIN_SAMPLES and time.perf_counter() - began > READ_BUDGET_S:
-                        break
+                if mode not in modes:
+                    continue
+
+                def once(read=read, user=user, rows=rows):
+                    rows[:] = read(user)
+
+                (timings,) = _timed_reads(
+                    {mode: once}, samples=samples, warmup=3, before=forget, budget_s=READ_BUDGET_S
+                ).values()
                 entry[mode] = {"p50": percentile(timings, 50), "p95": percentile(timings, 95), "reads": len(timings)}
-                entry["row_count"] = rows
+                entry["row_count"] = len(rows)
             out.append(entry)
     return out
+
+
+def _timed_reads(
+    reads: dict, *, samples: int, warmup: int, before=None, budget_s: float | None = None
+) -> dict[str, list[float]]:
+    """Milliseconds of each read (name -> callable), `samples` times after `warmup` untimed rounds; the reads take
+    turns in each round, in alternating order, so they share the machine's load. `before` runs untimed before each
+    read (a cache emptied); with `budget_s`, rounds stop once READ_MIN_SAMPLES are in and the budget is spent."""
+    timings: dict[str, list[float]] = {name: [] for name in reads}
+    names = list(reads)
+    began = time.perf_counter()
+    for i in range(samples + warmup):
+        for name in names if i % 2 == 0 else names[::-1]:
+            if before is not None:
+                before()
+            started = time.perf_counter()
+            reads[name]()
+            if i >= warmup:
+                timings[name].append((time.perf_counter() - started) * 1000)
+        done = min(len(t) for t in timings.values())
+        if budget_s is not None and done >= READ_MIN_SAMPLES and time.perf_counter() - began > budget_s:
+            break
+    return timings
 
 
 def _ingest_with_refreshes(orders_csv: Path, executive, workdir: Path, refresh_workers: int = 1) -> dict:
@@ -327,8 +355,7 @@ def _measure_scale(
     import django
 
     django.setup()
-    from bench.dashboard import bench_page_load, ensure_users_and_dashboard
-    from bench.kpi import _vp
+    from bench.dashboard import bench_page_load
     from dashboards.services.refresh import kpi_views_refresh_all
 
     result: dict = {}
@@ -336,19 +363,7 @@ def _measure_scale(
     kpi_views_refresh_all(full=True)
     result["kpi_built_s"] = round(time.perf_counter() - started, 1)
     result["replay_wait_s"] = round(_wait_replayed(), 2)
-    users, dashboard = ensure_users_and_dashboard()
-    roles = {
-        "executive": users["executive"],
-        "VP": _vp(users["manager"]),
-        "manager": users["manager"],
-        "rep": users["rep"],
-    }
-    from accounts.selectors import user_row_scope
-
-    result["scope"] = {
-        role: ("all rows" if user_row_scope(u).all_rows else f"{len(user_row_scope(u).employee_ids)} employees")
-        for role, u in roles.items()
-    }
+    users, dashboard, roles, result["scope"] = _roles()
     _wait_replayed()
     if reads:
         result["reads"] = _role_reads(roles, samples)
@@ -364,6 +379,52 @@ def _measure_scale(
         }
     result["ingest_refresh"] = _ingest_with_refreshes(orders_csv, users["executive"], workdir, refresh_workers)
     return result
+
+
+def _roles():
+    """The bench's four roles on the prepared data (bench/dashboard.py's users, and the VP above the manager)."""
+    from accounts.selectors import user_row_scope
+    from bench.dashboard import ensure_users_and_dashboard
+    from bench.kpi import _vp
+
+    users, dashboard = ensure_users_and_dashboard()
+    roles = {
+        "executive": users["executive"],
+        "VP": _vp(users["manager"]),
+        "manager": users["manager"],
+        "rep": users["rep"],
+    }
+    scope = {
+        role: ("all rows" if user_row_scope(u).all_rows else f"{len(user_row_scope(u).employee_ids)} employees")
+        for role, u in roles.items()
+    }
+    return users, dashboard, roles, scope
+
+
+def _main_here(args: argparse.Namespace) -> int:
+    """--here: the role reads (`_role_reads`) on the database DATABASE_URL names, prepared and built already (no
+    cluster started): a before/after of a change to a view, on one machine state. Printed only."""
+    import django
+
+    django.setup()
+    _, _, roles, scope = _roles()
+    loads = [os.getloadavg()[0]]
+    only = tuple(part for part in (args.only or "").split(",") if part)
+    reads = _role_reads(roles, args.reads, modes=tuple(args.modes.split(",")), only=only)
+    loads.append(os.getloadavg()[0])
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · load average {loads[0]:.1f} → {loads[1]:.1f} · scopes {scope}")
+    mode = args.modes.split(",")[-1]
+    print("| read | " + " | ".join(roles) + f" |  ({mode}: p95 / p50 ms over {args.reads} reads)")
+    print("|---|" + "---|" * len(roles))
+    labels = list(dict.fromkeys(r["read"] for r in reads))
+    cell = {(r["read"], r["role"]): r[mode] for r in reads}
+    for label in labels:
+        print(
+            f"| {label} | "
+            + " | ".join(f"{cell[label, r]['p95']:.1f} / {cell[label, r]['p50']:.1f}" for r in roles)
+            + " |"
+        )
+    return 0
 
 
 def _render_scale(result: dict, orders: int, commit: str, loads: tuple[float, float]) -> str:
@@ -541,9 +602,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--append-to", type=Path, help="with --orders: append the section to this results file")
     parser.add_argument("--ingest-only", action="store_true", help="with --orders: only the ingest + refresh row")
     parser.add_argument("--refresh-workers", type=int, default=1, help="with --orders: refresh worker processes")
+    parser.add_argument(
+        "--here", action="store_true", help="only the role reads, on the prepared database DATABASE_URL names"
+    )
+    parser.add_argument("--only", help="with --here: comma-separated parts of the read labels to measure")
+    parser.add_argument("--modes", default="hot", help="with --here: cold,hot or one of them (default hot)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.here:
+        return _main_here(args)
     if args.child and args.orders:
         import json
 

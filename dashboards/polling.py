@@ -17,8 +17,9 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
@@ -30,8 +31,9 @@ from dashboards.models import Widget
 from dashboards.presenters import widget_etag
 from dashboards.selectors import (
     FRESHNESS_CACHE_KEY,
-    FRESHNESS_CACHE_SECONDS,
+    FRESHNESS_POSITION_KEY,
     dashboard_get_for_user,
+    freshness_cache_set,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_
     """
     key = _context_key(session_key, slug)
     generation = access_generation(user)
-    found = _cache_get_many([key, _FRESHNESS_KEY])
+    found = _cache_get_many([key, _FRESHNESS_KEY, FRESHNESS_POSITION_KEY])
     context = found.get(key)
     if context is None or context["generation"] != generation:
         context = _context(user, slug, generation)
@@ -105,7 +107,9 @@ def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_
     names |= {KPI_VIEWS[v].undated for v in names if v in KPI_VIEWS and KPI_VIEWS[v].undated}
     if freshness is None or not names <= set(freshness):
         freshness = _freshness()
-        _cache_set(_FRESHNESS_KEY, freshness, FRESHNESS_CACHE_SECONDS)
+        freshness_cache_set(
+            freshness, using=REPLICA if replica_configured() else PRIMARY, position=found.get(FRESHNESS_POSITION_KEY)
+        )
     etags: dict[int, str] = {}
     for pk, view_name, updated in context["widgets"]:
         widget = Widget(pk=pk, updated_at=parse_datetime(updated) if updated else None)
@@ -128,5 +132,16 @@ def poll_freshness_invalidate() -> None:
         except Exception:
             logger.warning("could not drop the cached freshness", exc_info=True)
 
+    def committed() -> None:
+        # Where the standby must be before a freshness read there is cached again (`freshness_cache_set`).
+        if replica_configured():
+            try:
+                with connections[PRIMARY].cursor() as cursor:
+                    cursor.execute("SELECT pg_current_wal_lsn()::text")
+                    cache.set(FRESHNESS_POSITION_KEY, cursor.fetchone()[0], settings.READ_YOUR_WRITES_SECONDS)
+            except Exception:
+                logger.warning("could not remember the refresh's commit position", exc_info=True)
+        drop()
+
     drop()
-    transaction.on_commit(drop)
+    transaction.on_commit(committed)

@@ -10,7 +10,9 @@ KPI data.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from psycopg import errors as pg_errors
 
 from accounts.models import User
 from accounts.selectors import RowScope, access_generation, user_can_manage_data, user_row_scope
-from config.replica import PRIMARY, REPLICA, read_alias, replica_configured
+from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
@@ -50,6 +52,9 @@ CACHE_SECONDS = 300
 # records its state (`dashboards.polling.poll_freshness_invalidate`).
 FRESHNESS_CACHE_KEY = "dash:poll:freshness:v1"
 FRESHNESS_CACHE_SECONDS = 5
+# The primary's WAL position after the last refresh recorded its state (`dashboards.polling.poll_freshness_invalidate`):
+# a freshness read on a standby that has not replayed it is the state before that refresh, and is not cached.
+FRESHNESS_POSITION_KEY = "dash:poll:freshness-lsn:v1"
 SCOPE_CACHE_SECONDS = 60
 
 
@@ -73,12 +78,21 @@ def dashboards_for_user(user: User) -> QuerySet[Dashboard]:
 
 
 def _dashboard_perms(user: User, dashboard: Dashboard) -> set[str]:
-    """The user's permissions on one dashboard: owner and superusers all; others from guardian (user + groups)."""
+    """The user's permissions on one dashboard: owner and superusers all; others from guardian (user + groups).
+
+    Kept on the dashboard instance for that user: a request that checks access, then whether the caller may change
+    it (a page, a widget partial), asks guardian once (two queries), not once per check. The instance lives for the
+    request that loaded it."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     if user.is_superuser or (dashboard.owner_id is not None and dashboard.owner_id == user.pk):
         return {"view_dashboard", "change_dashboard"}
-    return set(ObjectPermissionChecker(user).get_perms(dashboard))
+    kept = getattr(dashboard, "_perms_of_user", None)
+    if kept is not None and kept[0] == user.pk:
+        return set(kept[1])
+    perms = set(ObjectPermissionChecker(user).get_perms(dashboard))
+    dashboard._perms_of_user = (user.pk, frozenset(perms))
+    return perms
 
 
 def user_can_view_dashboard(user: User, dashboard: Dashboard) -> bool:
@@ -132,6 +146,57 @@ def widget_get_for_user(user: User, dashboard: Dashboard, widget_id: int | str) 
         raise Http404("No such widget") from None
 
 
+VIEWING_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class DashboardViewing:
+    """A dashboard the user may view, its widgets in page order and whether the user may change it."""
+
+    dashboard: Dashboard
+    widgets: list[Widget]
+
+    def widget(self, widget_id: int | str) -> Widget:
+        """One of its widgets (404 when it has no such widget), as `widget_get_for_user`."""
+        try:
+            wanted = int(widget_id)
+        except (ValueError, TypeError):
+            raise Http404("No such widget") from None
+        found = next((w for w in self.widgets if w.pk == wanted), None)
+        if found is None:
+            raise Http404("No such widget")
+        return found
+
+
+def _viewing_key(user: User, slug: str) -> str:
+    digest = hashlib.sha256(f"{user.pk}\x00{slug}".encode()).hexdigest()[:32]
+    return f"dash:viewing:v1:{digest}"
+
+
+def dashboard_viewing_for_user(user: User, slug: str) -> DashboardViewing:
+    """`dashboard_get_for_user(user, slug)` with its widgets, for the read-only pages a viewer opens again and again
+    (the page, each widget partial): cached per user and dashboard under the access generation, which every change
+    of roles, shares, dashboards, widgets or the user bumps in its own transaction (PostgreSQL triggers,
+    `accounts.selectors.access_generation`), as the poll's context and the KPI reads' scope are. A refused
+    or missing dashboard is never cached: 403/404 cost the full check every time. The generation is read BEFORE the
+    check, so a check made before a change is stored under the generation before it and never served after the
+    bump."""
+    key = _viewing_key(user, slug)
+    generation = access_generation(user)
+    entry = _cache_get_many([key]).get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
+        return entry[1]
+    dashboard = dashboard_get_for_user(user, slug)
+    viewing = DashboardViewing(dashboard=dashboard, widgets=list(dashboard.widgets.all()))
+    user_can_change_dashboard(user, dashboard)  # kept on the instance (`_dashboard_perms`): cached with it
+    cached = copy.copy(dashboard)
+    if dashboard.owner is not None:  # the page shows the owner's name: never put a password hash in the cache
+        cached.owner = copy.copy(dashboard.owner)
+        cached.owner.password = ""
+    _cache_set(key, (generation, dataclasses.replace(viewing, dashboard=cached)), VIEWING_CACHE_SECONDS)
+    return viewing
+
+
 # --- KPI reads: the one row-filtering function ----------------------------------------------------
 
 
@@ -181,7 +246,8 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     shared_alias = REPLICA if replica_configured() else PRIMARY
     keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
     generation = access_generation(user) if keyed else 0
-    found = _cache_get_many([FRESHNESS_CACHE_KEY] + ([_scope_key(user)] if keyed else []))
+    keys = [FRESHNESS_CACHE_KEY, FRESHNESS_POSITION_KEY] + ([_scope_key(user)] if keyed else [])
+    found = _cache_get_many(keys)
     entry = found.get(_scope_key(user)) if keyed else None
     if isinstance(entry, tuple | list) and len(entry) == 3 and entry[0] == generation:
         scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
@@ -193,10 +259,23 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     if not isinstance(freshness, dict) or not set(names) <= set(freshness):
         if using == shared_alias:
             freshness = kpi_freshness_many(list(KPI_VIEWS), using=using)
-            _cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
+            freshness_cache_set(freshness, using=using, position=found.get(FRESHNESS_POSITION_KEY))
         else:
             freshness = kpi_freshness_many(names, using=using)
     return ReadContext(scope=scope, freshness=freshness, using=using)
+
+
+def freshness_cache_set(freshness: dict[str, dict], *, using: str, position: str | None) -> None:
+    """Cache every view's freshness for FRESHNESS_CACHE_SECONDS, unless it was read on a standby that had not
+    replayed `position` (FRESHNESS_POSITION_KEY, read before the freshness): the state before the last refresh,
+    which would be served for seconds after the standby caught up (and with it, rows cached under the old stamp)."""
+    if using == REPLICA and position:
+        try:
+            if not replica_has_replayed(position):
+                return
+        except DatabaseError:
+            return
+    _cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
 
 
 def kpi_freshness(view_name: str, *, using: str = PRIMARY) -> dict:

@@ -22,16 +22,17 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import employees_visible_to, user_can_manage_data, user_row_scope
+from accounts.selectors import employees_visible_to, user_can_manage_data
 from canonical.csv_export import csv_safe_cell
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
 from dashboards.polling import dashboard_poll_for_user
-from dashboards.presenters import chart_payload, widget_display, widget_etag
+from dashboards.presenters import chart_payload, employee_options, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
+    dashboard_viewing_for_user,
     dashboards_for_user,
     kpi_read_context,
     user_can_ask_questions,
@@ -100,13 +101,18 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    dashboard = dashboard_get_for_user(request.user, slug)
+    viewing = dashboard_viewing_for_user(request.user, slug)
+    dashboard, widgets = viewing.dashboard, viewing.widgets
     filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters
     query = urlencode(filters.as_query())
-    widgets = list(dashboard.widgets.all())
-    scope = user_row_scope(request.user)
+    scope = kpi_read_context(user=request.user, view_names=[]).scope  # cached, as the widgets' reads take it
+    # The rep and team pickers: (id, label) pairs, not models (an executive's page lists every employee twice).
+    employees = [
+        (pk, name or external_id)
+        for pk, name, external_id in employees_visible_to(request.user, scope).values_list("pk", "name", "external_id")
+    ]
     return render(
         request,
         "dashboards/detail.html",
@@ -115,7 +121,8 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "widgets": widgets,
             "filters": filters,
             "query": query,
-            "employees": list(employees_visible_to(request.user, scope)),
+            "rep_options": employee_options(employees, filters.rep),
+            "team_options": employee_options(employees, filters.team),
             "sees_unassigned": scope.all_rows,  # rows with no rep: only every-row scopes see them
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),
@@ -133,8 +140,8 @@ def viewer_filters_key(filters: DashboardFilters, fmt: ViewerFormat) -> str:
 @login_required
 def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
     """One widget's content (HTMX partial; also a plain page when opened directly), with an ETag."""
-    dashboard = dashboard_get_for_user(request.user, slug)
-    widget = widget_get_for_user(request.user, dashboard, widget_id)
+    viewing = dashboard_viewing_for_user(request.user, slug)
+    dashboard, widget = viewing.dashboard, viewing.widget(widget_id)
     filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters

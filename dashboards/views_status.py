@@ -11,9 +11,12 @@ from accounts.selectors import user_can_manage_data
 from dashboards.kpi.freshness import kpi_views_status
 
 
-def user_can_see_kpi_status(user) -> bool:
-    """Refresh health is operations data: staff, executives, analysts and admins."""
-    return bool(user.is_authenticated and user.is_active and (user.is_staff or user_can_manage_data(user)))
+def user_can_see_kpi_status(user, manages_data: bool | None = None) -> bool:
+    """Refresh health is operations data: staff, executives, analysts and admins. `manages_data`: the caller's
+    `user_can_manage_data(user)` when it has it already (the site menu: one query for the user's roles, not two)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_staff or (user_can_manage_data(user) if manages_data is None else manages_data))
 
 
 @login_required

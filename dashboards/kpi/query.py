@@ -227,11 +227,14 @@ def _where(
     params: list[Any] = []
     if scope_ids is not None:
         # UNASSIGNED among the ids (put there only for an all-rows scope, dashboards.selectors) means "no rep".
-        predicate = sql.SQL("{} = ANY(%s)").format(column(view.scope_column))
+        ids = sorted(scope_ids - {UNASSIGNED})
+        # One id as `=`: an index on (employee, measure) then gives the employee's rows in order (a rep's ranking);
+        # `= ANY` of an array never does (PostgreSQL 15).
+        predicate = sql.SQL("{} = %s" if len(ids) == 1 else "{} = ANY(%s)").format(column(view.scope_column))
         if UNASSIGNED in scope_ids:
             predicate = sql.SQL("({} OR {} IS NULL)").format(predicate, column(view.scope_column))
         predicates.append(predicate)
-        params.append(sorted(scope_ids - {UNASSIGNED}))
+        params.append(ids[0] if len(ids) == 1 else ids)
     if date_column and query.date_from:
         predicates.append(sql.SQL("{} >= %s").format(column(date_column)))
         params.append(query.date_from)
@@ -376,7 +379,18 @@ def _plain_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple
     else:
         source = sql.Identifier(view.name)
         predicates, params = _where(view, scope_ids, view.date_column, query)
+        if _one_employee(view, scope_ids):
+            # One employee's rows of a per-employee view: its key without the employee is one row per group, read
+            # as stored (a rep's ranking: the first entries of the scope index, not every product hashed and sorted).
+            return _select(query, source, predicates, params, None, alone=view)
     return _select(query, source, predicates, params, aggregate)
+
+
+def _one_employee(view: KpiView, scope_ids: frozenset[int] | None) -> bool:
+    """The read is of exactly one employee's rows (a rep's own scope, a ?rep= filter), never of rows without one."""
+    return bool(view.scope_column and view.key and scope_ids is not None and len(scope_ids) == 1) and (
+        UNASSIGNED not in scope_ids
+    )
 
 
 def _select(
@@ -387,20 +401,25 @@ def _select(
     aggregate: KpiView | None,
     members: KpiView | None = None,
     counted: KpiView | None = None,
+    alone: KpiView | None = None,
 ) -> tuple[sql.Composed, list[Any]]:
     """SELECT, GROUP BY, ORDER BY and LIMIT of a query over `source` (the view or `aggregate`) and `predicates`.
 
     Over a membership table (`members`) a distinct measure is the count of distinct entities of the rows read; over
-    a table storing exact counts (`counted`, aliased kpi_rows) it is `_stored_distinct_total`.
+    a table storing exact counts (`counted`, aliased kpi_rows) it is `_stored_distinct_total`. `alone`: the view
+    itself, read for one employee (`_one_employee`): its key without the employee column identifies a row.
     """
     view = query.view
     # Grouping by an aggregate's whole key (a customer's id) groups nothing: its rows are read as they are,
     # ordered by the stored column, so an index on it gives the first rows of a ranking without a sort.
     one_row_per_group = False
+    stored = aggregate or alone  # the table whose rows may be read as they are
     if aggregate is not None:
         # A team aggregate's team is fixed by the read: its entity alone is the key.
         key = set(aggregate.key) - ({aggregate.scope_column} if aggregate.team_of else set())
         one_row_per_group = key <= set(query.group_by)
+    elif alone is not None:
+        one_row_per_group = set(alone.key) - {alone.scope_column} <= set(query.group_by)
 
     def money(expression: sql.Composable, name: str) -> sql.Composable:
         # KPI tables keep money exact (more than 2 decimals after discounts); callers get cents, rounded
@@ -439,7 +458,7 @@ def _select(
     if query.order_by:
         # The output column (rounded money) when grouping; the stored column (same order) when not.
         def ordered(name: str) -> sql.Composable:
-            return sql.Identifier(aggregate.name, name) if one_row_per_group else sql.Identifier(name)
+            return sql.Identifier(stored.name, name) if one_row_per_group else sql.Identifier(name)
 
         statement += sql.SQL(" ORDER BY {}").format(
             sql.SQL(", ").join(

@@ -15,4 +15,5 @@ def site_menu(user) -> dict[str, bool]:
     """What the layout and the home page may offer: uploads and mappings, the KPI status page."""
     if not getattr(user, "is_authenticated", False):
         return {"manage_data": False, "kpi_status": False}
-    return {"manage_data": user_can_manage_data(user), "kpi_status": user_can_see_kpi_status(user)}
+    manage_data = user_can_manage_data(user)
+    return {"manage_data": manage_data, "kpi_status": user_can_see_kpi_status(user, manage_data)}

@@ -272,3 +272,40 @@ def test_new_and_returning_customers_per_rep_and_for_a_team_without_a_range_are_
     team = {built["employees"][k].pk for k in ("5", "6", "7", "9")}
     (row,) = kpi_rows_for_user(user=built["manager"], view_name="new_vs_returning_customers", options=total)
     assert (row["new_customers"], row["returning_customers"]) == truth(team)[None]
+
+
+def test_an_executives_new_and_returning_customers_per_month_are_stored_counts_equal_to_distinct_customers(built):
+    # Without a date range the executive's monthly read takes each month's stored counts (new_vs_returning_by_month),
+    # not a distinct count over every membership row; with one it counts from the membership table.
+    options = {"group_by": ["month"], "measures": ["new_customers", "returning_customers"], "order_by": ["month"]}
+    query = kpi_query_build(view_name="new_vs_returning_customers", options=options)
+    assert 'FROM "new_vs_returning_by_month"' in kpi_statement(query, None)[0].as_string(connection.connection)
+    ranged = kpi_query_build(
+        view_name="new_vs_returning_customers", options=options, filters=DashboardFilters(date_from=date(1997, 1, 1))
+    )
+    assert 'FROM "new_vs_returning_members"' in kpi_statement(ranged, None)[0].as_string(connection.connection)
+
+    rows = kpi_rows_for_user(user=built["executive"], view_name="new_vs_returning_customers", options=options)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH o AS (SELECT customer_id, date_trunc('month', order_date)::date AS month, "
+            "date_trunc('month', min(order_date) OVER (PARTITION BY customer_id))::date AS first FROM canonical_orders "
+            "WHERE customer_id IS NOT NULL) "
+            "SELECT month::text, count(DISTINCT customer_id) FILTER (WHERE month = first), "
+            "count(DISTINCT customer_id) FILTER (WHERE month > first) FROM o GROUP BY month ORDER BY month"
+        )
+        expected = cursor.fetchall()
+    assert [(r["month"], r["new_customers"], r["returning_customers"]) for r in rows] == [tuple(e) for e in expected]
+
+
+def test_an_executives_segments_are_read_from_stored_counts(built):
+    options = {"group_by": ["segment"], "measures": ["revenue", "customer_count"], "order_by": ["-revenue"]}
+    query = kpi_query_build(view_name="customer_segments", options=options)
+    statement = kpi_statement(query, None)[0].as_string(connection.connection)
+    assert 'FROM "customer_segments_by_segment"' in statement
+    # A manager's read is not every row: their reps' membership rows, counted.
+    manager_query = kpi_query_build(view_name="customer_segments", options=options)
+    team = frozenset(built["employees"][k].pk for k in ("5", "6", "7", "9"))
+    assert 'FROM "customer_segments_by_segment"' not in kpi_statement(manager_query, team)[0].as_string(
+        connection.connection
+    )

@@ -148,3 +148,61 @@ def test_polling_a_dashboard_that_does_not_exist_is_404(client, manager, sales_d
 def test_a_bad_filter_is_400(client, manager, sales_dashboard):
     client.force_login(manager)
     assert client.get(changes_url(sales_dashboard) + "?from=<b>").status_code == 400
+
+
+# The page and its widget partials take the dashboard, its widgets and the caller's right to it from the same kind of
+# cache as the poll (`dashboard_viewing_for_user`): dropped by the same changes.
+
+
+def widget_url(dashboard, widget) -> str:
+    return f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/"
+
+
+def test_a_revoked_share_forbids_the_next_page_and_widget(
+    client, rep, sales_dashboard, django_capture_on_commit_callbacks
+):
+    widget = sales_dashboard.widgets.first()
+    client.force_login(rep)
+    assert client.get(f"/dashboards/{sales_dashboard.slug}/").status_code == 200
+    assert client.get(widget_url(sales_dashboard, widget), HTTP_HX_REQUEST="true").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        remove_perm("dashboards.view_dashboard", rep, sales_dashboard)
+    assert client.get(f"/dashboards/{sales_dashboard.slug}/").status_code == 403
+    assert client.get(widget_url(sales_dashboard, widget), HTTP_HX_REQUEST="true").status_code == 403
+
+
+def test_a_widget_edited_or_deleted_is_served_as_it_is_now(
+    client, manager, sales_dashboard, django_capture_on_commit_callbacks
+):
+    from dashboards.services.widgets import widget_delete
+
+    widget = sales_dashboard.widgets.first()
+    client.force_login(manager)
+    assert client.get(widget_url(sales_dashboard, widget)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        widget.title = "Renamed for the test"
+        widget.save()
+    assert "Renamed for the test" in client.get(widget_url(sales_dashboard, widget)).content.decode()
+    assert "Renamed for the test" in client.get(f"/dashboards/{sales_dashboard.slug}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        widget_delete(widget=widget)
+    assert client.get(widget_url(sales_dashboard, widget), HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_an_outsider_is_refused_the_page_and_a_widget_every_time(client, outsider, sales_dashboard):
+    widget = sales_dashboard.widgets.first()
+    client.force_login(outsider)
+    for _ in range(2):  # a refusal is never cached: the second request is checked again
+        assert client.get(f"/dashboards/{sales_dashboard.slug}/").status_code == 403
+        assert client.get(widget_url(sales_dashboard, widget), HTTP_HX_REQUEST="true").status_code == 403
+
+
+def test_the_cached_dashboard_carries_no_password_hash(manager, sales_dashboard):
+    from dashboards.selectors import dashboard_viewing_for_user
+
+    first = dashboard_viewing_for_user(manager, sales_dashboard.slug)
+    cached = dashboard_viewing_for_user(manager, sales_dashboard.slug)
+    assert first.dashboard.owner.password  # the request that checked access has the real owner
+    assert cached.dashboard.owner.username == first.dashboard.owner.username
+    assert cached.dashboard.owner.password == ""
+    assert [w.pk for w in cached.widgets] == [w.pk for w in first.widgets]

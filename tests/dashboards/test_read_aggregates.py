@@ -44,6 +44,14 @@ QUERIES = [
         "order_fulfillment",
         {"group_by": ["month", "status"], "measures": ["order_count"], "order_by": ["month", "status"]},
     ),
+    # The demo Finance dashboard's Gross margin and Gross margin by month (revenue beside: Northwind has no costs).
+    ("gross_margin", {"measures": ["revenue", "gross_margin"]}),
+    ("gross_margin", {"group_by": ["month"], "measures": ["revenue", "gross_margin"], "order_by": ["month"]}),
+    ("customer_segments", {"group_by": ["segment"], "measures": ["revenue", "order_count"], "order_by": ["-revenue"]}),
+    (
+        "new_vs_returning_customers",
+        {"group_by": ["month"], "measures": ["new_revenue", "returning_revenue"], "order_by": ["month"]},
+    ),
 ]
 SORTED = lambda rows: sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))  # noqa: E731
 

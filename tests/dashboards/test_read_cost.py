@@ -180,3 +180,29 @@ def test_a_refresh_drops_the_cached_freshness(manager, sales_kpi, django_capture
         )
     later = selectors.kpi_read_context(user=manager, view_names=["test_sales_kpi"]).freshness["test_sales_kpi"]
     assert first["refreshed_at"] is None and later["refreshed_at"].year == 2030
+
+
+def test_a_widget_partial_opened_again_costs_the_session_and_the_user_only(client, sales_dashboard, manager):
+    # The dashboard, its widgets and the caller's right to them are cached (`dashboard_viewing_for_user`), the scope
+    # and freshness too, and the rows: what is left is the auth middleware's session and user.
+    widget = sales_dashboard.widgets.get(title="Monthly revenue")
+    client.force_login(manager)
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    tables = [q["sql"].split(" FROM ")[1].split(" ")[0] for q in captured.captured_queries]
+    assert tables == ['"django_session"', '"accounts_user"']
+
+
+def test_the_page_asks_for_the_users_roles_once(client, sales_dashboard, manager):
+    client.force_login(manager)
+    url = f"/dashboards/{sales_dashboard.slug}/"
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    roles = [q for q in captured.captured_queries if '"auth_group"' in q["sql"]]
+    assert len(roles) == 1
+    # Session, user, the pickers' employees, the roles (the site menu): nothing about the dashboard itself.
+    assert len(captured.captured_queries) == 4

@@ -148,3 +148,20 @@ def test_the_dashboard_data_api_reads_from_the_standby(executive, sales_kpi_comm
     assert response.status_code == 200
     assert len(response.json()["widgets"][0]["rows"]) == 8
     assert statements_like(on_standby.captured_queries, READ_SQL) == 1
+
+
+def test_a_freshness_read_on_a_standby_behind_the_last_refresh_is_not_cached(rep, sales_kpi_committed, monkeypatch):
+    # A refresh recorded its state: the primary's position is remembered (after the commit) and the cached freshness
+    # dropped. A standby read before it replays that position sees the state before the refresh: cached, it would be
+    # served for seconds after the standby caught up, with the rows cached under the old stamp.
+    from dashboards.polling import poll_freshness_invalidate
+
+    poll_freshness_invalidate()  # outside a transaction: the on-commit part runs at once
+    assert cache.get(selectors.FRESHNESS_POSITION_KEY)
+    monkeypatch.setattr(selectors, "replica_has_replayed", lambda lsn: False)
+    selectors.kpi_rows_for_user(user=rep, view_name=SALES_KPI.name)
+    assert cache.get(selectors.FRESHNESS_CACHE_KEY) is None
+
+    monkeypatch.setattr(selectors, "replica_has_replayed", lambda lsn: True)  # caught up
+    selectors.kpi_rows_for_user(user=rep, view_name=SALES_KPI.name)
+    assert SALES_KPI.name in cache.get(selectors.FRESHNESS_CACHE_KEY)

@@ -443,6 +443,7 @@ TEAM_TABLES = [
     "monthly_revenue_teams",
     "revenue_by_category_teams",
     "order_fulfillment_teams",
+    "gross_margin_teams",
     "kpi_team_snapshots",
 ]
 
@@ -570,6 +571,13 @@ MONTHLY_TEAM_READS = [
         "order_fulfillment_teams",
         {"group_by": ["status"], "measures": ["shipped_count", "total_days_to_ship"], "order_by": ["status"]},
     ),
+    # The demo Finance dashboard's Gross margin and Gross margin by month (revenue first: the measure inflated).
+    ("gross_margin", "gross_margin_teams", {"measures": ["revenue", "gross_margin"]}),
+    (
+        "gross_margin",
+        "gross_margin_teams",
+        {"group_by": ["month"], "measures": ["revenue", "cogs", "gross_margin"], "order_by": ["month"]},
+    ),
 ]
 
 
@@ -612,7 +620,11 @@ def test_a_rep_reads_category_revenue_from_their_own_rows_not_their_managers_tea
 
 @pytest.mark.parametrize(
     ("view_name", "table"),
-    [("revenue_by_category", "revenue_by_category_teams"), ("order_fulfillment", "order_fulfillment_teams")],
+    [
+        ("revenue_by_category", "revenue_by_category_teams"),
+        ("order_fulfillment", "order_fulfillment_teams"),
+        ("gross_margin", "gross_margin_teams"),
+    ],
 )
 def test_incremental_refreshes_keep_category_and_fulfillment_team_rows_equal_to_their_full_rebuild(
     company, view_name, table
@@ -630,3 +642,72 @@ def test_incremental_refreshes_keep_category_and_fulfillment_team_rows_equal_to_
     kpi_views_refresh_all(full=True, view_names=[view_name])
 
     assert incremental == table_rows(table) == sorted(recomputed(table), key=repr)
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+def test_a_teams_gross_margin_with_some_costs_unknown_equals_summing_its_reps(company, level):
+    # Half the products have a cost: a month and rep with a line of another has no cost of goods (NULL), and a team's
+    # sum skips it exactly as summing the reps' rows does; an executive's all-reps rows give the same as the view's.
+    for product in company["products"][::2]:
+        Product.objects.filter(pk=product.pk).update(cost=Decimal("1.25"))
+    kpi_views_refresh_all(full=True, view_names=["gross_margin"])
+    employee = {"manager": company["managers"][2], "vp": company["vps"][1], "ceo": company["ceo"]}[level]
+    user = as_manager(f"margin-{level}", employee)
+    options = {"group_by": ["month"], "measures": ["revenue", "cogs", "gross_margin"], "order_by": ["month"]}
+
+    rows = kpi_rows_for_user(user=user, view_name="gross_margin", options=options)
+    executive = persona("margin-exec", Role.EXECUTIVE, company["ceo"])
+    everyone = kpi_rows_for_user(user=executive, view_name="gross_margin", options=options)
+
+    assert team_of(user, "gross_margin", options).name == "gross_margin_teams"
+    assert rows == per_rep_read(user, "gross_margin", options)
+    assert any(r["cogs"] is not None for r in rows) and any(r["cogs"] is None for r in per_rep_rows(user))
+    assert everyone == per_rep_read(executive, "gross_margin", options)
+
+
+def per_rep_rows(user) -> list[dict]:
+    """The user's per-rep gross margin rows as stored (month and rep)."""
+    return per_rep_read(user, "gross_margin", {"order_by": ["month"]})
+
+
+ONE_EMPLOYEE_READS = [
+    ("top_products", TOP_PRODUCTS_QUERY),
+    ("top_customers", TOP_CUSTOMERS_QUERY),
+    ("top_products", {"group_by": ["product_id"], "measures": ["revenue", "line_count"], "order_by": ["product_id"]}),
+    ("monthly_revenue", {"group_by": ["month"], "measures": ["revenue", "order_count"], "order_by": ["month"]}),
+]
+
+
+def grouped_read(user, view_name, options, filters=None) -> list[dict]:
+    """The read summed with GROUP BY, as before one employee's rows were read as stored."""
+    original = query_module._one_employee
+    query_module._one_employee = lambda *args: False
+    try:
+        return per_rep_read(user, view_name, options, filters)
+    finally:
+        query_module._one_employee = original
+
+
+@pytest.mark.parametrize(("view_name", "options"), ONE_EMPLOYEE_READS)
+def test_a_reps_own_rows_are_read_as_stored_and_equal_the_grouped_read(company, view_name, options):
+    rep = persona("ranked-rep", Role.SALES_REP, company["reps"][5])
+    query = kpi_query_build(view_name=view_name, options=options)
+    statement, params = query_module.kpi_statement(query, selectors._effective_ids(user_row_scope(rep), query))
+
+    rows = kpi_rows_for_user(user=rep, view_name=view_name, options=options)
+
+    assert "GROUP BY" not in statement.as_string(connection.connection)
+    assert company["reps"][5].pk in params  # `= %s`: one id, not an array (the scope index gives its rows in order)
+    assert rows and rows == grouped_read(rep, view_name, options)
+
+
+def test_a_managers_rep_filter_reads_that_reps_rows_as_stored(company):
+    manager = as_manager("filtering", company["managers"][1])
+    rep = company["reps"][4]
+    assert rep.manager_id == company["managers"][1].pk
+    filters = DashboardFilters(rep=rep.pk)
+
+    rows = kpi_rows_for_user(user=manager, view_name="top_products", options=TOP_PRODUCTS_QUERY, filters=filters)
+
+    assert rows and rows == grouped_read(manager, "top_products", TOP_PRODUCTS_QUERY, filters)
+    assert rows == per_rep_read(persona("rep-itself", Role.SALES_REP, rep), "top_products", TOP_PRODUCTS_QUERY)

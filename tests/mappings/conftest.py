@@ -17,6 +17,27 @@ def _uploads_in_tmp(settings, tmp_path):
     settings.UPLOAD_CACHE_DIR = tmp_path / "upload-cache"
 
 
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (moto's server mode) on loopback, one per test module."""
+    from tests.s3server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(settings, s3_server, tmp_path):
+    """Uploads stored in `s3_server` (the default storage), this machine's upload cache empty in tmp_path."""
+    from mappings.services.storage import upload_storage_is_local
+
+    settings.STORAGES = s3_server.storages_setting(settings.STORAGES["staticfiles"])
+    settings.UPLOAD_CACHE_DIR = tmp_path / "web-cache"
+    assert not upload_storage_is_local()
+    return s3_server
+
+
 @pytest.fixture
 def analyst(db):
     return persona("analyst", Role.ANALYST)

@@ -37,3 +37,22 @@ ORDER_FIELDS = [
     field("customer", "canonical_orders", "customer_id"),
     field("rep", "canonical_orders", "sales_rep_id"),
 ]
+
+
+# A two-customer file and its mapping, as the upload storage and upload cache tests store and execute it.
+CUSTOMERS_CSV = "customer_id,company,country\nALFKI,Alfreds Futterkiste,Germany\nBERGS,Berglunds snabbköp,Sweden\n"
+CUSTOMER_FIELDS = [
+    field("customer_id", "canonical_customers", "external_id"),
+    field("company", "canonical_customers", "name"),
+    field("country", "canonical_customers", "country"),
+]
+
+
+def upload_stored(tmp_path: Path, user, text: str = CUSTOMERS_CSV, name: str = "customers.csv") -> DataSource:
+    """Upload `text` as the upload page does (`data_source_upload`: stored through the upload storage)."""
+    from mappings.services.sources import data_source_upload
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with path.open("rb") as fh:
+        return data_source_upload(file=fh, name=name, user=user).source

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from django.core.files.storage import storages
 
 from canonical.models import Customer
@@ -13,63 +12,31 @@ from mappings.models import ExecutionJob
 from mappings.services.convert import data_source_read_as
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import mapping_save
-from mappings.services.sources import data_source_upload
 from mappings.services.storage import upload_files_local, upload_storage_is_local
-from tests.mappings.helpers import field
-from tests.s3server import S3Server
-
-CSV = "customer_id,company,country\nALFKI,Alfreds Futterkiste,Germany\nBERGS,Berglunds snabbköp,Sweden\n"
-FIELDS = [
-    field("customer_id", "canonical_customers", "external_id"),
-    field("company", "canonical_customers", "name"),
-    field("country", "canonical_customers", "country"),
-]
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory):
-    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def s3_storage(settings, s3_server):
-    settings.STORAGES = s3_server.storages_setting(settings.STORAGES["staticfiles"])
-    assert not upload_storage_is_local()
-    return s3_server
-
-
-def upload(tmp_path, user, text: str = CSV, name: str = "customers.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    with path.open("rb") as fh:
-        return data_source_upload(file=fh, name=name, user=user).source
+from tests.mappings.helpers import CUSTOMER_FIELDS, CUSTOMERS_CSV, upload_stored
 
 
 def test_the_filesystem_storage_is_the_default_and_keeps_uploads_where_they_were(executive, tmp_path, settings):
     assert upload_storage_is_local()
-    source = upload(tmp_path, executive)
+    source = upload_stored(tmp_path, executive)
     assert (settings.UPLOAD_DIR / source.file_path.rsplit("/", 1)[-1]).is_file()
 
 
-def test_an_upload_is_stored_in_s3_and_the_web_server_keeps_no_copy(executive, tmp_path, s3_storage):
-    source = upload(tmp_path, executive)
+def test_an_upload_is_stored_in_s3_and_the_web_server_keeps_no_copy(executive, tmp_path, s3):
+    source = upload_stored(tmp_path, executive)
     readable, original = Path(source.file_path), Path(source.dialect["original_file"])
-    assert f"uploads/{readable.name}" in s3_storage.object_names()
-    assert f"uploads/{original.name}" in s3_storage.object_names()
+    assert f"uploads/{readable.name}" in s3.object_names()
+    assert f"uploads/{original.name}" in s3.object_names()
     assert not readable.exists() and not original.exists()
     assert source.profile["columns"]  # profiled from its local copy during the upload
     stored = storages["default"].open(f"uploads/{readable.name}").read().decode()
     assert stored.splitlines()[1] == "ALFKI,Alfreds Futterkiste,Germany"
 
 
-def test_an_upload_only_in_s3_executes_and_loads_every_row_from_a_local_copy_removed_after(
-    executive, tmp_path, s3_storage
-):
-    source = upload(tmp_path, executive)
+def test_an_upload_only_in_s3_executes_and_loads_every_row_from_a_local_copy_removed_after(executive, tmp_path, s3):
+    source = upload_stored(tmp_path, executive)
     assert not Path(source.file_path).exists()
-    mapping = mapping_save(source=source, fields=FIELDS, user=executive)
+    mapping = mapping_save(source=source, fields=CUSTOMER_FIELDS, user=executive)
     job = execution_run_now(source=source, mapping=mapping, user=executive)
     assert job.status == ExecutionJob.Status.SUCCEEDED, job.error
     assert job.report["tables"]["canonical_customers"]["inserted"] == 2
@@ -80,18 +47,18 @@ def test_an_upload_only_in_s3_executes_and_loads_every_row_from_a_local_copy_rem
     assert not Path(source.file_path).exists()  # the local copy went with the execution
 
 
-def test_a_file_read_again_another_way_replaces_its_stored_copy(executive, tmp_path, s3_storage):
+def test_a_file_read_again_another_way_replaces_its_stored_copy(executive, tmp_path, s3):
     text = "Customers export\n\ncustomer_id,company,country\nALFKI,Alfreds,Germany\n"
-    source = upload(tmp_path, executive, text=text, name="titled.csv")
+    source = upload_stored(tmp_path, executive, text=text, name="titled.csv")
     source = data_source_read_as(source=source, header_row=0, convert_later=False)
     name = "uploads/" + source.file_path.rsplit("/", 1)[-1]
     assert storages["default"].open(name).read().decode().splitlines()[0] == "Customers export"
-    assert s3_storage.object_names().count(name) == 1
+    assert s3.object_names().count(name) == 1
 
 
-def test_a_local_copy_is_fetched_whole_and_removed_when_the_block_ends(executive, tmp_path, s3_storage):
-    source = upload(tmp_path, executive)
+def test_a_local_copy_is_fetched_whole_and_removed_when_the_block_ends(executive, tmp_path, s3):
+    source = upload_stored(tmp_path, executive)
     with upload_files_local(source):
-        assert Path(source.file_path).read_text(encoding="utf-8") == CSV
+        assert Path(source.file_path).read_text(encoding="utf-8") == CUSTOMERS_CSV
         assert not list(Path(source.file_path).parent.glob("*.part"))
     assert not Path(source.file_path).exists()
