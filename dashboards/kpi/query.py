@@ -30,6 +30,7 @@ from dashboards.kpi.registry import (
     membership_of,
     stored_distinct,
     team_aggregate_of,
+    team_stored_distinct,
 )
 
 NUMERIC_TYPES = {"money", "integer", "number"}
@@ -313,16 +314,24 @@ def kpi_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiV
 
 def kpi_team_aggregate_for(query: KpiQuery, scope_ids: frozenset[int] | None) -> KpiView | None:
     """The view's team aggregate (registry, "Team aggregates") when it could answer the query: a scoped read (not
-    every row) without a date range, grouping and summing only columns the team rows hold. Whether the scope IS a
-    team is decided inside the read's statement (`kpi_statement`), against the hierarchy the team rows were built with.
+    every row) without a date range, grouping and summing only columns the team rows hold; a distinct count they
+    store (`team_stored_distinct`) only grouped by their whole key but the team (one row per group). Whether the scope
+    IS a team is decided inside the read's statement (`kpi_statement`), against the hierarchy the team rows were
+    built with.
     """
     team = team_aggregate_of(query.view)
     if team is None or scope_ids is None or query.date_from or query.date_to:
         return None
     if not (query.group_by or query.measures):
         return None
-    dimensions = set(team.columns) - set(team.measures) - {team.scope_column}
-    if set(query.group_by) <= dimensions and set(query.measures) <= set(team.measures):
+    counted = team_stored_distinct(team)
+    dimensions = set(team.columns) - set(team.measures) - set(counted) - {team.scope_column}
+    # A stored distinct count answers only a group of one team row (a month's, a segment's): never summed.
+    if set(team.key) - {team.scope_column} <= set(query.group_by):
+        readable = set(team.measures) | set(counted)
+    else:
+        readable = set(team.measures)
+    if set(query.group_by) <= dimensions and set(query.measures) <= readable:
         return team
     return None
 
@@ -339,23 +348,16 @@ def kpi_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sq
     both branches give the same rows; anything else (a hierarchy changed since the snapshot, a ?rep= narrowing, a
     rep's own scope) matches no team and takes the usual read.
     """
-    if counted := _distinct_counted_for(query, scope_ids):
-        predicates, params = _where(counted, scope_ids, None, query)
-        source = sql.SQL("{} AS kpi_rows").format(sql.Identifier(counted.name))
-        return _select(query, source, predicates, params, None, counted=counted)
-    if members := _distinct_read(query):
-        predicates, params = _where(members, scope_ids, members.date_column, query)
-        return _select(query, sql.Identifier(members.name), predicates, params, None, members)
     team = kpi_team_aggregate_for(query, scope_ids)
     if team is None:
-        return _plain_statement(query, scope_ids)
+        return _usual_statement(query, scope_ids)
     found = sql.SQL(
         "WITH kpi_team AS MATERIALIZED (SELECT team_id FROM {} WHERE aggregate_name = %s AND members = %s::bigint[]) "
     ).format(sql.Identifier(TEAM_SNAPSHOTS))
     # min(): two teams have the same members only in a cycle of bad data, and then the same rows.
     on_team = sql.SQL("{} = (SELECT min(team_id) FROM kpi_team)").format(sql.Identifier(team.scope_column))
     team_read, team_params = _select(query, sql.Identifier(team.name), [on_team], [], team)
-    usual, usual_params = _plain_statement(query, scope_ids)
+    usual, usual_params = _usual_statement(query, scope_ids)
     # Each branch gated from outside: the gate stays above the branch's LIMIT (no qual enters a subquery with a
     # LIMIT), where a false one-time filter never starts the branch; inside, under a Gather, the ruled-out branch
     # would still launch its parallel workers. Outside, a sum without GROUP BY (one row of no rows) is gated too.
@@ -364,6 +366,18 @@ def kpi_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sq
         "UNION ALL SELECT * FROM ({}) AS kpi_usual_read WHERE NOT EXISTS (SELECT 1 FROM kpi_team)"
     ).format(team_read, usual)
     return statement, [team.name, sorted(scope_ids), *team_params, *usual_params]
+
+
+def _usual_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
+    """The read without team rows: distinct measures from stored counts or a membership table, else the plain read."""
+    if counted := _distinct_counted_for(query, scope_ids):
+        predicates, params = _where(counted, scope_ids, None, query)
+        source = sql.SQL("{} AS kpi_rows").format(sql.Identifier(counted.name))
+        return _select(query, source, predicates, params, None, counted=counted)
+    if members := _distinct_read(query):
+        predicates, params = _where(members, scope_ids, members.date_column, query)
+        return _select(query, sql.Identifier(members.name), predicates, params, None, members)
+    return _plain_statement(query, scope_ids)
 
 
 def _plain_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:

@@ -181,6 +181,14 @@ def stored_distinct(table: KpiView) -> dict[str, str | dict[str, str]]:
     return {m: spec for m, spec in (parent.distinct or {}).items() if m in table.columns}
 
 
+def team_stored_distinct(team: KpiView) -> dict[str, str | dict[str, str]]:
+    """The distinct measures a team aggregate stores: its view's it has as columns, counted per team and group by
+    its own SQL file from the view's membership table (exact for a group of one row: its key without the team)."""
+    if not team.team_of:
+        return {}
+    return {m: spec for m, spec in (get_view(team.aggregate_of).distinct or {}).items() if m in team.columns}
+
+
 def distinct_counted_of(view: KpiView) -> list[KpiView]:
     """The aggregates of the view, then the view, that store exact distinct counts per row (`distinct_from`), in
     registry order (a read takes the first that answers it)."""

@@ -14,7 +14,7 @@ from django.db import connection
 from psycopg import sql
 
 from accounts.models import Role
-from accounts.selectors import RowScope, user_row_scope
+from accounts.selectors import RowScope, employee_subtree_ids, user_row_scope
 from canonical.models import Customer, Employee, Order, OrderLine, Product
 from dashboards import selectors
 from dashboards.filters import DashboardFilters
@@ -444,6 +444,8 @@ TEAM_TABLES = [
     "revenue_by_category_teams",
     "order_fulfillment_teams",
     "gross_margin_teams",
+    "customer_segments_teams",
+    "new_vs_returning_teams",
     "kpi_team_snapshots",
 ]
 
@@ -711,3 +713,166 @@ def test_a_managers_rep_filter_reads_that_reps_rows_as_stored(company):
 
     assert rows and rows == grouped_read(manager, "top_products", TOP_PRODUCTS_QUERY, filters)
     assert rows == per_rep_read(persona("rep-itself", Role.SALES_REP, rep), "top_products", TOP_PRODUCTS_QUERY)
+
+
+# --- Team rows with stored distinct counts -----------------------------------------------------------------------
+
+# The bench's VP and manager reads of the two distinct-count views (bench/scaleout.py EXTRA_READS), and shapes beside
+# them: (view, team table, options, a stored count of the team rows to inflate).
+DISTINCT_TEAM_READS = [
+    (
+        "new_vs_returning_customers",
+        "new_vs_returning_teams",
+        {"group_by": ["month"], "measures": ["new_customers", "returning_customers"], "order_by": ["month"]},
+        "new_customers",
+    ),
+    (
+        "new_vs_returning_customers",
+        "new_vs_returning_teams",
+        {"group_by": ["month"], "measures": ["returning_customers", "new_revenue"], "order_by": ["-new_revenue"]},
+        "returning_customers",
+    ),
+    (
+        "customer_segments",
+        "customer_segments_teams",
+        {"group_by": ["segment"], "measures": ["revenue", "customer_count"], "order_by": ["-revenue"]},
+        "customer_count",
+    ),
+]
+
+
+@pytest.fixture
+def segmented(company):
+    """The company's customers in three segments, customer_segments and its team rows rebuilt."""
+    for i, customer in enumerate(company["customers"]):
+        Customer.objects.filter(pk=customer.pk).update(segment=["SMB", "Enterprise", "Retail"][i % 3])
+    kpi_views_refresh_all(full=True, view_names=["customer_segments"])
+    return company
+
+
+def usual_read(user, view_name, options) -> list[dict]:
+    """The same read without team rows: distinct customers counted from the view's membership table."""
+    query = kpi_query_build(view_name=view_name, options=options)
+    scope = user_row_scope(user)
+    statement = query_module._usual_statement(query, selectors._effective_ids(scope, query))
+    return read._scoped_read(scope, [statement])[0]
+
+
+def distinct_truth(employee: Employee, view_name: str) -> dict:
+    """The team's distinct customers straight from the canonical orders (no KPI table), per month or segment."""
+    team = sorted(employee_subtree_ids(employee.pk))
+    with connection.cursor() as cursor:
+        if view_name == "customer_segments":
+            cursor.execute(
+                "WITH sold AS (SELECT customer_id, sales_rep_id FROM canonical_orders WHERE customer_id IS NOT NULL "
+                "UNION SELECT id, sales_rep_id FROM canonical_customers c "
+                "WHERE NOT EXISTS (SELECT 1 FROM canonical_orders o WHERE o.customer_id = c.id)) "
+                "SELECT COALESCE(NULLIF(c.segment, ''), 'Unassigned'), count(DISTINCT s.customer_id) FROM sold s "
+                "JOIN canonical_customers c ON c.id = s.customer_id WHERE s.sales_rep_id = ANY(%s) GROUP BY 1",
+                [team],
+            )
+            return {segment: (count,) for segment, count in cursor.fetchall()}
+        cursor.execute(
+            "WITH o AS (SELECT customer_id, sales_rep_id, date_trunc('month', order_date)::date AS month, "
+            "date_trunc('month', min(order_date) OVER (PARTITION BY customer_id))::date AS first "
+            "FROM canonical_orders WHERE customer_id IS NOT NULL) "
+            "SELECT month, count(DISTINCT customer_id) FILTER (WHERE month = first), "
+            "count(DISTINCT customer_id) FILTER (WHERE month > first) FROM o WHERE sales_rep_id = ANY(%s) GROUP BY 1",
+            [team],
+        )
+        return {month.isoformat(): (new, returning) for month, new, returning in cursor.fetchall()}
+
+
+def counts_of(rows: list[dict], view_name: str) -> dict:
+    if view_name == "customer_segments":
+        return {r["segment"]: (r["customer_count"],) for r in rows}
+    return {r["month"]: (r["new_customers"], r["returning_customers"]) for r in rows}
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+@pytest.mark.parametrize(("view_name", "table", "options", "counted"), DISTINCT_TEAM_READS)
+def test_a_teams_distinct_customers_are_read_from_its_stored_counts_equal_to_counting_its_reps(
+    segmented, level, view_name, table, options, counted
+):
+    company = segmented
+    employee = {"manager": company["managers"][1], "vp": company["vps"][0], "ceo": company["ceo"]}[level]
+    user = as_manager(f"boss-{level}", employee)
+
+    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+    assert team_of(user, view_name, options).name == table
+    with connection.cursor() as cursor:  # make the team's stored counts visibly different
+        cursor.execute(
+            sql.SQL("UPDATE {} SET {} = {} + 1000000 WHERE team_id = %s").format(
+                sql.Identifier(table), sql.Identifier(counted), sql.Identifier(counted)
+            ),
+            [employee.pk],
+        )
+    selectors.cache.clear()
+    inflated = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+
+    assert len(rows) > 1 and rows == usual_read(user, view_name, options)
+    assert all(r[counted] >= 1000000 for r in inflated)
+    if counted != "returning_customers":  # the shapes that read every count the truth has
+        assert counts_of(rows, view_name) == distinct_truth(employee, view_name)
+
+
+@pytest.mark.parametrize(
+    ("view_name", "options"),
+    [
+        ("new_vs_returning_customers", {"measures": ["new_customers", "returning_customers"]}),
+        ("customer_segments", {"group_by": ["country"], "measures": ["customer_count"], "order_by": ["country"]}),
+    ],
+)
+def test_a_distinct_count_over_several_team_rows_or_a_column_they_lack_is_counted_from_the_reps(
+    company, view_name, options
+):
+    # A total over months would count a customer once per month, a country is not in the team rows: the membership.
+    user = as_manager("boss", company["vps"][1])
+
+    assert team_of(user, view_name, options) is None
+    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+
+    assert rows and rows == usual_read(user, view_name, options)
+
+
+def test_a_rep_reads_distinct_customers_from_their_own_membership_rows(company):
+    rep = company["reps"][2]
+    user = persona("rep", Role.SALES_REP, rep)
+    options = DISTINCT_TEAM_READS[0][2]
+
+    with connection.cursor() as cursor:  # a rep's scope is no team: their manager's rows are never read
+        cursor.execute("UPDATE new_vs_returning_teams SET new_customers = new_customers + 1000000")
+
+    rows = kpi_rows_for_user(user=user, view_name="new_vs_returning_customers", options=options)
+
+    assert rows and rows == usual_read(user, "new_vs_returning_customers", options)
+    assert all(r["new_customers"] < 1000000 for r in rows)
+
+
+def test_a_refresh_after_new_orders_keeps_the_stored_team_counts_equal_to_counting_the_reps(segmented):
+    company = segmented
+    # The two views are refreshed in full (a back-dated order changes which month is a customer's first): after new
+    # orders, a back-dated one, an order moved to another team and a new customer, the team rows equal a rebuild
+    # and every team's read equals counting its reps' membership rows.
+    reps, customers = company["reps"], company["customers"]
+    newcomer = Customer.objects.create(external_id="C-team", name="Team newcomer", country="Chile", segment="SMB")
+    add_order(customer=newcomer, rep=reps[4], day=date(2024, 9, 2), amount="30.00")
+    add_order(customer=customers[6], rep=reps[4], day=date(2019, 1, 5), amount="12.00")  # its first month now
+    moved = Order.objects.filter(sales_rep=reps[0]).order_by("pk").first()
+    months = sorted({month_of(moved.order_date), "2024-09-01", "2019-01-01"})
+    moved.sales_rep, moved.customer = reps[10], customers[7]  # another team, another customer
+    moved.save()
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": months}})
+
+    for view_name in ("new_vs_returning_customers", "customer_segments"):
+        kpi_view_refresh(view_name=view_name)
+    for table in ("new_vs_returning_teams", "customer_segments_teams"):
+        assert table_rows(table) == sorted(recomputed(table), key=repr)
+    for employee in (reps[4].manager, reps[4].manager.manager, reps[10].manager, reps[10].manager.manager):
+        user = as_manager(f"boss-{employee.pk}", employee)
+        for view_name, _table, options, _counted in DISTINCT_TEAM_READS:
+            assert team_of(user, view_name, options) is not None
+            rows = kpi_rows_for_user(user=user, view_name=view_name, options=options)
+            assert rows == usual_read(user, view_name, options)
+            if view_name == "customer_segments" or "new_customers" in options["measures"]:
+                assert counts_of(rows, view_name) == distinct_truth(employee, view_name)
