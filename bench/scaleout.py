@@ -23,6 +23,7 @@ built), then, with dashboard reads on the standby (DATABASE_REPLICA_URL):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -503,15 +504,12 @@ def _render_scale(result: dict, orders: int, commit: str, loads: tuple[float, fl
     return "\n".join(lines) + "\n"
 
 
-def _main_scale(args: argparse.Namespace) -> int:
-    import json
-
-    from bench import generate as gen
+@contextlib.contextmanager
+def _standby_pair(**extra_env: str):
+    """(workdir, env): a PostgreSQL primary + streaming standby and a Redis on loopback in a scratch folder, and
+    the environment a child process reads them with; all stopped and the folder removed on the way out."""
     from tests.scaleout.cluster import PostgresPair, RedisServer
 
-    data_dir = ROOT / ".data" / "bench" / f"orders-{args.orders}-seed-42"
-    gen.generate_cached(data_dir, orders=args.orders, seed=42)  # the child reads its orders.csv
-    loads = [os.getloadavg()[0]]
     workdir = Path(tempfile.mkdtemp(prefix="ll-bench-scaleout-"))
     os.chmod(workdir, 0o755)
     stops = []
@@ -521,16 +519,34 @@ def _main_scale(args: argparse.Namespace) -> int:
         pair.create_database("ledgerlight")
         redis = RedisServer(workdir)
         stops.append(redis.stop)
-        env = {
-            **os.environ,
-            "DATABASE_URL": pair.url(),
-            "DATABASE_REPLICA_URL": pair.url(standby=True),
-            "REDIS_URL": redis.url,
-            "MEDIA_ROOT": str(workdir / "media"),
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "UPLOAD_MAX_MB": "4096",
-        }
+        yield (
+            workdir,
+            {
+                **os.environ,
+                "DATABASE_URL": pair.url(),
+                "DATABASE_REPLICA_URL": pair.url(standby=True),
+                "REDIS_URL": redis.url,
+                "MEDIA_ROOT": str(workdir / "media"),
+                "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+                "DJANGO_SETTINGS_MODULE": "config.settings.local",
+                **extra_env,
+            },
+        )
+    finally:
+        for stop in reversed(stops):
+            stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _main_scale(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import generate as gen
+
+    data_dir = ROOT / ".data" / "bench" / f"orders-{args.orders}-seed-42"
+    gen.generate_cached(data_dir, orders=args.orders, seed=42)  # the child reads its orders.csv
+    loads = [os.getloadavg()[0]]
+    with _standby_pair(UPLOAD_MAX_MB="4096") as (workdir, env):
         prepare = [sys.executable, "-m", "bench.run", "--scale", str(args.orders), "--prepare-only"]
         subprocess.run([*prepare, "--database", "ledgerlight"], cwd=ROOT, env=env, check=True)
         done = subprocess.run(
@@ -544,10 +560,6 @@ def _main_scale(args: argparse.Namespace) -> int:
             print(done.stdout[-3000:], done.stderr[-8000:], file=sys.stderr)
             return done.returncode or 1
         result = json.loads(results[-1].removeprefix("RESULT "))
-    finally:
-        for stop in reversed(stops):
-            stop()
-        shutil.rmtree(workdir, ignore_errors=True)
     loads.append(os.getloadavg()[0])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     text = _render_scale(result, args.orders, commit.stdout.strip(), (loads[0], loads[1]))
@@ -629,26 +641,7 @@ def main(argv: list[str]) -> int:
             print("ROW\t" + "\t".join(row), flush=True)
         return 0
 
-    from tests.scaleout.cluster import PostgresPair, RedisServer
-
-    workdir = Path(tempfile.mkdtemp(prefix="ll-bench-scaleout-"))
-    os.chmod(workdir, 0o755)
-    stops = []
-    try:
-        pair = PostgresPair(workdir / "pg")
-        stops.append(pair.stop)
-        pair.create_database("ledgerlight")
-        redis = RedisServer(workdir)
-        stops.append(redis.stop)
-        env = {
-            **os.environ,
-            "DATABASE_URL": pair.url(),
-            "DATABASE_REPLICA_URL": pair.url(standby=True),
-            "REDIS_URL": redis.url,
-            "MEDIA_ROOT": str(workdir / "media"),
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        }
+    with _standby_pair() as (_workdir, env):
         done = subprocess.run(
             [sys.executable, "-m", "bench.scaleout", "--child", "--reads", str(args.reads)],
             cwd=ROOT,
@@ -661,10 +654,6 @@ def main(argv: list[str]) -> int:
             print(done.stdout[-3000:], done.stderr[-5000:], file=sys.stderr)
             return done.returncode
         rows = [line.split("\t")[1:] for line in done.stdout.splitlines() if line.startswith("ROW\t")]
-    finally:
-        for stop in reversed(stops):
-            stop()
-        shutil.rmtree(workdir, ignore_errors=True)
     lines = [
         "# Scale-out rows (bench/scaleout.py)",
         "",

@@ -104,7 +104,6 @@ CREATE INDEX canonical_orders_id_idx ON canonical_orders (id);
 CREATE INDEX canonical_orders_customer_id_idx ON canonical_orders (customer_id);
 CREATE INDEX orders_order_date_p_idx ON canonical_orders (order_date);
 CREATE INDEX orders_sales_rep_p_idx ON canonical_orders (sales_rep_id);
-CREATE INDEX order_attrs_gin_p ON canonical_orders USING gin (attributes jsonb_path_ops);
 CREATE INDEX order_source_brin_p ON canonical_orders USING brin (source_id);
 ALTER TABLE canonical_orders ADD CONSTRAINT canonical_orders_customer_fk FOREIGN KEY (customer_id)
     REFERENCES canonical_customers (id) DEFERRABLE INITIALLY DEFERRED;
@@ -116,7 +115,6 @@ CREATE INDEX canonical_order_lines_id_idx ON canonical_order_lines (id);
 CREATE INDEX canonical_order_lines_order_id_idx ON canonical_order_lines (order_id);
 CREATE INDEX canonical_order_lines_product_id_idx ON canonical_order_lines (product_id);
 CREATE INDEX canonical_order_lines_supplier_id_idx ON canonical_order_lines (supplier_id);
-CREATE INDEX orderline_attrs_gin_p ON canonical_order_lines USING gin (attributes jsonb_path_ops);
 CREATE INDEX orderline_source_brin_p ON canonical_order_lines USING brin (source_id);
 ALTER TABLE canonical_order_lines ADD CONSTRAINT canonical_order_lines_product_fk FOREIGN KEY (product_id)
     REFERENCES canonical_products (id) DEFERRABLE INITIALLY DEFERRED;
