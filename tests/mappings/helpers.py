@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mappings.intake.dialect import sniff_file
 from mappings.models import DataSource, ExecutionJob, Mapping
+from mappings.profiling.profile import profile_file
+from mappings.proposer.propose import propose_from_profile
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import mapping_save
 from mappings.services.upload import data_source_create
@@ -56,3 +59,15 @@ def upload_stored(tmp_path: Path, user, text: str = CUSTOMERS_CSV, name: str = "
     path.write_text(text, encoding="utf-8")
     with path.open("rb") as fh:
         return data_source_upload(file=fh, name=name, user=user).source
+
+
+def propose_by_column(path: Path, **options) -> tuple[dict, dict, dict[str, list[dict]]]:
+    """(profile, proposal document, {source column: its proposals}) of a file read as an upload is: sniffed,
+    profiled, proposed (`options`: learned=, known_keys=, … of `propose_from_profile`)."""
+    dialect = sniff_file(path).as_json()
+    profile = profile_file(path=path, dialect=dialect)
+    doc = propose_from_profile(file=path.name, profile=profile, dialect=dialect, **options)
+    by_col: dict[str, list[dict]] = {}
+    for p in doc["proposals"]:
+        by_col.setdefault(p["source_col"], []).append(p)
+    return profile, doc, by_col

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from mappings.intake.dialect import sniff_file
-from mappings.profiling.profile import profile_file
 from mappings.proposer.calibration import (
     AGREE,
     CONTRADICT,
@@ -20,19 +18,12 @@ from mappings.proposer.calibration import (
     calibrated,
 )
 from mappings.proposer.gate import auto_gate
-from mappings.proposer.propose import propose_from_profile
+from tests.mappings.helpers import propose_by_column
 
 AUTO = 0.7  # settings.MAPPING_AUTO_CONFIDENCE
 
 
-def _propose(path, learned=None):
-    dialect = sniff_file(path).as_json()
-    profile = profile_file(path=path, dialect=dialect)
-    doc = propose_from_profile(file=path.name, profile=profile, dialect=dialect, learned=learned)
-    by_col: dict[str, list[dict]] = {}
-    for p in doc["proposals"]:
-        by_col.setdefault(p["source_col"], []).append(p)
-    return profile, doc, by_col
+_propose = propose_by_column
 
 
 def _to(by_col, column, table, col) -> dict | None:

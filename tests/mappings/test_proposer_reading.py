@@ -10,20 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from canonical.models import Expense, Invoice
-from mappings.intake.dialect import sniff_file
-from mappings.profiling.profile import profile_file
 from mappings.proposer.gate import auto_gate
-from mappings.proposer.propose import propose_from_profile
+from tests.mappings.helpers import propose_by_column
 
-
-def _propose(path, known_keys=None):
-    dialect = sniff_file(path).as_json()
-    profile = profile_file(path=path, dialect=dialect)
-    doc = propose_from_profile(file=path.name, profile=profile, dialect=dialect, known_keys=known_keys)
-    by_col: dict[str, list[dict]] = {}
-    for p in doc["proposals"]:
-        by_col.setdefault(p["source_col"], []).append(p)
-    return profile, doc, by_col
+_propose = propose_by_column
 
 
 def _targets(by_col, column) -> set[str]:
