@@ -100,6 +100,9 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
     }
 
 
+NAMES_CLEARER = 0.05  # a header naming one entity this much more clearly than another refers to the first
+
+
 def reference_fallback(proposals: list[Proposal], scored, selected: list[str], taken: set[Target]) -> None:
     """An unmapped column that clearly names another entity's key or name ("Número de cliente", "Société"
     in an invoice list) is the reference to that entity from a table this file feeds, if one is free."""
@@ -109,8 +112,16 @@ def reference_fallback(proposals: list[Proposal], scored, selected: list[str], t
         if p.target is not None or not p.source_col or normalize_header(p.source_col) in GENERIC_KEYS:
             continue
         evidence = scored.get(p.source_col, {})
+        # The entity the header names most clearly: "Account Name" is an account's (a customer's) name before
+        # it is an employee's, so it is no reference to an employee.
+        clearest = max(
+            (ev.score for ev in evidence.values() if ev.target.column in ("external_id", "name")),
+            default=0.0,
+        )
         for ev in evidence.values():
             if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
+                continue
+            if clearest - ev.score >= NAMES_CLEARER:
                 continue
             # A header that fits the rows' own column as well ("Company": a customer's name as much as an
             # employee's) describes the rows themselves: it refers to no other entity.

@@ -195,7 +195,8 @@ def _proposal(
     else:
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
         totals = table_scores(scored, hints, keyed)
-        selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
+        columns_only = table_scores(scored, [], keyed)
+        selected = select_tables(scored, totals, hinted or keyed_table(structure, totals), columns_only)
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)

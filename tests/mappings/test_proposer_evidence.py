@@ -1,0 +1,72 @@
+"""What the whole file holds outweighs a word: the file's name, a header read two ways, an id beside a price.
+Small copies of shapes seen in real exports (a corporate card's spend, a budgeting app's transactions, an ERP's
+one-line sales)."""
+
+from __future__ import annotations
+
+from tests.mappings.helpers import propose_by_column
+
+
+def _targets(by_col, column) -> set[str]:
+    return {f"{p['canonical_table']}.{p['canonical_col']}" for p in by_col[column] if p["canonical_table"]}
+
+
+# A spend-management platform's card transactions: a merchant paid and a spend category on every row.
+CARD_SPEND = "transaction_id,card_id,date,amount,currency,category,merchant,status,country\n" + "".join(
+    f"{1001 + i},{101 + i % 4},2024-0{1 + i % 6}-{10 + i},{(i + 1) * 37}.50,EUR,{cat},{merchant},Completed,Germany\n"
+    for i, (cat, merchant) in enumerate(
+        [
+            ("Software", "Adobe Inc"),
+            ("Travel", "Ryanair"),
+            ("Equipment", "Dell Technologies"),
+            ("Software", "Atlassian"),
+            ("Travel", "Lufthansa"),
+            ("Food & Beverage", "Starbucks"),
+            ("Equipment", "Lenovo"),
+            ("Software", "Slack Technologies"),
+        ]
+    )
+)
+
+
+def test_a_file_named_transactions_with_a_merchant_and_a_spend_category_is_expenses(tmp_path):
+    # "transactions" is said of card spend, sales and payments alike; a payment has no home for the merchant
+    # paid or the category of the spend, an expense has one for both: the columns decide, not the name.
+    path = tmp_path / "card_transactions.csv"
+    path.write_text(CARD_SPEND)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "date") == {"canonical_expenses.expense_date"}
+    assert _targets(by_col, "amount") == {"canonical_expenses.amount"}
+    assert _targets(by_col, "merchant") == {"canonical_expenses.vendor"}
+    assert _targets(by_col, "category") == {"canonical_expenses.category"}
+    assert not any(p["canonical_table"] == "canonical_payments" for ps in by_col.values() for p in ps)
+
+
+def test_the_file_name_still_decides_between_tables_holding_the_same_columns(tmp_path):
+    # Nothing here is only an expense's or only a payment's: the name "payments" is the evidence left.
+    path = tmp_path / "payments.csv"
+    path.write_text("id,date,amount,currency\n" + "".join(f"P{i},2024-01-{10 + i},{i}5.00,EUR\n" for i in range(8)))
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "amount") == {"canonical_payments.amount"}
+
+
+# A budgeting app's transactions: which of the user's own accounts the money moved through.
+BUDGET = '"Date","Description","Amount","Transaction Type","Category","Account Name"\n' + "".join(
+    f'"{m}/1{d}/2016","{shop}","{amount}","debit","{cat}","{account}"\n'
+    for m, d, shop, amount, cat, account in [
+        (8, 0, "Starbucks", "2.45", "Coffee Shops", "My Credit Card"),
+        (9, 2, "Whole Foods", "66.88", "Groceries", "My Checking"),
+        (10, 4, "Shell", "40.10", "Gas & Fuel", "My Credit Card"),
+        (11, 6, "Amazon", "19.99", "Shopping", "My Checking"),
+    ]
+)
+
+
+def test_an_account_name_in_an_expense_list_is_no_employee_reference(tmp_path):
+    # "Account Name" names an account (a customer's name, at best) far more clearly than an employee: an
+    # expense refers to employees only, so the column refers to nobody the file feeds.
+    path = tmp_path / "transactions.csv"
+    path.write_text(BUDGET)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Amount") == {"canonical_expenses.amount"}
+    assert _targets(by_col, "Account Name") == set()
