@@ -29,7 +29,7 @@ from mappings.proposer.assign import (
     reference_duplicates,
     reference_fallback,
 )
-from mappings.proposer.calibration import CONTRADICT, calibrated, one_item_per_row_holds, read_signals
+from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
@@ -55,6 +55,7 @@ from mappings.proposer.structure import (
     values_decide,
 )
 from mappings.proposer.tables import (
+    fillable,
     hinted_table,
     missing_required_targets,
     satisfiable,
@@ -188,6 +189,7 @@ def _proposal(
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
+    guessed = False
     structural_evidence(scored, structure, Evidence)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
@@ -197,6 +199,10 @@ def _proposal(
         totals = table_scores(scored, hints, keyed)
         columns_only = table_scores(scored, [], keyed)
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals), columns_only)
+        # No table whose required facts the file's columns could fill: the table is the best guess of the words.
+        # An empty column fills nothing, whatever its header says.
+        with_values = {c["name"]: scored[c["name"]] for c in columns if c.get("type") != "empty"}
+        guessed = not hinted and bool(selected) and not fillable(selected[0], with_values)
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
@@ -267,6 +273,8 @@ def _proposal(
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     if calibrate_confidence:
         _calibrate(proposals, by_name, grain)
+        if guessed:
+            _what_a_row_is_unsettled(proposals, selected[0])
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))
     document = {
@@ -297,6 +305,15 @@ def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
         confidence, why = calibrated(p.confidence, signals)
         if why:
             proposals[i] = Proposal(p.source_col, p.target, confidence, f"{p.reason}; {why}", p.transform, p.extra)
+
+
+def _what_a_row_is_unsettled(proposals: list[Proposal], table: str) -> None:
+    """No table's required facts (an invoice's date and amount, a payment's amount) are all in the file: the
+    table is the headers' best guess, so nothing is loaded unseen; a person says what one row is."""
+    why = f"no column could fill every fact a {row_label(table)} needs: what one row is needs a person"
+    for i, p in enumerate(proposals):
+        if p.target and p.confidence > ONE_KIND and not p.reason.startswith(LEARNED):
+            proposals[i] = Proposal(p.source_col, p.target, ONE_KIND, f"{p.reason}; {why}", p.transform, p.extra)
 
 
 def file_grain(structure: Structure, selected: list[str]) -> dict:

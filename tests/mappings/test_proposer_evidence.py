@@ -70,3 +70,21 @@ def test_an_account_name_in_an_expense_list_is_no_employee_reference(tmp_path):
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "Amount") == {"canonical_expenses.amount"}
     assert _targets(by_col, "Account Name") == set()
+
+
+# A payment processor's export in Spanish: the invoice-looking columns (closing date, insured amount) are empty,
+# the money is under a word no vocabulary holds ("Bruto").
+PAYMENTS_ES = "Nombre,Divisa,Bruto,Fecha de cierre,Importe del seguro,Número de factura\n" + "".join(
+    f'Dunder Mifflin,EUR,"{amount}",,,{i + 1}\n' for i, amount in enumerate(["10,00", "19,99", "19,99", "40,00"])
+)
+
+
+def test_a_table_whose_needed_facts_only_empty_columns_could_fill_is_a_guess_a_person_confirms(tmp_path):
+    # "Número de factura" speaks for an invoice list, but no column with values could give an invoice its
+    # date or its amount: what one row is stays a question, and nothing reaches the auto-accept threshold.
+    path = tmp_path / "descargar.csv"
+    path.write_text(PAYMENTS_ES)
+    _, doc, by_col = propose_by_column(path)
+    assert _targets(by_col, "Número de factura")
+    assert all(p["confidence"] < 0.7 for p in doc["proposals"] if p["canonical_table"])
+    assert "what one row is needs a person" in by_col["Número de factura"][0]["reason"]
