@@ -189,7 +189,7 @@ def _proposal(
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
-    guessed = False
+    unfilled = False
     structural_evidence(scored, structure, Evidence)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
@@ -199,10 +199,10 @@ def _proposal(
         totals = table_scores(scored, hints, keyed)
         columns_only = table_scores(scored, [], keyed)
         selected = select_tables(scored, totals, hinted or keyed_table(structure, totals), columns_only)
-        # No table whose required facts the file's columns could fill: the table is the best guess of the words.
-        # An empty column fills nothing, whatever its header says.
+        # No column with values could fill every fact the words' table needs: that table is a guess, unless
+        # the file's reading below finds them (its only date column). An empty column fills nothing.
         with_values = {c["name"]: scored[c["name"]] for c in columns if c.get("type") != "empty"}
-        guessed = not hinted and bool(selected) and not fillable(selected[0], with_values)
+        unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
@@ -213,6 +213,8 @@ def _proposal(
     values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     only_date(scored, columns, selected, Evidence)
+    with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
+    guessed = unfilled and not fillable(selected[0], with_values)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
     learned = {

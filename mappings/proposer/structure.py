@@ -829,9 +829,14 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     if event is None or len(dated) != 1:
         return
     name = dated[0]
-    evidence = scored.get(name, {})
+    evidence = scored.setdefault(name, {})
     target = next((t for t in evidence if t.table == table and t.column == event.name), None)
-    if target is None or evidence[target].score < ONLY_DATE_FLOOR:
+    names_nothing = not evidence
+    if names_nothing:
+        # A header that names nothing ("datetime": only the values' kind) gives the column to no other fact.
+        target = Target(table, event.name)
+        evidence[target] = evidence_cls(target, 0.0, f"header '{name}' names no fact; values are dates")
+    if target is None or (evidence[target].score < ONLY_DATE_FLOOR and not names_nothing):
         return
     others = [
         ev.score

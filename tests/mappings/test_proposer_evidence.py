@@ -88,3 +88,22 @@ def test_a_table_whose_needed_facts_only_empty_columns_could_fill_is_a_guess_a_p
     assert _targets(by_col, "Número de factura")
     assert all(p["confidence"] < 0.7 for p in doc["proposals"] if p["canonical_table"])
     assert "what one row is needs a person" in by_col["Número de factura"][0]["reason"]
+
+
+# A bakery's orders, one column per product counting what each order bought; the date under the name of its kind.
+BAKERY = "datetime,day of week,total,place,angbutter,croissant,order_id\n" + "".join(
+    f"2019-11-{9 + i % 20:02d} 11:{10 + i:02d},Sat,{14800 + 500 * (i % 4)}.0,place {i % 3},{1 + i % 2}.0,,"
+    f"{i:04x}c4cf92206811ec971c2e2955813ea5\n"
+    for i in range(30)
+)
+
+
+def test_the_only_date_column_under_a_header_naming_nothing_is_the_orders_date(tmp_path):
+    # "datetime" says what the values are and names no other fact; an order needs a date and this is the
+    # file's only one: it is when each order was placed.
+    path = tmp_path / "bakery_sales.csv"
+    path.write_text(BAKERY)
+    _, _, by_col = propose_by_column(path)
+    (date,) = by_col["datetime"]
+    assert f"{date['canonical_table']}.{date['canonical_col']}" == "canonical_orders.order_date"
+    assert date["confidence"] >= 0.7
