@@ -188,6 +188,9 @@ def _key_verdict(column: dict, target: Target, grain: dict) -> tuple[str, str, b
     # A document number shared by many rows that fixes none of their facts (a week number): a grouping.
     if own_key and target.table in _DOCUMENTS and rows >= MANY_ROWS and 0 < distinct <= FEW_VALUES:
         return CONTRADICT, f"{distinct} distinct values over {rows} rows fixing no other column: a category", False
+    # One value on every row refers to nobody in particular: the export's own account (a POS merchant's id).
+    if not own_key and rows >= MANY_ROWS and distinct == 1:
+        return NEUTRAL, f"one value on all {rows} rows: it tells no row from another", False
     # Codes or numbers (a key repeated on one group's rows, a reference), or names looked up by name.
     if kind in ("identifier", "integer") or (kind == "email" and "email" in _lookup(target)):
         return AGREE, "values are identifiers", False

@@ -107,3 +107,21 @@ def test_the_only_date_column_under_a_header_naming_nothing_is_the_orders_date(t
     (date,) = by_col["datetime"]
     assert f"{date['canonical_table']}.{date['canonical_col']}" == "canonical_orders.order_date"
     assert date["confidence"] >= 0.7
+
+
+# A point-of-sale export's lines: the shop's own merchant id on every one of them.
+POS_LINES = "Order_ID,Name,Quantity,Price,Merchant_ID,Time\n" + "".join(
+    f"ORD{i // 3:03d},{item},{1 + i % 2},{4.5 + i % 3:.2f},MLB3X9ZQ1,2018-03-25T15:{i % 60:02d}:47Z\n"
+    for i, item in zip(range(60), ["Latte", "Scone", "Mocha", "Bagel", "Tea"] * 12, strict=False)
+)
+
+
+def test_a_reference_holding_one_value_on_every_row_is_not_loaded_unseen(tmp_path):
+    # One merchant id on all 60 lines tells no line from another: it is the shop that exported them more
+    # likely than each line's supplier. The header alone speaks for it: a person confirms.
+    path = tmp_path / "pos_lines.csv"
+    path.write_text(POS_LINES)
+    _, _, by_col = propose_by_column(path)
+    (merchant,) = by_col["Merchant_ID"]
+    assert merchant["canonical_col"] == "supplier_id"
+    assert merchant["confidence"] < 0.7
