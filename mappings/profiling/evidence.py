@@ -18,12 +18,16 @@ _CHOICE_FIELDS = (
 
 
 def clean_view(con, columns: list[str], null_tokens) -> None:
-    """`sg`: the sample `s` by position (c0 … cN), trimmed, with the null tokens as NULL."""
+    """`sg`: the sample `s` by position (c0 … cN), trimmed, with the null tokens as NULL, and a column's own
+    header as NULL too: files joined end to end (a month per file) repeat their header line among the rows."""
     cells = ", ".join(
-        f"CASE WHEN list_contains($1, trim({quote_ident(c)})) THEN NULL ELSE trim({quote_ident(c)}) END AS c{i}"
+        f"CASE WHEN list_contains($1, trim({quote_ident(c)})) OR trim({quote_ident(c)}) = $2[{i + 1}] THEN NULL "
+        f"ELSE trim({quote_ident(c)}) END AS c{i}"
         for i, c in enumerate(columns)
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE sg AS SELECT {cells} FROM s", [list(null_tokens)])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE sg AS SELECT {cells} FROM s", [list(null_tokens), [c.strip() for c in columns]]
+    )
 
 
 def date_choice(con, index: int) -> DateChoice | None:

@@ -125,3 +125,25 @@ def test_a_reference_holding_one_value_on_every_row_is_not_loaded_unseen(tmp_pat
     (merchant,) = by_col["Merchant_ID"]
     assert merchant["canonical_col"] == "supplier_id"
     assert merchant["confidence"] < 0.7
+
+
+# Monthly sales files joined end to end: each month's header line sits among the rows.
+HEADER = "Order ID,Product,Quantity Ordered,Price Each,Order Date,Purchase Address\n"
+MONTHS = HEADER + "".join(
+    (HEADER if i in (7, 19) else "")
+    + f"{141234 + i // 2},{['USB-C Charging Cable', 'Bose Headphones', 'AA Batteries'][i % 3]},{1 + i % 2},"
+    + f'{[11.95, 99.99, 3.84][i % 3]},01/{1 + i // 2:02d}/19 21:{i:02d},"{100 + i} Main St, Boston, MA 02215"\n'
+    for i in range(30)
+)
+
+
+def test_a_header_line_repeated_among_the_rows_is_no_value_of_its_columns(tmp_path):
+    # "Quantity Ordered" under the column of that name is the header of the next month's file, not a
+    # quantity: the column is still whole numbers, the prices still numbers, the order ids still a key.
+    path = tmp_path / "sales_2019.csv"
+    path.write_text(MONTHS)
+    profile, _, by_col = propose_by_column(path)
+    kinds = {c["name"]: c["type"] for c in profile["columns"]}
+    assert kinds["Quantity Ordered"] == "integer" and kinds["Price Each"] == "decimal"
+    assert _targets(by_col, "Quantity Ordered") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "Price Each") == {"canonical_order_lines.unit_price"}
