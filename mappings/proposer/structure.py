@@ -55,6 +55,7 @@ class Structure:
     varies_within: dict[str, str] = field(default_factory=dict)  # column -> the item key it varies within
     key_evidence: dict[str, dict] = field(default_factory=dict)  # key column -> its grain evidence
     sale_document: tuple[str, str] | None = None  # (key, table it names): a document number keying a sale's lines
+    sale_date: str | None = None  # the only date of rows that are each a sale of one line: when it was made
     product_sold: str | None = None  # the code column that is each line's product, no header saying so
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
 
@@ -145,6 +146,10 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     s.row_number = first if first and _numbered(kinds.get(first) or {}) else None
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
+    if not document and not order_key and s.row_number:
+        document = _sale_of_one_line(s, columns, scored)
+        if document:
+            s.keys[document[0]] = s.row_number
     if document:
         # The document's number is the sale's key: its rows are the sale's lines (orders + order lines).
         table, order_key = document
@@ -336,6 +341,31 @@ def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] |
         ):
             return table, key
     return None
+
+
+ROW_NUMBER_KEY = 0.8  # the rows' own number keying a sale of one line (unique, and the header says an id)
+
+
+def _sale_of_one_line(s: Structure, columns, scored) -> tuple[str, str] | None:
+    """(table, key) when the rows' own number (a code unique on every row that the header gives to no entity:
+    `trans id`) stands beside a date, a quantity and a price or line total: each row is a sale of one line, the
+    number its key. The table is the document its header speaks for most (it is an order either way)."""
+    key = s.row_number
+    others = [n for n in scored if n != key]
+
+    def line(column: str) -> bool:
+        return any(_best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE for n in others)
+
+    dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime") and c["name"] != key]
+    if not (dated and line("quantity") and (line("unit_price") or line("amount"))):
+        return None
+    s.sale_date = dated[0] if len(dated) == 1 else None
+    documents = [
+        t for t in TABLES_BY_NAME if t not in (ORDERS, LINES) and TABLES_BY_NAME[t].references.get("customer_id")
+    ]
+    named = {t: _best_column_score(scored.get(key, {}), t, "external_id") for t in documents}
+    table = max(named, key=lambda t: named[t], default=None)
+    return (table, key) if table and named[table] > 0 else None
 
 
 DOCUMENT_MARGIN = 0.1  # a fact the header gives to the document's table clearly more than to an order
@@ -653,11 +683,22 @@ def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> 
     if s.sale_document:
         key, table = s.sale_document
         named = max((ev.score for t, ev in scored[key].items() if t.table == table), default=0.0)
+        if key == s.row_number and s.unique.get(key):
+            # The rows' own number, unique on every row, keys each row's sale: as earned as a row key.
+            named = max(named, ROW_NUMBER_KEY)
         how = "identifies a sale of one line" if s.unique.get(key) else "repeats over the lines of one sale"
-        why = f"the {row_label(table)} number {how}: {s.grain_reason}"
+        number = "the rows' own number" if key == s.row_number else f"the {row_label(table)} number"
+        why = f"{number} {how}: {s.grain_reason}"
         for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
             if target not in scored[key] or scored[key][target].score < named:
                 scored[key][target] = evidence_cls(target, named, why)
+    if s.sale_date:
+        target = Target(ORDERS, "order_date")
+        current = scored[s.sale_date].get(target, _NONE)
+        if current.score < ONLY_DATE:
+            header = current.reason or "no header word"
+            why = f"the only date of rows that are each a sale: when the sale was made ({header})"
+            scored[s.sale_date][target] = evidence_cls(target, ONLY_DATE, why)
     if s.product_sold:
         name = s.product_sold
         why = f"a code that varies within '{s.keys[ORDERS]}' and repeats across orders: what each line sold"

@@ -147,3 +147,30 @@ def test_a_header_line_repeated_among_the_rows_is_no_value_of_its_columns(tmp_pa
     assert kinds["Quantity Ordered"] == "integer" and kinds["Price Each"] == "decimal"
     assert _targets(by_col, "Quantity Ordered") == {"canonical_order_lines.quantity"}
     assert _targets(by_col, "Price Each") == {"canonical_order_lines.unit_price"}
+
+
+# An ERP's transactions export: one row per transaction, each with its one item, quantity, rate and amount.
+ERP = (
+    "trans id\ttrans date\tentity\ttrans status\ttotal\tcurrency\tline no\titem id\tquantity\trate\tline amount\n"
+    + "".join(
+        f"T{1023 + i}\t2026-05-{1 + i % 28:02d}\tCUST{20 + i}\t{1 + i % 3}\t{(2 + i % 5) * (100 + 50 * (i % 3))}\t"
+        f"{['USD', 'EUR', 'GBP'][i % 3]}\t1\tITEM{1 + i % 12:02d}\t{2 + i % 5}\t{100 + 50 * (i % 3)}\t"
+        f"{(2 + i % 5) * (100 + 50 * (i % 3))}\n"
+        for i in range(40)
+    )
+)
+
+
+def test_a_rows_own_number_beside_a_date_a_quantity_and_a_rate_keys_a_sale_of_one_line(tmp_path):
+    # 'trans id' is unique on every row and names no entity; each row has a date, an item, a quantity and a
+    # rate: each row is a sale of one line, whatever "transactions" suggests. The number keys the order,
+    # the date is when it was made, the line's money is the line's.
+    path = tmp_path / "transactions.tsv"
+    path.write_text(ERP)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "trans id") == {"canonical_order_lines.order_id", "canonical_orders.external_id"}
+    assert _targets(by_col, "trans date") == {"canonical_orders.order_date"}
+    assert _targets(by_col, "quantity") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "line amount") == {"canonical_order_lines.amount"}
+    assert all(p["confidence"] >= 0.7 for p in by_col["trans id"])
+    assert not any(p["canonical_table"] == "canonical_payments" for ps in by_col.values() for p in ps)
