@@ -146,6 +146,8 @@ def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: in
             return CONTRADICT, "its values are numbers", False
         if _short_codes(column):
             return CONTRADICT, "short upper-case codes, not names", False
+        if kind == "identifier" and _codes(column):
+            return CONTRADICT, "codes (one token with digits: C04567), not names", False
         if kind == "email":
             return NEUTRAL, "", False
         if _worded(column):

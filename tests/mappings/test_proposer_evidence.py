@@ -4,6 +4,8 @@ one-line sales)."""
 
 from __future__ import annotations
 
+from mappings.proposer.calibration import CONTRADICT, value_verdict
+from mappings.proposer.scoring import Target
 from tests.mappings.helpers import propose_by_column
 
 
@@ -174,3 +176,24 @@ def test_a_rows_own_number_beside_a_date_a_quantity_and_a_rate_keys_a_sale_of_on
     assert _targets(by_col, "line amount") == {"canonical_order_lines.amount"}
     assert all(p["confidence"] >= 0.7 for p in by_col["trans id"])
     assert not any(p["canonical_table"] == "canonical_payments" for ps in by_col.values() for p in ps)
+
+
+# An ERP's order lines in Portuguese: the client is given by its code.
+PEDIDOS = "numero pedido;cliente;status;produto;quantidade;data emissao\n" + "".join(
+    f"{1 + i // 2};C0{1234 + 111 * (i // 2 % 7)};{['aberto', 'entregue'][i // 2 % 2]};"
+    f"{['A123652 - TECLADO', 'A457920 - MOUSE', 'A998877 - MONITOR'][i % 3]};{1 + i % 9};{1 + i // 2:02d}/09/2023\n"
+    for i in range(40)
+)
+
+
+def test_codes_under_a_header_that_says_client_are_no_clients_name(tmp_path):
+    # "cliente" could be the client's name by its header; C01234, C01345 … are codes of one token with digits,
+    # not names: the values contradict a name, whatever the header says.
+    path = tmp_path / "pedidos.csv"
+    path.write_text(PEDIDOS)
+    profile, _, _ = propose_by_column(path)
+    (client,) = [c for c in profile["columns"] if c["name"] == "cliente"]
+    verdict, why, _ = value_verdict(
+        client, Target("canonical_customers", "name"), grain=profile["grain"], date_columns=1
+    )
+    assert verdict == CONTRADICT and "codes" in why
