@@ -27,6 +27,7 @@ from mappings.proposer.scoring import (
     KEY_SUFFIXES,
     Target,
     _header_evidence,
+    _money_shaped,
     _number,
     _short_codes,
     _top_values,
@@ -97,7 +98,9 @@ def _related(a: str, b: str) -> bool:
     return b in TABLES_BY_NAME[a].references.values() or a in TABLES_BY_NAME[b].references.values()
 
 
-def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: int) -> tuple[str, str, bool]:
+def value_verdict(
+    column: dict, target: Target, *, grain: dict, date_columns: int, money_columns: int = 0
+) -> tuple[str, str, bool]:
     """(agree | neutral | contradict, why, decisive): what the column's values say about `target`, from the
     profile alone."""
     kind = column.get("type", "text")
@@ -122,6 +125,9 @@ def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: in
             return CONTRADICT, "every value is 0", False
         if kind == "integer" and column.get("id_like") and column.get("unique"):
             return NEUTRAL, "whole numbers unique on every row: they may number the rows", False
+        # The file's only money column, for the amount its table needs: nothing else could be it.
+        if col == "amount" and spec.required and money_columns == 1 and kind == "decimal" and _money_shaped(column):
+            return AGREE, "the file's only money column (whole cents)", True
         return AGREE, "values are numbers", False
     if ttype == "boolean":
         if kind == "boolean":
@@ -258,11 +264,15 @@ def _currency_codes(column: dict) -> bool:
     return bool(codes) and all(re.fullmatch(r"[A-Z]{3}|[$€£¥]", c.strip()) for c in codes)
 
 
-def read_signals(column: dict | None, target: Target, *, grain: dict, date_columns: int) -> Signals:
+def read_signals(
+    column: dict | None, target: Target, *, grain: dict, date_columns: int, money_columns: int = 0
+) -> Signals:
     """The evidence behind proposing `column` for `target` (a computed column, no source: no evidence)."""
     if column is None:
         return Signals(0.0, NEUTRAL, "no source column")
-    verdict, why, decisive = value_verdict(column, target, grain=grain, date_columns=date_columns)
+    verdict, why, decisive = value_verdict(
+        column, target, grain=grain, date_columns=date_columns, money_columns=money_columns
+    )
     return Signals(header_strength(column["name"], target), verdict, why, decisive)
 
 

@@ -47,7 +47,9 @@ from mappings.proposer.structure import (
     apply_structure,
     event_dates,
     keyed_table,
+    money_columns,
     only_date,
+    only_money,
     own,
     read_structure,
     row_label,
@@ -213,6 +215,7 @@ def _proposal(
     values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     only_date(scored, columns, selected, Evidence)
+    only_money(scored, columns, selected, Evidence)
     with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
     guessed = unfilled and not fillable(selected[0], with_values)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
@@ -292,6 +295,7 @@ def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
     """Confidence as the evidence earns it: two kinds agreeing, or decisive values (proposer/calibration.py).
     A mapping users saved for this layout is a person's word: only values that contradict it lower it."""
     dates = sum(1 for c in by_name.values() if c.get("type") in ("date", "datetime"))
+    money = len(money_columns(list(by_name.values())))
     for i, p in enumerate(proposals):
         # An attribute keeps a column as it is (a learned mapping may carry one): nothing to calibrate.
         if not p.target or p.target.column.startswith(ATTRIBUTE_PREFIX):
@@ -301,7 +305,9 @@ def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
             why = "no other column's values could be a count: each row's money is its value either way"
             proposals[i] = Proposal(p.source_col, p.target, p.confidence, f"{p.reason}; {why}", p.transform, p.extra)
             continue
-        signals = read_signals(by_name.get(p.source_col or ""), p.target, grain=grain, date_columns=dates)
+        signals = read_signals(
+            by_name.get(p.source_col or ""), p.target, grain=grain, date_columns=dates, money_columns=money
+        )
         if p.reason.startswith(LEARNED) and signals.values != CONTRADICT:
             continue
         confidence, why = calibrated(p.confidence, signals)

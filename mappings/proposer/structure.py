@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import Target
+from mappings.proposer.scoring import Target, _money_shaped
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
 
@@ -890,6 +890,30 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     if current.score < ONLY_DATE:
         why = f"the file's only date column: the {row_label(table)}'s own date"
         evidence[target] = evidence_cls(target, ONLY_DATE, f"{current.reason}; {why}")
+
+
+ONLY_MONEY = 0.85  # the file's only money column, under a header naming nothing, for a table that needs an amount
+
+
+def money_columns(columns: list[dict]) -> list[str]:
+    """Columns whose values are money: decimals in whole cents (not rates or computed figures)."""
+    return [c["name"] for c in columns if c.get("type") == "decimal" and _money_shaped(c)]
+
+
+def only_money(scored: dict[str, dict], columns: list[dict], selected: list[str], evidence_cls) -> None:
+    """A file with one money column, whose header names no fact ("money"), for a table whose rows carry an
+    amount: that column is the amount, as the only date is the date (in place)."""
+    if not selected:
+        return
+    table = selected[0]
+    spec = TABLES_BY_NAME[table]
+    amount = next((c for c in spec.columns if c.name == "amount" and c.type == "money" and c.required), None)
+    money = money_columns(columns)
+    if amount is None or len(money) != 1 or scored.get(money[0]):
+        return
+    target = Target(table, "amount")
+    why = f"header '{money[0]}' names no fact; the file's only money column: the {row_label(table)}'s amount"
+    scored.setdefault(money[0], {})[target] = evidence_cls(target, ONLY_MONEY, why)
 
 
 KEYED_SHARE = 0.8  # of the best table's header total a row-id table needs to be taken as the file's

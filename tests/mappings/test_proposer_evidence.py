@@ -197,3 +197,22 @@ def test_codes_under_a_header_that_says_client_are_no_clients_name(tmp_path):
         client, Target("canonical_customers", "name"), grain=profile["grain"], date_columns=1
     )
     assert verdict == CONTRADICT and "codes" in why
+
+
+# A vending machine's sales: the price paid under the word "money", nothing else in cents.
+VENDING = "date,datetime,cash_type,card,money,coffee_name\n" + "".join(
+    f"3/{1 + i % 28}/2024,3/{1 + i % 28}/2024 10:{i % 60:02d},card,ANON-0000-0000-{i % 9:04d},"
+    f"{[38.7, 28.9, 33.8][i % 3]},{['Latte', 'Hot Chocolate', 'Americano'][i % 3]}\n"
+    for i in range(40)
+)
+
+
+def test_the_only_money_column_under_a_header_naming_nothing_is_the_sales_amount(tmp_path):
+    # "money" names no fact; its values are the only ones in whole cents: what each sale was paid. Nothing
+    # else in the file could be the amount, so the values decide it.
+    path = tmp_path / "coffee_sales.csv"
+    path.write_text(VENDING)
+    _, _, by_col = propose_by_column(path)
+    (money,) = by_col["money"]
+    assert f"{money['canonical_table']}.{money['canonical_col']}" == "canonical_orders.amount"
+    assert money["confidence"] >= 0.7
