@@ -109,7 +109,55 @@ def grain(con, profiles: list[dict]) -> dict:
     document = file_grain(con, "sg", len(profiles), candidates).as_json([p["name"] for p in profiles])
     document["date_order"] = date_order(con, profiles)
     document["per_date"] = per_date(con, profiles, document)
+    document["arithmetic"] = arithmetic(con, profiles)
     return document
+
+
+MAX_NUMBER_COLUMNS = 12  # number columns whose products and sums are checked (pairs × the others: one query)
+ARITHMETIC_SHARE = 0.95  # of the rows where all three are set, for "c = a × b" or "c = a + b" to hold
+
+
+def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
+    """Which number columns the others make, row by row: {"products": [[c, a, b]], "sums": [[c, a, b]]} where
+    c = a × b (a line total: quantity × unit price) or c = a + b (a total: the net plus its tax), to the cent,
+    on nearly every row. A column with one value (a constant 1) makes nothing."""
+    numbers = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and not p.get("unique")
+    ][:MAX_NUMBER_COLUMNS]
+    if len(numbers) < 3:
+        return {"products": [], "sums": []}
+
+    def value(i: int, profile: dict) -> str:
+        text = f"c{i}"
+        if profile.get("locale") == "de":
+            text = f"replace(replace({text}, '.', ''), ',', '.')"
+        else:
+            text = f"replace({text}, ',', '')"
+        return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE) AS n{i}"
+
+    checks = []
+    for x, (a, _) in enumerate(numbers):
+        for b, _ in numbers[x + 1 :]:
+            for c, _ in numbers:
+                if c in (a, b):
+                    continue
+                set_ = f"n{a} IS NOT NULL AND n{b} IS NOT NULL AND n{c} IS NOT NULL"
+                near = f"<= 0.011 + 0.0005 * abs(n{c})"
+                checks.append(("products", c, a, b, f"abs(n{a} * n{b} - n{c}) {near}", set_))
+                checks.append(("sums", c, a, b, f"abs(n{a} + n{b} - n{c}) {near} AND n{a} <> 0 AND n{b} <> 0", set_))
+    aggregates = ", ".join(
+        f"count(*) FILTER (WHERE {holds}), count(*) FILTER (WHERE {set_})" for *_, holds, set_ in checks
+    )
+    values = ", ".join(value(i, p) for i, p in numbers)
+    row = con.execute(f"SELECT {aggregates} FROM (SELECT {values} FROM sg)").fetchone()
+    found: dict[str, list[list[str]]] = {"products": [], "sums": []}
+    for n, (kind, c, a, b, *_) in enumerate(checks):
+        holds, both = row[2 * n], row[2 * n + 1]
+        if both >= 3 and holds >= ARITHMETIC_SHARE * both:
+            found[kind].append([profiles[c]["name"], profiles[a]["name"], profiles[b]["name"]])
+    return found
 
 
 MAX_PER_DATE = 3  # date columns whose pairs with the repeating keys are counted

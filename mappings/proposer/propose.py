@@ -276,6 +276,7 @@ def _proposal(
     rows = grain.get("rows") or profile.get("rows_profiled") or 0
     buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
+    _total_above_the_lines(proposals, grain, selected, taken_targets)
     if calibrate_confidence:
         _calibrate(proposals, by_name, grain)
         if guessed:
@@ -322,6 +323,46 @@ def _what_a_row_is_unsettled(proposals: list[Proposal], table: str) -> None:
     for i, p in enumerate(proposals):
         if p.target and p.confidence > ONE_KIND and not p.reason.startswith(LEARNED):
             proposals[i] = Proposal(p.source_col, p.target, ONE_KIND, f"{p.reason}; {why}", p.transform, p.extra)
+
+
+def _total_above_the_lines(proposals: list[Proposal], grain: dict, selected: list[str], taken: set[Target]) -> None:
+    """A line amount that is not the quantity × the unit price, while another column is and the proposed one
+    adds a third to it (a tax), is the total charged for the order, not the line's amount: it goes to the
+    order (when the order key holds it constant), and the product of quantity and price stays the line's."""
+    found = grain.get("arithmetic") or {}
+    where = {p.target: i for i, p in enumerate(proposals) if p.target and p.source_col}
+    lines = "canonical_order_lines"
+    q, price, line = (where.get(Target(lines, c)) for c in ("quantity", "unit_price", "amount"))
+    if q is None or price is None or line is None:
+        return
+    factors = {proposals[q].source_col, proposals[price].source_col}
+    made = [c for c, a, b in found.get("products", []) if {a, b} == factors]
+    total = proposals[line].source_col
+    if not made or total in made:
+        return
+    net = made[0]
+    added = next((a if b == net else b for c, a, b in found.get("sums", []) if c == total and net in (a, b)), None)
+    if added is None:
+        return
+    why = f"'{total}' is '{net}' + '{added}' on every row and '{net}' is the quantity × the unit price"
+    old = proposals[line]
+    order = Target("canonical_orders", "amount")
+    key = next((p.source_col for p in proposals if p.target == Target("canonical_orders", "external_id")), None)
+    held = key and ((grain.get("keys") or {}).get(key) or {})
+    constant = bool(held) and (held.get("unique") or total in (held.get("determines") or []))
+    if "canonical_orders" in selected and order not in taken and constant:
+        proposals[line] = Proposal(
+            total, order, old.confidence, f"{why}: the total charged for the order", old.transform
+        )
+        taken.add(order)
+    else:
+        proposals[line] = Proposal(total, None, ONE_KIND, f"{why}: the total charged, not the line's amount")
+    taken.discard(Target(lines, "amount"))
+    for i, p in enumerate(proposals):
+        if p.source_col == net and p.target is None:
+            reason = f"'{net}' is the quantity × the unit price on every row: the line's amount"
+            proposals[i] = Proposal(net, Target(lines, "amount"), ROW_KEY, reason, old.transform)
+            taken.add(Target(lines, "amount"))
 
 
 def file_grain(structure: Structure, selected: list[str]) -> dict:

@@ -216,3 +216,28 @@ def test_the_only_money_column_under_a_header_naming_nothing_is_the_sales_amount
     (money,) = by_col["money"]
     assert f"{money['canonical_table']}.{money['canonical_col']}" == "canonical_orders.amount"
     assert money["confidence"] >= 0.7
+
+
+# A supermarket's sales, one product line per invoice: unit price × quantity, a 5% tax, the total with the tax.
+def _supermarket() -> str:
+    rows = []
+    for i in range(40):
+        price, qty = [74.69, 15.28, 46.33, 58.22][i % 4], 1 + i % 7
+        net = round(price * qty, 2)
+        tax = round(net * 0.05, 4)
+        rows.append(
+            f"{750 + i}-67-8428,{['A', 'B', 'C'][i % 3]},Food,{price},{qty},{tax},{net + tax:.4f},"
+            f"1/{1 + i % 28}/2019,{net}"
+        )
+    return "Invoice ID,Branch,Product line,Unit price,Quantity,Tax 5%,Total,Date,cogs\n" + "\n".join(rows) + "\n"
+
+
+def test_a_total_that_adds_a_tax_to_quantity_times_price_is_the_orders_not_the_lines(tmp_path):
+    # 'cogs' is Quantity × Unit price on every row and 'Total' is cogs + Tax 5%: the total charged for the sale,
+    # tax included, not what the line's quantity at its price comes to.
+    path = tmp_path / "supermarket_sales.csv"
+    path.write_text(_supermarket())
+    profile, _, by_col = propose_by_column(path)
+    assert ["cogs", "Unit price", "Quantity"] in profile["grain"]["arithmetic"]["products"]
+    assert _targets(by_col, "Total") == {"canonical_orders.amount"}
+    assert _targets(by_col, "cogs") == {"canonical_order_lines.amount"}
