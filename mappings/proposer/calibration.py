@@ -33,6 +33,7 @@ from mappings.proposer.scoring import (
     _top_values,
     entity_owner,
 )
+from mappings.proposer.structure import event_date_column
 from mappings.proposer.text import normalize_header, normalize_text
 from mappings.proposer.vocabulary import vocabulary
 
@@ -116,7 +117,7 @@ def value_verdict(
         return (
             AGREE,
             f"every value reads as a date ({column.get('format')})",
-            _event_date(column, spec, grain, date_columns),
+            _event_date(column, target, grain, date_columns),
         )
     if ttype in ("money", "number", "integer"):
         if kind not in _NUMERIC:
@@ -238,10 +239,11 @@ def _repeats(column: dict, grain: dict) -> bool:
     return rows > 0 and 0 < (column.get("distinct") or 0) <= rows / 2
 
 
-def _event_date(column: dict, spec, grain: dict, date_columns: int) -> bool:
-    """The date its table needs, by the values alone: the file's only date column, or the one that comes
-    before every other date column on every row (an order is placed before it ships)."""
-    if not spec.required:
+def _event_date(column: dict, target: Target, grain: dict, date_columns: int) -> bool:
+    """The date its table's rows happen on, by the values alone: the file's only date column, or the one that
+    comes before every other date column on every row (an order is placed before it ships)."""
+    event = event_date_column(target.table)
+    if event is None or event.name != target.column:
         return False
     if date_columns == 1:
         return True

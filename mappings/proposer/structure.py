@@ -853,6 +853,16 @@ def _named_elsewhere(evidence: dict, table: str) -> bool:
     return any(e.score >= CLAIMED and e.score - mine >= 0.1 for t, e in evidence.items() if t.table != table)
 
 
+def event_date_column(table: str):
+    """The date a table's rows happen on: its required date, else a document's only date (a payment's)."""
+    spec = TABLES_BY_NAME[table]
+    dates = [c for c in spec.columns if c.type in ("date", "timestamp")]
+    required = next((c for c in dates if c.required), None)
+    if required or table not in _DOCUMENTS:
+        return required
+    return dates[0] if len(dates) == 1 else None
+
+
 ONLY_DATE = 0.85  # the file's only date, for a table whose rows need their date
 ONLY_DATE_FLOOR = 0.4  # ... when its header says at least that much for the event's date
 
@@ -864,8 +874,7 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     if not selected:
         return
     table = selected[0]
-    spec = TABLES_BY_NAME[table]
-    event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+    event = event_date_column(table)
     dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
     if event is None or len(dated) != 1:
         return

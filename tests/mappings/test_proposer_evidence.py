@@ -241,3 +241,23 @@ def test_a_total_that_adds_a_tax_to_quantity_times_price_is_the_orders_not_the_l
     assert ["cogs", "Unit price", "Quantity"] in profile["grain"]["arithmetic"]["products"]
     assert _targets(by_col, "Total") == {"canonical_orders.amount"}
     assert _targets(by_col, "cogs") == {"canonical_order_lines.amount"}
+
+
+# A wallet's statement: payments sent and received, when under the name of the values' kind.
+WALLET = "ID,Datetime,Type,Status,Note,From,To,Amount (total)\n" + "".join(
+    f"{i + 1},2020-01-{1 + i:02d}T13:00:00,{['Charge', 'Payment'][i % 2]},Complete,note {i},Friend {i % 3},Me,"
+    f'"+ ${20 + i}.01"\n'
+    for i in range(12)
+)
+
+
+def test_a_payments_only_date_column_is_when_they_were_paid(tmp_path):
+    # A payment's date is optional in the schema, but it is when the payment happened: the file's only date
+    # column, under a header naming nothing else, is that date.
+    path = tmp_path / "statement.csv"
+    path.write_text(WALLET)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Amount (total)") == {"canonical_payments.amount"}
+    (when,) = by_col["Datetime"]
+    assert f"{when['canonical_table']}.{when['canonical_col']}" == "canonical_payments.payment_date"
+    assert when["confidence"] >= 0.7
