@@ -4,6 +4,8 @@ other dates, the dates' order, and the grain (keys and what they determine), rea
 
 from __future__ import annotations
 
+import numpy as np
+
 from mappings.intake.duck import quote_ident
 from mappings.profiling.dates import DateChoice, column_date_evidence, settle_with_file
 from mappings.profiling.grain import file_grain
@@ -113,21 +115,23 @@ def grain(con, profiles: list[dict]) -> dict:
     return document
 
 
-MAX_NUMBER_COLUMNS = 12  # number columns whose products and sums are checked (pairs × the others: one query)
+MAX_NUMBER_COLUMNS = 12  # number columns whose products and sums are checked
+MAX_ARITHMETIC_ROWS = 5000  # rows read for them: a relation that holds row by row shows on any of them
 ARITHMETIC_SHARE = 0.95  # of the rows where all three are set, for "c = a × b" or "c = a + b" to hold
 
 
 def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
     """Which number columns the others make, row by row: {"products": [[c, a, b]], "sums": [[c, a, b]]} where
     c = a × b (a line total: quantity × unit price) or c = a + b (a total: the net plus its tax), to the cent,
-    on nearly every row. A column with one value (a constant 1) makes nothing."""
+    on nearly every row. A column with one value (a constant 1) or unique on every row (an id) makes nothing."""
     numbers = [
         (i, p)
         for i, p in enumerate(profiles)
         if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and not p.get("unique")
     ][:MAX_NUMBER_COLUMNS]
+    found: dict[str, list[list[str]]] = {"products": [], "sums": []}
     if len(numbers) < 3:
-        return {"products": [], "sums": []}
+        return found
 
     def value(i: int, profile: dict) -> str:
         text = f"c{i}"
@@ -135,28 +139,30 @@ def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
             text = f"replace(replace({text}, '.', ''), ',', '.')"
         else:
             text = f"replace({text}, ',', '')"
-        return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE) AS n{i}"
+        return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
 
-    checks = []
-    for x, (a, _) in enumerate(numbers):
-        for b, _ in numbers[x + 1 :]:
-            for c, _ in numbers:
-                if c in (a, b):
-                    continue
-                set_ = f"n{a} IS NOT NULL AND n{b} IS NOT NULL AND n{c} IS NOT NULL"
-                near = f"<= 0.011 + 0.0005 * abs(n{c})"
-                checks.append(("products", c, a, b, f"abs(n{a} * n{b} - n{c}) {near}", set_))
-                checks.append(("sums", c, a, b, f"abs(n{a} + n{b} - n{c}) {near} AND n{a} <> 0 AND n{b} <> 0", set_))
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE {holds}), count(*) FILTER (WHERE {set_})" for *_, holds, set_ in checks
-    )
-    values = ", ".join(value(i, p) for i, p in numbers)
-    row = con.execute(f"SELECT {aggregates} FROM (SELECT {values} FROM sg)").fetchone()
-    found: dict[str, list[list[str]]] = {"products": [], "sums": []}
-    for n, (kind, c, a, b, *_) in enumerate(checks):
-        holds, both = row[2 * n], row[2 * n + 1]
-        if both >= 3 and holds >= ARITHMETIC_SHARE * both:
-            found[kind].append([profiles[c]["name"], profiles[a]["name"], profiles[b]["name"]])
+    rows = con.execute(
+        f"SELECT {', '.join(value(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+    ).fetchall()
+    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))  # NULL -> nan
+    names = [p["name"] for _, p in numbers]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for x in range(len(numbers)):
+            for y in range(x + 1, len(numbers)):
+                a, b = table[:, x], table[:, y]
+                for z in range(len(numbers)):
+                    if z in (x, y):
+                        continue
+                    c = table[:, z]
+                    both = ~(np.isnan(a) | np.isnan(b) | np.isnan(c))
+                    if both.sum() < 3:
+                        continue
+                    near = 0.011 + 0.0005 * np.abs(c)
+                    product = (np.abs(a * b - c) <= near) & both
+                    added = (np.abs(a + b - c) <= near) & both & (a != 0) & (b != 0)
+                    for kind, holds in (("products", product), ("sums", added)):
+                        if holds.sum() >= ARITHMETIC_SHARE * both.sum():
+                            found[kind].append([names[z], names[x], names[y]])
     return found
 
 
