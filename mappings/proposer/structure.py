@@ -147,7 +147,7 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
     if not document and not order_key and s.row_number:
-        document = _sale_of_one_line(s, columns, scored)
+        document = _sale_of_one_line(s, columns, scored, grain.get("arithmetic") or {})
         if document:
             s.keys[document[0]] = s.row_number
     if document:
@@ -346,18 +346,23 @@ def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] |
 ROW_NUMBER_KEY = 0.8  # the rows' own number keying a sale of one line (unique, and the header says an id)
 
 
-def _sale_of_one_line(s: Structure, columns, scored) -> tuple[str, str] | None:
+def _sale_of_one_line(s: Structure, columns, scored, arithmetic: dict) -> tuple[str, str] | None:
     """(table, key) when the rows' own number (a code unique on every row that the header gives to no entity:
-    `trans id`) stands beside a date, a quantity and a price or line total: each row is a sale of one line, the
-    number its key. The table is the document its header speaks for most (it is an order either way)."""
+    `trans id`) stands beside a date, a quantity and a price, and some column is their product (the line's total,
+    row by row): each row is a sale of one line, the number its key. A catalogue's stock and price make no
+    total. The table is the document its header speaks for most (it is an order either way)."""
     key = s.row_number
     others = [n for n in scored if n != key]
 
-    def line(column: str) -> bool:
-        return any(_best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE for n in others)
+    def line(column: str) -> list[str]:
+        return [n for n in others if _best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE]
 
     dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime") and c["name"] != key]
-    if not (dated and line("quantity") and (line("unit_price") or line("amount"))):
+    quantities, prices = line("quantity"), line("unit_price")
+    totalled = any(
+        a in quantities and b in prices or b in quantities and a in prices for _, a, b in arithmetic.get("products", [])
+    )
+    if not (dated and totalled):
         return None
     s.sale_date = dated[0] if len(dated) == 1 else None
     documents = [

@@ -261,3 +261,15 @@ def test_a_payments_only_date_column_is_when_they_were_paid(tmp_path):
     (when,) = by_col["Datetime"]
     assert f"{when['canonical_table']}.{when['canonical_col']}" == "canonical_payments.payment_date"
     assert when["confidence"] >= 0.7
+
+
+def test_a_catalogue_with_stock_and_price_is_no_sale_of_one_line(tmp_path):
+    # A unique number, a date, a quantity and a price, but no column is quantity × price: the quantity is a
+    # stock and the price a list price, not a sale's line.
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        "id,item id,quantity,rate,last updated\n"
+        + "".join(f"S{100 + i},ITEM{i:02d},{(7 * i) % 40},{9 + i},2024-0{1 + i % 9}-1{i % 9}\n" for i in range(30))
+    )
+    _, _, by_col = propose_by_column(path)
+    assert not any(p["canonical_table"] == "canonical_orders" for ps in by_col.values() for p in ps)
