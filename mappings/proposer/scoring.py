@@ -82,6 +82,16 @@ class Evidence:
     reason: str
 
 
+@cache
+def _content_index() -> dict[str, list[tuple[str, Target, float]]]:
+    """The synonyms by their content words alone ("numero pedido" ← "numero de pedido")."""
+    index: dict[str, list[tuple[str, Target, float]]] = {}
+    for phrase, targets in _synonym_index().items():
+        for target, strength in targets:
+            index.setdefault(" ".join(content_words(phrase)), []).append((phrase, target, strength))
+    return index
+
+
 def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     """Every target the header alone points at, with the strongest reason for each."""
     index = _synonym_index()
@@ -95,6 +105,10 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
         return found
     for target, strength in index.get(phrase, ()):
         offer(target, strength, f"header matches synonym '{phrase}' of {target.column}")
+    # The same words without their connecting ones: "numero pedido" is "número de pedido".
+    for match, target, strength in _content_index().get(" ".join(content_words(phrase)), ()):
+        if match != phrase:
+            offer(target, strength * 0.98, f"header matches synonym '{match}' of {target.column} (but its 'de', 'of')")
     words = phrase.split()
     # Strip an entity word: "customer city" in any file → "city" of the customer table.
     owner = entity_owner()

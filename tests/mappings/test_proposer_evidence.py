@@ -273,3 +273,12 @@ def test_a_catalogue_with_stock_and_price_is_no_sale_of_one_line(tmp_path):
     )
     _, _, by_col = propose_by_column(path)
     assert not any(p["canonical_table"] == "canonical_orders" for ps in by_col.values() for p in ps)
+
+
+def test_a_header_without_its_connecting_word_is_the_same_header():
+    # "numero pedido" is "número de pedido" without its "de": the same words, as strong as the synonym.
+    from mappings.proposer.scoring import _header_evidence
+
+    plain, connected = _header_evidence("numero pedido"), _header_evidence("numero de pedido")
+    target = Target("canonical_orders", "external_id")
+    assert plain[target].score >= 0.95 * connected[target].score >= 0.9
