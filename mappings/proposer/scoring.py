@@ -353,7 +353,23 @@ _TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?$")
 GENERIC_KEYS = frozenset({"id", "key", "uuid", "record id", "object id", "row key"})
 
 
+def writer_index(column: dict) -> bool:
+    """An unnamed column numbering the rows 0, 1, 2 … (or 1, 2, 3 …) in order: the index a program (pandas)
+    wrote beside the data, not a fact of the rows."""
+    unnamed = not normalize_header(column.get("name", "")) or re.fullmatch(r"column\d+", column.get("name", ""))
+    low, high, distinct = _number(column.get("min")), _number(column.get("max")), column.get("distinct") or 0
+    return bool(
+        unnamed
+        and column.get("type") == "integer"
+        and column.get("unique")
+        and low in (0, 1)
+        and high == low + distinct - 1
+    )
+
+
 def noise_reason(phrase: str, column: dict) -> str | None:
+    if writer_index(column):
+        return "an unnamed column numbering the rows 0, 1, 2 …: the index the exporting program wrote"
     words = set(phrase.split())
     if phrase in vocabulary().noise_headers:
         return f"'{phrase}' is bookkeeping, not a business fact"

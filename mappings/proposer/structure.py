@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import Target, _money_shaped
+from mappings.proposer.scoring import Target, _money_shaped, writer_index
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
 
@@ -143,7 +143,8 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     # A row's number is a number or a code; a first unique column of words (Bills, Salary; an address) labels
     # or names the rows: they then have no number, and a later unique column (a postal code) is none either.
     first = next((k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None)
-    s.row_number = first if first and _numbered(kinds.get(first) or {}) else None
+    index = first and writer_index(kinds.get(first) or {})  # pandas' 0, 1, 2 … numbers no row of the business
+    s.row_number = first if first and not index and _numbered(kinds.get(first) or {}) else None
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
     if not document and not order_key and s.row_number:

@@ -282,3 +282,16 @@ def test_a_header_without_its_connecting_word_is_the_same_header():
     plain, connected = _header_evidence("numero pedido"), _header_evidence("numero de pedido")
     target = Target("canonical_orders", "external_id")
     assert plain[target].score >= 0.95 * connected[target].score >= 0.9
+
+
+def test_an_unnamed_column_counting_the_rows_from_zero_is_the_writers_index(tmp_path):
+    # pandas writes its index first, without a header: 0, 1, 2 … numbers the lines of the file, not of the
+    # business, so it keys nothing.
+    path = tmp_path / "order_lines.csv"
+    path.write_text(
+        ",Name,Quantity,Price,Order ID\n"
+        + "".join(f"{i},{['Latte', 'Scone', 'Mocha'][i % 3]},{1 + i % 2},4.50,ORD{i // 3:03d}\n" for i in range(30))
+    )
+    _, doc, _ = propose_by_column(path)
+    (index,) = doc["proposals"][:1]
+    assert index["canonical_table"] is None and "index" in index["reason"]
