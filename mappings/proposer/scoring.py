@@ -440,9 +440,12 @@ def unmapped_confidence(evidence: dict[Target, Evidence]) -> float:
     return round(max(0.3, 0.9 - best), 3)
 
 
+NO_MATCH = "no canonical column matches this header or its values"
+
+
 def unmapped_reason(evidence: dict[Target, Evidence], selected: list[str]) -> str:
     if not evidence:
-        return "no canonical column matches this header or its values"
+        return NO_MATCH
     best = max(evidence.values(), key=lambda e: e.score)
     if best.target.table not in selected:
         return f"closest: {best.target.key} ({best.reason}), but this file does not feed {best.target.table}"
