@@ -198,12 +198,19 @@ def _proposal(
         selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]
     else:
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
+        only_money(scored, columns, list(TABLES_BY_NAME), Evidence)
         totals = table_scores(scored, hints, keyed)
         columns_only = table_scores(scored, [], keyed)
-        selected = select_tables(scored, totals, hinted or keyed_table(structure, totals), columns_only)
+        empty = frozenset(c["name"] for c in columns if c.get("type") == "empty")
+        with_values = {n: e for n, e in scored.items() if n not in empty}
+        # A unique own id names the file's table, unless that table's facts are there only as empty columns
+        # (an invoice number beside an empty closing date and insured amount: a payment's reference).
+        keyed = keyed_table(structure, totals)
+        if keyed and fillable(keyed, scored) and not fillable(keyed, with_values):
+            keyed = None
+        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty)
         # No column with values could fill every fact the words' table needs: that table is a guess, unless
         # the file's reading below finds them (its only date column). An empty column fills nothing.
-        with_values = {c["name"]: scored[c["name"]] for c in columns if c.get("type") != "empty"}
         unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
@@ -215,7 +222,7 @@ def _proposal(
     values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     only_date(scored, columns, selected, Evidence)
-    only_money(scored, columns, selected, Evidence)
+    only_money(scored, columns, selected[:1], Evidence)
     with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
     guessed = unfilled and not fillable(selected[0], with_values)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing

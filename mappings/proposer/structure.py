@@ -915,20 +915,25 @@ def money_columns(columns: list[dict]) -> list[str]:
     return [c["name"] for c in columns if c.get("type") == "decimal" and _money_shaped(c)]
 
 
-def only_money(scored: dict[str, dict], columns: list[dict], selected: list[str], evidence_cls) -> None:
-    """A file with one money column, whose header names no fact ("money"), for a table whose rows carry an
-    amount: that column is the amount, as the only date is the date (in place)."""
-    if not selected:
-        return
-    table = selected[0]
-    spec = TABLES_BY_NAME[table]
-    amount = next((c for c in spec.columns if c.name == "amount" and c.type == "money" and c.required), None)
+def only_money(scored: dict[str, dict], columns: list[dict], tables: list[str], evidence_cls) -> None:
+    """A file with one money column, whose header names no fact ("money"), for the tables whose rows carry an
+    amount: that column is the amount, as the only date is the date (in place). Given for every candidate table
+    before the table is chosen, it lets a file whose only amount is under a foreign word be read as the table
+    it can fill (a payment's "Bruto")."""
     money = money_columns(columns)
-    if amount is None or len(money) != 1 or scored.get(money[0]):
+    if len(money) != 1 or any(t.column != "amount" or t.table not in tables for t in scored.get(money[0], {})):
         return
-    target = Target(table, "amount")
-    why = f"header '{money[0]}' names no fact; the file's only money column: the {row_label(table)}'s amount"
-    scored.setdefault(money[0], {})[target] = evidence_cls(target, ONLY_MONEY, why)
+    if scored.get(money[0]) and not all(
+        ev.reason.startswith(f"header '{money[0]}' names no fact") for ev in scored[money[0]].values()
+    ):
+        return
+    for table in tables:
+        spec = TABLES_BY_NAME[table]
+        if not any(c.name == "amount" and c.type == "money" and c.required for c in spec.columns):
+            continue
+        target = Target(table, "amount")
+        why = f"header '{money[0]}' names no fact; the file's only money column: the {row_label(table)}'s amount"
+        scored.setdefault(money[0], {})[target] = evidence_cls(target, ONLY_MONEY, why)
 
 
 KEYED_SHARE = 0.8  # of the best table's header total a row-id table needs to be taken as the file's

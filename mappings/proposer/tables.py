@@ -70,10 +70,16 @@ FILLS = 0.45  # evidence a column needs to count as able to fill a required fact
 
 
 def select_tables(
-    scored, totals: dict[str, float], hinted: str | None, columns_only: dict[str, float] | None = None
+    scored,
+    totals: dict[str, float],
+    hinted: str | None,
+    columns_only: dict[str, float] | None = None,
+    empty: frozenset[str] = frozenset(),
 ) -> list[str]:
-    # The rows' table is the best-scored one the file can fill; others only when none can.
-    possible = {t: v for t, v in totals.items() if fillable(t, scored)} or totals
+    # The rows' table is the best-scored one the file can fill (an empty column fills nothing); others only
+    # when none can.
+    with_values = {n: e for n, e in scored.items() if n not in empty}
+    possible = {t: v for t, v in totals.items() if fillable(t, with_values)} or totals
     primary = hinted or max(possible, key=lambda t: possible[t])
     if not hinted:
         primary = _places_more(primary, possible, columns_only or totals, scored)

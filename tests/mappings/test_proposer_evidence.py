@@ -81,15 +81,26 @@ PAYMENTS_ES = "Nombre,Divisa,Bruto,Fecha de cierre,Importe del seguro,Número de
 )
 
 
-def test_a_table_whose_needed_facts_only_empty_columns_could_fill_is_a_guess_a_person_confirms(tmp_path):
-    # "Número de factura" speaks for an invoice list, but no column with values could give an invoice its
-    # date or its amount: what one row is stays a question, and nothing reaches the auto-accept threshold.
+def test_an_invoice_list_whose_date_and_amount_are_only_empty_columns_is_not_loaded_as_one(tmp_path):
+    # Without its money column the export still speaks for an invoice list ("Número de factura"), but no column
+    # with values could give an invoice its date or its amount: nothing is loaded unseen as an invoice.
+    path = tmp_path / "descargar.csv"
+    path.write_text(
+        "\n".join(",".join(f for i, f in enumerate(line.split(",")) if i != 2) for line in PAYMENTS_ES.splitlines())
+    )
+    _, doc, _ = propose_by_column(path)
+    assert not [p for p in doc["proposals"] if p["canonical_table"] == "canonical_invoices" and p["confidence"] >= 0.7]
+
+
+def test_an_invoice_number_beside_empty_invoice_columns_and_a_payments_money_is_a_payments_reference(tmp_path):
+    # The invoice's date and amount are there only as empty columns; the one money column ("Bruto", gross) can
+    # be a payment's amount: the rows are payments, each naming the invoice it pays.
     path = tmp_path / "descargar.csv"
     path.write_text(PAYMENTS_ES)
-    _, doc, by_col = propose_by_column(path)
-    assert _targets(by_col, "Número de factura")
-    assert all(p["confidence"] < 0.7 for p in doc["proposals"] if p["canonical_table"])
-    assert "what one row is needs a person" in by_col["Número de factura"][0]["reason"]
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Bruto") == {"canonical_payments.amount"}
+    assert _targets(by_col, "Número de factura") == {"canonical_payments.invoice_id"}
+    assert _targets(by_col, "Divisa") == {"canonical_payments.currency"}
 
 
 # A bakery's orders, one column per product counting what each order bought; the date under the name of its kind.
