@@ -384,13 +384,32 @@ from bench import ingest as b
 b._ensure_django()
 fields = b.ORDER_FIELDS + (b.ATTRIBUTE_FIELDS if os.environ["LL_BENCH_ATTRIBUTES"] == "1" else [])
 b._empty_orders()
+from django.db import connection
+def backends():  # CPU seconds of this database's server processes (PostgreSQL runs on this machine)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [r[0] for r in cursor.fetchall()]
+    cpu = {}
+    for pid in pids:
+        try:
+            fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[pid] = (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu
+def own():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+server_before, own_before = backends(), own()
 load = os.getloadavg()[0]
 seconds, report = b._ingest(Path(os.environ["LL_BENCH_CSV"]), fields)
+server_after, own_after = backends(), own()
 valid = b._validate_foreign_keys()
 print("RESULT " + json.dumps({
     "seconds": seconds, "timings_ms": report.get("timings_ms", {}), "validate_s": valid,
     "load": (load + os.getloadavg()[0]) / 2, "counts": report["tables"]["canonical_orders"],
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cpu_s": own_after - own_before + sum(v - server_before.get(k, 0) for k, v in server_after.items()),
 }))
 """
 _SETUP = """
@@ -495,8 +514,8 @@ def run_variants(
             result |= {"variant": name, "round": r + 1}
             runs.append(result)
             print(
-                f"round {r + 1} {name}: {result['seconds']:.2f} s (load {result['load']:.1f}, "
-                f"peak RSS {result['peak_rss_mb']:.0f} MB, {result['counts']})",
+                f"round {r + 1} {name}: {result['seconds']:.2f} s, CPU {result['cpu_s']:.2f} s (load "
+                f"{result['load']:.1f}, peak RSS {result['peak_rss_mb']:.0f} MB, {result['counts']})",
                 flush=True,
             )
             for step, ms in result["timings_ms"].items():
@@ -506,9 +525,12 @@ def run_variants(
     # Per-round ratio: each run over the reference's run of its round, then the median (less exposed to the
     # machine's load drifting between rounds than the ratio of medians).
     of_round = {(x["round"], x["variant"]): x["seconds"] for x in runs}
+    # CPU: the loading process's (DuckDB, the encoder) and the database's server processes' CPU seconds during the
+    # load; a shared machine's load stretches the wall time far more than the work.
+    cpu = {n: statistics.median(x["cpu_s"] for x in runs if x["variant"] == n) for n in names}
     print(
-        f"\n| variant | first load, median of {rounds} | runs | vs {reference} (medians) | per-round ratio, median |"
-        "\n|---|---|---|---|---|"
+        f"\n| variant | first load, median of {rounds} | runs | vs {reference} (medians) | per-round ratio, median "
+        f"| CPU s, median | CPU vs {reference} |\n|---|---|---|---|---|---|---|"
     )
     for n in names:
         seconds = sorted(x["seconds"] for x in runs if x["variant"] == n)
@@ -516,7 +538,7 @@ def run_variants(
         ratios = [of_round[(r + 1, n)] / of_round[(r + 1, reference)] for r in range(rounds)]
         print(
             f"| {n} | {medians[n]:.2f} s | {spread} | {medians[n] / medians[reference]:.3f} | "
-            f"{statistics.median(ratios):.3f} |"
+            f"{statistics.median(ratios):.3f} | {cpu[n]:.2f} | {cpu[n] / cpu[reference]:.3f} |"
         )
     loads = [x["load"] for x in runs]
     print(f"\nload average during the runs: {min(loads):.1f}–{max(loads):.1f} (median {statistics.median(loads):.1f})")
