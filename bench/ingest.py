@@ -13,8 +13,10 @@ order), each run in a process of its own, each variant in a database of its own 
 `before` (the code of an exported commit in `--before-tree`, e.g. main before the attributes merge), `now`
 (this tree), `now-5-attributes` (the file with five attribute columns) and, with `--gin`, `now-5-attributes-gin`
 (the same with the GIN index `jsonb_path_ops` over canonical_orders.attributes that the tables had until canonical
-migration 0012, created at setup in a database of its own). Medians per variant and ratios to `before` are printed
-with the load average.
+migration 0012, created at setup in a database of its own) and, with `--side-table-probe`,
+`probe-side-table-5-attributes` (the five attributes as typed columns of a side table instead of jsonb: this commit
+with bench/attributes_side_table_probe.diff applied; first loads only). Medians per variant, ratios to `before` (of
+the medians, and the median of each round's ratio) are printed with the load average.
 
 Before the timed runs the employees and customers files (when given) are loaded, untimed, so the
 orders' references resolve to real rows as they would in use. Every first-load run starts from an
@@ -25,6 +27,7 @@ Peak RSS is sampled in this process while the timed runs execute (DuckDB runs in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import threading
@@ -282,6 +285,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gin", action="store_true", help="also the variant with the attributes GIN index")
     parser.add_argument("--only", help="comma-separated variants of --variants to run (default: all)")
     parser.add_argument(
+        "--side-table-probe",
+        action="store_true",
+        help="also the five-attribute load with a typed side table instead of the jsonb (a probe, not the engine: "
+        "this commit exported with bench/attributes_side_table_probe.diff applied)",
+    )
+    parser.add_argument(
         "--with-copy",
         action="store_true",
         help="time psql \\copy of the same file (bench/references.py) before and after each run and print "
@@ -301,6 +310,18 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = files["orders.csv"]
     if args.variants:
         only = args.only.split(",") if args.only else None
+        if args.side_table_probe:
+            with side_table_probe_tree() as probe:
+                run_variants(
+                    csv_path,
+                    files=files,
+                    before=args.before_tree,
+                    rounds=args.rounds,
+                    gin=args.gin,
+                    only=only,
+                    probe=probe,
+                )
+            return
         run_variants(csv_path, files=files, before=args.before_tree, rounds=args.rounds, gin=args.gin, only=only)
         return
     if not args.with_copy:
@@ -363,13 +384,32 @@ from bench import ingest as b
 b._ensure_django()
 fields = b.ORDER_FIELDS + (b.ATTRIBUTE_FIELDS if os.environ["LL_BENCH_ATTRIBUTES"] == "1" else [])
 b._empty_orders()
+from django.db import connection
+def backends():  # CPU seconds of this database's server processes (PostgreSQL runs on this machine)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [r[0] for r in cursor.fetchall()]
+    cpu = {}
+    for pid in pids:
+        try:
+            fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[pid] = (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu
+def own():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+server_before, own_before = backends(), own()
 load = os.getloadavg()[0]
 seconds, report = b._ingest(Path(os.environ["LL_BENCH_CSV"]), fields)
+server_after, own_after = backends(), own()
 valid = b._validate_foreign_keys()
 print("RESULT " + json.dumps({
     "seconds": seconds, "timings_ms": report.get("timings_ms", {}), "validate_s": valid,
     "load": (load + os.getloadavg()[0]) / 2, "counts": report["tables"]["canonical_orders"],
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cpu_s": own_after - own_before + sum(v - server_before.get(k, 0) for k, v in server_after.items()),
 }))
 """
 _SETUP = """
@@ -411,8 +451,34 @@ def _child(tree: Path, code: str, env: dict) -> dict | None:
     return None
 
 
+@contextlib.contextmanager
+def side_table_probe_tree():
+    """This commit exported to a temporary directory with bench/attributes_side_table_probe.diff applied: the direct
+    load COPYs the attributes' typed values into a side table (row key + a column per attribute, its unique index
+    built with the others) instead of their JSON into `attributes`. Only the first load into an empty table is
+    probed: no reader or other writer knows the side table."""
+    import subprocess
+    import tempfile
+
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="ll-bench-probe-") as tree:
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=here, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        patch = here / "bench" / "attributes_side_table_probe.diff"
+        subprocess.run(["git", "apply", str(patch)], cwd=tree, check=True)
+        (Path(tree) / ".venv").symlink_to(here / ".venv")
+        yield Path(tree)
+
+
 def run_variants(
-    csv_path: Path, *, files: dict, before: Path | None, rounds: int, gin: bool, only: list[str] | None = None
+    csv_path: Path,
+    *,
+    files: dict,
+    before: Path | None,
+    rounds: int,
+    gin: bool,
+    only: list[str] | None = None,
+    probe: Path | None = None,
 ) -> list[dict]:
     """The interleaved comparison of the module docstring; prints each run and a table of medians, returns the runs."""
     here = Path(__file__).resolve().parents[1]
@@ -425,6 +491,8 @@ def run_variants(
     variants["now-5-attributes"] = (here, "_now", attributes_csv, "1", "0")
     if gin:
         variants["now-5-attributes-gin"] = (here, "_gin", attributes_csv, "1", "1")
+    if probe is not None:
+        variants["probe-side-table-5-attributes"] = (probe, "_probe", attributes_csv, "1", "0")
     if only:
         variants = {name: v for name, v in variants.items() if name in only}
     ready = set()
@@ -446,19 +514,32 @@ def run_variants(
             result |= {"variant": name, "round": r + 1}
             runs.append(result)
             print(
-                f"round {r + 1} {name}: {result['seconds']:.2f} s (load {result['load']:.1f}, "
-                f"peak RSS {result['peak_rss_mb']:.0f} MB, {result['counts']})",
+                f"round {r + 1} {name}: {result['seconds']:.2f} s, CPU {result['cpu_s']:.2f} s (load "
+                f"{result['load']:.1f}, peak RSS {result['peak_rss_mb']:.0f} MB, {result['counts']})",
                 flush=True,
             )
             for step, ms in result["timings_ms"].items():
                 print(f"    {step}: {ms / 1000:.2f} s", flush=True)
     reference = "before" if "before" in variants else "now"
     medians = {n: statistics.median(x["seconds"] for x in runs if x["variant"] == n) for n in names}
-    print(f"\n| variant | first load, median of {rounds} | runs | vs {reference} |\n|---|---|---|---|")
+    # Per-round ratio: each run over the reference's run of its round, then the median (less exposed to the
+    # machine's load drifting between rounds than the ratio of medians).
+    of_round = {(x["round"], x["variant"]): x["seconds"] for x in runs}
+    # CPU: the loading process's (DuckDB, the encoder) and the database's server processes' CPU seconds during the
+    # load; a shared machine's load stretches the wall time far more than the work.
+    cpu = {n: statistics.median(x["cpu_s"] for x in runs if x["variant"] == n) for n in names}
+    print(
+        f"\n| variant | first load, median of {rounds} | runs | vs {reference} (medians) | per-round ratio, median "
+        f"| CPU s, median | CPU vs {reference} |\n|---|---|---|---|---|---|---|"
+    )
     for n in names:
         seconds = sorted(x["seconds"] for x in runs if x["variant"] == n)
         spread = ", ".join(f"{s:.2f}" for s in seconds)
-        print(f"| {n} | {medians[n]:.2f} s | {spread} | {medians[n] / medians[reference]:.3f} |")
+        ratios = [of_round[(r + 1, n)] / of_round[(r + 1, reference)] for r in range(rounds)]
+        print(
+            f"| {n} | {medians[n]:.2f} s | {spread} | {medians[n] / medians[reference]:.3f} | "
+            f"{statistics.median(ratios):.3f} | {cpu[n]:.2f} | {cpu[n] / cpu[reference]:.3f} |"
+        )
     loads = [x["load"] for x in runs]
     print(f"\nload average during the runs: {min(loads):.1f}–{max(loads):.1f} (median {statistics.median(loads):.1f})")
     return runs

@@ -42,14 +42,11 @@ def page(browser):
 
 @pytest.fixture
 def login(page, live_server):
+    from tests.browser.helpers import sign_in
     from tests.factories import PASSWORD
 
     def _login(user):
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, user.username, PASSWORD)
         return page
 
     return _login

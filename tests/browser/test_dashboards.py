@@ -6,6 +6,7 @@ import pytest
 
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard
+from tests.browser.helpers import sign_in
 from tests.dashboards.test_demo import seed_and_refresh, truncate_kpi_tables
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,17 +22,11 @@ def northwind_demo():
 
 
 def open_sales_overview(browser, live_server, username):
-    from dashboards.management.commands.seed_demo import DEMO_PASSWORD
-
     context = browser.new_context(viewport={"width": 1280, "height": 1400})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, username)
     page.goto(f"{live_server.url}/dashboards/")
     page.get_by_role("link", name="Sales overview").click()
     page.wait_for_url(f"{live_server.url}/dashboards/sales-overview/")

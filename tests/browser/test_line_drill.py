@@ -17,6 +17,7 @@ from dashboards.kpi.question import question_build
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.services.dashboards import dashboard_create
 from dashboards.services.questions import question_save
+from tests.browser.helpers import sign_in
 from tests.dashboards.test_demo import seed_and_refresh, truncate_kpi_tables
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,8 +59,6 @@ def drilled_month(page, widget) -> tuple[str, int, str]:
 
 
 def test_a_click_on_a_point_or_the_line_drills_by_that_month(browser, live_server, northwind_demo):
-    from dashboards.management.commands.seed_demo import DEMO_PASSWORD
-
     buchanan = User.objects.get(username="buchanan")
     dashboard = dashboard_create(title="Team months", owner=buchanan)
     widget = question_save(
@@ -70,11 +69,7 @@ def test_a_click_on_a_point_or_the_line_drills_by_that_month(browser, live_serve
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", "buchanan")
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, "buchanan")
         page.goto(f"{live_server.url}{dashboard.get_absolute_url()}")
         page.wait_for_selector(f"#widget-{widget.pk} [data-rendered='1']", timeout=15_000)
         rows = page.evaluate(f"JSON.parse(document.getElementById('widget-data-{widget.pk}').textContent).rows")

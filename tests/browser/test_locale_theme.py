@@ -11,6 +11,7 @@ from django.db import connection
 
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard
+from tests.browser.helpers import sign_in
 from tests.browser.test_new_user import screenshot
 from tests.dashboards.test_demo import seed_and_refresh, truncate_kpi_tables
 
@@ -35,17 +36,11 @@ def northwind_in_euros():
 
 
 def _german_dark_dashboard(browser, live_server):
-    from dashboards.management.commands.seed_demo import DEMO_PASSWORD
-
     context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="de-DE", color_scheme="dark")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "fuller")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "fuller")
     page.goto(f"{live_server.url}/dashboards/sales-overview/")
     page.wait_for_selector("[data-rendered='1']", state="attached")
     page.wait_for_function("document.querySelectorAll(\"[data-rendered='1']\").length >= 4")

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from dashboards.kpi.registry import KPI_VIEWS
 from mappings.models import DataSource
+from tests.browser.helpers import sign_in
 from tests.browser.test_new_user import screenshot
 from tests.dashboards.test_demo import seed_and_refresh, truncate_kpi_tables
 
@@ -52,17 +53,11 @@ def _main_pages(live_server) -> dict[str, str]:
 
 
 def _phone_login(browser, live_server, username):
-    from dashboards.management.commands.seed_demo import DEMO_PASSWORD
-
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, username)
     return context, page, errors
 
 

@@ -18,6 +18,7 @@ from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard
 from dashboards.services.refresh import kpi_views_refresh_all
 from mappings.services.ingest import ingest_file
+from tests.browser.helpers import sign_in
 from tests.dashboards.test_demo import truncate_kpi_tables
 from tests.factories import PASSWORD, Role, persona
 
@@ -109,11 +110,7 @@ def widget_rows(page, dashboard: Dashboard) -> dict[str, float]:
 
 
 def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, username, PASSWORD)
 
 
 def test_manager_charts_revenue_by_region_of_an_upload_and_a_rep_sees_only_their_own(browser, live_server, uploaded):

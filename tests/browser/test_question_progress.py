@@ -9,6 +9,7 @@ import time
 import pytest
 from django.db import connection
 
+from tests.browser.helpers import sign_in
 from tests.dashboards.big_kpi import big_kpi_create, big_kpi_drop
 from tests.factories import PASSWORD, Role, persona
 
@@ -38,11 +39,7 @@ def running_reads(user) -> int:
 def test_a_slow_preview_shows_its_progress_and_cancel_stops_its_query(page, live_server, big, settings):
     settings.QUESTION_PREVIEW_LIMIT_MS = 120_000
     fuller = persona("fuller", Role.EXECUTIVE, big["2"])
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "fuller")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "fuller", PASSWORD)
     page.goto(live_server.url + START, timeout=60_000)
     assert page.locator("[data-testid=kpi-number]").inner_text() == "3,000,000"
 

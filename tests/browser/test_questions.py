@@ -10,6 +10,7 @@ import pytest
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Dashboard
 from dashboards.services.dashboards import dashboard_share
+from tests.browser.helpers import sign_in
 from tests.dashboards.test_demo import seed_and_refresh, truncate_kpi_tables
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,8 +42,6 @@ def table_total(page) -> float:
 
 
 def test_manager_builds_revenue_by_month_as_bars_from_team_rows_and_saves_it(browser, live_server, northwind_demo):
-    from dashboards.management.commands.seed_demo import DEMO_PASSWORD
-
     sales = Dashboard.objects.get(slug="sales-overview")
     dashboard_share(dashboard=sales, level="change", username="buchanan")
     context = browser.new_context(viewport={"width": 1280, "height": 1400})
@@ -50,11 +49,7 @@ def test_manager_builds_revenue_by_month_as_bars_from_team_rows_and_saves_it(bro
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", "buchanan")
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, "buchanan")
         page.goto(f"{live_server.url}/dashboards/")
         page.click("[data-testid=ask-question]")
         page.wait_for_url(re.compile(r"/dashboards/questions/"))

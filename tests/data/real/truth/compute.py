@@ -35,6 +35,7 @@ def read_table(path: Path, how: dict) -> tuple[list[str], list[list]]:
         rows = sheet.to_python(skip_empty_area=False)
         while rows and all(c in ("", None) for c in rows[-1]):
             rows.pop()
+        rows = rows[how.get("header_line", 1) - 1 :]
         header = [str(c) for c in rows[0]]
         return header, _records([list(r) for r in rows[1:]], header, how)
     text = path.read_bytes().decode(how.get("encoding", "utf-8"))
