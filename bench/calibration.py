@@ -90,6 +90,7 @@ def read_file(name: str, entry: dict, truth: dict, cache: Path | None) -> tuple[
     from mappings.proposer.calibration import read_signals
     from mappings.proposer.propose import _proposal
     from mappings.proposer.scoring import Target
+    from mappings.proposer.structure import money_columns
 
     profile, dialect = _profile(CORPUS / name, cache)
     by_name = {c["name"]: c for c in profile["columns"]}
@@ -115,6 +116,7 @@ def read_file(name: str, entry: dict, truth: dict, cache: Path | None) -> tuple[
             Target(p["canonical_table"], p["canonical_col"]),
             grain=grain,
             date_columns=dates,
+            money_columns=len(money_columns(list(by_name.values()))),
         )
         rows.append(
             Row(

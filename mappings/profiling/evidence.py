@@ -4,6 +4,8 @@ other dates, the dates' order, and the grain (keys and what they determine), rea
 
 from __future__ import annotations
 
+import numpy as np
+
 from mappings.intake.duck import quote_ident
 from mappings.profiling.dates import DateChoice, column_date_evidence, settle_with_file
 from mappings.profiling.grain import file_grain
@@ -18,12 +20,16 @@ _CHOICE_FIELDS = (
 
 
 def clean_view(con, columns: list[str], null_tokens) -> None:
-    """`sg`: the sample `s` by position (c0 … cN), trimmed, with the null tokens as NULL."""
+    """`sg`: the sample `s` by position (c0 … cN), trimmed, with the null tokens as NULL, and a column's own
+    header as NULL too: files joined end to end (a month per file) repeat their header line among the rows."""
     cells = ", ".join(
-        f"CASE WHEN list_contains($1, trim({quote_ident(c)})) THEN NULL ELSE trim({quote_ident(c)}) END AS c{i}"
+        f"CASE WHEN list_contains($1, trim({quote_ident(c)})) OR trim({quote_ident(c)}) = $2[{i + 1}] THEN NULL "
+        f"ELSE trim({quote_ident(c)}) END AS c{i}"
         for i, c in enumerate(columns)
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE sg AS SELECT {cells} FROM s", [list(null_tokens)])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE sg AS SELECT {cells} FROM s", [list(null_tokens), [c.strip() for c in columns]]
+    )
 
 
 def date_choice(con, index: int) -> DateChoice | None:
@@ -105,7 +111,59 @@ def grain(con, profiles: list[dict]) -> dict:
     document = file_grain(con, "sg", len(profiles), candidates).as_json([p["name"] for p in profiles])
     document["date_order"] = date_order(con, profiles)
     document["per_date"] = per_date(con, profiles, document)
+    document["arithmetic"] = arithmetic(con, profiles)
     return document
+
+
+MAX_NUMBER_COLUMNS = 12  # number columns whose products and sums are checked
+MAX_ARITHMETIC_ROWS = 5000  # rows read for them: a relation that holds row by row shows on any of them
+ARITHMETIC_SHARE = 0.95  # of the rows where all three are set, for "c = a × b" or "c = a + b" to hold
+
+
+def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
+    """Which number columns the others make, row by row: {"products": [[c, a, b]], "sums": [[c, a, b]]} where
+    c = a × b (a line total: quantity × unit price) or c = a + b (a total: the net plus its tax), to the cent,
+    on nearly every row. A column with one value (a constant 1) or unique on every row (an id) makes nothing."""
+    numbers = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and not p.get("unique")
+    ][:MAX_NUMBER_COLUMNS]
+    found: dict[str, list[list[str]]] = {"products": [], "sums": []}
+    if len(numbers) < 3:
+        return found
+
+    def value(i: int, profile: dict) -> str:
+        text = f"c{i}"
+        if profile.get("locale") == "de":
+            text = f"replace(replace({text}, '.', ''), ',', '.')"
+        else:
+            text = f"replace({text}, ',', '')"
+        return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
+
+    rows = con.execute(
+        f"SELECT {', '.join(value(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+    ).fetchall()
+    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))  # NULL -> nan
+    names = [p["name"] for _, p in numbers]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for x in range(len(numbers)):
+            for y in range(x + 1, len(numbers)):
+                a, b = table[:, x], table[:, y]
+                for z in range(len(numbers)):
+                    if z in (x, y):
+                        continue
+                    c = table[:, z]
+                    both = ~(np.isnan(a) | np.isnan(b) | np.isnan(c))
+                    if both.sum() < 3:
+                        continue
+                    near = 0.011 + 0.0005 * np.abs(c)
+                    product = (np.abs(a * b - c) <= near) & both
+                    added = (np.abs(a + b - c) <= near) & both & (a != 0) & (b != 0)
+                    for kind, holds in (("products", product), ("sums", added)):
+                        if holds.sum() >= ARITHMETIC_SHARE * both.sum():
+                            found[kind].append([names[z], names[x], names[y]])
+    return found
 
 
 MAX_PER_DATE = 3  # date columns whose pairs with the repeating keys are counted

@@ -215,9 +215,10 @@ def _column_stats(con, columns: list[str]) -> dict[int, dict]:
     renamed = ", ".join(f"coalesce(trim({quote_ident(c)}), '') AS c{i}" for i, c in enumerate(columns))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE g AS WITH r AS (SELECT {renamed} FROM s) "
-        "SELECT CAST(substr(c, 2) AS INTEGER) AS i, v, count(*) AS n, list_contains($1, v) AS is_null "
+        "SELECT CAST(substr(c, 2) AS INTEGER) AS i, v, count(*) AS n, "
+        "list_contains($1, v) OR v = $2[CAST(substr(c, 2) AS INTEGER) + 1] AS is_null "
         "FROM (UNPIVOT r ON COLUMNS(*) INTO NAME c VALUE v) GROUP BY ALL",
-        [list(NULL_TOKENS)],
+        [list(NULL_TOKENS), [c.strip() for c in columns]],
     )
     stats = {i: {"nulls": 0, "distinct": 0, "avg_len": None, "null_tokens": [], "top": []} for i in range(len(columns))}
     stats |= {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import GENERIC_KEYS, MIN_SCORE, Evidence, Target, calibrate
+from mappings.proposer.scoring import GENERIC_KEYS, MIN_SCORE, NO_MATCH, Evidence, Target, calibrate
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
 
@@ -100,6 +100,9 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
     }
 
 
+NAMES_CLEARER = 0.05  # a header naming one entity this much more clearly than another refers to the first
+
+
 def reference_fallback(proposals: list[Proposal], scored, selected: list[str], taken: set[Target]) -> None:
     """An unmapped column that clearly names another entity's key or name ("Número de cliente", "Société"
     in an invoice list) is the reference to that entity from a table this file feeds, if one is free."""
@@ -109,8 +112,16 @@ def reference_fallback(proposals: list[Proposal], scored, selected: list[str], t
         if p.target is not None or not p.source_col or normalize_header(p.source_col) in GENERIC_KEYS:
             continue
         evidence = scored.get(p.source_col, {})
+        # The entity the header names most clearly: "Account Name" is an account's (a customer's) name before
+        # it is an employee's, so it is no reference to an employee.
+        clearest = max(
+            (ev.score for ev in evidence.values() if ev.target.column in ("external_id", "name")),
+            default=0.0,
+        )
         for ev in evidence.values():
             if ev.score < 0.75 or ev.target.table in selected or ev.target.column not in ("external_id", "name"):
+                continue
+            if clearest - ev.score >= NAMES_CLEARER:
                 continue
             # A header that fits the rows' own column as well ("Company": a customer's name as much as an
             # employee's) describes the rows themselves: it refers to no other entity.
@@ -187,6 +198,12 @@ MIN_BUYERS = 10
 BUYER_CONFIDENCE = 0.72  # reasoned from values: loaded by --auto, shown as a guess to check
 
 
+def _one_token_codes(column: dict) -> bool:
+    values = [t["value"] for t in column.get("top", [])] or column.get("samples", [])
+    codes = [v for v in values if v.strip() and " " not in v.strip() and any(ch.isdigit() for ch in v)]
+    return bool(values) and len(codes) >= 0.8 * len(values)
+
+
 def buyer_reference(proposals: list[Proposal], columns, rows: int, selected: list[str], taken: set[Target]) -> None:
     """The one unmapped reference column of an orders (or invoices) file, a repeating id whose header names no
     entity the file knows ("user_id"), with about as many values as there are rows, is who placed them: the
@@ -201,7 +218,10 @@ def buyer_reference(proposals: list[Proposal], columns, rows: int, selected: lis
     for index, p in enumerate(proposals):
         column = kinds.get(p.source_col or "") or {}
         words = normalize_header(p.source_col or "").split()
-        if p.target is not None or not words or " ".join(words) in GENERIC_KEYS or words[-1] not in ("id", "key"):
+        if p.target is not None or not words or " ".join(words) in GENERIC_KEYS:
+            continue
+        # The header calls it an id, or names nothing while the values are codes (ANON-0000-0012: a card's).
+        if words[-1] not in ("id", "key") and not (p.reason == NO_MATCH and _one_token_codes(column)):
             continue
         distinct = column.get("distinct") or 0
         if column.get("type") not in ("integer", "identifier") or column.get("unique") or distinct < MIN_BUYERS:

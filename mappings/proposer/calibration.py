@@ -27,11 +27,13 @@ from mappings.proposer.scoring import (
     KEY_SUFFIXES,
     Target,
     _header_evidence,
+    _money_shaped,
     _number,
     _short_codes,
     _top_values,
     entity_owner,
 )
+from mappings.proposer.structure import event_date_column
 from mappings.proposer.text import normalize_header, normalize_text
 from mappings.proposer.vocabulary import vocabulary
 
@@ -97,7 +99,9 @@ def _related(a: str, b: str) -> bool:
     return b in TABLES_BY_NAME[a].references.values() or a in TABLES_BY_NAME[b].references.values()
 
 
-def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: int) -> tuple[str, str, bool]:
+def value_verdict(
+    column: dict, target: Target, *, grain: dict, date_columns: int, money_columns: int = 0
+) -> tuple[str, str, bool]:
     """(agree | neutral | contradict, why, decisive): what the column's values say about `target`, from the
     profile alone."""
     kind = column.get("type", "text")
@@ -113,7 +117,7 @@ def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: in
         return (
             AGREE,
             f"every value reads as a date ({column.get('format')})",
-            _event_date(column, spec, grain, date_columns),
+            _event_date(column, target, grain, date_columns),
         )
     if ttype in ("money", "number", "integer"):
         if kind not in _NUMERIC:
@@ -122,6 +126,9 @@ def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: in
             return CONTRADICT, "every value is 0", False
         if kind == "integer" and column.get("id_like") and column.get("unique"):
             return NEUTRAL, "whole numbers unique on every row: they may number the rows", False
+        # The file's only money column, for the amount its table needs: nothing else could be it.
+        if col == "amount" and spec.required and money_columns == 1 and kind == "decimal" and _money_shaped(column):
+            return AGREE, "the file's only money column (whole cents)", True
         return AGREE, "values are numbers", False
     if ttype == "boolean":
         if kind == "boolean":
@@ -146,6 +153,8 @@ def value_verdict(column: dict, target: Target, *, grain: dict, date_columns: in
             return CONTRADICT, "its values are numbers", False
         if _short_codes(column):
             return CONTRADICT, "short upper-case codes, not names", False
+        if kind == "identifier" and _codes(column):
+            return CONTRADICT, "codes (one token with digits: C04567), not names", False
         if kind == "email":
             return NEUTRAL, "", False
         if _worded(column):
@@ -188,6 +197,9 @@ def _key_verdict(column: dict, target: Target, grain: dict) -> tuple[str, str, b
     # A document number shared by many rows that fixes none of their facts (a week number): a grouping.
     if own_key and target.table in _DOCUMENTS and rows >= MANY_ROWS and 0 < distinct <= FEW_VALUES:
         return CONTRADICT, f"{distinct} distinct values over {rows} rows fixing no other column: a category", False
+    # One value on every row refers to nobody in particular: the export's own account (a POS merchant's id).
+    if not own_key and rows >= MANY_ROWS and distinct == 1:
+        return NEUTRAL, f"one value on all {rows} rows: it tells no row from another", False
     # Codes or numbers (a key repeated on one group's rows, a reference), or names looked up by name.
     if kind in ("identifier", "integer") or (kind == "email" and "email" in _lookup(target)):
         return AGREE, "values are identifiers", False
@@ -227,10 +239,11 @@ def _repeats(column: dict, grain: dict) -> bool:
     return rows > 0 and 0 < (column.get("distinct") or 0) <= rows / 2
 
 
-def _event_date(column: dict, spec, grain: dict, date_columns: int) -> bool:
-    """The date its table needs, by the values alone: the file's only date column, or the one that comes
-    before every other date column on every row (an order is placed before it ships)."""
-    if not spec.required:
+def _event_date(column: dict, target: Target, grain: dict, date_columns: int) -> bool:
+    """The date its table's rows happen on, by the values alone: the file's only date column, or the one that
+    comes before every other date column on every row (an order is placed before it ships)."""
+    event = event_date_column(target.table)
+    if event is None or event.name != target.column:
         return False
     if date_columns == 1:
         return True
@@ -253,11 +266,15 @@ def _currency_codes(column: dict) -> bool:
     return bool(codes) and all(re.fullmatch(r"[A-Z]{3}|[$€£¥]", c.strip()) for c in codes)
 
 
-def read_signals(column: dict | None, target: Target, *, grain: dict, date_columns: int) -> Signals:
+def read_signals(
+    column: dict | None, target: Target, *, grain: dict, date_columns: int, money_columns: int = 0
+) -> Signals:
     """The evidence behind proposing `column` for `target` (a computed column, no source: no evidence)."""
     if column is None:
         return Signals(0.0, NEUTRAL, "no source column")
-    verdict, why, decisive = value_verdict(column, target, grain=grain, date_columns=date_columns)
+    verdict, why, decisive = value_verdict(
+        column, target, grain=grain, date_columns=date_columns, money_columns=money_columns
+    )
     return Signals(header_strength(column["name"], target), verdict, why, decisive)
 
 

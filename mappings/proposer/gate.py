@@ -45,44 +45,18 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
     grain = profile.get("grain") or {}
     keys = grain.get("keys") or {}
     if not accepted:
-        return [NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")]
+        # Which facts of the tables the proposal reads the file as are left to a person, column by column.
+        tables = {p["canonical_table"] for p in proposals if p.get("canonical_table") in TABLES_BY_NAME}
+        wanted = [
+            f"{t}.{c}" for t in sorted(tables, key=TABLE_ORDER.index) for c in TABLES_BY_NAME[t].missing_required(set())
+        ]
+        nothing = NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")
+        return [nothing, *_required_missing(wanted, proposals, accepted, threshold)]
     ledger = read_ledger(profile.get("columns", []), grain.get("rows") or profile.get("rows_profiled") or 0)
     if ledger:
         # Every row loaded would count each transaction once per account it touches.
         problems.append(NeedsReview(ledger.debit, None, ledger.reason() + ": which postings to load needs a person"))
-    for target in missing_required_targets(accepted):
-        table, col = target.split(".")
-        near = next(
-            (
-                p
-                for p in proposals
-                if p.get("canonical_table") == table and p.get("canonical_col") == col and p not in accepted
-            ),
-            None,
-        )
-        if near:
-            problems.append(
-                NeedsReview(
-                    near["source_col"],
-                    target,
-                    f"required {target} only proposed at confidence {near['confidence']:.2f} (< {threshold:g})"
-                    # A computed proposal has no column to look at: its reason is what the person needs.
-                    + ("" if near["source_col"] else f": {near['reason']}"),
-                )
-            )
-        else:
-            # The column that looked like it but is not, and why ("'Line Total' varies within 'Invoice #'").
-            why = next(
-                (
-                    f" ('{p['source_col']}' {_VARIES.search(p['reason']).group(0)})"
-                    for p in proposals
-                    if not p.get("canonical_table")
-                    and f".{col} (" in (p.get("reason") or "")
-                    and _VARIES.search(p["reason"])
-                ),
-                "",
-            )
-            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it{why}"))
+    problems += _required_missing(missing_required_targets(accepted), proposals, accepted, threshold)
     for field in accepted:
         name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
         column = columns.get(name) or {}
@@ -122,6 +96,46 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                         + ": as the key it would merge rows",
                     )
                 )
+    return problems
+
+
+def _required_missing(targets: list[str], proposals: list[dict], accepted: list[dict], threshold: float) -> list:
+    """Per required "table.column" no accepted proposal fills: the column proposed for it below the threshold,
+    or that no column fills it (and the column that looked like it but is not, and why)."""
+    problems: list[NeedsReview] = []
+    for target in targets:
+        table, col = target.split(".")
+        near = next(
+            (
+                p
+                for p in proposals
+                if p.get("canonical_table") == table and p.get("canonical_col") == col and p not in accepted
+            ),
+            None,
+        )
+        if near:
+            problems.append(
+                NeedsReview(
+                    near["source_col"],
+                    target,
+                    f"required {target} only proposed at confidence {near['confidence']:.2f} (< {threshold:g})"
+                    # A computed proposal has no column to look at: its reason is what the person needs.
+                    + ("" if near["source_col"] else f": {near['reason']}"),
+                )
+            )
+        else:
+            # The column that looked like it but is not, and why ("'Line Total' varies within 'Invoice #'").
+            why = next(
+                (
+                    f" ('{p['source_col']}' {_VARIES.search(p['reason']).group(0)})"
+                    for p in proposals
+                    if not p.get("canonical_table")
+                    and f".{col} (" in (p.get("reason") or "")
+                    and _VARIES.search(p["reason"])
+                ),
+                "",
+            )
+            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it{why}"))
     return problems
 
 

@@ -29,7 +29,7 @@ from mappings.proposer.assign import (
     reference_duplicates,
     reference_fallback,
 )
-from mappings.proposer.calibration import CONTRADICT, calibrated, one_item_per_row_holds, read_signals
+from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
@@ -47,7 +47,9 @@ from mappings.proposer.structure import (
     apply_structure,
     event_dates,
     keyed_table,
+    money_columns,
     only_date,
+    only_money,
     own,
     read_structure,
     row_label,
@@ -55,6 +57,7 @@ from mappings.proposer.structure import (
     values_decide,
 )
 from mappings.proposer.tables import (
+    fillable,
     hinted_table,
     missing_required_targets,
     satisfiable,
@@ -188,14 +191,27 @@ def _proposal(
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
     structure = read_structure(columns, grain, scored)
+    unfilled = False
     structural_evidence(scored, structure, Evidence)
     if structure.grain_table and not hinted:
         own(structure, columns, grain, structure.tables, scored)
         selected = [t for t in structure.tables if t == structure.grain_table or satisfiable(t, scored, structure)]
     else:
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
+        only_money(scored, columns, list(TABLES_BY_NAME), Evidence)
         totals = table_scores(scored, hints, keyed)
-        selected = select_tables(scored, totals, hinted or keyed_table(structure, totals))
+        columns_only = table_scores(scored, [], keyed)
+        empty = frozenset(c["name"] for c in columns if c.get("type") == "empty")
+        with_values = {n: e for n, e in scored.items() if n not in empty}
+        # A unique own id names the file's table, unless that table's facts are there only as empty columns
+        # (an invoice number beside an empty closing date and insured amount: a payment's reference).
+        keyed = keyed_table(structure, totals)
+        if keyed and fillable(keyed, scored) and not fillable(keyed, with_values):
+            keyed = None
+        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty)
+        # No column with values could fill every fact the words' table needs: that table is a guess, unless
+        # the file's reading below finds them (its only date column). An empty column fills nothing.
+        unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
@@ -206,6 +222,9 @@ def _proposal(
     values_decide(scored, columns, grain, structure, selected, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     only_date(scored, columns, selected, Evidence)
+    only_money(scored, columns, selected[:1], Evidence)
+    with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
+    guessed = unfilled and not fillable(selected[0], with_values)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing
     # about a products file.
     learned = {
@@ -264,8 +283,11 @@ def _proposal(
     rows = grain.get("rows") or profile.get("rows_profiled") or 0
     buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
+    _total_above_the_lines(proposals, grain, selected, taken_targets)
     if calibrate_confidence:
         _calibrate(proposals, by_name, grain)
+        if guessed:
+            _what_a_row_is_unsettled(proposals, selected[0])
     order = {c["name"]: i for i, c in enumerate(columns)}
     proposals.sort(key=lambda p: order.get(p.source_col, len(order)))
     document = {
@@ -281,6 +303,7 @@ def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
     """Confidence as the evidence earns it: two kinds agreeing, or decisive values (proposer/calibration.py).
     A mapping users saved for this layout is a person's word: only values that contradict it lower it."""
     dates = sum(1 for c in by_name.values() if c.get("type") in ("date", "datetime"))
+    money = len(money_columns(list(by_name.values())))
     for i, p in enumerate(proposals):
         # An attribute keeps a column as it is (a learned mapping may carry one): nothing to calibrate.
         if not p.target or p.target.column.startswith(ATTRIBUTE_PREFIX):
@@ -290,12 +313,63 @@ def _calibrate(proposals: list[Proposal], by_name: dict, grain: dict) -> None:
             why = "no other column's values could be a count: each row's money is its value either way"
             proposals[i] = Proposal(p.source_col, p.target, p.confidence, f"{p.reason}; {why}", p.transform, p.extra)
             continue
-        signals = read_signals(by_name.get(p.source_col or ""), p.target, grain=grain, date_columns=dates)
+        signals = read_signals(
+            by_name.get(p.source_col or ""), p.target, grain=grain, date_columns=dates, money_columns=money
+        )
         if p.reason.startswith(LEARNED) and signals.values != CONTRADICT:
             continue
         confidence, why = calibrated(p.confidence, signals)
         if why:
             proposals[i] = Proposal(p.source_col, p.target, confidence, f"{p.reason}; {why}", p.transform, p.extra)
+
+
+def _what_a_row_is_unsettled(proposals: list[Proposal], table: str) -> None:
+    """No table's required facts (an invoice's date and amount, a payment's amount) are all in the file: the
+    table is the headers' best guess, so nothing is loaded unseen; a person says what one row is."""
+    why = f"no column could fill every fact a {row_label(table)} needs: what one row is needs a person"
+    for i, p in enumerate(proposals):
+        if p.target and p.confidence > ONE_KIND and not p.reason.startswith(LEARNED):
+            proposals[i] = Proposal(p.source_col, p.target, ONE_KIND, f"{p.reason}; {why}", p.transform, p.extra)
+
+
+def _total_above_the_lines(proposals: list[Proposal], grain: dict, selected: list[str], taken: set[Target]) -> None:
+    """A line amount that is not the quantity × the unit price, while another column is and the proposed one
+    adds a third to it (a tax), is the total charged for the order, not the line's amount: it goes to the
+    order (when the order key holds it constant), and the product of quantity and price stays the line's."""
+    found = grain.get("arithmetic") or {}
+    where = {p.target: i for i, p in enumerate(proposals) if p.target and p.source_col}
+    lines = "canonical_order_lines"
+    q, price, line = (where.get(Target(lines, c)) for c in ("quantity", "unit_price", "amount"))
+    if q is None or price is None or line is None:
+        return
+    factors = {proposals[q].source_col, proposals[price].source_col}
+    made = [c for c, a, b in found.get("products", []) if {a, b} == factors]
+    total = proposals[line].source_col
+    if not made or total in made:
+        return
+    net = made[0]
+    added = next((a if b == net else b for c, a, b in found.get("sums", []) if c == total and net in (a, b)), None)
+    if added is None:
+        return
+    why = f"'{total}' is '{net}' + '{added}' on every row and '{net}' is the quantity × the unit price"
+    old = proposals[line]
+    order = Target("canonical_orders", "amount")
+    key = next((p.source_col for p in proposals if p.target == Target("canonical_orders", "external_id")), None)
+    held = key and ((grain.get("keys") or {}).get(key) or {})
+    constant = bool(held) and (held.get("unique") or total in (held.get("determines") or []))
+    if "canonical_orders" in selected and order not in taken and constant:
+        proposals[line] = Proposal(
+            total, order, old.confidence, f"{why}: the total charged for the order", old.transform
+        )
+        taken.add(order)
+    else:
+        proposals[line] = Proposal(total, None, ONE_KIND, f"{why}: the total charged, not the line's amount")
+    taken.discard(Target(lines, "amount"))
+    for i, p in enumerate(proposals):
+        if p.source_col == net and p.target is None:
+            reason = f"'{net}' is the quantity × the unit price on every row: the line's amount"
+            proposals[i] = Proposal(net, Target(lines, "amount"), ROW_KEY, reason, old.transform)
+            taken.add(Target(lines, "amount"))
 
 
 def file_grain(structure: Structure, selected: list[str]) -> dict:

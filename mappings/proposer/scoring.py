@@ -82,6 +82,16 @@ class Evidence:
     reason: str
 
 
+@cache
+def _content_index() -> dict[str, list[tuple[str, Target, float]]]:
+    """The synonyms by their content words alone ("numero pedido" ← "numero de pedido")."""
+    index: dict[str, list[tuple[str, Target, float]]] = {}
+    for phrase, targets in _synonym_index().items():
+        for target, strength in targets:
+            index.setdefault(" ".join(content_words(phrase)), []).append((phrase, target, strength))
+    return index
+
+
 def _header_evidence(phrase: str) -> dict[Target, Evidence]:
     """Every target the header alone points at, with the strongest reason for each."""
     index = _synonym_index()
@@ -95,6 +105,10 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
         return found
     for target, strength in index.get(phrase, ()):
         offer(target, strength, f"header matches synonym '{phrase}' of {target.column}")
+    # The same words without their connecting ones: "numero pedido" is "número de pedido".
+    for match, target, strength in _content_index().get(" ".join(content_words(phrase)), ()):
+        if match != phrase:
+            offer(target, strength * 0.98, f"header matches synonym '{match}' of {target.column} (but its 'de', 'of')")
     words = phrase.split()
     # Strip an entity word: "customer city" in any file → "city" of the customer table.
     owner = entity_owner()
@@ -339,7 +353,23 @@ _TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?$")
 GENERIC_KEYS = frozenset({"id", "key", "uuid", "record id", "object id", "row key"})
 
 
+def writer_index(column: dict) -> bool:
+    """An unnamed column numbering the rows 0, 1, 2 … (or 1, 2, 3 …) in order: the index a program (pandas)
+    wrote beside the data, not a fact of the rows."""
+    unnamed = not normalize_header(column.get("name", "")) or re.fullmatch(r"column\d+", column.get("name", ""))
+    low, high, distinct = _number(column.get("min")), _number(column.get("max")), column.get("distinct") or 0
+    return bool(
+        unnamed
+        and column.get("type") == "integer"
+        and column.get("unique")
+        and low in (0, 1)
+        and high == low + distinct - 1
+    )
+
+
 def noise_reason(phrase: str, column: dict) -> str | None:
+    if writer_index(column):
+        return "an unnamed column numbering the rows 0, 1, 2 …: the index the exporting program wrote"
     words = set(phrase.split())
     if phrase in vocabulary().noise_headers:
         return f"'{phrase}' is bookkeeping, not a business fact"
@@ -410,9 +440,12 @@ def unmapped_confidence(evidence: dict[Target, Evidence]) -> float:
     return round(max(0.3, 0.9 - best), 3)
 
 
+NO_MATCH = "no canonical column matches this header or its values"
+
+
 def unmapped_reason(evidence: dict[Target, Evidence], selected: list[str]) -> str:
     if not evidence:
-        return "no canonical column matches this header or its values"
+        return NO_MATCH
     best = max(evidence.values(), key=lambda e: e.score)
     if best.target.table not in selected:
         return f"closest: {best.target.key} ({best.reason}), but this file does not feed {best.target.table}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import Target
+from mappings.proposer.scoring import Target, _money_shaped, writer_index
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
 
@@ -55,6 +55,7 @@ class Structure:
     varies_within: dict[str, str] = field(default_factory=dict)  # column -> the item key it varies within
     key_evidence: dict[str, dict] = field(default_factory=dict)  # key column -> its grain evidence
     sale_document: tuple[str, str] | None = None  # (key, table it names): a document number keying a sale's lines
+    sale_date: str | None = None  # the only date of rows that are each a sale of one line: when it was made
     product_sold: str | None = None  # the code column that is each line's product, no header saying so
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
 
@@ -142,9 +143,14 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     # A row's number is a number or a code; a first unique column of words (Bills, Salary; an address) labels
     # or names the rows: they then have no number, and a later unique column (a postal code) is none either.
     first = next((k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None)
-    s.row_number = first if first and _numbered(kinds.get(first) or {}) else None
+    index = first and writer_index(kinds.get(first) or {})  # pandas' 0, 1, 2 … numbers no row of the business
+    s.row_number = first if first and not index and _numbered(kinds.get(first) or {}) else None
     order_key = s.keys.get(ORDERS)
     document = None if order_key else _sale_document(keys, scored, s, grain.get("columns") or {})
+    if not document and not order_key and s.row_number:
+        document = _sale_of_one_line(s, columns, scored, grain.get("arithmetic") or {})
+        if document:
+            s.keys[document[0]] = s.row_number
     if document:
         # The document's number is the sale's key: its rows are the sale's lines (orders + order lines).
         table, order_key = document
@@ -336,6 +342,36 @@ def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] |
         ):
             return table, key
     return None
+
+
+ROW_NUMBER_KEY = 0.8  # the rows' own number keying a sale of one line (unique, and the header says an id)
+
+
+def _sale_of_one_line(s: Structure, columns, scored, arithmetic: dict) -> tuple[str, str] | None:
+    """(table, key) when the rows' own number (a code unique on every row that the header gives to no entity:
+    `trans id`) stands beside a date, a quantity and a price, and some column is their product (the line's total,
+    row by row): each row is a sale of one line, the number its key. A catalogue's stock and price make no
+    total. The table is the document its header speaks for most (it is an order either way)."""
+    key = s.row_number
+    others = [n for n in scored if n != key]
+
+    def line(column: str) -> list[str]:
+        return [n for n in others if _best_column_score(scored.get(n, {}), LINES, column) >= SALE_LINE]
+
+    dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime") and c["name"] != key]
+    quantities, prices = line("quantity"), line("unit_price")
+    totalled = any(
+        a in quantities and b in prices or b in quantities and a in prices for _, a, b in arithmetic.get("products", [])
+    )
+    if not (dated and totalled):
+        return None
+    s.sale_date = dated[0] if len(dated) == 1 else None
+    documents = [
+        t for t in TABLES_BY_NAME if t not in (ORDERS, LINES) and TABLES_BY_NAME[t].references.get("customer_id")
+    ]
+    named = {t: _best_column_score(scored.get(key, {}), t, "external_id") for t in documents}
+    table = max(named, key=lambda t: named[t], default=None)
+    return (table, key) if table and named[table] > 0 else None
 
 
 DOCUMENT_MARGIN = 0.1  # a fact the header gives to the document's table clearly more than to an order
@@ -653,11 +689,22 @@ def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> 
     if s.sale_document:
         key, table = s.sale_document
         named = max((ev.score for t, ev in scored[key].items() if t.table == table), default=0.0)
+        if key == s.row_number and s.unique.get(key):
+            # The rows' own number, unique on every row, keys each row's sale: as earned as a row key.
+            named = max(named, ROW_NUMBER_KEY)
         how = "identifies a sale of one line" if s.unique.get(key) else "repeats over the lines of one sale"
-        why = f"the {row_label(table)} number {how}: {s.grain_reason}"
+        number = "the rows' own number" if key == s.row_number else f"the {row_label(table)} number"
+        why = f"{number} {how}: {s.grain_reason}"
         for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
             if target not in scored[key] or scored[key][target].score < named:
                 scored[key][target] = evidence_cls(target, named, why)
+    if s.sale_date:
+        target = Target(ORDERS, "order_date")
+        current = scored[s.sale_date].get(target, _NONE)
+        if current.score < ONLY_DATE:
+            header = current.reason or "no header word"
+            why = f"the only date of rows that are each a sale: when the sale was made ({header})"
+            scored[s.sale_date][target] = evidence_cls(target, ONLY_DATE, why)
     if s.product_sold:
         name = s.product_sold
         why = f"a code that varies within '{s.keys[ORDERS]}' and repeats across orders: what each line sold"
@@ -812,6 +859,16 @@ def _named_elsewhere(evidence: dict, table: str) -> bool:
     return any(e.score >= CLAIMED and e.score - mine >= 0.1 for t, e in evidence.items() if t.table != table)
 
 
+def event_date_column(table: str):
+    """The date a table's rows happen on: its required date, else a document's only date (a payment's)."""
+    spec = TABLES_BY_NAME[table]
+    dates = [c for c in spec.columns if c.type in ("date", "timestamp")]
+    required = next((c for c in dates if c.required), None)
+    if required or table not in _DOCUMENTS:
+        return required
+    return dates[0] if len(dates) == 1 else None
+
+
 ONLY_DATE = 0.85  # the file's only date, for a table whose rows need their date
 ONLY_DATE_FLOOR = 0.4  # ... when its header says at least that much for the event's date
 
@@ -823,15 +880,19 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     if not selected:
         return
     table = selected[0]
-    spec = TABLES_BY_NAME[table]
-    event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+    event = event_date_column(table)
     dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
     if event is None or len(dated) != 1:
         return
     name = dated[0]
-    evidence = scored.get(name, {})
+    evidence = scored.setdefault(name, {})
     target = next((t for t in evidence if t.table == table and t.column == event.name), None)
-    if target is None or evidence[target].score < ONLY_DATE_FLOOR:
+    names_nothing = not evidence
+    if names_nothing:
+        # A header that names nothing ("datetime": only the values' kind) gives the column to no other fact.
+        target = Target(table, event.name)
+        evidence[target] = evidence_cls(target, 0.0, f"header '{name}' names no fact; values are dates")
+    if target is None or (evidence[target].score < ONLY_DATE_FLOOR and not names_nothing):
         return
     others = [
         ev.score
@@ -844,6 +905,35 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     if current.score < ONLY_DATE:
         why = f"the file's only date column: the {row_label(table)}'s own date"
         evidence[target] = evidence_cls(target, ONLY_DATE, f"{current.reason}; {why}")
+
+
+ONLY_MONEY = 0.85  # the file's only money column, under a header naming nothing, for a table that needs an amount
+
+
+def money_columns(columns: list[dict]) -> list[str]:
+    """Columns whose values are money: decimals in whole cents (not rates or computed figures)."""
+    return [c["name"] for c in columns if c.get("type") == "decimal" and _money_shaped(c)]
+
+
+def only_money(scored: dict[str, dict], columns: list[dict], tables: list[str], evidence_cls) -> None:
+    """A file with one money column, whose header names no fact ("money"), for the tables whose rows carry an
+    amount: that column is the amount, as the only date is the date (in place). Given for every candidate table
+    before the table is chosen, it lets a file whose only amount is under a foreign word be read as the table
+    it can fill (a payment's "Bruto")."""
+    money = money_columns(columns)
+    if len(money) != 1 or any(t.column != "amount" or t.table not in tables for t in scored.get(money[0], {})):
+        return
+    if scored.get(money[0]) and not all(
+        ev.reason.startswith(f"header '{money[0]}' names no fact") for ev in scored[money[0]].values()
+    ):
+        return
+    for table in tables:
+        spec = TABLES_BY_NAME[table]
+        if not any(c.name == "amount" and c.type == "money" and c.required for c in spec.columns):
+            continue
+        target = Target(table, "amount")
+        why = f"header '{money[0]}' names no fact; the file's only money column: the {row_label(table)}'s amount"
+        scored.setdefault(money[0], {})[target] = evidence_cls(target, ONLY_MONEY, why)
 
 
 KEYED_SHARE = 0.8  # of the best table's header total a row-id table needs to be taken as the file's

@@ -69,10 +69,20 @@ def fillable(table: str, scored) -> bool:
 FILLS = 0.45  # evidence a column needs to count as able to fill a required fact
 
 
-def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[str]:
-    # The rows' table is the best-scored one the file can fill; others only when none can.
-    possible = {t: v for t, v in totals.items() if fillable(t, scored)} or totals
+def select_tables(
+    scored,
+    totals: dict[str, float],
+    hinted: str | None,
+    columns_only: dict[str, float] | None = None,
+    empty: frozenset[str] = frozenset(),
+) -> list[str]:
+    # The rows' table is the best-scored one the file can fill (an empty column fills nothing); others only
+    # when none can.
+    with_values = {n: e for n, e in scored.items() if n not in empty}
+    possible = {t: v for t, v in totals.items() if fillable(t, with_values)} or totals
     primary = hinted or max(possible, key=lambda t: possible[t])
+    if not hinted:
+        primary = _places_more(primary, possible, columns_only or totals, scored)
     owner = entity_owner()
     weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
     named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}
@@ -153,6 +163,30 @@ def select_tables(scored, totals: dict[str, float], hinted: str | None) -> list[
         if identified and satisfiable:
             selected.append(table)
     return selected
+
+
+PLACES = 0.6  # evidence with which a table has a home for a column
+
+
+def _places_more(primary: str, possible: dict[str, float], columns_only: dict[str, float], scored) -> str:
+    """The file's name ("transactions": card spend, sales and payments alike) decides between tables that hold
+    the same columns, never against the columns: when the table the columns alone rank first has a home for
+    every column the named one places and for two more (a merchant and a spend category are an expense's; a
+    payment has neither), the columns win."""
+
+    def placed(table: str) -> set[str]:
+        # Every table has a key: an id column offered as each one's key places nothing.
+        return {
+            n
+            for n, evidence in scored.items()
+            if any(t.table == table and t.column != "external_id" and ev.score >= PLACES for t, ev in evidence.items())
+        }
+
+    leader = max((t for t in possible), key=lambda t: columns_only.get(t, 0.0))
+    if leader == primary:
+        return primary
+    mine, theirs = placed(primary), placed(leader)
+    return leader if mine <= theirs and len(theirs - mine) >= 2 else primary
 
 
 def hinted_table(domain_hint: str | None) -> str | None:
