@@ -408,7 +408,9 @@ def _main_here(args: argparse.Namespace) -> int:
     import django
 
     django.setup()
-    _, _, roles, scope = _roles()
+    users, dashboard, roles, scope = _roles()
+    if args.users:
+        return _users_here(args, users, dashboard)
     loads = [os.getloadavg()[0]]
     only = tuple(part for part in (args.only or "").split(",") if part)
     reads = _role_reads(roles, args.reads, modes=tuple(args.modes.split(",")), only=only)
@@ -424,6 +426,28 @@ def _main_here(args: argparse.Namespace) -> int:
             f"| {label} | "
             + " | ".join(f"{cell[label, r]['p95']:.1f} / {cell[label, r]['p50']:.1f}" for r in roles)
             + " |"
+        )
+    return 0
+
+
+def _users_here(args: argparse.Namespace, users: dict, dashboard) -> int:
+    """--here --users closed,model: 50 concurrent dashboard users on the prepared database (reads on the standby when
+    DATABASE_REPLICA_URL names one): closed loop without think time (`bench_page_load`), and/or the user model with
+    think time and polling (`bench_user_model`). Printed only, with the load average around each."""
+    from bench.dashboard import bench_page_load, bench_user_model
+
+    for kind in args.users.split(","):
+        load = os.getloadavg()[0]
+        if kind == "closed":
+            row = bench_page_load(users, dashboard, iterations=4, workers=args.web_workers, threads=args.web_threads)
+        else:
+            row = bench_user_model(
+                users, dashboard, duration_s=args.model_seconds, workers=args.web_workers, threads=args.web_threads
+            )
+        print(
+            f"{datetime.now(UTC):%H:%M} UTC · load average {load:.1f} → {os.getloadavg()[0]:.1f} | {row['what']} | "
+            f"{row['ours']} | {row['notes']}",
+            flush=True,
         )
     return 0
 
@@ -619,6 +643,10 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--only", help="with --here: comma-separated parts of the read labels to measure")
     parser.add_argument("--modes", default="hot", help="with --here: cold,hot or one of them (default hot)")
+    parser.add_argument("--users", help="with --here: closed,model: the 50-user runs instead of the role reads")
+    parser.add_argument("--model-seconds", type=float, default=180, help="with --users model: how long it runs")
+    parser.add_argument("--web-workers", type=int, default=2, help="with --users: gunicorn processes")
+    parser.add_argument("--web-threads", type=int, default=8, help="with --users: threads per gunicorn process")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -207,3 +207,44 @@ def test_the_page_asks_for_the_users_roles_once(client, sales_dashboard, manager
     assert len(roles) == 1
     # Session, user, the pickers' employees, the roles (the site menu): nothing about the dashboard itself.
     assert len(captured.captured_queries) == 4
+
+
+def test_a_widget_partial_is_rendered_once_for_everyone_with_the_same_etag(
+    client, sales_dashboard, manager, executive, django_capture_on_commit_callbacks
+):
+    # The partial's HTML is kept under its ETag (data, spec, scope, filters, language) and the right to edit: a second
+    # manager of the same team gets it without the rows being read again; new data (a refresh) gives a new ETag.
+    from accounts.models import Role
+    from dashboards.models import KpiViewState
+    from dashboards.services.dashboards import dashboard_share
+    from tests.factories import persona
+
+    colleague = persona("manager-too", Role.MANAGER, manager.employee)
+    dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+
+    def partial(user) -> tuple[str, str]:
+        client.force_login(user)
+        response = client.get(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        return response["ETag"], response.content.decode()
+
+    etag, first = partial(manager)
+    assert "110.00" in first and "2,110.00" not in first  # buchanan's two months, in the manager's scope
+    with connection.cursor() as cursor:  # the stored rows change behind the cache, no refresh recorded
+        cursor.execute("UPDATE test_sales_kpi SET revenue = revenue + 1000")
+    _rows_cache_clear()
+
+    assert partial(colleague) == (etag, first)  # the same HTML: the rows were not read again
+    client.force_login(colleague)
+    page = client.get(url).content.decode()  # the widget's own page is rendered each time (its CSP nonce)
+    assert "2,110.00" in page
+    owner_etag, owner_view = partial(executive)  # another scope: another ETag, its own rows
+    assert owner_etag != etag and "Edit" in owner_view
+    with django_capture_on_commit_callbacks(execute=True):
+        KpiViewState.objects.update_or_create(
+            view_name="test_sales_kpi", defaults={"last_success_at": "2030-01-01T00:00Z"}
+        )
+    new_etag, refreshed = partial(colleague)
+    assert new_etag != etag and "2,110.00" in refreshed
