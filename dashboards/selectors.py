@@ -328,6 +328,15 @@ def _cache_set(key: str, value, seconds: int) -> None:
         logger.warning("cache unavailable: %s not cached", key, exc_info=True)
 
 
+def kept_partial_get(key: str) -> str | None:
+    """A widget partial's HTML kept under `key` (`views.widget_partial`), or None (also when the cache is down)."""
+    return _cache_get_many([key]).get(key)
+
+
+def kept_partial_set(key: str, html: str, seconds: int) -> None:
+    _cache_set(key, html, seconds)
+
+
 def _cache_set_many(entries: dict[str, list[dict]]) -> None:
     try:
         if len(entries) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key

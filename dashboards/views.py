@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
@@ -35,6 +34,8 @@ from dashboards.selectors import (
     dashboard_get_for_user,
     dashboard_viewing_for_user,
     dashboards_for_user,
+    kept_partial_get,
+    kept_partial_set,
     kpi_read_context,
     user_can_ask_questions,
     user_can_change_dashboard,
@@ -174,7 +175,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     # spec, scope, filters, language) and right to edit are the same; a partial asking for an upload is not kept
     # (whether it offers the upload link is the caller's).
     kept_key = f"dashboards:partial:{dashboard.slug}:{int(can_change)}:{etag}" if request.htmx else None
-    html = cache.get(kept_key) if kept_key else None
+    html = kept_partial_get(kept_key) if kept_key else None
     if html is not None:
         return _widget_response(HttpResponse(html), etag)
     (data,) = widgets_data_for_user(
@@ -197,7 +198,7 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     template = "dashboards/widget.html#widget-content" if request.htmx else "dashboards/widget.html"
     response = render(request, template, context)
     if kept_key and not display.needs_data and not data.error:
-        cache.set(kept_key, response.content.decode(), PARTIAL_CACHE_SECONDS)
+        kept_partial_set(kept_key, response.content.decode(), PARTIAL_CACHE_SECONDS)
     return _widget_response(response, etag)
 
 

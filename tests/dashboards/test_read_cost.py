@@ -248,3 +248,17 @@ def test_a_widget_partial_is_rendered_once_for_everyone_with_the_same_etag(
         )
     new_etag, refreshed = partial(colleague)
     assert new_etag != etag and "2,110.00" in refreshed
+
+
+def test_a_widget_partial_is_drawn_with_the_cache_down(client, sales_dashboard, manager, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(selectors.cache, "get_many", down)
+    monkeypatch.setattr(selectors.cache, "set", down)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    client.force_login(manager)
+
+    response = client.get(f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and "110.00" in response.content.decode()
