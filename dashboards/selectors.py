@@ -29,7 +29,13 @@ from guardian.shortcuts import get_objects_for_user
 from psycopg import errors as pg_errors
 
 from accounts.models import User
-from accounts.selectors import RowScope, access_generation, user_can_manage_data, user_row_scope
+from accounts.selectors import (
+    RowScope,
+    access_generation,
+    employees_visible_to,
+    user_can_manage_data,
+    user_row_scope,
+)
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
@@ -326,6 +332,30 @@ def _cache_set(key: str, value, seconds: int) -> None:
         cache.set(key, value, seconds)
     except Exception:
         logger.warning("cache unavailable: %s not cached", key, exc_info=True)
+
+
+# How long the pickers' options of a scope are kept: the access generation covers the hierarchy (ids, managers), not
+# a renamed employee, whose old name the pickers may show this long.
+PICKER_CACHE_SECONDS = 60
+
+
+def employee_picker_options(user: User, scope: RowScope) -> str:
+    """The <option>s of a dashboard page's rep and team pickers (every employee whose rows `user` may see, none
+    selected: `presenters.option_selected`), kept per scope under the access generation. An executive's page at
+    10M orders lists 5,000 employees in both pickers: reading and escaping them made most of the page's time."""
+    from dashboards.presenters import employee_options
+
+    key = f"dashboards:pickers:{scope.cache_key()}:{access_generation(user)}"
+    kept = _cache_get_many([key]).get(key)
+    if isinstance(kept, str):
+        return kept
+    employees = [
+        (pk, name or external_id)
+        for pk, name, external_id in employees_visible_to(user, scope).values_list("pk", "name", "external_id")
+    ]
+    options = str(employee_options(employees, None))
+    _cache_set(key, options, PICKER_CACHE_SECONDS)
+    return options
 
 
 def kept_partial_get(key: str) -> str | None:

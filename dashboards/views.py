@@ -22,18 +22,19 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import employees_visible_to, user_can_manage_data
+from accounts.selectors import user_can_manage_data
 from canonical.csv_export import csv_safe_cell
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
 from dashboards.polling import dashboard_poll_for_user
-from dashboards.presenters import chart_payload, employee_options, widget_display, widget_etag
+from dashboards.presenters import chart_payload, option_selected, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboard_viewing_for_user,
     dashboards_for_user,
+    employee_picker_options,
     kept_partial_get,
     kept_partial_set,
     kpi_read_context,
@@ -113,11 +114,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return filters
     query = urlencode(filters.as_query())
     scope = kpi_read_context(user=request.user, view_names=[]).scope  # cached, as the widgets' reads take it
-    # The rep and team pickers: (id, label) pairs, not models (an executive's page lists every employee twice).
-    employees = [
-        (pk, name or external_id)
-        for pk, name, external_id in employees_visible_to(request.user, scope).values_list("pk", "name", "external_id")
-    ]
+    options = employee_picker_options(request.user, scope)  # the rep and team pickers, kept per scope
     return render(
         request,
         "dashboards/detail.html",
@@ -126,8 +123,8 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "widgets": widgets,
             "filters": filters,
             "query": query,
-            "rep_options": employee_options(employees, filters.rep),
-            "team_options": employee_options(employees, filters.team),
+            "rep_options": option_selected(options, filters.rep),
+            "team_options": option_selected(options, filters.team),
             "sees_unassigned": scope.all_rows,  # rows with no rep: only every-row scopes see them
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),

@@ -205,8 +205,8 @@ def test_the_page_asks_for_the_users_roles_once(client, sales_dashboard, manager
         assert client.get(url).status_code == 200
     roles = [q for q in captured.captured_queries if '"auth_group"' in q["sql"]]
     assert len(roles) == 1
-    # Session, user, the pickers' employees, the roles (the site menu): nothing about the dashboard itself.
-    assert len(captured.captured_queries) == 4
+    # Session, user, the roles (the site menu): nothing about the dashboard itself, nor the pickers' employees (kept).
+    assert len(captured.captured_queries) == 3
 
 
 def test_a_widget_partial_is_rendered_once_for_everyone_with_the_same_etag(
