@@ -158,6 +158,7 @@ def _reads(owner) -> list[tuple[str, str, object]]:
     from dashboards.filters import DashboardFilters
     from dashboards.kpi.registry import public_views
     from dashboards.models import Dashboard
+    from dashboards.presenters import TABLE_MAX_ROWS
     from dashboards.selectors import kpi_rows_for_user, widgets_data_for_user
     from dashboards.services.dashboards import dashboard_create
     from dashboards.services.demo import demo_dashboards_data, demo_widgets
@@ -171,7 +172,10 @@ def _reads(owner) -> list[tuple[str, str, object]]:
             widget = widget_create(dashboard=board, **spec)
 
             def read(user, widget=widget):
-                data = widgets_data_for_user(user=user, widgets=[widget], filters=DashboardFilters())[0]
+                # As the page reads it: a table widget's first rows (the page draws TABLE_MAX_ROWS, exports read all).
+                data = widgets_data_for_user(
+                    user=user, widgets=[widget], filters=DashboardFilters(), shown_rows=TABLE_MAX_ROWS
+                )[0]
                 if data.error:
                     raise RuntimeError(f"{widget.title}: {data.error}")
                 return data.rows

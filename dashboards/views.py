@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_can_manage_data
 from canonical.csv_export import csv_safe_cell
+from dashboards import presenters
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
@@ -176,7 +177,13 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     if html is not None:
         return _widget_response(HttpResponse(html), etag)
     (data,) = widgets_data_for_user(
-        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness, using=using
+        user=request.user,
+        widgets=[widget],
+        filters=filters,
+        scope=scope,
+        freshness=freshness,
+        using=using,
+        shown_rows=presenters.TABLE_MAX_ROWS,
     )
     display = widget_display(data, filters, fmt)
     context = {

@@ -262,3 +262,26 @@ def test_a_widget_partial_is_drawn_with_the_cache_down(client, sales_dashboard, 
     response = client.get(f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/", HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200 and "110.00" in response.content.decode()
+
+
+def test_a_table_widget_on_the_page_reads_one_row_more_than_it_draws_and_its_export_every_row(
+    client, sales_dashboard, executive, monkeypatch
+):
+    from dashboards import presenters
+    from dashboards.filters import DashboardFilters
+
+    widget = sales_dashboard.widgets.get(title="By rep")  # four reps in the executive's scope
+    (every,) = selectors.widgets_data_for_user(user=executive, widgets=[widget], filters=DashboardFilters())
+    (shown,) = selectors.widgets_data_for_user(
+        user=executive, widgets=[widget], filters=DashboardFilters(), shown_rows=2
+    )
+    assert len(every.rows) == 4 and shown.rows == every.rows[:3]
+
+    monkeypatch.setattr(presenters, "TABLE_MAX_ROWS", 2)
+    client.force_login(executive)
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    export = client.get(f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/export.csv").content.decode()
+
+    assert partial.count("<tr><td>") == 2 and "First 2 rows; export CSV for all." in partial
+    assert len(export.strip().splitlines()) == 1 + 4
