@@ -981,3 +981,18 @@ def test_a_refresh_after_new_back_dated_and_moved_orders_keeps_rep_performance_t
         rows = kpi_rows_for_user(user=user, view_name="sales_rep_performance", options=REP_PERFORMANCE_QUERY)
         assert rows == usual_read(user, "sales_rep_performance", REP_PERFORMANCE_QUERY)
         assert rep_performance_counts(rows) == rep_performance_truth(employee)
+
+
+def test_every_snapshot_is_found_by_the_digest_a_read_computes_for_its_members(company):
+    # A read looks its team up by members_digest (an index usable before the row-level policy): the digest the
+    # snapshot SQL stores and the one Python computes for a scope must be the same, or no team would ever be read.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT aggregate_name, team_id, members, members_digest FROM kpi_team_snapshots")
+        snapshots = cursor.fetchall()
+
+    assert len({name for name, *_ in snapshots}) >= 8
+    assert all(digest == query_module.members_digest(members) for _, _, members, digest in snapshots)
+    vp = company["vps"][0]
+    assert query_module.members_digest(employee_subtree_ids(vp.pk)) in {
+        d for _, team, _, d in snapshots if team == vp.pk
+    }
