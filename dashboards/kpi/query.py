@@ -383,6 +383,13 @@ def team_found(aggregate_name: str, scope_ids) -> tuple[sql.Composed, list[Any]]
 
 def _usual_statement(query: KpiQuery, scope_ids: frozenset[int] | None) -> tuple[sql.Composed, list[Any]]:
     """The read without team rows: distinct measures from stored counts or a membership table, else the plain read."""
+    view = query.view
+    if view.distinct and _one_employee(view, scope_ids) and set(view.key) - {view.scope_column} <= set(query.group_by):
+        # One employee's rows grouped by the rest of the view's key (a rep's months): each group is one stored row,
+        # whose distinct counts are that employee's own, exact; not counted again from the membership rows (a rep's
+        # new vs returning customers by month at 10M orders: 2,500 membership rows, 10 ms).
+        predicates, params = _where(view, scope_ids, view.date_column, query)
+        return _select(query, sql.Identifier(view.name), predicates, params, None, alone=view)
     if counted := _distinct_counted_for(query, scope_ids):
         predicates, params = _where(counted, scope_ids, None, query)
         source = sql.SQL("{} AS kpi_rows").format(sql.Identifier(counted.name))

@@ -996,3 +996,43 @@ def test_every_snapshot_is_found_by_the_digest_a_read_computes_for_its_members(c
     assert query_module.members_digest(employee_subtree_ids(vp.pk)) in {
         d for _, team, _, d in snapshots if team == vp.pk
     }
+
+
+def membership_read(user, view_name, options, filters=None) -> list[dict]:
+    """The read counting distinct customers from the view's membership rows (what every scoped read did before)."""
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    scope = user_row_scope(user)
+    ids = selectors._effective_ids(scope, query)
+    members = query_module._distinct_read(query)
+    predicates, params = query_module._where(members, ids, members.date_column, query)
+    statement = query_module._select(query, sql.Identifier(members.name), predicates, params, None, members)
+    return read._scoped_read(scope, [statement])[0]
+
+
+@pytest.mark.parametrize(
+    ("view_name", "options"),
+    [
+        ("new_vs_returning_customers", DISTINCT_TEAM_READS[0][2]),
+        ("sales_rep_performance", {"group_by": ["month"], "measures": ["customer_count", "revenue"]}),
+        ("sales_rep_performance", {"group_by": ["rep_name"], "measures": ["customer_count"]}),  # months summed
+        ("new_vs_returning_customers", {"measures": ["new_customers", "returning_customers"]}),  # a total
+    ],
+)
+@pytest.mark.parametrize("dated", [False, True])
+def test_a_reps_distinct_counts_read_as_stored_equal_counting_their_membership_rows(company, view_name, options, dated):
+    rep = company["reps"][4]
+    user = persona(f"rep-{view_name}", Role.SALES_REP, rep)
+    filters = DashboardFilters(date_from=date(2024, 3, 1), date_to=date(2024, 8, 31)) if dated else None
+    add_order(customer=company["customers"][3], rep=rep, day=date(2024, 5, 9), amount="10.00")
+    kpi_views_refresh_all(full=True, view_names=[view_name])
+    if "order_by" not in options:
+        options = {**options, "order_by": [options.get("group_by", ["new_customers"])[0]]}
+
+    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options, filters=filters)
+
+    assert rows and rows == membership_read(user, view_name, options, filters)
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    statement, _ = query_module.kpi_statement(query, selectors._effective_ids(user_row_scope(user), query))
+    # Grouped by the rest of the key (months): the stored rows; a total or another grouping: the membership rows.
+    stored = f'FROM "{view_name}"' in statement.as_string(connection.connection)
+    assert stored == ("month" in options.get("group_by", []))
