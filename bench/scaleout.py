@@ -15,6 +15,8 @@ built), then, with dashboard reads on the standby (DATABASE_REPLICA_URL):
   (`kpi_rows_for_user`, the result cache emptied before each read): p50 / p95 per view and role;
 - 50 concurrent dashboard users on gunicorn (bench.dashboard.bench_page_load): errors, page and widget p95;
 - queries and latency of an idle dashboard poll;
+- with `--here` on a prepared database instead: the role reads only, or `--users closed,model`: the 50 users back
+  to back (`bench_page_load`) and with think time and polling (`bench_user_model`), with CPU per request;
 - last (it empties canonical_orders): an ingest of the N-row orders file on an `ingest` Celery worker with
   refreshes queued behind it on a `refresh,default` worker (tests/reliability/workers.py): when each refresh
   started and finished, against the ingest's own start and end.
