@@ -11,6 +11,7 @@ subtree) and that manager's busiest rep (own rows).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -189,8 +191,9 @@ def _wait_for(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"gunicorn did not answer {url} within {timeout:.0f} s")
 
 
-def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, threads: int = 8) -> dict:
-    """50 users at once, each loading the page and its 5 widget partials `iterations` times."""
+@contextlib.contextmanager
+def _gunicorn(workers: int, threads: int):
+    """(base URL, server process): gunicorn as `serve` runs it (gthread), on a free loopback port; stopped after."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
@@ -202,47 +205,131 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
     )  # fmt: skip
     try:
         _wait_for(f"{base}/login/")
+        yield base, server
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+class _Fetcher:
+    """GET requests as the load's users make them (a new connection each, as urllib does), timed by kind."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.by_kind: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def get(self, kind: str, path: str, cookie: str, *, htmx: bool = False, etag: str = "") -> tuple[int, str]:
+        """(status, ETag) of one request; a failure (or an unexpected status) counts as an error of the run."""
+        request = urllib.request.Request(self.base + path, headers={"Cookie": f"sessionid={cookie}"})
+        if htmx:
+            request.add_header("HX-Request", "true")
+        if etag:
+            request.add_header("If-None-Match", etag)
+        start = time.perf_counter()
+        status, new_etag, problem = 0, "", ""
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+                status, new_etag = response.status, response.headers.get("ETag", "")
+        except urllib.error.HTTPError as exc:  # a 304 arrives as an HTTPError from urlopen
+            status, new_etag = exc.code, exc.headers.get("ETag", "")
+        except Exception as exc:  # any failure counts as an error of the run
+            problem = f"{path}: {type(exc).__name__}: {exc}"
+        if not problem and status not in (200, 304):
+            problem = f"{path}: {status}"
+        elapsed = (time.perf_counter() - start) * 1000
+        with self.lock:
+            self.by_kind.setdefault(kind, []).append(elapsed)
+            if problem:
+                self.errors.append(problem)
+        return status, new_etag
+
+
+def _cpu_groups(server_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by: this process (the load generator), the gunicorn server's
+    processes, the PostgreSQL clusters that DATABASE_URL and DATABASE_REPLICA_URL name (every process of their
+    postmasters), and the whole machine (/proc/stat: every core, every process, other sessions' too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, CPU seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+
+    def tree(root: int) -> float:
+        total, stack = 0.0, [root]
+        while stack:
+            pid = stack.pop()
+            total += stats.get(pid, (0, 0.0))[1]
+            stack += [child for child, (parent, _) in stats.items() if parent == pid]
+        return total
+
+    ports = {urllib.parse.urlsplit(os.environ.get(v, "")).port for v in ("DATABASE_URL", "DATABASE_REPLICA_URL")}
+    postgres = 0.0
+    for pid in stats:
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"-D" in args and args[0].endswith(b"postgres"):
+            data_dir = Path(args[args.index(b"-D") + 1].decode())
+            try:
+                port = int((data_dir / "postmaster.pid").read_text().splitlines()[3])
+            except (OSError, IndexError, ValueError):
+                continue
+            if port in ports:
+                postgres += tree(pid)
+    machine = sum(int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]) / tick
+    idle = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[4:6]]
+    return {
+        "client": time.process_time(),
+        "gunicorn": tree(server_pid),
+        "postgres": postgres,
+        "machine": machine - sum(idle) / tick,
+    }
+
+
+def _cpu_note(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    spent = {k: after[k] - before[k] for k in before}
+    rest = spent["machine"] - spent["client"] - spent["gunicorn"] - spent["postgres"]
+    per = lambda v: f"{v * 1000 / max(requests, 1):.1f}"  # noqa: E731
+    return (
+        f"CPU ms per request: gunicorn {per(spent['gunicorn'])}, load generator {per(spent['client'])}, "
+        f"PostgreSQL (this cluster) {per(spent['postgres'])}, everything else on the machine (Redis, other "
+        f"sessions) {per(rest)}; machine busy {spent['machine']:.1f} CPU-s"
+    )
+
+
+def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, threads: int = 8) -> dict:
+    """50 users at once, each loading the page and its 5 widget partials `iterations` times, back to back (closed
+    loop, no think time: a throughput test; latency ~ users / throughput)."""
+    with _gunicorn(workers, threads) as (base, server):
         cookies = {role: _client(user).cookies["sessionid"].value for role, user in users.items()}
         roles = list(cookies)
         widget_urls = [f"/dashboards/{dashboard.slug}/widgets/{w.pk}/" for w in dashboard.widgets.all()]
-        latencies: list[float] = []
-        by_kind: dict[str, list[float]] = {"page": [], "widget": []}
-        errors: list[str] = []
-        lock = threading.Lock()
-
-        def fetch(path: str, cookie: str, htmx: bool) -> None:
-            request = urllib.request.Request(base + path, headers={"Cookie": f"sessionid={cookie}"})
-            if htmx:
-                request.add_header("HX-Request", "true")
-            start = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    response.read()
-                    ok = response.status == 200
-                    problem = f"{path}: {response.status}"
-            except Exception as exc:  # any failure counts as an error of the run
-                ok, problem = False, f"{path}: {type(exc).__name__}: {exc}"
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                latencies.append(elapsed)
-                by_kind["widget" if htmx else "page"].append(elapsed)
-                if not ok:
-                    errors.append(problem)
+        fetcher = _Fetcher(base)
 
         def user_session(index: int) -> None:
             cookie = cookies[roles[index % len(roles)]]
             for _ in range(iterations):
-                fetch(f"/dashboards/{dashboard.slug}/", cookie, False)
+                fetcher.get("page", f"/dashboards/{dashboard.slug}/", cookie)
                 for url in widget_urls:
-                    fetch(url, cookie, True)
+                    fetcher.get("widget", url, cookie, htmx=True)
 
+        cpu_before = _cpu_groups(server.pid)
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=CONCURRENT_USERS) as pool:
             list(pool.map(user_session, range(CONCURRENT_USERS)))
         wall = time.perf_counter() - start
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        cpu_after = _cpu_groups(server.pid)
+    latencies = [ms for v in fetcher.by_kind.values() for ms in v]
+    errors = fetcher.errors
     return {
         "topic": "page_load",
         "what": f"dashboard page + 5 widget partials, {CONCURRENT_USERS} concurrent users",
@@ -255,10 +342,84 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
             f"{len(latencies)} requests in {wall:.1f} s ({iterations} page loads per user, scopes executive / "
             f"manager / rep round robin) against gunicorn {workers} workers x {threads} threads on loopback; "
             + "; ".join(
-                f"{kind} p50 {percentile(v, 50):.0f} / p95 {percentile(v, 95):.0f} ms" for kind, v in by_kind.items()
+                f"{kind} p50 {percentile(v, 50):.0f} / p95 {percentile(v, 95):.0f} ms"
+                for kind, v in fetcher.by_kind.items()
             )
+            + f"; {_cpu_note(cpu_before, cpu_after, len(latencies))}"
             + (f"; first error: {errors[0]}" if errors else "")
         ),
+    }
+
+
+def bench_user_model(
+    users,
+    dashboard,
+    *,
+    duration_s: float = 180,
+    think_s: tuple[float, float] = (20, 40),
+    workers: int = 2,
+    threads: int = 8,
+    seed: int = 7,
+) -> dict:
+    """50 concurrent users as Locust or JMeter count them: each user (one thread, scopes round robin) opens the
+    dashboard (the page, then its widget partials one after another, as one page view), stays on it for a think
+    time drawn uniformly from `think_s` while the page polls `/changes/` every poll interval of the dashboard (with
+    the ETag it holds: 304 when nothing changed), then opens it again; users start spread over the first think
+    time. Runs `duration_s`; a page view's time is its page and partials end to end."""
+    import random
+
+    from dashboards.views import POLL_SECONDS_MAX
+
+    poll_s = min([POLL_SECONDS_MAX, *(int(w.refresh_interval.total_seconds()) for w in dashboard.widgets.all())])
+    with _gunicorn(workers, threads) as (base, server):
+        cookies = {role: _client(user).cookies["sessionid"].value for role, user in users.items()}
+        roles = list(cookies)
+        widget_urls = [f"/dashboards/{dashboard.slug}/widgets/{w.pk}/" for w in dashboard.widgets.all()]
+        changes = f"/dashboards/{dashboard.slug}/changes/"
+        fetcher = _Fetcher(base)
+        views: list[float] = []
+        deadline = time.monotonic() + duration_s
+
+        def user(index: int) -> None:
+            rnd = random.Random(seed + index)
+            cookie = cookies[roles[index % len(roles)]]
+            time.sleep(rnd.uniform(0, think_s[0]))
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                fetcher.get("page", f"/dashboards/{dashboard.slug}/", cookie)
+                for url in widget_urls:
+                    fetcher.get("widget", url, cookie, htmx=True)
+                views.append((time.perf_counter() - started) * 1000)
+                _, etag = fetcher.get("first poll", changes, cookie)
+                leave = time.monotonic() + rnd.uniform(*think_s)
+                while time.monotonic() + poll_s < min(leave, deadline):
+                    time.sleep(poll_s)
+                    status, new = fetcher.get("idle poll", changes, cookie, etag=etag)
+                    etag = new or etag
+                time.sleep(max(0.0, min(leave, deadline) - time.monotonic()))
+
+        cpu_before = _cpu_groups(server.pid)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=CONCURRENT_USERS) as pool:
+            list(pool.map(user, range(CONCURRENT_USERS)))
+        wall = time.perf_counter() - start
+        cpu_after = _cpu_groups(server.pid)
+    requests = sum(len(v) for v in fetcher.by_kind.values())
+    errors = fetcher.errors
+    kinds = "; ".join(
+        f"{kind} p50 {percentile(v, 50):.0f} / p95 {percentile(v, 95):.0f} ms ({len(v)})"
+        for kind, v in fetcher.by_kind.items()
+    )
+    return {
+        "topic": "user_model",
+        "what": f"{CONCURRENT_USERS} concurrent users with think time (page view, polls every {poll_s} s, "
+        f"{think_s[0]:.0f}–{think_s[1]:.0f} s on a page)",
+        "ours": f"{len(errors)} errors; page view (page + {len(widget_urls)} partials) p50 "
+        f"{percentile(views, 50):.0f} / p95 {percentile(views, 95):.0f} ms; page p95 "
+        f"{percentile(fetcher.by_kind['page'], 95):.0f} ms; {requests / wall:.1f} req/s",
+        "notes": f"{len(views)} page views, {requests} requests in {wall:.0f} s against gunicorn {workers} workers x "
+        f"{threads} threads; {kinds}; {_cpu_note(cpu_before, cpu_after, requests)}"
+        + (f"; first error: {errors[0]}" if errors else ""),
     }
 
 

@@ -15,6 +15,8 @@ built), then, with dashboard reads on the standby (DATABASE_REPLICA_URL):
   (`kpi_rows_for_user`, the result cache emptied before each read): p50 / p95 per view and role;
 - 50 concurrent dashboard users on gunicorn (bench.dashboard.bench_page_load): errors, page and widget p95;
 - queries and latency of an idle dashboard poll;
+- with `--here` on a prepared database instead: the role reads only, or `--users closed,model`: the 50 users back
+  to back (`bench_page_load`) and with think time and polling (`bench_user_model`), with CPU per request;
 - last (it empties canonical_orders): an ingest of the N-row orders file on an `ingest` Celery worker with
   refreshes queued behind it on a `refresh,default` worker (tests/reliability/workers.py): when each refresh
   started and finished, against the ingest's own start and end.
@@ -158,6 +160,7 @@ def _reads(owner) -> list[tuple[str, str, object]]:
     from dashboards.filters import DashboardFilters
     from dashboards.kpi.registry import public_views
     from dashboards.models import Dashboard
+    from dashboards.presenters import TABLE_MAX_ROWS
     from dashboards.selectors import kpi_rows_for_user, widgets_data_for_user
     from dashboards.services.dashboards import dashboard_create
     from dashboards.services.demo import demo_dashboards_data, demo_widgets
@@ -171,7 +174,10 @@ def _reads(owner) -> list[tuple[str, str, object]]:
             widget = widget_create(dashboard=board, **spec)
 
             def read(user, widget=widget):
-                data = widgets_data_for_user(user=user, widgets=[widget], filters=DashboardFilters())[0]
+                # As the page reads it: a table widget's first rows (the page draws TABLE_MAX_ROWS, exports read all).
+                data = widgets_data_for_user(
+                    user=user, widgets=[widget], filters=DashboardFilters(), shown_rows=TABLE_MAX_ROWS
+                )[0]
                 if data.error:
                     raise RuntimeError(f"{widget.title}: {data.error}")
                 return data.rows
@@ -408,7 +414,9 @@ def _main_here(args: argparse.Namespace) -> int:
     import django
 
     django.setup()
-    _, _, roles, scope = _roles()
+    users, dashboard, roles, scope = _roles()
+    if args.users:
+        return _users_here(args, users, dashboard)
     loads = [os.getloadavg()[0]]
     only = tuple(part for part in (args.only or "").split(",") if part)
     reads = _role_reads(roles, args.reads, modes=tuple(args.modes.split(",")), only=only)
@@ -424,6 +432,28 @@ def _main_here(args: argparse.Namespace) -> int:
             f"| {label} | "
             + " | ".join(f"{cell[label, r]['p95']:.1f} / {cell[label, r]['p50']:.1f}" for r in roles)
             + " |"
+        )
+    return 0
+
+
+def _users_here(args: argparse.Namespace, users: dict, dashboard) -> int:
+    """--here --users closed,model: 50 concurrent dashboard users on the prepared database (reads on the standby when
+    DATABASE_REPLICA_URL names one): closed loop without think time (`bench_page_load`), and/or the user model with
+    think time and polling (`bench_user_model`). Printed only, with the load average around each."""
+    from bench.dashboard import bench_page_load, bench_user_model
+
+    for kind in args.users.split(","):
+        load = os.getloadavg()[0]
+        if kind == "closed":
+            row = bench_page_load(users, dashboard, iterations=4, workers=args.web_workers, threads=args.web_threads)
+        else:
+            row = bench_user_model(
+                users, dashboard, duration_s=args.model_seconds, workers=args.web_workers, threads=args.web_threads
+            )
+        print(
+            f"{datetime.now(UTC):%H:%M} UTC · load average {load:.1f} → {os.getloadavg()[0]:.1f} | {row['what']} | "
+            f"{row['ours']} | {row['notes']}",
+            flush=True,
         )
     return 0
 
@@ -619,6 +649,10 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--only", help="with --here: comma-separated parts of the read labels to measure")
     parser.add_argument("--modes", default="hot", help="with --here: cold,hot or one of them (default hot)")
+    parser.add_argument("--users", help="with --here: closed,model: the 50-user runs instead of the role reads")
+    parser.add_argument("--model-seconds", type=float, default=180, help="with --users model: how long it runs")
+    parser.add_argument("--web-workers", type=int, default=2, help="with --users: gunicorn processes")
+    parser.add_argument("--web-threads", type=int, default=8, help="with --users: threads per gunicorn process")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

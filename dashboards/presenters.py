@@ -363,6 +363,13 @@ def widget_etag(
     return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
 
 
+def option_selected(options: str, selected: int | None) -> SafeString:
+    """`employee_options(…, None)` with the option of id `selected` selected (ids are ints: its value is unique)."""
+    if selected is not None:
+        options = options.replace(f'<option value="{int(selected)}">', f'<option value="{int(selected)}" selected>', 1)
+    return mark_safe(options)  # noqa: S308 - built by employee_options, labels escaped
+
+
 def employee_options(employees: list[tuple[int, str]], selected: int | None) -> SafeString:
     """The <option>s of a dashboard's rep or team picker, labels escaped (html.escape, as Django's `escape`): built
     here, not by a template loop or format_html per option (an executive's page lists every employee in both

@@ -29,7 +29,13 @@ from guardian.shortcuts import get_objects_for_user
 from psycopg import errors as pg_errors
 
 from accounts.models import User
-from accounts.selectors import RowScope, access_generation, user_can_manage_data, user_row_scope
+from accounts.selectors import (
+    RowScope,
+    access_generation,
+    employees_visible_to,
+    user_can_manage_data,
+    user_row_scope,
+)
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
@@ -328,6 +334,39 @@ def _cache_set(key: str, value, seconds: int) -> None:
         logger.warning("cache unavailable: %s not cached", key, exc_info=True)
 
 
+# How long the pickers' options of a scope are kept: the access generation covers the hierarchy (ids, managers), not
+# a renamed employee, whose old name the pickers may show this long.
+PICKER_CACHE_SECONDS = 60
+
+
+def employee_picker_options(user: User, scope: RowScope) -> str:
+    """The <option>s of a dashboard page's rep and team pickers (every employee whose rows `user` may see, none
+    selected: `presenters.option_selected`), kept per scope under the access generation. An executive's page at
+    10M orders lists 5,000 employees in both pickers: reading and escaping them made most of the page's time."""
+    from dashboards.presenters import employee_options
+
+    key = f"dashboards:pickers:{scope.cache_key()}:{access_generation(user)}"
+    kept = _cache_get_many([key]).get(key)
+    if isinstance(kept, str):
+        return kept
+    employees = [
+        (pk, name or external_id)
+        for pk, name, external_id in employees_visible_to(user, scope).values_list("pk", "name", "external_id")
+    ]
+    options = str(employee_options(employees, None))
+    _cache_set(key, options, PICKER_CACHE_SECONDS)
+    return options
+
+
+def kept_partial_get(key: str) -> str | None:
+    """A widget partial's HTML kept under `key` (`views.widget_partial`), or None (also when the cache is down)."""
+    return _cache_get_many([key]).get(key)
+
+
+def kept_partial_set(key: str, html: str, seconds: int) -> None:
+    _cache_set(key, html, seconds)
+
+
 def _cache_set_many(entries: dict[str, list[dict]]) -> None:
     try:
         if len(entries) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key
@@ -563,12 +602,15 @@ def widgets_data_for_user(
     scope: RowScope | None = None,
     freshness: dict[str, dict] | None = None,
     using: str | None = None,
+    shown_rows: int | None = None,
 ) -> list[WidgetData]:
     """Every widget's rows in one scoped read (the batch form of `kpi_rows_for_user`).
 
     `scope` and `freshness` (from `kpi_freshness_many`): pass them when the request has them already
     (the widget partial needs both for its ETag), so each is read once per request; `using` then is the alias
-    the freshness was read from (`read_alias(user)`, the default).
+    the freshness was read from (`read_alias(user)`, the default). `shown_rows`: a page draws at most this many
+    rows of a table widget, so its read asks for one more (enough to say the table was cut), not the thousands
+    an export reads (an executive's Rep performance at 10M orders: 1,120 names).
     """
     if scope is None or freshness is None or not set(widget_views(widgets)) <= set(freshness):
         context = kpi_read_context(user=user, view_names=widget_views(widgets))
@@ -583,7 +625,10 @@ def widgets_data_for_user(
         data = WidgetData(widget=widget, rows=[], freshness=freshness.get(widget.view_name, {}))
         out.append(data)
         try:
-            queries.append(widget_query(widget, filters))
+            query = widget_query(widget, filters)
+            if shown_rows is not None and widget.chart_type == Widget.ChartType.TABLE and isinstance(query, KpiQuery):
+                query = dataclasses.replace(query, limit=min(query.limit, shown_rows + 1))
+            queries.append(query)
             slots.append((data, "rows"))
             previous = previous_period(filters) if widget.chart_type == Widget.ChartType.NUMBER else None
             if previous is not None:

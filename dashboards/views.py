@@ -22,18 +22,22 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import employees_visible_to, user_can_manage_data
+from accounts.selectors import user_can_manage_data
 from canonical.csv_export import csv_safe_cell
+from dashboards import presenters
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
 from dashboards.polling import dashboard_poll_for_user
-from dashboards.presenters import chart_payload, employee_options, widget_display, widget_etag
+from dashboards.presenters import chart_payload, option_selected, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboard_viewing_for_user,
     dashboards_for_user,
+    employee_picker_options,
+    kept_partial_get,
+    kept_partial_set,
     kpi_read_context,
     user_can_ask_questions,
     user_can_change_dashboard,
@@ -54,6 +58,9 @@ from dashboards.viewer_format import ViewerFormat, viewer_format_for
 from mappings.selectors import data_source_get_for_user
 
 POLL_SECONDS_MAX = 10  # an unchanged widget answers 304, so open pages see a finished refresh within seconds
+# A widget partial's HTML is kept this long under its ETag: viewers of the same scope, filters and language get it
+# without reading and formatting the rows again. Short: the partial says how long ago the data was refreshed.
+PARTIAL_CACHE_SECONDS = 60
 
 
 def _filters_or_400(request: HttpRequest, *, page: bool = False) -> DashboardFilters | HttpResponse:
@@ -108,11 +115,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return filters
     query = urlencode(filters.as_query())
     scope = kpi_read_context(user=request.user, view_names=[]).scope  # cached, as the widgets' reads take it
-    # The rep and team pickers: (id, label) pairs, not models (an executive's page lists every employee twice).
-    employees = [
-        (pk, name or external_id)
-        for pk, name, external_id in employees_visible_to(request.user, scope).values_list("pk", "name", "external_id")
-    ]
+    options = employee_picker_options(request.user, scope)  # the rep and team pickers, kept per scope
     return render(
         request,
         "dashboards/detail.html",
@@ -121,8 +124,8 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "widgets": widgets,
             "filters": filters,
             "query": query,
-            "rep_options": employee_options(employees, filters.rep),
-            "team_options": employee_options(employees, filters.team),
+            "rep_options": option_selected(options, filters.rep),
+            "team_options": option_selected(options, filters.team),
             "sees_unassigned": scope.all_rows,  # rows with no rep: only every-row scopes see them
             "can_change": user_can_change_dashboard(request.user, dashboard),
             "can_share": user_can_share_dashboard(request.user, dashboard),
@@ -165,8 +168,22 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         response["ETag"] = etag
         patch_vary_headers(response, ["HX-Request", "Accept-Language"])
         return response
+    can_change = user_can_change_dashboard(request.user, dashboard)
+    # The partial (not the page: it carries the request's CSP nonce) is the same HTML for everyone whose ETag (data,
+    # spec, scope, filters, language) and right to edit are the same; a partial asking for an upload is not kept
+    # (whether it offers the upload link is the caller's).
+    kept_key = f"dashboards:partial:{dashboard.slug}:{int(can_change)}:{etag}" if request.htmx else None
+    html = kept_partial_get(kept_key) if kept_key else None
+    if html is not None:
+        return _widget_response(HttpResponse(html), etag)
     (data,) = widgets_data_for_user(
-        user=request.user, widgets=[widget], filters=filters, scope=scope, freshness=freshness, using=using
+        user=request.user,
+        widgets=[widget],
+        filters=filters,
+        scope=scope,
+        freshness=freshness,
+        using=using,
+        shown_rows=presenters.TABLE_MAX_ROWS,
     )
     display = widget_display(data, filters, fmt)
     context = {
@@ -179,11 +196,17 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         "chart": chart_payload(widget, data.rows, fmt),
         "chart_id": f"widget-data-{widget.pk}",
         "query": urlencode(filters.as_query()),
-        "can_change": user_can_change_dashboard(request.user, dashboard),
+        "can_change": can_change,
         "poll_seconds": min(POLL_SECONDS_MAX, int(widget.refresh_interval.total_seconds())),
     }
     template = "dashboards/widget.html#widget-content" if request.htmx else "dashboards/widget.html"
     response = render(request, template, context)
+    if kept_key and not display.needs_data and not data.error:
+        kept_partial_set(kept_key, response.content.decode(), PARTIAL_CACHE_SECONDS)
+    return _widget_response(response, etag)
+
+
+def _widget_response(response: HttpResponse, etag: str) -> HttpResponse:
     response["ETag"] = etag
     # The partial and the page share a URL: without Vary and distinct ETags the browser revalidates the
     # page with the partial's ETag, gets 304 and shows the bare fragment (no scripts, no chart).

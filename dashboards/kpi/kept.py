@@ -31,9 +31,9 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
-from dashboards.kpi.query import _and, _where
+from dashboards.kpi.query import _and, _where, team_found
 from dashboards.kpi.question import Filter, Measure, Question, _expression, _filter_predicate, sorted_and_limited
-from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS, KpiView, kpi_view_from_declaration, register
+from dashboards.kpi.registry import KPI_VIEWS, KpiView, kpi_view_from_declaration, register
 
 KEEP_READY_MS = 200  # a saved question whose live read takes longer is offered to be kept ready
 KEEPABLE = {"sum", "count", "min", "max", "avg"}
@@ -295,16 +295,14 @@ def kept_statement(question: Question, scope_ids: frozenset[int] | None) -> tupl
     teams = KPI_VIEWS.get(kept_teams_name(kept.name))
     if teams is None or not scope_ids:
         return usual, usual_params
-    found = sql.SQL(
-        "WITH kpi_team AS MATERIALIZED (SELECT team_id FROM {} WHERE aggregate_name = %s AND members = %s::bigint[]) "
-    ).format(sql.Identifier(TEAM_SNAPSHOTS))
+    found, found_params = team_found(teams.name, scope_ids)
     on_team = sql.SQL("team_id = (SELECT min(team_id) FROM kpi_team)")
     team_read, team_params = _kept_select(question, teams, None, [on_team])
     statement = found + sql.SQL(
         "SELECT * FROM ({}) AS kept_team_read WHERE EXISTS (SELECT 1 FROM kpi_team) "
         "UNION ALL SELECT * FROM ({}) AS kept_usual_read WHERE NOT EXISTS (SELECT 1 FROM kpi_team)"
     ).format(team_read, usual)
-    return statement, [teams.name, sorted(scope_ids), *team_params, *usual_params]
+    return statement, [*found_params, *team_params, *usual_params]
 
 
 def _kept_select(

@@ -205,5 +205,83 @@ def test_the_page_asks_for_the_users_roles_once(client, sales_dashboard, manager
         assert client.get(url).status_code == 200
     roles = [q for q in captured.captured_queries if '"auth_group"' in q["sql"]]
     assert len(roles) == 1
-    # Session, user, the pickers' employees, the roles (the site menu): nothing about the dashboard itself.
-    assert len(captured.captured_queries) == 4
+    # Session, user, the roles (the site menu): nothing about the dashboard itself, nor the pickers' employees (kept).
+    assert len(captured.captured_queries) == 3
+
+
+def test_a_widget_partial_is_rendered_once_for_everyone_with_the_same_etag(
+    client, sales_dashboard, manager, executive, django_capture_on_commit_callbacks
+):
+    # The partial's HTML is kept under its ETag (data, spec, scope, filters, language) and the right to edit: a second
+    # manager of the same team gets it without the rows being read again; new data (a refresh) gives a new ETag.
+    from accounts.models import Role
+    from dashboards.models import KpiViewState
+    from dashboards.services.dashboards import dashboard_share
+    from tests.factories import persona
+
+    colleague = persona("manager-too", Role.MANAGER, manager.employee)
+    dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+
+    def partial(user) -> tuple[str, str]:
+        client.force_login(user)
+        response = client.get(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        return response["ETag"], response.content.decode()
+
+    etag, first = partial(manager)
+    assert "110.00" in first and "2,110.00" not in first  # buchanan's two months, in the manager's scope
+    with connection.cursor() as cursor:  # the stored rows change behind the cache, no refresh recorded
+        cursor.execute("UPDATE test_sales_kpi SET revenue = revenue + 1000")
+    _rows_cache_clear()
+
+    assert partial(colleague) == (etag, first)  # the same HTML: the rows were not read again
+    client.force_login(colleague)
+    page = client.get(url).content.decode()  # the widget's own page is rendered each time (its CSP nonce)
+    assert "2,110.00" in page
+    owner_etag, owner_view = partial(executive)  # another scope: another ETag, its own rows
+    assert owner_etag != etag and "Edit" in owner_view
+    with django_capture_on_commit_callbacks(execute=True):
+        KpiViewState.objects.update_or_create(
+            view_name="test_sales_kpi", defaults={"last_success_at": "2030-01-01T00:00Z"}
+        )
+    new_etag, refreshed = partial(colleague)
+    assert new_etag != etag and "2,110.00" in refreshed
+
+
+def test_a_widget_partial_is_drawn_with_the_cache_down(client, sales_dashboard, manager, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(selectors.cache, "get_many", down)
+    monkeypatch.setattr(selectors.cache, "set", down)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    client.force_login(manager)
+
+    response = client.get(f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and "110.00" in response.content.decode()
+
+
+def test_a_table_widget_on_the_page_reads_one_row_more_than_it_draws_and_its_export_every_row(
+    client, sales_dashboard, executive, monkeypatch
+):
+    from dashboards import presenters
+    from dashboards.filters import DashboardFilters
+
+    widget = sales_dashboard.widgets.get(title="By rep")  # four reps in the executive's scope
+    (every,) = selectors.widgets_data_for_user(user=executive, widgets=[widget], filters=DashboardFilters())
+    (shown,) = selectors.widgets_data_for_user(
+        user=executive, widgets=[widget], filters=DashboardFilters(), shown_rows=2
+    )
+    assert len(every.rows) == 4 and shown.rows == every.rows[:3]
+
+    monkeypatch.setattr(presenters, "TABLE_MAX_ROWS", 2)
+    client.force_login(executive)
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    export = client.get(f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/export.csv").content.decode()
+
+    assert partial.count("<tr><td>") == 2 and "First 2 rows; export CSV for all." in partial
+    assert len(export.strip().splitlines()) == 1 + 4

@@ -25,6 +25,7 @@ from dashboards.kpi.registry import get_view
 from dashboards.kpi.rls import KPI_READER_ROLE
 from dashboards.models import KpiPendingRefresh
 from dashboards.selectors import kpi_rows_for_user
+from dashboards.services.demo import demo_widget_query
 from dashboards.services.refresh import kpi_refresh_mark_touched, kpi_view_refresh, kpi_views_refresh_all
 from dashboards.services.refresh.aggregates import _aggregate_select
 from tests.dashboards.kpi_helpers import add_order, month_of, table_rows
@@ -446,6 +447,7 @@ TEAM_TABLES = [
     "gross_margin_teams",
     "customer_segments_teams",
     "new_vs_returning_teams",
+    "sales_rep_performance_teams",
     "kpi_team_snapshots",
 ]
 
@@ -876,3 +878,161 @@ def test_a_refresh_after_new_orders_keeps_the_stored_team_counts_equal_to_counti
             assert rows == usual_read(user, view_name, options)
             if view_name == "customer_segments" or "new_customers" in options["measures"]:
                 assert counts_of(rows, view_name) == distinct_truth(employee, view_name)
+
+
+# --- Rep performance: team rows per rep name with stored distinct customers -----------------------------------------
+
+REP_PERFORMANCE_QUERY = demo_widget_query("sales-overview", "Rep performance")
+
+
+@pytest.fixture
+def namesakes(company):
+    """The company with reps sharing a name: two of the first manager's reps and one of the second's (the same VP), so
+    that a name's distinct customers are not the sum of its reps'; sales_rep_performance rebuilt."""
+    reps = company["reps"]
+    Employee.objects.filter(pk__in=[reps[0].pk, reps[1].pk, reps[3].pk]).update(name="Sam Same")
+    kpi_views_refresh_all(full=True, view_names=["sales_rep_performance"])
+    return company
+
+
+def rep_performance_truth(employee: Employee) -> dict:
+    """Per rep name of the team: orders and distinct customers straight from the canonical orders (no KPI table)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.name, count(*), count(DISTINCT o.customer_id) FROM canonical_orders o "
+            "JOIN canonical_employees e ON e.id = o.sales_rep_id "
+            "WHERE o.order_date IS NOT NULL AND o.sales_rep_id = ANY(%s) GROUP BY e.name",
+            [sorted(employee_subtree_ids(employee.pk))],
+        )
+        return {name: (orders, customers) for name, orders, customers in cursor.fetchall()}
+
+
+def rep_performance_counts(rows: list[dict]) -> dict:
+    return {r["rep_name"]: (r["order_count"], r["customer_count"]) for r in rows}
+
+
+@pytest.mark.parametrize("level", ["manager", "vp", "ceo"])
+def test_a_teams_rep_performance_is_read_from_its_stored_rows_equal_to_counting_its_reps(namesakes, level):
+    company = namesakes
+    employee = {"manager": company["managers"][0], "vp": company["vps"][0], "ceo": company["ceo"]}[level]
+    user = as_manager(f"boss-{level}", employee)
+
+    rows = kpi_rows_for_user(user=user, view_name="sales_rep_performance", options=REP_PERFORMANCE_QUERY)
+    assert team_of(user, "sales_rep_performance", REP_PERFORMANCE_QUERY).name == "sales_rep_performance_teams"
+    with connection.cursor() as cursor:  # make the team's stored counts visibly different
+        cursor.execute(
+            "UPDATE sales_rep_performance_teams SET customer_count = customer_count + 1000000 WHERE team_id = %s",
+            [employee.pk],
+        )
+    selectors.cache.clear()
+    inflated = kpi_rows_for_user(user=user, view_name="sales_rep_performance", options=REP_PERFORMANCE_QUERY)
+
+    assert len(rows) > 1 and rows == usual_read(user, "sales_rep_performance", REP_PERFORMANCE_QUERY)
+    assert all(r["customer_count"] >= 1000000 for r in inflated)
+    truth = rep_performance_truth(employee)
+    assert rep_performance_counts(rows) == truth
+    # The shared name counts its customers once: fewer than its reps' own counts added up (they share customers).
+    shared = next(r for r in rows if r["rep_name"] == "Sam Same")
+    per_rep = [
+        rep_performance_truth(rep)
+        for rep in (company["reps"][0], company["reps"][1], company["reps"][3])
+        if rep.pk in employee_subtree_ids(employee.pk)
+    ]
+    assert len(per_rep) >= 2 and shared["customer_count"] < sum(t["Sam Same"][1] for t in per_rep)
+
+
+def test_rep_performance_by_month_or_over_a_date_range_is_counted_from_the_reps(namesakes):
+    # A month is not in the team rows (all time), and neither is a date range: the membership rows.
+    user = as_manager("boss", namesakes["vps"][0])
+    by_month = {**REP_PERFORMANCE_QUERY, "group_by": ["month", "rep_name"], "order_by": ["month", "rep_name"]}
+    filters = DashboardFilters(date_from=date(2024, 3, 1), date_to=date(2024, 6, 30))
+
+    assert team_of(user, "sales_rep_performance", by_month) is None
+    assert team_of(user, "sales_rep_performance", REP_PERFORMANCE_QUERY, filters) is None
+    rows = kpi_rows_for_user(user=user, view_name="sales_rep_performance", options=by_month)
+    assert rows and rows == usual_read(user, "sales_rep_performance", by_month)
+
+
+def test_a_refresh_after_new_back_dated_and_moved_orders_keeps_rep_performance_team_rows_exact(namesakes):
+    company = namesakes
+    # sales_rep_performance refreshes incrementally (the touched months): the team rows get their sums again from the
+    # per-rep all-time rows and recount only the groups whose pairs changed. After new orders (a new customer, a known
+    # customer new to a rep of a shared name), a back-dated one, an order moved to another team and another customer,
+    # and an order deleted, they equal a rebuild, and every team's read equals counting its reps and the truth.
+    reps, customers = company["reps"], company["customers"]
+    newcomer = Customer.objects.create(external_id="C-rep", name="Rep newcomer", country="Chile")
+    add_order(customer=newcomer, rep=reps[1], day=date(2024, 9, 2), amount="30.00")
+    add_order(customer=customers[6], rep=reps[3], day=date(2019, 1, 5), amount="12.00")
+    moved = Order.objects.filter(sales_rep=reps[0]).order_by("pk").first()
+    gone = Order.objects.filter(sales_rep=reps[7]).order_by("pk").first()
+    months = sorted({month_of(moved.order_date), month_of(gone.order_date), "2024-09-01", "2019-01-01"})
+    moved.sales_rep, moved.customer = reps[10], customers[7]  # another VP's team, another customer
+    moved.save()
+    gone.delete()
+    kpi_refresh_mark_touched(touched={"canonical_orders": {"months": months}})
+
+    result = kpi_view_refresh(view_name="sales_rep_performance")
+
+    assert result.mode == "incremental"
+    assert table_rows("sales_rep_performance_teams") == sorted(recomputed("sales_rep_performance_teams"), key=repr)
+    for employee in {reps[0].manager, reps[3].manager, reps[7].manager, reps[10].manager, *company["vps"]}:
+        user = as_manager(f"boss-{employee.pk}", employee)
+        assert team_of(user, "sales_rep_performance", REP_PERFORMANCE_QUERY) is not None
+        rows = kpi_rows_for_user(user=user, view_name="sales_rep_performance", options=REP_PERFORMANCE_QUERY)
+        assert rows == usual_read(user, "sales_rep_performance", REP_PERFORMANCE_QUERY)
+        assert rep_performance_counts(rows) == rep_performance_truth(employee)
+
+
+def test_every_snapshot_is_found_by_the_digest_a_read_computes_for_its_members(company):
+    # A read looks its team up by members_digest (an index usable before the row-level policy): the digest the
+    # snapshot SQL stores and the one Python computes for a scope must be the same, or no team would ever be read.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT aggregate_name, team_id, members, members_digest FROM kpi_team_snapshots")
+        snapshots = cursor.fetchall()
+
+    assert len({name for name, *_ in snapshots}) >= 8
+    assert all(digest == query_module.members_digest(members) for _, _, members, digest in snapshots)
+    vp = company["vps"][0]
+    assert query_module.members_digest(employee_subtree_ids(vp.pk)) in {
+        d for _, team, _, d in snapshots if team == vp.pk
+    }
+
+
+def membership_read(user, view_name, options, filters=None) -> list[dict]:
+    """The read counting distinct customers from the view's membership rows (what every scoped read did before)."""
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    scope = user_row_scope(user)
+    ids = selectors._effective_ids(scope, query)
+    members = query_module._distinct_read(query)
+    predicates, params = query_module._where(members, ids, members.date_column, query)
+    statement = query_module._select(query, sql.Identifier(members.name), predicates, params, None, members)
+    return read._scoped_read(scope, [statement])[0]
+
+
+@pytest.mark.parametrize(
+    ("view_name", "options"),
+    [
+        ("new_vs_returning_customers", DISTINCT_TEAM_READS[0][2]),
+        ("sales_rep_performance", {"group_by": ["month"], "measures": ["customer_count", "revenue"]}),
+        ("sales_rep_performance", {"group_by": ["rep_name"], "measures": ["customer_count"]}),  # months summed
+        ("new_vs_returning_customers", {"measures": ["new_customers", "returning_customers"]}),  # a total
+    ],
+)
+@pytest.mark.parametrize("dated", [False, True])
+def test_a_reps_distinct_counts_read_as_stored_equal_counting_their_membership_rows(company, view_name, options, dated):
+    rep = company["reps"][4]
+    user = persona(f"rep-{view_name}", Role.SALES_REP, rep)
+    filters = DashboardFilters(date_from=date(2024, 3, 1), date_to=date(2024, 8, 31)) if dated else None
+    add_order(customer=company["customers"][3], rep=rep, day=date(2024, 5, 9), amount="10.00")
+    kpi_views_refresh_all(full=True, view_names=[view_name])
+    if "order_by" not in options:
+        options = {**options, "order_by": [options.get("group_by", ["new_customers"])[0]]}
+
+    rows = kpi_rows_for_user(user=user, view_name=view_name, options=options, filters=filters)
+
+    assert rows and rows == membership_read(user, view_name, options, filters)
+    query = kpi_query_build(view_name=view_name, options=options, filters=filters)
+    statement, _ = query_module.kpi_statement(query, selectors._effective_ids(user_row_scope(user), query))
+    # Grouped by the rest of the key (months): the stored rows; a total or another grouping: the membership rows.
+    stored = f'FROM "{view_name}"' in statement.as_string(connection.connection)
+    assert stored == ("month" in options.get("group_by", []))

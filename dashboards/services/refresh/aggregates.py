@@ -13,6 +13,7 @@ from dashboards.kpi.registry import (
     aggregates_of,
     get_view,
     stored_distinct,
+    team_stored_distinct,
 )
 from dashboards.services.refresh.partitions import (
     _columns,
@@ -43,7 +44,8 @@ def _aggregates_before(view: KpiView, months: list[date]) -> None:
     for aggregate in aggregates_of(view):
         source = get_view(aggregate.summed_from) if aggregate.summed_from else view
         skipped = aggregate.partition_key or aggregate.team_of or aggregate.membership or aggregate.kept
-        if aggregate.kept or (not aggregate.summed_from and skipped):
+        # Team rows summed from an all-time aggregate are summed again from it (`_team_rows_refresh`): no old sums.
+        if aggregate.kept or aggregate.team_of or (not aggregate.summed_from and skipped):
             continue
         old = _old_sums(aggregate)
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(old))
@@ -118,6 +120,9 @@ def _aggregate_refresh(view: KpiView, aggregate: KpiView, parent: sql.Identifier
     if aggregate.kept and aggregate.summed_from:
         _kept_teams_refresh(aggregate, full=full, months=months)
         return
+    if aggregate.team_of and aggregate.summed_from:  # team rows of a per-rep all-time aggregate (refreshed before)
+        _team_rows_refresh(aggregate, full=full, months=months)
+        return
     if aggregate.summed_from:  # an all-time membership: its membership table (refreshed just before) summed
         members = get_view(aggregate.summed_from)
         if full:
@@ -186,9 +191,118 @@ def _kept_teams_refresh(aggregate: KpiView, *, full: bool, months: list[date]) -
         )
 
 
+def _team_rows_refresh(aggregate: KpiView, *, full: bool, months: list[date]) -> None:
+    """Team rows summed from a per-rep all-time aggregate (`summed_from`: one row per rep, a few thousand at 10M
+    orders), with the distinct counts their SQL file takes from the view's all-time membership table.
+
+    Rebuilt (`full`) with a new hierarchy snapshot; else, after a refresh of months, in two steps that write only
+    what changed: the sums of every (team, group) again from the all-time aggregate (small: summing it is cheaper
+    than any difference), upserted where they differ, and groups no rep holds any more deleted; then the distinct
+    count of each group a changed pair of the membership table (`_changed_pairs`, kept by `_pairs_refresh`) or a new
+    group touches, counted over the pairs of that team's reps of the group (found in the all-time aggregate).
+    """
+    table, source = sql.Identifier(aggregate.name), sql.Identifier(aggregate.summed_from)
+    if full:
+        _team_snapshot_rebuild(aggregate)
+        _execute(sql.SQL("DELETE FROM {}").format(table))
+        _execute(
+            sql.SQL("INSERT INTO {} ({}) {}").format(table, _columns(aggregate), _aggregate_select(aggregate, source))
+        )
+        return
+    if not months:
+        return
+    rep = sql.Identifier(aggregate.team_of)
+    groups = [sql.Identifier(k) for k in aggregate.key if k != "team_id"]
+    spec = team_stored_distinct(aggregate)
+    counted = [sql.Identifier(c) for c in spec]
+    measures = [sql.Identifier(m) for m in aggregate.measures]
+    members = _engine_sql("kpi_team_members.sql").format(aggregate=sql.Literal(aggregate.name))
+    same = sql.SQL(" AND ").join(
+        [sql.SQL("t.team_id = s.team_id"), *(sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}").format(g) for g in groups)]
+    )
+    _execute(sql.SQL("DROP TABLE IF EXISTS kpi_team_sums"))
+    _execute(
+        sql.SQL(
+            "CREATE TEMP TABLE kpi_team_sums ON COMMIT DROP AS SELECT m.team_id, {groups}, {sums} "
+            "FROM {source} a JOIN {members} m ON m.employee_id = a.{rep} GROUP BY m.team_id, {groups}"
+        ).format(
+            groups=sql.SQL(", ").join(groups),
+            sums=sql.SQL(", ").join(sql.SQL("sum(a.{0}) AS {0}").format(m) for m in measures),
+            source=source,
+            members=members,
+            rep=rep,
+        )
+    )
+    _execute(
+        sql.SQL(
+            "INSERT INTO {table} AS t (team_id, {groups}, {measures}) SELECT team_id, {groups}, {measures} "
+            "FROM kpi_team_sums ON CONFLICT (team_id, {groups}) DO UPDATE SET {sets} "
+            "WHERE ({old}) IS DISTINCT FROM ({new})"
+        ).format(
+            table=table,
+            groups=sql.SQL(", ").join(groups),
+            measures=sql.SQL(", ").join(measures),
+            sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(m) for m in measures),
+            old=sql.SQL(", ").join(sql.SQL("t.{}").format(m) for m in measures),
+            new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(m) for m in measures),
+        )
+    )
+    _execute(sql.SQL("DELETE FROM {} t WHERE NOT EXISTS (SELECT 1 FROM kpi_team_sums s WHERE {})").format(table, same))
+    # The groups whose distinct count may differ: those of a changed pair's rep in each of its teams, and new ones.
+    pairs = get_view(get_view(aggregate.summed_from).distinct_from)
+    changed = _changed_pairs(pairs)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"pg_temp.{_changed_pairs_name(pairs)}"])
+        (kept,) = cursor.fetchone()
+    touched = sql.SQL("SELECT team_id, {} FROM {} WHERE {}").format(
+        sql.SQL(", ").join(groups), table, sql.SQL(" OR ").join(sql.SQL("{} IS NULL").format(c) for c in counted)
+    )
+    if kept:
+        touched += sql.SQL(" UNION SELECT m.team_id, {} FROM {} c JOIN {} m ON m.employee_id = c.{}").format(
+            sql.SQL(", ").join(sql.SQL("c.{}").format(g) for g in groups), changed, members, rep
+        )
+    else:  # the membership table was rebuilt (no record of its changes): every group
+        touched = sql.SQL("SELECT team_id, {} FROM {}").format(sql.SQL(", ").join(groups), table)
+    counts = []
+    for name, measure in spec.items():
+        entity, where = (measure, None) if isinstance(measure, str) else (measure["of"], measure.get("where"))
+        count = sql.SQL("count(DISTINCT p.{})").format(sql.Identifier(entity))
+        if where:
+            count += sql.SQL(" FILTER (WHERE p.{})").format(sql.Identifier(where))
+        counts.append(sql.SQL("{} AS {}").format(count, sql.Identifier(name)))
+    # Each touched group's reps in its team (the all-time aggregate: one row per rep; its group columns are never
+    # NULL, a rep's name is 'Unassigned' at worst, so `=` joins by hash), then their pairs by the pair index; a group
+    # of no pairs counts 0, as the SQL file's LEFT JOIN gives it.
+    _execute(
+        sql.SQL(
+            "UPDATE {table} t SET {sets} FROM (SELECT g.team_id, {g_groups}, {counts} FROM ({touched}) g "
+            "LEFT JOIN ({source} a JOIN {members} m ON m.employee_id = a.{rep}) ON m.team_id = g.team_id AND {a_same} "
+            "LEFT JOIN {pairs} p ON p.{rep} = a.{rep} GROUP BY g.team_id, {g_groups}) s "
+            "WHERE {same} AND ({differs})"
+        ).format(
+            table=table,
+            sets=sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in counted),
+            g_groups=sql.SQL(", ").join(sql.SQL("g.{}").format(g) for g in groups),
+            counts=sql.SQL(", ").join(counts),
+            touched=touched,
+            source=source,
+            members=members,
+            rep=rep,
+            a_same=sql.SQL(" AND ").join(sql.SQL("a.{0} = g.{0}").format(g) for g in groups),
+            pairs=sql.Identifier(pairs.name),
+            same=same,
+            differs=sql.SQL(" OR ").join(sql.SQL("t.{0} IS DISTINCT FROM s.{0}").format(c) for c in counted),
+        )
+    )
+
+
 def _changed_pairs(all_time: KpiView) -> sql.Identifier:
     """The temporary table of the pairs `_pairs_refresh` added to or deleted from an all-time membership table."""
-    return sql.Identifier(f"kpi_changed_{all_time.name}")
+    return sql.Identifier(_changed_pairs_name(all_time))
+
+
+def _changed_pairs_name(all_time: KpiView) -> str:
+    return f"kpi_changed_{all_time.name}"
 
 
 def _pairs_refresh(members: KpiView, aggregate: KpiView, months: list[date]) -> None:
