@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> None:
                     gin=args.gin,
                     only=only,
                     probe=probe,
-                    base=args.base_tree,
+                    base_tree=args.base_tree,
                 )
             return
         run_variants(
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
             rounds=args.rounds,
             gin=args.gin,
             only=only,
-            base=args.base_tree,
+            base_tree=args.base_tree,
         )
         return
     if not args.with_copy:
@@ -493,7 +493,7 @@ def run_variants(
     gin: bool,
     only: list[str] | None = None,
     probe: Path | None = None,
-    base: Path | None = None,
+    base_tree: Path | None = None,
 ) -> list[dict]:
     """The interleaved comparison of the module docstring; prints each run and a table of medians, returns the runs."""
     here = Path(__file__).resolve().parents[1]
@@ -502,9 +502,9 @@ def run_variants(
     variants = {}  # name: (tree, database suffix, file, attributes, create the GIN at setup)
     if before is not None:
         variants["before"] = (before, "_before", csv_path, "0", "0")
-    if base is not None:
-        variants["base"] = (base, "_base", csv_path, "0", "0")
-        variants["base-5-attributes"] = (base, "_base", attributes_csv, "1", "0")
+    if base_tree is not None:
+        variants["base"] = (base_tree, "_base", csv_path, "0", "0")
+        variants["base-5-attributes"] = (base_tree, "_base", attributes_csv, "1", "0")
     variants["now"] = (here, "_now", csv_path, "0", "0")
     variants["now-5-attributes"] = (here, "_now", attributes_csv, "1", "0")
     if gin:
