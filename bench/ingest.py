@@ -13,7 +13,9 @@ order), each run in a process of its own, each variant in a database of its own 
 `before` (the code of an exported commit in `--before-tree`, e.g. main before the attributes merge), `now`
 (this tree), `now-5-attributes` (the file with five attribute columns) and, with `--gin`, `now-5-attributes-gin`
 (the same with the GIN index `jsonb_path_ops` over canonical_orders.attributes that the tables had until canonical
-migration 0012, created at setup in a database of its own) and, with `--side-table-probe`,
+migration 0012, created at setup in a database of its own), with `--base-tree DIR`, `base` and `base-5-attributes`
+(another exported commit of this code, e.g. the branch point, with and without the five attribute columns) and, with
+`--side-table-probe`,
 `probe-side-table-5-attributes` (the five attributes as typed columns of a side table instead of jsonb: this commit
 with bench/attributes_side_table_probe.diff applied; first loads only). Medians per variant, ratios to `before` (of
 the medians, and the median of each round's ratio) are printed with the load average.
@@ -281,6 +283,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--variants", action="store_true", help="interleaved variants (see the module docstring)")
     parser.add_argument("--before-tree", type=Path, help="an exported commit to run as the `before` variant")
+    parser.add_argument(
+        "--base-tree", type=Path, help="an exported commit of this code to run as `base` and `base-5-attributes`"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --variants (each runs every variant once)")
     parser.add_argument("--gin", action="store_true", help="also the variant with the attributes GIN index")
     parser.add_argument("--only", help="comma-separated variants of --variants to run (default: all)")
@@ -320,9 +325,18 @@ def main(argv: list[str] | None = None) -> None:
                     gin=args.gin,
                     only=only,
                     probe=probe,
+                    base_tree=args.base_tree,
                 )
             return
-        run_variants(csv_path, files=files, before=args.before_tree, rounds=args.rounds, gin=args.gin, only=only)
+        run_variants(
+            csv_path,
+            files=files,
+            before=args.before_tree,
+            rounds=args.rounds,
+            gin=args.gin,
+            only=only,
+            base_tree=args.base_tree,
+        )
         return
     if not args.with_copy:
         for row in run_ingest_bench(csv_path, runs=args.runs, files=files, attributes=args.attributes):
@@ -479,6 +493,7 @@ def run_variants(
     gin: bool,
     only: list[str] | None = None,
     probe: Path | None = None,
+    base_tree: Path | None = None,
 ) -> list[dict]:
     """The interleaved comparison of the module docstring; prints each run and a table of medians, returns the runs."""
     here = Path(__file__).resolve().parents[1]
@@ -487,6 +502,9 @@ def run_variants(
     variants = {}  # name: (tree, database suffix, file, attributes, create the GIN at setup)
     if before is not None:
         variants["before"] = (before, "_before", csv_path, "0", "0")
+    if base_tree is not None:
+        variants["base"] = (base_tree, "_base", csv_path, "0", "0")
+        variants["base-5-attributes"] = (base_tree, "_base", attributes_csv, "1", "0")
     variants["now"] = (here, "_now", csv_path, "0", "0")
     variants["now-5-attributes"] = (here, "_now", attributes_csv, "1", "0")
     if gin:

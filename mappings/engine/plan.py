@@ -187,12 +187,13 @@ class TablePlan:
             raw = f"ll_blank_null({quote_ident(col.source_col)})" if judged_raw else expr.sql
             # A step's own problem (division by zero, not a number) is the row's reason, the first in step order.
             problems = params.problems[first_problem:]
-            problem = (
-                "CASE " + " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in problems) + " END"
-                if problems
-                else "CAST(NULL AS VARCHAR)"
-            )
-            pre.append(f"{expr.sql} AS c{i}, CAST({raw} AS VARCHAR) AS r{i}, {problem} AS e{i}")
+            # Each layer computes only what can differ: the raw text is the value itself when no step changed it,
+            # and a column without steps that can fail has no step problem to carry (bench/RESULTS-attributes.md).
+            same_raw = raw == expr.sql and expr.type == "text"
+            pre.append(f"{expr.sql} AS c{i}" + ("" if same_raw else f", CAST({raw} AS VARCHAR) AS r{i}"))
+            if problems:
+                whens = " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in problems)
+                pre.append(f"CASE {whens} END AS e{i}")
             target = "text" if col.references else ATTRIBUTE_VALUE_TYPES[col.type] if col.attribute else col.type
             converted = cast_to(Expr(f"c{i}", expr.type), target, params)
             if col.attribute:
@@ -200,12 +201,17 @@ class TablePlan:
                 fitted = f"TRY_CAST({converted.sql} AS DECIMAL(38, 6))" if target == "number" else converted.sql
             else:
                 fitted = _limit(converted, model, col)
-            val.append(f"{fitted} AS v{i}, r{i}, e{i}")
+            raw_out = f"c{i} AS r{i}" if same_raw else f"r{i}"
+            val.append(f"{fitted} AS v{i}, {raw_out}" + (f", e{i}" if problems else ""))
             name = params.bind(col.source_col or col.name)
             reason_type = params.bind(f"cannot read the value as {target}{_limit_note(model, col)}")
+            step_problem = (
+                f"WHEN e{i} IS NOT NULL THEN {{'column': {name}, 'value': coalesce(r{i}, ''), 'reason': e{i}}} "
+                if problems
+                else ""
+            )
             checks.append(
-                f"CASE WHEN e{i} IS NOT NULL THEN {{'column': {name}, 'value': coalesce(r{i}, ''), 'reason': e{i}}} "
-                f"WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
+                f"CASE {step_problem}WHEN v{i} IS NULL AND r{i} IS NOT NULL THEN "
                 f"{{'column': {name}, 'value': r{i}, 'reason': {reason_type}}} END"
             )
             if target == "text":  # PostgreSQL text cannot hold a NUL byte: one such cell rejects its row only
@@ -299,7 +305,7 @@ def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> s
     members = []
     for col, value in sorted(values, key=lambda pair: (len(pair[0].name), pair[0].name)):
         if col.type == "number":
-            json = f"regexp_replace(CAST(CAST({value} AS DECIMAL(38, 6)) AS VARCHAR), '\\.?0+$', '')"
+            json = f"ll_json_number(CAST({value} AS DECIMAL(38, 6)))"
         elif col.type == "date":
             json = f"'\"' || strftime({value}, '%Y-%m-%d') || '\"'"
         elif col.type == "boolean":

@@ -328,7 +328,7 @@ def _compile_step(expr: Expr, step: _Step, params: SqlParams) -> Expr:  # noqa: 
                 return expr
             t = [v.lower().strip() for v in (tv or TRUE_VALUES)]
             f = [v.lower().strip() for v in (fv or FALSE_VALUES)]
-            return Expr(f"ll_parse_bool({_text(expr).sql}, {params.bind(t)}, {params.bind(f)})", "boolean")
+            return _parse_bool(_text(expr).sql, t, f, params)
         case Cast(type=target):
             return cast_to(expr, target, params)
         case Concat(columns=cols, separator=sep):
@@ -365,6 +365,12 @@ def _compile_step(expr: Expr, step: _Step, params: SqlParams) -> Expr:  # noqa: 
             # Not in the file: the load joins the product's price in (engine/line_price.py).
             return Expr("CAST(NULL AS DECIMAL(38, 6))", "number")
     raise TransformInvalid(f"unsupported step {step!r}")  # pragma: no cover - the allow-list prevents it
+
+
+def _parse_bool(text: str, true_values: list[str], false_values: list[str], params: SqlParams) -> Expr:
+    """True for a value among `true_values`, false among `false_values` (lower-cased, trimmed), else NULL."""
+    values = params.bind([*true_values, *false_values])
+    return Expr(f"ll_parse_bool({text}, {values}, {params.bind(len(true_values))})", "boolean")
 
 
 # Beyond this magnitude a result is refused (NULL, so the row is rejected) rather than overflow DuckDB's decimals.
@@ -441,8 +447,5 @@ def cast_to(expr: Expr, target: str, params: SqlParams) -> Expr:
         case "boolean":
             if expr.type in ("integer", "number"):
                 return Expr(f"({src} <> 0)", "boolean")
-            return Expr(
-                f"ll_parse_bool({_text(expr).sql}, {params.bind(TRUE_VALUES)}, {params.bind(FALSE_VALUES)})",
-                "boolean",
-            )
+            return _parse_bool(_text(expr).sql, TRUE_VALUES, FALSE_VALUES, params)
     raise TransformInvalid(f"cannot cast to {target!r}; allowed: {', '.join(CAST_TYPES)}")
