@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from accounts.selectors import access_generation, user_row_scope
 from config.replica import PRIMARY, REPLICA, replica_configured
+from dashboards.cache import cache_get_many, cache_set
 from dashboards.kpi.freshness import kpi_views_freshness
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
@@ -56,18 +57,12 @@ def _context_key(session_key: str, slug: str) -> str:
 
 
 def _cache_get_many(keys: list[str]) -> dict:
-    try:
-        return cache.get_many(keys)
-    except Exception:  # the cache only saves work: without it the poll reads the database
-        logger.warning("poll cache unavailable", exc_info=True)
-        return {}
+    # The cache only saves work: without it the poll reads the database (dashboards/cache.py).
+    return cache_get_many(keys, what="poll cache unavailable")
 
 
 def _cache_set(key: str, value, seconds: int) -> None:
-    try:
-        cache.set(key, value, seconds)
-    except Exception:
-        logger.warning("poll cache unavailable: %s not cached", key, exc_info=True)
+    cache_set(key, value, seconds, what="poll cache unavailable: %s not cached")
 
 
 def _context(user: User, slug: str, generation) -> dict:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, OperationalError
 from django.db.models import Q, QuerySet
@@ -37,6 +36,7 @@ from accounts.selectors import (
     user_row_scope,
 )
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
+from dashboards.cache import cache_get, cache_get_many, cache_set, cache_set_many
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
@@ -189,7 +189,7 @@ def dashboard_viewing_for_user(user: User, slug: str) -> DashboardViewing:
     bump."""
     key = _viewing_key(user, slug)
     generation = access_generation(user)
-    entry = _cache_get_many([key]).get(key)
+    entry = cache_get_many([key]).get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
         return entry[1]
     dashboard = dashboard_get_for_user(user, slug)
@@ -199,7 +199,7 @@ def dashboard_viewing_for_user(user: User, slug: str) -> DashboardViewing:
     if dashboard.owner is not None:  # the page shows the owner's name: never put a password hash in the cache
         cached.owner = copy.copy(dashboard.owner)
         cached.owner.password = ""
-    _cache_set(key, (generation, dataclasses.replace(viewing, dashboard=cached)), VIEWING_CACHE_SECONDS)
+    cache_set(key, (generation, dataclasses.replace(viewing, dashboard=cached)), VIEWING_CACHE_SECONDS)
     return viewing
 
 
@@ -253,14 +253,14 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
     generation = access_generation(user) if keyed else 0
     keys = [FRESHNESS_CACHE_KEY, FRESHNESS_POSITION_KEY] + ([_scope_key(user)] if keyed else [])
-    found = _cache_get_many(keys)
+    found = cache_get_many(keys)
     entry = found.get(_scope_key(user)) if keyed else None
     if isinstance(entry, tuple | list) and len(entry) == 3 and entry[0] == generation:
         scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
     else:
         scope = user_row_scope(user)
         if keyed:
-            _cache_set(_scope_key(user), (generation, scope.all_rows, sorted(scope.employee_ids)), SCOPE_CACHE_SECONDS)
+            cache_set(_scope_key(user), (generation, scope.all_rows, sorted(scope.employee_ids)), SCOPE_CACHE_SECONDS)
     freshness = found.get(FRESHNESS_CACHE_KEY) if using == shared_alias else None
     if not isinstance(freshness, dict) or not set(names) <= set(freshness):
         if using == shared_alias:
@@ -281,7 +281,7 @@ def freshness_cache_set(freshness: dict[str, dict], *, using: str, position: str
                 return
         except DatabaseError:
             return
-    _cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
+    cache_set(FRESHNESS_CACHE_KEY, freshness, FRESHNESS_CACHE_SECONDS)
 
 
 def kpi_freshness(view_name: str, *, using: str = PRIMARY) -> dict:
@@ -317,23 +317,6 @@ def _cache_key(scope: RowScope, query: KpiQuery | Question, refreshed_at: dateti
     return f"kpi:rows:v1:{query.view.name}:{scope.cache_key()}:{query.cache_part()}:{stamp}"
 
 
-# The cache only saves reads: when Redis is down or slow, KPI reads fail open to the database (as the
-# login throttle does) instead of answering 500 on every dashboard.
-def _cache_get_many(keys: list[str]) -> dict:
-    try:
-        return cache.get_many(keys)
-    except Exception:
-        logger.warning("KPI cache unavailable: reading from the database", exc_info=True)
-        return {}
-
-
-def _cache_set(key: str, value, seconds: int) -> None:
-    try:
-        cache.set(key, value, seconds)
-    except Exception:
-        logger.warning("cache unavailable: %s not cached", key, exc_info=True)
-
-
 # How long the pickers' options of a scope are kept: the access generation covers the hierarchy (ids, managers), not
 # a renamed employee, whose old name the pickers may show this long.
 PICKER_CACHE_SECONDS = 60
@@ -346,7 +329,7 @@ def employee_picker_options(user: User, scope: RowScope) -> str:
     from dashboards.presenters import employee_options
 
     key = f"dashboards:pickers:{scope.cache_key()}:{access_generation(user)}"
-    kept = _cache_get_many([key]).get(key)
+    kept = cache_get_many([key]).get(key)
     if isinstance(kept, str):
         return kept
     employees = [
@@ -354,28 +337,21 @@ def employee_picker_options(user: User, scope: RowScope) -> str:
         for pk, name, external_id in employees_visible_to(user, scope).values_list("pk", "name", "external_id")
     ]
     options = str(employee_options(employees, None))
-    _cache_set(key, options, PICKER_CACHE_SECONDS)
+    cache_set(key, options, PICKER_CACHE_SECONDS)
     return options
 
 
 def kept_partial_get(key: str) -> str | None:
     """A widget partial's HTML kept under `key` (`views.widget_partial`), or None (also when the cache is down)."""
-    return _cache_get_many([key]).get(key)
+    return cache_get_many([key]).get(key)
 
 
 def kept_partial_set(key: str, html: str, seconds: int) -> None:
-    _cache_set(key, html, seconds)
+    cache_set(key, html, seconds)
 
 
 def _cache_set_many(entries: dict[str, list[dict]]) -> None:
-    try:
-        if len(entries) == 1:  # one SET with its expiry; set_many pipelines an MSET and an EXPIRE per key
-            ((key, rows),) = entries.items()
-            cache.set(key, rows, CACHE_SECONDS)
-        else:
-            cache.set_many(entries, CACHE_SECONDS)
-    except Exception:
-        logger.warning("KPI cache unavailable: rows not cached", exc_info=True)
+    cache_set_many(entries, CACHE_SECONDS)
 
 
 def _rows_for_scope(
@@ -388,7 +364,7 @@ def _rows_for_scope(
 ) -> list[list[dict]]:
     results: list[list[dict] | None] = [None] * len(queries)
     keys = [_cache_key(scope, q, s) for q, s in zip(queries, stamps, strict=True)]
-    cached = _cache_get_many(keys)
+    cached = cache_get_many(keys)
     pending: list[int] = []
     for i, (query, key) in enumerate(zip(queries, keys, strict=True)):
         if key in cached:
@@ -541,11 +517,8 @@ def preview_cancelled(*, user_id: int, run: str) -> bool:
     Cancel still stops a query it finds running)."""
     if not run:
         return False
-    try:
-        return bool(cache.get(preview_cancel_key(user_id=user_id, run=run)))
-    except Exception:
-        logger.warning("cache unavailable: a preview's Cancel is not checked", exc_info=True)
-        return False
+    key = preview_cancel_key(user_id=user_id, run=run)
+    return bool(cache_get(key, False, what="cache unavailable: a preview's Cancel is not checked"))
 
 
 def question_preview_for_user(

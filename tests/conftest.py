@@ -29,3 +29,13 @@ def rep(nw_employees):
 def outsider(db):
     """Logged in, but with no role and no employee: sees nothing."""
     return persona("outsider", None)
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_use():
+    """A test that broke the cache leaves no skip window (dashboards/cache.py) to the next test."""
+    from dashboards.cache import cache_reset
+
+    cache_reset()
+    yield
+    cache_reset()

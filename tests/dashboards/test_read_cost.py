@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq, sql
@@ -70,7 +71,7 @@ def test_a_superusers_scope_needs_no_query(admin_user, django_assert_num_queries
 
 def test_a_widget_read_is_scope_freshness_and_one_read(manager, sales_kpi):
     selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")  # the reader role's check, once
-    selectors.cache.clear()
+    cache.clear()
     manager = as_a_request_loads_it(manager)
     with CaptureQueriesContext(connection) as captured:
         rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
@@ -106,7 +107,7 @@ def test_a_read_outside_a_transaction_is_one_round_trip_that_leaves_the_connecti
 ):
     employees = sales_kpi_outside_transaction
     selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
-    selectors.cache.clear()
+    cache.clear()
     manager = as_a_request_loads_it(manager)
     with CaptureQueriesContext(connection) as captured:
         rows = selectors.kpi_rows_for_user(user=manager, view_name="test_sales_kpi")
@@ -135,9 +136,9 @@ def test_a_failed_read_outside_a_transaction_is_rolled_back_and_the_connection_s
 
 def _rows_cache_clear() -> None:
     """Drop the cached rows only: the cached scope and freshness stay."""
-    keys = selectors.cache._cache.get_client().keys("*kpi:rows:*")
+    keys = cache._cache.get_client().keys("*kpi:rows:*")
     if keys:
-        selectors.cache._cache.get_client().delete(*keys)
+        cache._cache.get_client().delete(*keys)
 
 
 def test_a_second_read_takes_the_scope_and_freshness_from_the_cache(manager, sales_kpi):
@@ -254,8 +255,8 @@ def test_a_widget_partial_is_drawn_with_the_cache_down(client, sales_dashboard, 
     def down(*args, **kwargs):
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(selectors.cache, "get_many", down)
-    monkeypatch.setattr(selectors.cache, "set", down)
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set", down)
     widget = sales_dashboard.widgets.get(title="By rep")
     client.force_login(manager)
 
