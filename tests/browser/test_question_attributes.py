@@ -84,10 +84,21 @@ def uploaded(nw_employees, tmp_path, settings):
 
 def pick(page, testid: str, value: str) -> None:
     selector = f"[data-testid={testid}]"
-    if page.eval_on_selector(selector, "el => el.value") == value:
-        return  # already chosen: selecting it again sends no request to wait for
-    with page.expect_response(lambda r: "/dashboards/questions/?" in r.url, timeout=60_000):
-        page.select_option(selector, value)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        if page.eval_on_selector(selector, "el => el.value") == value:
+            return  # already chosen: selecting it again sends no request to wait for
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")  # no swap still on its way
+        try:
+            with page.expect_response(lambda r: "/dashboards/questions/?" in r.url, timeout=20_000):
+                page.select_option(selector, value)
+            break
+        except PlaywrightTimeout:
+            # Under load a late swap can replace the form as the option is chosen (the change lands on the old,
+            # detached select): choose it again on the form now shown.
+            if attempt == 2:
+                raise
     page.wait_for_function(
         "([sel, value]) => { const el = document.querySelector(sel); return el && el.value === value; }",
         arg=[f"[data-testid={testid}]", value],
