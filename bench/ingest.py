@@ -315,28 +315,18 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = files["orders.csv"]
     if args.variants:
         only = args.only.split(",") if args.only else None
-        if args.side_table_probe:
-            with side_table_probe_tree() as probe:
-                run_variants(
-                    csv_path,
-                    files=files,
-                    before=args.before_tree,
-                    rounds=args.rounds,
-                    gin=args.gin,
-                    only=only,
-                    probe=probe,
-                    base_tree=args.base_tree,
-                )
-            return
-        run_variants(
-            csv_path,
-            files=files,
-            before=args.before_tree,
-            rounds=args.rounds,
-            gin=args.gin,
-            only=only,
-            base_tree=args.base_tree,
-        )
+        probe_tree = side_table_probe_tree() if args.side_table_probe else contextlib.nullcontext(None)
+        with probe_tree as probe:
+            run_variants(
+                csv_path,
+                files=files,
+                before=args.before_tree,
+                rounds=args.rounds,
+                gin=args.gin,
+                only=only,
+                probe=probe,
+                base_tree=args.base_tree,
+            )
         return
     if not args.with_copy:
         for row in run_ingest_bench(csv_path, runs=args.runs, files=files, attributes=args.attributes):
