@@ -137,6 +137,13 @@ def compute(name: str, entry: dict, spec: dict, specs: dict | None = None) -> di
         raise SystemExit(f"{name}: spec names columns the file does not have: {unknown}")
     columns = {h: ([None if t == "" else t for t in targets[h]] if h in targets else None) for h in own}
 
+    def factor(row: list, part: str, decimal_mark: str) -> Decimal | None:
+        """A column's value; `1-COL` (no such column) is one minus it: a line priced net of a discount rate."""
+        if part not in col and part.startswith("1-") and part[2:] in col:
+            rate = to_decimal(cell(row, part[2:]), decimal_mark)
+            return None if rate is None else 1 - rate
+        return to_decimal(cell(row, part), decimal_mark)
+
     entities = {}
     for entity, column in spec.get("entities", {}).items():
         if column == "*rows":
@@ -166,7 +173,7 @@ def compute(name: str, entry: dict, spec: dict, specs: dict | None = None) -> di
                 if key in seen_keys:
                     continue
                 seen_keys.add(key)
-            factors = [to_decimal(cell(r, part), decimal_mark) for part in measure["amount"].split("*")]
+            factors = [factor(r, part, decimal_mark) for part in measure["amount"].split("*")]
             if any(f is None for f in factors):
                 continue
             amount = Decimal(1)
