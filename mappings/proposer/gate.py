@@ -38,6 +38,15 @@ class NeedsReview:
         return f"{where}: {self.problem}"
 
 
+def auto_accepted(proposals: list[dict], threshold: float) -> list[dict]:
+    """The proposals `--auto` would take as they are: a target, at or above the confidence threshold."""
+    return [
+        p
+        for p in proposals
+        if p.get("canonical_table") and p.get("canonical_col") and (p.get("confidence") or 0) >= threshold
+    ]
+
+
 def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, threshold: float) -> list[NeedsReview]:
     """What stops `--auto` from loading this file unseen (empty: it may load)."""
     problems: list[NeedsReview] = []
