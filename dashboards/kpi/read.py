@@ -123,8 +123,9 @@ def _scoped_read_once(
         as_reader = _reader_role_available(cursor, using)
         _reader_cursor(cursor)
         nested = connection.in_atomic_block
-        # The scope by its key (dashboards.kpi.rls): an unknown key stops the read (SCOPE_UNKNOWN) before any statement.
-        setup = [sql.SQL("set_config({}, kpi_scope_known(%s), true)").format(sql.Literal(SETTING_SCOPE))]
+        # The scope by its key (dashboards.kpi.rls); checked once set (`kpi_scope_check`, after this SELECT): an
+        # unknown key stops the read (SCOPE_UNKNOWN) before any statement.
+        setup = [sql.SQL("set_config({}, %s, true)").format(sql.Literal(SETTING_SCOPE))]
         setup.append(sql.SQL("set_config('work_mem', %s, true)"))
         # A KPI read is small by design: compiling it (JIT, 30-60 ms when a plan's estimate passes jit_above_cost,
         # as a distinct count's per-group subplan does) costs more than it ever saves.
@@ -138,6 +139,7 @@ def _scoped_read_once(
             setup_params.append(f"{int(limit.ms)}ms")
         parts: list[sql.Composable] = [] if nested else [sql.SQL("BEGIN READ ONLY")]
         parts.append(sql.SQL("SELECT ") + sql.SQL(", ").join(setup))
+        parts.append(sql.SQL("SELECT kpi_scope_check()"))
         params: list[Any] = list(setup_params)
         for statement, statement_params in statements:
             parts.append(statement)
@@ -159,10 +161,10 @@ def _scoped_read_once(
         if nested:
             with transaction.atomic(using=using):
                 cursor.execute(script, params)
-                return _script_results(cursor, skip=1, count=len(statements))
+                return _script_results(cursor, skip=2, count=len(statements))
         try:
             cursor.execute(script, params)
-            return _script_results(cursor, skip=2, count=len(statements))
+            return _script_results(cursor, skip=3, count=len(statements))
         except BaseException:
             # The script's own transaction failed half-way: end it before the connection is used again.
             if connection.connection.info.transaction_status != psycopg_pq.TransactionStatus.IDLE:

@@ -3,6 +3,6 @@
 ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS ledgerlight_row_scope ON {table};
 CREATE POLICY ledgerlight_row_scope ON {table} FOR SELECT TO {role} USING (
-    (SELECT kpi_scope_all_rows())
+    {all_rows}
 );
 GRANT SELECT ON {table} TO {role};
