@@ -56,6 +56,11 @@ class RowScope:
             object.__setattr__(self, "_ids_digest", kept)
         return kept
 
+    def with_ids_digest(self, digest: str) -> RowScope:
+        """This scope, its ids' digest taken as `digest` (kept with a cached scope: `ids_digest` of the same ids)."""
+        object.__setattr__(self, "_ids_digest", digest)
+        return self
+
 
 ALL_ROWS = RowScope(all_rows=True)
 NO_ROWS = RowScope()
