@@ -108,7 +108,7 @@ def _scoped_read_once(
     """Run statements as the KPI reader role, with the scope's key set for the RLS policies, in ONE round trip.
 
     The role switch and the scope settings are transaction-local (`set_config(..., true)`), so they are
-    sent with the reads as one multi-statement query: `BEGIN READ ONLY; <settings>; <reads>; COMMIT`.
+    sent with the reads as one multi-statement query: `BEGIN READ ONLY; <settings>; <scope check>; <reads>; COMMIT`.
     Django's psycopg cursor binds values on the client (psycopg quotes them; nothing is formatted by us),
     which is what allows several statements with parameters in one execute: one round trip, not one per
     statement (BEGIN, SET ROLE, settings, the read, reset, RESET ROLE, COMMIT). Inside an outer
