@@ -45,8 +45,21 @@ class RowScope:
             return "all"
         if not self.employee_ids:
             return "none"
-        ids = ",".join(str(i) for i in sorted(self.employee_ids))
-        return "ids:" + hashlib.sha256(ids.encode()).hexdigest()[:16]
+        return "ids:" + self.ids_digest()[:16]
+
+    def ids_digest(self) -> str:
+        """sha256 of the sorted ids joined by commas. Kept on the scope: a read keys every query by it (a VP's 875 ids
+        sorted and hashed once per scope, not once per query)."""
+        kept = self.__dict__.get("_ids_digest")
+        if kept is None:
+            kept = hashlib.sha256(",".join(str(i) for i in sorted(self.employee_ids)).encode()).hexdigest()
+            object.__setattr__(self, "_ids_digest", kept)
+        return kept
+
+    def with_ids_digest(self, digest: str) -> RowScope:
+        """This scope, its ids' digest taken as `digest` (kept with a cached scope: `ids_digest` of the same ids)."""
+        object.__setattr__(self, "_ids_digest", digest)
+        return self
 
 
 ALL_ROWS = RowScope(all_rows=True)

@@ -8,7 +8,8 @@ are held. Money is computed in integer cents, so no float rounding can differ be
 order's total is the sum of its lines, an invoice's amount is its order's total.
 
 Scale: N orders, about 2.5 N order lines, 0.85 N invoices, 0.7 N payments, N/10 customers,
-N/10 expenses, N/200 products (20..5000) and N/2000 employees (at least 15).
+N/10 expenses, N/200 products (20..5000) and N/2000 employees (at least 15), or `--employees E` (the
+hierarchy's shape at a large scale, e.g. 10M's 5,000 employees, over fewer orders).
 
     python -m bench.generate --orders 100000 --seed 42 --out .data/bench/demo
 """
@@ -169,14 +170,14 @@ class Scale:
     expenses: int
 
     @classmethod
-    def for_orders(cls, orders: int) -> Scale:
+    def for_orders(cls, orders: int, employees: int | None = None) -> Scale:
         if orders < 1:
             raise ValueError("orders must be at least 1")
         return cls(
             orders=orders,
             customers=max(50, orders // 10),
             products=max(20, min(5000, orders // 200)),
-            employees=max(15, orders // 2000),
+            employees=max(15, employees if employees is not None else orders // 2000),
             expenses=max(20, orders // 10),
         )
 
@@ -372,15 +373,16 @@ def _open_writer(path: Path):
     return fh, csv.writer(fh, lineterminator="\n")
 
 
-def generate(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[str, Path]:
+def generate(out_dir: Path | str, *, orders: int, seed: int = 42, employees: int | None = None) -> dict[str, Path]:
     """Write the eight export files for `orders` orders into `out_dir`; return {file name: path}.
+    `employees`: the hierarchy's size instead of the scale's (`Scale.for_orders`).
 
     Also writes `manifest.json` (seed, scale, generator version, rows per file), which
     `generate_cached` uses to reuse files that already match.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    scale = Scale.for_orders(orders)
+    scale = Scale.for_orders(orders, employees)
     rnd = random.Random(seed)
     hierarchy = _hierarchy(scale.employees, rnd)
     counts: dict[str, int] = {}
@@ -438,7 +440,9 @@ def read_manifest(out_dir: Path | str) -> dict | None:
         return None
 
 
-def cached_files(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[str, Path] | None:
+def cached_files(
+    out_dir: Path | str, *, orders: int, seed: int = 42, employees: int | None = None
+) -> dict[str, Path] | None:
     """The files in `out_dir` when its manifest says they are this scale and seed's, else None."""
     out = Path(out_dir)
     manifest = read_manifest(out)
@@ -446,16 +450,20 @@ def cached_files(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[st
         manifest
         and manifest.get("generator_version") == GENERATOR_VERSION
         and manifest.get("seed") == seed
-        and manifest.get("scale", {}).get("orders") == orders
+        and manifest.get("scale") == asdict(Scale.for_orders(orders, employees))
         and all((out / name).exists() for name in FILES)
     ):
         return {name: out / name for name in FILES}
     return None
 
 
-def generate_cached(out_dir: Path | str, *, orders: int, seed: int = 42) -> dict[str, Path]:
+def generate_cached(
+    out_dir: Path | str, *, orders: int, seed: int = 42, employees: int | None = None
+) -> dict[str, Path]:
     """Like `generate`, but reuses the files in `out_dir` when its manifest says they match."""
-    return cached_files(out_dir, orders=orders, seed=seed) or generate(out_dir, orders=orders, seed=seed)
+    return cached_files(out_dir, orders=orders, seed=seed, employees=employees) or generate(
+        out_dir, orders=orders, seed=seed, employees=employees
+    )
 
 
 def write_sized_orders(path: Path | str, *, target_bytes: int, seed: int = 42) -> int:
@@ -492,9 +500,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--employees", type=int, help="employees in the hierarchy (default: orders / 2000)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    paths = generate(args.out, orders=args.orders, seed=args.seed)
+    paths = generate(args.out, orders=args.orders, seed=args.seed, employees=args.employees)
     manifest = read_manifest(args.out) or {}
     for name, path in paths.items():
         print(f"{path}  {manifest.get('rows', {}).get(name, '?')} rows  {path.stat().st_size:,} bytes")

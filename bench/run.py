@@ -454,6 +454,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="one run per measurement, smaller samples; prints only")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
+        "--employees",
+        type=int,
+        help="employees in the generated hierarchy (default: scale / 2000): a large scale's hierarchy (10M: 5,000) "
+        "over fewer orders; a reused database with another hierarchy is prepared again (its counts differ)",
+    )
+    parser.add_argument(
         "--runs", type=int, help="runs of each light timing (\\copy, scans, profile; default 3, 1 with --quick)"
     )
     parser.add_argument(
@@ -655,15 +661,17 @@ def main(argv: list[str] | None = None) -> int:
     environ = dict(os.environ)
 
     notes: list[str] = []
-    data_dir = args.data_dir / f"orders-{args.scale}-seed-{args.seed}"
+    data_dir = args.data_dir / (
+        f"orders-{args.scale}-seed-{args.seed}" + (f"-employees-{args.employees}" if args.employees else "")
+    )
     _log(f"generating {args.scale:,} orders into {data_dir} (reused when already there) …")
     with phases("generate files") as phase:
-        cached = gen.cached_files(data_dir, orders=args.scale, seed=args.seed)
+        cached = gen.cached_files(data_dir, orders=args.scale, seed=args.seed, employees=args.employees)
         if cached is None and stamp is not None:
             files = {}  # the prepared data is all the measured rows read
             phase.note = "not needed (data prepared in the database)"
         else:
-            files = cached or gen.generate_cached(data_dir, orders=args.scale, seed=args.seed)
+            files = cached or gen.generate_cached(data_dir, orders=args.scale, seed=args.seed, employees=args.employees)
             phase.note = "reused" if cached else "generated"
         manifest = gen.read_manifest(data_dir) or {}
     counts = ", ".join(f"{n.removesuffix('.csv')} {c:,}" for n, c in manifest.get("rows", {}).items())

@@ -49,6 +49,7 @@ from dashboards.kpi.query import (
 from dashboards.kpi.question import Question, question_build, question_statement
 from dashboards.kpi.read import ReadLimit, kpi_read_with_repair, read_stopped_reason
 from dashboards.kpi.registry import KPI_VIEWS
+from dashboards.kpi.rls import ScopeIds, kpi_scope_ensure
 from dashboards.models import Dashboard, Widget
 
 logger = logging.getLogger(__name__)
@@ -218,6 +219,10 @@ def _effective_ids(scope: RowScope, query: KpiQuery | Question | Drill) -> froze
     if query.employee_ids is not None:
         # Rows with no rep (UNASSIGNED) belong to nobody's team: only an all-rows scope may choose them.
         ids = query.employee_ids if ids is None else ids & (query.employee_ids - {UNASSIGNED})
+    elif ids is not None and len(ids) > 1:
+        # The whole scope: the statement names it as stored with the read's scope key, not by its ids (a VP's 875).
+        # One id stays an id: `= %s` gives a rep's rows in index order (dashboards.kpi.query._where).
+        return ScopeIds(ids)
     if ids is not None and not ids:
         return False
     return ids
@@ -233,7 +238,7 @@ class ReadContext:
 
 
 def _scope_key(user: User) -> str:
-    return f"dash:scope:v2:{user.pk}"
+    return f"dash:scope:v3:{user.pk}"
 
 
 def kpi_read_context(*, user: User, view_names) -> ReadContext:
@@ -255,12 +260,17 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     keys = [FRESHNESS_CACHE_KEY, FRESHNESS_POSITION_KEY] + ([_scope_key(user)] if keyed else [])
     found = cache_get_many(keys)
     entry = found.get(_scope_key(user)) if keyed else None
-    if isinstance(entry, tuple | list) and len(entry) == 3 and entry[0] == generation:
+    if isinstance(entry, tuple | list) and len(entry) == 4 and entry[0] == generation:
         scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
+        if entry[3]:  # the ids' digest, kept with them: a VP's 875 ids are not sorted and hashed again per request
+            scope = scope.with_ids_digest(entry[3])
     else:
         scope = user_row_scope(user)
+        kpi_scope_ensure(scope)  # its reads name it by its key (dashboards.kpi.rls)
         if keyed:
-            cache_set(_scope_key(user), (generation, scope.all_rows, sorted(scope.employee_ids)), SCOPE_CACHE_SECONDS)
+            digest = scope.ids_digest() if scope.employee_ids else ""
+            entry = (generation, scope.all_rows, sorted(scope.employee_ids), digest)
+            cache_set(_scope_key(user), entry, SCOPE_CACHE_SECONDS)
     freshness = found.get(FRESHNESS_CACHE_KEY) if using == shared_alias else None
     if not isinstance(freshness, dict) or not set(names) <= set(freshness):
         if using == shared_alias:

@@ -1,7 +1,8 @@
 """KPI query compilation: a widget's options and the dashboard filters, checked against the registry, into SQL.
 
 The statements take the employee ids to filter on from `dashboards.selectors` (the one place that decides
-them from the caller's scope); here they only become a bound `= ANY(%s)` predicate.
+them from the caller's scope); here they only become a bound `= ANY(%s)` predicate, or, for the caller's whole scope
+(`ScopeIds`), `= ANY` of the ids stored with the scope the read's transaction names (dashboards.kpi.rls).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dashboards.kpi.registry import (
     team_aggregate_of,
     team_stored_distinct,
 )
+from dashboards.kpi.rls import SCOPE_EMPLOYEE_IDS, SCOPE_MEMBERS_DIGEST, ScopeIds
 
 NUMERIC_TYPES = {"money", "integer", "number"}
 MAX_ROWS = 5000
@@ -226,7 +228,10 @@ def _where(
 
     predicates: list[sql.Composable] = []
     params: list[Any] = []
-    if scope_ids is not None:
+    if isinstance(scope_ids, ScopeIds):
+        # The caller's whole scope: its ids as stored under the key the read's transaction set (dashboards.kpi.rls).
+        predicates.append(sql.SQL("{} = ANY({})").format(column(view.scope_column), SCOPE_EMPLOYEE_IDS))
+    elif scope_ids is not None:
         # UNASSIGNED among the ids (put there only for an all-rows scope, dashboards.selectors) means "no rep".
         ids = sorted(scope_ids - {UNASSIGNED})
         # One id as `=`: an index on (employee, measure) then gives the employee's rows in order (a rep's ranking);
@@ -373,7 +378,14 @@ def members_digest(ids) -> str:
 
 def team_found(aggregate_name: str, scope_ids) -> tuple[sql.Composed, list[Any]]:
     """`WITH kpi_team AS (…)`: the team of `aggregate_name`'s snapshot whose members are exactly `scope_ids`, found
-    by the members' digest (an index, before the row-level policy) and then the members themselves."""
+    by the members' digest (an index, before the row-level policy) and then the members themselves; for the caller's
+    whole scope (`ScopeIds`), the digest and ids stored with it (dashboards.kpi.rls), not sent again."""
+    if isinstance(scope_ids, ScopeIds):
+        found = sql.SQL(
+            "WITH kpi_team AS MATERIALIZED (SELECT team_id FROM {} WHERE aggregate_name = %s AND members_digest = {} "
+            "AND members = {}) "
+        ).format(sql.Identifier(TEAM_SNAPSHOTS), SCOPE_MEMBERS_DIGEST, SCOPE_EMPLOYEE_IDS)
+        return found, [aggregate_name]
     found = sql.SQL(
         "WITH kpi_team AS MATERIALIZED (SELECT team_id FROM {} WHERE aggregate_name = %s AND members_digest = %s "
         "AND members = %s::bigint[]) "

@@ -18,7 +18,14 @@ from psycopg.types.string import TextLoader
 from accounts.selectors import RowScope
 from config.replica import PRIMARY
 from dashboards.kpi.registry import KPI_VIEWS, TEAM_SNAPSHOTS, aggregates_of, team_aggregate_of
-from dashboards.kpi.rls import KPI_READER_ROLE, SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS, kpi_rls_ensure
+from dashboards.kpi.rls import (
+    KPI_READER_ROLE,
+    SCOPE_UNKNOWN,
+    SETTING_SCOPE,
+    kpi_rls_ensure,
+    kpi_scope_store,
+    scope_read_key,
+)
 
 # Memory a KPI read may hash in, for its transaction only: the server's default sorts a manager's grouped
 # top products on disk. A read groups at most a few tables' scoped rows.
@@ -80,10 +87,28 @@ def _scoped_read(
     using: str = PRIMARY,
     limit: ReadLimit | None = None,
 ) -> list[list[dict]]:
-    """Run statements as the KPI reader role, with the scope set for the RLS policies, in ONE round trip.
+    """`_scoped_read_once`; a scope read for the first time (its key not stored yet, or not replayed yet by the standby)
+    is stored on the primary (`kpi_scope_store`) and read there: a new scope costs one failed setup and one insert."""
+    try:
+        return _scoped_read_once(scope, statements, using=using, limit=limit)
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != SCOPE_UNKNOWN:
+            raise
+    kpi_scope_store(scope)
+    return _scoped_read_once(scope, statements, using=PRIMARY, limit=limit)
+
+
+def _scoped_read_once(
+    scope: RowScope,
+    statements: list[tuple[sql.Composed, list[Any]]],
+    *,
+    using: str = PRIMARY,
+    limit: ReadLimit | None = None,
+) -> list[list[dict]]:
+    """Run statements as the KPI reader role, with the scope's key set for the RLS policies, in ONE round trip.
 
     The role switch and the scope settings are transaction-local (`set_config(..., true)`), so they are
-    sent with the reads as one multi-statement query: `BEGIN READ ONLY; <settings>; <reads>; COMMIT`.
+    sent with the reads as one multi-statement query: `BEGIN READ ONLY; <settings>; <scope check>; <reads>; COMMIT`.
     Django's psycopg cursor binds values on the client (psycopg quotes them; nothing is formatted by us),
     which is what allows several statements with parameters in one execute: one round trip, not one per
     statement (BEGIN, SET ROLE, settings, the read, reset, RESET ROLE, COMMIT). Inside an outer
@@ -98,19 +123,14 @@ def _scoped_read(
         as_reader = _reader_role_available(cursor, using)
         _reader_cursor(cursor)
         nested = connection.in_atomic_block
-        setup = [
-            sql.SQL("set_config({}, %s, true)").format(sql.Literal(name))
-            for name in (SETTING_ALL_ROWS, SETTING_EMPLOYEE_IDS)
-        ]
+        # The scope by its key (dashboards.kpi.rls); checked once set (`kpi_scope_check`, after this SELECT): an
+        # unknown key stops the read (SCOPE_UNKNOWN) before any statement.
+        setup = [sql.SQL("set_config({}, %s, true)").format(sql.Literal(SETTING_SCOPE))]
         setup.append(sql.SQL("set_config('work_mem', %s, true)"))
         # A KPI read is small by design: compiling it (JIT, 30-60 ms when a plan's estimate passes jit_above_cost,
         # as a distinct count's per-group subplan does) costs more than it ever saves.
         setup.append(sql.SQL("set_config('jit', 'off', true)"))
-        setup_params: list[Any] = [
-            "on" if scope.all_rows else "off",
-            ",".join(str(i) for i in sorted(scope.employee_ids)),
-            READ_WORK_MEM,
-        ]
+        setup_params: list[Any] = [scope_read_key(scope), READ_WORK_MEM]
         if as_reader:
             setup.append(sql.SQL("set_config('role', %s, true)"))
             setup_params.append(KPI_READER_ROLE)
@@ -119,16 +139,13 @@ def _scoped_read(
             setup_params.append(f"{int(limit.ms)}ms")
         parts: list[sql.Composable] = [] if nested else [sql.SQL("BEGIN READ ONLY")]
         parts.append(sql.SQL("SELECT ") + sql.SQL(", ").join(setup))
+        parts.append(sql.SQL("SELECT kpi_scope_check()"))
         params: list[Any] = list(setup_params)
         for statement, statement_params in statements:
             parts.append(statement)
             params += statement_params
         if nested:
-            parts.append(
-                sql.SQL("SELECT set_config({}, '', true), set_config({}, '', true)").format(
-                    sql.Literal(SETTING_ALL_ROWS), sql.Literal(SETTING_EMPLOYEE_IDS)
-                )
-            )
+            parts.append(sql.SQL("SELECT set_config({}, '', true)").format(sql.Literal(SETTING_SCOPE)))
             parts.append(sql.SQL("SET LOCAL work_mem TO DEFAULT"))
             parts.append(sql.SQL("SET LOCAL jit TO DEFAULT"))
             if limit is not None:
@@ -144,10 +161,10 @@ def _scoped_read(
         if nested:
             with transaction.atomic(using=using):
                 cursor.execute(script, params)
-                return _script_results(cursor, skip=1, count=len(statements))
+                return _script_results(cursor, skip=2, count=len(statements))
         try:
             cursor.execute(script, params)
-            return _script_results(cursor, skip=2, count=len(statements))
+            return _script_results(cursor, skip=3, count=len(statements))
         except BaseException:
             # The script's own transaction failed half-way: end it before the connection is used again.
             if connection.connection.info.transaction_status != psycopg_pq.TransactionStatus.IDLE:
@@ -191,7 +208,12 @@ def _script_results(cursor, *, skip: int, count: int) -> list[list[dict]]:
 
 
 def kpi_read_with_repair(
-    scope: RowScope, statements, view_names: list[str], *, using: str = PRIMARY, limit: ReadLimit | None = None
+    scope: RowScope,
+    statements,
+    view_names: list[str],
+    *,
+    using: str = PRIMARY,
+    limit: ReadLimit | None = None,
 ) -> list[list[dict]]:
     """Read on `using`; a table missing its policy or grant is repaired on the PRIMARY (DDL never runs on the
     read connection, which may be a standby) and the read is retried there: a standby gets the repair only once

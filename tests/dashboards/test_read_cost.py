@@ -22,7 +22,7 @@ from tests.dashboards.test_api import api_for
 
 SCOPE_SQL = "user_row_scope"
 FRESHNESS_SQL = "Freshness of several KPI views"
-READ_SQL = "set_config('ledgerlight.kpi_all_rows'"
+READ_SQL = "set_config('ledgerlight.kpi_scope'"
 
 
 def statements_like(captured, marker: str) -> int:
@@ -116,7 +116,7 @@ def test_a_read_outside_a_transaction_is_one_round_trip_that_leaves_the_connecti
     assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_user = session_user, current_setting('ledgerlight.kpi_employee_ids', true), "
+            "SELECT current_user = session_user, current_setting('ledgerlight.kpi_scope', true), "
             "setting = reset_val FROM pg_settings WHERE name = 'work_mem'"
         )
         assert cursor.fetchone() == (True, "", True)

@@ -38,7 +38,7 @@ def replica(django_db_setup):
         yield
 
 
-READ_SQL = "set_config('ledgerlight.kpi_all_rows'"
+READ_SQL = "set_config('ledgerlight.kpi_scope'"
 FRESHNESS_SQL = "Freshness of several KPI views"
 DDL_WORDS = ("CREATE ", "ALTER ", "GRANT ", "DROP ", "REVOKE ")
 

@@ -52,7 +52,7 @@ def test_reads_leave_the_connection_as_it_was(manager, sales_kpi):
     forgetful_read(manager)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_user = session_user, current_setting('ledgerlight.kpi_all_rows', true), "
+            "SELECT current_user = session_user, current_setting('ledgerlight.kpi_scope', true), "
             "setting = reset_val FROM pg_settings WHERE name = 'work_mem'"
         )
         assert cursor.fetchone() == (True, "", True)

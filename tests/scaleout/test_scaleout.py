@@ -45,7 +45,7 @@ from tests.scaleout.conftest import replayed
 pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True, databases=["default", REPLICA])]
 
 CONTRACT_REVENUE = {"fuller": 1265793.04, "buchanan": 344581.71, "davolio": 192107.60}
-READ_SQL = "set_config('ledgerlight.kpi_all_rows'"
+READ_SQL = "set_config('ledgerlight.kpi_scope'"
 
 
 @pytest.fixture(autouse=True)
