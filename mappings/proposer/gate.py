@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
+from mappings.proposer.calibration import ONE_KIND, _codes
 from mappings.proposer.ledger import read_ledger
 from mappings.proposer.tables import missing_required_targets
 
+MIN_KEY_ROWS = 20  # uniqueness over fewer rows than this could be chance: it earns no key
 _VARIES = re.compile(r"varies within '[^']+': a value of each item, not of the [a-z ]+")
 
 
@@ -36,6 +38,68 @@ class NeedsReview:
     def line(self) -> str:
         where = f"'{self.source_col}'" if self.source_col else (self.target or "the file")
         return f"{where}: {self.problem}"
+
+
+def auto_accepted(*, proposals: list[dict], profile: dict, threshold: float) -> list[dict]:
+    """The proposals `--auto` loads: those at or above the threshold, and those the whole file confirms
+    where the file would otherwise be refused (`confirmed_by_file`)."""
+    accepted = [
+        p
+        for p in proposals
+        if p.get("canonical_table") and p.get("canonical_col") and (p.get("confidence") or 0) >= threshold
+    ]
+    return accepted + confirmed_by_file(proposals=proposals, accepted=accepted, profile=profile, threshold=threshold)
+
+
+def confirmed_by_file(*, proposals: list[dict], accepted: list[dict], profile: dict, threshold: float) -> list[dict]:
+    """Proposals under the threshold that a required column of the file's table waits for, when the whole file
+    backs them beyond the one kind of evidence that proposed them. Today one reading: the rows' own key,
+    the only key-like column unique and filled on every row of a file of some length, its values codes or
+    numbers (not words): the table's key, and through it what the key fills (a product's name)."""
+    missing = set(missing_required_targets(accepted))
+    if not accepted or not missing:
+        return []
+    primary = _primary_table(accepted)
+    columns = {c["name"]: c for c in profile.get("columns", [])}
+    grain = profile.get("grain") or {}
+    used = {f["source_col"] for f in accepted}
+    keys = [
+        p
+        for p in proposals
+        if p.get("canonical_table") == primary and p.get("canonical_col") == "external_id" and p not in accepted
+    ]
+    confirmed = []
+    for p in keys:
+        name = p.get("source_col")
+        if len(keys) > 1 or not name or name in used or p.get("transform") or p["confidence"] < ONE_KIND:
+            continue  # two candidates for the key, or a guess the values already doubt: a person decides
+        if not set(missing_required_targets([*accepted, p])) < missing:
+            continue
+        why = _row_key(name, columns, grain)
+        if why:
+            confirmed.append({**p, "reason": f"{p['reason']}; confirmed by the whole file: {why}"})
+    return confirmed
+
+
+def _row_key(name: str, columns: dict[str, dict], grain: dict) -> str:
+    """Why `name` is the rows' own key by its values over the whole file ("" when it is not)."""
+    rows = grain.get("rows") or 0
+    keys = grain.get("keys") or {}
+
+    def keys_rows(column: str) -> bool:
+        key = keys.get(column) or {}
+        return bool(key.get("unique")) and key.get("nonnull") == rows and _coded(columns.get(column) or {})
+
+    if grain.get("row_key") != [name] or rows < MIN_KEY_ROWS or not keys_rows(name):
+        return ""
+    if any(keys_rows(other) for other in keys if other != name):
+        return ""  # two columns of codes key the rows: which one is the table's key is a person's choice
+    return f"the only column of codes unique and filled on each of the {rows} rows: each row's key"
+
+
+def _coded(column: dict) -> bool:
+    """Codes or numbers, not words: unique words are names or descriptions, not a key."""
+    return column.get("type") in ("identifier", "integer") or _codes(column)
 
 
 def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, threshold: float) -> list[NeedsReview]:

@@ -13,7 +13,7 @@ from accounts.models import User
 from mappings.intake.upload import file_scan
 from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.profiling.profile import ProfileError
-from mappings.proposer.gate import NeedsReview, auto_gate
+from mappings.proposer.gate import NeedsReview, auto_accepted, auto_gate
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_grain_option, mapping_save
 from mappings.services.profile import data_source_profile
@@ -37,16 +37,13 @@ class AutoRefused(IngestFailed):
 
 
 def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
-    """Fields from the proposer at or above settings.MAPPING_AUTO_CONFIDENCE, when the whole file passes
+    """Fields from the proposer at or above settings.MAPPING_AUTO_CONFIDENCE (or confirmed by the whole file:
+    proposer.gate.auto_accepted), when the whole file passes
     the gate (proposer.gate); raises AutoRefused naming each column that needs a person otherwise."""
     result = mapping_propose(source=source, domain_hint=domain or None, user=user)
     threshold = settings.MAPPING_AUTO_CONFIDENCE
     proposals = result.get("proposals", [])
-    accepted = [
-        p
-        for p in proposals
-        if p.get("canonical_table") and p.get("canonical_col") and (p.get("confidence") or 0) >= threshold
-    ]
+    accepted = auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold)
     problems = auto_gate(proposals=proposals, accepted=accepted, profile=source.profile, threshold=threshold)
     if problems:
         raise AutoRefused(source, problems)

@@ -1,0 +1,98 @@
+"""The `--auto` gate reads the whole file: what its values back is loaded, what they leave open is asked.
+
+A proposal under the threshold that a required column waits for is loaded when the whole file backs it
+beyond the one kind of evidence that proposed it (proposer/gate.py `confirmed_by_file`); otherwise the
+refusal names the column and the question for the person."""
+
+from __future__ import annotations
+
+import pytest
+
+from canonical.models import Product
+from mappings.proposer.gate import auto_accepted, auto_gate
+from tests.mappings.helpers import propose_by_column
+
+AUTO = 0.7  # settings.MAPPING_AUTO_CONFIDENCE
+
+SECTIONS = ("DEPORTES", "FERRETERÍA", "JUGUETERÍA", "CONFECCIÓN")
+ITEMS = ("DESTORNILLADOR", "TRAJE CABALLERO", "COCHE TELEDIRIGIDO", "RAQUETA TENIS", "MANCUERNAS", "BALÓN")
+
+
+def _catalogue(rows: int, *, code=lambda i: f"AR{i:02d}", extra: str = "", more=lambda i: "") -> str:
+    """A product list whose headers name only the price (a Spanish ERP's export): code, section, name, price."""
+    lines = [f"CODIGOARTICULO,SECCION,NOMBREARTICULO,PRECIO{extra}"]
+    for i in range(1, rows + 1):
+        name = f"{ITEMS[i % len(ITEMS)]} {i}"
+        lines.append(f"{code(i)},{SECTIONS[i % len(SECTIONS)]},{name},{10 + i * 3.17:.2f}{more(i)}")
+    return "\n".join(lines) + "\n"
+
+
+def _gate(path) -> tuple[list[dict], list[str]]:
+    profile, doc, _ = propose_by_column(path)
+    accepted = auto_accepted(proposals=doc["proposals"], profile=profile, threshold=AUTO)
+    problems = auto_gate(proposals=doc["proposals"], accepted=accepted, profile=profile, threshold=AUTO)
+    return accepted, [p.line() for p in problems]
+
+
+def _key(accepted: list[dict]) -> dict | None:
+    return next((f for f in accepted if f["canonical_col"] == "external_id"), None)
+
+
+@pytest.mark.django_db
+def test_the_only_column_unique_and_filled_on_every_row_keys_the_products_it_lists(tmp_path):
+    path = tmp_path / "productos.csv"
+    path.write_text(_catalogue(40))
+
+    accepted, problems = _gate(path)
+
+    key = _key(accepted)
+    assert key is not None and key["source_col"] == "CODIGOARTICULO"
+    assert key["confidence"] < AUTO  # proposed from its values alone; the whole file confirms it
+    assert "confirmed by the whole file" in key["reason"] and "40 rows" in key["reason"]
+    assert problems == []
+
+
+@pytest.mark.django_db
+def test_uniqueness_over_a_handful_of_rows_earns_no_key(tmp_path):
+    path = tmp_path / "productos.csv"
+    path.write_text(_catalogue(8))
+
+    accepted, problems = _gate(path)
+
+    assert _key(accepted) is None
+    assert any("canonical_products" in line for line in problems), problems
+
+
+@pytest.mark.django_db
+def test_two_columns_that_each_key_the_rows_leave_the_choice_to_a_person(tmp_path):
+    path = tmp_path / "productos.csv"
+    path.write_text(_catalogue(40, extra=",EAN", more=lambda i: f",84{i:011d}"))
+
+    accepted, problems = _gate(path)
+
+    assert _key(accepted) is None
+    assert problems
+
+
+@pytest.mark.django_db
+def test_a_code_missing_on_one_row_keys_nothing(tmp_path):
+    path = tmp_path / "productos.csv"
+    path.write_text(_catalogue(40, code=lambda i: "" if i == 7 else f"AR{i:02d}"))
+
+    accepted, problems = _gate(path)
+
+    assert _key(accepted) is None
+    assert problems
+
+
+@pytest.mark.django_db
+def test_ingest_auto_loads_the_products_their_codes_key(tmp_path):
+    from mappings.services.ingest import ingest_file
+
+    path = tmp_path / "productos.csv"
+    path.write_text(_catalogue(40))
+
+    source, job = ingest_file(path=path, user=None, auto=True)
+
+    assert job.report["tables"]["canonical_products"]["inserted"] == 40
+    assert str(Product.objects.get(external_id="AR07").price) == "32.19"
