@@ -14,7 +14,9 @@ from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from mappings.proposer.calibration import ONE_KIND, _codes
 from mappings.proposer.ledger import read_ledger
+from mappings.proposer.scoring import KEY_SUFFIXES
 from mappings.proposer.tables import missing_required_targets
+from mappings.proposer.text import normalize_header
 
 MIN_KEY_ROWS = 20  # uniqueness over fewer rows than this could be chance: it earns no key
 _VARIES = re.compile(r"varies within '[^']+': a value of each item, not of the [a-z ]+")
@@ -115,12 +117,12 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
             f"{t}.{c}" for t in sorted(tables, key=TABLE_ORDER.index) for c in TABLES_BY_NAME[t].missing_required(set())
         ]
         nothing = NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")
-        return [nothing, *_required_missing(wanted, proposals, accepted, threshold)]
+        return [nothing, *_required_missing(wanted, proposals, accepted, threshold, columns)]
     ledger = read_ledger(profile.get("columns", []), grain.get("rows") or profile.get("rows_profiled") or 0)
     if ledger:
         # Every row loaded would count each transaction once per account it touches.
         problems.append(NeedsReview(ledger.debit, None, ledger.reason() + ": which postings to load needs a person"))
-    problems += _required_missing(missing_required_targets(accepted), proposals, accepted, threshold)
+    problems += _required_missing(missing_required_targets(accepted), proposals, accepted, threshold, columns)
     for field in accepted:
         name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
         column = columns.get(name) or {}
@@ -163,10 +165,13 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
     return problems
 
 
-def _required_missing(targets: list[str], proposals: list[dict], accepted: list[dict], threshold: float) -> list:
+def _required_missing(
+    targets: list[str], proposals: list[dict], accepted: list[dict], threshold: float, columns: dict[str, dict]
+) -> list:
     """Per required "table.column" no accepted proposal fills: the column proposed for it below the threshold,
     or that no column fills it (and the column that looked like it but is not, and why)."""
     problems: list[NeedsReview] = []
+    offered = {f.get("source_col") for f in accepted}
     for target in targets:
         table, col = target.split(".")
         near = next(
@@ -199,8 +204,44 @@ def _required_missing(targets: list[str], proposals: list[dict], accepted: list[
                 ),
                 "",
             )
-            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it{why}"))
+            problems.append(
+                NeedsReview(
+                    None,
+                    target,
+                    f"required {target}: no column of the file fills it{why or _could_be(target, offered, columns)}",
+                )
+            )
     return problems
+
+
+_FITS = {"money": ("decimal", "integer"), "number": ("integer", "decimal"), "date": ("date", "datetime")}
+_FITS["timestamp"] = _FITS["date"]
+MAX_CANDIDATES = 3  # more unmapped columns of the type than this: the question is the mapping itself
+
+
+def _could_be(target: str, used: set, columns: dict[str, dict]) -> str:
+    """The question for the person when no proposal names the target: which of the few columns left unmapped
+    whose values could hold it does ("'Cost' (whole numbers: in cents?)"); "" when none or too many. `used`:
+    the columns mapped or already offered for another target (grows)."""
+    table, col = target.split(".")
+    fits = _FITS.get(TABLES_BY_NAME[table].column(col).type, ())
+    left = [
+        c
+        for name, c in columns.items()
+        if name not in used
+        and c.get("type") in fits
+        and (c.get("distinct") or 0) > 1  # one value on every row tells no row from another
+        and not (c.get("type") == "integer" and c.get("unique"))  # numbers each row once: an index
+        and normalize_header(name).split()[-1:] not in ([w] for w in KEY_SUFFIXES)  # "ProductKey": a code
+    ]
+    used.update(c["name"] for c in left)
+    if not left or len(left) > MAX_CANDIDATES:
+        return ""
+    cents = fits[0] == "decimal" and TABLES_BY_NAME[table].column(col).type == "money"
+    shown = ", ".join(
+        f"'{c['name']}'" + (" (whole numbers: in cents?)" if cents and c["type"] == "integer" else "") for c in left
+    )
+    return f"; could it be {shown}? A person says which column holds it, if any"
 
 
 def _is_own_transform(field: dict) -> bool:

@@ -96,3 +96,47 @@ def test_ingest_auto_loads_the_products_their_codes_key(tmp_path):
 
     assert job.report["tables"]["canonical_products"]["inserted"] == 40
     assert str(Product.objects.get(external_id="AR07").price) == "32.19"
+
+
+def _pos_lines(rows: int = 60) -> str:
+    """A point-of-sale export's order lines: the row index, item, quantity, time, price in cents, order."""
+    items = (("Rise and Shine", 1245), ("Small Fry", 445), ("Gobbler", 1045), ("Latte", 350))
+    lines = [",Name,Quantity,Date,Cost,Order ID"]
+    for i in range(rows):
+        name, cents = items[i % len(items)]
+        order = f"ord{i // 3:04d}x"
+        lines.append(f"{i},{name},{1 + i % 2}.0,2018-03-{1 + i // 3 % 28:02d}T15:37:47Z,{cents},{order}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.django_db
+def test_a_refusal_names_the_column_that_could_hold_what_is_missing_and_asks(tmp_path):
+    path = tmp_path / "order_lines.csv"
+    path.write_text(_pos_lines())
+
+    _, problems = _gate(path)
+
+    price = next(line for line in problems if "canonical_order_lines.unit_price" in line)
+    assert "could it be 'Cost' (whole numbers: in cents?)?" in price
+    # The index the program wrote numbers the rows: it is offered for nothing.
+    assert "column0" not in price and "''" not in price
+
+
+@pytest.mark.django_db
+def test_a_column_offered_for_one_missing_fact_is_not_offered_again_for_the_next(tmp_path):
+    path = tmp_path / "pedidos.csv"
+    rows = ["numero pedido;cliente;status;produto;quantidade;quantidade entregue;data emissao;data previsao de entrega"]
+    for i in range(40):
+        order, item = 1 + i // 2, ("A123652 - TECLADO", "A457920 - MOUSE", "A200311 - MONITOR")[i % 3]
+        rows.append(
+            f"{order};C{order * 37 % 900:05d};entregue;{item};{2 + i % 9};{i % 9};"
+            f"{1 + order % 28:02d}/08/2023;{1 + order % 28:02d}/09/2023"
+        )
+    path.write_text("\n".join(rows) + "\n")
+
+    _, problems = _gate(path)
+
+    quantity = next(line for line in problems if "canonical_order_lines.quantity" in line)
+    price = next(line for line in problems if "canonical_order_lines.unit_price" in line)
+    assert "could it be 'quantidade', 'quantidade entregue'?" in quantity
+    assert "could it be" not in price
