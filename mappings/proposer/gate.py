@@ -8,6 +8,7 @@ Otherwise nothing is written and each column that needs a person is listed with 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from canonical.attributes import attribute_key
@@ -116,7 +117,7 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
         wanted = [
             f"{t}.{c}" for t in sorted(tables, key=TABLE_ORDER.index) for c in TABLES_BY_NAME[t].missing_required(set())
         ]
-        nothing = NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")
+        nothing = NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}" + _closest(proposals))
         return [nothing, *_required_missing(wanted, proposals, accepted, threshold, columns)]
     ledger = read_ledger(profile.get("columns", []), grain.get("rows") or profile.get("rows_profiled") or 0)
     if ledger:
@@ -163,6 +164,24 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
                     )
                 )
     return problems
+
+
+_TABLE_NAMED = re.compile(r"\b(canonical_[a-z_]+)\.")
+
+
+def _closest(proposals: list[dict]) -> str:
+    """The question when no column is mapped: which table the rows feed, with the one the columns came closest
+    to (named in the reasons of the columns left unmapped)."""
+    near = Counter(
+        t for p in proposals if not p.get("canonical_table") for t in set(_TABLE_NAMED.findall(p.get("reason") or ""))
+    )
+    if not near:
+        return ": which table these rows feed, if any, needs a person"
+    table, count = near.most_common(1)[0]
+    columns = "1 column" if count == 1 else f"{count} columns"
+    return (
+        f": {columns} came closest to {table} without fitting it; which table these rows feed, if any, needs a person"
+    )
 
 
 def _required_missing(

@@ -140,3 +140,23 @@ def test_a_column_offered_for_one_missing_fact_is_not_offered_again_for_the_next
     price = next(line for line in problems if "canonical_order_lines.unit_price" in line)
     assert "could it be 'quantidade', 'quantidade entregue'?" in quantity
     assert "could it be" not in price
+
+
+def test_a_file_nothing_fits_asks_which_table_its_rows_feed_naming_the_closest():
+    events = "'ProductKey' repeats on one 'ReturnDate': the rows are events, not stock counts"
+    proposals = [
+        {"source_col": col, "canonical_table": None, "canonical_col": None, "confidence": 0.5, "reason": reason}
+        for col, reason in (
+            ("ReturnDate", f"{events}; not canonical_inventory.snapshot_date (values are dates)"),
+            ("ProductKey", f"{events}; not canonical_inventory.product_id (values are identifiers)"),
+            ("ReturnQuantity", f"{events}; not canonical_inventory.quantity_on_hand (values are numbers)"),
+            ("TerritoryKey", "no canonical column matches this header or its values"),
+        )
+    ]
+
+    problems = auto_gate(proposals=proposals, accepted=[], profile={"columns": []}, threshold=AUTO)
+
+    assert [p.line() for p in problems] == [
+        "the file: no column is mapped with confidence ≥ 0.7: 3 columns came closest to canonical_inventory "
+        "without fitting it; which table these rows feed, if any, needs a person"
+    ]
