@@ -15,7 +15,7 @@ from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from mappings.proposer.calibration import ONE_KIND, _codes
 from mappings.proposer.ledger import read_ledger
-from mappings.proposer.scoring import KEY_SUFFIXES
+from mappings.proposer.scoring import KEY_SUFFIXES, _top_values
 from mappings.proposer.tables import missing_required_targets
 from mappings.proposer.text import normalize_header
 
@@ -100,8 +100,14 @@ def _row_key(name: str, columns: dict[str, dict], grain: dict) -> str:
     return f"the only column of codes unique and filled on each of the {rows} rows: each row's key"
 
 
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
 def _coded(column: dict) -> bool:
-    """Codes or numbers, not words: unique words are names or descriptions, not a key."""
+    """Codes or numbers, not words (unique words are names or descriptions) nor times of day (a clock reading
+    differs on every row of a short file and keys nothing)."""
+    if any(_CLOCK.fullmatch(v.strip()) for v in _top_values(column)):
+        return False
     return column.get("type") in ("identifier", "integer") or _codes(column)
 
 

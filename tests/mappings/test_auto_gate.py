@@ -160,3 +160,25 @@ def test_a_file_nothing_fits_asks_which_table_its_rows_feed_naming_the_closest()
         "the file: no column is mapped with confidence ≥ 0.7: 3 columns came closest to canonical_inventory "
         "without fitting it; which table these rows feed, if any, needs a person"
     ]
+
+
+def test_a_time_of_day_unique_on_every_row_keys_nothing():
+    from mappings.proposer.gate import _row_key
+
+    times = [f"{h:02d}:{(h * 7) % 60:02d}:{(h * 13) % 60:02d}" for h in range(24)]
+    columns = {
+        "Time": {"name": "Time", "type": "identifier", "top": [{"value": t, "count": 1} for t in times[:5]]},
+        "Transaction ID": {"name": "Transaction ID", "type": "identifier", "top": [{"value": "C-0008", "count": 3}]},
+    }
+    grain = {
+        "rows": 24,
+        "row_key": ["Time"],
+        "keys": {
+            "Time": {"unique": True, "nonnull": 24},
+            "Transaction ID": {"unique": False, "nonnull": 24},
+        },
+    }
+
+    assert _row_key("Time", columns, grain) == ""
+    columns["Time"]["top"] = [{"value": f"T-{i:04d}", "count": 1} for i in range(5)]  # the same rows, codes
+    assert "each row's key" in _row_key("Time", columns, grain)
