@@ -74,7 +74,7 @@ def confirmed_by_file(*, proposals: list[dict], accepted: list[dict], profile: d
     confirmed = []
     for p in keys:
         name = p.get("source_col")
-        if len(keys) > 1 or not name or name in used or p.get("transform") or p["confidence"] < ONE_KIND:
+        if len(keys) > 1 or not name or name in used or p.get("transform") or (p.get("confidence") or 0) < ONE_KIND:
             continue  # two candidates for the key, or a guess the values already doubt: a person decides
         if not set(missing_required_targets([*accepted, p])) < missing:
             continue

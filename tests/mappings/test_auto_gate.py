@@ -182,3 +182,17 @@ def test_a_time_of_day_unique_on_every_row_keys_nothing():
     assert _row_key("Time", columns, grain) == ""
     columns["Time"]["top"] = [{"value": f"T-{i:04d}", "count": 1} for i in range(5)]  # the same rows, codes
     assert "each row's key" in _row_key("Time", columns, grain)
+
+
+@pytest.mark.django_db
+def test_the_review_page_preselects_the_key_the_whole_file_confirms(client, executive, upload_of, tmp_path):
+    path = tmp_path / "productos.csv"
+    path.write_text(_catalogue(40))
+    source = upload_of(path, executive)
+    client.force_login(executive)
+
+    body = client.get(f"/uploads/{source.pk}/review/").content.decode()
+
+    rows_html = {chunk.split('"', 1)[0]: chunk for chunk in body.split('data-source-col="')[1:]}
+    assert 'value="canonical_products.external_id" selected' in rows_html["CODIGOARTICULO"]
+    assert "confirmed by the whole file" in rows_html["CODIGOARTICULO"]
