@@ -310,9 +310,7 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
     """50 users at once, each loading the page and its 5 widget partials `iterations` times, back to back (closed
     loop, no think time: a throughput test; latency ~ users / throughput)."""
     with _gunicorn(workers, threads) as (base, server):
-        cookies = {role: _client(user).cookies["sessionid"].value for role, user in users.items()}
-        roles = list(cookies)
-        widget_urls = [f"/dashboards/{dashboard.slug}/widgets/{w.pk}/" for w in dashboard.widgets.all()]
+        cookies, roles, widget_urls = _sessions_and_widgets(users, dashboard)
         fetcher = _Fetcher(base)
 
         def user_session(index: int) -> None:
@@ -322,12 +320,7 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
                 for url in widget_urls:
                     fetcher.get("widget", url, cookie, htmx=True)
 
-        cpu_before = _cpu_groups(server.pid)
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=CONCURRENT_USERS) as pool:
-            list(pool.map(user_session, range(CONCURRENT_USERS)))
-        wall = time.perf_counter() - start
-        cpu_after = _cpu_groups(server.pid)
+        wall, cpu_before, cpu_after = _run_users(server, user_session)
     latencies = [ms for v in fetcher.by_kind.values() for ms in v]
     errors = fetcher.errors
     return {
@@ -351,6 +344,23 @@ def bench_page_load(users, dashboard, *, iterations: int, workers: int = 2, thre
     }
 
 
+def _sessions_and_widgets(users, dashboard):
+    """A session cookie per role, the roles in order, and the dashboard's widget partial URLs."""
+    cookies = {role: _client(user).cookies["sessionid"].value for role, user in users.items()}
+    widget_urls = [f"/dashboards/{dashboard.slug}/widgets/{w.pk}/" for w in dashboard.widgets.all()]
+    return cookies, list(cookies), widget_urls
+
+
+def _run_users(server, user) -> tuple[float, dict, dict]:
+    """`user(index)` for each of the concurrent users at once: the wall seconds and the server's CPU before/after."""
+    cpu_before = _cpu_groups(server.pid)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CONCURRENT_USERS) as pool:
+        list(pool.map(user, range(CONCURRENT_USERS)))
+    wall = time.perf_counter() - start
+    return wall, cpu_before, _cpu_groups(server.pid)
+
+
 def bench_user_model(
     users,
     dashboard,
@@ -372,9 +382,7 @@ def bench_user_model(
 
     poll_s = min([POLL_SECONDS_MAX, *(int(w.refresh_interval.total_seconds()) for w in dashboard.widgets.all())])
     with _gunicorn(workers, threads) as (base, server):
-        cookies = {role: _client(user).cookies["sessionid"].value for role, user in users.items()}
-        roles = list(cookies)
-        widget_urls = [f"/dashboards/{dashboard.slug}/widgets/{w.pk}/" for w in dashboard.widgets.all()]
+        cookies, roles, widget_urls = _sessions_and_widgets(users, dashboard)
         changes = f"/dashboards/{dashboard.slug}/changes/"
         fetcher = _Fetcher(base)
         views: list[float] = []
@@ -398,12 +406,7 @@ def bench_user_model(
                     etag = new or etag
                 time.sleep(max(0.0, min(leave, deadline) - time.monotonic()))
 
-        cpu_before = _cpu_groups(server.pid)
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=CONCURRENT_USERS) as pool:
-            list(pool.map(user, range(CONCURRENT_USERS)))
-        wall = time.perf_counter() - start
-        cpu_after = _cpu_groups(server.pid)
+        wall, cpu_before, cpu_after = _run_users(server, user)
     requests = sum(len(v) for v in fetcher.by_kind.values())
     errors = fetcher.errors
     kinds = "; ".join(

@@ -26,7 +26,7 @@ from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.attributes import attribute_table
-from mappings.proposer.gate import auto_accepted
+from mappings.proposer.gate import auto_accepted, auto_gate
 from mappings.proposer.scoring import CONFIDENT
 from mappings.proposer.structure import row_label
 from mappings.proposer.tables import missing_required_targets
@@ -265,6 +265,7 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     shown = rows if request.method == "POST" else _rows_shown(rows, request.GET.get("columns", ""))
     context.update(
         rows=_numbered(shown),
+        questions=_auto_questions(source, proposals, shown) if fresh else [],
         fresh=fresh,
         step_labels=STEP_LABELS.items(),
         columns_total=len(rows),
@@ -284,6 +285,28 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
         **_dialect_choices(source),
     )
     return render(request, "mappings/review.html", context, status=status)
+
+
+def _auto_questions(source: DataSource, proposals: list[dict], shown: list[dict]) -> list[dict]:
+    """What `ingest --auto` would stop on for this proposal (proposer.gate), each with the review row to jump to."""
+    threshold = settings.MAPPING_AUTO_CONFIDENCE
+    problems = auto_gate(
+        proposals=proposals,
+        accepted=auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold),
+        profile=source.profile,
+        threshold=threshold,
+    )
+    rows = {}
+    for row in shown:
+        rows.setdefault(row["source_col"], row["index"])
+    return [
+        {
+            "where": p.source_col or p.target or "",
+            "problem": p.problem,
+            "row": rows.get(p.source_col) if p.source_col else None,
+        }
+        for p in problems
+    ]
 
 
 def _grain_context(source: DataSource, rows: list[dict], options: dict, *, fresh: bool) -> dict:

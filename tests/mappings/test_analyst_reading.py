@@ -284,3 +284,55 @@ def test_a_learned_parent_fact_that_varies_within_the_parents_key_is_not_reused(
     sales = next(p for p in doc["proposals"] if p["source_col"] == "Sales")
     assert (sales["canonical_table"], sales["canonical_col"]) == ("canonical_order_lines", "amount")
     assert notes and "varies within 'Order ID'" in notes[0]
+
+
+@pytest.mark.django_db
+def test_the_review_page_lists_what_auto_would_stop_on_each_linked_to_its_row(client, executive, upload_of, tmp_path):
+    rows = "".join(f"O{i},0{1 + i % 9}/0{1 + i % 6}/2024,{10 + i}.00\n" for i in range(30))
+    path = tmp_path / "orders.csv"
+    path.write_text("Order ID,Order Date,Total\n" + rows)
+    source = upload_of(path, executive)
+    client.force_login(executive)
+    page = client.get(f"/uploads/{source.pk}/review/")
+    questions = page.context["questions"]
+    date = next(q for q in questions if q["where"] == "Order Date")
+    assert "day and month could be either way round" in date["problem"]
+    body = page.content.decode()
+    panel = body.split('data-testid="questions"')[1].split("</section>")[0]
+    assert f'href="#target-{date["row"]}"><code>Order Date</code></a>' in panel
+    # The link leads to the select of that column's row.
+    row = body.split(f'data-row="{date["row"]}"')[1].split("</tr>")[0]
+    assert f'id="target-{date["row"]}"' in row and body.split(f'data-row="{date["row"]}"')[0].endswith(
+        'data-source-col="Order Date" '
+    )
+
+
+@pytest.mark.django_db
+def test_the_review_page_asks_nothing_of_a_file_auto_loads_nor_of_a_saved_version(
+    client, executive, upload_of, tmp_path
+):
+    from mappings.services.mapping import mapping_save
+    from tests.mappings.helpers import field
+
+    path = tmp_path / "sales.csv"
+    path.write_text(_sales_lines([3 + i for i in range(20)]).replace(",Sales,", ",Unit Price,"))
+    source = upload_of(path, executive)
+    client.force_login(executive)
+    page = client.get(f"/uploads/{source.pk}/review/")
+    assert page.context["fresh"] and page.context["questions"] == []
+    assert b'data-testid="questions"' not in page.content
+
+    # A saved version is the person's decision: its page asks nothing, even of a file --auto would stop on.
+    rows = "".join(f"O{i},0{1 + i % 9}/0{1 + i % 6}/2024,1.00\n" for i in range(30))
+    undecided = tmp_path / "orders.csv"
+    undecided.write_text("Order ID,Order Date,Total\n" + rows)
+    other = upload_of(undecided, executive)
+    assert client.get(f"/uploads/{other.pk}/review/").context["questions"]
+    fields = [
+        field("Order ID", "canonical_orders", "external_id"),
+        field("Order Date", "canonical_orders", "order_date"),
+    ]
+    mapping_save(source=other, fields=fields, user=executive)
+    saved = client.get(f"/uploads/{other.pk}/review/")
+    assert not saved.context["fresh"] and saved.context["questions"] == []
+    assert b'data-testid="questions"' not in saved.content

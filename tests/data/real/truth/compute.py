@@ -39,7 +39,13 @@ def read_table(path: Path, how: dict) -> tuple[list[str], list[list]]:
         header = [str(c) for c in rows[0]]
         return header, _records([list(r) for r in rows[1:]], header, how)
     text = path.read_bytes().decode(how.get("encoding", "utf-8"))
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=how.get("sep", ",")))
+    # skipinitialspace: a file padded with spaces (', "a, b", 170') still quotes its fields.
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=how.get("sep", ","),
+        skipinitialspace=how.get("skipinitialspace", False),
+    )
+    rows = list(reader)
     skip = how.get("header_line", 1) - 1
     rows = rows[skip:]
     header = rows[0]
@@ -51,13 +57,22 @@ def _records(rows: list[list], header: list[str], how: dict) -> list[list]:
     """The rows that are records, as an analyst reads them: `skip_repeated_header` drops the header printed
     again inside the data (files concatenated by a tool); `only_key_is_no_record` names columns that alone do
     not make a record (a row with nothing but an order id in it is padding, not an order); `record_requires` names
-    columns every record fills (a statement's balance, total and disclaimer rows have no transaction id)."""
+    columns every record fills (a statement's balance, total and disclaimer rows have no transaction id); `not_records`
+    maps a column to the values that mark a row as no record (a sub-header, a balance line)."""
     if how.get("skip_repeated_header"):
         rows = [r for r in rows if [str(c).strip() for c in r] != [h.strip() for h in header]]
     required = how.get("record_requires")
     if required:
         at = {h: i for i, h in enumerate(header)}
         rows = [r for r in rows if all(at[h] < len(r) and str(r[at[h]]).strip() for h in required)]
+    not_records = how.get("not_records")
+    if not_records:
+        at = {h: i for i, h in enumerate(header)}
+        rows = [
+            r
+            for r in rows
+            if not any(at[h] < len(r) and str(r[at[h]]).strip() in values for h, values in not_records.items())
+        ]
     keys = how.get("only_key_is_no_record")
     if keys:
         at = {h: i for i, h in enumerate(header)}
@@ -137,6 +152,13 @@ def compute(name: str, entry: dict, spec: dict, specs: dict | None = None) -> di
         raise SystemExit(f"{name}: spec names columns the file does not have: {unknown}")
     columns = {h: ([None if t == "" else t for t in targets[h]] if h in targets else None) for h in own}
 
+    def factor(row: list, part: str, decimal_mark: str) -> Decimal | None:
+        """A column's value; `1-COL` (no such column) is one minus it: a line priced net of a discount rate."""
+        if part not in col and part.startswith("1-") and part[2:] in col:
+            rate = to_decimal(cell(row, part[2:]), decimal_mark)
+            return None if rate is None else 1 - rate
+        return to_decimal(cell(row, part), decimal_mark)
+
     entities = {}
     for entity, column in spec.get("entities", {}).items():
         if column == "*rows":
@@ -166,7 +188,7 @@ def compute(name: str, entry: dict, spec: dict, specs: dict | None = None) -> di
                 if key in seen_keys:
                     continue
                 seen_keys.add(key)
-            factors = [to_decimal(cell(r, part), decimal_mark) for part in measure["amount"].split("*")]
+            factors = [factor(r, part, decimal_mark) for part in measure["amount"].split("*")]
             if any(f is None for f in factors):
                 continue
             amount = Decimal(1)
