@@ -139,10 +139,10 @@ def read_file(name: str, entry: dict, truth: dict, cache: Path | None) -> tuple[
 def _gate(proposals: list[dict], profile: dict) -> list[str]:
     from django.conf import settings
 
-    from mappings.proposer.gate import auto_gate
+    from mappings.proposer.gate import auto_accepted, auto_gate
 
     threshold = settings.MAPPING_AUTO_CONFIDENCE
-    accepted = [p for p in proposals if p["canonical_table"] and p["confidence"] >= threshold]
+    accepted = auto_accepted(proposals=proposals, profile=profile, threshold=threshold)
     return [n.line() for n in auto_gate(proposals=proposals, accepted=accepted, profile=profile, threshold=threshold)]
 
 

@@ -8,13 +8,18 @@ Otherwise nothing is written and each column that needs a person is listed with 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
+from mappings.proposer.calibration import ONE_KIND, _codes
 from mappings.proposer.ledger import read_ledger
+from mappings.proposer.scoring import KEY_SUFFIXES, _top_values
 from mappings.proposer.tables import missing_required_targets
+from mappings.proposer.text import normalize_header
 
+MIN_KEY_ROWS = 20  # uniqueness over fewer rows than this could be chance: it earns no key
 _VARIES = re.compile(r"varies within '[^']+': a value of each item, not of the [a-z ]+")
 
 
@@ -38,13 +43,72 @@ class NeedsReview:
         return f"{where}: {self.problem}"
 
 
-def auto_accepted(proposals: list[dict], threshold: float) -> list[dict]:
-    """The proposals `--auto` would take as they are: a target, at or above the confidence threshold."""
-    return [
+def auto_accepted(*, proposals: list[dict], profile: dict, threshold: float) -> list[dict]:
+    """The proposals `--auto` loads: those at or above the threshold, and those the whole file confirms
+    where the file would otherwise be refused (`confirmed_by_file`)."""
+    accepted = [
         p
         for p in proposals
         if p.get("canonical_table") and p.get("canonical_col") and (p.get("confidence") or 0) >= threshold
     ]
+    return accepted + confirmed_by_file(proposals=proposals, accepted=accepted, profile=profile, threshold=threshold)
+
+
+def confirmed_by_file(*, proposals: list[dict], accepted: list[dict], profile: dict, threshold: float) -> list[dict]:
+    """Proposals under the threshold that a required column of the file's table waits for, when the whole file
+    backs them beyond the one kind of evidence that proposed them. Today one reading: the rows' own key,
+    the only key-like column unique and filled on every row of a file of some length, its values codes or
+    numbers (not words): the table's key, and through it what the key fills (a product's name)."""
+    missing = set(missing_required_targets(accepted))
+    if not accepted or not missing:
+        return []
+    primary = _primary_table(accepted)
+    columns = {c["name"]: c for c in profile.get("columns", [])}
+    grain = profile.get("grain") or {}
+    used = {f["source_col"] for f in accepted}
+    keys = [
+        p
+        for p in proposals
+        if p.get("canonical_table") == primary and p.get("canonical_col") == "external_id" and p not in accepted
+    ]
+    confirmed = []
+    for p in keys:
+        name = p.get("source_col")
+        if len(keys) > 1 or not name or name in used or p.get("transform") or (p.get("confidence") or 0) < ONE_KIND:
+            continue  # two candidates for the key, or a guess the values already doubt: a person decides
+        if not set(missing_required_targets([*accepted, p])) < missing:
+            continue
+        why = _row_key(name, columns, grain)
+        if why:
+            confirmed.append({**p, "reason": f"{p['reason']}; confirmed by the whole file: {why}"})
+    return confirmed
+
+
+def _row_key(name: str, columns: dict[str, dict], grain: dict) -> str:
+    """Why `name` is the rows' own key by its values over the whole file ("" when it is not)."""
+    rows = grain.get("rows") or 0
+    keys = grain.get("keys") or {}
+
+    def keys_rows(column: str) -> bool:
+        key = keys.get(column) or {}
+        return bool(key.get("unique")) and key.get("nonnull") == rows and _coded(columns.get(column) or {})
+
+    if grain.get("row_key") != [name] or rows < MIN_KEY_ROWS or not keys_rows(name):
+        return ""
+    if any(keys_rows(other) for other in keys if other != name):
+        return ""  # two columns of codes key the rows: which one is the table's key is a person's choice
+    return f"the only column of codes unique and filled on each of the {rows} rows: each row's key"
+
+
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _coded(column: dict) -> bool:
+    """Codes or numbers, not words (unique words are names or descriptions) nor times of day (a clock reading
+    differs on every row of a short file and keys nothing)."""
+    if any(_CLOCK.fullmatch(v.strip()) for v in _top_values(column)):
+        return False
+    return column.get("type") in ("identifier", "integer") or _codes(column)
 
 
 def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, threshold: float) -> list[NeedsReview]:
@@ -59,13 +123,13 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
         wanted = [
             f"{t}.{c}" for t in sorted(tables, key=TABLE_ORDER.index) for c in TABLES_BY_NAME[t].missing_required(set())
         ]
-        nothing = NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}")
-        return [nothing, *_required_missing(wanted, proposals, accepted, threshold)]
+        nothing = NeedsReview(None, None, f"no column is mapped with confidence ≥ {threshold:g}" + _closest(proposals))
+        return [nothing, *_required_missing(wanted, proposals, accepted, threshold, columns)]
     ledger = read_ledger(profile.get("columns", []), grain.get("rows") or profile.get("rows_profiled") or 0)
     if ledger:
         # Every row loaded would count each transaction once per account it touches.
         problems.append(NeedsReview(ledger.debit, None, ledger.reason() + ": which postings to load needs a person"))
-    problems += _required_missing(missing_required_targets(accepted), proposals, accepted, threshold)
+    problems += _required_missing(missing_required_targets(accepted), proposals, accepted, threshold, columns)
     for field in accepted:
         name, table, col = field["source_col"], field["canonical_table"], field["canonical_col"]
         column = columns.get(name) or {}
@@ -108,10 +172,31 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
     return problems
 
 
-def _required_missing(targets: list[str], proposals: list[dict], accepted: list[dict], threshold: float) -> list:
+_TABLE_NAMED = re.compile(r"\b(canonical_[a-z_]+)\.")
+
+
+def _closest(proposals: list[dict]) -> str:
+    """The question when no column is mapped: which table the rows feed, with the one the columns came closest
+    to (named in the reasons of the columns left unmapped)."""
+    near = Counter(
+        t for p in proposals if not p.get("canonical_table") for t in set(_TABLE_NAMED.findall(p.get("reason") or ""))
+    )
+    if not near:
+        return ": which table these rows feed, if any, needs a person"
+    table, count = near.most_common(1)[0]
+    columns = "1 column" if count == 1 else f"{count} columns"
+    return (
+        f": {columns} came closest to {table} without fitting it; which table these rows feed, if any, needs a person"
+    )
+
+
+def _required_missing(
+    targets: list[str], proposals: list[dict], accepted: list[dict], threshold: float, columns: dict[str, dict]
+) -> list:
     """Per required "table.column" no accepted proposal fills: the column proposed for it below the threshold,
     or that no column fills it (and the column that looked like it but is not, and why)."""
     problems: list[NeedsReview] = []
+    offered = {f.get("source_col") for f in accepted}
     for target in targets:
         table, col = target.split(".")
         near = next(
@@ -144,8 +229,44 @@ def _required_missing(targets: list[str], proposals: list[dict], accepted: list[
                 ),
                 "",
             )
-            problems.append(NeedsReview(None, target, f"required {target}: no column of the file fills it{why}"))
+            problems.append(
+                NeedsReview(
+                    None,
+                    target,
+                    f"required {target}: no column of the file fills it{why or _could_be(target, offered, columns)}",
+                )
+            )
     return problems
+
+
+_FITS = {"money": ("decimal", "integer"), "number": ("integer", "decimal"), "date": ("date", "datetime")}
+_FITS["timestamp"] = _FITS["date"]
+MAX_CANDIDATES = 3  # more unmapped columns of the type than this: the question is the mapping itself
+
+
+def _could_be(target: str, used: set, columns: dict[str, dict]) -> str:
+    """The question for the person when no proposal names the target: which of the few columns left unmapped
+    whose values could hold it does ("'Cost' (whole numbers: in cents?)"); "" when none or too many. `used`:
+    the columns mapped or already offered for another target (grows)."""
+    table, col = target.split(".")
+    fits = _FITS.get(TABLES_BY_NAME[table].column(col).type, ())
+    left = [
+        c
+        for name, c in columns.items()
+        if name not in used
+        and c.get("type") in fits
+        and (c.get("distinct") or 0) > 1  # one value on every row tells no row from another
+        and not (c.get("type") == "integer" and c.get("unique"))  # numbers each row once: an index
+        and normalize_header(name).split()[-1:] not in ([w] for w in KEY_SUFFIXES)  # "ProductKey": a code
+    ]
+    used.update(c["name"] for c in left)
+    if not left or len(left) > MAX_CANDIDATES:
+        return ""
+    cents = fits[0] == "decimal" and TABLES_BY_NAME[table].column(col).type == "money"
+    shown = ", ".join(
+        f"'{c['name']}'" + (" (whole numbers: in cents?)" if cents and c["type"] == "integer" else "") for c in left
+    )
+    return f"; could it be {shown}? A person says which column holds it, if any"
 
 
 def _is_own_transform(field: dict) -> bool:

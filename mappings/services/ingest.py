@@ -37,12 +37,13 @@ class AutoRefused(IngestFailed):
 
 
 def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
-    """Fields from the proposer at or above settings.MAPPING_AUTO_CONFIDENCE, when the whole file passes
+    """Fields from the proposer at or above settings.MAPPING_AUTO_CONFIDENCE (or confirmed by the whole file:
+    proposer.gate.auto_accepted), when the whole file passes
     the gate (proposer.gate); raises AutoRefused naming each column that needs a person otherwise."""
     result = mapping_propose(source=source, domain_hint=domain or None, user=user)
     threshold = settings.MAPPING_AUTO_CONFIDENCE
     proposals = result.get("proposals", [])
-    accepted = auto_accepted(proposals, threshold)
+    accepted = auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold)
     problems = auto_gate(proposals=proposals, accepted=accepted, profile=source.profile, threshold=threshold)
     if problems:
         raise AutoRefused(source, problems)

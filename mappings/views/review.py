@@ -78,8 +78,19 @@ def _attribute_targets(proposals: list[dict]) -> dict[str, str]:
 
 def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bool = False) -> list[dict]:
     """Review rows: a proposal plus what the profile knows about its column. A fresh proposal below
-    the auto-accept threshold is shown as a suggestion, not pre-selected: a person chooses it."""
+    the auto-accept threshold is shown as a suggestion, not pre-selected: a person chooses it (unless the whole
+    file confirms it, as `ingest --auto` would load it: proposer.gate.auto_accepted)."""
     profiles = {c["name"]: c for c in source.profile.get("columns", [])}
+    threshold = settings.MAPPING_AUTO_CONFIDENCE
+    confirmed = (
+        {
+            (p["source_col"], p["canonical_table"], p["canonical_col"]): p
+            for p in auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold)
+            if (p["confidence"] or 0) < threshold
+        }
+        if fresh
+        else {}
+    )
     columns = list(source.dialect.get("columns") or [])
     attribute_targets = _attribute_targets(proposals)
     rows = []
@@ -87,7 +98,9 @@ def _rows_from_proposals(source: DataSource, proposals: list[dict], *, fresh: bo
         column = profiles.get(p["source_col"] or "", {})
         pii = column.get("pii")
         target = f"{p['canonical_table']}.{p['canonical_col']}" if p["canonical_table"] else ""
-        unsure = fresh and target and (p["confidence"] or 0) < settings.MAPPING_AUTO_CONFIDENCE
+        key = (p["source_col"], p["canonical_table"], p["canonical_col"])
+        p = confirmed.get(key, p)  # its reason then carries the file's evidence
+        unsure = fresh and target and (p["confidence"] or 0) < threshold and key not in confirmed
         rows.append(
             {
                 **p,
@@ -279,7 +292,7 @@ def _auto_questions(source: DataSource, proposals: list[dict], shown: list[dict]
     threshold = settings.MAPPING_AUTO_CONFIDENCE
     problems = auto_gate(
         proposals=proposals,
-        accepted=auto_accepted(proposals, threshold),
+        accepted=auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold),
         profile=source.profile,
         threshold=threshold,
     )

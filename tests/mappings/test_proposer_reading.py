@@ -426,7 +426,10 @@ def test_returns_that_repeat_a_product_on_one_day_are_events_not_stock_counts(tm
 
     assert all(not p["canonical_table"] for p in doc["proposals"])
     assert "the rows are events, not stock counts (one per product per day)" in by_col["ReturnDate"][0]["reason"]
-    assert [p.line() for p in _gate(profile, doc)] == ["the file: no column is mapped with confidence ≥ 0.7"]
+    assert [p.line() for p in _gate(profile, doc)] == [
+        "the file: no column is mapped with confidence ≥ 0.7: 3 columns came closest to canonical_inventory "
+        "without fitting it; which table these rows feed, if any, needs a person"
+    ]
 
     # One row per product per day: those are stock counts.
     counts = tmp_path / "stock.csv"
