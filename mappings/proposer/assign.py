@@ -86,6 +86,14 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
         del assigned[holder]
     assigned.pop(first, None)
     assigned.pop(last, None)
+    blank = [n for n in (first, last) if (kinds.get(n) or {}).get("type") == "empty"]
+    if len(blank) == 1:
+        # One half empty on every row (a CRM's unused "First Name"): the other holds the whole name alone.
+        whole = last if blank[0] == first else first
+        return {
+            whole: Proposal(whole, target, 0.9, f"'{blank[0]}' is empty on every row: '{whole}' holds the whole name"),
+            blank[0]: Proposal(blank[0], None, 0.9, "column is empty"),
+        }
     # concat appends its columns to the row's own value (docs/TRANSFORMS.md): first name + last name.
     transform = [{"op": "concat", "columns": [last], "separator": " "}]
     return {

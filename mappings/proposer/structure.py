@@ -501,7 +501,9 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             and _best_table_score(scored.get(name, {}), t) >= max(HOLDS, own_score - HOLD_MARGIN)
         ]
         determined = [k for k in parents if name in keys[k]["determines"] or name in keys[k].get("nearly", {})]
-        if holders and _fills_required(scored.get(name, {}), s.grain_table):
+        if holders and (
+            _fills_required(scored.get(name, {}), s.grain_table) or _only_filler(scored, name, s.grain_table)
+        ):
             # The row needs it (a line's unit price), even when it is constant per product.
             s.owner[name] = s.grain_table
             row = row_label(s.grain_table)
@@ -606,6 +608,26 @@ def _fills_required(evidence: dict, table: str) -> bool:
             and spec.required
             and not spec.references
             and spec.name != "external_id"
+        ):
+            return True
+    return False
+
+
+def _only_filler(scored: dict, name: str, table: str) -> bool:
+    """Whether `name` is the only column with evidence for a required fact of `table` (a line's unit price in
+    order items that print no line total): the row cannot load without it, whatever parent it describes too."""
+    for ev in scored.get(name, {}).values():
+        spec = TABLES_BY_NAME[ev.target.table].column(ev.target.column)
+        if ev.target.table != table or ev.score < HOLDS or not spec.required or spec.references:
+            continue
+        if spec.name == "external_id":
+            continue
+        fills = {spec.name, *spec.filled_by}
+        if not any(
+            e.target.table == table and e.target.column in fills and e.score >= HOLDS
+            for other, evidence in scored.items()
+            if other != name
+            for e in evidence.values()
         ):
             return True
     return False
@@ -821,27 +843,33 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
         # The dates of this table's rows: a date whose header gives it to one of the table's columns or names
         # the table's entity ("order_purchase_timestamp" in an orders file).
         words = set(vocabulary().entity_words[table])
+        dated = [n for n in scored if n in date_order or any(n in later for later in date_order.values())]
         candidates = [
             n
-            for n, ev in scored.items()
+            for n in dated
             if (
-                any(t.table == table and t.column in spec.column_names for t in ev)
+                any(t.table == table and t.column in spec.column_names for t in scored[n])
                 or words & set(normalize_header(n).split())
             )
-            and any(TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp") for t in ev)
-            and (n in date_order or any(n in later for later in date_order.values()))
+            and any(TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp") for t in scored[n])
         ]
-        if len(candidates) < 2 or target is None:
+        if not candidates or target is None:
+            continue
+        # The one date the header gives the table is measured against the file's other dates (an invoice's
+        # "Created Time" before its "Modified Time"), as the calibration's reading of the values does.
+        steps = candidates if len(candidates) >= 2 else dated
+        if len(steps) < 2:
             continue
         # A date whose header belongs clearly to another table (a product's "StockDate") is not a step of this one.
-        candidates = [n for n in candidates if not _named_elsewhere(scored[n], table)]
-        first = [n for n in candidates if all(o in date_order.get(n, []) for o in candidates if o != n)]
+        steps = [n for n in steps if not _named_elsewhere(scored[n], table)]
+        first = [n for n in candidates if n in steps and all(o in date_order.get(n, []) for o in steps if o != n)]
         if len(first) != 1:
             continue
         earliest = first[0]
         label = row_label(table)
-        others = [o for o in candidates if o != earliest]
-        why = f"it comes before {', '.join(repr(o) for o in others[:3])} on every row: the {label}'s own date"
+        others = [o for o in steps if o != earliest]
+        later = others or date_order.get(earliest, [])
+        why = f"it comes before {', '.join(repr(o) for o in later[:3])} on every row: the {label}'s own date"
         current = scored[earliest].get(target)
         score = max(current.score if current else 0.0, EVENT_DATE)
         scored[earliest][target] = evidence_cls(target, score, (current.reason + "; " if current else "") + why)

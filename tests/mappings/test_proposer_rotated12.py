@@ -1,0 +1,91 @@
+"""The fourth curator's 12 files, once held out (issue 18): a CRM's dates written with a time in any pairing, a
+pandas index beside a composite line key, a line's only price constant per product, a name in one half of a pair.
+Small copies of the shapes, each a rule read from the values and the whole file, not from a header word."""
+
+from __future__ import annotations
+
+from mappings.profiling.profile import profile_file
+from tests.mappings.helpers import propose_by_column
+
+
+def _targets(by_col, column) -> set[str]:
+    return {f"{p['canonical_table']}.{p['canonical_col']}" for p in by_col[column] if p["canonical_table"]}
+
+
+def _column(profile, name) -> dict:
+    return next(c for c in profile["columns"] if c["name"] == name)
+
+
+def test_any_way_of_writing_a_day_reads_with_any_time_of_day_after_it(tmp_path):
+    # A CRM re-saved by a spreadsheet writes "25-05-2021 04:15" (day-first dashes, minutes, no seconds) and
+    # "01 Apr, 2020 03:36:21": each day format and each time format was known, not that pairing.
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        "id,created,modified\n"
+        + "".join(
+            f'{i},{10 + i}-0{1 + i % 9}-2021 0{i % 10}:15,"0{1 + i % 9} Apr, 2020 03:36:2{i % 10}"\n' for i in range(12)
+        )
+    )
+    profile = profile_file(path=path, dialect={"delimiter": ","})
+    created, modified = _column(profile, "created"), _column(profile, "modified")
+    assert (created["type"], created["format"]) == ("datetime", "%d-%m-%Y %H:%M")
+    assert (modified["type"], modified["format"]) == ("datetime", "%d %b, %Y %H:%M:%S")
+
+
+# A CRM's invoices: "Created Time" says little in words, but it comes before "Modified Time" on every row.
+CRM_INVOICES = "INVOICEID,Invoice Status,Created Time,Modified Time,Grand Total\n" + "".join(
+    f'{23000000 + i},{status},"0{1 + i % 9} Apr, 2020 03:36:21","0{1 + i % 9} May, 2020 06:13:49","${1000 + 37 * i:,}.50"\n'
+    for i, status in enumerate(["Created", "Approved", "Delivered", "Cancelled"] * 3)
+)
+
+
+def test_the_one_date_named_for_the_table_that_comes_before_every_other_date_is_its_event_date(tmp_path):
+    path = tmp_path / "invoices.csv"
+    path.write_text(CRM_INVOICES)
+    _, _, by_col = propose_by_column(path)
+    (proposal,) = by_col["Created Time"]
+    assert f"{proposal['canonical_table']}.{proposal['canonical_col']}" == "canonical_invoices.invoice_date"
+    assert proposal["confidence"] >= 0.8
+    assert "before 'Modified Time' on every row" in proposal["reason"]
+
+
+# Order items re-saved by pandas: a leading "index" (0, 1, 2 … the rows' positions) is unique by construction; what
+# makes a line unique is order_id + item_id (1, 2, 3 … in each order); the list price is constant per product.
+ITEMS = [(order, item, 1 + (order * 7 + item * 3) % 40) for order in range(1, 61) for item in range(1, 2 + order % 3)]
+ORDER_ITEMS = "index,order_id,item_id,product_id,quantity,list_price,discount\n" + "".join(
+    f"{n},{order},{item},{product},{1 + n % 2},{product * 3 - 0.01:.2f},0.{5 + n % 3}\n"
+    for n, (order, item, product) in enumerate(ITEMS)
+)
+
+
+def test_a_column_holding_each_rows_position_is_no_key_the_composite_line_key_is(tmp_path):
+    path = tmp_path / "order_items.csv"
+    path.write_text(ORDER_ITEMS)
+    profile, _, by_col = propose_by_column(path)
+    assert profile["grain"]["row_key"] == ["order_id", "item_id"]
+    # item_id numbers the lines (part of their key), it is no product: product_id is.
+    assert "canonical_order_lines.product_id" not in _targets(by_col, "item_id")
+    assert "canonical_order_lines.product_id" in _targets(by_col, "product_id")
+
+
+def test_the_only_price_of_lines_without_a_total_is_the_lines_even_when_constant_per_product(tmp_path):
+    # "list price" is a product's word, and the grain says list_price is constant per product: but without it the
+    # lines have no price at all, so it is theirs.
+    path = tmp_path / "order_items.csv"
+    path.write_text(ORDER_ITEMS)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "list_price") == {"canonical_order_lines.unit_price"}
+
+
+def test_a_first_name_empty_on_every_row_leaves_the_whole_name_to_the_last_name(tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "USER_ID,First Name,Last Name,Email\n"
+        + "".join(
+            f"{1001 + 2 * i},,{name},{name.split()[0].lower()}@finepick.com\n"
+            for i, name in enumerate(["Augustine Paul", "Harold Pawlan", "Lazar Mathew", "Roger Terrence"])
+        )
+    )
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Last Name") == {"canonical_employees.name"}
+    assert _targets(by_col, "First Name") == set()
