@@ -34,7 +34,8 @@ def test_any_way_of_writing_a_day_reads_with_any_time_of_day_after_it(tmp_path):
 
 # A CRM's invoices: "Created Time" says little in words, but it comes before "Modified Time" on every row.
 CRM_INVOICES = "INVOICEID,Invoice Status,Created Time,Modified Time,Grand Total\n" + "".join(
-    f'{23000000 + i},{status},"0{1 + i % 9} Apr, 2020 03:36:21","0{1 + i % 9} May, 2020 06:13:49","${1000 + 37 * i:,}.50"\n'
+    f'{23000000 + i},{status},"0{1 + i % 9} Apr, 2020 03:36:21",'
+    f'"0{1 + i % 9} May, 2020 06:13:49","${1000 + 37 * i:,}.50"\n'
     for i, status in enumerate(["Created", "Approved", "Delivered", "Cancelled"] * 3)
 )
 
