@@ -122,6 +122,15 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
             target = Target(table, "external_id")
             offer(target, 0.9, f"header '{phrase}': the {words[-1]} of the {' '.join(words[:-1])}, its own key")
             continue
+        if table and i == 0 and len(words) == 2 and rest in KEY_SUFFIXES:
+            # "kunden id", "cliente code": an entity word and a key word, in any language the entity words know,
+            # are that entity's key, or a reference to it; never another table's own key.
+            offer(Target(table, "external_id"), 0.9, f"header '{phrase}': the {rest} of a {word}, its key")
+            for spec in TABLES:
+                for col, referenced in spec.references.items():
+                    if referenced == table:
+                        offer(Target(spec.name, col), 0.9, f"header '{phrase}' names a {word} ({rest})")
+            continue
         if table and rest:
             for target, strength in index.get(rest, ()):
                 if target.table == table:

@@ -5,6 +5,7 @@ Small copies of the shapes, each a rule read from the values and the whole file,
 from __future__ import annotations
 
 from mappings.profiling.profile import profile_file
+from mappings.proposer.scoring import _header_evidence
 from tests.mappings.helpers import propose_by_column
 
 
@@ -90,3 +91,51 @@ def test_a_first_name_empty_on_every_row_leaves_the_whole_name_to_the_last_name(
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "Last Name") == {"canonical_employees.name"}
     assert _targets(by_col, "First Name") == set()
+
+
+def test_an_entity_word_and_a_key_word_in_any_language_are_that_entitys_key_never_another_tables():
+    # "kunden id": the customer's key, or an order's reference to it; before, "id" alone gave it to a payment.
+    evidence = {t.key: e.score for t, e in _header_evidence("kunden id").items()}
+    assert evidence["canonical_orders.customer_id"] >= 0.85
+    assert evidence["canonical_customers.external_id"] >= 0.85
+    assert evidence.get("canonical_payments.external_id", 0.0) < 0.7
+
+
+# Orders of a chain of shops, whose staff (ids 1-10) were loaded before: a status coded 1-4 falls among those ids.
+SHOP_ORDERS = "order_id,customer_id,order_status,order_date,staff_id\n" + "".join(
+    f"{1 + i},{100 + i * 3 % 40},{1 + i % 4},2017-0{1 + i % 9}-1{i % 10},{2 + i % 6}\n" for i in range(60)
+)
+
+
+def test_of_two_columns_whose_values_are_loaded_staff_ids_the_one_the_header_names_is_the_reference(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(SHOP_ORDERS)
+    known = {"order_status": {"canonical_employees": (4, 4)}, "staff_id": {"canonical_employees": (6, 6)}}
+    _, _, by_col = propose_by_column(path, known_keys=known)
+    assert _targets(by_col, "staff_id") == {"canonical_orders.sales_rep_id"}
+    assert "canonical_orders.sales_rep_id" not in _targets(by_col, "order_status")
+
+
+# A CRM's invoices: the account (a company) and the contact (a person) are both a customer by their header words.
+CRM_ACCOUNTS = "INVOICEID,Invoice Status,Created Time,Account Id,Contact Id,Grand Total,Age In Days\n" + "".join(
+    f"{23000000 + i},{('Created', 'Approved', 'Delivered')[i % 3]},2020-04-{1 + i % 28:02d} 03:36:21,"
+    f'{1000 + i * 7 % 50},{2000 + i * 11 % 45},"${1000 + 37 * i:,}.50",{40 + i * 13 % 60}\n'
+    for i in range(80)
+)
+
+
+def test_the_rows_refer_to_their_customer_by_the_column_that_keys_the_customers(tmp_path):
+    path = tmp_path / "invoices.csv"
+    path.write_text(CRM_ACCOUNTS)
+    _, _, by_col = propose_by_column(path)
+    assert "canonical_invoices.customer_id" in _targets(by_col, "Account Id")
+    assert "canonical_invoices.customer_id" not in _targets(by_col, "Contact Id")
+
+
+def test_plain_whole_numbers_under_a_header_naming_nothing_are_no_buyer(tmp_path):
+    # "Age In Days" repeats with many values, as a buyer's id would; plain numbers count days, they name nobody.
+    path = tmp_path / "sales_orders.csv"
+    lines = [line.split(",") for line in CRM_ACCOUNTS.splitlines()]
+    path.write_text("".join(",".join(cells[:3] + cells[5:]) + "\n" for cells in lines))
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Age In Days") == set()
