@@ -55,7 +55,7 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
     for empty, score, name, ev in pairs:
         if name in assigned or ev.target in taken or score < (EMPTY_HEADER if empty else MIN_SCORE):
             continue
-        if _refers_by_its_key(ev.target, name, assigned, scored):
+        if _refers_by_its_key(ev.target, name, assigned, scored, empty):
             continue
         assigned[name] = ev
         taken.add(ev.target)
@@ -65,16 +65,20 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
 TIED = 0.02  # evidence this close cannot tell two columns apart
 
 
-def _refers_by_its_key(target: Target, name: str, assigned: dict[str, Evidence], scored) -> bool:
+def _refers_by_its_key(target: Target, name: str, assigned: dict[str, Evidence], scored, empty: bool) -> bool:
     """Whether another column, already the key of the entity `target` refers to, has as much evidence for
     `target`: the rows refer to an entity by its key ("Account Id" keys the customers, so the invoices'
-    customer is "Account Id", not the "Contact Id" its header fits as well); that column takes it as well."""
+    customer is "Account Id", not the "Contact Id" its header fits as well); that column takes it as well.
+    An empty column yields it to that key whatever its header says (Shopify's empty "Receipt Number" beside
+    the order's "Name")."""
     if not target.references:
         return False
     key = Target(target.references, "external_id")
     mine = scored[name][target].score
     return any(
-        ev.target == key and other != name and target in scored[other] and scored[other][target].score >= mine - TIED
+        ev.target == key
+        and other != name
+        and (empty or (target in scored[other] and scored[other][target].score >= mine - TIED))
         for other, ev in assigned.items()
     )
 

@@ -58,6 +58,8 @@ class Structure:
     sale_date: str | None = None  # the only date of rows that are each a sale of one line: when it was made
     product_sold: str | None = None  # the code column that is each line's product, no header saying so
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
+    # column -> the order key it is constant within, over lines that vary within it: the order's (a subtotal)
+    order_constant: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {
@@ -515,6 +517,8 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         elif below_order and (name in keys[order_key]["determines"] or name in keys[order_key].get("nearly", {})):
             # Constant within the order, which has no column for it (a ship-to city): not a fact of the
             # line, and which entity holds it is for the header to say.
+            if name in keys[order_key]["determines"] and (c.get("distinct") or 0) >= 2:
+                s.order_constant[name] = order_key
             continue
         elif determined and not below_order:
             continue
@@ -767,13 +771,19 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
                 factor = FOREIGN
             if name in s.varies_within and target.table == s.grain_table and target.column != "external_id":
                 factor = min(factor, VARIES_WITHIN)
+            order_constant = name in s.order_constant and target.table == s.grain_table == LINES
+            if order_constant and not TABLES_BY_NAME[LINES].column(target.column).references:
+                # One value per order while the lines under it differ (a Shopify "Subtotal"): the order's, no line's.
+                factor = min(factor, FOREIGN)
             why = _why(s, name)
+            if order_constant and factor == FOREIGN:
+                why = f"one value within each '{s.order_constant[name]}' while its lines differ: the order's, no line's"
             contradicted = not table and name not in s.key_of and _contradicted(s, name, target.table)
             if contradicted:
                 key = s.keys[target.table]
                 why = f"differs between rows of one '{key}': not a {row_label(target.table)} fact"
             if factor != 1.0 or why:
-                told = factor >= OWNED or name in s.varies_within or contradicted
+                told = factor >= OWNED or name in s.varies_within or contradicted or order_constant
                 reason = f"{ev.reason}; {why}" if told and why else ev.reason
                 evidence[target] = evidence_cls(target, min(ev.score * factor, 0.99), reason)
         for target in [t for t in evidence if t.column == "external_id"]:

@@ -139,3 +139,32 @@ def test_plain_whole_numbers_under_a_header_naming_nothing_are_no_buyer(tmp_path
     path.write_text("".join(",".join(cells[:3] + cells[5:]) + "\n" for cells in lines))
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "Age In Days") == set()
+
+
+def _shop_export() -> str:
+    """A web shop's orders export: the order's fields on its first line only, blank on its other lines."""
+    products = [("Ski Wax", 24.95), ("Snowboard", 699.95), ("Gift Card", 10.0), ("Boots", 129.5), ("Gloves", 35.0)]
+    rows = ["Name,Created at,Subtotal,Total,Lineitem quantity,Lineitem name,Lineitem price,Receipt Number"]
+    for n in range(12):
+        lines = [products[(n + k) % 5] for k in range(1 + n % 3)]
+        subtotal = sum(price for _, price in lines)
+        for k, (product, price) in enumerate(lines):
+            order = f"{subtotal:.2f},{subtotal + 5:.2f}" if k == 0 else ","
+            rows.append(f"#{1001 + n},2025-05-{10 + n} 09:55:16 -0400,{order},1,{product},{price:.2f},")
+    return "\n".join(rows) + "\n"
+
+
+def test_a_sum_printed_once_per_order_over_lines_that_differ_is_no_line_amount(tmp_path):
+    path = tmp_path / "orders_export.csv"
+    path.write_text(_shop_export())
+    _, _, by_col = propose_by_column(path)
+    assert not {t for t in _targets(by_col, "Subtotal") if t.startswith("canonical_order_lines.")}
+    assert _targets(by_col, "Lineitem price") == {"canonical_order_lines.unit_price"}
+
+
+def test_an_empty_column_yields_the_lines_order_to_the_column_that_keys_the_orders(tmp_path):
+    path = tmp_path / "orders_export.csv"
+    path.write_text(_shop_export())
+    _, _, by_col = propose_by_column(path)
+    assert "canonical_order_lines.order_id" in _targets(by_col, "Name")
+    assert _targets(by_col, "Receipt Number") == set()
