@@ -124,13 +124,8 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
             continue
         if table and i == 0 and len(words) == 2 and rest in KEY_SUFFIXES:
             # "kunden id", "cliente code": an entity word and a key word, in any language the entity words know,
-            # are that entity's key, or a reference to it; never another table's own key.
+            # name that entity's key (a table the file feeds refers to it by the reference step).
             offer(Target(table, "external_id"), 0.9, f"header '{phrase}': the {rest} of a {word}, its key")
-            for spec in TABLES:
-                for col, referenced in spec.references.items():
-                    if referenced == table:
-                        offer(Target(spec.name, col), 0.9, f"header '{phrase}' names a {word} ({rest})")
-            continue
         if table and rest:
             for target, strength in index.get(rest, ()):
                 if target.table == table:

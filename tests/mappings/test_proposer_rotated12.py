@@ -93,12 +93,18 @@ def test_a_first_name_empty_on_every_row_leaves_the_whole_name_to_the_last_name(
     assert _targets(by_col, "First Name") == set()
 
 
-def test_an_entity_word_and_a_key_word_in_any_language_are_that_entitys_key_never_another_tables():
-    # "kunden id": the customer's key, or an order's reference to it; before, "id" alone gave it to a payment.
+def test_an_entity_word_and_a_key_word_in_any_language_name_that_entitys_key(tmp_path):
+    # "kunden id": the customer's key, so the orders' reference to their customer; before, "id" alone made it the
+    # key of a payment, an invoice or an expense (0.76), and an orders file left it unmapped.
     evidence = {t.key: e.score for t, e in _header_evidence("kunden id").items()}
-    assert evidence["canonical_orders.customer_id"] >= 0.85
-    assert evidence["canonical_customers.external_id"] >= 0.85
-    assert evidence.get("canonical_payments.external_id", 0.0) < 0.7
+    assert evidence["canonical_customers.external_id"] == max(evidence.values())
+    path = tmp_path / "bestellungen.csv"
+    path.write_text(
+        "BestellID;KundenID;Bestelldatum\n"
+        + "".join(f"{1 + i};{1 + i * 7 % 30};{1 + i % 28:02d}.0{1 + i % 9}.2022\n" for i in range(100))
+    )
+    _, _, by_col = propose_by_column(path)
+    assert "canonical_orders.customer_id" in _targets(by_col, "KundenID")
 
 
 # Orders of a chain of shops, whose staff (ids 1-10) were loaded before: a status coded 1-4 falls among those ids.
