@@ -58,6 +58,7 @@ class Structure:
     sale_date: str | None = None  # the only date of rows that are each a sale of one line: when it was made
     product_sold: str | None = None  # the code column that is each line's product, no header saying so
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
+    needed: dict = field(default_factory=dict)  # column -> the row's required fact only it could fill
     # column -> the order key it is constant within, over lines that vary within it: the order's (a subtotal)
     order_constant: dict[str, str] = field(default_factory=dict)
 
@@ -503,9 +504,10 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             and _best_table_score(scored.get(name, {}), t) >= max(HOLDS, own_score - HOLD_MARGIN)
         ]
         determined = [k for k in parents if name in keys[k]["determines"] or name in keys[k].get("nearly", {})]
-        if holders and (
-            _fills_required(scored.get(name, {}), s.grain_table) or _only_filler(scored, name, s.grain_table)
-        ):
+        needed = _only_filler(scored, name, s.grain_table) if holders else None
+        if needed is not None:
+            s.needed[name] = needed
+        if holders and (_fills_required(scored.get(name, {}), s.grain_table) or needed is not None):
             # The row needs it (a line's unit price), even when it is constant per product.
             s.owner[name] = s.grain_table
             row = row_label(s.grain_table)
@@ -617,9 +619,9 @@ def _fills_required(evidence: dict, table: str) -> bool:
     return False
 
 
-def _only_filler(scored: dict, name: str, table: str) -> bool:
-    """Whether `name` is the only column with evidence for a required fact of `table` (a line's unit price in
-    order items that print no line total): the row cannot load without it, whatever parent it describes too."""
+def _only_filler(scored: dict, name: str, table: str):
+    """The required fact of `table` that only `name` has evidence for (a line's unit price in order items that
+    print no line total): the row cannot load without it, whatever parent it describes too. None if none."""
     for ev in scored.get(name, {}).values():
         spec = TABLES_BY_NAME[ev.target.table].column(ev.target.column)
         if ev.target.table != table or ev.score < HOLDS or not spec.required or spec.references:
@@ -633,8 +635,8 @@ def _only_filler(scored: dict, name: str, table: str) -> bool:
             if other != name
             for e in evidence.values()
         ):
-            return True
-    return False
+            return ev.target
+    return None
 
 
 def _earned_keys(s: Structure, keys, rows: int, columns=(), scored: dict | None = None) -> None:
@@ -706,6 +708,7 @@ OWNED = 1.0  # ownership says where a column may go, not what it is: no boost
 VARIES_WITHIN = 0.2  # a column that differs within one key value is not that key's fact (a line total of an invoice)
 FOREIGN = 0.3  # evidence for another table's columns, for a column the grain gives to one table
 FOREIGN_KEY = 0.5  # ... for a key column: what else its header may mean
+NEEDED = 0.8  # a required fact of the row's table that only this column could fill
 
 
 def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> None:
@@ -786,6 +789,11 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
                 told = factor >= OWNED or name in s.varies_within or contradicted or order_constant
                 reason = f"{ev.reason}; {why}" if told and why else ev.reason
                 evidence[target] = evidence_cls(target, min(ev.score * factor, 0.99), reason)
+            if s.needed.get(name) == target and factor >= OWNED:
+                # No other column could fill it: the rows need it whatever its words lean to (a "list price").
+                ev = evidence[target]
+                why = f"the only column that could fill the {row_label(target.table)}'s {target.column}"
+                evidence[target] = evidence_cls(target, max(ev.score, NEEDED), f"{ev.reason}; {why}")
         for target in [t for t in evidence if t.column == "external_id"]:
             if name in s.not_keys or not _may_key(s, name, target.table):
                 evidence.pop(target)

@@ -77,6 +77,8 @@ def test_the_only_price_of_lines_without_a_total_is_the_lines_even_when_constant
     path.write_text(ORDER_ITEMS)
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "list_price") == {"canonical_order_lines.unit_price"}
+    # ... and with the values checked as money, the structure is the second kind of evidence: loaded unseen.
+    assert by_col["list_price"][0]["confidence"] >= 0.7
 
 
 def test_a_first_name_empty_on_every_row_leaves_the_whole_name_to_the_last_name(tmp_path):
