@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Most specific first: the first format that reads every value wins among equals.
-DATE_FORMATS = (
+# How a moment is written: ISO forms with a zone or a fraction, as exports write them.
+_ISO_MOMENTS = (
     "%Y-%m-%dT%H:%M:%S.%f%z",
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%dT%H:%M:%S.%fZ",
@@ -26,29 +26,16 @@ DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S %z",
     "%Y-%m-%d %H:%M:%S UTC",
     "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
+)
+# The ways a day is written (month-first before its day-first twin: the first reading wins among equals)...
+_DAYS = (
     "%Y-%m-%d",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
     "%Y.%m.%d",
-    "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
     "%d.%m.%y",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %I:%M %p",
-    "%d/%m/%Y %I:%M:%S %p",
-    "%d/%m/%Y %I:%M %p",
-    "%m/%d/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%d/%m/%Y %H:%M",
     "%m/%d/%Y",
     "%d/%m/%Y",
-    "%m/%d/%y %H:%M",
-    "%d/%m/%y %H:%M",
     "%m/%d/%y",
     "%d/%m/%y",
     "%m-%d-%Y",
@@ -56,6 +43,7 @@ DATE_FORMATS = (
     "%m-%d-%y",
     "%d-%m-%y",
     "%d %b %Y",
+    "%d %b, %Y",
     "%d-%b-%Y",
     "%d-%b-%y",
     "%d %B %Y",
@@ -63,6 +51,13 @@ DATE_FORMATS = (
     "%B %d, %Y",
     "%b %d %Y",
     "%Y%m%d",
+)
+# ... and the times of day that may follow any of them: an export writes one day and one time, in any pairing.
+_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p")
+
+# Most specific first: the first format that reads every value wins among equals.
+DATE_FORMATS = _ISO_MOMENTS + tuple(
+    fmt for day in _DAYS for fmt in [*(day + t for t in _TIMES if day != "%Y%m%d"), day]
 )
 
 

@@ -101,6 +101,12 @@ def file_grain(con, table: str, width: int, candidates: list[int]) -> FileGrain:
 
 def _row_key(con, table: str, rows: int, keys: dict[int, KeyEvidence]) -> list[int] | None:
     full = [k for k in keys.values() if k.unique and k.nonnull == rows]
+    counters = _row_positions(con, table, rows, full)
+    if counters:
+        # A column holding each row's own position (0, 1, 2 … in file order: the index pandas writes) is
+        # unique by construction and says nothing of what a row is: the rows' key is what else makes them unique.
+        named = _row_key(con, table, rows, {i: k for i, k in keys.items() if i not in counters})
+        return named or [counters[0]]
     if full:
         return [max(full, key=lambda k: -k.column).column] if len(full) == 1 else [full[0].column]
     # Pairs: the most distinct candidates first; a pair can only be unique if its product reaches `rows`.
@@ -121,6 +127,18 @@ def _row_key(con, table: str, rows: int, keys: dict[int, KeyEvidence]) -> list[i
         return None
     a, b = min(unique_pairs, key=lambda p: (p[0].distinct * p[1].distinct, p[0].column + p[1].column))
     return sorted([a.column, b.column])
+
+
+def _row_positions(con, table: str, rows: int, full: list[KeyEvidence]) -> list[int]:
+    """The columns among `full` whose value on every row is that row's position, counted from 0."""
+    if rows < 2 or not full:
+        return []
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE TRY_CAST({_c(k.column)} AS BIGINT) = rowid)" for k in full)
+        + f" FROM {table}"
+    ).fetchone()
+    return [k.column for k, n in zip(full, counts, strict=True) if n == rows]
 
 
 def _dependencies(con, table: str, width: int, key: KeyEvidence) -> None:

@@ -55,9 +55,32 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
     for empty, score, name, ev in pairs:
         if name in assigned or ev.target in taken or score < (EMPTY_HEADER if empty else MIN_SCORE):
             continue
+        if _refers_by_its_key(ev.target, name, assigned, scored, empty):
+            continue
         assigned[name] = ev
         taken.add(ev.target)
     return assigned, []
+
+
+TIED = 0.02  # evidence this close cannot tell two columns apart
+
+
+def _refers_by_its_key(target: Target, name: str, assigned: dict[str, Evidence], scored, empty: bool) -> bool:
+    """Whether another column, already the key of the entity `target` refers to, has as much evidence for
+    `target`: the rows refer to an entity by its key ("Account Id" keys the customers, so the invoices'
+    customer is "Account Id", not the "Contact Id" its header fits as well); that column takes it as well.
+    An empty column yields it to that key whatever its header says (Shopify's empty "Receipt Number" beside
+    the order's "Name")."""
+    if not target.references:
+        return False
+    key = Target(target.references, "external_id")
+    mine = scored[name][target].score
+    return any(
+        ev.target == key
+        and other != name
+        and (empty or (target in scored[other] and scored[other][target].score >= mine - TIED))
+        for other, ev in assigned.items()
+    )
 
 
 def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> dict[str, Proposal]:
@@ -86,6 +109,14 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
         del assigned[holder]
     assigned.pop(first, None)
     assigned.pop(last, None)
+    blank = [n for n in (first, last) if (kinds.get(n) or {}).get("type") == "empty"]
+    if len(blank) == 1:
+        # One half empty on every row (a CRM's unused "First Name"): the other holds the whole name alone.
+        whole = last if blank[0] == first else first
+        return {
+            whole: Proposal(whole, target, 0.9, f"'{blank[0]}' is empty on every row: '{whole}' holds the whole name"),
+            blank[0]: Proposal(blank[0], None, 0.9, "column is empty"),
+        }
     # concat appends its columns to the row's own value (docs/TRANSFORMS.md): first name + last name.
     transform = [{"op": "concat", "columns": [last], "separator": " "}]
     return {
@@ -213,6 +244,8 @@ def buyer_reference(proposals: list[Proposal], columns, rows: int, selected: lis
     target = Target(selected[0], "customer_id")
     if target in taken or TABLES_BY_NAME[selected[0]].references.get("customer_id") != "canonical_customers":
         return
+    if any(p.target == Target("canonical_customers", "external_id") for p in proposals):
+        return  # the customers' own key is in the file: the rows refer to them by it (reference_duplicates)
     kinds = {c["name"]: c for c in columns}
     found = []
     for index, p in enumerate(proposals):
@@ -220,8 +253,10 @@ def buyer_reference(proposals: list[Proposal], columns, rows: int, selected: lis
         words = normalize_header(p.source_col or "").split()
         if p.target is not None or not words or " ".join(words) in GENERIC_KEYS:
             continue
-        # The header calls it an id, or names nothing while the values are codes (ANON-0000-0012: a card's).
-        if words[-1] not in ("id", "key") and not (p.reason == NO_MATCH and _one_token_codes(column)):
+        # The header calls it an id, or names nothing while the values are codes (ANON-0000-0012: a card's);
+        # plain whole numbers under such a header count or measure something ("Age In Days") as often as not.
+        codes = _one_token_codes(column) and column.get("type") != "integer"
+        if words[-1] not in ("id", "key") and not (p.reason == NO_MATCH and codes):
             continue
         distinct = column.get("distinct") or 0
         if column.get("type") not in ("integer", "identifier") or column.get("unique") or distinct < MIN_BUYERS:

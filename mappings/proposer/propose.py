@@ -411,6 +411,7 @@ def _stock_counts_are_levels(proposals: list[Proposal], grain: dict) -> None:
 
 KNOWN_KEYS = 0.92  # a column whose values are keys of an entity already loaded refers to that entity
 KNOWN_SHARE = 0.8  # of its shown values
+KNOWN_HEADER = 0.05  # of the header's own evidence, added to tell two such columns apart
 
 
 def keys_already_loaded(scored: dict, known: dict, selected: list[str]) -> None:
@@ -432,7 +433,10 @@ def keys_already_loaded(scored: dict, known: dict, selected: list[str]) -> None:
                     current = scored[name].get(target)
                     if current is None or current.score < KNOWN_KEYS:
                         reason = f"{current.reason}; {why}" if current else why
-                        scored[name][target] = Evidence(target, KNOWN_KEYS, reason)
+                        # Small numbers fall among small keys by chance (a status 1-4 among staff 1-10): where
+                        # two columns' values both are keys, the one whose header also names it refers to it.
+                        score = KNOWN_KEYS + KNOWN_HEADER * (current.score if current else 0.0)
+                        scored[name][target] = Evidence(target, score, reason)
 
 
 def _generic_keys_are_the_rows(scored: dict, selected: list[str]) -> None:

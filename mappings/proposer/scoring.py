@@ -122,6 +122,10 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
             target = Target(table, "external_id")
             offer(target, 0.9, f"header '{phrase}': the {words[-1]} of the {' '.join(words[:-1])}, its own key")
             continue
+        if table and i == 0 and len(words) == 2 and rest in KEY_SUFFIXES:
+            # "kunden id", "cliente code": an entity word and a key word, in any language the entity words know,
+            # name that entity's key (a table the file feeds refers to it by the reference step).
+            offer(Target(table, "external_id"), 0.9, f"header '{phrase}': the {rest} of a {word}, its key")
         if table and rest:
             for target, strength in index.get(rest, ()):
                 if target.table == table:

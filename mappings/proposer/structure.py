@@ -58,6 +58,9 @@ class Structure:
     sale_date: str | None = None  # the only date of rows that are each a sale of one line: when it was made
     product_sold: str | None = None  # the code column that is each line's product, no header saying so
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
+    needed: dict = field(default_factory=dict)  # column -> the row's required fact only it could fill
+    # column -> the order key it is constant within, over lines that vary within it: the order's (a subtotal)
+    order_constant: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {
@@ -501,7 +504,10 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
             and _best_table_score(scored.get(name, {}), t) >= max(HOLDS, own_score - HOLD_MARGIN)
         ]
         determined = [k for k in parents if name in keys[k]["determines"] or name in keys[k].get("nearly", {})]
-        if holders and _fills_required(scored.get(name, {}), s.grain_table):
+        needed = _only_filler(scored, name, s.grain_table) if holders else None
+        if needed is not None:
+            s.needed[name] = needed
+        if holders and (_fills_required(scored.get(name, {}), s.grain_table) or needed is not None):
             # The row needs it (a line's unit price), even when it is constant per product.
             s.owner[name] = s.grain_table
             row = row_label(s.grain_table)
@@ -513,6 +519,8 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         elif below_order and (name in keys[order_key]["determines"] or name in keys[order_key].get("nearly", {})):
             # Constant within the order, which has no column for it (a ship-to city): not a fact of the
             # line, and which entity holds it is for the header to say.
+            if name in keys[order_key]["determines"] and (c.get("distinct") or 0) >= 2:
+                s.order_constant[name] = order_key
             continue
         elif determined and not below_order:
             continue
@@ -611,6 +619,26 @@ def _fills_required(evidence: dict, table: str) -> bool:
     return False
 
 
+def _only_filler(scored: dict, name: str, table: str):
+    """The required fact of `table` that only `name` has evidence for (a line's unit price in order items that
+    print no line total): the row cannot load without it, whatever parent it describes too. None if none."""
+    for ev in scored.get(name, {}).values():
+        spec = TABLES_BY_NAME[ev.target.table].column(ev.target.column)
+        if ev.target.table != table or ev.score < HOLDS or not spec.required or spec.references:
+            continue
+        if spec.name == "external_id":
+            continue
+        fills = {spec.name, *spec.filled_by}
+        if not any(
+            e.target.table == table and e.target.column in fills and e.score >= HOLDS
+            for other, evidence in scored.items()
+            if other != name
+            for e in evidence.values()
+        ):
+            return ev.target
+    return None
+
+
 def _earned_keys(s: Structure, keys, rows: int, columns=(), scored: dict | None = None) -> None:
     """Only keys that are unique at their table's grain, or repeat with identical parent values, stay.
     The row's table keeps a repeating key that determines some of its own facts (an invoice number on
@@ -680,6 +708,7 @@ OWNED = 1.0  # ownership says where a column may go, not what it is: no boost
 VARIES_WITHIN = 0.2  # a column that differs within one key value is not that key's fact (a line total of an invoice)
 FOREIGN = 0.3  # evidence for another table's columns, for a column the grain gives to one table
 FOREIGN_KEY = 0.5  # ... for a key column: what else its header may mean
+NEEDED = 0.8  # a required fact of the row's table that only this column could fill
 
 
 def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> None:
@@ -745,15 +774,26 @@ def apply_structure(scored: dict[str, dict], s: Structure, evidence_cls) -> None
                 factor = FOREIGN
             if name in s.varies_within and target.table == s.grain_table and target.column != "external_id":
                 factor = min(factor, VARIES_WITHIN)
+            order_constant = name in s.order_constant and target.table == s.grain_table == LINES
+            if order_constant and not TABLES_BY_NAME[LINES].column(target.column).references:
+                # One value per order while the lines under it differ (a Shopify "Subtotal"): the order's, no line's.
+                factor = min(factor, FOREIGN)
             why = _why(s, name)
+            if order_constant and factor == FOREIGN:
+                why = f"one value within each '{s.order_constant[name]}' while its lines differ: the order's, no line's"
             contradicted = not table and name not in s.key_of and _contradicted(s, name, target.table)
             if contradicted:
                 key = s.keys[target.table]
                 why = f"differs between rows of one '{key}': not a {row_label(target.table)} fact"
             if factor != 1.0 or why:
-                told = factor >= OWNED or name in s.varies_within or contradicted
+                told = factor >= OWNED or name in s.varies_within or contradicted or order_constant
                 reason = f"{ev.reason}; {why}" if told and why else ev.reason
                 evidence[target] = evidence_cls(target, min(ev.score * factor, 0.99), reason)
+            if s.needed.get(name) == target and factor >= OWNED:
+                # No other column could fill it: the rows need it whatever its words lean to (a "list price").
+                ev = evidence[target]
+                why = f"the only column that could fill the {row_label(target.table)}'s {target.column}"
+                evidence[target] = evidence_cls(target, max(ev.score, NEEDED), f"{ev.reason}; {why}")
         for target in [t for t in evidence if t.column == "external_id"]:
             if name in s.not_keys or not _may_key(s, name, target.table):
                 evidence.pop(target)
@@ -821,27 +861,33 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
         # The dates of this table's rows: a date whose header gives it to one of the table's columns or names
         # the table's entity ("order_purchase_timestamp" in an orders file).
         words = set(vocabulary().entity_words[table])
+        dated = [n for n in scored if n in date_order or any(n in later for later in date_order.values())]
         candidates = [
             n
-            for n, ev in scored.items()
+            for n in dated
             if (
-                any(t.table == table and t.column in spec.column_names for t in ev)
+                any(t.table == table and t.column in spec.column_names for t in scored[n])
                 or words & set(normalize_header(n).split())
             )
-            and any(TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp") for t in ev)
-            and (n in date_order or any(n in later for later in date_order.values()))
+            and any(TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp") for t in scored[n])
         ]
-        if len(candidates) < 2 or target is None:
+        if not candidates or target is None:
+            continue
+        # The one date the header gives the table is measured against the file's other dates (an invoice's
+        # "Created Time" before its "Modified Time"), as the calibration's reading of the values does.
+        steps = candidates if len(candidates) >= 2 else dated
+        if len(steps) < 2:
             continue
         # A date whose header belongs clearly to another table (a product's "StockDate") is not a step of this one.
-        candidates = [n for n in candidates if not _named_elsewhere(scored[n], table)]
-        first = [n for n in candidates if all(o in date_order.get(n, []) for o in candidates if o != n)]
+        steps = [n for n in steps if not _named_elsewhere(scored[n], table)]
+        first = [n for n in candidates if n in steps and all(o in date_order.get(n, []) for o in steps if o != n)]
         if len(first) != 1:
             continue
         earliest = first[0]
         label = row_label(table)
-        others = [o for o in candidates if o != earliest]
-        why = f"it comes before {', '.join(repr(o) for o in others[:3])} on every row: the {label}'s own date"
+        others = [o for o in steps if o != earliest]
+        later = others or date_order.get(earliest, [])
+        why = f"it comes before {', '.join(repr(o) for o in later[:3])} on every row: the {label}'s own date"
         current = scored[earliest].get(target)
         score = max(current.score if current else 0.0, EVENT_DATE)
         scored[earliest][target] = evidence_cls(target, score, (current.reason + "; " if current else "") + why)
