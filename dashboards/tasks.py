@@ -36,6 +36,14 @@ def kpi_staleness_check_task() -> int:
 
 
 @shared_task(acks_late=True)
+def kpi_read_scopes_prune_task() -> int:
+    """Delete the KPI read scopes stored over a week ago (scopes that hierarchy changes left behind)."""
+    from dashboards.kpi.rls import kpi_read_scopes_prune
+
+    return kpi_read_scopes_prune()
+
+
+@shared_task(acks_late=True)
 def kept_questions_release_task(names: list[str]) -> list[str]:
     """Drop the kept summaries among `names` that no widget reads, waiting for a running refresh of their source."""
     from dashboards.services.kept import kept_questions_release

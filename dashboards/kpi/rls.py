@@ -86,6 +86,7 @@ def scope_read_key(scope: RowScope) -> str:
 # since (rows rolled back, a cleanup) only costs the read a retry (`dashboards.kpi.read._scoped_read`).
 _stored_keys: set[str] = set()
 _STORED_KEYS_KEPT = 10_000
+SCOPES_KEPT_DAYS = 7  # kpi_read_scopes_prune: a week's scopes stay; older ones in use cost one retry when next read
 
 
 def kpi_scope_ensure(scope: RowScope) -> None:
@@ -111,6 +112,14 @@ def kpi_scope_store(scope: RowScope, *, using: str = "default") -> str:
         _stored_keys.clear()
     _stored_keys.add(key)
     return key
+
+
+def kpi_read_scopes_prune(*, older_than_days: int = SCOPES_KEPT_DAYS) -> int:
+    """Delete the read scopes stored more than `older_than_days` ago (what hierarchy changes left behind); returns how
+    many. Safe at any time: a scope still in use is stored again by its next read."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(_sql("kpi_read_scopes_prune.sql"), {"days": older_than_days})
+        return cursor.rowcount
 
 
 def kpi_relation_kind(name: str) -> str | None:

@@ -14,6 +14,7 @@ STALENESS_TASK = "dashboards.tasks.kpi_staleness_check_task"
 STALENESS_EVERY_MINUTES = 5
 EXECUTION_SWEEP_TASK = "mappings.tasks.execution_jobs_sweep_stale_task"
 FOREIGN_KEYS_TASK = "canonical.tasks.canonical_foreign_keys_validate_task"
+SCOPES_PRUNE_TASK = "dashboards.tasks.kpi_read_scopes_prune_task"
 NIGHTLY_HOUR = 2  # UTC: views refreshed once a day run at night, a few minutes apart
 # The periodic tasks beside the refreshes: (name, task, every how many seconds, description).
 HOUSEKEEPING = (
@@ -35,6 +36,13 @@ HOUSEKEEPING = (
         3600,
         "Validates the foreign keys a bulk load re-added NOT VALID, if the task queued after the load did not run "
         "(broker down). Nothing to do most hours.",
+    ),
+    (
+        "KPI read scopes: prune old ones",
+        SCOPES_PRUNE_TASK,
+        24 * 3600,
+        "Deletes the stored read scopes over a week old (hierarchy changes leave old ones behind); a scope still "
+        "in use is stored again by its next read.",
     ),
 )
 

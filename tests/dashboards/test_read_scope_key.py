@@ -143,3 +143,36 @@ def test_a_change_in_the_hierarchy_changes_what_a_vp_reads_at_once(company):  # 
     assert after == read_sending_ids(vp, "sales_rep_performance", options)
     total = selectors.kpi_rows_for_user(user=vp, view_name="monthly_revenue", options={"measures": ["revenue"]})
     assert total == read_sending_ids(vp, "monthly_revenue", {"measures": ["revenue"]})
+
+
+def test_old_scopes_are_pruned_and_one_still_in_use_is_read_again(company):  # noqa: F811
+    statement = sql.SQL("SELECT count(*) AS n FROM sales_rep_performance_all_time")
+    vp = user_row_scope(roles(company)["VP"])
+    manager = user_row_scope(roles(company)["manager"])
+    fresh = rls.kpi_scope_store(manager)
+    old = rls.kpi_scope_store(vp)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE kpi_read_scopes SET stored_at = now() - interval '8 days' WHERE scope_key = %s", [old])
+    before = read._scoped_read(vp, [(statement, [])])[0][0]["n"]
+
+    assert rls.kpi_read_scopes_prune() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT scope_key FROM kpi_read_scopes")
+        assert {k for (k,) in cursor.fetchall()} == {fresh}
+    # This process still believes the VP's scope stored: its next read is stopped, stores it again and answers the same.
+    assert old in rls._stored_keys
+    assert read._scoped_read(vp, [(statement, [])])[0][0]["n"] == before > 0
+
+
+def test_the_prune_runs_daily_from_celery_beat():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    from dashboards.tasks import kpi_read_scopes_prune_task
+
+    call_command("setup_schedules", stdout=StringIO())
+    task = PeriodicTask.objects.get(task=kpi_read_scopes_prune_task.name)
+    assert (task.interval.every, task.interval.period) == (24, "hours")
+    assert task.enabled

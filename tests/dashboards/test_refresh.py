@@ -141,8 +141,8 @@ def test_refresh_views_rejects_an_unknown_view_by_name(db):
 
 
 def test_schedules_are_created_once_per_view_and_kept_when_edited(db):
-    # + staleness check + execution sweeper + validation of foreign keys after bulk loads
-    assert schedules_ensure() == len(public_views()) + 3
+    # + staleness check + execution sweeper + validation of foreign keys after bulk loads + read scopes' prune
+    assert schedules_ensure() == len(public_views()) + 4
     keys = PeriodicTask.objects.get(task="canonical.tasks.canonical_foreign_keys_validate_task")
     assert (keys.interval.every, keys.interval.period) == (1, "hours")
     nightly = PeriodicTask.objects.get(name="KPI refresh: monthly_revenue")
@@ -159,7 +159,7 @@ def test_schedules_are_created_once_per_view_and_kept_when_edited(db):
 def test_setup_schedules_command_reports_what_it_created(db):
     out = StringIO()
     call_command("setup_schedules", stdout=out)
-    assert f"({len(public_views()) + 3} created)" in out.getvalue()
+    assert f"({len(public_views()) + 4} created)" in out.getvalue()
 
 
 def test_an_incremental_refresh_keeps_the_views_row_count_exact_without_counting_it_again(shop):
