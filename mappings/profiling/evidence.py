@@ -183,7 +183,7 @@ def _number_sql(i: int, profile: dict) -> str:
 
 def _moves_by(balance: np.ndarray, amount: np.ndarray) -> bool:
     """balance[i] = balance[i-1] + amount[i] on nearly every step, in file order or newest first."""
-    near = 0.011 + 1e-6 * np.abs(balance[1:])
+    near = 0.006 + 1e-9 * np.abs(balance[1:])  # to the cent: a large balance (an id) gives no slack
     for step, moved in ((balance[1:] - balance[:-1], amount[1:]), (balance[:-1] - balance[1:], amount[:-1])):
         steps = ~np.isnan(step)  # a row without the amount is a step it does not explain
         holds = (np.abs(step - moved) <= near) & steps & ~np.isnan(moved) & (moved != 0)

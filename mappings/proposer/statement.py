@@ -74,7 +74,8 @@ def _movement_date(columns: list[dict], date_order: dict[str, list[str]]) -> str
     posting)."""
     dates = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
     first = [d for d in dates if set(dates) - {d} <= set(date_order.get(d) or [])]
-    return first[0] if len(first) == 1 else None
+    # Dates equal on every row (booked and valued the same day): the leftmost, the booking date.
+    return first[0] if first else None
 
 
 def apply_statement(

@@ -114,3 +114,13 @@ def test_money_received_is_not_spending_when_few_amounts_are_below_zero(tmp_path
     path.write_text(SIGNED.replace(";-", ";").replace(";1", ";-1", 2))
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "Amount") and _targets(by_col, "Amount") != {"canonical_expenses.amount"}
+
+
+def test_an_id_in_the_millions_beside_a_rate_is_no_running_balance(tmp_path):
+    # A retailer's id repeats over runs of rows; a margin of 0.35 is no cent-exact step of a seven-digit id.
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "retailer_id,units,margin\n" + "".join(f"{1185732 + (i // 20) * 3},{10 + i},0.{3 + i % 5}\n" for i in range(60))
+    )
+    profile = profile_file(path=path, dialect={"delimiter": ","})
+    assert profile["grain"]["balances"] == []
