@@ -112,6 +112,8 @@ def grain(con, profiles: list[dict]) -> dict:
     document["date_order"] = date_order(con, profiles)
     document["per_date"] = per_date(con, profiles, document)
     document["arithmetic"] = arithmetic(con, profiles)
+    document["balances"] = balances(con, profiles)
+    document["negative_share"] = negative_shares(con, profiles)
     return document
 
 
@@ -164,6 +166,92 @@ def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
                         if holds.sum() >= ARITHMETIC_SHARE * both.sum():
                             found[kind].append([names[z], names[x], names[y]])
     return found
+
+
+BALANCE_SHARE = 0.9  # of the steps between rows where a running balance moves by the row's amount
+MIN_BALANCE_STEPS = 2
+
+
+def _number_sql(i: int, profile: dict) -> str:
+    text = f"c{i}"
+    if profile.get("locale") == "de":
+        text = f"replace(replace({text}, '.', ''), ',', '.')"
+    else:
+        text = f"replace({text}, ',', '')"
+    return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
+
+
+def _moves_by(balance: np.ndarray, amount: np.ndarray) -> bool:
+    """balance[i] = balance[i-1] + amount[i] on nearly every step, in file order or newest first."""
+    near = 0.006 + 1e-9 * np.abs(balance[1:])  # to the cent: a large balance (an id) gives no slack
+    for step, moved in ((balance[1:] - balance[:-1], amount[1:]), (balance[:-1] - balance[1:], amount[:-1])):
+        steps = ~np.isnan(step)  # a row without the amount is a step it does not explain
+        holds = (np.abs(step - moved) <= near) & steps & ~np.isnan(moved) & (moved != 0)
+        # A row number beside a constant 1 is no balance: the amounts it moves by must differ.
+        if (
+            holds.sum() >= MIN_BALANCE_STEPS
+            and holds.sum() >= BALANCE_SHARE * steps.sum()
+            and len(set(moved[holds])) > 1
+        ):
+            return True
+    return False
+
+
+def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
+    """A statement's running balance, read from the rows in file order: [{"balance": b, "amount": a}] where
+    balance[i] = balance[i-1] + amount[i] (a signed amount), or [{"balance": b, "credit": c, "debit": d}] where it
+    moves by credit − debit and one of the two is set on each row; in file order or newest first. Such a column
+    is the account's balance, not an amount, and the one it moves by is each row's money in or out."""
+    numbers = [(i, p) for i, p in enumerate(profiles) if p["type"] in ("integer", "decimal")][:MAX_NUMBER_COLUMNS]
+    if len(numbers) < 2:
+        return []
+    rows = con.execute(
+        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+    ).fetchall()
+    if len(rows) <= MIN_BALANCE_STEPS:
+        return []
+    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
+    names = [p["name"] for _, p in numbers]
+    found: list[dict[str, str]] = []
+    with np.errstate(invalid="ignore", over="ignore"):
+        for z in range(len(numbers)):
+            b = table[:, z]
+            if len(set(b[~np.isnan(b)])) < 2:
+                continue
+            others = [x for x in range(len(numbers)) if x != z]
+            single = next((x for x in others if _moves_by(b, table[:, x])), None)
+            if single is not None:
+                found.append({"balance": names[z], "amount": names[single]})
+                continue
+            for x in others:
+                for y in others:
+                    c, d = table[:, x], table[:, y]
+                    one_set = np.isnan(c) != np.isnan(d)
+                    if x == y or one_set.sum() < BALANCE_SHARE * len(rows):
+                        continue
+                    if _moves_by(b, np.nan_to_num(c) - np.nan_to_num(d)):
+                        found.append({"balance": names[z], "credit": names[x], "debit": names[y]})
+                        break
+                else:
+                    continue
+                break
+    return found
+
+
+def negative_shares(con, profiles: list[dict]) -> dict[str, float]:
+    """{number column: the share of its values below zero}, for the number columns that have any: money that
+    is mostly negative leaves its owner (a statement's spending), money received is positive."""
+    numbers = [
+        (i, p) for i, p in enumerate(profiles) if p["type"] in ("integer", "decimal") and (p.get("min") or 0) < 0
+    ]
+    if not numbers:
+        return {}
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {_number_sql(i, p)} < 0) / count({_number_sql(i, p)})" for i, p in numbers)
+        + " FROM sg"
+    ).fetchone()
+    return {p["name"]: round(float(share or 0), 4) for (_, p), share in zip(numbers, counts, strict=True)}
 
 
 MAX_PER_DATE = 3  # date columns whose pairs with the repeating keys are counted

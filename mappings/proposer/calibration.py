@@ -124,6 +124,11 @@ def value_verdict(
             return CONTRADICT, f"its values are not numbers ({kind})", False
         if spec.required and column.get("min") == 0 and column.get("max") == 0:
             return CONTRADICT, "every value is 0", False
+        # A running balance moves by it on every row: the whole file says it is each row's money.
+        if col == "amount" and any(
+            column.get("name") in (b.get("amount"), b.get("debit")) for b in grain.get("balances") or []
+        ):
+            return AGREE, "a running balance moves by it on every row", True
         if kind == "integer" and column.get("id_like") and column.get("unique"):
             return NEUTRAL, "whole numbers unique on every row: they may number the rows", False
         # The file's only money column, for the amount its table needs: nothing else could be it.

@@ -36,8 +36,8 @@ def _words(name: str) -> set[str]:
     return set(normalize_header(name).split())
 
 
-def read_ledger(columns: list[dict], rows: int) -> Ledger | None:
-    """The ledger reading of a file (from its profile's columns), or None when it is not one."""
+def read_pair(columns: list[dict], rows: int) -> tuple[str, str] | None:
+    """(debit, credit): a debit and a credit amount never both set on a row, or None."""
     words = vocabulary().ledger
     debit = [c for c in columns if c.get("type") in MONEY and _words(c["name"]) & words["debit_words"]]
     credit = [c for c in columns if c.get("type") in MONEY and _words(c["name"]) & words["credit_words"]]
@@ -47,8 +47,20 @@ def read_ledger(columns: list[dict], rows: int) -> Ledger | None:
     filled = (1 - d.get("null_share", 0)) * rows + (1 - c.get("null_share", 0)) * rows
     if filled > rows * 1.02:  # both amounts on most rows: a statement with two columns, not postings
         return None
-    accounts = [x["name"] for x in columns if _words(x["name"]) & words["account_words"]]
-    return Ledger(debit=d["name"], credit=c["name"], accounts=accounts)
+    return d["name"], c["name"]
+
+
+def read_ledger(columns: list[dict], rows: int) -> Ledger | None:
+    """The ledger reading of a file (from its profile's columns), or None when it is not one."""
+    pair = read_pair(columns, rows)
+    if pair is None:
+        return None
+    words = vocabulary().ledger
+    accounts = [x for x in columns if _words(x["name"]) & words["account_words"]]
+    # Postings go to several accounts; one account's (or a card's) money out and in is a statement.
+    if not any((x.get("distinct") or 0) > 1 for x in accounts):
+        return None
+    return Ledger(debit=pair[0], credit=pair[1], accounts=[x["name"] for x in accounts])
 
 
 def apply_ledger(ledger: Ledger, scored: dict[str, dict], grain: dict, evidence_cls) -> None:

@@ -30,7 +30,7 @@ from mappings.proposer.assign import (
     reference_fallback,
 )
 from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
-from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger
+from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger, read_pair
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
     Evidence,
@@ -42,6 +42,7 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
+from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_statement
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -187,9 +188,13 @@ def _proposal(
     hints = [h for h in (domain_hint, Path(file).stem) if h]
     hinted = hinted_table(domain_hint)
     grain = profile.get("grain") or {}
-    ledger = read_ledger(columns, grain.get("rows") or profile.get("rows_profiled") or 0)
+    rows = grain.get("rows") or profile.get("rows_profiled") or 0
+    ledger = read_ledger(columns, rows)
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
+    statement = None if ledger else read_statement(grain, read_pair(columns, rows))
+    # An account statement's rows are its owner's spending, whatever its headers say.
+    hinted = hinted or (STATEMENT_TABLE if statement else None)
     structure = read_structure(columns, grain, scored)
     unfilled = False
     structural_evidence(scored, structure, Evidence)
@@ -212,6 +217,10 @@ def _proposal(
         # No column with values could fill every fact the words' table needs: that table is a guess, unless
         # the file's reading below finds them (its only date column). An empty column fills nothing.
         unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)
+    if not statement and not hinted and selected:
+        statement = paid_out(scored, grain, selected[0])
+        if statement:
+            selected = [STATEMENT_TABLE]
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
@@ -223,6 +232,8 @@ def _proposal(
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     only_date(scored, columns, selected, Evidence)
     only_money(scored, columns, selected[:1], Evidence)
+    if statement:
+        apply_statement(statement, scored, columns, grain, Evidence)
     with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
     guessed = unfilled and not fillable(selected[0], with_values)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing

@@ -1,0 +1,116 @@
+"""An account statement (a bank or card export), read as its owner reads it.
+
+A statement lists the movements of one account: each row money in or out, often beside the balance after it.
+The profile finds a running balance from the rows themselves (balance[i] = balance[i-1] + the row's amount,
+in file order or newest first: `profiling.evidence.balances`); a debit and a credit column never both set,
+with no ledger account column that varies, are the same account's money out and in (`ledger.read_pair`).
+Seen from the account's owner, money out is spending: the rows are expenses, as the corpus reads card and
+bank exports; the balance and the money in are no expense's amount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from canonical.schema import TABLES_BY_NAME
+from mappings.proposer.scoring import Target
+from mappings.proposer.text import normalize_header
+from mappings.proposer.vocabulary import vocabulary
+
+STATEMENT_TABLE = "canonical_expenses"
+MONEY_OUT = 0.92  # the movement a running balance moves by, or the debit side: the expense's amount
+PAID_OUT = 2 / 3  # of a payment amount's values below zero for the rows to be money paid out, not received
+COUNTERPARTY = 0.8  # a name on a statement is the movement's other party
+BOOKED = 0.9  # the statement's only date, or the one before every other: the day of the movement
+
+
+@dataclass
+class Statement:
+    money_out: str  # the signed amount, or the debit side
+    balance: str | None = None
+    money_in: str | None = None
+    negative: bool = False  # read from the sign of one amount
+
+    def reason(self) -> str:
+        if self.negative:
+            return f"'{self.money_out}' is below zero on most rows: money paid out, not received"
+        if self.balance:
+            return f"'{self.balance}' is a running balance that moves by '{self.money_out}' on every row"
+        return f"'{self.money_out}' and '{self.money_in}' are never both set on a row: money out and in of one account"
+
+
+def read_statement(grain: dict, pair: tuple[str, str] | None) -> Statement | None:
+    """The statement reading of a file, or None: from the profile's running balance, else a debit / credit
+    pair that is not a ledger's (`pair`: (debit, credit))."""
+    for found in (grain or {}).get("balances") or []:
+        if "amount" in found:
+            return Statement(money_out=found["amount"], balance=found["balance"])
+        return Statement(money_out=found["debit"], balance=found["balance"], money_in=found["credit"])
+    if pair:
+        return Statement(money_out=pair[0], money_in=pair[1])
+    return None
+
+
+MONEY_IN = ("canonical_payments", "canonical_orders")  # rows of money received: their amounts are positive
+
+
+def paid_out(scored: dict[str, dict], grain: dict, table: str) -> Statement | None:
+    """A payments (or orders) reading whose amount is negative on most rows: money received is positive, so
+    these rows are money leaving the account (a bank export with one signed amount), its owner's spending."""
+    if table not in MONEY_IN:
+        return None
+    target = Target(table, "amount")
+    ranked = sorted(((ev[target].score, name) for name, ev in scored.items() if target in ev), reverse=True)
+    if not ranked:
+        return None
+    name = ranked[0][1]
+    if ((grain or {}).get("negative_share") or {}).get(name, 0) < PAID_OUT:
+        return None
+    return Statement(money_out=name, negative=True)
+
+
+def _movement_date(columns: list[dict], date_order: dict[str, list[str]]) -> str | None:
+    """The statement's only date column, or the one that comes before every other (a purchase before its
+    posting)."""
+    dates = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
+    first = [d for d in dates if set(dates) - {d} <= set(date_order.get(d) or [])]
+    # Dates equal on every row (booked and valued the same day): the leftmost, the booking date.
+    return first[0] if first else None
+
+
+def apply_statement(
+    statement: Statement, scored: dict[str, dict], columns: list[dict], grain: dict, evidence_cls
+) -> None:
+    """Money out is the expense's amount; the balance and the money in are no amount at all; the movement's
+    date is the expense's date, whatever its header says (a bank's "Posted", "Buchungstag") (in place)."""
+    date = _movement_date(columns, (grain or {}).get("date_order") or {})
+    target = Target(STATEMENT_TABLE, "expense_date")
+    if date and not any((ev.get(target) and ev[target].score >= BOOKED) for ev in scored.values()):
+        why = "the statement's only date, or the one before every other: the day of the movement"
+        scored.setdefault(date, {})[target] = evidence_cls(target, BOOKED, why)
+    # A statement's "Account" is its owner's own account (a number, an IBAN), not an expense's ledger account.
+    words = vocabulary().ledger["account_words"]
+    for column in columns:
+        if set(normalize_header(column["name"]).split()) & words:
+            scored[column["name"]] = {}
+    # A person's or company's name on a statement is the other party of the movement: whom the money went to.
+    vendor = Target(STATEMENT_TABLE, "vendor")
+    if not any(vendor in ev and ev[vendor].score >= COUNTERPARTY for ev in scored.values()):
+        named = [
+            (max(e.score for t, e in ev.items() if t.column == "name" and t.table != STATEMENT_TABLE), name)
+            for name, ev in scored.items()
+            if any(t.column == "name" and t.table != STATEMENT_TABLE and e.score >= COUNTERPARTY for t, e in ev.items())
+        ]
+        if len(named) == 1:
+            name = named[0][1]
+            why = "a name on a statement: the other party of the movement, whom the money went to"
+            scored[name][vendor] = evidence_cls(vendor, COUNTERPARTY, why)
+    for name in (statement.balance, statement.money_in):
+        evidence = scored.get(name) or {}
+        for target in list(evidence):
+            if TABLES_BY_NAME[target.table].column(target.column).type == "money":
+                evidence.pop(target)
+    target = Target(STATEMENT_TABLE, "amount")
+    evidence = scored.setdefault(statement.money_out, {})
+    if target not in evidence or evidence[target].score < MONEY_OUT:
+        evidence[target] = evidence_cls(target, MONEY_OUT, f"{statement.reason()}: the money spent")
