@@ -122,6 +122,16 @@ MAX_ARITHMETIC_ROWS = 5000  # rows read for them: a relation that holds row by r
 ARITHMETIC_SHARE = 0.95  # of the rows where all three are set, for "c = a × b" or "c = a + b" to hold
 
 
+def _number_sql(i: int, profile: dict) -> str:
+    """Column c{i} as a DuckDB DOUBLE in its locale (decimal commas when "de"), currency marks dropped; NULL if none."""
+    text = f"c{i}"
+    if profile.get("locale") == "de":
+        text = f"replace(replace({text}, '.', ''), ',', '.')"
+    else:
+        text = f"replace({text}, ',', '')"
+    return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
+
+
 def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
     """Which number columns the others make, row by row: {"products": [[c, a, b]], "sums": [[c, a, b]]} where
     c = a × b (a line total: quantity × unit price) or c = a + b (a total: the net plus its tax), to the cent,
@@ -135,16 +145,8 @@ def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
     if len(numbers) < 3:
         return found
 
-    def value(i: int, profile: dict) -> str:
-        text = f"c{i}"
-        if profile.get("locale") == "de":
-            text = f"replace(replace({text}, '.', ''), ',', '.')"
-        else:
-            text = f"replace({text}, ',', '')"
-        return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
-
     rows = con.execute(
-        f"SELECT {', '.join(value(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
     ).fetchall()
     table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))  # NULL -> nan
     names = [p["name"] for _, p in numbers]
@@ -170,15 +172,6 @@ def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
 
 BALANCE_SHARE = 0.9  # of the steps between rows where a running balance moves by the row's amount
 MIN_BALANCE_STEPS = 2
-
-
-def _number_sql(i: int, profile: dict) -> str:
-    text = f"c{i}"
-    if profile.get("locale") == "de":
-        text = f"replace(replace({text}, '.', ''), ',', '.')"
-    else:
-        text = f"replace({text}, ',', '')"
-    return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
 
 
 def _moves_by(balance: np.ndarray, amount: np.ndarray) -> bool:
