@@ -351,9 +351,10 @@ def employee_picker_options(user: User, scope: RowScope) -> str:
     return options
 
 
-def kept_partial_get(key: str) -> str | None:
-    """A widget partial's HTML kept under `key` (`views.widget_partial`), or None (also when the cache is down)."""
-    return cache_get_many([key]).get(key)
+def kept_partials_get(keys: list[str]) -> dict[str, str]:
+    """Widget partials' HTML kept under these keys (`views.widget_partial`): those found (none when the cache is
+    down)."""
+    return cache_get_many(keys) if keys else {}
 
 
 def kept_partial_set(key: str, html: str, seconds: int) -> None:

@@ -36,8 +36,8 @@ from dashboards.selectors import (
     dashboard_viewing_for_user,
     dashboards_for_user,
     employee_picker_options,
-    kept_partial_get,
     kept_partial_set,
+    kept_partials_get,
     kpi_read_context,
     user_can_ask_questions,
     user_can_change_dashboard,
@@ -114,20 +114,28 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if isinstance(filters, HttpResponse):
         return filters
     query = urlencode(filters.as_query())
-    scope = kpi_read_context(user=request.user, view_names=[]).scope  # cached, as the widgets' reads take it
-    options = employee_picker_options(request.user, scope)  # the rep and team pickers, kept per scope
+    # Scope and freshness of every widget's views, cached, as the widgets' reads take them.
+    context = kpi_read_context(user=request.user, view_names=widget_views(widgets))
+    options = employee_picker_options(request.user, context.scope)  # the rep and team pickers, kept per scope
+    can_change = user_can_change_dashboard(request.user, dashboard)
+    # A widget whose partial someone of the same scope, filters and language drew a moment ago comes in the page
+    # itself: one request instead of one per widget; the others load after the page, as before.
+    filters_key = viewer_filters_key(filters, viewer_format_for(request))
+    keys = {w.pk: _kept_key(dashboard.slug, can_change, _partial_etag(w, context, filters_key)) for w in widgets}
+    kept = kept_partials_get(list(keys.values()))
+    inline = {pk: kept[key] for pk, key in keys.items() if key in kept}
     return render(
         request,
         "dashboards/detail.html",
         {
             "dashboard": dashboard,
-            "widgets": widgets,
+            "widgets": [(w, inline.get(w.pk)) for w in widgets],  # with the partial kept for this reader, if any
             "filters": filters,
             "query": query,
             "rep_options": option_selected(options, filters.rep),
             "team_options": option_selected(options, filters.team),
-            "sees_unassigned": scope.all_rows,  # rows with no rep: only every-row scopes see them
-            "can_change": user_can_change_dashboard(request.user, dashboard),
+            "sees_unassigned": context.scope.all_rows,  # rows with no rep: only every-row scopes see them
+            "can_change": can_change,
             "can_share": user_can_share_dashboard(request.user, dashboard),
             "share_levels": list(SHARE_LEVELS),
             "poll_seconds": min([POLL_SECONDS_MAX, *(int(w.refresh_interval.total_seconds()) for w in widgets)]),
@@ -140,6 +148,22 @@ def viewer_filters_key(filters: DashboardFilters, fmt: ViewerFormat) -> str:
     return f"{urlencode(filters.as_query())}|{fmt.tag}|{fmt.currency}"
 
 
+def _partial_etag(widget: Widget, context, filters_key: str) -> str:
+    """The ETag of a widget's HTMX partial for a reader with this scope and freshness (`kpi_read_context`)."""
+    views = widget_views([widget])
+    return widget_etag(
+        widget,
+        context.freshness[widget.view_name],
+        scope_key=context.scope.cache_key(),
+        filters_key=filters_key,
+        also=tuple(context.freshness[name] for name in views[1:]),
+    )
+
+
+def _kept_key(slug: str, can_change: bool, etag: str) -> str:
+    return f"dashboards:partial:{slug}:{int(can_change)}:{etag}"
+
+
 @login_required
 def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
     """One widget's content (HTMX partial; also a plain page when opened directly), with an ETag."""
@@ -150,17 +174,10 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
         return filters
     # Scope and freshness are read once per request (from the cache when it holds them): the ETag needs them, and so
     # does the read. `using`: the standby, unless this user's own upload is not replayed there yet.
-    views = widget_views([widget])
-    context = kpi_read_context(user=request.user, view_names=views)
+    context = kpi_read_context(user=request.user, view_names=widget_views([widget]))
     scope, freshness, using = context.scope, context.freshness, context.using
     fmt = viewer_format_for(request)
-    etag = widget_etag(
-        widget,
-        freshness[widget.view_name],
-        scope_key=scope.cache_key(),
-        filters_key=viewer_filters_key(filters, fmt),
-        also=tuple(freshness[name] for name in views[1:]),
-    )
+    etag = _partial_etag(widget, context, viewer_filters_key(filters, fmt))
     if not request.htmx:  # the page is another body than the partial at the same URL: another validator
         etag = etag[:-1] + '-page"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
@@ -172,8 +189,8 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     # The partial (not the page: it carries the request's CSP nonce) is the same HTML for everyone whose ETag (data,
     # spec, scope, filters, language) and right to edit are the same; a partial asking for an upload is not kept
     # (whether it offers the upload link is the caller's).
-    kept_key = f"dashboards:partial:{dashboard.slug}:{int(can_change)}:{etag}" if request.htmx else None
-    html = kept_partial_get(kept_key) if kept_key else None
+    kept_key = _kept_key(dashboard.slug, can_change, etag) if request.htmx else None
+    html = kept_partials_get([kept_key]).get(kept_key) if kept_key else None
     if html is not None:
         return _widget_response(HttpResponse(html), etag)
     (data,) = widgets_data_for_user(

@@ -54,6 +54,26 @@ def test_demo_user_sees_sales_overview_drawn_with_their_revenue(
         context.close()
 
 
+def test_the_page_opened_again_comes_with_its_widgets_drawn(browser, live_server, northwind_demo):
+    # The partials drawn on the first visit are kept for this scope: the second visit carries them in the page, draws
+    # their charts at once and asks for no widget.
+    context, page, errors = open_sales_overview(browser, live_server, "buchanan")
+    try:
+        page.wait_for_function("sel => document.querySelectorAll(sel).length > 5", arg=MARKS, timeout=15000)
+        widgets = page.locator("[data-testid=widget]").count()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url) if "/widgets/" in request.url else None)
+        page.reload()
+        assert page.locator("[data-testid=widget][data-inline='1']").count() == widgets
+        revenue = Dashboard.objects.get(slug="sales-overview").widgets.get(title="Revenue")
+        assert page.locator(f"#widget-{revenue.pk} [data-testid=kpi-number]").inner_text() == "$344,581.71"
+        page.wait_for_function("sel => document.querySelectorAll(sel).length > 5", arg=MARKS, timeout=15000)
+        assert page.locator("[data-rendered='1']").count() >= 3
+        assert asked == [] and errors == []
+    finally:
+        context.close()
+
+
 def test_csv_and_png_exports_download(browser, live_server, northwind_demo):
     context, page, errors = open_sales_overview(browser, live_server, "buchanan")
     try:

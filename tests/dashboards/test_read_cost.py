@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from psycopg import pq, sql
 
 from accounts.selectors import user_get_with_access_generation, user_row_scope
@@ -286,3 +287,43 @@ def test_a_table_widget_on_the_page_reads_one_row_more_than_it_draws_and_its_exp
 
     assert partial.count("<tr><td>") == 2 and "First 2 rows; export CSV for all." in partial
     assert len(export.strip().splitlines()) == 1 + 4
+
+
+def test_the_page_carries_the_partials_kept_for_its_reader(
+    client, sales_dashboard, manager, executive, django_capture_on_commit_callbacks
+):
+    # A widget whose partial was drawn a moment ago for the same scope, filters and language comes inside the page
+    # (no request of its own); a reader of another scope, or after new data, gets the placeholder that loads it.
+    from accounts.models import Role
+    from dashboards.models import KpiViewState
+    from dashboards.services.dashboards import dashboard_share
+    from tests.factories import persona
+
+    colleague = persona("manager-too", Role.MANAGER, manager.employee)
+    dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    page_url = f"/dashboards/{sales_dashboard.slug}/"
+    article = f'id="widget-{widget.pk}"'
+
+    def page(user) -> str:
+        client.force_login(user)
+        response = client.get(page_url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return html[html.index(article) : html.index("</article>", html.index(article))]
+
+    assert "hx-get" in page(colleague) and "widget-content" not in page(colleague)  # nothing kept yet
+    client.force_login(manager)
+    partial = client.get(f"{page_url}widgets/{widget.pk}/", HTTP_HX_REQUEST="true")
+    etag = partial["ETag"]
+
+    inline = page(colleague)
+    assert 'data-inline="1"' in inline and "hx-get" not in inline
+    assert f'data-etag="{escape(etag)}"' in inline and "110.00" in inline  # the partial as drawn for the manager
+    other = page(executive)  # another scope: its own partial, not the managers'
+    assert "hx-get" in other and escape(etag) not in other
+    with django_capture_on_commit_callbacks(execute=True):
+        KpiViewState.objects.update_or_create(
+            view_name="test_sales_kpi", defaults={"last_success_at": "2030-01-01T00:00Z"}
+        )
+    assert "hx-get" in page(colleague)  # new data: the kept partial is another ETag's
