@@ -202,7 +202,7 @@ def fee_sums(con, profiles: list[dict]) -> list[dict[str, str]]:
                         continue
                     a, b, c = table[:, x], table[:, y], table[:, z]
                     both = ~(np.isnan(a) | np.isnan(b) | np.isnan(c))
-                    if both.sum() < 3:
+                    if both.sum() < 2:
                         continue
                     holds = (np.abs(a + b - c) <= 0.006 + 1e-9 * np.abs(c)) & both
                     if holds.sum() < ARITHMETIC_SHARE * both.sum():

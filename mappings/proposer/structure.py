@@ -879,7 +879,7 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
     approved, shipped or delivered; an invoice is issued before it is due (in place)."""
     for table in selected:
         spec = TABLES_BY_NAME[table]
-        event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+        event = event_date_column(table)
         if event is None:
             continue
         target = next((t for ev in scored.values() for t in ev if t.table == table and t.column == event.name), None)
@@ -958,11 +958,15 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     name = dated[0]
     evidence = scored.setdefault(name, {})
     target = next((t for t in evidence if t.table == table and t.column == event.name), None)
-    names_nothing = not evidence
+    # A header that names only dates of tables the file does not feed (a payment export's "vencimiento", a due
+    # date's word) names nothing this file has: the only date is still the rows' own.
+    names_nothing = not evidence or (target is None and all(t.table not in selected for t in evidence))
     if names_nothing:
         # A header that names nothing ("datetime": only the values' kind) gives the column to no other fact.
+        elsewhere = sorted({t.key for t in evidence})
+        said = f"names only {', '.join(elsewhere[:2])}, not fed by this file" if elsewhere else "names no fact"
         target = Target(table, event.name)
-        evidence[target] = evidence_cls(target, 0.0, f"header '{name}' names no fact; values are dates")
+        evidence[target] = evidence_cls(target, 0.0, f"header '{name}' {said}; values are dates")
     if target is None or (evidence[target].score < ONLY_DATE_FLOOR and not names_nothing):
         return
     others = [

@@ -205,3 +205,27 @@ def test_a_processor_export_loads_with_auto(tmp_path):
     fed = {f["source_col"]: f"{f['canonical_table']}.{f['canonical_col']}" for f in accepted}
     assert fed["Gross"] == "canonical_payments.amount"
     assert "Net" not in fed and "Balance" not in fed
+
+
+@pytest.mark.django_db
+def test_a_payment_export_s_only_date_is_the_payment_s_whatever_other_table_its_header_names(tmp_path):
+    # PayPal's Spanish download heads its date 'vencimiento' (a due date's word): no invoice in the file.
+    path = tmp_path / "pagos.csv"
+    rows = "".join(f"{d + 12:02d}/03/2025,Cliente {d},EUR,{19.99 + d:.2f},TX{d}A\n" for d in range(1, 7))
+    path.write_text("vencimiento,Nombre,Divisa,Importe del pago,Id. de transacción\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "vencimiento") == {"canonical_payments.payment_date"}
+
+
+@pytest.mark.django_db
+def test_a_payment_s_date_is_the_one_before_its_availability(tmp_path):
+    # A processor's balance change: created, then available days later; the payment happened when created.
+    path = tmp_path / "balance.csv"
+    rows = "".join(
+        f"txn_{d}A9,2020-01-{d:02d} 08:26:{d:02d},2020-01-{d + 4:02d} 00:00:00,usd,{12.5 * d:.2f}\n"
+        for d in range(1, 7)
+    )
+    path.write_text("balance_transaction_id,created_utc,available_on_utc,currency,gross\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "created_utc") == {"canonical_payments.payment_date"}
+    assert by_col["created_utc"][0]["confidence"] >= 0.8
