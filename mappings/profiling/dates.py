@@ -23,6 +23,7 @@ _ISO_MOMENTS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S.%f%z",
     "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f %z",
     "%Y-%m-%d %H:%M:%S %z",
     "%Y-%m-%d %H:%M:%S UTC",
     "%Y-%m-%d %H:%M:%S.%f",

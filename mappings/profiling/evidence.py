@@ -113,10 +113,12 @@ def grain(con, profiles: list[dict]) -> dict:
     document["per_date"] = per_date(con, profiles, document)
     document["arithmetic"] = arithmetic(con, profiles)
     document["balances"] = balances(con, profiles)
+    document["fee_sums"] = fee_sums(con, profiles)
     document["negative_share"] = negative_shares(con, profiles)
     return document
 
 
+SCIENTIFIC_SQL = "[-+]?[0-9]+([.][0-9]+)?[eE][-+]?[0-9]+"
 MAX_NUMBER_COLUMNS = 12  # number columns whose products and sums are checked
 MAX_ARITHMETIC_ROWS = 5000  # rows read for them: a relation that holds row by row shows on any of them
 ARITHMETIC_SHARE = 0.95  # of the rows where all three are set, for "c = a × b" or "c = a + b" to hold
@@ -129,7 +131,10 @@ def _number_sql(i: int, profile: dict) -> str:
         text = f"replace(replace({text}, '.', ''), ',', '.')"
     else:
         text = f"replace({text}, ',', '')"
-    return f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
+    plain = f"try_cast(regexp_replace({text}, '[^0-9.+-]', '', 'g') AS DOUBLE)"
+    # "3.76E+02" (a connector's float) keeps its exponent; any other letter is a mark to drop.
+    scientific = f"regexp_full_match(trim(c{i}), '{SCIENTIFIC_SQL}')"
+    return f"(CASE WHEN {scientific} THEN try_cast(trim(c{i}) AS DOUBLE) ELSE {plain} END)"
 
 
 def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
@@ -167,6 +172,51 @@ def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
                     for kind, holds in (("products", product), ("sums", added)):
                         if holds.sum() >= ARITHMETIC_SHARE * both.sum():
                             found[kind].append([names[z], names[x], names[y]])
+    return found
+
+
+def fee_sums(con, profiles: list[dict]) -> list[dict[str, str]]:
+    """A payment processor's rows: [{"gross": g, "fee": f, "net": n}] where the three add up to the cent on nearly
+    every row, gross = net + fee (or net = gross + fee, a fee written below zero). The fee is the addend with
+    the smaller values (none on a transfer); its sign says which of the other two is the sum.
+    Unlike `arithmetic`, a column unique on every row takes part (the gross of a few payments differs on
+    each) and a zero addend counts; ids (whole numbers that look like keys) do not."""
+    numbers = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and not p.get("id_like")
+    ][:MAX_NUMBER_COLUMNS]
+    if len(numbers) < 3:
+        return []
+    rows = con.execute(
+        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+    ).fetchall()
+    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
+    names = [p["name"] for _, p in numbers]
+    found = []
+    with np.errstate(invalid="ignore", over="ignore"):
+        for x in range(len(numbers)):
+            for y in range(x + 1, len(numbers)):
+                for z in range(len(numbers)):
+                    if z in (x, y):
+                        continue
+                    a, b, c = table[:, x], table[:, y], table[:, z]
+                    both = ~(np.isnan(a) | np.isnan(b) | np.isnan(c))
+                    if both.sum() < 2:
+                        continue
+                    holds = (np.abs(a + b - c) <= 0.006 + 1e-9 * np.abs(c)) & both
+                    if holds.sum() < ARITHMETIC_SHARE * both.sum():
+                        continue
+                    # The fee: the smaller addend (not zero on every row); the other two differ by it.
+                    fee, other = (x, y) if np.abs(a[both]).mean() < np.abs(b[both]).mean() else (y, x)
+                    f = table[both, fee]
+                    if (f == 0).all():
+                        continue
+                    if np.abs(f).mean() >= np.abs(table[both, other]).mean():
+                        continue
+                    negative = (f < 0).sum() > (f > 0).sum()
+                    gross, net = (other, z) if negative else (z, other)
+                    found.append({"gross": names[gross], "fee": names[fee], "net": names[net]})
     return found
 
 

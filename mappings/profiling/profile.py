@@ -42,6 +42,7 @@ _NUMBER = re.compile(
     rf"(?P<pct>%)?\s*{_CURRENCY}?\s*(?P<neg3>[-)])?$"
 )
 _INTEGER = re.compile(r"^[-+]?\d+$")
+_SCIENTIFIC = re.compile(r"^[-+]?\d+(?:\.\d+)?[eE][-+]?\d+$")
 _GROUPING = re.compile(r"[' \u00a0\u202f]")
 _BOOL_PAIRS = (
     ({"true"}, {"false"}),
@@ -74,6 +75,9 @@ class NumberInfo:
 
 def parse_number_text(value: str) -> tuple[float, str | None] | None:
     """(number, locale the text proves or None) for a number written in an export, else None."""
+    if _SCIENTIFIC.match(value.strip()):
+        # A connector's float written by its warehouse ("3.76E+02" = 376): its point is a decimal point.
+        return float(value), "en" if "." in value else None
     match = _NUMBER.match(value.strip())
     if not match:
         return None

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from canonical.schema import TABLES_BY_NAME
+from mappings.proposer.processor import PROCESSOR_TABLE, gross_of
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
     KEY_SUFFIXES,
@@ -129,6 +130,9 @@ def value_verdict(
             column.get("name") in (b.get("amount"), b.get("debit")) for b in grain.get("balances") or []
         ):
             return AGREE, "a running balance moves by it on every row", True
+        # The gross of a processor's gross / fee / net rows: what the payment was, before the fee.
+        if col == "amount" and target.table == PROCESSOR_TABLE and column.get("name") == gross_of(grain):
+            return AGREE, "the gross of a gross / fee / net that add up on every row", True
         if kind == "integer" and column.get("id_like") and column.get("unique"):
             return NEUTRAL, "whole numbers unique on every row: they may number the rows", False
         # The file's only money column, for the amount its table needs: nothing else could be it.

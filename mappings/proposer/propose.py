@@ -31,6 +31,7 @@ from mappings.proposer.assign import (
 )
 from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger, read_pair
+from mappings.proposer.processor import PROCESSOR_TABLE, apply_processor, processor_tables, read_processor
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
     Evidence,
@@ -192,9 +193,11 @@ def _proposal(
     ledger = read_ledger(columns, rows)
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
-    statement = None if ledger else read_statement(grain, read_pair(columns, rows))
+    # A processor's gross / fee / net rows are payments, whatever balance moves by their net.
+    processor = None if ledger else read_processor(grain)
+    statement = None if ledger or processor else read_statement(grain, read_pair(columns, rows))
     # An account statement's rows are its owner's spending, whatever its headers say.
-    hinted = hinted or (STATEMENT_TABLE if statement else None)
+    hinted = hinted or (PROCESSOR_TABLE if processor else None) or (STATEMENT_TABLE if statement else None)
     structure = read_structure(columns, grain, scored)
     unfilled = False
     structural_evidence(scored, structure, Evidence)
@@ -221,6 +224,8 @@ def _proposal(
         statement = paid_out(scored, grain, selected[0])
         if statement:
             selected = [STATEMENT_TABLE]
+    if processor:
+        selected = processor_tables(selected)
     # Keys already loaded say which entity a column refers to, never what the file's rows are.
     keys_already_loaded(scored, known_keys or {}, selected)
     own(structure, columns, grain, selected, scored)
@@ -234,6 +239,8 @@ def _proposal(
     only_money(scored, columns, selected[:1], Evidence)
     if statement:
         apply_statement(statement, scored, columns, grain, Evidence)
+    if processor:
+        apply_processor(processor, scored, columns, grain, Evidence)
     with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
     guessed = unfilled and not fillable(selected[0], with_values)
     # A learned mapping applies where this file goes: "name" once mapped to customers says nothing

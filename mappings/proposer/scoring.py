@@ -262,11 +262,17 @@ def _entity_label(table: str) -> str:
     return table.removeprefix("canonical_").rstrip("s").replace("_", " ")
 
 
+_SCIENTIFIC = re.compile(r"^[-+]?\d+(?:\.\d+)?[eE][-+]?\d+$")
+
+
 def _money_shaped(column: dict) -> bool:
     """Whether most shown values are whole cents (a float's 346924.319999999 counts as 346924.32)."""
     values = [*_top_values(column), *column.get("samples", [])]
     numbers = []
     for text in values:
+        if _SCIENTIFIC.match(text.strip()):
+            numbers.append(float(text))  # a warehouse's float, "2.36E+01": 23.6
+            continue
         cleaned = re.sub(r"[^\d.\-]", "", text.replace(",", "") if column.get("locale") != "de" else text)
         if column.get("locale") == "de":
             cleaned = re.sub(r"[^\d,\-]", "", text).replace(",", ".")

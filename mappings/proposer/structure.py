@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import Target, _money_shaped, writer_index
+from mappings.proposer.scoring import GENERIC_KEYS, Target, _money_shaped, writer_index
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
 
@@ -143,6 +143,7 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
     for name, (table, score, own_id) in entity_of.items():
         if own_id and score >= OWN_ID and s.unique[name]:
             s.row_ids.setdefault(table, name)
+    _own_id_beside_references(s, columns)
     # A row's number is a number or a code; a first unique column of words (Bills, Salary; an address) labels
     # or names the rows: they then have no number, and a later unique column (a postal code) is none either.
     first = next((k for k, ev in keys.items() if ev["unique"] and ev["nonnull"] == rows and k not in s.key_of), None)
@@ -167,6 +168,15 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
         s.tables = [s.grain_table] + [t for t in s.keys if t != s.grain_table]
     _names_of_keys(s, columns, keys, scored)
     return s
+
+
+def _own_id_beside_references(s: Structure, columns) -> None:
+    """A bare "id" unique on every row is the rows' own key: an entity's id beside it ("order_id", unique
+    because each order has one such row) refers to the entity each row belongs to, so it does not say the rows
+    are that entity's (a transaction per order is a payment, not the order)."""
+    own = [c["name"] for c in columns if normalize_header(c["name"]) in GENERIC_KEYS and s.unique.get(c["name"])]
+    if own:
+        s.row_ids = {t: n for t, n in s.row_ids.items() if normalize_header(n) in GENERIC_KEYS}
 
 
 PRODUCTS = "canonical_products"
@@ -507,7 +517,13 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         needed = _only_filler(scored, name, s.grain_table) if holders else None
         if needed is not None:
             s.needed[name] = needed
-        if holders and (_fills_required(scored.get(name, {}), s.grain_table) or needed is not None):
+        if holders and _own_event_date(s, c, columns):
+            s.owner[name] = s.grain_table
+            s.owner_reason[name] = (
+                f"the file's only date: the {row_label(s.grain_table)}'s own date, though constant within "
+                f"'{min(holders)[1]}'"
+            )
+        elif holders and (_fills_required(scored.get(name, {}), s.grain_table) or needed is not None):
             # The row needs it (a line's unit price), even when it is constant per product.
             s.owner[name] = s.grain_table
             row = row_label(s.grain_table)
@@ -530,6 +546,15 @@ def _owners(s: Structure, columns, keys, scored: dict) -> None:
         elif parents:
             s.owner[name] = s.grain_table
             s.owner_reason[name] = f"varies within '{next(iter(parents))}': a {row_label(s.grain_table)} fact"
+
+
+def _own_event_date(s: Structure, column: dict, columns) -> bool:
+    """The file's only date, where the row's own table has a date for its event (a payment's day): it is the
+    row's, even when all rows of one parent share it (an order's payments made the same day)."""
+    if column.get("type") not in ("date", "datetime") or not s.grain_table:
+        return False
+    dates = [c for c in columns if c.get("type") in ("date", "datetime")]
+    return len(dates) == 1 and event_date_column(s.grain_table) is not None
 
 
 MAX_LINES = 200  # line numbers within one order stay below this
@@ -854,7 +879,7 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
     approved, shipped or delivered; an invoice is issued before it is due (in place)."""
     for table in selected:
         spec = TABLES_BY_NAME[table]
-        event = next((c for c in spec.columns if c.required and c.type in ("date", "timestamp")), None)
+        event = event_date_column(table)
         if event is None:
             continue
         target = next((t for ev in scored.values() for t in ev if t.table == table and t.column == event.name), None)
@@ -933,11 +958,15 @@ def only_date(scored: dict[str, dict], columns: list[dict], selected: list[str],
     name = dated[0]
     evidence = scored.setdefault(name, {})
     target = next((t for t in evidence if t.table == table and t.column == event.name), None)
-    names_nothing = not evidence
+    # A header that names only dates of tables the file does not feed (a payment export's "vencimiento", a due
+    # date's word) names nothing this file has: the only date is still the rows' own.
+    names_nothing = not evidence or (target is None and all(t.table not in selected for t in evidence))
     if names_nothing:
         # A header that names nothing ("datetime": only the values' kind) gives the column to no other fact.
+        elsewhere = sorted({t.key for t in evidence})
+        said = f"names only {', '.join(elsewhere[:2])}, not fed by this file" if elsewhere else "names no fact"
         target = Target(table, event.name)
-        evidence[target] = evidence_cls(target, 0.0, f"header '{name}' names no fact; values are dates")
+        evidence[target] = evidence_cls(target, 0.0, f"header '{name}' {said}; values are dates")
     if target is None or (evidence[target].score < ONLY_DATE_FLOOR and not names_nothing):
         return
     others = [

@@ -82,12 +82,15 @@ def _records(rows: list[list], header: list[str], how: dict) -> list[list]:
 
 
 def to_decimal(value, decimal_mark: str = ".") -> Decimal | None:
-    """'$13.50 ' -> 13.50, '($400.00)' -> -400.00, '1,020.00' -> 1020.00, '13,25' (decimal comma) -> 13.25."""
+    """'$13.50 ' -> 13.50, '($400.00)' -> -400.00, '1,020.00' -> 1020.00, '13,25' (decimal comma) -> 13.25,
+    '3.76E+02' -> 376."""
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)):
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     text = str(value).strip()
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?[eE][-+]?\d+", text):  # a connector's '3.76E+02'
+        return Decimal(text)
     negative = text.startswith("(") and text.endswith(")")
     text = re.sub(r"[^\d,.\-]", "", text)
     thousands = "." if decimal_mark == "," else ","
