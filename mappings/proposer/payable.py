@@ -23,7 +23,7 @@ SUPPLIER = {
 }
 PARTY = 0.75  # evidence with which a column names the rows' other party
 AHEAD = 0.03  # ... ahead of every customer reading of it ("Name" alone is anyone's)
-MONEY = 0.75  # evidence with which a column is a document's amount
+MONEY = 0.5  # evidence with which a column may be a document's amount (whole numbers: its header decides)
 # What a document's column is on the expense: its key, its own date, its money.
 EQUIVALENT = {
     "external_id": "external_id",
@@ -59,9 +59,13 @@ def _party(evidence: dict) -> tuple[float, float]:
     return supplier, customer
 
 
-def read_payable(scored: dict[str, dict], columns: list[dict], grain: dict) -> Payable | None:
-    """The payables reading of a file, or None: a column naming a supplier that repeats (distinct values
-    fewer than the rows), no column naming a customer, and a document's amount with values."""
+def read_payable(scored: dict[str, dict], columns: list[dict], grain: dict, totals: dict[str, float]) -> Payable | None:
+    """The payables reading of a file, or None: its columns read best as documents (`totals`: each table's
+    score from the columns alone; the lines of a sale name their product's seller, who is no party to them), a
+    column naming a supplier that repeats (distinct values fewer than the rows), no column naming a customer,
+    and a document's amount with values."""
+    if not totals or max(totals, key=lambda t: totals[t]) not in (*DOCUMENTS, PAYABLE_TABLE):
+        return None
     by_name = {c["name"]: c for c in columns}
     rows = (grain or {}).get("rows") or 0
     suppliers, customers = [], []

@@ -197,7 +197,11 @@ def _proposal(
     # An account statement's rows are its owner's spending, whatever its headers say.
     hinted = hinted or (STATEMENT_TABLE if statement else None)
     # So are documents whose only party is a supplier (bills, payments to vendors), whatever their headers say.
-    payable = None if (ledger or hinted) else read_payable(scored, columns, grain)
+    if not (ledger or hinted):
+        coded = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
+        payable = read_payable(scored, columns, grain, table_scores(scored, [], coded))
+    else:
+        payable = None
     if payable:
         apply_payable(payable, scored, Evidence)
         hinted = PAYABLE_TABLE
