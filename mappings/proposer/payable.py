@@ -52,6 +52,12 @@ def _customer(target: Target) -> bool:
     return target.table == "canonical_customers" or target.column == "customer_id"
 
 
+def _product(target: Target) -> bool:
+    return (target.table == "canonical_products" and target.column in ("external_id", "name")) or (
+        target.column == "product_id"
+    )
+
+
 def _party(evidence: dict) -> tuple[float, float]:
     """(the best supplier reading, the best customer reading) of a column."""
     supplier = max((ev.score for t, ev in evidence.items() if t in SUPPLIER), default=0.0)
@@ -62,24 +68,26 @@ def _party(evidence: dict) -> tuple[float, float]:
 def read_payable(scored: dict[str, dict], columns: list[dict], grain: dict, totals: dict[str, float]) -> Payable | None:
     """The payables reading of a file, or None: its columns read best as documents (`totals`: each table's
     score from the columns alone; the lines of a sale name their product's seller, who is no party to them), a
-    column naming a supplier that repeats (distinct values fewer than the rows), no column naming a customer,
-    and a document's amount with values."""
+    column naming a supplier that repeats (distinct values fewer than the rows), no column naming a customer or
+    a product (whose supplier that may be), and a document's amount with values."""
     if not totals or max(totals, key=lambda t: totals[t]) not in (*DOCUMENTS, PAYABLE_TABLE):
         return None
     by_name = {c["name"]: c for c in columns}
     rows = (grain or {}).get("rows") or 0
-    suppliers, customers = [], []
+    suppliers, others = [], []
     for name, evidence in scored.items():
         column = by_name.get(name) or {}
         if column.get("type") == "empty":
             continue
         supplier, customer = _party(evidence)
-        if supplier >= PARTY and supplier - customer >= AHEAD:
+        product = max((ev.score for t, ev in evidence.items() if _product(t)), default=0.0)
+        if supplier >= PARTY and supplier - max(customer, product) >= AHEAD:
             suppliers.append(name)
-        elif customer >= PARTY and customer - supplier >= AHEAD:
-            customers.append(name)
+        elif max(customer, product) >= PARTY and max(customer, product) - supplier >= AHEAD:
+            # A customer makes the rows sales; a product's supplier may be the product's, not the document's.
+            others.append(name)
     repeating = [n for n in suppliers if 0 < (by_name[n].get("distinct") or 0) < rows]
-    if not repeating or customers:
+    if not repeating or others:
         return None
     money = sorted(
         (

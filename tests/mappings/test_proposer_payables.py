@@ -88,3 +88,17 @@ def test_the_lines_of_a_sale_name_their_seller_and_stay_sale_lines(tmp_path):
     path.write_text("order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n" + rows)
     _, _, by_col = propose_by_column(path)
     assert not any(t.startswith("canonical_expenses") for c in by_col for t in _targets(by_col, c))
+
+
+@pytest.mark.django_db
+def test_sales_naming_the_product_s_supplier_are_no_spending(tmp_path):
+    # The supplier beside a product is the product's: the rows are what the business sold.
+    path = tmp_path / "sales.csv"
+    products = ["Chai", "Chang", "Aniseed Syrup", "Tofu", "Konbu"]
+    rows = "".join(
+        f"{10248 + i},2024-03-{i % 28 + 1:02d},{products[i % 5]},{VENDORS[i % 5]},{14 + i * 2.35:.2f}\n"
+        for i in range(20)
+    )
+    path.write_text("Order ID,Order Date,Product Name,Supplier,Amount\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert not any(t.startswith("canonical_expenses") for c in by_col for t in _targets(by_col, c))
