@@ -31,6 +31,7 @@ from mappings.proposer.assign import (
 )
 from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger, read_pair
+from mappings.proposer.payable import PAYABLE_TABLE, apply_payable, read_payable
 from mappings.proposer.processor import PROCESSOR_TABLE, apply_processor, processor_tables, read_processor
 from mappings.proposer.scoring import (
     GENERIC_KEYS,
@@ -198,6 +199,15 @@ def _proposal(
     statement = None if ledger or processor else read_statement(grain, read_pair(columns, rows))
     # An account statement's rows are its owner's spending, whatever its headers say.
     hinted = hinted or (PROCESSOR_TABLE if processor else None) or (STATEMENT_TABLE if statement else None)
+    # So are documents whose only party is a supplier (bills, payments to vendors), whatever their headers say.
+    if not (ledger or hinted):
+        coded = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
+        payable = read_payable(scored, columns, grain, table_scores(scored, [], coded))
+    else:
+        payable = None
+    if payable:
+        apply_payable(payable, scored, Evidence)
+        hinted = PAYABLE_TABLE
     structure = read_structure(columns, grain, scored)
     unfilled = False
     structural_evidence(scored, structure, Evidence)
