@@ -81,6 +81,11 @@ def settle_dates(con, profiles: list[dict], locale: str | None = None) -> None:
             _date_bounds(con, profile, index[name])
 
 
+def _day(i: int, pa: dict, pb: dict) -> str:
+    """d{i}, cut to its day when either column of the pair holds days only."""
+    return f"d{i}::DATE" if "date" in (pa["type"], pb["type"]) else f"d{i}"
+
+
 def date_order(con, profiles: list[dict]) -> dict[str, list[str]]:
     """For each date column, the other date columns it is not after (on all but a few rows where both
     are set): {"Order Date": ["Ship Date"]}. The proposer reads the event's own date from it."""
@@ -92,9 +97,11 @@ def date_order(con, profiles: list[dict]) -> dict[str, list[str]]:
     values = ", ".join(f"try_strptime(c{i}, ?)::TIMESTAMP AS d{i}" for i, _ in dates)
     params = [p["format"] for _, p in dates]
     pairs = [(a, b) for a in dates for b in dates if a[0] != b[0]]
+    # A date beside a timestamp is compared by day: a booking on the day of a 09:15 payment is not before it.
     counts = ", ".join(
-        f"count(*) FILTER (WHERE d{a} > d{b}), count(*) FILTER (WHERE d{a} IS NOT NULL AND d{b} IS NOT NULL)"
-        for (a, _), (b, _) in pairs
+        f"count(*) FILTER (WHERE {_day(a, pa, pb)} > {_day(b, pa, pb)}), "
+        f"count(*) FILTER (WHERE d{a} IS NOT NULL AND d{b} IS NOT NULL)"
+        for (a, pa), (b, pb) in pairs
     )
     row = con.execute(f"SELECT {counts} FROM (SELECT {values} FROM sg)", params).fetchone()
     before: dict[str, list[str]] = {}

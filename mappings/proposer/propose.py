@@ -42,7 +42,7 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_statement
+from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_marked, read_statement
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -192,7 +192,7 @@ def _proposal(
     ledger = read_ledger(columns, rows)
     if ledger:
         apply_ledger(ledger, scored, grain, Evidence)
-    statement = None if ledger else read_statement(grain, read_pair(columns, rows))
+    statement = None if ledger else read_statement(grain, read_pair(columns, rows)) or read_marked(columns)
     # An account statement's rows are its owner's spending, whatever its headers say.
     hinted = hinted or (STATEMENT_TABLE if statement else None)
     structure = read_structure(columns, grain, scored)

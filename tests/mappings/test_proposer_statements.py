@@ -124,3 +124,69 @@ def test_an_id_in_the_millions_beside_a_rate_is_no_running_balance(tmp_path):
     )
     profile = profile_file(path=path, dialect={"delimiter": ","})
     assert profile["grain"]["balances"] == []
+
+
+# statements18b: a bank's direction column. Knab-shaped: an unsigned amount with a decimal comma beside a column
+# of two values, D (money out) and C (money in); three dates (transaction, value, booking); one currency.
+MARKED = (
+    "Rekeningnummer;Transactiedatum;Valutacode;CreditDebet;Bedrag;Tegenrekeninghouder;Valutadatum;Boekdatum\n"
+    + "".join(
+        f"NL99KNAB9999999999;{d:02d}-06-2019;EUR;{'D' if d % 3 else 'C'};{d * 37},{d % 10}5;PARTY {d % 4};"
+        f"{d + 1:02d}-06-2019;{d + 1:02d}-06-2019\n"
+        for d in range(1, 13)
+    )
+)
+
+
+@pytest.mark.django_db
+def test_an_unsigned_amount_beside_a_debit_credit_marker_is_a_statement(tmp_path):
+    # Without the marker reading the amount went to payments ("Bedrag" resembles "Betrag") and no date was mapped.
+    path = tmp_path / "knab.csv"
+    path.write_text(MARKED)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Bedrag") == {"canonical_expenses.amount"}
+    assert "'CreditDebet' marks every row 'D' (out) or 'C' (in)" in by_col["Bedrag"][0]["reason"]
+    assert _targets(by_col, "CreditDebet") == set()
+    assert _targets(by_col, "Transactiedatum") == {"canonical_expenses.expense_date"}
+    # One currency code on every row, whatever its header ('valuta' is also a value date's word).
+    assert _targets(by_col, "Valutacode") == {"canonical_expenses.currency"}
+
+
+@pytest.mark.django_db
+def test_two_values_that_mark_no_direction_make_no_statement(tmp_path):
+    path = tmp_path / "knab.csv"
+    path.write_text(MARKED.replace(";D;", ";Y;").replace(";C;", ";N;"))
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Bedrag") != {"canonical_expenses.amount"}
+
+
+def test_a_booking_day_is_not_after_the_payment_s_time_on_that_day(tmp_path):
+    # OTP-shaped: the transaction's timestamp, then its booking date (empty while pending).
+    path = tmp_path / "otp.csv"
+    path.write_text(
+        "Tranzakció időpontja,Könyvelés dátuma,Összeg\n"
+        + "".join(f"2024-01-{d:02d} {8 + d % 9:02d}:15:00,2024-01-{d:02d},-{d * 990}\n" for d in range(1, 10))
+        + "2024-01-20 00:00:00,,-999\n"
+    )
+    profile = profile_file(path=path, dialect={"delimiter": ","})
+    order = profile["grain"]["date_order"]
+    assert "Könyvelés dátuma" in order["Tranzakció időpontja"]
+    assert "Tranzakció időpontja" in order["Könyvelés dátuma"]
+
+
+REVOLUT = (
+    "Type,Product,Started Date,Description,Amount,Currency\n"
+    + "".join(f"CARD_PAYMENT,Current,2022-01-{d:02d} 12:16:54,Shop {d},-{d * 3}.{d:02d},EUR\n" for d in range(1, 9))
+    + "TOPUP,Current,2022-01-20 08:11:42,Top-Up by *1234,500.00,EUR\n"
+)
+
+
+@pytest.mark.django_db
+def test_one_value_on_every_row_is_not_the_other_party_of_the_movements(tmp_path):
+    # "Product" (always 'Current') reads as a name; it was the vendor, leaving the merchants unmapped.
+    path = tmp_path / "revolut.csv"
+    path.write_text(REVOLUT)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Amount") == {"canonical_expenses.amount"}
+    assert _targets(by_col, "Product") == set()
+    assert _targets(by_col, "Description") == {"canonical_expenses.vendor"}
