@@ -212,6 +212,7 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
         return []
     table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
     names = [p["name"] for _, p in numbers]
+    markers = _two_valued(con, profiles)
     found: list[dict[str, str]] = []
     with np.errstate(invalid="ignore", over="ignore"):
         for z in range(len(numbers)):
@@ -222,6 +223,10 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
             single = next((x for x in others if _moves_by(b, table[:, x])), None)
             if single is not None:
                 found.append({"balance": names[z], "amount": names[single]})
+                continue
+            signed = _marked_move(b, [(names[x], table[:, x]) for x in others], markers)
+            if signed:
+                found.append({"balance": names[z], **signed})
                 continue
             for x in others:
                 for y in others:
@@ -236,6 +241,42 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
                     continue
                 break
     return found
+
+
+MAX_MARKERS = 4  # two-valued columns tried as the direction of an unsigned amount
+
+
+def _two_valued(con, profiles: list[dict]) -> list[tuple[str, np.ndarray]]:
+    """[(name, values)] of the columns set on every row with exactly two values (D / C, Af / Bij, Uscita /
+    Entrata), in the rows' order: each may say whether a row's unsigned amount left or entered the account."""
+    picked = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("category", "identifier", "text") and p.get("distinct") == 2 and not p.get("nulls")
+    ][:MAX_MARKERS]
+    if not picked:
+        return []
+    rows = con.execute(f"SELECT {', '.join(f'c{i}' for i, _ in picked)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}").fetchall()
+    return [(p["name"], np.array([r[n] for r in rows], dtype=object)) for n, (_, p) in enumerate(picked)]
+
+
+def _marked_move(
+    balance: np.ndarray, amounts: list[tuple[str, np.ndarray]], markers: list[tuple[str, np.ndarray]]
+) -> dict[str, str] | None:
+    """{"amount", "marker", "out", "in"}: an amount never below zero whose sign, flipped on the rows of one of a
+    two-valued column's values, makes the balance move by it: that column is the direction, that value money out."""
+    for name, amount in amounts:
+        if np.nanmin(amount, initial=0.0) < 0 or np.isnan(amount).all():
+            continue
+        for marker, values in markers:
+            if len(values) != len(amount):
+                continue
+            for out in sorted({str(v) for v in values}):
+                sign = np.where(values.astype(str) == out, -1.0, 1.0)
+                if _moves_by(balance, amount * sign):
+                    into = next(str(v) for v in values if str(v) != out)
+                    return {"amount": name, "marker": marker, "out": out, "in": into}
+    return None
 
 
 def negative_shares(con, profiles: list[dict]) -> dict[str, float]:

@@ -37,6 +37,12 @@ class Statement:
     marks: tuple[str, str] = ("", "")  # its two values: (money out, money in)
 
     def reason(self) -> str:
+        if self.marker and self.balance:
+            out, into = self.marks
+            return (
+                f"'{self.balance}' is a running balance that moves by '{self.money_out}' taken out on the rows "
+                f"'{self.marker}' marks '{out}' and put in on those marked '{into}'"
+            )
         if self.marker:
             out, into = self.marks
             return (
@@ -54,6 +60,13 @@ def read_statement(grain: dict, pair: tuple[str, str] | None) -> Statement | Non
     """The statement reading of a file, or None: from the profile's running balance, else a debit / credit
     pair that is not a ledger's (`pair`: (debit, credit))."""
     for found in (grain or {}).get("balances") or []:
+        if "marker" in found:
+            return Statement(
+                money_out=found["amount"],
+                balance=found["balance"],
+                marker=found["marker"],
+                marks=(found["out"], found["in"]),
+            )
         if "amount" in found:
             return Statement(money_out=found["amount"], balance=found["balance"])
         return Statement(money_out=found["debit"], balance=found["balance"], money_in=found["credit"])

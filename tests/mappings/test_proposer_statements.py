@@ -190,3 +190,37 @@ def test_one_value_on_every_row_is_not_the_other_party_of_the_movements(tmp_path
     assert _targets(by_col, "Amount") == {"canonical_expenses.amount"}
     assert _targets(by_col, "Product") == set()
     assert _targets(by_col, "Description") == {"canonical_expenses.vendor"}
+
+
+def _signed_by_word() -> str:
+    # Italian-shaped: an unsigned amount, a direction in words no list holds ('Uscita' out, 'Entrata' in), and
+    # the balance after each row; decimal commas, semicolons.
+    balance, rows = 1500.0, []
+    for day, (amount, out) in enumerate(MOVES_IT, start=1):
+        balance += -amount if out else amount
+        rows.append(f"{day:02d}/03/2024;NEGOZIO {day};{amount:.2f};{'Uscita' if out else 'Entrata'};{balance:.2f}")
+    return "Data;Descrizione;Importo;Segno;Saldo\n" + "\n".join(r.replace(".", ",") for r in rows) + "\n"
+
+
+MOVES_IT = [(42.5, True), (1200.0, False), (13.9, True), (75.0, True), (9.99, True), (300.0, False), (61.2, True)]
+
+
+def test_a_two_valued_column_that_makes_the_balance_add_up_is_the_direction(tmp_path):
+    path = tmp_path / "movimenti.csv"
+    path.write_text(_signed_by_word())
+    profile = profile_file(path=path, dialect={"delimiter": ";"})
+    assert profile["grain"]["balances"] == [
+        {"balance": "Saldo", "amount": "Importo", "marker": "Segno", "out": "Uscita", "in": "Entrata"}
+    ]
+
+
+@pytest.mark.django_db
+def test_an_amount_signed_by_a_marker_that_the_balance_confirms_is_spending(tmp_path):
+    path = tmp_path / "movimenti.csv"
+    path.write_text(_signed_by_word())
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Importo") == {"canonical_expenses.amount"}
+    assert "taken out on the rows 'Segno' marks 'Uscita'" in by_col["Importo"][0]["reason"]
+    assert _targets(by_col, "Saldo") == set()
+    assert _targets(by_col, "Segno") == set()
+    assert _targets(by_col, "Data") == {"canonical_expenses.expense_date"}
