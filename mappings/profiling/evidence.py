@@ -266,7 +266,8 @@ def _marked_move(
     """{"amount", "marker", "out", "in"}: an amount never below zero whose sign, flipped on the rows of one of a
     two-valued column's values, makes the balance move by it: that column is the direction, that value money out."""
     for name, amount in amounts:
-        if np.nanmin(amount, initial=0.0) < 0 or np.isnan(amount).all():
+        # A constant 1 signed by a line's two products "moves" a line number 1, 2, 1, 2: amounts must differ.
+        if np.nanmin(amount, initial=0.0) < 0 or len(set(amount[~np.isnan(amount)])) < 2:
             continue
         for marker, values in markers:
             if len(values) != len(amount):

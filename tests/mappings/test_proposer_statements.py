@@ -224,3 +224,14 @@ def test_an_amount_signed_by_a_marker_that_the_balance_confirms_is_spending(tmp_
     assert _targets(by_col, "Saldo") == set()
     assert _targets(by_col, "Segno") == set()
     assert _targets(by_col, "Data") == {"canonical_expenses.expense_date"}
+
+
+def test_a_constant_quantity_signed_by_two_products_moves_no_line_number(tmp_path):
+    # Line 1, 2, 1, 2 "moves" by a quantity of 1 taken out on P0's rows and put in on P1's: no statement.
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "order,line,product,qty,price\n"
+        + "".join(f"O{i},{j + 1},P{j},1,{5 + j}.00\n" for i in range(12) for j in range(2))
+    )
+    profile = profile_file(path=path, dialect={"delimiter": ","})
+    assert profile["grain"]["balances"] == []
