@@ -32,8 +32,13 @@ def clean_view(con, columns: list[str], null_tokens) -> None:
     )
 
 
-def date_choice(con, index: int) -> DateChoice | None:
-    """The date format column `index` is written in, from all its sampled values (profiling.dates)."""
+def date_choice(con, index: int, without: list[str] | None = None) -> DateChoice | None:
+    """The date format column `index` is written in, from all its sampled values (profiling.dates); the values
+    `without` (a pending row's "Pending") read as no date."""
+    if without:
+        return column_date_evidence(
+            con, "sg", f"(CASE WHEN list_contains($1, c{index}) THEN NULL ELSE c{index} END)", [without]
+        )
     return column_date_evidence(con, "sg", f"c{index}")
 
 

@@ -235,3 +235,22 @@ def test_a_constant_quantity_signed_by_two_products_moves_no_line_number(tmp_pat
     )
     profile = profile_file(path=path, dialect={"delimiter": ","})
     assert profile["grain"]["balances"] == []
+
+
+# A card export, newest first: the two unposted rows say "Pending" where the date goes; amounts carry a '£'.
+PENDING = "Date,Description,Amount\nPending,AMAZON,-£12.50\nPending,TESCO,-£3.10\n" + "".join(
+    f"{d:02d}/03/2024,SHOP {d},-£{d * 3}.{d:02d}\n" for d in range(28, 12, -1)
+)
+
+
+@pytest.mark.django_db
+def test_a_word_among_dates_is_a_pending_row_not_a_reason_to_drop_the_dates(tmp_path):
+    # Without the rule, 'Pending' made the column an identifier and the statement had no date at all.
+    path = tmp_path / "card.csv"
+    path.write_text(PENDING)
+    profile, _, by_col = propose_by_column(path)
+    date = next(c for c in profile["columns"] if c["name"] == "Date")
+    assert date["type"] == "date" and "Pending" in date["null_tokens"]
+    assert _targets(by_col, "Date") == {"canonical_expenses.expense_date"}
+    assert {"op": "map_values", "map": {"Pending": None}} in by_col["Date"][0]["transform"]
+    assert _targets(by_col, "Amount") == {"canonical_expenses.amount"}
