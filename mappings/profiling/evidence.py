@@ -32,8 +32,13 @@ def clean_view(con, columns: list[str], null_tokens) -> None:
     )
 
 
-def date_choice(con, index: int) -> DateChoice | None:
-    """The date format column `index` is written in, from all its sampled values (profiling.dates)."""
+def date_choice(con, index: int, without: list[str] | None = None) -> DateChoice | None:
+    """The date format column `index` is written in, from all its sampled values (profiling.dates); the values
+    `without` (a pending row's "Pending") read as no date."""
+    if without:
+        return column_date_evidence(
+            con, "sg", f"(CASE WHEN list_contains($1, c{index}) THEN NULL ELSE c{index} END)", [without]
+        )
     return column_date_evidence(con, "sg", f"c{index}")
 
 
@@ -81,6 +86,11 @@ def settle_dates(con, profiles: list[dict], locale: str | None = None) -> None:
             _date_bounds(con, profile, index[name])
 
 
+def _day(i: int, pa: dict, pb: dict) -> str:
+    """d{i}, cut to its day when either column of the pair holds days only."""
+    return f"d{i}::DATE" if "date" in (pa["type"], pb["type"]) else f"d{i}"
+
+
 def date_order(con, profiles: list[dict]) -> dict[str, list[str]]:
     """For each date column, the other date columns it is not after (on all but a few rows where both
     are set): {"Order Date": ["Ship Date"]}. The proposer reads the event's own date from it."""
@@ -92,9 +102,11 @@ def date_order(con, profiles: list[dict]) -> dict[str, list[str]]:
     values = ", ".join(f"try_strptime(c{i}, ?)::TIMESTAMP AS d{i}" for i, _ in dates)
     params = [p["format"] for _, p in dates]
     pairs = [(a, b) for a in dates for b in dates if a[0] != b[0]]
+    # A date beside a timestamp is compared by day: a booking on the day of a 09:15 payment is not before it.
     counts = ", ".join(
-        f"count(*) FILTER (WHERE d{a} > d{b}), count(*) FILTER (WHERE d{a} IS NOT NULL AND d{b} IS NOT NULL)"
-        for (a, _), (b, _) in pairs
+        f"count(*) FILTER (WHERE {_day(a, pa, pb)} > {_day(b, pa, pb)}), "
+        f"count(*) FILTER (WHERE d{a} IS NOT NULL AND d{b} IS NOT NULL)"
+        for (a, pa), (b, pb) in pairs
     )
     row = con.execute(f"SELECT {counts} FROM (SELECT {values} FROM sg)", params).fetchone()
     before: dict[str, list[str]] = {}
@@ -255,6 +267,7 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
         return []
     table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
     names = [p["name"] for _, p in numbers]
+    markers = _two_valued(con, profiles)
     found: list[dict[str, str]] = []
     with np.errstate(invalid="ignore", over="ignore"):
         for z in range(len(numbers)):
@@ -265,6 +278,10 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
             single = next((x for x in others if _moves_by(b, table[:, x])), None)
             if single is not None:
                 found.append({"balance": names[z], "amount": names[single]})
+                continue
+            signed = _marked_move(b, [(names[x], table[:, x]) for x in others], markers)
+            if signed:
+                found.append({"balance": names[z], **signed})
                 continue
             for x in others:
                 for y in others:
@@ -279,6 +296,43 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
                     continue
                 break
     return found
+
+
+MAX_MARKERS = 4  # two-valued columns tried as the direction of an unsigned amount
+
+
+def _two_valued(con, profiles: list[dict]) -> list[tuple[str, np.ndarray]]:
+    """[(name, values)] of the columns set on every row with exactly two values (D / C, Af / Bij, Uscita /
+    Entrata), in the rows' order: each may say whether a row's unsigned amount left or entered the account."""
+    picked = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("category", "identifier", "text") and p.get("distinct") == 2 and not p.get("nulls")
+    ][:MAX_MARKERS]
+    if not picked:
+        return []
+    rows = con.execute(f"SELECT {', '.join(f'c{i}' for i, _ in picked)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}").fetchall()
+    return [(p["name"], np.array([r[n] for r in rows], dtype=object)) for n, (_, p) in enumerate(picked)]
+
+
+def _marked_move(
+    balance: np.ndarray, amounts: list[tuple[str, np.ndarray]], markers: list[tuple[str, np.ndarray]]
+) -> dict[str, str] | None:
+    """{"amount", "marker", "out", "in"}: an amount never below zero whose sign, flipped on the rows of one of a
+    two-valued column's values, makes the balance move by it: that column is the direction, that value money out."""
+    for name, amount in amounts:
+        # A constant 1 signed by a line's two products "moves" a line number 1, 2, 1, 2: amounts must differ.
+        if np.nanmin(amount, initial=0.0) < 0 or len(set(amount[~np.isnan(amount)])) < 2:
+            continue
+        for marker, values in markers:
+            if len(values) != len(amount):
+                continue
+            for out in sorted({str(v) for v in values}):
+                sign = np.where(values.astype(str) == out, -1.0, 1.0)
+                if _moves_by(balance, amount * sign):
+                    into = next(str(v) for v in values if str(v) != out)
+                    return {"amount": name, "marker": marker, "out": out, "in": into}
+    return None
 
 
 def negative_shares(con, profiles: list[dict]) -> dict[str, float]:

@@ -277,6 +277,33 @@ def _spread(values: list[str], n: int) -> list[str]:
     return [values[int(i * step)] for i in range(n)]
 
 
+MAX_PLACEHOLDERS = 2  # distinct words without a digit that a date column may hold for "no date yet"
+MIN_DATES = 5  # distinct dates beside them for the column to be read as dates at all
+
+
+def _date_placeholders(values: list[str]) -> list[str]:
+    """The one or two words without a digit among a column's dates ("Pending" on a card's unposted rows):
+    a date is written with digits, so such a word stands for a date not there yet."""
+    words = [v for v in values if not any(ch.isdigit() for ch in v)]
+    if 0 < len(words) <= MAX_PLACEHOLDERS and len(values) - len(words) >= MIN_DATES:
+        return words
+    return []
+
+
+def _placeholders_are_empty(profile: dict, words: list[str], nonnull: int) -> None:
+    """The placeholder words count as empty cells: null tokens the mapping turns into no date."""
+    counts = {t["value"]: t["count"] for t in profile["top"]}
+    empty = sum(counts.get(w, 0) for w in words)
+    rows = nonnull + profile["nulls"]
+    profile["null_tokens"] = [*profile["null_tokens"], *words]
+    profile["nulls"] += empty
+    profile["null_share"] = round(profile["nulls"] / rows, 4) if rows else 0.0
+    profile["distinct"] -= len(words)
+    profile["top"] = [t for t in profile["top"] if t["value"] not in words]
+    shown = ", ".join(f"'{w}'" for w in words)
+    profile["notes"].append(f"{shown} on {empty} rows is no date (a date is written with digits): read as empty")
+
+
 def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int, index: int) -> None:
     """Fill type, format/locale/vocabulary, min/max and id_like from the distinct values."""
     distinct = profile["distinct"]
@@ -285,13 +312,18 @@ def _infer_type(con, profile: dict, column: str, values: list[str], nonnull: int
         profile.update(type="boolean", true_values=booleans[0], false_values=booleans[1])
         return
     if looks_like_dates(values):
-        choice = evidence.date_choice(con, index)
+        words = _date_placeholders(values)
+        choice = evidence.date_choice(con, index, words)
         if (
             choice
             and not choice.implausible
-            and not (choice.format == "%Y%m%d" and not all(v.startswith(("19", "20")) for v in values))
+            and not (
+                choice.format == "%Y%m%d" and not all(v.startswith(("19", "20")) for v in values if v not in words)
+            )
         ):
             evidence.date_profile(con, profile, index, choice)
+            if words:
+                _placeholders_are_empty(profile, words, nonnull)
             return
     whole = _whole_numbers(values)
     if whole is not None:

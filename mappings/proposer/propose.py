@@ -44,7 +44,7 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_statement
+from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_marked, read_statement
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -196,7 +196,7 @@ def _proposal(
         apply_ledger(ledger, scored, grain, Evidence)
     # A processor's gross / fee / net rows are payments, whatever balance moves by their net.
     processor = None if ledger else read_processor(grain)
-    statement = None if ledger or processor else read_statement(grain, read_pair(columns, rows))
+    statement = None if ledger or processor else read_statement(grain, read_pair(columns, rows)) or read_marked(columns)
     # An account statement's rows are its owner's spending, whatever its headers say.
     hinted = hinted or (PROCESSOR_TABLE if processor else None) or (STATEMENT_TABLE if statement else None)
     # So are documents whose only party is a supplier (bills, payments to vendors), whatever their headers say.

@@ -3,13 +3,15 @@
 A statement lists the movements of one account: each row money in or out, often beside the balance after it.
 The profile finds a running balance from the rows themselves (balance[i] = balance[i-1] + the row's amount,
 in file order or newest first: `profiling.evidence.balances`); a debit and a credit column never both set,
-with no ledger account column that varies, are the same account's money out and in (`ledger.read_pair`).
+with no ledger account column that varies, are the same account's money out and in (`ledger.read_pair`); an
+unsigned amount beside a column of two values, one marking money out and the other money in (D / C), is too.
 Seen from the account's owner, money out is spending: the rows are expenses, as the corpus reads card and
 bank exports; the balance and the money in are no expense's amount.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from canonical.schema import TABLES_BY_NAME
@@ -22,6 +24,7 @@ MONEY_OUT = 0.92  # the movement a running balance moves by, or the debit side: 
 PAID_OUT = 2 / 3  # of a payment amount's values below zero for the rows to be money paid out, not received
 COUNTERPARTY = 0.8  # a name on a statement is the movement's other party
 BOOKED = 0.9  # the statement's only date, or the one before every other: the day of the movement
+CURRENCY = 0.9  # three capitals on every row, known currencies among them: the movement's currency
 
 
 @dataclass
@@ -30,8 +33,22 @@ class Statement:
     balance: str | None = None
     money_in: str | None = None
     negative: bool = False  # read from the sign of one amount
+    marker: str | None = None  # the column saying whether each row's unsigned amount left or entered the account
+    marks: tuple[str, str] = ("", "")  # its two values: (money out, money in)
 
     def reason(self) -> str:
+        if self.marker and self.balance:
+            out, into = self.marks
+            return (
+                f"'{self.balance}' is a running balance that moves by '{self.money_out}' taken out on the rows "
+                f"'{self.marker}' marks '{out}' and put in on those marked '{into}'"
+            )
+        if self.marker:
+            out, into = self.marks
+            return (
+                f"'{self.marker}' marks every row '{out}' (out) or '{into}' (in) and '{self.money_out}' is never "
+                "below zero: money out and in of one account"
+            )
         if self.negative:
             return f"'{self.money_out}' is below zero on most rows: money paid out, not received"
         if self.balance:
@@ -43,11 +60,50 @@ def read_statement(grain: dict, pair: tuple[str, str] | None) -> Statement | Non
     """The statement reading of a file, or None: from the profile's running balance, else a debit / credit
     pair that is not a ledger's (`pair`: (debit, credit))."""
     for found in (grain or {}).get("balances") or []:
+        if "marker" in found:
+            return Statement(
+                money_out=found["amount"],
+                balance=found["balance"],
+                marker=found["marker"],
+                marks=(found["out"], found["in"]),
+            )
         if "amount" in found:
             return Statement(money_out=found["amount"], balance=found["balance"])
         return Statement(money_out=found["debit"], balance=found["balance"], money_in=found["credit"])
     if pair:
         return Statement(money_out=pair[0], money_in=pair[1])
+    return None
+
+
+def _marks(column: dict) -> tuple[str, str] | None:
+    """(money out, money in): a column's two values when one marks a debit and the other a credit."""
+    if column.get("distinct") != 2 or len(column.get("top") or []) != 2:
+        return None
+    words = vocabulary().ledger
+    values = [str(t["value"]).strip() for t in column["top"]]
+    out = [v for v in values if v.lower().rstrip(".") in words["debit_marks"]]
+    into = [v for v in values if v.lower().rstrip(".") in words["credit_marks"]]
+    return (out[0], into[0]) if len(out) == 1 and len(into) == 1 and out != into else None
+
+
+def read_marked(columns: list[dict]) -> Statement | None:
+    """The statement reading of a file whose one amount is never below zero while a column beside it, set on the
+    same rows, holds two values marking money out and money in (Knab's D / C, Swedbank's D / K): the direction
+    is in the marker, not in the amount's sign."""
+    for marker in columns:
+        marks = _marks(marker)
+        if not marks:
+            continue
+        unsigned = [
+            c
+            for c in columns
+            if c.get("type") == "decimal"
+            and c.get("min") is not None
+            and float(c["min"]) >= 0
+            and (c.get("null_share") or 0) <= (marker.get("null_share") or 0) + 0.01
+        ]
+        if len(unsigned) == 1:
+            return Statement(money_out=unsigned[0]["name"], marker=marker["name"], marks=marks)
     return None
 
 
@@ -78,6 +134,27 @@ def _movement_date(columns: list[dict], date_order: dict[str, list[str]]) -> str
     return first[0] if first else None
 
 
+def _currency(scored: dict[str, dict], columns: list[dict], evidence_cls) -> None:
+    """The one column whose values are all three capitals, known currency codes among them (EUR, HUF; an old
+    LTL beside EUR), is the currency the account's movements are in, whatever its header ("Valutacode")."""
+    target = Target(STATEMENT_TABLE, "currency")
+    if any(target in ev and ev[target].score >= CURRENCY for ev in scored.values()):
+        return
+    known = vocabulary().currency_codes
+    coded = [
+        c["name"]
+        for c in columns
+        if c.get("type") in ("category", "identifier", "text")
+        and (values := [str(t["value"]).strip() for t in c.get("top") or []])
+        and len(values) >= (c.get("distinct") or 0)
+        and all(re.fullmatch(r"[A-Z]{3}", v) for v in values)
+        and any(v.lower() in known for v in values)
+    ]
+    if len(coded) == 1:
+        why = "values are currency codes: the currency of the account's movements"
+        scored.setdefault(coded[0], {})[target] = evidence_cls(target, CURRENCY, why)
+
+
 def apply_statement(
     statement: Statement, scored: dict[str, dict], columns: list[dict], grain: dict, evidence_cls
 ) -> None:
@@ -95,16 +172,24 @@ def apply_statement(
             scored[column["name"]] = {}
     # A person's or company's name on a statement is the other party of the movement: whom the money went to.
     vendor = Target(STATEMENT_TABLE, "vendor")
+    # One value on every row ("Current") names the account or its product, never the other party of each movement.
+    varies = {c["name"] for c in columns if (c.get("distinct") or 0) > 1}
     if not any(vendor in ev and ev[vendor].score >= COUNTERPARTY for ev in scored.values()):
         named = [
             (max(e.score for t, e in ev.items() if t.column == "name" and t.table != STATEMENT_TABLE), name)
             for name, ev in scored.items()
-            if any(t.column == "name" and t.table != STATEMENT_TABLE and e.score >= COUNTERPARTY for t, e in ev.items())
+            if name in varies
+            and any(
+                t.column == "name" and t.table != STATEMENT_TABLE and e.score >= COUNTERPARTY for t, e in ev.items()
+            )
         ]
         if len(named) == 1:
             name = named[0][1]
             why = "a name on a statement: the other party of the movement, whom the money went to"
             scored[name][vendor] = evidence_cls(vendor, COUNTERPARTY, why)
+    if statement.marker:  # a direction, not a category or a status of the movement
+        scored[statement.marker] = {}
+    _currency(scored, columns, evidence_cls)
     for name in (statement.balance, statement.money_in):
         evidence = scored.get(name) or {}
         for target in list(evidence):

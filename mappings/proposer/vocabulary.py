@@ -28,7 +28,7 @@ class Vocabulary:
     address_qualifiers: frozenset[str]
     plan_words: frozenset[str]  # a date that is a plan or a limit, not an event
     currency_codes: frozenset[str]  # header words that are a money column's unit
-    ledger: dict[str, frozenset[str]]  # debit_words, credit_words, account_words (proposer.ledger)
+    ledger: dict[str, frozenset[str]]  # debit_words, credit_words, account_words, debit_marks, credit_marks
     status_synonyms: dict[str, dict[str, str]]  # "table.column" → source value → canonical value
 
 
