@@ -158,7 +158,8 @@ def test_old_scopes_are_pruned_and_one_still_in_use_is_read_again(company):  # n
     assert rls.kpi_read_scopes_prune() == 1
     with connection.cursor() as cursor:
         cursor.execute("SELECT scope_key FROM kpi_read_scopes")
-        assert {k for (k,) in cursor.fetchall()} == {fresh}
+        kept = {k for (k,) in cursor.fetchall()}  # with scopes other tests committed (not 8 days old)
+    assert fresh in kept and old not in kept
     # This process still believes the VP's scope stored: its next read is stopped, stores it again and answers the same.
     assert old in rls._stored_keys
     assert read._scoped_read(vp, [(statement, [])])[0][0]["n"] == before > 0
