@@ -41,6 +41,7 @@ class LineArithmetic:
     not_amounts: tuple[str, ...]
     costs: tuple[str, ...]
     charged: str | None = None  # the amount plus a tax: the order's total
+    one_per_row: bool = False  # some key is unique on every row: one sale per row
 
 
 def _score(scored: dict, name: str, targets) -> float:
@@ -102,13 +103,9 @@ def read_line_arithmetic(columns: list[dict], grain: dict, scored: dict) -> Line
     charged = next((c for c, x, y in sums if amount in (x, y) and c not in not_amounts), None)
     keys = grain.get("keys") or {}
     held = charged and any(ev.get("unique") or charged in (ev.get("determines") or []) for ev in keys.values())
-    return LineArithmetic(amount, total, quantity, price, tuple(sorted(not_amounts)), costs, charged if held else None)
-
-
-def sold_by_the_line(columns: list[dict], grain: dict, scored: dict) -> bool:
-    """Whether each row is a sale's line even where the order key is unique: some column is a quantity × a price
-    on every row (one line per order, its total beside it)."""
-    return read_line_arithmetic(columns, grain, scored) is not None
+    one_per_row = any(ev.get("unique") for ev in keys.values())
+    not_amounts = tuple(sorted(not_amounts))
+    return LineArithmetic(amount, total, quantity, price, not_amounts, costs, charged if held else None, one_per_row)
 
 
 def apply_line_arithmetic(found: LineArithmetic, scored: dict, evidence_cls) -> None:
@@ -120,6 +117,9 @@ def apply_line_arithmetic(found: LineArithmetic, scored: dict, evidence_cls) -> 
     else:
         why_amount = f"{product}, less a discount: '{found.amount}' is the net the line was charged"
     _raise(scored, found.amount, AMOUNT, why_amount, evidence_cls)
+    if found.one_per_row:
+        # One sale per row: where the file feeds no lines, the line's total is the order's amount.
+        _raise(scored, found.amount, Target(ORDERS, "amount"), why_amount, evidence_cls, score=READ - 0.05)
     _raise(scored, found.price, PRICE, f"{product}: the price the line's total uses", evidence_cls)
     _raise(scored, found.quantity, QUANTITY, f"{product}: the line's quantity", evidence_cls)
     for name in found.not_amounts:

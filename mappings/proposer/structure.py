@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.line_total import sold_by_the_line
 from mappings.proposer.scoring import Target, _money_shaped, writer_index
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
@@ -161,7 +160,7 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
         del s.keys[table]
         s.keys[ORDERS], s.key_of[order_key] = order_key, ORDERS
         s.sale_document = (order_key, table)
-    if order_key and (_below_order(keys, scored, s, order_key) or sold_by_the_line(columns, grain, scored)):
+    if order_key and _below_order(keys, scored, s, order_key):
         _line_level(s, columns, keys, scored, order_key, row_key)
         if s.grain_table == LINES and PRODUCTS not in s.keys:
             _product_sold(s, columns, keys, scored, order_key)

@@ -6,29 +6,47 @@ it makes another total; the parts of the total (cost + profit) are no amount; a 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mappings.profiling.profile import profile_file
 from tests.mappings.helpers import propose_by_column
 from tests.mappings.test_auto_gate import _gate
 
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
+
 # One order of one item per row: Total Revenue = Units × Unit Price, Total Cost = Units × Unit Cost, Total Profit
 # = the difference. Every total differs from every other (unique on every row). No header calls a total 'amount'.
-ITEMS = [("Cereal", 205.70, 117.11), ("Snacks", 152.58, 97.44), ("Fruits", 9.33, 6.92), ("Meat", 421.89, 364.69)]
+ITEMS = [
+    ("Cereal", 205.70, 117.11),
+    ("Snacks", 152.58, 97.44),
+    ("Fruits", 9.33, 6.92),
+    ("Meat", 421.89, 364.69),
+    ("Clothes", 109.28, 35.84),
+    ("Household", 668.27, 502.54),
+    ("Cosmetics", 437.20, 263.33),
+    ("Beverages", 47.45, 31.79),
+    ("Baby Food", 255.28, 159.42),
+    ("Vegetables", 154.06, 90.93),
+    ("Personal Care", 81.73, 56.67),
+    ("Office Supplies", 651.21, 524.96),
+]
 
 
 def _regional_export() -> str:
     rows = []
-    for i in range(24):
+    for i in range(60):
         item, price, cost = ITEMS[i % len(ITEMS)]
         units = 100 + 37 * i
         revenue, total_cost = round(units * price, 2), round(units * cost, 2)
         rows.append(
-            f"{item},{'Online' if i % 3 else 'Offline'},{i % 12 + 1}/{i % 27 + 1}/2014,{800000 + 7919 * i},"
+            f"{['Asia', 'Europe'][i % 2]},{item},{'Online' if i % 3 else 'Offline'},{'HMLC'[i % 4]},"
+            f"{i % 12 + 1}/{i % 27 + 1}/2014,{800000 + 7919 * i},{i % 12 + 1}/{i % 27 + 2}/2014,"
             f"{units},{price:.2f},{cost:.2f},{revenue:.2f},{total_cost:.2f},{revenue - total_cost:.2f}"
         )
-    header = "Item Type,Sales Channel,Order Date,Order ID,Units Sold,Unit Price,Unit Cost,Total Revenue,Total Cost,"
-    return header + "Total Profit\n" + "\n".join(rows) + "\n"
+    header = "Region,Item Type,Sales Channel,Order Priority,Order Date,Order ID,Ship Date,Units Sold,Unit Price,"
+    return header + "Unit Cost,Total Revenue,Total Cost,Total Profit\n" + "\n".join(rows) + "\n"
 
 
 def _targets(by_col, column) -> set[str]:
@@ -53,10 +71,9 @@ def test_the_rows_own_number_multiplies_nothing(tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_total_that_is_quantity_times_price_is_the_line_amount_not_the_cost_or_profit(tmp_path):
-    path = tmp_path / "sales.csv"
-    path.write_text(_regional_export())
-    _, _, by_col = propose_by_column(path)
+def test_the_total_that_is_quantity_times_price_is_the_line_amount_not_the_cost_or_profit():
+    # The dev corpus's regional export (100 orders): every total differs, no header calls one an amount.
+    _, _, by_col = propose_by_column(REAL / "sales_records_100.csv")
     assert _targets(by_col, "Total Revenue") == {"canonical_order_lines.amount"}
     assert by_col["Total Revenue"][0]["confidence"] >= 0.8
     assert _targets(by_col, "Unit Price") == {"canonical_order_lines.unit_price"}
@@ -99,8 +116,9 @@ def test_a_gross_split_into_a_discount_and_a_net_charges_the_net(tmp_path):
         )
     path.write_text("Order,Date,Qty,Price,Gross,Discounts,Net\n" + "\n".join(rows) + "\n")
     _, _, by_col = propose_by_column(path)
-    assert _targets(by_col, "Net") == {"canonical_order_lines.amount"}
-    assert "canonical_order_lines.amount" not in _targets(by_col, "Gross")
+    # One order per row, no lines fed: the net is the order's amount; the gross is no amount.
+    assert _targets(by_col, "Net") & {"canonical_order_lines.amount", "canonical_orders.amount"}
+    assert not _targets(by_col, "Gross") & {"canonical_order_lines.amount", "canonical_orders.amount"}
 
 
 @pytest.mark.django_db
