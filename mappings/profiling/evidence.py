@@ -69,8 +69,22 @@ def settle_dates(con, profiles: list[dict], locale: str | None = None) -> None:
     }
     if not any(c.undecided for c in choices.values()):
         return
+    # Whole numbers 1 to 12 in some column: a month number that may say which field of the dates is the month.
+    months = {
+        p["name"]: f"c{i}"
+        for i, p in enumerate(profiles)
+        if p["type"] == "integer"
+        and (p.get("distinct") or 0) >= 2
+        and (p.get("min") or 0) >= 1
+        and (p.get("max") or 99) <= 12
+    }
     settle_with_file(
-        choices, con=con, relation="sg", columns={name: f"c{i}" for name, i in index.items()}, locale=locale
+        choices,
+        con=con,
+        relation="sg",
+        columns={name: f"c{i}" for name, i in index.items()},
+        locale=locale,
+        months=months,
     )
     for name, choice in choices.items():
         profile = profiles[index[name]]

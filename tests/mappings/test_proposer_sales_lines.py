@@ -138,3 +138,16 @@ def test_a_discount_of_rates_beside_quantity_and_price_is_the_lines_discount(tmp
     assert ("Discount Applied", "canonical_order_lines.discount") in targets
     # 'SO - 001000' is a code (a prefix and a number): the lines refer to their order by it, unseen.
     assert ("OrderNumber", "canonical_order_lines.order_id") in targets
+
+
+def test_a_month_number_column_says_which_field_of_the_dates_is_the_month(tmp_path):
+    # Every date is the 1st: no value tells day from month, but 'Month Number' equals the middle field on every row.
+    path = tmp_path / "financial.csv"
+    path.write_text(
+        "Product,Units Sold,Date,Month Number,Year\n"
+        + "".join(f"P{i % 5},{100 + i},01/{i % 12 + 1:02d}/2014,{i % 12 + 1},2014\n" for i in range(30))
+    )
+    profile = profile_file(path=path, dialect={"delimiter": ","})
+    (date,) = [c for c in profile["columns"] if c["name"] == "Date"]
+    assert date["format"] == "%d/%m/%Y" and not date["ambiguous"]
+    assert "Month Number" in date["date_evidence"]["reason"]
