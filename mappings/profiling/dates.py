@@ -200,13 +200,16 @@ def settle_with_file(
     relation: str | None = None,
     locale: str | None = None,
     columns: dict[str, str] | None = None,
+    months: dict[str, str] | None = None,
 ) -> None:
     """Decide the undecided day/month columns from the rest of the file (in place).
 
     1. Another date column of the file whose values decided it: the export writes its dates one way.
     2. The dates' order: where one reading puts a column's dates after another's in (nearly) every row
        (a ship date after its order date) and the other reading does not.
-    3. A locale the user gave ("de" day-first, "en-US" month-first).
+    3. A column of month numbers (`months`: name -> SQL, whole numbers 1 to 12) equal to one of the two fields
+       on every row: that field is the month ('01/06/2014' beside Month Number 6 is day-first).
+    4. A locale the user gave ("de" day-first, "en-US" month-first).
     `columns`: the SQL of each column of `relation` by its name in `choices`, where they differ.
     """
     undecided = {name: c for name, c in choices.items() if c.undecided}
@@ -233,6 +236,15 @@ def settle_with_file(
                     how,
                 )
                 choice.decided_by = "order"
+    undecided = {name: c for name, c in choices.items() if c.undecided}
+    if undecided and con is not None and relation is not None and months:
+        for name, choice in undecided.items():
+            date_sql = (columns or {}).get(name)
+            verdict = date_sql and _month_verdict(con, relation, date_sql, months)
+            if verdict:
+                how, other = verdict
+                _flip(choice, f"its {'second' if how == 'day' else 'first'} field is '{other}' on every row", how)
+                choice.decided_by = "file"
     if locale:
         how = locale_order(locale)
         given = "the date order given" if locale.lower() in DATE_ORDERS else "the locale given"
@@ -240,6 +252,26 @@ def settle_with_file(
             if choice.undecided:
                 _flip(choice, f"{given} ({locale}) writes dates {how}-first", how)
                 choice.decided_by = "locale"
+
+
+def _month_verdict(con, relation: str, date_sql: str, months: dict[str, str]) -> tuple[str, str] | None:
+    """("day" | "month", the month column) when a month column equals the date's second (day-first) or first
+    (month-first) field on every row where both are set, and not the other one."""
+    field = f"regexp_extract({date_sql}, '^\\s*(\\d{{1,2}})\\D(\\d{{1,2}})\\D', ?)"
+    for name, sql in months.items():
+        month = f"try_cast({sql} AS INTEGER)"
+        first, second, both = con.execute(
+            f"SELECT count(*) FILTER (WHERE try_cast({field} AS INTEGER) = {month}), "
+            f"count(*) FILTER (WHERE try_cast({field} AS INTEGER) = {month}), "
+            f"count(*) FILTER (WHERE {month} IS NOT NULL AND try_cast({field} AS INTEGER) IS NOT NULL) "
+            f"FROM {relation}",
+            [1, 2, 1],
+        ).fetchone()
+        if both and second == both and first < both:
+            return "day", name
+        if both and first == both and second < both:
+            return "month", name
+    return None
 
 
 DATE_ORDERS = {"dmy": "day", "mdy": "month"}  # what `--date-order` and the review page offer

@@ -74,8 +74,22 @@ def settle_dates(con, profiles: list[dict], locale: str | None = None) -> None:
     }
     if not any(c.undecided for c in choices.values()):
         return
+    # Whole numbers 1 to 12 in some column: a month number that may say which field of the dates is the month.
+    months = {
+        p["name"]: f"c{i}"
+        for i, p in enumerate(profiles)
+        if p["type"] == "integer"
+        and (p.get("distinct") or 0) >= 2
+        and (p.get("min") or 0) >= 1
+        and (p.get("max") or 99) <= 12
+    }
     settle_with_file(
-        choices, con=con, relation="sg", columns={name: f"c{i}" for name, i in index.items()}, locale=locale
+        choices,
+        con=con,
+        relation="sg",
+        columns={name: f"c{i}" for name, i in index.items()},
+        locale=locale,
+        months=months,
     )
     for name, choice in choices.items():
         profile = profiles[index[name]]
@@ -123,7 +137,7 @@ def grain(con, profiles: list[dict]) -> dict:
     document = file_grain(con, "sg", len(profiles), candidates).as_json([p["name"] for p in profiles])
     document["date_order"] = date_order(con, profiles)
     document["per_date"] = per_date(con, profiles, document)
-    document["arithmetic"] = arithmetic(con, profiles)
+    document["arithmetic"] = arithmetic(con, profiles, document.get("row_key") or [])
     document["balances"] = balances(con, profiles)
     document["fee_sums"] = fee_sums(con, profiles)
     document["negative_share"] = negative_shares(con, profiles)
@@ -149,14 +163,15 @@ def _number_sql(i: int, profile: dict) -> str:
     return f"(CASE WHEN {scientific} THEN try_cast(trim(c{i}) AS DOUBLE) ELSE {plain} END)"
 
 
-def arithmetic(con, profiles: list[dict]) -> dict[str, list[list[str]]]:
+def arithmetic(con, profiles: list[dict], row_key: list[str] = ()) -> dict[str, list[list[str]]]:
     """Which number columns the others make, row by row: {"products": [[c, a, b]], "sums": [[c, a, b]]} where
     c = a × b (a line total: quantity × unit price) or c = a + b (a total: the net plus its tax), to the cent,
-    on nearly every row. A column with one value (a constant 1) or unique on every row (an id) makes nothing."""
+    on nearly every row. A column with one value (a constant 1) or the rows' own key (an id, a row number) makes
+    nothing; other columns unique on every row do (a small file's totals and quantities all differ)."""
     numbers = [
         (i, p)
         for i, p in enumerate(profiles)
-        if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and not p.get("unique")
+        if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and p["name"] not in row_key
     ][:MAX_NUMBER_COLUMNS]
     found: dict[str, list[list[str]]] = {"products": [], "sums": []}
     if len(numbers) < 3:

@@ -133,6 +133,12 @@ def value_verdict(
         # The gross of a processor's gross / fee / net rows: what the payment was, before the fee.
         if col == "amount" and target.table == PROCESSOR_TABLE and column.get("name") == gross_of(grain):
             return AGREE, "the gross of a gross / fee / net that add up on every row", True
+        # Another column times a third makes it on every row: a line's total (quantity × unit price).
+        if col == "amount" and target.table == "canonical_order_lines" and _a_product(column, grain):
+            return AGREE, "two other columns multiply to it on every row (quantity × price)", True
+        # A factor of a line's total (quantity × price = total on every row) counts or prices, numbers no row.
+        if col in ("quantity", "unit_price") and _a_factor(column, grain):
+            return AGREE, "it multiplies another column into a third on every row (quantity × price)", False
         if kind == "integer" and column.get("id_like") and column.get("unique"):
             return NEUTRAL, "whole numbers unique on every row: they may number the rows", False
         # The file's only money column, for the amount its table needs: nothing else could be it.
@@ -188,6 +194,15 @@ def value_verdict(
     return NEUTRAL, "", False
 
 
+def _a_product(column: dict, grain: dict) -> bool:
+    return any(c == column.get("name") for c, _, _ in (grain.get("arithmetic") or {}).get("products") or [])
+
+
+def _a_factor(column: dict, grain: dict) -> bool:
+    products = (grain.get("arithmetic") or {}).get("products") or []
+    return any(column.get("name") in (a, b) for _, a, b in products)
+
+
 def _key_verdict(column: dict, target: Target, grain: dict) -> tuple[str, str, bool]:
     kind, name = column.get("type", "text"), column["name"]
     if kind in ("decimal", "boolean"):
@@ -229,10 +244,20 @@ def _worded(column: dict) -> bool:
     return bool(values) and sum(1 for v in values if re.search(r"[^\W\d_]", v)) >= 0.8 * len(values)
 
 
+# A short upper-case prefix, a separator and a number: 'SO - 000101', 'INV 0042' (a document's number, spaced).
+_PREFIXED_NUMBER = re.compile(r"[A-Z]{1,4}\s*[-/#.:]?\s*\d+")
+
+
 def _codes(column: dict) -> bool:
-    """Nearly all shown values are one token carrying a digit: numbers of things, not words."""
+    """Nearly all shown values are one token carrying a digit, or a short prefix and a number: numbers of things,
+    not words."""
     values = _top_values(column)
-    codes = [v for v in values if v.strip() and " " not in v.strip() and any(ch.isdigit() for ch in v)]
+    codes = [
+        v
+        for v in values
+        if v.strip()
+        and (" " not in v.strip() and any(ch.isdigit() for ch in v) or _PREFIXED_NUMBER.fullmatch(v.strip()))
+    ]
     return bool(values) and len(codes) >= 0.8 * len(values)
 
 

@@ -31,6 +31,7 @@ from mappings.proposer.assign import (
 )
 from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger, read_pair
+from mappings.proposer.line_total import apply_line_arithmetic, discount_rates, read_line_arithmetic
 from mappings.proposer.payable import PAYABLE_TABLE, apply_payable, read_payable
 from mappings.proposer.processor import PROCESSOR_TABLE, apply_processor, processor_tables, read_processor
 from mappings.proposer.scoring import (
@@ -244,6 +245,10 @@ def _proposal(
         posting_amounts_are_not_totals(ledger, scored, selected[0] if selected else None, Evidence)
     apply_structure(scored, structure, Evidence)
     values_decide(scored, columns, grain, structure, selected, Evidence)
+    line_arithmetic = read_line_arithmetic(columns, grain, scored)
+    if line_arithmetic:
+        apply_line_arithmetic(line_arithmetic, scored, Evidence)
+    discount_rates(columns, scored, Evidence)
     event_dates(scored, selected, grain.get("date_order") or {}, Evidence)
     only_date(scored, columns, selected, Evidence)
     only_money(scored, columns, selected[:1], Evidence)
