@@ -200,7 +200,9 @@ def compute(name: str, entry: dict, spec: dict, specs: dict | None = None) -> di
             amount *= Decimal(str(measure.get("scale", "1")))
             total += amount
             if rev:
-                year = year_of(cell(r, rev["date"]), rev["format"])
+                when = cell(r, rev["date"])
+                # no_date: markers a dirty export writes in the date column ('ERROR'): the sale's year is unknown.
+                year = None if str(when).strip() in rev.get("no_date", []) else year_of(when, rev["format"])
                 if year is None and amount == 0:
                     continue
                 bucket = str(year) if year is not None else "unknown"
