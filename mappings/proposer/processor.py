@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import Target
+from mappings.proposer.scoring import Target, the_one_amount
 from mappings.proposer.text import normalize_header
 
 PROCESSOR_TABLE = "canonical_payments"
@@ -77,15 +76,15 @@ def processor_tables(selected: list[str]) -> list[str]:
 def apply_processor(processor: Processor, scored: dict[str, dict], columns: list[dict], grain: dict, evidence_cls):
     """The gross is the payment's amount; the fee, the net and the balance are no amount at all; the payment's
     date is its only date, or the one before every other (a transaction before its availability) (in place)."""
-    for name in (processor.fee, processor.net, processor.balance):
-        evidence = scored.get(name) or {}
-        for target in list(evidence):
-            if TABLES_BY_NAME[target.table].column(target.column).type == "money":
-                evidence.pop(target)
-    target = Target(PROCESSOR_TABLE, "amount")
-    evidence = scored.setdefault(processor.gross, {})
-    if target not in evidence or evidence[target].score < GROSS:
-        evidence[target] = evidence_cls(target, GROSS, processor.reason())
+    the_one_amount(
+        scored,
+        column=processor.gross,
+        target=Target(PROCESSOR_TABLE, "amount"),
+        score=GROSS,
+        why=processor.reason(),
+        not_money=(processor.fee, processor.net, processor.balance),
+        evidence_cls=evidence_cls,
+    )
     dates = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
     order = (grain or {}).get("date_order") or {}
     first = [d for d in dates if set(dates) - {d} <= set(order.get(d) or [])]

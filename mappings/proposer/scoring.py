@@ -435,6 +435,21 @@ def score_columns(columns: list[dict]) -> dict[str, dict[Target, Evidence]]:
     return scored
 
 
+def the_one_amount(
+    scored: dict[str, dict], *, column: str, target: Target, score: float, why: str, not_money, evidence_cls
+) -> None:
+    """`column` is the rows' amount (`target`, at least `score`); the columns in `not_money` (a balance, a fee, the
+    other side of a pair) lose every money target (in place)."""
+    for name in not_money:
+        evidence = scored.get(name) or {}
+        for other in list(evidence):
+            if TABLES_BY_NAME[other.table].column(other.column).type == "money":
+                evidence.pop(other)
+    evidence = scored.setdefault(column, {})
+    if target not in evidence or evidence[target].score < score:
+        evidence[target] = evidence_cls(target, score, why)
+
+
 def calibrate(score: float) -> float:
     """Raw evidence → confidence. Measured on the evaluation set: exact synonyms with fitting values are
     right nearly always (≥ 0.9), containment/fuzzy-only matches about two times in three."""

@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from canonical.schema import TABLES_BY_NAME
-from mappings.proposer.scoring import Target
+from mappings.proposer.scoring import Target, the_one_amount
 from mappings.proposer.text import normalize_header
 from mappings.proposer.vocabulary import vocabulary
 
@@ -190,12 +189,12 @@ def apply_statement(
     if statement.marker:  # a direction, not a category or a status of the movement
         scored[statement.marker] = {}
     _currency(scored, columns, evidence_cls)
-    for name in (statement.balance, statement.money_in):
-        evidence = scored.get(name) or {}
-        for target in list(evidence):
-            if TABLES_BY_NAME[target.table].column(target.column).type == "money":
-                evidence.pop(target)
-    target = Target(STATEMENT_TABLE, "amount")
-    evidence = scored.setdefault(statement.money_out, {})
-    if target not in evidence or evidence[target].score < MONEY_OUT:
-        evidence[target] = evidence_cls(target, MONEY_OUT, f"{statement.reason()}: the money spent")
+    the_one_amount(
+        scored,
+        column=statement.money_out,
+        target=Target(STATEMENT_TABLE, "amount"),
+        score=MONEY_OUT,
+        why=f"{statement.reason()}: the money spent",
+        not_money=(statement.balance, statement.money_in),
+        evidence_cls=evidence_cls,
+    )
