@@ -211,18 +211,25 @@ def test_the_page_asks_for_the_users_roles_once(client, sales_dashboard, manager
     assert len(captured.captured_queries) == 3
 
 
-def test_a_widget_partial_is_rendered_once_for_everyone_with_the_same_etag(
-    client, sales_dashboard, manager, executive, django_capture_on_commit_callbacks
-):
-    # The partial's HTML is kept under its ETag (data, spec, scope, filters, language) and the right to edit: a second
-    # manager of the same team gets it without the rows being read again; new data (a refresh) gives a new ETag.
+@pytest.fixture
+def colleague(sales_dashboard, manager):
+    """A second manager of the same team, with the dashboard shared to them: the same scope as `manager`."""
     from accounts.models import Role
-    from dashboards.models import KpiViewState
     from dashboards.services.dashboards import dashboard_share
     from tests.factories import persona
 
-    colleague = persona("manager-too", Role.MANAGER, manager.employee)
-    dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
+    user = persona("manager-too", Role.MANAGER, manager.employee)
+    dashboard_share(dashboard=sales_dashboard, level="view", username=user.username)
+    return user
+
+
+def test_a_widget_partial_is_rendered_once_for_everyone_with_the_same_etag(
+    client, sales_dashboard, manager, colleague, executive, django_capture_on_commit_callbacks
+):
+    # The partial's HTML is kept under its ETag (data, spec, scope, filters, language) and the right to edit: a second
+    # manager of the same team gets it without the rows being read again; new data (a refresh) gives a new ETag.
+    from dashboards.models import KpiViewState
+
     widget = sales_dashboard.widgets.get(title="By rep")
     url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
 
@@ -290,17 +297,12 @@ def test_a_table_widget_on_the_page_reads_one_row_more_than_it_draws_and_its_exp
 
 
 def test_the_page_carries_the_partials_kept_for_its_reader(
-    client, sales_dashboard, manager, executive, django_capture_on_commit_callbacks
+    client, sales_dashboard, manager, colleague, executive, django_capture_on_commit_callbacks
 ):
     # A widget whose partial was drawn a moment ago for the same scope, filters and language comes inside the page
     # (no request of its own); a reader of another scope, or after new data, gets the placeholder that loads it.
-    from accounts.models import Role
     from dashboards.models import KpiViewState
-    from dashboards.services.dashboards import dashboard_share
-    from tests.factories import persona
 
-    colleague = persona("manager-too", Role.MANAGER, manager.employee)
-    dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
     widget = sales_dashboard.widgets.get(title="By rep")
     page_url = f"/dashboards/{sales_dashboard.slug}/"
     article = f'id="widget-{widget.pk}"'
