@@ -45,7 +45,14 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_marked, read_statement
+from mappings.proposer.statement import (
+    STATEMENT_TABLE,
+    apply_statement,
+    paid_out,
+    read_marked,
+    read_statement,
+    sign_by_marker,
+)
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -317,6 +324,8 @@ def _proposal(
     buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     _total_above_the_lines(proposals, grain, selected, taken_targets)
+    if statement:
+        sign_by_marker(statement, proposals)
     if calibrate_confidence:
         _calibrate(proposals, by_name, grain)
         if guessed:

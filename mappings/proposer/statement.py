@@ -198,3 +198,16 @@ def apply_statement(
         not_money=(statement.balance, statement.money_in),
         evidence_cls=evidence_cls,
     )
+
+
+def sign_by_marker(statement: Statement, proposals: list) -> None:
+    """With a direction marker, the unsigned amount loads signed as the marker says: money out below zero, as a
+    statement with a signed amount loads (an `negate` step where the marker holds the money-out value) (in place)."""
+    if not statement.marker:
+        return
+    out = statement.marks[0]
+    for p in proposals:
+        if p.source_col == statement.money_out and p.target == Target(STATEMENT_TABLE, "amount"):
+            step = {"op": "negate", "column": statement.marker, "values": [out]}
+            p.transform = [*(p.transform or []), step]
+            p.reason = f"{p.reason}; signed by '{statement.marker}': '{out}' rows are money out, below zero"
