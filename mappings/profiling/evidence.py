@@ -139,6 +139,7 @@ def grain(con, profiles: list[dict]) -> dict:
     document["per_date"] = per_date(con, profiles, document)
     document["arithmetic"] = arithmetic(con, profiles, document.get("row_key") or [])
     document["balances"] = balances(con, profiles)
+    document["summary_rows"] = summary_rows(con, profiles)
     document["fee_sums"] = fee_sums(con, profiles)
     document["negative_share"] = negative_shares(con, profiles)
     return document
@@ -385,3 +386,43 @@ def per_date(con, profiles: list[dict], document: dict) -> dict[str, dict[str, i
     for (k, d), n in zip(pairs, counts, strict=True):
         result.setdefault(k, {})[d] = int(n)
     return result
+
+
+MAX_ROW_KINDS = 12  # distinct values of a column that may say what kind of row each row is
+MIN_REFERENCED = 3  # rows that carry the reference, for "every movement has one" to mean anything
+
+
+def summary_rows(con, profiles: list[dict]) -> dict[str, object] | None:
+    """Rows of another kind among a statement's movements (an opening or closing balance, a turnover total):
+    {"kind", "values", "reference", "rows"} when a reference unique where set (each movement's entry number) is
+    on every row of some values of a column set on every row and on no row of its other values. Those other
+    values' rows carry no movement's reference: the balance and total lines, not movements. The column with
+    the fewest values that splits the rows so is the kind; None when no column does."""
+    references = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("identifier", "integer")  # an entry number or code, not a name
+        and p.get("unique")
+        and p.get("nulls")
+        and (p.get("distinct") or 0) >= MIN_REFERENCED
+    ]
+    kinds = sorted(
+        (
+            (i, p)
+            for i, p in enumerate(profiles)
+            if p["type"] in ("category", "identifier", "integer")  # codes, not free text
+            and not p.get("nulls")
+            and 2 <= (p.get("distinct") or 0) <= MAX_ROW_KINDS
+        ),
+        key=lambda ip: (ip[1]["distinct"], ip[0]),
+    )
+    for r, reference in references:
+        for k, kind in kinds:
+            if k == r:
+                continue
+            groups = con.execute(f"SELECT trim(c{k}), count(c{r}), count(*) FROM sg GROUP BY 1 ORDER BY 1").fetchall()
+            without = [str(v) for v, referenced, _ in groups if referenced == 0]
+            if without and all(referenced in (0, n) for _, referenced, n in groups) and len(without) < len(groups):
+                rows = sum(n for v, referenced, n in groups if referenced == 0)
+                return {"kind": kind["name"], "values": without, "reference": reference["name"], "rows": rows}
+    return None

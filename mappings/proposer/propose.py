@@ -17,6 +17,7 @@ A header that users mapped before (saved FieldMappings) is proposed that way fir
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from canonical.attributes import PREFIX as ATTRIBUTE_PREFIX
@@ -48,6 +49,7 @@ from mappings.proposer.scoring import (
 from mappings.proposer.statement import (
     STATEMENT_TABLE,
     apply_statement,
+    balance_lines,
     paid_out,
     read_marked,
     read_statement,
@@ -261,6 +263,9 @@ def _proposal(
     only_money(scored, columns, selected[:1], Evidence)
     if statement:
         apply_statement(statement, scored, columns, grain, Evidence)
+        structure.skip_rows = balance_lines(statement, grain)
+        if structure.skip_rows:  # what kind of row each is: no fact of a movement
+            scored[structure.skip_rows["column"]] = {}
     if processor:
         apply_processor(processor, scored, columns, grain, Evidence)
     with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
@@ -421,6 +426,8 @@ def file_grain(structure: Structure, selected: list[str]) -> dict:
     table = structure.grain_table or (selected[0] if selected else None)
     if table is None:
         return {"table": None, "reason": "no canonical table fits the file"}
+    if structure.skip_rows:
+        return {**file_grain(replace(structure, skip_rows=None), selected), "skip_rows": structure.skip_rows}
     if structure.grain_reason and table == structure.grain_table:
         return {"table": table, "reason": structure.grain_reason}
     label = row_label(table)
