@@ -402,6 +402,7 @@ def summary_rows(con, profiles: list[dict]) -> dict[str, object] | None:
         (i, p)
         for i, p in enumerate(profiles)
         if p["type"] in ("identifier", "integer")  # an entry number or code, not a name
+        and all(any(ch.isdigit() for ch in str(t["value"])) for t in p.get("top") or [])
         and p.get("unique")
         and p.get("nulls")
         and (p.get("distinct") or 0) >= MIN_REFERENCED
@@ -422,7 +423,10 @@ def summary_rows(con, profiles: list[dict]) -> dict[str, object] | None:
                 continue
             groups = con.execute(f"SELECT trim(c{k}), count(c{r}), count(*) FROM sg GROUP BY 1 ORDER BY 1").fetchall()
             without = [str(v) for v, referenced, _ in groups if referenced == 0]
-            if without and all(referenced in (0, n) for _, referenced, n in groups) and len(without) < len(groups):
+            kinds_referenced = [n for _, referenced, n in groups if referenced]
+            # A kind repeats over the movements (20 on each): a value per row (a purpose text) is no kind.
+            repeats = 0 < len(kinds_referenced) <= sum(kinds_referenced) / 2
+            if without and repeats and all(referenced in (0, n) for _, referenced, n in groups):
                 rows = sum(n for v, referenced, n in groups if referenced == 0)
                 return {"kind": kind["name"], "values": without, "reference": reference["name"], "rows": rows}
     return None

@@ -19,7 +19,13 @@ from mappings.engine.transforms import (
     transform_parse,
 )
 from mappings.forms import TransformStepForm
+from mappings.intake.dialect import sniff_file
 from mappings.intake.duck import duckdb_connect_locked, quote_ident
+from mappings.models import RejectedRow
+from mappings.profiling.profile import profile_file
+from mappings.proposer.propose import proposed_grain
+from mappings.services.ingest import ingest_file
+from mappings.services.mapping import mapping_validate
 from mappings.views.steps import step_view
 from tests.mappings.helpers import field, propose_by_column, run, upload_text
 from tests.mappings.test_proposer_statements import MARKED, _signed_by_word
@@ -160,3 +166,117 @@ def test_a_signed_amount_gets_no_marker_step(tmp_path):
     path.write_text(signed)
     _, _, by_col = propose_by_column(path)
     assert not any(s.get("op") == "negate" for p in by_col["Bedrag"] for s in p.get("transform") or [])
+
+
+# Swedbank-shaped: a row-type code beside the movements (10 opening balance, 20 movement, 82 turnover, 86 closing
+# balance); only the movements carry an entry number. Unsigned amounts with a D / K marker.
+SWEDBANK = (
+    '"Account","","Date","Payee","Details","Amount","Currency","D/K","Entry","Code"\n'
+    '"LT01","10","2012-01-01","","Opening","2123.82","LTL","K","","AS"\n'
+    '"LT01","20","2012-01-02","Cafe","PURCHASE 1","14.34","LTL","D","2012010200041787","K"\n'
+    '"LT01","20","2012-01-02","Shop","PURCHASE 2","215.00","LTL","D","2012010200228849","K"\n'
+    '"LT01","20","2012-01-10","Company","Salary","1600.00","LTL","K","2012011000673562","MK"\n'
+    '"LT01","20","2012-01-26","Bar","PURCHASE 3","12.20","LTL","D","2012012600096815","K"\n'
+    '"LT01","20","2012-02-29","","CASH 300.00","300.00","LTL","D","2012022900875660","K"\n'
+    '"LT01","82","2012-01-31","","Turnover","541.54","LTL","D","","K2"\n'
+    '"LT01","82","2012-01-31","","Turnover","1600.00","LTL","K","","K2"\n'
+    '"LT01","86","2012-01-31","","Closing","3182.28","LTL","K","","LS"\n'
+)
+
+
+def test_rows_of_a_kind_that_never_carries_the_movement_s_entry_are_summary_rows(tmp_path):
+    path = tmp_path / "swedbank.csv"
+    path.write_text(SWEDBANK)
+    profile = profile_file(path=path, dialect=sniff_file(path).as_json())
+    # The kind is the code with the fewest values ('Code' splits the rows the same way with more); the payee
+    # is a name, empty on a cash withdrawal too: no reference.
+    assert profile["grain"]["summary_rows"] == {
+        "kind": "column1",
+        "values": ["10", "82", "86"],
+        "reference": "Entry",
+        "rows": 4,
+    }
+
+
+def test_a_reference_on_every_row_leaves_no_summary_rows(tmp_path):
+    path = tmp_path / "swedbank.csv"
+    rows = SWEDBANK.splitlines()
+    path.write_text("\n".join([rows[0], *rows[2:7]]) + "\n")  # the movements only
+    profile = profile_file(path=path, dialect=sniff_file(path).as_json())
+    assert profile["grain"]["summary_rows"] is None
+
+
+@pytest.mark.django_db
+def test_a_statement_s_balance_lines_are_proposed_to_be_left_out(tmp_path):
+    path = tmp_path / "swedbank.csv"
+    path.write_text(SWEDBANK)
+    dialect = sniff_file(path).as_json()
+    profile = profile_file(path=path, dialect=dialect)
+    grain = proposed_grain(file=path.name, profile=profile, dialect=dialect)
+    assert grain["table"] == "canonical_expenses"
+    assert grain["skip_rows"]["column"] == "column1"
+    assert grain["skip_rows"]["values"] == ["10", "82", "86"]
+    assert "carry no 'Entry'" in grain["skip_rows"]["reason"]
+
+
+@pytest.mark.django_db
+def test_ingest_auto_loads_the_movements_signed_and_says_how_many_balance_lines_it_left_out(tmp_path):
+    path = tmp_path / "swedbank.csv"
+    path.write_text(SWEDBANK)
+    _, job = ingest_file(path=path, user=None, auto=True)
+
+    assert job.status == "succeeded", job.error
+    amounts = sorted(Expense.objects.values_list("amount", flat=True))
+    assert amounts == [Decimal(a) for a in ("-300.00", "-215.00", "-14.34", "-12.20", "1600.00")]
+    assert job.report["skipped_rows"]["rows"] == 4
+    assert any("4 row(s) left out, not loaded" in w for w in job.report["warnings"])
+
+
+BALANCE_LINES = (
+    "kind,date,amount\nopen,2024-01-01,100.00\nmove,2024-01-02,5.00\nmove,2024-01-03,bad\nclose,2024-01-31,95\n"
+)
+SKIP = {"column": "kind", "values": ["open", "close"], "reason": "balance lines"}
+EXPENSE_FIELDS = [field("date", "canonical_expenses", "expense_date"), field("amount", "canonical_expenses", "amount")]
+
+
+def test_rows_left_out_are_neither_loaded_nor_rejected_and_rejected_rows_keep_their_line(db, tmp_path):
+    job = run(upload_text(tmp_path, BALANCE_LINES), EXPENSE_FIELDS, {"skip_rows": SKIP})
+
+    assert job.status == "succeeded", job.error
+    assert list(Expense.objects.values_list("amount", flat=True)) == [Decimal("5.00")]
+    assert job.report["tables"]["canonical_expenses"]["rejected"] == 1
+    assert [r.source_row for r in RejectedRow.objects.filter(job=job)] == [4]  # 'bad', line 4 of the file
+    assert job.report["skipped_rows"] == {**SKIP, "rows": 2}
+    assert "2 row(s) left out, not loaded: balance lines ('kind' is open, close)" in job.report["warnings"]
+
+
+def test_without_the_option_every_row_loads(db, tmp_path):
+    job = run(upload_text(tmp_path, BALANCE_LINES), EXPENSE_FIELDS)
+    assert Expense.objects.count() == 3
+    assert "skipped_rows" not in job.report
+
+
+def test_a_left_out_value_never_becomes_sql(db, tmp_path):
+    sneaky = "open'); DROP TABLE canonical_expenses; --"
+    text = BALANCE_LINES.replace("open,", f'"{sneaky}",')
+    job = run(upload_text(tmp_path, text), EXPENSE_FIELDS, {"skip_rows": {**SKIP, "values": [sneaky]}})
+    assert job.status == "succeeded", job.error
+    assert job.report["skipped_rows"]["rows"] == 1
+    assert Expense.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("skip", "message"),
+    [
+        ({"column": "nope", "values": ["x"]}, "column 'nope' is not a header"),
+        ({"column": "read_csv('/etc/passwd')", "values": ["x"]}, "is not a header"),
+        ({"column": "kind", "values": []}, "values must be a list"),
+        ({"column": "kind", "values": [{"a": 1}]}, "each value must be"),
+        ({"column": "kind", "values": ["x"], "sql": "1"}, "must be null or"),
+        ("kind", "must be null or"),
+    ],
+)
+def test_a_bad_skip_rows_option_is_refused_naming_the_problem(db, tmp_path, skip, message):
+    source = upload_text(tmp_path, BALANCE_LINES)
+    errors = mapping_validate(source=source, fields=EXPENSE_FIELDS, options={"skip_rows": skip})
+    assert any(message in e for e in errors), errors
