@@ -33,6 +33,7 @@ from mappings.proposer.assign import (
 from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger, read_pair
 from mappings.proposer.line_total import apply_line_arithmetic, discount_rates, read_line_arithmetic
+from mappings.proposer.minor_units import divide_minor_units, file_evidence, with_prices_in_units
 from mappings.proposer.payable import PAYABLE_TABLE, apply_payable, read_payable
 from mappings.proposer.processor import PROCESSOR_TABLE, apply_processor, processor_tables, read_processor
 from mappings.proposer.scoring import (
@@ -254,7 +255,7 @@ def _proposal(
         posting_amounts_are_not_totals(ledger, scored, selected[0] if selected else None, Evidence)
     apply_structure(scored, structure, Evidence)
     values_decide(scored, columns, grain, structure, selected, Evidence)
-    line_arithmetic = read_line_arithmetic(columns, grain, scored)
+    line_arithmetic = read_line_arithmetic(columns, with_prices_in_units(grain), scored)
     if line_arithmetic:
         apply_line_arithmetic(line_arithmetic, scored, Evidence)
     discount_rates(columns, scored, Evidence)
@@ -331,6 +332,7 @@ def _proposal(
     _total_above_the_lines(proposals, grain, selected, taken_targets)
     if statement:
         sign_by_marker(statement, proposals)
+    divide_minor_units(proposals, file_evidence(grain))
     if calibrate_confidence:
         _calibrate(proposals, by_name, grain)
         if guessed:
