@@ -347,6 +347,15 @@ class ReviewOptionsForm(forms.Form):
             options["ragged_rows"] = "repair"
         if self.cleaned_data.get("grain"):
             options["grain"] = self.cleaned_data["grain"]
+        # Rows left out (a statement's balance lines), as the page offers them: kept while the box is ticked.
+        getlist = getattr(self.data, "getlist", None)
+        values = getlist("skip_rows_value") if getlist else []
+        if self.data.get("skip_rows_on") and self.data.get("skip_rows_column") and values:
+            options["skip_rows"] = {
+                "column": self.data["skip_rows_column"],
+                "values": values,
+                "reason": self.data.get("skip_rows_reason", ""),
+            }
         return options
 
 

@@ -6,6 +6,7 @@ it compiles like every step (the column quoted, the values bound): no text of th
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -18,10 +19,10 @@ from mappings.engine.transforms import (
     duckdb_install_macros,
     transform_parse,
 )
-from mappings.forms import TransformStepForm
+from mappings.forms import ReviewOptionsForm, TransformStepForm
 from mappings.intake.dialect import sniff_file
 from mappings.intake.duck import duckdb_connect_locked, quote_ident
-from mappings.models import RejectedRow
+from mappings.models import DataSource, RejectedRow
 from mappings.profiling.profile import profile_file
 from mappings.proposer.propose import proposed_grain
 from mappings.services.ingest import ingest_file
@@ -280,3 +281,32 @@ def test_a_bad_skip_rows_option_is_refused_naming_the_problem(db, tmp_path, skip
     source = upload_text(tmp_path, BALANCE_LINES)
     errors = mapping_validate(source=source, fields=EXPENSE_FIELDS, options={"skip_rows": skip})
     assert any(message in e for e in errors), errors
+
+
+def test_the_review_page_keeps_the_rows_left_out_while_their_box_is_ticked():
+    from django.http import QueryDict
+
+    posted = QueryDict(mutable=True)
+    posted.update({"on_missing_reference": "placeholder", "skip_rows_column": "kind", "skip_rows_reason": "balances"})
+    posted.setlist("skip_rows_value", ["open", "close"])
+    unticked = ReviewOptionsForm(posted.copy())
+    assert unticked.is_valid() and "skip_rows" not in unticked.options()
+    posted["skip_rows_on"] = "on"
+    ticked = ReviewOptionsForm(posted)
+    assert ticked.is_valid()
+    assert ticked.options()["skip_rows"] == {"column": "kind", "values": ["open", "close"], "reason": "balances"}
+
+
+def test_the_review_page_offers_to_leave_out_a_statement_s_balance_lines_ticked(db, client, executive, tmp_path):
+    path = tmp_path / "swedbank.csv"
+    path.write_text(SWEDBANK)
+    client.force_login(executive)
+    client.post("/uploads/", {"file": path.open("rb")})
+    source = DataSource.objects.get(name=path.name)
+
+    body = client.get(f"/uploads/{source.pk}/review/").content.decode()
+
+    offer = re.search(r'<label data-testid="skip-rows">(.*?)</label>', body, re.S).group(1)
+    assert 'name="skip_rows_on" checked' in offer
+    assert "<code>10</code>, <code>82</code>, <code>86</code>" in offer
+    assert '<input type="hidden" name="skip_rows_value" value="82">' in body
