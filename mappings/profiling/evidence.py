@@ -397,7 +397,8 @@ def summary_rows(con, profiles: list[dict]) -> dict[str, object] | None:
     """Rows of another kind among a statement's movements (an opening or closing balance, a turnover total):
     {"kind", "values", "reference", "rows"} when a reference unique where set (each movement's entry number) is
     on every row of some values of a column set on every row and on no row of its other values. Those other
-    values' rows carry no movement's reference: the balance and total lines, not movements. The column with
+    values' rows carry no movement's reference: the balance and total lines, not movements, when they are of two
+    kinds at least (an opening and a closing line) and one of them is the file's first or last row. The column with
     the fewest values that splits the rows so is the kind; None when no column does."""
     references = [
         (i, p)
@@ -427,7 +428,15 @@ def summary_rows(con, profiles: list[dict]) -> dict[str, object] | None:
             kinds_referenced = [n for _, referenced, n in groups if referenced]
             # A kind repeats over the movements (20 on each): a value per row (a purpose text) is no kind.
             repeats = 0 < len(kinds_referenced) <= sum(kinds_referenced) / 2
-            if without and repeats and all(referenced in (0, n) for _, referenced, n in groups):
+            # Balance lines come at least as an opening and a closing one, and bracket the movements: two kinds
+            # or more, one of them on the first or the last row (a standing order without a mandate is one kind).
+            if len(without) < 2 or not repeats or not all(referenced in (0, n) for _, referenced, n in groups):
+                continue
+            (edge,) = con.execute(
+                f"SELECT count(*) FROM sg WHERE c{r} IS NULL "
+                "AND (rowid = (SELECT min(rowid) FROM sg) OR rowid = (SELECT max(rowid) FROM sg))"
+            ).fetchone()
+            if edge:
                 rows = sum(n for v, referenced, n in groups if referenced == 0)
                 return {"kind": kind["name"], "values": without, "reference": reference["name"], "rows": rows}
     return None

@@ -207,6 +207,26 @@ def test_a_reference_on_every_row_leaves_no_summary_rows(tmp_path):
     assert profile["grain"]["summary_rows"] is None
 
 
+# Outbank-shaped: a standing-order credit (posting key 052) carries no direct-debit mandate, the debits (005) do.
+STANDING_ORDER = (
+    "#;Date;Amount;Currency;Name;Posting Key;Posting Text;Mandate Identification\n"
+    '1;2/20/19;100,00;EUR;"Jane Doe";"052";"Gutschrift aus Dauerauftrag";\n'
+    '2;2/8/19;-63,89;EUR;"Shell Gas";"005";"Lastschrifteinzug";"0001-200000000000"\n'
+    '3;2/7/19;-47,00;EUR;"Telekom";"005";"Lastschrifteinzug";"A012345-67890"\n'
+    '4;2/5/19;-25,00;EUR;"Gym";"005";"Lastschrifteinzug";"B012345-67890"\n'
+)
+
+
+def test_one_kind_of_movement_without_a_mandate_is_a_movement_not_a_balance_line(tmp_path):
+    path = tmp_path / "outbank.csv"
+    path.write_text(STANDING_ORDER)
+    assert _profile_of(path)["grain"]["summary_rows"] is None
+
+
+def _profile_of(path):
+    return profile_file(path=path, dialect=sniff_file(path).as_json())
+
+
 @pytest.mark.django_db
 def test_a_statement_s_balance_lines_are_proposed_to_be_left_out(tmp_path):
     path = tmp_path / "swedbank.csv"
