@@ -330,3 +330,19 @@ def test_the_review_page_offers_to_leave_out_a_statement_s_balance_lines_ticked(
     assert 'name="skip_rows_on" checked' in offer
     assert "<code>10</code>, <code>82</code>, <code>86</code>" in offer
     assert '<input type="hidden" name="skip_rows_value" value="82">' in body
+
+
+@pytest.mark.django_db
+def test_a_second_statement_of_the_same_layout_loads_signed_once_more(tmp_path):
+    # The second file reuses the mapping learned from the first (its attributes, its marker step): neither a
+    # crash on a learned attribute nor a second flip of the sign.
+    first, second = tmp_path / "jan.csv", tmp_path / "feb.csv"
+    first.write_text(SWEDBANK)
+    second.write_text(SWEDBANK.replace("2012010200041787", "2012030200041787").replace("14.34", "16.00"))
+    ingest_file(path=first, user=None, auto=True)
+    _, job = ingest_file(path=second, user=None, auto=True)
+
+    assert job.status == "succeeded", job.error
+    amounts = set(Expense.objects.values_list("amount", flat=True))
+    assert {Decimal("-16.00"), Decimal("-14.34"), Decimal("-215.00"), Decimal("1600.00")} <= amounts
+    assert not any(a in amounts for a in (Decimal("16.00"), Decimal("215.00")))
