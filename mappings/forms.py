@@ -116,7 +116,10 @@ class TransformStepForm(forms.Form):
             if (value := self.data.get(self.add_prefix(name))) is not None:
                 step[name] = _words(value) or []
         if columns := [c for c in self._list("columns") if c]:
-            step["columns"] = columns
+            if step["op"] == "negate":
+                step["column"], step["values"] = columns[0], _words(step.pop("value", "")) or []
+            else:
+                step["columns"] = columns
         froms, tos = self._list("from"), self._list("to")
         if froms or tos:
             step["map"] = {f: t for f, t in zip(froms, tos, strict=False) if f != "" or t != ""}
@@ -161,6 +164,11 @@ class TransformStepForm(forms.Form):
             step["index"] = data.get("index") or 1
         elif op == "round":
             step["places"] = data.get("places") or 0
+        elif op == "negate":
+            # Only where a column holds one of some values (a debit / credit marker), when both are given.
+            column = next((c for c in self._list("columns") if c), None)
+            if column or _words(data.get("value", "")):
+                step["column"], step["values"] = column, _words(data.get("value", ""))
         try:
             parsed = transform_parse([step])[0]
         except TransformInvalid as exc:
@@ -339,6 +347,15 @@ class ReviewOptionsForm(forms.Form):
             options["ragged_rows"] = "repair"
         if self.cleaned_data.get("grain"):
             options["grain"] = self.cleaned_data["grain"]
+        # Rows left out (a statement's balance lines), as the page offers them: kept while the box is ticked.
+        getlist = getattr(self.data, "getlist", None)
+        values = getlist("skip_rows_value") if getlist else []
+        if self.data.get("skip_rows_on") and self.data.get("skip_rows_column") and values:
+            options["skip_rows"] = {
+                "column": self.data["skip_rows_column"],
+                "values": values,
+                "reason": self.data.get("skip_rows_reason", ""),
+            }
         return options
 
 

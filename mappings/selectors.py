@@ -240,3 +240,59 @@ def product_keys_priced(*, file_path: str, dialect: dict, column: str, transform
         priced=sum(1 for price in priced.values() if price is not None),
         catalogue=Product.objects.filter(price__isnull=False, is_placeholder=False).count(),
     )
+
+
+# (money target, key target, the loaded table that holds the same money in units, its money column, per key:
+# one value or the sum of the file's rows). A lines file's unit price is its product's price; an order's
+# payments add up to its amount.
+LOADED_MONEY = (
+    (("canonical_order_lines", "unit_price"), ("canonical_order_lines", "product_id"), "Product", "price", False),
+    (("canonical_products", "price"), ("canonical_products", "external_id"), "Product", "price", False),
+    (("canonical_payments", "amount"), ("canonical_payments", "order_id"), "Order", "amount", True),
+)
+MINOR_UNIT = 100
+MINOR_UNITS_SHARE = 0.95  # of the keys found loaded whose money is 100 × the loaded money
+MINOR_UNITS_KEYS = 3  # keys found loaded with money other than zero, for the ratio to say anything
+MONEY_KEYS_MAX = 100_000
+
+
+def money_in_minor_units(*, proposals: list[dict], profile: dict, file_path: str, dialect: dict) -> dict[str, str]:
+    """{column: why}: whole-number money columns of the file that are 100 × the same money already loaded in
+    units (`LOADED_MONEY`), on nearly every key found loaded (at least a few with money): a lines file's price in
+    cents beside the products file's in units. Reads the file's keys and the loaded rows; writes nothing."""
+    from canonical import models as canonical
+    from mappings.engine.line_price import file_money_by_key
+
+    whole = {c["name"] for c in profile.get("columns", []) if c.get("type") == "integer"}
+    by_target = {(p["canonical_table"], p["canonical_col"]): p for p in proposals if p.get("canonical_table")}
+    found: dict[str, str] = {}
+    for money_target, key_target, model_name, field, total in LOADED_MONEY:
+        money, key = by_target.get(money_target), by_target.get(key_target)
+        if not money or not key or money.get("source_col") not in whole or not key.get("source_col"):
+            continue
+        if any(s.get("op") == "divide" for s in money.get("transform") or []):
+            continue
+        in_file = file_money_by_key(
+            file_path=file_path,
+            dialect=dialect,
+            key=key["source_col"],
+            key_transform=key.get("transform"),
+            money=money["source_col"],
+            total=total,
+            limit=MONEY_KEYS_MAX,
+        )
+        model = getattr(canonical, model_name)
+        loaded = dict(
+            model.objects.filter(external_id__in=list(in_file), **{f"{field}__isnull": False}).values_list(
+                "external_id", field
+            )
+        )
+        pairs = [(in_file[k], v) for k, v in loaded.items() if v]
+        cents = sum(1 for f, v in pairs if f == v * MINOR_UNIT)
+        if len(pairs) >= MINOR_UNITS_KEYS and cents >= MINOR_UNITS_SHARE * len(pairs):
+            label = model_name.lower()
+            found[money["source_col"]] = (
+                f"'{money['source_col']}' is 100 × the {field} of the {label} already loaded, for {cents} of "
+                f"{len(pairs)} {label}s it names by '{key['source_col']}'"
+            )
+    return found

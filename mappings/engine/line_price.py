@@ -10,6 +10,8 @@ product reference never creates a placeholder product (it could not have a price
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from psycopg import sql
 
 from mappings.engine.plan import TablePlan, line_amount_sql
@@ -96,3 +98,27 @@ def file_distinct_values(
         return [v for (v,) in conn.execute(query, params.used_by(query)).fetchall()]
     finally:
         conn.close()
+
+
+def file_money_by_key(
+    *, file_path: str, dialect: dict, key: str, key_transform: list | None, money: str, total: bool, limit: int
+) -> dict[str, Decimal]:
+    """Up to `limit` keys of the file (after their steps) with the money of `money` (read as parse_number
+    "auto"): per key the sum of its rows when `total` (payments of an order), else its one value (a product's
+    price on every line; a key whose rows disagree is left out). Nothing of the mapping reaches SQL as text."""
+    params = SqlParams()
+    expr = compile_steps(key, transform_parse(key_transform, columns=list(dialect.get("columns") or [])), params)
+    relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
+    value = f"ll_num_auto(ll_blank_null({quote_ident(money)}))"
+    agg = f"sum({value})" if total else f"CASE WHEN min({value}) = max({value}) THEN min({value}) END"
+    query = (
+        f"SELECT CAST({expr.sql} AS VARCHAR) AS k, {agg} AS m FROM {relation} "
+        f"WHERE {expr.sql} IS NOT NULL GROUP BY 1 LIMIT {int(limit)}"
+    )
+    conn = duckdb_connect_locked(file_path)
+    try:
+        duckdb_install_macros(conn)
+        rows = conn.execute(query, params.used_by(query)).fetchall()
+    finally:
+        conn.close()
+    return {k: Decimal(str(m)) for k, m in rows if m is not None}

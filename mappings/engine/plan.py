@@ -23,9 +23,10 @@ from mappings.engine.transforms import (
     SqlParams,
     cast_to,
     compile_steps,
+    duckdb_install_macros,
     transform_parse,
 )
-from mappings.intake.duck import quote_ident, read_csv_relation_bound
+from mappings.intake.duck import duckdb_connect_locked, quote_ident, read_csv_relation_bound
 from mappings.models import DataSource, Mapping
 from mappings.services.mapping import (
     MappingInvalid,
@@ -93,6 +94,8 @@ class TablePlan:
     derived_external_id: bool  # no external_id mapped: derive it from the mapped values
     key_columns: list[str]
     ragged_rows: str = "reject"  # rows with more fields than the header: "reject" or "repair" (options)
+    # Rows left out, neither loaded nor rejected (options.skip_rows: a statement's balance lines), counted.
+    skip_rows: dict | None = None
     # Columns of the file kept as attributes of the rows: one jsonb column, `attributes`, merged by key.
     attributes: list[ColumnPlan] = field(default_factory=list)
     # The file is at this table's grain (one row per row of the table): it owns the rows it writes. A parent table
@@ -257,6 +260,11 @@ class TablePlan:
             pre.append("__ragged")
             val.append("__ragged")
             errors = f"CASE WHEN __ragged IS NOT NULL THEN [__ragged] ELSE {errors} END"
+        if self.skip_rows:
+            # A row left out has no __errors at all (NULL): neither a good row nor a rejected one.
+            pre.append(f"{skip_rows_sql(self.skip_rows, params)} AS __skip")
+            val.append("__skip")
+            errors = f"CASE WHEN __skip THEN NULL ELSE {errors} END"
         sql = (
             f"SELECT {', '.join(outputs)}, {errors} AS __errors "
             f"FROM (SELECT {', '.join(val)} FROM (SELECT {', '.join(pre)} FROM {rel_sql}))"
@@ -287,6 +295,25 @@ class _Literals:
 
     def bind(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
+
+
+def skip_rows_sql(skip: dict, params) -> str:
+    """Whether a row is one `options.skip_rows` leaves out: its column (quoted) holds one of the values (bound)."""
+    cell = f"trim(ll_blank_null({quote_ident(skip['column'])}))"
+    return f"coalesce(list_contains({params.bind([str(v).strip() for v in skip['values']])}, {cell}), false)"
+
+
+def skip_rows_count(skip: dict, *, file_path: str, dialect: dict) -> int:
+    """How many rows of the file `options.skip_rows` leaves out (the report says it: never a silent drop)."""
+    params = SqlParams()
+    relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
+    query = f"SELECT count(*) FROM {relation} WHERE {skip_rows_sql(skip, params)}"
+    conn = duckdb_connect_locked(file_path)
+    try:
+        duckdb_install_macros(conn)
+        return int(conn.execute(query, params.used_by(query)).fetchone()[0])
+    finally:
+        conn.close()
 
 
 def line_amount_sql(unit_price: str, quantity: str, discount: str | None) -> str:
@@ -416,6 +443,7 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 derived_external_id=derived,
                 key_columns=keys,
                 ragged_rows=options.get("ragged_rows") or "reject",
+                skip_rows=options.get("skip_rows") or None,
                 attributes=attributes.get(name, []),
                 at_grain=name == grain,
             )

@@ -192,12 +192,15 @@ def _produce(batches: queue.Queue, stop: threading.Event, result: StageResult, p
             rows = pa.array(range(first_row, first_row + n), pa.int64())
             first_row += n
             errors = batch.column("__errors")
-            ok = pc.equal(pc.list_value_length(errors), 0)
+            # A row left out by options.skip_rows has no __errors (NULL): neither good nor rejected.
+            ok = pc.fill_null(pc.equal(pc.list_value_length(errors), 0), False)
+            bad = pc.fill_null(pc.greater(pc.list_value_length(errors), 0), False)
             good = pa.Table.from_batches([batch]).drop_columns(["__errors"])
             good = good.add_column(0, "source_row", rows)
-            bad_count = n - pc.sum(ok.cast(pa.int64())).as_py()
+            bad_count = pc.sum(bad.cast(pa.int64())).as_py() or 0
             if bad_count:
-                collect_rejects(result, plan.name, rows.filter(pc.invert(ok)), errors.filter(pc.invert(ok)))
+                collect_rejects(result, plan.name, rows.filter(bad), errors.filter(bad))
+            if bad_count or good.num_rows != pc.sum(ok.cast(pa.int64())).as_py():
                 good = good.filter(ok)
             data = None
             if good.num_rows:

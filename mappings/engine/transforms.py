@@ -168,7 +168,18 @@ class Abs(_Step):
 
 
 class Negate(_Step):
+    """The value with its sign flipped; with `column` and `values`, only on the rows whose `column` (trimmed) is one
+    of `values`: an unsigned amount beside a debit / credit marker (D / C) signed by it."""
+
     op: Literal["negate"]
+    column: str | None = Field(default=None, min_length=1, max_length=500)
+    values: list[str] | None = Field(default=None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _column_with_values(self):
+        if (self.column is None) != (self.values is None):
+            raise ValueError("give both the column and its values (or neither)")
+        return self
 
 
 class ProductPrice(_Step):
@@ -242,7 +253,8 @@ def transform_parse(transform: Any, *, columns: list[str] | None = None) -> list
             )
             raise TransformInvalid(f"step {number} ({op}): {problems}") from None
         if columns is not None:
-            for name in getattr(step, "columns", None) or []:
+            named = [*(getattr(step, "columns", None) or []), *filter(None, [getattr(step, "column", None)])]
+            for name in named:
                 if name not in columns:
                     raise TransformInvalid(f"step {number} ({op}): unknown column {name!r}; not a header of the file")
         steps.append(step)
@@ -359,8 +371,12 @@ def _compile_step(expr: Expr, step: _Step, params: SqlParams) -> Expr:  # noqa: 
             return Expr(f"CAST(round({value}, {params.bind(places)}) AS DECIMAL(38, 6))", "number")
         case Abs():
             return Expr(f"abs({_number(expr, step.op, params)})", "number")
-        case Negate():
+        case Negate(column=None):
             return Expr(f"(- {_number(expr, step.op, params)})", "number")
+        case Negate(column=column, values=values):
+            value = _number(expr, step.op, params)
+            marked = f"list_contains({params.bind([v.strip() for v in values])}, trim({_cell(column)}))"
+            return Expr(f"(CASE WHEN coalesce({marked}, false) THEN - {value} ELSE {value} END)", "number")
         case ProductPrice():
             # Not in the file: the load joins the product's price in (engine/line_price.py).
             return Expr("CAST(NULL AS DECIMAL(38, 6))", "number")

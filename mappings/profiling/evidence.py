@@ -139,6 +139,8 @@ def grain(con, profiles: list[dict]) -> dict:
     document["per_date"] = per_date(con, profiles, document)
     document["arithmetic"] = arithmetic(con, profiles, document.get("row_key") or [])
     document["balances"] = balances(con, profiles)
+    document["summary_rows"] = summary_rows(con, profiles)
+    document["minor_units"] = minor_units(con, profiles, document.get("row_key") or [])
     document["fee_sums"] = fee_sums(con, profiles)
     document["negative_share"] = negative_shares(con, profiles)
     return document
@@ -385,3 +387,122 @@ def per_date(con, profiles: list[dict], document: dict) -> dict[str, dict[str, i
     for (k, d), n in zip(pairs, counts, strict=True):
         result.setdefault(k, {})[d] = int(n)
     return result
+
+
+MAX_ROW_KINDS = 12  # distinct values of a column that may say what kind of row each row is
+MIN_REFERENCED = 3  # rows that carry the reference, for "every movement has one" to mean anything
+
+
+def summary_rows(con, profiles: list[dict]) -> dict[str, object] | None:
+    """Rows of another kind among a statement's movements (an opening or closing balance, a turnover total):
+    {"kind", "values", "reference", "rows"} when a reference unique where set (each movement's entry number) is
+    on every row of some values of a column set on every row and on no row of its other values. Those other
+    values' rows carry no movement's reference: the balance and total lines, not movements, when they are of two
+    kinds at least (an opening and a closing line) and one of them is the file's first or last row. The column with
+    the fewest values that splits the rows so is the kind; None when no column does."""
+    references = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("identifier", "integer")  # an entry number or code, not a name
+        and all(any(ch.isdigit() for ch in str(t["value"])) for t in p.get("top") or [])
+        and p.get("unique")
+        and p.get("nulls")
+        and (p.get("distinct") or 0) >= MIN_REFERENCED
+    ]
+    kinds = sorted(
+        (
+            (i, p)
+            for i, p in enumerate(profiles)
+            if p["type"] in ("category", "identifier", "integer")  # codes, not free text
+            and not p.get("nulls")
+            and 2 <= (p.get("distinct") or 0) <= MAX_ROW_KINDS
+        ),
+        key=lambda ip: (ip[1]["distinct"], ip[0]),
+    )
+    for r, reference in references:
+        for k, kind in kinds:
+            if k == r:
+                continue
+            groups = con.execute(f"SELECT trim(c{k}), count(c{r}), count(*) FROM sg GROUP BY 1 ORDER BY 1").fetchall()
+            without = [str(v) for v, referenced, _ in groups if referenced == 0]
+            kinds_referenced = [n for _, referenced, n in groups if referenced]
+            # A kind repeats over the movements (20 on each): a value per row (a purpose text) is no kind.
+            repeats = 0 < len(kinds_referenced) <= sum(kinds_referenced) / 2
+            # Balance lines come at least as an opening and a closing one, and bracket the movements: two kinds
+            # or more, one of them on the first or the last row (a standing order without a mandate is one kind).
+            if len(without) < 2 or not repeats or not all(referenced in (0, n) for _, referenced, n in groups):
+                continue
+            (edge,) = con.execute(
+                f"SELECT count(*) FROM sg WHERE c{r} IS NULL "
+                "AND (rowid = (SELECT min(rowid) FROM sg) OR rowid = (SELECT max(rowid) FROM sg))"
+            ).fetchone()
+            if edge:
+                rows = sum(n for v, referenced, n in groups if referenced == 0)
+                return {"kind": kind["name"], "values": without, "reference": reference["name"], "rows": rows}
+    return None
+
+
+MINOR_UNIT = 100  # cents in a unit: the only minor unit read from values (a yen has none, and then no ratio holds)
+
+
+def minor_units(con, profiles: list[dict], row_key: list[str] = ()) -> list[dict[str, str]]:
+    """Whole-number columns that hold money in minor units (cents), by the file's own values: [{"column": m,
+    "major": d}] where m = 100 × d on nearly every row (an amount in cents beside the same amount in units), or
+    [{"column": m, "major": d, "by": q}] where d = q × m / 100 (a line total in units, a quantity and a unit
+    price in cents). A header saying "cents" is no evidence here: only the arithmetic is."""
+    numbers = [
+        (i, p)
+        for i, p in enumerate(profiles)
+        if p["type"] in ("integer", "decimal") and (p.get("distinct") or 0) >= 2 and p["name"] not in row_key
+    ][:MAX_NUMBER_COLUMNS]
+    whole = [n for n, (_, p) in enumerate(numbers) if p["type"] == "integer"]
+    if not whole or len(numbers) < 2:
+        return []
+    rows = con.execute(
+        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+    ).fetchall()
+    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
+    names = [p["name"] for _, p in numbers]
+    found: list[dict[str, str]] = []
+
+    def holds(made: np.ndarray, target: np.ndarray) -> bool:
+        both = ~(np.isnan(made) | np.isnan(target))
+        moving = both & (target != 0)
+        if moving.sum() < 3:
+            return False
+        near = 0.006 + 0.0005 * np.abs(target)
+        return bool(((np.abs(made - target) <= near) & both).sum() >= ARITHMETIC_SHARE * both.sum())
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        for m in whole:
+            minor = table[:, m]
+            for d in range(len(numbers)):
+                if d == m:
+                    continue
+                major = table[:, d]
+                # The same money twice, in cents and in units (not one column equal to the other).
+                if holds(minor / MINOR_UNIT, major) and not holds(minor, major):
+                    found.append({"column": names[m], "major": names[d]})
+                    break
+                by = next(
+                    (
+                        q
+                        for q in range(len(numbers))
+                        if q not in (m, d)
+                        and holds(table[:, q] * minor / MINOR_UNIT, major)
+                        and not holds(table[:, q] * minor, major)
+                    ),
+                    None,
+                )
+                if by is not None:
+                    found.append({"column": names[m], "major": names[d], "by": names[by]})
+                    break
+    # Both factors whole numbers (a quantity and a price in cents) make the same total: the price is the larger,
+    # a count of units is small.
+    median = {names[n]: float(np.nanmedian(table[:, n])) for n in whole if not np.isnan(table[:, n]).all()}
+    pairs = {(f["column"], f["by"]) for f in found if "by" in f}
+    return [
+        f
+        for f in found
+        if "by" not in f or (f["by"], f["column"]) not in pairs or median.get(f["column"], 0) > median.get(f["by"], 0)
+    ]

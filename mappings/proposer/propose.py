@@ -17,6 +17,7 @@ A header that users mapped before (saved FieldMappings) is proposed that way fir
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from canonical.attributes import PREFIX as ATTRIBUTE_PREFIX
@@ -32,6 +33,7 @@ from mappings.proposer.assign import (
 from mappings.proposer.calibration import CONTRADICT, ONE_KIND, calibrated, one_item_per_row_holds, read_signals
 from mappings.proposer.ledger import apply_ledger, posting_amounts_are_not_totals, read_ledger, read_pair
 from mappings.proposer.line_total import apply_line_arithmetic, discount_rates, read_line_arithmetic
+from mappings.proposer.minor_units import divide_minor_units, file_evidence, with_prices_in_units
 from mappings.proposer.payable import PAYABLE_TABLE, apply_payable, read_payable
 from mappings.proposer.processor import PROCESSOR_TABLE, apply_processor, processor_tables, read_processor
 from mappings.proposer.scoring import (
@@ -45,7 +47,15 @@ from mappings.proposer.scoring import (
     unmapped_confidence,
     unmapped_reason,
 )
-from mappings.proposer.statement import STATEMENT_TABLE, apply_statement, paid_out, read_marked, read_statement
+from mappings.proposer.statement import (
+    STATEMENT_TABLE,
+    apply_statement,
+    balance_lines,
+    paid_out,
+    read_marked,
+    read_statement,
+    sign_by_marker,
+)
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -245,7 +255,7 @@ def _proposal(
         posting_amounts_are_not_totals(ledger, scored, selected[0] if selected else None, Evidence)
     apply_structure(scored, structure, Evidence)
     values_decide(scored, columns, grain, structure, selected, Evidence)
-    line_arithmetic = read_line_arithmetic(columns, grain, scored)
+    line_arithmetic = read_line_arithmetic(columns, with_prices_in_units(grain), scored)
     if line_arithmetic:
         apply_line_arithmetic(line_arithmetic, scored, Evidence)
     discount_rates(columns, scored, Evidence)
@@ -254,6 +264,9 @@ def _proposal(
     only_money(scored, columns, selected[:1], Evidence)
     if statement:
         apply_statement(statement, scored, columns, grain, Evidence)
+        structure.skip_rows = balance_lines(statement, grain)
+        if structure.skip_rows:  # what kind of row each is: no fact of a movement
+            scored[structure.skip_rows["column"]] = {}
     if processor:
         apply_processor(processor, scored, columns, grain, Evidence)
     with_values = {c["name"]: scored.get(c["name"], {}) for c in columns if c.get("type") != "empty"}
@@ -317,6 +330,9 @@ def _proposal(
     buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)
     _total_above_the_lines(proposals, grain, selected, taken_targets)
+    if statement:
+        sign_by_marker(statement, proposals)
+    divide_minor_units(proposals, file_evidence(grain))
     if calibrate_confidence:
         _calibrate(proposals, by_name, grain)
         if guessed:
@@ -412,6 +428,8 @@ def file_grain(structure: Structure, selected: list[str]) -> dict:
     table = structure.grain_table or (selected[0] if selected else None)
     if table is None:
         return {"table": None, "reason": "no canonical table fits the file"}
+    if structure.skip_rows:
+        return {**file_grain(replace(structure, skip_rows=None), selected), "skip_rows": structure.skip_rows}
     if structure.grain_reason and table == structure.grain_table:
         return {"table": table, "reason": structure.grain_reason}
     label = row_label(table)

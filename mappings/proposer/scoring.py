@@ -33,6 +33,9 @@ class Target:
 
     @property
     def references(self) -> str | None:
+        # An attribute (`attributes.<key>`, a learned mapping may carry one) refers to nothing.
+        if self.column.startswith("attributes."):
+            return None
         return TABLES_BY_NAME[self.table].column(self.column).references
 
 

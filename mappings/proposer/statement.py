@@ -198,3 +198,36 @@ def apply_statement(
         not_money=(statement.balance, statement.money_in),
         evidence_cls=evidence_cls,
     )
+
+
+def sign_by_marker(statement: Statement, proposals: list) -> None:
+    """With a direction marker, the unsigned amount loads signed as the marker says: money out below zero, as a
+    statement with a signed amount loads (an `negate` step where the marker holds the money-out value) (in place)."""
+    if not statement.marker:
+        return
+    out = statement.marks[0]
+    for p in proposals:
+        if p.source_col == statement.money_out and p.target == Target(STATEMENT_TABLE, "amount"):
+            step = {"op": "negate", "column": statement.marker, "values": [out]}
+            if any(s.get("op") == "negate" for s in p.transform or []):
+                continue  # signed already (a mapping learned from this layout): twice would unsign it
+            p.transform = [*(p.transform or []), step]
+            p.reason = f"{p.reason}; signed by '{statement.marker}': '{out}' rows are money out, below zero"
+
+
+def balance_lines(statement: Statement, grain: dict) -> dict | None:
+    """options.skip_rows for a statement's rows that are no movement: the profile's `summary_rows`, rows of a
+    kind (a row-type code) that never carry the reference every movement carries (Swedbank's opening, turnover
+    and closing balance lines, between its movements). Loaded, they would count balances as spending."""
+    found = (grain or {}).get("summary_rows")
+    if not found or found["kind"] in (statement.money_out, statement.marker, statement.balance):
+        return None
+    values = ", ".join(f"'{v}'" for v in found["values"])
+    return {
+        "column": found["kind"],
+        "values": list(found["values"]),
+        "reason": (
+            f"rows whose '{found['kind']}' is {values} carry no '{found['reference']}', the entry every movement "
+            "has: the statement's balance and total lines, not movements"
+        ),
+    }

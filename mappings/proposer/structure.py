@@ -61,6 +61,8 @@ class Structure:
     needed: dict = field(default_factory=dict)  # column -> the row's required fact only it could fill
     # column -> the order key it is constant within, over lines that vary within it: the order's (a subtotal)
     order_constant: dict[str, str] = field(default_factory=dict)
+    # Rows of another kind to leave out (options.skip_rows): a statement's balance and total lines.
+    skip_rows: dict | None = None
 
     def as_json(self) -> dict:
         return {

@@ -26,7 +26,7 @@ from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
 from canonical.services import AttributeTypeConflict, AttributeUse, attribute_keys_register
 from mappings.engine.collapse import Collapse
 from mappings.engine.direct import direct_load
-from mappings.engine.plan import TablePlan, plan_build_for
+from mappings.engine.plan import TablePlan, plan_build_for, skip_rows_count
 from mappings.engine.staged import staged_load
 from mappings.engine.staging import Reject, copy_from_duckdb
 from mappings.engine.transforms import duckdb_install_macros
@@ -167,6 +167,15 @@ def _execute(*, job: ExecutionJob, refuse_conflicting_keys: bool) -> dict:
         }
         if formats:
             report["date_formats"] = formats
+        skip = mapping.options.get("skip_rows")
+        if skip:  # rows are never left out silently: how many and why
+            skipped = skip_rows_count(skip, file_path=source.file_path, dialect=source.dialect)
+            report["skipped_rows"] = {**skip, "rows": skipped}
+            if skipped:
+                report.setdefault("warnings", []).append(
+                    f"{skipped} row(s) left out, not loaded: {skip.get('reason') or 'options.skip_rows'} "
+                    f"('{skip['column']}' is {', '.join(map(str, skip['values']))})"
+                )
         progress = _Progress(job, (source.rows or 1) * len(plans))
         with transaction.atomic():
             _lock_source(source.pk)

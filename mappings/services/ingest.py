@@ -99,8 +99,12 @@ def ingest_file(
         fields = mapping_from_proposals(source=source, user=user, domain=domain)
         # The proposer's reading of what a row is, as the review page selects it for a fresh proposal; a given
         # option wins.
-        grain = mapping_grain_option(fields, mapping_grain_proposed(source=source).get("table"))
+        proposed = mapping_grain_proposed(source=source)
+        grain = mapping_grain_option(fields, proposed.get("table"))
         options = {"grain": grain, **(options or {})} if grain else options
+        # Rows the proposer read as no row of the table (a statement's balance lines): left out, and counted.
+        if proposed.get("skip_rows"):
+            options = {"skip_rows": proposed["skip_rows"], **(options or {})}
     if fields is None:
         raise IngestFailed("no mapping: pass --auto, --mapping ID or --mapping-file FILE")
     try:

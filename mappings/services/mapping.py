@@ -33,7 +33,11 @@ DEFAULT_OPTIONS = {
     # The table whose rows the file's rows are (docs/SCHEMA.md, "Who owns a column"); None: the last of the mapped
     # tables in dependency order.
     "grain": None,
+    # Rows left out, neither loaded nor rejected, counted in the report: {"column", "values", "reason"} (a
+    # statement's opening / closing balance lines); None: every row loads.
+    "skip_rows": None,
 }
+MAX_SKIP_VALUES = 50
 RAGGED_ROWS = ("reject", "repair")
 
 
@@ -69,12 +73,31 @@ def mapping_options_validate(options: dict | None, *, columns: list[str]) -> tup
         errors.append(f"options.ragged_rows must be one of {', '.join(RAGGED_ROWS)}")
     if merged["grain"] is not None and merged["grain"] not in TABLES_BY_NAME:
         errors.append(f"options.grain must be a canonical table or null, not {merged['grain']!r}")
+    errors += _skip_rows_problems(merged["skip_rows"], columns)
     drop = merged["drop_columns"]
     if not isinstance(drop, list) or not all(isinstance(c, str) for c in drop):
         errors.append("options.drop_columns must be a list of column headers")
     else:
         errors.extend(f"options.drop_columns: {c!r} is not a header of the file" for c in drop if c not in columns)
     return merged, errors
+
+
+def _skip_rows_problems(skip, columns: list[str]) -> list[str]:
+    if skip is None:
+        return []
+    if not isinstance(skip, dict) or set(skip) - {"column", "values", "reason"}:
+        return ['options.skip_rows must be null or {"column", "values", "reason"}']
+    values = skip.get("values")
+    problems = []
+    if skip.get("column") not in columns:
+        problems.append(f"options.skip_rows: column {skip.get('column')!r} is not a header of the file")
+    if not isinstance(values, list) or not 0 < len(values) <= MAX_SKIP_VALUES:
+        problems.append(f"options.skip_rows: values must be a list of 1 to {MAX_SKIP_VALUES} values")
+    elif not all(isinstance(v, str | int) for v in values):
+        problems.append("options.skip_rows: each value must be a text or a whole number")
+    if not isinstance(skip.get("reason", ""), str) or len(skip.get("reason", "")) > 300:
+        problems.append("options.skip_rows: reason must be a text of at most 300 characters")
+    return problems
 
 
 def mapping_validate(*, source: DataSource, fields: Any, options: dict | None = None) -> list[str]:

@@ -7,8 +7,9 @@ from mappings.models import DataSource
 from mappings.proposer.attributes import keep_as_attributes
 from mappings.proposer.line_price import lines_without_price, product_price_proposal
 from mappings.proposer.llm import llm_review
+from mappings.proposer.minor_units import divided
 from mappings.proposer.propose import propose_from_profile, proposed_grain
-from mappings.selectors import known_keys, learned_mappings, product_keys_priced
+from mappings.selectors import known_keys, learned_mappings, money_in_minor_units, product_keys_priced
 from mappings.services.profile import data_source_profile
 from mappings.services.storage import upload_readable_local
 
@@ -40,6 +41,10 @@ def mapping_propose(
     if source.file_path:
         with upload_readable_local(source):
             document = with_line_price(document, profile=profile, file_path=source.file_path, dialect=source.dialect)
+            found = money_in_minor_units(
+                proposals=document["proposals"], profile=profile, file_path=source.file_path, dialect=source.dialect
+            )
+            document = {**document, "proposals": divided(document["proposals"], found)}
     document = llm_review(document=document, profile=profile, notes=notes)
     # Last, so that the columns kept as attributes are those neither the proposer nor the LLM could place.
     registered = {(t, k): kind for t, k, kind in AttributeKey.objects.values_list("table", "key", "type")}

@@ -326,11 +326,16 @@ def _grain_context(source: DataSource, rows: list[dict], options: dict, *, fresh
     option = mapping_grain_option(mapped, table) if fresh else None
     if option:
         selected = options["grain"] = option
+    # Rows the proposer reads as no row of the table (a statement's balance lines): offered, left out when fresh.
+    offered = options.get("skip_rows") or (proposed or {}).get("skip_rows")
+    if fresh and offered and "skip_rows" not in options:
+        options["skip_rows"] = offered
     return {
         "grain_choices": GRAIN_CHOICES,
         "grain_selected": selected,
         "grain_automatic": automatic,
         "grain_proposed": proposed,
+        "skip_rows_offered": offered,
     }
 
 

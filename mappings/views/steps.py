@@ -73,6 +73,9 @@ def step_view(step: dict, *, key: str, row: int, column: dict, columns: list[str
         mapping = step.get("map") if isinstance(step.get("map"), dict) else {}
         view["pairs"] = [*((k, "" if v is None else v) for k, v in mapping.items()), ("", "")]
         view["values"] = [t["value"] for t in column.get("top") or []][:8]
+    elif op == "negate":
+        view["where_column"] = step.get("column") or ""
+        view["where_values"] = ", ".join(str(v) for v in step.get("values") or [])
     elif op == "parse_bool":
         view["true_values"] = ", ".join(step.get("true_values") or [])
         view["false_values"] = ", ".join(step.get("false_values") or [])
