@@ -76,23 +76,34 @@ SAMPLE_ROWS = 20_000
 def _count(
     conn, columns: list[DateColumn], formats: list[list[str]], *, file_path: str, dialect: dict, limit: int = 0
 ) -> list[tuple[int, list[int]]]:
-    """Per column: (values present, values each of its formats reads as a plausible date)."""
+    """Per column: (values present, values each of its formats reads as a plausible date).
+
+    Each distinct value is parsed once and weighed by how often it occurs (a column of dates repeats a few
+    thousand values): one scan groups every column's values (a grouping set each), then each candidate
+    format is tried on the distinct values only. The counts are those of trying every row."""
     params = SqlParams()
     lo, hi = params.bind(PLAUSIBLE_YEARS[0]), params.bind(PLAUSIBLE_YEARS[1])
-    aggregates = []
-    for col, candidates in zip(columns, formats, strict=True):
-        value = f"trim({_text(compile_steps(col.source_col, list(col.steps), params)).sql})"
-        aggregates.append(f"count({value})")
+    values, aggregates = [], []
+    for k, (col, candidates) in enumerate(zip(columns, formats, strict=True)):
+        values.append(f"trim({_text(compile_steps(col.source_col, list(col.steps), params)).sql}) AS __v{k}")
+        # A row of column k's grouping set: its other columns are NULL there, grouping(__vk) is 0.
+        mine = f"__g{k} = 0"
+        aggregates.append(f"coalesce(sum(__n) FILTER (WHERE {mine} AND __v{k} IS NOT NULL), 0)")
         for fmt in candidates:
-            parsed = f"try_strptime({value}, {params.bind(fmt)})"
-            aggregates.append(f"count(*) FILTER (WHERE year({parsed}) BETWEEN {lo} AND {hi})")
+            parsed = f"try_strptime(__v{k}, {params.bind(fmt)})"
+            aggregates.append(f"coalesce(sum(__n) FILTER (WHERE {mine} AND year({parsed}) BETWEEN {lo} AND {hi}), 0)")
     relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
-    if limit:
-        relation = f"(SELECT * FROM {relation} LIMIT {int(limit)})"
-    query = f"SELECT {', '.join(aggregates)} FROM {relation}"
+    rows = f"(SELECT * FROM {relation} LIMIT {int(limit)})" if limit else relation
+    keys = [f"__v{k}" for k in range(len(columns))]
+    grouped = (
+        f"SELECT {', '.join(keys)}, {', '.join(f'grouping(__v{k}) AS __g{k}' for k in range(len(columns)))}, "
+        f"count(*) AS __n FROM (SELECT {', '.join(values)} FROM {rows}) "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({key})' for key in keys)})"
+    )
+    query = f"SELECT {', '.join(aggregates)} FROM ({grouped})"
     row = list(conn.execute(query, params.used_by(query)).fetchone())
     result = []
     for candidates in formats:
         present, counts, row = row[0], row[1 : len(candidates) + 1], row[len(candidates) + 1 :]
-        result.append((int(present or 0), [int(n or 0) for n in counts]))
+        result.append((int(present), [int(n) for n in counts]))
     return result

@@ -7,6 +7,8 @@ import datetime
 import pytest
 
 from canonical.models import Order
+from mappings.engine import dates
+from mappings.engine.dates import DateColumn, DateFormat, date_formats_resolve
 from mappings.engine.plan import plan_build
 from tests.mappings.helpers import field, run, save, upload_text
 
@@ -100,3 +102,31 @@ def test_steps_before_parse_date_are_applied_before_the_formats_are_scored(db, t
 
     assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%d/%m/%Y"
     assert Order.objects.get(external_id="O1").order_date == datetime.date(2024, 12, 25)
+
+
+def test_a_repeated_value_counts_once_per_row_in_each_of_several_columns(db, tmp_path):
+    # The formats are tried on distinct values (dates.py), weighed by their rows: read and values stay row counts,
+    # a blank is no value, padding is trimmed, year 24 is not plausible, and each column keeps its own format.
+    ordered = ["2024-03-01"] * 5 + [" 2024-03-02 ", "", "0024-03-01"]
+    shipped = ["13/01/2024"] * 3 + ["03/01/2024", "", "", "14/01/2024", "x"]
+    text = "order,date,shipped\n" + "".join(f"O{n},{a},{b}\n" for n, (a, b) in enumerate(zip(ordered, shipped)))
+    source = upload_text(tmp_path, text)
+    columns = [DateColumn("o.date", "date", ()), DateColumn("o.shipped", "shipped", ())]
+
+    chosen = date_formats_resolve(columns, file_path=source.file_path, dialect=source.dialect)
+
+    assert chosen["o.date"] == DateFormat(format="%Y-%m-%d", read=6, values=7)
+    assert chosen["o.shipped"] == DateFormat(format="%d/%m/%Y", read=5, values=6)
+
+
+def test_formats_are_chosen_in_the_first_rows_even_when_they_repeat_one_value(db, tmp_path, monkeypatch):
+    # The sample is the file's first rows, not its first distinct values: a format reading only a later row is not
+    # tried over the whole file.
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 3)
+    source = upload_text(tmp_path, orders_csv("2024-01-05", "2024-01-05", "2024-01-05", "05.01.2024", "06.01.2024"))
+
+    chosen = date_formats_resolve(
+        [DateColumn("o.date", "date", ())], file_path=source.file_path, dialect=source.dialect
+    )
+
+    assert chosen["o.date"] == DateFormat(format="%Y-%m-%d", read=3, values=5)
