@@ -44,19 +44,22 @@ def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: 
     """The best single format of each column, by key. Every candidate is tried on the file's first
     SAMPLE_ROWS rows; the ones that read a value there are counted over the whole file, in one pass for
     all columns (a format that reads nothing in the sample is not tried further: trying every candidate on
-    every value costs seconds per million rows)."""
+    every value costs seconds per million rows). A file no longer than the sample is read once."""
     if not columns:
         return {}
     conn = duckdb_connect_locked(file_path)
     try:
         duckdb_install_macros(conn)
         everything = [list(AUTO_DATE_FORMATS) for _ in columns]
-        sampled = _count(conn, columns, everything, file_path=file_path, dialect=dialect, limit=SAMPLE_ROWS)
+        rows, sampled = _count(conn, columns, everything, file_path=file_path, dialect=dialect, limit=SAMPLE_ROWS)
         candidates = [
             [fmt for fmt, n in zip(formats, counts, strict=True) if n] if present else formats
             for formats, (present, counts) in zip(everything, sampled, strict=True)
         ]
-        counted = _count(conn, columns, candidates, file_path=file_path, dialect=dialect)
+        if rows < SAMPLE_ROWS:  # the sample was the whole file: its counts are the column's
+            counted = [(present, [n for n in counts if n] if present else counts) for present, counts in sampled]
+        else:
+            _, counted = _count(conn, columns, candidates, file_path=file_path, dialect=dialect)
     finally:
         conn.close()
     chosen = {}
@@ -74,36 +77,50 @@ SAMPLE_ROWS = 20_000
 
 
 def _count(
-    conn, columns: list[DateColumn], formats: list[list[str]], *, file_path: str, dialect: dict, limit: int = 0
-) -> list[tuple[int, list[int]]]:
-    """Per column: (values present, values each of its formats reads as a plausible date).
+    conn,
+    columns: list[DateColumn],
+    formats: list[list[str]],
+    *,
+    file_path: str,
+    dialect: dict,
+    limit: int = 0,
+    distinct: bool | None = None,
+) -> tuple[int, list[tuple[int, list[int]]]]:
+    """The rows read and, per column, (values present, values each of its formats reads as a plausible date).
 
-    Each distinct value is parsed once and weighed by how often it occurs (a column of dates repeats a few
-    thousand values): one scan groups every column's values (a grouping set each), then each candidate
-    format is tried on the distinct values only. The counts are those of trying every row."""
+    Where a column has several formats to try (`distinct`, by default), each distinct value is parsed once and
+    weighed by how often it occurs (a column of dates repeats a few thousand values): one scan groups every
+    column's values (a grouping set each), then the formats are tried on the distinct values only. With one
+    format per column, trying it on each row is cheaper than grouping. The counts are the same either way."""
+    if distinct is None:
+        distinct = any(len(candidates) > 1 for candidates in formats)
     params = SqlParams()
     lo, hi = params.bind(PLAUSIBLE_YEARS[0]), params.bind(PLAUSIBLE_YEARS[1])
     values, aggregates = [], []
     for k, (col, candidates) in enumerate(zip(columns, formats, strict=True)):
         values.append(f"trim({_text(compile_steps(col.source_col, list(col.steps), params)).sql}) AS __v{k}")
-        # A row of column k's grouping set: its other columns are NULL there, grouping(__vk) is 0.
-        mine = f"__g{k} = 0"
-        aggregates.append(f"coalesce(sum(__n) FILTER (WHERE {mine} AND __v{k} IS NOT NULL), 0)")
+        # A grouped row of column k's grouping set: the other columns are NULL there, grouping(__vk) is 0.
+        weight, mine = ("__n", f"__g{k} = 0 AND ") if distinct else ("1", "")
+        aggregates.append(f"coalesce(sum({weight}) FILTER (WHERE {mine}__v{k} IS NOT NULL), 0)")
         for fmt in candidates:
-            parsed = f"try_strptime(__v{k}, {params.bind(fmt)})"
-            aggregates.append(f"coalesce(sum(__n) FILTER (WHERE {mine} AND year({parsed}) BETWEEN {lo} AND {hi}), 0)")
+            plausible = f"year(try_strptime(__v{k}, {params.bind(fmt)})) BETWEEN {lo} AND {hi}"
+            aggregates.append(f"coalesce(sum({weight}) FILTER (WHERE {mine}{plausible}), 0)")
     relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
     rows = f"(SELECT * FROM {relation} LIMIT {int(limit)})" if limit else relation
     keys = [f"__v{k}" for k in range(len(columns))]
-    grouped = (
-        f"SELECT {', '.join(keys)}, {', '.join(f'grouping(__v{k}) AS __g{k}' for k in range(len(columns)))}, "
-        f"count(*) AS __n FROM (SELECT {', '.join(values)} FROM {rows}) "
-        f"GROUP BY GROUPING SETS ({', '.join(f'({key})' for key in keys)})"
-    )
-    query = f"SELECT {', '.join(aggregates)} FROM ({grouped})"
-    row = list(conn.execute(query, params.used_by(query)).fetchone())
+    scanned = f"SELECT {', '.join(values)} FROM {rows}"
+    if distinct:
+        aggregates.insert(0, "coalesce(sum(__n) FILTER (WHERE __g0 = 0), 0)")
+        scanned = (
+            f"SELECT {', '.join(keys)}, {', '.join(f'grouping({key}) AS __g{k}' for k, key in enumerate(keys))}, "
+            f"count(*) AS __n FROM ({scanned}) GROUP BY GROUPING SETS ({', '.join(f'({key})' for key in keys)})"
+        )
+    else:
+        aggregates.insert(0, "count(*)")
+    query = f"SELECT {', '.join(aggregates)} FROM ({scanned})"
+    total, *row = conn.execute(query, params.used_by(query)).fetchone()
     result = []
     for candidates in formats:
         present, counts, row = row[0], row[1 : len(candidates) + 1], row[len(candidates) + 1 :]
         result.append((int(present), [int(n) for n in counts]))
-    return result
+    return int(total), result
