@@ -135,7 +135,7 @@ def test_formats_are_chosen_in_the_first_rows_even_when_they_repeat_one_value(db
 
 
 def test_counting_distinct_values_gives_the_counts_of_trying_every_row(db, tmp_path):
-    # dates._count groups values when several formats are tried per column, else tries each row: same counts.
+    # dates._count groups the sample's values per column (distinct), tries each row of the whole file: same counts.
     ordered = ["2024-03-01"] * 4 + ["03/04/2024", " 03/04/2024", "", "0024-03-01", "13/04/2024"]
     shipped = ["04/03/2024"] * 2 + ["", "x", "2024-13-01", "05/03/2024", "", "04/03/2024", "31/12/1899"]
     text = "order,date,shipped\n" + "".join(f"O{n},{a},{b}\n" for n, (a, b) in enumerate(zip(ordered, shipped)))
