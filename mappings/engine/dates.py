@@ -44,19 +44,22 @@ def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: 
     """The best single format of each column, by key. Every candidate is tried on the file's first
     SAMPLE_ROWS rows; the ones that read a value there are counted over the whole file, in one pass for
     all columns (a format that reads nothing in the sample is not tried further: trying every candidate on
-    every value costs seconds per million rows)."""
+    every value costs seconds per million rows). A file no longer than the sample is read once."""
     if not columns:
         return {}
     conn = duckdb_connect_locked(file_path)
     try:
         duckdb_install_macros(conn)
         everything = [list(AUTO_DATE_FORMATS) for _ in columns]
-        sampled = _count(conn, columns, everything, file_path=file_path, dialect=dialect, limit=SAMPLE_ROWS)
+        rows, sampled = _count(conn, columns, everything, file_path=file_path, dialect=dialect, limit=SAMPLE_ROWS)
         candidates = [
             [fmt for fmt, n in zip(formats, counts, strict=True) if n] if present else formats
             for formats, (present, counts) in zip(everything, sampled, strict=True)
         ]
-        counted = _count(conn, columns, candidates, file_path=file_path, dialect=dialect)
+        if rows < SAMPLE_ROWS:  # the sample was the whole file: its counts are the column's
+            counted = [(present, [n for n in counts if n] if present else counts) for present, counts in sampled]
+        else:
+            _, counted = _count(conn, columns, candidates, file_path=file_path, dialect=dialect)
     finally:
         conn.close()
     chosen = {}
@@ -74,25 +77,64 @@ SAMPLE_ROWS = 20_000
 
 
 def _count(
-    conn, columns: list[DateColumn], formats: list[list[str]], *, file_path: str, dialect: dict, limit: int = 0
-) -> list[tuple[int, list[int]]]:
-    """Per column: (values present, values each of its formats reads as a plausible date)."""
+    conn,
+    columns: list[DateColumn],
+    formats: list[list[str]],
+    *,
+    file_path: str,
+    dialect: dict,
+    limit: int = 0,
+    distinct: bool | None = None,
+) -> tuple[int, list[tuple[int, list[int]]]]:
+    """The rows read and, per column, (values present, values each of its formats reads as a plausible date).
+
+    `distinct` (the default for a sample): each column's distinct values are counted (one scan, one table of
+    column, value, rows), each format is tried once per distinct value and its reads are weighed by their rows
+    (a sample of dates repeats a few hundred values; 24 formats on each of 20,000 rows cost 0.3 s). Else, as for
+    the whole file, each row is tried: grouping a million distinct timestamps costs more than parsing them, and
+    memory. The counts are the same either way."""
+    if distinct is None:
+        distinct = bool(limit)
     params = SqlParams()
     lo, hi = params.bind(PLAUSIBLE_YEARS[0]), params.bind(PLAUSIBLE_YEARS[1])
-    aggregates = []
-    for col, candidates in zip(columns, formats, strict=True):
-        value = f"trim({_text(compile_steps(col.source_col, list(col.steps), params)).sql})"
-        aggregates.append(f"count({value})")
-        for fmt in candidates:
-            parsed = f"try_strptime({value}, {params.bind(fmt)})"
-            aggregates.append(f"count(*) FILTER (WHERE year({parsed}) BETWEEN {lo} AND {hi})")
+    values = [
+        f"trim({_text(compile_steps(col.source_col, list(col.steps), params)).sql}) AS __v{k}"
+        for k, col in enumerate(columns)
+    ]
     relation, _ = read_csv_relation_bound(dialect, file_path, params.bind)
-    if limit:
-        relation = f"(SELECT * FROM {relation} LIMIT {int(limit)})"
-    query = f"SELECT {', '.join(aggregates)} FROM {relation}"
-    row = list(conn.execute(query, params.used_by(query)).fetchone())
+    rows = f"(SELECT * FROM {relation} LIMIT {int(limit)})" if limit else relation
+    scanned = f"SELECT {', '.join(values)} FROM {rows}"
+    if not distinct:
+        aggregates = ["count(*)"]
+        for k, candidates in enumerate(formats):
+            aggregates.append(f"count(__v{k})")
+            for fmt in candidates:
+                plausible = f"year(try_strptime(__v{k}, {params.bind(fmt)})) BETWEEN {lo} AND {hi}"
+                aggregates.append(f"count(*) FILTER (WHERE {plausible})")
+        query = f"SELECT {', '.join(aggregates)} FROM ({scanned})"
+        total, *row = conn.execute(query, params.used_by(query)).fetchone()
+        result = []
+        for candidates in formats:
+            present, counts, row = row[0], row[1 : len(candidates) + 1], row[len(candidates) + 1 :]
+            result.append((int(present), [int(n) for n in counts]))
+        return int(total), result
+    tried = list(dict.fromkeys(fmt for candidates in formats for fmt in candidates))
+    numbers = ", ".join(str(k) for k in range(len(columns)))
+    keyed = f"SELECT unnest([{numbers}]) AS __k, unnest([{', '.join(f'__v{k}' for k in range(len(columns)))}]) AS __v"
+    grouped = f"SELECT __k, __v, count(*) AS __n FROM ({keyed} FROM ({scanned})) GROUP BY __k, __v"
+    parsed = ", ".join(
+        f"year(try_strptime(__v, {params.bind(fmt)})) BETWEEN {lo} AND {hi} AS __p{i}" for i, fmt in enumerate(tried)
+    )
+    sums = ", ".join(f"coalesce(sum(__n) FILTER (WHERE __p{i}), 0)" for i in range(len(tried)))
+    query = (
+        f"SELECT __k, sum(__n), coalesce(sum(__n) FILTER (WHERE __v IS NOT NULL), 0){', ' + sums if sums else ''} "
+        f"FROM (SELECT __k, __v, __n{', ' + parsed if parsed else ''} FROM ({grouped})) GROUP BY __k"
+    )
+    by_column = {int(k): rest for k, *rest in conn.execute(query, params.used_by(query)).fetchall()}
+    total = int(by_column[0][0]) if by_column else 0  # every row gives each column one entry, NULL or not
     result = []
-    for candidates in formats:
-        present, counts, row = row[0], row[1 : len(candidates) + 1], row[len(candidates) + 1 :]
-        result.append((int(present or 0), [int(n or 0) for n in counts]))
-    return result
+    for k, candidates in enumerate(formats):
+        _, present, *reads = by_column.get(k, (0, 0, *([0] * len(tried))))
+        counts = dict(zip(tried, reads, strict=True))
+        result.append((int(present), [int(counts[fmt]) for fmt in candidates]))
+    return total, result

@@ -7,7 +7,11 @@ import datetime
 import pytest
 
 from canonical.models import Order
+from mappings.engine import dates
+from mappings.engine.dates import DateColumn, DateFormat, date_formats_resolve
 from mappings.engine.plan import plan_build
+from mappings.engine.transforms import AUTO_DATE_FORMATS, duckdb_install_macros
+from mappings.intake.duck import duckdb_connect_locked
 from tests.mappings.helpers import field, run, save, upload_text
 
 
@@ -100,3 +104,65 @@ def test_steps_before_parse_date_are_applied_before_the_formats_are_scored(db, t
 
     assert job.report["date_formats"]["canonical_orders.order_date"]["format"] == "%d/%m/%Y"
     assert Order.objects.get(external_id="O1").order_date == datetime.date(2024, 12, 25)
+
+
+def test_a_repeated_value_counts_once_per_row_in_each_of_several_columns(db, tmp_path):
+    # The formats are tried on distinct values (dates.py), weighed by their rows: read and values stay row counts,
+    # a blank is no value, padding is trimmed, year 24 is not plausible, and each column keeps its own format.
+    ordered = ["2024-03-01"] * 5 + [" 2024-03-02 ", "", "0024-03-01"]
+    shipped = ["13/01/2024"] * 3 + ["03/01/2024", "", "", "14/01/2024", "x"]
+    text = "order,date,shipped\n" + "".join(f"O{n},{a},{b}\n" for n, (a, b) in enumerate(zip(ordered, shipped)))
+    source = upload_text(tmp_path, text)
+    columns = [DateColumn("o.date", "date", ()), DateColumn("o.shipped", "shipped", ())]
+
+    chosen = date_formats_resolve(columns, file_path=source.file_path, dialect=source.dialect)
+
+    assert chosen["o.date"] == DateFormat(format="%Y-%m-%d", read=6, values=7)
+    assert chosen["o.shipped"] == DateFormat(format="%d/%m/%Y", read=5, values=6)
+
+
+def test_formats_are_chosen_in_the_first_rows_even_when_they_repeat_one_value(db, tmp_path, monkeypatch):
+    # The sample is the file's first rows, not its first distinct values: a format reading only a later row is not
+    # tried over the whole file.
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 3)
+    source = upload_text(tmp_path, orders_csv("2024-01-05", "2024-01-05", "2024-01-05", "05.01.2024", "06.01.2024"))
+
+    chosen = date_formats_resolve(
+        [DateColumn("o.date", "date", ())], file_path=source.file_path, dialect=source.dialect
+    )
+
+    assert chosen["o.date"] == DateFormat(format="%Y-%m-%d", read=3, values=5)
+
+
+def test_counting_distinct_values_gives_the_counts_of_trying_every_row(db, tmp_path):
+    # dates._count groups the sample's values per column (distinct), tries each row of the whole file: same counts.
+    ordered = ["2024-03-01"] * 4 + ["03/04/2024", " 03/04/2024", "", "0024-03-01", "13/04/2024"]
+    shipped = ["04/03/2024"] * 2 + ["", "x", "2024-13-01", "05/03/2024", "", "04/03/2024", "31/12/1899"]
+    text = "order,date,shipped\n" + "".join(f"O{n},{a},{b}\n" for n, (a, b) in enumerate(zip(ordered, shipped)))
+    source = upload_text(tmp_path, text)
+    columns = [DateColumn("o.date", "date", ()), DateColumn("o.shipped", "shipped", ())]
+    formats = [list(AUTO_DATE_FORMATS), ["%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d"]]
+    conn = duckdb_connect_locked(source.file_path)
+    duckdb_install_macros(conn)
+
+    grouped = dates._count(conn, columns, formats, file_path=source.file_path, dialect=source.dialect, distinct=True)
+    each_row = dates._count(conn, columns, formats, file_path=source.file_path, dialect=source.dialect, distinct=False)
+
+    assert grouped == each_row
+    assert grouped[0] == 9
+    assert grouped[1][1] == (7, [4, 4, 0])  # 1899 is not plausible, month 13 does not exist
+
+
+def test_a_file_no_longer_than_the_sample_is_read_once_with_the_same_result(db, tmp_path, monkeypatch):
+    source = upload_text(tmp_path, orders_csv("01/02/2024", "03/04/2024", "", "13/04/2024", "2024-04-13"))
+    column = DateColumn("o.date", "date", ())
+    passes = []
+    count = dates._count
+    monkeypatch.setattr(dates, "_count", lambda *args, **kw: passes.append(kw.get("limit")) or count(*args, **kw))
+
+    once = date_formats_resolve([column], file_path=source.file_path, dialect=source.dialect)
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 2)  # the first rows only: the whole file is counted again
+    twice = date_formats_resolve([column], file_path=source.file_path, dialect=source.dialect)
+
+    assert passes == [20_000, 2, None]
+    assert once == twice == {"o.date": DateFormat(format="%d/%m/%Y", read=3, values=4)}
