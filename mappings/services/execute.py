@@ -172,10 +172,7 @@ def _execute(*, job: ExecutionJob, refuse_conflicting_keys: bool) -> dict:
             skipped = skip_rows_count(skip, file_path=source.file_path, dialect=source.dialect)
             report["skipped_rows"] = {**skip, "rows": skipped}
             if skipped:
-                report.setdefault("warnings", []).append(
-                    f"{skipped} row(s) left out, not loaded: {skip.get('reason') or 'options.skip_rows'} "
-                    f"('{skip['column']}' is {', '.join(map(str, skip['values']))})"
-                )
+                report.setdefault("warnings", []).append(skipped_rows_warning(skip, skipped))
         progress = _Progress(job, (source.rows or 1) * len(plans))
         with transaction.atomic():
             _lock_source(source.pk)
@@ -551,6 +548,8 @@ def transform_preview(
 
 
 PRICED_AT_LOAD = "the product's price, at load"
+# How many rows left out by options.skip_rows the preview reads past to fill its rows (balance lines are few).
+PREVIEW_SKIPPED_READ_PAST = 1000
 
 
 def _transform_preview(*, source: DataSource, fields: list[dict], limit: int, options: dict | None) -> list[dict]:
@@ -562,10 +561,17 @@ def _transform_preview(*, source: DataSource, fields: list[dict], limit: int, op
         duckdb_install_macros(conn)
         for plan in plans:
             query, params = plan.duckdb_query(file_path=source.file_path, dialect=source.dialect)
-            params["preview_limit"] = int(limit)
+            # Rows left out by options.skip_rows (no __errors, the engine's mark) are read past, not shown.
+            params["preview_limit"] = int(limit) + (PREVIEW_SKIPPED_READ_PAST if plan.skip_rows else 0)
             names = plan.output_columns
+            shown_rows = 0
             for number, values in enumerate(conn.execute(f"{query} LIMIT $preview_limit", params).fetchall()):
-                errors = values[-1] or []
+                if values[-1] is None:  # left out: neither a good row nor a rejected one
+                    continue
+                if shown_rows == limit:
+                    break
+                shown_rows += 1
+                errors = values[-1]
                 shown = {n: (None if v is None else str(v)) for n, v in zip(names, values[:-1], strict=True)}
                 for name in plan.priced_at_load:  # read from canonical_products when the lines load
                     shown[name] = PRICED_AT_LOAD
@@ -586,6 +592,25 @@ def _transform_preview(*, source: DataSource, fields: list[dict], limit: int, op
     finally:
         conn.close()
     return rows
+
+
+def skipped_rows_warning(skip: dict, rows: int) -> str:
+    """How the report and the review's preview say which rows `options.skip_rows` leaves out, and why."""
+    return (
+        f"{rows} row(s) left out, not loaded: {skip.get('reason') or 'options.skip_rows'} "
+        f"('{skip['column']}' is {', '.join(map(str, skip['values']))})"
+    )
+
+
+def preview_skipped_rows(*, source: DataSource, options: dict | None) -> dict | None:
+    """The rows `options.skip_rows` leaves out of the whole file, as the report counts them, for the review's
+    preview: {"rows", "reason", "warning"}; None without the option."""
+    skip = (options or {}).get("skip_rows")
+    if not skip:
+        return None
+    with upload_readable_local(source):
+        rows = skip_rows_count(skip, file_path=source.file_path, dialect=source.dialect)
+    return {"rows": rows, "reason": skip.get("reason") or "", "warning": skipped_rows_warning(skip, rows)}
 
 
 OVERWRITE_CHECK_MAX_ROWS = 200_000  # the review page checks files up to this size; the report names them always

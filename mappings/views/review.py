@@ -37,7 +37,12 @@ from mappings.selectors import (
     source_executions,
     source_last_executed_mapping,
 )
-from mappings.services.execute import execution_enqueue, mapping_overwrites_preview, transform_preview
+from mappings.services.execute import (
+    execution_enqueue,
+    mapping_overwrites_preview,
+    preview_skipped_rows,
+    transform_preview,
+)
 from mappings.services.mapping import (
     MappingInvalid,
     mapping_fields,
@@ -388,10 +393,12 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
     source = data_source_get_for_user(request.user, source_id)
     fields, options, errors, posted = MappingReviewForm(request.POST).read()
     preview: list[dict] = []
+    skipped = None
     grain = mapping_grain(fields, options)
     if not errors and fields:
         try:
             preview = transform_preview(source=source, fields=fields, limit=20, options=options)
+            skipped = preview_skipped_rows(source=source, options=options)  # the rows the preview leaves out too
         except MappingInvalid as exc:
             errors = list(exc.errors)
     latest = source.mappings.order_by("-version").first()
@@ -408,6 +415,7 @@ def review_preview(request: HttpRequest, source_id: int) -> HttpResponse:
         "baseline": baseline,
         "baseline_label": baseline_label,
         "preview_tables": _preview_tables(preview),
+        "skipped": skipped,
         "grain": TABLES_BY_NAME.get(grain),
         "grain_chosen": bool(options.get("grain")),
         "missing": missing_required_targets([r for r in posted if r["canonical_table"] and r["pii_choice"] != "drop"]),

@@ -25,6 +25,7 @@ from mappings.intake.duck import duckdb_connect_locked, quote_ident
 from mappings.models import DataSource, RejectedRow
 from mappings.profiling.profile import profile_file
 from mappings.proposer.propose import proposed_grain
+from mappings.services.execute import preview_skipped_rows, transform_preview
 from mappings.services.ingest import ingest_file
 from mappings.services.mapping import mapping_validate
 from mappings.views.steps import step_view
@@ -284,6 +285,57 @@ def test_a_left_out_value_never_becomes_sql(db, tmp_path):
     assert job.status == "succeeded", job.error
     assert job.report["skipped_rows"]["rows"] == 1
     assert Expense.objects.count() == 2
+
+
+def test_the_preview_shows_the_movements_only_and_says_how_many_rows_it_leaves_out(db, tmp_path):
+    # The preview and the load agree: the balance lines a load leaves out are no preview rows either.
+    source = upload_text(tmp_path, BALANCE_LINES)
+
+    rows = transform_preview(source=source, fields=EXPENSE_FIELDS, options={"skip_rows": SKIP})
+
+    assert [(r["source_row"], r["values"]["amount"]) for r in rows] == [(3, "5.00"), (4, None)]  # lines of the file
+    assert rows[1]["errors"]  # 'bad' is still shown rejected, as the load rejects it
+    skipped = preview_skipped_rows(source=source, options={"skip_rows": SKIP})
+    assert skipped["rows"] == 2 and skipped["reason"] == "balance lines"
+    assert skipped["warning"] == "2 row(s) left out, not loaded: balance lines ('kind' is open, close)"
+    assert preview_skipped_rows(source=source, options={}) is None
+
+
+def test_the_preview_reads_past_rows_left_out_to_show_its_rows(db, tmp_path):
+    text = "kind,date,amount\n" + "total,2024-01-01,1.00\n" * 30 + "move,2024-01-02,5.00\nmove,2024-01-03,6.00\n"
+    source = upload_text(tmp_path, text)
+
+    rows = transform_preview(
+        source=source, fields=EXPENSE_FIELDS, limit=1, options={"skip_rows": {**SKIP, "values": ["total"]}}
+    )
+
+    assert [(r["source_row"], r["values"]["amount"]) for r in rows] == [(32, "5.00")]
+
+
+def test_the_review_preview_leaves_out_the_balance_lines_and_says_why(db, client, executive, tmp_path):
+    source = upload_text(tmp_path, BALANCE_LINES, user=executive)
+    client.force_login(executive)
+    data = {"rows": "2", "on_missing_reference": "placeholder", "skip_rows_on": "on", "skip_rows_column": "kind"}
+    data.update({"skip_rows_reason": "balance lines", "skip_rows_value": ["open", "close"]})
+    for i, f in enumerate(EXPENSE_FIELDS):
+        target = f"{f['canonical_table']}.{f['canonical_col']}"
+        data.update(
+            {f"source_col-{i}": f["source_col"], f"target-{i}": target, f"transform-{i}": "", f"pii-{i}": "keep"}
+        )
+
+    body = client.post(f"/uploads/{source.pk}/review/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+
+    note = re.search(r'data-testid="preview-skipped">(.*?)</p>', body, re.S).group(1)
+    assert "2 row(s) left out, not loaded: balance lines" in note
+    table = re.search(r'data-testid="preview-table">(.*?)</table>', body, re.S).group(1)
+    lines = re.findall(r"<tr><td>(\d+)</td>", table)
+    assert lines == ["3", "4"]
+    assert "100.00" not in table and "2024-01-31" not in table
+
+    del data["skip_rows_on"]  # unticked: every row is previewed, as every row loads
+    body = client.post(f"/uploads/{source.pk}/review/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="preview-skipped"' not in body
+    assert re.findall(r"<tr><td>(\d+)</td>", body) == ["2", "3", "4", "5"]
 
 
 @pytest.mark.parametrize(
