@@ -1,0 +1,51 @@
+"""Why `--auto` refused or lost rows on real sales exports (issue 18, branch refuse18), one reason per test.
+
+Each test is a small file shaped like the real export the reason came from."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from canonical.models import Order
+from mappings.profiling.profile import profile_file
+from tests.mappings.helpers import field, run, upload_text
+
+# A spreadsheet's accounting format saved as CSV: zero is written as a currency mark and a dash.
+ACCOUNTING = (
+    "Order,Date, Discounts ,  Sales \n"
+    '1,2014-01-01, $-   ," $32,370.00 "\n'
+    '2,2014-01-01," $1,210.00 "," $24,200.00 "\n'
+    '3,2014-02-01, $-   ," $3,210.50 "\n'
+    "4,2014-03-01, $-   , $980.00 \n"
+)
+
+
+@pytest.mark.django_db
+def test_a_currency_mark_with_a_dash_is_a_zero_amount_not_a_rejected_row(tmp_path):
+    source = upload_text(tmp_path, ACCOUNTING, name="financial_sample.csv")
+    money = [{"op": "parse_number", "locale": "en"}]
+    job = run(
+        source,
+        [
+            field("Order", "canonical_orders", "external_id"),
+            field("Date", "canonical_orders", "order_date", [{"op": "parse_date", "format": "%Y-%m-%d"}]),
+            field("Discounts", "canonical_orders", "discount_amount", money),
+            field("Sales", "canonical_orders", "amount", money),
+        ],
+    )
+
+    assert job.report["tables"]["canonical_orders"]["rejected"] == 0
+    assert sum(o.amount for o in Order.objects.all()) == Decimal("60760.50")
+    assert Order.objects.get(external_id="1").discount_amount == 0
+
+
+def test_the_profile_reads_the_accounting_zero_as_a_number(tmp_path):
+    path = tmp_path / "financial_sample.csv"
+    path.write_text(ACCOUNTING)
+
+    columns = {c["name"].strip(): c for c in profile_file(path=path, dialect={"delimiter": ","})["columns"]}
+
+    assert columns["Discounts"]["type"] == "decimal"
+    assert columns["Discounts"]["min"] == 0
