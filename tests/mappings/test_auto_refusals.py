@@ -49,3 +49,32 @@ def test_the_profile_reads_the_accounting_zero_as_a_number(tmp_path):
 
     assert columns["Discounts"]["type"] == "decimal"
     assert columns["Discounts"]["min"] == 0
+
+
+def _orders_procured_before(rows: int = 40) -> str:
+    """A distributor's sales export: stock is procured (one date for a batch) before the order is placed, then
+    shipped and delivered; the order date is named, the procurement date is only 'a date'."""
+    header = "OrderNumber,Sales Channel,ProcuredDate,OrderDate,ShipDate,DeliveryDate,_CustomerID,Order Quantity"
+    lines = [header + ",Unit Price"]
+    for i in range(rows):
+        month = i % 12 + 1
+        procured = f"31/12/{17 if month < 7 else 18}"
+        lines.append(
+            f"SO - {101 + i:06d},{['Online', 'In-Store', 'Distributor'][i % 3]},{procured},{i % 27 + 1}/{month}/19,"
+            f"{i % 27 + 2}/{month}/19,{i % 27 + 2}/{month % 12 + 1}/19,{i % 9 + 1},{i % 8 + 1},{100 + 13.5 * i:.2f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.django_db
+def test_a_date_named_order_date_is_the_orders_date_though_a_date_named_nothing_comes_before_it(tmp_path):
+    from tests.mappings.helpers import propose_by_column
+
+    path = tmp_path / "regional_sales.csv"
+    path.write_text(_orders_procured_before())
+
+    _, _, by_col = propose_by_column(path)
+
+    targets = {c: {f"{p['canonical_table']}.{p['canonical_col']}" for p in ps} for c, ps in by_col.items()}
+    assert "canonical_orders.order_date" in targets["OrderDate"]
+    assert "canonical_orders.order_date" not in targets["ProcuredDate"]
