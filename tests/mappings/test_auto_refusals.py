@@ -78,3 +78,55 @@ def test_a_date_named_order_date_is_the_orders_date_though_a_date_named_nothing_
     targets = {c: {f"{p['canonical_table']}.{p['canonical_col']}" for p in ps} for c, ps in by_col.items()}
     assert "canonical_orders.order_date" in targets["OrderDate"]
     assert "canonical_orders.order_date" not in targets["ProcuredDate"]
+
+
+SEGMENTS = ("Consumer", "Corporate", "Home Office")
+COUNTRIES = ("United States", "Canada", "Mexico")
+
+
+def _orders_with_buyer_facts(rows: int = 40, date=lambda i: f"{i % 28 + 1:02d}/{i % 12 + 1:02d}/2019") -> str:
+    """A shop's orders export: the buyer is known by e-mail, with a segment and a country, but no name or id."""
+    lines = ["Order ID,Order Date,Customer Email,Customer Segment,Customer Country,Order Total"]
+    for i in range(rows):
+        lines.append(
+            f"CA-2019-{100000 + 37 * i},{date(i)},buyer{i % 15}@example.com,{SEGMENTS[i % 3]},"
+            f"{COUNTRIES[i % 3]},{100 + 17.25 * i:.2f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.django_db
+def test_orders_load_when_only_the_customers_they_mention_lack_a_confident_name(tmp_path, settings):
+    from mappings.services.ingest import ingest_file
+
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "shop_orders.csv"
+    path.write_text(_orders_with_buyer_facts())
+
+    _, job = ingest_file(path=path, user=None, auto=True)
+
+    assert job.report["tables"]["canonical_orders"]["inserted"] == 40
+    assert sum(o.amount for o in Order.objects.all()) == Decimal("17455.00")
+    (left,) = job.report["auto_left_out"]
+    assert left["canonical_table"] == "canonical_customers" and left["missing"] == ["name"]
+    assert set(left["kept"]) == {"Customer Segment", "Customer Country"}
+    # Nothing the file says is lost: the buyer's segment stays on the order it was written on.
+    order = Order.objects.get(external_id="CA-2019-100000")
+    assert order.attributes["customer_segment"] == "Consumer"
+
+
+@pytest.mark.django_db
+def test_leaving_a_customer_out_does_not_excuse_the_orders_own_undecided_dates(tmp_path, settings):
+    from mappings.services.ingest import AutoRefused, ingest_file
+
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "shop_orders.csv"
+    path.write_text(_orders_with_buyer_facts(date=lambda i: f"{i % 12 + 1:02d}/{i % 11 + 1:02d}/2019"))
+
+    with pytest.raises(AutoRefused) as refused:
+        ingest_file(path=path, user=None, auto=True)
+
+    problems = [p.line() for p in refused.value.problems]
+    assert any("day and month" in p for p in problems)
+    assert any("canonical_customers.name" in p for p in problems)  # every question, the customer's too
+    assert not Order.objects.exists()
