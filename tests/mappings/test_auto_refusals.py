@@ -163,3 +163,30 @@ def test_units_times_a_price_per_unit_making_the_total_are_a_sale_whatever_the_n
     assert "canonical_order_lines.unit_price" in targets["Price per Unit"]
     assert "canonical_orders.external_id" in targets["Transaction ID"]
     assert not any(t.startswith("canonical_payments") for ts in targets.values() for t in ts)
+
+
+def _sampled_order_lines(rows: int = 400) -> str:
+    """Order lines sampled from a big export: nearly every order has one line here, a few have two, and each line's
+    Sales (its total after the discount) differs from its order's other line."""
+    lines = ["Row ID,Order ID,Order Date,Customer ID,Product ID,Sales,Quantity,Discount"]
+    for i in range(rows):
+        o = i if i % 40 else i - 1  # every fortieth line joins the order of the line before it
+        lines.append(
+            f"{40000 + 7 * i},IN-2014-{1000 + o},{o % 12 + 1}/{o % 28 + 1}/14,AS-{10000 + o % 37},"
+            f"OFF-SU-{10001000 + i % 53},{(20 + 3.37 * i):.2f},{i % 5 + 1},{(i % 3) / 10:.1f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.django_db
+def test_a_total_that_differs_in_every_order_with_two_lines_is_the_lines_not_the_orders(tmp_path):
+    from tests.mappings.helpers import propose_by_column
+
+    path = tmp_path / "orders_sample.csv"
+    path.write_text(_sampled_order_lines())
+
+    _, _, by_col = propose_by_column(path)
+
+    targets = {c: {f"{p['canonical_table']}.{p['canonical_col']}" for p in ps} for c, ps in by_col.items()}
+    assert targets["Sales"] == {"canonical_order_lines.amount"}
+    assert "canonical_orders.order_date" in targets["Order Date"]  # what does not vary stays the order's
