@@ -358,7 +358,6 @@ def _sale_document(keys, scored, s: Structure, stats: dict) -> tuple[str, str] |
 
 
 ROW_NUMBER_KEY = 0.8  # the rows' own number keying a sale of one line (unique, and the header says an id)
-PRICE_HINT = 0.45  # header evidence for a unit price that a quantity x price = total on every row confirms
 
 
 def _sale_of_one_line(s: Structure, columns, scored, arithmetic: dict) -> tuple[str, str] | None:
@@ -374,14 +373,8 @@ def _sale_of_one_line(s: Structure, columns, scored, arithmetic: dict) -> tuple[
 
     dated = [c["name"] for c in columns if c.get("type") in ("date", "datetime") and c["name"] != key]
     quantities, prices = line("quantity"), line("unit_price")
-    # The column a quantity multiplies into a total, row by row, is the price per unit even when its header only
-    # hints at a price ("Price per Unit"): the arithmetic is the second kind of evidence the header lacks.
-    factors = [(a, b) for _, a, b in arithmetic.get("products", [])] + [
-        (b, a) for _, a, b in arithmetic.get("products", [])
-    ]
     totalled = any(
-        q in quantities and (p in prices or _best_column_score(scored.get(p, {}), LINES, "unit_price") >= PRICE_HINT)
-        for q, p in factors
+        a in quantities and b in prices or b in quantities and a in prices for _, a, b in arithmetic.get("products", [])
     )
     if not (dated and totalled):
         return None
@@ -432,8 +425,6 @@ def _below_order(keys, scored, s: Structure, order_key: str) -> bool:
             s.sale_document is not None and s.sale_document[0] == order_key
         )
         return bool(ev["determines"] or ev.get("nearly")) or (named and quantity and _supported(ev))
-    if s.sale_document is not None and s.sale_document[0] == order_key and quantity:
-        return True  # each row a sale of one line: its number beside a quantity x price = total (_sale_of_one_line)
     product_key = s.keys.get("canonical_products")
     return bool(product_key) and not keys[product_key]["unique"] and quantity
 

@@ -132,39 +132,6 @@ def test_leaving_a_customer_out_does_not_excuse_the_orders_own_undecided_dates(t
     assert not Order.objects.exists()
 
 
-CATEGORIES = (("Beauty", 50), ("Clothing", 500), ("Electronics", 30), ("Clothing", 300), ("Beauty", 25))
-
-
-def _transactions(rows: int = 200) -> str:
-    """A shop's transactions: the row's own number, a date, the buyer, a category, units, a price per unit and their
-    product as the total. Only 'Quantity' and 'Total Amount' are named plainly; 'Transaction' reads as a payment."""
-    lines = ["Transaction ID,Date,Customer ID,Gender,Age,Product Category,Quantity,Price per Unit,Total Amount"]
-    for i in range(1, rows + 1):
-        category, price = CATEGORIES[i % len(CATEGORIES)]
-        units = i % 4 + 1
-        lines.append(
-            f"{i},2023-{i % 12 + 1:02d}-{i % 28 + 1:02d},CUST{i:03d},{['Male', 'Female'][i % 2]},{18 + i % 45},"
-            f"{category},{units},{price},{units * price}"
-        )
-    return "\n".join(lines) + "\n"
-
-
-@pytest.mark.django_db
-def test_units_times_a_price_per_unit_making_the_total_are_a_sale_whatever_the_name_says(tmp_path):
-    from tests.mappings.helpers import propose_by_column
-
-    path = tmp_path / "transactions.csv"  # the name reads as payments; the columns' arithmetic says sales
-    path.write_text(_transactions())
-
-    _, _, by_col = propose_by_column(path)
-
-    targets = {c: {f"{p['canonical_table']}.{p['canonical_col']}" for p in ps} for c, ps in by_col.items()}
-    assert "canonical_order_lines.quantity" in targets["Quantity"]
-    assert "canonical_order_lines.unit_price" in targets["Price per Unit"]
-    assert "canonical_orders.external_id" in targets["Transaction ID"]
-    assert not any(t.startswith("canonical_payments") for ts in targets.values() for t in ts)
-
-
 def _sampled_order_lines(rows: int = 400) -> str:
     """Order lines sampled from a big export: nearly every order has one line here, a few have two, and each line's
     Sales (its total after the discount) differs from its order's other line."""
