@@ -139,11 +139,10 @@ def read_file(name: str, entry: dict, truth: dict, cache: Path | None) -> tuple[
 def _gate(proposals: list[dict], profile: dict) -> list[str]:
     from django.conf import settings
 
-    from mappings.proposer.gate import auto_accepted, auto_gate
+    from mappings.proposer.gate import auto_decision
 
     threshold = settings.MAPPING_AUTO_CONFIDENCE
-    accepted = auto_accepted(proposals=proposals, profile=profile, threshold=threshold)
-    return [n.line() for n in auto_gate(proposals=proposals, accepted=accepted, profile=profile, threshold=threshold)]
+    return [n.line() for n in auto_decision(proposals=proposals, profile=profile, threshold=threshold).problems]
 
 
 def _bucket(c: float) -> str:

@@ -41,6 +41,8 @@ _NUMBER = re.compile(
     rf"^(?P<neg1>[-+(])?\s*{_CURRENCY}?\s*(?P<neg2>-)?\s*(?P<body>\d[\d.,' \u00a0\u202f]*\d|\d)\s*"
     rf"(?P<pct>%)?\s*{_CURRENCY}?\s*(?P<neg3>[-)])?$"
 )
+# Excel's accounting format writes zero as a currency mark and a dash (" $-   ", "€ -"): a number, not a word.
+_ACCOUNTING_ZERO = re.compile(rf"^\s*{_CURRENCY}\s*-+\s*$|^\s*-+\s*{_CURRENCY}\s*$")
 _INTEGER = re.compile(r"^[-+]?\d+$")
 _SCIENTIFIC = re.compile(r"^[-+]?\d+(?:\.\d+)?[eE][-+]?\d+$")
 _GROUPING = re.compile(r"[' \u00a0\u202f]")
@@ -75,6 +77,8 @@ class NumberInfo:
 
 def parse_number_text(value: str) -> tuple[float, str | None] | None:
     """(number, locale the text proves or None) for a number written in an export, else None."""
+    if _ACCOUNTING_ZERO.match(value):
+        return 0.0, None
     if _SCIENTIFIC.match(value.strip()):
         # A connector's float written by its warehouse ("3.76E+02" = 376): its point is a decimal point.
         return float(value), "en" if "." in value else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME
+from mappings.proposer.attributes import keep_as_attributes
 from mappings.proposer.calibration import ONE_KIND, _codes
 from mappings.proposer.ledger import read_ledger
 from mappings.proposer.scoring import KEY_SUFFIXES, _top_values
@@ -41,6 +42,98 @@ class NeedsReview:
     def line(self) -> str:
         where = f"'{self.source_col}'" if self.source_col else (self.target or "the file")
         return f"{where}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A table the file mentions but cannot fill confidently, left out of what `--auto` loads."""
+
+    table: str
+    missing: tuple[str, ...]  # its required columns no confident proposal fills
+    columns: tuple[str, ...]  # the file's columns proposed for it
+    kept_on: str | None  # the table that keeps them as attributes (the file's own)
+    kept: tuple[str, ...]  # those kept as attributes (not personal data, not already loaded elsewhere)
+
+    def as_json(self) -> dict:
+        return {
+            "canonical_table": self.table,
+            "missing": list(self.missing),
+            "columns": list(self.columns),
+            "kept_as_attributes_of": self.kept_on,
+            "kept": list(self.kept),
+        }
+
+    def line(self) -> str:
+        kept = ", ".join(f"'{c}'" for c in self.kept)
+        rest = ", ".join(f"'{c}'" for c in self.columns if c not in self.kept)
+        return (
+            f"{self.table} left out: {', '.join(self.missing)} not filled by a confident proposal"
+            + (f"; {kept} kept as attributes of {self.kept_on}" if kept else "")
+            + (f"; {rest} not loaded for it" if rest else "")
+            + "; a person can map them on the review page"
+        )
+
+
+@dataclass(frozen=True)
+class AutoDecision:
+    fields: list[dict]  # what --auto loads (empty when refused)
+    problems: list[NeedsReview]  # why it refuses (empty when it loads)
+    left_out: list[LeftOut]
+
+
+def _referred_entity(table: str) -> bool:
+    """A table of things the rows refer to by key or name (customers, products, suppliers, employees): a
+    reference creates its rows when the file gives none of their facts, unlike a document above the rows (an
+    order carries its lines' date and total)."""
+    spec = TABLES_BY_NAME[table]
+    return "name" in spec.column_names and "external_id" in spec.column("name").filled_by
+
+
+def auto_decision(
+    *, proposals: list[dict], profile: dict, threshold: float, registered: dict | None = None
+) -> AutoDecision:
+    """What `ingest --auto` does with a proposal. The file's own table (the deepest it feeds) and the documents
+    above it must pass the gate in full; an entity the rows refer to whose required facts no confident proposal
+    fills (a customer's country and segment in an orders file, but neither the customer's name nor key) is
+    left out rather than refusing the file: its columns are kept as attributes of the file's own table, the
+    rows still reference the entity by key where the file gives one, and the report names what was left out."""
+    accepted = auto_accepted(proposals=proposals, profile=profile, threshold=threshold)
+    problems = auto_gate(proposals=proposals, accepted=accepted, profile=profile, threshold=threshold)
+    if not problems:
+        return AutoDecision(accepted, [], [])
+    primary = _primary_table(accepted)
+    unfilled = {t.split(".")[0] for t in missing_required_targets(accepted)}
+    parents = sorted(t for t in unfilled if t != primary and _referred_entity(t))
+    if not parents:
+        return AutoDecision([], problems, [])
+    kept = [f for f in accepted if f["canonical_table"] not in parents]
+    rest = auto_gate(proposals=proposals, accepted=kept, profile=profile, threshold=threshold)
+    if rest:
+        return AutoDecision([], problems, [])  # refused anyway: every question, the parents' too
+    loaded = {f["source_col"] for f in kept}
+    dropped = [f for f in accepted if f["canonical_table"] in parents]
+    loose = [
+        {"source_col": name, "canonical_table": None, "canonical_col": None, "confidence": 0.0, "transform": None}
+        for name in dict.fromkeys(f["source_col"] for f in dropped if f["source_col"] and f["source_col"] not in loaded)
+    ]
+    for p in loose:
+        p["reason"] = "its table is left out of --auto"
+    names = {p["source_col"] for p in loose}
+    kept_as = keep_as_attributes(proposals=kept + loose, profile=profile, registered=registered or {})
+    added = [a for a in kept_as if a["source_col"] in names and a.get("canonical_table")]
+    left_out = []
+    for table in parents:
+        mine = [f["source_col"] for f in dropped if f["canonical_table"] == table and f["source_col"]]
+        left_out.append(
+            LeftOut(
+                table=table,
+                missing=tuple(t.split(".")[1] for t in missing_required_targets(accepted) if t.startswith(table + ".")),
+                columns=tuple(mine),
+                kept_on=primary,
+                kept=tuple(a["source_col"] for a in added if a["source_col"] in mine),
+            )
+        )
+    return AutoDecision(kept + added, [], left_out)
 
 
 def auto_accepted(*, proposals: list[dict], profile: dict, threshold: float) -> list[dict]:

@@ -911,6 +911,12 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
         if len(first) != 1:
             continue
         earliest = first[0]
+        if _generic_date(scored[earliest]) and any(
+            (ev := scored[o].get(target)) is not None and ev.score >= NAMED_EVENT for o in steps if o != earliest
+        ):
+            # "ProcuredDate" before "OrderDate": a header naming no particular date does not outweigh the one
+            # that names this event outright; the earlier date is a step before the event (stock procured).
+            continue
         label = row_label(table)
         others = [o for o in steps if o != earliest]
         later = others or date_order.get(earliest, [])
@@ -924,6 +930,18 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
                 scored[other][target] = evidence_cls(
                     target, ev.score * 0.5, f"{ev.reason}; it comes after '{earliest}': a later step"
                 )
+
+
+NAMED_EVENT = 0.9  # header evidence with which a date column names the table's event date outright
+
+
+def _generic_date(evidence: dict) -> bool:
+    """Whether a date's header names no particular date: the same evidence for every date target ("ProcuredDate",
+    "Datum"), so only the values speak for the event's date."""
+    scores = [
+        e.score for t, e in evidence.items() if TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp")
+    ]
+    return len(scores) >= 2 and max(scores) - min(scores) < 0.01
 
 
 def _named_elsewhere(evidence: dict, table: str) -> bool:

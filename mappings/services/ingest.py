@@ -10,10 +10,11 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.models import User
+from canonical.models import AttributeKey
 from mappings.intake.upload import file_scan
 from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.profiling.profile import ProfileError
-from mappings.proposer.gate import NeedsReview, auto_accepted, auto_gate
+from mappings.proposer.gate import LeftOut, NeedsReview, auto_decision
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_grain_option, mapping_save
 from mappings.services.profile import data_source_profile
@@ -36,18 +37,26 @@ class AutoRefused(IngestFailed):
         super().__init__(f"--auto stopped before loading {source.name}: {first}{more}; review upload {source.pk}")
 
 
-def mapping_from_proposals(*, source: DataSource, user: User | None, domain: str = "") -> list[dict]:
+def mapping_from_proposals(
+    *, source: DataSource, user: User | None, domain: str = "", left_out: list[LeftOut] | None = None
+) -> list[dict]:
     """Fields from the proposer at or above settings.MAPPING_AUTO_CONFIDENCE (or confirmed by the whole file:
-    proposer.gate.auto_accepted), when the whole file passes
-    the gate (proposer.gate); raises AutoRefused naming each column that needs a person otherwise."""
+    proposer.gate.auto_accepted), when the whole file passes the gate (proposer.gate.auto_decision: an entity the
+    rows refer to that no confident proposal fills is left out, its columns kept as attributes, and appended to
+    `left_out`); raises AutoRefused naming each column that needs a person otherwise."""
     result = mapping_propose(source=source, domain_hint=domain or None, user=user)
-    threshold = settings.MAPPING_AUTO_CONFIDENCE
-    proposals = result.get("proposals", [])
-    accepted = auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold)
-    problems = auto_gate(proposals=proposals, accepted=accepted, profile=source.profile, threshold=threshold)
-    if problems:
-        raise AutoRefused(source, problems)
-    return accepted
+    registered = {(t, k): kind for t, k, kind in AttributeKey.objects.values_list("table", "key", "type")}
+    decision = auto_decision(
+        proposals=result.get("proposals", []),
+        profile=source.profile,
+        threshold=settings.MAPPING_AUTO_CONFIDENCE,
+        registered=registered,
+    )
+    if decision.problems:
+        raise AutoRefused(source, decision.problems)
+    if left_out is not None:
+        left_out += decision.left_out
+    return decision.fields
 
 
 def ingest_file(
@@ -95,8 +104,9 @@ def ingest_file(
             raise IngestFailed(f"cannot read {path.name} as a table: {exc}") from exc
         if scan is not None and scan.exception() is None:  # else the execution scans and reports the error
             data_source_scan(source=source, scanned=scan.result())
+    left_out: list[LeftOut] = []
     if auto:
-        fields = mapping_from_proposals(source=source, user=user, domain=domain)
+        fields = mapping_from_proposals(source=source, user=user, domain=domain, left_out=left_out)
         # The proposer's reading of what a row is, as the review page selects it for a fresh proposal; a given
         # option wins.
         proposed = mapping_grain_proposed(source=source)
@@ -113,6 +123,10 @@ def ingest_file(
         raise IngestFailed("mapping invalid: " + "; ".join(exc.errors)) from exc
     # --auto trusts no key the file contradicts: rows that share it but disagree stop the run.
     job = execution_run_now(source=source, mapping=mapping, user=user, refuse_conflicting_keys=auto)
+    if left_out and job is not None:
+        # What --auto did not load, in the report the user reads (the ingest JSON, the job's page).
+        job.report = {**(job.report or {}), "auto_left_out": [t.as_json() for t in left_out]}
+        job.save(update_fields=["report"])
     return source, job
 
 

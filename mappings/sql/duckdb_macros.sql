@@ -17,8 +17,11 @@ CREATE MACRO ll_title(v) AS
 -- ll_num_shape keeps sign, digits, separators and percent; currency codes/symbols and spaces go.
 CREATE MACRO ll_num_shape(v) AS regexp_replace(v, '[A-Z]{3}|[^0-9,.()%-]', '', 'g');
 CREATE MACRO ll_num_digits(v) AS regexp_replace(v, '[^0-9,.]', '', 'g');
+-- A currency mark and a dash alone (" $-   ", "€ -") is Excel's accounting format for zero.
 CREATE MACRO ll_num_finish(v, digits) AS
-    CASE WHEN regexp_full_match(ll_num_shape(v), '[-(]?[0-9.,]*[0-9][0-9.,]*[)]?%?-?')
+    CASE WHEN regexp_full_match(ll_num_shape(v), '-+') AND regexp_matches(v, '[$€£¥₹]|[A-Z]{3}')
+         THEN CAST(0 AS DECIMAL(38, 6))
+         WHEN regexp_full_match(ll_num_shape(v), '[-(]?[0-9.,]*[0-9][0-9.,]*[)]?%?-?')
          THEN try_cast(
              try_cast(digits AS DECIMAL(38, 6))
              * (CASE WHEN contains(ll_num_shape(v), '-') OR contains(ll_num_shape(v), '(') THEN -1 ELSE 1 END)

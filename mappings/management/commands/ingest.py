@@ -72,6 +72,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"{table}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
             for error in report["errors"]:
                 self.stdout.write(f"  {error}")
+            for left in report.get("auto_left_out") or []:
+                kept = ", ".join(left["kept"]) or "none"
+                self.stdout.write(
+                    f"{left['canonical_table']}: left out by --auto ({', '.join(left['missing'])} not confident); "
+                    f"kept as attributes: {kept}"
+                )
         if job is not None and job.status != job.Status.SUCCEEDED:
             raise CommandError(job.error or "execution failed")
 
