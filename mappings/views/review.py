@@ -26,7 +26,7 @@ from mappings.intake.dialect import DELIMITERS
 from mappings.models import DataSource, Mapping
 from mappings.profiling.profile import ProfileError
 from mappings.proposer.attributes import attribute_table
-from mappings.proposer.gate import auto_accepted, auto_gate
+from mappings.proposer.gate import auto_accepted, auto_decision
 from mappings.proposer.scoring import CONFIDENT
 from mappings.proposer.structure import row_label
 from mappings.proposer.tables import missing_required_targets
@@ -268,9 +268,11 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     rows = _rows_from_proposals(source, proposals, fresh=fresh)
     context.update(_grain_context(source, rows, context["options"], fresh=fresh))
     shown = rows if request.method == "POST" else _rows_shown(rows, request.GET.get("columns", ""))
+    questions, auto_left_out = _auto_questions(source, proposals, shown) if fresh else ([], [])
     context.update(
         rows=_numbered(shown),
-        questions=_auto_questions(source, proposals, shown) if fresh else [],
+        questions=questions,
+        auto_left_out=auto_left_out,
         fresh=fresh,
         step_labels=STEP_LABELS.items(),
         columns_total=len(rows),
@@ -292,26 +294,22 @@ def review(request: HttpRequest, source_id: int) -> HttpResponse:
     return render(request, "mappings/review.html", context, status=status)
 
 
-def _auto_questions(source: DataSource, proposals: list[dict], shown: list[dict]) -> list[dict]:
-    """What `ingest --auto` would stop on for this proposal (proposer.gate), each with the review row to jump to."""
-    threshold = settings.MAPPING_AUTO_CONFIDENCE
-    problems = auto_gate(
-        proposals=proposals,
-        accepted=auto_accepted(proposals=proposals, profile=source.profile, threshold=threshold),
-        profile=source.profile,
-        threshold=threshold,
-    )
+def _auto_questions(source: DataSource, proposals: list[dict], shown: list[dict]) -> tuple[list[dict], list[str]]:
+    """What `ingest --auto` would stop on for this proposal, each with the review row to jump to, and the tables it
+    would leave out (proposer.gate.auto_decision, the very decision `--auto` takes)."""
+    decision = auto_decision(proposals=proposals, profile=source.profile, threshold=settings.MAPPING_AUTO_CONFIDENCE)
     rows = {}
     for row in shown:
         rows.setdefault(row["source_col"], row["index"])
-    return [
+    questions = [
         {
             "where": p.source_col or p.target or "",
             "problem": p.problem,
             "row": rows.get(p.source_col) if p.source_col else None,
         }
-        for p in problems
+        for p in decision.problems
     ]
+    return questions, [left.line() for left in decision.left_out]
 
 
 def _grain_context(source: DataSource, rows: list[dict], options: dict, *, fresh: bool) -> dict:

@@ -157,3 +157,23 @@ def test_a_total_that_differs_in_every_order_with_two_lines_is_the_lines_not_the
     targets = {c: {f"{p['canonical_table']}.{p['canonical_col']}" for p in ps} for c, ps in by_col.items()}
     assert targets["Sales"] == {"canonical_order_lines.amount"}
     assert "canonical_orders.order_date" in targets["Order Date"]  # what does not vary stays the order's
+
+
+@pytest.mark.django_db
+def test_the_review_page_asks_only_what_auto_would_stop_on_and_names_the_table_it_would_leave_out(
+    client, executive, upload_of, tmp_path
+):
+    path = tmp_path / "shop_orders.csv"
+    path.write_text(_orders_with_buyer_facts())
+    source = upload_of(path, executive)
+    client.force_login(executive)
+
+    page = client.get(f"/uploads/{source.pk}/review/")
+
+    # --auto loads these orders (the test above): the page must not say it would stop on the customers' name.
+    assert page.context["fresh"] and page.context["questions"] == []
+    (line,) = page.context["auto_left_out"]
+    assert line.startswith("canonical_customers left out: name not filled by a confident proposal")
+    body = page.content.decode()
+    assert 'data-testid="questions"' not in body
+    assert 'data-testid="auto-left-out"' in body and "canonical_customers left out" in body
