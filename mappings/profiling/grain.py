@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 MAX_KEY_CANDIDATES = 10  # repeating keys tested for dependencies; each is one GROUP BY over the file
 NEARLY = 0.05  # a dependency that fails in at most this share of a key's groups is "nearly" one
-MOSTLY = 0.5  # ... and in at most this share of the groups that repeat (the only ones where it can fail)
 
 
 @dataclass
@@ -150,17 +149,14 @@ def _dependencies(con, table: str, width: int, key: KeyEvidence) -> None:
     per_group = ", ".join(f"min({_c(c)}) <> max({_c(c)}) AS v{c}" for c in others)
     varying = ", ".join(f"count(*) FILTER (WHERE v{c})" for c in others)
     counts = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE n > 1), {varying} FROM "
-        f"(SELECT count(*) AS n, {per_group} FROM {table} WHERE {_c(key.column)} IS NOT NULL GROUP BY {_c(key.column)})"
+        f"SELECT count(*), {varying} FROM (SELECT {per_group} FROM {table} "
+        f"WHERE {_c(key.column)} IS NOT NULL GROUP BY {_c(key.column)})"
     ).fetchone()
-    # Only a value that repeats can show a column constant or varying within it: a key nearly unique (979 orders
-    # on 1,000 lines) says nothing through its single rows, so a column that varies in most of the few groups
-    # that repeat (a line's Sales in 21 of 21 orders with two lines) is no fact of the key, however few they are.
-    groups, repeated = int(counts[0]), int(counts[1])
-    for c, n in zip(others, counts[2:], strict=True):
+    groups = int(counts[0])
+    for c, n in zip(others, counts[1:], strict=True):
         if n == 0:
             key.determines.append(c)
-        elif n <= max(1, NEARLY * groups) and n <= MOSTLY * repeated:
+        elif n <= max(1, NEARLY * groups):
             key.nearly[c] = int(n)
         else:
             key.varies[c] = int(n)

@@ -132,33 +132,6 @@ def test_leaving_a_customer_out_does_not_excuse_the_orders_own_undecided_dates(t
     assert not Order.objects.exists()
 
 
-def _sampled_order_lines(rows: int = 400) -> str:
-    """Order lines sampled from a big export: nearly every order has one line here, a few have two, and each line's
-    Sales (its total after the discount) differs from its order's other line."""
-    lines = ["Row ID,Order ID,Order Date,Customer ID,Product ID,Sales,Quantity,Discount"]
-    for i in range(rows):
-        o = i if i % 40 else i - 1  # every fortieth line joins the order of the line before it
-        lines.append(
-            f"{40000 + 7 * i},IN-2014-{1000 + o},{o % 12 + 1}/{o % 28 + 1}/14,AS-{10000 + o % 37},"
-            f"OFF-SU-{10001000 + i % 53},{(20 + 3.37 * i):.2f},{i % 5 + 1},{(i % 3) / 10:.1f}"
-        )
-    return "\n".join(lines) + "\n"
-
-
-@pytest.mark.django_db
-def test_a_total_that_differs_in_every_order_with_two_lines_is_the_lines_not_the_orders(tmp_path):
-    from tests.mappings.helpers import propose_by_column
-
-    path = tmp_path / "orders_sample.csv"
-    path.write_text(_sampled_order_lines())
-
-    _, _, by_col = propose_by_column(path)
-
-    targets = {c: {f"{p['canonical_table']}.{p['canonical_col']}" for p in ps} for c, ps in by_col.items()}
-    assert targets["Sales"] == {"canonical_order_lines.amount"}
-    assert "canonical_orders.order_date" in targets["Order Date"]  # what does not vary stays the order's
-
-
 @pytest.mark.django_db
 def test_the_review_page_asks_only_what_auto_would_stop_on_and_names_the_table_it_would_leave_out(
     client, executive, upload_of, tmp_path
