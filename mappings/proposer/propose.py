@@ -71,6 +71,7 @@ from mappings.proposer.structure import (
     values_decide,
 )
 from mappings.proposer.tables import (
+    ITEMS_TABLES,
     fillable,
     hinted_table,
     missing_required_targets,
@@ -228,7 +229,10 @@ def _proposal(
     else:
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
         only_money(scored, columns, list(TABLES_BY_NAME), Evidence)
-        totals = table_scores(scored, hints, keyed)
+        # Rows whose values are quantity × price = total are priced items: the file's name ("transactions") only
+        # breaks ties between the tables such items write (a sale, an invoice), never reads them as payments.
+        sold = read_line_arithmetic(columns, with_prices_in_units(grain), scored)
+        totals = table_scores(scored, hints, keyed, ITEMS_TABLES if sold and not domain_hint else None)
         columns_only = table_scores(scored, [], keyed)
         empty = frozenset(c["name"] for c in columns if c.get("type") == "empty")
         with_values = {n: e for n, e in scored.items() if n not in empty}

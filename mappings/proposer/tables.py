@@ -9,11 +9,20 @@ from mappings.proposer.text import normalize_header
 SALE_LINES = 1.5  # a quantity and a unit price side by side (of a product: twice): the lines of a sale
 
 
+# The tables a document of priced items writes: a sale's orders and lines, or an invoice printed over its items.
+ITEMS_TABLES = frozenset({"canonical_orders", "canonical_order_lines", "canonical_invoices"})
+
+
 def table_scores(
-    scored: dict[str, dict[Target, Evidence]], hints: list[str], keyed_columns: frozenset[str] = frozenset()
+    scored: dict[str, dict[Target, Evidence]],
+    hints: list[str],
+    keyed_columns: frozenset[str] = frozenset(),
+    hinted_only: frozenset[str] | None = None,
 ) -> dict[str, float]:
     """Each table's score from the columns' evidence and the hints. `keyed_columns`: columns whose values
-    are codes or numbers (a product id), not names."""
+    are codes or numbers (a product id), not names. `hinted_only`: the tables the hints may speak for (the
+    values left the others out: a file whose rows are quantity × price = total is no payment, whatever its
+    name says); None: every table."""
     totals = {t.name: 0.0 for t in TABLES}
     for evidence in scored.values():
         best_per_table: dict[str, float] = {}
@@ -41,7 +50,7 @@ def table_scores(
     for hint_index, hint in enumerate(hints):
         for word in normalize_header(hint).split():
             table = owner.get(word) or owner.get(word.rstrip("s"))
-            if table:
+            if table and (hinted_only is None or table in hinted_only):
                 totals[table] += 2.5 if hint_index == 0 else 1.0
     return totals
 
