@@ -1,0 +1,58 @@
+"""Values outweigh words (issue 18, item 4): a file's name is a hint that breaks ties between readings the values
+leave open, never one that overturns what the rows' own arithmetic says. `bench/name_ablation.py` measures it on
+the real corpus's dev files."""
+
+from __future__ import annotations
+
+from tests.mappings.helpers import propose_by_column
+
+CATEGORIES = ("Beauty", "Clothing", "Electronics")
+PRICES = (25, 30, 50, 300, 500)
+
+# A shop's sales export as Kaggle's "Retail Sales Dataset" writes it: one sale of one category per row, the
+# total the quantity times the price on every row.
+SALES = "Transaction ID,Date,Customer ID,Gender,Age,Product Category,Quantity,Price per Unit,Total Amount\n" + "".join(
+    f"{i},2023-{1 + i % 12:02d}-{1 + i % 28:02d},CUST{i:03d},{'Male' if i % 2 else 'Female'},{18 + i % 40},"
+    f"{CATEGORIES[i % 3]},{1 + i % 4},{PRICES[i % 5]},{(1 + i % 4) * PRICES[i % 5]}\n"
+    for i in range(1, 61)
+)
+
+
+def _targets(by_col, column) -> set[str]:
+    return {f"{p['canonical_table']}.{p['canonical_col']}" for p in by_col[column] if p["canonical_table"]}
+
+
+def _tables(doc) -> set[str]:
+    return {p["canonical_table"] for p in doc["proposals"] if p["canonical_table"]}
+
+
+def test_a_file_named_transactions_whose_rows_are_quantity_times_price_is_a_sale_not_payments(tmp_path):
+    path = tmp_path / "retail_sales_transactions.csv"
+    path.write_text(SALES)
+    _, doc, by_col = propose_by_column(path)
+
+    assert "canonical_payments" not in _tables(doc)
+    assert _targets(by_col, "Quantity") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "Price per Unit") == {"canonical_order_lines.unit_price"}
+    assert _targets(by_col, "Date") == {"canonical_orders.order_date"}
+    assert _targets(by_col, "Total Amount") & {"canonical_orders.amount", "canonical_order_lines.amount"}
+
+
+def test_a_file_named_payments_or_expenses_reads_the_same_sale_as_a_file_named_for_nothing(tmp_path):
+    readings = {}
+    for name in ("upload.csv", "payments.csv", "expenses.csv"):
+        path = tmp_path / name
+        path.write_text(SALES)
+        _, _, by_col = propose_by_column(path)
+        readings[name] = {column: _targets(by_col, column) for column in by_col}
+    assert readings["payments.csv"] == readings["upload.csv"]
+    assert readings["expenses.csv"] == readings["upload.csv"]
+
+
+def test_the_name_still_decides_between_payments_and_orders_when_no_row_is_priced_items(tmp_path):
+    # Only an id, a date, a customer and an amount: a payment and an order fit alike, so the name breaks the tie.
+    rows = "".join(f"{i},2023-03-{1 + i % 28:02d},{100 + i % 7},{10 + i}.50\n" for i in range(1, 41))
+    path = tmp_path / "payments.csv"
+    path.write_text("id,date,customer_id,amount\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "amount") == {"canonical_payments.amount"}
