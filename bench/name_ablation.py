@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             counts["real"] += right(r, expected)
             counts["neutral"] += right(n, expected)
             if r != n:
-                verdict = "name right" if right(r, expected) else "neutral right" if right(n, expected) else "both wrong"
+                verdict = "name right" if right(r, expected) else "neutral right" if right(n, expected) else "both"
                 name_changes.append(f"{verdict}: {name} '{col}': {sorted(r)} (named) vs {sorted(n)} (neutral)")
             for other, found in renamed_as.items():
                 o = found.get(col, frozenset())
