@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     others = [n for n in args.names.split(",") if n]
     misled: dict[str, list[str]] = {n: [] for n in others}
     name_changes: list[str] = []
+    header_lines: list[str] = []
     header_changes = {"values right, words wrong": 0, "words right, values wrong": 0, "both wrong": 0}
     for name in dev:
         truth = json.loads((CORPUS / "truth" / f"{name}.json").read_text())["columns"]
@@ -134,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
                         else "both wrong"
                     )
                     header_changes[key] += 1
+                    if key == "values right, words wrong":
+                        header_lines.append(f"{name} '{col}': {sorted(n)} (headers) vs {sorted(h)} (col1 …)")
     print(f"{len(dev)} dev files, {counts['columns']} truth columns")
     print(f"right with the real name: {counts['real']}; with '{NEUTRAL}': {counts['neutral']}")
     if args.headers:
         print(f"right with neutral headers (values alone): {counts['headers']}; headers change: {header_changes}")
+        for line in header_lines:
+            print(f"    values right, words wrong: {line}")
     for other, lines in misled.items():
         files = len({line.split(" '")[0] for line in lines})
         print(f"named '{other}': {len(lines)} columns right under '{NEUTRAL}' turn wrong, in {files} files")

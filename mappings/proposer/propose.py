@@ -230,7 +230,7 @@ def _proposal(
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
         only_money(scored, columns, list(TABLES_BY_NAME), Evidence)
         # Rows whose values are quantity × price = total are priced items: the file's name ("transactions") only
-        # breaks ties between the tables such items write (a sale, an invoice), never reads them as payments.
+        # breaks ties between the tables such items can be (a sale, an invoice, a purchase), never payments.
         sold = read_line_arithmetic(columns, with_prices_in_units(grain), scored)
         totals = table_scores(scored, hints, keyed, ITEMS_TABLES if sold and not domain_hint else None)
         columns_only = table_scores(scored, [], keyed)

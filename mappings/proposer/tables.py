@@ -9,8 +9,10 @@ from mappings.proposer.text import normalize_header
 SALE_LINES = 1.5  # a quantity and a unit price side by side (of a product: twice): the lines of a sale
 
 
-# The tables a document of priced items writes: a sale's orders and lines, or an invoice printed over its items.
-ITEMS_TABLES = frozenset({"canonical_orders", "canonical_order_lines", "canonical_invoices"})
+# Tables whose rows are never priced items (quantity × price = total): a payment settles an amount, and people and
+# companies have no quantities. A sale, an invoice over its items, a purchase or a stock valuation may all be.
+NOT_ITEMS = frozenset({"canonical_payments", "canonical_customers", "canonical_suppliers", "canonical_employees"})
+ITEMS_TABLES = frozenset(t.name for t in TABLES) - NOT_ITEMS
 
 
 def table_scores(

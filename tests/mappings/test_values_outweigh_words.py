@@ -38,15 +38,27 @@ def test_a_file_named_transactions_whose_rows_are_quantity_times_price_is_a_sale
     assert _targets(by_col, "Total Amount") & {"canonical_orders.amount", "canonical_order_lines.amount"}
 
 
-def test_a_file_named_payments_or_expenses_reads_the_same_sale_as_a_file_named_for_nothing(tmp_path):
+def test_a_file_named_payments_reads_the_same_sale_as_a_file_named_for_nothing(tmp_path):
     readings = {}
-    for name in ("upload.csv", "payments.csv", "expenses.csv"):
+    for name in ("upload.csv", "payments.csv"):
         path = tmp_path / name
         path.write_text(SALES)
         _, _, by_col = propose_by_column(path)
         readings[name] = {column: _targets(by_col, column) for column in by_col}
     assert readings["payments.csv"] == readings["upload.csv"]
-    assert readings["expenses.csv"] == readings["upload.csv"]
+
+
+def test_priced_items_in_a_file_named_expenses_stay_a_purchase_the_name_may_decide(tmp_path):
+    # Bought items are quantity × unit cost = total too: the values leave sale and purchase open, so the name decides.
+    rows = "".join(
+        f"2023-04-{1 + i % 28:02d},Office Depot,Paper {i % 5},{1 + i % 4},{PRICES[i % 5]}.00,{(1 + i % 4) * PRICES[i % 5]}.00\n"
+        for i in range(1, 41)
+    )
+    path = tmp_path / "expenses.csv"
+    path.write_text("Date,Vendor,Item,Quantity,Unit Cost,Total\n" + rows)
+    _, doc, by_col = propose_by_column(path)
+    assert "canonical_order_lines" not in _tables(doc)
+    assert _targets(by_col, "Total") == {"canonical_expenses.amount"}
 
 
 def test_the_name_still_decides_between_payments_and_orders_when_no_row_is_priced_items(tmp_path):
