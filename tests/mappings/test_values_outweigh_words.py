@@ -51,7 +51,8 @@ def test_a_file_named_payments_reads_the_same_sale_as_a_file_named_for_nothing(t
 def test_priced_items_in_a_file_named_expenses_stay_a_purchase_the_name_may_decide(tmp_path):
     # Bought items are quantity × unit cost = total too: the values leave sale and purchase open, so the name decides.
     rows = "".join(
-        f"2023-04-{1 + i % 28:02d},Office Depot,Paper {i % 5},{1 + i % 4},{PRICES[i % 5]}.00,{(1 + i % 4) * PRICES[i % 5]}.00\n"
+        f"2023-04-{1 + i % 28:02d},Office Depot,Paper {i % 5},{1 + i % 4},{PRICES[i % 5]}.00,"
+        f"{(1 + i % 4) * PRICES[i % 5]}.00\n"
         for i in range(1, 41)
     )
     path = tmp_path / "expenses.csv"
