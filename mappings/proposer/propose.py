@@ -241,7 +241,8 @@ def _proposal(
         keyed = keyed_table(structure, totals)
         if keyed and fillable(keyed, scored) and not fillable(keyed, with_values):
             keyed = None
-        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty)
+        measured = frozenset(c["name"] for c in columns if c.get("type") in ("decimal", "date", "datetime"))
+        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty, measured)
         # No column with values could fill every fact the words' table needs: that table is a guess, unless
         # the file's reading below finds them (its only date column). An empty column fills nothing.
         unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)

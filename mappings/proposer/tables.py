@@ -86,6 +86,7 @@ def select_tables(
     hinted: str | None,
     columns_only: dict[str, float] | None = None,
     empty: frozenset[str] = frozenset(),
+    measured: frozenset[str] = frozenset(),
 ) -> list[str]:
     # The rows' table is the best-scored one the file can fill (an empty column fills nothing); others only
     # when none can.
@@ -93,7 +94,7 @@ def select_tables(
     possible = {t: v for t, v in totals.items() if fillable(t, with_values)} or totals
     primary = hinted or max(possible, key=lambda t: possible[t])
     if not hinted:
-        primary = _places_more(primary, possible, columns_only or totals, scored)
+        primary = _places_more(primary, possible, columns_only or totals, scored, measured)
     owner = entity_owner()
     weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
     named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}
@@ -179,7 +180,13 @@ def select_tables(
 PLACES = 0.6  # evidence with which a table has a home for a column
 
 
-def _places_more(primary: str, possible: dict[str, float], columns_only: dict[str, float], scored) -> str:
+def _places_more(
+    primary: str,
+    possible: dict[str, float],
+    columns_only: dict[str, float],
+    scored,
+    measured: frozenset[str] = frozenset(),
+) -> str:
     """The file's name ("transactions": card spend, sales and payments alike) decides between tables that hold
     the same columns, never against the columns: when the table the columns alone rank first has a home for
     every column the named one places and for two more (a merchant and a spend category are an expense's; a
@@ -197,7 +204,10 @@ def _places_more(primary: str, possible: dict[str, float], columns_only: dict[st
     if leader == primary:
         return primary
     mine, theirs = placed(primary), placed(leader)
-    return leader if mine <= theirs and len(theirs - mine) >= 2 else primary
+    more = theirs - mine
+    # One more column placed is enough when its values are money or dates (a price, a hire date): the named table
+    # has no home for a measured fact of every row.
+    return leader if mine <= theirs and (len(more) >= 2 or more & measured) else primary
 
 
 def hinted_table(domain_hint: str | None) -> str | None:

@@ -69,3 +69,34 @@ def test_the_name_still_decides_between_payments_and_orders_when_no_row_is_price
     path.write_text("id,date,customer_id,amount\n" + rows)
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "amount") == {"canonical_payments.amount"}
+
+
+def test_a_price_list_named_customers_is_products_a_customer_has_no_price(tmp_path):
+    # A pizza shop's sizes and their prices (with cents on every row), as its database exports them: codes and
+    # numbers, no word but the file's name says what the rows are.
+    sizes = ("s", "m", "l", "xl")
+    pizzas = ("hawaiian", "classic_dlx", "five_cheese", "veggie", "pepperoni", "bbq_ckn")
+    rows = "".join(
+        f"{pizza}_{size},{i + 1},{j + 1},{9 + 2 * j + i % 3}.{25 + 25 * (i % 3)}\n"
+        for i, pizza in enumerate(pizzas)
+        for j, size in enumerate(sizes)
+    )
+    path = tmp_path / "customers.csv"
+    path.write_text("pizza_size_id,pizza_id,size_id,unit_price\n" + rows)
+    _, doc, by_col = propose_by_column(path)
+    assert "canonical_customers" not in _tables(doc)
+    assert _targets(by_col, "unit_price") == {"canonical_products.price"}
+
+
+def test_a_customer_list_with_a_birth_date_and_an_income_keeps_the_name_customers(tmp_path):
+    # Its date and money columns fit orders as well, but its names and e-mails have no home in an order.
+    rows = "".join(
+        f"{11000 + i},Name{i},Surname{i},19{60 + i % 30}-0{1 + i % 9}-1{i % 9},"
+        f"name{i}@example.com,{30000 + 1000 * (i % 9)}.00\n"
+        for i in range(40)
+    )
+    path = tmp_path / "customers.csv"
+    path.write_text("CustomerKey,FirstName,LastName,BirthDate,EmailAddress,AnnualIncome\n" + rows)
+    _, doc, by_col = propose_by_column(path)
+    assert _targets(by_col, "EmailAddress") == {"canonical_customers.email"}
+    assert "canonical_orders" not in _tables(doc)
