@@ -71,6 +71,7 @@ from mappings.proposer.structure import (
     values_decide,
 )
 from mappings.proposer.tables import (
+    ITEMS_TABLES,
     fillable,
     hinted_table,
     missing_required_targets,
@@ -228,7 +229,10 @@ def _proposal(
     else:
         keyed = frozenset(c["name"] for c in columns if c.get("type") in ("identifier", "integer"))
         only_money(scored, columns, list(TABLES_BY_NAME), Evidence)
-        totals = table_scores(scored, hints, keyed)
+        # Rows whose values are quantity × price = total are priced items: the file's name ("transactions") only
+        # breaks ties between the tables such items can be (a sale, an invoice, a purchase), never payments.
+        sold = read_line_arithmetic(columns, with_prices_in_units(grain), scored)
+        totals = table_scores(scored, hints, keyed, ITEMS_TABLES if sold and not domain_hint else None)
         columns_only = table_scores(scored, [], keyed)
         empty = frozenset(c["name"] for c in columns if c.get("type") == "empty")
         with_values = {n: e for n, e in scored.items() if n not in empty}
@@ -237,7 +241,8 @@ def _proposal(
         keyed = keyed_table(structure, totals)
         if keyed and fillable(keyed, scored) and not fillable(keyed, with_values):
             keyed = None
-        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty)
+        measured = frozenset(c["name"] for c in columns if c.get("type") in ("decimal", "date", "datetime"))
+        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty, measured)
         # No column with values could fill every fact the words' table needs: that table is a guess, unless
         # the file's reading below finds them (its only date column). An empty column fills nothing.
         unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)

@@ -9,11 +9,22 @@ from mappings.proposer.text import normalize_header
 SALE_LINES = 1.5  # a quantity and a unit price side by side (of a product: twice): the lines of a sale
 
 
+# Tables whose rows are never priced items (quantity × price = total): a payment settles an amount, and people and
+# companies have no quantities. A sale, an invoice over its items, a purchase or a stock valuation may all be.
+NOT_ITEMS = frozenset({"canonical_payments", "canonical_customers", "canonical_suppliers", "canonical_employees"})
+ITEMS_TABLES = frozenset(t.name for t in TABLES) - NOT_ITEMS
+
+
 def table_scores(
-    scored: dict[str, dict[Target, Evidence]], hints: list[str], keyed_columns: frozenset[str] = frozenset()
+    scored: dict[str, dict[Target, Evidence]],
+    hints: list[str],
+    keyed_columns: frozenset[str] = frozenset(),
+    hinted_only: frozenset[str] | None = None,
 ) -> dict[str, float]:
     """Each table's score from the columns' evidence and the hints. `keyed_columns`: columns whose values
-    are codes or numbers (a product id), not names."""
+    are codes or numbers (a product id), not names. `hinted_only`: the tables the hints may speak for (the
+    values left the others out: a file whose rows are quantity × price = total is no payment, whatever its
+    name says); None: every table."""
     totals = {t.name: 0.0 for t in TABLES}
     for evidence in scored.values():
         best_per_table: dict[str, float] = {}
@@ -41,7 +52,7 @@ def table_scores(
     for hint_index, hint in enumerate(hints):
         for word in normalize_header(hint).split():
             table = owner.get(word) or owner.get(word.rstrip("s"))
-            if table:
+            if table and (hinted_only is None or table in hinted_only):
                 totals[table] += 2.5 if hint_index == 0 else 1.0
     return totals
 
@@ -75,6 +86,7 @@ def select_tables(
     hinted: str | None,
     columns_only: dict[str, float] | None = None,
     empty: frozenset[str] = frozenset(),
+    measured: frozenset[str] = frozenset(),
 ) -> list[str]:
     # The rows' table is the best-scored one the file can fill (an empty column fills nothing); others only
     # when none can.
@@ -82,7 +94,7 @@ def select_tables(
     possible = {t: v for t, v in totals.items() if fillable(t, with_values)} or totals
     primary = hinted or max(possible, key=lambda t: possible[t])
     if not hinted:
-        primary = _places_more(primary, possible, columns_only or totals, scored)
+        primary = _places_more(primary, possible, columns_only or totals, scored, measured)
     owner = entity_owner()
     weak = {"contact", "contacts", "account", "accounts", "company", "companies", "sales", "item", "line"}
     named = {owner[w] for name in scored for w in normalize_header(name).split() if w in owner and w not in weak}
@@ -168,7 +180,13 @@ def select_tables(
 PLACES = 0.6  # evidence with which a table has a home for a column
 
 
-def _places_more(primary: str, possible: dict[str, float], columns_only: dict[str, float], scored) -> str:
+def _places_more(
+    primary: str,
+    possible: dict[str, float],
+    columns_only: dict[str, float],
+    scored,
+    measured: frozenset[str] = frozenset(),
+) -> str:
     """The file's name ("transactions": card spend, sales and payments alike) decides between tables that hold
     the same columns, never against the columns: when the table the columns alone rank first has a home for
     every column the named one places and for two more (a merchant and a spend category are an expense's; a
@@ -186,7 +204,10 @@ def _places_more(primary: str, possible: dict[str, float], columns_only: dict[st
     if leader == primary:
         return primary
     mine, theirs = placed(primary), placed(leader)
-    return leader if mine <= theirs and len(theirs - mine) >= 2 else primary
+    more = theirs - mine
+    # One more column placed is enough when its values are money or dates (a price, a hire date): the named table
+    # has no home for a measured fact of every row.
+    return leader if mine <= theirs and (len(more) >= 2 or more & measured) else primary
 
 
 def hinted_table(domain_hint: str | None) -> str | None:
