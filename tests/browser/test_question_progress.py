@@ -55,12 +55,13 @@ def test_a_slow_preview_shows_its_progress_and_cancel_stops_its_query(page, live
     assert running_reads(fuller) == 0
     assert "Preview cancelled" in page.locator("[data-testid=preview-stopped]").inner_text()
 
-    # Past the limit, the preview stops by itself and says what to do; the question can still be saved.
-    settings.QUESTION_PREVIEW_LIMIT_MS = 1_000
+    # Past the limit, the preview stops by itself and says what to do; the question can still be saved. The limit is
+    # far below the query's time on any machine (a quiet one counts three million rows by day in under 1 s).
+    settings.QUESTION_PREVIEW_LIMIT_MS = 50
     page.select_option("[data-testid=dimension-1]", "day")
     page.wait_for_selector("[data-testid=preview-stopped][data-reason=timeout]", timeout=20_000)
     message = page.locator("[data-testid=preview-stopped]").inner_text()
-    assert "longer than 1 s" in message and "keep it ready" in message
+    assert "longer than 0.05 s" in message and "keep it ready" in message
     assert page.locator("[data-testid=save-form]").count() == 1
     assert running_reads(fuller) == 0
     assert page.js_errors == []
