@@ -165,6 +165,14 @@ def _number_sql(i: int, profile: dict) -> str:
     return f"(CASE WHEN {scientific} THEN try_cast(trim(c{i}) AS DOUBLE) ELSE {plain} END)"
 
 
+def _number_table(con, numbers: list[tuple[int, dict]]) -> np.ndarray:
+    """The first rows of the (index, profile) number columns as floats, one column each; NULL -> nan."""
+    rows = con.execute(
+        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
+    ).fetchall()
+    return np.array(rows, dtype=float).reshape(len(rows), len(numbers))
+
+
 def arithmetic(con, profiles: list[dict], row_key: list[str] = ()) -> dict[str, list[list[str]]]:
     """Which number columns the others make, row by row: {"products": [[c, a, b]], "sums": [[c, a, b]]} where
     c = a × b (a line total: quantity × unit price) or c = a + b (a total: the net plus its tax), to the cent,
@@ -179,10 +187,7 @@ def arithmetic(con, profiles: list[dict], row_key: list[str] = ()) -> dict[str, 
     if len(numbers) < 3:
         return found
 
-    rows = con.execute(
-        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
-    ).fetchall()
-    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))  # NULL -> nan
+    table = _number_table(con, numbers)
     names = [p["name"] for _, p in numbers]
     with np.errstate(invalid="ignore", over="ignore"):
         for x in range(len(numbers)):
@@ -217,10 +222,7 @@ def fee_sums(con, profiles: list[dict]) -> list[dict[str, str]]:
     ][:MAX_NUMBER_COLUMNS]
     if len(numbers) < 3:
         return []
-    rows = con.execute(
-        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
-    ).fetchall()
-    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
+    table = _number_table(con, numbers)
     names = [p["name"] for _, p in numbers]
     found = []
     with np.errstate(invalid="ignore", over="ignore"):
@@ -277,12 +279,9 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
     numbers = [(i, p) for i, p in enumerate(profiles) if p["type"] in ("integer", "decimal")][:MAX_NUMBER_COLUMNS]
     if len(numbers) < 2:
         return []
-    rows = con.execute(
-        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
-    ).fetchall()
-    if len(rows) <= MIN_BALANCE_STEPS:
+    table = _number_table(con, numbers)
+    if len(table) <= MIN_BALANCE_STEPS:
         return []
-    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
     names = [p["name"] for _, p in numbers]
     markers = _two_valued(con, profiles)
     found: list[dict[str, str]] = []
@@ -304,7 +303,7 @@ def balances(con, profiles: list[dict]) -> list[dict[str, str]]:
                 for y in others:
                     c, d = table[:, x], table[:, y]
                     one_set = np.isnan(c) != np.isnan(d)
-                    if x == y or one_set.sum() < BALANCE_SHARE * len(rows):
+                    if x == y or one_set.sum() < BALANCE_SHARE * len(table):
                         continue
                     if _moves_by(b, np.nan_to_num(c) - np.nan_to_num(d)):
                         found.append({"balance": names[z], "credit": names[x], "debit": names[y]})
@@ -458,10 +457,7 @@ def minor_units(con, profiles: list[dict], row_key: list[str] = ()) -> list[dict
     whole = [n for n, (_, p) in enumerate(numbers) if p["type"] == "integer"]
     if not whole or len(numbers) < 2:
         return []
-    rows = con.execute(
-        f"SELECT {', '.join(_number_sql(i, p) for i, p in numbers)} FROM sg LIMIT {MAX_ARITHMETIC_ROWS}"
-    ).fetchall()
-    table = np.array(rows, dtype=float).reshape(len(rows), len(numbers))
+    table = _number_table(con, numbers)
     names = [p["name"] for _, p in numbers]
     found: list[dict[str, str]] = []
 
