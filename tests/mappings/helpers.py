@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from mappings.engine.transforms import duckdb_install_macros
 from mappings.intake.dialect import sniff_file
+from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping
 from mappings.profiling.profile import profile_file
 from mappings.proposer.propose import propose_from_profile
 from mappings.services.execute import execution_run_now
 from mappings.services.mapping import mapping_save
 from mappings.services.upload import data_source_create
+
+
+@contextmanager
+def transforms_duck(directory: Path, csv_text: str) -> Iterator:
+    """A DuckDB connection locked to a one-file CSV of `csv_text`, with the transforms' macros installed."""
+    path = directory / "only.csv"
+    path.write_text(csv_text)
+    conn = duckdb_connect_locked(path)
+    duckdb_install_macros(conn)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def upload_text(tmp_path: Path, text: str, *, name: str = "data.csv", user=None, encoding: str = "utf-8") -> DataSource:

@@ -12,27 +12,16 @@ from mappings.engine.transforms import (
     SqlParams,
     TransformInvalid,
     compile_steps,
-    duckdb_install_macros,
     transform_parse,
 )
-from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import RejectedRow
-from tests.mappings.helpers import field, run, upload_text
-
-
-@pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path):
-    settings.UPLOAD_DIR = tmp_path / "uploads"
+from tests.mappings.helpers import field, run, transforms_duck, upload_text
 
 
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory):
-    path = tmp_path_factory.mktemp("t") / "only.csv"
-    path.write_text("v,first,last\n1,2,3\n")
-    conn = duckdb_connect_locked(path)
-    duckdb_install_macros(conn)
-    yield conn
-    conn.close()
+    with transforms_duck(tmp_path_factory.mktemp("t"), "v,first,last\n1,2,3\n") as conn:
+        yield conn
 
 
 def apply(duck, value, steps, *, first="4", last="2"):

@@ -16,12 +16,11 @@ from mappings.engine.transforms import (
     SqlParams,
     TransformInvalid,
     compile_steps,
-    duckdb_install_macros,
     transform_parse,
 )
 from mappings.forms import ReviewOptionsForm, TransformStepForm
 from mappings.intake.dialect import sniff_file
-from mappings.intake.duck import duckdb_connect_locked, quote_ident
+from mappings.intake.duck import quote_ident
 from mappings.models import DataSource, RejectedRow
 from mappings.profiling.profile import profile_file
 from mappings.proposer.propose import proposed_grain
@@ -29,23 +28,14 @@ from mappings.services.execute import preview_skipped_rows, transform_preview
 from mappings.services.ingest import ingest_file
 from mappings.services.mapping import mapping_validate
 from mappings.views.steps import step_view
-from tests.mappings.helpers import field, propose_by_column, run, upload_text
+from tests.mappings.helpers import field, propose_by_column, run, transforms_duck, upload_text
 from tests.mappings.test_proposer_statements import MARKED, _signed_by_word
-
-
-@pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path):
-    settings.UPLOAD_DIR = tmp_path / "uploads"
 
 
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory):
-    path = tmp_path_factory.mktemp("t") / "only.csv"
-    path.write_text("v,mark\n1,D\n")
-    conn = duckdb_connect_locked(path)
-    duckdb_install_macros(conn)
-    yield conn
-    conn.close()
+    with transforms_duck(tmp_path_factory.mktemp("t"), "v,mark\n1,D\n") as conn:
+        yield conn
 
 
 def apply(duck, value, mark, steps, *, columns=("v", "mark")):

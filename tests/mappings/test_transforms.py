@@ -11,20 +11,16 @@ from mappings.engine.transforms import (
     TransformInvalid,
     cast_to,
     compile_steps,
-    duckdb_install_macros,
     transform_parse,
 )
 from mappings.intake.duck import duckdb_connect_locked
+from tests.mappings.helpers import transforms_duck
 
 
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory):
-    path = tmp_path_factory.mktemp("t") / "only.csv"
-    path.write_text("v,first,last,alt\nx,Ada,Lovelace,\n")
-    conn = duckdb_connect_locked(path)
-    duckdb_install_macros(conn)
-    yield conn
-    conn.close()
+    with transforms_duck(tmp_path_factory.mktemp("t"), "v,first,last,alt\nx,Ada,Lovelace,\n") as conn:
+        yield conn
 
 
 def apply(duck, value, steps, *, first="Ada", last="Lovelace", alt=None, to=None):
