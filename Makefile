@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test test-scaleout lint format bench bench-auto bench-full bench-full-kpi bench-real services stop-services clean
+.PHONY: install install-dev run test test-scaleout lint format bench bench-auto bench-analysis bench-full bench-full-kpi bench-real services stop-services clean
 
 # `make run` installs the runtime only (requirements.txt); tests and lint add requirements-dev.txt.
 install: $(STAMP)
@@ -58,6 +58,10 @@ bench: install
 bench-auto: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(PY) -m bench.ingest_auto --orders 1000000 --runs 3
+
+# What reading a big file costs before anything is written: propose_mapping on 100 MB and 1 GB, time and RSS.
+bench-analysis: install
+	$(PY) -m bench.analysis_memory --sizes 100,1024 --runs 3
 
 # A heavy phase estimated (from this run's \copy time) to exceed this many minutes is skipped, and the
 # table says so with its estimate, rather than the run hanging for hours.

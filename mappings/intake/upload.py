@@ -81,6 +81,12 @@ def _chunks(file) -> object:
         yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
 
 
+def too_large() -> UploadRejected:
+    """The refusal of a file past UPLOAD_MAX_BYTES."""
+    limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+    return UploadRejected(f"The file is larger than the upload limit of {limit_mb} MB (UPLOAD_MAX_MB).")
+
+
 def file_store(file: IO[bytes] | Path | str, dest: Path) -> tuple[str, int]:
     """Stream `file` to `dest`, returning (sha256, size); refuses files past UPLOAD_MAX_BYTES."""
     digest = hashlib.sha256()
@@ -94,9 +100,7 @@ def file_store(file: IO[bytes] | Path | str, dest: Path) -> tuple[str, int]:
             for chunk in _chunks(file):
                 size += len(chunk)
                 if size > limit:
-                    raise UploadRejected(
-                        f"The file is larger than the upload limit of {limit // (1024 * 1024)} MB (UPLOAD_MAX_MB)."
-                    )
+                    raise too_large()
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:

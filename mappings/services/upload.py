@@ -27,6 +27,7 @@ from mappings.intake.upload import (
     file_store,
     pg_storable,
     read_error_message,
+    too_large,
     upload_name_sanitize,
 )
 from mappings.intake.workbook import WorkbookUnreadable, workbook_kind, workbook_work_bytes
@@ -137,11 +138,23 @@ def file_intake_check(path: Path) -> Iterator[tuple[Path, str, dict]]:
     suffix = suffix_checked(path.name)
     with tempfile.TemporaryDirectory(prefix="intake-") as tmp:
         original, readable = Path(tmp) / "file.orig", Path(tmp) / "file.csv"
-        _, size = file_store(path, original)
+        size = _intake_original(path, original)
         if size == 0:
             raise UploadRejected("The file is empty.")
         file_format, dialect, _ = readable_make(original, readable, suffix, scan=True)
         yield readable, file_format, dialect
+
+
+def _intake_original(path: Path, original: Path) -> int:
+    """The file's size, with `original` a hard link to it (nothing is stored, so a 1 GB file is not copied), or
+    a copy where no link can be made (another file system); refuses files past UPLOAD_MAX_BYTES as the upload."""
+    if path.stat().st_size > settings.UPLOAD_MAX_BYTES:
+        raise too_large()
+    try:
+        original.hardlink_to(path)
+    except OSError:
+        return file_store(path, original)[1]
+    return original.stat().st_size
 
 
 def conversion_bytes(original: Path, suffix: str) -> int:

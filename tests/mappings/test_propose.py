@@ -138,6 +138,28 @@ def test_propose_mapping_command_fails_with_a_one_line_reason(db):
         call_command("propose_mapping", "/nonexistent.csv", "--json")
 
 
+def test_propose_mapping_reads_the_file_in_place_and_leaves_it_as_it_was(db, capsys, tmp_path, settings):
+    # Nothing is stored: the intake links the file instead of copying it, and every later step writes beside it.
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"\xef\xbb\xbfOrder ID,Order Date,Total\r\nA1,2024-01-05,10.50\r\nA2,2024-01-06,7.25\r\n")
+    before = path.read_bytes()
+    call_command("propose_mapping", str(path), "--json")
+    assert json.loads(capsys.readouterr().out)["rows"] == 2
+    assert path.read_bytes() == before
+    assert path.stat().st_nlink == 1  # the link went with the intake's temporary folder
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_propose_mapping_refuses_a_file_past_the_upload_limit_before_reading_it(db, tmp_path, settings):
+    from django.core.management.base import CommandError
+
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    path = tmp_path / "big.csv"
+    path.write_text("id,amount\n" + "".join(f"{i},{i}.50\n" for i in range(120_000)))
+    with pytest.raises(CommandError, match=r"big.csv: The file is larger than the upload limit of 1 MB"):
+        call_command("propose_mapping", str(path), "--json")
+
+
 def test_domain_hint_decides_between_lookalike_tables(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("ID,Name,Email,Phone\n1,Ann,ann@x.com,(206) 555-1234\n2,Bob,bob@x.com,(206) 555-9876\n")
