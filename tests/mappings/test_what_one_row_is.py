@@ -1,0 +1,46 @@
+"""What one row is (issue 18, kind12): the file's table decided by the whole file's values, not its words.
+
+- A column with one value on every row is the file's owner (the store's own name on each of its orders), never
+  the party each row deals with: it does not make a shop's orders its spending.
+- Each product once, with several counts of its units, no price and no order: a stock snapshot, not sale lines.
+- A second table needs a grain of its own in the file: a payment's amount on an invoice's row, with no payment
+  key, is the invoice's amount paid.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mappings.helpers import propose_by_column
+
+STATUSES = ("Shipped", "Pending", "Canceled", "Unshipped")
+
+
+def _targets(by_col, column) -> set[str]:
+    return {f"{p['canonical_table']}.{p['canonical_col']}" for p in by_col[column] if p["canonical_table"]}
+
+
+def _tables(doc) -> set[str]:
+    return {p["canonical_table"] for p in doc["proposals"] if p["canonical_table"]}
+
+
+def _store_orders(seller) -> str:
+    # A marketplace's order export for one store, as Amazon's Selling Partner API flattens it.
+    rows = "".join(
+        f"ORDER{i:05d},2025-01-{1 + i % 28:02d} 18:11:28,{STATUSES[i % 4]},"
+        f"{100 + i * 13.27:.2f},USD,{seller(i)},Expedited\n"
+        for i in range(40)
+    )
+    header = "amazon_order_id,purchase_date,order_status,order_total_amount,currency_code,"
+    return header + "seller_display_name,ship_service_level\n" + rows
+
+
+@pytest.mark.django_db
+def test_a_seller_named_on_every_row_is_the_store_itself_so_its_orders_are_sales_not_spending(tmp_path):
+    path = tmp_path / "marketplace_orders.csv"
+    path.write_text(_store_orders(lambda i: "Logan Roy"))
+    _, doc, by_col = propose_by_column(path)
+    assert "canonical_expenses" not in _tables(doc)
+    assert _targets(by_col, "amazon_order_id") == {"canonical_orders.external_id"}
+    assert _targets(by_col, "order_total_amount") == {"canonical_orders.amount"}
+    assert _targets(by_col, "purchase_date") == {"canonical_orders.order_date"}
