@@ -56,6 +56,7 @@ from mappings.proposer.statement import (
     read_statement,
     sign_by_marker,
 )
+from mappings.proposer.stock import STOCK_TABLE, apply_stock, read_stock
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -220,6 +221,11 @@ def _proposal(
     if payable:
         apply_payable(payable, scored, Evidence)
         hinted = PAYABLE_TABLE
+    # Each product once with counts of its units, no price and no order: its stock levels, not sales.
+    stock = None if ledger or hinted else read_stock(scored, columns, grain)
+    if stock:
+        apply_stock(stock, scored, Evidence)
+        hinted = STOCK_TABLE
     structure = read_structure(columns, grain, scored)
     unfilled = False
     structural_evidence(scored, structure, Evidence)

@@ -44,3 +44,37 @@ def test_a_seller_named_on_every_row_is_the_store_itself_so_its_orders_are_sales
     assert _targets(by_col, "amazon_order_id") == {"canonical_orders.external_id"}
     assert _targets(by_col, "order_total_amount") == {"canonical_orders.amount"}
     assert _targets(by_col, "purchase_date") == {"canonical_orders.order_date"}
+
+
+def _stock(header_extra: str = "", row_extra=lambda i: "") -> str:
+    # A fulfilment centre's inventory summary: one row per product, its units in several states.
+    rows = "".join(
+        f"FT-{i:05d},SKU-{1000 + i * 7},Widget {i % 5},{i % 6},{i % 4},{40 + i * 3},{(i * 7) % 9},"
+        f"{42 + i * 3 + (i * 7) % 9 + i % 6},2025-01-{1 + i % 20:02d} 19:36:52{row_extra(i)}\n"
+        for i in range(40)
+    )
+    header = "_fivetran_id,seller_sku,product_name,defective_quantity,pending_customer_order_quantity,"
+    header += f"fulfillable_quantity,total_reserved_quantity,total_quantity,last_updated_time{header_extra}\n"
+    return header + rows
+
+
+@pytest.mark.django_db
+def test_each_product_once_with_counts_of_its_units_and_no_price_is_a_stock_snapshot_not_sales(tmp_path):
+    path = tmp_path / "fba_summary.csv"
+    path.write_text(_stock())
+    _, doc, by_col = propose_by_column(path)
+    assert "canonical_order_lines" not in _tables(doc)
+    assert _targets(by_col, "seller_sku") == {"canonical_inventory.product_id"}
+    # The largest count is the units on hand; the others are parts of it.
+    assert _targets(by_col, "total_quantity") == {"canonical_inventory.quantity_on_hand"}
+    assert _targets(by_col, "last_updated_time") == {"canonical_inventory.snapshot_date"}
+    assert not _targets(by_col, "pending_customer_order_quantity")
+
+
+@pytest.mark.django_db
+def test_the_same_counts_with_a_price_of_each_unit_are_not_read_as_a_stock_snapshot(tmp_path):
+    # What a unit sold for makes the quantities a sale's: the snapshot reading stays out of it.
+    path = tmp_path / "fba_summary.csv"
+    path.write_text(_stock(",unit_price", lambda i: f",{9 + i % 7}.99"))
+    _, doc, _ = propose_by_column(path)
+    assert "canonical_inventory" not in _tables(doc)
