@@ -78,3 +78,31 @@ def test_the_same_counts_with_a_price_of_each_unit_are_not_read_as_a_stock_snaps
     path.write_text(_stock(",unit_price", lambda i: f",{9 + i % 7}.99"))
     _, doc, _ = propose_by_column(path)
     assert "canonical_inventory" not in _tables(doc)
+
+
+def _invoices(payment_key: bool = False) -> str:
+    # A billing system's invoice table (Zuora's, as Fivetran syncs it): the invoice's own number, its customer
+    # account, its amount and what has been paid of it.
+    rows = []
+    for i in range(12):
+        amount = 70 + i * 11.5
+        paid = amount if i % 3 else 0
+        key = f",P-{500 + i}" if payment_key else ""
+        rows.append(
+            f"a{i:031x},acct{i % 4:028x},2024-{1 + i % 12:02d}-15,2024-{1 + i % 12:02d}-28,INV{30 + i:08d},"
+            f"{amount:.2f},{paid:.2f},{amount - paid:.2f},USD,{'Posted' if i % 5 else 'Draft'}{key}"
+        )
+    header = "id,account_id,invoice_date,due_date,invoice_number,amount,payment_amount,balance,transaction_currency,"
+    header += "status" + (",payment_id" if payment_key else "")
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.django_db
+def test_a_payment_amount_on_an_invoice_row_without_a_payment_key_is_the_invoice_amount_paid(tmp_path):
+    path = tmp_path / "invoices.csv"
+    path.write_text(_invoices())
+    _, doc, by_col = propose_by_column(path)
+    assert "canonical_payments" not in _tables(doc)
+    assert _targets(by_col, "payment_amount") == {"canonical_invoices.amount_paid"}
+    assert _targets(by_col, "transaction_currency") == {"canonical_invoices.currency"}
+    assert "canonical_payments.invoice_id" not in _targets(by_col, "invoice_number")
