@@ -86,7 +86,9 @@ def read_payable(scored: dict[str, dict], columns: list[dict], grain: dict, tota
         elif max(customer, product) >= PARTY and max(customer, product) - supplier >= AHEAD:
             # A customer makes the rows sales; a product's supplier may be the product's, not the document's.
             others.append(name)
-    repeating = [n for n in suppliers if 0 < (by_name[n].get("distinct") or 0) < rows]
+    # One value on every row is the file's owner (the store's own name on each of its orders), not the party
+    # each row deals with: a supplier named by the rows varies, at least between two of them.
+    repeating = [n for n in suppliers if 1 < (by_name[n].get("distinct") or 0) < rows]
     if not repeating or others:
         return None
     money = sorted(

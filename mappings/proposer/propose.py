@@ -56,6 +56,7 @@ from mappings.proposer.statement import (
     read_statement,
     sign_by_marker,
 )
+from mappings.proposer.stock import STOCK_TABLE, apply_stock, read_stock
 from mappings.proposer.structure import (
     Structure,
     apply_structure,
@@ -72,6 +73,7 @@ from mappings.proposer.structure import (
 )
 from mappings.proposer.tables import (
     ITEMS_TABLES,
+    facts_of_the_row,
     fillable,
     hinted_table,
     missing_required_targets,
@@ -220,6 +222,11 @@ def _proposal(
     if payable:
         apply_payable(payable, scored, Evidence)
         hinted = PAYABLE_TABLE
+    # Each product once with counts of its units, no price and no order: its stock levels, not sales.
+    stock = None if ledger or hinted else read_stock(scored, columns, grain)
+    if stock:
+        apply_stock(stock, scored, Evidence)
+        hinted = STOCK_TABLE
     structure = read_structure(columns, grain, scored)
     unfilled = False
     structural_evidence(scored, structure, Evidence)
@@ -242,7 +249,10 @@ def _proposal(
         if keyed and fillable(keyed, scored) and not fillable(keyed, with_values):
             keyed = None
         measured = frozenset(c["name"] for c in columns if c.get("type") in ("decimal", "date", "datetime"))
-        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty, measured)
+        without_grain: list[str] = []
+        selected = select_tables(scored, totals, hinted or keyed, columns_only, empty, measured, without_grain)
+        if selected:
+            facts_of_the_row(scored, without_grain, selected[0], Evidence)
         # No column with values could fill every fact the words' table needs: that table is a guess, unless
         # the file's reading below finds them (its only date column). An empty column fills nothing.
         unfilled = not hinted and bool(selected) and not fillable(selected[0], with_values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from canonical.schema import TABLES, TABLES_BY_NAME
 from mappings.proposer.scoring import Evidence, Target, entity_owner
+from mappings.proposer.structure import row_label
 from mappings.proposer.text import normalize_header
 
 SALE_LINES = 1.5  # a quantity and a unit price side by side (of a product: twice): the lines of a sale
@@ -87,6 +88,7 @@ def select_tables(
     columns_only: dict[str, float] | None = None,
     empty: frozenset[str] = frozenset(),
     measured: frozenset[str] = frozenset(),
+    without_grain: list[str] | None = None,
 ) -> list[str]:
     # The rows' table is the best-scored one the file can fill (an empty column fills nothing); others only
     # when none can.
@@ -172,9 +174,43 @@ def select_tables(
             or (keyed and "external_id" in c.filled_by)
             for c in required
         )
-        if identified and satisfiable:
+        if identified and satisfiable and _own_grain(table, primary, cols, without_grain):
             selected.append(table)
     return selected
+
+
+def _own_grain(table: str, primary: str, cols: list[str], without_grain: list[str] | None) -> bool:
+    """Whether a second table has a grain of its own in the file, where the primary's rows have a home for its
+    facts (an invoice's amount paid, for its payments): its own key. A payment's amount on a row of invoices,
+    keyed by nothing of its own, is a fact of the invoice (`without_grain`, when given, collects such tables).
+    A line's quantity has no home on its order's row: the order's lines keep their table."""
+    if (table, primary) not in ON_THE_ROW or "external_id" in cols:
+        return True
+    if without_grain is not None:
+        without_grain.append(table)
+    return False
+
+
+# What a table's fact is on a row of another table's grain (a payment's amount on an invoice: the amount paid). A
+# payment's date needs no entry: its headers ("payment date") already name the invoice's paid date.
+ON_THE_ROW = {("canonical_payments", "canonical_invoices"): {"amount": "amount_paid", "currency": "currency"}}
+
+
+def facts_of_the_row(scored, tables: list[str], primary: str, evidence_cls) -> None:
+    """Columns of `tables` (which have no grain of their own in the file) read as the primary row's facts where
+    the schema has a home for them there: a payment's amount on an invoice row is its amount paid (in place)."""
+    for table in tables:
+        equivalent = ON_THE_ROW.get((table, primary)) or {}
+        for evidence in scored.values():
+            for target, ev in list(evidence.items()):
+                column = equivalent.get(target.column) if target.table == table else None
+                if column is None:
+                    continue
+                mine = Target(primary, column)
+                if mine not in evidence or evidence[mine].score < ev.score:
+                    fact, row = column.replace("_", " "), row_label(primary)
+                    why = f"{ev.reason}; no column keys the {row_label(table)} itself: on each {row}'s row, its {fact}"
+                    evidence[mine] = evidence_cls(mine, ev.score, why)
 
 
 PLACES = 0.6  # evidence with which a table has a home for a column
