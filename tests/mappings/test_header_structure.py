@@ -57,3 +57,50 @@ def test_a_scheduled_delivery_date_is_no_order_date_however_early_it_comes(tmp_p
     )
     _, _, by_col = propose_by_column(path)
     assert "canonical_orders.order_date" not in _targets(by_col, "scheduled_delivery_start_date")
+
+
+# A marketplace's order items: several items per order, each item its own id, the product by a shared catalogue
+# code (ASIN) and the seller's own code for it.
+TITLES = ("Mug", "Lamp", "Desk Fan", "Kettle", "Blender", "Toaster")
+ITEMS = (
+    "order_item_id,amazon_order_id,purchase_date,asin,seller_sku,title,quantity_ordered,item_price_amount\n"
+    + "".join(
+        f"{i:014d},111-{i // 2:07d},{_day(i // 2)},B0{i % 6:08d},SKU-{i % 6:03d},{TITLES[i % 6]},{1 + i % 3},"
+        f"{(1 + i % 3) * (12 + i % 6)}.99\n"
+        for i in range(1, 61)
+    )
+)
+
+
+def _without(text: str, *columns: str) -> str:
+    rows = [line.split(",") for line in text.splitlines()]
+    keep = [i for i, name in enumerate(rows[0]) if name not in columns]
+    return "".join(",".join(row[i] for i in keep) + "\n" for row in rows)
+
+
+def test_a_seller_sku_is_the_product_the_seller_lists_so_its_title_is_the_products_name(tmp_path):
+    # 'seller sku': the last noun says what it is (a product's code), 'seller' only says whose code; read so, the
+    # code keys the products each line sold and the title constant within it is their name, not a sales rep's.
+    path = tmp_path / "order_items.csv"
+    path.write_text(_without(ITEMS, "order_item_id", "asin"))
+    _, _, by_col = propose_by_column(path)
+    assert "canonical_orders.sales_rep_id" not in _targets(by_col, "seller_sku")
+    assert "canonical_products.external_id" in _targets(by_col, "seller_sku")
+    assert _targets(by_col, "title") == {"canonical_products.name"}
+
+
+def test_an_order_item_id_unique_on_every_row_is_the_lines_own_key_not_a_product(tmp_path):
+    # An order's item is its line: the id of an order item, different on every row, keys the line.
+    path = tmp_path / "order_items.csv"
+    path.write_text(ITEMS)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "order_item_id") == {"canonical_order_lines.external_id"}
+
+
+def test_an_item_type_with_one_value_on_every_row_is_no_confident_category(tmp_path):
+    # An accounting app's item import: every item is of type 'Inventory'; one value splits no rows.
+    rows = "".join(f"Inventory,Item {i},{1000 + i},{10 + i % 7}.00,{5 + i % 4}.00\n" for i in range(60))
+    path = tmp_path / "items.csv"
+    path.write_text("Item Type,Item Name,Item Code,Sell Price,Cost Price\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert all(p["confidence"] < 0.7 for p in by_col["Item Type"] if p["canonical_col"] == "category")
