@@ -49,6 +49,7 @@ AGREE, NEUTRAL, CONTRADICT = "agree", "neutral", "contradict"
 _CATEGORIES = frozenset(
     {"country", "city", "segment", "category", "team", "method", "warehouse", "department", "status", "currency"}
 )
+_GROUPINGS = frozenset({"category", "segment", "team", "department"})  # columns whose point is to split the rows
 _NUMERIC = frozenset({"integer", "decimal"})
 _DOCUMENTS = frozenset({"canonical_orders", "canonical_order_lines", "canonical_invoices", "canonical_payments"})
 
@@ -178,6 +179,11 @@ def value_verdict(
     if col in _CATEGORIES:
         if kind in (*_NUMERIC, "boolean", "email"):
             return CONTRADICT, f"its values are {kind}s, not a category", False
+        # One value on every row ("Inventory" on all 60 items) splits no rows: nothing to chart by, whatever the
+        # header says; a currency or a status may well be one value throughout.
+        rows = grain.get("rows") or 0
+        if col in _GROUPINGS and rows >= MANY_ROWS and column.get("distinct") == 1:
+            return NEUTRAL, f"one value on all {rows} rows: it groups nothing", False
         if col == "status" and _known_status(column, target):
             return AGREE, "values are statuses of the table", False
         if col == "currency" and _currency_codes(column):

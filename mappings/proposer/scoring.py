@@ -122,6 +122,10 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
         if table and 0 < i == len(words) - 2 and words[-1] in KEY_SUFFIXES:
             # "order details id", "sales order number": the key belongs to the last entity named before it,
             # the words before it only say which one ("order details": the lines), never another entity's key.
+            # An item a document names ("order item id") is the document's item, its line: the line's own key.
+            documents = {owner.get(w) for w in words[:i]} & set(_DOCUMENT_ITEMS)
+            if table == _PRODUCTS and documents:
+                table = _LINES
             target = Target(table, "external_id")
             offer(target, 0.9, f"header '{phrase}': the {words[-1]} of the {' '.join(words[:-1])}, its own key")
             continue
@@ -129,10 +133,21 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
             # "kunden id", "cliente code": an entity word and a key word, in any language the entity words know,
             # name that entity's key (a table the file feeds refers to it by the reference step).
             offer(Target(table, "external_id"), 0.9, f"header '{phrase}': the {rest} of a {word}, its key")
+        # "seller sku": in an English header the last noun is what the column is, the words before say whose;
+        # read without that noun, as what another entity word before it names, it is the weaker reading. A
+        # "line" after a noun is that noun's line ("product line": a range of products), no line of a document.
+        head_dropped = (
+            0 < i == len(words) - 1
+            and not word.endswith("ed")
+            and table != _LINES
+            and bool({owner.get(w) for w in words[:i]} - {None})
+        )
         if table and rest:
             for target, strength in index.get(rest, ()):
                 if target.table == table:
                     offer(target, strength * 0.97, f"header '{phrase}' = {word} + '{rest}'")
+                elif head_dropped:
+                    offer(target, strength * HEAD_DROPPED, f"header '{phrase}' = {rest} + '{word}', its last noun")
                 elif target.references == table:
                     offer(target, strength * 0.9, f"header '{phrase}' names a {word} ({rest})")
                 else:
@@ -157,6 +172,9 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
 
 
 KEY_SUFFIXES = frozenset({"id", "number", "code", "key", "ref", "no"})
+HEAD_DROPPED = 0.68  # a header read without its last noun, which another entity word before it may own
+_PRODUCTS, _LINES = "canonical_products", "canonical_order_lines"
+_DOCUMENT_ITEMS = ("canonical_orders", "canonical_invoices")  # documents whose items are lines
 TYPO = 70  # a word this close to the synonym's word is a typo of it ("quantitiy", "nmae"); "style" is no "type"
 
 

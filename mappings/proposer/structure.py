@@ -905,17 +905,24 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
         steps = candidates if len(candidates) >= 2 else dated
         if len(steps) < 2:
             continue
-        # A date whose header belongs clearly to another table (a product's "StockDate") is not a step of this one.
-        steps = [n for n in steps if not _named_elsewhere(scored[n], table)]
-        first = [n for n in candidates if n in steps and all(o in date_order.get(n, []) for o in steps if o != n)]
+        # A date whose header belongs clearly to another table (a product's "StockDate") is not a step of this one,
+        # nor another fact's date ("exchange_rate_date" beside "exchange_rate": the rate's, not the row's).
+        steps = [n for n in steps if not _named_elsewhere(scored[n], table) and not _dates_another(n, scored, target)]
+        # A plan or a limit ("scheduled_delivery_start_date") has not happened: the event precedes it or is unknown.
+        first = [
+            n
+            for n in candidates
+            if n in steps
+            and not _planned(n, scored, target)
+            and all(o in date_order.get(n, []) for o in steps if o != n)
+        ]
         if len(first) != 1:
             continue
         earliest = first[0]
-        if _generic_date(scored[earliest]) and any(
-            (ev := scored[o].get(target)) is not None and ev.score >= NAMED_EVENT for o in steps if o != earliest
-        ):
-            # "ProcuredDate" before "OrderDate": a header naming no particular date does not outweigh the one
-            # that names this event outright; the earlier date is a step before the event (stock procured).
+        if not _names_event(scored[earliest], target) and any(_names_event(scored[o], target) for o in steps):
+            # "ProcuredDate" before "OrderDate", "provider_exchange_rate_date" before "invoice_date": the order of
+            # the dates decides between headers none of which names the event, never against the one that does;
+            # the earlier date is a step before the event (stock procured, a rate fixed).
             continue
         label = row_label(table)
         others = [o for o in steps if o != earliest]
@@ -935,13 +942,31 @@ def event_dates(scored: dict[str, dict], selected: list[str], date_order: dict, 
 NAMED_EVENT = 0.9  # header evidence with which a date column names the table's event date outright
 
 
-def _generic_date(evidence: dict) -> bool:
-    """Whether a date's header names no particular date: the same evidence for every date target ("ProcuredDate",
-    "Datum"), so only the values speak for the event's date."""
-    scores = [
-        e.score for t, e in evidence.items() if TABLES_BY_NAME[t.table].column(t.column).type in ("date", "timestamp")
-    ]
-    return len(scores) >= 2 and max(scores) - min(scores) < 0.01
+def _names_event(evidence: dict, target: Target) -> bool:
+    ev = evidence.get(target)
+    return ev is not None and ev.score >= NAMED_EVENT
+
+
+def _planned(name: str, scored: dict, target: Target) -> bool:
+    """A header making the date a plan or a limit ("scheduled_delivery_start_date"), unless it names the event."""
+    words = set(normalize_header(name).split())
+    return bool(words & vocabulary().plan_words) and not _names_event(scored[name], target)
+
+
+def _dates_another(name: str, scored: dict, target: Target) -> bool:
+    """Whether the words before a date header's last word are another column's header ("exchange_rate_date"
+    beside "exchange_rate"): the last word says it is a date, the words before whose; that column's fact is what
+    it dates, not the row's event. "invoice_date" beside "invoice" in an invoices file dates the row itself,
+    and a header that names the event outright dates it."""
+    words = normalize_header(name).split()
+    if len(words) < 2 or _names_event(scored[name], target):
+        return False
+    owner, entity = words[:-1], set(vocabulary().entity_words[target.table])
+    for other in scored:
+        theirs = normalize_header(other).split()
+        if other != name and theirs and owner[-len(theirs) :] == theirs and not set(theirs) <= entity:
+            return True
+    return False
 
 
 def _named_elsewhere(evidence: dict, table: str) -> bool:
