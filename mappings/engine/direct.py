@@ -67,6 +67,7 @@ from mappings.engine.upsert import (
     TableResult,
     bulk_load_begin_for,
     bulk_load_end,
+    bulk_load_unique_drop,
     not_null_default,
     old_months,
     other_uploads_changed,
@@ -195,6 +196,8 @@ class _Load:
         # `table_rows` is exact only up to the file's size; past it the decision counts on its own.
         exact = table_rows if table_rows <= distinct else None
         load.bulk = bulk_load_begin_for(self.cursor, plan=plan, new_rows=distinct - existing, table_rows=exact)
+        # New rows only: their identifiers' unique index is built once after the COPY (bench/RESULTS-attributes.md).
+        unique = bulk_load_unique_drop(self.cursor, plan=plan) if load.bulk and not existing else []
         updated = TableResult()
         if existing and not plan.at_grain:
             query = f"SELECT count(*) FROM {self.final} f WHERE {_EXISTS_AT_GRAIN}"
@@ -216,7 +219,7 @@ class _Load:
             # DuckDB lists the new rows' months and keys while PostgreSQL builds the indexes (both release the GIL).
             with ThreadPoolExecutor(max_workers=1) as pool:
                 keys = pool.submit(self._touched_by_new_rows, load.result.touched) if inserted else None
-                bulk_load_end(self.cursor, plan=plan)
+                bulk_load_end(self.cursor, plan=plan, unique=unique)
                 if keys is not None:
                     keys.result()
             self._lap(BULK_END_LAP)

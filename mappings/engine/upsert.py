@@ -645,13 +645,35 @@ def bulk_load_begin_for(cursor, *, plan: TablePlan, new_rows: int, table_rows: i
     return True
 
 
-def bulk_load_end(cursor, *, plan: TablePlan) -> None:
+def bulk_load_unique_drop(cursor, *, plan: TablePlan) -> list[tuple[str, str]]:
+    """Drop the table's unique constraint on external_id (in the load's transaction) and return (name, definition)
+    for `bulk_load_end` to add back. Only for a bulk load of new rows alone, whose identifiers DuckDB found
+    distinct and absent from the table it holds locked: inserting a million keys one by one into the unique index
+    costs the COPY more than one sorted build after it, which checks every key again."""
+    cursor.execute(sql_file("unique_external_id.sql"), [plan.name])
+    saved = cursor.fetchall()
+    for name, _definition in saved:
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(plan.name), sql.Identifier(name))
+        )
+    return saved
+
+
+def bulk_load_end(cursor, *, plan: TablePlan, unique: list[tuple[str, str]] = ()) -> None:
     """Re-create what `bulk_load_begin` dropped: the indexes, then each foreign key NOT VALID (checked for every
     write from now on). The rows of the load reference only ids it resolved in this transaction against the
     referent tables, which it holds locked; `canonical.services.canonical_foreign_keys_validate` proves it for
-    every row after the commit (queued by canonical/receivers.py), instead of one more scan per key here."""
+    every row after the commit (queued by canonical/receivers.py), instead of one more scan per key here.
+    `unique`: the constraints `bulk_load_unique_drop` dropped, added back under their names (a repeated key
+    fails the load here)."""
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     cursor.execute("SELECT ll_bulk_load_end(%s::regclass, false)", [plan.name])
+    for name, definition in unique:  # the definition is the catalog's (pg_get_constraintdef), never user text
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(plan.name), sql.Identifier(name), sql.SQL(definition)
+            )
+        )
 
 
 def orders_without_amount(cursor, *, order_ids: list[int], source_id: int) -> int:

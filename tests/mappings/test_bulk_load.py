@@ -172,3 +172,75 @@ def test_a_bulk_load_over_keys_still_not_valid_re_adds_them_and_they_validate(db
     assert canonical_foreign_keys_validate().failed == {}
     assert constraints_and_indexes("canonical_orders") == before
     assert Order.objects.count() == 100
+
+
+def watch_unique_external_id() -> None:
+    """Record, for each row inserted into canonical_orders, whether its unique external_id constraint exists."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE test_unique_seen (external_id text, present boolean);"
+            "CREATE FUNCTION test_unique_watch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO test_unique_seen SELECT NEW.external_id, EXISTS (SELECT 1 FROM pg_constraint "
+            "WHERE conname = 'canonical_orders_external_id_key'); RETURN NEW; END $$;"
+            "CREATE TRIGGER test_unique_watch BEFORE INSERT ON canonical_orders FOR EACH ROW "
+            "EXECUTE FUNCTION test_unique_watch();"
+        )
+
+
+def unique_seen() -> set[bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT present FROM test_unique_seen")
+        return {present for (present,) in cursor.fetchall()}
+
+
+def test_new_rows_of_a_bulk_load_go_in_before_their_identifiers_unique_index_is_built(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    before = constraints_and_indexes("canonical_orders")
+    watch_unique_external_id()
+
+    job = run(upload_text(tmp_path, orders_csv(50)), ORDER_FIELDS)
+
+    assert job.status == "succeeded", job.error
+    assert job.report["bulk_load"] == ["canonical_orders"]
+    assert unique_seen() == {False}
+    # Back under its name, with its definition, and its index as the migrations made it.
+    after = constraints_and_indexes("canonical_orders")
+    key = ("canonical_orders_external_id_key", "UNIQUE (external_id)", True)
+    assert key in before["constraints"]
+    assert key in after["constraints"]
+    assert after["indexes"] == before["indexes"]
+
+
+def test_a_bulk_load_beside_stored_identifiers_keeps_their_unique_index(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    run(upload_text(tmp_path, orders_csv(10), name="a.csv"), ORDER_FIELDS)
+    watch_unique_external_id()
+
+    # O-1 … O-10 are stored: 40 new rows are a bulk load that also compares and updates.
+    job = run(upload_text(tmp_path, orders_csv(50), name="b.csv"), ORDER_FIELDS)
+
+    assert job.status == "succeeded", job.error
+    assert job.report["bulk_load"] == ["canonical_orders"]
+    assert job.report["tables"]["canonical_orders"]["inserted"] == 40
+    assert unique_seen() == {True}
+
+
+def test_a_repeated_identifier_slipped_into_a_bulk_load_fails_it_when_the_unique_index_is_built(db, tmp_path, settings):
+    settings.EXECUTION_BULK_MIN_ROWS = 10
+    before = constraints_and_indexes("canonical_orders")
+    with connection.cursor() as cursor:
+        # What no load writes (DuckDB keeps one row per identifier): a second O-1, added beside O-41.
+        cursor.execute(
+            "CREATE FUNCTION test_repeat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.external_id = 'O-41' THEN INSERT INTO canonical_orders (external_id, status, currency, "
+            "is_placeholder, amount_from_lines, at_grain) VALUES ('O-1', '', '', false, false, false); END IF; "
+            "RETURN NEW; END $$;"
+            "CREATE TRIGGER test_repeat BEFORE INSERT ON canonical_orders FOR EACH ROW EXECUTE FUNCTION test_repeat();"
+        )
+
+    job = run(upload_text(tmp_path, orders_csv(50)), ORDER_FIELDS)
+
+    assert job.status == "failed"
+    assert "external_id" in job.error
+    assert constraints_and_indexes("canonical_orders") == before
+    assert not Order.objects.exists()
