@@ -197,6 +197,8 @@ CACHES = {
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Sessions in the database, read through the cache (a query less on every request; fails open to the database).
+SESSION_ENGINE = "accounts.sessions"
 AUTHENTICATION_BACKENDS = [
     # ModelBackend that refuses to check passwords for a username or address that failed too often.
     "accounts.login_throttle.ThrottledModelBackend",
