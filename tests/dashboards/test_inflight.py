@@ -74,3 +74,82 @@ def test_a_slow_leader_is_not_waited_for_past_the_limit():
     assert time.monotonic() - started < 0.9
     leader.join()
     assert computed_once("kept:slow", lambda: "own") == ("own", True)  # the key is free again
+
+
+# --- The widget partial's draw (dashboards.views.widget_partial) --------------------------------------------------
+
+
+def draw_while_another_reader_asks(monkeypatch, leader_client, follower_client, url):
+    """The leader's draw of `url` starts and pauses (up to 2 s) while the follower asks for the same partial in
+    another thread: (leader's HTML, follower's HTML, how many times the rows were read). The follower thread uses
+    the test's database connection (the rows exist only in the test's transaction); the leader issues no query
+    while it pauses, so the two never use it at once."""
+    from django.db import connections
+
+    import dashboards.views
+
+    original = dashboards.views.widgets_data_for_user
+    reads, started, follower_done = [], threading.Event(), threading.Event()
+
+    def slow_read(**kwargs):
+        reads.append(kwargs["user"].username)
+        if len(reads) == 1:
+            started.set()
+            follower_done.wait(2.0)
+        return original(**kwargs)
+
+    monkeypatch.setattr(dashboards.views, "widgets_data_for_user", slow_read)
+    shared = connections["default"]
+    shared.inc_thread_sharing()
+    answers = {}
+
+    def follower():
+        connections["default"] = shared
+        started.wait(5)
+        answers["follower"] = follower_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        follower_done.set()
+
+    thread = threading.Thread(target=follower)
+    thread.start()
+    try:
+        answers["leader"] = leader_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    finally:
+        thread.join(10)
+        shared.dec_thread_sharing()
+    return answers["leader"], answers["follower"], reads
+
+
+def test_two_readers_of_one_scope_asking_at_once_share_one_draw(monkeypatch, client, sales_dashboard, manager):
+    from django.test import Client
+
+    from accounts.models import Role
+    from dashboards.services.dashboards import dashboard_share
+    from tests.factories import persona
+
+    colleague = persona("manager-too", Role.MANAGER, manager.employee)  # the same team: the same scope
+    dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
+    client.force_login(manager)
+    other = Client()
+    other.force_login(colleague)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+    leader, follower, reads = draw_while_another_reader_asks(monkeypatch, client, other, url)
+    assert reads == ["buchanan"]
+    assert follower == leader and "<tbody><tr>" in leader
+
+
+def test_readers_of_other_scopes_asking_at_once_each_get_their_own_rows(
+    monkeypatch, client, sales_dashboard, manager, rep, nw_employees
+):
+    from django.test import Client
+
+    client.force_login(manager)
+    other = Client()
+    other.force_login(rep)
+    widget = sales_dashboard.widgets.get(title="By rep")
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+    leader, follower, reads = draw_while_another_reader_asks(monkeypatch, client, other, url)
+    assert sorted(reads) == ["buchanan", "davolio"]
+    rep_own = f"<td>{nw_employees['1'].pk}</td>"
+    assert rep_own in follower and rep_own not in leader
+    assert f"<td>{nw_employees['5'].pk}</td>" in leader and f"<td>{nw_employees['5'].pk}</td>" not in follower
