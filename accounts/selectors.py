@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
+from psycopg import sql
 
 from accounts.models import Role, User
 from canonical.models import Employee
@@ -67,8 +67,13 @@ NO_ROWS = RowScope()
 
 
 def user_role_names(user: User) -> set[str]:
+    """The names of the user's roles (groups). A user loaded for a request (`user_get_with_access_generation`) carries
+    them, read in the same statement as the user; otherwise one query."""
     if not user.is_authenticated:
         return set()
+    carried = getattr(user, "role_names", None)
+    if isinstance(carried, frozenset):
+        return set(carried)
     return set(user.groups.values_list("name", flat=True))
 
 
@@ -133,14 +138,42 @@ def access_generation(user: User | None = None) -> int:
         return int(cursor.fetchone()[0])
 
 
+@cache
+def _user_for_request_statement() -> tuple[str, tuple[str, ...]]:
+    """(statement, attribute names of its first columns): user_for_request.sql with the user model's columns, composed
+    once per process (the ORM compiled the same SELECT on every request)."""
+    fields = User._meta.concrete_fields
+    text, generation = (
+        "\n".join(line for line in _sql(name).splitlines() if not line.startswith("--"))
+        for name in ("user_for_request.sql", "access_generation_read.sql")
+    )
+    statement = sql.SQL(text).format(
+        columns=sql.SQL(", ").join(sql.Identifier("u", f.column) for f in fields),
+        generation=sql.SQL(generation),  # a constant from our .sql file
+    )
+    return statement.as_string(None), tuple(f.attname for f in fields)
+
+
 def user_get_with_access_generation(user_id) -> User | None:
-    """The user a session or token names, with the access generation read in the same query (every request loads
-    its user: the cached scope is checked against this for free)."""
-    generation = RawSQL(_sql("access_generation_read.sql"), [])  # noqa: S611 -- a constant from our .sql file
+    """The user a session or token names, with the access generation and the user's role names read in the same
+    statement (every request loads its user: the cached scope is checked against the generation for free, the site
+    menu asks no query for the roles). None when there is no such user.
+
+    The roles are as they were when the request began (as Django keeps a user's permissions for the request)."""
     try:
-        return User._default_manager.annotate(access_generation=generation).get(pk=user_id)
-    except User.DoesNotExist:
+        pk = int(user_id)
+    except (TypeError, ValueError):
         return None
+    statement, attnames = _user_for_request_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"user_id": pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = User.from_db(connection.alias, attnames, row[: len(attnames)])
+    user.access_generation = int(row[-2])
+    user.role_names = frozenset(row[-1])
+    return user
 
 
 def employees_visible_to(user: User, scope: RowScope | None = None) -> QuerySet[Employee]:

@@ -16,7 +16,8 @@ built), then, with dashboard reads on the standby (DATABASE_REPLICA_URL):
 - 50 concurrent dashboard users on gunicorn (bench.dashboard.bench_page_load): errors, page and widget p95;
 - queries and latency of an idle dashboard poll;
 - with `--here` on a prepared database instead: the role reads only, or `--users closed,model`: the 50 users back
-  to back (`bench_page_load`) and with think time and polling (`bench_user_model`), with CPU per request;
+  to back (`bench_page_load`, `--iterations` page views each) and with think time and polling (`bench_user_model`),
+  with CPU per request;
 - last (it empties canonical_orders): an ingest of the N-row orders file on an `ingest` Celery worker with
   refreshes queued behind it on a `refresh,default` worker (tests/reliability/workers.py): when each refresh
   started and finished, against the ingest's own start and end.
@@ -445,7 +446,9 @@ def _users_here(args: argparse.Namespace, users: dict, dashboard) -> int:
     for kind in args.users.split(","):
         load = os.getloadavg()[0]
         if kind == "closed":
-            row = bench_page_load(users, dashboard, iterations=4, workers=args.web_workers, threads=args.web_threads)
+            row = bench_page_load(
+                users, dashboard, iterations=args.iterations, workers=args.web_workers, threads=args.web_threads
+            )
         else:
             row = bench_user_model(
                 users, dashboard, duration_s=args.model_seconds, workers=args.web_workers, threads=args.web_threads
@@ -651,6 +654,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--modes", default="hot", help="with --here: cold,hot or one of them (default hot)")
     parser.add_argument("--users", help="with --here: closed,model: the 50-user runs instead of the role reads")
     parser.add_argument("--model-seconds", type=float, default=180, help="with --users model: how long it runs")
+    parser.add_argument(
+        "--iterations", type=int, default=4, help="with --users closed: page views per user (4: the first views weigh)"
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="with --users: gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=8, help="with --users: threads per gunicorn process")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -38,6 +38,7 @@ from accounts.selectors import (
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
 from dashboards.cache import cache_get, cache_get_many, cache_set, cache_set_many
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
+from dashboards.inflight import computed_once
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
 from dashboards.kpi.freshness import kpi_views_freshness  # the refresh engine's one staleness rule
 from dashboards.kpi.kept import kept_name, kept_serves, kept_statement, kept_view_for
@@ -342,13 +343,19 @@ def employee_picker_options(user: User, scope: RowScope) -> str:
     kept = cache_get_many([key]).get(key)
     if isinstance(kept, str):
         return kept
-    employees = [
-        (pk, name or external_id)
-        for pk, name, external_id in employees_visible_to(user, scope).values_list("pk", "name", "external_id")
-    ]
-    options = str(employee_options(employees, None))
-    cache_set(key, options, PICKER_CACHE_SECONDS)
-    return options
+
+    def build() -> str:
+        employees = [
+            (pk, name or external_id)
+            for pk, name, external_id in employees_visible_to(user, scope).values_list("pk", "name", "external_id")
+        ]
+        options = str(employee_options(employees, None))
+        cache_set(key, options, PICKER_CACHE_SECONDS)
+        return options
+
+    # Pages of the same scope opened at once wait for one build in this process (the key is the cache's).
+    options, _ = computed_once(key, build)
+    return options if options is not None else build()
 
 
 def kept_partials_get(keys: list[str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ cell and a tooltip write 1.265.793,04 € alike. The page's words stay English.
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +16,17 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_quantum,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_infinity_symbol,
+    parse_pattern,
+)
 from django.conf import settings
 from django.utils.timezone import is_aware, localtime
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -66,6 +77,118 @@ def _likely_subtag(tag: str) -> str:
     return get_global("likely_subtags").get(tag, tag)
 
 
+def _two_decimals(locale: Locale) -> str:
+    """The locale's decimal pattern (positive part) with two decimals: 1.234,50 in German."""
+    return re.sub(r"\.[0#]+", ".00", locale.decimal_formats[None].pattern.split(";")[0])
+
+
+def babel_number(value, locale: Locale, kind: str, currency: str) -> str:
+    """What Babel writes for a number of `kind` ("integer": an int; "money": with `currency`; "number": two
+    decimals): the reference `_NumberWriter` is tested against."""
+    if kind == "integer":
+        return format_decimal(value, locale=locale)
+    if kind == "money":
+        return format_currency(value, currency, locale=locale)
+    return format_decimal(value, format=_two_decimals(locale), locale=locale)
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+@dataclass(frozen=True)
+class _NumberWriter:
+    """Babel's `NumberPattern.apply` for one locale, kind and currency, its pattern parsed and its symbols looked up
+    once: a table of 200 rows writes ~600 numbers, and Babel looks the locale's symbols up again for each (12-20 ms
+    a table). The same steps in the same order (Decimal of str(value), quantize, group, trim the fraction), so the
+    same text; a pattern it does not handle (scientific, significant digits, currency names) goes to Babel."""
+
+    locale: Locale
+    kind: str
+    currency: str
+    prefix: tuple[str, str]
+    suffix: tuple[str, str]
+    scale: int
+    quantum: decimal.Decimal
+    frac: tuple[int, int]
+    int_min: int
+    grouping: tuple[int, int]
+    group: str
+    decimal_sign: str
+    infinity: str
+    simple: bool
+
+    def write(self, value) -> str:
+        if not self.simple:
+            return babel_number(value, self.locale, self.kind, self.currency)
+        number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+        if self.scale:
+            number = number.scaleb(self.scale)
+        negative = int(number.is_signed())
+        number = abs(number).normalize()
+        if number.is_infinite():
+            body = self.infinity
+        else:
+            whole, _, fraction = f"{number.quantize(self.quantum):f}".partition(".")
+            body = self._int(whole) + self._frac(fraction or "0")
+        text = self.prefix[negative] + body + self.suffix[negative]
+        return _QUOTED.sub(lambda m: m.group(1) or "'", text) if "'" in text else text
+
+    def _int(self, digits: str) -> str:
+        if len(digits) < self.int_min:
+            digits = "0" * (self.int_min - len(digits)) + digits
+        size, out = self.grouping[0], ""
+        while len(digits) > size:
+            out = self.group + digits[-size:] + out
+            digits = digits[:-size]
+            size = self.grouping[1]
+        return digits + out
+
+    def _frac(self, digits: str) -> str:
+        low, high = self.frac
+        if len(digits) < low:
+            digits += "0" * (low - len(digits))
+        if high == 0 or (low == 0 and int(digits) == 0):
+            return ""
+        while len(digits) > low and digits[-1] == "0":
+            digits = digits[:-1]
+        return self.decimal_sign + digits
+
+
+@lru_cache(maxsize=512)  # locales come from request headers (bounded by _locale's cache), kinds and currencies few
+def _number_writer(locale: Locale, kind: str, currency: str) -> _NumberWriter:
+    if kind == "money":
+        pattern = locale.currency_formats["standard"]
+        frac = (get_currency_precision(currency),) * 2
+    else:
+        pattern = locale.decimal_formats[None] if kind == "integer" else parse_pattern(_two_decimals(locale))
+        frac = pattern.frac_prec
+    affixes = "".join(pattern.prefix + pattern.suffix)
+    simple = (
+        not pattern.exp_prec and "@" not in pattern.pattern and pattern.number_pattern != "" and "¤¤" not in affixes
+    )
+    symbol = get_currency_symbol(currency, locale) if kind == "money" else ""
+
+    def affix(text: str) -> str:
+        return text.replace("¤", symbol) if kind == "money" else text
+
+    return _NumberWriter(
+        locale=locale,
+        kind=kind,
+        currency=currency,
+        prefix=(affix(pattern.prefix[0]), affix(pattern.prefix[1])),
+        suffix=(affix(pattern.suffix[0]), affix(pattern.suffix[1])),
+        scale=pattern.scale,
+        quantum=get_decimal_quantum(frac[1]),
+        frac=frac,
+        int_min=pattern.int_prec[0],
+        grouping=pattern.grouping,
+        group=get_group_symbol(locale),
+        decimal_sign=get_decimal_symbol(locale),
+        infinity=get_infinity_symbol(locale),
+        simple=simple,
+    )
+
+
 @dataclass(frozen=True)
 class ViewerFormat:
     locale: Locale
@@ -76,15 +199,15 @@ class ViewerFormat:
         return str(self.locale).replace("_", "-")
 
     def number(self, value: float | int | None, kind: str = "money") -> str:
-        """Money with the currency's symbol where the locale puts it; integers without decimals; "—" for none."""
+        """Money with the currency's symbol where the locale puts it; integers without decimals; "—" for none.
+        Written as Babel writes it (`babel_number`), with the locale's pattern and symbols looked up once."""
         if value is None:
             return "—"
         if kind == "integer":
-            return format_decimal(round(value), locale=self.locale)
+            return _number_writer(self.locale, "integer", "").write(round(value))
         if kind in MONEY_KINDS and self.currency:
-            return format_currency(value, self.currency, locale=self.locale)
-        pattern = re.sub(r"\.[0#]+", ".00", self.locale.decimal_formats[None].pattern.split(";")[0])
-        return format_decimal(value, format=pattern, locale=self.locale)
+            return _number_writer(self.locale, "money", self.currency).write(value)
+        return _number_writer(self.locale, "number", "").write(value)
 
     def date(self, value: date | datetime | str | None, *, month: bool = False) -> str:
         """A date as the viewer writes it ("05.05.1997"); a month as "Mai 1997"."""

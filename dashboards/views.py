@@ -27,6 +27,7 @@ from canonical.csv_export import csv_safe_cell
 from dashboards import presenters
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
+from dashboards.inflight import computed_once
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
 from dashboards.polling import dashboard_poll_for_user
@@ -193,34 +194,57 @@ def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpRespo
     html = kept_partials_get([kept_key]).get(kept_key) if kept_key else None
     if html is not None:
         return _widget_response(HttpResponse(html), etag)
-    (data,) = widgets_data_for_user(
-        user=request.user,
-        widgets=[widget],
-        filters=filters,
-        scope=scope,
-        freshness=freshness,
-        using=using,
-        shown_rows=presenters.TABLE_MAX_ROWS,
-    )
-    display = widget_display(data, filters, fmt)
-    context = {
-        "dashboard": dashboard,
-        "widget": widget,
-        "display": display,
-        "can_upload": bool(display.needs_data) and user_can_manage_data(request.user),
-        "data": data,
-        "etag": etag,
-        "chart": chart_payload(widget, data.rows, fmt),
-        "chart_id": f"widget-data-{widget.pk}",
-        "query": urlencode(filters.as_query()),
-        "can_change": can_change,
-        "poll_seconds": min(POLL_SECONDS_MAX, int(widget.refresh_interval.total_seconds())),
-    }
-    template = "dashboards/widget.html#widget-content" if request.htmx else "dashboards/widget.html"
-    response = render(request, template, context)
-    if kept_key and not display.needs_data and not data.error:
-        kept_partial_set(kept_key, response.content.decode(), PARTIAL_CACHE_SECONDS)
-    return _widget_response(response, etag)
+
+    def draw() -> tuple[HttpResponse, str | None]:
+        """The response, and its HTML when it may be kept for others (then it is)."""
+        (data,) = widgets_data_for_user(
+            user=request.user,
+            widgets=[widget],
+            filters=filters,
+            scope=scope,
+            freshness=freshness,
+            using=using,
+            shown_rows=presenters.TABLE_MAX_ROWS,
+        )
+        display = widget_display(data, filters, fmt)
+        context = {
+            "dashboard": dashboard,
+            "widget": widget,
+            "display": display,
+            "can_upload": bool(display.needs_data) and user_can_manage_data(request.user),
+            "data": data,
+            "etag": etag,
+            "chart": chart_payload(widget, data.rows, fmt),
+            "chart_id": f"widget-data-{widget.pk}",
+            "query": urlencode(filters.as_query()),
+            "can_change": can_change,
+            "poll_seconds": min(POLL_SECONDS_MAX, int(widget.refresh_interval.total_seconds())),
+        }
+        template = "dashboards/widget.html#widget-content" if request.htmx else "dashboards/widget.html"
+        response = render(request, template, context)
+        if kept_key and not display.needs_data and not data.error:
+            kept = response.content.decode()
+            kept_partial_set(kept_key, kept, PARTIAL_CACHE_SECONDS)
+            return response, kept
+        return response, None
+
+    if kept_key is None:
+        return _widget_response(draw()[0], etag)
+    # Viewers asking for the same kept partial at once (a refresh, a page's first viewers) wait for one draw in this
+    # process instead of each drawing it: the HTML they get is the one kept under the same key.
+    drawn: list[HttpResponse] = []
+
+    def draw_for_everyone() -> str | None:
+        response, kept = draw()
+        drawn.append(response)
+        return kept
+
+    html, _ = computed_once(kept_key, draw_for_everyone)
+    if drawn:
+        return _widget_response(drawn[0], etag)
+    if html is not None:
+        return _widget_response(HttpResponse(html), etag)
+    return _widget_response(draw()[0], etag)
 
 
 def _widget_response(response: HttpResponse, etag: str) -> HttpResponse:

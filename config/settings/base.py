@@ -197,6 +197,8 @@ CACHES = {
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Sessions in the database, read through the cache (a query less on every request; fails open to the database).
+SESSION_ENGINE = "accounts.sessions"
 AUTHENTICATION_BACKENDS = [
     # ModelBackend that refuses to check passwords for a username or address that failed too often.
     "accounts.login_throttle.ThrottledModelBackend",
@@ -231,7 +233,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.staticfiles.StaticFilesStorage"},  # WhiteNoise's, each URL computed once
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "media/"

@@ -142,3 +142,37 @@ def test_a_table_widget_writes_money_and_counts_for_the_viewer(client, executive
     ).content.decode()
     assert f"<td>1.000,00{NBSP}€</td>" in page
     assert "<td>Jan. 2024</td>" in page or "<td>Jan 2024</td>" in page
+
+
+NUMBERS = [0, -0.0, 0.005, 0.015, 2.675, -1234.5, 1234567.891, 1e15, 1e21, float("inf")]
+DECIMALS = [__import__("decimal").Decimal(v) for v in ("123456789012.345", "-0.001", "999.995", "-5.555", "0.00")]
+
+
+def test_numbers_are_written_as_babel_writes_them_in_every_locale():
+    # The compiled writer (`_number_writer`: each locale's pattern and symbols looked up once) against Babel itself,
+    # for every locale CLDR knows (any of them can come in an Accept-Language header), each kind of number, and
+    # currencies with 2, 0 and 3 decimals.
+    from babel.localedata import locale_identifiers
+
+    from dashboards.viewer_format import _number_writer, babel_number
+
+    differences = []
+    for identifier in locale_identifiers():
+        locale = Locale.parse(identifier)
+        for kind, currency in (("integer", ""), ("number", ""), ("money", "EUR"), ("money", "JPY"), ("money", "KWD")):
+            writer = _number_writer(locale, kind, currency)
+            values = [round(v) for v in NUMBERS[:-1] + DECIMALS] if kind == "integer" else NUMBERS + DECIMALS
+            for value in values:
+                expected, written = babel_number(value, locale, kind, currency), writer.write(value)
+                if written != expected:
+                    differences.append((identifier, kind, currency, value, expected, written))
+    assert differences == []
+
+
+def test_a_viewer_format_writes_numbers_through_the_compiled_writer():
+    assert GERMAN_EUR.number(1265793.04) == f"1.265.793,04{NBSP}€"
+    assert GERMAN_EUR.number(1265793.04, "number") == "1.265.793,04"
+    assert GERMAN_EUR.number(1265793.5, "integer") == "1.265.794"
+    assert ViewerFormat(locale=Locale.parse("hi_IN")).number(12345678.9, "number") == "1,23,45,678.90"
+    assert ViewerFormat(locale=Locale.parse("de_CH"), currency="CHF").number(-1234.5) == "CHF-1’234.50"
+    assert GERMAN_EUR.number(None) == "—"

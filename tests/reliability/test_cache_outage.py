@@ -114,3 +114,21 @@ def test_with_the_cache_frozen_one_timeout_then_the_cache_is_skipped_for_a_while
         caplog.clear()
         assert client.get(f"/api/dashboard/{sales_dashboard.pk}/data").status_code == 200
     assert [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+
+
+def test_with_the_cache_killed_people_sign_in_read_and_sign_out(
+    client,
+    sales_dashboard,  # noqa: F811
+    rep,
+    private_cache,
+):
+    # Sessions are read through the cache (accounts.sessions): without it they are read from and written to the
+    # database, and signing out still ends the session.
+    from tests.factories import PASSWORD
+
+    private_cache.proc.kill()
+    private_cache.proc.wait(timeout=10)
+    assert client.login(username=rep.username, password=PASSWORD)
+    assert client.get(f"/dashboards/{sales_dashboard.slug}/").status_code == 200
+    assert client.post("/logout/").status_code == 302
+    assert client.get(f"/dashboards/{sales_dashboard.slug}/").url.startswith("/login/")
