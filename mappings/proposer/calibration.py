@@ -184,6 +184,10 @@ def value_verdict(
         rows = grain.get("rows") or 0
         if col in _GROUPINGS and rows >= MANY_ROWS and column.get("distinct") == 1:
             return NEUTRAL, f"one value on all {rows} rows: it groups nothing", False
+        # ACH_CREDIT, CARD_PAYMENT, DEPOSIT: one upper-case token per value is how a system names the kinds of its
+        # records (a bank's movement types), not a grouping a person chose: the header alone decides nothing.
+        if col in _GROUPINGS and _system_codes(column):
+            return NEUTRAL, "upper-case tokens (a system's kinds of record), not groupings a person named", False
         if col == "status" and _known_status(column, target):
             return AGREE, "values are statuses of the table", False
         if col == "currency" and _currency_codes(column):
@@ -265,6 +269,16 @@ def _codes(column: dict) -> bool:
         and (" " not in v.strip() and any(ch.isdigit() for ch in v) or _PREFIXED_NUMBER.fullmatch(v.strip()))
     ]
     return bool(values) and len(codes) >= 0.8 * len(values)
+
+
+_SYSTEM_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def _system_codes(column: dict) -> bool:
+    """Every shown value one upper-case token (letters, digits, underscores), at least one a word longer than a
+    country or currency code: 'ACH_CREDIT', 'CARD_PAYMENT', 'DEPOSIT'."""
+    values = [v.strip() for v in _top_values(column)]
+    return bool(values) and all(_SYSTEM_CODE.fullmatch(v) for v in values) and any(len(v) > 3 for v in values)
 
 
 def _labels(column: dict) -> bool:

@@ -108,6 +108,11 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
         return found
     for target, strength in index.get(phrase, ()):
         offer(target, strength, f"header matches synonym '{phrase}' of {target.column}")
+    # "Categories", "Product Types": a plural names what each row holds several of, read as its singular when
+    # the plural itself is no synonym.
+    singular = _singular(phrase) if phrase not in index else None
+    for target, strength in index.get(singular, ()) if singular else ():
+        offer(target, strength * 0.97, f"header '{phrase}' is the plural of synonym '{singular}' of {target.column}")
     # The same words without their connecting ones: "numero pedido" is "número de pedido".
     for match, target, strength in _content_index().get(" ".join(content_words(phrase)), ()):
         if match != phrase:
@@ -169,6 +174,21 @@ def _header_evidence(phrase: str) -> dict[Target, Evidence]:
         for target, strength in index[match]:
             offer(target, strength * (ratio / 100) ** 2 * 0.9, f"header resembles '{match}' ({ratio:.0f}%)")
     return found
+
+
+def _singular(phrase: str) -> str | None:
+    """The phrase with its last word's regular English plural undone ("categories" → "category", "taxes" →
+    "tax", "tags" → "tag"); None when the last word is no such plural."""
+    *head, last = phrase.split()
+    if len(last) > 4 and last.endswith("ies"):
+        word = last[:-3] + "y"
+    elif len(last) > 4 and last.endswith(("xes", "ches", "shes", "sses")):
+        word = last[:-2]
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        word = last[:-1]
+    else:
+        return None
+    return " ".join([*head, word])
 
 
 KEY_SUFFIXES = frozenset({"id", "number", "code", "key", "ref", "no"})

@@ -1,0 +1,59 @@
+"""A grouping is what a person sorts rows by (issue 18, after curator12 and curator13's fresh batches): a bank's
+"Type" column of ACH_CREDIT / CARD_PAYMENT is how its system names the kinds of movement, not a spending
+category; a plural header ("Categories") names the same thing as its singular; and a bare "type" beside a column
+named "Category" is not the category."""
+
+from __future__ import annotations
+
+from tests.mappings.helpers import propose_by_column
+
+CONFIDENT = 0.7
+
+
+def _confident(by_col, column) -> set[str]:
+    return {
+        f"{p['canonical_table']}.{p['canonical_col']}"
+        for p in by_col[column]
+        if p["canonical_table"] and p["confidence"] >= CONFIDENT
+    }
+
+
+def _targets(by_col, column) -> set[str]:
+    return {f"{p['canonical_table']}.{p['canonical_col']}" for p in by_col[column] if p["canonical_table"]}
+
+
+def test_upper_case_movement_kinds_of_a_bank_statement_are_no_confident_spending_category(tmp_path):
+    kinds = ["CARD_PAYMENT", "CARD_PAYMENT", "TRANSFER", "TOPUP", "CARD_PAYMENT", "ATM"]
+    rows = "".join(
+        f"{kinds[i % len(kinds)]},2024-03-{1 + i % 28:02d},Shop {i % 9},{-12.5 - i:.2f},EUR\n" for i in range(60)
+    )
+    path = tmp_path / "card.csv"
+    path.write_text("Type,Date,Description,Amount,Currency\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert "canonical_expenses.category" not in _confident(by_col, "Type")
+
+
+def test_spending_categories_a_person_named_stay_a_confident_category(tmp_path):
+    # The same statement with its categories written as people write them: the grouping it is.
+    kinds = ["Groceries", "Restaurants", "Transport", "Groceries", "Utilities"]
+    rows = "".join(
+        f"{kinds[i % len(kinds)]},2024-03-{1 + i % 28:02d},Shop {i % 9},{-12.5 - i:.2f},EUR\n" for i in range(60)
+    )
+    path = tmp_path / "card.csv"
+    path.write_text("Category,Date,Description,Amount,Currency\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert _confident(by_col, "Category") == {"canonical_expenses.category"}
+
+
+def test_a_products_category_is_the_column_named_categories_not_the_bare_type_beside_it(tmp_path):
+    # A shop's catalogue export: Type says what kind of record a row is (simple / variable / variation).
+    types = ["simple", "variable", "variation", "variation", "simple"]
+    groups = ["Clothing > Tshirts", "Clothing > Hoodies", "Music", "Clothing > Accessories"]
+    rows = "".join(
+        f"{100 + i},woo-{i:03d},Product {i},{types[i % 5]},{groups[i % 4]},{10 + i % 7}.00\n" for i in range(30)
+    )
+    path = tmp_path / "products.csv"
+    path.write_text("ID,SKU,Name,Type,Categories,Regular price\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "Categories") == {"canonical_products.category"}
+    assert "canonical_products.category" not in _targets(by_col, "Type")
