@@ -414,6 +414,7 @@ def _main_here(args: argparse.Namespace) -> int:
     cluster started): a before/after of a change to a view, on one machine state. Printed only."""
     import django
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     django.setup()
     users, dashboard, roles, scope = _roles()
     if args.users:
