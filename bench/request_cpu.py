@@ -103,6 +103,15 @@ def _timed(call, n: int, *, before=None, warmup: int = 3) -> tuple[float, float]
     return cpu * 1000 / n, wall * 1000 / n
 
 
+def _print_profile(prof: cProfile.Profile, top: int) -> None:
+    """The profile's top functions by cumulative and by own time, on stderr (the table goes to stdout)."""
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    print(out.getvalue(), file=sys.stderr)
+
+
 def measure(users: dict, dashboard, n: int, roles: list[str], profile: str = "", top: int = 40) -> list[dict]:
     from django.test import Client
 
@@ -166,11 +175,7 @@ def measure(users: dict, dashboard, n: int, roles: list[str], profile: str = "",
                         before()
                     call()
                 prof.disable()
-                out = io.StringIO()
-                stats = pstats.Stats(prof, stream=out)
-                stats.sort_stats("cumulative").print_stats(top)
-                stats.sort_stats("tottime").print_stats(top)
-                print(out.getvalue(), file=sys.stderr)
+                _print_profile(prof, top)
         if profile == "widget (drawn)" and role == roles[0]:
             prof = cProfile.Profile()
             for _ in range(max(1, n // len(widgets))):
@@ -179,11 +184,7 @@ def measure(users: dict, dashboard, n: int, roles: list[str], profile: str = "",
                     prof.enable()
                     app.get(url, cookie, htmx=True)
                     prof.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(prof, stream=out)
-            stats.sort_stats("cumulative").print_stats(top)
-            stats.sort_stats("tottime").print_stats(top)
-            print(out.getvalue(), file=sys.stderr)
+            _print_profile(prof, top)
         rows.append(entry)
     return rows
 

@@ -22,26 +22,24 @@ def _targets(by_col, column) -> set[str]:
     return {f"{p['canonical_table']}.{p['canonical_col']}" for p in by_col[column] if p["canonical_table"]}
 
 
-def test_upper_case_movement_kinds_of_a_bank_statement_are_no_confident_spending_category(tmp_path):
-    kinds = ["CARD_PAYMENT", "CARD_PAYMENT", "TRANSFER", "TOPUP", "CARD_PAYMENT", "ATM"]
+def _card_statement(tmp_path, header: str, kinds: list[str]):
+    """A card statement of 60 movements whose first column, `header`, cycles through `kinds`."""
     rows = "".join(
         f"{kinds[i % len(kinds)]},2024-03-{1 + i % 28:02d},Shop {i % 9},{-12.5 - i:.2f},EUR\n" for i in range(60)
     )
     path = tmp_path / "card.csv"
-    path.write_text("Type,Date,Description,Amount,Currency\n" + rows)
-    _, _, by_col = propose_by_column(path)
+    path.write_text(f"{header},Date,Description,Amount,Currency\n" + rows)
+    return propose_by_column(path)[2]
+
+
+def test_upper_case_movement_kinds_of_a_bank_statement_are_no_confident_spending_category(tmp_path):
+    by_col = _card_statement(tmp_path, "Type", ["CARD_PAYMENT", "CARD_PAYMENT", "TRANSFER", "TOPUP", "ATM"])
     assert "canonical_expenses.category" not in _confident(by_col, "Type")
 
 
 def test_spending_categories_a_person_named_stay_a_confident_category(tmp_path):
     # The same statement with its categories written as people write them: the grouping it is.
-    kinds = ["Groceries", "Restaurants", "Transport", "Groceries", "Utilities"]
-    rows = "".join(
-        f"{kinds[i % len(kinds)]},2024-03-{1 + i % 28:02d},Shop {i % 9},{-12.5 - i:.2f},EUR\n" for i in range(60)
-    )
-    path = tmp_path / "card.csv"
-    path.write_text("Category,Date,Description,Amount,Currency\n" + rows)
-    _, _, by_col = propose_by_column(path)
+    by_col = _card_statement(tmp_path, "Category", ["Groceries", "Restaurants", "Transport", "Utilities"])
     assert _confident(by_col, "Category") == {"canonical_expenses.category"}
 
 
