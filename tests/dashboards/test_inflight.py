@@ -119,21 +119,26 @@ def draw_while_another_reader_asks(monkeypatch, leader_client, follower_client, 
     return answers["leader"], answers["follower"], reads
 
 
-def test_two_readers_of_one_scope_asking_at_once_share_one_draw(monkeypatch, client, sales_dashboard, manager):
+def _two_readers_draw(monkeypatch, client, first, second, dashboard):
+    """`first` (on `client`) and `second` (on a client of their own) ask for the "By rep" widget at once."""
     from django.test import Client
 
+    client.force_login(first)
+    other = Client()
+    other.force_login(second)
+    widget = dashboard.widgets.get(title="By rep")
+    url = f"/dashboards/{dashboard.slug}/widgets/{widget.pk}/"
+    return draw_while_another_reader_asks(monkeypatch, client, other, url)
+
+
+def test_two_readers_of_one_scope_asking_at_once_share_one_draw(monkeypatch, client, sales_dashboard, manager):
     from accounts.models import Role
     from dashboards.services.dashboards import dashboard_share
     from tests.factories import persona
 
     colleague = persona("manager-too", Role.MANAGER, manager.employee)  # the same team: the same scope
     dashboard_share(dashboard=sales_dashboard, level="view", username=colleague.username)
-    client.force_login(manager)
-    other = Client()
-    other.force_login(colleague)
-    widget = sales_dashboard.widgets.get(title="By rep")
-    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
-    leader, follower, reads = draw_while_another_reader_asks(monkeypatch, client, other, url)
+    leader, follower, reads = _two_readers_draw(monkeypatch, client, manager, colleague, sales_dashboard)
     assert reads == ["buchanan"]
     assert follower == leader and "<tbody><tr>" in leader
 
@@ -141,14 +146,8 @@ def test_two_readers_of_one_scope_asking_at_once_share_one_draw(monkeypatch, cli
 def test_readers_of_other_scopes_asking_at_once_each_get_their_own_rows(
     monkeypatch, client, sales_dashboard, manager, rep, nw_employees
 ):
-    from django.test import Client
 
-    client.force_login(manager)
-    other = Client()
-    other.force_login(rep)
-    widget = sales_dashboard.widgets.get(title="By rep")
-    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
-    leader, follower, reads = draw_while_another_reader_asks(monkeypatch, client, other, url)
+    leader, follower, reads = _two_readers_draw(monkeypatch, client, manager, rep, sales_dashboard)
     assert sorted(reads) == ["buchanan", "davolio"]
     rep_own = f"<td>{nw_employees['1'].pk}</td>"
     assert rep_own in follower and rep_own not in leader

@@ -35,11 +35,16 @@ def _store_orders(seller) -> str:
     return header + "seller_display_name,ship_service_level\n" + rows
 
 
+def _proposed(tmp_path, name: str, text: str):
+    """(profile, proposal document, proposals by column) of `text` written as the upload `name`."""
+    path = tmp_path / name
+    path.write_text(text)
+    return propose_by_column(path)
+
+
 @pytest.mark.django_db
 def test_a_seller_named_on_every_row_is_the_store_itself_so_its_orders_are_sales_not_spending(tmp_path):
-    path = tmp_path / "marketplace_orders.csv"
-    path.write_text(_store_orders(lambda i: "Logan Roy"))
-    _, doc, by_col = propose_by_column(path)
+    _, doc, by_col = _proposed(tmp_path, "marketplace_orders.csv", _store_orders(lambda i: "Logan Roy"))
     assert "canonical_expenses" not in _tables(doc)
     assert _targets(by_col, "amazon_order_id") == {"canonical_orders.external_id"}
     assert _targets(by_col, "order_total_amount") == {"canonical_orders.amount"}
@@ -60,9 +65,7 @@ def _stock(header_extra: str = "", row_extra=lambda i: "") -> str:
 
 @pytest.mark.django_db
 def test_each_product_once_with_counts_of_its_units_and_no_price_is_a_stock_snapshot_not_sales(tmp_path):
-    path = tmp_path / "fba_summary.csv"
-    path.write_text(_stock())
-    _, doc, by_col = propose_by_column(path)
+    _, doc, by_col = _proposed(tmp_path, "fba_summary.csv", _stock())
     assert "canonical_order_lines" not in _tables(doc)
     assert _targets(by_col, "seller_sku") == {"canonical_inventory.product_id"}
     # The largest count is the units on hand; the others are parts of it.
@@ -74,9 +77,7 @@ def test_each_product_once_with_counts_of_its_units_and_no_price_is_a_stock_snap
 @pytest.mark.django_db
 def test_the_same_counts_with_a_price_of_each_unit_are_not_read_as_a_stock_snapshot(tmp_path):
     # What a unit sold for makes the quantities a sale's: the snapshot reading stays out of it.
-    path = tmp_path / "fba_summary.csv"
-    path.write_text(_stock(",unit_price", lambda i: f",{9 + i % 7}.99"))
-    _, doc, _ = propose_by_column(path)
+    _, doc, _ = _proposed(tmp_path, "fba_summary.csv", _stock(",unit_price", lambda i: f",{9 + i % 7}.99"))
     assert "canonical_inventory" not in _tables(doc)
 
 
@@ -99,9 +100,7 @@ def _invoices(payment_key: bool = False) -> str:
 
 @pytest.mark.django_db
 def test_a_payment_amount_on_an_invoice_row_without_a_payment_key_is_the_invoice_amount_paid(tmp_path):
-    path = tmp_path / "invoices.csv"
-    path.write_text(_invoices())
-    _, doc, by_col = propose_by_column(path)
+    _, doc, by_col = _proposed(tmp_path, "invoices.csv", _invoices())
     assert "canonical_payments" not in _tables(doc)
     assert _targets(by_col, "payment_amount") == {"canonical_invoices.amount_paid"}
     assert _targets(by_col, "transaction_currency") == {"canonical_invoices.currency"}
