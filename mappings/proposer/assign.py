@@ -52,10 +52,13 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
     pairs.sort(key=lambda p: (p[0], -p[1], p[2]))
     assigned: dict[str, Evidence] = {}
     taken: set[Target] = set()
+    filled = {c["name"]: 1 - (c.get("null_share") or 0) for c in columns}
     for empty, score, name, ev in pairs:
         if name in assigned or ev.target in taken or score < (EMPTY_HEADER if empty else MIN_SCORE):
             continue
         if _refers_by_its_key(ev.target, name, assigned, scored, empty):
+            continue
+        if _a_fuller_column_gives_it(ev.target, name, filled, assigned, scored):
             continue
         assigned[name] = ev
         taken.add(ev.target)
@@ -63,6 +66,26 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
 
 
 TIED = 0.02  # evidence this close cannot tell two columns apart
+SPARSE = 0.5  # a column filled on fewer rows than this share gives a row's fact on a few rows only
+FULLER = 2.0  # a column filled on this many times as many rows gives that fact on the rows
+FULLER_EVIDENCE = 0.6  # and its own evidence for the target must be a reading, not a guess
+
+
+def _a_fuller_column_gives_it(target: Target, name: str, filled: dict, assigned: dict, scored) -> bool:
+    """Whether a column free to take `target`, filled on most rows, gives the fact `name` gives on a few rows
+    only: a table's column holds a fact of every row, so the full column is it, whatever the headers' strength
+    (a shop's "Sale price", set on a few products, beside the "Regular price" every product has)."""
+    mine = filled.get(name, 1.0)
+    if mine >= SPARSE:
+        return False
+    return any(
+        other != name
+        and other not in assigned
+        and filled.get(other, 0.0) >= max(FULLER * mine, SPARSE)
+        and target in evidence
+        and evidence[target].score >= max(FULLER_EVIDENCE, max(e.score for e in evidence.values()) - TIED)
+        for other, evidence in scored.items()
+    )
 
 
 def _refers_by_its_key(target: Target, name: str, assigned: dict[str, Evidence], scored, empty: bool) -> bool:

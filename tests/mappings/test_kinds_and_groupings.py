@@ -55,3 +55,26 @@ def test_a_products_category_is_the_column_named_categories_not_the_bare_type_be
     _, _, by_col = propose_by_column(path)
     assert _targets(by_col, "Categories") == {"canonical_products.category"}
     assert "canonical_products.category" not in _targets(by_col, "Type")
+
+
+def _catalogue(tmp_path, sale_every: int):
+    """A shop's catalogue of 40 products: every product has a regular price; one in `sale_every` is on sale."""
+    rows = "".join(
+        f"{200 + i},Product {i},{'' if i % sale_every else f'{8 + i % 5}.50'},{10 + i % 7}.00\n" for i in range(40)
+    )
+    path = tmp_path / "catalogue.csv"
+    path.write_text("ID,Name,Sale price,Regular price\n" + rows)
+    return propose_by_column(path)[2]
+
+
+def test_the_price_every_product_has_is_the_price_not_the_sale_price_a_few_have(tmp_path):
+    # "Sale price" names the price more plainly, but it is blank on 3 rows of 4: a product's price is the full column.
+    by_col = _catalogue(tmp_path, sale_every=4)
+    assert _targets(by_col, "Regular price") == {"canonical_products.price"}
+    assert "canonical_products.price" not in _targets(by_col, "Sale price")
+
+
+def test_a_sale_price_given_on_most_rows_keeps_its_reading(tmp_path):
+    # Filled on every row, the header that names the price plainly is the price.
+    by_col = _catalogue(tmp_path, sale_every=1)
+    assert _targets(by_col, "Sale price") == {"canonical_products.price"}
