@@ -59,6 +59,16 @@ def test_a_scheduled_delivery_date_is_no_order_date_however_early_it_comes(tmp_p
     assert "canonical_orders.order_date" not in _targets(by_col, "scheduled_delivery_start_date")
 
 
+def test_the_day_an_order_was_delivered_is_not_the_day_it_shipped(tmp_path):
+    # A delivery date is when the buyer got the goods, days after they left: the schema has no column for it.
+    rows = "".join(f"SO-{i:05d},C{i % 9:03d},{_day(i)},{_day(i, 1)},{_day(i, 4)},{10 + i}.99\n" for i in range(1, 41))
+    path = tmp_path / "orders.csv"
+    path.write_text("OrderNumber,CustomerID,OrderDate,ShipDate,DeliveryDate,Amount\n" + rows)
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "ShipDate") == {"canonical_orders.shipped_date"}
+    assert "canonical_orders.shipped_date" not in _targets(by_col, "DeliveryDate")
+
+
 # A marketplace's order items: several items per order, each item its own id, the product by a shared catalogue
 # code (ASIN) and the seller's own code for it.
 TITLES = ("Mug", "Lamp", "Desk Fan", "Kettle", "Blender", "Toaster")
