@@ -65,6 +65,50 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
     return assigned, []
 
 
+NAME_VARIANTS = 1.1  # an entity's names may outnumber its keys by this much (spelling variants of one name)
+
+
+NAMES_IT = 0.8  # evidence a column is an entity's name, whether or not the file feeds that entity
+
+
+def _best(evidence: dict[Target, Evidence]) -> Target:
+    return max(evidence.values(), key=lambda e: e.score).target
+
+
+def keys_outnumbered_by_names(assigned: dict[str, Evidence], columns, scored) -> dict[str, str]:
+    """A column is an entity's key, or a reference to it, only if it has at least as many values as the entity's
+    names in the same file: a key decides its entity's name. "Company" with 30 values beside 1,595 customer names is
+    what the customers bought (the car's make), not who they are. Such a key or reference leaves `assigned` (in
+    place); returns {column: why} for its reason."""
+    distinct = {c["name"]: c.get("distinct") or 0 for c in columns}
+    dropped = {}
+    for name, ev in list(assigned.items()):
+        entity = ev.target.references or (ev.target.table if ev.target.column == "external_id" else None)
+        if not entity or "name" not in TABLES_BY_NAME[entity].lookup_columns:
+            continue
+        target = Target(entity, "name")
+        # A column whose own best reading is that entity's name (the rows' "FirstName" is the customer's, not the
+        # sales rep's, however alike the words).
+        named = [
+            (evidence[target].score, other)
+            for other, evidence in scored.items()
+            if other != name
+            and target in evidence
+            and evidence[target].score >= max(NAMES_IT, ev.score)
+            and (assigned[other].target == target if other in assigned else _best(evidence) == target)
+        ]
+        if not named:
+            continue
+        named_by = max(named)[1]
+        if distinct[named_by] > NAME_VARIANTS * distinct[name] + 1:
+            del assigned[name]
+            dropped[name] = (
+                f"{distinct[name]} values for {distinct[named_by]} names in '{named_by}': a key decides its "
+                f"entity's name, so '{name}' is no key of {entity} ({ev.target.key} was {ev.reason})"
+            )
+    return dropped
+
+
 TIED = 0.02  # evidence this close cannot tell two columns apart
 SPARSE = 0.5  # a column filled on fewer rows than this share gives a row's fact on a few rows only
 FULLER = 2.0  # a column filled on this many times as many rows gives that fact on the rows
@@ -157,13 +201,18 @@ def name_concat(columns, assigned: dict[str, Evidence], selected: list[str]) -> 
 NAMES_CLEARER = 0.05  # a header naming one entity this much more clearly than another refers to the first
 
 
-def reference_fallback(proposals: list[Proposal], scored, selected: list[str], taken: set[Target]) -> None:
+def reference_fallback(
+    proposals: list[Proposal], scored, selected: list[str], taken: set[Target], not_keys=frozenset()
+) -> None:
     """An unmapped column that clearly names another entity's key or name ("Número de cliente", "Société"
-    in an invoice list) is the reference to that entity from a table this file feeds, if one is free."""
+    in an invoice list) is the reference to that entity from a table this file feeds, if one is free. Not a
+    column the values showed is no key (`not_keys`, from `keys_outnumbered_by_names`)."""
     candidates = []
     for index, p in enumerate(proposals):
         # A bare "id" names the row's own entity, never another's: it is no reference.
         if p.target is not None or not p.source_col or normalize_header(p.source_col) in GENERIC_KEYS:
+            continue
+        if p.source_col in not_keys:
             continue
         evidence = scored.get(p.source_col, {})
         # The entity the header names most clearly: "Account Name" is an account's (a customer's) name before

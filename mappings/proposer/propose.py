@@ -26,6 +26,7 @@ from mappings.proposer.assign import (
     Proposal,
     assign,
     buyer_reference,
+    keys_outnumbered_by_names,
     name_concat,
     reference_duplicates,
     reference_fallback,
@@ -298,6 +299,7 @@ def _proposal(
         )
     }
     assigned, _ = assign(columns, scored, selected)
+    not_keys = keys_outnumbered_by_names(assigned, columns, scored)
     specials = name_concat(columns, assigned, selected)
     by_name = {c["name"]: c for c in columns}
     proposals: list[Proposal] = []
@@ -336,11 +338,11 @@ def _proposal(
             taken_targets.add(ev.target)
         else:
             phrase = normalize_header(name)
-            why = noise_reason(phrase, column) or unmapped_reason(scored[name], selected)
+            why = not_keys.get(name) or noise_reason(phrase, column) or unmapped_reason(scored[name], selected)
             proposals.append(Proposal(name, None, unmapped_confidence(scored[name]), why))
     _row_key(proposals, structure, taken_targets)
     _stock_counts_are_levels(proposals, grain)
-    reference_fallback(proposals, scored, selected, taken_targets)
+    reference_fallback(proposals, scored, selected, taken_targets, not_keys)
     rows = grain.get("rows") or profile.get("rows_profiled") or 0
     buyer_reference(proposals, columns, rows, selected, taken_targets)
     proposals += reference_duplicates(proposals, selected, by_name, taken_targets)

@@ -120,3 +120,28 @@ def test_a_sample_of_order_lines_each_order_seen_about_once_keeps_its_line_total
     text = "Order ID,Order Date,Customer ID,Product ID,Quantity,Discount,Sales\n" + "".join(rows)
     _, _, by_col = _proposed(tmp_path, "sample_lines.csv", text)
     assert _targets(by_col, "Sales") == {"canonical_order_lines.amount"}
+
+
+def _car_sales(makes: int) -> str:
+    """A dealer's sales, one car a row: 120 buyers by name and `makes` values of 'Company'."""
+    first = ("Ana", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Ida", "Jon", "Kai", "Lea")
+    rows = "".join(
+        f"C_{i:06d},1/{1 + i % 28}/2022,{first[i % 12]} {chr(65 + i // 12 % 10)}.,{('Male', 'Female')[i % 2]},"
+        f"{13500 + i % 120 * 1000},Make {i % makes},{14000 + i * 250}\n"
+        for i in range(240)
+    )
+    return "Car_id,Date,Customer Name,Gender,Annual Income,Company,Price\n" + rows
+
+
+def test_a_company_with_fewer_values_than_the_customers_names_is_no_customer_key(tmp_path):
+    # 6 makes beside 120 buyers' names: a key decides its entity's name, so 'Company' keys no customer.
+    _, _, by_col = _proposed(tmp_path, "car_sales.csv", _car_sales(makes=6))
+    assert _targets(by_col, "Customer Name") & {"canonical_customers.name", "canonical_orders.customer_id"}
+    assert not {"canonical_orders.customer_id", "canonical_customers.external_id"} & _targets(by_col, "Company")
+    assert "no key of canonical_customers" in by_col["Company"][0]["reason"]
+
+
+def test_a_company_with_a_value_for_each_customer_name_stays_the_customer(tmp_path):
+    # One company per buyer (120 values for 120 names): the header's reading stands.
+    _, _, by_col = _proposed(tmp_path, "car_sales.csv", _car_sales(makes=120))
+    assert "canonical_orders.customer_id" in _targets(by_col, "Company")
