@@ -153,9 +153,12 @@ def confirmed_by_file(*, proposals: list[dict], accepted: list[dict], profile: d
     the only key-like column unique and filled on every row of a file of some length, its values codes or
     numbers (not words): the table's key, and through it what the key fills (a product's name)."""
     missing = set(missing_required_targets(accepted))
-    if not accepted or not missing:
+    # Columns kept as attributes follow the table the rest chose: they never say what the rows are, so a file
+    # whose only accepted columns are attributes has no table for its key to confirm.
+    chosen = [p for p in accepted if attribute_key(p.get("canonical_col") or "") is None]
+    if not chosen or not missing:
         return []
-    primary = _primary_table(accepted)
+    primary = _primary_table(chosen)
     columns = {c["name"]: c for c in profile.get("columns", [])}
     grain = profile.get("grain") or {}
     used = {f["source_col"] for f in accepted}
@@ -210,8 +213,9 @@ def auto_gate(*, proposals: list[dict], accepted: list[dict], profile: dict, thr
     columns = {c["name"]: c for c in profile.get("columns", [])}
     grain = profile.get("grain") or {}
     keys = grain.get("keys") or {}
-    if not accepted:
-        # Which facts of the tables the proposal reads the file as are left to a person, column by column.
+    if all(attribute_key(p.get("canonical_col") or "") is not None for p in accepted):
+        # Which facts of the tables the proposal reads the file as are left to a person, column by column
+        # (columns kept as attributes of a table no column chose are no reading of the file).
         tables = {p["canonical_table"] for p in proposals if p.get("canonical_table") in TABLES_BY_NAME}
         wanted = [
             f"{t}.{c}" for t in sorted(tables, key=TABLE_ORDER.index) for c in TABLES_BY_NAME[t].missing_required(set())

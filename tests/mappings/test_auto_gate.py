@@ -196,3 +196,20 @@ def test_the_review_page_preselects_the_key_the_whole_file_confirms(client, exec
     rows_html = {chunk.split('"', 1)[0]: chunk for chunk in body.split('data-source-col="')[1:]}
     assert 'value="canonical_products.external_id" selected' in rows_html["CODIGOARTICULO"]
     assert "confirmed by the whole file" in rows_html["CODIGOARTICULO"]
+
+
+@pytest.mark.django_db
+def test_a_file_whose_only_loaded_columns_would_be_attributes_is_asked_not_keyed(tmp_path):
+    # A shop's receipts with headers in a language the vocabulary lacks: a unique code and columns kept as
+    # attributes of whichever table the guess named (employees). Attributes say nothing of what the rows are: no
+    # table's key is confirmed and the question is which table the rows feed, not an employee's missing name
+    # (vn_retail_invoices.csv, its key confirmed that way, loaded 74 receipts as employees).
+    from mappings.services.ingest import AutoRefused, ingest_file
+
+    lines = ["ma_hoa_don,ma_khach_hang,tong_tien_hang,trang_thai"]
+    lines += [f"HD{i:06d},KH{1000 + i % 13},{1_403_700 + i * 9_000},Hoàn thành" for i in range(1, 41)]
+    path = tmp_path / "hoa_don.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(AutoRefused, match="no column is mapped with confidence"):
+        ingest_file(path=path, user=None, auto=True)
