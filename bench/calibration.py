@@ -61,6 +61,7 @@ def _setup() -> None:
 
 
 def _profile(path: Path, cache: Path | None) -> tuple[dict, dict]:
+    from mappings.intake.upload import readable_dialect
     from mappings.profiling.profile import profile_file
     from mappings.services.upload import file_intake_check
 
@@ -69,7 +70,7 @@ def _profile(path: Path, cache: Path | None) -> tuple[dict, dict]:
         saved = json.loads(stored.read_text())
         return saved["profile"], saved["dialect"]
     with file_intake_check(path) as (readable, _, dialect):
-        profile = profile_file(path=readable, dialect=dialect, total_rows=dialect["rows"])
+        profile = profile_file(path=readable, dialect=readable_dialect(dialect), total_rows=dialect["rows"])
     dialect = {k: v for k, v in dialect.items() if k not in ("columns", "rows", "ragged")}
     if stored:
         stored.parent.mkdir(parents=True, exist_ok=True)

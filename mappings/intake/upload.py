@@ -148,6 +148,13 @@ def _looks_binary(path: Path) -> bool:
     return not (even > 0.4 * half and odd < 0.05 * half) and not (odd > 0.4 * half and even < 0.05 * half)
 
 
+def readable_dialect(dialect: dict) -> dict:
+    """The dialect to read the readable CSV with: always UTF-8 (it is transcoded on the way in); the upload's
+    dialect keeps the original's encoding to show it. Reading the readable copy as the original's cp1252 turns
+    "Währung" into "WÃ¤hrung"."""
+    return {**dialect, "encoding": "utf-8"}
+
+
 def file_prepare_readable(
     original: Path,
     readable: Path,
@@ -182,7 +189,7 @@ def file_prepare_readable(
     if header_row and needs_transcoding(encoding):
         # Title lines above the header of a re-encoded file: to UTF-8 first, then from the header on.
         transcode_to_utf8(original, readable, encoding)
-        csv_write_from_row(readable, readable, {**dialect, "encoding": "utf-8"}, header_row)
+        csv_write_from_row(readable, readable, readable_dialect(dialect), header_row)
     elif header_row:
         csv_write_from_row(original, readable, dialect, header_row)
     elif needs_transcoding(encoding):

@@ -7,7 +7,7 @@ import os
 from django.conf import settings
 from django.db import transaction
 
-from mappings.intake.upload import pg_storable
+from mappings.intake.upload import pg_storable, readable_dialect
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError, profile_file, profile_file_figures
 from mappings.services.storage import upload_readable_local
@@ -26,7 +26,7 @@ def data_source_profile(*, source: DataSource, file_figures: bool | None = None)
         raise ProfileError("the upload is still being converted: its profile follows when that is done")
     # The stored file is always a UTF-8 CSV (upload.py transcodes and converts workbooks on the way in);
     # the dialect's encoding names the original's.
-    dialect = {**source.dialect, "encoding": "utf-8"}
+    dialect = readable_dialect(source.dialect)
     try:
         with upload_readable_local(source):
             if file_figures is None:
@@ -65,7 +65,7 @@ def data_source_profile_figures(*, source: DataSource) -> DataSource:
         return source
     with upload_readable_local(source):
         document = profile_file_figures(
-            path=source.file_path, dialect={**source.dialect, "encoding": "utf-8"}, document=profile
+            path=source.file_path, dialect=readable_dialect(source.dialect), document=profile
         )
     if document is None:
         return source

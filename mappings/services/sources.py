@@ -10,6 +10,7 @@ from accounts.models import User
 from mappings.intake.dialect import DELIMITERS, MIXED_ENCODING, QUOTES, transcode_to_utf8
 from mappings.intake.duck import file_layout
 from mappings.intake.header import csv_write_from_row
+from mappings.intake.upload import readable_dialect
 from mappings.models import DataSource
 from mappings.profiling.profile import ProfileError
 from mappings.services.profile import data_source_profile
@@ -108,7 +109,7 @@ def _dialect_override(*, source: DataSource, delimiter: str, quote: str, header:
             stored = Path(source.file_path)
             transcode_to_utf8(Path(original), stored, encoding)  # knows the mixed UTF-8/cp1252 reading too
             if dialect.get("header_row"):
-                csv_write_from_row(stored, stored, {**dialect, "encoding": "utf-8"}, dialect["header_row"])
+                csv_write_from_row(stored, stored, readable_dialect(dialect), dialect["header_row"])
         except (OSError, LookupError) as exc:
             raise UploadRejected(f"The file cannot be decoded as {encoding}: {exc}") from exc
         dialect["encoding"] = encoding

@@ -131,6 +131,20 @@ def test_propose_mapping_command_prints_the_contract_json_and_writes_nothing(db,
     assert DataSource.objects.count() == count
 
 
+def test_propose_mapping_reads_a_windows_1252_file_headers_as_written(db, capsys, tmp_path):
+    # A German bank's export in cp1252: the intake transcodes it to UTF-8, and the copy is read as UTF-8.
+    path = tmp_path / "konto.csv"
+    path.write_bytes(
+        "Buchungstag;Empfänger;Betrag;Währung\n10.10.2017;Müller;-1,50;EUR\n11.10.2017;Björn;2,50;EUR\n".encode(
+            "cp1252"
+        )
+    )
+    call_command("propose_mapping", str(path), "--json")
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["dialect"]["encoding"] == "cp1252"  # the original's, as the upload shows it
+    assert [p["source_col"] for p in doc["proposals"]][:4] == ["Buchungstag", "Empfänger", "Betrag", "Währung"]
+
+
 def test_propose_mapping_command_fails_with_a_one_line_reason(db):
     from django.core.management.base import CommandError
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from mappings.intake.upload import readable_dialect
 from mappings.profiling.dates import DATE_ORDERS
 from mappings.profiling.profile import ProfileError, profile_file
 from mappings.proposer.propose import propose_from_profile
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             with file_intake_check(path) as (readable, file_format, dialect):
                 if date_order:
                     dialect = {**dialect, "date_order": date_order}
-                profile = profile_file(path=readable, dialect=dialect, total_rows=dialect["rows"])
+                profile = profile_file(path=readable, dialect=readable_dialect(dialect), total_rows=dialect["rows"])
                 document = _proposal(file, profile, dialect, domain, readable)
         except UploadRejected as exc:
             raise CommandError(f"cannot read {path.name}: {exc}") from None
