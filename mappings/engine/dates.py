@@ -103,9 +103,10 @@ def load_count_sql(text: str, parsed: str, params) -> str:
     """The flag a load computes per row of a `counted_by_load` column, from the column's text before its
     parse_date step (`text`, SQL) and that step's result (`parsed`, SQL: `try_strptime(trim(text), format)`):
     NULL when there is no value (`values` counts the others), true when it reads as a plausible date (`read`
-    counts those), false otherwise. The counts of the whole-file pass (_count), without reading the file again."""
+    counts those), false otherwise. The counts of the whole-file pass (_count), without reading the file again
+    (a text is trimmed there: trimmed or not, it is NULL or not alike)."""
     lo, hi = params.bind(PLAUSIBLE_YEARS[0]), params.bind(PLAUSIBLE_YEARS[1])
-    return f"CASE WHEN trim({text}) IS NOT NULL THEN coalesce({plausible_sql(parsed, lo, hi)}, false) END"
+    return f"CASE WHEN {text} IS NOT NULL THEN coalesce({plausible_sql(parsed, lo, hi)}, false) END"
 
 
 def _count(
