@@ -352,23 +352,43 @@ def line_amount_sql(unit_price: str, quantity: str, discount: str | None) -> str
 def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> str:
     """The DuckDB expression of a row's attributes as JSON text, from (attribute, expression of its converted
     value) pairs: numbers as JSON numbers without trailing zeros, dates as "YYYY-MM-DD", booleans, text
-    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); keys are bound.
+    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); literal text is bound.
 
     The text is the one PostgreSQL prints for the jsonb value (keys by length then bytes, ", " and ": "), so
-    that a re-run finds a stored row unchanged by comparing texts (direct.py), without parsing JSON."""
-    members = []
+    that a re-run finds a stored row unchanged by comparing texts (direct.py), without parsing JSON.
+
+    A row with every value present (most rows) is written by one concat of all its pieces; only the others
+    join the members present (`concat_ws`), each made on its own: 0.28 against 0.45 s of CPU per 1M rows of
+    five attributes (bench/RESULTS-attributes.md)."""
+    members = []  # per attribute: its value, and its member's pieces ((True, literal text) or (False, SQL))
     for col, value in sorted(values, key=lambda pair: (len(pair[0].name), pair[0].name)):
         if col.type == "number":
-            json = f"ll_json_number(CAST({value} AS DECIMAL(38, 6)))"
+            json = [(False, f"ll_json_number(CAST({value} AS DECIMAL(38, 6)))")]
         elif col.type == "date":
-            json = f"'\"' || strftime({value}, '%Y-%m-%d') || '\"'"
+            json = [(True, '"'), (False, f"strftime({value}, '%Y-%m-%d')"), (True, '"')]
         elif col.type == "boolean":
-            json = f"CASE WHEN {value} THEN 'true' ELSE 'false' END"
+            json = [(False, f"CASE WHEN {value} THEN 'true' ELSE 'false' END")]
         else:
-            json = f"CAST(to_json({value}) AS VARCHAR)"
-        key = params.bind('"' + col.name + '": ')  # a registered key is [a-z0-9_]: nothing to escape
-        members.append(f"CASE WHEN {value} IS NOT NULL THEN {key} || {json} END")
-    return f"('{{' || concat_ws(', ', {', '.join(members)}) || '}}')"
+            json = [(False, f"CAST(to_json({value}) AS VARCHAR)")]
+        # A registered key is [a-z0-9_]: nothing to escape.
+        members.append((value, [(True, '"' + col.name + '": '), *json]))
+
+    def concat(pieces: list[tuple[bool, str]]) -> str:
+        merged: list[tuple[bool, str]] = []
+        for literal, text in pieces:  # adjacent literals as one
+            if literal and merged and merged[-1][0]:
+                merged[-1] = (True, merged[-1][1] + text)
+            else:
+                merged.append((literal, text))
+        return f"concat({', '.join(params.bind(text) if literal else text for literal, text in merged)})"
+
+    each = [f"CASE WHEN {value} IS NOT NULL THEN {concat(pieces)} END" for value, pieces in members]
+    some = f"concat('{{', concat_ws(', ', {', '.join(each)}), '}}')"
+    every: list[tuple[bool, str]] = [(True, "{")]
+    for k, (_, pieces) in enumerate(members):
+        every += [(True, ", ")] * bool(k) + pieces
+    present = " AND ".join(f"{value} IS NOT NULL" for value, _ in members)
+    return f"(CASE WHEN {present} THEN {concat([*every, (True, '}')])} ELSE {some} END)"
 
 
 def _limit(expr: Expr, model: type[models.Model], col: ColumnPlan) -> str:
