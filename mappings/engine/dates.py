@@ -5,6 +5,11 @@ beside 13/01/19 read day-first) and takes two-digit years for the years 1–99. 
 AUTO_DATE_FORMATS that read a value in the file's first rows are scored over the whole column in one
 DuckDB pass: the format that reads the most values as a plausible date (years 1900–2100) is the
 column's, ties going to the earlier candidate.
+
+When the first rows leave a column one candidate, the whole-file pass can only count: which format wins is
+known. A direct load, which parses every value of the column with that format anyway, may then count the
+column's `read` and `values` itself (`DateColumn.counted_by_load`, `load_count_sql`) and the file is not
+read an extra time for them (bench/RESULTS-attributes.md).
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ class DateColumn:
     key: str  # "table.column", the report's name for it
     source_col: str | None
     steps: tuple
+    # The load counts read and values as it parses the column (load_count_sql): with one candidate left by the
+    # first rows, no whole-file pass is made for this column.
+    counted_by_load: bool = False
 
 
 @dataclass(frozen=True)
 class DateFormat:
     format: str | None  # None: no candidate reads any value (the values are rejected as unreadable)
-    read: int  # values the format reads as a plausible date
-    values: int  # values present in the column
+    read: int | None  # values the format reads as a plausible date (None: the load counts them)
+    values: int | None  # values present in the column (None: the load counts them)
     tied: tuple[str, ...] = ()  # other formats that read as many (the choice is by candidate order)
 
     def report(self, source_col: str | None) -> dict:
@@ -44,7 +52,9 @@ def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: 
     """The best single format of each column, by key. Every candidate is tried on the file's first
     SAMPLE_ROWS rows; the ones that read a value there are counted over the whole file, in one pass for
     all columns (a format that reads nothing in the sample is not tried further: trying every candidate on
-    every value costs seconds per million rows). A file no longer than the sample is read once."""
+    every value costs seconds per million rows). A file no longer than the sample is read once. When every
+    column is `counted_by_load` and the sample left it one candidate, the file is not read again: that format
+    is the column's, its `read` and `values` None (the load counts them)."""
     if not columns:
         return {}
     conn = duckdb_connect_locked(file_path)
@@ -58,6 +68,13 @@ def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: 
         ]
         if rows < SAMPLE_ROWS:  # the sample was the whole file: its counts are the column's
             counted = [(present, [n for n in counts if n] if present else counts) for present, counts in sampled]
+        elif all(col.counted_by_load and len(formats) == 1 for col, formats in zip(columns, candidates, strict=True)):
+            # One candidate each, read in the sample: it wins over the whole file too (its count there is at least
+            # the sample's). Only the counts would need the pass, and the load makes them.
+            return {
+                col.key: DateFormat(format=formats[0], read=None, values=None)
+                for col, formats in zip(columns, candidates, strict=True)
+            }
         else:
             _, counted = _count(conn, columns, candidates, file_path=file_path, dialect=dialect)
     finally:
@@ -74,6 +91,22 @@ def date_formats_resolve(columns: list[DateColumn], *, file_path: str, dialect: 
 
 
 SAMPLE_ROWS = 20_000
+
+
+def plausible_sql(parsed: str, lo: str, hi: str) -> str:
+    """Whether a parsed value (SQL; NULL when the format does not read it) is a plausible date: its year in
+    PLAUSIBLE_YEARS (`lo`, `hi`: their SQL). What `read` counts, in the whole-file pass and in a load."""
+    return f"year({parsed}) BETWEEN {lo} AND {hi}"
+
+
+def load_count_sql(text: str, parsed: str, params) -> str:
+    """The flag a load computes per row of a `counted_by_load` column, from the column's text before its
+    parse_date step (`text`, SQL) and that step's result (`parsed`, SQL: `try_strptime(trim(text), format)`):
+    NULL when there is no value (`values` counts the others), true when it reads as a plausible date (`read`
+    counts those), false otherwise. The counts of the whole-file pass (_count), without reading the file again
+    (a text is trimmed there: trimmed or not, it is NULL or not alike)."""
+    lo, hi = params.bind(PLAUSIBLE_YEARS[0]), params.bind(PLAUSIBLE_YEARS[1])
+    return f"CASE WHEN {text} IS NOT NULL THEN coalesce({plausible_sql(parsed, lo, hi)}, false) END"
 
 
 def _count(
@@ -109,7 +142,7 @@ def _count(
         for k, candidates in enumerate(formats):
             aggregates.append(f"count(__v{k})")
             for fmt in candidates:
-                plausible = f"year(try_strptime(__v{k}, {params.bind(fmt)})) BETWEEN {lo} AND {hi}"
+                plausible = plausible_sql(f"try_strptime(__v{k}, {params.bind(fmt)})", lo, hi)
                 aggregates.append(f"count(*) FILTER (WHERE {plausible})")
         query = f"SELECT {', '.join(aggregates)} FROM ({scanned})"
         total, *row = conn.execute(query, params.used_by(query)).fetchone()
@@ -123,7 +156,7 @@ def _count(
     keyed = f"SELECT unnest([{numbers}]) AS __k, unnest([{', '.join(f'__v{k}' for k in range(len(columns)))}]) AS __v"
     grouped = f"SELECT __k, __v, count(*) AS __n FROM ({keyed} FROM ({scanned})) GROUP BY __k, __v"
     parsed = ", ".join(
-        f"year(try_strptime(__v, {params.bind(fmt)})) BETWEEN {lo} AND {hi} AS __p{i}" for i, fmt in enumerate(tried)
+        f"{plausible_sql(f'try_strptime(__v, {params.bind(fmt)})', lo, hi)} AS __p{i}" for i, fmt in enumerate(tried)
     )
     sums = ", ".join(f"coalesce(sum(__n) FILTER (WHERE __p{i}), 0)" for i in range(len(tried)))
     query = (

@@ -162,17 +162,23 @@ class _Load:
         self.stage(f"reading {plan.name}")
         duckdb_install_macros(conn)
         query, params = plan.duckdb_query(
-            file_path=self.source.file_path, dialect=self.source.dialect, attribute_values=True
+            file_path=self.source.file_path, dialect=self.source.dialect, attribute_values=True, date_counts=True
         )
         # Stored in file order (insertion order is preserved): a row's number is its rowid + 2 (header = 1).
         conn.execute(f"CREATE TABLE ll_rows AS {query}", params)
+        counted = [f"__d{k}" for k in range(len(plan.date_counted))]
+        if counted:
+            # The "auto" date columns' read and values, which no whole-file pass counted (dates.py).
+            sums = ", ".join(f"count_if({c}), count({c})" for c in counted)
+            row = _one(conn, f"SELECT {sums} FROM ll_rows")
+            plan.date_counts_record([(row[2 * k], row[2 * k + 1]) for k in range(len(counted))])
         staged = self._validation_rejects()
-        columns = "*"
+        left_out = counted + [f"__a{k}" for k in range(len(plan.attributes))]
+        columns = f"* EXCLUDE ({', '.join(left_out)})" if left_out else "*"
         if plan.attributes:
             # The attributes' JSON is made where it is read, mostly by the COPY of new rows: there DuckDB works
             # beside PostgreSQL, which parses the JSON (bench/RESULTS-attributes.md).
-            stored = ", ".join(f"__a{k}" for k in range(len(plan.attributes)))
-            columns = f"* EXCLUDE ({stored}), {plan.attributes_json()} AS attributes"
+            columns += f", {plan.attributes_json()} AS attributes"
         conn.execute(
             f"CREATE VIEW ll_good AS SELECT rowid + 2 AS source_row, {columns} FROM ll_rows WHERE len(__errors) = 0"
         )

@@ -15,7 +15,7 @@ from django.db import models
 
 from canonical.attributes import attribute_key
 from canonical.schema import TABLE_ORDER, TABLES_BY_NAME, Column, Table
-from mappings.engine.dates import DateColumn, date_formats_resolve
+from mappings.engine.dates import DateColumn, date_formats_resolve, load_count_sql
 from mappings.engine.transforms import (
     AUTO_DATE_FORMATS,
     Expr,
@@ -75,6 +75,8 @@ class ColumnPlan:
     references: str | None = None
     computed: str = ""  # "", "line_amount", "name_from_external_id" or "product_price" (DEFERRED)
     date_format: dict | None = None  # the format "auto" resolved to over the whole column (dates.py), for the report
+    # Its `read` and `values` are counted by the direct load, as it parses the column (dates.load_count_sql).
+    date_counted_by_load: bool = False
     attribute: bool = False  # an attribute: `name` is its key, `type` its attribute type (canonical/attributes.py)
 
     @property
@@ -173,13 +175,16 @@ class TablePlan:
         name = DATE_COLUMNS.get(self.name)
         return name if name and self.column(name) else None
 
-    def duckdb_query(self, *, file_path: str, dialect: dict, attribute_values: bool = False) -> tuple[str, dict]:
+    def duckdb_query(
+        self, *, file_path: str, dialect: dict, attribute_values: bool = False, date_counts: bool = False
+    ) -> tuple[str, dict]:
         """The SELECT producing this table's staging values and `__errors`, with its named parameters. With
         `attribute_values`, the attributes' converted values as columns `__a0`, `__a1`, … (`attributes_json`
-        makes them the `attributes` JSON where it is read) instead of their JSON."""
+        makes them the `attributes` JSON where it is read) instead of their JSON. With `date_counts`, a column
+        `__d0`, `__d1`, … per column of `date_counted` (dates.load_count_sql: what `date_counts_record` takes)."""
         params = SqlParams()
         model = self.model
-        pre, val, checks = [], [], []
+        pre, val, checks, counts = [], [], [], []
         out_cols = [c for c in self.columns if not c.computed]
         for i, col in enumerate([*out_cols, *self.attributes]):
             first_problem = len(params.problems)
@@ -194,6 +199,16 @@ class TablePlan:
             # and a column without steps that can fail has no step problem to carry (bench/RESULTS-attributes.md).
             same_raw = raw == expr.sql and expr.type == "text"
             pre.append(f"{expr.sql} AS c{i}" + ("" if same_raw else f", CAST({raw} AS VARCHAR) AS r{i}"))
+            if date_counts and col.date_counted_by_load:
+                # c{i} is the parse_date step's result (its last step: _resolve_auto_dates), read from this text:
+                # the raw cell r{i} when no step comes before it.
+                text = compile_steps(col.source_col, col.steps[:-1], params).sql
+                from_raw = text == raw and not same_raw
+                if not from_raw:
+                    pre.append(f"{text} AS t{i}")
+                count = load_count_sql(f"r{i}" if from_raw else f"t{i}", f"c{i}", params)
+                val.append(f"{count} AS d{i}")
+                counts.append(f"d{i} AS __d{len(counts)}")
             if problems:
                 whens = " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in problems)
                 pre.append(f"CASE {whens} END AS e{i}")
@@ -251,6 +266,7 @@ class TablePlan:
         elif self.attributes:
             values = [(a, f"v{len(out_cols) + k}") for k, a in enumerate(self.attributes)]
             outputs.append(f"{attribute_json(values, params)} AS attributes")
+        outputs += counts
         rel_sql, ragged = read_csv_relation_bound(dialect, file_path, params.bind, ragged_rows=self.ragged_rows)
         checks_sql = (
             ", ".join(checks) if checks else 'CAST(NULL AS STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR))'
@@ -281,6 +297,17 @@ class TablePlan:
         if self.attributes:
             names.append("attributes")
         return names
+
+    @property
+    def date_counted(self) -> list[ColumnPlan]:
+        """The "auto" date columns whose `read` and `values` the load counts (`duckdb_query(date_counts=True)`)."""
+        return [c for c in [*self.columns, *self.attributes] if c.date_counted_by_load and not c.computed]
+
+    def date_counts_record(self, counts: list[tuple[int, int]]) -> None:
+        """Record the load's (read, values) of each column of `date_counted`, in order, in its `date_format`
+        (the report's entry for it)."""
+        for col, (read, values) in zip(self.date_counted, counts, strict=True):
+            col.date_format.update(read=int(read), values=int(values))
 
     def attributes_json(self) -> str:
         """The attributes' JSON (attribute_json) over the columns `__a0`, `__a1`, … of `duckdb_query(attribute_values=
@@ -325,23 +352,43 @@ def line_amount_sql(unit_price: str, quantity: str, discount: str | None) -> str
 def attribute_json(values: list[tuple[ColumnPlan, str]], params: SqlParams) -> str:
     """The DuckDB expression of a row's attributes as JSON text, from (attribute, expression of its converted
     value) pairs: numbers as JSON numbers without trailing zeros, dates as "YYYY-MM-DD", booleans, text
-    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); keys are bound.
+    escaped by to_json. A blank value leaves its key out ('{}' when all are blank); literal text is bound.
 
     The text is the one PostgreSQL prints for the jsonb value (keys by length then bytes, ", " and ": "), so
-    that a re-run finds a stored row unchanged by comparing texts (direct.py), without parsing JSON."""
-    members = []
+    that a re-run finds a stored row unchanged by comparing texts (direct.py), without parsing JSON.
+
+    A row with every value present (most rows) is written by one concat of all its pieces; only the others
+    join the members present (`concat_ws`), each made on its own: 0.28 against 0.45 s of CPU per 1M rows of
+    five attributes (bench/RESULTS-attributes.md)."""
+    members = []  # per attribute: its value, and its member's pieces ((True, literal text) or (False, SQL))
     for col, value in sorted(values, key=lambda pair: (len(pair[0].name), pair[0].name)):
         if col.type == "number":
-            json = f"ll_json_number(CAST({value} AS DECIMAL(38, 6)))"
+            json = [(False, f"ll_json_number(CAST({value} AS DECIMAL(38, 6)))")]
         elif col.type == "date":
-            json = f"'\"' || strftime({value}, '%Y-%m-%d') || '\"'"
+            json = [(True, '"'), (False, f"strftime({value}, '%Y-%m-%d')"), (True, '"')]
         elif col.type == "boolean":
-            json = f"CASE WHEN {value} THEN 'true' ELSE 'false' END"
+            json = [(False, f"CASE WHEN {value} THEN 'true' ELSE 'false' END")]
         else:
-            json = f"CAST(to_json({value}) AS VARCHAR)"
-        key = params.bind('"' + col.name + '": ')  # a registered key is [a-z0-9_]: nothing to escape
-        members.append(f"CASE WHEN {value} IS NOT NULL THEN {key} || {json} END")
-    return f"('{{' || concat_ws(', ', {', '.join(members)}) || '}}')"
+            json = [(False, f"CAST(to_json({value}) AS VARCHAR)")]
+        # A registered key is [a-z0-9_]: nothing to escape.
+        members.append((value, [(True, '"' + col.name + '": '), *json]))
+
+    def concat(pieces: list[tuple[bool, str]]) -> str:
+        merged: list[tuple[bool, str]] = []
+        for literal, text in pieces:  # adjacent literals as one
+            if literal and merged and merged[-1][0]:
+                merged[-1] = (True, merged[-1][1] + text)
+            else:
+                merged.append((literal, text))
+        return f"concat({', '.join(params.bind(text) if literal else text for literal, text in merged)})"
+
+    each = [f"CASE WHEN {value} IS NOT NULL THEN {concat(pieces)} END" for value, pieces in members]
+    some = f"concat('{{', concat_ws(', ', {', '.join(each)}), '}}')"
+    every: list[tuple[bool, str]] = [(True, "{")]
+    for k, (_, pieces) in enumerate(members):
+        every += [(True, ", ")] * bool(k) + pieces
+    present = " AND ".join(f"{value} IS NOT NULL" for value, _ in members)
+    return f"(CASE WHEN {present} THEN {concat([*every, (True, '}')])} ELSE {some} END)"
 
 
 def _limit(expr: Expr, model: type[models.Model], col: ColumnPlan) -> str:
@@ -381,8 +428,12 @@ def plan_build(mapping: Mapping) -> list[TablePlan]:
     return plan_build_for(source=mapping.source, fields=mapping_fields(mapping), options=mapping.options)
 
 
-def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | None) -> list[TablePlan]:
-    """Plans for unsaved field mappings (the review page's preview uses this too)."""
+def plan_build_for(
+    *, source: DataSource, fields: list[dict], options: dict | None, dates_counted_by_load: bool = False
+) -> list[TablePlan]:
+    """Plans for unsaved field mappings (the review page's preview uses this too). With `dates_counted_by_load`
+    (an execution), the "auto" date columns a direct load reads as the date pass does are counted by that load
+    when the file's first rows decide their format (`ColumnPlan.date_counted_by_load`, dates.py)."""
     errors = mapping_validate(source=source, fields=fields, options=options)
     if errors:
         raise MappingInvalid(errors)
@@ -415,7 +466,9 @@ def plan_build_for(*, source: DataSource, fields: list[dict], options: dict | No
                 computed="product_price" if steps and steps[0].op == "product_price" else "",
             )
         )
-    _resolve_auto_dates(by_table, source, attributes)
+    # A load reads the file's values as the date pass does unless it repairs ragged rows the pass leaves empty.
+    same_values = (options.get("ragged_rows") or "reject") == "reject" or not source.dialect.get("ragged")
+    _resolve_auto_dates(by_table, source, attributes, counted_by_load=dates_counted_by_load and same_values)
     plans = []
     # The file's grain is the row's own table: the mapping's option, else the last of its tables in dependency order
     # (a lines file's orders, customers and products come before its lines).
@@ -463,16 +516,30 @@ def _auto_date_step(col: ColumnPlan) -> int | None:
 
 
 def _resolve_auto_dates(
-    by_table: dict[str, list[ColumnPlan]], source: DataSource, attributes: dict[str, list[ColumnPlan]]
+    by_table: dict[str, list[ColumnPlan]],
+    source: DataSource,
+    attributes: dict[str, list[ColumnPlan]],
+    *,
+    counted_by_load: bool = False,
 ) -> None:
     """Give every column that parses dates with "auto" the one format that reads most of its values
-    (dates.py): an explicit parse_date step replaces the "auto" one or is added before the conversion."""
+    (dates.py): an explicit parse_date step replaces the "auto" one or is added before the conversion.
+    With `counted_by_load`, a column of a direct load (no self-reference: staged.py loads those) whose parse_date
+    step is its last, on text, may leave its `read` and `values` to the load (`date_counted_by_load`)."""
     wanted: list[tuple[ColumnPlan, int, DateColumn]] = []
     for table in {*by_table, *attributes}:
+        direct = not any(c.references == table for c in by_table.get(table, []))
         for col in [*by_table.get(table, []), *attributes.get(table, [])]:
             at = _auto_date_step(col)
             if at is not None:
-                key = DateColumn(key=f"{table}.{col.label}", source_col=col.source_col, steps=tuple(col.steps[:at]))
+                last = at >= len(col.steps) - 1
+                on_text = compile_steps(col.source_col, col.steps[:at], SqlParams()).type == "text"
+                key = DateColumn(
+                    key=f"{table}.{col.label}",
+                    source_col=col.source_col,
+                    steps=tuple(col.steps[:at]),
+                    counted_by_load=counted_by_load and direct and last and on_text,
+                )
                 wanted.append((col, at, key))
     if not wanted or not source.file_path:
         return
@@ -483,3 +550,4 @@ def _resolve_auto_dates(
         step = ParseDate(op="parse_date", format=resolved.format or AUTO_DATE_FORMATS[0])
         col.steps = [*col.steps[:at], step, *col.steps[at + 1 :]]
         col.date_format = resolved.report(col.source_col)
+        col.date_counted_by_load = resolved.read is None

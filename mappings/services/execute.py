@@ -160,8 +160,11 @@ def _execute(*, job: ExecutionJob, refuse_conflicting_keys: bool) -> dict:
         if "ragged" not in source.dialect:  # a big upload not scanned yet: count its rows, find ragged ones
             data_source_scan(source=source)
         # This block's instance (its file_path is the local copy), not mapping.source: auto dates read the file.
-        plans = plan_build_for(source=source, fields=mapping_fields(mapping), options=mapping.options)
-        # The one format each "auto" date column was read with (plan.py resolves it over the whole column).
+        plans = plan_build_for(
+            source=source, fields=mapping_fields(mapping), options=mapping.options, dates_counted_by_load=True
+        )
+        # The one format each "auto" date column was read with (plan.py resolves it over the whole column). These
+        # are the plans' own entries: a direct load fills in the read and values it counted (date_counts_record).
         formats = {
             f"{p.name}.{c.label}": c.date_format for p in plans for c in [*p.columns, *p.attributes] if c.date_format
         }

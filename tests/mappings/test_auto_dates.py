@@ -10,7 +10,7 @@ from canonical.models import Order
 from mappings.engine import dates
 from mappings.engine.dates import DateColumn, DateFormat, date_formats_resolve
 from mappings.engine.plan import plan_build
-from mappings.engine.transforms import AUTO_DATE_FORMATS, duckdb_install_macros
+from mappings.engine.transforms import AUTO_DATE_FORMATS, duckdb_install_macros, transform_parse
 from mappings.intake.duck import duckdb_connect_locked
 from tests.mappings.helpers import field, run, save, upload_text
 
@@ -166,3 +166,127 @@ def test_a_file_no_longer_than_the_sample_is_read_once_with_the_same_result(db, 
 
     assert passes == [20_000, 2, None]
     assert once == twice == {"o.date": DateFormat(format="%d/%m/%Y", read=3, values=4)}
+
+
+def _whole_file_passes(monkeypatch) -> list:
+    """The limits of dates._count's passes from now on (None: a whole-file pass)."""
+    passes = []
+    count = dates._count
+    monkeypatch.setattr(dates, "_count", lambda *args, **kw: passes.append(kw.get("limit")) or count(*args, **kw))
+    return passes
+
+
+def test_one_format_left_by_the_first_rows_is_counted_by_the_load_not_a_second_pass(db, tmp_path, monkeypatch):
+    # The first rows leave one candidate (%Y-%m-%d): it wins over the whole file whatever the rest holds, so the
+    # direct load counts read and values as it parses the column; the report's figures are the pass's.
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 2)
+    source = upload_text(tmp_path, orders_csv("2024-03-01", "2024-03-02", "", " 2024-03-04 ", "0024-03-01", "x"))
+    column = DateColumn("canonical_orders.order_date", "date", ())
+    by_the_pass = date_formats_resolve([column], file_path=source.file_path, dialect=source.dialect)
+    passes = _whole_file_passes(monkeypatch)
+
+    job = run(source, fields([{"op": "parse_date", "format": "auto"}]))
+
+    assert passes == [2]  # the sample only
+    assert by_the_pass[column.key] == DateFormat(format="%Y-%m-%d", read=3, values=5)
+    assert job.report["date_formats"]["canonical_orders.order_date"] == {
+        "column": "date",
+        "format": "%Y-%m-%d",
+        "read": 3,
+        "values": 5,
+    }
+    # The year 24 is loaded (read, though not counted as plausible); "x" and the blank are rejected, as before.
+    assert job.report["errors"] == [
+        "canonical_orders row 4: date: required value missing (value '')",
+        "canonical_orders row 7: date: cannot read the value as date (value 'x')",
+    ]
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["O1", "O2", "O4", "O5"]
+
+
+def test_first_rows_that_leave_day_and_month_open_still_get_the_whole_file_pass(db, tmp_path, monkeypatch):
+    # 01/02 and 03/04 read either way: the later 25/12 decides, so the file is counted again (ambiguity is not
+    # the load's to settle).
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 2)
+    source = upload_text(tmp_path, orders_csv("01/02/2024", "03/04/2024", "25/12/2024", "13/01/2024"))
+    passes = _whole_file_passes(monkeypatch)
+
+    job = run(source, fields([{"op": "parse_date", "format": "auto"}]))
+
+    assert passes == [2, None]
+    assert job.report["date_formats"]["canonical_orders.order_date"] == {
+        "column": "date",
+        "format": "%d/%m/%Y",
+        "read": 4,
+        "values": 4,
+    }
+    assert Order.objects.get(external_id="O2").order_date == datetime.date(2024, 4, 3)
+
+
+def test_the_load_counts_after_steps_and_for_an_attribute_as_the_pass_would(db, tmp_path, monkeypatch):
+    # A split_part before parse_date (the text counted is the step's), and a date kept as an attribute.
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 2)
+    rows = [("d:25/12/2024", "2024-01-05"), ("d:13/01/2024", "2024-01-06"), ("d:", ""), ("d:1/1/1850", "nope")]
+    text = "order,date,promised,amount\n" + "".join(f"O{n},{a},{b},1.00\n" for n, (a, b) in enumerate(rows))
+    source = upload_text(tmp_path, text)
+    split = [{"op": "split_part", "separator": ":", "index": 2}, {"op": "parse_date", "format": "auto"}]
+    columns = [
+        DateColumn("canonical_orders.order_date", "date", tuple(transform_parse(split[:1]))),
+        DateColumn("canonical_orders.attributes.promised", "promised", ()),
+    ]
+    by_the_pass = date_formats_resolve(columns, file_path=source.file_path, dialect=source.dialect)
+    passes = _whole_file_passes(monkeypatch)
+    attribute = field("promised", "canonical_orders", "attributes.promised", [{"op": "parse_date", "format": "auto"}])
+
+    job = run(source, [*fields(split), attribute])
+
+    assert passes == [2]
+    formats = job.report["date_formats"]
+    for column in columns:
+        expected = by_the_pass[column.key]
+        assert (formats[column.key]["format"], formats[column.key]["read"], formats[column.key]["values"]) == (
+            expected.format,
+            expected.read,
+            expected.values,
+        )
+    assert (formats["canonical_orders.order_date"]["read"], formats["canonical_orders.order_date"]["values"]) == (2, 3)
+    assert (
+        formats["canonical_orders.attributes.promised"]["read"],
+        formats["canonical_orders.attributes.promised"]["values"],
+    ) == (2, 3)
+
+
+def test_a_staged_load_keeps_the_whole_file_pass(db, tmp_path, monkeypatch):
+    # Employees with their manager in the same file load through a staging table, which counts nothing: the pass
+    # counts their hire dates, as before.
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 2)
+    text = "id,name,manager,hired\nE1,Ann,,2020-01-02\nE2,Bob,E1,2021-03-04\nE3,Cy,E1,2022-05-06\n"
+    source = upload_text(tmp_path, text)
+    passes = _whole_file_passes(monkeypatch)
+    employee_fields = [
+        field("id", "canonical_employees", "external_id"),
+        field("name", "canonical_employees", "name"),
+        field("manager", "canonical_employees", "manager_id"),
+        field("hired", "canonical_employees", "hire_date"),
+    ]
+
+    job = run(source, employee_fields)
+
+    assert job.status == "succeeded", job.error
+    assert passes == [2, None]
+    assert job.report["date_formats"]["canonical_employees.hire_date"]["read"] == 3
+
+
+def test_repaired_ragged_rows_keep_the_whole_file_pass(db, tmp_path, monkeypatch):
+    # Repaired, a ragged row has values the pass reads as empty: the pass counts, as before, not the load.
+    monkeypatch.setattr(dates, "SAMPLE_ROWS", 2)
+    text = "order,date,city,amount\nO1,2024-03-01,Lyon,1.00\nO2,2024-03-02,Paris,1.00\n"
+    text += "O3,2024-03-03,Rua do Paço, 67,1.00\n"
+    source = upload_text(tmp_path, text)
+    city = field("city", "canonical_orders", "attributes.city")
+    passes = _whole_file_passes(monkeypatch)
+
+    job = run(source, [*fields(), city], options={"ragged_rows": "repair"})
+
+    assert job.status == "succeeded", job.error
+    assert passes == [2, None]
+    assert job.report["tables"]["canonical_orders"]["inserted"] == 3
