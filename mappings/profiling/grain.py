@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 MAX_KEY_CANDIDATES = 10  # repeating keys tested for dependencies; each is one GROUP BY over the file
 NEARLY = 0.05  # a dependency that fails in at most this share of a key's groups is "nearly" one
-SOME_REPEATED = 0.25  # ... and in at most this share of its groups of two rows or more
 
 
 @dataclass
@@ -150,16 +149,14 @@ def _dependencies(con, table: str, width: int, key: KeyEvidence) -> None:
     per_group = ", ".join(f"min({_c(c)}) <> max({_c(c)}) AS v{c}" for c in others)
     varying = ", ".join(f"count(*) FILTER (WHERE v{c})" for c in others)
     counts = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE n > 1), {varying} FROM (SELECT count(*) AS n, {per_group} "
-        f"FROM {table} WHERE {_c(key.column)} IS NOT NULL GROUP BY {_c(key.column)})"
+        f"SELECT count(*), {varying} FROM (SELECT {per_group} FROM {table} "
+        f"WHERE {_c(key.column)} IS NOT NULL GROUP BY {_c(key.column)})"
     ).fetchone()
-    groups, repeated = int(counts[0]), int(counts[1])
-    for c, n in zip(others, counts[2:], strict=True):
+    groups = int(counts[0])
+    for c, n in zip(others, counts[1:], strict=True):
         if n == 0:
             key.determines.append(c)
-        # Only a group of two rows or more can vary: a column varying in most of those is no fact of the key,
-        # however many single-row groups beside them (a sample of order lines, each order seen about once).
-        elif n <= max(1, NEARLY * groups) and n <= max(1, SOME_REPEATED * repeated):
+        elif n <= max(1, NEARLY * groups):
             key.nearly[c] = int(n)
         else:
             key.varies[c] = int(n)
