@@ -20,6 +20,14 @@ NEARLY = 0.05  # a dependency that fails in at most this share of a key's groups
 SOME_REPEATED = 0.25  # ... and in at most this share of its groups of two rows or more
 
 
+def nearly_holds(failing: int, groups: int, repeated: int, *, floor: float = 1) -> bool:
+    """Whether a dependency failing in `failing` of a key's `groups` (`repeated` of them of two rows or more) still
+    "nearly" holds: data noise, not a different fact. Only a repeated group can fail, so the share is also taken
+    of those. `floor`: the failures allowed however few the groups (the profile forgives one; a load that keeps
+    the last row of each disagreeing key forgives none beyond the shares)."""
+    return failing <= max(floor, NEARLY * groups) and failing <= max(floor, SOME_REPEATED * repeated)
+
+
 @dataclass
 class KeyEvidence:
     column: int
@@ -159,7 +167,7 @@ def _dependencies(con, table: str, width: int, key: KeyEvidence) -> None:
             key.determines.append(c)
         # Only a group of two rows or more can vary: a column varying in most of those is no fact of the key,
         # however many single-row groups beside them (a sample of order lines, each order seen about once).
-        elif n <= max(1, NEARLY * groups) and n <= max(1, SOME_REPEATED * repeated):
+        elif nearly_holds(int(n), groups, repeated):
             key.nearly[c] = int(n)
         else:
             key.varies[c] = int(n)
