@@ -26,11 +26,13 @@ class Collapse:
     key_column: str  # the file's column the key comes from
     conflicting_columns: dict[str, int] = field(default_factory=dict)  # column → keys where it disagrees
     example: dict = field(default_factory=dict)
+    all_keys: int = 0  # the distinct keys of all the rows to load, repeated or not
 
     def report(self) -> dict:
         return {
             "rows": self.rows,
             "keys": self.keys,
+            "all_keys": self.all_keys,
             "conflicting_keys": self.conflicting_keys,
             "key_column": self.key_column,
             "conflicting_columns": self.conflicting_columns,
@@ -81,9 +83,10 @@ def collapse_count(plan: TablePlan, relation: str, fetch: Callable[[str], list[t
     sums = "".join(f", count(*) FILTER (WHERE k{i})" for i in range(len(compared)))
     query = (
         f"SELECT sum(n), count(*), count(*) FILTER (WHERE {conflict}), "
-        f"min(external_id) FILTER (WHERE {conflict}){sums} FROM ({collapse_sql(plan, relation)}) g"
+        f"min(external_id) FILTER (WHERE {conflict}), "
+        f"(SELECT count(DISTINCT external_id) FROM {relation}){sums} FROM ({collapse_sql(plan, relation)}) g"
     )
-    rows, keys, conflicting, first, *per_column = fetch(query)[0]
+    rows, keys, conflicting, first, all_keys, *per_column = fetch(query)[0]
     if not keys:
         return None
     key = plan.column("external_id")
@@ -91,6 +94,7 @@ def collapse_count(plan: TablePlan, relation: str, fetch: Callable[[str], list[t
         rows=int(rows),
         keys=int(keys),
         conflicting_keys=int(conflicting),
+        all_keys=int(all_keys or 0),
         key_column=(key.source_col if key is not None and key.source_col else "external_id"),
     )
     for (_name, source), count in zip(compared, per_column, strict=True):

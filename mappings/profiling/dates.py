@@ -207,9 +207,11 @@ def settle_with_file(
     1. Another date column of the file whose values decided it: the export writes its dates one way.
     2. The dates' order: where one reading puts a column's dates after another's in (nearly) every row
        (a ship date after its order date) and the other reading does not.
-    3. A column of month numbers (`months`: name -> SQL, whole numbers 1 to 12) equal to one of the two fields
+    3. The rows' order: an export sorted by date whose dates, read one way, never go back from row to row (or
+       never forward) over at least MIN_SORTED_STEPS changes of date, and read the other way do both.
+    4. A column of month numbers (`months`: name -> SQL, whole numbers 1 to 12) equal to one of the two fields
        on every row: that field is the month ('01/06/2014' beside Month Number 6 is day-first).
-    4. A locale the user gave ("de" day-first, "en-US" month-first).
+    5. A locale the user gave ("de" day-first, "en-US" month-first).
     `columns`: the SQL of each column of `relation` by its name in `choices`, where they differ.
     """
     undecided = {name: c for name, c in choices.items() if c.undecided}
@@ -237,6 +239,18 @@ def settle_with_file(
                 )
                 choice.decided_by = "order"
     undecided = {name: c for name, c in choices.items() if c.undecided}
+    if undecided and con is not None and relation is not None:
+        for name, choice in undecided.items():
+            how = _sorted_verdict(con, relation, (columns or {}).get(name, _ident(name)), choice)
+            if how:
+                _flip(
+                    choice,
+                    f"read {how}-first, the rows are in date order ({MIN_SORTED_STEPS} or more changes of date, "
+                    "none going back); read the other way, they go back and forth",
+                    how,
+                )
+                choice.decided_by = "rows"
+    undecided = {name: c for name, c in choices.items() if c.undecided}
     if undecided and con is not None and relation is not None and months:
         for name, choice in undecided.items():
             date_sql = (columns or {}).get(name)
@@ -252,6 +266,29 @@ def settle_with_file(
             if choice.undecided:
                 _flip(choice, f"{given} ({locale}) writes dates {how}-first", how)
                 choice.decided_by = "locale"
+
+
+MIN_SORTED_STEPS = 5  # changes of date in row order that make a sorted column more than chance
+
+
+def _sorted_verdict(con, relation: str, date_sql: str, choice: DateChoice) -> str | None:
+    """ "day" | "month" when, in the rows' order (`rowid`), one reading of the dates only goes one way (up, or only
+    down) over at least MIN_SORTED_STEPS changes and the other reading goes both ways; None otherwise."""
+    readings = {("day" if _is_day_first(f) else "month"): f for f in (choice.format, _TWINS[choice.format])}
+    sorted_readings = []
+    for how, fmt in readings.items():
+        up, down = con.execute(
+            "SELECT count(*) FILTER (WHERE d > prev), count(*) FILTER (WHERE d < prev) FROM "
+            "(SELECT d, lag(d) OVER (ORDER BY r) AS prev FROM "
+            f"(SELECT rowid AS r, try_strptime({date_sql}, ?) AS d FROM {relation}) WHERE d IS NOT NULL) "
+            "WHERE prev IS NOT NULL",
+            [fmt],
+        ).fetchone()
+        if min(up, down) == 0 and max(up, down) >= MIN_SORTED_STEPS:
+            sorted_readings.append(how)
+        elif min(up, down) == 0:
+            return None  # too few changes to tell, or unchanged: this reading proves nothing against the other
+    return sorted_readings[0] if len(sorted_readings) == 1 else None
 
 
 def _month_verdict(con, relation: str, date_sql: str, months: dict[str, str]) -> tuple[str, str] | None:

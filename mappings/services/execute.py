@@ -33,7 +33,7 @@ from mappings.engine.transforms import duckdb_install_macros
 from mappings.engine.upsert import TableResult, columns_clear, order_amounts_from_lines, orders_without_amount
 from mappings.intake.duck import duckdb_connect_locked
 from mappings.models import DataSource, ExecutionJob, Mapping, RejectedRow
-from mappings.profiling.grain import NEARLY
+from mappings.profiling.grain import nearly_holds
 from mappings.selectors import mapping_columns_executed
 from mappings.services.jobs import STAGE_DELAYED, execution_job_claim, execution_send, side_connection
 from mappings.services.mapping import MappingInvalid, mapping_fields, mapping_validate
@@ -305,10 +305,13 @@ def _run_plans(
             def on_collapse(collapse: Collapse, plan: TablePlan = plan) -> None:
                 report.setdefault("warnings", []).append(collapse.line(plan.name))
                 # The rows' own table must never merge disagreeing rows; a denormalized parent repeated on
-                # each line may disagree in a few keys (data noise, as the proposer's "nearly" allows): the
-                # last occurrence wins there, with the warning above.
+                # each line may disagree in a few keys (data noise: a small share of all the parent's keys in the
+                # file, as the proposer's "nearly" allows, and, stricter, of the keys it repeats): the last
+                # occurrence wins there, with the warning above.
                 row_table = plan is plans[-1]
-                noisy_parent = collapse.conflicting_keys <= NEARLY * collapse.keys
+                noisy_parent = nearly_holds(
+                    collapse.conflicting_keys, collapse.all_keys or collapse.keys, collapse.keys, floor=0
+                )
                 if refuse_conflicting_keys and collapse.conflicting_keys and (row_table or not noisy_parent):
                     report["tables"][plan.name] = {
                         **TableResult().counts(),

@@ -336,3 +336,47 @@ def test_the_review_page_asks_nothing_of_a_file_auto_loads_nor_of_a_saved_versio
     saved = client.get(f"/uploads/{other.pk}/review/")
     assert not saved.context["fresh"] and saved.context["questions"] == []
     assert b'data-testid="questions"' not in saved.content
+
+
+def _sorted_orders(days_months: list[tuple[int, int]]) -> str:
+    """Orders in the file's date order, each date written dd/mm/yyyy with both fields at most 12."""
+    rows = "".join(f"O{i},{d:02d}/{m:02d}/2024,{10 + i}.00\n" for i, (d, m) in enumerate(days_months))
+    return "Order ID,Order Date,Total\n" + rows
+
+
+# Day-first, these 30 orders run from 1 January to 12 December in row order; month-first they jump back and forth.
+SORTED_DAY_FIRST = [(d, m) for m in range(1, 13) for d in (1, 6, 11) if (m, d) != (12, 11)][:30]
+
+
+def test_dates_in_row_order_one_way_only_are_decided_by_the_rows(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(_sorted_orders(SORTED_DAY_FIRST))
+    profile = profile_file(path=path, dialect=sniff_file(path).as_json())
+    column = next(c for c in profile["columns"] if c["name"] == "Order Date")
+    assert column["format"] == "%d/%m/%Y" and column["ambiguous"] is False
+    assert column["date_evidence"]["decided_by"] == "rows"
+    assert "the rows are in date order" in column["date_evidence"]["reason"]
+
+
+@pytest.mark.django_db
+def test_auto_loads_orders_whose_row_order_decides_day_and_month(tmp_path, capsys):
+    path = tmp_path / "orders.csv"
+    path.write_text(_sorted_orders(SORTED_DAY_FIRST))
+    call_command("ingest", str(path), "--auto", "--json")
+    assert Order.objects.count() == 30
+    assert str(Order.objects.get(external_id="O3").order_date)[:10] == "2024-02-01"
+
+
+def test_dates_sorted_both_ways_or_too_few_changes_stay_undecided(tmp_path):
+    # Five dates, each on six rows: four changes of date, too few to be more than chance.
+    few = [(d, m) for d, m in [(1, 2), (1, 3), (2, 3), (2, 4), (3, 4)] for _ in range(6)]
+    # Seven dates that stay in order read either way (01/01, 01/02, 02/02, 02/03 ...): the rows decide nothing.
+    both = [(d, m) for d, m in [(1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4), (4, 4)] for _ in range(4)]
+    # The same day-first dates shuffled: neither reading keeps the rows in order.
+    shuffled = SORTED_DAY_FIRST[::2] + SORTED_DAY_FIRST[1::2]
+    for name, dates in (("few.csv", few), ("both.csv", both), ("shuffled.csv", shuffled)):
+        path = tmp_path / name
+        path.write_text(_sorted_orders(dates))
+        profile = profile_file(path=path, dialect=sniff_file(path).as_json())
+        column = next(c for c in profile["columns"] if c["name"] == "Order Date")
+        assert column["date_evidence"]["undecided"] is True, name
