@@ -78,6 +78,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboards.context_processors.viewer",
             ],
+            # `{% url %}` reversed once per process per URL (config/template_urls.py), in every template.
+            "builtins": ["config.template_urls"],
         },
     },
 ]
