@@ -82,3 +82,55 @@ def _token_log(token, *, action: str, changes: dict) -> None:
         changes=changes,
         serialized_data=None,
     )
+
+
+# --- The request's actor and address on each LogEntry (MIDDLEWARE) ---------------------------------------------------
+
+_REQUEST_DUID = ("accounts.audit", "request")
+
+
+class AuditRequestMiddleware:
+    """auditlog's middleware (`auditlog.middleware.AuditlogMiddleware`: each LogEntry saved during a request gets its
+    actor, remote address and port) without its per-request signal wiring: auditlog connects a `pre_save` receiver
+    for LogEntry at every request and disconnects it after (a lock, and the signal's receiver cache emptied for every
+    model, per request; two threads starting in the same `time.time()` tick shared a dispatch uid, and one's
+    disconnect removed the other's receiver). Here one receiver is connected once per process, and the request's data
+    is set in auditlog's context variable for the request only (reset after it, so nothing of one request reaches a
+    LogEntry saved outside it in the same thread). auditlog's own `set_actor` inside a request still wins, as before:
+    its entries carry its own dispatch uid, which this receiver does not answer."""
+
+    def __init__(self, get_response):
+        from auditlog.middleware import AuditlogMiddleware
+
+        self.get_response = get_response
+        self._auditlog = AuditlogMiddleware(get_response)  # what it records: get_extra_data (actor, address, port)
+        audit_request_receiver_connect()
+
+    def __call__(self, request):
+        from auditlog.cid import set_cid
+        from auditlog.context import auditlog_value
+
+        set_cid(request)
+        data = self._auditlog.get_extra_data(request)
+        data["signal_duid"] = _REQUEST_DUID
+        token = auditlog_value.set(data)
+        try:
+            return self.get_response(request)
+        finally:
+            auditlog_value.reset(token)
+
+
+def audit_request_receiver_connect() -> None:
+    """The one `pre_save` receiver of LogEntry that writes the request's data (`AuditRequestMiddleware`)."""
+    from functools import partial
+
+    from auditlog import get_logentry_model
+    from auditlog.context import _set_extra_data
+    from django.db.models.signals import pre_save
+
+    pre_save.connect(
+        partial(_set_extra_data, signal_duid=_REQUEST_DUID),
+        sender=get_logentry_model(),
+        dispatch_uid="accounts.audit.request_data",
+        weak=False,
+    )

@@ -35,13 +35,14 @@ def attribute_registry(*, tables: list[str] | None = None) -> dict[tuple[str, st
     return {(row.table, row.key): row for row in rows}
 
 
-def data_currency() -> str:
+def data_currency(reads=None) -> str:
     """The currency the data's money is in: the one code its currency columns hold, else DEFAULT_CURRENCY
     (none given, or several: a sum of mixed currencies has no one symbol). Cached; read from a bounded
-    sample of each table so a page never scans a big table for it; forgotten when an execution commits."""
+    sample of each table so a page never scans a big table for it; forgotten when an execution commits.
+    `reads`: a request's cache reads made ahead (`dashboards.cache.CacheReads`, asked for `DATA_CURRENCY_KEY`)."""
     found = None
     with contextlib.suppress(Exception):  # the cache only saves reads (Redis down: read the database)
-        found = cache.get(DATA_CURRENCY_KEY)
+        found = reads.get_many([DATA_CURRENCY_KEY]).get(DATA_CURRENCY_KEY) if reads else cache.get(DATA_CURRENCY_KEY)
     if found is None:
         found = _currencies_in_data()
         with contextlib.suppress(Exception):

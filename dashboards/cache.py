@@ -75,3 +75,31 @@ def cache_set_many(entries: dict, seconds: float, *, what: str = "KPI cache unav
             cache.set_many(entries, seconds)
     except Exception:
         cache_failed(what)
+
+
+class CacheReads:
+    """One request's independent cache reads in one round trip: the keys its readers will ask for are read together
+    up front (one MGET), and each reader then takes its own entries from here (`get_many`) instead of asking Redis
+    again. A key that was not read ahead is read on its own. Fails open as `cache_get_many`: Redis down, nothing is
+    found and every reader reads the database, as it would without this.
+
+    Only for keys whose names are known before any of them is read: what was read ahead is what the reader would have
+    read a moment later (the same key, so the same scope, generation and freshness stamp)."""
+
+    __slots__ = ("_asked", "_found")
+
+    def __init__(self, keys: list[str], *, what: str = "cache unavailable: reading from the database"):
+        self._asked = frozenset(keys)
+        self._found = cache_get_many(list(dict.fromkeys(keys)), what=what) if keys else {}
+
+    def get_many(self, keys: list[str]) -> dict:
+        found = {key: self._found[key] for key in keys if key in self._found}
+        rest = [key for key in keys if key not in self._asked]
+        if rest:
+            found |= cache_get_many(rest)
+        return found
+
+
+def cache_reads(reads: CacheReads | None, keys: list[str], **kw) -> dict:
+    """`reads.get_many(keys)` when a request read them ahead, else `cache_get_many(keys)`."""
+    return reads.get_many(keys) if reads is not None else cache_get_many(keys, **kw)

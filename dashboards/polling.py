@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from accounts.selectors import access_generation, user_row_scope
 from config.replica import PRIMARY, REPLICA, replica_configured
-from dashboards.cache import cache_get_many, cache_set
+from dashboards.cache import CacheReads, cache_reads, cache_set
 from dashboards.kpi.freshness import kpi_views_freshness
 from dashboards.kpi.registry import KPI_VIEWS
 from dashboards.models import Widget
@@ -56,9 +56,14 @@ def _context_key(session_key: str, slug: str) -> str:
     return f"dash:poll:context:v2:{digest}"
 
 
-def _cache_get_many(keys: list[str]) -> dict:
+def _cache_get_many(keys: list[str], reads: CacheReads | None = None) -> dict:
     # The cache only saves work: without it the poll reads the database (dashboards/cache.py).
-    return cache_get_many(keys, what="poll cache unavailable")
+    return cache_reads(reads, keys, what="poll cache unavailable")
+
+
+def poll_cache_keys(session_key: str, slug: str) -> list[str]:
+    """The cache keys `dashboard_poll_for_user` reads (to read them with others: `CacheReads`)."""
+    return [_context_key(session_key, slug), _FRESHNESS_KEY, FRESHNESS_POSITION_KEY]
 
 
 def _cache_set(key: str, value, seconds: int) -> None:
@@ -84,15 +89,18 @@ def _freshness() -> dict[str, dict]:
 _UNKNOWN = {"refreshed_at": None, "is_stale": True, "last_error": ""}
 
 
-def dashboard_poll_for_user(*, user: User, session_key: str, slug: str, filters_key: str) -> DashboardPoll:
+def dashboard_poll_for_user(
+    *, user: User, session_key: str, slug: str, filters_key: str, reads: CacheReads | None = None
+) -> DashboardPoll:
     """The ETag of each widget of the dashboard as the user would get it now (404/403 as `dashboard_get_for_user`).
 
     An access check is cached only once it succeeded: an outsider pays the full check on every poll.
-    `session_key`: the caller's login session (the cache is per session).
+    `session_key`: the caller's login session (the cache is per session). `reads`: the request's cache reads made
+    ahead (`poll_cache_keys`), else one of its own.
     """
     key = _context_key(session_key, slug)
     generation = access_generation(user)
-    found = _cache_get_many([key, _FRESHNESS_KEY, FRESHNESS_POSITION_KEY])
+    found = _cache_get_many(poll_cache_keys(session_key, slug), reads)
     context = found.get(key)
     if context is None or context["generation"] != generation:
         context = _context(user, slug, generation)

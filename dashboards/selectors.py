@@ -36,7 +36,7 @@ from accounts.selectors import (
     user_row_scope,
 )
 from config.replica import PRIMARY, REPLICA, read_alias, replica_configured, replica_has_replayed
-from dashboards.cache import cache_get, cache_get_many, cache_set, cache_set_many
+from dashboards.cache import CacheReads, cache_get, cache_get_many, cache_reads, cache_set, cache_set_many
 from dashboards.filters import UNASSIGNED, DashboardFilters, previous_period
 from dashboards.inflight import computed_once
 from dashboards.kpi.drill import PAGE_ROWS, Drill, drill_build, drill_statements
@@ -181,17 +181,22 @@ def _viewing_key(user: User, slug: str) -> str:
     return f"dash:viewing:v1:{digest}"
 
 
-def dashboard_viewing_for_user(user: User, slug: str) -> DashboardViewing:
+def viewing_cache_keys(user: User, slug: str) -> list[str]:
+    """The cache keys `dashboard_viewing_for_user(user, slug)` reads (to read them with others: `CacheReads`)."""
+    return [_viewing_key(user, slug)]
+
+
+def dashboard_viewing_for_user(user: User, slug: str, *, reads: CacheReads | None = None) -> DashboardViewing:
     """`dashboard_get_for_user(user, slug)` with its widgets, for the read-only pages a viewer opens again and again
     (the page, each widget partial): cached per user and dashboard under the access generation, which every change
     of roles, shares, dashboards, widgets or the user bumps in its own transaction (PostgreSQL triggers,
     `accounts.selectors.access_generation`), as the poll's context and the KPI reads' scope are. A refused
     or missing dashboard is never cached: 403/404 cost the full check every time. The generation is read BEFORE the
     check, so a check made before a change is stored under the generation before it and never served after the
-    bump."""
+    bump. `reads`: the request's cache reads made ahead (`viewing_cache_keys`), else one of its own."""
     key = _viewing_key(user, slug)
     generation = access_generation(user)
-    entry = cache_get_many([key]).get(key)
+    entry = cache_reads(reads, [key]).get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
         return entry[1]
     dashboard = dashboard_get_for_user(user, slug)
@@ -242,7 +247,17 @@ def _scope_key(user: User) -> str:
     return f"dash:scope:v3:{user.pk}"
 
 
-def kpi_read_context(*, user: User, view_names) -> ReadContext:
+def _read_context_keyed(user: User) -> bool:
+    """Whether the user's scope is cached (`kpi_read_context`): signed-in, active, not a superuser."""
+    return getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
+
+
+def read_context_cache_keys(user: User) -> list[str]:
+    """The cache keys `kpi_read_context(user=user, ...)` reads (to read them with others: `CacheReads`)."""
+    return [FRESHNESS_CACHE_KEY, FRESHNESS_POSITION_KEY] + ([_scope_key(user)] if _read_context_keyed(user) else [])
+
+
+def kpi_read_context(*, user: User, view_names, reads: CacheReads | None = None) -> ReadContext:
     """The caller's scope and the views' freshness, from the cache when it holds them (one round trip to Redis
     instead of two queries), else read (and cached).
 
@@ -252,14 +267,14 @@ def kpi_read_context(*, user: User, view_names) -> ReadContext:
     a scope read before a change is stored under the generation before it and never served after. The freshness is
     the one the live polls cache (every view, 5 s, dropped when a refresh commits), used only when this user reads
     where it was read (a user waiting for the standby to replay their upload reads the primary's).
+    `reads`: the request's cache reads made ahead (`read_context_cache_keys`), else one of its own.
     """
     names = list(view_names)
     using = read_alias(user)
     shared_alias = REPLICA if replica_configured() else PRIMARY
-    keyed = getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
+    keyed = _read_context_keyed(user)
     generation = access_generation(user) if keyed else 0
-    keys = [FRESHNESS_CACHE_KEY, FRESHNESS_POSITION_KEY] + ([_scope_key(user)] if keyed else [])
-    found = cache_get_many(keys)
+    found = cache_reads(reads, read_context_cache_keys(user))
     entry = found.get(_scope_key(user)) if keyed else None
     if isinstance(entry, tuple | list) and len(entry) == 4 and entry[0] == generation:
         scope = RowScope(all_rows=bool(entry[1]), employee_ids=frozenset(entry[2]))
@@ -333,14 +348,20 @@ def _cache_key(scope: RowScope, query: KpiQuery | Question, refreshed_at: dateti
 PICKER_CACHE_SECONDS = 60
 
 
-def employee_picker_options(user: User, scope: RowScope) -> str:
+def employee_picker_key(user: User, scope: RowScope) -> str:
+    """The cache key of the pickers' options `employee_picker_options(user, scope)` reads."""
+    return f"dashboards:pickers:{scope.cache_key()}:{access_generation(user)}"
+
+
+def employee_picker_options(user: User, scope: RowScope, *, reads: CacheReads | None = None) -> str:
     """The <option>s of a dashboard page's rep and team pickers (every employee whose rows `user` may see, none
     selected: `presenters.option_selected`), kept per scope under the access generation. An executive's page at
-    10M orders lists 5,000 employees in both pickers: reading and escaping them made most of the page's time."""
+    10M orders lists 5,000 employees in both pickers: reading and escaping them made most of the page's time.
+    `reads`: the request's cache reads made ahead (`employee_picker_key`), else one of its own."""
     from dashboards.presenters import employee_options
 
-    key = f"dashboards:pickers:{scope.cache_key()}:{access_generation(user)}"
-    kept = cache_get_many([key]).get(key)
+    key = employee_picker_key(user, scope)
+    kept = cache_reads(reads, [key]).get(key)
     if isinstance(kept, str):
         return kept
 
@@ -358,10 +379,10 @@ def employee_picker_options(user: User, scope: RowScope) -> str:
     return options if options is not None else build()
 
 
-def kept_partials_get(keys: list[str]) -> dict[str, str]:
+def kept_partials_get(keys: list[str], *, reads: CacheReads | None = None) -> dict[str, str]:
     """Widget partials' HTML kept under these keys (`views.widget_partial`): those found (none when the cache is
-    down)."""
-    return cache_get_many(keys) if keys else {}
+    down). `reads`: the request's cache reads made ahead, else one of its own."""
+    return cache_reads(reads, keys) if keys else {}
 
 
 def kept_partial_set(key: str, html: str, seconds: int) -> None:

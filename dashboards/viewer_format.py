@@ -266,11 +266,12 @@ class ViewerFormat:
         }
 
 
-def viewer_format_for(request) -> ViewerFormat:
-    """The viewer's format for a request: its Accept-Language and the data's currency."""
+def viewer_format_for(request, *, reads=None) -> ViewerFormat:
+    """The viewer's format for a request: its Accept-Language and the data's currency (kept on the request: the
+    first call reads it). `reads`: the request's cache reads made ahead (`dashboards.cache.CacheReads`)."""
     cached = getattr(request, "_viewer_format", None)
     if cached is None:
         locale = viewer_locale(request.headers.get("Accept-Language", ""))
-        cached = ViewerFormat(locale=locale, currency=data_currency())
+        cached = ViewerFormat(locale=locale, currency=data_currency(reads))
         request._viewer_format = cached
     return cached

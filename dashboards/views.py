@@ -24,26 +24,31 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import user_can_manage_data
 from canonical.csv_export import csv_safe_cell
+from canonical.selectors import DATA_CURRENCY_KEY
 from dashboards import presenters
+from dashboards.cache import CacheReads
 from dashboards.filters import DashboardFilters, dashboard_filters_parse
 from dashboards.forms import WidgetEditorForm
 from dashboards.inflight import computed_once
 from dashboards.kpi.query import kpi_views_for_picker
 from dashboards.models import Widget
-from dashboards.polling import dashboard_poll_for_user
+from dashboards.polling import dashboard_poll_for_user, poll_cache_keys
 from dashboards.presenters import chart_payload, option_selected, widget_display, widget_etag
 from dashboards.selectors import (
     dashboard_get_for_user,
     dashboard_viewing_for_user,
     dashboards_for_user,
+    employee_picker_key,
     employee_picker_options,
     kept_partial_set,
     kept_partials_get,
     kpi_read_context,
+    read_context_cache_keys,
     user_can_ask_questions,
     user_can_change_dashboard,
     user_can_create_dashboard,
     user_can_share_dashboard,
+    viewing_cache_keys,
     widget_get_for_user,
     widget_views,
     widgets_data_for_user,
@@ -107,23 +112,34 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _viewer_reads(request: HttpRequest, slug: str) -> CacheReads:
+    """What a dashboard page or widget partial reads from the cache before its scope is known, in one round trip:
+    the dashboard as the user may view it, the user's scope, the views' freshness and the data's currency. Each
+    selector still checks what it finds (access generation, freshness) as it does when it reads alone."""
+    user = request.user
+    return CacheReads([*viewing_cache_keys(user, slug), *read_context_cache_keys(user), DATA_CURRENCY_KEY])
+
+
 @login_required
 def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    viewing = dashboard_viewing_for_user(request.user, slug)
+    reads = _viewer_reads(request, slug)
+    viewing = dashboard_viewing_for_user(request.user, slug, reads=reads)
     dashboard, widgets = viewing.dashboard, viewing.widgets
     filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters
     query = urlencode(filters.as_query())
     # Scope and freshness of every widget's views, cached, as the widgets' reads take them.
-    context = kpi_read_context(user=request.user, view_names=widget_views(widgets))
-    options = employee_picker_options(request.user, context.scope)  # the rep and team pickers, kept per scope
+    context = kpi_read_context(user=request.user, view_names=widget_views(widgets), reads=reads)
     can_change = user_can_change_dashboard(request.user, dashboard)
     # A widget whose partial someone of the same scope, filters and language drew a moment ago comes in the page
     # itself: one request instead of one per widget; the others load after the page, as before.
-    filters_key = viewer_filters_key(filters, viewer_format_for(request))
+    filters_key = viewer_filters_key(filters, viewer_format_for(request, reads=reads))
     keys = {w.pk: _kept_key(dashboard.slug, can_change, _partial_etag(w, context, filters_key)) for w in widgets}
-    kept = kept_partials_get(list(keys.values()))
+    # What depends on the scope, in a second round trip: the pickers' options and the kept partials.
+    scoped = CacheReads([employee_picker_key(request.user, context.scope), *keys.values()])
+    options = employee_picker_options(request.user, context.scope, reads=scoped)  # the rep and team pickers
+    kept = kept_partials_get(list(keys.values()), reads=scoped)
     inline = {pk: kept[key] for pk, key in keys.items() if key in kept}
     return render(
         request,
@@ -168,16 +184,17 @@ def _kept_key(slug: str, can_change: bool, etag: str) -> str:
 @login_required
 def widget_partial(request: HttpRequest, slug: str, widget_id: int) -> HttpResponse:
     """One widget's content (HTMX partial; also a plain page when opened directly), with an ETag."""
-    viewing = dashboard_viewing_for_user(request.user, slug)
+    reads = _viewer_reads(request, slug)
+    viewing = dashboard_viewing_for_user(request.user, slug, reads=reads)
     dashboard, widget = viewing.dashboard, viewing.widget(widget_id)
     filters = _filters_or_400(request, page=True)
     if isinstance(filters, HttpResponse):
         return filters
     # Scope and freshness are read once per request (from the cache when it holds them): the ETag needs them, and so
     # does the read. `using`: the standby, unless this user's own upload is not replayed there yet.
-    context = kpi_read_context(user=request.user, view_names=widget_views([widget]))
+    context = kpi_read_context(user=request.user, view_names=widget_views([widget]), reads=reads)
     scope, freshness, using = context.scope, context.freshness, context.using
-    fmt = viewer_format_for(request)
+    fmt = viewer_format_for(request, reads=reads)
     etag = _partial_etag(widget, context, viewer_filters_key(filters, fmt))
     if not request.htmx:  # the page is another body than the partial at the same URL: another validator
         etag = etag[:-1] + '-page"'
@@ -264,11 +281,15 @@ def dashboard_changes(request: HttpRequest, slug: str) -> HttpResponse:
     filters = _filters_or_400(request)
     if isinstance(filters, HttpResponse):
         return filters
+    session_key = request.session.session_key or f"user:{request.user.pk}"
+    # The poll's cached context and freshness and the data's currency in one round trip.
+    reads = CacheReads([*poll_cache_keys(session_key, slug), DATA_CURRENCY_KEY], what="poll cache unavailable")
     poll = dashboard_poll_for_user(
         user=request.user,
-        session_key=request.session.session_key or f"user:{request.user.pk}",
+        session_key=session_key,
         slug=slug,
-        filters_key=viewer_filters_key(filters, viewer_format_for(request)),
+        filters_key=viewer_filters_key(filters, viewer_format_for(request, reads=reads)),
+        reads=reads,
     )
     if poll.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()

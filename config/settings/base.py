@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "accounts.audit.AuditRequestMiddleware",  # auditlog's, its receiver connected once per process
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -78,6 +78,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboards.context_processors.viewer",
             ],
+            # `{% url %}` reversed once per process per URL (config/template_urls.py), in every template.
+            "builtins": ["config.template_urls"],
         },
     },
 ]

@@ -333,3 +333,52 @@ def test_the_page_carries_the_partials_kept_for_its_reader(
             view_name="test_sales_kpi", defaults={"last_success_at": "2030-01-01T00:00Z"}
         )
     assert "hx-get" in page(colleague)  # new data: the kept partial is another ETag's
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """The Redis commands sent (a pipeline counts once), as a list the test empties and reads."""
+    import redis
+
+    sent: list[str] = []
+    execute_command = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(str(args[0]))
+        return execute_command(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return sent
+
+
+def test_a_page_opened_again_costs_three_redis_round_trips(client, sales_dashboard, manager, redis_round_trips):
+    # The session; then what is read before the scope is known (the dashboard as the user views it, the scope, the
+    # freshness, the data's currency) in one MGET; then what depends on the scope (pickers, kept partials) in another.
+    client.force_login(manager)
+    url = f"/dashboards/{sales_dashboard.slug}/"
+    for widget in sales_dashboard.widgets.all():  # every partial kept: the page carries them
+        assert client.get(f"{url}widgets/{widget.pk}/", HTTP_HX_REQUEST="true").status_code == 200
+    assert client.get(url).status_code == 200
+    redis_round_trips.clear()
+    response = client.get(url)
+    assert response.status_code == 200 and response.content.count(b'data-inline="1"') == len(
+        sales_dashboard.widgets.all()
+    )
+    assert redis_round_trips == ["GET", "MGET", "MGET"]
+
+
+def test_a_kept_widget_partial_and_an_idle_poll_cost_three_and_two_round_trips(
+    client, sales_dashboard, manager, redis_round_trips
+):
+    widget = sales_dashboard.widgets.get(title="Monthly revenue")
+    client.force_login(manager)
+    url = f"/dashboards/{sales_dashboard.slug}/widgets/{widget.pk}/"
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+    redis_round_trips.clear()
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+    assert redis_round_trips == ["GET", "MGET", "MGET"]  # session; dashboard, scope, freshness, currency; the partial
+    changes = f"/dashboards/{sales_dashboard.slug}/changes/"
+    etag = client.get(changes)["ETag"]
+    redis_round_trips.clear()
+    assert client.get(changes, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert redis_round_trips == ["GET", "MGET"]  # session; the poll's context, freshness and the data's currency

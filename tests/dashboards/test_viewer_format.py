@@ -176,3 +176,24 @@ def test_a_viewer_format_writes_numbers_through_the_compiled_writer():
     assert ViewerFormat(locale=Locale.parse("hi_IN")).number(12345678.9, "number") == "1,23,45,678.90"
     assert ViewerFormat(locale=Locale.parse("de_CH"), currency="CHF").number(-1234.5) == "CHF-1’234.50"
     assert GERMAN_EUR.number(None) == "—"
+
+
+def test_each_page_carries_its_viewers_locale_for_the_charts(client, executive, sales_dashboard, settings):
+    # dashboards.context_processors: the script is written once per process per locale and currency; each viewer
+    # still gets their own.
+    import json
+    import re
+
+    settings.DEFAULT_CURRENCY = "EUR"
+    cache.clear()
+    client.force_login(executive)
+
+    def script(language: str) -> dict:
+        page = client.get(sales_dashboard.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        (found,) = re.findall(r'<script id="ll-viewer" type="application/json">(.*?)</script>', page)
+        return json.loads(found)
+
+    for _ in range(2):
+        assert script("de-DE") == ViewerFormat(locale=Locale.parse("de_DE"), currency=data_currency()).vega_locale()
+        assert script("en-US") == ViewerFormat(locale=Locale.parse("en_US"), currency=data_currency()).vega_locale()
+    assert script("de-DE")["number"]["decimal"] == "," and script("en-US")["number"]["decimal"] == "."

@@ -117,3 +117,27 @@ def test_non_admins_cannot_read_the_trail(client, executive, rep):
         response = client.get("/admin/auditlog/logentry/")
         assert response.status_code == 302
         assert "/login/" in response.url
+
+
+def test_a_request_connects_no_signal_receiver_and_leaves_no_actor_behind(client, rep, django_user_model):
+    # accounts.audit.AuditRequestMiddleware: one pre_save receiver per process (auditlog's middleware connected and
+    # disconnected one per request), and the request's actor is not left in the thread for saves after the request.
+    from auditlog.context import auditlog_value
+    from django.db.models.signals import pre_save
+
+    root = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    client.force_login(root)
+    assert client.get("/dashboards/").status_code == 200
+    receivers = list(pre_save.receivers)
+    connect = pre_save.connect
+    connected = []
+    pre_save.connect = lambda *a, **kw: connected.append(kw) or connect(*a, **kw)
+    try:
+        assert client.get("/dashboards/").status_code == 200
+    finally:
+        del pre_save.connect
+    assert connected == [] and pre_save.receivers == receivers
+    assert auditlog_value.get(None) is None or auditlog_value.get().get("actor") != root
+    rep.first_name = "Outside"
+    rep.save()  # not in a request: no actor
+    assert _entries_for(rep).filter(action=LogEntry.Action.UPDATE).latest("timestamp").actor is None
