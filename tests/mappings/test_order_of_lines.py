@@ -50,3 +50,25 @@ def test_a_code_the_dates_vary_within_keys_no_order(tmp_path):
     path.write_text(_lines(lambda order, line: 1 + order + line))
     _, _, by_col = propose_by_column(path)
     assert "canonical_orders.external_id" not in _targets(by_col, "Bon")
+
+
+def _sales() -> str:
+    # Each row one sale of a product: its date, a count and the product's price; products repeat, no order number.
+    names = ("Laptop Pro", "Tablet 10", "Phone X", "Desk Lamp", "Office Chair", "Monitor 27")
+    prices = (1200, 430, 650, 45, 220, 310)
+    rows = []
+    for i in range(36):
+        p = (i * 5) % len(names)
+        qty = 1 + (i * 7) % 9
+        rows.append(f"2024-{1 + i % 12:02d}-{1 + i % 27:02d},Electronics,{names[p]},{qty},{prices[p]}\n")
+    return "fecha,categoria,producto,cantidad,precio_unitario\n" + "".join(rows)
+
+
+@pytest.mark.django_db
+def test_dated_rows_of_a_count_beside_a_price_are_sales_lines_not_a_catalogue(tmp_path):
+    path = tmp_path / "ventas.csv"
+    path.write_text(_sales())
+    _, _, by_col = propose_by_column(path)
+    assert _targets(by_col, "precio_unitario") == {"canonical_order_lines.unit_price"}
+    assert _targets(by_col, "cantidad") == {"canonical_order_lines.quantity"}
+    assert _targets(by_col, "fecha") == {"canonical_orders.order_date"}
