@@ -61,12 +61,14 @@ def table_scores(
 DESCRIBES = 0.55  # evidence a column needs to count as describing the entity the rows refer to
 
 
-def fillable(table: str, scored) -> bool:
+def fillable(table: str, scored, but: tuple[str, ...] = ()) -> bool:
     """Whether some column could fill each fact the table's rows need (an invoice's date and amount): a file
-    without a single date is no invoice list, whatever its "id" columns suggest."""
+    without a single date is no invoice list, whatever its "id" columns suggest. `but`: facts not asked for."""
     spec = TABLES_BY_NAME[table]
     for col in spec.columns:
         if not col.required or col.computed or col.name == "external_id" or "external_id" in col.filled_by:
+            continue
+        if col.name in but:
             continue
         wanted = {col.name, *col.filled_by}
         if not any(
@@ -94,6 +96,22 @@ def select_tables(
     # when none can.
     with_values = {n: e for n, e in scored.items() if n not in empty}
     possible = {t: v for t, v in totals.items() if fillable(t, with_values)} or totals
+    lines, orders = "canonical_order_lines", "canonical_orders"
+    if (
+        max(totals, key=lambda t: totals[t]) == lines
+        and orders in possible
+        and lines not in possible
+        and fillable(lines, with_values, but=("order_id",))
+        and not any(
+            t == Target(orders, "amount") and ev.score >= 0.75
+            for evidence in with_values.values()
+            for t, ev in evidence.items()
+        )
+    ):
+        # A count beside its price, each row dated and no total: the file speaks for sales lines first and lacks only
+        # the number of their order (a catalogue has no date per row). Lines it is; a sale of one line with its own
+        # total stays an order (its total is its revenue).
+        possible[lines] = totals[lines]
     primary = hinted or max(possible, key=lambda t: possible[t])
     if not hinted:
         primary = _places_more(primary, possible, columns_only or totals, scored, measured)
@@ -282,6 +300,8 @@ def satisfiable(table: str, scored, structure) -> bool:
     """A parent table joins when the columns it owns fill its required columns clearly (a name, an order
     date), not merely by standing in for them: a lines file whose orders come from elsewhere references
     them and leaves their columns alone."""
+    if table == structure.key_of.get(structure.order_of_lines or ""):
+        return True  # the order its lines vary within, every date constant within it: the file has its orders
     owned = [n for n, t in structure.owner.items() if t == table]
 
     def clear(column: str) -> bool:
