@@ -56,7 +56,6 @@ class Structure:
     key_evidence: dict[str, dict] = field(default_factory=dict)  # key column -> its grain evidence
     sale_document: tuple[str, str] | None = None  # (key, table it names): a document number keying a sale's lines
     sale_date: str | None = None  # the only date of rows that are each a sale of one line: when it was made
-    order_of_lines: str | None = None  # a code no header names, keying the lines whose facts vary within it
     product_sold: str | None = None  # the code column that is each line's product, no header saying so
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (table, key) it names one-to-one
     needed: dict = field(default_factory=dict)  # column -> the row's required fact only it could fill
@@ -158,8 +157,6 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
         document = _sale_of_one_line(s, columns, scored, grain.get("arithmetic") or {})
         if document:
             s.keys[document[0]] = s.row_number
-    if not document and not order_key:
-        order_key = _order_of_lines(s, columns, keys, scored)
     if document:
         # The document's number is the sale's key: its rows are the sale's lines (orders + order lines).
         table, order_key = document
@@ -173,59 +170,6 @@ def read_structure(columns: list[dict], grain: dict | None, scored: dict[str, di
         s.tables = [s.grain_table] + [t for t in s.keys if t != s.grain_table]
     _names_of_keys(s, columns, keys, scored)
     return s
-
-
-def _order_of_lines(s: Structure, columns, keys, scored) -> str | None:
-    """The order the lines belong to when no header names it (commande_ref, Num_CMD): the one code that repeats,
-    with every date of the file constant within it (an order is placed once) while a line's quantity or product
-    varies within it, and that no header gives to anything else (a status constant per order, an invoice's
-    number); only when no header names the order and no document number was found. Sets it as the order's key
-    (in place)."""
-    dates = [c["name"] for c in columns if c.get("type") in ("date", "datetime")]
-    kinds = {c["name"]: c for c in columns}
-    # A line's facts: its quantity, or the product it sells.
-    quantities = [
-        n
-        for n in scored
-        if _best_column_score(scored.get(n, {}), LINES, "quantity") >= SALE_LINE
-        or _best_table_score(scored.get(n, {}), PRODUCTS) >= ENTITY_EVIDENCE
-    ]
-    # A header naming the order elsewhere ("transaction_id", unique: a sale of one line each) keeps it.
-    named = any(
-        max(_best_column_score(e, ORDERS, "external_id"), _best_column_score(e, LINES, "order_id")) >= CLAIMED
-        for e in scored.values()
-    )
-    if not dates or not quantities or named:
-        return None
-    candidates = []
-    for name, ev in keys.items():
-        column = kinds.get(name) or {}
-        constant = set(ev["determines"])
-        # Its header gives it clearly to another fact (a status) or another entity (an invoice's number; "ref"
-        # alone, a product's or a payment's alike, names none).
-        entity, score, _ = _entity(scored.get(name, {}))
-        claimed = (entity not in (None, ORDERS) and score >= CLAIMED) or any(
-            e.score >= CLAIMED and t.column != "external_id" and not TABLES_BY_NAME[t.table].column(t.column).references
-            for t, e in scored.get(name, {}).items()
-        )
-        if (
-            ev["unique"]
-            or ev["nonnull"] - ev["distinct"] < 2
-            or name in s.key_of
-            or claimed
-            or column.get("type") not in ("identifier", "text")
-            or not _code_like(column)
-            or not set(dates) <= constant
-            or not any(q != name and q not in constant for q in quantities)
-        ):
-            continue
-        candidates.append(name)
-    if len(candidates) != 1:
-        return None
-    s.keys[ORDERS], s.key_of[candidates[0]] = candidates[0], ORDERS
-    s.order_of_lines = candidates[0]
-    s.sale_date = dates[0] if len(dates) == 1 else None  # the order's only date: when it was placed
-    return candidates[0]
 
 
 def _own_id_beside_references(s: Structure, columns) -> None:
@@ -511,8 +455,6 @@ def _line_level(s: Structure, columns, keys, scored, order_key: str, row_key: li
         }
         within = "within some of its values"
     table = max(votes, key=lambda t: (votes[t], t == LINES))
-    if order_key == s.order_of_lines:
-        table = LINES  # found by the line facts varying within it: its rows are the lines
     per_order = ev["nonnull"] / max(ev["distinct"], 1)
     s.grain_table = table
     shown = ", ".join(f"'{n}'" for n in varying[:4]) or "nothing else"
@@ -796,9 +738,6 @@ FOREIGN_KEY = 0.5  # ... for a key column: what else its header may mean
 NEEDED = 0.8  # a required fact of the row's table that only this column could fill
 
 
-ORDER_OF_LINES = 0.85  # a code no header names, every date constant and the line facts varying within it
-
-
 def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> None:
     """Evidence the grain gives where no header does (in place), before the tables are chosen: a document
     number keying a sale's lines is the order's key; a code each line sold is its product; a worded column
@@ -815,12 +754,6 @@ def structural_evidence(scored: dict[str, dict], s: Structure, evidence_cls) -> 
         for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
             if target not in scored[key] or scored[key][target].score < named:
                 scored[key][target] = evidence_cls(target, named, why)
-    if s.order_of_lines:
-        key = s.order_of_lines
-        why = f"the order number, by the grain: {s.grain_reason}"
-        for target in (Target(ORDERS, "external_id"), Target(LINES, "order_id")):
-            if target not in scored[key] or scored[key][target].score < ORDER_OF_LINES:
-                scored[key][target] = evidence_cls(target, ORDER_OF_LINES, why)
     if s.sale_date:
         target = Target(ORDERS, "order_date")
         current = scored[s.sale_date].get(target, _NONE)

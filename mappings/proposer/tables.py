@@ -300,8 +300,6 @@ def satisfiable(table: str, scored, structure) -> bool:
     """A parent table joins when the columns it owns fill its required columns clearly (a name, an order
     date), not merely by standing in for them: a lines file whose orders come from elsewhere references
     them and leaves their columns alone."""
-    if table == structure.key_of.get(structure.order_of_lines or ""):
-        return True  # the order its lines vary within, every date constant within it: the file has its orders
     owned = [n for n, t in structure.owner.items() if t == table]
 
     def clear(column: str) -> bool:
