@@ -62,16 +62,17 @@ def _compared(plan: TablePlan) -> list[tuple[str, str]]:
     return compared
 
 
-def collapse_sql(plan: TablePlan, relation: str) -> str:
-    """One row per repeated key of `relation` (columns: external_id and the plan's value columns): the
-    number of its rows and, per compared column, whether its rows disagree (a NULL beside a value counts)."""
+def collapse_sql(plan: TablePlan, relation: str, *, every_key: bool = False) -> str:
+    """One row per repeated key of `relation` (columns: external_id and the plan's value columns), or per key
+    when `every_key`: the number of its rows and, per compared column, whether its rows disagree (a NULL beside
+    a value counts; a key of one row never disagrees)."""
     flags = [
         f"(count(DISTINCT {quote_ident(n)}) > 1 OR count({quote_ident(n)}) BETWEEN 1 AND count(*) - 1) AS k{i}"
         for i, (n, _) in enumerate(_compared(plan))
     ]
     return (
         f"SELECT external_id, count(*) AS n{''.join(', ' + f for f in flags)} "
-        f"FROM {relation} GROUP BY external_id HAVING count(*) > 1"
+        f"FROM {relation} GROUP BY external_id{'' if every_key else ' HAVING count(*) > 1'}"
     )
 
 
@@ -81,10 +82,11 @@ def collapse_count(plan: TablePlan, relation: str, fetch: Callable[[str], list[t
     compared = _compared(plan)
     conflict = " OR ".join(f"k{i}" for i in range(len(compared))) or "false"
     sums = "".join(f", count(*) FILTER (WHERE k{i})" for i in range(len(compared)))
+    # One grouping over every key gives the repeated keys and the count of all keys alike.
     query = (
-        f"SELECT sum(n), count(*), count(*) FILTER (WHERE {conflict}), "
-        f"min(external_id) FILTER (WHERE {conflict}), "
-        f"(SELECT count(DISTINCT external_id) FROM {relation}){sums} FROM ({collapse_sql(plan, relation)}) g"
+        f"SELECT sum(n) FILTER (WHERE n > 1), count(*) FILTER (WHERE n > 1), count(*) FILTER (WHERE {conflict}), "
+        f"min(external_id) FILTER (WHERE {conflict}), count(external_id){sums} "
+        f"FROM ({collapse_sql(plan, relation, every_key=True)}) g"
     )
     rows, keys, conflicting, first, all_keys, *per_column = fetch(query)[0]
     if not keys:
