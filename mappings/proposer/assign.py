@@ -66,13 +66,11 @@ def assign(columns, scored, selected: list[str]) -> tuple[dict[str, Evidence], l
 
 
 NAME_VARIANTS = 1.1  # an entity's names may outnumber its keys by this much (spelling variants of one name)
-
-
 NAMES_IT = 0.8  # evidence a column is an entity's name, whether or not the file feeds that entity
 
 
-def _best(evidence: dict[Target, Evidence]) -> Target:
-    return max(evidence.values(), key=lambda e: e.score).target
+def _best(evidence: dict[Target, Evidence]) -> Evidence:
+    return max(evidence.values(), key=lambda e: e.score)
 
 
 def keys_outnumbered_by_names(assigned: dict[str, Evidence], columns, scored) -> dict[str, str]:
@@ -95,7 +93,7 @@ def keys_outnumbered_by_names(assigned: dict[str, Evidence], columns, scored) ->
             if other != name
             and target in evidence
             and evidence[target].score >= max(NAMES_IT, ev.score)
-            and (assigned[other].target == target if other in assigned else _best(evidence) == target)
+            and (assigned[other].target == target if other in assigned else _best(evidence).target == target)
         ]
         if not named:
             continue
@@ -127,7 +125,7 @@ def _a_fuller_column_gives_it(target: Target, name: str, filled: dict, assigned:
         and other not in assigned
         and filled.get(other, 0.0) >= max(FULLER * mine, SPARSE)
         and target in evidence
-        and evidence[target].score >= max(FULLER_EVIDENCE, max(e.score for e in evidence.values()) - TIED)
+        and evidence[target].score >= max(FULLER_EVIDENCE, _best(evidence).score - TIED)
         for other, evidence in scored.items()
     )
 
